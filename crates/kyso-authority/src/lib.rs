@@ -1,0 +1,112 @@
+//! The certificate authorities as a running service: creates the hierarchy (`init`), loads it,
+//! and runs issuance, renewal, revocation, CRLs, OCSP and time-stamping over storage and custody.
+//!
+//! Architecture invariant: this crate composes `kyso-pki` (what a certificate is), `kyso-custody`
+//! (where keys live) and `kyso-store` (where rows live). It knows nothing of HTTP or the CLI. Every
+//! CA key use is committed together with its audit row; nothing is returned before it is durable.
+
+pub mod config;
+mod committer;
+mod hierarchy;
+mod issue;
+mod status;
+
+pub use committer::Committer;
+pub use config::Config;
+pub use issue::{IssueRequest, IssuedCert};
+
+use kyso_custody::{KeyCustody, Signer};
+use kyso_pki::{IssuerRef, PkiError};
+use kyso_store::{Store, StoreError};
+use std::collections::HashMap;
+use std::sync::Arc;
+use x509_cert::Certificate;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthorityError {
+    #[error(transparent)]
+    Pki(#[from] PkiError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Custody(#[from] kyso_custody::CustodyError),
+    #[error("{0}")]
+    Refused(String),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("kyso is not initialised here: run `kyso init` first")]
+    NotInitialised,
+    #[error("kyso is already initialised in this database (found {0} authorities)")]
+    AlreadyInitialised(usize),
+}
+
+pub type Result<T> = std::result::Result<T, AuthorityError>;
+
+/// A CA (root or provider) loaded with its key, ready to sign.
+pub struct LoadedCa {
+    pub id: String,
+    pub kind: String,
+    pub display_name: String,
+    pub cert: Certificate,
+    pub cert_der: Vec<u8>,
+    pub key_id: Vec<u8>,
+    pub signer: Box<dyn Signer>,
+}
+
+impl LoadedCa {
+    pub fn issuer(&self) -> IssuerRef<'_> {
+        IssuerRef {
+            name: self.cert.tbs_certificate.subject.clone(),
+            key_id: self.key_id.clone(),
+            signer: self.signer.as_ref(),
+            scheme: self.signer.algorithm().default_scheme(),
+        }
+    }
+}
+
+/// A delegated OCSP responder or the TSA: a certificate and its key.
+pub struct LoadedSigner {
+    pub id: String,
+    pub parent_id: Option<String>,
+    pub cert: Certificate,
+    pub cert_der: Vec<u8>,
+    pub signer: Box<dyn Signer>,
+}
+
+pub struct Authority {
+    pub store: Store,
+    pub config: Config,
+    custody: Arc<dyn KeyCustody>,
+    committer: Committer,
+    /// "root" and each provider id.
+    cas: HashMap<String, Arc<LoadedCa>>,
+    /// provider id → its OCSP responder.
+    responders: HashMap<String, Arc<LoadedSigner>>,
+    tsa: Arc<LoadedSigner>,
+    /// Serialises revocations and CRL signing (CRL numbers are consecutive).
+    revocation_lock: tokio::sync::Mutex<()>,
+}
+
+impl Authority {
+    pub fn ca(&self, id: &str) -> Option<&Arc<LoadedCa>> {
+        self.cas.get(id)
+    }
+    pub fn cas(&self) -> impl Iterator<Item = &Arc<LoadedCa>> {
+        self.cas.values()
+    }
+    pub fn provider_ids(&self) -> Vec<String> {
+        self.config.providers.iter().map(|p| p.id.clone()).collect()
+    }
+    pub fn tsa(&self) -> &LoadedSigner {
+        &self.tsa
+    }
+    pub fn responder(&self, provider: &str) -> Option<&Arc<LoadedSigner>> {
+        self.responders.get(provider)
+    }
+    pub fn committer(&self) -> &Committer {
+        &self.committer
+    }
+}
+
+/// Actor names recorded in the audit log.
+pub const ACTOR_SYSTEM: &str = "system";

@@ -1,0 +1,307 @@
+//! The software vault: private keys generated here and stored only as AES-256-GCM ciphertext
+//! under the key-encryption key (KEK). The AAD binds each ciphertext to its public key, so a
+//! wrapped key cannot be swapped onto another key's row.
+
+use crate::{CustodyError, KeyAlgorithm, KeyCustody, SignatureScheme, Signer, WrappedKey};
+use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
+use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+use aws_lc_rs::rsa::KeySize;
+use aws_lc_rs::signature::{self as sig, KeyPair};
+
+pub const KEK_LEN: usize = 32;
+const WRAP_VERSION: u8 = 1;
+
+/// The 256-bit key-encryption key. Never printed, never logged.
+pub struct Kek([u8; KEK_LEN]);
+
+impl Kek {
+    pub fn generate() -> Result<Kek, CustodyError> {
+        let mut k = [0u8; KEK_LEN];
+        SystemRandom::new().fill(&mut k).map_err(|_| CustodyError::Generate)?;
+        Ok(Kek(k))
+    }
+    pub fn from_bytes(b: &[u8]) -> Result<Kek, CustodyError> {
+        let arr: [u8; KEK_LEN] = b
+            .try_into()
+            .map_err(|_| CustodyError::Kek(format!("must be {KEK_LEN} bytes, got {}", b.len())))?;
+        Ok(Kek(arr))
+    }
+    /// Parse the textual form (64 hex digits) used in the KEK file and `KYSO_KEK`.
+    pub fn from_hex(s: &str) -> Result<Kek, CustodyError> {
+        let s = s.trim();
+        if s.len() != KEK_LEN * 2 || !s.bytes().all(|c| c.is_ascii_hexdigit()) {
+            return Err(CustodyError::Kek("must be 64 hexadecimal digits".into()));
+        }
+        let mut out = [0u8; KEK_LEN];
+        for (i, chunk) in s.as_bytes().chunks(2).enumerate() {
+            let hi = (chunk[0] as char).to_digit(16).unwrap_or(0);
+            let lo = (chunk[1] as char).to_digit(16).unwrap_or(0);
+            out[i] = (hi * 16 + lo) as u8;
+        }
+        Ok(Kek(out))
+    }
+    pub fn to_hex(&self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+impl Drop for Kek {
+    fn drop(&mut self) {
+        self.0.iter_mut().for_each(|b| *b = 0);
+    }
+}
+
+/// The vault backend of [`KeyCustody`].
+pub struct Vault {
+    aead: LessSafeKey,
+    rng: SystemRandom,
+}
+
+impl Vault {
+    pub fn new(kek: &Kek) -> Vault {
+        let key = UnboundKey::new(&AES_256_GCM, &kek.0).expect("AES-256 key length is fixed");
+        Vault { aead: LessSafeKey::new(key), rng: SystemRandom::new() }
+    }
+
+    fn aad(algorithm: KeyAlgorithm, public_key_der: &[u8]) -> Vec<u8> {
+        let mut aad = b"kyso-vault-v1|".to_vec();
+        aad.extend_from_slice(algorithm.as_str().as_bytes());
+        aad.push(b'|');
+        aad.extend_from_slice(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, public_key_der).as_ref());
+        aad
+    }
+
+    fn wrap(&self, algorithm: KeyAlgorithm, public_key_der: Vec<u8>, pkcs8: &[u8]) -> Result<WrappedKey, CustodyError> {
+        let mut nonce = [0u8; NONCE_LEN];
+        self.rng.fill(&mut nonce).map_err(|_| CustodyError::Generate)?;
+        let mut buf = pkcs8.to_vec();
+        let aad = Self::aad(algorithm, &public_key_der);
+        self.aead
+            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(&aad[..]), &mut buf)
+            .map_err(|_| CustodyError::Generate)?;
+        let mut blob = Vec::with_capacity(1 + NONCE_LEN + buf.len());
+        blob.push(WRAP_VERSION);
+        blob.extend_from_slice(&nonce);
+        blob.extend_from_slice(&buf);
+        buf.iter_mut().for_each(|b| *b = 0);
+        Ok(WrappedKey { backend: "vault", algorithm, public_key_der, blob })
+    }
+
+    fn unwrap(&self, key: &WrappedKey) -> Result<Vec<u8>, CustodyError> {
+        let b = &key.blob;
+        if b.len() < 1 + NONCE_LEN + 16 || b[0] != WRAP_VERSION {
+            return Err(CustodyError::Malformed("wrapped key has the wrong length or version"));
+        }
+        let nonce: [u8; NONCE_LEN] = b[1..1 + NONCE_LEN].try_into().map_err(|_| CustodyError::Unwrap)?;
+        let mut buf = b[1 + NONCE_LEN..].to_vec();
+        let aad = Self::aad(key.algorithm, &key.public_key_der);
+        let plain = self
+            .aead
+            .open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(&aad[..]), &mut buf)
+            .map_err(|_| CustodyError::Unwrap)?
+            .to_vec();
+        buf.iter_mut().for_each(|b| *b = 0);
+        Ok(plain)
+    }
+}
+
+impl KeyCustody for Vault {
+    fn backend(&self) -> &'static str {
+        "vault"
+    }
+
+    fn generate(&self, algorithm: KeyAlgorithm) -> Result<(Box<dyn Signer>, WrappedKey), CustodyError> {
+        let (signer, pkcs8) = SoftKey::generate(algorithm)?;
+        let wrapped = self.wrap(algorithm, signer.public_key_der().to_vec(), &pkcs8)?;
+        Ok((Box::new(signer), wrapped))
+    }
+
+    fn open(&self, key: &WrappedKey) -> Result<Box<dyn Signer>, CustodyError> {
+        let mut pkcs8 = self.unwrap(key)?;
+        let soft = SoftKey::from_pkcs8(key.algorithm, &pkcs8);
+        pkcs8.iter_mut().for_each(|b| *b = 0);
+        let soft = soft?;
+        if soft.public_key_der() != key.public_key_der.as_slice() {
+            return Err(CustodyError::Malformed("stored public key does not match the private key"));
+        }
+        Ok(Box::new(soft))
+    }
+}
+
+enum Inner {
+    Ec(sig::EcdsaKeyPair),
+    Rsa(aws_lc_rs::rsa::KeyPair),
+}
+
+/// An in-memory key pair, only ever created by the vault.
+struct SoftKey {
+    algorithm: KeyAlgorithm,
+    inner: Inner,
+    spki: Vec<u8>,
+    rng: SystemRandom,
+}
+
+impl SoftKey {
+    fn generate(algorithm: KeyAlgorithm) -> Result<(SoftKey, Vec<u8>), CustodyError> {
+        let (inner, pkcs8) = match algorithm {
+            KeyAlgorithm::EcP256 => {
+                let kp = sig::EcdsaKeyPair::generate(&sig::ECDSA_P256_SHA256_ASN1_SIGNING)
+                    .map_err(|_| CustodyError::Generate)?;
+                let doc = kp.to_pkcs8v1().map_err(|_| CustodyError::Generate)?;
+                (Inner::Ec(kp), doc.as_ref().to_vec())
+            }
+            KeyAlgorithm::Rsa2048 | KeyAlgorithm::Rsa3072 => {
+                let size = if algorithm == KeyAlgorithm::Rsa2048 { KeySize::Rsa2048 } else { KeySize::Rsa3072 };
+                let kp = aws_lc_rs::rsa::KeyPair::generate(size).map_err(|_| CustodyError::Generate)?;
+                let der = kp.as_der().map_err(|_| CustodyError::Generate)?;
+                (Inner::Rsa(kp), der.as_ref().to_vec())
+            }
+        };
+        let key = SoftKey::new(algorithm, inner)?;
+        Ok((key, pkcs8))
+    }
+
+    fn from_pkcs8(algorithm: KeyAlgorithm, pkcs8: &[u8]) -> Result<SoftKey, CustodyError> {
+        let inner = match algorithm {
+            KeyAlgorithm::EcP256 => Inner::Ec(
+                sig::EcdsaKeyPair::from_pkcs8(&sig::ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8)
+                    .map_err(|_| CustodyError::Malformed("not a P-256 PKCS#8 key"))?,
+            ),
+            _ => Inner::Rsa(
+                aws_lc_rs::rsa::KeyPair::from_pkcs8(pkcs8).map_err(|_| CustodyError::Malformed("not an RSA PKCS#8 key"))?,
+            ),
+        };
+        SoftKey::new(algorithm, inner)
+    }
+
+    fn new(algorithm: KeyAlgorithm, inner: Inner) -> Result<SoftKey, CustodyError> {
+        let spki = match &inner {
+            Inner::Ec(kp) => kp.public_key().as_der().map_err(|_| CustodyError::Generate)?.as_ref().to_vec(),
+            Inner::Rsa(kp) => kp.public_key().as_der().map_err(|_| CustodyError::Generate)?.as_ref().to_vec(),
+        };
+        Ok(SoftKey { algorithm, inner, spki, rng: SystemRandom::new() })
+    }
+}
+
+impl Signer for SoftKey {
+    fn algorithm(&self) -> KeyAlgorithm {
+        self.algorithm
+    }
+    fn public_key_der(&self) -> &[u8] {
+        &self.spki
+    }
+    fn sign(&self, scheme: SignatureScheme, message: &[u8]) -> Result<Vec<u8>, CustodyError> {
+        match (&self.inner, scheme) {
+            (Inner::Ec(kp), SignatureScheme::EcdsaP256Sha256) => {
+                Ok(kp.sign(&self.rng, message).map_err(|_| CustodyError::Sign)?.as_ref().to_vec())
+            }
+            (Inner::Rsa(kp), SignatureScheme::RsaPssSha256 | SignatureScheme::RsaPkcs1Sha256) => {
+                let pad: &'static dyn sig::RsaEncoding = if scheme == SignatureScheme::RsaPssSha256 {
+                    &sig::RSA_PSS_SHA256
+                } else {
+                    &sig::RSA_PKCS1_SHA256
+                };
+                let mut out = vec![0u8; kp.public_modulus_len()];
+                kp.sign(pad, &self.rng, message, &mut out).map_err(|_| CustodyError::Sign)?;
+                Ok(out)
+            }
+            _ => Err(CustodyError::SchemeMismatch { scheme, key: self.algorithm }),
+        }
+    }
+}
+
+/// Extract the subjectPublicKey BIT STRING contents from a DER SubjectPublicKeyInfo
+/// (a tiny DER walk, so this crate needs no ASN.1 library).
+pub(crate) fn spki_subject_public_key(spki: &[u8]) -> Option<&[u8]> {
+    fn header(b: &[u8]) -> Option<(u8, usize, usize)> {
+        let tag = *b.first()?;
+        let l0 = *b.get(1)? as usize;
+        if l0 < 0x80 {
+            return Some((tag, 2, l0));
+        }
+        let n = l0 & 0x7f;
+        if n == 0 || n > 4 {
+            return None;
+        }
+        let mut len = 0usize;
+        for i in 0..n {
+            len = (len << 8) | *b.get(2 + i)? as usize;
+        }
+        Some((tag, 2 + n, len))
+    }
+    let (t, h, l) = header(spki)?;
+    if t != 0x30 {
+        return None;
+    }
+    let body = spki.get(h..h + l)?;
+    let (t1, h1, l1) = header(body)?;
+    if t1 != 0x30 {
+        return None;
+    }
+    let rest = body.get(h1 + l1..)?;
+    let (t2, h2, l2) = header(rest)?;
+    if t2 != 0x03 {
+        return None;
+    }
+    let bits = rest.get(h2..h2 + l2)?;
+    if bits.first()? != &0 {
+        return None;
+    }
+    Some(&bits[1..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verify;
+
+    #[test]
+    fn wrap_roundtrip_and_tamper_detection() {
+        let vault = Vault::new(&Kek::generate().unwrap());
+        for alg in [KeyAlgorithm::EcP256, KeyAlgorithm::Rsa2048] {
+            let (signer, wrapped) = vault.generate(alg).unwrap();
+            let sig = signer.sign(alg.default_scheme(), b"hello").unwrap();
+            assert!(verify(signer.public_key_der(), alg.default_scheme(), b"hello", &sig));
+            assert!(!verify(signer.public_key_der(), alg.default_scheme(), b"hellO", &sig));
+            let reopened = vault.open(&wrapped).unwrap();
+            assert_eq!(reopened.public_key_der(), signer.public_key_der());
+            // the private key is not in the blob in clear: flip a byte and it no longer opens
+            let mut bad = wrapped.clone();
+            let n = bad.blob.len() - 1;
+            bad.blob[n] ^= 1;
+            assert!(matches!(vault.open(&bad), Err(CustodyError::Unwrap)));
+            // a different KEK cannot open it
+            let other = Vault::new(&Kek::generate().unwrap());
+            assert!(matches!(other.open(&wrapped), Err(CustodyError::Unwrap)));
+        }
+    }
+
+    #[test]
+    fn wrapped_key_cannot_be_moved_to_another_public_key() {
+        let vault = Vault::new(&Kek::generate().unwrap());
+        let (_, a) = vault.generate(KeyAlgorithm::EcP256).unwrap();
+        let (_, b) = vault.generate(KeyAlgorithm::EcP256).unwrap();
+        let swapped = WrappedKey { blob: a.blob.clone(), ..b };
+        assert!(vault.open(&swapped).is_err());
+    }
+
+    #[test]
+    fn kek_hex_roundtrip_and_errors() {
+        let k = Kek::generate().unwrap();
+        assert_eq!(Kek::from_hex(&k.to_hex()).unwrap().to_hex(), k.to_hex());
+        assert!(Kek::from_hex("abc").is_err());
+        assert!(Kek::from_hex(&"zz".repeat(32)).is_err());
+    }
+
+    #[test]
+    fn rsa_pkcs1_and_pss_both_available() {
+        let vault = Vault::new(&Kek::generate().unwrap());
+        let (s, _) = vault.generate(KeyAlgorithm::Rsa2048).unwrap();
+        for scheme in [SignatureScheme::RsaPssSha256, SignatureScheme::RsaPkcs1Sha256] {
+            let sig = s.sign(scheme, b"m").unwrap();
+            assert!(verify(s.public_key_der(), scheme, b"m", &sig));
+        }
+        assert!(s.sign(SignatureScheme::EcdsaP256Sha256, b"m").is_err());
+    }
+}

@@ -1,0 +1,284 @@
+//! Certificate profiles and issuance. A [`CertSpec`] says what to certify; [`issue`] builds the
+//! TBSCertificate for its [`Profile`], signs it through custody, and lints the result before
+//! anyone can store or return it.
+
+use crate::alg::{self, signature_algorithm};
+use crate::{lint, time::x509_time, DerContext, PkiError};
+use der::asn1::{BitString, Ia5String, Null, ObjectIdentifier, OctetString};
+use der::{Decode, Encode};
+use kyso_custody::{SignatureScheme, Signer};
+use spki::{SubjectPublicKeyInfoOwned, SubjectPublicKeyInfoRef};
+use std::time::SystemTime;
+use x509_cert::certificate::{Certificate, TbsCertificate, Version};
+use x509_cert::ext::pkix::crl::dp::DistributionPoint;
+use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
+use x509_cert::ext::pkix::{
+    AccessDescription, AuthorityInfoAccessSyntax, AuthorityKeyIdentifier, BasicConstraints, CertificatePolicies,
+    CrlDistributionPoints, ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectKeyIdentifier,
+};
+use x509_cert::ext::pkix::certpolicy::PolicyInformation;
+use x509_cert::ext::Extension;
+use x509_cert::name::Name;
+use x509_cert::serial_number::SerialNumber;
+use x509_cert::time::Validity;
+
+pub const OID_KP_EMAIL_PROTECTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.4");
+/// id-kp-documentSigning (RFC 9336)
+pub const OID_KP_DOCUMENT_SIGNING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.36");
+pub const OID_KP_OCSP_SIGNING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.9");
+pub const OID_KP_TIME_STAMPING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.8");
+pub const OID_OCSP_NOCHECK: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1.5");
+pub const OID_AD_OCSP: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1");
+pub const OID_AD_CA_ISSUERS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.2");
+pub const OID_ANY_POLICY: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.32.0");
+pub const OID_SKI: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.14");
+pub const OID_KU: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.15");
+pub const OID_BC: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.19");
+pub const OID_CRL_DP: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.31");
+pub const OID_POLICIES: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.32");
+pub const OID_AKI: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.35");
+pub const OID_EKU: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37");
+pub const OID_AIA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.1.1");
+
+/// The five certificate profiles kyso issues.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Profile {
+    Root,
+    ProviderCa,
+    OcspSigner,
+    Tsa,
+    Citizen,
+}
+
+impl Profile {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Profile::Root => "root",
+            Profile::ProviderCa => "provider-ca",
+            Profile::OcspSigner => "ocsp-signer",
+            Profile::Tsa => "tsa",
+            Profile::Citizen => "citizen",
+        }
+    }
+    pub fn is_ca(self) -> bool {
+        matches!(self, Profile::Root | Profile::ProviderCa)
+    }
+}
+
+/// A 128-bit serial from the OS CSPRNG, top bit cleared (positive, 16 octets in DER).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Serial(pub [u8; 16]);
+
+impl Serial {
+    pub fn random() -> Result<Serial, PkiError> {
+        use aws_lc_rs::rand::SecureRandom;
+        let mut b = [0u8; 16];
+        aws_lc_rs::rand::SystemRandom::new()
+            .fill(&mut b)
+            .map_err(|_| PkiError::invalid("serial", "system RNG failed"))?;
+        b[0] &= 0x7f;
+        if b[0] == 0 {
+            b[0] = 0x01; // keep the DER encoding at 16 octets: ≥ 120 random bits either way
+        }
+        Ok(Serial(b))
+    }
+    pub fn hex(&self) -> String {
+        hex::encode(self.0)
+    }
+    pub fn to_serial_number(self) -> Result<SerialNumber, PkiError> {
+        SerialNumber::new(&self.0).ctx("serial")
+    }
+}
+
+/// Normalise a serial given by a user or read from a certificate to kyso's hex form.
+pub fn serial_hex(bytes: &[u8]) -> String {
+    let start = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len().saturating_sub(1));
+    hex::encode(&bytes[start..])
+}
+
+/// Where relying parties find the issuer's CRL, OCSP responder and certificate.
+#[derive(Clone, Debug, Default)]
+pub struct Urls {
+    pub crl: Option<String>,
+    pub ocsp: Option<String>,
+    pub ca_issuers: Option<String>,
+}
+
+/// What to certify.
+pub struct CertSpec<'a> {
+    pub profile: Profile,
+    pub subject: Name,
+    pub subject_public_key_der: &'a [u8],
+    pub serial: Serial,
+    pub not_before: SystemTime,
+    pub not_after: SystemTime,
+    pub urls: Urls,
+    pub policy_oid: Option<ObjectIdentifier>,
+}
+
+/// The issuing CA as the builder needs it: its name, key identifier and key.
+pub struct IssuerRef<'a> {
+    pub name: Name,
+    pub key_id: Vec<u8>,
+    pub signer: &'a dyn Signer,
+    pub scheme: SignatureScheme,
+}
+
+impl<'a> IssuerRef<'a> {
+    pub fn from_cert(cert: &Certificate, signer: &'a dyn Signer) -> Result<IssuerRef<'a>, PkiError> {
+        let spki = cert.tbs_certificate.subject_public_key_info.to_der().ctx("issuer SPKI")?;
+        if spki != signer.public_key_der() {
+            return Err(PkiError::invalid("issuer", "CA certificate does not match the CA key"));
+        }
+        Ok(IssuerRef {
+            name: cert.tbs_certificate.subject.clone(),
+            key_id: key_identifier(&spki)?,
+            signer,
+            scheme: signer.algorithm().default_scheme(),
+        })
+    }
+}
+
+/// RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey BIT STRING.
+pub fn key_identifier(spki_der: &[u8]) -> Result<Vec<u8>, PkiError> {
+    let spki = SubjectPublicKeyInfoRef::from_der(spki_der).ctx("SubjectPublicKeyInfo")?;
+    Ok(alg::sha1(spki.subject_public_key.raw_bytes()))
+}
+
+fn ext<T: Encode>(oid: ObjectIdentifier, critical: bool, value: &T) -> Result<Extension, PkiError> {
+    Ok(Extension {
+        extn_id: oid,
+        critical,
+        extn_value: OctetString::new(value.to_der().ctx("extension")?).ctx("extension")?,
+    })
+}
+
+fn uri(s: &str) -> Result<GeneralName, PkiError> {
+    Ok(GeneralName::UniformResourceIdentifier(
+        Ia5String::new(s).map_err(|_| PkiError::invalid("url", format!("not ASCII: {s}")))?,
+    ))
+}
+
+fn extensions(spec: &CertSpec, issuer_key_id: &[u8]) -> Result<Vec<Extension>, PkiError> {
+    use KeyUsages::*;
+    let mut v = Vec::with_capacity(9);
+    let ski = key_identifier(spec.subject_public_key_der)?;
+    let (bc, ku, eku): (Option<BasicConstraints>, KeyUsage, Option<(bool, Vec<ObjectIdentifier>)>) = match spec.profile
+    {
+        Profile::Root => (Some(BasicConstraints { ca: true, path_len_constraint: None }), KeyUsage(KeyCertSign | CRLSign), None),
+        Profile::ProviderCa => {
+            (Some(BasicConstraints { ca: true, path_len_constraint: Some(0) }), KeyUsage(KeyCertSign | CRLSign), None)
+        }
+        Profile::OcspSigner => (None, KeyUsage(DigitalSignature.into()), Some((false, vec![OID_KP_OCSP_SIGNING]))),
+        Profile::Tsa => (None, KeyUsage(DigitalSignature.into()), Some((true, vec![OID_KP_TIME_STAMPING]))),
+        Profile::Citizen => (
+            None,
+            KeyUsage(DigitalSignature | NonRepudiation),
+            Some((false, vec![OID_KP_DOCUMENT_SIGNING, OID_KP_EMAIL_PROTECTION])),
+        ),
+    };
+    if let Some(bc) = bc {
+        v.push(ext(OID_BC, true, &bc)?);
+    }
+    v.push(ext(OID_KU, true, &ku)?);
+    if let Some((critical, oids)) = eku {
+        v.push(ext(OID_EKU, critical, &ExtendedKeyUsage(oids))?);
+    }
+    v.push(ext(OID_SKI, false, &SubjectKeyIdentifier(OctetString::new(ski).ctx("SKI")?))?);
+    v.push(ext(
+        OID_AKI,
+        false,
+        &AuthorityKeyIdentifier {
+            key_identifier: Some(OctetString::new(issuer_key_id.to_vec()).ctx("AKI")?),
+            authority_cert_issuer: None,
+            authority_cert_serial_number: None,
+        },
+    )?);
+    if spec.profile == Profile::OcspSigner {
+        v.push(ext(OID_OCSP_NOCHECK, false, &Null)?);
+    }
+    if spec.profile != Profile::Root && spec.profile != Profile::OcspSigner {
+        if let Some(crl) = &spec.urls.crl {
+            let dp = DistributionPoint {
+                distribution_point: Some(DistributionPointName::FullName(vec![uri(crl)?])),
+                reasons: None,
+                crl_issuer: None,
+            };
+            v.push(ext(OID_CRL_DP, false, &CrlDistributionPoints(vec![dp]))?);
+        }
+        let mut aia = Vec::new();
+        if let Some(ocsp) = &spec.urls.ocsp {
+            aia.push(AccessDescription { access_method: OID_AD_OCSP, access_location: uri(ocsp)? });
+        }
+        if let Some(ca) = &spec.urls.ca_issuers {
+            aia.push(AccessDescription { access_method: OID_AD_CA_ISSUERS, access_location: uri(ca)? });
+        }
+        if !aia.is_empty() {
+            v.push(ext(OID_AIA, false, &AuthorityInfoAccessSyntax(aia))?);
+        }
+    }
+    if matches!(spec.profile, Profile::ProviderCa | Profile::Citizen | Profile::Tsa) {
+        let policy = spec.policy_oid.unwrap_or(OID_ANY_POLICY);
+        v.push(ext(
+            OID_POLICIES,
+            false,
+            &CertificatePolicies(vec![PolicyInformation { policy_identifier: policy, policy_qualifiers: None }]),
+        )?);
+    }
+    Ok(v)
+}
+
+/// Build, sign and lint a certificate. Returns its DER.
+pub fn issue(spec: &CertSpec, issuer: &IssuerRef) -> Result<Vec<u8>, PkiError> {
+    let der = build_and_sign(spec, &issuer.name, &issuer.key_id, issuer.signer, issuer.scheme)?;
+    lint::check_certificate(&der, spec, &issuer.name, &issuer.key_id, issuer.signer.public_key_der())?;
+    Ok(der)
+}
+
+/// A self-signed root: issuer = subject, AKI = SKI.
+pub fn self_signed(spec: &CertSpec, signer: &dyn Signer) -> Result<Vec<u8>, PkiError> {
+    let key_id = key_identifier(spec.subject_public_key_der)?;
+    let issuer = IssuerRef { name: spec.subject.clone(), key_id, signer, scheme: signer.algorithm().default_scheme() };
+    issue(spec, &issuer)
+}
+
+fn build_and_sign(
+    spec: &CertSpec,
+    issuer_name: &Name,
+    issuer_key_id: &[u8],
+    signer: &dyn Signer,
+    scheme: SignatureScheme,
+) -> Result<Vec<u8>, PkiError> {
+    if spec.not_after <= spec.not_before {
+        return Err(PkiError::invalid("validity", "notAfter must be after notBefore"));
+    }
+    let sig_alg = signature_algorithm(scheme);
+    let tbs = TbsCertificate {
+        version: Version::V3,
+        serial_number: spec.serial.to_serial_number()?,
+        signature: sig_alg.clone(),
+        issuer: issuer_name.clone(),
+        validity: Validity { not_before: x509_time(spec.not_before)?, not_after: x509_time(spec.not_after)? },
+        subject: spec.subject.clone(),
+        subject_public_key_info: SubjectPublicKeyInfoOwned::from_der(spec.subject_public_key_der)
+            .ctx("subject public key")?,
+        issuer_unique_id: None,
+        subject_unique_id: None,
+        extensions: Some(extensions(spec, issuer_key_id)?),
+    };
+    let tbs_der = tbs.to_der().ctx("TBSCertificate")?;
+    let signature = signer.sign(scheme, &tbs_der)?;
+    let cert = Certificate {
+        tbs_certificate: tbs,
+        signature_algorithm: sig_alg,
+        signature: BitString::from_bytes(&signature).ctx("signature")?,
+    };
+    cert.to_der().ctx("Certificate")
+}
+
+/// Decode a certificate (DER or PEM).
+pub fn parse(input: &[u8]) -> Result<Certificate, PkiError> {
+    let der = crate::pem_or_der("CERTIFICATE", input)?;
+    Certificate::from_der(&der).ctx("Certificate")
+}

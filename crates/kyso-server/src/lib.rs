@@ -1,0 +1,118 @@
+//! The HTTP shell around `kyso-authority`: relying-party endpoints (CA certificates, CRLs, OCSP,
+//! TSA), the operator API, and the server-rendered pages.
+//!
+//! Architecture invariant: handlers parse, call the authority, and render. No PKI or SQL here.
+//! Logs carry serials and masked ID numbers only.
+
+mod api;
+mod pages;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use base64::Engine;
+use kyso_authority::Authority;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub authority: Arc<Authority>,
+    /// Bearer token of the operator API (`kyso-data/operator-token`).
+    pub operator_token: Arc<String>,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/ca/{file}", get(ca_cert))
+        .route("/crl/{file}", get(crl))
+        .route("/ocsp/{ca}", post(ocsp_post))
+        .route("/ocsp/{ca}/{*request}", get(ocsp_get))
+        .route("/tsa", post(tsa))
+        .merge(api::routes())
+        .layer(axum::extract::DefaultBodyLimit::max(1 << 20))
+        .with_state(state)
+}
+
+/// Serve until ctrl-c. CRLs are refreshed in the background every ten minutes.
+pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    let auth = state.authority.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            if let Err(e) = auth.refresh_crls().await {
+                tracing::error!(error = %e, "scheduled CRL refresh failed");
+            }
+        }
+    });
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+}
+
+fn der_response(content_type: &'static str, body: Vec<u8>, max_age: u32) -> Response {
+    (
+        [(header::CONTENT_TYPE, content_type.to_string()), (header::CACHE_CONTROL, format!("public, max-age={max_age}"))],
+        body,
+    )
+        .into_response()
+}
+
+fn not_found(what: &str) -> Response {
+    (StatusCode::NOT_FOUND, format!("{what} not found\n")).into_response()
+}
+
+async fn ca_cert(State(s): State<AppState>, Path(file): Path<String>) -> Response {
+    let id = file.trim_end_matches(".crt").trim_end_matches(".cer");
+    if let Some(ca) = s.authority.ca(id) {
+        return der_response("application/pkix-cert", ca.cert_der.clone(), 86_400);
+    }
+    if id == "tsa" {
+        return der_response("application/pkix-cert", s.authority.tsa().cert_der.clone(), 86_400);
+    }
+    not_found("CA certificate")
+}
+
+async fn crl(State(s): State<AppState>, Path(file): Path<String>) -> Response {
+    let id = file.trim_end_matches(".crl");
+    match s.authority.current_crl(id).await {
+        Ok(c) => der_response("application/pkix-crl", c.der, 300),
+        Err(kyso_authority::AuthorityError::NotFound(_)) => not_found("CRL"),
+        Err(e) => {
+            tracing::error!(error = %e, ca = id, "CRL unavailable");
+            (StatusCode::SERVICE_UNAVAILABLE, "CRL temporarily unavailable; retry shortly\n").into_response()
+        }
+    }
+}
+
+async fn ocsp_post(State(s): State<AppState>, Path(ca): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !ct.is_empty() && !ct.starts_with("application/ocsp-request") {
+        return (StatusCode::UNSUPPORTED_MEDIA_TYPE, "send Content-Type: application/ocsp-request\n").into_response();
+    }
+    der_response("application/ocsp-response", s.authority.ocsp(&ca, &body).await, 0)
+}
+
+async fn ocsp_get(State(s): State<AppState>, Path((ca, request)): Path<(String, String)>) -> Response {
+    let Ok(der) = base64::engine::general_purpose::STANDARD.decode(request.trim_start_matches('/')) else {
+        return der_response(
+            "application/ocsp-response",
+            kyso_pki::ocsp::error_response(kyso_pki::ocsp::ResponseStatus::MalformedRequest),
+            0,
+        );
+    };
+    der_response("application/ocsp-response", s.authority.ocsp(&ca, &der).await, 300)
+}
+
+async fn tsa(State(s): State<AppState>, body: Bytes) -> Response {
+    let auth = s.authority.clone();
+    let out = tokio::task::spawn_blocking(move || auth.timestamp(&body)).await.unwrap_or_default();
+    der_response("application/timestamp-reply", out, 0)
+}

@@ -1,0 +1,160 @@
+//! kyso's storage: one repository layer over embedded SQLite (default, WAL, synchronous=FULL)
+//! and PostgreSQL. Migrations for both live side by side and are applied at start.
+//!
+//! Architecture invariant: the only crate that speaks SQL. It knows rows, not certificates:
+//! no PKI logic here. Every write that must be audited goes through [`Store::commit`], which
+//! appends the audit rows in the same transaction as the change.
+
+pub mod audit;
+mod rows;
+
+pub use audit::{AuditEvent, AuditRow, VerifyReport};
+pub use rows::*;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+use std::str::FromStr;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("unsupported database URL `{0}`: use sqlite://PATH or postgres://…")]
+    BadUrl(String),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+#[derive(Clone)]
+pub enum Store {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Run the same sqlx code against whichever pool this is (compiled once per backend).
+macro_rules! on_pool {
+    ($store:expr, $p:ident => $body:expr) => {
+        match $store {
+            Store::Sqlite($p) => $body,
+            Store::Postgres($p) => $body,
+        }
+    };
+}
+pub(crate) use on_pool;
+
+struct Migration {
+    version: i64,
+    name: &'static str,
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "trust core",
+    sqlite: include_str!("../migrations/sqlite/0001_trust_core.sql"),
+    postgres: include_str!("../migrations/postgres/0001_trust_core.sql"),
+}];
+
+impl Store {
+    /// Connect (creating the SQLite file if needed) and apply pending migrations.
+    pub async fn open(url: &str) -> Result<Store> {
+        let store = if url.starts_with("sqlite:") {
+            let opts = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .busy_timeout(Duration::from_secs(30))
+                .foreign_keys(true);
+            Store::Sqlite(SqlitePoolOptions::new().max_connections(4).connect_with(opts).await?)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let opts = PgConnectOptions::from_str(url)?;
+            Store::Postgres(PgPoolOptions::new().max_connections(8).connect_with(opts).await?)
+        } else {
+            return Err(StoreError::BadUrl(url.to_string()));
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// PostgreSQL in a fresh schema of its own (tests run in parallel without interfering).
+    pub async fn open_postgres_schema(url: &str, schema: &str) -> Result<Store> {
+        let admin = PgPoolOptions::new().max_connections(1).connect(url).await?;
+        sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"")).execute(&admin).await?;
+        admin.close().await;
+        let opts = PgConnectOptions::from_str(url)?.options([("search_path", schema)]);
+        let store = Store::Postgres(PgPoolOptions::new().max_connections(8).connect_with(opts).await?);
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Store::Sqlite(_) => "sqlite",
+            Store::Postgres(_) => "postgres",
+        }
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        on_pool!(self, p => {
+            sqlx::raw_sql("CREATE TABLE IF NOT EXISTS kyso_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)")
+                .execute(p).await?;
+            for m in MIGRATIONS {
+                let mut tx = p.begin().await?;
+                let done: Option<i64> = sqlx::query_scalar("SELECT version FROM kyso_migrations WHERE version = $1")
+                    .bind(m.version).fetch_optional(&mut *tx).await?;
+                if done.is_some() {
+                    continue;
+                }
+                let sql = if matches!(self, Store::Sqlite(_)) { m.sqlite } else { m.postgres };
+                sqlx::raw_sql(sql).execute(&mut *tx).await?;
+                sqlx::query("INSERT INTO kyso_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
+                    .bind(m.version).bind(m.name).bind(now()).execute(&mut *tx).await?;
+                tx.commit().await?;
+                tracing::info!(version = m.version, name = m.name, "applied migration");
+            }
+            Ok(())
+        })
+    }
+
+    pub async fn close(&self) {
+        on_pool!(self, p => p.close().await)
+    }
+
+    pub async fn setting(&self, name: &str) -> Result<Option<String>> {
+        on_pool!(self, p => Ok(sqlx::query_scalar("SELECT value FROM settings WHERE name = $1").bind(name).fetch_optional(p).await?))
+    }
+}
+
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// `$1, $2, …` placeholders for a multi-row VALUES list (valid on both backends).
+fn values_list(rows: usize, cols: usize) -> String {
+    let mut s = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        if r > 0 {
+            s.push(',');
+        }
+        s.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                s.push(',');
+            }
+            s.push('$');
+            s.push_str(&(r * cols + c + 1).to_string());
+        }
+        s.push(')');
+    }
+    s
+}

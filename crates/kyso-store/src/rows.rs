@@ -1,0 +1,323 @@
+//! Row types and the repository methods over them.
+
+use crate::audit::{self, AuditEvent, AuditRow, Verifier, VerifyReport};
+use crate::{now, on_pool, values_list, Result, Store, StoreError};
+use sqlx::Row;
+
+#[derive(Clone, Debug)]
+pub struct KeyRow {
+    pub id: String,
+    pub backend: String,
+    pub algorithm: String,
+    pub public_key: Vec<u8>,
+    pub wrapped: Vec<u8>,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct AuthorityRow {
+    pub id: String,
+    pub kind: String,
+    pub parent_id: Option<String>,
+    pub display_name: String,
+    pub key_id: String,
+    pub serial: String,
+    pub cert_der: Vec<u8>,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct CitizenRow {
+    pub id_number: String,
+    pub full_name: String,
+    pub province: String,
+    pub commune: Option<String>,
+    pub eid_level: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct CertRow {
+    pub serial: String,
+    pub issuer_id: String,
+    pub profile: String,
+    pub id_number: Option<String>,
+    pub subject_cn: String,
+    pub key_id: Option<String>,
+    pub not_before: i64,
+    pub not_after: i64,
+    pub revoked_at: Option<i64>,
+    pub revocation_reason: Option<i64>,
+    pub superseded_by: Option<String>,
+    pub der: Vec<u8>,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct CrlRow {
+    pub issuer_id: String,
+    pub crl_number: i64,
+    pub this_update: i64,
+    pub next_update: i64,
+    pub der: Vec<u8>,
+}
+
+/// One change inside a [`Store::commit`] transaction.
+#[derive(Clone, Debug)]
+pub enum Write {
+    Key(KeyRow),
+    Authority(AuthorityRow),
+    /// Insert or update by ID number.
+    Citizen(CitizenRow),
+    Certificate(CertRow),
+    /// Fails the whole commit if the certificate is unknown or already revoked.
+    Revoke { serial: String, at: i64, reason: i64 },
+    Supersede { serial: String, by: String },
+    Crl(CrlRow),
+    Setting { name: String, value: String },
+    Audit(AuditEvent),
+}
+
+const CERT_COLS: &str = "serial, issuer_id, profile, id_number, subject_cn, key_id, not_before, not_after, revoked_at, revocation_reason, superseded_by, der, created_at";
+const CHUNK: usize = 200;
+
+macro_rules! cert_row {
+    ($r:expr) => {
+        CertRow {
+            serial: $r.get("serial"),
+            issuer_id: $r.get("issuer_id"),
+            profile: $r.get("profile"),
+            id_number: $r.get("id_number"),
+            subject_cn: $r.get("subject_cn"),
+            key_id: $r.get("key_id"),
+            not_before: $r.get("not_before"),
+            not_after: $r.get("not_after"),
+            revoked_at: $r.get("revoked_at"),
+            revocation_reason: $r.get("revocation_reason"),
+            superseded_by: $r.get("superseded_by"),
+            der: $r.get("der"),
+            created_at: $r.get("created_at"),
+        }
+    };
+}
+
+impl Store {
+    /// Apply writes and their audit events in one transaction; returns once it is durable.
+    /// Audit appends are serialised (SQLite write lock / PostgreSQL advisory lock) so the
+    /// chain stays linear even with several processes writing.
+    pub async fn commit(&self, writes: Vec<Write>) -> Result<()> {
+        let is_sqlite = matches!(self, Store::Sqlite(_));
+        let mut keys = Vec::new();
+        let mut certs = Vec::new();
+        let mut audits = Vec::new();
+        let mut others = Vec::new();
+        for w in writes {
+            match w {
+                Write::Key(k) => keys.push(k),
+                Write::Certificate(c) => certs.push(c),
+                Write::Audit(a) => audits.push(a),
+                o => others.push(o),
+            }
+        }
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            // Take the write lock first: no deferred-to-write upgrade failures, one chain head.
+            if is_sqlite {
+                sqlx::query("UPDATE settings SET value = value WHERE name = '-'").execute(&mut *tx).await?;
+            } else {
+                sqlx::query("SELECT pg_advisory_xact_lock(735271)").execute(&mut *tx).await?;
+            }
+            for chunk in keys.chunks(CHUNK) {
+                let sql = format!("INSERT INTO keys (id, backend, algorithm, public_key, wrapped, created_at) VALUES {}", values_list(chunk.len(), 6));
+                let mut q = sqlx::query(&sql);
+                for k in chunk {
+                    q = q.bind(&k.id).bind(&k.backend).bind(&k.algorithm).bind(&k.public_key).bind(&k.wrapped).bind(k.created_at);
+                }
+                q.execute(&mut *tx).await?;
+            }
+            for o in &others {
+                match o {
+                    Write::Authority(a) => {
+                        sqlx::query("INSERT INTO authorities (id, kind, parent_id, display_name, key_id, serial, cert_der, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)")
+                            .bind(&a.id).bind(&a.kind).bind(&a.parent_id).bind(&a.display_name).bind(&a.key_id).bind(&a.serial).bind(&a.cert_der).bind(a.created_at)
+                            .execute(&mut *tx).await?;
+                    }
+                    Write::Citizen(c) => {
+                        sqlx::query("INSERT INTO citizens (id_number, full_name, province, commune, eid_level, updated_at) VALUES ($1,$2,$3,$4,$5,$6) \
+                                     ON CONFLICT (id_number) DO UPDATE SET full_name = excluded.full_name, province = excluded.province, commune = excluded.commune, eid_level = excluded.eid_level, updated_at = excluded.updated_at")
+                            .bind(&c.id_number).bind(&c.full_name).bind(&c.province).bind(&c.commune).bind(c.eid_level).bind(c.updated_at)
+                            .execute(&mut *tx).await?;
+                    }
+                    Write::Revoke { serial, at, reason } => {
+                        let n = sqlx::query("UPDATE certificates SET revoked_at = $1, revocation_reason = $2 WHERE serial = $3 AND revoked_at IS NULL")
+                            .bind(at).bind(reason).bind(serial).execute(&mut *tx).await?.rows_affected();
+                        if n != 1 {
+                            return Err(StoreError::Conflict(format!("certificate {serial} is unknown or already revoked")));
+                        }
+                    }
+                    Write::Supersede { serial, by } => {
+                        sqlx::query("UPDATE certificates SET superseded_by = $1 WHERE serial = $2")
+                            .bind(by).bind(serial).execute(&mut *tx).await?;
+                    }
+                    Write::Crl(c) => {
+                        sqlx::query("INSERT INTO crls (issuer_id, crl_number, this_update, next_update, der) VALUES ($1,$2,$3,$4,$5)")
+                            .bind(&c.issuer_id).bind(c.crl_number).bind(c.this_update).bind(c.next_update).bind(&c.der)
+                            .execute(&mut *tx).await?;
+                    }
+                    Write::Setting { name, value } => {
+                        sqlx::query("INSERT INTO settings (name, value) VALUES ($1,$2) ON CONFLICT (name) DO UPDATE SET value = excluded.value")
+                            .bind(name).bind(value).execute(&mut *tx).await?;
+                    }
+                    Write::Key(_) | Write::Certificate(_) | Write::Audit(_) => unreachable!("sorted above"),
+                }
+            }
+            for chunk in certs.chunks(CHUNK) {
+                let sql = format!("INSERT INTO certificates ({CERT_COLS}) VALUES {}", values_list(chunk.len(), 13));
+                let mut q = sqlx::query(&sql);
+                for c in chunk {
+                    q = q.bind(&c.serial).bind(&c.issuer_id).bind(&c.profile).bind(&c.id_number).bind(&c.subject_cn).bind(&c.key_id)
+                        .bind(c.not_before).bind(c.not_after).bind(c.revoked_at).bind(c.revocation_reason).bind(&c.superseded_by)
+                        .bind(&c.der).bind(c.created_at);
+                }
+                q.execute(&mut *tx).await.map_err(|e| match &e {
+                    sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict("certificate serial already exists".into()),
+                    _ => StoreError::Db(e),
+                })?;
+            }
+            if !audits.is_empty() {
+                let head = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetch_optional(&mut *tx).await?;
+                let (mut seq, mut prev): (i64, Vec<u8>) = match head {
+                    Some(r) => (r.get("seq"), r.get("hash")),
+                    None => (0, audit::GENESIS.to_vec()),
+                };
+                let at = now();
+                let mut rows = Vec::with_capacity(audits.len());
+                for e in audits {
+                    seq += 1;
+                    let hash = audit::row_hash(&prev, seq, at, &e);
+                    rows.push((seq, e, std::mem::replace(&mut prev, hash.clone()), hash));
+                }
+                for chunk in rows.chunks(CHUNK) {
+                    let sql = format!("INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, hash) VALUES {}", values_list(chunk.len(), 8));
+                    let mut q = sqlx::query(&sql);
+                    for (seq, e, prev, hash) in chunk {
+                        q = q.bind(*seq).bind(at).bind(&e.actor).bind(&e.action).bind(&e.subject).bind(&e.detail).bind(prev).bind(hash);
+                    }
+                    q.execute(&mut *tx).await?;
+                }
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    pub async fn authorities(&self) -> Result<Vec<AuthorityRow>> {
+        on_pool!(self, p => {
+            let rows = sqlx::query("SELECT id, kind, parent_id, display_name, key_id, serial, cert_der, created_at FROM authorities ORDER BY created_at, id")
+                .fetch_all(p).await?;
+            Ok(rows.iter().map(|r| AuthorityRow {
+                id: r.get("id"), kind: r.get("kind"), parent_id: r.get("parent_id"), display_name: r.get("display_name"),
+                key_id: r.get("key_id"), serial: r.get("serial"), cert_der: r.get("cert_der"), created_at: r.get("created_at"),
+            }).collect())
+        })
+    }
+
+    pub async fn key(&self, id: &str) -> Result<KeyRow> {
+        on_pool!(self, p => {
+            let r = sqlx::query("SELECT id, backend, algorithm, public_key, wrapped, created_at FROM keys WHERE id = $1")
+                .bind(id).fetch_optional(p).await?.ok_or_else(|| StoreError::NotFound(format!("key {id}")))?;
+            Ok(KeyRow { id: r.get("id"), backend: r.get("backend"), algorithm: r.get("algorithm"), public_key: r.get("public_key"), wrapped: r.get("wrapped"), created_at: r.get("created_at") })
+        })
+    }
+
+    pub async fn citizen(&self, id_number: &str) -> Result<Option<CitizenRow>> {
+        on_pool!(self, p => {
+            let r = sqlx::query("SELECT id_number, full_name, province, commune, eid_level, updated_at FROM citizens WHERE id_number = $1")
+                .bind(id_number).fetch_optional(p).await?;
+            Ok(r.map(|r| CitizenRow { id_number: r.get("id_number"), full_name: r.get("full_name"), province: r.get("province"), commune: r.get("commune"), eid_level: r.get("eid_level"), updated_at: r.get("updated_at") }))
+        })
+    }
+
+    pub async fn certificate(&self, serial: &str) -> Result<Option<CertRow>> {
+        on_pool!(self, p => {
+            let r = sqlx::query(&format!("SELECT {CERT_COLS} FROM certificates WHERE serial = $1")).bind(serial).fetch_optional(p).await?;
+            Ok(r.map(|r| cert_row!(r)))
+        })
+    }
+
+    /// Certificates, newest first; filtered by holder ID number and/or issuer.
+    pub async fn certificates(&self, id_number: Option<&str>, issuer_id: Option<&str>, limit: i64, offset: i64) -> Result<Vec<CertRow>> {
+        on_pool!(self, p => {
+            let rows = sqlx::query(&format!(
+                "SELECT {CERT_COLS} FROM certificates WHERE ($1 IS NULL OR id_number = $1) AND ($2 IS NULL OR issuer_id = $2) \
+                 ORDER BY created_at DESC, serial LIMIT $3 OFFSET $4"))
+                .bind(id_number).bind(issuer_id).bind(limit).bind(offset).fetch_all(p).await?;
+            Ok(rows.iter().map(|r| cert_row!(r)).collect())
+        })
+    }
+
+    pub async fn count_certificates(&self) -> Result<i64> {
+        on_pool!(self, p => Ok(sqlx::query_scalar("SELECT COUNT(*) FROM certificates").fetch_one(p).await?))
+    }
+
+    /// All serials (for checks after crash tests and audits).
+    pub async fn all_serials(&self) -> Result<Vec<String>> {
+        on_pool!(self, p => Ok(sqlx::query_scalar("SELECT serial FROM certificates").fetch_all(p).await?))
+    }
+
+    /// (serial, revoked_at, reason) of every revoked certificate of an issuer, for its CRL.
+    pub async fn revoked(&self, issuer_id: &str) -> Result<Vec<(String, i64, i64)>> {
+        on_pool!(self, p => {
+            let rows = sqlx::query("SELECT serial, revoked_at, revocation_reason FROM certificates WHERE issuer_id = $1 AND revoked_at IS NOT NULL ORDER BY revoked_at, serial")
+                .bind(issuer_id).fetch_all(p).await?;
+            Ok(rows.iter().map(|r| (r.get("serial"), r.get("revoked_at"), r.get::<Option<i64>, _>("revocation_reason").unwrap_or(0))).collect())
+        })
+    }
+
+    /// OCSP lookup: None if this issuer never issued the serial.
+    pub async fn status(&self, issuer_id: &str, serial: &str) -> Result<Option<(Option<i64>, i64)>> {
+        on_pool!(self, p => {
+            let r = sqlx::query("SELECT revoked_at, revocation_reason FROM certificates WHERE serial = $1 AND issuer_id = $2")
+                .bind(serial).bind(issuer_id).fetch_optional(p).await?;
+            Ok(r.map(|r| (r.get("revoked_at"), r.get::<Option<i64>, _>("revocation_reason").unwrap_or(0))))
+        })
+    }
+
+    pub async fn latest_crl(&self, issuer_id: &str) -> Result<Option<CrlRow>> {
+        on_pool!(self, p => {
+            let r = sqlx::query("SELECT issuer_id, crl_number, this_update, next_update, der FROM crls WHERE issuer_id = $1 ORDER BY crl_number DESC LIMIT 1")
+                .bind(issuer_id).fetch_optional(p).await?;
+            Ok(r.map(|r| CrlRow { issuer_id: r.get("issuer_id"), crl_number: r.get("crl_number"), this_update: r.get("this_update"), next_update: r.get("next_update"), der: r.get("der") }))
+        })
+    }
+
+    /// Walk the whole audit chain in pages.
+    pub async fn verify_audit(&self) -> Result<VerifyReport> {
+        let mut v = Verifier::default();
+        let mut after = 0i64;
+        loop {
+            let page = self.audit_rows(after, 5000).await?;
+            if page.is_empty() {
+                break;
+            }
+            after = page.last().map(|r| r.seq).unwrap_or(after);
+            if !page.iter().all(|r| v.feed(r)) {
+                break;
+            }
+        }
+        Ok(v.finish())
+    }
+
+    pub async fn audit_rows(&self, after_seq: i64, limit: i64) -> Result<Vec<AuditRow>> {
+        on_pool!(self, p => {
+            let rows = sqlx::query("SELECT seq, at, actor, action, subject, detail, prev_hash, hash FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2")
+                .bind(after_seq).bind(limit).fetch_all(p).await?;
+            Ok(rows.iter().map(|r| AuditRow { seq: r.get("seq"), at: r.get("at"), actor: r.get("actor"), action: r.get("action"), subject: r.get("subject"), detail: r.get("detail"), prev_hash: r.get("prev_hash"), hash: r.get("hash") }).collect())
+        })
+    }
+
+    /// Raw SQL for tests that tamper with the database on purpose.
+    pub async fn execute_raw(&self, sql: &str) -> Result<u64> {
+        on_pool!(self, p => Ok(sqlx::raw_sql(sql).execute(p).await?.rows_affected()))
+    }
+}

@@ -1,0 +1,237 @@
+//! Command implementations.
+
+use crate::data::DataDir;
+use crate::{AuditCommand, BenchCommand, CaCommand, CertCommand, CitizenCommand, Cli, Command, IssueArgs};
+use anyhow::{bail, Context, Result};
+use kyso_authority::{Authority, Config, IssueRequest};
+use kyso_custody::{KeyCustody, Vault};
+use kyso_pki::crl::{reason_from_name, reason_name};
+use kyso_pki::CitizenSubject;
+use kyso_store::Store;
+use serde_json::json;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+const ACTOR_CLI: &str = "cli";
+
+pub async fn run(cli: Cli) -> Result<ExitCode> {
+    let dir = DataDir::new(&cli.data_dir);
+    match cli.command {
+        Command::Init(a) => {
+            init(&dir, cli.database_url.as_deref(), a.config.as_deref(), &a.base_url, cli.json).await?;
+        }
+        Command::Serve(a) => {
+            if a.demo {
+                crate::demo::prepare(&dir, cli.database_url.as_deref(), &a.listen).await?;
+            }
+            let auth = open(&dir, cli.database_url.as_deref()).await?;
+            if a.demo {
+                crate::demo::seed(&auth).await?;
+            }
+            let token = dir.operator_token()?;
+            let listener = tokio::net::TcpListener::bind(&a.listen)
+                .await
+                .with_context(|| format!("cannot listen on {}: is another server running there? Use --listen", a.listen))?;
+            let addr = listener.local_addr()?;
+            println!("kyso is serving on http://{addr}/ ({} storage)", auth.store.backend());
+            println!("operator API token: in {}", dir.path.join("operator-token").display());
+            if a.demo {
+                crate::demo::print_logins(&addr.to_string());
+            }
+            kyso_server::serve(kyso_server::AppState { authority: auth, operator_token: Arc::new(token) }, listener).await?;
+        }
+        Command::Cert(c) => return cert(&dir, cli.database_url.as_deref(), c, cli.json).await,
+        Command::Citizen(CitizenCommand::Add { id, name, province, commune, eid_level }) => {
+            if !(0..=2).contains(&eid_level) {
+                bail!("--eid-level must be 0, 1 or 2");
+            }
+            let auth = open(&dir, cli.database_url.as_deref()).await?;
+            let s = CitizenSubject::new(&id, &name, &province, commune.as_deref())?;
+            auth.register_citizen(&s, eid_level, ACTOR_CLI).await?;
+            out(cli.json, json!({"id_masked": s.id.masked(), "eid_level": eid_level}), &format!("recorded {} at e-ID level {eid_level}", s.id.masked()));
+        }
+        Command::Crl { ca, out: file } => {
+            let auth = open(&dir, cli.database_url.as_deref()).await?;
+            let crl = auth.sign_crl(&ca, ACTOR_CLI).await?;
+            match file {
+                Some(f) => {
+                    std::fs::write(&f, &crl.der)?;
+                    out(cli.json, json!({"ca": ca, "crl_number": crl.crl_number, "file": f}), &format!("CRL #{} of {ca} written to {}", crl.crl_number, f.display()));
+                }
+                None => print!("{}", kyso_pki::pem("X509 CRL", &crl.der)),
+            }
+        }
+        Command::Ca(CaCommand::Export { out_dir }) => {
+            let auth = open(&dir, cli.database_url.as_deref()).await?;
+            std::fs::create_dir_all(&out_dir)?;
+            let mut written = Vec::new();
+            for a in auth.store.authorities().await? {
+                let f = out_dir.join(format!("{}.pem", a.id));
+                std::fs::write(&f, kyso_pki::pem("CERTIFICATE", &a.cert_der))?;
+                written.push(f.display().to_string());
+            }
+            out(cli.json, json!({ "files": written }), &written.join("\n"));
+        }
+        Command::Ca(CaCommand::List) => {
+            let auth = open(&dir, cli.database_url.as_deref()).await?;
+            let rows = auth.store.authorities().await?;
+            let v: Vec<_> = rows.iter().map(|a| json!({"id": a.id, "kind": a.kind, "parent": a.parent_id, "name": a.display_name, "serial": a.serial})).collect();
+            let text: Vec<String> = rows.iter().map(|a| format!("{:<14} {:<9} {:<8} {}", a.id, a.kind, a.parent_id.as_deref().unwrap_or("-"), a.display_name)).collect();
+            out(cli.json, json!(v), &text.join("\n"));
+        }
+        Command::Audit(AuditCommand::Verify) => {
+            let store = open_store(&dir, cli.database_url.as_deref()).await?;
+            let r = store.verify_audit().await?;
+            let ok = r.first_error.is_none();
+            let text = match &r.first_error {
+                None => format!("audit log intact: {} rows, head #{} {}", r.rows, r.head_seq, r.head_hash),
+                Some((seq, why)) => format!("audit log BROKEN at row {seq}: {why} ({} rows verified before it)", r.rows),
+            };
+            out(cli.json, json!({"ok": ok, "rows": r.rows, "head_seq": r.head_seq, "head_hash": r.head_hash,
+                "first_bad_row": r.first_error.as_ref().map(|e| e.0), "problem": r.first_error.as_ref().map(|e| e.1.clone())}), &text);
+            if !ok {
+                return Ok(ExitCode::from(1));
+            }
+        }
+        Command::Bench(BenchCommand::Issue { count, concurrency }) => {
+            crate::bench::issue(count, concurrency, cli.database_url.as_deref(), cli.json).await?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn out(json_mode: bool, v: serde_json::Value, text: &str) {
+    if json_mode {
+        println!("{v}");
+    } else if !text.is_empty() {
+        println!("{text}");
+    }
+}
+
+pub async fn init(dir: &DataDir, db: Option<&str>, config: Option<&std::path::Path>, base_url: &str, json_mode: bool) -> Result<()> {
+    dir.create()?;
+    let cfg = match config {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
+            Config::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?
+        }
+        None if dir.config_path().exists() => dir.load_config()?,
+        None => Config::demo(base_url),
+    };
+    std::fs::write(dir.config_path(), cfg.to_toml())?;
+    dir.ensure_kek()?;
+    dir.operator_token()?;
+    let store = open_store(dir, db).await?;
+    let vault = Vault::new(&dir.kek()?);
+    Authority::init(&store, &vault, &cfg).await?;
+    let names: Vec<&str> = cfg.providers.iter().map(|p| p.name.as_str()).collect();
+    out(json_mode, json!({"data_dir": dir.path, "providers": cfg.providers.iter().map(|p| &p.id).collect::<Vec<_>>(), "backend": store.backend()}),
+        &format!("initialised {}: national root, {} provider CA(s) ({}), OCSP responders, TSA", dir.path.display(), names.len(), names.join(", ")));
+    Ok(())
+}
+
+pub async fn open_store(dir: &DataDir, db: Option<&str>) -> Result<Store> {
+    let url = dir.database_url(db);
+    Store::open(&url).await.with_context(|| format!("cannot open the database ({})", redact(&url)))
+}
+
+/// Database URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://…{}", &url[..s], &url[at..]),
+        _ => url.to_string(),
+    }
+}
+
+pub async fn open(dir: &DataDir, db: Option<&str>) -> Result<Arc<Authority>> {
+    let cfg = dir.load_config()?;
+    let store = open_store(dir, db).await?;
+    let custody: Arc<dyn KeyCustody> = Arc::new(Vault::new(&dir.kek()?));
+    Ok(Arc::new(Authority::load(store, custody, cfg).await?))
+}
+
+async fn cert(dir: &DataDir, db: Option<&str>, c: CertCommand, json_mode: bool) -> Result<ExitCode> {
+    let auth = open(dir, db).await?;
+    match c {
+        CertCommand::Issue(a) => issue(&auth, a, json_mode).await?,
+        CertCommand::Renew { serial, new_key } => {
+            let c = auth.renew(&serial, new_key, ACTOR_CLI).await?;
+            out(json_mode, serde_json::to_value(&c)?, &format!("renewed {serial}: new certificate {} valid until {}", c.serial, kyso_pki::time::rfc3339(c.not_after)));
+        }
+        CertCommand::Revoke { serial, reason } => {
+            let code = reason_from_name(&reason).with_context(|| format!("--reason: unknown revocation reason `{reason}` (try keyCompromise, affiliationChanged, superseded, cessationOfOperation, unspecified)"))?;
+            let c = auth.revoke(&serial, code, ACTOR_CLI).await?;
+            out(json_mode, json!({"serial": c.serial, "revoked_at": c.revoked_at, "reason": reason_name(code)}), &format!("revoked {} ({}); CRL of {} re-signed", c.serial, reason_name(code), c.issuer_id));
+        }
+        CertCommand::Show { serial, pem, out: file } => {
+            let c = auth.certificate(&serial).await?;
+            if let Some(f) = file {
+                std::fs::write(&f, &c.der)?;
+            }
+            if pem {
+                print!("{}", kyso_pki::pem("CERTIFICATE", &c.der));
+            } else {
+                let status = status_text(&c);
+                out(json_mode, cert_json(&c), &format!(
+                    "serial      {}\nprovider    {}\nprofile     {}\nsubject     {}\nholder      {}\nvalid       {} → {}\nstatus      {status}",
+                    c.serial, c.issuer_id, c.profile, c.subject_cn, masked(&c.id_number),
+                    kyso_pki::time::rfc3339(c.not_before), kyso_pki::time::rfc3339(c.not_after)));
+            }
+        }
+        CertCommand::List { id, provider, limit } => {
+            let id = id.map(|i| kyso_pki::CitizenId::parse(&i).map(|x| x.expose().to_string())).transpose().map_err(|e| anyhow::anyhow!("--id: {e}"))?;
+            let rows = auth.store.certificates(id.as_deref(), provider.as_deref(), limit, 0).await?;
+            if json_mode {
+                println!("{}", json!(rows.iter().map(cert_json).collect::<Vec<_>>()));
+            } else {
+                for c in &rows {
+                    println!("{}  {:<8} {:<12} {:<14} {:<28} {}", c.serial, c.issuer_id, c.profile, masked(&c.id_number), c.subject_cn, status_text(c));
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn masked(id: &Option<String>) -> String {
+    id.as_deref().and_then(|i| kyso_pki::CitizenId::parse(i).ok()).map(|i| i.masked()).unwrap_or_else(|| "-".into())
+}
+
+fn status_text(c: &kyso_store::CertRow) -> String {
+    match (c.revoked_at, &c.superseded_by) {
+        (Some(at), _) => format!("revoked {} ({})", kyso_pki::time::rfc3339(at), reason_name(c.revocation_reason.unwrap_or(0) as u8)),
+        (None, _) if c.not_after < kyso_store::now() => "expired".into(),
+        _ => "valid".into(),
+    }
+}
+
+fn cert_json(c: &kyso_store::CertRow) -> serde_json::Value {
+    json!({"serial": c.serial, "provider": c.issuer_id, "profile": c.profile, "subject": c.subject_cn,
+        "id_masked": masked(&c.id_number), "not_before": c.not_before, "not_after": c.not_after,
+        "revoked_at": c.revoked_at, "revocation_reason": c.revocation_reason.map(|r| reason_name(r as u8)),
+        "superseded_by": c.superseded_by, "status": status_text(c)})
+}
+
+async fn issue(auth: &Arc<Authority>, a: IssueArgs, json_mode: bool) -> Result<()> {
+    let key_algorithm = a.key_alg.as_deref().map(str::parse).transpose().map_err(|e| anyhow::anyhow!("--key-alg: {e}"))?;
+    if a.eid_level2 {
+        let s = CitizenSubject::new(&a.id, &a.name, &a.province, a.commune.as_deref())?;
+        auth.register_citizen(&s, 2, ACTOR_CLI).await?;
+    }
+    let req = IssueRequest {
+        id_number: a.id,
+        full_name: a.name,
+        province: a.province,
+        commune: a.commune,
+        provider: a.provider,
+        key_algorithm,
+        validity_days: a.days,
+        actor: ACTOR_CLI.into(),
+    };
+    let c = auth.issue(req).await?;
+    if let Some(f) = &a.out {
+        std::fs::write(f, &c.der)?;
+    }
+    out(json_mode, serde_json::to_value(&c)?, &format!("issued {} to {} ({}) by {}, valid until {}", c.serial, c.subject, c.id_masked, c.provider, kyso_pki::time::rfc3339(c.not_after)));
+    Ok(())
+}

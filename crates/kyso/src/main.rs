@@ -1,0 +1,212 @@
+//! `kyso`: one binary for the CLI and the server. Thin: parse arguments, open the data directory
+//! and storage, call `kyso-authority`, print. `--json` gives machine-readable output.
+
+mod bench;
+mod commands;
+mod data;
+mod demo;
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "kyso", version, about = "Public digital signatures for citizens: CAs, revocation, time-stamping, campaign")]
+pub struct Cli {
+    /// Data directory: configuration, key-encryption key, SQLite database.
+    #[arg(long, global = true, env = "KYSO_DATA_DIR", default_value = "./kyso-data")]
+    pub data_dir: PathBuf,
+    /// Database URL (default: sqlite in the data directory). E.g. postgres://user@host/db
+    #[arg(long, global = true, env = "KYSO_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Machine-readable JSON output.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Create the data directory, key-encryption key, configuration and the CA hierarchy.
+    Init(InitArgs),
+    /// Run the HTTP server (CRL, OCSP, TSA, API, web pages).
+    Serve(ServeArgs),
+    /// Issue, renew, revoke, show and list certificates.
+    #[command(subcommand)]
+    Cert(CertCommand),
+    /// Record a person from the population register with their e-ID level.
+    #[command(subcommand)]
+    Citizen(CitizenCommand),
+    /// Sign a fresh CRL for a CA and write it out.
+    Crl {
+        /// CA id: root or a provider id.
+        #[arg(long, default_value = "root")]
+        ca: String,
+        /// Output file (DER); default: print PEM.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// CA certificates (for relying parties and tests).
+    #[command(subcommand)]
+    Ca(CaCommand),
+    /// The hash-chained audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Benchmarks.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Args)]
+pub struct InitArgs {
+    /// Use this configuration file instead of the demo configuration.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Public base URL written into certificates (CRL, OCSP, caIssuers).
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    pub base_url: String,
+}
+
+#[derive(Args)]
+pub struct ServeArgs {
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Initialise if needed and seed demo residents and certificates.
+    #[arg(long)]
+    pub demo: bool,
+}
+
+#[derive(Subcommand)]
+pub enum CertCommand {
+    /// Issue a citizen certificate (key generated in custody).
+    Issue(IssueArgs),
+    /// Renew (gia hạn): a new certificate, same key unless --new-key; the old one is superseded.
+    Renew {
+        serial: String,
+        #[arg(long)]
+        new_key: bool,
+    },
+    /// Revoke with an RFC 5280 reason (keyCompromise, affiliationChanged, superseded, cessationOfOperation, …).
+    Revoke {
+        serial: String,
+        #[arg(long, default_value = "unspecified")]
+        reason: String,
+    },
+    /// Show one certificate.
+    Show {
+        serial: String,
+        /// Print the PEM certificate only.
+        #[arg(long)]
+        pem: bool,
+        /// Write the DER certificate to a file.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// List certificates, newest first (ID numbers masked).
+    List {
+        #[arg(long)]
+        id: Option<String>,
+        #[arg(long)]
+        provider: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+}
+
+#[derive(Args)]
+pub struct IssueArgs {
+    /// 12-digit citizen ID number.
+    #[arg(long)]
+    pub id: String,
+    /// Full name with diacritics, e.g. "Nguyễn Văn An".
+    #[arg(long)]
+    pub name: String,
+    #[arg(long)]
+    pub province: String,
+    #[arg(long)]
+    pub commune: Option<String>,
+    /// Provider id from kyso.toml (e.g. vnpt, viettel).
+    #[arg(long)]
+    pub provider: String,
+    /// ec-p256 (default), rsa-2048 or rsa-3072.
+    #[arg(long)]
+    pub key_alg: Option<String>,
+    #[arg(long)]
+    pub days: Option<u64>,
+    /// Record the person as level-2 e-ID first (until the register import marks it).
+    #[arg(long)]
+    pub eid_level2: bool,
+    /// Also write the DER certificate here.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+pub enum CitizenCommand {
+    Add {
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        province: String,
+        #[arg(long)]
+        commune: Option<String>,
+        /// 0 (none), 1 (self-registered) or 2 (verified in person).
+        #[arg(long, default_value_t = 2)]
+        eid_level: i64,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum CaCommand {
+    /// Write every CA, OCSP responder and TSA certificate as PEM into a directory.
+    Export {
+        #[arg(long, default_value = ".")]
+        out_dir: PathBuf,
+    },
+    /// List the hierarchy.
+    List,
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Walk the chain; exit 1 and name the first edited, deleted or reordered row.
+    Verify,
+}
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// Issue and durably store N citizen certificates with fresh EC P-256 keys.
+    Issue {
+        #[arg(long, default_value_t = 20_000)]
+        count: usize,
+        /// Concurrent issuances in flight.
+        #[arg(long, default_value_t = 512)]
+        concurrency: usize,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("KYSO_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(commands::run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
