@@ -3,8 +3,9 @@
 use kyso_custody::KeyAlgorithm;
 use serde::{Deserialize, Serialize};
 
-/// An OID arc for the demo (UUID-derived, RFC 4122 §2.25 style); real providers set their own.
-pub const DEMO_ARC: &str = "2.25.223006440219917049914346311350254381531";
+/// The demo's OID arc: IANA's private enterprise number reserved for documentation (RFC 5612).
+/// Real providers configure their own policy OIDs.
+pub const DEMO_ARC: &str = "1.3.6.1.4.1.32473.1";
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -129,9 +130,9 @@ impl Config {
             if p.citizen_validity_days == 0 || p.citizen_validity_days > 3 * 365 {
                 return Err(format!("provider `{}`: citizen_validity_days must be 1..=1095 (Decree 23/2025: at most 3 years)", p.id));
             }
-            p.policy_oid.parse::<der::asn1::ObjectIdentifier>().map_err(|_| format!("provider `{}`: policy_oid is not an OID", p.id))?;
+            kyso_pki::cert::parse_oid(&p.policy_oid).ok_or_else(|| format!("provider `{}`: policy_oid `{}` is not a valid OID", p.id, p.policy_oid))?;
         }
-        self.tsa.policy_oid.parse::<der::asn1::ObjectIdentifier>().map_err(|_| "tsa.policy_oid is not an OID".to_string())?;
+        kyso_pki::cert::parse_oid(&self.tsa.policy_oid).ok_or_else(|| format!("tsa.policy_oid `{}` is not a valid OID", self.tsa.policy_oid))?;
         Ok(())
     }
 

@@ -84,7 +84,7 @@ fn make(
         not_before: now,
         not_after,
         urls,
-        policy_oid: policy.map(|p| p.parse()).transpose().map_err(|_| AuthorityError::Refused(format!("bad policy OID for {id}")))?,
+        policy_oid: policy.map(|p| kyso_pki::cert::parse_oid(p).ok_or_else(|| AuthorityError::Refused(format!("bad policy OID for {id}")))).transpose()?,
     };
     let der = match issuer {
         Some(i) => cert::issue(&spec, i)?,

@@ -141,7 +141,7 @@ impl Authority {
                 ocsp: Some(self.config.ocsp_url(&ca.id)),
                 ca_issuers: Some(self.config.ca_url(&ca.id)),
             },
-            policy_oid: pcfg.policy_oid.parse().ok(),
+            policy_oid: kyso_pki::cert::parse_oid(&pcfg.policy_oid),
         };
         let der = cert::issue(&spec, &ca.issuer())?;
         let mut row: CertRow = cert_row(&serial, &ca.id, Profile::Citizen, &subject.full_name, Some(key_id.clone()), now, not_after, der.clone(), now_s);

@@ -110,7 +110,7 @@ impl Authority {
             Err(e) => return tsa::rejection(&e.to_string()),
         };
         let t = self.tsa();
-        let policy = self.config.tsa.policy_oid.parse().unwrap_or(kyso_pki::cert::OID_ANY_POLICY);
+        let policy = kyso_pki::cert::parse_oid(&self.config.tsa.policy_oid).unwrap_or(kyso_pki::cert::OID_ANY_POLICY);
         let ctx = tsa::Tsa { cert: &t.cert, cert_der: &t.cert_der, signer: t.signer.as_ref(), policy };
         let serial = match Serial::random() {
             Ok(s) => s,

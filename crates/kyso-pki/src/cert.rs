@@ -282,3 +282,29 @@ pub fn parse(input: &[u8]) -> Result<Certificate, PkiError> {
     let der = crate::pem_or_der("CERTIFICATE", input)?;
     Certificate::from_der(&der).ctx("Certificate")
 }
+
+/// Parse a dotted OID from configuration or input without trusting it: every arc must fit in
+/// 32 bits (the parser underneath would overflow), at least two arcs, first arc 0..=2.
+pub fn parse_oid(s: &str) -> Option<ObjectIdentifier> {
+    let arcs: Vec<&str> = s.trim().split('.').collect();
+    if arcs.len() < 2 || arcs.iter().any(|a| a.is_empty() || a.len() > 10 || a.parse::<u32>().is_err()) {
+        return None;
+    }
+    if arcs[0].parse::<u32>().ok()? > 2 {
+        return None;
+    }
+    ObjectIdentifier::new(s.trim()).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn oid_parsing_never_panics() {
+        assert!(parse_oid("1.3.6.1.4.1.32473.1").is_some());
+        assert!(parse_oid("2.25.223006440219917049914346311350254381531").is_none());
+        assert!(parse_oid("1..2").is_none());
+        assert!(parse_oid("x").is_none());
+        assert!(parse_oid("7.1").is_none());
+    }
+}

@@ -1,0 +1,170 @@
+//! Storage tests, run against embedded SQLite and PostgreSQL (127.0.0.1:5432, database `test`,
+//! or KYSO_TEST_POSTGRES_URL). Without PostgreSQL they print a notice and skip it, unless
+//! KYSO_REQUIRE_POSTGRES=1 (set by .ci/run), where its absence fails the run.
+
+use kyso_store::{AuditEvent, CertRow, CitizenRow, Store, StoreError, Write};
+
+async fn backends(name: &str) -> Vec<(Store, Option<tempdir::TempDir>)> {
+    let dir = tempdir::TempDir::new(name);
+    let sqlite = Store::open(&format!("sqlite://{}/kyso.db", dir.path().display())).await.expect("open sqlite");
+    let mut v = vec![(sqlite, Some(dir))];
+    let url = std::env::var("KYSO_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let schema = format!("t_{}_{}_{}", name, std::process::id(), kyso_store::now() % 100_000);
+    match Store::open_postgres_schema(&url, &schema).await {
+        Ok(pg) => v.push((pg, None)),
+        Err(e) if std::env::var("KYSO_REQUIRE_POSTGRES").as_deref() == Ok("1") => panic!("PostgreSQL required but unavailable: {e}"),
+        Err(e) => eprintln!("NOTICE: PostgreSQL unavailable ({e}); test `{name}` ran on SQLite only"),
+    }
+    v
+}
+
+mod tempdir {
+    pub struct TempDir(std::path::PathBuf);
+    impl TempDir {
+        pub fn new(name: &str) -> TempDir {
+            let p = std::env::temp_dir().join(format!("kyso-store-{name}-{}-{}", std::process::id(), kyso_store::now()));
+            let _ = std::fs::remove_dir_all(&p);
+            std::fs::create_dir_all(&p).unwrap();
+            TempDir(p)
+        }
+        pub fn path(&self) -> &std::path::Path {
+            &self.0
+        }
+    }
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+fn cert(serial: &str, issuer: &str) -> CertRow {
+    CertRow {
+        serial: serial.into(),
+        issuer_id: issuer.into(),
+        profile: "citizen".into(),
+        id_number: Some("001203001234".into()),
+        subject_cn: "Nguyễn Văn An".into(),
+        key_id: None,
+        not_before: 1,
+        not_after: 2,
+        revoked_at: None,
+        revocation_reason: None,
+        superseded_by: None,
+        der: vec![0x30, 0x00],
+        created_at: 1,
+    }
+}
+
+fn ev(action: &str, subject: &str) -> Write {
+    Write::Audit(AuditEvent::new("test", action, subject, "detail"))
+}
+
+#[tokio::test]
+async fn commit_is_atomic_and_serials_unique() {
+    for (s, _d) in backends("atomic").await {
+        s.commit(vec![Write::Certificate(cert("01aa", "vnpt")), ev("cert.issue", "01aa")]).await.unwrap();
+        // a duplicate serial fails the whole commit, including the other certificate in it
+        let e = s.commit(vec![Write::Certificate(cert("02bb", "vnpt")), Write::Certificate(cert("01aa", "vnpt"))]).await.unwrap_err();
+        assert!(matches!(e, StoreError::Conflict(_)), "{} {e}", s.backend());
+        assert!(s.certificate("02bb").await.unwrap().is_none(), "{}: partial commit", s.backend());
+        // revoking an unknown serial fails and rolls back the rest
+        let e = s.commit(vec![Write::Certificate(cert("03cc", "vnpt")), Write::Revoke { serial: "ffff".into(), at: 5, reason: 1 }]).await.unwrap_err();
+        assert!(matches!(e, StoreError::Conflict(_)));
+        assert!(s.certificate("03cc").await.unwrap().is_none());
+        // revoke once; twice is refused
+        s.commit(vec![Write::Revoke { serial: "01aa".into(), at: 5, reason: 1 }]).await.unwrap();
+        assert!(s.commit(vec![Write::Revoke { serial: "01aa".into(), at: 6, reason: 1 }]).await.is_err());
+        assert_eq!(s.revoked("vnpt").await.unwrap(), vec![("01aa".to_string(), 5, 1)]);
+        assert_eq!(s.status("vnpt", "01aa").await.unwrap(), Some((Some(5), 1)));
+        assert_eq!(s.status("viettel", "01aa").await.unwrap(), None, "status is per issuer");
+        assert_eq!(s.count_certificates().await.unwrap(), 1);
+    }
+}
+
+#[tokio::test]
+async fn citizens_upsert_and_bulk_certificates() {
+    for (s, _d) in backends("bulk").await {
+        let c = |level| Write::Citizen(CitizenRow { id_number: "001203001234".into(), full_name: "Trần Thị Bình".into(), province: "Hà Nội".into(), commune: None, eid_level: level, updated_at: 1 });
+        s.commit(vec![c(1)]).await.unwrap();
+        s.commit(vec![c(2)]).await.unwrap();
+        assert_eq!(s.citizen("001203001234").await.unwrap().unwrap().eid_level, 2);
+        let many: Vec<Write> = (0..1000).map(|i| Write::Certificate(cert(&format!("{i:04x}"), "viettel"))).collect();
+        s.commit(many).await.unwrap();
+        assert_eq!(s.count_certificates().await.unwrap(), 1000);
+        assert_eq!(s.certificates(Some("001203001234"), Some("viettel"), 10, 0).await.unwrap().len(), 10);
+    }
+}
+
+#[tokio::test]
+async fn migrations_are_idempotent() {
+    let dir = tempdir::TempDir::new("migrate");
+    let url = format!("sqlite://{}/kyso.db", dir.path().display());
+    let s = Store::open(&url).await.unwrap();
+    s.commit(vec![Write::Certificate(cert("0a", "vnpt"))]).await.unwrap();
+    s.close().await;
+    let s = Store::open(&url).await.unwrap();
+    assert_eq!(s.count_certificates().await.unwrap(), 1, "reopening must keep data");
+}
+
+async fn chain(s: &Store, n: usize) {
+    for i in 0..n {
+        s.commit(vec![ev("cert.issue", &format!("s{i}"))]).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn audit_chain_detects_edit_delete_and_reorder() {
+    for (s, _d) in backends("audit").await {
+        chain(&s, 6).await;
+        let r = s.verify_audit().await.unwrap();
+        assert_eq!((r.rows, r.first_error.clone()), (6, None), "{}", s.backend());
+
+        s.execute_raw("UPDATE audit_log SET subject = 'forged' WHERE seq = 3").await.unwrap();
+        let r = s.verify_audit().await.unwrap();
+        assert_eq!(r.first_error.as_ref().map(|e| e.0), Some(3), "{}: edit", s.backend());
+        assert!(r.first_error.unwrap().1.contains("edited"));
+        s.execute_raw("UPDATE audit_log SET subject = 's2' WHERE seq = 3").await.unwrap();
+        assert!(s.verify_audit().await.unwrap().first_error.is_none(), "restoring the row restores the chain");
+
+        s.execute_raw("DELETE FROM audit_log WHERE seq = 4").await.unwrap();
+        let r = s.verify_audit().await.unwrap();
+        assert_eq!(r.first_error.as_ref().map(|e| e.0), Some(5), "{}: delete", s.backend());
+        assert!(r.first_error.unwrap().1.contains("deleted"));
+    }
+}
+
+#[tokio::test]
+async fn audit_chain_detects_swapped_rows() {
+    for (s, _d) in backends("reorder").await {
+        chain(&s, 5).await;
+        // swap the contents of rows 2 and 3, keeping seq numbers: a reordering
+        s.execute_raw(
+            "UPDATE audit_log SET seq = -2 WHERE seq = 2; UPDATE audit_log SET seq = 2 WHERE seq = 3; UPDATE audit_log SET seq = 3 WHERE seq = -2;",
+        )
+        .await
+        .unwrap();
+        let r = s.verify_audit().await.unwrap();
+        assert_eq!(r.first_error.as_ref().map(|e| e.0), Some(2), "{}: reorder", s.backend());
+    }
+}
+
+#[tokio::test]
+async fn concurrent_commits_keep_one_chain() {
+    for (s, _d) in backends("concurrent").await {
+        let mut tasks = Vec::new();
+        for t in 0..8 {
+            let s = s.clone();
+            tasks.push(tokio::spawn(async move {
+                for i in 0..20 {
+                    s.commit(vec![ev("x", &format!("{t}-{i}"))]).await.unwrap();
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let r = s.verify_audit().await.unwrap();
+        assert_eq!((r.rows, r.first_error), (160, None), "{}", s.backend());
+    }
+}
