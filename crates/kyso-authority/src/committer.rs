@@ -53,10 +53,7 @@ impl Committer {
 
     pub async fn commit(&self, writes: Vec<Write>) -> Result<(), StoreError> {
         let (tx, rx) = oneshot::channel();
-        self.tx
-            .send((writes, tx))
-            .await
-            .map_err(|_| StoreError::Conflict("storage writer has stopped".into()))?;
+        self.tx.send((writes, tx)).await.map_err(|_| StoreError::Conflict("storage writer has stopped".into()))?;
         rx.await.map_err(|_| StoreError::Conflict("storage writer has stopped".into()))?
     }
 }

@@ -128,11 +128,16 @@ impl Config {
                 return Err(format!("provider id `{}` is reserved or used twice", p.id));
             }
             if p.citizen_validity_days == 0 || p.citizen_validity_days > 3 * 365 {
-                return Err(format!("provider `{}`: citizen_validity_days must be 1..=1095 (Decree 23/2025: at most 3 years)", p.id));
+                return Err(format!(
+                    "provider `{}`: citizen_validity_days must be 1..=1095 (Decree 23/2025: at most 3 years)",
+                    p.id
+                ));
             }
-            kyso_pki::cert::parse_oid(&p.policy_oid).ok_or_else(|| format!("provider `{}`: policy_oid `{}` is not a valid OID", p.id, p.policy_oid))?;
+            kyso_pki::cert::parse_oid(&p.policy_oid)
+                .ok_or_else(|| format!("provider `{}`: policy_oid `{}` is not a valid OID", p.id, p.policy_oid))?;
         }
-        kyso_pki::cert::parse_oid(&self.tsa.policy_oid).ok_or_else(|| format!("tsa.policy_oid `{}` is not a valid OID", self.tsa.policy_oid))?;
+        kyso_pki::cert::parse_oid(&self.tsa.policy_oid)
+            .ok_or_else(|| format!("tsa.policy_oid `{}` is not a valid OID", self.tsa.policy_oid))?;
         Ok(())
     }
 

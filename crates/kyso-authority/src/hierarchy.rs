@@ -1,6 +1,6 @@
 //! `init` (create the root, provider CAs, OCSP responders and TSA in one transaction) and `load`.
 
-use crate::{AuthorityError, Authority, Committer, Config, LoadedCa, LoadedSigner, Result, ACTOR_SYSTEM};
+use crate::{Authority, AuthorityError, Committer, Config, LoadedCa, LoadedSigner, Result, ACTOR_SYSTEM};
 use der::Decode;
 use kyso_custody::{KeyAlgorithm, KeyCustody, Signer, WrappedKey};
 use kyso_pki::cert::{self, key_identifier, CertSpec, IssuerRef, Profile, Serial, Urls};
@@ -27,7 +27,18 @@ pub(crate) fn key_row_id(spki: &[u8]) -> String {
     format!("key-{}", hex::encode(&kyso_pki::alg::sha256(spki)[..12]))
 }
 
-pub(crate) fn cert_row(serial: &Serial, issuer: &str, profile: Profile, cn: &str, key_id: Option<String>, nb: SystemTime, na: SystemTime, der: Vec<u8>, now: i64) -> CertRow {
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn cert_row(
+    serial: &Serial,
+    issuer: &str,
+    profile: Profile,
+    cn: &str,
+    key_id: Option<String>,
+    nb: SystemTime,
+    na: SystemTime,
+    der: Vec<u8>,
+    now: i64,
+) -> CertRow {
     CertRow {
         serial: serial.hex(),
         issuer_id: issuer.to_string(),
@@ -73,7 +84,12 @@ fn make(
     let now_s = kyso_pki::time::unix(now) as i64;
     let (signer, wrapped) = custody.generate(alg)?;
     let krow = key_row(&wrapped, now_s);
-    writes.push(Write::Audit(AuditEvent::new(ACTOR_SYSTEM, "key.generate", &krow.id, format!("{alg} for {id} in {}", custody.backend()))));
+    writes.push(Write::Audit(AuditEvent::new(
+        ACTOR_SYSTEM,
+        "key.generate",
+        &krow.id,
+        format!("{alg} for {id} in {}", custody.backend()),
+    )));
     let serial = Serial::random()?;
     let not_after = now + Duration::from_secs(years * 365 * DAY);
     let spec = CertSpec {
@@ -84,15 +100,34 @@ fn make(
         not_before: now,
         not_after,
         urls,
-        policy_oid: policy.map(|p| kyso_pki::cert::parse_oid(p).ok_or_else(|| AuthorityError::Refused(format!("bad policy OID for {id}")))).transpose()?,
+        policy_oid: policy
+            .map(|p| {
+                kyso_pki::cert::parse_oid(p).ok_or_else(|| AuthorityError::Refused(format!("bad policy OID for {id}")))
+            })
+            .transpose()?,
     };
     let der = match issuer {
         Some(i) => cert::issue(&spec, i)?,
         None => cert::self_signed(&spec, signer.as_ref())?,
     };
     let issuer_id = parent.unwrap_or(id);
-    writes.push(Write::Audit(AuditEvent::new(ACTOR_SYSTEM, "cert.issue", &serial.hex(), format!("{} certificate for {id}, signed by {issuer_id}", profile.as_str()))));
-    writes.push(Write::Certificate(cert_row(&serial, issuer_id, profile, display, Some(krow.id.clone()), now, not_after, der.clone(), now_s)));
+    writes.push(Write::Audit(AuditEvent::new(
+        ACTOR_SYSTEM,
+        "cert.issue",
+        &serial.hex(),
+        format!("{} certificate for {id}, signed by {issuer_id}", profile.as_str()),
+    )));
+    writes.push(Write::Certificate(cert_row(
+        &serial,
+        issuer_id,
+        profile,
+        display,
+        Some(krow.id.clone()),
+        now,
+        not_after,
+        der.clone(),
+        now_s,
+    )));
     writes.push(Write::Authority(AuthorityRow {
         id: id.to_string(),
         kind: kind.to_string(),
@@ -117,21 +152,83 @@ impl Authority {
         }
         let mut w = Vec::new();
         let r = &config.root;
-        let root = make(custody, &mut w, "root", "root", None, &r.name, &r.organization, Profile::Root, r.key_algorithm, r.validity_years, Urls::default(), None, None)?;
+        let root = make(
+            custody,
+            &mut w,
+            "root",
+            "root",
+            None,
+            &r.name,
+            &r.organization,
+            Profile::Root,
+            r.key_algorithm,
+            r.validity_years,
+            Urls::default(),
+            None,
+            None,
+        )?;
         let root_cert = Certificate::from_der(&root.der).map_err(|e| AuthorityError::Refused(e.to_string()))?;
         let root_issuer = IssuerRef::from_cert(&root_cert, root.signer.as_ref())?;
-        let under_root = Urls { crl: Some(config.crl_url("root")), ocsp: None, ca_issuers: Some(config.ca_url("root")) };
+        let under_root =
+            Urls { crl: Some(config.crl_url("root")), ocsp: None, ca_issuers: Some(config.ca_url("root")) };
         for p in &config.providers {
-            let ca = make(custody, &mut w, &p.id, "provider", Some("root"), &p.name, &p.organization, Profile::ProviderCa, p.key_algorithm, 10, under_root.clone(), Some(&p.policy_oid), Some(&root_issuer))?;
+            let ca = make(
+                custody,
+                &mut w,
+                &p.id,
+                "provider",
+                Some("root"),
+                &p.name,
+                &p.organization,
+                Profile::ProviderCa,
+                p.key_algorithm,
+                10,
+                under_root.clone(),
+                Some(&p.policy_oid),
+                Some(&root_issuer),
+            )?;
             let ca_cert = Certificate::from_der(&ca.der).map_err(|e| AuthorityError::Refused(e.to_string()))?;
             let ca_issuer = IssuerRef::from_cert(&ca_cert, ca.signer.as_ref())?;
             let name = format!("{} OCSP Responder", p.name);
-            make(custody, &mut w, &format!("{}-ocsp", p.id), "ocsp", Some(&p.id), &name, &p.organization, Profile::OcspSigner, KeyAlgorithm::EcP256, 1, Urls::default(), None, Some(&ca_issuer))?;
+            make(
+                custody,
+                &mut w,
+                &format!("{}-ocsp", p.id),
+                "ocsp",
+                Some(&p.id),
+                &name,
+                &p.organization,
+                Profile::OcspSigner,
+                KeyAlgorithm::EcP256,
+                1,
+                Urls::default(),
+                None,
+                Some(&ca_issuer),
+            )?;
         }
         let t = &config.tsa;
-        make(custody, &mut w, "tsa", "tsa", Some("root"), &t.name, &r.organization, Profile::Tsa, t.key_algorithm, 5, under_root, Some(&t.policy_oid), Some(&root_issuer))?;
+        make(
+            custody,
+            &mut w,
+            "tsa",
+            "tsa",
+            Some("root"),
+            &t.name,
+            &r.organization,
+            Profile::Tsa,
+            t.key_algorithm,
+            5,
+            under_root,
+            Some(&t.policy_oid),
+            Some(&root_issuer),
+        )?;
         w.push(Write::Setting { name: "config".into(), value: config.to_toml() });
-        w.push(Write::Audit(AuditEvent::new(ACTOR_SYSTEM, "init", "hierarchy", format!("root + {} provider CA(s), OCSP responders, TSA", config.providers.len()))));
+        w.push(Write::Audit(AuditEvent::new(
+            ACTOR_SYSTEM,
+            "init",
+            "hierarchy",
+            format!("root + {} provider CA(s), OCSP responders, TSA", config.providers.len()),
+        )));
         store.commit(w).await?;
         Ok(())
     }
@@ -148,24 +245,57 @@ impl Authority {
         for a in rows {
             let k = store.key(&a.key_id).await?;
             let alg: KeyAlgorithm = k.algorithm.parse()?;
-            let wrapped = WrappedKey { backend: "vault", algorithm: alg, public_key_der: k.public_key.clone(), blob: k.wrapped };
+            let wrapped =
+                WrappedKey { backend: "vault", algorithm: alg, public_key_der: k.public_key.clone(), blob: k.wrapped };
             let signer = custody.open(&wrapped)?;
-            let cert = Certificate::from_der(&a.cert_der).map_err(|e| AuthorityError::Refused(format!("stored certificate of {}: {e}", a.id)))?;
+            let cert = Certificate::from_der(&a.cert_der)
+                .map_err(|e| AuthorityError::Refused(format!("stored certificate of {}: {e}", a.id)))?;
             match a.kind.as_str() {
                 "root" | "provider" => {
                     let key_id = key_identifier(signer.public_key_der())?;
-                    cas.insert(a.id.clone(), Arc::new(LoadedCa { id: a.id, kind: a.kind, display_name: a.display_name, cert, cert_der: a.cert_der, key_id, signer }));
+                    cas.insert(
+                        a.id.clone(),
+                        Arc::new(LoadedCa {
+                            id: a.id,
+                            kind: a.kind,
+                            display_name: a.display_name,
+                            cert,
+                            cert_der: a.cert_der,
+                            key_id,
+                            signer,
+                        }),
+                    );
                 }
                 "ocsp" => {
                     let parent = a.parent_id.clone().unwrap_or_default();
-                    responders.insert(parent, Arc::new(LoadedSigner { id: a.id, parent_id: a.parent_id, cert, cert_der: a.cert_der, signer }));
+                    responders.insert(
+                        parent,
+                        Arc::new(LoadedSigner { id: a.id, parent_id: a.parent_id, cert, cert_der: a.cert_der, signer }),
+                    );
                 }
-                _ => tsa = Some(Arc::new(LoadedSigner { id: a.id, parent_id: a.parent_id, cert, cert_der: a.cert_der, signer })),
+                _ => {
+                    tsa = Some(Arc::new(LoadedSigner {
+                        id: a.id,
+                        parent_id: a.parent_id,
+                        cert,
+                        cert_der: a.cert_der,
+                        signer,
+                    }))
+                }
             }
         }
         let tsa = tsa.ok_or_else(|| AuthorityError::NotFound("TSA".into()))?;
         let committer = Committer::start(store.clone());
-        Ok(Authority { store, config, custody, committer, cas, responders, tsa, revocation_lock: tokio::sync::Mutex::new(()) })
+        Ok(Authority {
+            store,
+            config,
+            custody,
+            committer,
+            cas,
+            responders,
+            tsa,
+            revocation_lock: tokio::sync::Mutex::new(()),
+        })
     }
 
     pub(crate) fn custody(&self) -> &dyn KeyCustody {

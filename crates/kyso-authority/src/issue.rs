@@ -70,7 +70,9 @@ impl Authority {
         })?;
         let days = req.validity_days.unwrap_or(p.citizen_validity_days);
         if days == 0 || days > 3 * 365 {
-            return Err(AuthorityError::Refused("validity_days: must be 1..=1095 (Decree 23/2025: at most 3 years)".into()));
+            return Err(AuthorityError::Refused(
+                "validity_days: must be 1..=1095 (Decree 23/2025: at most 3 years)".into(),
+            ));
         }
         Ok((subject, req.key_algorithm.unwrap_or(p.citizen_key_algorithm), days))
     }
@@ -112,7 +114,8 @@ impl Authority {
         days: u64,
         reuse: Option<(String, Vec<u8>)>,
     ) -> Result<(IssuedCert, Vec<Write>)> {
-        let ca = self.ca(&req.provider).ok_or_else(|| AuthorityError::NotFound(format!("provider CA {}", req.provider)))?;
+        let ca =
+            self.ca(&req.provider).ok_or_else(|| AuthorityError::NotFound(format!("provider CA {}", req.provider)))?;
         let pcfg = self.config.provider(&req.provider).ok_or_else(|| AuthorityError::NotFound(req.provider.clone()))?;
         let now = SystemTime::now();
         let now_s = kyso_pki::time::unix(now) as i64;
@@ -144,7 +147,17 @@ impl Authority {
             policy_oid: kyso_pki::cert::parse_oid(&pcfg.policy_oid),
         };
         let der = cert::issue(&spec, &ca.issuer())?;
-        let mut row: CertRow = cert_row(&serial, &ca.id, Profile::Citizen, &subject.full_name, Some(key_id.clone()), now, not_after, der.clone(), now_s);
+        let mut row: CertRow = cert_row(
+            &serial,
+            &ca.id,
+            Profile::Citizen,
+            &subject.full_name,
+            Some(key_id.clone()),
+            now,
+            not_after,
+            der.clone(),
+            now_s,
+        );
         row.id_number = Some(subject.id.expose().to_string());
         writes.push(Write::Certificate(row));
         writes.push(Write::Audit(AuditEvent::new(
@@ -173,13 +186,22 @@ impl Authority {
     pub async fn renew(self: &Arc<Self>, serial: &str, new_key: bool, actor: &str) -> Result<IssuedCert> {
         let old = self.certificate(serial).await?;
         if old.profile != "citizen" {
-            return Err(AuthorityError::Refused(format!("serial: {serial} is a {} certificate; only citizen certificates are renewed here", old.profile)));
+            return Err(AuthorityError::Refused(format!(
+                "serial: {serial} is a {} certificate; only citizen certificates are renewed here",
+                old.profile
+            )));
         }
         if old.revoked_at.is_some() {
-            return Err(AuthorityError::Refused(format!("serial: {serial} is revoked; issue a new certificate instead")));
+            return Err(AuthorityError::Refused(format!(
+                "serial: {serial} is revoked; issue a new certificate instead"
+            )));
         }
         let id_number = old.id_number.clone().unwrap_or_default();
-        let c = self.store.citizen(&id_number).await?.ok_or_else(|| AuthorityError::NotFound("citizen of this certificate".into()))?;
+        let c = self
+            .store
+            .citizen(&id_number)
+            .await?
+            .ok_or_else(|| AuthorityError::NotFound("citizen of this certificate".into()))?;
         let req = IssueRequest {
             id_number: c.id_number.clone(),
             full_name: c.full_name.clone(),
@@ -195,18 +217,26 @@ impl Authority {
         let reuse = if new_key {
             None
         } else {
-            let key_id = old.key_id.clone().ok_or_else(|| AuthorityError::Refused("certificate has no key in custody; renew with a new key".into()))?;
+            let key_id = old.key_id.clone().ok_or_else(|| {
+                AuthorityError::Refused("certificate has no key in custody; renew with a new key".into())
+            })?;
             let k = self.store.key(&key_id).await?;
             alg = k.algorithm.parse()?;
             Some((key_id, k.public_key))
         };
         let me = self.clone();
-        let (issued, mut writes) = tokio::task::spawn_blocking(move || me.prepare_issue(&req, &subject, alg, days, reuse))
-            .await
-            .map_err(|e| AuthorityError::Refused(format!("issuance worker failed: {e}")))??;
+        let (issued, mut writes) =
+            tokio::task::spawn_blocking(move || me.prepare_issue(&req, &subject, alg, days, reuse))
+                .await
+                .map_err(|e| AuthorityError::Refused(format!("issuance worker failed: {e}")))??;
         let now = kyso_store::now();
         writes.push(Write::Supersede { serial: serial.to_string(), by: issued.serial.clone() });
-        writes.push(Write::Audit(AuditEvent::new(actor, "cert.renew", serial, format!("superseded by {} ({})", issued.serial, if new_key { "new key" } else { "same key" }))));
+        writes.push(Write::Audit(AuditEvent::new(
+            actor,
+            "cert.renew",
+            serial,
+            format!("superseded by {} ({})", issued.serial, if new_key { "new key" } else { "same key" }),
+        )));
         let _guard = self.revocation_lock.lock().await;
         writes.push(Write::Revoke { serial: serial.to_string(), at: now, reason: 4 });
         writes.push(Write::Audit(AuditEvent::new(actor, "cert.revoke", serial, "superseded")));

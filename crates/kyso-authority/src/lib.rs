@@ -5,8 +5,8 @@
 //! (where keys live) and `kyso-store` (where rows live). It knows nothing of HTTP or the CLI. Every
 //! CA key use is committed together with its audit row; nothing is returned before it is durable.
 
-pub mod config;
 mod committer;
+pub mod config;
 mod hierarchy;
 mod issue;
 mod status;

@@ -13,7 +13,12 @@ use std::time::{Duration, SystemTime};
 impl Authority {
     /// The writes for a freshly signed CRL of `issuer_id` (plus `extra`, a revocation being
     /// committed in the same transaction). The caller holds the revocation lock.
-    pub(crate) async fn crl_writes(&self, issuer_id: &str, extra: Option<(&str, i64, i64)>, actor: &str) -> Result<Vec<Write>> {
+    pub(crate) async fn crl_writes(
+        &self,
+        issuer_id: &str,
+        extra: Option<(&str, i64, i64)>,
+        actor: &str,
+    ) -> Result<Vec<Write>> {
         let ca = self.ca(issuer_id).ok_or_else(|| AuthorityError::NotFound(format!("CA {issuer_id}")))?;
         let mut revoked = self.store.revoked(issuer_id).await?;
         if let Some((s, at, r)) = extra {
@@ -22,7 +27,8 @@ impl Authority {
         let mut entries = Vec::with_capacity(revoked.len());
         for (serial, at, reason) in revoked {
             entries.push(RevokedEntry {
-                serial: hex::decode(&serial).map_err(|_| AuthorityError::Refused(format!("stored serial {serial} is not hex")))?,
+                serial: hex::decode(&serial)
+                    .map_err(|_| AuthorityError::Refused(format!("stored serial {serial} is not hex")))?,
                 revoked_at: from_unix(at),
                 reason: reason as u8,
             });
@@ -39,7 +45,12 @@ impl Authority {
                 next_update: kyso_pki::time::unix(next) as i64,
                 der,
             }),
-            Write::Audit(AuditEvent::new(actor, "crl.sign", issuer_id, format!("CRL #{number}, {} entries", entries.len()))),
+            Write::Audit(AuditEvent::new(
+                actor,
+                "crl.sign",
+                issuer_id,
+                format!("CRL #{number}, {} entries", entries.len()),
+            )),
         ])
     }
 

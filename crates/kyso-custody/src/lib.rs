@@ -124,12 +124,7 @@ pub trait KeyCustody: Send + Sync {
 }
 
 /// Verify a signature with a DER SubjectPublicKeyInfo. Used by lint and by tests.
-pub fn verify(
-    spki_der: &[u8],
-    scheme: SignatureScheme,
-    message: &[u8],
-    signature: &[u8],
-) -> bool {
+pub fn verify(spki_der: &[u8], scheme: SignatureScheme, message: &[u8], signature: &[u8]) -> bool {
     use aws_lc_rs::signature as sig;
     let Some(raw) = vault::spki_subject_public_key(spki_der) else {
         return false;

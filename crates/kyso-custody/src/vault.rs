@@ -22,9 +22,8 @@ impl Kek {
         Ok(Kek(k))
     }
     pub fn from_bytes(b: &[u8]) -> Result<Kek, CustodyError> {
-        let arr: [u8; KEK_LEN] = b
-            .try_into()
-            .map_err(|_| CustodyError::Kek(format!("must be {KEK_LEN} bytes, got {}", b.len())))?;
+        let arr: [u8; KEK_LEN] =
+            b.try_into().map_err(|_| CustodyError::Kek(format!("must be {KEK_LEN} bytes, got {}", b.len())))?;
         Ok(Kek(arr))
     }
     /// Parse the textual form (64 hex digits) used in the KEK file and `KYSO_KEK`.
@@ -169,7 +168,8 @@ impl SoftKey {
                     .map_err(|_| CustodyError::Malformed("not a P-256 PKCS#8 key"))?,
             ),
             _ => Inner::Rsa(
-                aws_lc_rs::rsa::KeyPair::from_pkcs8(pkcs8).map_err(|_| CustodyError::Malformed("not an RSA PKCS#8 key"))?,
+                aws_lc_rs::rsa::KeyPair::from_pkcs8(pkcs8)
+                    .map_err(|_| CustodyError::Malformed("not an RSA PKCS#8 key"))?,
             ),
         };
         SoftKey::new(algorithm, inner)
@@ -197,11 +197,8 @@ impl Signer for SoftKey {
                 Ok(kp.sign(&self.rng, message).map_err(|_| CustodyError::Sign)?.as_ref().to_vec())
             }
             (Inner::Rsa(kp), SignatureScheme::RsaPssSha256 | SignatureScheme::RsaPkcs1Sha256) => {
-                let pad: &'static dyn sig::RsaEncoding = if scheme == SignatureScheme::RsaPssSha256 {
-                    &sig::RSA_PSS_SHA256
-                } else {
-                    &sig::RSA_PKCS1_SHA256
-                };
+                let pad: &'static dyn sig::RsaEncoding =
+                    if scheme == SignatureScheme::RsaPssSha256 { &sig::RSA_PSS_SHA256 } else { &sig::RSA_PKCS1_SHA256 };
                 let mut out = vec![0u8; kp.public_modulus_len()];
                 kp.sign(pad, &self.rng, message, &mut out).map_err(|_| CustodyError::Sign)?;
                 Ok(out)

@@ -10,13 +10,13 @@ use kyso_custody::{SignatureScheme, Signer};
 use spki::{SubjectPublicKeyInfoOwned, SubjectPublicKeyInfoRef};
 use std::time::SystemTime;
 use x509_cert::certificate::{Certificate, TbsCertificate, Version};
+use x509_cert::ext::pkix::certpolicy::PolicyInformation;
 use x509_cert::ext::pkix::crl::dp::DistributionPoint;
 use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
 use x509_cert::ext::pkix::{
     AccessDescription, AuthorityInfoAccessSyntax, AuthorityKeyIdentifier, BasicConstraints, CertificatePolicies,
     CrlDistributionPoints, ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectKeyIdentifier,
 };
-use x509_cert::ext::pkix::certpolicy::PolicyInformation;
 use x509_cert::ext::Extension;
 use x509_cert::name::Name;
 use x509_cert::serial_number::SerialNumber;
@@ -160,13 +160,17 @@ fn uri(s: &str) -> Result<GeneralName, PkiError> {
     ))
 }
 
+/// basicConstraints, keyUsage, and (critical?, EKU OIDs) of a profile.
+type ProfileExtensions = (Option<BasicConstraints>, KeyUsage, Option<(bool, Vec<ObjectIdentifier>)>);
+
 fn extensions(spec: &CertSpec, issuer_key_id: &[u8]) -> Result<Vec<Extension>, PkiError> {
     use KeyUsages::*;
     let mut v = Vec::with_capacity(9);
     let ski = key_identifier(spec.subject_public_key_der)?;
-    let (bc, ku, eku): (Option<BasicConstraints>, KeyUsage, Option<(bool, Vec<ObjectIdentifier>)>) = match spec.profile
-    {
-        Profile::Root => (Some(BasicConstraints { ca: true, path_len_constraint: None }), KeyUsage(KeyCertSign | CRLSign), None),
+    let (bc, ku, eku): ProfileExtensions = match spec.profile {
+        Profile::Root => {
+            (Some(BasicConstraints { ca: true, path_len_constraint: None }), KeyUsage(KeyCertSign | CRLSign), None)
+        }
         Profile::ProviderCa => {
             (Some(BasicConstraints { ca: true, path_len_constraint: Some(0) }), KeyUsage(KeyCertSign | CRLSign), None)
         }

@@ -44,7 +44,7 @@ impl CitizenId {
     /// (male?, century start) from the G digit: 0/1 → 1900s, 2/3 → 2000s, 4/5 → 2100s …
     pub fn sex_and_century(&self) -> (bool, u16) {
         let g = self.0.as_bytes()[3] - b'0';
-        (g % 2 == 0, 1900 + 100 * u16::from(g / 2))
+        (g.is_multiple_of(2), 1900 + 100 * u16::from(g / 2))
     }
     /// Year of birth implied by the number.
     pub fn birth_year(&self) -> u16 {

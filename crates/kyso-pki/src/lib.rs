@@ -73,9 +73,7 @@ pub fn pem_or_der(label: &str, input: &[u8]) -> Result<Vec<u8>, PkiError> {
         return Ok(input.to_vec());
     };
     let rest = &text[start + begin.len()..];
-    let end = rest
-        .find("-----END")
-        .ok_or_else(|| PkiError::invalid("input", "PEM block has no END line"))?;
+    let end = rest.find("-----END").ok_or_else(|| PkiError::invalid("input", "PEM block has no END line"))?;
     let b64: String = rest[..end].chars().filter(|c| !c.is_whitespace()).collect();
     base64_engine::decode(&b64).ok_or_else(|| PkiError::invalid("input", "PEM body is not valid base64"))
 }

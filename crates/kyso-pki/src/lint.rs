@@ -151,10 +151,8 @@ pub fn findings(
                 f.push("OCSP signer needs id-pkix-ocsp-nocheck".into());
             }
         }
-        Profile::Tsa => {
-            if !matches!(&eku, Some((true, o)) if o == &vec![OID_KP_TIME_STAMPING]) {
-                f.push("TSA needs a critical extKeyUsage of id-kp-timeStamping only (RFC 3161 §2.3)".into());
-            }
+        Profile::Tsa if !matches!(&eku, Some((true, o)) if o == &vec![OID_KP_TIME_STAMPING]) => {
+            f.push("TSA needs a critical extKeyUsage of id-kp-timeStamping only (RFC 3161 §2.3)".into());
         }
         Profile::Citizen => {
             if !matches!(&eku, Some((false, o)) if o.contains(&OID_KP_DOCUMENT_SIGNING)) {
@@ -193,9 +191,10 @@ fn check_citizen_subject(subject: &Name, f: &mut Vec<String>) {
         f.push("subject CN (full name) missing".into());
     }
     let uids = name_attrs(subject, OID_UID);
-    let cccd = uids.iter().filter_map(|u| parse_uid(u)).any(|(p, v)| {
-        p == "CCCD" && v.len() == 12 && v.bytes().all(|b| b.is_ascii_digit())
-    });
+    let cccd = uids
+        .iter()
+        .filter_map(|u| parse_uid(u))
+        .any(|(p, v)| p == "CCCD" && v.len() == 12 && v.bytes().all(|b| b.is_ascii_digit()));
     if !cccd {
         f.push("subject UID must be CCCD:<12 digits>".into());
     }

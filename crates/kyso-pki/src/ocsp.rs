@@ -42,12 +42,8 @@ pub fn parse_request(der: &[u8]) -> Result<OcspQuery, PkiError> {
     if req.tbs_request.request_list.len() > 64 {
         return Err(PkiError::invalid("OCSPRequest", "more than 64 certificates in one request"));
     }
-    let nonce = req
-        .tbs_request
-        .request_extensions
-        .unwrap_or_default()
-        .into_iter()
-        .find(|e| e.extn_id == OID_OCSP_NONCE);
+    let nonce =
+        req.tbs_request.request_extensions.unwrap_or_default().into_iter().find(|e| e.extn_id == OID_OCSP_NONCE);
     if let Some(n) = &nonce {
         let len = OctetString::from_der(n.extn_value.as_bytes()).map(|o| o.as_bytes().len()).unwrap_or(0);
         if !(1..=32).contains(&len) {
@@ -105,7 +101,8 @@ pub fn build_response(
         });
     }
     let spki = responder.cert.tbs_certificate.subject_public_key_info.to_der().ctx("responder SPKI")?;
-    let key_bits = SubjectPublicKeyInfoRef::from_der(&spki).ctx("responder SPKI")?.subject_public_key.raw_bytes().to_vec();
+    let key_bits =
+        SubjectPublicKeyInfoRef::from_der(&spki).ctx("responder SPKI")?.subject_public_key.raw_bytes().to_vec();
     let data = ResponseData {
         version: Version::V1,
         responder_id: ResponderId::ByKey(OctetString::new(alg::sha1(&key_bits)).ctx("KeyHash")?),

@@ -106,8 +106,9 @@ mod tests {
 
     #[test]
     fn citizen_subject_in_vietnamese_order_with_diacritics() {
-        let s = CitizenSubject::new("001203001234", "Nguyễn Thị Hồng Nhung", "Thành phố Hà Nội", Some("Phường Ba Đình"))
-            .unwrap();
+        let s =
+            CitizenSubject::new("001203001234", "Nguyễn Thị Hồng Nhung", "Thành phố Hà Nội", Some("Phường Ba Đình"))
+                .unwrap();
         let name = s.to_name().unwrap();
         assert_eq!(name.0.len(), 5);
         assert_eq!(name_attr(&name, OID_CN).unwrap(), "Nguyễn Thị Hồng Nhung");

@@ -7,7 +7,9 @@ use crate::time::generalized;
 use crate::{DerContext, PkiError};
 use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
 use cms::content_info::{CmsVersion, ContentInfo};
-use cms::signed_data::{CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo, SignerInfos};
+use cms::signed_data::{
+    CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo, SignerInfos,
+};
 use der::asn1::{Any, Int, ObjectIdentifier, OctetString, SetOfVec, UtcTime};
 use der::{Decode, Encode, Sequence};
 use kyso_custody::Signer;
@@ -37,7 +39,9 @@ pub struct SigningCertificateV2 {
 
 /// The signing-certificate-v2 attribute for a certificate.
 pub fn signing_certificate_v2_attr(cert_der: &[u8]) -> Result<Attribute, PkiError> {
-    let v = SigningCertificateV2 { certs: vec![EssCertIdV2 { cert_hash: OctetString::new(alg::sha256(cert_der)).ctx("certHash")? }] };
+    let v = SigningCertificateV2 {
+        certs: vec![EssCertIdV2 { cert_hash: OctetString::new(alg::sha256(cert_der)).ctx("certHash")? }],
+    };
     attr(OID_SIGNING_CERT_V2, Any::encode_from(&v).ctx("signingCertificateV2")?)
 }
 
@@ -92,7 +96,11 @@ pub fn build_response(q: &TsQuery, tsa: &Tsa, serial: &[u8], now: SystemTime) ->
     let info_der = info.to_der().ctx("TSTInfo")?;
     let token = sign_cms(OID_TST_INFO, &info_der, tsa.cert, tsa.cert_der, tsa.signer, q.cert_req, now)?;
     let resp = TimeStampResp {
-        status: cmpv2::status::PkiStatusInfo { status: cmpv2::status::PkiStatus::Accepted, status_string: None, fail_info: None },
+        status: cmpv2::status::PkiStatusInfo {
+            status: cmpv2::status::PkiStatus::Accepted,
+            status_string: None,
+            fail_info: None,
+        },
         time_stamp_token: Some(token),
     };
     resp.to_der().ctx("TimeStampResp")
@@ -126,8 +134,14 @@ pub fn sign_cms(
     let digest = alg::sha256(content);
     let signed_attrs = SetOfVec::try_from(vec![
         attr(OID_CONTENT_TYPE, Any::encode_from(&content_type).ctx("contentType")?)?,
-        attr(OID_SIGNING_TIME, Any::encode_from(&UtcTime::from_system_time(now).ctx("signingTime")?).ctx("signingTime")?)?,
-        attr(OID_MESSAGE_DIGEST, Any::encode_from(&OctetString::new(digest).ctx("messageDigest")?).ctx("messageDigest")?)?,
+        attr(
+            OID_SIGNING_TIME,
+            Any::encode_from(&UtcTime::from_system_time(now).ctx("signingTime")?).ctx("signingTime")?,
+        )?,
+        attr(
+            OID_MESSAGE_DIGEST,
+            Any::encode_from(&OctetString::new(digest).ctx("messageDigest")?).ctx("messageDigest")?,
+        )?,
         signing_certificate_v2_attr(cert_der)?,
     ])
     .ctx("signedAttrs")?;
@@ -148,7 +162,9 @@ pub fn sign_cms(
         unsigned_attrs: None,
     };
     let certificates = if include_cert {
-        Some(CertificateSet(SetOfVec::try_from(vec![CertificateChoices::Certificate(cert.clone())]).ctx("certificates")?))
+        Some(CertificateSet(
+            SetOfVec::try_from(vec![CertificateChoices::Certificate(cert.clone())]).ctx("certificates")?,
+        ))
     } else {
         None
     };

@@ -38,10 +38,8 @@ fn from_authority(e: AuthorityError) -> Response {
 
 /// Constant-time comparison of the bearer token.
 fn authorised(s: &AppState, headers: &HeaderMap) -> bool {
-    let Some(given) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
+    let Some(given) =
+        headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "))
     else {
         return false;
     };
@@ -69,7 +67,11 @@ struct IssueBody {
     validity_days: Option<u64>,
 }
 
-async fn issue(State(s): State<AppState>, headers: HeaderMap, body: Result<Json<IssueBody>, axum::extract::rejection::JsonRejection>) -> Response {
+async fn issue(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Json<IssueBody>, axum::extract::rejection::JsonRejection>,
+) -> Response {
     require_operator!(s, headers);
     let Json(b) = match body {
         Ok(b) => b,
@@ -114,14 +116,26 @@ struct RevokeBody {
     reason: Option<String>,
 }
 
-async fn revoke(State(s): State<AppState>, headers: HeaderMap, Path(serial): Path<String>, Json(b): Json<RevokeBody>) -> Response {
+async fn revoke(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(serial): Path<String>,
+    Json(b): Json<RevokeBody>,
+) -> Response {
     require_operator!(s, headers);
     let reason = b.reason.as_deref().unwrap_or("unspecified");
     let Some(code) = kyso_pki::crl::reason_from_name(reason) else {
-        return err(StatusCode::BAD_REQUEST, "invalid_request", format!("reason: unknown revocation reason `{reason}`"));
+        return err(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            format!("reason: unknown revocation reason `{reason}`"),
+        );
     };
     match s.authority.revoke(&serial, code, "operator-api").await {
-        Ok(c) => Json(json!({ "serial": c.serial, "revoked_at": c.revoked_at, "reason": kyso_pki::crl::reason_name(code) })).into_response(),
+        Ok(c) => {
+            Json(json!({ "serial": c.serial, "revoked_at": c.revoked_at, "reason": kyso_pki::crl::reason_name(code) }))
+                .into_response()
+        }
         Err(e) => from_authority(e),
     }
 }
@@ -132,7 +146,12 @@ struct RenewBody {
     new_key: bool,
 }
 
-async fn renew(State(s): State<AppState>, headers: HeaderMap, Path(serial): Path<String>, Json(b): Json<RenewBody>) -> Response {
+async fn renew(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(serial): Path<String>,
+    Json(b): Json<RenewBody>,
+) -> Response {
     require_operator!(s, headers);
     match s.authority.renew(&serial, b.new_key, "operator-api").await {
         Ok(c) => (StatusCode::CREATED, Json(c)).into_response(),
@@ -159,7 +178,8 @@ async fn citizen(State(s): State<AppState>, headers: HeaderMap, Json(b): Json<Ci
         Err(e) => return err(StatusCode::BAD_REQUEST, "invalid_request", e),
     };
     match s.authority.register_citizen(&subject, b.eid_level, "operator-api").await {
-        Ok(()) => (StatusCode::CREATED, Json(json!({ "id_masked": subject.id.masked(), "eid_level": b.eid_level }))).into_response(),
+        Ok(()) => (StatusCode::CREATED, Json(json!({ "id_masked": subject.id.masked(), "eid_level": b.eid_level })))
+            .into_response(),
         Err(e) => from_authority(e),
     }
 }

@@ -59,7 +59,10 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::i
 
 fn der_response(content_type: &'static str, body: Vec<u8>, max_age: u32) -> Response {
     (
-        [(header::CONTENT_TYPE, content_type.to_string()), (header::CACHE_CONTROL, format!("public, max-age={max_age}"))],
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (header::CACHE_CONTROL, format!("public, max-age={max_age}")),
+        ],
         body,
     )
         .into_response()

@@ -90,7 +90,8 @@ impl Verifier {
                 subject: r.subject.clone(),
                 detail: r.detail.clone(),
             };
-            (row_hash(&r.prev_hash, r.seq, r.at, &e) != r.hash).then(|| "content does not match its hash: row edited".into())
+            (row_hash(&r.prev_hash, r.seq, r.at, &e) != r.hash)
+                .then(|| "content does not match its hash: row edited".into())
         };
         if let Some(e) = err {
             self.first_error = Some((r.seq, e));

@@ -71,10 +71,20 @@ pub enum Write {
     Citizen(CitizenRow),
     Certificate(CertRow),
     /// Fails the whole commit if the certificate is unknown or already revoked.
-    Revoke { serial: String, at: i64, reason: i64 },
-    Supersede { serial: String, by: String },
+    Revoke {
+        serial: String,
+        at: i64,
+        reason: i64,
+    },
+    Supersede {
+        serial: String,
+        by: String,
+    },
     Crl(CrlRow),
-    Setting { name: String, value: String },
+    Setting {
+        name: String,
+        value: String,
+    },
     Audit(AuditEvent),
 }
 
@@ -246,7 +256,13 @@ impl Store {
     }
 
     /// Certificates, newest first; filtered by holder ID number and/or issuer.
-    pub async fn certificates(&self, id_number: Option<&str>, issuer_id: Option<&str>, limit: i64, offset: i64) -> Result<Vec<CertRow>> {
+    pub async fn certificates(
+        &self,
+        id_number: Option<&str>,
+        issuer_id: Option<&str>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<CertRow>> {
         on_pool!(self, p => {
             let rows = sqlx::query(&format!(
                 "SELECT {CERT_COLS} FROM certificates WHERE ($1 IS NULL OR id_number = $1) AND ($2 IS NULL OR issuer_id = $2) \
@@ -313,6 +329,18 @@ impl Store {
             let rows = sqlx::query("SELECT seq, at, actor, action, subject, detail, prev_hash, hash FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2")
                 .bind(after_seq).bind(limit).fetch_all(p).await?;
             Ok(rows.iter().map(|r| AuditRow { seq: r.get("seq"), at: r.get("at"), actor: r.get("actor"), action: r.get("action"), subject: r.get("subject"), detail: r.get("detail"), prev_hash: r.get("prev_hash"), hash: r.get("hash") }).collect())
+        })
+    }
+
+    /// Cross-table consistency: certificates whose custody key row or issuance audit row is
+    /// missing (a half-issued certificate would show up here). Returns (without_key, without_audit).
+    pub async fn consistency(&self) -> Result<(i64, i64)> {
+        on_pool!(self, p => {
+            let no_key: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM certificates c WHERE c.key_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM keys k WHERE k.id = c.key_id)")
+                .fetch_one(p).await?;
+            let no_audit: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM certificates c WHERE NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.action = 'cert.issue' AND a.subject = c.serial)")
+                .fetch_one(p).await?;
+            Ok((no_key, no_audit))
         })
     }
 

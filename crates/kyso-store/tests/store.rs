@@ -8,11 +8,14 @@ async fn backends(name: &str) -> Vec<(Store, Option<tempdir::TempDir>)> {
     let dir = tempdir::TempDir::new(name);
     let sqlite = Store::open(&format!("sqlite://{}/kyso.db", dir.path().display())).await.expect("open sqlite");
     let mut v = vec![(sqlite, Some(dir))];
-    let url = std::env::var("KYSO_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let url =
+        std::env::var("KYSO_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
     let schema = format!("t_{}_{}_{}", name, std::process::id(), kyso_store::now() % 100_000);
     match Store::open_postgres_schema(&url, &schema).await {
         Ok(pg) => v.push((pg, None)),
-        Err(e) if std::env::var("KYSO_REQUIRE_POSTGRES").as_deref() == Ok("1") => panic!("PostgreSQL required but unavailable: {e}"),
+        Err(e) if std::env::var("KYSO_REQUIRE_POSTGRES").as_deref() == Ok("1") => {
+            panic!("PostgreSQL required but unavailable: {e}")
+        }
         Err(e) => eprintln!("NOTICE: PostgreSQL unavailable ({e}); test `{name}` ran on SQLite only"),
     }
     v
@@ -22,7 +25,8 @@ mod tempdir {
     pub struct TempDir(std::path::PathBuf);
     impl TempDir {
         pub fn new(name: &str) -> TempDir {
-            let p = std::env::temp_dir().join(format!("kyso-store-{name}-{}-{}", std::process::id(), kyso_store::now()));
+            let p =
+                std::env::temp_dir().join(format!("kyso-store-{name}-{}-{}", std::process::id(), kyso_store::now()));
             let _ = std::fs::remove_dir_all(&p);
             std::fs::create_dir_all(&p).unwrap();
             TempDir(p)
@@ -65,11 +69,20 @@ async fn commit_is_atomic_and_serials_unique() {
     for (s, _d) in backends("atomic").await {
         s.commit(vec![Write::Certificate(cert("01aa", "vnpt")), ev("cert.issue", "01aa")]).await.unwrap();
         // a duplicate serial fails the whole commit, including the other certificate in it
-        let e = s.commit(vec![Write::Certificate(cert("02bb", "vnpt")), Write::Certificate(cert("01aa", "vnpt"))]).await.unwrap_err();
+        let e = s
+            .commit(vec![Write::Certificate(cert("02bb", "vnpt")), Write::Certificate(cert("01aa", "vnpt"))])
+            .await
+            .unwrap_err();
         assert!(matches!(e, StoreError::Conflict(_)), "{} {e}", s.backend());
         assert!(s.certificate("02bb").await.unwrap().is_none(), "{}: partial commit", s.backend());
         // revoking an unknown serial fails and rolls back the rest
-        let e = s.commit(vec![Write::Certificate(cert("03cc", "vnpt")), Write::Revoke { serial: "ffff".into(), at: 5, reason: 1 }]).await.unwrap_err();
+        let e = s
+            .commit(vec![
+                Write::Certificate(cert("03cc", "vnpt")),
+                Write::Revoke { serial: "ffff".into(), at: 5, reason: 1 },
+            ])
+            .await
+            .unwrap_err();
         assert!(matches!(e, StoreError::Conflict(_)));
         assert!(s.certificate("03cc").await.unwrap().is_none());
         // revoke once; twice is refused
@@ -85,7 +98,16 @@ async fn commit_is_atomic_and_serials_unique() {
 #[tokio::test]
 async fn citizens_upsert_and_bulk_certificates() {
     for (s, _d) in backends("bulk").await {
-        let c = |level| Write::Citizen(CitizenRow { id_number: "001203001234".into(), full_name: "Trần Thị Bình".into(), province: "Hà Nội".into(), commune: None, eid_level: level, updated_at: 1 });
+        let c = |level| {
+            Write::Citizen(CitizenRow {
+                id_number: "001203001234".into(),
+                full_name: "Trần Thị Bình".into(),
+                province: "Hà Nội".into(),
+                commune: None,
+                eid_level: level,
+                updated_at: 1,
+            })
+        };
         s.commit(vec![c(1)]).await.unwrap();
         s.commit(vec![c(2)]).await.unwrap();
         assert_eq!(s.citizen("001203001234").await.unwrap().unwrap().eid_level, 2);

@@ -22,7 +22,14 @@ pub async fn issue(count: usize, concurrency: usize, db: Option<&str>, json_mode
             .iter()
             .map(|&i| {
                 let (id, name) = crate::demo::synthetic_resident(i);
-                Write::Citizen(CitizenRow { id_number: id, full_name: name, province: "Tỉnh Thái Nguyên".into(), commune: None, eid_level: 2, updated_at: now })
+                Write::Citizen(CitizenRow {
+                    id_number: id,
+                    full_name: name,
+                    province: "Tỉnh Thái Nguyên".into(),
+                    commune: None,
+                    eid_level: 2,
+                    updated_at: now,
+                })
             })
             .collect();
         auth.store.commit(rows).await?;
@@ -60,7 +67,10 @@ pub async fn issue(count: usize, concurrency: usize, db: Option<&str>, json_mode
     let rate = count as f64 / secs;
     let backend = auth.store.backend();
     if json_mode {
-        println!("{}", json!({"count": count, "seconds": secs, "per_second": rate, "backend": backend, "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)}));
+        println!(
+            "{}",
+            json!({"count": count, "seconds": secs, "per_second": rate, "backend": backend, "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)})
+        );
     } else {
         println!("issued and durably stored {count} certificates (EC P-256, fresh keys, {backend}) in {secs:.2} s: {rate:.0} certificates/s");
     }

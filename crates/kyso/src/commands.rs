@@ -29,16 +29,17 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 crate::demo::seed(&auth).await?;
             }
             let token = dir.operator_token()?;
-            let listener = tokio::net::TcpListener::bind(&a.listen)
-                .await
-                .with_context(|| format!("cannot listen on {}: is another server running there? Use --listen", a.listen))?;
+            let listener = tokio::net::TcpListener::bind(&a.listen).await.with_context(|| {
+                format!("cannot listen on {}: is another server running there? Use --listen", a.listen)
+            })?;
             let addr = listener.local_addr()?;
             println!("kyso is serving on http://{addr}/ ({} storage)", auth.store.backend());
             println!("operator API token: in {}", dir.path.join("operator-token").display());
             if a.demo {
                 crate::demo::print_logins(&addr.to_string());
             }
-            kyso_server::serve(kyso_server::AppState { authority: auth, operator_token: Arc::new(token) }, listener).await?;
+            kyso_server::serve(kyso_server::AppState { authority: auth, operator_token: Arc::new(token) }, listener)
+                .await?;
         }
         Command::Cert(c) => return cert(&dir, cli.database_url.as_deref(), c, cli.json).await,
         Command::Citizen(CitizenCommand::Add { id, name, province, commune, eid_level }) => {
@@ -48,7 +49,11 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             let auth = open(&dir, cli.database_url.as_deref()).await?;
             let s = CitizenSubject::new(&id, &name, &province, commune.as_deref())?;
             auth.register_citizen(&s, eid_level, ACTOR_CLI).await?;
-            out(cli.json, json!({"id_masked": s.id.masked(), "eid_level": eid_level}), &format!("recorded {} at e-ID level {eid_level}", s.id.masked()));
+            out(
+                cli.json,
+                json!({"id_masked": s.id.masked(), "eid_level": eid_level}),
+                &format!("recorded {} at e-ID level {eid_level}", s.id.masked()),
+            );
         }
         Command::Crl { ca, out: file } => {
             let auth = open(&dir, cli.database_url.as_deref()).await?;
@@ -56,7 +61,11 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             match file {
                 Some(f) => {
                     std::fs::write(&f, &crl.der)?;
-                    out(cli.json, json!({"ca": ca, "crl_number": crl.crl_number, "file": f}), &format!("CRL #{} of {ca} written to {}", crl.crl_number, f.display()));
+                    out(
+                        cli.json,
+                        json!({"ca": ca, "crl_number": crl.crl_number, "file": f}),
+                        &format!("CRL #{} of {ca} written to {}", crl.crl_number, f.display()),
+                    );
                 }
                 None => print!("{}", kyso_pki::pem("X509 CRL", &crl.der)),
             }
@@ -76,19 +85,39 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             let auth = open(&dir, cli.database_url.as_deref()).await?;
             let rows = auth.store.authorities().await?;
             let v: Vec<_> = rows.iter().map(|a| json!({"id": a.id, "kind": a.kind, "parent": a.parent_id, "name": a.display_name, "serial": a.serial})).collect();
-            let text: Vec<String> = rows.iter().map(|a| format!("{:<14} {:<9} {:<8} {}", a.id, a.kind, a.parent_id.as_deref().unwrap_or("-"), a.display_name)).collect();
+            let text: Vec<String> = rows
+                .iter()
+                .map(|a| {
+                    format!(
+                        "{:<14} {:<9} {:<8} {}",
+                        a.id,
+                        a.kind,
+                        a.parent_id.as_deref().unwrap_or("-"),
+                        a.display_name
+                    )
+                })
+                .collect();
             out(cli.json, json!(v), &text.join("\n"));
         }
         Command::Audit(AuditCommand::Verify) => {
             let store = open_store(&dir, cli.database_url.as_deref()).await?;
             let r = store.verify_audit().await?;
-            let ok = r.first_error.is_none();
-            let text = match &r.first_error {
-                None => format!("audit log intact: {} rows, head #{} {}", r.rows, r.head_seq, r.head_hash),
+            let (no_key, no_audit) = store.consistency().await?;
+            let ok = r.first_error.is_none() && no_key == 0 && no_audit == 0;
+            let mut text = match &r.first_error {
+                None => format!("audit log intact: {} rows, head #{} {}\n(keep the head hash elsewhere: truncation of the tail is only visible against it)", r.rows, r.head_seq, r.head_hash),
                 Some((seq, why)) => format!("audit log BROKEN at row {seq}: {why} ({} rows verified before it)", r.rows),
             };
-            out(cli.json, json!({"ok": ok, "rows": r.rows, "head_seq": r.head_seq, "head_hash": r.head_hash,
-                "first_bad_row": r.first_error.as_ref().map(|e| e.0), "problem": r.first_error.as_ref().map(|e| e.1.clone())}), &text);
+            if no_key + no_audit > 0 {
+                text.push_str(&format!("\nINCONSISTENT: {no_key} certificate(s) without their custody key, {no_audit} without an issuance audit row"));
+            }
+            out(
+                cli.json,
+                json!({"ok": ok, "rows": r.rows, "head_seq": r.head_seq, "head_hash": r.head_hash,
+                "first_bad_row": r.first_error.as_ref().map(|e| e.0), "problem": r.first_error.as_ref().map(|e| e.1.clone()),
+                "certificates_without_key": no_key, "certificates_without_audit": no_audit}),
+                &text,
+            );
             if !ok {
                 return Ok(ExitCode::from(1));
             }
@@ -108,7 +137,13 @@ fn out(json_mode: bool, v: serde_json::Value, text: &str) {
     }
 }
 
-pub async fn init(dir: &DataDir, db: Option<&str>, config: Option<&std::path::Path>, base_url: &str, json_mode: bool) -> Result<()> {
+pub async fn init(
+    dir: &DataDir,
+    db: Option<&str>,
+    config: Option<&std::path::Path>,
+    base_url: &str,
+    json_mode: bool,
+) -> Result<()> {
     dir.create()?;
     let cfg = match config {
         Some(p) => {
@@ -125,8 +160,16 @@ pub async fn init(dir: &DataDir, db: Option<&str>, config: Option<&std::path::Pa
     let vault = Vault::new(&dir.kek()?);
     Authority::init(&store, &vault, &cfg).await?;
     let names: Vec<&str> = cfg.providers.iter().map(|p| p.name.as_str()).collect();
-    out(json_mode, json!({"data_dir": dir.path, "providers": cfg.providers.iter().map(|p| &p.id).collect::<Vec<_>>(), "backend": store.backend()}),
-        &format!("initialised {}: national root, {} provider CA(s) ({}), OCSP responders, TSA", dir.path.display(), names.len(), names.join(", ")));
+    out(
+        json_mode,
+        json!({"data_dir": dir.path, "providers": cfg.providers.iter().map(|p| &p.id).collect::<Vec<_>>(), "backend": store.backend()}),
+        &format!(
+            "initialised {}: national root, {} provider CA(s) ({}), OCSP responders, TSA",
+            dir.path.display(),
+            names.len(),
+            names.join(", ")
+        ),
+    );
     Ok(())
 }
 
@@ -156,12 +199,24 @@ async fn cert(dir: &DataDir, db: Option<&str>, c: CertCommand, json_mode: bool) 
         CertCommand::Issue(a) => issue(&auth, a, json_mode).await?,
         CertCommand::Renew { serial, new_key } => {
             let c = auth.renew(&serial, new_key, ACTOR_CLI).await?;
-            out(json_mode, serde_json::to_value(&c)?, &format!("renewed {serial}: new certificate {} valid until {}", c.serial, kyso_pki::time::rfc3339(c.not_after)));
+            out(
+                json_mode,
+                serde_json::to_value(&c)?,
+                &format!(
+                    "renewed {serial}: new certificate {} valid until {}",
+                    c.serial,
+                    kyso_pki::time::rfc3339(c.not_after)
+                ),
+            );
         }
         CertCommand::Revoke { serial, reason } => {
             let code = reason_from_name(&reason).with_context(|| format!("--reason: unknown revocation reason `{reason}` (try keyCompromise, affiliationChanged, superseded, cessationOfOperation, unspecified)"))?;
             let c = auth.revoke(&serial, code, ACTOR_CLI).await?;
-            out(json_mode, json!({"serial": c.serial, "revoked_at": c.revoked_at, "reason": reason_name(code)}), &format!("revoked {} ({}); CRL of {} re-signed", c.serial, reason_name(code), c.issuer_id));
+            out(
+                json_mode,
+                json!({"serial": c.serial, "revoked_at": c.revoked_at, "reason": reason_name(code)}),
+                &format!("revoked {} ({}); CRL of {} re-signed", c.serial, reason_name(code), c.issuer_id),
+            );
         }
         CertCommand::Show { serial, pem, out: file } => {
             let c = auth.certificate(&serial).await?;
@@ -179,13 +234,24 @@ async fn cert(dir: &DataDir, db: Option<&str>, c: CertCommand, json_mode: bool) 
             }
         }
         CertCommand::List { id, provider, limit } => {
-            let id = id.map(|i| kyso_pki::CitizenId::parse(&i).map(|x| x.expose().to_string())).transpose().map_err(|e| anyhow::anyhow!("--id: {e}"))?;
+            let id = id
+                .map(|i| kyso_pki::CitizenId::parse(&i).map(|x| x.expose().to_string()))
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--id: {e}"))?;
             let rows = auth.store.certificates(id.as_deref(), provider.as_deref(), limit, 0).await?;
             if json_mode {
                 println!("{}", json!(rows.iter().map(cert_json).collect::<Vec<_>>()));
             } else {
                 for c in &rows {
-                    println!("{}  {:<8} {:<12} {:<14} {:<28} {}", c.serial, c.issuer_id, c.profile, masked(&c.id_number), c.subject_cn, status_text(c));
+                    println!(
+                        "{}  {:<8} {:<12} {:<14} {:<28} {}",
+                        c.serial,
+                        c.issuer_id,
+                        c.profile,
+                        masked(&c.id_number),
+                        c.subject_cn,
+                        status_text(c)
+                    );
                 }
             }
         }
@@ -199,7 +265,9 @@ fn masked(id: &Option<String>) -> String {
 
 fn status_text(c: &kyso_store::CertRow) -> String {
     match (c.revoked_at, &c.superseded_by) {
-        (Some(at), _) => format!("revoked {} ({})", kyso_pki::time::rfc3339(at), reason_name(c.revocation_reason.unwrap_or(0) as u8)),
+        (Some(at), _) => {
+            format!("revoked {} ({})", kyso_pki::time::rfc3339(at), reason_name(c.revocation_reason.unwrap_or(0) as u8))
+        }
         (None, _) if c.not_after < kyso_store::now() => "expired".into(),
         _ => "valid".into(),
     }
@@ -213,7 +281,8 @@ fn cert_json(c: &kyso_store::CertRow) -> serde_json::Value {
 }
 
 async fn issue(auth: &Arc<Authority>, a: IssueArgs, json_mode: bool) -> Result<()> {
-    let key_algorithm = a.key_alg.as_deref().map(str::parse).transpose().map_err(|e| anyhow::anyhow!("--key-alg: {e}"))?;
+    let key_algorithm =
+        a.key_alg.as_deref().map(str::parse).transpose().map_err(|e| anyhow::anyhow!("--key-alg: {e}"))?;
     if a.eid_level2 {
         let s = CitizenSubject::new(&a.id, &a.name, &a.province, a.commune.as_deref())?;
         auth.register_citizen(&s, 2, ACTOR_CLI).await?;
@@ -232,6 +301,17 @@ async fn issue(auth: &Arc<Authority>, a: IssueArgs, json_mode: bool) -> Result<(
     if let Some(f) = &a.out {
         std::fs::write(f, &c.der)?;
     }
-    out(json_mode, serde_json::to_value(&c)?, &format!("issued {} to {} ({}) by {}, valid until {}", c.serial, c.subject, c.id_masked, c.provider, kyso_pki::time::rfc3339(c.not_after)));
+    out(
+        json_mode,
+        serde_json::to_value(&c)?,
+        &format!(
+            "issued {} to {} ({}) by {}, valid until {}",
+            c.serial,
+            c.subject,
+            c.id_masked,
+            c.provider,
+            kyso_pki::time::rfc3339(c.not_after)
+        ),
+    );
     Ok(())
 }

@@ -26,7 +26,8 @@ impl DataDir {
     }
 
     pub fn create(&self) -> Result<()> {
-        std::fs::create_dir_all(&self.path).with_context(|| format!("cannot create data directory {}", self.path.display()))?;
+        std::fs::create_dir_all(&self.path)
+            .with_context(|| format!("cannot create data directory {}", self.path.display()))?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -48,8 +49,9 @@ impl DataDir {
             return Kek::from_hex(&v).map_err(|e| anyhow::anyhow!("KYSO_KEK: {e}"));
         }
         let p = self.path.join("kek");
-        let text = std::fs::read_to_string(&p)
-            .with_context(|| format!("cannot read the key-encryption key {}: run `kyso init`, or set KYSO_KEK", p.display()))?;
+        let text = std::fs::read_to_string(&p).with_context(|| {
+            format!("cannot read the key-encryption key {}: run `kyso init`, or set KYSO_KEK", p.display())
+        })?;
         Kek::from_hex(&text).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))
     }
 

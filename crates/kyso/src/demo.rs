@@ -7,9 +7,15 @@ use kyso_authority::{Authority, IssueRequest};
 use kyso_store::{AuditEvent, CitizenRow, Write};
 use std::sync::Arc;
 
-const FAMILY: &[&str] = &["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương", "Lý"];
+const FAMILY: &[&str] = &[
+    "Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương",
+    "Lý",
+];
 const MIDDLE: &[&str] = &["Văn", "Thị", "Hữu", "Đức", "Thu", "Minh", "Ngọc", "Quang", "Thanh", "Xuân"];
-const GIVEN: &[&str] = &["An", "Bình", "Chi", "Dũng", "Giang", "Hà", "Hải", "Hạnh", "Hùng", "Hương", "Khánh", "Lan", "Linh", "Long", "Mai", "Nam", "Nga", "Phúc", "Quân", "Sơn", "Thảo", "Trang", "Tuấn", "Việt", "Yến"];
+const GIVEN: &[&str] = &[
+    "An", "Bình", "Chi", "Dũng", "Giang", "Hà", "Hải", "Hạnh", "Hùng", "Hương", "Khánh", "Lan", "Linh", "Long", "Mai",
+    "Nam", "Nga", "Phúc", "Quân", "Sơn", "Thảo", "Trang", "Tuấn", "Việt", "Yến",
+];
 const HAMLETS: &[&str] = &["Xóm Đồng Tâm", "Xóm Ba Họ", "Xóm Cầu Đá", "Xóm Tân Lập", "Xóm Làng Mới"];
 pub const DEMO_PROVINCE: &str = "Tỉnh Thái Nguyên";
 pub const DEMO_COMMUNE: &str = "Xã Hiệp Lực";
@@ -47,10 +53,26 @@ pub async fn seed(auth: &Arc<Authority>) -> Result<()> {
     for i in 0..RESIDENTS {
         let (id, name) = synthetic_resident(i);
         // ~60 % verified at level 2, ~25 % level 1, the rest without an e-ID account
-        let level = match i % 20 { 0..=11 => 2, 12..=16 => 1, _ => 0 };
-        writes.push(Write::Citizen(CitizenRow { id_number: id, full_name: name, province: DEMO_PROVINCE.into(), commune: Some(format!("{DEMO_COMMUNE}, {}", HAMLETS[i % HAMLETS.len()])), eid_level: level, updated_at: now }));
+        let level = match i % 20 {
+            0..=11 => 2,
+            12..=16 => 1,
+            _ => 0,
+        };
+        writes.push(Write::Citizen(CitizenRow {
+            id_number: id,
+            full_name: name,
+            province: DEMO_PROVINCE.into(),
+            commune: Some(format!("{DEMO_COMMUNE}, {}", HAMLETS[i % HAMLETS.len()])),
+            eid_level: level,
+            updated_at: now,
+        }));
     }
-    writes.push(Write::Audit(AuditEvent::new("demo", "citizen.import", "demo register", format!("{RESIDENTS} synthetic residents"))));
+    writes.push(Write::Audit(AuditEvent::new(
+        "demo",
+        "citizen.import",
+        "demo register",
+        format!("{RESIDENTS} synthetic residents"),
+    )));
     auth.store.commit(writes).await?;
     let providers = auth.provider_ids();
     let mut issued = Vec::new();

@@ -10,7 +10,11 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(name = "kyso", version, about = "Public digital signatures for citizens: CAs, revocation, time-stamping, campaign")]
+#[command(
+    name = "kyso",
+    version,
+    about = "Public digital signatures for citizens: CAs, revocation, time-stamping, campaign"
+)]
 pub struct Cli {
     /// Data directory: configuration, key-encryption key, SQLite database.
     #[arg(long, global = true, env = "KYSO_DATA_DIR", default_value = "./kyso-data")]

@@ -22,14 +22,61 @@ fn bad_input_is_refused_with_the_field_named_and_nothing_written() {
     env.init();
     let before = count(&env);
     let base = |id: &'static str, name: &'static str, provider: &'static str| {
-        vec!["cert", "issue", "--id", id, "--name", name, "--province", "Tỉnh Thái Nguyên", "--provider", provider, "--eid-level2"]
+        vec![
+            "cert",
+            "issue",
+            "--id",
+            id,
+            "--name",
+            name,
+            "--province",
+            "Tỉnh Thái Nguyên",
+            "--provider",
+            provider,
+            "--eid-level2",
+        ]
     };
     fails_naming(&env, &base("00120300123", "Nguyễn Văn An", "vnpt"), "id_number");
     fails_naming(&env, &base("00120300123x", "Nguyễn Văn An", "vnpt"), "id_number");
     fails_naming(&env, &base("001203001234", "Nguyễn\u{1b}[31mVăn", "vnpt"), "full_name");
     fails_naming(&env, &base("001203001234", "Nguyễn Văn An", "acme"), "provider");
-    fails_naming(&env, &["cert", "issue", "--id", "001203001234", "--name", "A", "--province", "X", "--provider", "vnpt", "--key-alg", "dsa"], "--key-alg");
-    fails_naming(&env, &["cert", "issue", "--id", "001203001234", "--name", "A", "--province", "X", "--provider", "vnpt", "--eid-level2", "--days", "5000"], "validity_days");
+    fails_naming(
+        &env,
+        &[
+            "cert",
+            "issue",
+            "--id",
+            "001203001234",
+            "--name",
+            "A",
+            "--province",
+            "X",
+            "--provider",
+            "vnpt",
+            "--key-alg",
+            "dsa",
+        ],
+        "--key-alg",
+    );
+    fails_naming(
+        &env,
+        &[
+            "cert",
+            "issue",
+            "--id",
+            "001203001234",
+            "--name",
+            "A",
+            "--province",
+            "X",
+            "--provider",
+            "vnpt",
+            "--eid-level2",
+            "--days",
+            "5000",
+        ],
+        "validity_days",
+    );
     fails_naming(&env, &["cert", "revoke", "zz-not-hex"], "serial");
     fails_naming(&env, &["cert", "revoke", "0123", "--reason", "bored"], "--reason");
     assert_eq!(count(&env), before, "refused requests must write nothing");
@@ -42,14 +89,59 @@ fn bad_input_is_refused_with_the_field_named_and_nothing_written() {
 fn level_two_e_id_is_required() {
     let env = Env::new("level2");
     env.init();
-    env.ok(&["citizen", "add", "--id", "019190000021", "--name", "Lê Văn Cường", "--province", "Tỉnh Thái Nguyên", "--eid-level", "1"]);
-    let o = env.kyso(&["cert", "issue", "--id", "019190000021", "--name", "Lê Văn Cường", "--province", "Tỉnh Thái Nguyên", "--provider", "vnpt"]);
+    env.ok(&[
+        "citizen",
+        "add",
+        "--id",
+        "019190000021",
+        "--name",
+        "Lê Văn Cường",
+        "--province",
+        "Tỉnh Thái Nguyên",
+        "--eid-level",
+        "1",
+    ]);
+    let o = env.kyso(&[
+        "cert",
+        "issue",
+        "--id",
+        "019190000021",
+        "--name",
+        "Lê Văn Cường",
+        "--province",
+        "Tỉnh Thái Nguyên",
+        "--provider",
+        "vnpt",
+    ]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success() && err.contains("level-1") && err.contains("0191****0021"), "{err}");
-    let o = env.kyso(&["cert", "issue", "--id", "019190000099", "--name", "X", "--province", "Y", "--provider", "vnpt"]);
+    let o =
+        env.kyso(&["cert", "issue", "--id", "019190000099", "--name", "X", "--province", "Y", "--provider", "vnpt"]);
     assert!(String::from_utf8_lossy(&o.stderr).contains("not in the population register"));
-    env.ok(&["citizen", "add", "--id", "019190000021", "--name", "Lê Văn Cường", "--province", "Tỉnh Thái Nguyên", "--eid-level", "2"]);
-    env.ok(&["cert", "issue", "--id", "019190000021", "--name", "Lê Văn Cường", "--province", "Tỉnh Thái Nguyên", "--provider", "vnpt"]);
+    env.ok(&[
+        "citizen",
+        "add",
+        "--id",
+        "019190000021",
+        "--name",
+        "Lê Văn Cường",
+        "--province",
+        "Tỉnh Thái Nguyên",
+        "--eid-level",
+        "2",
+    ]);
+    env.ok(&[
+        "cert",
+        "issue",
+        "--id",
+        "019190000021",
+        "--name",
+        "Lê Văn Cường",
+        "--province",
+        "Tỉnh Thái Nguyên",
+        "--provider",
+        "vnpt",
+    ]);
 }
 
 #[test]
@@ -70,16 +162,22 @@ fn renew_supersedes_and_several_providers_per_person() {
     let pk = |s: &str| {
         let der = env.path(&format!("{s}.der"));
         env.ok(&["cert", "show", s, "--out", der.to_str().unwrap()]);
-        run(std::process::Command::new("openssl").args(["x509", "-inform", "DER", "-noout", "-pubkey", "-in"]).arg(&der)).1
+        run(std::process::Command::new("openssl")
+            .args(["x509", "-inform", "DER", "-noout", "-pubkey", "-in"])
+            .arg(&der))
+        .1
     };
     assert_eq!(pk(&old), pk(&new));
-    let v: serde_json::Value = serde_json::from_str(env.ok(&["--json", "cert", "renew", &new, "--new-key"]).trim()).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(env.ok(&["--json", "cert", "renew", &new, "--new-key"]).trim()).unwrap();
     assert_ne!(pk(v["serial"].as_str().unwrap()), pk(&new));
     // renewing a revoked certificate is refused
     assert!(!env.kyso(&["cert", "renew", &old]).status.success());
     // the person holds certificates from both providers
-    let list: serde_json::Value = serde_json::from_str(env.ok(&["--json", "cert", "list", "--id", "019190000031"]).trim()).unwrap();
-    let providers: std::collections::BTreeSet<_> = list.as_array().unwrap().iter().map(|c| c["provider"].as_str().unwrap().to_string()).collect();
+    let list: serde_json::Value =
+        serde_json::from_str(env.ok(&["--json", "cert", "list", "--id", "019190000031"]).trim()).unwrap();
+    let providers: std::collections::BTreeSet<_> =
+        list.as_array().unwrap().iter().map(|c| c["provider"].as_str().unwrap().to_string()).collect();
     assert_eq!(providers.into_iter().collect::<Vec<_>>(), vec!["viettel", "vnpt"]);
     // lists mask the ID number
     let text = env.ok(&["cert", "list"]);
@@ -105,9 +203,13 @@ fn audit_log_records_ca_key_use_and_verify_finds_tampering() {
     for a in ["key.generate", "cert.issue", "cert.revoke", "crl.sign", "init"] {
         assert!(actions.contains(&a), "audit has no {a}: {actions:?}");
     }
-    assert!(all.iter().all(|r| !r.detail.contains("019190000041") && !r.subject.contains("019190000041")), "no full ID in the audit log");
+    assert!(
+        all.iter().all(|r| !r.detail.contains("019190000041") && !r.subject.contains("019190000041")),
+        "no full ID in the audit log"
+    );
 
-    rt.block_on(store.execute_raw("UPDATE audit_log SET detail = 'nothing happened' WHERE action = 'cert.revoke'")).unwrap();
+    rt.block_on(store.execute_raw("UPDATE audit_log SET detail = 'nothing happened' WHERE action = 'cert.revoke'"))
+        .unwrap();
     let edited = all.iter().find(|r| r.action == "cert.revoke").unwrap().seq;
     let o = env.kyso(&["--json", "audit", "verify"]);
     assert_eq!(o.status.code(), Some(1), "verify must exit 1 on a broken chain");

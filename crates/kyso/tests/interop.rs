@@ -67,7 +67,26 @@ fn pkilint_finds_no_error_in_any_profile_or_crl() {
     assert!(ok && out.trim().is_empty(), "pkilint reports errors for the CRL:\n{out}");
     // negative control: the same check fails on a certificate we know is wrong (serial 0)
     let bad = env.path("bad.pem");
-    let (ok, out) = run(Command::new("openssl").args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=bad", "-days", "1", "-set_serial", "0", "-keyout"]).arg(env.path("bad.key")).arg("-out").arg(&bad));
+    let (ok, out) = run(Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-subj",
+            "/CN=bad",
+            "-days",
+            "1",
+            "-set_serial",
+            "0",
+            "-keyout",
+        ])
+        .arg(env.path("bad.key"))
+        .arg("-out")
+        .arg(&bad));
     assert!(ok, "{out}");
     assert!(!pkilint(&lint, &[], &bad).0, "pkilint must reject serial 0: the check can fail");
 }
@@ -77,12 +96,22 @@ fn openssl_verifies_chains_and_crl() {
     let env = Env::new("chain");
     env.init();
     let (serial, pem) = env.issue("001203001234", "viettel", &[]);
-    let (ok, out) = run(Command::new("openssl").arg("verify").arg("-CAfile").arg(env.ca("root")).arg("-untrusted").arg(env.ca("viettel")).arg(&pem));
+    let (ok, out) = run(Command::new("openssl")
+        .arg("verify")
+        .arg("-CAfile")
+        .arg(env.ca("root"))
+        .arg("-untrusted")
+        .arg(env.ca("viettel"))
+        .arg(&pem));
     assert!(ok, "openssl verify: {out}");
     env.ok(&["cert", "revoke", &serial, "--reason", "affiliationChanged"]);
     let crl = env.path("viettel.crl");
     env.ok(&["crl", "--ca", "viettel", "--out", crl.to_str().unwrap()]);
-    let (ok, out) = run(Command::new("openssl").args(["crl", "-inform", "DER", "-noout", "-text", "-in"]).arg(&crl).arg("-CAfile").arg(env.ca("viettel")));
+    let (ok, out) = run(Command::new("openssl")
+        .args(["crl", "-inform", "DER", "-noout", "-text", "-in"])
+        .arg(&crl)
+        .arg("-CAfile")
+        .arg(env.ca("viettel")));
     assert!(ok && out.contains("verify OK"), "openssl crl -verify: {out}");
     assert!(out.to_uppercase().contains(&serial.to_uppercase()), "serial {serial} missing from CRL:\n{out}");
     assert!(out.contains("Affiliation Changed"), "reason missing:\n{out}");
@@ -96,7 +125,16 @@ fn openssl_verifies_chains_and_crl() {
         all.push_str(&p);
     }
     std::fs::write(&pem_crls, all).unwrap();
-    let (ok, out) = run(Command::new("openssl").arg("verify").arg("-crl_check_all").arg("-CRLfile").arg(&pem_crls).arg("-CAfile").arg(env.ca("root")).arg("-untrusted").arg(env.ca("viettel")).arg(&pem));
+    let (ok, out) = run(Command::new("openssl")
+        .arg("verify")
+        .arg("-crl_check_all")
+        .arg("-CRLfile")
+        .arg(&pem_crls)
+        .arg("-CAfile")
+        .arg(env.ca("root"))
+        .arg("-untrusted")
+        .arg(env.ca("viettel"))
+        .arg(&pem));
     assert!(!ok && out.contains("revoked"), "openssl verify -crl_check_all should report revoked:\n{out}");
 }
 
@@ -135,12 +173,29 @@ fn ocsp_and_revocation_flow(env: &Env) {
 
     // a certificate of another provider sent to this responder: unauthorized
     let (_, other) = env.issue("019190000012", "viettel", &[]);
-    let (_, out) = run(Command::new("openssl").arg("ocsp").arg("-issuer").arg(env.ca("viettel")).arg("-cert").arg(&other).arg("-url").arg(format!("{}/ocsp/vnpt", env.base_url())).arg("-CAfile").arg(env.ca("root")));
+    let (_, out) = run(Command::new("openssl")
+        .arg("ocsp")
+        .arg("-issuer")
+        .arg(env.ca("viettel"))
+        .arg("-cert")
+        .arg(&other)
+        .arg("-url")
+        .arg(format!("{}/ocsp/vnpt", env.base_url()))
+        .arg("-CAfile")
+        .arg(env.ca("root")));
     assert!(out.contains("unauthorized"), "{out}");
 
     // GET form (RFC 6960 A.1): base64 of the DER request in the path
     let req = env.path("req.der");
-    let (ok, out) = run(Command::new("openssl").arg("ocsp").arg("-issuer").arg(env.ca("vnpt")).arg("-cert").arg(&pem).arg("-no_nonce").arg("-reqout").arg(&req));
+    let (ok, out) = run(Command::new("openssl")
+        .arg("ocsp")
+        .arg("-issuer")
+        .arg(env.ca("vnpt"))
+        .arg("-cert")
+        .arg(&pem)
+        .arg("-no_nonce")
+        .arg("-reqout")
+        .arg(&req));
     assert!(ok, "{out}");
     let b64 = run(Command::new("openssl").args(["base64", "-A", "-in"]).arg(&req)).1;
     let enc = b64.trim().replace('+', "%2B").replace('/', "%2F").replace('=', "%3D");
@@ -148,7 +203,16 @@ fn ocsp_and_revocation_flow(env: &Env) {
     assert_eq!(status, 200);
     let resp = env.path("resp.der");
     std::fs::write(&resp, body).unwrap();
-    let (_, out) = run(Command::new("openssl").arg("ocsp").arg("-respin").arg(&resp).arg("-issuer").arg(env.ca("vnpt")).arg("-cert").arg(&pem).arg("-CAfile").arg(env.ca("root")));
+    let (_, out) = run(Command::new("openssl")
+        .arg("ocsp")
+        .arg("-respin")
+        .arg(&resp)
+        .arg("-issuer")
+        .arg(env.ca("vnpt"))
+        .arg("-cert")
+        .arg(&pem)
+        .arg("-CAfile")
+        .arg(env.ca("root")));
     assert!(out.contains("revoked") && out.contains("Response verify OK"), "GET response:\n{out}");
     if let Some(lint) = tool("lint_ocsp_response") {
         let (ok, out) = run(Command::new(lint).args(["lint", "-s", "ERROR"]).arg(&resp));
@@ -160,7 +224,11 @@ fn ocsp_and_revocation_flow(env: &Env) {
     assert_eq!(status, 200);
     let crl_f = env.path("served.crl");
     std::fs::write(&crl_f, crl).unwrap();
-    let (ok, out) = run(Command::new("openssl").args(["crl", "-inform", "DER", "-noout", "-text", "-in"]).arg(&crl_f).arg("-CAfile").arg(env.ca("vnpt")));
+    let (ok, out) = run(Command::new("openssl")
+        .args(["crl", "-inform", "DER", "-noout", "-text", "-in"])
+        .arg(&crl_f)
+        .arg("-CAfile")
+        .arg(env.ca("vnpt")));
     assert!(ok && out.contains("verify OK") && out.contains("Key Compromise"), "{out}");
     assert!(out.to_uppercase().contains(&serial.to_uppercase()), "{out}");
 }
@@ -185,23 +253,53 @@ fn openssl_ts_verifies_kyso_timestamps() {
     let data = env.path("dossier.xml");
     std::fs::write(&data, "<hoso>Đơn đề nghị cấp giấy phép</hoso>").unwrap();
     let tsq = env.path("req.tsq");
-    let (ok, out) = run(Command::new("openssl").args(["ts", "-query", "-sha256", "-cert", "-data"]).arg(&data).arg("-out").arg(&tsq));
+    let (ok, out) = run(Command::new("openssl")
+        .args(["ts", "-query", "-sha256", "-cert", "-data"])
+        .arg(&data)
+        .arg("-out")
+        .arg(&tsq));
     assert!(ok, "{out}");
-    let (status, body) = http("POST", &format!("{}/tsa", env.base_url()), Some("application/timestamp-query"), &std::fs::read(&tsq).unwrap()).unwrap();
+    let (status, body) = http(
+        "POST",
+        &format!("{}/tsa", env.base_url()),
+        Some("application/timestamp-query"),
+        &std::fs::read(&tsq).unwrap(),
+    )
+    .unwrap();
     assert_eq!(status, 200);
     let tsr = env.path("resp.tsr");
     std::fs::write(&tsr, &body).unwrap();
-    let (ok, out) = run(Command::new("openssl").args(["ts", "-verify", "-queryfile"]).arg(&tsq).arg("-in").arg(&tsr).arg("-CAfile").arg(env.ca("root")).arg("-untrusted").arg(env.ca("tsa")));
+    let (ok, out) = run(Command::new("openssl")
+        .args(["ts", "-verify", "-queryfile"])
+        .arg(&tsq)
+        .arg("-in")
+        .arg(&tsr)
+        .arg("-CAfile")
+        .arg(env.ca("root"))
+        .arg("-untrusted")
+        .arg(env.ca("tsa")));
     assert!(ok && out.contains("Verification: OK"), "openssl ts -verify:\n{out}");
     let (_, text) = run(Command::new("openssl").args(["ts", "-reply", "-text", "-in"]).arg(&tsr));
-    assert!(text.contains("Accuracy: 0x01 seconds") || text.contains("Accuracy: 1 seconds") || text.contains("Accuracy"), "{text}");
+    assert!(
+        text.contains("Accuracy: 0x01 seconds") || text.contains("Accuracy: 1 seconds") || text.contains("Accuracy"),
+        "{text}"
+    );
     assert!(text.contains("1.3.6.1.4.1.32473.1.3.1"), "TSA policy:\n{text}");
     // a tampered document does not verify against the token
     std::fs::write(&data, "<hoso>Đơn đề nghị cấp giấy phép!</hoso>").unwrap();
-    let (ok, _) = run(Command::new("openssl").args(["ts", "-verify", "-data"]).arg(&data).arg("-in").arg(&tsr).arg("-CAfile").arg(env.ca("root")).arg("-untrusted").arg(env.ca("tsa")));
+    let (ok, _) = run(Command::new("openssl")
+        .args(["ts", "-verify", "-data"])
+        .arg(&data)
+        .arg("-in")
+        .arg(&tsr)
+        .arg("-CAfile")
+        .arg(env.ca("root"))
+        .arg("-untrusted")
+        .arg(env.ca("tsa")));
     assert!(!ok, "a changed document must not verify");
     // garbage gets a rejection, not a crash
-    let (status, body) = http("POST", &format!("{}/tsa", env.base_url()), Some("application/timestamp-query"), b"not der").unwrap();
+    let (status, body) =
+        http("POST", &format!("{}/tsa", env.base_url()), Some("application/timestamp-query"), b"not der").unwrap();
     assert_eq!(status, 200);
     let bad = env.path("bad.tsr");
     std::fs::write(&bad, &body).unwrap();

@@ -43,7 +43,9 @@ pub fn tool(name: &str) -> Option<PathBuf> {
 pub fn require_tool(name: &str) -> Option<PathBuf> {
     match tool(name) {
         Some(p) => Some(p),
-        None if std::env::var("KYSO_REQUIRE_INTEROP").as_deref() == Ok("1") => panic!("{name} is required (run .ci/run)"),
+        None if std::env::var("KYSO_REQUIRE_INTEROP").as_deref() == Ok("1") => {
+            panic!("{name} is required (run .ci/run)")
+        }
         None => {
             eprintln!("NOTICE: {name} not found; skipping this interop check (run .ci/run for the full suite)");
             None
@@ -95,7 +97,12 @@ impl Env {
     /// Run and require success; returns stdout.
     pub fn ok(&self, args: &[&str]) -> String {
         let o = self.kyso(args);
-        assert!(o.status.success(), "kyso {args:?} failed:\n{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "kyso {args:?} failed:\n{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
         String::from_utf8(o.stdout).unwrap()
     }
 
@@ -106,7 +113,22 @@ impl Env {
 
     /// Issue a level-2 citizen certificate; returns (serial, path of its PEM).
     pub fn issue(&self, id: &str, provider: &str, extra: &[&str]) -> (String, PathBuf) {
-        let mut args = vec!["--json", "cert", "issue", "--id", id, "--name", "Nguyễn Thị Hồng Nhung", "--province", "Tỉnh Thái Nguyên", "--commune", "Xã Hiệp Lực", "--provider", provider, "--eid-level2"];
+        let mut args = vec![
+            "--json",
+            "cert",
+            "issue",
+            "--id",
+            id,
+            "--name",
+            "Nguyễn Thị Hồng Nhung",
+            "--province",
+            "Tỉnh Thái Nguyên",
+            "--commune",
+            "Xã Hiệp Lực",
+            "--provider",
+            provider,
+            "--eid-level2",
+        ];
         args.extend_from_slice(extra);
         let out = self.ok(&args);
         let v: serde_json::Value = serde_json::from_str(out.trim()).expect("json");
@@ -171,7 +193,8 @@ impl Drop for Server {
 /// A PostgreSQL URL pointing at a fresh schema, or None (with a notice) when PostgreSQL is down
 /// outside CI.
 pub fn pg_schema_url(name: &str) -> Option<String> {
-    let base = std::env::var("KYSO_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let base =
+        std::env::var("KYSO_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
     let schema = format!("it_{}_{}_{}", name.replace('-', "_"), std::process::id(), free_port());
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let r = rt.block_on(async {
@@ -194,12 +217,19 @@ pub fn http(method: &str, url: &str, content_type: Option<&str>, body: &[u8]) ->
     http_with(method, url, content_type, &[], body)
 }
 
-pub fn http_with(method: &str, url: &str, content_type: Option<&str>, headers: &[(&str, &str)], body: &[u8]) -> std::io::Result<(u16, Vec<u8>)> {
+pub fn http_with(
+    method: &str,
+    url: &str,
+    content_type: Option<&str>,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<(u16, Vec<u8>)> {
     let rest = url.strip_prefix("http://").expect("http url");
     let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap_or((rest, "/".into()));
     let mut s = TcpStream::connect(host)?;
     s.set_read_timeout(Some(Duration::from_secs(60)))?;
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    let mut req =
+        format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
     if let Some(ct) = content_type {
         req.push_str(&format!("Content-Type: {ct}\r\n"));
     }
@@ -223,8 +253,7 @@ pub fn http_with(method: &str, url: &str, content_type: Option<&str>, headers: &
 
 fn dechunk(mut b: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    loop {
-        let Some(nl) = b.windows(2).position(|w| w == b"\r\n") else { break };
+    while let Some(nl) = b.windows(2).position(|w| w == b"\r\n") {
         let n = usize::from_str_radix(String::from_utf8_lossy(&b[..nl]).trim(), 16).unwrap_or(0);
         if n == 0 {
             break;
