@@ -16,38 +16,58 @@ const MAX_BATCH_WRITES: usize = 6000;
 impl Committer {
     pub fn start(store: Store) -> Committer {
         let (tx, mut rx) = mpsc::channel::<Job>(4096);
-        tokio::spawn(async move {
-            while let Some(first) = rx.recv().await {
-                let mut jobs = vec![first];
-                let mut n = jobs[0].0.len();
-                while n < MAX_BATCH_WRITES {
+        // The writer gets a thread of its own: on a shared runtime it would queue behind
+        // thousands of CPU-bound issuance tasks and the whole pipeline would stall.
+        let writer = async move {
+            let mut all: Vec<Write> = Vec::with_capacity(MAX_BATCH_WRITES);
+            let mut waiting: Vec<(usize, oneshot::Sender<Result<(), StoreError>>)> = Vec::new();
+            while let Some((w, reply)) = rx.recv().await {
+                all.clear();
+                waiting.clear();
+                waiting.push((w.len(), reply));
+                all.extend(w);
+                while all.len() < MAX_BATCH_WRITES {
                     match rx.try_recv() {
-                        Ok(j) => {
-                            n += j.0.len();
-                            jobs.push(j);
+                        Ok((w, reply)) => {
+                            waiting.push((w.len(), reply));
+                            all.extend(w);
                         }
                         Err(_) => break,
                     }
                 }
-                if jobs.len() == 1 {
-                    let (w, reply) = jobs.pop().expect("one job");
-                    let _ = reply.send(store.commit(w).await);
-                    continue;
-                }
-                let all: Vec<Write> = jobs.iter().flat_map(|(w, _)| w.iter().cloned()).collect();
-                match store.commit(all).await {
-                    Ok(()) => jobs.into_iter().for_each(|(_, r)| {
-                        let _ = r.send(Ok(()));
+                let t = std::time::Instant::now();
+                let result = store.commit(&all).await;
+                tracing::debug!(
+                    jobs = waiting.len(),
+                    writes = all.len(),
+                    ms = t.elapsed().as_millis() as u64,
+                    "group commit"
+                );
+                match result {
+                    Ok(()) => waiting.drain(..).for_each(|(_, reply)| {
+                        let _ = reply.send(Ok(()));
                     }),
-                    // One bad job must not fail its neighbours: retry one by one.
+                    Err(e) if waiting.len() == 1 => {
+                        let _ = waiting.pop().map(|(_, reply)| reply.send(Err(e)));
+                    }
+                    // One bad job must not fail its neighbours: retry them one by one.
                     Err(_) => {
-                        for (w, r) in jobs {
-                            let _ = r.send(store.commit(w).await);
+                        let mut start = 0;
+                        for (len, reply) in waiting.drain(..) {
+                            let _ = reply.send(store.commit(&all[start..start + len]).await);
+                            start += len;
                         }
                     }
                 }
             }
-        });
+        };
+        std::thread::Builder::new()
+            .name("kyso-writer".into())
+            .spawn(move || match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(rt) => rt.block_on(writer),
+                Err(e) => tracing::error!(error = %e, "cannot start the storage writer"),
+            })
+            .expect("spawn the storage writer thread");
         Committer { tx }
     }
 

@@ -22,9 +22,11 @@ pub(crate) fn key_row(w: &WrappedKey, now: i64) -> KeyRow {
     }
 }
 
-/// Keys are named by the hash of their public key: stable, unique, reveals nothing.
+/// Keys are named by creation time and the hash of their public key: unique, reveals nothing,
+/// and ordered, so inserting many keys appends to the index instead of scattering over it.
 pub(crate) fn key_row_id(spki: &[u8]) -> String {
-    format!("key-{}", hex::encode(&kyso_pki::alg::sha256(spki)[..12]))
+    let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
+    format!("key-{ms:012x}{}", hex::encode(&kyso_pki::alg::sha256(spki)[..10]))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -142,6 +144,18 @@ fn make(
     Ok(Made { signer, der })
 }
 
+/// Sign and verify a probe with a freshly opened key: a key that cannot produce valid signatures
+/// (corrupted, wrong backend, faulty token) stops the start instead of issuing bad certificates.
+fn self_test(signer: &dyn Signer, id: &str) -> Result<()> {
+    let scheme = signer.algorithm().default_scheme();
+    let probe = b"kyso key self-test";
+    let sig = signer.sign(scheme, probe)?;
+    if !kyso_custody::verify(signer.public_key_der(), scheme, probe, &sig) {
+        return Err(AuthorityError::Refused(format!("the key of {id} failed its sign/verify self-test")));
+    }
+    Ok(())
+}
+
 impl Authority {
     /// Create the whole hierarchy in one transaction: a crash leaves either all of it or none.
     pub async fn init(store: &Store, custody: &dyn KeyCustody, config: &Config) -> Result<()> {
@@ -229,7 +243,7 @@ impl Authority {
             "hierarchy",
             format!("root + {} provider CA(s), OCSP responders, TSA", config.providers.len()),
         )));
-        store.commit(w).await?;
+        store.commit(&w).await?;
         Ok(())
     }
 
@@ -248,6 +262,7 @@ impl Authority {
             let wrapped =
                 WrappedKey { backend: "vault", algorithm: alg, public_key_der: k.public_key.clone(), blob: k.wrapped };
             let signer = custody.open(&wrapped)?;
+            self_test(signer.as_ref(), &a.id)?;
             let cert = Certificate::from_der(&a.cert_der)
                 .map_err(|e| AuthorityError::Refused(format!("stored certificate of {}: {e}", a.id)))?;
             match a.kind.as_str() {

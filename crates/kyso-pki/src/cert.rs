@@ -66,7 +66,9 @@ impl Profile {
     }
 }
 
-/// A 128-bit serial from the OS CSPRNG, top bit cleared (positive, 16 octets in DER).
+/// A 16-octet positive serial: 48 bits of milliseconds since 1970 (with the top bit clear),
+/// then 80 bits from the OS CSPRNG (RFC 5280 and CA/B practice ask for at least 64).
+/// The time prefix keeps serial indexes append-mostly, so a burst of issuance touches few pages.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Serial(pub [u8; 16]);
 
@@ -75,12 +77,12 @@ impl Serial {
         use aws_lc_rs::rand::SecureRandom;
         let mut b = [0u8; 16];
         aws_lc_rs::rand::SystemRandom::new()
-            .fill(&mut b)
+            .fill(&mut b[6..])
             .map_err(|_| PkiError::invalid("serial", "system RNG failed"))?;
-        b[0] &= 0x7f;
-        if b[0] == 0 {
-            b[0] = 0x01; // keep the DER encoding at 16 octets: ≥ 120 random bits either way
-        }
+        let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0)
+            as u64;
+        b[..6].copy_from_slice(&ms.to_be_bytes()[2..]);
+        b[0] &= 0x7f; // positive; the first octet is non-zero for any date after 1978
         Ok(Serial(b))
     }
     pub fn hex(&self) -> String {

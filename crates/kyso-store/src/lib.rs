@@ -25,6 +25,9 @@ pub enum StoreError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// A [`Write::RequireEidLevel`] condition failed for this ID number.
+    #[error("precondition failed for a citizen (e-ID level)")]
+    Precondition(String),
     #[error("unsupported database URL `{0}`: use sqlite://PATH or postgres://…")]
     BadUrl(String),
 }
@@ -71,6 +74,10 @@ impl Store {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
                 .busy_timeout(Duration::from_secs(30))
+                // Group commits touch many random index pages (serials are random): keep them
+                // cached, and checkpoint the WAL in larger steps.
+                .pragma("cache_size", "-65536")
+                .pragma("wal_autocheckpoint", "8192")
                 .foreign_keys(true);
             Store::Sqlite(SqlitePoolOptions::new().max_connections(4).connect_with(opts).await?)
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
@@ -136,8 +143,9 @@ pub fn now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
-/// `$1, $2, …` placeholders for a multi-row VALUES list (valid on both backends).
-fn values_list(rows: usize, cols: usize) -> String {
+/// Placeholders for a multi-row VALUES list: `?` for SQLite (positional; named ones make the
+/// driver look every name up, quadratic in the row count), `$1, $2, …` for PostgreSQL.
+fn values_list(sqlite: bool, rows: usize, cols: usize) -> String {
     let mut s = String::with_capacity(rows * cols * 5);
     for r in 0..rows {
         if r > 0 {
@@ -148,8 +156,12 @@ fn values_list(rows: usize, cols: usize) -> String {
             if c > 0 {
                 s.push(',');
             }
-            s.push('$');
-            s.push_str(&(r * cols + c + 1).to_string());
+            if sqlite {
+                s.push('?');
+            } else {
+                s.push('$');
+                s.push_str(&(r * cols + c + 1).to_string());
+            }
         }
         s.push(')');
     }

@@ -86,6 +86,12 @@ pub enum Write {
         value: String,
     },
     Audit(AuditEvent),
+    /// Commit only if this person is in the register with at least this e-ID level, checked
+    /// inside the transaction (no gap between the check and the issuance).
+    RequireEidLevel {
+        id_number: String,
+        level: i64,
+    },
 }
 
 const CERT_COLS: &str = "serial, issuer_id, profile, id_number, subject_cn, key_id, not_before, not_after, revoked_at, revocation_reason, superseded_by, der, created_at";
@@ -115,14 +121,16 @@ impl Store {
     /// Apply writes and their audit events in one transaction; returns once it is durable.
     /// Audit appends are serialised (SQLite write lock / PostgreSQL advisory lock) so the
     /// chain stays linear even with several processes writing.
-    pub async fn commit(&self, writes: Vec<Write>) -> Result<()> {
+    pub async fn commit(&self, writes: &[Write]) -> Result<()> {
         let is_sqlite = matches!(self, Store::Sqlite(_));
         let mut keys = Vec::new();
         let mut certs = Vec::new();
         let mut audits = Vec::new();
         let mut others = Vec::new();
+        let mut required: Vec<(&String, i64)> = Vec::new();
         for w in writes {
             match w {
+                Write::RequireEidLevel { id_number, level } => required.push((id_number, *level)),
                 Write::Key(k) => keys.push(k),
                 Write::Certificate(c) => certs.push(c),
                 Write::Audit(a) => audits.push(a),
@@ -137,8 +145,27 @@ impl Store {
             } else {
                 sqlx::query("SELECT pg_advisory_xact_lock(735271)").execute(&mut *tx).await?;
             }
+            if !required.is_empty() {
+                required.sort();
+                required.dedup();
+                let mut ok = std::collections::HashMap::new();
+                for chunk in required.chunks(CHUNK) {
+                    let ph = values_list(is_sqlite, 1, chunk.len());
+                    let sql = format!("SELECT id_number, eid_level FROM citizens WHERE id_number IN {ph}");
+                    let mut q = sqlx::query(&sql);
+                    for (id, _) in chunk {
+                        q = q.bind(id);
+                    }
+                    for r in q.fetch_all(&mut *tx).await? {
+                        ok.insert(r.get::<String, _>("id_number"), r.get::<i64, _>("eid_level"));
+                    }
+                }
+                if let Some((id, _)) = required.iter().find(|(id, level)| ok.get(id.as_str()).is_none_or(|l| l < level)) {
+                    return Err(StoreError::Precondition(id.to_string()));
+                }
+            }
             for chunk in keys.chunks(CHUNK) {
-                let sql = format!("INSERT INTO keys (id, backend, algorithm, public_key, wrapped, created_at) VALUES {}", values_list(chunk.len(), 6));
+                let sql = format!("INSERT INTO keys (id, backend, algorithm, public_key, wrapped, created_at) VALUES {}", values_list(is_sqlite, chunk.len(), 6));
                 let mut q = sqlx::query(&sql);
                 for k in chunk {
                     q = q.bind(&k.id).bind(&k.backend).bind(&k.algorithm).bind(&k.public_key).bind(&k.wrapped).bind(k.created_at);
@@ -178,11 +205,13 @@ impl Store {
                         sqlx::query("INSERT INTO settings (name, value) VALUES ($1,$2) ON CONFLICT (name) DO UPDATE SET value = excluded.value")
                             .bind(name).bind(value).execute(&mut *tx).await?;
                     }
-                    Write::Key(_) | Write::Certificate(_) | Write::Audit(_) => unreachable!("sorted above"),
+                    Write::Key(_) | Write::Certificate(_) | Write::Audit(_) | Write::RequireEidLevel { .. } => {
+                        unreachable!("sorted above")
+                    }
                 }
             }
             for chunk in certs.chunks(CHUNK) {
-                let sql = format!("INSERT INTO certificates ({CERT_COLS}) VALUES {}", values_list(chunk.len(), 13));
+                let sql = format!("INSERT INTO certificates ({CERT_COLS}) VALUES {}", values_list(is_sqlite, chunk.len(), 13));
                 let mut q = sqlx::query(&sql);
                 for c in chunk {
                     q = q.bind(&c.serial).bind(&c.issuer_id).bind(&c.profile).bind(&c.id_number).bind(&c.subject_cn).bind(&c.key_id)
@@ -204,11 +233,11 @@ impl Store {
                 let mut rows = Vec::with_capacity(audits.len());
                 for e in audits {
                     seq += 1;
-                    let hash = audit::row_hash(&prev, seq, at, &e);
+                    let hash = audit::row_hash(&prev, seq, at, e);
                     rows.push((seq, e, std::mem::replace(&mut prev, hash.clone()), hash));
                 }
                 for chunk in rows.chunks(CHUNK) {
-                    let sql = format!("INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, hash) VALUES {}", values_list(chunk.len(), 8));
+                    let sql = format!("INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, hash) VALUES {}", values_list(is_sqlite, chunk.len(), 8));
                     let mut q = sqlx::query(&sql);
                     for (seq, e, prev, hash) in chunk {
                         q = q.bind(*seq).bind(at).bind(&e.actor).bind(&e.action).bind(&e.subject).bind(&e.detail).bind(prev).bind(hash);

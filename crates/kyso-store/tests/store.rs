@@ -67,17 +67,17 @@ fn ev(action: &str, subject: &str) -> Write {
 #[tokio::test]
 async fn commit_is_atomic_and_serials_unique() {
     for (s, _d) in backends("atomic").await {
-        s.commit(vec![Write::Certificate(cert("01aa", "vnpt")), ev("cert.issue", "01aa")]).await.unwrap();
+        s.commit(&[Write::Certificate(cert("01aa", "vnpt")), ev("cert.issue", "01aa")]).await.unwrap();
         // a duplicate serial fails the whole commit, including the other certificate in it
         let e = s
-            .commit(vec![Write::Certificate(cert("02bb", "vnpt")), Write::Certificate(cert("01aa", "vnpt"))])
+            .commit(&[Write::Certificate(cert("02bb", "vnpt")), Write::Certificate(cert("01aa", "vnpt"))])
             .await
             .unwrap_err();
         assert!(matches!(e, StoreError::Conflict(_)), "{} {e}", s.backend());
         assert!(s.certificate("02bb").await.unwrap().is_none(), "{}: partial commit", s.backend());
         // revoking an unknown serial fails and rolls back the rest
         let e = s
-            .commit(vec![
+            .commit(&[
                 Write::Certificate(cert("03cc", "vnpt")),
                 Write::Revoke { serial: "ffff".into(), at: 5, reason: 1 },
             ])
@@ -86,8 +86,8 @@ async fn commit_is_atomic_and_serials_unique() {
         assert!(matches!(e, StoreError::Conflict(_)));
         assert!(s.certificate("03cc").await.unwrap().is_none());
         // revoke once; twice is refused
-        s.commit(vec![Write::Revoke { serial: "01aa".into(), at: 5, reason: 1 }]).await.unwrap();
-        assert!(s.commit(vec![Write::Revoke { serial: "01aa".into(), at: 6, reason: 1 }]).await.is_err());
+        s.commit(&[Write::Revoke { serial: "01aa".into(), at: 5, reason: 1 }]).await.unwrap();
+        assert!(s.commit(&[Write::Revoke { serial: "01aa".into(), at: 6, reason: 1 }]).await.is_err());
         assert_eq!(s.revoked("vnpt").await.unwrap(), vec![("01aa".to_string(), 5, 1)]);
         assert_eq!(s.status("vnpt", "01aa").await.unwrap(), Some((Some(5), 1)));
         assert_eq!(s.status("viettel", "01aa").await.unwrap(), None, "status is per issuer");
@@ -108,11 +108,11 @@ async fn citizens_upsert_and_bulk_certificates() {
                 updated_at: 1,
             })
         };
-        s.commit(vec![c(1)]).await.unwrap();
-        s.commit(vec![c(2)]).await.unwrap();
+        s.commit(&[c(1)]).await.unwrap();
+        s.commit(&[c(2)]).await.unwrap();
         assert_eq!(s.citizen("001203001234").await.unwrap().unwrap().eid_level, 2);
         let many: Vec<Write> = (0..1000).map(|i| Write::Certificate(cert(&format!("{i:04x}"), "viettel"))).collect();
-        s.commit(many).await.unwrap();
+        s.commit(&many).await.unwrap();
         assert_eq!(s.count_certificates().await.unwrap(), 1000);
         assert_eq!(s.certificates(Some("001203001234"), Some("viettel"), 10, 0).await.unwrap().len(), 10);
     }
@@ -123,7 +123,7 @@ async fn migrations_are_idempotent() {
     let dir = tempdir::TempDir::new("migrate");
     let url = format!("sqlite://{}/kyso.db", dir.path().display());
     let s = Store::open(&url).await.unwrap();
-    s.commit(vec![Write::Certificate(cert("0a", "vnpt"))]).await.unwrap();
+    s.commit(&[Write::Certificate(cert("0a", "vnpt"))]).await.unwrap();
     s.close().await;
     let s = Store::open(&url).await.unwrap();
     assert_eq!(s.count_certificates().await.unwrap(), 1, "reopening must keep data");
@@ -131,7 +131,7 @@ async fn migrations_are_idempotent() {
 
 async fn chain(s: &Store, n: usize) {
     for i in 0..n {
-        s.commit(vec![ev("cert.issue", &format!("s{i}"))]).await.unwrap();
+        s.commit(&[ev("cert.issue", &format!("s{i}"))]).await.unwrap();
     }
 }
 
@@ -179,7 +179,7 @@ async fn concurrent_commits_keep_one_chain() {
             let s = s.clone();
             tasks.push(tokio::spawn(async move {
                 for i in 0..20 {
-                    s.commit(vec![ev("x", &format!("{t}-{i}"))]).await.unwrap();
+                    s.commit(&[ev("x", &format!("{t}-{i}"))]).await.unwrap();
                 }
             }));
         }

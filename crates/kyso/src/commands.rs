@@ -122,8 +122,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 return Ok(ExitCode::from(1));
             }
         }
-        Command::Bench(BenchCommand::Issue { count, concurrency }) => {
-            crate::bench::issue(count, concurrency, cli.database_url.as_deref(), cli.json).await?;
+        Command::Bench(BenchCommand::Issue { count, concurrency, cpu_only }) => {
+            crate::bench::issue(count, concurrency, cpu_only, cli.database_url.as_deref(), cli.json).await?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -73,7 +73,7 @@ pub async fn seed(auth: &Arc<Authority>) -> Result<()> {
         "demo register",
         format!("{RESIDENTS} synthetic residents"),
     )));
-    auth.store.commit(writes).await?;
+    auth.store.commit(&writes).await?;
     let providers = auth.provider_ids();
     let mut issued = Vec::new();
     for i in (0..RESIDENTS).filter(|i| i % 20 <= 11).take(340) {
@@ -93,7 +93,7 @@ pub async fn seed(auth: &Arc<Authority>) -> Result<()> {
     for (s, reason) in issued.iter().take(3).zip([1u8, 3, 5]) {
         auth.revoke(s, reason, "demo").await?;
     }
-    auth.store.commit(vec![Write::Setting { name: "demo_seeded".into(), value: now.to_string() }]).await?;
+    auth.store.commit(&[Write::Setting { name: "demo_seeded".into(), value: now.to_string() }]).await?;
     eprintln!("demo seeded: {} certificates, 3 revoked", issued.len());
     Ok(())
 }

@@ -186,8 +186,11 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 20_000)]
         count: usize,
         /// Concurrent issuances in flight.
-        #[arg(long, default_value_t = 512)]
+        #[arg(long, default_value_t = 2000)]
         concurrency: usize,
+        /// Measure only the CPU part (key generation, build, sign, lint) on all cores, storing nothing.
+        #[arg(long)]
+        cpu_only: bool,
     },
 }
 
