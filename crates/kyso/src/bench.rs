@@ -83,7 +83,7 @@ fn request(i: usize) -> IssueRequest {
         full_name: name,
         province: "Tỉnh Thái Nguyên".into(),
         commune: Some("Xã Hiệp Lực".into()),
-        provider: if i % 2 == 0 { "vnpt".into() } else { "viettel".into() },
+        provider: if i.is_multiple_of(2) { "vnpt".into() } else { "viettel".into() },
         key_algorithm: None,
         validity_days: None,
         actor: "bench".into(),
