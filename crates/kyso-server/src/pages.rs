@@ -23,7 +23,7 @@ pub async fn home(State(s): State<AppState>, Query(q): Query<Lang>) -> Html<Stri
     cas.sort_by(|a, b| (a.kind != "root", &a.id).cmp(&(b.kind != "root", &b.id)));
     for ca in cas {
         let ocsp = if ca.kind == "provider" {
-            format!("<a href=\"/ocsp/{0}\">OCSP</a> · ", esc(&ca.id))
+            format!("OCSP: <code>/ocsp/{0}</code>", esc(&ca.id))
         } else {
             String::new()
         };

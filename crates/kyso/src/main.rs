@@ -186,7 +186,7 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 20_000)]
         count: usize,
         /// Concurrent issuances in flight.
-        #[arg(long, default_value_t = 2000)]
+        #[arg(long, default_value_t = 4000)]
         concurrency: usize,
         /// Measure only the CPU part (key generation, build, sign, lint) on all cores, storing nothing.
         #[arg(long)]
