@@ -12,10 +12,12 @@ use std::fmt;
 
 /// Key types kyso can generate. ECDSA P-256 is the default everywhere.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
 pub enum KeyAlgorithm {
+    #[serde(rename = "ec-p256")]
     EcP256,
+    #[serde(rename = "rsa-2048", alias = "rsa2048")]
     Rsa2048,
+    #[serde(rename = "rsa-3072", alias = "rsa3072")]
     Rsa3072,
 }
 
@@ -83,6 +85,13 @@ pub enum CustodyError {
     Malformed(&'static str),
     #[error("key-encryption key: {0}")]
     Kek(String),
+    /// The PIN does not open this key. Callers count these (lockout after 5).
+    #[error("wrong PIN")]
+    WrongPin,
+    #[error("PIN must be exactly 6 digits")]
+    PinFormat,
+    #[error("key token: {0}")]
+    Token(String),
 }
 
 /// A usable signing key. The private half stays inside the implementation.
@@ -91,6 +100,9 @@ pub trait Signer: Send + Sync {
     /// DER SubjectPublicKeyInfo of the public key.
     fn public_key_der(&self) -> &[u8];
     fn sign(&self, scheme: SignatureScheme, message: &[u8]) -> Result<Vec<u8>, CustodyError>;
+    /// Sign a SHA-256 digest computed elsewhere (remote signing: the client hashes the document,
+    /// only the 32-byte hash travels). Same schemes as [`Signer::sign`].
+    fn sign_digest(&self, scheme: SignatureScheme, sha256: &[u8]) -> Result<Vec<u8>, CustodyError>;
 }
 
 /// What a custody backend hands back to be persisted: enough to find and use the key again.
@@ -121,6 +133,50 @@ pub trait KeyCustody: Send + Sync {
     fn generate(&self, algorithm: KeyAlgorithm) -> Result<(Box<dyn Signer>, WrappedKey), CustodyError>;
     /// Re-open a persisted key.
     fn open(&self, key: &WrappedKey) -> Result<Box<dyn Signer>, CustodyError>;
+}
+
+/// Custody of citizen keys under the citizen's sole control: every use needs the citizen's PIN.
+/// The vault wraps the key a second time under a key derived from the PIN (Argon2id), so the
+/// database plus the KEK are not enough to sign; a PKCS#11 backend keeps the key as a
+/// non-extractable token object and checks an Argon2id hash of the PIN before each unlock.
+pub trait PinCustody: Send + Sync {
+    fn backend(&self) -> &'static str;
+    /// Generate a key that only `pin` unlocks.
+    fn generate_protected(&self, algorithm: KeyAlgorithm, pin: &Pin) -> Result<WrappedKey, CustodyError>;
+    /// Unlock for signing; `Err(WrongPin)` when the PIN is wrong.
+    fn unlock(&self, key: &WrappedKey, pin: &Pin) -> Result<Box<dyn Signer>, CustodyError>;
+    /// Change the PIN: the same key, protected by the new PIN.
+    fn change_pin(&self, key: &WrappedKey, old: &Pin, new: &Pin) -> Result<WrappedKey, CustodyError>;
+}
+
+/// A citizen's 6-digit PIN. Never printed; zeroed on drop.
+pub struct Pin([u8; 6]);
+
+impl Pin {
+    pub fn parse(s: &str) -> Result<Pin, CustodyError> {
+        let b = s.as_bytes();
+        if b.len() != 6 || !b.iter().all(u8::is_ascii_digit) {
+            return Err(CustodyError::PinFormat);
+        }
+        let mut p = [0u8; 6];
+        p.copy_from_slice(b);
+        Ok(Pin(p))
+    }
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl Drop for Pin {
+    fn drop(&mut self) {
+        self.0.iter_mut().for_each(|b| *b = 0);
+    }
+}
+
+impl fmt::Debug for Pin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Pin(******)")
+    }
 }
 
 /// Verify a signature with a DER SubjectPublicKeyInfo. Used by lint and by tests.

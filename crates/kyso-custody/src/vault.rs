@@ -206,6 +206,23 @@ impl Signer for SoftKey {
             _ => Err(CustodyError::SchemeMismatch { scheme, key: self.algorithm }),
         }
     }
+    fn sign_digest(&self, scheme: SignatureScheme, sha256: &[u8]) -> Result<Vec<u8>, CustodyError> {
+        let digest = aws_lc_rs::digest::Digest::import_less_safe(sha256, &aws_lc_rs::digest::SHA256)
+            .map_err(|_| CustodyError::Malformed("a SHA-256 digest is 32 bytes"))?;
+        match (&self.inner, scheme) {
+            (Inner::Ec(kp), SignatureScheme::EcdsaP256Sha256) => {
+                Ok(kp.sign_digest(&digest).map_err(|_| CustodyError::Sign)?.as_ref().to_vec())
+            }
+            (Inner::Rsa(kp), SignatureScheme::RsaPssSha256 | SignatureScheme::RsaPkcs1Sha256) => {
+                let pad: &'static dyn sig::RsaEncoding =
+                    if scheme == SignatureScheme::RsaPssSha256 { &sig::RSA_PSS_SHA256 } else { &sig::RSA_PKCS1_SHA256 };
+                let mut out = vec![0u8; kp.public_modulus_len()];
+                kp.sign_digest(pad, &digest, &mut out).map_err(|_| CustodyError::Sign)?;
+                Ok(out)
+            }
+            _ => Err(CustodyError::SchemeMismatch { scheme, key: self.algorithm }),
+        }
+    }
 }
 
 /// Extract the subjectPublicKey BIT STRING contents from a DER SubjectPublicKeyInfo

@@ -22,11 +22,8 @@ pub async fn home(State(s): State<AppState>, Query(q): Query<Lang>) -> Html<Stri
     let mut cas: Vec<_> = s.authority.cas().collect();
     cas.sort_by(|a, b| (a.kind != "root", &a.id).cmp(&(b.kind != "root", &b.id)));
     for ca in cas {
-        let ocsp = if ca.kind == "provider" {
-            format!("OCSP: <code>/ocsp/{0}</code>", esc(&ca.id))
-        } else {
-            String::new()
-        };
+        let ocsp =
+            if ca.kind == "provider" { format!("OCSP: <code>/ocsp/{0}</code>", esc(&ca.id)) } else { String::new() };
         rows.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td><a href=\"/ca/{id}.crt\">{}</a> · <a href=\"/crl/{id}.crl\">CRL</a> · {ocsp}</td></tr>",
             esc(&ca.display_name),

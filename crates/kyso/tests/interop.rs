@@ -56,9 +56,17 @@ fn pkilint_finds_no_error_in_any_profile_or_crl() {
         let (ok, out) = pkilint(&lint, &[], f);
         assert!(ok && out.trim().is_empty(), "pkilint reports errors for the {what} certificate:\n{out}");
     }
-    // RSA provider certificates are signed with RSASSA-PSS (Circular 15/2025)
-    let (_, text) = run(Command::new("openssl").args(["x509", "-noout", "-text", "-in"]).arg(env.ca("fpt")));
-    assert!(text.contains("rsassaPss"), "{text}");
+    // an RSA provider CA signs with RSASSA-PSS (Circular 15/2025)
+    let (_, text) = run(Command::new("openssl").args(["x509", "-noout", "-text", "-in"]).arg(&files[6].1));
+    assert!(text.contains("rsassaPss") && text.contains("rsaEncryption"), "{text}");
+    let (ok, out) = run(Command::new("openssl")
+        .arg("verify")
+        .arg("-CAfile")
+        .arg(env.ca("root"))
+        .arg("-untrusted")
+        .arg(env.ca("fpt"))
+        .arg(&files[6].1));
+    assert!(ok, "openssl verify of the RSA-PSS chain: {out}");
     // the CRL with a revoked entry
     let crl = env.path("fpt.crl");
     env.ok(&["crl", "--ca", "fpt", "--out", crl.to_str().unwrap()]);
