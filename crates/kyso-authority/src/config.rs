@@ -14,6 +14,9 @@ pub struct Config {
     pub base_url: String,
     #[serde(default = "default_crl_hours")]
     pub crl_validity_hours: u64,
+    /// Lifetime of a signature activation (SAD), at most 300 s.
+    #[serde(default = "default_sad_ttl")]
+    pub sad_ttl_seconds: u64,
     pub root: RootConfig,
     pub tsa: TsaConfig,
     #[serde(rename = "providers")]
@@ -55,10 +58,16 @@ pub struct ProviderConfig {
     pub policy_oid: String,
     #[serde(default = "default_citizen_days")]
     pub citizen_validity_days: u64,
+    /// Ask for a TOTP code (second factor) on every authorization.
+    #[serde(default)]
+    pub require_totp: bool,
 }
 
 fn default_alg() -> KeyAlgorithm {
     KeyAlgorithm::EcP256
+}
+fn default_sad_ttl() -> u64 {
+    300
 }
 fn default_crl_hours() -> u64 {
     24
@@ -80,10 +89,12 @@ impl Config {
             citizen_key_algorithm: KeyAlgorithm::EcP256,
             policy_oid: format!("{DEMO_ARC}.2.{n}"),
             citizen_validity_days: 365,
+            require_totp: false,
         };
         Config {
             base_url: base_url.trim_end_matches('/').into(),
             crl_validity_hours: 24,
+            sad_ttl_seconds: 300,
             root: RootConfig {
                 name: "Kyso National Root CA (demo)".into(),
                 organization: "Kyso demo trust list".into(),

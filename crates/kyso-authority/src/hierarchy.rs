@@ -248,7 +248,12 @@ impl Authority {
     }
 
     /// Load the hierarchy and open its keys. Starts the group-commit writer.
-    pub async fn load(store: Store, custody: Arc<dyn KeyCustody>, config: Config) -> Result<Authority> {
+    pub async fn load(
+        store: Store,
+        custody: Arc<dyn KeyCustody>,
+        pin_custody: Arc<dyn kyso_custody::PinCustody>,
+        config: Config,
+    ) -> Result<Authority> {
         let rows = store.authorities().await?;
         if rows.is_empty() {
             return Err(AuthorityError::NotInitialised);
@@ -310,6 +315,9 @@ impl Authority {
             responders,
             tsa,
             revocation_lock: tokio::sync::Mutex::new(()),
+            pin_custody: HashMap::new(),
+            default_pin_custody: pin_custody,
+            sads: Default::default(),
         })
     }
 

@@ -9,13 +9,14 @@ mod committer;
 pub mod config;
 mod hierarchy;
 mod issue;
+pub mod signing;
 mod status;
 
 pub use committer::Committer;
 pub use config::Config;
 pub use issue::{IssueRequest, IssuedCert};
 
-use kyso_custody::{KeyCustody, Signer};
+use kyso_custody::{KeyCustody, PinCustody, Signer};
 use kyso_pki::{IssuerRef, PkiError};
 use kyso_store::{Store, StoreError};
 use std::collections::HashMap;
@@ -85,6 +86,10 @@ pub struct Authority {
     tsa: Arc<LoadedSigner>,
     /// Serialises revocations and CRL signing (CRL numbers are consecutive).
     revocation_lock: tokio::sync::Mutex<()>,
+    /// Citizen-key custody per provider (default: the PIN-protected vault).
+    pin_custody: HashMap<String, Arc<dyn PinCustody>>,
+    default_pin_custody: Arc<dyn PinCustody>,
+    sads: signing::SadStore,
 }
 
 impl Authority {
@@ -105,6 +110,13 @@ impl Authority {
     }
     pub fn committer(&self) -> &Committer {
         &self.committer
+    }
+    /// Put a provider's citizen keys in another custody backend (e.g. PKCS#11).
+    pub fn set_pin_custody(&mut self, provider: &str, custody: Arc<dyn PinCustody>) {
+        self.pin_custody.insert(provider.to_string(), custody);
+    }
+    pub(crate) fn pin_custody(&self, provider: &str) -> Arc<dyn PinCustody> {
+        self.pin_custody.get(provider).cloned().unwrap_or_else(|| self.default_pin_custody.clone())
     }
 }
 

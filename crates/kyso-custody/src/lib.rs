@@ -4,8 +4,10 @@
 //! Architecture invariant: a private key never leaves this crate unencrypted. Callers get a
 //! [`Signer`] (sign a message) and a [`WrappedKey`] (opaque ciphertext to persist), nothing else.
 
+mod pkcs11;
 mod vault;
 
+pub use pkcs11::Pkcs11Custody;
 pub use vault::{Kek, Vault, KEK_LEN};
 
 use std::fmt;
@@ -149,7 +151,8 @@ pub trait PinCustody: Send + Sync {
     fn change_pin(&self, key: &WrappedKey, old: &Pin, new: &Pin) -> Result<WrappedKey, CustodyError>;
 }
 
-/// A citizen's 6-digit PIN. Never printed; zeroed on drop.
+/// A citizen's 6-digit PIN. Never printed; every copy is zeroed on drop.
+#[derive(Clone)]
 pub struct Pin([u8; 6]);
 
 impl Pin {

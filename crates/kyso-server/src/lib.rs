@@ -5,6 +5,7 @@
 //! Logs carry serials and masked ID numbers only.
 
 mod api;
+mod csc;
 mod pages;
 
 use axum::body::Bytes;
@@ -34,6 +35,7 @@ pub fn router(state: AppState) -> Router {
         .route("/ocsp/{ca}/{*request}", get(ocsp_get))
         .route("/tsa", post(tsa))
         .merge(api::routes())
+        .merge(csc::routes())
         .layer(axum::extract::DefaultBodyLimit::max(1 << 20))
         .with_state(state)
 }

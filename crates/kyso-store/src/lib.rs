@@ -58,12 +58,20 @@ struct Migration {
     postgres: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "trust core",
-    sqlite: include_str!("../migrations/sqlite/0001_trust_core.sql"),
-    postgres: include_str!("../migrations/postgres/0001_trust_core.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "trust core",
+        sqlite: include_str!("../migrations/sqlite/0001_trust_core.sql"),
+        postgres: include_str!("../migrations/postgres/0001_trust_core.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "remote signing",
+        sqlite: include_str!("../migrations/sqlite/0002_remote_signing.sql"),
+        postgres: include_str!("../migrations/postgres/0002_remote_signing.sql"),
+    },
+];
 
 impl Store {
     /// Connect (creating the SQLite file if needed) and apply pending migrations.

@@ -62,6 +62,20 @@ pub struct CrlRow {
     pub der: Vec<u8>,
 }
 
+#[derive(Clone, Debug)]
+pub struct CredentialRow {
+    pub id: String,
+    pub id_number: String,
+    pub provider_id: String,
+    pub key_id: String,
+    pub cert_serial: String,
+    pub status: String,
+    pub failed_pins: i64,
+    pub totp_secret: Option<Vec<u8>>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
 /// One change inside a [`Store::commit`] transaction.
 #[derive(Clone, Debug)]
 pub enum Write {
@@ -92,10 +106,55 @@ pub enum Write {
         id_number: String,
         level: i64,
     },
+    Credential(CredentialRow),
+    /// A wrong PIN: the counter goes up, and at `lock_at` the credential locks.
+    PinFailed {
+        credential: String,
+        lock_at: i64,
+        at: i64,
+    },
+    /// A right PIN: the counter goes back to zero.
+    PinOk {
+        credential: String,
+        at: i64,
+    },
+    /// An officer re-verified the person at level 2: unlock and reset the counter.
+    Unlock {
+        credential: String,
+        at: i64,
+    },
+    /// Replace a key's wrapped form (PIN change); the public key stays the same.
+    Rewrap {
+        key_id: String,
+        wrapped: Vec<u8>,
+    },
+    AccessToken {
+        token_hash: Vec<u8>,
+        id_number: String,
+        expires_at: i64,
+        created_at: i64,
+    },
 }
 
 const CERT_COLS: &str = "serial, issuer_id, profile, id_number, subject_cn, key_id, not_before, not_after, revoked_at, revocation_reason, superseded_by, der, created_at";
 const CHUNK: usize = 200;
+
+macro_rules! credential_row {
+    ($r:expr) => {
+        CredentialRow {
+            id: $r.get("id"),
+            id_number: $r.get("id_number"),
+            provider_id: $r.get("provider_id"),
+            key_id: $r.get("key_id"),
+            cert_serial: $r.get("cert_serial"),
+            status: $r.get("status"),
+            failed_pins: $r.get("failed_pins"),
+            totp_secret: $r.get("totp_secret"),
+            created_at: $r.get("created_at"),
+            updated_at: $r.get("updated_at"),
+        }
+    };
+}
 
 macro_rules! cert_row {
     ($r:expr) => {
@@ -200,6 +259,34 @@ impl Store {
                         sqlx::query("INSERT INTO crls (issuer_id, crl_number, this_update, next_update, der) VALUES ($1,$2,$3,$4,$5)")
                             .bind(&c.issuer_id).bind(c.crl_number).bind(c.this_update).bind(c.next_update).bind(&c.der)
                             .execute(&mut *tx).await?;
+                    }
+                    Write::Credential(c) => {
+                        sqlx::query("INSERT INTO credentials (id, id_number, provider_id, key_id, cert_serial, status, failed_pins, totp_secret, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)")
+                            .bind(&c.id).bind(&c.id_number).bind(&c.provider_id).bind(&c.key_id).bind(&c.cert_serial).bind(&c.status)
+                            .bind(c.failed_pins).bind(&c.totp_secret).bind(c.created_at).bind(c.updated_at)
+                            .execute(&mut *tx).await?;
+                    }
+                    Write::PinFailed { credential, lock_at, at } => {
+                        sqlx::query("UPDATE credentials SET failed_pins = failed_pins + 1, status = CASE WHEN failed_pins + 1 >= $1 THEN 'locked' ELSE status END, updated_at = $2 WHERE id = $3")
+                            .bind(lock_at).bind(at).bind(credential).execute(&mut *tx).await?;
+                    }
+                    Write::PinOk { credential, at } => {
+                        sqlx::query("UPDATE credentials SET failed_pins = 0, updated_at = $1 WHERE id = $2 AND status = 'active'")
+                            .bind(at).bind(credential).execute(&mut *tx).await?;
+                    }
+                    Write::Unlock { credential, at } => {
+                        sqlx::query("UPDATE credentials SET failed_pins = 0, status = 'active', updated_at = $1 WHERE id = $2")
+                            .bind(at).bind(credential).execute(&mut *tx).await?;
+                    }
+                    Write::Rewrap { key_id, wrapped } => {
+                        let n = sqlx::query("UPDATE keys SET wrapped = $1 WHERE id = $2").bind(wrapped).bind(key_id).execute(&mut *tx).await?.rows_affected();
+                        if n != 1 {
+                            return Err(StoreError::NotFound(format!("key {key_id}")));
+                        }
+                    }
+                    Write::AccessToken { token_hash, id_number, expires_at, created_at } => {
+                        sqlx::query("INSERT INTO access_tokens (token_hash, id_number, expires_at, created_at) VALUES ($1,$2,$3,$4)")
+                            .bind(token_hash).bind(id_number).bind(expires_at).bind(created_at).execute(&mut *tx).await?;
                     }
                     Write::Setting { name, value } => {
                         sqlx::query("INSERT INTO settings (name, value) VALUES ($1,$2) ON CONFLICT (name) DO UPDATE SET value = excluded.value")
@@ -371,6 +458,28 @@ impl Store {
                 .fetch_one(p).await?;
             Ok((no_key, no_audit))
         })
+    }
+
+    pub async fn credential(&self, id: &str) -> Result<Option<CredentialRow>> {
+        on_pool!(self, p => {
+            let r = sqlx::query("SELECT id, id_number, provider_id, key_id, cert_serial, status, failed_pins, totp_secret, created_at, updated_at FROM credentials WHERE id = $1")
+                .bind(id).fetch_optional(p).await?;
+            Ok(r.map(|r| credential_row!(r)))
+        })
+    }
+
+    pub async fn credentials_of(&self, id_number: &str) -> Result<Vec<CredentialRow>> {
+        on_pool!(self, p => {
+            let rows = sqlx::query("SELECT id, id_number, provider_id, key_id, cert_serial, status, failed_pins, totp_secret, created_at, updated_at FROM credentials WHERE id_number = $1 ORDER BY created_at, id")
+                .bind(id_number).fetch_all(p).await?;
+            Ok(rows.iter().map(|r| credential_row!(r)).collect())
+        })
+    }
+
+    /// The ID number an unexpired access token belongs to.
+    pub async fn access_token(&self, token_hash: &[u8], now: i64) -> Result<Option<String>> {
+        on_pool!(self, p => Ok(sqlx::query_scalar("SELECT id_number FROM access_tokens WHERE token_hash = $1 AND expires_at > $2")
+            .bind(token_hash).bind(now).fetch_optional(p).await?))
     }
 
     /// Raw SQL for tests that tamper with the database on purpose.

@@ -122,6 +122,21 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 return Ok(ExitCode::from(1));
             }
         }
+        Command::Credential(c) => {
+            return crate::signing::credential(&dir, cli.database_url.as_deref(), c, cli.json).await
+        }
+        Command::SignHash { id, credential, hashes, otp } => {
+            return crate::signing::sign_hash(
+                &dir,
+                cli.database_url.as_deref(),
+                &id,
+                &credential,
+                &hashes,
+                otp.as_deref(),
+                cli.json,
+            )
+            .await
+        }
         Command::Bench(BenchCommand::Issue { count, concurrency, cpu_only }) => {
             crate::bench::issue(count, concurrency, cpu_only, cli.database_url.as_deref(), cli.json).await?;
         }
@@ -129,7 +144,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn out(json_mode: bool, v: serde_json::Value, text: &str) {
+pub fn out(json_mode: bool, v: serde_json::Value, text: &str) {
     if json_mode {
         println!("{v}");
     } else if !text.is_empty() {
@@ -189,8 +204,9 @@ fn redact(url: &str) -> String {
 pub async fn open(dir: &DataDir, db: Option<&str>) -> Result<Arc<Authority>> {
     let cfg = dir.load_config()?;
     let store = open_store(dir, db).await?;
-    let custody: Arc<dyn KeyCustody> = Arc::new(Vault::new(&dir.kek()?));
-    Ok(Arc::new(Authority::load(store, custody, cfg).await?))
+    let vault = Arc::new(Vault::new(&dir.kek()?));
+    let custody: Arc<dyn KeyCustody> = vault.clone();
+    Ok(Arc::new(Authority::load(store, custody, vault, cfg).await?))
 }
 
 async fn cert(dir: &DataDir, db: Option<&str>, c: CertCommand, json_mode: bool) -> Result<ExitCode> {

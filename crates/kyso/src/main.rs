@@ -5,6 +5,7 @@ mod bench;
 mod commands;
 mod data;
 mod demo;
+mod signing;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -59,6 +60,69 @@ pub enum Command {
     /// Benchmarks.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Remote-signing credentials: activate (set PIN), list, unlock, change PIN.
+    #[command(subcommand)]
+    Credential(CredentialCommand),
+    /// Sign SHA-256 hashes with a credential (authorize + signHash in one step). The PIN is read
+    /// from KYSO_PIN or the first line of standard input, never from the command line.
+    SignHash {
+        /// The citizen's 12-digit ID number (the credential must be theirs).
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        credential: String,
+        /// Hex SHA-256 hash to sign; repeat for a batch.
+        #[arg(long = "hash", required = true)]
+        hashes: Vec<String>,
+        /// TOTP code where the provider requires a second factor.
+        #[arg(long)]
+        otp: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum CredentialCommand {
+    /// Kích hoạt: set a 6-digit PIN (KYSO_PIN or stdin), generate the key in custody, issue the certificate.
+    Activate {
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        province: String,
+        #[arg(long)]
+        commune: Option<String>,
+        #[arg(long)]
+        provider: String,
+        #[arg(long)]
+        key_alg: Option<String>,
+    },
+    /// A person's credentials.
+    List {
+        #[arg(long)]
+        id: String,
+    },
+    /// Unlock after 5 wrong PINs, once an officer has re-verified the person in person (level 2).
+    Unlock {
+        credential: String,
+        #[arg(long)]
+        officer: String,
+        #[arg(long, default_value = "chip card + face")]
+        method: String,
+    },
+    /// Change the PIN: old from KYSO_PIN, new from KYSO_NEW_PIN.
+    ChangePin {
+        credential: String,
+        #[arg(long)]
+        id: String,
+    },
+    /// A bearer access token for the remote-signing API (until e-ID login lands).
+    Token {
+        #[arg(long)]
+        id: String,
+        #[arg(long, default_value_t = 3600)]
+        ttl: i64,
+    },
 }
 
 #[derive(Args)]

@@ -151,6 +151,22 @@ impl Env {
         s
     }
 
+    /// Serve with debug logging captured to a file (for checks that secrets never reach logs).
+    pub fn serve_logged(&self, log: &Path) -> Server {
+        let f = std::fs::File::create(log).unwrap();
+        let child = self
+            .cmd()
+            .env("KYSO_LOG", "debug")
+            .args(["serve", "--listen", &format!("127.0.0.1:{}", self.port)])
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(f))
+            .spawn()
+            .expect("spawn server");
+        let s = Server { child };
+        wait_ready(self.port);
+        s
+    }
+
     pub fn ca(&self, id: &str) -> PathBuf {
         self.dir.join("ca").join(format!("{id}.pem"))
     }
