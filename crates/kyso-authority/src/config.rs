@@ -19,8 +19,27 @@ pub struct Config {
     pub sad_ttl_seconds: u64,
     pub root: RootConfig,
     pub tsa: TsaConfig,
+    /// A PKCS#11 token (HSM) for providers whose citizen keys live there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pkcs11: Option<Pkcs11Config>,
     #[serde(rename = "providers")]
     pub providers: Vec<ProviderConfig>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pkcs11Config {
+    /// The PKCS#11 module, e.g. /usr/lib/softhsm/libsofthsm2.so
+    pub module: String,
+    /// Token label.
+    pub token: String,
+    /// Environment variable holding the token's user PIN (never written to this file).
+    #[serde(default = "default_pkcs11_pin_env")]
+    pub user_pin_env: String,
+}
+
+fn default_pkcs11_pin_env() -> String {
+    "KYSO_PKCS11_PIN".into()
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -61,6 +80,13 @@ pub struct ProviderConfig {
     /// Ask for a TOTP code (second factor) on every authorization.
     #[serde(default)]
     pub require_totp: bool,
+    /// Where citizens' signing keys live: "vault" (PIN-wrapped, default) or "pkcs11" (the [pkcs11] token).
+    #[serde(default = "default_custody")]
+    pub citizen_key_custody: String,
+}
+
+fn default_custody() -> String {
+    "vault".into()
 }
 
 fn default_alg() -> KeyAlgorithm {
@@ -90,11 +116,13 @@ impl Config {
             policy_oid: format!("{DEMO_ARC}.2.{n}"),
             citizen_validity_days: 365,
             require_totp: false,
+            citizen_key_custody: "vault".into(),
         };
         Config {
             base_url: base_url.trim_end_matches('/').into(),
             crl_validity_hours: 24,
             sad_ttl_seconds: 300,
+            pkcs11: None,
             root: RootConfig {
                 name: "Kyso National Root CA (demo)".into(),
                 organization: "Kyso demo trust list".into(),
@@ -143,6 +171,19 @@ impl Config {
                     "provider `{}`: citizen_validity_days must be 1..=1095 (Decree 23/2025: at most 3 years)",
                     p.id
                 ));
+            }
+            match p.citizen_key_custody.as_str() {
+                "vault" => {}
+                "pkcs11" if self.pkcs11.is_some() => {}
+                "pkcs11" => {
+                    return Err(format!(
+                        "provider `{}`: citizen_key_custody = \"pkcs11\" needs a [pkcs11] section",
+                        p.id
+                    ))
+                }
+                other => {
+                    return Err(format!("provider `{}`: citizen_key_custody `{other}`: use vault or pkcs11", p.id))
+                }
             }
             kyso_pki::cert::parse_oid(&p.policy_oid)
                 .ok_or_else(|| format!("provider `{}`: policy_oid `{}` is not a valid OID", p.id, p.policy_oid))?;

@@ -206,7 +206,21 @@ pub async fn open(dir: &DataDir, db: Option<&str>) -> Result<Arc<Authority>> {
     let store = open_store(dir, db).await?;
     let vault = Arc::new(Vault::new(&dir.kek()?));
     let custody: Arc<dyn KeyCustody> = vault.clone();
-    Ok(Arc::new(Authority::load(store, custody, vault, cfg).await?))
+    let hsm_providers: Vec<String> =
+        cfg.providers.iter().filter(|p| p.citizen_key_custody == "pkcs11").map(|p| p.id.clone()).collect();
+    let pkcs11 = cfg.pkcs11.clone();
+    let mut auth = Authority::load(store, custody, vault, cfg).await?;
+    if let (Some(p), false) = (pkcs11, hsm_providers.is_empty()) {
+        let pin = std::env::var(&p.user_pin_env)
+            .with_context(|| format!("the PKCS#11 token's user PIN: set {}", p.user_pin_env))?;
+        let token = kyso_custody::Pkcs11Custody::open(std::path::Path::new(&p.module), &p.token, &pin)
+            .map_err(|e| anyhow::anyhow!("PKCS#11 token `{}` in {}: {e}", p.token, p.module))?;
+        let token: Arc<dyn kyso_custody::PinCustody> = Arc::new(token);
+        for id in hsm_providers {
+            auth.set_pin_custody(&id, token.clone());
+        }
+    }
+    Ok(Arc::new(auth))
 }
 
 async fn cert(dir: &DataDir, db: Option<&str>, c: CertCommand, json_mode: bool) -> Result<ExitCode> {

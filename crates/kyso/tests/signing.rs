@@ -117,26 +117,117 @@ fn openssl_verifies(env: &Env, cert: &std::path::Path, digest: &[u8], sig_b64: &
     .0
 }
 
-fn short_sad_ttl(env: &Env) {
-    let p = env.data_dir().join("kyso.toml");
-    let t = std::fs::read_to_string(&p).unwrap();
-    std::fs::write(&p, t.replace("sad_ttl_seconds = 300", "sad_ttl_seconds = 2")).unwrap();
+#[derive(Clone, Copy, Debug)]
+enum Custody {
+    Vault,
+    Pkcs11,
+}
+
+/// A data directory whose provider `vnpt` keeps citizen keys in the vault or on a SoftHSM2 token
+/// (the same tests run on both backends). SAD lifetime 2 s so expiry is testable.
+fn setup(name: &str, custody: Custody) -> Option<Env> {
+    let mut env = Env::new(&format!("{name}-{custody:?}").to_lowercase());
+    let pkcs11 = match custody {
+        Custody::Vault => String::new(),
+        Custody::Pkcs11 => format!("[pkcs11]\nmodule = \"{}\"\ntoken = \"kyso\"\n", softhsm(&mut env)?),
+    };
+    let custody_line = match custody {
+        Custody::Vault => "vault",
+        Custody::Pkcs11 => "pkcs11",
+    };
+    let cfg = format!(
+        r#"base_url = "{base}"
+sad_ttl_seconds = 2
+[root]
+name = "Kyso National Root CA (test)"
+organization = "Kyso test"
+[tsa]
+name = "Kyso TSA (test)"
+policy_oid = "1.3.6.1.4.1.32473.1.3.1"
+{pkcs11}
+[[providers]]
+id = "vnpt"
+name = "VNPT-CA (test)"
+organization = "VNPT (test)"
+policy_oid = "1.3.6.1.4.1.32473.1.2.1"
+citizen_key_custody = "{custody_line}"
+"#,
+        base = env.base_url()
+    );
+    let f = env.path("kyso.toml");
+    std::fs::write(&f, cfg).unwrap();
+    env.ok(&["init", "--config", f.to_str().unwrap()]);
+    env.ok(&["ca", "export", "--out-dir", env.dir.join("ca").to_str().unwrap()]);
+    Some(env)
+}
+
+/// The citizen's key really is in the backend under test.
+fn assert_key_backend(env: &Env, want: &str) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let store =
+        rt.block_on(kyso_store::Store::open(&format!("sqlite://{}/kyso.db", env.data_dir().display()))).unwrap();
+    let creds = rt.block_on(store.credentials_of(ID_A)).unwrap();
+    assert!(!creds.is_empty());
+    for c in creds {
+        assert_eq!(rt.block_on(store.key(&c.key_id)).unwrap().backend, want);
+    }
+    rt.block_on(store.close());
 }
 
 #[test]
-fn csc_flow_signs_exactly_the_authorized_hashes_once() {
-    let env = Env::new("csc");
-    env.init();
-    short_sad_ttl(&env);
-    let (cred_a, cert_a) = activate(&env, ID_A, PIN_A);
-    let (cred_b, _) = activate(&env, ID_B, PIN_B);
-    let (tok_a, tok_b) = (token(&env, ID_A), token(&env, ID_B));
+fn csc_flow_vault() {
+    if let Some(env) = setup("csc", Custody::Vault) {
+        csc_flow_signs_exactly_the_authorized_hashes_once(&env);
+        assert_key_backend(&env, "vault-pin");
+    }
+}
+
+#[test]
+fn csc_flow_pkcs11() {
+    if let Some(env) = setup("csc", Custody::Pkcs11) {
+        csc_flow_signs_exactly_the_authorized_hashes_once(&env);
+        assert_key_backend(&env, "pkcs11");
+    }
+}
+
+#[test]
+fn lockout_vault() {
+    if let Some(env) = setup("lock", Custody::Vault) {
+        five_wrong_pins_lock_across_restarts_until_an_officer_unlocks(env);
+    }
+}
+
+#[test]
+fn lockout_pkcs11() {
+    if let Some(env) = setup("lock", Custody::Pkcs11) {
+        five_wrong_pins_lock_across_restarts_until_an_officer_unlocks(env);
+    }
+}
+
+#[test]
+fn sign_hash_vault() {
+    if let Some(env) = setup("sh", Custody::Vault) {
+        sign_hash_cli_and_pin_change(env);
+    }
+}
+
+#[test]
+fn sign_hash_pkcs11() {
+    if let Some(env) = setup("sh", Custody::Pkcs11) {
+        sign_hash_cli_and_pin_change(env);
+    }
+}
+
+fn csc_flow_signs_exactly_the_authorized_hashes_once(env: &Env) {
+    let (cred_a, cert_a) = activate(env, ID_A, PIN_A);
+    let (cred_b, _) = activate(env, ID_B, PIN_B);
+    let (tok_a, tok_b) = (token(env, ID_A), token(env, ID_B));
     let log = env.path("server.log");
     let _server = env.serve_logged(&log);
 
-    let (s, v) = call(&env, &tok_a, "credentials/list", json!({}));
+    let (s, v) = call(env, &tok_a, "credentials/list", json!({}));
     assert_eq!((s, v["credentialIDs"].clone()), (200, json!([cred_a])), "a citizen sees only their own credentials");
-    let (s, info) = call(&env, &tok_a, "credentials/info", json!({"credentialID": cred_a, "certificates": "chain"}));
+    let (s, info) = call(env, &tok_a, "credentials/info", json!({"credentialID": cred_a, "certificates": "chain"}));
     assert_eq!(s, 200, "{info}");
     assert_eq!(info["key"]["curve"], "1.2.840.10045.3.1.7");
     assert_eq!(info["cert"]["certificates"].as_array().unwrap().len(), 2);
@@ -166,10 +257,10 @@ fn csc_flow_signs_exactly_the_authorized_hashes_once() {
     assert_eq!(s, 200, "{r}");
     let sigs = r["signatures"].as_array().unwrap();
     for (i, sig) in sigs.iter().enumerate() {
-        assert!(openssl_verifies(&env, &cert_a, &docs[i], sig.as_str().unwrap()), "OpenSSL rejects signature {i}");
+        assert!(openssl_verifies(env, &cert_a, &docs[i], sig.as_str().unwrap()), "OpenSSL rejects signature {i}");
     }
     assert!(
-        !openssl_verifies(&env, &cert_a, &docs[2], sigs[0].as_str().unwrap()),
+        !openssl_verifies(env, &cert_a, &docs[2], sigs[0].as_str().unwrap()),
         "a signature must not verify for another document"
     );
     // replay of an already signed hash
@@ -183,9 +274,9 @@ fn csc_flow_signs_exactly_the_authorized_hashes_once() {
     let (s, _) = sign(&tok_b, &cred_a, &sad, &hashes[2..]);
     assert_eq!(s, 400);
     let (s, r) =
-        call(&env, &tok_b, "credentials/authorize", json!({"credentialID": cred_a, "hashes": [other], "PIN": PIN_A}));
+        call(env, &tok_b, "credentials/authorize", json!({"credentialID": cred_a, "hashes": [other], "PIN": PIN_A}));
     assert_eq!((s, r["error"].as_str()), (400, Some("invalid_request")), "{r}");
-    let (s, _) = call(&env, &tok_b, "credentials/info", json!({"credentialID": cred_a}));
+    let (s, _) = call(env, &tok_b, "credentials/info", json!({"credentialID": cred_a}));
     assert_eq!(s, 400);
     // the last authorized hash, then the SAD is spent
     let (s, r) = sign(&tok_a, &cred_a, &sad, &hashes[2..]);
@@ -234,10 +325,7 @@ fn csc_flow_signs_exactly_the_authorized_hashes_once() {
     }
 }
 
-#[test]
-fn five_wrong_pins_lock_across_restarts_until_an_officer_unlocks() {
-    let env = Env::new("lockout");
-    env.init();
+fn five_wrong_pins_lock_across_restarts_until_an_officer_unlocks(env: Env) {
     let (cred, _) = activate(&env, ID_A, PIN_A);
     let tok = token(&env, ID_A);
     let h = [b64(&sha256(b"to"))];
@@ -262,10 +350,7 @@ fn five_wrong_pins_lock_across_restarts_until_an_officer_unlocks() {
     assert!(audit.contains("\"ok\":true"), "{audit}");
 }
 
-#[test]
-fn sign_hash_cli_and_pin_change() {
-    let env = Env::new("signhash");
-    env.init();
+fn sign_hash_cli_and_pin_change(env: Env) {
     let (cred, cert) = activate(&env, ID_A, PIN_A);
     let digest = sha256(b"to khai");
     let o = env

@@ -12,6 +12,8 @@ pub struct Env {
     pub dir: PathBuf,
     pub port: u16,
     pub database_url: Option<String>,
+    /// Extra environment for every kyso process (e.g. SOFTHSM2_CONF, the token PIN).
+    pub extra_env: Vec<(String, String)>,
 }
 
 pub enum Backend {
@@ -67,7 +69,7 @@ impl Env {
             Backend::Sqlite => None,
             Backend::Postgres => Some(pg_schema_url(name)?),
         };
-        Some(Env { dir, port: free_port(), database_url })
+        Some(Env { dir, port: free_port(), database_url, extra_env: Vec::new() })
     }
 
     pub fn data_dir(&self) -> PathBuf {
@@ -87,6 +89,9 @@ impl Env {
             Some(u) => c.env("KYSO_DATABASE_URL", u),
             None => c.env_remove("KYSO_DATABASE_URL"),
         };
+        for (k, v) in &self.extra_env {
+            c.env(k, v);
+        }
         c
     }
 
@@ -284,4 +289,43 @@ fn dechunk(mut b: &[u8]) -> Vec<u8> {
 pub fn run(cmd: &mut Command) -> (bool, String) {
     let o = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
     (o.status.success(), format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)))
+}
+
+/// A fresh SoftHSM2 token in the env's directory; sets SOFTHSM2_CONF and the token PIN for every
+/// kyso process. Returns the module path, or None (with a notice) when SoftHSM2 is not installed
+/// outside CI (KYSO_REQUIRE_SOFTHSM=1 makes that a failure).
+pub fn softhsm(env: &mut Env) -> Option<String> {
+    let module = std::env::var("KYSO_PKCS11_MODULE").unwrap_or_else(|_| "/usr/lib/softhsm/libsofthsm2.so".into());
+    if tool("softhsm2-util").is_none() || !Path::new(&module).exists() {
+        if std::env::var("KYSO_REQUIRE_SOFTHSM").as_deref() == Ok("1") {
+            panic!("SoftHSM2 is required (run .ci/run)");
+        }
+        eprintln!("NOTICE: SoftHSM2 not installed; skipping the PKCS#11 run of this test");
+        return None;
+    }
+    let dir = env.dir.join("softhsm");
+    std::fs::create_dir_all(dir.join("tokens")).unwrap();
+    let conf = dir.join("softhsm2.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
+            dir.join("tokens").display()
+        ),
+    )
+    .unwrap();
+    let (ok, out) = run(Command::new("softhsm2-util").env("SOFTHSM2_CONF", &conf).args([
+        "--init-token",
+        "--free",
+        "--label",
+        "kyso",
+        "--so-pin",
+        "12345678",
+        "--pin",
+        "87654321",
+    ]));
+    assert!(ok, "softhsm2-util: {out}");
+    env.extra_env.push(("SOFTHSM2_CONF".into(), conf.display().to_string()));
+    env.extra_env.push(("KYSO_PKCS11_PIN".into(), "87654321".into()));
+    Some(module)
 }
