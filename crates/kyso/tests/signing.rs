@@ -236,7 +236,7 @@ fn csc_flow_signs_exactly_the_authorized_hashes_once(env: &Env) {
     let docs: Vec<Vec<u8>> = ["hồ sơ 1", "hồ sơ 2", "hồ sơ 3"].iter().map(|d| sha256(d.as_bytes())).collect();
     let hashes: Vec<String> = docs.iter().map(|d| b64(d)).collect();
     let (s, a) = call(
-        &env,
+        env,
         &tok_a,
         "credentials/authorize",
         json!({"credentialID": cred_a, "numSignatures": 3, "hashes": hashes, "hashAlgorithmOID": "2.16.840.1.101.3.4.2.1", "PIN": PIN_A}),
@@ -247,7 +247,7 @@ fn csc_flow_signs_exactly_the_authorized_hashes_once(env: &Env) {
 
     let sign = |tok: &str, cred: &str, sad: &str, hs: &[String]| {
         call(
-            &env,
+            env,
             tok,
             "signatures/signHash",
             json!({"credentialID": cred, "SAD": sad, "hashes": hs, "signAlgo": "1.2.840.10045.4.3.2"}),
@@ -285,7 +285,7 @@ fn csc_flow_signs_exactly_the_authorized_hashes_once(env: &Env) {
     assert_eq!(s, 400, "a spent SAD");
     // expiry (sad_ttl_seconds = 2 in this test)
     let (_, a) = call(
-        &env,
+        env,
         &tok_a,
         "credentials/authorize",
         json!({"credentialID": cred_a, "hashes": [hashes[0]], "PIN": PIN_A}),
@@ -295,7 +295,7 @@ fn csc_flow_signs_exactly_the_authorized_hashes_once(env: &Env) {
     assert_eq!(s, 400, "expired SAD: {r}");
     // wrong PIN, no token, B's own flow works
     let (s, r) = call(
-        &env,
+        env,
         &tok_a,
         "credentials/authorize",
         json!({"credentialID": cred_a, "hashes": [hashes[0]], "PIN": "000000"}),
@@ -307,7 +307,7 @@ fn csc_flow_signs_exactly_the_authorized_hashes_once(env: &Env) {
             .unwrap();
     assert_eq!(s, 401);
     let (s, _) = call(
-        &env,
+        env,
         &tok_b,
         "credentials/authorize",
         json!({"credentialID": cred_b, "hashes": [hashes[0]], "PIN": PIN_B}),
