@@ -137,6 +137,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             )
             .await
         }
+        Command::Bench(BenchCommand::Sign { custody, clients, batches, batch_size, authorize_calls }) => {
+            crate::bench_sign::run(&custody, clients, batches, batch_size, authorize_calls, cli.json).await?;
+        }
         Command::Bench(BenchCommand::Issue { count, concurrency, cpu_only }) => {
             crate::bench::issue(count, concurrency, cpu_only, cli.database_url.as_deref(), cli.json).await?;
         }

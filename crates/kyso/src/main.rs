@@ -2,6 +2,7 @@
 //! and storage, call `kyso-authority`, print. `--json` gives machine-readable output.
 
 mod bench;
+mod bench_sign;
 mod commands;
 mod data;
 mod demo;
@@ -245,6 +246,25 @@ pub enum AuditCommand {
 
 #[derive(Subcommand)]
 pub enum BenchCommand {
+    /// Remote signing over HTTP on loopback: batches of hashes (one authorize, one signHash) and
+    /// authorize calls alone (the Argon2id PIN check), EC P-256.
+    Sign {
+        /// vault (PIN-wrapped keys) or pkcs11 (a SoftHSM2 token the bench creates).
+        #[arg(long, default_value = "vault")]
+        custody: String,
+        /// Concurrent clients (each its own citizen, credential and keep-alive connection).
+        #[arg(long, default_value_t = 4)]
+        clients: usize,
+        /// Batches per client for the signing figure.
+        #[arg(long, default_value_t = 25)]
+        batches: usize,
+        /// Hashes per batch.
+        #[arg(long, default_value_t = 100)]
+        batch_size: usize,
+        /// authorize calls per client for the latency figure.
+        #[arg(long, default_value_t = 50)]
+        authorize_calls: usize,
+    },
     /// Issue and durably store N citizen certificates with fresh EC P-256 keys.
     Issue {
         #[arg(long, default_value_t = 20_000)]
