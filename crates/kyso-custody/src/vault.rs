@@ -330,9 +330,20 @@ const PIN_WRAP_VERSION: u8 = 2;
 fn pin_key(pin: &crate::Pin, salt: &[u8], m: u32, t: u32, p: u32) -> Result<[u8; 32], CustodyError> {
     let params =
         argon2::Params::new(m, t, p, Some(32)).map_err(|_| CustodyError::Malformed("bad Argon2 parameters"))?;
+    let blocks = params.block_count();
     let a = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
     let mut out = [0u8; 32];
-    a.hash_password_into(pin.as_bytes(), salt, &mut out).map_err(|_| CustodyError::Malformed("Argon2 failed"))?;
+    // Reuse this thread's 19 MiB work area: a fresh allocation each time costs more in kernel page
+    // zeroing than the hash itself. (Argon2 overwrites every block it reads, so reuse is safe.)
+    thread_local!(static WORK: std::cell::RefCell<Vec<argon2::Block>> = const { std::cell::RefCell::new(Vec::new()) });
+    WORK.with(|w| {
+        let mut w = w.borrow_mut();
+        if w.len() < blocks {
+            w.resize(blocks, argon2::Block::default());
+        }
+        a.hash_password_into_with_memory(pin.as_bytes(), salt, &mut out, &mut w[..blocks])
+    })
+    .map_err(|_| CustodyError::Malformed("Argon2 failed"))?;
     Ok(out)
 }
 
