@@ -1,0 +1,297 @@
+//! A small CSV reader (RFC 4180 quoting, CRLF/LF, UTF-8 with or without BOM) and the import report
+//! every importer returns: good rows kept, bad rows named by row number, field and reason.
+//!
+//! Row numbers are what a spreadsheet shows: the header is row 1, the first data row is row 2, and
+//! a quoted field spanning several lines still makes one row. Blank lines are skipped but counted.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::io::Read;
+
+use time::{Date, Month};
+
+/// One problem in one row. `field` is the canonical column name (`None` for row-level problems
+/// such as a wrong number of fields). Messages never quote an ID number in clear.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowIssue {
+    pub row: usize,
+    pub field: Option<&'static str>,
+    pub reason: String,
+}
+
+impl fmt::Display for RowIssue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.field {
+            Some(field) => write!(f, "row {}, field {}: {}", self.row, field, self.reason),
+            None => write!(f, "row {}: {}", self.row, self.reason),
+        }
+    }
+}
+
+impl std::error::Error for RowIssue {}
+
+impl RowIssue {
+    pub fn new(row: usize, field: Option<&'static str>, reason: impl Into<String>) -> Self {
+        Self { row, field, reason: reason.into() }
+    }
+}
+
+/// The result of an import: the rows that passed, the rows rejected (`errors`) and the rows kept
+/// with a doubt worth a look (`warnings`). A missing column is an error on row 1 and imports nothing.
+#[derive(Debug, Clone)]
+pub struct ImportReport<T> {
+    pub items: Vec<T>,
+    pub errors: Vec<RowIssue>,
+    pub warnings: Vec<RowIssue>,
+}
+
+impl<T> Default for ImportReport<T> {
+    fn default() -> Self {
+        Self { items: Vec::new(), errors: Vec::new(), warnings: Vec::new() }
+    }
+}
+
+impl<T> ImportReport<T> {
+    pub fn is_clean(&self) -> bool {
+        self.errors.is_empty() && self.warnings.is_empty()
+    }
+}
+
+/// Reads a caller-opened source to a string; the only place this crate touches a reader.
+pub fn read_utf8(mut reader: impl Read) -> std::io::Result<String> {
+    let mut text = String::new();
+    reader.read_to_string(&mut text)?;
+    Ok(text)
+}
+
+/// One record: its spreadsheet row number and its fields (unquoted, not trimmed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    pub row: usize,
+    pub fields: Vec<String>,
+}
+
+/// Splits CSV text into records. An unterminated quote is reported for the row it starts on;
+/// the reader then stops, because everything after it was swallowed by the open quote.
+pub fn records(input: &str) -> (Vec<Record>, Option<RowIssue>) {
+    let input = input.strip_prefix('\u{feff}').unwrap_or(input);
+    let mut out = Vec::new();
+    let mut fields = Vec::new();
+    let mut field = String::new();
+    let mut in_quotes = false;
+    let mut row = 1;
+    let mut record_row = 1;
+    let mut chars = input.chars().peekable();
+    let finish = |fields: &mut Vec<String>, field: &mut String, out: &mut Vec<Record>, at: usize| {
+        fields.push(std::mem::take(field));
+        let done = std::mem::take(fields);
+        if !(done.len() == 1 && done[0].trim().is_empty()) {
+            out.push(Record { row: at, fields: done });
+        }
+    };
+    while let Some(c) = chars.next() {
+        if in_quotes {
+            match c {
+                '"' if chars.peek() == Some(&'"') => {
+                    chars.next();
+                    field.push('"');
+                }
+                '"' => in_quotes = false,
+                _ => field.push(c),
+            }
+            continue;
+        }
+        match c {
+            '"' if field.is_empty() => in_quotes = true,
+            ',' => fields.push(std::mem::take(&mut field)),
+            '\r' | '\n' => {
+                if c == '\r' && chars.peek() == Some(&'\n') {
+                    chars.next();
+                }
+                finish(&mut fields, &mut field, &mut out, record_row);
+                row += 1;
+                record_row = row;
+            }
+            _ => field.push(c),
+        }
+    }
+    if in_quotes {
+        return (out, Some(RowIssue::new(record_row, None, "a quoted field is never closed")));
+    }
+    if !field.is_empty() || !fields.is_empty() {
+        finish(&mut fields, &mut field, &mut out, record_row);
+    }
+    (out, None)
+}
+
+/// Folds a header or a free-text value for comparison: lower case, Vietnamese diacritics removed
+/// (precomposed or combining), spaces and dashes to `_`. `Số định danh` → `so_dinh_danh`.
+pub fn fold(text: &str) -> String {
+    const GROUPS: [(char, &str); 7] = [
+        ('a', "àáảãạăằắẳẵặâầấẩẫậ"),
+        ('e', "èéẻẽẹêềếểễệ"),
+        ('i', "ìíỉĩị"),
+        ('o', "òóỏõọôồốổỗộơờớởỡợ"),
+        ('u', "ùúủũụưừứửữự"),
+        ('y', "ỳýỷỹỵ"),
+        ('d', "đ"),
+    ];
+    let mut out = String::with_capacity(text.len());
+    for c in text.trim().chars().flat_map(char::to_lowercase) {
+        if ('\u{300}'..='\u{36f}').contains(&c) {
+            continue;
+        }
+        let base = GROUPS.iter().find(|(_, variants)| variants.contains(c)).map_or(c, |(b, _)| *b);
+        out.push(match base {
+            ' ' | '-' => '_',
+            other => other,
+        });
+    }
+    out
+}
+
+/// Column positions of a header, looked up by canonical name through a list of accepted aliases.
+pub struct Columns {
+    positions: HashMap<&'static str, usize>,
+}
+
+/// A canonical column, its accepted (folded) aliases and whether it must be present.
+pub struct Column {
+    pub name: &'static str,
+    pub aliases: &'static [&'static str],
+    pub required: bool,
+}
+
+impl Columns {
+    /// Maps a header record; missing required columns are reported on row 1, by canonical name.
+    pub fn map(header: &Record, wanted: &[Column]) -> Result<Self, Vec<RowIssue>> {
+        let folded: Vec<String> = header.fields.iter().map(|h| fold(h)).collect();
+        let mut positions = HashMap::new();
+        let mut missing = Vec::new();
+        for column in wanted {
+            match folded.iter().position(|h| column.aliases.contains(&h.as_str()) || h == column.name) {
+                Some(at) => {
+                    positions.insert(column.name, at);
+                }
+                None if column.required => missing.push(RowIssue::new(
+                    header.row,
+                    Some(column.name),
+                    format!("missing column (accepted headers: {})", column.aliases.join(", ")),
+                )),
+                None => {}
+            }
+        }
+        if missing.is_empty() {
+            Ok(Self { positions })
+        } else {
+            Err(missing)
+        }
+    }
+
+    /// The trimmed value of a column in a record; `None` when the column is absent or the cell empty.
+    pub fn get<'r>(&self, record: &'r Record, name: &str) -> Option<&'r str> {
+        let at = *self.positions.get(name)?;
+        record.fields.get(at).map(|s| s.trim()).filter(|s| !s.is_empty())
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.positions.contains_key(name)
+    }
+}
+
+/// Runs the common import loop: split records, map the header, hand each data row to `row_fn`.
+/// `row_fn` returns the item, or the issue that rejects the row; it may push warnings.
+pub fn import<T>(
+    input: &str,
+    wanted: &[Column],
+    mut row_fn: impl FnMut(&Columns, &Record, &mut Vec<RowIssue>) -> Result<T, RowIssue>,
+) -> ImportReport<T> {
+    let mut report = ImportReport::default();
+    let (records, broken) = records(input);
+    let mut rows = records.into_iter();
+    let Some(header) = rows.next() else {
+        report.errors.push(RowIssue::new(1, None, "the file is empty: expected a header row"));
+        return report;
+    };
+    let columns = match Columns::map(&header, wanted) {
+        Ok(columns) => columns,
+        Err(missing) => {
+            report.errors = missing;
+            return report;
+        }
+    };
+    for record in rows {
+        match row_fn(&columns, &record, &mut report.warnings) {
+            Ok(item) => report.items.push(item),
+            Err(issue) => report.errors.push(issue),
+        }
+    }
+    report.errors.extend(broken);
+    report
+}
+
+/// Parses a date written `dd/mm/yyyy` (Vietnamese forms, also `d/m/yyyy` and `dd-mm-yyyy`) or
+/// `yyyy-mm-dd`. Returns a reason fit for a [`RowIssue`] when it is not a real calendar date.
+pub fn parse_date(text: &str) -> Result<Date, String> {
+    let parts: Vec<&str> = text.trim().split(['/', '-', '.']).collect();
+    let numbers: Option<Vec<u32>> = parts.iter().map(|p| p.parse().ok()).collect();
+    let (year, month, day) = match (parts.as_slice(), numbers) {
+        ([y, _, _], Some(n)) if y.len() == 4 => (n[0], n[1], n[2]),
+        ([_, _, y], Some(n)) if y.len() == 4 => (n[2], n[1], n[0]),
+        _ => return Err(format!("'{text}' is not a date (use dd/mm/yyyy or yyyy-mm-dd)")),
+    };
+    let month = u8::try_from(month).ok().and_then(|m| Month::try_from(m).ok());
+    let day = u8::try_from(day).ok();
+    match (month, day) {
+        (Some(month), Some(day)) => Date::from_calendar_date(year as i32, month, day)
+            .map_err(|_| format!("'{text}' is not a real calendar date")),
+        _ => Err(format!("'{text}' is not a real calendar date")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_fields_commas_crlf_and_bom() {
+        let text = "\u{feff}a,b\r\n\"x, y\",\"say \"\"hi\"\"\"\r\n\r\n\"multi\nline\",z\n3,4";
+        let (recs, broken) = records(text);
+        assert!(broken.is_none());
+        assert_eq!(recs[0].fields, ["a", "b"]);
+        assert_eq!(recs[1], Record { row: 2, fields: vec!["x, y".into(), "say \"hi\"".into()] });
+        // The blank line is row 3; the multi-line record is row 4, one row as in a spreadsheet.
+        assert_eq!(recs[2].row, 4);
+        assert_eq!(recs[2].fields, ["multi\nline", "z"]);
+        assert_eq!(recs[3].row, 5);
+    }
+
+    #[test]
+    fn unterminated_quote_names_its_row() {
+        let (recs, broken) = records("a,b\n1,2\n\"open,3\n4,5\n");
+        assert_eq!(recs.len(), 2);
+        assert_eq!(broken.map(|b| b.row), Some(3));
+    }
+
+    #[test]
+    fn folds_vietnamese_headers() {
+        assert_eq!(fold(" Số định danh "), "so_dinh_danh");
+        assert_eq!(fold("Họ và tên"), "ho_va_ten");
+        assert_eq!(fold("Mã thôn"), "ma_thon");
+        assert_eq!(fold("Nữ"), "nu");
+        // Decomposed input (base letter + combining marks) folds the same way.
+        assert_eq!(fold("Nu\u{31b}\u{303}"), "nu");
+    }
+
+    #[test]
+    fn dates_in_both_orders_and_only_real_ones() {
+        let d = Date::from_calendar_date(2026, Month::July, 31).unwrap();
+        assert_eq!(parse_date("31/07/2026"), Ok(d));
+        assert_eq!(parse_date("2026-07-31"), Ok(d));
+        assert_eq!(parse_date("31-7-2026"), Ok(d));
+        assert!(parse_date("29/02/2025").is_err());
+        assert!(parse_date("31/04/2026").is_err());
+        assert!(parse_date("2026/13/01").is_err());
+        assert!(parse_date("hôm qua").is_err());
+    }
+}

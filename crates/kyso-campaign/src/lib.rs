@@ -1,0 +1,25 @@
+//! Campaign tracker core: administrative units, adult denominators, targets and milestones,
+//! adoption counting, door-to-door worklists, forecasts and report deadlines.
+//!
+//! Architecture invariant: no IO. Every import reads a `&str` (or an `impl Read` the caller
+//! opened, see [`csv::read_utf8`]); dates and instants come in as arguments, never from a clock.
+//! Architecture invariant: a full ID number never appears in `Debug`/`Display` output or in an
+//! import issue; [`population::CitizenId`] masks itself (`0191****0001`).
+//!
+//! Modules, in the order a campaign uses them: [`units`] (province → commune → hamlet),
+//! [`population`] (the police register), [`denominator`] (the age line), [`plan`] (targets,
+//! milestones, segments), [`adoption`] (who holds a valid certificate on a date), [`worklist`]
+//! (who to visit tomorrow), [`forecast`] (run rate against the required rate) and [`deadlines`]
+//! (weekly and monthly reports, completeness and timeliness).
+
+pub mod adoption;
+pub mod csv;
+pub mod deadlines;
+pub mod denominator;
+pub mod forecast;
+pub mod plan;
+pub mod population;
+pub mod units;
+pub mod worklist;
+
+pub use csv::{ImportReport, RowIssue};
