@@ -6,6 +6,7 @@
 
 mod api;
 mod csc;
+mod dashboard;
 mod pages;
 
 use axum::body::Bytes;
@@ -36,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         .route("/tsa", post(tsa))
         .merge(api::routes())
         .merge(csc::routes())
+        .merge(dashboard::routes())
         .layer(axum::extract::DefaultBodyLimit::max(1 << 20))
         .with_state(state)
 }

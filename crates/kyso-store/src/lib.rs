@@ -6,6 +6,7 @@
 //! appends the audit rows in the same transaction as the change.
 
 pub mod audit;
+pub mod campaign;
 mod rows;
 
 pub use audit::{AuditEvent, AuditRow, VerifyReport};
@@ -70,6 +71,12 @@ const MIGRATIONS: &[Migration] = &[
         name: "remote signing",
         sqlite: include_str!("../migrations/sqlite/0002_remote_signing.sql"),
         postgres: include_str!("../migrations/postgres/0002_remote_signing.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "campaign",
+        sqlite: include_str!("../migrations/sqlite/0003_campaign.sql"),
+        postgres: include_str!("../migrations/postgres/0003_campaign.sql"),
     },
 ];
 

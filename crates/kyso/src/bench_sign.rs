@@ -63,7 +63,13 @@ fn softhsm(dir: &std::path::Path) -> Result<String> {
     let module = std::env::var("KYSO_PKCS11_MODULE").unwrap_or_else(|_| "/usr/lib/softhsm/libsofthsm2.so".into());
     let conf = dir.join("softhsm2.conf");
     std::fs::create_dir_all(dir.join("tokens"))?;
-    std::fs::write(&conf, format!("directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n", dir.join("tokens").display()))?;
+    std::fs::write(
+        &conf,
+        format!(
+            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
+            dir.join("tokens").display()
+        ),
+    )?;
     std::env::set_var("SOFTHSM2_CONF", &conf);
     std::env::set_var("KYSO_PKCS11_PIN", "87654321");
     let st = std::process::Command::new("softhsm2-util")
@@ -85,7 +91,14 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[i].as_secs_f64() * 1000.0
 }
 
-pub async fn run(custody: &str, clients: usize, batches: usize, batch_size: usize, authorize_calls: usize, json_mode: bool) -> Result<()> {
+pub async fn run(
+    custody: &str,
+    clients: usize,
+    batches: usize,
+    batch_size: usize,
+    authorize_calls: usize,
+    json_mode: bool,
+) -> Result<()> {
     if !matches!(custody, "vault" | "pkcs11") {
         bail!("--custody: vault or pkcs11");
     }
@@ -110,26 +123,41 @@ pub async fn run(custody: &str, clients: usize, batches: usize, batch_size: usiz
         let (id, name) = crate::demo::synthetic_resident(900_000 + c);
         let s = kyso_pki::CitizenSubject::new(&id, &name, "Tỉnh Thái Nguyên", None)?;
         auth.register_citizen(&s, 2, "bench").await?;
-        let req = IssueRequest { id_number: id.clone(), full_name: name, province: "Tỉnh Thái Nguyên".into(), commune: None, provider: "vnpt".into(), key_algorithm: None, validity_days: None, actor: "bench".into() };
+        let req = IssueRequest {
+            id_number: id.clone(),
+            full_name: name,
+            province: "Tỉnh Thái Nguyên".into(),
+            commune: None,
+            provider: "vnpt".into(),
+            key_algorithm: None,
+            validity_days: None,
+            actor: "bench".into(),
+        };
         let a = auth.activate(req, &pin).await?;
         creds.push((a.credential_id, auth.issue_access_token(&id, 3600, "bench").await?));
     }
     let state = kyso_server::AppState { authority: auth.clone(), operator_token: Arc::new("-".into()) };
     tokio::spawn(kyso_server::serve(state, listener));
 
-    let hashes: Vec<String> = (0..batch_size).map(|i| {
-        let d = aws_digest(format!("dossier {i}").as_bytes());
-        b64(&d)
-    }).collect();
+    let hashes: Vec<String> = (0..batch_size)
+        .map(|i| {
+            let d = aws_digest(format!("dossier {i}").as_bytes());
+            b64(&d)
+        })
+        .collect();
     // (a) batches: one authorize + one signHash of `batch_size` hashes
     let t = Instant::now();
     let results = run_clients(&addr, &creds, |c, cred| {
         for _ in 0..batches {
-            let (s, a) = c.post("/csc/v2/credentials/authorize", &json!({"credentialID": cred, "hashes": hashes, "PIN": PIN}))?;
+            let (s, a) =
+                c.post("/csc/v2/credentials/authorize", &json!({"credentialID": cred, "hashes": hashes, "PIN": PIN}))?;
             if s != 200 {
                 bail!("authorize: {a}");
             }
-            let (s, r) = c.post("/csc/v2/signatures/signHash", &json!({"credentialID": cred, "SAD": a["SAD"], "hashes": hashes}))?;
+            let (s, r) = c.post(
+                "/csc/v2/signatures/signHash",
+                &json!({"credentialID": cred, "SAD": a["SAD"], "hashes": hashes}),
+            )?;
             if s != 200 || r["signatures"].as_array().map(Vec::len) != Some(batch_size) {
                 bail!("signHash: {r}");
             }
@@ -145,7 +173,10 @@ pub async fn run(custody: &str, clients: usize, batches: usize, batch_size: usiz
         let mut l = Vec::with_capacity(authorize_calls);
         for _ in 0..authorize_calls {
             let s0 = Instant::now();
-            let (s, a) = c.post("/csc/v2/credentials/authorize", &json!({"credentialID": cred, "hashes": [hashes[0]], "PIN": PIN}))?;
+            let (s, a) = c.post(
+                "/csc/v2/credentials/authorize",
+                &json!({"credentialID": cred, "hashes": [hashes[0]], "PIN": PIN}),
+            )?;
             if s != 200 {
                 bail!("authorize: {a}");
             }
@@ -159,11 +190,17 @@ pub async fn run(custody: &str, clients: usize, batches: usize, batch_size: usiz
     let rate = sigs / secs;
     let arate = lat.len() as f64 / secs2;
     if json_mode {
-        println!("{}", json!({"custody": custody, "clients": clients, "batch_size": batch_size, "signatures_per_second": rate, "authorize_per_second": arate, "authorize_p50_ms": p50, "authorize_p99_ms": p99}));
+        println!(
+            "{}",
+            json!({"custody": custody, "clients": clients, "batch_size": batch_size, "signatures_per_second": rate, "authorize_per_second": arate, "authorize_p50_ms": p50, "authorize_p99_ms": p99})
+        );
     } else {
         println!("custody {custody}, {clients} clients, EC P-256, HTTP on loopback:");
         println!("  (a) batches of {batch_size}: {sigs:.0} signatures in {secs:.2} s = {rate:.0} signatures/s");
-        println!("  (b) authorize alone: {} calls in {secs2:.2} s = {arate:.1}/s, p50 {p50:.1} ms, p99 {p99:.1} ms", lat.len());
+        println!(
+            "  (b) authorize alone: {} calls in {secs2:.2} s = {arate:.1}/s, p50 {p50:.1} ms, p99 {p99:.1} ms",
+            lat.len()
+        );
     }
     let _ = std::fs::remove_dir_all(&tmp);
     Ok(())
@@ -200,7 +237,8 @@ fn b64(b: &[u8]) -> String {
     const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for c in b.chunks(3) {
-        let n = (u32::from(c[0]) << 16) | (u32::from(*c.get(1).unwrap_or(&0)) << 8) | u32::from(*c.get(2).unwrap_or(&0));
+        let n =
+            (u32::from(c[0]) << 16) | (u32::from(*c.get(1).unwrap_or(&0)) << 8) | u32::from(*c.get(2).unwrap_or(&0));
         for i in 0..4 {
             out.push(if i <= c.len() { A[((n >> (18 - 6 * i)) & 63) as usize] as char } else { '=' });
         }

@@ -122,6 +122,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 return Ok(ExitCode::from(1));
             }
         }
+        Command::Campaign(c) => return crate::campaign_cli::run(&dir, cli.database_url.as_deref(), c, cli.json).await,
         Command::Credential(c) => {
             return crate::signing::credential(&dir, cli.database_url.as_deref(), c, cli.json).await
         }

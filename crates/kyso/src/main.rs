@@ -3,6 +3,7 @@
 
 mod bench;
 mod bench_sign;
+mod campaign_cli;
 mod commands;
 mod data;
 mod demo;
@@ -61,6 +62,9 @@ pub enum Command {
     /// Benchmarks.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// The campaign tracker: administrative units, register, plans, provider lists, worklists, reports.
+    #[command(subcommand)]
+    Campaign(crate::campaign_cli::CampaignCommand),
     /// Remote-signing credentials: activate (set PIN), list, unlock, change PIN.
     #[command(subcommand)]
     Credential(CredentialCommand),

@@ -1,0 +1,2 @@
+//! Campaign-tracker storage: administrative units, register, plans, adoption counters, visits,
+//! reports. (Filled in by the campaign-tracker work.)
