@@ -12,12 +12,13 @@ use cms::signed_data::{
 };
 use der::asn1::{Any, Int, ObjectIdentifier, OctetString, SetOfVec, UtcTime};
 use der::{Decode, Encode, Sequence};
-use kyso_custody::Signer;
+use kyso_custody::{SignatureScheme, Signer};
 use std::time::SystemTime;
 use x509_cert::attr::Attribute;
 use x509_cert::certificate::Certificate;
 use x509_tsp::{Accuracy, MessageImprint, TimeStampReq, TimeStampResp, TspVersion, TstInfo};
 
+pub const OID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
 pub const OID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
 pub const OID_TST_INFO: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.1.4");
 pub const OID_CONTENT_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.3");
@@ -149,7 +150,20 @@ pub fn sign_cms(
     let to_sign = signed_attrs.to_der().ctx("signedAttrs")?;
     let scheme = signer.algorithm().default_scheme();
     let signature = signer.sign(scheme, &to_sign)?;
-    let si = SignerInfo {
+    let si = signer_info(cert, signed_attrs, scheme, signature)?;
+    let certificates = if include_cert { vec![cert.clone()] } else { Vec::new() };
+    signed_data(content_type, Some(content), certificates, si)
+}
+
+/// A SignerInfo (RFC 5652 §5.3) naming its certificate by issuer and serial number, digest
+/// SHA-256, over `signed_attrs` (whose DER SET OF the `signature` covers).
+pub fn signer_info(
+    cert: &Certificate,
+    signed_attrs: SetOfVec<Attribute>,
+    scheme: SignatureScheme,
+    signature: Vec<u8>,
+) -> Result<SignerInfo, PkiError> {
+    Ok(SignerInfo {
         version: CmsVersion::V1,
         sid: SignerIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
             issuer: cert.tbs_certificate.issuer.clone(),
@@ -160,21 +174,31 @@ pub fn sign_cms(
         signature_algorithm: signature_algorithm(scheme),
         signature: OctetString::new(signature).ctx("signature")?,
         unsigned_attrs: None,
+    })
+}
+
+/// ContentInfo(SignedData) with one signer. `content` None makes a detached signature (no
+/// eContent); `certificates` may be empty. Version 1 for id-data, else 3 (RFC 5652 §5.1).
+pub fn signed_data(
+    content_type: ObjectIdentifier,
+    content: Option<&[u8]>,
+    certificates: Vec<Certificate>,
+    si: SignerInfo,
+) -> Result<ContentInfo, PkiError> {
+    let econtent = match content {
+        Some(c) => Some(Any::encode_from(&OctetString::new(c).ctx("eContent")?).ctx("eContent")?),
+        None => None,
     };
-    let certificates = if include_cert {
-        Some(CertificateSet(
-            SetOfVec::try_from(vec![CertificateChoices::Certificate(cert.clone())]).ctx("certificates")?,
-        ))
-    } else {
+    let certificates = if certificates.is_empty() {
         None
+    } else {
+        let choices: Vec<_> = certificates.into_iter().map(CertificateChoices::Certificate).collect();
+        Some(CertificateSet(SetOfVec::try_from(choices).ctx("certificates")?))
     };
     let sd = SignedData {
-        version: CmsVersion::V3,
+        version: if content_type == OID_DATA { CmsVersion::V1 } else { CmsVersion::V3 },
         digest_algorithms: SetOfVec::try_from(vec![alg::sha256_alg()]).ctx("digestAlgorithms")?,
-        encap_content_info: EncapsulatedContentInfo {
-            econtent_type: content_type,
-            econtent: Some(Any::encode_from(&OctetString::new(content).ctx("eContent")?).ctx("eContent")?),
-        },
+        encap_content_info: EncapsulatedContentInfo { econtent_type: content_type, econtent },
         certificates,
         crls: None,
         signer_infos: SignerInfos(SetOfVec::try_from(vec![si]).ctx("signerInfos")?),

@@ -1,0 +1,214 @@
+//! PAdES B-B by incremental update: our own checks, then pdfsig (poppler) and pyHanko as judges.
+
+mod support;
+
+use kyso_custody::KeyAlgorithm;
+use kyso_sign::cades;
+use kyso_sign::pdf::{self, SigOptions};
+use kyso_sign::SignError;
+use std::path::Path;
+use std::process::Command;
+use std::time::SystemTime;
+
+fn opts() -> SigOptions {
+    let mut o = SigOptions::new(SystemTime::now());
+    o.reason = Some("Ký hợp đồng".into());
+    o.location = Some("Hà Nội".into());
+    o
+}
+
+/// Sign twice (second signature on the already-signed file), checking each step ourselves.
+fn signed_twice(ca: &support::Ca, xref_stream: bool) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+    let original = support::minimal_pdf(xref_stream);
+    let once = pdf::sign(&original, &*ca.citizen_key, &ca.citizen_der, &ca.chain(), &opts()).unwrap();
+    assert!(once.starts_with(&original), "the original bytes must stay untouched");
+    let twice = pdf::sign(&once, &*ca.citizen_key, &ca.citizen_der, &ca.chain(), &opts()).unwrap();
+    assert!(twice.starts_with(&once), "the first signed revision must stay untouched");
+    (original, once, twice)
+}
+
+fn check_ours(pdf_bytes: &[u8], expected: usize) {
+    let sigs = pdf::signatures(pdf_bytes);
+    assert_eq!(sigs.len(), expected);
+    for (i, s) in sigs.iter().enumerate() {
+        assert_eq!(s.sub_filter.as_deref(), Some("ETSI.CAdES.detached"));
+        assert!(s.gap_is_contents);
+        assert_eq!(s.field_name.as_deref(), Some(format!("Signature{}", i + 1).as_str()));
+        let check = cades::verify_detached(&s.contents, s.digest(pdf_bytes).unwrap()).unwrap();
+        assert!(check.is_valid(), "signature {i}: {check:?}");
+        assert_eq!(check.signing_time, None, "PAdES B-B must not carry signing-time");
+    }
+    assert_eq!(sigs.last().unwrap().covers_whole_file_up_to, pdf_bytes.len());
+    if expected == 2 {
+        assert!(sigs[0].covers_whole_file_up_to < pdf_bytes.len());
+    }
+}
+
+#[test]
+fn sign_twice_classic_and_xref_stream() {
+    let ca = support::ca(KeyAlgorithm::EcP256);
+    for xref_stream in [false, true] {
+        let (original, once, twice) = signed_twice(&ca, xref_stream);
+        assert!(pdf::signatures(&original).is_empty());
+        check_ours(&once, 1);
+        check_ours(&twice, 2);
+    }
+}
+
+#[test]
+fn two_phase_matches_the_placeholder() {
+    let ca = support::ca(KeyAlgorithm::Rsa2048);
+    let prepared = pdf::prepare(&support::minimal_pdf(false), &opts()).unwrap();
+    let [a, b, c, d] = prepared.byte_range;
+    assert_eq!(a, 0);
+    assert_eq!(c + d, prepared.bytes.len());
+    assert_eq!(prepared.bytes[b], b'<');
+    assert_eq!(prepared.bytes[c - 1], b'>');
+    assert_eq!(c - b, 2 * pdf::DEFAULT_RESERVE + 2);
+    // Hash out, CMS in.
+    let p = cades::prepare(prepared.digest, &ca.citizen_der, cades::Profile::Pades, SystemTime::now()).unwrap();
+    let scheme = KeyAlgorithm::Rsa2048.default_scheme();
+    let sig = ca.citizen_key.sign_digest(scheme, &p.to_be_signed_digest()).unwrap();
+    let cms = p.assemble(&sig, scheme, &ca.chain()).unwrap();
+    let signed = pdf::embed(prepared.clone(), &cms).unwrap();
+    assert_eq!(signed.len(), prepared.bytes.len());
+    let found = pdf::signatures(&signed);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].contents, cms);
+    assert_eq!(found[0].byte_range, prepared.byte_range);
+
+    let too_big = vec![0x30; pdf::DEFAULT_RESERVE + 1];
+    assert!(matches!(pdf::embed(prepared, &too_big), Err(SignError::TooBig { .. })));
+}
+
+#[test]
+fn malformed_pdfs_are_errors_not_panics() {
+    let good = support::minimal_pdf(false);
+    let o = opts();
+    for n in [0, 5, 9, 100, good.len() / 2, good.len() - 10, good.len() - 3] {
+        let cut = &good[..n];
+        assert!(pdf::prepare(cut, &o).is_err(), "truncated to {n}");
+        let _ = pdf::signatures(cut);
+    }
+    // Damage every few bytes: any answer is fine as long as nothing panics.
+    let signed = {
+        let ca = support::ca(KeyAlgorithm::EcP256);
+        pdf::sign(&good, &*ca.citizen_key, &ca.citizen_der, &[], &o).unwrap()
+    };
+    for i in (0..signed.len()).step_by(97) {
+        let mut bad = signed.clone();
+        bad[i] = b'#';
+        let _ = pdf::prepare(&bad, &o);
+        let _ = pdf::signatures(&bad);
+    }
+    assert!(pdf::prepare(b"%PDF-1.7\n garbage \nstartxref\n10\n%%EOF\n", &o).is_err());
+    let mut small = opts();
+    small.reserve = 0;
+    assert!(pdf::prepare(&good, &small).is_err());
+}
+
+fn pdfsig(tool: &Path, file: &Path) -> String {
+    let out = Command::new(tool).arg(file).output().unwrap();
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+/// pdfsig (poppler + NSS) judges signature validity; the test root is not in its trust store, so
+/// the certificate may be reported as untrusted: only the signature verdict is asserted.
+#[test]
+fn pdfsig_accepts_one_and_two_signatures_and_rejects_tampering() {
+    let Some(tool) = support::require_tool("pdfsig") else { return };
+    let ca = support::ca(KeyAlgorithm::EcP256);
+    let dir = support::tmpdir("pdfsig");
+    for xref_stream in [false, true] {
+        let (_, once, twice) = signed_twice(&ca, xref_stream);
+        let tag = if xref_stream { "xrefstream" } else { "classic" };
+        let valid = "Signature Validation: Signature is Valid.";
+
+        let f1 = dir.join(format!("once-{tag}.pdf"));
+        std::fs::write(&f1, &once).unwrap();
+        let report = pdfsig(&tool, &f1);
+        assert_eq!(report.matches(valid).count(), 1, "{tag}, one signature:\n{report}");
+        assert!(report.contains("ETSI.CAdES.detached"), "{report}");
+
+        let f2 = dir.join(format!("twice-{tag}.pdf"));
+        std::fs::write(&f2, &twice).unwrap();
+        let report = pdfsig(&tool, &f2);
+        assert!(report.contains("Signature #2"), "{tag}, two signatures:\n{report}");
+        assert_eq!(report.matches(valid).count(), 2, "{tag}, two signatures:\n{report}");
+
+        // One byte changed inside the text of page 1 (signed by both): both must fail.
+        let at = twice.windows(8).position(|w| w == b"Xin chao").unwrap();
+        let mut bad = twice.clone();
+        bad[at] = b'Y';
+        let f3 = dir.join(format!("tampered-{tag}.pdf"));
+        std::fs::write(&f3, &bad).unwrap();
+        let report = pdfsig(&tool, &f3);
+        assert_eq!(report.matches(valid).count(), 0, "{tag}, tampered:\n{report}");
+        assert_eq!(report.matches("Signature Validation: Digest Mismatch.").count(), 2, "{tag}, tampered:\n{report}");
+        // Our own check agrees.
+        for s in pdf::signatures(&bad) {
+            let c = cades::verify_detached(&s.contents, s.digest(&bad).unwrap()).unwrap();
+            assert!(!c.message_digest_ok);
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+const PYHANKO_SCRIPT: &str = r#"
+import sys
+from pyhanko.keys import load_cert_from_pemder
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko_certvalidator import ValidationContext
+
+root = load_cert_from_pemder(sys.argv[2])
+with open(sys.argv[1], 'rb') as f:
+    r = PdfFileReader(f)
+    for sig in r.embedded_signatures:
+        vc = ValidationContext(trust_roots=[root], allow_fetching=False, revocation_mode='soft-fail')
+        st = validate_pdf_signature(sig, vc)
+        print('SIG', sig.field_name, st.intact, st.valid, st.trusted, st.bottom_line,
+              st.coverage.name, st.modification_level.name if st.modification_level else None,
+              st.docmdp_ok, st.signing_cert.subject.human_friendly.replace(' ', '_'))
+"#;
+
+/// pyHanko validates kyso's PDF as intact, valid and trusted with the test root as anchor; with
+/// two signatures the first one's later changes are only the addition of a signature (form
+/// filling level).
+#[test]
+fn pyhanko_validates_as_trusted() {
+    let Some(python) = support::require_pyhanko() else { return };
+    let ca = support::ca(KeyAlgorithm::EcP256);
+    let dir = support::tmpdir("pyhanko");
+    support::write_pem(&dir.join("root.pem"), &ca.root_der);
+    for xref_stream in [false, true] {
+        let (_, once, twice) = signed_twice(&ca, xref_stream);
+        for (name, bytes, n) in [("once", &once, 1), ("twice", &twice, 2)] {
+            let file = dir.join(format!("{name}-{xref_stream}.pdf"));
+            std::fs::write(&file, bytes).unwrap();
+            let out = Command::new(&python)
+                .arg("-c")
+                .arg(PYHANKO_SCRIPT)
+                .arg(&file)
+                .arg(dir.join("root.pem"))
+                .output()
+                .unwrap();
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            let report = format!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
+            assert!(out.status.success(), "{name}:\n{report}");
+            let lines: Vec<Vec<&str>> =
+                stdout.lines().filter(|l| l.starts_with("SIG ")).map(|l| l.split(' ').collect()).collect();
+            assert_eq!(lines.len(), n, "{name}:\n{report}");
+            for (i, l) in lines.iter().enumerate() {
+                // SIG field intact valid trusted bottom_line coverage modification docmdp_ok
+                assert_eq!(&l[2..6], ["True", "True", "True", "True"], "{name} #{i}:\n{report}");
+                let last = i + 1 == n;
+                assert_eq!(l[6], if last { "ENTIRE_FILE" } else { "ENTIRE_REVISION" }, "{report}");
+                // Later revisions only added a signature: form filling, nothing worse.
+                assert_eq!(l[7], if last { "NONE" } else { "FORM_FILLING" }, "{report}");
+                assert_eq!(l[8], "True", "{report}");
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
