@@ -109,6 +109,22 @@ impl Authority {
         }
     }
 
+    /// Issue for a key the citizen holds (a PKCS#10 request verified by the caller): no key in
+    /// custody. Same validation, level-2 check and audit as [`Authority::issue`].
+    pub async fn issue_for_public_key(self: &Arc<Self>, req: IssueRequest, spki_der: Vec<u8>) -> Result<IssuedCert> {
+        let (subject, alg, days) = self.validate(&req)?;
+        let (issued, mut writes) = self.prepare_issue(&req, &subject, alg, days, Some((String::new(), spki_der)))?;
+        writes.push(Write::RequireEidLevel { id_number: subject.id.expose().to_string(), level: EID_LEVEL_REQUIRED });
+        match self.committer().commit(writes).await {
+            Ok(()) => Ok(issued),
+            Err(kyso_store::StoreError::Precondition(_)) => {
+                self.require_level2(&subject).await?;
+                Err(AuthorityError::Refused("id_number: the e-ID level changed during issuance; retry".into()))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// CPU part of issuance: key generation (unless `reuse` gives the key), build, sign, lint.
     /// Returns the certificate and the writes that make it real; nothing is stored yet.
     pub fn prepare_issue(
@@ -157,7 +173,7 @@ impl Authority {
             &ca.id,
             Profile::Citizen,
             &subject.full_name,
-            Some(key_id.clone()),
+            (!key_id.is_empty()).then(|| key_id.clone()),
             now,
             not_after,
             der.clone(),

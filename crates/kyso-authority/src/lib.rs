@@ -6,6 +6,7 @@
 //! CA key use is committed together with its audit row; nothing is returned before it is durable.
 
 mod committer;
+mod documents;
 pub mod config;
 mod hierarchy;
 mod issue;

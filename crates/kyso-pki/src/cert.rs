@@ -283,6 +283,32 @@ fn build_and_sign(
     cert.to_der().ctx("Certificate")
 }
 
+/// The public key of a PKCS#10 request (DER or PEM), after checking its self-signature (proof of
+/// possession) and that the key is EC P-256 or RSA ≥ 2048. Returns the DER SubjectPublicKeyInfo.
+pub fn csr_public_key(input: &[u8]) -> Result<Vec<u8>, PkiError> {
+    let der = crate::pem_or_der("CERTIFICATE REQUEST", input)?;
+    let req = x509_cert::request::CertReq::from_der(&der).ctx("CertificationRequest")?;
+    let spki = req.info.public_key.to_der().ctx("CSR public key")?;
+    let scheme = alg::scheme_of(&req.algorithm).ok_or_else(|| {
+        PkiError::invalid("csr", "signature algorithm must be ECDSA-SHA256, RSASSA-PSS or RSA-SHA256")
+    })?;
+    let info = req.info.to_der().ctx("CertificationRequestInfo")?;
+    if !kyso_custody::verify(&spki, scheme, &info, req.signature.as_bytes().unwrap_or(&[])) {
+        return Err(PkiError::invalid("csr", "the request's signature does not verify (no proof of possession)"));
+    }
+    let key_alg = &req.info.public_key.algorithm;
+    let p256 = der::asn1::ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
+    let ok = if key_alg.oid == alg::EC_PUBLIC_KEY {
+        key_alg.parameters.as_ref().and_then(|p| p.decode_as::<der::asn1::ObjectIdentifier>().ok()) == Some(p256)
+    } else {
+        key_alg.oid == alg::RSA_ENCRYPTION && req.info.public_key.subject_public_key.raw_bytes().len() >= 256
+    };
+    if !ok {
+        return Err(PkiError::invalid("csr", "the key must be EC P-256 or RSA of at least 2048 bits"));
+    }
+    Ok(spki)
+}
+
 /// Decode a certificate (DER or PEM).
 pub fn parse(input: &[u8]) -> Result<Certificate, PkiError> {
     let der = crate::pem_or_der("CERTIFICATE", input)?;

@@ -46,7 +46,8 @@ impl TrustAnchors {
             if self.is_root(&cur) {
                 return Ok(path);
             }
-            let issuer = pool.iter().find(|c| c.tbs_certificate.subject == cur.tbs_certificate.issuer && signed_by(&cur, c));
+            let issuer =
+                pool.iter().find(|c| c.tbs_certificate.subject == cur.tbs_certificate.issuer && signed_by(&cur, c));
             match issuer {
                 Some(i) if path.iter().any(|p| p == i) && !self.is_root(i) => return Err("the certificate path loops".into()),
                 Some(i) => path.push(i.clone()),
@@ -74,7 +75,8 @@ pub fn common_name(c: &Certificate) -> String {
 /// Does `issuer`'s key verify `cert`'s signature?
 fn signed_by(cert: &Certificate, issuer: &Certificate) -> bool {
     let Some(scheme) = kyso_pki::alg::scheme_of(&cert.signature_algorithm) else { return false };
-    let (Ok(tbs), Ok(spki)) = (cert.tbs_certificate.to_der(), issuer.tbs_certificate.subject_public_key_info.to_der()) else {
+    let (Ok(tbs), Ok(spki)) = (cert.tbs_certificate.to_der(), issuer.tbs_certificate.subject_public_key_info.to_der())
+    else {
         return false;
     };
     kyso_custody::verify(&spki, scheme, &tbs, cert.signature.as_bytes().unwrap_or(&[]))
@@ -134,18 +136,19 @@ pub fn judge_revocation(r: &mut SignatureReport, statuses: &[(String, Revocation
 }
 
 const EKU_OK: [&str; 6] = [
-    "1.3.6.1.5.5.7.3.36",         // documentSigning (RFC 9336)
-    "1.3.6.1.5.5.7.3.4",          // emailProtection
-    "2.5.29.37.0",                // anyExtendedKeyUsage
-    "1.2.840.113583.1.1.5",       // Adobe Authentic Documents Trust
-    "1.3.6.1.4.1.311.10.3.12",    // Microsoft document signing
-    "1.3.6.1.5.5.7.3.2",          // clientAuth (common on Vietnamese token certificates)
+    "1.3.6.1.5.5.7.3.36",      // documentSigning (RFC 9336)
+    "1.3.6.1.5.5.7.3.4",       // emailProtection
+    "2.5.29.37.0",             // anyExtendedKeyUsage
+    "1.2.840.113583.1.1.5",    // Adobe Authentic Documents Trust
+    "1.3.6.1.4.1.311.10.3.12", // Microsoft document signing
+    "1.3.6.1.5.5.7.3.2",       // clientAuth (common on Vietnamese token certificates)
 ];
 
 pub fn judge_validity_and_usage(r: &mut SignatureReport, cert: &Certificate, now: SystemTime) {
     let t = &cert.tbs_certificate;
     let now_s = now.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    let (nb, na) = (t.validity.not_before.to_unix_duration().as_secs(), t.validity.not_after.to_unix_duration().as_secs());
+    let (nb, na) =
+        (t.validity.not_before.to_unix_duration().as_secs(), t.validity.not_after.to_unix_duration().as_secs());
     if now_s < nb || now_s > na {
         r.warnings.push("the signer certificate is outside its validity period now and no time-stamp proves an earlier signing time".into());
         set(r, SubIndication::OutOfBoundsNoPoe);

@@ -23,7 +23,10 @@ use x509_cert::Certificate;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Revocation {
     Good,
-    Revoked { at: SystemTime, reason: u8 },
+    Revoked {
+        at: SystemTime,
+        reason: u8,
+    },
     /// The source cannot tell (unknown issuer, responder down): the law asks to warn.
     Unknown,
 }
@@ -126,7 +129,9 @@ pub fn validate_pdf(
         .iter()
         .enumerate()
         .map(|(i, s)| {
-            let mut r = check_cms(i, s.field_name.clone(), &s.contents, s.digest(pdf), anchors, revocation, now);
+            let claimed = pdf_claimed_time(pdf, s.byte_range[1]);
+            let mut r =
+                check_cms(i, s.field_name.clone(), &s.contents, s.digest(pdf), claimed, anchors, revocation, now);
             pdf_checks(&mut r, s, pdf, last_full);
             finish(&mut r);
             r
@@ -142,7 +147,8 @@ pub fn validate_detached(
     revocation: &dyn RevocationSource,
     now: SystemTime,
 ) -> SignatureReport {
-    let mut r = check_cms(0, None, cms, Some(kyso_pki::alg::sha256(content).try_into().unwrap_or([0u8; 32])), anchors, revocation, now);
+    let digest = kyso_pki::alg::sha256(content).try_into().unwrap_or([0u8; 32]);
+    let mut r = check_cms(0, None, cms, Some(digest), None, anchors, revocation, now);
     r.byte_range_ok = true;
     finish(&mut r);
     r
@@ -180,11 +186,49 @@ fn unix(t: SystemTime) -> i64 {
     kyso_pki::time::unix(t) as i64
 }
 
+/// The `/M` date of the signature dictionary holding the `/Contents` that starts at `contents_at`
+/// (PAdES puts the claimed signing time there, not in the CMS). `D:YYYYMMDDHHmmSS` with an
+/// optional `Z` or `±HH'mm'` offset.
+fn pdf_claimed_time(pdf: &[u8], contents_at: usize) -> Option<SystemTime> {
+    let from = contents_at.saturating_sub(4096);
+    let window = pdf.get(from..contents_at.min(pdf.len()))?;
+    let dict_start = window.windows(2).rposition(|w| w == b"<<")?;
+    let after = pdf.get(contents_at..(contents_at + 40_000).min(pdf.len()))?;
+    let end = after.windows(2).position(|w| w == b">>").unwrap_or(after.len()).min(4096);
+    let hay: Vec<u8> = [&window[dict_start..], &after[..end]].concat();
+    // `/M (D:…)` or `/M(D:…)`; not `/Mx…`
+    let m = (0..hay.len().saturating_sub(2)).find(|&i| {
+        hay[i..].starts_with(b"/M") && {
+            let rest = &hay[i + 2..];
+            let ws = rest.iter().take_while(|c| c.is_ascii_whitespace()).count();
+            rest[ws..].starts_with(b"(D:")
+        }
+    })?;
+    let start = m + 2 + hay[m + 2..].iter().take_while(|c| c.is_ascii_whitespace()).count() + 3;
+    let raw = &hay[start..(start + 21).min(hay.len())];
+    let s = std::str::from_utf8(raw).ok()?;
+    let num = |a: usize, b: usize| s.get(a..b).and_then(|x| x.parse::<i64>().ok());
+    let (y, mo, d) = (num(0, 4)?, num(4, 6).unwrap_or(1), num(6, 8).unwrap_or(1));
+    let (h, mi, se) = (num(8, 10).unwrap_or(0), num(10, 12).unwrap_or(0), num(12, 14).unwrap_or(0));
+    let offset = match s.as_bytes().get(14) {
+        Some(b'+') | Some(b'-') => {
+            let sign = if s.as_bytes()[14] == b'-' { -1 } else { 1 };
+            sign * (num(15, 17).unwrap_or(0) * 3600 + num(18, 20).unwrap_or(0) * 60)
+        }
+        _ => 0,
+    };
+    let date = time::Date::from_calendar_date(y as i32, time::Month::try_from(mo as u8).ok()?, d as u8).ok()?;
+    let t = date.with_hms(h as u8, mi as u8, se as u8).ok()?.assume_utc().unix_timestamp() - offset;
+    Some(kyso_pki::time::from_unix(t))
+}
+
+#[allow(clippy::too_many_arguments)]
 fn check_cms(
     index: usize,
     field_name: Option<String>,
     cms: &[u8],
     digest: Option<[u8; 32]>,
+    claimed: Option<SystemTime>,
     anchors: &TrustAnchors,
     revocation: &dyn RevocationSource,
     now: SystemTime,
@@ -206,7 +250,8 @@ fn check_cms(
     r.digest_ok = check.message_digest_ok;
     r.signature_ok = check.signature_ok;
     r.signing_certificate_ok = check.signing_cert_v2_ok;
-    r.claimed_signing_time = check.signing_time.map(unix);
+    let claimed = check.signing_time.or(claimed);
+    r.claimed_signing_time = claimed.map(unix);
     let Ok(cert) = kyso_pki::cert::parse(&check.signer_cert_der) else {
         r.problems.push("the signer certificate cannot be parsed".into());
         r.sub_indication = Some(SubIndication::FormatFailure);
@@ -214,7 +259,7 @@ fn check_cms(
     };
     chain::describe_signer(&mut r, &cert);
     let path = anchors.build_path(&cert, &check.certificates);
-    let signing_time = check.signing_time.unwrap_or(now);
+    let signing_time = claimed.unwrap_or(now);
     match path {
         Ok(path) => {
             r.chain = path.iter().map(chain::common_name).collect();
@@ -240,8 +285,10 @@ fn pdf_checks(r: &mut SignatureReport, s: &FoundSignature, pdf: &[u8], last_full
     if !r.byte_range_ok {
         r.problems.push("the ByteRange does not cover the whole revision except the signature value".into());
     }
-    if s.sub_filter.as_deref() != Some("/ETSI.CAdES.detached") && s.sub_filter.as_deref() != Some("ETSI.CAdES.detached") {
-        r.warnings.push(format!("SubFilter is {:?}, not ETSI.CAdES.detached (not a PAdES baseline signature)", s.sub_filter));
+    if s.sub_filter.as_deref() != Some("/ETSI.CAdES.detached") && s.sub_filter.as_deref() != Some("ETSI.CAdES.detached")
+    {
+        r.warnings
+            .push(format!("SubFilter is {:?}, not ETSI.CAdES.detached (not a PAdES baseline signature)", s.sub_filter));
     }
     r.modification = modifications::analyse(pdf, s.covers_whole_file_up_to, last_full);
 }

@@ -13,7 +13,9 @@ fn load(bytes: &[u8]) -> Option<Document> {
 fn pages(doc: &Document) -> Vec<Option<Vec<u8>>> {
     doc.get_pages()
         .values()
-        .map(|id| std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| doc.get_page_content(*id).ok())).ok().flatten())
+        .map(|id| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| doc.get_page_content(*id).ok())).ok().flatten()
+        })
         .collect()
 }
 
@@ -23,7 +25,10 @@ pub fn analyse(pdf: &[u8], covered_to: usize, _last_full: usize) -> Modification
     }
     let later = pdf.len() - covered_to;
     let (Some(signed), Some(now)) = (pdf.get(..covered_to).and_then(load), load(pdf)) else {
-        return Modification::Unknown { bytes: later, detail: "the signed revision or the final file cannot be parsed".into() };
+        return Modification::Unknown {
+            bytes: later,
+            detail: "the signed revision or the final file cannot be parsed".into(),
+        };
     };
     let (a, b) = (pages(&signed), pages(&now));
     if a.len() != b.len() {
@@ -36,7 +41,10 @@ pub fn analyse(pdf: &[u8], covered_to: usize, _last_full: usize) -> Modification
         match (x, y) {
             (Some(x), Some(y)) if x == y => {}
             (Some(_), Some(_)) => {
-                return Modification::PageContentChanged { at_byte: covered_to, detail: format!("page {} has different content", i + 1) }
+                return Modification::PageContentChanged {
+                    at_byte: covered_to,
+                    detail: format!("page {} has different content", i + 1),
+                }
             }
             _ => return Modification::Unknown { bytes: later, detail: format!("page {} cannot be read", i + 1) },
         }

@@ -61,20 +61,44 @@ pub fn render(reports: &[SignatureReport], lang: Lang) -> String {
         if let Some(s) = r.sub_indication {
             line(t(lang, "Chỉ dẫn phụ", "Sub-indication"), sub(s).into());
         }
-        line(t(lang, "Người ký", "Signer"), format!("{} {}", r.signer_name.clone().unwrap_or_default(), r.signer_id_masked.clone().unwrap_or_default()));
+        line(
+            t(lang, "Người ký", "Signer"),
+            format!("{} {}", r.signer_name.clone().unwrap_or_default(), r.signer_id_masked.clone().unwrap_or_default()),
+        );
         line(t(lang, "Tổ chức cấp chứng thư", "Issuer"), r.issuer_name.clone().unwrap_or_default());
         line(t(lang, "Thời gian ký (tự khai)", "Signing time (claimed)"), time(r.claimed_signing_time));
         line(t(lang, "Dấu thời gian", "Time-stamp"), time(r.timestamp_time));
-        line(t(lang, "Toàn vẹn dữ liệu", "Integrity"), yes(lang, r.byte_range_ok && r.digest_ok && r.signature_ok).into());
-        line(t(lang, "Chuỗi chứng thư đến gốc tin cậy", "Path to a trust anchor"), format!("{} ({})", yes(lang, r.chain_ok), r.chain.join(" → ")));
+        line(
+            t(lang, "Toàn vẹn dữ liệu", "Integrity"),
+            yes(lang, r.byte_range_ok && r.digest_ok && r.signature_ok).into(),
+        );
+        line(
+            t(lang, "Chuỗi chứng thư đến gốc tin cậy", "Path to a trust anchor"),
+            format!("{} ({})", yes(lang, r.chain_ok), r.chain.join(" → ")),
+        );
         line(t(lang, "Trạng thái thu hồi khi ký", "Revocation at signing time"), r.revocation.clone());
-        line(t(lang, "Hiệu lực chứng thư", "Certificate validity"), format!("{} → {}", time(r.cert_valid_from), time(r.cert_valid_to)));
+        line(
+            t(lang, "Hiệu lực chứng thư", "Certificate validity"),
+            format!("{} → {}", time(r.cert_valid_from), time(r.cert_valid_to)),
+        );
         line(t(lang, "Mục đích sử dụng khóa", "Key usage"), yes(lang, r.key_usage_ok).into());
         let m = match &r.modification {
             Modification::None => t(lang, "không có thay đổi sau khi ký", "no change after signing").to_string(),
-            Modification::AllowedLater { bytes } => format!("{} ({bytes} bytes)", t(lang, "chỉ thêm chữ ký/dữ liệu xác thực sau khi ký", "only signatures/validation data added after signing")),
-            Modification::PageContentChanged { detail, .. } => format!("{}: {detail}", t(lang, "NỘI DUNG BỊ THAY ĐỔI sau khi ký", "CONTENT CHANGED after signing")),
-            Modification::Unknown { detail, .. } => format!("{}: {detail}", t(lang, "có thay đổi chưa phân tích được", "changes that could not be analysed")),
+            Modification::AllowedLater { bytes } => format!(
+                "{} ({bytes} bytes)",
+                t(
+                    lang,
+                    "chỉ thêm chữ ký/dữ liệu xác thực sau khi ký",
+                    "only signatures/validation data added after signing"
+                )
+            ),
+            Modification::PageContentChanged { detail, .. } => {
+                format!("{}: {detail}", t(lang, "NỘI DUNG BỊ THAY ĐỔI sau khi ký", "CONTENT CHANGED after signing"))
+            }
+            Modification::Unknown { detail, .. } => format!(
+                "{}: {detail}",
+                t(lang, "có thay đổi chưa phân tích được", "changes that could not be analysed")
+            ),
         };
         line(t(lang, "Thay đổi sau khi ký", "Changes after signing"), m);
         for p in &r.problems {

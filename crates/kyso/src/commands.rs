@@ -123,6 +123,11 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Command::Campaign(c) => return crate::campaign_cli::run(&dir, cli.database_url.as_deref(), c, cli.json).await,
+        Command::SignPdf(a) => return crate::signing::sign_doc(&dir, cli.database_url.as_deref(), a, true, cli.json).await,
+        Command::SignFile(a) => return crate::signing::sign_doc(&dir, cli.database_url.as_deref(), a, false, cli.json).await,
+        Command::Verify { file, signature, trust, lang } => {
+            return crate::signing::verify(&dir, cli.database_url.as_deref(), &file, signature.as_deref(), &trust, &lang, cli.json).await
+        }
         Command::Credential(c) => {
             return crate::signing::credential(&dir, cli.database_url.as_deref(), c, cli.json).await
         }
@@ -331,7 +336,14 @@ async fn issue(auth: &Arc<Authority>, a: IssueArgs, json_mode: bool) -> Result<(
         validity_days: a.days,
         actor: ACTOR_CLI.into(),
     };
-    let c = auth.issue(req).await?;
+    let c = match &a.csr {
+        Some(f) => {
+            let raw = std::fs::read(f).with_context(|| format!("--csr: cannot read {}", f.display()))?;
+            let spki = kyso_pki::cert::csr_public_key(&raw).map_err(|e| anyhow::anyhow!("--csr {}: {e}", f.display()))?;
+            auth.issue_for_public_key(req, spki).await?
+        }
+        None => auth.issue(req).await?,
+    };
     if let Some(f) = &a.out {
         std::fs::write(f, &c.der)?;
     }

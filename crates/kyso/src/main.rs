@@ -65,6 +65,24 @@ pub enum Command {
     /// The campaign tracker: administrative units, register, plans, provider lists, worklists, reports.
     #[command(subcommand)]
     Campaign(crate::campaign_cli::CampaignCommand),
+    /// Sign a PDF (PAdES B-B, incremental) with a credential; PIN from KYSO_PIN or stdin.
+    SignPdf(SignDocArgs),
+    /// Sign any file with a detached CAdES signature (.p7s); PIN from KYSO_PIN or stdin.
+    SignFile(SignDocArgs),
+    /// Validate a signed PDF, or a file with its detached .p7s; prints the report (Vietnamese by
+    /// default). Exit status 0 = TOTAL-PASSED, 1 = TOTAL-FAILED, 3 = INDETERMINATE.
+    Verify {
+        file: PathBuf,
+        /// Detached signature (.p7s) of FILE.
+        #[arg(long)]
+        signature: Option<PathBuf>,
+        /// Extra trusted root (PEM or DER), repeatable.
+        #[arg(long)]
+        trust: Vec<PathBuf>,
+        /// vi (default) or en.
+        #[arg(long, default_value = "vi")]
+        lang: String,
+    },
     /// Remote-signing credentials: activate (set PIN), list, unlock, change PIN.
     #[command(subcommand)]
     Credential(CredentialCommand),
@@ -83,6 +101,25 @@ pub enum Command {
         #[arg(long)]
         otp: Option<String>,
     },
+}
+
+#[derive(Args)]
+pub struct SignDocArgs {
+    /// The signer's 12-digit ID number (the credential must be theirs).
+    #[arg(long)]
+    pub id: String,
+    #[arg(long)]
+    pub credential: String,
+    #[arg(long = "in")]
+    pub input: PathBuf,
+    #[arg(long)]
+    pub out: PathBuf,
+    /// TOTP code where the provider requires a second factor.
+    #[arg(long)]
+    pub otp: Option<String>,
+    /// Reason shown in the signature (PDF only).
+    #[arg(long)]
+    pub reason: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -209,6 +246,9 @@ pub struct IssueArgs {
     /// Record the person as level-2 e-ID first (until the register import marks it).
     #[arg(long)]
     pub eid_level2: bool,
+    /// Certify the key in this PKCS#10 request (PEM or DER) instead of generating one in custody.
+    #[arg(long)]
+    pub csr: Option<PathBuf>,
     /// Also write the DER certificate here.
     #[arg(long)]
     pub out: Option<PathBuf>,

@@ -3,7 +3,7 @@
 
 use crate::commands::{open, out};
 use crate::data::DataDir;
-use crate::CredentialCommand;
+use crate::{CredentialCommand, SignDocArgs};
 use anyhow::{bail, Context, Result};
 use kyso_authority::IssueRequest;
 use kyso_custody::Pin;
@@ -121,4 +121,67 @@ pub async fn sign_hash(
     let hexes: Vec<String> = sigs.iter().map(hex::encode).collect();
     out(json_mode, json!({"signatures": hexes}), &hexes.join("\n"));
     Ok(ExitCode::SUCCESS)
+}
+
+pub async fn sign_doc(dir: &DataDir, db: Option<&str>, a: SignDocArgs, pdf: bool, json_mode: bool) -> Result<ExitCode> {
+    let id = citizen_id(&a.id)?;
+    let input = std::fs::read(&a.input).with_context(|| format!("cannot read {}", a.input.display()))?;
+    let pin = read_pin("KYSO_PIN")?;
+    let auth = open(dir, db).await?;
+    let out_bytes = if pdf {
+        auth.sign_pdf(&id, &a.credential, &pin, a.otp.as_deref(), &input, a.reason).await
+    } else {
+        auth.sign_detached(&id, &a.credential, &pin, a.otp.as_deref(), &input).await
+    }
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    std::fs::write(&a.out, &out_bytes).with_context(|| format!("cannot write {}", a.out.display()))?;
+    out(
+        json_mode,
+        json!({"out": a.out, "bytes": out_bytes.len()}),
+        &format!("signed: {} ({} bytes)", a.out.display(), out_bytes.len()),
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn verify(
+    dir: &DataDir,
+    db: Option<&str>,
+    file: &std::path::Path,
+    signature: Option<&std::path::Path>,
+    trust: &[std::path::PathBuf],
+    lang: &str,
+    json_mode: bool,
+) -> Result<ExitCode> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let mut roots = Vec::new();
+    for t in trust {
+        let raw = std::fs::read(t).with_context(|| format!("--trust: cannot read {}", t.display()))?;
+        roots.push(
+            kyso_pki::pem_or_der("CERTIFICATE", &raw).map_err(|e| anyhow::anyhow!("--trust {}: {e}", t.display()))?,
+        );
+    }
+    let auth = open(dir, db).await?;
+    let reports = match signature {
+        Some(sig) => {
+            let cms = std::fs::read(sig).with_context(|| format!("cannot read {}", sig.display()))?;
+            let cms = kyso_pki::pem_or_der("PKCS7", &cms).unwrap_or(cms);
+            vec![auth.validate_detached(&cms, &bytes, &roots).await?]
+        }
+        None => auth.validate_pdf(&bytes, &roots).await.map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?,
+    };
+    let lang = if lang == "en" { kyso_validate::Lang::En } else { kyso_validate::Lang::Vi };
+    if json_mode {
+        println!("{}", serde_json::to_string(&reports)?);
+    } else {
+        print!("{}", kyso_validate::render(&reports, lang));
+    }
+    use kyso_validate::Indication::*;
+    let worst = if reports.iter().any(|r| r.indication == TotalFailed) {
+        1
+    } else if reports.iter().any(|r| r.indication == Indeterminate) {
+        3
+    } else {
+        0
+    };
+    Ok(ExitCode::from(worst))
 }

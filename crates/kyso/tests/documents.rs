@@ -1,0 +1,380 @@
+//! Signed dossiers end to end: kyso signs PDFs (PAdES B-B) and files (CAdES) through the
+//! remote-signing path; poppler's pdfsig, pyHanko and OpenSSL judge them; kyso judges pyHanko's
+//! signatures and tampered files the way they do.
+
+mod support;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use support::*;
+
+const PIN: &str = "424242";
+
+/// A one-page PDF with a classic xref table; object 4 is the page content.
+fn minimal_pdf(text: &str) -> Vec<u8> {
+    let content = format!("BT /F1 24 Tf 72 720 Td ({text}) Tj ET");
+    let objs = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>".to_string(),
+        format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len()),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_string(),
+    ];
+    let mut out = b"%PDF-1.7\n".to_vec();
+    let mut offs = Vec::new();
+    for (i, o) in objs.iter().enumerate() {
+        offs.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
+    }
+    let x = out.len();
+    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f\r\n", objs.len() + 1).as_bytes());
+    for o in offs {
+        out.extend_from_slice(format!("{o:010} 00000 n\r\n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{x}\n%%EOF\n", objs.len() + 1).as_bytes(),
+    );
+    out
+}
+
+/// Append an incremental update that replaces page 1's content stream (object 4): the
+/// "change after signing" attack.
+fn append_content_change(pdf: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(pdf);
+    let prev: usize = text.rsplit("startxref").next().unwrap().split_whitespace().next().unwrap().parse().unwrap();
+    let size: usize =
+        text.rsplit("/Size ").next().unwrap().split(|c: char| !c.is_ascii_digit()).next().unwrap().parse().unwrap();
+    let mut out = pdf.to_vec();
+    let body = "BT /F1 24 Tf 72 720 Td (So tien: 9.000.000 dong) Tj ET";
+    let off = out.len();
+    out.extend_from_slice(
+        format!("4 0 obj\n<< /Length {} >>\nstream\n{body}\nendstream\nendobj\n", body.len()).as_bytes(),
+    );
+    let x = out.len();
+    out.extend_from_slice(format!("xref\n0 1\n0000000000 65535 f\r\n4 1\n{off:010} 00000 n\r\ntrailer\n<< /Size {size} /Root 1 0 R /Prev {prev} >>\nstartxref\n{x}\n%%EOF\n").as_bytes());
+    out
+}
+
+fn setup(name: &str) -> Env {
+    let env = Env::new(name);
+    env.init();
+    env
+}
+
+fn activate(env: &Env, id: &str, name: &str) -> String {
+    env.ok(&["citizen", "add", "--id", id, "--name", name, "--province", "Tỉnh Thái Nguyên", "--eid-level", "2"]);
+    let o = env
+        .cmd()
+        .env("KYSO_PIN", PIN)
+        .args([
+            "--json",
+            "credential",
+            "activate",
+            "--id",
+            id,
+            "--name",
+            name,
+            "--province",
+            "Tỉnh Thái Nguyên",
+            "--provider",
+            "vnpt",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice::<Value>(&o.stdout).unwrap()["credential_id"].as_str().unwrap().to_string()
+}
+
+fn sign_pdf(env: &Env, id: &str, cred: &str, input: &Path, out: &Path) {
+    let o = env
+        .cmd()
+        .env("KYSO_PIN", PIN)
+        .args(["sign-pdf", "--id", id, "--credential", cred, "--in"])
+        .arg(input)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// (exit code, JSON reports)
+fn verify(env: &Env, file: &Path, extra: &[&str]) -> (i32, Vec<Value>) {
+    let o = env.cmd().args(["--json", "verify"]).arg(file).args(extra).output().unwrap();
+    let v: Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&o.stderr)));
+    (o.status.code().unwrap_or(-1), v.as_array().cloned().unwrap_or_default())
+}
+
+fn pyhanko() -> Option<PathBuf> {
+    let candidates = [
+        std::env::var("KYSO_PYHANKO").ok().map(PathBuf::from),
+        Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.ci/venv/bin/python")),
+    ];
+    for c in candidates.into_iter().flatten() {
+        if Command::new(&c).args(["-c", "import pyhanko"]).output().is_ok_and(|o| o.status.success()) {
+            return Some(c);
+        }
+    }
+    if std::env::var("KYSO_REQUIRE_INTEROP").as_deref() == Ok("1") {
+        panic!("pyHanko is required (run .ci/run)");
+    }
+    eprintln!("NOTICE: pyHanko not found; skipping its checks");
+    None
+}
+
+const PYHANKO_VALIDATE: &str = r#"
+import sys
+from pyhanko.keys import load_cert_from_pemder
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko_certvalidator import ValidationContext
+root = load_cert_from_pemder(sys.argv[2])
+with open(sys.argv[1], 'rb') as f:
+    r = PdfFileReader(f)
+    for sig in r.embedded_signatures:
+        vc = ValidationContext(trust_roots=[root], allow_fetching=False, revocation_mode='soft-fail')
+        st = validate_pdf_signature(sig, vc)
+        print('SIG', sig.field_name, st.intact, st.valid, st.trusted, st.bottom_line)
+"#;
+
+const PYHANKO_SIGN: &str = r#"
+import sys
+from pyhanko.sign import signers, fields
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+key, cert, ca, root, src, dst, field = sys.argv[1:8]
+signer = signers.SimpleSigner.load(key, cert, ca_chain_files=(ca, root))
+with open(src, 'rb') as f, open(dst, 'wb') as out:
+    w = IncrementalPdfFileWriter(f)
+    meta = signers.PdfSignatureMetadata(field_name=field, subfilter=fields.SigSeedSubFilter.PADES)
+    signers.sign_pdf(w, meta, signer=signer, output=out)
+"#;
+
+#[test]
+fn kyso_pades_passes_pdfsig_pyhanko_and_kyso_with_two_signers() {
+    let env = setup("pades");
+    let a = activate(&env, "019190000081", "Nguyễn Văn Toàn");
+    let b = activate(&env, "019190000082", "Lê Thị Hoa");
+    let src = env.path("hoso.pdf");
+    std::fs::write(&src, minimal_pdf("Don de nghi")).unwrap();
+    let (one, two) = (env.path("one.pdf"), env.path("two.pdf"));
+    sign_pdf(&env, "019190000081", &a, &src, &one);
+    sign_pdf(&env, "019190000082", &b, &one, &two);
+    assert!(
+        std::fs::read(&two).unwrap().starts_with(&std::fs::read(&one).unwrap()),
+        "incremental: earlier bytes untouched"
+    );
+    let (code, reps) = verify(&env, &two, &[]);
+    assert_eq!(code, 0, "{reps:?}");
+    assert_eq!(reps.len(), 2);
+    for r in &reps {
+        assert_eq!(r["indication"], "TOTAL-PASSED", "{r}");
+    }
+    assert_eq!(reps[0]["modification"]["kind"], "allowed_later");
+    assert_eq!(reps[1]["signer_id_masked"], "CCCD:0191****0082");
+    let text = env.ok(&["verify", two.to_str().unwrap()]);
+    assert!(text.contains("HỢP LỆ (TOTAL-PASSED)") && text.contains("Người ký"), "{text}");
+    if let Some(pdfsig) = require_tool("pdfsig") {
+        let (_, out) = run(Command::new(pdfsig).arg(&two));
+        assert_eq!(out.matches("Signature is Valid").count(), 2, "pdfsig:\n{out}");
+    }
+    if let Some(py) = pyhanko() {
+        let (ok, out) = run(Command::new(py).arg("-c").arg(PYHANKO_VALIDATE).arg(&two).arg(env.ca("root")));
+        assert!(ok, "{out}");
+        let lines: Vec<&str> = out.lines().filter(|l| l.starts_with("SIG")).collect();
+        assert_eq!(lines.len(), 2, "{out}");
+        for l in lines {
+            assert!(l.ends_with("True True True True"), "pyHanko: {l}");
+        }
+    }
+}
+
+#[test]
+fn tampering_and_revocation_fail_as_other_validators_say() {
+    let env = setup("tamper");
+    let a = activate(&env, "019190000091", "Phan Văn Đức");
+    let src = env.path("hoso.pdf");
+    std::fs::write(&src, minimal_pdf("So tien: 1.000.000 dong")).unwrap();
+    let signed = env.path("signed.pdf");
+    sign_pdf(&env, "019190000091", &a, &src, &signed);
+    let bytes = std::fs::read(&signed).unwrap();
+
+    // a byte flipped inside the signed range
+    let mut flipped = bytes.clone();
+    let at = flipped.windows(7).position(|w| w == b"1.000.0").unwrap();
+    flipped[at] = b'9';
+    let f = env.path("flipped.pdf");
+    std::fs::write(&f, &flipped).unwrap();
+    let (code, reps) = verify(&env, &f, &[]);
+    assert_eq!(
+        (code, reps[0]["indication"].as_str(), reps[0]["sub_indication"].as_str()),
+        (1, Some("TOTAL-FAILED"), Some("HASH_FAILURE"))
+    );
+    if let Some(pdfsig) = require_tool("pdfsig") {
+        let (_, out) = run(Command::new(pdfsig).arg(&f));
+        assert!(!out.contains("Signature is Valid"), "pdfsig agrees it is broken:\n{out}");
+    }
+
+    // an incremental update after signing that changes the page content
+    let g = env.path("changed.pdf");
+    std::fs::write(&g, append_content_change(&bytes)).unwrap();
+    let (code, reps) = verify(&env, &g, &[]);
+    assert_eq!((code, reps[0]["indication"].as_str()), (1, Some("TOTAL-FAILED")), "{reps:?}");
+    assert_eq!(reps[0]["modification"]["kind"], "page_content_changed");
+    assert_eq!(reps[0]["digest_ok"], true, "the signed revision itself is intact");
+
+    // revoked after signing: without a time-stamp the signing time is not proven
+    let serial = {
+        let out = env.ok(&["--json", "cert", "list", "--id", "019190000091"]);
+        serde_json::from_str::<Value>(out.trim()).unwrap()[0]["serial"].as_str().unwrap().to_string()
+    };
+    env.ok(&["cert", "revoke", &serial, "--reason", "keyCompromise"]);
+    let (code, reps) = verify(&env, &signed, &[]);
+    assert_eq!((code, reps[0]["sub_indication"].as_str()), (3, Some("REVOKED_NO_POE")), "{reps:?}");
+    // revoked before the signing time (the revocation moved back a day, as if it had happened then)
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let store =
+        rt.block_on(kyso_store::Store::open(&format!("sqlite://{}/kyso.db", env.data_dir().display()))).unwrap();
+    rt.block_on(
+        store
+            .execute_raw(&format!("UPDATE certificates SET revoked_at = revoked_at - 86400 WHERE serial = '{serial}'")),
+    )
+    .unwrap();
+    rt.block_on(store.close());
+    let (code, reps) = verify(&env, &signed, &[]);
+    // PAdES B-B carries its claimed time in /M: now after the revocation
+    assert!(reps[0]["claimed_signing_time"].is_i64(), "{reps:?}");
+    assert_eq!(
+        (code, reps[0]["indication"].as_str(), reps[0]["sub_indication"].as_str()),
+        (1, Some("TOTAL-FAILED"), Some("REVOKED")),
+        "{reps:?}"
+    );
+    // and a revoked credential can no longer sign at all
+    let o = env
+        .cmd()
+        .env("KYSO_PIN", PIN)
+        .args(["sign-pdf", "--id", "019190000091", "--credential", &a, "--in"])
+        .arg(&src)
+        .arg("--out")
+        .arg(env.path("no.pdf"))
+        .output()
+        .unwrap();
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("revoked"));
+}
+
+#[test]
+fn cades_for_any_file_checked_by_openssl_and_kyso() {
+    let env = setup("cades");
+    let a = activate(&env, "019190000101", "Vũ Thị Lan");
+    let form = env.path("to-khai.xml");
+    std::fs::write(&form, "<toKhai><hoTen>Vũ Thị Lan</hoTen></toKhai>").unwrap();
+    let sig = env.path("to-khai.xml.p7s");
+    let o = env
+        .cmd()
+        .env("KYSO_PIN", PIN)
+        .args(["sign-file", "--id", "019190000101", "--credential", &a, "--in"])
+        .arg(&form)
+        .arg("--out")
+        .arg(&sig)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // -purpose any: OpenSSL's default S/MIME purpose checks are for mail, not documents
+    let (ok, out) = run(Command::new("openssl")
+        .args(["cms", "-verify", "-binary", "-inform", "DER", "-purpose", "any", "-in"])
+        .arg(&sig)
+        .arg("-content")
+        .arg(&form)
+        .arg("-CAfile")
+        .arg(env.ca("root"))
+        .arg("-out")
+        .arg("/dev/null"));
+    assert!(ok && out.contains("Verification successful"), "openssl cms -verify: {out}");
+    let (code, reps) = verify(&env, &form, &["--signature", sig.to_str().unwrap()]);
+    assert_eq!((code, reps[0]["indication"].as_str()), (0, Some("TOTAL-PASSED")), "{reps:?}");
+    assert!(reps[0]["claimed_signing_time"].is_i64(), "CAdES B-B carries signing-time");
+    std::fs::write(&form, "<toKhai><hoTen>Vũ Thị Lan!</hoTen></toKhai>").unwrap();
+    let (code, reps) = verify(&env, &form, &["--signature", sig.to_str().unwrap()]);
+    assert_eq!((code, reps[0]["sub_indication"].as_str()), (1, Some("HASH_FAILURE")));
+    let (ok, _) = run(Command::new("openssl")
+        .args(["cms", "-verify", "-binary", "-inform", "DER", "-purpose", "any", "-in"])
+        .arg(&sig)
+        .arg("-content")
+        .arg(&form)
+        .arg("-CAfile")
+        .arg(env.ca("root"))
+        .arg("-out")
+        .arg("/dev/null"));
+    assert!(!ok, "OpenSSL agrees");
+}
+
+#[test]
+fn pyhanko_signatures_pass_in_kyso() {
+    let Some(py) = pyhanko() else { return };
+    let env = setup("pyhanko");
+    // the citizen's own key (OpenSSL), certified by kyso from a PKCS#10 request
+    let (key, csr, der, pem) = (env.path("k.pem"), env.path("r.csr"), env.path("c.der"), env.path("c.pem"));
+    assert!(
+        run(Command::new("openssl")
+            .args(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out"])
+            .arg(&key))
+        .0
+    );
+    assert!(
+        run(Command::new("openssl")
+            .args(["req", "-new", "-subj", "/CN=ignored", "-key"])
+            .arg(&key)
+            .arg("-out")
+            .arg(&csr))
+        .0
+    );
+    env.ok(&[
+        "cert",
+        "issue",
+        "--id",
+        "019190000111",
+        "--name",
+        "Trần Quốc Bảo",
+        "--province",
+        "Tỉnh Thái Nguyên",
+        "--provider",
+        "vnpt",
+        "--eid-level2",
+        "--csr",
+        csr.to_str().unwrap(),
+        "--out",
+        der.to_str().unwrap(),
+    ]);
+    assert!(run(Command::new("openssl").args(["x509", "-inform", "DER", "-in"]).arg(&der).arg("-out").arg(&pem)).0);
+    let src = env.path("hoso.pdf");
+    std::fs::write(&src, minimal_pdf("Ho so ky bang pyHanko")).unwrap();
+    let (one, two) = (env.path("py1.pdf"), env.path("py2.pdf"));
+    let sign = |i: &Path, o: &Path, field: &str| {
+        let (ok, out) = run(Command::new(&py)
+            .arg("-c")
+            .arg(PYHANKO_SIGN)
+            .arg(&key)
+            .arg(&pem)
+            .arg(env.ca("vnpt"))
+            .arg(env.ca("root"))
+            .arg(i)
+            .arg(o)
+            .arg(field));
+        assert!(ok, "pyHanko signing: {out}");
+    };
+    sign(&src, &one, "Sig1");
+    let (code, reps) = verify(&env, &one, &[]);
+    assert_eq!((code, reps[0]["indication"].as_str()), (0, Some("TOTAL-PASSED")), "{reps:?}");
+    sign(&one, &two, "Sig2");
+    let (code, reps) = verify(&env, &two, &[]);
+    assert_eq!(code, 0, "{reps:?}");
+    assert_eq!(reps.len(), 2);
+    // and tampering with pyHanko's file is caught too
+    let mut b = std::fs::read(&two).unwrap();
+    let at = b.windows(6).position(|w| w == b"Ho so ").unwrap();
+    b[at] = b'X';
+    let bad = env.path("py-bad.pdf");
+    std::fs::write(&bad, b).unwrap();
+    let (code, _) = verify(&env, &bad, &[]);
+    assert_eq!(code, 1);
+}
