@@ -8,6 +8,7 @@ mod api;
 mod csc;
 mod dashboard;
 mod pages;
+mod verify;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -38,6 +39,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes())
         .merge(csc::routes())
         .merge(dashboard::routes())
+        .merge(verify::routes())
         .layer(axum::extract::DefaultBodyLimit::max(1 << 20))
         .with_state(state)
 }

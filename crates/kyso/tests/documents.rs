@@ -174,6 +174,25 @@ fn kyso_pades_passes_pdfsig_pyhanko_and_kyso_with_two_signers() {
     assert_eq!(reps[1]["signer_id_masked"], "CCCD:0191****0082");
     let text = env.ok(&["verify", two.to_str().unwrap()]);
     assert!(text.contains("HỢP LỆ (TOTAL-PASSED)") && text.contains("Người ký"), "{text}");
+    // the same verdict over HTTP, and the page a person drops the file on
+    let _server = env.serve();
+    let (s, body) = http(
+        "POST",
+        &format!("{}/api/validate", env.base_url()),
+        Some("application/pdf"),
+        &std::fs::read(&two).unwrap(),
+    )
+    .unwrap();
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!((s, v["signatures"][1]["indication"].as_str()), (200, Some("TOTAL-PASSED")), "{v}");
+    let (s, html) =
+        http("POST", &format!("{}/verify/report?lang=vi", env.base_url()), None, &std::fs::read(&two).unwrap())
+            .unwrap();
+    assert!(s == 200 && String::from_utf8_lossy(&html).contains("HỢP LỆ"));
+    let (s, page) = http("GET", &format!("{}/verify", env.base_url()), None, &[]).unwrap();
+    assert!(s == 200 && String::from_utf8_lossy(&page).contains("Kiểm tra chữ ký số"));
+    let (s, body) = http("POST", &format!("{}/api/validate", env.base_url()), None, b"not a pdf").unwrap();
+    assert_eq!(s, 400, "{}", String::from_utf8_lossy(&body));
     if let Some(pdfsig) = require_tool("pdfsig") {
         let (_, out) = run(Command::new(pdfsig).arg(&two));
         assert_eq!(out.matches("Signature is Valid").count(), 2, "pdfsig:\n{out}");
