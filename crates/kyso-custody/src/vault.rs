@@ -105,6 +105,20 @@ impl Vault {
     }
 }
 
+impl Vault {
+    /// Bring an existing PKCS#8 key into custody (as an HSM's key import does): from here on it
+    /// exists only wrapped. Used to sign with the same key as another tool in comparisons.
+    pub fn import_pkcs8(
+        &self,
+        algorithm: KeyAlgorithm,
+        pkcs8: &[u8],
+    ) -> Result<(Box<dyn Signer>, WrappedKey), CustodyError> {
+        let key = SoftKey::from_pkcs8(algorithm, pkcs8)?;
+        let wrapped = self.wrap(algorithm, key.public_key_der().to_vec(), pkcs8)?;
+        Ok((Box::new(key), wrapped))
+    }
+}
+
 impl KeyCustody for Vault {
     fn backend(&self) -> &'static str {
         "vault"

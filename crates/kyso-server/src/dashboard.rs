@@ -1,8 +1,611 @@
-//! Campaign dashboard pages (filled in by the campaign-tracker work).
+//! Campaign dashboard pages: `/campaign` (per plan: adults, holders, both readings of the target,
+//! milestones, forecast status, an inline SVG chart, hamlets) and `/campaign/worklist` (a hamlet's
+//! printable door-to-door list). Vietnamese first, `?lang=en`; no scripts; fits a 360-px phone.
+//!
+//! Read from storage on every request; counting is `kyso-campaign`'s. ID numbers are masked and
+//! names shortened on these pages; every worklist view is audited.
 
 use crate::AppState;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
 use axum::Router;
+use kyso_campaign::adoption::{Adoption, CertificateEvent};
+use kyso_campaign::csv::parse_date;
+use kyso_campaign::denominator::AdultsDenominator;
+use kyso_campaign::forecast::{forecast, DailyCounts, Forecast, Status};
+use kyso_campaign::plan::{Baseline, Milestone, Percent, Target, TargetKind, TargetValue};
+use kyso_campaign::population::{CitizenId, Register, Resident, Sex};
+use kyso_campaign::worklist::{build_worklist, Outcome, Visit, VisitLog};
+use kyso_store::campaign::{CommuneRow, HolderCertRow, MilestoneRow, PlanRow, ResidentRow};
+use kyso_store::{AuditEvent, Store, Write};
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::fmt::Write as _;
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
+    Router::new().route("/campaign", get(campaign)).route("/campaign/worklist", get(worklist))
+}
+
+#[derive(Deserialize)]
+pub struct Params {
+    lang: Option<String>,
+    date: Option<String>,
+    commune: Option<String>,
+    hamlet: Option<String>,
+}
+
+type Fallible<T> = Result<T, String>;
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn failure(e: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "campaign page failed");
+    (StatusCode::INTERNAL_SERVER_ERROR, "campaign data unavailable; retry shortly\n").into_response()
+}
+
+// ---- dates: ISO text at the edges ----
+
+/// The civil date of Unix day `z` (Howard Hinnant's algorithm), as `YYYY-MM-DD`.
+fn civil(z: i64) -> String {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// The date in Vietnam (UTC+7) at a Unix instant.
+fn vn_date(secs: i64) -> String {
+    civil((secs + 7 * 3600).div_euclid(86_400))
+}
+
+fn as_of(p: &Params) -> Fallible<String> {
+    match p.date.as_deref().filter(|d| !d.is_empty()) {
+        None => Ok(vn_date(kyso_store::now())),
+        Some(d) => Ok(parse_date(d)?.to_string()),
+    }
+}
+
+// ---- rows → campaign core ----
+
+fn resident(r: &ResidentRow) -> Fallible<Resident> {
+    Ok(Resident {
+        id: CitizenId::parse(&r.id_number)?,
+        full_name: r.full_name.clone(),
+        date_of_birth: parse_date(&r.date_of_birth)?,
+        sex: if r.sex == "F" { Sex::Female } else { Sex::Male },
+        commune_code: r.commune_code.clone(),
+        hamlet_code: r.hamlet_code.clone(),
+        household: r.household.clone(),
+    })
+}
+
+fn event(c: &HolderCertRow) -> Fallible<CertificateEvent> {
+    let date = |secs: i64| parse_date(&vn_date(secs));
+    Ok(CertificateEvent {
+        id: CitizenId::parse(&c.id_number)?,
+        provider: c.issuer_id.clone(),
+        serial: Some(c.serial.clone()),
+        issued: date(c.not_before)?,
+        expires: Some(date(c.not_after + 1)?),
+        revoked: c.revoked_at.map(date).transpose()?,
+    })
+}
+
+fn value_of(percent: Option<i64>, absolute: Option<i64>) -> Fallible<TargetValue> {
+    match (percent, absolute) {
+        (Some(p), _) => {
+            Ok(TargetValue::Percent(Percent::from_hundredths(u32::try_from(p).map_err(|e| e.to_string())?)))
+        }
+        (None, Some(n)) => Ok(TargetValue::Absolute(u64::try_from(n).map_err(|e| e.to_string())?)),
+        (None, None) => Err("a target without a value".into()),
+    }
+}
+
+fn target(p: &PlanRow, ms: &[MilestoneRow]) -> Fallible<Target> {
+    let milestones = ms
+        .iter()
+        .map(|m| Ok(Milestone { date: parse_date(&m.date)?, value: value_of(m.percent_hundredths, m.absolute)? }))
+        .collect::<Fallible<_>>()?;
+    Ok(Target {
+        unit_code: p.unit_code.clone(),
+        kind: match p.target_kind.as_str() {
+            "level" => Some(TargetKind::Level),
+            "increment" => Some(TargetKind::Increment),
+            _ => None,
+        },
+        baseline: Baseline {
+            count: u64::try_from(p.baseline_count).map_err(|e| e.to_string())?,
+            date: parse_date(&p.baseline_date)?,
+            source: p.baseline_source.clone(),
+        },
+        value: value_of(p.target_percent_hundredths, p.target_absolute)?,
+        deadline: parse_date(&p.deadline)?,
+        milestones,
+    })
+}
+
+async fn load(store: &Store, commune: &str, hamlet: Option<&str>) -> Fallible<(Register, Adoption)> {
+    let err = |e: kyso_store::StoreError| e.to_string();
+    let residents = store.residents(commune, hamlet).await.map_err(err)?;
+    let register = Register::new(residents.iter().map(resident).collect::<Fallible<Vec<_>>>()?);
+    let certs = store.holder_certificates(commune, hamlet).await.map_err(err)?;
+    let events = certs.iter().map(event).collect::<Fallible<Vec<_>>>()?;
+    let mut adoption = Adoption::new();
+    adoption.apply(&register, &events);
+    Ok((register, adoption))
+}
+
+// ---- /campaign ----
+
+struct Text {
+    en: bool,
+}
+
+impl Text {
+    fn t<'a>(&self, vi: &'a str, en: &'a str) -> &'a str {
+        if self.en {
+            en
+        } else {
+            vi
+        }
+    }
+    fn q(&self) -> &'static str {
+        if self.en {
+            "&amp;lang=en"
+        } else {
+            ""
+        }
+    }
+}
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0 auto;max-width:56rem;padding:.75rem;line-height:1.45}\
+h1{font-size:1.4rem}h2{font-size:1.2rem;margin-top:2rem}table{border-collapse:collapse;width:100%}\
+td,th{border-bottom:1px solid #ddd;padding:.35rem;text-align:left}td.n,th.n{text-align:right}\
+.cards{display:flex;flex-wrap:wrap;gap:.5rem}.card{flex:1 1 9rem;border:1px solid #ddd;border-radius:.4rem;padding:.5rem}\
+.card b{display:block;font-size:1.3rem}.badge{display:inline-block;padding:.1rem .5rem;border-radius:1rem;color:#fff;font-weight:600}\
+.green{background:#1a7f37}.amber{background:#b26b00}.red{background:#c62828}.scroll{overflow-x:auto}\
+svg{width:100%;height:auto;max-width:40rem}header{display:flex;justify-content:space-between;flex-wrap:wrap;gap:.5rem}\
+@media print{nav,.noprint{display:none}body{max-width:none}}";
+
+fn page(tx: &Text, title: &str, nav_path: &str, body: &str) -> Html<String> {
+    Html(format!(
+        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{title}</title><style>{STYLE}</style></head>\
+<body><header><a href=\"/\">kyso</a><nav><a href=\"{nav_path}\">Tiếng Việt</a> · <a href=\"{nav_path}{sep}lang=en\">English</a></nav></header>\
+<h1>{title}</h1>{body}</body></html>",
+        lang = if tx.en { "en" } else { "vi" },
+        title = esc(title),
+        sep = if nav_path.contains('?') { "&amp;" } else { "?" },
+    ))
+}
+
+fn status_badge(tx: &Text, s: Status) -> String {
+    let (class, label) = match s {
+        Status::Green => ("green", tx.t("Đúng tiến độ", "On track")),
+        Status::Amber => ("amber", tx.t("Cần tăng tốc", "Behind")),
+        Status::Red => ("red", tx.t("Chậm tiến độ", "Off track")),
+    };
+    format!("<span class=\"badge {class}\">{label}</span>")
+}
+
+fn rate(tx: &Text, f: &Forecast) -> String {
+    if f.gap == 0 {
+        tx.t("đã đạt", "reached").into()
+    } else if f.required_rate.is_finite() {
+        format!("{:.1} {}", f.required_rate, tx.t("người/ngày", "per day"))
+    } else {
+        tx.t("đã quá hạn", "deadline passed").into()
+    }
+}
+
+/// Inline chart: cumulative holders by day, the target lines under both readings, milestones
+/// (dotted, with both readings as dots) and the deadline (red). Days count from the chart's start.
+fn chart(
+    tx: &Text,
+    points: &[(i64, u64)],
+    span: i64,
+    lines: &[(u64, &str, &str)],
+    marks: &[(i64, u64, u64)],
+    (start, deadline_day, deadline): (&str, i64, &str),
+) -> String {
+    const W: f64 = 640.0;
+    const H: f64 = 260.0;
+    const L: f64 = 48.0;
+    const B: f64 = 28.0;
+    let top =
+        lines.iter().map(|l| l.0).chain(points.iter().map(|p| p.1)).chain(marks.iter().map(|m| m.2)).max().unwrap_or(1);
+    let ymax = (top as f64 * 1.1).max(10.0);
+    let span = span.max(1) as f64;
+    let x = |d: i64| L + (W - L - 8.0) * d as f64 / span;
+    let y = |n: u64| H - B - (H - B - 8.0) * n as f64 / ymax;
+    let mut s = format!(
+        "<svg viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"{}\" xmlns=\"http://www.w3.org/2000/svg\" font-size=\"11\">\
+<line x1=\"{L}\" y1=\"{yb}\" x2=\"{W}\" y2=\"{yb}\" stroke=\"#888\"/><line x1=\"{L}\" y1=\"8\" x2=\"{L}\" y2=\"{yb}\" stroke=\"#888\"/>\
+<text x=\"{lx}\" y=\"{yt:.1}\" text-anchor=\"end\">{top}</text><text x=\"{lx}\" y=\"{yb}\" text-anchor=\"end\">0</text>",
+        tx.t("Số người có chứng thư theo ngày", "Holders by day"),
+        yb = H - B,
+        lx = L - 4.0,
+        yt = y(ymax as u64) + 10.0,
+        top = ymax as u64,
+    );
+    for (n, label, color) in lines {
+        let _ = write!(
+            s,
+            "<line x1=\"{L}\" y1=\"{yy:.1}\" x2=\"{W}\" y2=\"{yy:.1}\" stroke=\"{color}\" stroke-dasharray=\"6 4\"/>\
+<text x=\"{tx_:.1}\" y=\"{ty:.1}\" fill=\"{color}\" text-anchor=\"end\">{} {n}</text>",
+            esc(label),
+            yy = y(*n),
+            tx_ = W - 4.0,
+            ty = y(*n) - 3.0,
+        );
+    }
+    for (d, level, increment) in marks {
+        let _ = write!(
+            s,
+            "<line x1=\"{xx:.1}\" y1=\"8\" x2=\"{xx:.1}\" y2=\"{yb}\" stroke=\"#999\" stroke-dasharray=\"2 3\"/>\
+<circle cx=\"{xx:.1}\" cy=\"{y1:.1}\" r=\"4\" fill=\"#b26b00\"/><circle cx=\"{xx:.1}\" cy=\"{y2:.1}\" r=\"4\" fill=\"#6a1b9a\"/>",
+            xx = x(*d),
+            yb = H - B,
+            y1 = y(*level),
+            y2 = y(*increment),
+        );
+    }
+    let _ = write!(
+        s,
+        "<line x1=\"{xd:.1}\" y1=\"8\" x2=\"{xd:.1}\" y2=\"{yb}\" stroke=\"#c62828\"/>\
+<text x=\"{L}\" y=\"{yl}\">{start}</text><text x=\"{xd:.1}\" y=\"{yl}\" text-anchor=\"middle\" fill=\"#c62828\">{deadline}</text>",
+        xd = x(deadline_day),
+        yb = H - B,
+        yl = H - 10.0,
+    );
+    let path: Vec<String> = points.iter().map(|(d, n)| format!("{:.1},{:.1}", x(*d), y(*n))).collect();
+    let _ = write!(s, "<polyline fill=\"none\" stroke=\"#1565c0\" stroke-width=\"2\" points=\"{}\"/>", path.join(" "));
+    s.push_str("</svg>");
+    s
+}
+
+pub async fn campaign(State(s): State<AppState>, Query(p): Query<Params>) -> Response {
+    let tx = Text { en: p.lang.as_deref() == Some("en") };
+    match campaign_body(&s.authority.store, &tx, &p).await {
+        Ok(body) => page(
+            &tx,
+            tx.t("Chiến dịch chữ ký số cho người dân", "Citizen digital signature campaign"),
+            "/campaign",
+            &body,
+        )
+        .into_response(),
+        Err(e) => failure(e),
+    }
+}
+
+async fn campaign_body(store: &Store, tx: &Text, p: &Params) -> Fallible<String> {
+    let date = as_of(p)?;
+    let plans = store.plans(None).await.map_err(|e| e.to_string())?;
+    let mut body = format!(
+        "<p>{} <strong>{date}</strong>. {}</p>",
+        tx.t("Số liệu ngày", "Figures on"),
+        tx.t(
+            "Người có chứng thư: cư dân trong danh sách có ít nhất một chứng thư còn hiệu lực, chưa thu hồi (cấp qua kyso).",
+            "Holders: registered residents with at least one valid, unrevoked certificate (issued through kyso)."
+        )
+    );
+    let communes: Vec<_> = plans.iter().filter(|(plan, _)| plan.unit_code.len() == 5).collect();
+    if communes.is_empty() {
+        body.push_str(tx.t(
+            "<p>Chưa có kế hoạch cấp xã. Dùng <code>kyso campaign plan add</code>.</p>",
+            "<p>No commune plan yet. Use <code>kyso campaign plan add</code>.</p>",
+        ));
+    }
+    for (plan, ms) in communes {
+        let Some(unit) = store.commune(&plan.unit_code).await.map_err(|e| e.to_string())? else { continue };
+        body.push_str(&plan_section(store, tx, &unit, plan, ms, &date).await?);
+    }
+    Ok(body)
+}
+
+async fn plan_section(
+    store: &Store,
+    tx: &Text,
+    unit: &CommuneRow,
+    plan: &PlanRow,
+    ms: &[MilestoneRow],
+    date: &str,
+) -> Fallible<String> {
+    let as_of = parse_date(date)?;
+    let t = target(plan, ms)?;
+    let line = AdultsDenominator::new(
+        u8::try_from(plan.min_age).map_err(|e| e.to_string())?,
+        parse_date(&plan.reference_date)?,
+    )
+    .map_err(|e| e.to_string())?;
+    let (register, adoption) = load(store, &unit.code, None).await?;
+    let adults = line.count(register.residents());
+    let holders = adoption.commune_holders_on(&unit.code, as_of);
+    let share = Percent::share(holders, adults).map_or("–".into(), |p| p.to_string());
+    let readings = t.readings(adults);
+    let mut out = format!(
+        "<h2>{} — {} <small>({}, {} {})</small></h2>",
+        esc(&unit.name),
+        esc(&unit.province_name),
+        esc(&plan.period),
+        tx.t("phiên bản", "version"),
+        plan.version
+    );
+    let _ = write!(
+        out,
+        "<div class=\"cards\"><div class=\"card\">{} ({}+, {})<b>{adults}</b></div>\
+<div class=\"card\">{}<b>{holders}</b></div><div class=\"card\">{}<b>{share}</b></div></div>",
+        tx.t("Người trong độ tuổi", "Adults"),
+        plan.min_age,
+        plan.reference_date,
+        tx.t("Đã có chứng thư", "Holders"),
+        tx.t("Tỷ lệ", "Share"),
+    );
+    // Both readings of the target, the recorded one first when the plan says which.
+    let value = match t.value {
+        TargetValue::Percent(p) => p.to_string(),
+        TargetValue::Absolute(n) => n.to_string(),
+    };
+    let ambiguous = t.kind.is_none();
+    let _ = write!(
+        out,
+        "<p>{} <strong>{}</strong> {} {}. {} {} ({}, {}).</p>",
+        tx.t("Chỉ tiêu", "Target"),
+        esc(&value),
+        tx.t("đến", "by"),
+        t.deadline,
+        tx.t("Mốc cơ sở", "Baseline"),
+        plan.baseline_count,
+        plan.baseline_date,
+        esc(&plan.baseline_source)
+    );
+    if ambiguous {
+        let _ = write!(
+            out,
+            "<p><strong>{}</strong></p>",
+            tx.t(
+                "Kế hoạch không ghi rõ chỉ tiêu là tổng số hay số tăng thêm: hiển thị cả hai cách hiểu.",
+                "The plan does not say whether the target is a total or an increment: both readings shown."
+            )
+        );
+    }
+    let series: Vec<_> = {
+        let mut v = Vec::new();
+        let mut day = t.baseline.date.min(as_of);
+        while day <= as_of {
+            v.push((day, adoption.commune_holders_on(&unit.code, day)));
+            day = day.next_day().ok_or("date out of range")?;
+        }
+        v
+    };
+    let daily = DailyCounts::new(series.iter().copied());
+    let mut rows = String::new();
+    let mut readings_list = vec![(TargetKind::Level, readings.level), (TargetKind::Increment, readings.increment)];
+    if let Some(k) = t.kind {
+        readings_list.retain(|(kind, _)| *kind == k);
+    }
+    let milestone = t.milestone_readings(adults).into_iter().find(|(d, _)| *d >= as_of);
+    for (kind, needed) in &readings_list {
+        let f = forecast(&daily, as_of, *needed, t.deadline);
+        let name = match kind {
+            TargetKind::Level => tx.t("Tổng số (mức)", "Level (total)"),
+            TargetKind::Increment => tx.t("Tăng thêm so với mốc cơ sở", "Increment over baseline"),
+        };
+        let next = match &milestone {
+            Some((d, r)) => {
+                let n = if *kind == TargetKind::Level { r.level } else { r.increment };
+                let mf = forecast(&daily, as_of, n, *d);
+                format!("{n} {} {d} {}", tx.t("đến", "by"), status_badge(tx, mf.status))
+            }
+            None => "–".into(),
+        };
+        let _ = write!(
+            rows,
+            "<tr><td>{name}</td><td class=\"n\">{needed}</td><td class=\"n\">{}</td><td>{next}</td><td>{} {}</td></tr>",
+            f.gap,
+            status_badge(tx, f.status),
+            rate(tx, &f)
+        );
+    }
+    let _ = write!(
+        out,
+        "<div class=\"scroll\"><table><tr><th>{}</th><th class=\"n\">{}</th><th class=\"n\">{}</th><th>{}</th><th>{}</th></tr>{rows}</table></div>",
+        tx.t("Cách hiểu", "Reading"),
+        tx.t("Cần đạt", "Needed"),
+        tx.t("Còn thiếu", "Gap"),
+        tx.t("Mốc kế tiếp", "Next milestone"),
+        tx.t("Dự báo (tốc độ cần)", "Forecast (required rate)"),
+    );
+    // Chart from the baseline date to the later of the deadline and today.
+    let start = t.baseline.date.min(as_of);
+    let end = t.deadline.max(as_of);
+    let points: Vec<(i64, u64)> = series.iter().map(|(d, n)| ((*d - start).whole_days(), *n)).collect();
+    let mut lines = vec![(readings.level, tx.t("Mức", "Level"), "#b26b00")];
+    lines.push((readings.increment, tx.t("Tăng thêm", "Increment"), "#6a1b9a"));
+    if let Some(k) = t.kind {
+        lines.retain(|(_, _, c)| (*c == "#b26b00") == (k == TargetKind::Level));
+    }
+    let marks: Vec<(i64, u64, u64)> =
+        t.milestone_readings(adults).iter().map(|(d, r)| ((*d - start).whole_days(), r.level, r.increment)).collect();
+    let span = (end - start).whole_days();
+    let axis = (start.to_string(), (t.deadline - start).whole_days(), t.deadline.to_string());
+    out.push_str(&chart(tx, &points, span, &lines, &marks, (&axis.0, axis.1, &axis.2)));
+    let _ = write!(
+        out,
+        "<p><small>{start} → {end}. {}</small></p>",
+        tx.t(
+            "Đường xanh: số người có chứng thư; đường nét đứt: chỉ tiêu; chấm: các mốc.",
+            "Blue: holders; dashed: target; dots: milestones."
+        )
+    );
+    // Hamlets.
+    let hamlets = store.hamlets(&unit.code).await.map_err(|e| e.to_string())?;
+    let mut hrows = String::new();
+    for h in &hamlets {
+        let adults = line.count(register.residents().iter().filter(|r| r.hamlet_code == h.code));
+        let holders = adoption.hamlet_holders_on(&unit.code, &h.code, as_of);
+        let share = Percent::share(holders, adults).map_or("–".into(), |p| p.to_string());
+        let _ = write!(
+            hrows,
+            "<tr><td>{}</td><td class=\"n\">{holders} / {adults}</td><td class=\"n\">{share}</td>\
+<td><a href=\"/campaign/worklist?commune={}&amp;hamlet={}{}\">{}</a></td></tr>",
+            esc(&h.name),
+            esc(&unit.code),
+            esc(&h.code),
+            tx.q(),
+            tx.t("Danh sách", "Worklist"),
+        );
+    }
+    let _ = write!(
+        out,
+        "<div class=\"scroll\"><table><tr><th>{}</th><th class=\"n\">{}</th><th class=\"n\">%</th><th></th></tr>{hrows}</table></div>",
+        tx.t("Xóm/thôn", "Hamlet"),
+        tx.t("Có chứng thư / trong độ tuổi", "Holders / adults"),
+    );
+    Ok(out)
+}
+
+// ---- /campaign/worklist ----
+
+/// "Nguyễn Thị Hồng Nhung" → "Nguyễn T. H. Nhung": enough at the door, less on a screen.
+fn short_name(name: &str) -> String {
+    let words: Vec<&str> = name.split_whitespace().collect();
+    match words.as_slice() {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [first, middle @ .., last] => {
+            let mut s = (*first).to_owned();
+            for m in middle {
+                s.push(' ');
+                s.extend(m.chars().next());
+                s.push('.');
+            }
+            s.push(' ');
+            s.push_str(last);
+            s
+        }
+    }
+}
+
+fn outcome_of(name: &str, provider: Option<&str>) -> Option<Outcome> {
+    Some(match name {
+        "done" => Outcome::Done,
+        "assisted" => Outcome::Assisted,
+        "not-at-home" => Outcome::NotAtHome,
+        "refused" => Outcome::Refused,
+        "moved-away" => Outcome::MovedAway,
+        "deceased" => Outcome::Deceased,
+        "already-holds" => Outcome::AlreadyHolds { provider: provider.unwrap_or("").to_owned() },
+        _ => return None,
+    })
+}
+
+fn outcome_text(tx: &Text, o: &Outcome) -> String {
+    match o {
+        Outcome::Done => tx.t("đã đăng ký", "registered").into(),
+        Outcome::Assisted => tx.t("đã hỗ trợ", "assisted").into(),
+        Outcome::NotAtHome => tx.t("vắng nhà", "not at home").into(),
+        Outcome::Refused => tx.t("từ chối", "refused").into(),
+        Outcome::MovedAway => tx.t("đã chuyển đi", "moved away").into(),
+        Outcome::Deceased => tx.t("đã mất", "deceased").into(),
+        Outcome::AlreadyHolds { provider } => format!("{} {}", tx.t("đã có ở", "holds one from"), esc(provider)),
+    }
+}
+
+pub async fn worklist(State(s): State<AppState>, Query(p): Query<Params>) -> Response {
+    let tx = Text { en: p.lang.as_deref() == Some("en") };
+    let (Some(commune), Some(hamlet)) = (p.commune.as_deref(), p.hamlet.as_deref()) else {
+        return (StatusCode::BAD_REQUEST, "commune and hamlet are required\n").into_response();
+    };
+    match worklist_body(&s.authority.store, &tx, commune, hamlet, &p).await {
+        Ok(Some((title, body))) => {
+            let nav = format!("/campaign/worklist?commune={}&amp;hamlet={}", esc(commune), esc(hamlet));
+            page(&tx, &title, &nav, &body).into_response()
+        }
+        Ok(None) => (StatusCode::NOT_FOUND, "no such commune or hamlet\n").into_response(),
+        Err(e) => failure(e),
+    }
+}
+
+async fn worklist_body(
+    store: &Store,
+    tx: &Text,
+    commune: &str,
+    hamlet: &str,
+    p: &Params,
+) -> Fallible<Option<(String, String)>> {
+    let err = |e: kyso_store::StoreError| e.to_string();
+    let date = as_of(p)?;
+    let as_of = parse_date(&date)?;
+    let Some(unit) = store.commune(commune).await.map_err(err)? else { return Ok(None) };
+    let hamlets = store.hamlets(commune).await.map_err(err)?;
+    let Some(h) = hamlets.iter().find(|h| h.code == hamlet) else { return Ok(None) };
+    let (register, adoption) = load(store, commune, Some(hamlet)).await?;
+    let min_age = match store.plans(Some(commune)).await.map_err(err)?.into_iter().next_back() {
+        Some((plan, _)) => u8::try_from(plan.min_age).map_err(|e| e.to_string())?,
+        None => 15,
+    };
+    let line = AdultsDenominator::new(min_age, as_of).map_err(|e| e.to_string())?;
+    let mut log = VisitLog::new();
+    if let Some(key) = store.setting("campaign_visit_key").await.map_err(err)? {
+        let by_hash: HashMap<Vec<u8>, &CitizenId> = register
+            .residents()
+            .iter()
+            .map(|r| (kyso_pki::alg::sha256(format!("kyso-visit\0{key}\0{}", r.id.expose()).as_bytes()), &r.id))
+            .collect();
+        for v in store.visits(commune, hamlet).await.map_err(err)? {
+            if let (Some(person), Some(outcome), Ok(date)) =
+                (by_hash.get(&v.id_hash), outcome_of(&v.outcome, v.provider.as_deref()), parse_date(&v.visit_date))
+            {
+                log.record(Visit { person: (*person).clone(), date, team: v.team, outcome });
+            }
+        }
+    }
+    let list = build_worklist(&register, &adoption, &line, &log, (commune, hamlet), as_of);
+    let audit = AuditEvent::new(
+        "web",
+        "campaign.worklist.view",
+        &format!("{commune}/{hamlet}"),
+        format!("{} entries on {date}", list.entries.len()),
+    );
+    store.commit(&[Write::Audit(audit)]).await.map_err(err)?;
+    let mut rows = String::new();
+    for (n, e) in list.entries.iter().enumerate() {
+        let _ = write!(
+            rows,
+            "<tr><td class=\"n\">{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td style=\"min-width:6rem\"></td></tr>",
+            n + 1,
+            esc(e.household.as_deref().unwrap_or("")),
+            esc(&e.masked_id),
+            esc(&short_name(e.full_name.as_deref().unwrap_or(""))),
+            e.last_outcome.as_ref().map(|o| outcome_text(tx, o)).unwrap_or_default(),
+        );
+    }
+    let title = format!("{} — {}, {}", tx.t("Danh sách đến từng nhà", "Door-to-door worklist"), h.name, unit.name);
+    let body = format!(
+        "<p>{} {date}: <strong>{}</strong> {} ({}+).</p><p class=\"noprint\"><a href=\"/campaign{}\">← {}</a></p>\
+<div class=\"scroll\"><table><tr><th class=\"n\">#</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{rows}</table></div>",
+        tx.t("Ngày", "On"),
+        list.entries.len(),
+        tx.t("người trong độ tuổi chưa có chứng thư còn hiệu lực", "adults without a valid certificate"),
+        min_age,
+        if tx.en { "?lang=en" } else { "" },
+        tx.t("Tổng quan chiến dịch", "Campaign overview"),
+        tx.t("Hộ", "Household"),
+        tx.t("Số định danh", "ID number"),
+        tx.t("Họ tên", "Name"),
+        tx.t("Lần thăm trước", "Last visit"),
+        tx.t("Kết quả", "Outcome"),
+    );
+    Ok(Some((title, body)))
 }

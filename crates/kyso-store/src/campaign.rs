@@ -1,2 +1,515 @@
-//! Campaign-tracker storage: administrative units, register, plans, adoption counters, visits,
-//! reports. (Filled in by the campaign-tracker work.)
+//! Campaign-tracker storage: administrative units, the residents register, plans and milestones,
+//! adoption snapshots, append-only visit outcomes and report submissions. Rows only: validation,
+//! denominators, targets and counting live in `kyso-campaign`.
+//!
+//! Every write takes the audit lock and appends its audit row in the same transaction (the same
+//! rule as [`Store::commit`]), which also serialises the `MAX(id) + 1` keys used here.
+
+use crate::audit::{self, AuditEvent};
+use crate::{now, on_pool, values_list, Result, Store, StoreError};
+use sqlx::Row;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CommuneRow {
+    pub code: String,
+    pub province_code: String,
+    pub province_name: String,
+    pub name: String,
+    /// `commune`, `ward` or `special_zone`.
+    pub kind: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub area_km2: Option<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HamletRow {
+    pub commune_code: String,
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResidentRow {
+    pub id_number: String,
+    pub full_name: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub date_of_birth: String,
+    /// `M` or `F`.
+    pub sex: String,
+    pub commune_code: String,
+    pub hamlet_code: String,
+    pub household: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlanRow {
+    /// Assigned by [`Store::add_plan`].
+    pub id: i64,
+    pub unit_code: String,
+    pub period: String,
+    /// Assigned by [`Store::add_plan`]: 1, then one more for each new version of (unit, period).
+    pub version: i64,
+    pub min_age: i64,
+    pub reference_date: String,
+    /// `level`, `increment` or `unknown`.
+    pub target_kind: String,
+    pub target_percent_hundredths: Option<i64>,
+    pub target_absolute: Option<i64>,
+    pub baseline_count: i64,
+    pub baseline_date: String,
+    pub baseline_source: String,
+    pub deadline: String,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MilestoneRow {
+    pub date: String,
+    pub percent_hundredths: Option<i64>,
+    pub absolute: Option<i64>,
+}
+
+/// One certificate of a registered resident, for the adoption count.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HolderCertRow {
+    pub id_number: String,
+    pub serial: String,
+    pub issuer_id: String,
+    pub not_before: i64,
+    pub not_after: i64,
+    pub revoked_at: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VisitRow {
+    /// Assigned by [`Store::append_visit`].
+    pub seq: i64,
+    pub commune_code: String,
+    pub hamlet_code: String,
+    /// Keyed hash of the ID number (the caller computes it); the clear number is never stored here.
+    pub id_hash: Vec<u8>,
+    pub id_masked: String,
+    pub outcome: String,
+    pub provider: Option<String>,
+    pub team: String,
+    pub visit_date: String,
+    pub at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SnapshotRow {
+    pub commune_code: String,
+    pub date: String,
+    pub holders: i64,
+    pub adults: i64,
+    pub taken_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReportRow {
+    pub id: i64,
+    pub unit_code: String,
+    /// `weekly` or `monthly`.
+    pub frequency: String,
+    pub period_start: String,
+    pub submitted_at: i64,
+    pub submitted_by: String,
+    pub difficulties: String,
+    pub proposals: String,
+}
+
+/// Rows written by an upsert: new ones and ones that already existed (updated in place).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Upserted {
+    pub inserted: u64,
+    pub updated: u64,
+}
+
+const CHUNK: usize = 200;
+const PLAN_COLS: &str =
+    "id, unit_code, period, version, min_age, reference_date, target_kind, target_percent_hundredths, \
+     target_absolute, baseline_count, baseline_date, baseline_source, deadline, created_at";
+const VISIT_COLS: &str = "seq, commune_code, hamlet_code, id_hash, id_masked, outcome, provider, team, visit_date, at";
+
+macro_rules! plan_row {
+    ($r:expr) => {
+        PlanRow {
+            id: $r.get("id"),
+            unit_code: $r.get("unit_code"),
+            period: $r.get("period"),
+            version: $r.get("version"),
+            min_age: $r.get("min_age"),
+            reference_date: $r.get("reference_date"),
+            target_kind: $r.get("target_kind"),
+            target_percent_hundredths: $r.get("target_percent_hundredths"),
+            target_absolute: $r.get("target_absolute"),
+            baseline_count: $r.get("baseline_count"),
+            baseline_date: $r.get("baseline_date"),
+            baseline_source: $r.get("baseline_source"),
+            deadline: $r.get("deadline"),
+            created_at: $r.get("created_at"),
+        }
+    };
+}
+
+macro_rules! visit_row {
+    ($r:expr) => {
+        VisitRow {
+            seq: $r.get("seq"),
+            commune_code: $r.get("commune_code"),
+            hamlet_code: $r.get("hamlet_code"),
+            id_hash: $r.get("id_hash"),
+            id_masked: $r.get("id_masked"),
+            outcome: $r.get("outcome"),
+            provider: $r.get("provider"),
+            team: $r.get("team"),
+            visit_date: $r.get("visit_date"),
+            at: $r.get("at"),
+        }
+    };
+}
+
+/// Takes the audit lock (SQLite write lock / PostgreSQL advisory lock) at the start of a
+/// transaction, then, at its end, appends the audit rows: the same chain rule as `commit`.
+macro_rules! lock {
+    ($tx:expr, $is_sqlite:expr) => {
+        if $is_sqlite {
+            sqlx::query("UPDATE settings SET value = value WHERE name = '-'").execute(&mut *$tx).await?;
+        } else {
+            sqlx::query("SELECT pg_advisory_xact_lock(735271)").execute(&mut *$tx).await?;
+        }
+    };
+}
+
+macro_rules! append_audit {
+    ($tx:expr, $event:expr) => {{
+        let event: &AuditEvent = $event;
+        let head = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetch_optional(&mut *$tx).await?;
+        let (seq, prev): (i64, Vec<u8>) = match head {
+            Some(r) => (r.get::<i64, _>("seq") + 1, r.get("hash")),
+            None => (1, audit::GENESIS.to_vec()),
+        };
+        let at = now();
+        let hash = audit::row_hash(&prev, seq, at, event);
+        sqlx::query("INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, hash) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)")
+            .bind(seq).bind(at).bind(&event.actor).bind(&event.action).bind(&event.subject).bind(&event.detail)
+            .bind(&prev).bind(&hash).execute(&mut *$tx).await?;
+    }};
+}
+
+impl Store {
+    fn is_sqlite(&self) -> bool {
+        matches!(self, Store::Sqlite(_))
+    }
+
+    /// Inserts or updates communes (and their provinces) by code, with one audit row.
+    pub async fn upsert_communes(&self, rows: &[CommuneRow], audit: &AuditEvent) -> Result<Upserted> {
+        let is_sqlite = self.is_sqlite();
+        let at = now();
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            lock!(tx, is_sqlite);
+            let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM admin_communes").fetch_one(&mut *tx).await?;
+            let mut provinces: Vec<(&str, &str)> = rows.iter().map(|r| (r.province_code.as_str(), r.province_name.as_str())).collect();
+            provinces.sort();
+            provinces.dedup_by_key(|p| p.0);
+            for chunk in provinces.chunks(CHUNK) {
+                let sql = format!("INSERT INTO admin_provinces (code, name, updated_at) VALUES {} \
+                    ON CONFLICT (code) DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at", values_list(is_sqlite, chunk.len(), 3));
+                let mut q = sqlx::query(&sql);
+                for (code, name) in chunk {
+                    q = q.bind(*code).bind(*name).bind(at);
+                }
+                q.execute(&mut *tx).await?;
+            }
+            for chunk in rows.chunks(CHUNK) {
+                let sql = format!("INSERT INTO admin_communes (code, province_code, name, kind, lat, lon, area_km2, updated_at) VALUES {} \
+                    ON CONFLICT (code) DO UPDATE SET province_code = excluded.province_code, name = excluded.name, kind = excluded.kind, \
+                    lat = excluded.lat, lon = excluded.lon, area_km2 = excluded.area_km2, updated_at = excluded.updated_at",
+                    values_list(is_sqlite, chunk.len(), 8));
+                let mut q = sqlx::query(&sql);
+                for r in chunk {
+                    q = q.bind(&r.code).bind(&r.province_code).bind(&r.name).bind(&r.kind).bind(r.lat).bind(r.lon).bind(r.area_km2).bind(at);
+                }
+                q.execute(&mut *tx).await?;
+            }
+            let after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM admin_communes").fetch_one(&mut *tx).await?;
+            append_audit!(tx, audit);
+            tx.commit().await?;
+            let inserted = (after - before).max(0) as u64;
+            Ok(Upserted { inserted, updated: rows.len() as u64 - inserted.min(rows.len() as u64) })
+        })
+    }
+
+    pub async fn commune(&self, code: &str) -> Result<Option<CommuneRow>> {
+        Ok(self.communes(Some(code)).await?.into_iter().next())
+    }
+
+    /// One commune, or all of them (`None`), by code.
+    pub async fn communes(&self, code: Option<&str>) -> Result<Vec<CommuneRow>> {
+        on_pool!(self, p => {
+            let rows = sqlx::query("SELECT c.code, c.province_code, p.name AS province_name, c.name, c.kind, c.lat, c.lon, c.area_km2 \
+                FROM admin_communes c JOIN admin_provinces p ON p.code = c.province_code WHERE ($1 IS NULL OR c.code = $1) ORDER BY c.code")
+                .bind(code).fetch_all(p).await?;
+            Ok(rows.iter().map(|r| CommuneRow {
+                code: r.get("code"), province_code: r.get("province_code"), province_name: r.get("province_name"), name: r.get("name"),
+                kind: r.get("kind"), lat: r.get("lat"), lon: r.get("lon"), area_km2: r.get("area_km2"),
+            }).collect())
+        })
+    }
+
+    /// Inserts or renames hamlets by (commune, code), with one audit row.
+    pub async fn upsert_hamlets(&self, rows: &[HamletRow], audit: &AuditEvent) -> Result<Upserted> {
+        let is_sqlite = self.is_sqlite();
+        let at = now();
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            lock!(tx, is_sqlite);
+            let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM hamlets").fetch_one(&mut *tx).await?;
+            for chunk in rows.chunks(CHUNK) {
+                let sql = format!("INSERT INTO hamlets (commune_code, code, name, updated_at) VALUES {} \
+                    ON CONFLICT (commune_code, code) DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at",
+                    values_list(is_sqlite, chunk.len(), 4));
+                let mut q = sqlx::query(&sql);
+                for r in chunk {
+                    q = q.bind(&r.commune_code).bind(&r.code).bind(&r.name).bind(at);
+                }
+                q.execute(&mut *tx).await?;
+            }
+            let after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM hamlets").fetch_one(&mut *tx).await?;
+            append_audit!(tx, audit);
+            tx.commit().await?;
+            let inserted = (after - before).max(0) as u64;
+            Ok(Upserted { inserted, updated: rows.len() as u64 - inserted.min(rows.len() as u64) })
+        })
+    }
+
+    pub async fn hamlets(&self, commune_code: &str) -> Result<Vec<HamletRow>> {
+        on_pool!(self, p => {
+            let rows = sqlx::query("SELECT commune_code, code, name FROM hamlets WHERE commune_code = $1 ORDER BY code")
+                .bind(commune_code).fetch_all(p).await?;
+            Ok(rows.iter().map(|r| HamletRow { commune_code: r.get("commune_code"), code: r.get("code"), name: r.get("name") }).collect())
+        })
+    }
+
+    /// Inserts or updates residents by ID number and, in the same transaction, makes each one
+    /// known to issuance in `citizens`: a new citizen gets e-ID level 0; an existing one keeps
+    /// their level, province and commune (and their name when the register row has none).
+    /// `province`/`commune` are the unit names written for new citizens.
+    pub async fn upsert_residents(
+        &self,
+        rows: &[ResidentRow],
+        (province, commune): (&str, &str),
+        audit: &AuditEvent,
+    ) -> Result<Upserted> {
+        let is_sqlite = self.is_sqlite();
+        let at = now();
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            lock!(tx, is_sqlite);
+            let mut existing = 0i64;
+            for chunk in rows.chunks(CHUNK) {
+                let sql = format!("SELECT COUNT(*) FROM residents WHERE id_number IN {}", values_list(is_sqlite, 1, chunk.len()));
+                let mut q = sqlx::query_scalar::<_, i64>(&sql);
+                for r in chunk {
+                    q = q.bind(&r.id_number);
+                }
+                existing += q.fetch_one(&mut *tx).await?;
+                let sql = format!("INSERT INTO residents (id_number, full_name, date_of_birth, sex, commune_code, hamlet_code, household, updated_at) \
+                    VALUES {} ON CONFLICT (id_number) DO UPDATE SET full_name = excluded.full_name, date_of_birth = excluded.date_of_birth, \
+                    sex = excluded.sex, commune_code = excluded.commune_code, hamlet_code = excluded.hamlet_code, household = excluded.household, \
+                    updated_at = excluded.updated_at", values_list(is_sqlite, chunk.len(), 8));
+                let mut q = sqlx::query(&sql);
+                for r in chunk {
+                    q = q.bind(&r.id_number).bind(&r.full_name).bind(&r.date_of_birth).bind(&r.sex).bind(&r.commune_code)
+                        .bind(&r.hamlet_code).bind(&r.household).bind(at);
+                }
+                q.execute(&mut *tx).await?;
+                let sql = format!("INSERT INTO citizens (id_number, full_name, province, commune, eid_level, updated_at) VALUES {} \
+                    ON CONFLICT (id_number) DO UPDATE SET \
+                    full_name = CASE WHEN excluded.full_name = '' THEN citizens.full_name ELSE excluded.full_name END, \
+                    updated_at = excluded.updated_at",
+                    values_list(is_sqlite, chunk.len(), 6));
+                let mut q = sqlx::query(&sql);
+                for r in chunk {
+                    q = q.bind(&r.id_number).bind(r.full_name.as_deref().unwrap_or("")).bind(province).bind(commune).bind(0i64).bind(at);
+                }
+                q.execute(&mut *tx).await?;
+            }
+            append_audit!(tx, audit);
+            tx.commit().await?;
+            Ok(Upserted { inserted: rows.len() as u64 - existing as u64, updated: existing as u64 })
+        })
+    }
+
+    /// The register of a commune, optionally one hamlet.
+    pub async fn residents(&self, commune_code: &str, hamlet_code: Option<&str>) -> Result<Vec<ResidentRow>> {
+        on_pool!(self, p => {
+            let rows = sqlx::query("SELECT id_number, full_name, date_of_birth, sex, commune_code, hamlet_code, household FROM residents \
+                WHERE commune_code = $1 AND ($2 IS NULL OR hamlet_code = $2) ORDER BY id_number")
+                .bind(commune_code).bind(hamlet_code).fetch_all(p).await?;
+            Ok(rows.iter().map(|r| ResidentRow {
+                id_number: r.get("id_number"), full_name: r.get("full_name"), date_of_birth: r.get("date_of_birth"), sex: r.get("sex"),
+                commune_code: r.get("commune_code"), hamlet_code: r.get("hamlet_code"), household: r.get("household"),
+            }).collect())
+        })
+    }
+
+    /// One resident by ID number.
+    pub async fn resident(&self, id_number: &str) -> Result<Option<ResidentRow>> {
+        on_pool!(self, p => {
+            let r = sqlx::query("SELECT id_number, full_name, date_of_birth, sex, commune_code, hamlet_code, household FROM residents WHERE id_number = $1")
+                .bind(id_number).fetch_optional(p).await?;
+            Ok(r.map(|r| ResidentRow {
+                id_number: r.get("id_number"), full_name: r.get("full_name"), date_of_birth: r.get("date_of_birth"), sex: r.get("sex"),
+                commune_code: r.get("commune_code"), hamlet_code: r.get("hamlet_code"), household: r.get("household"),
+            }))
+        })
+    }
+
+    /// Citizen certificates held by registered residents of a commune (optionally one hamlet),
+    /// revoked and expired ones included: the caller decides validity on a date.
+    pub async fn holder_certificates(
+        &self,
+        commune_code: &str,
+        hamlet_code: Option<&str>,
+    ) -> Result<Vec<HolderCertRow>> {
+        on_pool!(self, p => {
+            let rows = sqlx::query("SELECT c.id_number, c.serial, c.issuer_id, c.not_before, c.not_after, c.revoked_at \
+                FROM residents r JOIN certificates c ON c.id_number = r.id_number \
+                WHERE r.commune_code = $1 AND ($2 IS NULL OR r.hamlet_code = $2) AND c.profile = 'citizen' ORDER BY c.id_number, c.serial")
+                .bind(commune_code).bind(hamlet_code).fetch_all(p).await?;
+            Ok(rows.iter().map(|r| HolderCertRow {
+                id_number: r.get("id_number"), serial: r.get("serial"), issuer_id: r.get("issuer_id"),
+                not_before: r.get("not_before"), not_after: r.get("not_after"), revoked_at: r.get("revoked_at"),
+            }).collect())
+        })
+    }
+
+    /// Records a plan as a new version of (unit, period): earlier versions stay. Returns the row
+    /// with its id and version.
+    pub async fn add_plan(&self, plan: &PlanRow, milestones: &[MilestoneRow], audit: &AuditEvent) -> Result<PlanRow> {
+        let is_sqlite = self.is_sqlite();
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            lock!(tx, is_sqlite);
+            let id: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM campaign_plans").fetch_one(&mut *tx).await?;
+            let version: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) + 1 FROM campaign_plans WHERE unit_code = $1 AND period = $2")
+                .bind(&plan.unit_code).bind(&plan.period).fetch_one(&mut *tx).await?;
+            let row = PlanRow { id, version, created_at: now(), ..plan.clone() };
+            sqlx::query(&format!("INSERT INTO campaign_plans ({PLAN_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)"))
+                .bind(row.id).bind(&row.unit_code).bind(&row.period).bind(row.version).bind(row.min_age).bind(&row.reference_date)
+                .bind(&row.target_kind).bind(row.target_percent_hundredths).bind(row.target_absolute).bind(row.baseline_count)
+                .bind(&row.baseline_date).bind(&row.baseline_source).bind(&row.deadline).bind(row.created_at)
+                .execute(&mut *tx).await?;
+            for m in milestones {
+                sqlx::query("INSERT INTO campaign_milestones (plan_id, date, percent_hundredths, absolute) VALUES ($1,$2,$3,$4)")
+                    .bind(id).bind(&m.date).bind(m.percent_hundredths).bind(m.absolute).execute(&mut *tx).await
+                    .map_err(|e| match &e {
+                        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(format!("two milestones on {}", m.date)),
+                        _ => StoreError::Db(e),
+                    })?;
+            }
+            append_audit!(tx, audit);
+            tx.commit().await?;
+            Ok(row)
+        })
+    }
+
+    /// The latest version of every plan (optionally of one unit), with its milestones in date order.
+    pub async fn plans(&self, unit_code: Option<&str>) -> Result<Vec<(PlanRow, Vec<MilestoneRow>)>> {
+        on_pool!(self, p => {
+            let rows = sqlx::query(&format!("SELECT {PLAN_COLS} FROM campaign_plans p WHERE ($1 IS NULL OR unit_code = $1) \
+                AND version = (SELECT MAX(version) FROM campaign_plans q WHERE q.unit_code = p.unit_code AND q.period = p.period) \
+                ORDER BY unit_code, period"))
+                .bind(unit_code).fetch_all(p).await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows {
+                let plan = plan_row!(r);
+                let ms = sqlx::query("SELECT date, percent_hundredths, absolute FROM campaign_milestones WHERE plan_id = $1 ORDER BY date")
+                    .bind(plan.id).fetch_all(p).await?;
+                let ms = ms.iter().map(|m| MilestoneRow { date: m.get("date"), percent_hundredths: m.get("percent_hundredths"), absolute: m.get("absolute") }).collect();
+                out.push((plan, ms));
+            }
+            Ok(out)
+        })
+    }
+
+    /// Appends one visit outcome (there is no update or delete; the tables refuse them).
+    pub async fn append_visit(&self, visit: &VisitRow, audit: &AuditEvent) -> Result<VisitRow> {
+        let is_sqlite = self.is_sqlite();
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            lock!(tx, is_sqlite);
+            let seq: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) + 1 FROM visits").fetch_one(&mut *tx).await?;
+            let row = VisitRow { seq, at: now(), ..visit.clone() };
+            sqlx::query(&format!("INSERT INTO visits ({VISIT_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)"))
+                .bind(row.seq).bind(&row.commune_code).bind(&row.hamlet_code).bind(&row.id_hash).bind(&row.id_masked)
+                .bind(&row.outcome).bind(&row.provider).bind(&row.team).bind(&row.visit_date).bind(row.at)
+                .execute(&mut *tx).await?;
+            append_audit!(tx, audit);
+            tx.commit().await?;
+            Ok(row)
+        })
+    }
+
+    /// The visits of a hamlet, in the order they were recorded.
+    pub async fn visits(&self, commune_code: &str, hamlet_code: &str) -> Result<Vec<VisitRow>> {
+        on_pool!(self, p => {
+            let rows = sqlx::query(&format!("SELECT {VISIT_COLS} FROM visits WHERE commune_code = $1 AND hamlet_code = $2 ORDER BY seq"))
+                .bind(commune_code).bind(hamlet_code).fetch_all(p).await?;
+            Ok(rows.iter().map(|r| visit_row!(r)).collect())
+        })
+    }
+
+    /// Records (or replaces) a commune's count for a day.
+    pub async fn save_snapshot(&self, s: &SnapshotRow) -> Result<()> {
+        on_pool!(self, p => {
+            sqlx::query("INSERT INTO adoption_snapshots (commune_code, date, holders, adults, taken_at) VALUES ($1,$2,$3,$4,$5) \
+                ON CONFLICT (commune_code, date) DO UPDATE SET holders = excluded.holders, adults = excluded.adults, taken_at = excluded.taken_at")
+                .bind(&s.commune_code).bind(&s.date).bind(s.holders).bind(s.adults).bind(s.taken_at).execute(p).await?;
+            Ok(())
+        })
+    }
+
+    pub async fn snapshots(&self, commune_code: &str) -> Result<Vec<SnapshotRow>> {
+        on_pool!(self, p => {
+            let rows = sqlx::query("SELECT commune_code, date, holders, adults, taken_at FROM adoption_snapshots WHERE commune_code = $1 ORDER BY date")
+                .bind(commune_code).fetch_all(p).await?;
+            Ok(rows.iter().map(|r| SnapshotRow {
+                commune_code: r.get("commune_code"), date: r.get("date"), holders: r.get("holders"), adults: r.get("adults"), taken_at: r.get("taken_at"),
+            }).collect())
+        })
+    }
+
+    /// Records a report submission; `submitted_at` is the caller's instant (it decides timeliness).
+    pub async fn add_report(&self, report: &ReportRow, audit: &AuditEvent) -> Result<ReportRow> {
+        let is_sqlite = self.is_sqlite();
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            lock!(tx, is_sqlite);
+            let id: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM report_submissions").fetch_one(&mut *tx).await?;
+            let row = ReportRow { id, ..report.clone() };
+            sqlx::query("INSERT INTO report_submissions (id, unit_code, frequency, period_start, submitted_at, submitted_by, difficulties, proposals) \
+                VALUES ($1,$2,$3,$4,$5,$6,$7,$8)")
+                .bind(row.id).bind(&row.unit_code).bind(&row.frequency).bind(&row.period_start).bind(row.submitted_at)
+                .bind(&row.submitted_by).bind(&row.difficulties).bind(&row.proposals).execute(&mut *tx).await?;
+            append_audit!(tx, audit);
+            tx.commit().await?;
+            Ok(row)
+        })
+    }
+
+    pub async fn reports(&self, unit_code: &str) -> Result<Vec<ReportRow>> {
+        on_pool!(self, p => {
+            let rows = sqlx::query("SELECT id, unit_code, frequency, period_start, submitted_at, submitted_by, difficulties, proposals \
+                FROM report_submissions WHERE unit_code = $1 ORDER BY period_start, submitted_at")
+                .bind(unit_code).fetch_all(p).await?;
+            Ok(rows.iter().map(|r| ReportRow {
+                id: r.get("id"), unit_code: r.get("unit_code"), frequency: r.get("frequency"), period_start: r.get("period_start"),
+                submitted_at: r.get("submitted_at"), submitted_by: r.get("submitted_by"), difficulties: r.get("difficulties"), proposals: r.get("proposals"),
+            }).collect())
+        })
+    }
+}

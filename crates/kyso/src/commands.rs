@@ -27,6 +27,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             let auth = open(&dir, cli.database_url.as_deref()).await?;
             if a.demo {
                 crate::demo::seed(&auth).await?;
+                crate::demo_campaign::seed(&auth).await?;
             }
             let token = dir.operator_token()?;
             let listener = tokio::net::TcpListener::bind(&a.listen).await.with_context(|| {
@@ -123,10 +124,23 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Command::Campaign(c) => return crate::campaign_cli::run(&dir, cli.database_url.as_deref(), c, cli.json).await,
-        Command::SignPdf(a) => return crate::signing::sign_doc(&dir, cli.database_url.as_deref(), a, true, cli.json).await,
-        Command::SignFile(a) => return crate::signing::sign_doc(&dir, cli.database_url.as_deref(), a, false, cli.json).await,
+        Command::SignPdf(a) => {
+            return crate::signing::sign_doc(&dir, cli.database_url.as_deref(), a, true, cli.json).await
+        }
+        Command::SignFile(a) => {
+            return crate::signing::sign_doc(&dir, cli.database_url.as_deref(), a, false, cli.json).await
+        }
         Command::Verify { file, signature, trust, lang } => {
-            return crate::signing::verify(&dir, cli.database_url.as_deref(), &file, signature.as_deref(), &trust, &lang, cli.json).await
+            return crate::signing::verify(
+                &dir,
+                cli.database_url.as_deref(),
+                &file,
+                signature.as_deref(),
+                &trust,
+                &lang,
+                cli.json,
+            )
+            .await
         }
         Command::Credential(c) => {
             return crate::signing::credential(&dir, cli.database_url.as_deref(), c, cli.json).await
@@ -142,6 +156,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 cli.json,
             )
             .await
+        }
+        Command::Bench(BenchCommand::Pdf { pdf, key, certs, count }) => {
+            crate::bench_pdf::run(&pdf, &key, &certs, count, cli.json)?;
         }
         Command::Bench(BenchCommand::Sign { custody, clients, batches, batch_size, authorize_calls }) => {
             crate::bench_sign::run(&custody, clients, batches, batch_size, authorize_calls, cli.json).await?;
@@ -339,7 +356,8 @@ async fn issue(auth: &Arc<Authority>, a: IssueArgs, json_mode: bool) -> Result<(
     let c = match &a.csr {
         Some(f) => {
             let raw = std::fs::read(f).with_context(|| format!("--csr: cannot read {}", f.display()))?;
-            let spki = kyso_pki::cert::csr_public_key(&raw).map_err(|e| anyhow::anyhow!("--csr {}: {e}", f.display()))?;
+            let spki =
+                kyso_pki::cert::csr_public_key(&raw).map_err(|e| anyhow::anyhow!("--csr {}: {e}", f.display()))?;
             auth.issue_for_public_key(req, spki).await?
         }
         None => auth.issue(req).await?,

@@ -2,11 +2,13 @@
 //! and storage, call `kyso-authority`, print. `--json` gives machine-readable output.
 
 mod bench;
+mod bench_pdf;
 mod bench_sign;
 mod campaign_cli;
 mod commands;
 mod data;
 mod demo;
+mod demo_campaign;
 mod signing;
 
 use clap::{Args, Parser, Subcommand};
@@ -290,6 +292,20 @@ pub enum AuditCommand {
 
 #[derive(Subcommand)]
 pub enum BenchCommand {
+    /// Sign (PAdES B-B) and validate the same PDF N times with a given EC P-256 key and chain, to
+    /// set beside pyHanko on the same inputs (scripts/bench-pdf.sh runs both).
+    Pdf {
+        #[arg(long)]
+        pdf: PathBuf,
+        /// PKCS#8 PEM private key (EC P-256).
+        #[arg(long)]
+        key: PathBuf,
+        /// Signer certificate, then its chain up to the root (PEM files).
+        #[arg(long, num_args = 1.., required = true)]
+        certs: Vec<PathBuf>,
+        #[arg(long, default_value_t = 500)]
+        count: usize,
+    },
     /// Remote signing over HTTP on loopback: batches of hashes (one authorize, one signHash) and
     /// authorize calls alone (the Argon2id PIN check), EC P-256.
     Sign {

@@ -1,0 +1,183 @@
+//! The campaign tracker end to end: imports that keep good rows and name bad ones, a plan with an
+//! ambiguous target, holders counted from real issuance and revocation, the masked worklist, the
+//! append-only visit log, and the dashboard pages.
+
+mod support;
+
+use serde_json::Value;
+use support::{http, Backend, Env};
+
+const UNITS: &str = "province_code,province_name,commune_code,commune_name,commune_type,lat,lon,area_km2\n\
+19,Tỉnh Thái Nguyên,01960,Xã Hiệp Lực,Xã,22.3273,105.968,105.02\n\
+19,Tỉnh Thái Nguyên,1961,Xã Sai Mã,Xã,22.3,105.9,10\n\
+19,Tỉnh Thái Nguyên,01849,Xã Phong Quang,Xã,22.2038,105.756,153.46\n\
+19,Tỉnh Thái Nguyên,01962,Xã Khác,Thôn,22.3,105.9,10\n\
+91,Tỉnh An Giang,30856,Xã Tân Hội,Xã,10.3,105.2,50.5\n\
+19,Tỉnh Thái Nguyên,01960,Xã Trùng,Xã,22.3,105.9,10\n";
+
+const HAMLETS: &str = "commune_code,hamlet_code,hamlet_name\n01960,T01,Xóm Đồng Tâm\n01960,T02,Xóm Ba Họ\n";
+
+// Two people in T01 household 1 hold certificates (An twice; Bình's is revoked later); Chi and
+// the child are in household 2; Dũng lives in T02.
+const AN: &str = "019190000001";
+const BINH: &str = "019085000002";
+const CHI: &str = "019195000003";
+const DUNG: &str = "019080000004";
+const REGISTER: &str = "Số định danh,Họ và tên,Ngày sinh,Giới tính,Mã thôn,Hộ\n\
+019190000001,Nguyễn Thị An,15/03/1990,Nữ,T01,1\n\
+019085000002,Trần Văn Bình,1985-12-01,Nam,T01,1\n\
+019195000003,Lê Thị Chi,02/02/1995,Nữ,T01,2\n\
+01908500000,Sai Số,01/01/1985,Nam,T01,2\n\
+019215000005,Lê Văn Nhỏ,01/06/2015,Nam,T01,2\n\
+019080000004,Phạm Văn Dũng,09/09/1980,Nam,T02,7\n\
+019085000006,Lạ Thôn,01/01/1985,Nam,T09,3\n\
+019190000001,Trùng Lặp,15/03/1990,Nữ,T01,1\n";
+
+fn json(out: &str) -> Value {
+    serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"))
+}
+
+fn rejected_rows(v: &Value) -> Vec<u64> {
+    v["rejected"].as_array().unwrap().iter().map(|r| r["row"].as_u64().unwrap()).collect()
+}
+
+fn masked(id: &str) -> String {
+    format!("{}****{}", &id[..4], &id[8..])
+}
+
+fn worklist(env: &Env, hamlet: &str) -> Vec<String> {
+    let v = json(&env.ok(&["--json", "campaign", "worklist", "--commune", "01960", "--hamlet", hamlet]));
+    v["entries"].as_array().unwrap().iter().map(|e| e["id_masked"].as_str().unwrap().to_string()).collect()
+}
+
+#[test]
+fn campaign_tracker_end_to_end_sqlite() {
+    end_to_end(Env::new("campaign"));
+}
+
+#[test]
+fn campaign_tracker_end_to_end_postgres() {
+    if let Some(env) = Env::with_backend("campaign", Backend::Postgres) {
+        end_to_end(env);
+    }
+}
+
+fn end_to_end(env: Env) {
+    env.init();
+    std::fs::write(env.path("units.csv"), UNITS).unwrap();
+    std::fs::write(env.path("hamlets.csv"), HAMLETS).unwrap();
+    std::fs::write(env.path("register.csv"), REGISTER).unwrap();
+
+    // Units: three bad rows named by row number, the good ones kept; re-import updates in place.
+    let v = json(&env.ok(&["--json", "campaign", "import-units", "units.csv"]));
+    assert_eq!(v["imported"], 3, "{v}");
+    assert_eq!(rejected_rows(&v), [3, 5, 7]);
+    assert_eq!(v["rejected"][0]["field"], "commune_code");
+    let text = env.ok(&["campaign", "import-units", "units.csv"]);
+    assert!(text.contains("imported 3 (new 0, updated 3), rejected 3"), "{text}");
+    assert!(text.contains("row 5, field commune_type"), "{text}");
+
+    let v = json(&env.ok(&["--json", "campaign", "import-hamlets", "hamlets.csv"]));
+    assert_eq!(v["imported"], 2, "{v}");
+
+    // Register: bad rows reported with row numbers and masked numbers only; re-import never duplicates.
+    let out = env.ok(&["--json", "campaign", "import-register", "register.csv", "--commune", "01960"]);
+    let v = json(&out);
+    assert_eq!(v["imported"], 5, "{v}");
+    assert_eq!(rejected_rows(&v), [5, 8, 9]);
+    assert!(!out.contains(AN), "a clear ID number in the import report: {out}");
+    let v = json(&env.ok(&["--json", "campaign", "import-register", "register.csv", "--commune", "01960"]));
+    assert_eq!((v["inserted"].as_u64(), v["updated"].as_u64()), (Some(0), Some(5)));
+    let o = env.kyso(&["campaign", "import-register", "register.csv", "--commune", "99999"]);
+    assert!(!o.status.success());
+
+    env.ok(&[
+        "campaign",
+        "plan",
+        "add",
+        "--unit",
+        "01960",
+        "--period",
+        "2026",
+        "--min-age",
+        "15",
+        "--reference-date",
+        "2026-01-01",
+        "--target",
+        "63.80%",
+        "--kind",
+        "unknown",
+        "--baseline-count",
+        "1",
+        "--baseline-date",
+        "2025-12-31",
+        "--baseline-source",
+        "Phụ lục I",
+        "--deadline",
+        "2026-10-31",
+        "--milestone",
+        "2026-07-31=35%",
+    ]);
+
+    // Issuance: An twice (two providers), Bình and Chi once; then Bình's certificate is revoked.
+    env.issue(AN, "vnpt", &[]);
+    env.issue(AN, "viettel", &[]);
+    let (binh_serial, _) = env.issue(BINH, "vnpt", &[]);
+    env.issue(CHI, "viettel", &[]);
+    let v = json(&env.ok(&["--json", "campaign", "progress", "--commune", "01960"]));
+    assert_eq!((v["adults"].as_u64(), v["holders"].as_u64()), (Some(4), Some(3)), "{v}");
+    env.ok(&["cert", "revoke", &binh_serial, "--reason", "keyCompromise"]);
+    let v = json(&env.ok(&["--json", "campaign", "progress", "--commune", "01960"]));
+    // The child (born 2015) is not an adult; An counts once; Bình's revoked certificate drops out.
+    assert_eq!((v["adults"].as_u64(), v["holders"].as_u64()), (Some(4), Some(2)), "{v}");
+    assert_eq!(v["share"], "50.00 %");
+    // 63.80 % of 4 adults: 3 as a level, 1 + 3 as an increment over the baseline.
+    assert_eq!(v["plan"]["target"]["level"], 3);
+    assert_eq!(v["plan"]["target"]["increment"], 4);
+    assert!(v["plan"]["target"]["chosen"].is_null());
+    let t01 = v["hamlets"].as_array().unwrap().iter().find(|h| h["code"] == "T01").unwrap().clone();
+    assert_eq!((t01["holders"].as_u64(), t01["adults"].as_u64()), (Some(2), Some(3)));
+    // Before any issuance nobody held a certificate.
+    let v = json(&env.ok(&["--json", "campaign", "progress", "--commune", "01960", "--date", "2026-01-01"]));
+    assert_eq!(v["holders"], 0);
+
+    // Worklists: exactly the adults without a valid certificate, masked, in walking order.
+    assert_eq!(worklist(&env, "T01"), [masked(BINH)]);
+    assert_eq!(worklist(&env, "T02"), [masked(DUNG)]);
+    let csv = env.ok(&["campaign", "worklist", "--commune", "01960", "--hamlet", "T02", "--csv"]);
+    assert_eq!(csv, format!("household,id_masked,full_name,last_outcome\n7,{},Phạm Văn Dũng,\n", masked(DUNG)));
+
+    // Visits are appended; a closing outcome takes the person off the list, a "not at home" does not.
+    env.ok(&["campaign", "visit", "--id", DUNG, "--outcome", "not-at-home", "--team", "Tổ 2"]);
+    let v = json(&env.ok(&["--json", "campaign", "worklist", "--commune", "01960", "--hamlet", "T02"]));
+    assert_eq!(v["entries"][0]["last_outcome"], "not-at-home");
+    env.ok(&["campaign", "visit", "--id", DUNG, "--outcome", "moved-away", "--team", "Tổ 2"]);
+    assert!(worklist(&env, "T02").is_empty());
+    let o = env.kyso(&["campaign", "visit", "--id", "019080000099", "--outcome", "done", "--team", "Tổ 2"]);
+    assert!(!o.status.success(), "a visit to someone outside the register");
+
+    // The dashboard and the printable worklist.
+    let server = env.serve();
+    let (status, body) = http("GET", &format!("{}/campaign", env.base_url()), None, &[]).unwrap();
+    let page = String::from_utf8(body).unwrap();
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Xã Hiệp Lực") && page.contains("<svg"), "{page}");
+    assert!(page.contains("/campaign/worklist?commune=01960&amp;hamlet=T01"), "{page}");
+    let (status, body) = http("GET", &format!("{}/campaign?lang=en", env.base_url()), None, &[]).unwrap();
+    assert_eq!(status, 200);
+    assert!(String::from_utf8(body).unwrap().contains("both readings shown"));
+    let url = format!("{}/campaign/worklist?commune=01960&hamlet=T01", env.base_url());
+    let (status, body) = http("GET", &url, None, &[]).unwrap();
+    let page = String::from_utf8(body).unwrap();
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains(&masked(BINH)) && !page.contains(BINH), "{page}");
+    assert!(!page.contains(&masked(AN)), "a holder on the worklist: {page}");
+    let (status, _) =
+        http("GET", &format!("{}/campaign/worklist?commune=01960&hamlet=T99", env.base_url()), None, &[]).unwrap();
+    assert_eq!(status, 404);
+    drop(server);
+
+    // Every import, plan, visit and worklist view is in the audit chain, and the chain holds.
+    let v = json(&env.ok(&["--json", "audit", "verify"]));
+    assert_eq!(v["ok"], true, "{v}");
+}

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# PAdES B-B signing and validation of the same 1-page PDF with the same EC P-256 key and chain,
+# in kyso and in pyHanko, one core each, same run. Usage: scripts/bench-pdf.sh [N]
+# Needs: cargo, openssl, and a Python with pyHanko 0.38 (KYSO_PYHANKO, default .ci/venv/bin/python,
+# which .ci/run creates).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${1:-300}
+PY=${KYSO_PYHANKO:-.ci/venv/bin/python}
+cargo build --release -q
+K=$PWD/target/release/kyso
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+export KYSO_DATA_DIR=$W/data KYSO_LOG=warn
+$K init >/dev/null
+$K ca export --out-dir "$W" >/dev/null
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$W/k.pem" 2>/dev/null
+openssl req -new -subj /CN=bench -key "$W/k.pem" -out "$W/r.csr"
+$K cert issue --id 019190000999 --name "Nguyễn Văn Thử" --province "Tỉnh Thái Nguyên" --provider vnpt \
+  --eid-level2 --csr "$W/r.csr" --out "$W/c.der" >/dev/null
+openssl x509 -inform DER -in "$W/c.der" -out "$W/c.pem"
+python3 - "$W/doc.pdf" <<'PY'
+import sys
+text=b"BT /F1 24 Tf 72 720 Td (Don de nghi - kyso bench) Tj ET"
+objs=[b"<< /Type /Catalog /Pages 2 0 R >>",b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+ b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+ b"<< /Length %d >>\nstream\n"%len(text)+text+b"\nendstream",b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+out=b"%PDF-1.7\n";offs=[]
+for i,o in enumerate(objs):
+    offs.append(len(out)); out+=b"%d 0 obj\n"%(i+1)+o+b"\nendobj\n"
+x=len(out); out+=b"xref\n0 %d\n0000000000 65535 f\r\n"%(len(objs)+1)
+for o in offs: out+=b"%010d 00000 n\r\n"%o
+out+=b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n"%(len(objs)+1,x)
+open(sys.argv[1],"wb").write(out)
+PY
+echo "== kyso"
+taskset -c 0 "$K" bench pdf --pdf "$W/doc.pdf" --key "$W/k.pem" --certs "$W/c.pem" "$W/vnpt.pem" "$W/root.pem" --count "$N"
+echo "== pyHanko"
+taskset -c 0 "$PY" - "$W" "$N" <<'PY'
+import io, sys, time
+from pyhanko.sign import signers, fields
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.keys import load_cert_from_pemder
+from pyhanko_certvalidator import ValidationContext
+import pyhanko
+w, n = sys.argv[1], int(sys.argv[2])
+signer = signers.SimpleSigner.load(f"{w}/k.pem", f"{w}/c.pem", ca_chain_files=(f"{w}/vnpt.pem", f"{w}/root.pem"))
+doc = open(f"{w}/doc.pdf", "rb").read()
+meta = signers.PdfSignatureMetadata(field_name="Sig1", subfilter=fields.SigSeedSubFilter.PADES)
+t = time.perf_counter()
+for _ in range(n):
+    out = signers.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(doc)), meta, signer=signer)
+signed = out.getvalue()
+s = n / (time.perf_counter() - t)
+root = load_cert_from_pemder(f"{w}/root.pem")
+t = time.perf_counter()
+for _ in range(n):
+    sig = PdfFileReader(io.BytesIO(signed)).embedded_signatures[0]
+    st = validate_pdf_signature(sig, ValidationContext(trust_roots=[root], allow_fetching=False, revocation_mode="soft-fail"))
+    assert st.bottom_line
+v = n / (time.perf_counter() - t)
+print(f"pyHanko {pyhanko.__version__}, one core, {n} runs: {s:.0} signatures/s (PAdES B-B), {v:.0} validations/s")
+PY
