@@ -40,6 +40,7 @@ table{{border-collapse:collapse;width:100%}}td,th{{border-bottom:1px solid #ddd;
 header{{display:flex;justify-content:space-between;align-items:center;flex-wrap:wrap}}</style></head>
 <body><header><h1>kyso</h1><nav><a href="/?lang=vi">Tiếng Việt</a> · <a href="/?lang=en">English</a></nav></header>
 <p>{intro}</p>
+<p><a href="/verify{q}">{verify}</a> · <a href="/campaign{q}">{campaign}</a></p>
 <p><strong>{count}</strong> {issued}</p>
 <h2>{trust}</h2><table><tr><th>{name}</th><th>{kind}</th><th></th></tr>{rows}</table>
 <h2>{services}</h2><ul><li>{tsa}: <code>POST /tsa</code> (RFC 3161) · <a href="/ca/tsa.crt">{cert}</a></li>
@@ -52,6 +53,9 @@ header{{display:flex;justify-content:space-between;align-items:center;flex-wrap:
             "Public signing certificates bound to the citizen ID number, revocation (CRL, OCSP) and time-stamping."
         ),
         issued = t("chứng thư số đã cấp", "certificates issued"),
+        q = if en { "?lang=en" } else { "" },
+        verify = t("Kiểm tra chữ ký trên tài liệu", "Verify a signed document"),
+        campaign = t("Tiến độ chiến dịch", "Campaign progress"),
         trust = t("Danh sách tin cậy", "Trust list"),
         name = t("Tên", "Name"),
         kind = t("Loại", "Kind"),
