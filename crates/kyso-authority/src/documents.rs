@@ -1,4 +1,4 @@
-//! Documents: sign a PDF (PAdES B-B) or any file (CAdES `.p7s`) with a citizen's credential through
+//! Documents: sign a PDF (PAdES B-T, or B-B) or any file (CAdES `.p7s`) with a citizen's credential through
 //! the same authorize/signHash path as the remote-signing API, and validate signed documents
 //! against kyso's trust list with revocation answered from kyso's own store.
 
@@ -46,7 +46,9 @@ impl Authority {
         let mut known = HashMap::new();
         for cms in cms_blobs {
             let Ok(check) = kyso_sign::verify_detached(cms, [0u8; 32]) else { continue };
-            for der in &check.certificates {
+            // the signature's certificates and those of its time-stamp token (the TSA's)
+            let tsa_certs = check.timestamp.iter().flat_map(|t| t.certificates.iter());
+            for der in check.certificates.iter().chain(tsa_certs) {
                 let Ok(cert) = kyso_pki::cert::parse(der) else { continue };
                 for ca in self.cas() {
                     if ca.cert.tbs_certificate.subject != cert.tbs_certificate.issuer {
@@ -136,7 +138,20 @@ impl Authority {
         Ok((sigs.remove(0), alg.default_scheme()))
     }
 
-    /// PAdES B-B: an incremental update with the citizen's signature.
+    /// B-B → B-T: a time-stamp from kyso's own TSA over the signature value, added as the
+    /// signature-time-stamp unsigned attribute.
+    fn add_timestamp(&self, cms: &[u8]) -> Result<Vec<u8>, kyso_sign::SignError> {
+        let value = kyso_sign::signature_value(cms)?;
+        let mut nonce = [0u8; 8];
+        aws_lc_rs::rand::fill(&mut nonce)
+            .map_err(|_| kyso_sign::SignError::Malformed { what: "nonce", reason: "no randomness".into() })?;
+        let req = kyso_sign::timestamp_request(&value, &nonce)?;
+        let token = kyso_sign::timestamp_token(&self.timestamp(&req))?;
+        kyso_sign::add_signature_timestamp(cms, &token)
+    }
+
+    /// PAdES B-T (`timestamp`) or B-B: an incremental update with the citizen's signature.
+    #[allow(clippy::too_many_arguments)]
     pub async fn sign_pdf(
         &self,
         id_number: &str,
@@ -145,6 +160,7 @@ impl Authority {
         otp: Option<&str>,
         pdf: &[u8],
         reason: Option<String>,
+        timestamp: bool,
     ) -> Result<Vec<u8>, SigningError> {
         let bad = |e: kyso_sign::SignError| SigningError::InvalidRequest(format!("PDF: {e}"));
         let (cert, chain) = self.credential_chain(id_number, credential).await?;
@@ -157,11 +173,15 @@ impl Authority {
         let prepared = kyso_sign::pdf::prepare(pdf, &opts).map_err(bad)?;
         let p = kyso_sign::prepare(prepared.digest, &cert, kyso_sign::Profile::Pades, now).map_err(bad)?;
         let (sig, scheme) = self.sign_one(id_number, credential, pin, otp, p.to_be_signed_digest()).await?;
-        let cms = p.assemble(&sig, scheme, &chain).map_err(bad)?;
+        let mut cms = p.assemble(&sig, scheme, &chain).map_err(bad)?;
+        if timestamp {
+            cms = self.add_timestamp(&cms).map_err(bad)?;
+        }
+        // embed refuses a CMS larger than the /Contents reserve (TooBig names both sizes)
         kyso_sign::pdf::embed(prepared, &cms).map_err(bad)
     }
 
-    /// CAdES B-B detached (`.p7s`) over any file.
+    /// CAdES B-T (`timestamp`) or B-B detached (`.p7s`) over any file.
     pub async fn sign_detached(
         &self,
         id_number: &str,
@@ -169,12 +189,17 @@ impl Authority {
         pin: &Pin,
         otp: Option<&str>,
         content: &[u8],
+        timestamp: bool,
     ) -> Result<Vec<u8>, SigningError> {
         let bad = |e: kyso_sign::SignError| SigningError::InvalidRequest(format!("CMS: {e}"));
         let (cert, chain) = self.credential_chain(id_number, credential).await?;
         let digest: [u8; 32] = kyso_pki::alg::sha256(content).try_into().unwrap_or([0u8; 32]);
         let p = kyso_sign::prepare(digest, &cert, kyso_sign::Profile::Cades, SystemTime::now()).map_err(bad)?;
         let (sig, scheme) = self.sign_one(id_number, credential, pin, otp, p.to_be_signed_digest()).await?;
-        p.assemble(&sig, scheme, &chain).map_err(bad)
+        let cms = p.assemble(&sig, scheme, &chain).map_err(bad)?;
+        if timestamp {
+            return self.add_timestamp(&cms).map_err(bad);
+        }
+        Ok(cms)
     }
 }

@@ -6,8 +6,8 @@
 //! CA key use is committed together with its audit row; nothing is returned before it is durable.
 
 mod committer;
-mod documents;
 pub mod config;
+mod documents;
 mod hierarchy;
 mod issue;
 pub mod signing;

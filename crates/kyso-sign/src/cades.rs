@@ -3,12 +3,15 @@
 //! Signed attributes: content-type (id-data), message-digest, signing-certificate-v2 (RFC 5035)
 //! and, for CAdES only, signing-time. PAdES B-B must not carry signing-time (EN 319 142-1: the
 //! time goes in the signature dictionary's /M), so [`Profile::Pades`] leaves it out.
+//!
+//! Baseline B-T adds a signature time-stamp as an unsigned attribute ([`add_signature_timestamp`]):
+//! an RFC 3161 token over the signature value, the proof that the signature existed at its genTime.
 
 use crate::{der_walk, sha256, DerContext, SignError};
 use cms::cert::CertificateChoices;
 use cms::content_info::ContentInfo;
 use cms::signed_data::{SignedData, SignerIdentifier, SignerInfo};
-use der::asn1::{Any, ObjectIdentifier, OctetString, SetOfVec};
+use der::asn1::{Any, Int, ObjectIdentifier, OctetString, SetOfVec, Uint};
 use der::{Decode, Encode, Sequence};
 use kyso_custody::{SignatureScheme, Signer};
 use kyso_pki::alg;
@@ -21,6 +24,7 @@ use std::time::SystemTime;
 use x509_cert::attr::Attribute;
 use x509_cert::certificate::Certificate;
 use x509_cert::time::Time;
+use x509_tsp::{MessageImprint, TimeStampReq, TimeStampResp, TspVersion, TstInfo};
 
 /// Which baseline the signed attributes are for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -164,6 +168,8 @@ pub struct CmsCheck {
     pub signing_time: Option<SystemTime>,
     /// Every certificate in the SignedData, DER, in the order found.
     pub certificates: Vec<Vec<u8>>,
+    /// The signature time-stamp (CAdES/PAdES B-T), when the SignerInfo carries one.
+    pub timestamp: Option<TimestampCheck>,
 }
 
 impl CmsCheck {
@@ -232,30 +238,43 @@ fn matches_sid(cert: &Certificate, sid: &SignerIdentifier) -> bool {
     }
 }
 
-/// Check a detached CMS signature over content whose SHA-256 is `content_sha256`. Structural
-/// problems (not CMS, not detached, no signer certificate, unsupported algorithm) are errors
-/// naming the part at fault; failed checks are `false` fields in the answer.
-pub fn verify_detached(cms_der: &[u8], content_sha256: [u8; 32]) -> Result<CmsCheck, SignError> {
-    let ci = ContentInfo::from_der(cms_der).ctx("ContentInfo")?;
-    if ci.content_type != OID_SIGNED_DATA {
-        return Err(SignError::malformed(
-            "ContentInfo",
-            format!("content type {} is not signed-data", ci.content_type),
-        ));
-    }
-    let sd: SignedData = ci.content.decode_as().ctx("SignedData")?;
-    if sd.encap_content_info.econtent.is_some() {
-        return Err(SignError::malformed("SignedData", "carries its content (eContent): not a detached signature"));
-    }
+/// What the typed checks of one SignerInfo found (shared by signatures and time-stamp tokens).
+struct SignerCheck {
+    signer_cert_der: Vec<u8>,
+    message_digest_ok: bool,
+    signature_ok: bool,
+    signing_cert_v2_ok: bool,
+    signing_time: Option<SystemTime>,
+    certificates: Vec<Vec<u8>>,
+}
+
+fn only_signer(sd: &SignedData) -> Result<&SignerInfo, SignError> {
     let mut infos = sd.signer_infos.0.iter();
-    let si = match (infos.next(), infos.next()) {
-        (Some(si), None) => si,
-        (None, _) => return Err(SignError::malformed("SignedData", "has no SignerInfo")),
-        (Some(_), Some(_)) => return Err(SignError::malformed("SignedData", "has more than one SignerInfo")),
-    };
-    if si.digest_alg.oid != alg::SHA256 {
-        return Err(SignError::malformed("digestAlgorithm", format!("{} is not SHA-256", si.digest_alg.oid)));
+    match (infos.next(), infos.next()) {
+        (Some(si), None) => Ok(si),
+        (None, _) => Err(SignError::malformed("SignedData", "has no SignerInfo")),
+        (Some(_), Some(_)) => Err(SignError::malformed("SignedData", "has more than one SignerInfo")),
     }
+}
+
+fn signed_data_of(cms_der: &[u8], what: &'static str) -> Result<SignedData, SignError> {
+    let ci = ContentInfo::from_der(cms_der).ctx(what)?;
+    if ci.content_type != OID_SIGNED_DATA {
+        return Err(SignError::malformed(what, format!("content type {} is not signed-data", ci.content_type)));
+    }
+    ci.content.decode_as().ctx("SignedData")
+}
+
+/// Check the only SignerInfo of `sd` (whose DER ContentInfo is `cms_der`): message-digest against
+/// `content_digest` (computed with the SignerInfo's digest algorithm), the signature over the
+/// signed attributes as encoded, and signing-certificate-v2.
+fn check_signer(
+    cms_der: &[u8],
+    sd: &SignedData,
+    content_digest: &dyn Fn(&ObjectIdentifier) -> Result<Vec<u8>, SignError>,
+) -> Result<SignerCheck, SignError> {
+    let si = only_signer(sd)?;
+    let expected = content_digest(&si.digest_alg.oid)?;
     let scheme = scheme_for(si)?;
     let attrs = si
         .signed_attrs
@@ -286,7 +305,7 @@ pub fn verify_detached(cms_der: &[u8], content_sha256: [u8; 32]) -> Result<CmsCh
     let md = single_value(attrs, OID_MESSAGE_DIGEST)?
         .ok_or_else(|| SignError::malformed("signedAttrs", "message-digest attribute is missing (RFC 5652 §11.2)"))?;
     let md: OctetString = md.decode_as().ctx("message-digest attribute")?;
-    let message_digest_ok = md.as_bytes() == content_sha256;
+    let message_digest_ok = md.as_bytes() == expected.as_slice();
 
     let signing_cert_v2_ok = match single_value(attrs, OID_SIGNING_CERT_V2)? {
         None => false,
@@ -313,8 +332,231 @@ pub fn verify_detached(cms_der: &[u8], content_sha256: [u8; 32]) -> Result<CmsCh
     };
     let spki = signer_cert.tbs_certificate.subject_public_key_info.to_der().ctx("signer SPKI")?;
     let signature_ok = kyso_custody::verify(&spki, scheme, &signed, si.signature.as_bytes());
+    Ok(SignerCheck { signer_cert_der, message_digest_ok, signature_ok, signing_cert_v2_ok, signing_time, certificates })
+}
 
-    Ok(CmsCheck { signer_cert_der, message_digest_ok, signature_ok, signing_cert_v2_ok, signing_time, certificates })
+/// Check a detached CMS signature over content whose SHA-256 is `content_sha256`. Structural
+/// problems (not CMS, not detached, no signer certificate, unsupported algorithm) are errors
+/// naming the part at fault; failed checks are `false` fields in the answer. A signature
+/// time-stamp (unsigned attribute) is checked too: see [`TimestampCheck`].
+pub fn verify_detached(cms_der: &[u8], content_sha256: [u8; 32]) -> Result<CmsCheck, SignError> {
+    let sd = signed_data_of(cms_der, "ContentInfo")?;
+    if sd.encap_content_info.econtent.is_some() {
+        return Err(SignError::malformed("SignedData", "carries its content (eContent): not a detached signature"));
+    }
+    let sha256_only = |oid: &ObjectIdentifier| {
+        if *oid != alg::SHA256 {
+            return Err(SignError::malformed("digestAlgorithm", format!("{oid} is not SHA-256")));
+        }
+        Ok(content_sha256.to_vec())
+    };
+    let c = check_signer(cms_der, &sd, &sha256_only)?;
+    let si = only_signer(&sd)?;
+    let timestamp = match si.unsigned_attrs.as_ref().map(|a| single_value(a, OID_SIGNATURE_TIMESTAMP)) {
+        None | Some(Ok(None)) => None,
+        Some(Err(e)) => Some(TimestampCheck::broken(e.to_string())),
+        Some(Ok(Some(token))) => Some(match token.to_der() {
+            Ok(der) => {
+                check_timestamp(&der, si.signature.as_bytes()).unwrap_or_else(|e| TimestampCheck::broken(e.to_string()))
+            }
+            Err(e) => TimestampCheck::broken(e.to_string()),
+        }),
+    };
+    Ok(CmsCheck {
+        signer_cert_der: c.signer_cert_der,
+        message_digest_ok: c.message_digest_ok,
+        signature_ok: c.signature_ok,
+        signing_cert_v2_ok: c.signing_cert_v2_ok,
+        signing_time: c.signing_time,
+        certificates: c.certificates,
+        timestamp,
+    })
+}
+
+/// id-aa-signatureTimeStampToken (RFC 3161 appendix A, CAdES B-T): an unsigned attribute whose
+/// value is a time-stamp token over the SignerInfo's signature value.
+pub const OID_SIGNATURE_TIMESTAMP: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.14");
+
+/// What a signature time-stamp says and whether it holds. Cryptographic checks only: whether the
+/// TSA certificate is trusted (a path to an anchor, EKU timeStamping) is the validator's job.
+#[derive(Clone, Debug)]
+pub struct TimestampCheck {
+    /// TSTInfo genTime (the Unix epoch when the token could not be read: see `problem`).
+    pub gen_time: SystemTime,
+    /// The message imprint is the SHA-2 hash of the signature value.
+    pub imprint_ok: bool,
+    /// The token's content-type and message-digest attributes match the TSTInfo and its
+    /// signature verifies with the TSA certificate it carries.
+    pub token_signature_ok: bool,
+    /// The TSA certificate (the token's signer), when the token includes it.
+    pub tsa_cert_der: Option<Vec<u8>>,
+    /// Every certificate in the token, DER.
+    pub certificates: Vec<Vec<u8>>,
+    /// Why the token could not be read, when it could not.
+    pub problem: Option<String>,
+}
+
+impl TimestampCheck {
+    fn broken(problem: String) -> TimestampCheck {
+        TimestampCheck {
+            gen_time: SystemTime::UNIX_EPOCH,
+            imprint_ok: false,
+            token_signature_ok: false,
+            tsa_cert_der: None,
+            certificates: Vec::new(),
+            problem: Some(problem),
+        }
+    }
+
+    /// Imprint and token signature both hold.
+    pub fn is_valid(&self) -> bool {
+        self.problem.is_none() && self.imprint_ok && self.token_signature_ok
+    }
+}
+
+/// Check an RFC 3161 time-stamp token (a DER ContentInfo) over `signature_value`.
+pub fn check_timestamp(token_der: &[u8], signature_value: &[u8]) -> Result<TimestampCheck, SignError> {
+    let sd = signed_data_of(token_der, "time-stamp token")?;
+    if sd.encap_content_info.econtent_type != tsa::OID_TST_INFO {
+        return Err(SignError::malformed(
+            "time-stamp token",
+            format!("eContentType {} is not id-ct-TSTInfo", sd.encap_content_info.econtent_type),
+        ));
+    }
+    let econtent = sd
+        .encap_content_info
+        .econtent
+        .as_ref()
+        .ok_or_else(|| SignError::malformed("time-stamp token", "has no TSTInfo (eContent)"))?;
+    let info_der = econtent.decode_as::<OctetString>().ctx("TSTInfo")?.as_bytes().to_vec();
+    let info = TstInfo::from_der(&info_der).ctx("TSTInfo")?;
+    let by_alg = |oid: &ObjectIdentifier| {
+        alg::digest_by_oid(oid, &info_der)
+            .ok_or_else(|| SignError::malformed("time-stamp token", format!("digest algorithm {oid} is not supported")))
+    };
+    let c = check_signer(token_der, &sd, &by_alg)?;
+    let imprint = &info.message_imprint;
+    let imprint_ok = alg::digest_by_oid(&imprint.hash_algorithm.oid, signature_value)
+        .is_some_and(|d| d.as_slice() == imprint.hashed_message.as_bytes());
+    Ok(TimestampCheck {
+        gen_time: info.gen_time.to_system_time(),
+        imprint_ok,
+        token_signature_ok: c.message_digest_ok && c.signature_ok,
+        tsa_cert_der: Some(c.signer_cert_der),
+        certificates: c.certificates,
+        problem: None,
+    })
+}
+
+/// The signature octets of the (only) SignerInfo: what a signature time-stamp covers.
+pub fn signature_value(cms_der: &[u8]) -> Result<Vec<u8>, SignError> {
+    let sd = signed_data_of(cms_der, "ContentInfo")?;
+    Ok(only_signer(&sd)?.signature.as_bytes().to_vec())
+}
+
+/// A DER RFC 3161 TimeStampReq for `signature_value`: SHA-256 imprint, certReq true, the nonce
+/// given (big-endian, positive).
+pub fn timestamp_request(signature_value: &[u8], nonce: &[u8]) -> Result<Vec<u8>, SignError> {
+    let nonce = Uint::new(nonce).ctx("nonce")?;
+    let req = TimeStampReq {
+        version: TspVersion::V1,
+        message_imprint: MessageImprint {
+            hash_algorithm: alg::sha256_alg(),
+            hashed_message: OctetString::new(sha256(signature_value).to_vec()).ctx("hashedMessage")?,
+        },
+        req_policy: None,
+        nonce: Some(Int::new(&nonce.to_der().ctx("nonce")?[2..]).ctx("nonce")?),
+        cert_req: true,
+        extensions: None,
+    };
+    req.to_der().ctx("TimeStampReq")
+}
+
+/// The time-stamp token (DER ContentInfo) of a DER TimeStampResp; a rejection is an error with the
+/// TSA's reason.
+pub fn timestamp_token(resp_der: &[u8]) -> Result<Vec<u8>, SignError> {
+    let resp = TimeStampResp::from_der(resp_der).ctx("TimeStampResp")?;
+    match resp.time_stamp_token {
+        Some(t) => t.to_der().ctx("TimeStampToken"),
+        None => {
+            let why: Vec<String> = resp.status.status_string.iter().flatten().map(|s| s.as_str().to_string()).collect();
+            Err(SignError::malformed("TimeStampResp", format!("the TSA refused: {}", why.join("; "))))
+        }
+    }
+}
+
+/// Header (tag + DER length) for `len` content octets.
+fn header(tag: u8, len: usize) -> Vec<u8> {
+    let mut h = vec![tag];
+    if len < 0x80 {
+        h.push(len as u8);
+    } else {
+        let bytes: Vec<u8> = len.to_be_bytes().into_iter().skip_while(|b| *b == 0).collect();
+        h.push(0x80 | bytes.len() as u8);
+        h.extend(bytes);
+    }
+    h
+}
+
+/// `outer` re-encoded with its child `inner` replaced by `with` (lengths recomputed).
+fn replace_child(buf: &[u8], outer: der_walk::Tlv, inner: der_walk::Tlv, with: &[u8]) -> Vec<u8> {
+    let mut content = buf[outer.content_start..inner.start].to_vec();
+    content.extend_from_slice(with);
+    content.extend_from_slice(&buf[inner.end..outer.end]);
+    let mut out = header(outer.tag, content.len());
+    out.extend(content);
+    out
+}
+
+/// Add the time-stamp token `token_der` (a DER ContentInfo) as the unsigned attribute
+/// id-aa-signatureTimeStampToken of the (only) SignerInfo: CAdES/PAdES B-B becomes B-T. Every
+/// other byte — the signed attributes above all — is kept as it was; only lengths change.
+pub fn add_signature_timestamp(cms_der: &[u8], token_der: &[u8]) -> Result<Vec<u8>, SignError> {
+    let value = signature_value(cms_der)?;
+    let check = check_timestamp(token_der, &value)?;
+    if !check.imprint_ok {
+        return Err(SignError::malformed("time-stamp token", "its message imprint is not over this signature"));
+    }
+    let walk = || -> Option<_> {
+        let ci = der_walk::tlv_at(cms_der, 0)?;
+        let explicit = *der_walk::children(cms_der, ci)?.get(1)?;
+        let sd = *der_walk::children(cms_der, explicit)?.first()?;
+        let infos = *der_walk::children(cms_der, sd)?.last()?;
+        let si = *der_walk::children(cms_der, infos)?.first()?;
+        let parts = der_walk::children(cms_der, si)?;
+        Some((ci, explicit, sd, infos, si, parts))
+    };
+    let (ci, explicit, sd, infos, si, parts) =
+        walk().ok_or_else(|| SignError::malformed("ContentInfo", "cannot be walked as DER"))?;
+    if ci.end != cms_der.len() {
+        return Err(SignError::malformed("ContentInfo", "trailing bytes after the signature"));
+    }
+    let mut unsigned: Vec<Attribute> = Vec::new();
+    let mut keep_until = si.end;
+    if let Some(last) = parts.last().filter(|t| t.tag == 0xa1) {
+        let mut raw = cms_der[last.start..last.end].to_vec();
+        raw[0] = 0x31;
+        let existing = SetOfVec::<Attribute>::from_der(&raw).ctx("unsignedAttrs")?;
+        if existing.iter().any(|a| a.oid == OID_SIGNATURE_TIMESTAMP) {
+            return Err(SignError::malformed("unsignedAttrs", "already carries a signature time-stamp"));
+        }
+        unsigned.extend(existing.into_vec());
+        keep_until = last.start;
+    }
+    unsigned.push(attr(OID_SIGNATURE_TIMESTAMP, Any::from_der(token_der).ctx("time-stamp token")?)?);
+    let mut ua = SetOfVec::try_from(unsigned).ctx("unsignedAttrs")?.to_der().ctx("unsignedAttrs")?;
+    ua[0] = 0xa1; // [1] IMPLICIT SET OF Attribute
+    let mut si_content = cms_der[si.content_start..keep_until].to_vec();
+    si_content.extend(ua);
+    let mut new_si = header(si.tag, si_content.len());
+    new_si.extend(si_content);
+    let new_infos = replace_child(cms_der, infos, si, &new_si);
+    let new_sd = replace_child(cms_der, sd, infos, &new_infos);
+    let new_explicit = replace_child(cms_der, explicit, sd, &new_sd);
+    let out = replace_child(cms_der, ci, explicit, &new_explicit);
+    // the signature still verifies over the untouched signed attributes
+    debug_assert_eq!(der_walk::raw_signed_attrs(&out), der_walk::raw_signed_attrs(cms_der));
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -326,5 +568,20 @@ mod tests {
             assert!(verify_detached(input, [0; 32]).is_err());
         }
         assert!(prepare([0; 32], b"\x30\x00", Profile::Cades, SystemTime::UNIX_EPOCH).is_err());
+    }
+
+    #[test]
+    fn time_stamp_helpers_refuse_garbage_and_encode_lengths() {
+        assert_eq!(header(0x30, 0x7f), [0x30, 0x7f]);
+        assert_eq!(header(0x30, 0x80), [0x30, 0x81, 0x80]);
+        assert_eq!(header(0xa1, 0x1234), [0xa1, 0x82, 0x12, 0x34]);
+        assert!(signature_value(b"\x30\x00").is_err());
+        assert!(add_signature_timestamp(b"\x30\x00", b"\x30\x00").is_err());
+        assert!(check_timestamp(b"not a token", b"sig").is_err());
+        assert!(timestamp_token(b"\x30\x00").is_err());
+        let req = timestamp_request(b"signature", &[0x80, 1, 2, 3]).unwrap();
+        let parsed = TimeStampReq::from_der(&req).unwrap();
+        assert!(parsed.cert_req);
+        assert_eq!(parsed.message_imprint.hashed_message.as_bytes(), sha256(b"signature"));
     }
 }

@@ -14,7 +14,10 @@ pub mod cades;
 mod der_walk;
 pub mod pdf;
 
-pub use cades::{prepare, sign_detached, verify_detached, CmsCheck, Prepared, Profile};
+pub use cades::{
+    add_signature_timestamp, check_timestamp, prepare, sign_detached, signature_value, timestamp_request,
+    timestamp_token, verify_detached, CmsCheck, Prepared, Profile, TimestampCheck, OID_SIGNATURE_TIMESTAMP,
+};
 pub use pdf::{FoundSignature, PreparedPdf, SigOptions};
 
 /// Errors from building or checking signatures. Each names what is wrong.

@@ -101,13 +101,20 @@ pub fn describe_signer(r: &mut SignatureReport, cert: &Certificate) {
     r.cert_valid_to = Some(tbs.validity.not_after.to_unix_duration().as_secs() as i64);
 }
 
-fn set(r: &mut SignatureReport, s: SubIndication) {
+pub(crate) fn set(r: &mut SignatureReport, s: SubIndication) {
     if r.sub_indication.is_none() {
         r.sub_indication = Some(s);
     }
 }
 
-pub fn judge_revocation(r: &mut SignatureReport, statuses: &[(String, Revocation)], signing_time: SystemTime) {
+/// Revocation of each certificate at `signing_time`; `proven` when that time comes from a valid
+/// signature time-stamp (a revocation after it then only warns).
+pub fn judge_revocation(
+    r: &mut SignatureReport,
+    statuses: &[(String, Revocation)],
+    signing_time: SystemTime,
+    proven: bool,
+) {
     let mut summary = Vec::new();
     for (name, st) in statuses {
         match *st {
@@ -115,9 +122,16 @@ pub fn judge_revocation(r: &mut SignatureReport, statuses: &[(String, Revocation
             Revocation::Revoked { at, reason } => {
                 let when = kyso_pki::time::rfc3339(crate::unix(at));
                 summary.push(format!("{name}: revoked {when} ({})", kyso_pki::crl::reason_name(reason)));
-                if at <= signing_time {
+                // Times have one-second resolution: a revocation in the same second as the
+                // signature is not proven to precede it.
+                if at < signing_time {
                     r.problems.push(format!("«{name}» was revoked on {when}, before the signing time"));
                     r.sub_indication = Some(SubIndication::Revoked);
+                } else if proven {
+                    r.warnings.push(format!(
+                        "«{name}» was revoked on {when}, after the time-stamp that proves the signature existed at {}",
+                        kyso_pki::time::rfc3339(crate::unix(signing_time))
+                    ));
                 } else {
                     r.warnings.push(format!(
                         "«{name}» was revoked on {when}, after the claimed signing time; without a time-stamp the signing time is not proven"
@@ -144,14 +158,39 @@ const EKU_OK: [&str; 6] = [
     "1.3.6.1.5.5.7.3.2",       // clientAuth (common on Vietnamese token certificates)
 ];
 
-pub fn judge_validity_and_usage(r: &mut SignatureReport, cert: &Certificate, now: SystemTime) {
+fn secs(t: SystemTime) -> u64 {
+    t.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+fn within_validity(cert: &Certificate, at: SystemTime) -> bool {
+    let v = &cert.tbs_certificate.validity;
+    let at = secs(at);
+    v.not_before.to_unix_duration().as_secs() <= at && at <= v.not_after.to_unix_duration().as_secs()
+}
+
+/// Validity (now, or at the time-stamp `proven` when there is a valid one) and key usage.
+pub fn judge_validity_and_usage(
+    r: &mut SignatureReport,
+    cert: &Certificate,
+    now: SystemTime,
+    proven: Option<SystemTime>,
+) {
     let t = &cert.tbs_certificate;
-    let now_s = now.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    let (nb, na) =
-        (t.validity.not_before.to_unix_duration().as_secs(), t.validity.not_after.to_unix_duration().as_secs());
-    if now_s < nb || now_s > na {
-        r.warnings.push("the signer certificate is outside its validity period now and no time-stamp proves an earlier signing time".into());
-        set(r, SubIndication::OutOfBoundsNoPoe);
+    match proven {
+        Some(at) if !within_validity(cert, at) => {
+            r.problems.push("the signer certificate was outside its validity period at the time-stamp".into());
+            set(r, SubIndication::OutOfBoundsNoPoe);
+        }
+        Some(_) if !within_validity(cert, now) => r.warnings.push(
+            "the signer certificate is outside its validity period now; the time-stamp proves it was signed within it"
+                .into(),
+        ),
+        Some(_) => {}
+        None if !within_validity(cert, now) => {
+            r.warnings.push("the signer certificate is outside its validity period now and no time-stamp proves an earlier signing time".into());
+            set(r, SubIndication::OutOfBoundsNoPoe);
+        }
+        None => {}
     }
     let exts = t.extensions.as_deref().unwrap_or(&[]);
     let ku_ok = match exts.iter().find(|e| e.extn_id == kyso_pki::cert::OID_KU) {
@@ -170,4 +209,64 @@ pub fn judge_validity_and_usage(r: &mut SignatureReport, cert: &Certificate, now
     if !r.key_usage_ok {
         r.problems.push("the signer certificate's key usage does not allow signing documents".into());
     }
+}
+
+/// id-kp-timeStamping (RFC 3161 §2.3).
+const EKU_TIME_STAMPING: &str = "1.3.6.1.5.5.7.3.8";
+
+/// Is this signature time-stamp proof of existence? Imprint and token signature hold, the TSA
+/// certificate chains to a trust anchor, carries EKU timeStamping, was valid at genTime and is not
+/// revoked (for key compromise at any time, otherwise before genTime). The error says why not;
+/// a warning is pushed when the TSA's revocation status is unknown.
+pub fn judge_timestamp(
+    r: &mut SignatureReport,
+    ts: &kyso_sign::TimestampCheck,
+    anchors: &TrustAnchors,
+    revocation: &dyn crate::RevocationSource,
+    pool: &[Vec<u8>],
+) -> Result<(), String> {
+    if let Some(p) = &ts.problem {
+        return Err(format!("the token cannot be read: {p}"));
+    }
+    if !ts.imprint_ok {
+        return Err("its message imprint is not the hash of this signature value".into());
+    }
+    if !ts.token_signature_ok {
+        return Err("the token's signature does not verify".into());
+    }
+    let der = ts.tsa_cert_der.as_deref().ok_or("the token does not include the TSA certificate")?;
+    let tsa = Certificate::from_der(der).map_err(|e| format!("the TSA certificate cannot be parsed: {e}"))?;
+    let mut all = ts.certificates.clone();
+    all.extend_from_slice(pool);
+    let path = anchors.build_path(&tsa, &all)?;
+    let exts = tsa.tbs_certificate.extensions.as_deref().unwrap_or(&[]);
+    let eku = exts
+        .iter()
+        .find(|e| e.extn_id == kyso_pki::cert::OID_EKU)
+        .and_then(|e| x509_cert::ext::pkix::ExtendedKeyUsage::from_der(e.extn_value.as_bytes()).ok())
+        .is_some_and(|x| x.0.iter().any(|o| o.to_string() == EKU_TIME_STAMPING));
+    if !eku {
+        return Err(format!("«{}» is not a time-stamping certificate (no EKU timeStamping)", common_name(&tsa)));
+    }
+    if !within_validity(&tsa, ts.gen_time) {
+        return Err(format!("«{}» was outside its validity period at genTime", common_name(&tsa)));
+    }
+    if let Some(issuer) = path.get(1) {
+        match revocation.status(issuer, &tsa) {
+            Revocation::Revoked { at, reason } if at <= ts.gen_time || reason == 1 => {
+                return Err(format!(
+                    "the TSA certificate «{}» was revoked on {} ({})",
+                    common_name(&tsa),
+                    kyso_pki::time::rfc3339(crate::unix(at)),
+                    kyso_pki::crl::reason_name(reason)
+                ))
+            }
+            Revocation::Unknown => r.warnings.push(format!(
+                "the revocation status of the TSA certificate «{}» could not be checked",
+                common_name(&tsa)
+            )),
+            _ => {}
+        }
+    }
+    Ok(())
 }

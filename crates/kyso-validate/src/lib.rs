@@ -1,8 +1,8 @@
 //! Signature validation after ETSI EN 319 102-1: for each signature, integrity (ByteRange and
 //! digest), the cryptographic check, a path to a configured trust anchor, revocation status at the
-//! (claimed) signing time, key usage, and what changed in the PDF after signing; then a verdict
-//! TOTAL-PASSED / INDETERMINATE / TOTAL-FAILED with its sub-indication, reported in Vietnamese
-//! (default) or English.
+//! signing time (proven by a signature time-stamp for B-T, else as claimed), key usage, and what
+//! changed in the PDF after signing; then a verdict TOTAL-PASSED / INDETERMINATE / TOTAL-FAILED
+//! with its sub-indication, reported in Vietnamese (default) or English.
 //!
 //! Architecture invariant: no IO. Trust anchors and revocation statuses come in from the caller
 //! (`kyso-authority` answers revocation from its own store); documents come in as bytes.
@@ -258,8 +258,22 @@ fn check_cms(
         return r;
     };
     chain::describe_signer(&mut r, &cert);
+    // a valid signature time-stamp is proof of existence: it replaces the claimed time
+    let mut proven = None;
+    if let Some(ts) = &check.timestamp {
+        match chain::judge_timestamp(&mut r, ts, anchors, revocation, &check.certificates) {
+            Ok(()) => {
+                r.timestamp_time = Some(unix(ts.gen_time));
+                proven = Some(ts.gen_time);
+            }
+            Err(why) => {
+                r.problems.push(format!("the signature time-stamp is not proof of existence: {why}"));
+                chain::set(&mut r, SubIndication::SigConstraintsFailure);
+            }
+        }
+    }
     let path = anchors.build_path(&cert, &check.certificates);
-    let signing_time = claimed.unwrap_or(now);
+    let signing_time = proven.or(claimed).unwrap_or(now);
     match path {
         Ok(path) => {
             r.chain = path.iter().map(chain::common_name).collect();
@@ -269,14 +283,14 @@ fn check_cms(
             for pair in path.windows(2) {
                 statuses.push((chain::common_name(&pair[0]), revocation.status(&pair[1], &pair[0])));
             }
-            chain::judge_revocation(&mut r, &statuses, signing_time);
+            chain::judge_revocation(&mut r, &statuses, signing_time, proven.is_some());
         }
         Err(missing) => {
             r.problems.push(format!("no path to a trusted root: {missing}"));
             r.sub_indication = Some(SubIndication::NoCertificateChainFound);
         }
     }
-    chain::judge_validity_and_usage(&mut r, &cert, now);
+    chain::judge_validity_and_usage(&mut r, &cert, now, proven);
     r
 }
 
@@ -309,7 +323,10 @@ fn finish(r: &mut SignatureReport) {
         (TotalFailed, Some(Revoked))
     } else if !r.signing_certificate_ok {
         (Indeterminate, Some(FormatFailure))
-    } else if let Some(s @ (NoCertificateChainFound | RevokedNoPoe | OutOfBoundsNoPoe | TryLater)) = r.sub_indication {
+    } else if let Some(
+        s @ (NoCertificateChainFound | RevokedNoPoe | OutOfBoundsNoPoe | TryLater | SigConstraintsFailure),
+    ) = r.sub_indication
+    {
         (Indeterminate, Some(s))
     } else if !r.key_usage_ok {
         (Indeterminate, Some(SigConstraintsFailure))

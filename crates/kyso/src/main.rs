@@ -122,6 +122,9 @@ pub struct SignDocArgs {
     /// Reason shown in the signature (PDF only).
     #[arg(long)]
     pub reason: Option<String>,
+    /// Baseline level: b-t (default: a time-stamp from kyso's TSA proves when it was signed) or b-b.
+    #[arg(long, default_value = "b-t", value_parser = ["b-t", "b-b"])]
+    pub level: String,
 }
 
 #[derive(Subcommand)]

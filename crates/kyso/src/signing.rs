@@ -128,10 +128,15 @@ pub async fn sign_doc(dir: &DataDir, db: Option<&str>, a: SignDocArgs, pdf: bool
     let input = std::fs::read(&a.input).with_context(|| format!("cannot read {}", a.input.display()))?;
     let pin = read_pin("KYSO_PIN")?;
     let auth = open(dir, db).await?;
+    let timestamp = match a.level.as_str() {
+        "b-t" | "B-T" => true,
+        "b-b" | "B-B" => false,
+        other => bail!("--level: {other:?} is not b-t or b-b"),
+    };
     let out_bytes = if pdf {
-        auth.sign_pdf(&id, &a.credential, &pin, a.otp.as_deref(), &input, a.reason).await
+        auth.sign_pdf(&id, &a.credential, &pin, a.otp.as_deref(), &input, a.reason, timestamp).await
     } else {
-        auth.sign_detached(&id, &a.credential, &pin, a.otp.as_deref(), &input).await
+        auth.sign_detached(&id, &a.credential, &pin, a.otp.as_deref(), &input, timestamp).await
     }
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     std::fs::write(&a.out, &out_bytes).with_context(|| format!("cannot write {}", a.out.display()))?;

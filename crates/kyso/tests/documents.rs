@@ -1,4 +1,4 @@
-//! Signed dossiers end to end: kyso signs PDFs (PAdES B-B) and files (CAdES) through the
+//! Signed dossiers end to end: kyso signs PDFs (PAdES B-T by default, B-B) and files (CAdES) through the
 //! remote-signing path; poppler's pdfsig, pyHanko and OpenSSL judge them; kyso judges pyHanko's
 //! signatures and tampered files the way they do.
 
@@ -85,11 +85,16 @@ fn activate(env: &Env, id: &str, name: &str) -> String {
     serde_json::from_slice::<Value>(&o.stdout).unwrap()["credential_id"].as_str().unwrap().to_string()
 }
 
+/// `kyso sign-pdf` at its default level (B-T).
 fn sign_pdf(env: &Env, id: &str, cred: &str, input: &Path, out: &Path) {
+    sign_level(env, "sign-pdf", "b-t", id, cred, input, out)
+}
+
+fn sign_level(env: &Env, command: &str, level: &str, id: &str, cred: &str, input: &Path, out: &Path) {
     let o = env
         .cmd()
         .env("KYSO_PIN", PIN)
-        .args(["sign-pdf", "--id", id, "--credential", cred, "--in"])
+        .args([command, "--level", level, "--id", id, "--credential", cred, "--in"])
         .arg(input)
         .arg("--out")
         .arg(out)
@@ -136,6 +141,9 @@ with open(sys.argv[1], 'rb') as f:
         vc = ValidationContext(trust_roots=[root], allow_fetching=False, revocation_mode='soft-fail')
         st = validate_pdf_signature(sig, vc)
         print('SIG', sig.field_name, st.intact, st.valid, st.trusted, st.bottom_line)
+        ts = st.timestamp_validity
+        if ts is not None:
+            print('TS', sig.field_name, ts.intact, ts.valid, ts.trusted)
 "#;
 
 const PYHANKO_SIGN: &str = r#"
@@ -169,6 +177,7 @@ fn kyso_pades_passes_pdfsig_pyhanko_and_kyso_with_two_signers() {
     assert_eq!(reps.len(), 2);
     for r in &reps {
         assert_eq!(r["indication"], "TOTAL-PASSED", "{r}");
+        assert!(r["timestamp_time"].is_i64(), "B-T by default: {r}");
     }
     assert_eq!(reps[0]["modification"]["kind"], "allowed_later");
     assert_eq!(reps[1]["signer_id_masked"], "CCCD:0191****0082");
@@ -205,6 +214,12 @@ fn kyso_pades_passes_pdfsig_pyhanko_and_kyso_with_two_signers() {
         for l in lines {
             assert!(l.ends_with("True True True True"), "pyHanko: {l}");
         }
+        // B-T: pyHanko finds the signature time-stamps and their signatures hold
+        let ts: Vec<&str> = out.lines().filter(|l| l.starts_with("TS")).collect();
+        assert_eq!(ts.len(), 2, "pyHanko sees a time-stamp on each signature:\n{out}");
+        for l in ts {
+            assert!(l.contains("True True"), "pyHanko time-stamp: {l}");
+        }
     }
 }
 
@@ -215,7 +230,7 @@ fn tampering_and_revocation_fail_as_other_validators_say() {
     let src = env.path("hoso.pdf");
     std::fs::write(&src, minimal_pdf("So tien: 1.000.000 dong")).unwrap();
     let signed = env.path("signed.pdf");
-    sign_pdf(&env, "019190000091", &a, &src, &signed);
+    sign_level(&env, "sign-pdf", "b-b", "019190000091", &a, &src, &signed);
     let bytes = std::fs::read(&signed).unwrap();
 
     // a byte flipped inside the signed range
@@ -243,6 +258,7 @@ fn tampering_and_revocation_fail_as_other_validators_say() {
     assert_eq!(reps[0]["digest_ok"], true, "the signed revision itself is intact");
 
     // revoked after signing: without a time-stamp the signing time is not proven
+    std::thread::sleep(std::time::Duration::from_millis(1100)); // a later second than the signature
     let serial = {
         let out = env.ok(&["--json", "cert", "list", "--id", "019190000091"]);
         serde_json::from_str::<Value>(out.trim()).unwrap()[0]["serial"].as_str().unwrap().to_string()
@@ -250,6 +266,7 @@ fn tampering_and_revocation_fail_as_other_validators_say() {
     env.ok(&["cert", "revoke", &serial, "--reason", "keyCompromise"]);
     let (code, reps) = verify(&env, &signed, &[]);
     assert_eq!((code, reps[0]["sub_indication"].as_str()), (3, Some("REVOKED_NO_POE")), "{reps:?}");
+    assert!(reps[0]["timestamp_time"].is_null(), "B-B has no time-stamp: {reps:?}");
     // revoked before the signing time (the revocation moved back a day, as if it had happened then)
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let store =
@@ -396,4 +413,108 @@ fn pyhanko_signatures_pass_in_kyso() {
     std::fs::write(&bad, b).unwrap();
     let (code, _) = verify(&env, &bad, &[]);
     assert_eq!(code, 1);
+}
+
+/// The time-stamp token's genTime (GeneralizedTime, 15 octets) inside a B-T CMS: the first one
+/// after the id-aa-signatureTimeStampToken OID.
+fn gen_time_at(cms: &[u8]) -> usize {
+    const OID: [u8; 13] = [0x06, 0x0b, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x10, 0x02, 0x0e];
+    let at = cms.windows(OID.len()).position(|w| w == OID).expect("signature time-stamp attribute");
+    at + cms[at..].windows(3).position(|w| w == [0x18, 0x0f, b'2']).expect("genTime") + 2
+}
+
+#[test]
+fn b_t_time_stamp_proves_signing_before_revocation() {
+    let env = setup("bt");
+    let a = activate(&env, "019190000121", "Đặng Thị Mai");
+    let src = env.path("hoso.pdf");
+    std::fs::write(&src, minimal_pdf("Ho so B-T")).unwrap();
+    let signed = env.path("bt.pdf");
+    sign_pdf(&env, "019190000121", &a, &src, &signed);
+    let (code, reps) = verify(&env, &signed, &[]);
+    assert_eq!((code, reps[0]["indication"].as_str()), (0, Some("TOTAL-PASSED")), "{reps:?}");
+    let ts = reps[0]["timestamp_time"].as_i64().expect("timestamp_time");
+    assert!((ts - reps[0]["claimed_signing_time"].as_i64().unwrap()).abs() <= 5, "{reps:?}");
+    let text = env.ok(&["verify", "--lang", "en", signed.to_str().unwrap()]);
+    let line = text.lines().find(|l| l.contains("Time-stamp")).unwrap_or_default();
+    assert!(line.contains("20"), "the report shows the time-stamp: {text}");
+    if let Some(pdfsig) = require_tool("pdfsig") {
+        let (_, out) = run(Command::new(pdfsig).arg(&signed));
+        assert_eq!(out.matches("Signature is Valid").count(), 1, "pdfsig:\n{out}");
+    }
+    if let Some(py) = pyhanko() {
+        let (ok, out) = run(Command::new(py).arg("-c").arg(PYHANKO_VALIDATE).arg(&signed).arg(env.ca("root")));
+        assert!(ok, "{out}");
+        assert!(out.lines().any(|l| l.starts_with("SIG") && l.ends_with("True True True True")), "pyHanko: {out}");
+        assert!(out.lines().any(|l| l.starts_with("TS") && l.contains("True True")), "pyHanko time-stamp: {out}");
+    }
+
+    // CAdES B-T over a file: OpenSSL still verifies it, kyso reads the time-stamp
+    let form = env.path("to-khai.xml");
+    std::fs::write(&form, "<toKhai><hoTen>Đặng Thị Mai</hoTen></toKhai>").unwrap();
+    let (p7s, p7s_bb) = (env.path("to-khai.xml.p7s"), env.path("to-khai-bb.xml.p7s"));
+    sign_level(&env, "sign-file", "b-t", "019190000121", &a, &form, &p7s);
+    sign_level(&env, "sign-file", "b-b", "019190000121", &a, &form, &p7s_bb);
+    let (ok, out) = run(Command::new("openssl")
+        .args(["cms", "-verify", "-binary", "-inform", "DER", "-purpose", "any", "-in"])
+        .arg(&p7s)
+        .arg("-content")
+        .arg(&form)
+        .arg("-CAfile")
+        .arg(env.ca("root"))
+        .arg("-out")
+        .arg("/dev/null"));
+    assert!(ok && out.contains("Verification successful"), "openssl cms -verify (B-T): {out}");
+    let (code, reps) = verify(&env, &form, &["--signature", p7s.to_str().unwrap()]);
+    assert_eq!((code, reps[0]["indication"].as_str()), (0, Some("TOTAL-PASSED")), "{reps:?}");
+    assert!(reps[0]["timestamp_time"].is_i64(), "{reps:?}");
+    let (_, reps) = verify(&env, &form, &["--signature", p7s_bb.to_str().unwrap()]);
+    assert!(reps[0]["timestamp_time"].is_null(), "--level b-b: {reps:?}");
+
+    // a token whose TSTInfo was altered no longer proves anything
+    let mut bad = std::fs::read(&p7s).unwrap();
+    let g = gen_time_at(&bad);
+    bad[g] = if bad[g] == b'1' { b'0' } else { b'1' }; // the millennium digit: 2xxx → 1xxx
+    let bad_path = env.path("bad-ts.p7s");
+    std::fs::write(&bad_path, &bad).unwrap();
+    let (code, reps) = verify(&env, &form, &["--signature", bad_path.to_str().unwrap()]);
+    assert_eq!(
+        (code, reps[0]["indication"].as_str(), reps[0]["sub_indication"].as_str()),
+        (3, Some("INDETERMINATE"), Some("SIG_CONSTRAINTS_FAILURE")),
+        "{reps:?}"
+    );
+    assert!(reps[0]["timestamp_time"].is_null(), "{reps:?}");
+
+    // revoked after signing: the time-stamp proves the signature came first
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let serial = {
+        let out = env.ok(&["--json", "cert", "list", "--id", "019190000121"]);
+        serde_json::from_str::<Value>(out.trim()).unwrap()[0]["serial"].as_str().unwrap().to_string()
+    };
+    env.ok(&["cert", "revoke", &serial, "--reason", "keyCompromise"]);
+    let (code, reps) = verify(&env, &signed, &[]);
+    assert_eq!((code, reps[0]["indication"].as_str()), (0, Some("TOTAL-PASSED")), "{reps:?}");
+    assert!(!reps[0]["warnings"].as_array().unwrap().is_empty(), "the revocation is a warning: {reps:?}");
+    let (code, reps) = verify(&env, &form, &["--signature", p7s.to_str().unwrap()]);
+    assert_eq!((code, reps[0]["indication"].as_str()), (0, Some("TOTAL-PASSED")), "{reps:?}");
+    // the same file signed B-B has no proof of existence
+    let (code, reps) = verify(&env, &form, &["--signature", p7s_bb.to_str().unwrap()]);
+    assert_eq!((code, reps[0]["sub_indication"].as_str()), (3, Some("REVOKED_NO_POE")), "{reps:?}");
+
+    // revoked before the time-stamp (moved back a day): REVOKED
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let store =
+        rt.block_on(kyso_store::Store::open(&format!("sqlite://{}/kyso.db", env.data_dir().display()))).unwrap();
+    rt.block_on(
+        store
+            .execute_raw(&format!("UPDATE certificates SET revoked_at = revoked_at - 86400 WHERE serial = '{serial}'")),
+    )
+    .unwrap();
+    rt.block_on(store.close());
+    let (code, reps) = verify(&env, &signed, &[]);
+    assert_eq!(
+        (code, reps[0]["indication"].as_str(), reps[0]["sub_indication"].as_str()),
+        (1, Some("TOTAL-FAILED"), Some("REVOKED")),
+        "{reps:?}"
+    );
 }
