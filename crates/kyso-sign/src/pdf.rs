@@ -598,10 +598,8 @@ fn blank_signature_contents(pdf: &[u8]) -> Vec<u8> {
         if close < open {
             continue;
         }
-        let nums: Vec<usize> = String::from_utf8_lossy(&rest[open + 1..close])
-            .split_whitespace()
-            .filter_map(|n| n.parse().ok())
-            .collect();
+        let nums: Vec<usize> =
+            String::from_utf8_lossy(&rest[open + 1..close]).split_whitespace().filter_map(|n| n.parse().ok()).collect();
         let [a, l, c, _] = nums[..] else { continue };
         let Some(b) = a.checked_add(l) else { continue };
         if gap_hex(pdf, b, c).is_some() {
