@@ -51,7 +51,7 @@ impl<T> DerContext<T> for Result<T, der::Error> {
 
 /// PEM-encode DER bytes with a label ("CERTIFICATE", "X509 CRL", …).
 pub fn pem(label: &str, der: &[u8]) -> String {
-    use base64_engine::encode;
+    use b64::encode;
     let b64 = encode(der);
     let mut out = format!("-----BEGIN {label}-----\n");
     for line in b64.as_bytes().chunks(64) {
@@ -75,33 +75,38 @@ pub fn pem_or_der(label: &str, input: &[u8]) -> Result<Vec<u8>, PkiError> {
     let rest = &text[start + begin.len()..];
     let end = rest.find("-----END").ok_or_else(|| PkiError::invalid("input", "PEM block has no END line"))?;
     let b64: String = rest[..end].chars().filter(|c| !c.is_whitespace()).collect();
-    base64_engine::decode(&b64).ok_or_else(|| PkiError::invalid("input", "PEM body is not valid base64"))
+    b64::decode(&b64).ok_or_else(|| PkiError::invalid("input", "PEM body is not valid base64"))
 }
 
 /// A dependency-free base64 (standard alphabet, padded): PEM is all the core needs.
-mod base64_engine {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    pub fn encode(data: &[u8]) -> String {
+/// Base64, standard (padded, for PEM) and URL-safe (unpadded, for tokens) alphabets: the core
+/// needs nothing more, so no crate for it.
+pub mod b64 {
+    const STD: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+    fn enc(data: &[u8], a: &[u8; 64], pad: bool) -> String {
         let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
         for chunk in data.chunks(3) {
             let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
             let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
             for i in 0..4 {
                 if i <= chunk.len() {
-                    out.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
-                } else {
+                    out.push(a[((n >> (18 - 6 * i)) & 63) as usize] as char);
+                } else if pad {
                     out.push('=');
                 }
             }
         }
         out
     }
-    pub fn decode(s: &str) -> Option<Vec<u8>> {
+
+    fn dec(s: &str, a: &[u8; 64]) -> Option<Vec<u8>> {
         let s = s.trim_end_matches('=');
         let mut out = Vec::with_capacity(s.len() * 3 / 4);
         let (mut acc, mut bits) = (0u32, 0u32);
         for c in s.bytes() {
-            let v = A.iter().position(|&x| x == c)? as u32;
+            let v = a.iter().position(|&x| x == c)? as u32;
             acc = (acc << 6) | v;
             bits += 6;
             if bits >= 8 {
@@ -111,6 +116,19 @@ mod base64_engine {
             }
         }
         Some(out)
+    }
+
+    pub fn encode(data: &[u8]) -> String {
+        enc(data, STD, true)
+    }
+    pub fn decode(s: &str) -> Option<Vec<u8>> {
+        dec(s, STD)
+    }
+    pub fn encode_url(data: &[u8]) -> String {
+        enc(data, URL, false)
+    }
+    pub fn decode_url(s: &str) -> Option<Vec<u8>> {
+        dec(s, URL)
     }
 }
 
