@@ -5,20 +5,20 @@
 //! Read from storage on every request; counting is `kyso-campaign`'s. ID numbers are masked and
 //! names shortened on these pages; every worklist view is audited.
 
+use crate::campaign_data::{load, target, vn_date, Fallible};
 use crate::AppState;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use kyso_campaign::adoption::{Adoption, CertificateEvent};
 use kyso_campaign::csv::parse_date;
 use kyso_campaign::denominator::AdultsDenominator;
 use kyso_campaign::forecast::{forecast, DailyCounts, Forecast, Status};
-use kyso_campaign::plan::{Baseline, Milestone, Percent, Target, TargetKind, TargetValue};
-use kyso_campaign::population::{CitizenId, Register, Resident, Sex};
+use kyso_campaign::plan::{Percent, TargetKind, TargetValue};
+use kyso_campaign::population::CitizenId;
 use kyso_campaign::worklist::{build_worklist, Outcome, Visit, VisitLog};
-use kyso_store::campaign::{CommuneRow, HolderCertRow, MilestoneRow, PlanRow, ResidentRow};
+use kyso_store::campaign::{CommuneRow, MilestoneRow, PlanRow};
 use kyso_store::{AuditEvent, Store, Write};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -36,8 +36,6 @@ pub struct Params {
     hamlet: Option<String>,
 }
 
-type Fallible<T> = Result<T, String>;
-
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
@@ -47,102 +45,11 @@ fn failure(e: impl std::fmt::Display) -> Response {
     (StatusCode::INTERNAL_SERVER_ERROR, "campaign data unavailable; retry shortly\n").into_response()
 }
 
-// ---- dates: ISO text at the edges ----
-
-/// The civil date of Unix day `z` (Howard Hinnant's algorithm), as `YYYY-MM-DD`.
-fn civil(z: i64) -> String {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
-/// The date in Vietnam (UTC+7) at a Unix instant.
-fn vn_date(secs: i64) -> String {
-    civil((secs + 7 * 3600).div_euclid(86_400))
-}
-
 fn as_of(p: &Params) -> Fallible<String> {
     match p.date.as_deref().filter(|d| !d.is_empty()) {
         None => Ok(vn_date(kyso_store::now())),
         Some(d) => Ok(parse_date(d)?.to_string()),
     }
-}
-
-// ---- rows → campaign core ----
-
-fn resident(r: &ResidentRow) -> Fallible<Resident> {
-    Ok(Resident {
-        id: CitizenId::parse(&r.id_number)?,
-        full_name: r.full_name.clone(),
-        date_of_birth: parse_date(&r.date_of_birth)?,
-        sex: if r.sex == "F" { Sex::Female } else { Sex::Male },
-        commune_code: r.commune_code.clone(),
-        hamlet_code: r.hamlet_code.clone(),
-        household: r.household.clone(),
-    })
-}
-
-fn event(c: &HolderCertRow) -> Fallible<CertificateEvent> {
-    let date = |secs: i64| parse_date(&vn_date(secs));
-    Ok(CertificateEvent {
-        id: CitizenId::parse(&c.id_number)?,
-        provider: c.issuer_id.clone(),
-        serial: Some(c.serial.clone()),
-        issued: date(c.not_before)?,
-        expires: Some(date(c.not_after + 1)?),
-        revoked: c.revoked_at.map(date).transpose()?,
-    })
-}
-
-fn value_of(percent: Option<i64>, absolute: Option<i64>) -> Fallible<TargetValue> {
-    match (percent, absolute) {
-        (Some(p), _) => {
-            Ok(TargetValue::Percent(Percent::from_hundredths(u32::try_from(p).map_err(|e| e.to_string())?)))
-        }
-        (None, Some(n)) => Ok(TargetValue::Absolute(u64::try_from(n).map_err(|e| e.to_string())?)),
-        (None, None) => Err("a target without a value".into()),
-    }
-}
-
-fn target(p: &PlanRow, ms: &[MilestoneRow]) -> Fallible<Target> {
-    let milestones = ms
-        .iter()
-        .map(|m| Ok(Milestone { date: parse_date(&m.date)?, value: value_of(m.percent_hundredths, m.absolute)? }))
-        .collect::<Fallible<_>>()?;
-    Ok(Target {
-        unit_code: p.unit_code.clone(),
-        kind: match p.target_kind.as_str() {
-            "level" => Some(TargetKind::Level),
-            "increment" => Some(TargetKind::Increment),
-            _ => None,
-        },
-        baseline: Baseline {
-            count: u64::try_from(p.baseline_count).map_err(|e| e.to_string())?,
-            date: parse_date(&p.baseline_date)?,
-            source: p.baseline_source.clone(),
-        },
-        value: value_of(p.target_percent_hundredths, p.target_absolute)?,
-        deadline: parse_date(&p.deadline)?,
-        milestones,
-    })
-}
-
-async fn load(store: &Store, commune: &str, hamlet: Option<&str>) -> Fallible<(Register, Adoption)> {
-    let err = |e: kyso_store::StoreError| e.to_string();
-    let residents = store.residents(commune, hamlet).await.map_err(err)?;
-    let register = Register::new(residents.iter().map(resident).collect::<Fallible<Vec<_>>>()?);
-    let certs = store.holder_certificates(commune, hamlet).await.map_err(err)?;
-    let events = certs.iter().map(event).collect::<Fallible<Vec<_>>>()?;
-    let mut adoption = Adoption::new();
-    adoption.apply(&register, &events);
-    Ok((register, adoption))
 }
 
 // ---- /campaign ----

@@ -5,6 +5,7 @@
 //! Logs carry serials and masked ID numbers only.
 
 mod api;
+pub mod campaign_data;
 mod csc;
 mod dashboard;
 mod pages;

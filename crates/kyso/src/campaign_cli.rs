@@ -8,16 +8,16 @@ use crate::commands::{open_store, out};
 use crate::data::DataDir;
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Subcommand;
-use kyso_campaign::adoption::{Adoption, CertificateEvent};
+use kyso_campaign::adoption::Adoption;
 use kyso_campaign::csv::parse_date;
 use kyso_campaign::denominator::AdultsDenominator;
 use kyso_campaign::forecast::{forecast, DailyCounts, Status};
-use kyso_campaign::plan::{Baseline, Milestone, Percent, Target, TargetKind, TargetValue};
+use kyso_campaign::plan::{Percent, Target, TargetValue};
 use kyso_campaign::population::{parse_register_csv, CitizenId, Register, Resident, Sex};
 use kyso_campaign::units::{parse_admin_units_csv, parse_hamlets_csv, AdminUnits, CommuneType, Unit};
 use kyso_campaign::worklist::{build_worklist, Outcome, Visit, VisitLog};
 use kyso_campaign::{ImportReport, RowIssue};
-use kyso_store::campaign::{CommuneRow, HamletRow, HolderCertRow, MilestoneRow, PlanRow, ResidentRow, VisitRow};
+use kyso_store::campaign::{CommuneRow, HamletRow, MilestoneRow, PlanRow, ResidentRow, VisitRow};
 use kyso_store::{AuditEvent, Store, Write};
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -153,25 +153,6 @@ fn read(file: &std::path::Path) -> Result<String> {
 }
 
 // ---- dates (ISO text at the edges; `time::Date` values only inside expressions) ----
-
-/// The civil date of Unix day `z` (Howard Hinnant's algorithm), as `YYYY-MM-DD`.
-pub fn civil(z: i64) -> String {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
-/// The date in Vietnam (UTC+7) at a Unix instant.
-pub fn vn_date(secs: i64) -> String {
-    civil((secs + 7 * 3600).div_euclid(86_400))
-}
 
 /// A date argument normalised to `YYYY-MM-DD`; today in Vietnam when absent.
 fn date_arg(text: Option<&str>) -> Result<String> {
@@ -366,11 +347,7 @@ fn value_columns(v: TargetValue) -> (Option<i64>, Option<i64>) {
 }
 
 fn value_of(percent: Option<i64>, absolute: Option<i64>) -> Result<TargetValue> {
-    match (percent, absolute) {
-        (Some(p), _) => Ok(TargetValue::Percent(Percent::from_hundredths(u32::try_from(p)?))),
-        (None, Some(n)) => Ok(TargetValue::Absolute(u64::try_from(n)?)),
-        (None, None) => bail!("a target without a value"),
-    }
+    kyso_server::campaign_data::value_of(percent, absolute).map_err(|e| anyhow!(e))
 }
 
 fn value_text(v: TargetValue) -> String {
@@ -460,70 +437,18 @@ async fn plan_list(store: &Store, json_mode: bool) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+// ---- counting (the read model is shared with the dashboard) ----
+
+pub use kyso_server::campaign_data::vn_date;
+
 /// A stored plan as the campaign core's target.
 pub fn target(p: &PlanRow, ms: &[MilestoneRow]) -> Result<Target> {
-    let mut milestones = Vec::new();
-    for m in ms {
-        milestones.push(Milestone {
-            date: parse_date(&m.date).map_err(|e| anyhow!(e))?,
-            value: value_of(m.percent_hundredths, m.absolute)?,
-        });
-    }
-    Ok(Target {
-        unit_code: p.unit_code.clone(),
-        kind: match p.target_kind.as_str() {
-            "level" => Some(TargetKind::Level),
-            "increment" => Some(TargetKind::Increment),
-            _ => None,
-        },
-        baseline: Baseline {
-            count: u64::try_from(p.baseline_count)?,
-            date: parse_date(&p.baseline_date).map_err(|e| anyhow!(e))?,
-            source: p.baseline_source.clone(),
-        },
-        value: value_of(p.target_percent_hundredths, p.target_absolute)?,
-        deadline: parse_date(&p.deadline).map_err(|e| anyhow!(e))?,
-        milestones,
-    })
-}
-
-// ---- counting ----
-
-fn resident(r: &ResidentRow) -> Result<Resident> {
-    Ok(Resident {
-        id: CitizenId::parse(&r.id_number).map_err(|e| anyhow!("stored resident: {e}"))?,
-        full_name: r.full_name.clone(),
-        date_of_birth: parse_date(&r.date_of_birth).map_err(|e| anyhow!(e))?,
-        sex: if r.sex == "F" { Sex::Female } else { Sex::Male },
-        commune_code: r.commune_code.clone(),
-        hamlet_code: r.hamlet_code.clone(),
-        household: r.household.clone(),
-    })
-}
-
-fn event(c: &HolderCertRow) -> Result<CertificateEvent> {
-    let date = |secs: i64| parse_date(&vn_date(secs)).map_err(|e| anyhow!(e));
-    Ok(CertificateEvent {
-        id: CitizenId::parse(&c.id_number).map_err(|e| anyhow!("stored certificate {}: {e}", c.serial))?,
-        provider: c.issuer_id.clone(),
-        serial: Some(c.serial.clone()),
-        issued: date(c.not_before)?,
-        // The last second of validity is not_after: the day after it no longer counts.
-        expires: Some(date(c.not_after + 1)?),
-        revoked: c.revoked_at.map(date).transpose()?,
-    })
+    kyso_server::campaign_data::target(p, ms).map_err(|e| anyhow!(e))
 }
 
 /// The register of a commune (or one hamlet) and the adoption ledger from kyso's certificates.
 pub async fn load(store: &Store, commune: &str, hamlet: Option<&str>) -> Result<(Register, Adoption)> {
-    let residents: Vec<Resident> =
-        store.residents(commune, hamlet).await?.iter().map(resident).collect::<Result<_>>()?;
-    let register = Register::new(residents);
-    let events: Vec<CertificateEvent> =
-        store.holder_certificates(commune, hamlet).await?.iter().map(event).collect::<Result<_>>()?;
-    let mut adoption = Adoption::new();
-    adoption.apply(&register, &events);
-    Ok((register, adoption))
+    kyso_server::campaign_data::load(store, commune, hamlet).await.map_err(|e| anyhow!(e))
 }
 
 fn status_name(s: Status) -> &'static str {
