@@ -19,6 +19,8 @@ pub mod denominator;
 pub mod forecast;
 pub mod plan;
 pub mod population;
+pub mod reports;
+pub mod tasks;
 pub mod units;
 pub mod worklist;
 
