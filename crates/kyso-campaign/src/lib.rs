@@ -20,6 +20,7 @@ pub mod forecast;
 pub mod plan;
 pub mod population;
 pub mod reports;
+pub mod staff;
 pub mod tasks;
 pub mod units;
 pub mod worklist;
