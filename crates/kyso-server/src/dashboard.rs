@@ -36,11 +36,11 @@ pub struct Params {
     hamlet: Option<String>,
 }
 
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-fn failure(e: impl std::fmt::Display) -> Response {
+pub(crate) fn failure(e: impl std::fmt::Display) -> Response {
     tracing::error!(error = %e, "campaign page failed");
     (StatusCode::INTERNAL_SERVER_ERROR, "campaign data unavailable; retry shortly\n").into_response()
 }
@@ -54,12 +54,12 @@ fn as_of(p: &Params) -> Fallible<String> {
 
 // ---- /campaign ----
 
-struct Text {
-    en: bool,
+pub(crate) struct Text {
+    pub(crate) en: bool,
 }
 
 impl Text {
-    fn t<'a>(&self, vi: &'a str, en: &'a str) -> &'a str {
+    pub(crate) fn t<'a>(&self, vi: &'a str, en: &'a str) -> &'a str {
         if self.en {
             en
         } else {
@@ -84,7 +84,7 @@ td,th{border-bottom:1px solid #ddd;padding:.35rem;text-align:left}td.n,th.n{text
 svg{width:100%;height:auto;max-width:40rem}header{display:flex;justify-content:space-between;flex-wrap:wrap;gap:.5rem}\
 @media print{nav,.noprint{display:none}body{max-width:none}}";
 
-fn page(tx: &Text, title: &str, nav_path: &str, body: &str) -> Html<String> {
+pub(crate) fn page(tx: &Text, title: &str, nav_path: &str, body: &str) -> Html<String> {
     Html(format!(
         "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{title}</title><style>{STYLE}</style></head>\
@@ -217,6 +217,7 @@ async fn campaign_body(store: &Store, tx: &Text, p: &Params) -> Fallible<String>
         let Some(unit) = store.commune(&plan.unit_code).await.map_err(|e| e.to_string())? else { continue };
         body.push_str(&plan_section(store, tx, &unit, plan, ms, &date).await?);
     }
+    body.push_str(&crate::reports::dashboard_section(store, tx, &date).await?);
     Ok(body)
 }
 

@@ -9,6 +9,8 @@ pub mod campaign_data;
 mod csc;
 mod dashboard;
 mod pages;
+pub mod report_data;
+mod reports;
 mod verify;
 
 use axum::body::Bytes;
@@ -40,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes())
         .merge(csc::routes())
         .merge(dashboard::routes())
+        .merge(reports::routes())
         .merge(verify::routes())
         .layer(axum::extract::DefaultBodyLimit::max(1 << 20))
         .with_state(state)

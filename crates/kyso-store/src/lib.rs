@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod campaign;
+pub mod reports;
 mod rows;
 
 pub use audit::{AuditEvent, AuditRow, VerifyReport};
@@ -77,6 +78,12 @@ const MIGRATIONS: &[Migration] = &[
         name: "campaign",
         sqlite: include_str!("../migrations/sqlite/0003_campaign.sql"),
         postgres: include_str!("../migrations/postgres/0003_campaign.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "reports and tasks",
+        sqlite: include_str!("../migrations/sqlite/0005_reports_tasks.sql"),
+        postgres: include_str!("../migrations/postgres/0005_reports_tasks.sql"),
     },
 ];
 
