@@ -1,0 +1,131 @@
+//! `kyso campaign …`: import administrative units, hamlets and the police register, record plans,
+//! show progress against both readings of a target, print door-to-door worklists, record visits.
+//!
+//! A thin shell: `kyso-campaign` validates and counts, `kyso-store` keeps the rows. ID numbers
+//! are masked in every line printed here; the worklist export and every import are audited.
+//!
+//! One file per concern: [`import`] (units, hamlets, the register), [`plan`] (plans and targets),
+//! [`progress`] (counting, shared with the dashboard's read model) and [`worklist`] (worklists and
+//! visits). New command groups go in new files next to these.
+
+mod import;
+mod plan;
+mod progress;
+mod worklist;
+
+// The public names of the single-file module stay reachable as `campaign_cli::…`, used or not.
+#[allow(unused_imports)]
+pub use import::{import_hamlets, import_register, import_units, resident_row};
+#[allow(unused_imports)]
+pub use plan::{add_plan, PlanArgs, PlanCommand};
+#[allow(unused_imports)]
+pub use progress::{load, progress, target, vn_date};
+#[allow(unused_imports)]
+pub use worklist::{id_hash, visit_key, worklist_lines, WorklistLine};
+
+use crate::commands::{open_store, out};
+use crate::data::DataDir;
+use anyhow::{anyhow, Context, Result};
+use clap::Subcommand;
+use kyso_campaign::csv::parse_date;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const ACTOR: &str = "cli";
+
+#[derive(Subcommand)]
+pub enum CampaignCommand {
+    /// Import communes and provinces (admin-units-2025.csv format). Re-importing updates in place.
+    ImportUnits { file: PathBuf },
+    /// Import hamlets: commune_code,hamlet_code,hamlet_name. Re-importing renames in place.
+    ImportHamlets { file: PathBuf },
+    /// Import a commune's residents register (ID number, date of birth, sex, hamlet, household).
+    ImportRegister {
+        file: PathBuf,
+        #[arg(long)]
+        commune: String,
+    },
+    /// Campaign plans: targets, baselines, milestones.
+    #[command(subcommand)]
+    Plan(PlanCommand),
+    /// Adults, holders and the target under both readings for a commune, with the forecast.
+    Progress {
+        #[arg(long)]
+        commune: String,
+        /// Count holders on this date (YYYY-MM-DD or dd/mm/yyyy; default: today, Vietnam time).
+        #[arg(long)]
+        date: Option<String>,
+    },
+    /// Adults of a hamlet without a valid certificate, in walking order, ID numbers masked.
+    Worklist {
+        #[arg(long)]
+        commune: String,
+        #[arg(long)]
+        hamlet: String,
+        #[arg(long)]
+        date: Option<String>,
+        /// Print CSV (for printing or a spreadsheet) instead of a table.
+        #[arg(long)]
+        csv: bool,
+    },
+    /// Record a door-to-door visit outcome (append-only).
+    Visit {
+        /// The resident's 12-digit ID number.
+        #[arg(long)]
+        id: String,
+        /// done, assisted, not-at-home, refused, moved-away, deceased or already-holds.
+        #[arg(long)]
+        outcome: String,
+        /// With already-holds: the provider the person holds a certificate from.
+        #[arg(long)]
+        provider: Option<String>,
+        #[arg(long)]
+        team: String,
+        #[arg(long)]
+        date: Option<String>,
+    },
+}
+
+pub async fn run(dir: &DataDir, db: Option<&str>, c: CampaignCommand, json_mode: bool) -> Result<ExitCode> {
+    let store = open_store(dir, db).await?;
+    match c {
+        CampaignCommand::ImportUnits { file } => import_units(&store, &read(&file)?, json_mode).await,
+        CampaignCommand::ImportHamlets { file } => import_hamlets(&store, &read(&file)?, json_mode).await,
+        CampaignCommand::ImportRegister { file, commune } => {
+            import_register(&store, &read(&file)?, &commune, json_mode).await
+        }
+        CampaignCommand::Plan(PlanCommand::Add(a)) => plan::plan_add(&store, a, json_mode).await,
+        CampaignCommand::Plan(PlanCommand::List) => plan::plan_list(&store, json_mode).await,
+        CampaignCommand::Progress { commune, date } => {
+            let date = date_arg(date.as_deref())?;
+            let v = progress(&store, &commune, &date).await?;
+            out(json_mode, v.clone(), &progress::progress_text(&v));
+            Ok(ExitCode::SUCCESS)
+        }
+        CampaignCommand::Worklist { commune, hamlet, date, csv } => {
+            worklist::worklist(&store, &commune, &hamlet, &date_arg(date.as_deref())?, csv, json_mode).await
+        }
+        CampaignCommand::Visit { id, outcome, provider, team, date } => {
+            worklist::visit(&store, &id, &outcome, provider, &team, &date_arg(date.as_deref())?, json_mode).await
+        }
+    }
+}
+
+fn read(file: &std::path::Path) -> Result<String> {
+    let f = std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+    kyso_campaign::csv::read_utf8(f).with_context(|| format!("{} is not UTF-8 text", file.display()))
+}
+
+// ---- dates (ISO text at the edges; `time::Date` values only inside expressions) ----
+
+/// A date argument normalised to `YYYY-MM-DD`; today in Vietnam when absent.
+fn date_arg(text: Option<&str>) -> Result<String> {
+    match text {
+        None => Ok(vn_date(kyso_store::now())),
+        Some(t) => Ok(parse_date(t).map_err(|e| anyhow!("--date: {e}"))?.to_string()),
+    }
+}
+
+fn iso(field: &str, text: &str) -> Result<String> {
+    Ok(parse_date(text).map_err(|e| anyhow!("--{field}: {e}"))?.to_string())
+}

@@ -1,0 +1,179 @@
+//! Door-to-door worklists (masked, in walking order) and the append-only visit log.
+
+use super::{progress::load, ACTOR};
+use crate::commands::out;
+use anyhow::{anyhow, bail, Context, Result};
+use kyso_campaign::csv::parse_date;
+use kyso_campaign::denominator::AdultsDenominator;
+use kyso_campaign::population::CitizenId;
+use kyso_campaign::worklist::{build_worklist, Outcome, Visit, VisitLog};
+use kyso_store::campaign::VisitRow;
+use kyso_store::{AuditEvent, Store, Write};
+use serde_json::{json, Value};
+use std::process::ExitCode;
+
+/// The key of the visit log's ID hashes, created on first use.
+pub async fn visit_key(store: &Store, create: bool) -> Result<Option<String>> {
+    if let Some(k) = store.setting("campaign_visit_key").await? {
+        return Ok(Some(k));
+    }
+    if !create {
+        return Ok(None);
+    }
+    let key = kyso_custody::Kek::generate()?.to_hex();
+    store.commit(&[Write::Setting { name: "campaign_visit_key".into(), value: key.clone() }]).await?;
+    Ok(Some(key))
+}
+
+pub fn id_hash(key: &str, id: &CitizenId) -> Vec<u8> {
+    kyso_pki::alg::sha256(format!("kyso-visit\0{key}\0{}", id.expose()).as_bytes())
+}
+
+fn outcome_of(name: &str, provider: Option<&str>) -> Result<Outcome> {
+    Ok(match name.replace('_', "-").as_str() {
+        "done" => Outcome::Done,
+        "assisted" => Outcome::Assisted,
+        "not-at-home" => Outcome::NotAtHome,
+        "refused" => Outcome::Refused,
+        "moved-away" => Outcome::MovedAway,
+        "deceased" => Outcome::Deceased,
+        "already-holds" => Outcome::AlreadyHolds {
+            provider: provider.context("already-holds needs --provider")?.to_owned(),
+        },
+        other => bail!(
+            "--outcome: unknown outcome '{other}' (done, assisted, not-at-home, refused, moved-away, deceased, already-holds)"
+        ),
+    })
+}
+
+fn outcome_name(o: &Outcome) -> &'static str {
+    match o {
+        Outcome::Done => "done",
+        Outcome::Assisted => "assisted",
+        Outcome::NotAtHome => "not-at-home",
+        Outcome::Refused => "refused",
+        Outcome::MovedAway => "moved-away",
+        Outcome::Deceased => "deceased",
+        Outcome::AlreadyHolds { .. } => "already-holds",
+    }
+}
+
+pub(super) async fn visit(
+    store: &Store,
+    id: &str,
+    outcome: &str,
+    provider: Option<String>,
+    team: &str,
+    date: &str,
+    json_mode: bool,
+) -> Result<ExitCode> {
+    let id = CitizenId::parse(id).map_err(|e| anyhow!("--id: {e}"))?;
+    let outcome = outcome_of(outcome, provider.as_deref())?;
+    let r = store.resident(id.expose()).await?.with_context(|| format!("{id} is not in the register"))?;
+    let key = visit_key(store, true).await?.context("visit key")?;
+    let row = VisitRow {
+        seq: 0,
+        commune_code: r.commune_code.clone(),
+        hamlet_code: r.hamlet_code.clone(),
+        id_hash: id_hash(&key, &id),
+        id_masked: id.masked(),
+        outcome: outcome_name(&outcome).into(),
+        provider,
+        team: team.into(),
+        visit_date: date.into(),
+        at: 0,
+    };
+    let audit = AuditEvent::new(ACTOR, "campaign.visit", &id.masked(), format!("{} by {team}", row.outcome));
+    let row = store.append_visit(&row, &audit).await?;
+    out(
+        json_mode,
+        json!({"seq": row.seq, "id_masked": row.id_masked, "outcome": row.outcome, "hamlet": row.hamlet_code, "date": row.visit_date}),
+        &format!("visit #{} recorded: {} {} on {} ({})", row.seq, row.id_masked, row.outcome, row.visit_date, team),
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One worklist line, masked: household, masked ID, name, last outcome.
+pub type WorklistLine = (String, String, String, String);
+
+/// The worklist of a hamlet on `date` (ISO), in walking order.
+pub async fn worklist_lines(store: &Store, commune: &str, hamlet: &str, date: &str) -> Result<Vec<WorklistLine>> {
+    let as_of = parse_date(date).map_err(|e| anyhow!(e))?;
+    let (register, adoption) = load(store, commune, Some(hamlet)).await?;
+    let line = match store.plans(Some(commune)).await?.into_iter().next_back() {
+        Some((p, _)) => AdultsDenominator::new(u8::try_from(p.min_age)?, as_of)?,
+        None => AdultsDenominator::new(15, as_of)?,
+    };
+    let mut log = VisitLog::new();
+    if let Some(key) = visit_key(store, false).await? {
+        let by_hash: std::collections::HashMap<Vec<u8>, &CitizenId> =
+            register.residents().iter().map(|r| (id_hash(&key, &r.id), &r.id)).collect();
+        for v in store.visits(commune, hamlet).await? {
+            let (Some(person), Ok(outcome), Ok(date)) =
+                (by_hash.get(&v.id_hash), outcome_of(&v.outcome, v.provider.as_deref()), parse_date(&v.visit_date))
+            else {
+                continue;
+            };
+            log.record(Visit { person: (*person).clone(), date, team: v.team, outcome });
+        }
+    }
+    let list = build_worklist(&register, &adoption, &line, &log, (commune, hamlet), as_of);
+    Ok(list
+        .entries
+        .iter()
+        .map(|e| {
+            (
+                e.household.clone().unwrap_or_default(),
+                e.masked_id.clone(),
+                e.full_name.clone().unwrap_or_default(),
+                e.last_outcome.as_ref().map(outcome_name).unwrap_or_default().to_owned(),
+            )
+        })
+        .collect())
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+pub(super) async fn worklist(
+    store: &Store,
+    commune: &str,
+    hamlet: &str,
+    date: &str,
+    csv: bool,
+    json_mode: bool,
+) -> Result<ExitCode> {
+    if !store.hamlets(commune).await?.iter().any(|h| h.code == hamlet) {
+        bail!("--hamlet: commune {commune} has no hamlet {hamlet}");
+    }
+    let lines = worklist_lines(store, commune, hamlet, date).await?;
+    let audit = AuditEvent::new(
+        ACTOR,
+        "campaign.worklist.export",
+        &format!("{commune}/{hamlet}"),
+        format!("{} entries on {date}{}", lines.len(), if csv { ", csv" } else { "" }),
+    );
+    store.commit(&[Write::Audit(audit)]).await?;
+    if csv {
+        println!("household,id_masked,full_name,last_outcome");
+        for (h, id, name, o) in &lines {
+            println!("{},{},{},{}", csv_field(h), id, csv_field(name), o);
+        }
+    } else {
+        let v: Vec<Value> = lines
+            .iter()
+            .map(|(h, id, name, o)| json!({"household": h, "id_masked": id, "full_name": name, "last_outcome": o}))
+            .collect();
+        let mut text = format!("worklist {commune}/{hamlet} on {date}: {} to visit", lines.len());
+        for (h, id, name, o) in &lines {
+            text.push_str(&format!("\n{h:<8} {id}  {name:<28} {o}"));
+        }
+        out(json_mode, json!({"commune": commune, "hamlet": hamlet, "date": date, "entries": v}), &text);
+    }
+    Ok(ExitCode::SUCCESS)
+}
