@@ -1,12 +1,18 @@
-//! Documents: sign a PDF (PAdES B-T, or B-B) or any file (CAdES `.p7s`) with a citizen's credential through
-//! the same authorize/signHash path as the remote-signing API, and validate signed documents
-//! against kyso's trust list with revocation answered from kyso's own store.
+//! Documents: sign a PDF (PAdES B-B, B-T, B-LT or B-LTA) or any file (CAdES `.p7s`, B-B or B-T)
+//! with a citizen's credential through the same authorize/signHash path as the remote-signing
+//! API, and validate signed documents against kyso's trust list with revocation answered from the
+//! document's DSS, else from kyso's own store.
+//!
+//! B-LT's validation data comes from kyso itself, in process: OCSP responses from the provider's
+//! delegated responder (the same code that answers `/ocsp/{provider}`) for what a provider CA
+//! issued, the current CRL for what the root issued (provider CAs, the TSA).
 
 use crate::signing::SigningError;
 use crate::{Authority, AuthorityError};
 use kyso_custody::Pin;
 use kyso_pki::cert::serial_hex;
-use kyso_validate::{Revocation, RevocationSource, SignatureReport, TrustAnchors, ValidationError};
+use kyso_sign::ValidationData;
+use kyso_validate::{Level, Revocation, RevocationSource, SignatureReport, TrustAnchors, ValidationError};
 use std::collections::HashMap;
 use std::time::SystemTime;
 use x509_cert::Certificate;
@@ -27,6 +33,16 @@ impl RevocationSource for StoreStatuses {
     }
 }
 
+/// Bytes reserved for a document time-stamp token (kyso's are about 3 KB with the TSA certificate).
+const DOC_TIMESTAMP_RESERVE: usize = 8 * 1024;
+
+fn nonce() -> Result<[u8; 8], kyso_sign::SignError> {
+    let mut nonce = [0u8; 8];
+    aws_lc_rs::rand::fill(&mut nonce)
+        .map_err(|_| kyso_sign::SignError::Malformed { what: "nonce", reason: "no randomness".into() })?;
+    Ok(nonce)
+}
+
 impl Authority {
     /// kyso's trust list: the national root as anchor, provider CAs as known intermediates, plus
     /// extra roots the caller trusts (e.g. another country's or a test CA).
@@ -45,10 +61,19 @@ impl Authority {
     async fn statuses(&self, cms_blobs: &[&[u8]]) -> Result<StoreStatuses, AuthorityError> {
         let mut known = HashMap::new();
         for cms in cms_blobs {
-            let Ok(check) = kyso_sign::verify_detached(cms, [0u8; 32]) else { continue };
-            // the signature's certificates and those of its time-stamp token (the TSA's)
-            let tsa_certs = check.timestamp.iter().flat_map(|t| t.certificates.iter());
-            for der in check.certificates.iter().chain(tsa_certs) {
+            let certs: Vec<Vec<u8>> = match kyso_sign::verify_detached(cms, [0u8; 32]) {
+                // the signature's certificates and those of its time-stamp token (the TSA's)
+                Ok(check) => {
+                    let tsa_certs = check.timestamp.into_iter().flat_map(|t| t.certificates);
+                    check.certificates.into_iter().chain(tsa_certs).collect()
+                }
+                // a document time-stamp: the token's certificates
+                Err(_) => match kyso_sign::check_timestamp(cms, b"") {
+                    Ok(t) => t.certificates,
+                    Err(_) => continue,
+                },
+            };
+            for der in &certs {
                 let Ok(cert) = kyso_pki::cert::parse(der) else { continue };
                 for ca in self.cas() {
                     if ca.cert.tbs_certificate.subject != cert.tbs_certificate.issuer {
@@ -142,15 +167,77 @@ impl Authority {
     /// signature-time-stamp unsigned attribute.
     fn add_timestamp(&self, cms: &[u8]) -> Result<Vec<u8>, kyso_sign::SignError> {
         let value = kyso_sign::signature_value(cms)?;
-        let mut nonce = [0u8; 8];
-        aws_lc_rs::rand::fill(&mut nonce)
-            .map_err(|_| kyso_sign::SignError::Malformed { what: "nonce", reason: "no randomness".into() })?;
-        let req = kyso_sign::timestamp_request(&value, &nonce)?;
+        let req = kyso_sign::timestamp_request(&value, &nonce()?)?;
         let token = kyso_sign::timestamp_token(&self.timestamp(&req))?;
         kyso_sign::add_signature_timestamp(cms, &token)
     }
 
-    /// PAdES B-T (`timestamp`) or B-B: an incremental update with the citizen's signature.
+    /// B-LT's validation data for `certs` (DER): the certificates themselves, for each one a
+    /// provider CA issued an OCSP response from that provider's responder (and the responder's
+    /// certificate), for each one the root issued the root's current CRL. Self-signed roots need
+    /// nothing; certificates no kyso CA issued are carried without revocation data.
+    pub async fn validation_data(&self, certs: &[Vec<u8>]) -> Result<ValidationData, AuthorityError> {
+        let mut data = ValidationData::default();
+        let add = |slot: &mut Vec<Vec<u8>>, item: Vec<u8>| {
+            if !slot.contains(&item) {
+                slot.push(item);
+            }
+        };
+        for der in certs {
+            add(&mut data.certs, der.clone());
+            let cert = kyso_pki::cert::parse(der)?;
+            let tbs = &cert.tbs_certificate;
+            if tbs.issuer == tbs.subject {
+                continue;
+            }
+            let Some(ca) = self.cas().find(|ca| ca.cert.tbs_certificate.subject == tbs.issuer) else { continue };
+            let ocsp = match self.responder(&ca.id) {
+                Some(responder) => {
+                    let req = kyso_sign::dss::ocsp_request(&ca.cert_der, der)
+                        .map_err(|e| AuthorityError::Refused(format!("OCSP request: {e}")))?;
+                    let resp = self.ocsp(&ca.id, &req).await;
+                    // only a successful, signed answer is evidence; otherwise the CA's CRL
+                    kyso_sign::dss::ocsp_successful(&resp).then_some((resp, responder.cert_der.clone()))
+                }
+                None => None,
+            };
+            match ocsp {
+                Some((resp, responder_cert)) => {
+                    add(&mut data.ocsps, resp);
+                    add(&mut data.certs, responder_cert);
+                }
+                None => add(&mut data.crls, self.current_crl(&ca.id).await?.der),
+            }
+        }
+        Ok(data)
+    }
+
+    /// B-T → B-LT: append a DSS with the signer's chain, the TSA's chain and kyso's OCSP
+    /// responses / CRLs for them, with a `/VRI` entry for the PDF's last signature.
+    pub async fn add_dss(&self, pdf: &[u8], signer_chain: &[Vec<u8>]) -> Result<Vec<u8>, SigningError> {
+        let bad = |e: kyso_sign::SignError| SigningError::InvalidRequest(format!("PDF: {e}"));
+        let mut certs = signer_chain.to_vec();
+        certs.push(self.tsa().cert_der.clone());
+        if let Some(root) = self.ca("root") {
+            certs.push(root.cert_der.clone());
+        }
+        let data = self.validation_data(&certs).await?;
+        let last = kyso_sign::pdf::signatures(pdf).into_iter().rfind(|s| !s.doc_timestamp);
+        kyso_sign::dss::append_dss(pdf, &data, last.as_ref()).map_err(bad)
+    }
+
+    /// B-LT → B-LTA: a document time-stamp from kyso's TSA over the whole file as it now is (DSS
+    /// included), in a further incremental update.
+    pub fn add_document_timestamp(&self, pdf: &[u8]) -> Result<Vec<u8>, kyso_sign::SignError> {
+        let prepared = kyso_sign::pdf::prepare_doc_timestamp(pdf, DOC_TIMESTAMP_RESERVE)?;
+        let req = kyso_sign::timestamp_request_for_digest(prepared.digest, &nonce()?)?;
+        let token = kyso_sign::timestamp_token(&self.timestamp(&req))?;
+        kyso_sign::pdf::embed(prepared, &token)
+    }
+
+    /// PAdES at `level`: an incremental update with the citizen's signature (B-B), its
+    /// signature time-stamp (B-T), a DSS with validation data (B-LT), a document time-stamp
+    /// (B-LTA). Each level is a further step on the previous one.
     #[allow(clippy::too_many_arguments)]
     pub async fn sign_pdf(
         &self,
@@ -160,7 +247,7 @@ impl Authority {
         otp: Option<&str>,
         pdf: &[u8],
         reason: Option<String>,
-        timestamp: bool,
+        level: Level,
     ) -> Result<Vec<u8>, SigningError> {
         let bad = |e: kyso_sign::SignError| SigningError::InvalidRequest(format!("PDF: {e}"));
         let (cert, chain) = self.credential_chain(id_number, credential).await?;
@@ -174,11 +261,20 @@ impl Authority {
         let p = kyso_sign::prepare(prepared.digest, &cert, kyso_sign::Profile::Pades, now).map_err(bad)?;
         let (sig, scheme) = self.sign_one(id_number, credential, pin, otp, p.to_be_signed_digest()).await?;
         let mut cms = p.assemble(&sig, scheme, &chain).map_err(bad)?;
-        if timestamp {
+        if level >= Level::BT {
             cms = self.add_timestamp(&cms).map_err(bad)?;
         }
         // embed refuses a CMS larger than the /Contents reserve (TooBig names both sizes)
-        kyso_sign::pdf::embed(prepared, &cms).map_err(bad)
+        let mut signed = kyso_sign::pdf::embed(prepared, &cms).map_err(bad)?;
+        if level >= Level::BLt {
+            let mut signer_chain = vec![cert];
+            signer_chain.extend(chain);
+            signed = self.add_dss(&signed, &signer_chain).await?;
+        }
+        if level >= Level::BLta {
+            signed = self.add_document_timestamp(&signed).map_err(bad)?;
+        }
+        Ok(signed)
     }
 
     /// CAdES B-T (`timestamp`) or B-B detached (`.p7s`) over any file.

@@ -457,12 +457,18 @@ pub fn signature_value(cms_der: &[u8]) -> Result<Vec<u8>, SignError> {
 /// A DER RFC 3161 TimeStampReq for `signature_value`: SHA-256 imprint, certReq true, the nonce
 /// given (big-endian, positive).
 pub fn timestamp_request(signature_value: &[u8], nonce: &[u8]) -> Result<Vec<u8>, SignError> {
+    timestamp_request_for_digest(sha256(signature_value), nonce)
+}
+
+/// A DER RFC 3161 TimeStampReq whose SHA-256 imprint is `digest` (for a document time-stamp: the
+/// digest of the ByteRange), certReq true, the nonce given (big-endian, positive).
+pub fn timestamp_request_for_digest(digest: [u8; 32], nonce: &[u8]) -> Result<Vec<u8>, SignError> {
     let nonce = Uint::new(nonce).ctx("nonce")?;
     let req = TimeStampReq {
         version: TspVersion::V1,
         message_imprint: MessageImprint {
             hash_algorithm: alg::sha256_alg(),
-            hashed_message: OctetString::new(sha256(signature_value).to_vec()).ctx("hashedMessage")?,
+            hashed_message: OctetString::new(digest.to_vec()).ctx("hashedMessage")?,
         },
         req_policy: None,
         nonce: Some(Int::new(&nonce.to_der().ctx("nonce")?[2..]).ctx("nonce")?),

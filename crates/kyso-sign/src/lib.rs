@@ -7,17 +7,24 @@
 //! first phase that appends an incremental update with a `/Contents` placeholder to the PDF
 //! ([`pdf::prepare`]) and a last one that writes the CMS into it ([`pdf::embed`]).
 //!
+//! Long-term levels: B-LT appends a Document Security Store with certificates, OCSP responses and
+//! CRLs ([`dss::append_dss`]); B-LTA then appends a document time-stamp
+//! ([`pdf::prepare_doc_timestamp`], a token over the new ByteRange written in by [`pdf::embed`]).
+//!
 //! Architecture invariant: no IO. Documents, certificates, times and keys (as `&dyn Signer`)
 //! come in as arguments; bytes go out.
 
 pub mod cades;
 mod der_walk;
+pub mod dss;
 pub mod pdf;
 
 pub use cades::{
     add_signature_timestamp, check_timestamp, prepare, sign_detached, signature_value, timestamp_request,
-    timestamp_token, verify_detached, CmsCheck, Prepared, Profile, TimestampCheck, OID_SIGNATURE_TIMESTAMP,
+    timestamp_request_for_digest, timestamp_token, verify_detached, CmsCheck, Prepared, Profile, TimestampCheck,
+    OID_SIGNATURE_TIMESTAMP,
 };
+pub use dss::ValidationData;
 pub use pdf::{FoundSignature, PreparedPdf, SigOptions};
 
 /// Errors from building or checking signatures. Each names what is wrong.

@@ -71,27 +71,35 @@ pub struct FoundSignature {
     /// The gap between the two ranges is exactly the `/Contents` hex string `<…>`.
     pub gap_is_contents: bool,
     pub field_name: Option<String>,
+    /// A document time-stamp (`/Type /DocTimeStamp` or `/SubFilter /ETSI.RFC3161`): `contents`
+    /// is an RFC 3161 token over the signed ranges, not a CMS signature.
+    pub doc_timestamp: bool,
 }
 
 impl FoundSignature {
     /// SHA-256 over the signed ranges of `pdf`; None when the ranges do not fit the file.
     pub fn digest(&self, pdf: &[u8]) -> Option<[u8; 32]> {
+        self.signed_bytes(pdf).map(|b| sha256(&b))
+    }
+
+    /// The two signed ranges of `pdf`, concatenated; None when they do not fit the file.
+    pub fn signed_bytes(&self, pdf: &[u8]) -> Option<Vec<u8>> {
         let [a, b, c, d] = self.byte_range;
         let first = pdf.get(a..a.checked_add(b)?)?;
         let second = pdf.get(c..c.checked_add(d)?)?;
         let mut all = Vec::with_capacity(first.len() + second.len());
         all.extend_from_slice(first);
         all.extend_from_slice(second);
-        Some(sha256(&all))
+        Some(all)
     }
 }
 
-fn pdf_err(reason: impl Into<String>) -> SignError {
+pub(crate) fn pdf_err(reason: impl Into<String>) -> SignError {
     SignError::malformed("PDF", reason)
 }
 
 /// Parse with lopdf, turning its panics on hostile input into errors.
-fn load(pdf: &[u8]) -> Result<Document, SignError> {
+pub(crate) fn load(pdf: &[u8]) -> Result<Document, SignError> {
     if !pdf.starts_with(b"%PDF-") {
         return Err(pdf_err("does not start with %PDF-"));
     }
@@ -161,7 +169,7 @@ struct Plan {
     next_id: u32,
 }
 
-fn plan(doc: &Document, opts: &SigOptions) -> Result<Plan, SignError> {
+fn plan(doc: &Document, opts: &SigOptions, prefix: &str) -> Result<Plan, SignError> {
     if doc.trailer.has(b"Encrypt") || doc.encryption_state.is_some() {
         return Err(pdf_err("is encrypted; signing encrypted PDFs is not supported"));
     }
@@ -210,10 +218,9 @@ fn plan(doc: &Document, opts: &SigOptions) -> Result<Plan, SignError> {
             return Err(SignError::malformed("field_name", format!("a field named {n:?} already exists")))
         }
         Some(n) => n.clone(),
-        None => (1..)
-            .map(|i| format!("Signature{i}"))
-            .find(|n| !taken.iter().any(|t| t == n.as_bytes()))
-            .unwrap_or_default(),
+        None => {
+            (1..).map(|i| format!("{prefix}{i}")).find(|n| !taken.iter().any(|t| t == n.as_bytes())).unwrap_or_default()
+        }
     };
     fields.push(Object::Reference(field_id));
     acro.set("Fields", Object::Array(fields));
@@ -294,7 +301,7 @@ fn pdf_date(t: SystemTime) -> Result<String, SignError> {
 
 /// Serialise a direct object (lopdf keeps its writer private). Strings are written in hex, names
 /// with `#xx` escapes; streams never occur here (they are always indirect and never rewritten).
-fn write_obj(out: &mut Vec<u8>, o: &Object) -> Result<(), SignError> {
+pub(crate) fn write_obj(out: &mut Vec<u8>, o: &Object) -> Result<(), SignError> {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     match o {
         Object::Null => out.extend_from_slice(b"null"),
@@ -356,46 +363,188 @@ fn subsections(offsets: &BTreeMap<u32, (u16, usize)>) -> Vec<(u32, Vec<(u16, usi
     out
 }
 
+/// Which kind of signature dictionary an update carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// `/Type /Sig`, `/SubFilter /ETSI.CAdES.detached`: a PAdES signature.
+    Signature,
+    /// `/Type /DocTimeStamp`, `/SubFilter /ETSI.RFC3161`: a document time-stamp (PAdES B-LTA).
+    DocTimeStamp,
+}
+
+/// An incremental update being written after the original bytes: objects, then a
+/// cross-reference section (table or stream, like the file's last one) whose trailer points back
+/// with `/Prev`.
+pub(crate) struct Update {
+    pub out: Vec<u8>,
+    offsets: BTreeMap<u32, (u16, usize)>,
+    prev: usize,
+    xref_stream: bool,
+}
+
+impl Update {
+    pub(crate) fn start(pdf: &[u8]) -> Result<Update, SignError> {
+        let prev = last_startxref(pdf)?;
+        let xref_stream = !pdf[prev..].starts_with(b"xref");
+        let mut out = pdf.to_vec();
+        if !out.ends_with(b"\n") && !out.ends_with(b"\r") {
+            out.push(b'\n');
+        }
+        Ok(Update { out, offsets: BTreeMap::new(), prev, xref_stream })
+    }
+
+    /// Start writing object `id` (`n g obj`), recording its offset.
+    pub(crate) fn begin(&mut self, id: ObjectId) {
+        self.offsets.insert(id.0, (id.1, self.out.len()));
+        self.out.extend_from_slice(format!("{} {} obj\n", id.0, id.1).as_bytes());
+    }
+
+    pub(crate) fn object(&mut self, id: ObjectId, obj: &Object) -> Result<(), SignError> {
+        self.begin(id);
+        write_obj(&mut self.out, obj)?;
+        self.out.extend_from_slice(b"\nendobj\n");
+        Ok(())
+    }
+
+    /// An unfiltered stream with `dict` (its `/Length` is set here).
+    pub(crate) fn stream(&mut self, id: ObjectId, mut dict: Dictionary, data: &[u8]) -> Result<(), SignError> {
+        dict.set("Length", Object::Integer(data.len() as i64));
+        self.begin(id);
+        write_obj(&mut self.out, &Object::Dictionary(dict))?;
+        self.out.extend_from_slice(b"\nstream\n");
+        self.out.extend_from_slice(data);
+        self.out.extend_from_slice(b"\nendstream\nendobj\n");
+        Ok(())
+    }
+
+    /// Write the cross-reference section and trailer. `id_seed` makes the second `/ID` unique
+    /// to this revision; `next_id` is the first unused object number.
+    pub(crate) fn finish(
+        mut self,
+        original: &[u8],
+        head: &Head,
+        next_id: u32,
+        id_seed: &[u8],
+    ) -> Result<Vec<u8>, SignError> {
+        let mut ids = vec![Object::String(
+            head.id0.clone().unwrap_or_else(|| sha256(original)[..16].to_vec()),
+            StringFormat::Hexadecimal,
+        )];
+        let mut seed = sha256(original).to_vec();
+        seed.extend_from_slice(id_seed);
+        ids.push(Object::String(sha256(&seed)[..16].to_vec(), StringFormat::Hexadecimal));
+        let mut trailer = Dictionary::new();
+        trailer.set("Root", Object::Reference(head.root));
+        if let Some(info) = &head.info {
+            trailer.set("Info", info.clone());
+        }
+        trailer.set("ID", Object::Array(ids));
+        trailer.set("Prev", Object::Integer(self.prev as i64));
+        let out = &mut self.out;
+        let xref_at;
+        if self.xref_stream {
+            let xref_id = next_id;
+            self.offsets.insert(xref_id, (0, out.len()));
+            xref_at = out.len();
+            let mut data = Vec::with_capacity(self.offsets.len() * 7);
+            let mut index = Vec::new();
+            for (first, entries) in subsections(&self.offsets) {
+                index.push(Object::Integer(i64::from(first)));
+                index.push(Object::Integer(entries.len() as i64));
+                for (generation, off) in entries {
+                    let off = u32::try_from(off).map_err(|_| pdf_err("is larger than 4 GiB"))?;
+                    data.push(1);
+                    data.extend_from_slice(&off.to_be_bytes());
+                    data.extend_from_slice(&generation.to_be_bytes());
+                }
+            }
+            trailer.set("Type", Object::Name(b"XRef".to_vec()));
+            trailer.set("Size", Object::Integer(i64::from(xref_id) + 1));
+            trailer.set("W", Object::Array(vec![1.into(), 4.into(), 2.into()]));
+            trailer.set("Index", Object::Array(index));
+            trailer.set("Length", Object::Integer(data.len() as i64));
+            out.extend_from_slice(format!("{xref_id} 0 obj\n").as_bytes());
+            write_obj(out, &Object::Dictionary(trailer))?;
+            out.extend_from_slice(b"\nstream\r\n");
+            out.extend_from_slice(&data);
+            out.extend_from_slice(b"\r\nendstream\nendobj\n");
+        } else {
+            xref_at = out.len();
+            out.extend_from_slice(b"xref\n");
+            for (first, entries) in subsections(&self.offsets) {
+                out.extend_from_slice(format!("{first} {}\n", entries.len()).as_bytes());
+                for (generation, off) in entries {
+                    out.extend_from_slice(format!("{off:010} {generation:05} n\r\n").as_bytes());
+                }
+            }
+            trailer.set("Size", Object::Integer(i64::from(next_id)));
+            out.extend_from_slice(b"trailer\n");
+            write_obj(out, &Object::Dictionary(trailer))?;
+            out.push(b'\n');
+        }
+        out.extend_from_slice(format!("startxref\n{xref_at}\n%%EOF\n").as_bytes());
+        Ok(self.out)
+    }
+}
+
+/// What every update's trailer repeats from the document.
+pub(crate) struct Head {
+    pub root: ObjectId,
+    pub info: Option<Object>,
+    pub id0: Option<Vec<u8>>,
+}
+
 /// Append the incremental update with a signature placeholder.
 pub fn prepare(pdf: &[u8], opts: &SigOptions) -> Result<PreparedPdf, SignError> {
+    prepare_kind(pdf, opts, Kind::Signature)
+}
+
+/// Append an incremental update with a document time-stamp placeholder (`/Type /DocTimeStamp`,
+/// `/SubFilter /ETSI.RFC3161`, PAdES B-LTA). [`PreparedPdf::digest`] is the message imprint the
+/// TSA must time-stamp; [`embed`] then writes the token (a DER ContentInfo) in.
+pub fn prepare_doc_timestamp(pdf: &[u8], reserve: usize) -> Result<PreparedPdf, SignError> {
+    let mut opts = SigOptions::new(SystemTime::UNIX_EPOCH);
+    opts.reserve = reserve;
+    prepare_kind(pdf, &opts, Kind::DocTimeStamp)
+}
+
+fn prepare_kind(pdf: &[u8], opts: &SigOptions, kind: Kind) -> Result<PreparedPdf, SignError> {
     if opts.reserve == 0 || opts.reserve > 1 << 20 {
         return Err(SignError::malformed("reserve", "must be between 1 byte and 1 MiB"));
     }
-    let prev = last_startxref(pdf)?;
-    let xref_stream = !pdf[prev..].starts_with(b"xref");
+    let mut up = Update::start(pdf)?;
     let doc = load(pdf)?;
-    let plan = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| plan(&doc, opts)))
+    let prefix = if kind == Kind::Signature { "Signature" } else { "DocTimeStamp" };
+    let plan = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| plan(&doc, opts, prefix)))
         .map_err(|_| pdf_err("cannot be read (the parser gave up on malformed input)"))??;
     let date = pdf_date(opts.signing_time)?;
 
-    let mut out = pdf.to_vec();
-    if !out.ends_with(b"\n") && !out.ends_with(b"\r") {
-        out.push(b'\n');
-    }
-    let mut offsets: BTreeMap<u32, (u16, usize)> = BTreeMap::new();
     for (id, obj) in &plan.objects {
-        offsets.insert(id.0, (id.1, out.len()));
-        out.extend_from_slice(format!("{} {} obj\n", id.0, id.1).as_bytes());
-        write_obj(&mut out, obj)?;
-        out.extend_from_slice(b"\nendobj\n");
+        up.object(*id, obj)?;
     }
 
     // The signature dictionary, written by hand: /ByteRange and /Contents need fixed places.
-    offsets.insert(plan.sig_id.0, (0, out.len()));
-    out.extend_from_slice(
-        format!("{} 0 obj\n<</Type/Sig/Filter/Adobe.PPKLite/SubFilter/ETSI.CAdES.detached/M", plan.sig_id.0).as_bytes(),
-    );
-    // The date has no character that needs escaping in a literal string.
-    out.extend_from_slice(format!("({date})").as_bytes());
-    for (key, value) in [
-        ("Name", &opts.name),
-        ("Reason", &opts.reason),
-        ("Location", &opts.location),
-        ("ContactInfo", &opts.contact_info),
-    ] {
-        if let Some(v) = value {
-            out.extend_from_slice(format!("/{key}").as_bytes());
-            write_obj(&mut out, &lopdf::text_string(v))?;
+    up.begin(plan.sig_id);
+    let out = &mut up.out;
+    match kind {
+        Kind::Signature => {
+            out.extend_from_slice(b"<</Type/Sig/Filter/Adobe.PPKLite/SubFilter/ETSI.CAdES.detached/M");
+            // The date has no character that needs escaping in a literal string.
+            out.extend_from_slice(format!("({date})").as_bytes());
+            for (key, value) in [
+                ("Name", &opts.name),
+                ("Reason", &opts.reason),
+                ("Location", &opts.location),
+                ("ContactInfo", &opts.contact_info),
+            ] {
+                if let Some(v) = value {
+                    out.extend_from_slice(format!("/{key}").as_bytes());
+                    write_obj(out, &lopdf::text_string(v))?;
+                }
+            }
+        }
+        Kind::DocTimeStamp => {
+            out.extend_from_slice(b"<</Type/DocTimeStamp/Filter/Adobe.PPKLite/SubFilter/ETSI.RFC3161")
         }
     }
     out.extend_from_slice(b"/ByteRange [");
@@ -410,62 +559,10 @@ pub fn prepare(pdf: &[u8], opts: &SigOptions) -> Result<PreparedPdf, SignError> 
     let contents_end = out.len();
     out.extend_from_slice(b">>\nendobj\n");
 
-    // Cross-reference section and trailer.
-    let mut ids =
-        vec![Object::String(plan.id0.clone().unwrap_or_else(|| sha256(pdf)[..16].to_vec()), StringFormat::Hexadecimal)];
-    let mut seed = sha256(pdf).to_vec();
-    seed.extend_from_slice(&out[br_at..contents_start]);
-    seed.extend_from_slice(pdf_date(opts.signing_time)?.as_bytes());
-    ids.push(Object::String(sha256(&seed)[..16].to_vec(), StringFormat::Hexadecimal));
-    let mut trailer = Dictionary::new();
-    trailer.set("Root", Object::Reference(plan.root));
-    if let Some(info) = plan.info {
-        trailer.set("Info", info);
-    }
-    trailer.set("ID", Object::Array(ids));
-    trailer.set("Prev", Object::Integer(prev as i64));
-    let xref_at;
-    if xref_stream {
-        let xref_id = plan.next_id;
-        offsets.insert(xref_id, (0, out.len()));
-        xref_at = out.len();
-        let mut data = Vec::with_capacity(offsets.len() * 7);
-        let mut index = Vec::new();
-        for (first, entries) in subsections(&offsets) {
-            index.push(Object::Integer(i64::from(first)));
-            index.push(Object::Integer(entries.len() as i64));
-            for (generation, off) in entries {
-                let off = u32::try_from(off).map_err(|_| pdf_err("is larger than 4 GiB"))?;
-                data.push(1);
-                data.extend_from_slice(&off.to_be_bytes());
-                data.extend_from_slice(&generation.to_be_bytes());
-            }
-        }
-        trailer.set("Type", Object::Name(b"XRef".to_vec()));
-        trailer.set("Size", Object::Integer(i64::from(xref_id) + 1));
-        trailer.set("W", Object::Array(vec![1.into(), 4.into(), 2.into()]));
-        trailer.set("Index", Object::Array(index));
-        trailer.set("Length", Object::Integer(data.len() as i64));
-        out.extend_from_slice(format!("{xref_id} 0 obj\n").as_bytes());
-        write_obj(&mut out, &Object::Dictionary(trailer))?;
-        out.extend_from_slice(b"\nstream\r\n");
-        out.extend_from_slice(&data);
-        out.extend_from_slice(b"\r\nendstream\nendobj\n");
-    } else {
-        xref_at = out.len();
-        out.extend_from_slice(b"xref\n");
-        for (first, entries) in subsections(&offsets) {
-            out.extend_from_slice(format!("{first} {}\n", entries.len()).as_bytes());
-            for (generation, off) in entries {
-                out.extend_from_slice(format!("{off:010} {generation:05} n\r\n").as_bytes());
-            }
-        }
-        trailer.set("Size", Object::Integer(i64::from(plan.next_id)));
-        out.extend_from_slice(b"trailer\n");
-        write_obj(&mut out, &Object::Dictionary(trailer))?;
-        out.push(b'\n');
-    }
-    out.extend_from_slice(format!("startxref\n{xref_at}\n%%EOF\n").as_bytes());
+    let mut seed = out[pdf.len().min(out.len())..contents_start].to_vec();
+    seed.extend_from_slice(date.as_bytes());
+    let head = Head { root: plan.root, info: plan.info.clone(), id0: plan.id0.clone() };
+    let mut out = up.finish(pdf, &head, plan.next_id, &seed)?;
 
     let byte_range = [0, contents_start, contents_end, out.len() - contents_end];
     let br_text = format!("0 {} {} {}", byte_range[1], byte_range[2], byte_range[3]);
@@ -548,6 +645,8 @@ fn found(pdf: &[u8], d: &Dictionary, field_name: Option<String>) -> Option<Found
         let hex = &pdf[b + 1..c - 1];
         hex.iter().all(|x| x.is_ascii_hexdigit() || x.is_ascii_whitespace())
     };
+    let doc_timestamp = d.get(b"Type").and_then(Object::as_name).is_ok_and(|t| t == b"DocTimeStamp")
+        || sub_filter.as_deref() == Some("ETSI.RFC3161");
     Some(FoundSignature {
         byte_range,
         contents,
@@ -555,11 +654,12 @@ fn found(pdf: &[u8], d: &Dictionary, field_name: Option<String>) -> Option<Found
         sub_filter,
         gap_is_contents,
         field_name,
+        doc_timestamp,
     })
 }
 
 /// The bytes of the hex string `<…>` spanning `[b, c)`, if that is what is there.
-fn gap_hex(pdf: &[u8], b: usize, c: usize) -> Option<Vec<u8>> {
+pub(crate) fn gap_hex(pdf: &[u8], b: usize, c: usize) -> Option<Vec<u8>> {
     if c < b + 2 || pdf.get(b) != Some(&b'<') || pdf.get(c - 1) != Some(&b'>') {
         return None;
     }
@@ -587,7 +687,7 @@ fn gap_hex(pdf: &[u8], b: usize, c: usize) -> Option<Vec<u8>> {
 /// A copy of the PDF where every signature's `/Contents <…>` (found from its `/ByteRange`) is
 /// replaced by `<>` and spaces of the same length: offsets stay valid and the parser no longer
 /// walks tens of kilobytes of hex per signature (most of the validation time otherwise).
-fn blank_signature_contents(pdf: &[u8]) -> Vec<u8> {
+pub(crate) fn blank_signature_contents(pdf: &[u8]) -> Vec<u8> {
     let mut out = pdf.to_vec();
     let mut at = 0;
     while let Some(p) = pdf[at..].windows(10).position(|w| w == b"/ByteRange").map(|p| p + at) {

@@ -212,3 +212,56 @@ fn pyhanko_validates_as_trusted() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// B-LT and B-LTA building blocks: the DSS and the document time-stamp placeholder, each a
+/// further incremental update that leaves the signature intact; on both xref flavours.
+#[test]
+fn dss_and_doc_timestamp_are_incremental_and_read_back() {
+    use kyso_sign::dss::{append_dss, read_dss, vri_key, ValidationData};
+    let ca = support::ca(KeyAlgorithm::EcP256);
+    for xref_stream in [false, true] {
+        let signed =
+            pdf::sign(&support::minimal_pdf(xref_stream), &*ca.citizen_key, &ca.citizen_der, &ca.chain(), &opts())
+                .unwrap();
+        assert!(read_dss(&signed).is_empty());
+        let sig = pdf::signatures(&signed).pop().unwrap();
+        let data = ValidationData {
+            certs: vec![ca.citizen_der.clone(), ca.provider_der.clone()],
+            ocsps: vec![b"ocsp-1".to_vec()],
+            crls: vec![b"crl-1".to_vec()],
+        };
+        let lt = append_dss(&signed, &data, Some(&sig)).unwrap();
+        assert!(lt.starts_with(&signed), "earlier bytes untouched");
+        assert_eq!(read_dss(&lt), data);
+        let text = String::from_utf8_lossy(&lt[signed.len()..]).into_owned();
+        assert!(text.contains("/VRI") && text.contains(&vri_key(&signed, &sig).unwrap()), "{text}");
+        assert_eq!(vri_key(&signed, &sig).unwrap().len(), 40);
+        // a second DSS update keeps what was there and adds only what is new
+        let more = ValidationData { certs: vec![ca.root_der.clone()], ocsps: vec![b"ocsp-1".to_vec()], crls: vec![] };
+        let lt2 = append_dss(&lt, &more, None).unwrap();
+        let all = read_dss(&lt2);
+        assert_eq!(all.certs, vec![ca.citizen_der.clone(), ca.provider_der.clone(), ca.root_der.clone()]);
+        assert_eq!(all.ocsps, vec![b"ocsp-1".to_vec()], "not repeated");
+        assert_eq!(all.crls, vec![b"crl-1".to_vec()]);
+        // the signature still verifies and now has later (allowed) updates after it
+        let found = pdf::signatures(&lt2);
+        assert_eq!(found.len(), 1);
+        assert!(found[0].covers_whole_file_up_to < lt2.len());
+        assert!(cades::verify_detached(&found[0].contents, found[0].digest(&lt2).unwrap()).unwrap().is_valid());
+
+        // the document time-stamp placeholder: its own field, /SubFilter /ETSI.RFC3161, no /M
+        let p = pdf::prepare_doc_timestamp(&lt2, 4096).unwrap();
+        assert!(p.bytes.starts_with(&lt2));
+        let text = String::from_utf8_lossy(&p.bytes[lt2.len()..]).into_owned();
+        assert!(text.contains("/Type/DocTimeStamp") && text.contains("/SubFilter/ETSI.RFC3161"), "{text}");
+        assert!(!text.contains("/M("), "a document time-stamp claims no time: {text}");
+        let with_token = pdf::embed(p.clone(), b"\x30\x03\x02\x01\x07").unwrap();
+        let found = pdf::signatures(&with_token);
+        assert_eq!(found.len(), 2);
+        assert!(!found[0].doc_timestamp && found[1].doc_timestamp);
+        assert_eq!(found[1].field_name.as_deref(), Some("DocTimeStamp1"));
+        assert_eq!(found[1].contents, b"\x30\x03\x02\x01\x07");
+        assert_eq!(found[1].digest(&with_token).unwrap(), p.digest);
+        assert_eq!(read_dss(&with_token), all, "the DSS is still there after the time-stamp");
+    }
+}

@@ -30,6 +30,11 @@ impl TrustAnchors {
         self.roots.is_empty()
     }
 
+    /// Every configured certificate, roots and intermediates.
+    pub fn certificates(&self) -> Vec<Certificate> {
+        self.roots.iter().map(|(c, _)| c.clone()).chain(self.intermediates.iter().cloned()).collect()
+    }
+
     fn is_root(&self, c: &Certificate) -> bool {
         let der = c.to_der().unwrap_or_default();
         self.roots.iter().any(|(_, d)| *d == der)
@@ -73,7 +78,7 @@ pub fn common_name(c: &Certificate) -> String {
 }
 
 /// Does `issuer`'s key verify `cert`'s signature?
-fn signed_by(cert: &Certificate, issuer: &Certificate) -> bool {
+pub(crate) fn signed_by(cert: &Certificate, issuer: &Certificate) -> bool {
     let Some(scheme) = kyso_pki::alg::scheme_of(&cert.signature_algorithm) else { return false };
     let (Ok(tbs), Ok(spki)) = (cert.tbs_certificate.to_der(), issuer.tbs_certificate.subject_public_key_info.to_der())
     else {
@@ -111,17 +116,17 @@ pub(crate) fn set(r: &mut SignatureReport, s: SubIndication) {
 /// signature time-stamp (a revocation after it then only warns).
 pub fn judge_revocation(
     r: &mut SignatureReport,
-    statuses: &[(String, Revocation)],
+    statuses: &[(String, Revocation, String)],
     signing_time: SystemTime,
     proven: bool,
 ) {
     let mut summary = Vec::new();
-    for (name, st) in statuses {
+    for (name, st, source) in statuses {
         match *st {
-            Revocation::Good => summary.push(format!("{name}: good")),
+            Revocation::Good => summary.push(format!("{name}: good ({source})")),
             Revocation::Revoked { at, reason } => {
                 let when = kyso_pki::time::rfc3339(crate::unix(at));
-                summary.push(format!("{name}: revoked {when} ({})", kyso_pki::crl::reason_name(reason)));
+                summary.push(format!("{name}: revoked {when} ({}; {source})", kyso_pki::crl::reason_name(reason)));
                 // Times have one-second resolution: a revocation in the same second as the
                 // signature is not proven to precede it.
                 if at < signing_time {
@@ -140,7 +145,7 @@ pub fn judge_revocation(
                 }
             }
             Revocation::Unknown => {
-                summary.push(format!("{name}: unknown"));
+                summary.push(format!("{name}: unknown ({source})"));
                 r.warnings.push(format!("the revocation status of «{name}» could not be checked"));
                 set(r, SubIndication::TryLater);
             }
@@ -162,7 +167,7 @@ fn secs(t: SystemTime) -> u64 {
     t.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
-fn within_validity(cert: &Certificate, at: SystemTime) -> bool {
+pub(crate) fn within_validity(cert: &Certificate, at: SystemTime) -> bool {
     let v = &cert.tbs_certificate.validity;
     let at = secs(at);
     v.not_before.to_unix_duration().as_secs() <= at && at <= v.not_after.to_unix_duration().as_secs()
@@ -212,7 +217,7 @@ pub fn judge_validity_and_usage(
 }
 
 /// id-kp-timeStamping (RFC 3161 §2.3).
-const EKU_TIME_STAMPING: &str = "1.3.6.1.5.5.7.3.8";
+pub(crate) const EKU_TIME_STAMPING: &str = "1.3.6.1.5.5.7.3.8";
 
 /// Is this signature time-stamp proof of existence? Imprint and token signature hold, the TSA
 /// certificate chains to a trust anchor, carries EKU timeStamping, was valid at genTime and is not

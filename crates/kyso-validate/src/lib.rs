@@ -1,17 +1,21 @@
 //! Signature validation after ETSI EN 319 102-1: for each signature, integrity (ByteRange and
 //! digest), the cryptographic check, a path to a configured trust anchor, revocation status at the
-//! signing time (proven by a signature time-stamp for B-T, else as claimed), key usage, and what
+//! signing time (proven by a signature time-stamp for B-T, else as claimed) — from the PDF's DSS
+//! when it holds the evidence (B-LT), else from the caller's live source — key usage, and what
 //! changed in the PDF after signing; then a verdict TOTAL-PASSED / INDETERMINATE / TOTAL-FAILED
-//! with its sub-indication, reported in Vietnamese (default) or English.
+//! with its sub-indication and the baseline level reached (B-B, B-T, B-LT, B-LTA), reported in
+//! Vietnamese (default) or English. Document time-stamps (B-LTA) get a report of their own.
 //!
 //! Architecture invariant: no IO. Trust anchors and revocation statuses come in from the caller
 //! (`kyso-authority` answers revocation from its own store); documents come in as bytes.
 
 mod chain;
+mod ltv;
 mod modifications;
 mod report;
 
 pub use chain::TrustAnchors;
+pub use ltv::DssEvidence;
 pub use report::{render, Lang};
 
 use kyso_sign::pdf::FoundSignature;
@@ -58,6 +62,56 @@ pub enum SubIndication {
     SigConstraintsFailure,
 }
 
+/// What a report is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// A CAdES/PAdES signature.
+    Signature,
+    /// A document time-stamp (`/SubFilter /ETSI.RFC3161`): the signer is the TSA.
+    DocumentTimestamp,
+}
+
+/// The PAdES/CAdES baseline level a signature reaches (EN 319 142-1 / 319 122-1), judged from
+/// what validated: B-T needs a valid signature time-stamp, B-LT revocation evidence for the
+/// signer's and the TSA's chains in the DSS, B-LTA a valid document time-stamp over that DSS.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum Level {
+    #[serde(rename = "B-B")]
+    BB,
+    #[serde(rename = "B-T")]
+    BT,
+    #[serde(rename = "B-LT")]
+    BLt,
+    #[serde(rename = "B-LTA")]
+    BLta,
+}
+
+impl std::str::FromStr for Level {
+    type Err = String;
+    /// `b-b`, `b-t`, `b-lt`, `b-lta` (any case).
+    fn from_str(s: &str) -> Result<Level, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "b-b" => Ok(Level::BB),
+            "b-t" => Ok(Level::BT),
+            "b-lt" => Ok(Level::BLt),
+            "b-lta" => Ok(Level::BLta),
+            _ => Err(format!("{s:?} is not one of b-b, b-t, b-lt, b-lta")),
+        }
+    }
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::BB => "B-B",
+            Level::BT => "B-T",
+            Level::BLt => "B-LT",
+            Level::BLta => "B-LTA",
+        }
+    }
+}
+
 /// What changed in the file after a signature.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
@@ -75,6 +129,9 @@ pub enum Modification {
 #[derive(Clone, Debug, Serialize)]
 pub struct SignatureReport {
     pub index: usize,
+    pub kind: Kind,
+    /// The baseline level reached (signatures only).
+    pub level: Option<Level>,
     pub field_name: Option<String>,
     pub signer_name: Option<String>,
     /// `CCCD:0012****7890`
@@ -125,18 +182,146 @@ pub fn validate_pdf(
         return Err(ValidationError::NoSignature);
     }
     let last_full = sigs.iter().map(|s| s.covers_whole_file_up_to).max().unwrap_or(0);
-    Ok(sigs
+    let dss_data = kyso_sign::dss::read_dss(pdf);
+    let mut pool = dss_data.certs.clone();
+    let dss = if dss_data.is_empty() {
+        ltv::DssEvidence::default()
+    } else {
+        // the issuers the evidence may name: the trust list, the DSS's and the signatures' certificates
+        let mut issuers = anchors.certificates();
+        for s in &sigs {
+            if let Ok(c) = kyso_sign::verify_detached(&s.contents, [0; 32]) {
+                pool.extend(c.certificates);
+                pool.extend(c.timestamp.into_iter().flat_map(|t| t.certificates));
+            } else if let Ok(t) = kyso_sign::check_timestamp(&s.contents, b"") {
+                pool.extend(t.certificates);
+            }
+        }
+        issuers.extend(pool.iter().filter_map(|d| <Certificate as der::Decode>::from_der(d).ok()));
+        ltv::DssEvidence::new(&dss_data, &issuers)
+    };
+    let mut reports: Vec<SignatureReport> = sigs
         .iter()
         .enumerate()
         .map(|(i, s)| {
-            let claimed = pdf_claimed_time(pdf, s.byte_range[1]);
-            let mut r =
-                check_cms(i, s.field_name.clone(), &s.contents, s.digest(pdf), claimed, anchors, revocation, now);
+            let mut r = if s.doc_timestamp {
+                check_doc_timestamp(i, s, pdf, anchors, &dss, revocation, &pool)
+            } else {
+                let claimed = pdf_claimed_time(pdf, s.byte_range[1]);
+                let ctx = Context { anchors, revocation, dss: &dss, extra_certs: &pool, now };
+                check_cms(i, s.field_name.clone(), &s.contents, s.digest(pdf), claimed, &ctx)
+            };
+            for why in &dss.rejected {
+                r.warnings.push(format!("unusable validation data: {why}"));
+            }
             pdf_checks(&mut r, s, pdf, last_full);
             finish(&mut r);
             r
         })
-        .collect())
+        .collect();
+    // B-LTA: a valid document time-stamp over a revision that holds the DSS, after the signature
+    let archive: Vec<usize> = sigs
+        .iter()
+        .zip(&reports)
+        .filter(|(s, r)| s.doc_timestamp && r.indication == Indication::TotalPassed)
+        .filter(|(s, _)| {
+            pdf.get(..s.covers_whole_file_up_to).is_some_and(|rev| !kyso_sign::dss::read_dss(rev).is_empty())
+        })
+        .map(|(s, _)| s.covers_whole_file_up_to)
+        .collect();
+    for (s, r) in sigs.iter().zip(reports.iter_mut()) {
+        if r.level == Some(Level::BLt) && archive.iter().any(|&end| end > s.covers_whole_file_up_to) {
+            r.level = Some(Level::BLta);
+        }
+    }
+    Ok(reports)
+}
+
+/// What every check needs besides the signature: trust, revocation, the DSS, time.
+struct Context<'a> {
+    anchors: &'a TrustAnchors,
+    revocation: &'a dyn RevocationSource,
+    dss: &'a ltv::DssEvidence,
+    /// Certificates from the DSS and the other signatures, to build paths with.
+    extra_certs: &'a [Vec<u8>],
+    now: SystemTime,
+}
+
+/// A document time-stamp: an RFC 3161 token over the ByteRange, judged like a signature whose
+/// signer is the TSA (imprint, token signature, path, EKU timeStamping, validity and revocation
+/// at genTime).
+fn check_doc_timestamp(
+    index: usize,
+    s: &FoundSignature,
+    pdf: &[u8],
+    anchors: &TrustAnchors,
+    dss: &ltv::DssEvidence,
+    revocation: &dyn RevocationSource,
+    pool: &[Vec<u8>],
+) -> SignatureReport {
+    let mut r = blank(index, s.field_name.clone());
+    r.kind = Kind::DocumentTimestamp;
+    let Some(signed) = s.signed_bytes(pdf) else {
+        r.problems.push("the ByteRange does not fit inside the file".into());
+        r.sub_indication = Some(SubIndication::FormatFailure);
+        return r;
+    };
+    let ts = match kyso_sign::check_timestamp(&s.contents, &signed) {
+        Ok(t) => t,
+        Err(e) => {
+            r.problems.push(format!("the document time-stamp cannot be read: {e}"));
+            r.sub_indication = Some(SubIndication::FormatFailure);
+            return r;
+        }
+    };
+    r.digest_ok = ts.imprint_ok;
+    r.signature_ok = ts.token_signature_ok;
+    r.signing_certificate_ok = true;
+    if !ts.imprint_ok {
+        r.problems.push("the time-stamp's message imprint is not the digest of the signed ranges".into());
+    }
+    r.timestamp_time = Some(unix(ts.gen_time));
+    let Some(tsa) = ts.tsa_cert_der.as_deref().and_then(|d| kyso_pki::cert::parse(d).ok()) else {
+        r.problems.push("the TSA certificate is missing or cannot be parsed".into());
+        r.sub_indication = Some(SubIndication::FormatFailure);
+        return r;
+    };
+    chain::describe_signer(&mut r, &tsa);
+    let mut certs = ts.certificates.clone();
+    certs.extend_from_slice(pool);
+    match anchors.build_path(&tsa, &certs) {
+        Ok(path) => {
+            r.chain = path.iter().map(chain::common_name).collect();
+            r.chain_ok = true;
+            let src = ltv::Layered::new(dss, revocation, ts.gen_time);
+            let statuses: Vec<_> = path
+                .windows(2)
+                .map(|p| {
+                    let (st, from) = src.lookup(&p[1], &p[0]);
+                    (chain::common_name(&p[0]), st, from)
+                })
+                .collect();
+            chain::judge_revocation(&mut r, &statuses, ts.gen_time, true);
+        }
+        Err(missing) => {
+            r.problems.push(format!("no path to a trusted root: {missing}"));
+            r.sub_indication = Some(SubIndication::NoCertificateChainFound);
+        }
+    }
+    let exts = tsa.tbs_certificate.extensions.as_deref().unwrap_or(&[]);
+    r.key_usage_ok = exts
+        .iter()
+        .find(|e| e.extn_id == kyso_pki::cert::OID_EKU)
+        .and_then(|e| <x509_cert::ext::pkix::ExtendedKeyUsage as der::Decode>::from_der(e.extn_value.as_bytes()).ok())
+        .is_some_and(|x| x.0.iter().any(|o| o.to_string() == chain::EKU_TIME_STAMPING));
+    if !r.key_usage_ok {
+        r.problems.push(format!("«{}» is not a time-stamping certificate", chain::common_name(&tsa)));
+    }
+    if !chain::within_validity(&tsa, ts.gen_time) {
+        r.problems.push("the TSA certificate was outside its validity period at genTime".into());
+        chain::set(&mut r, SubIndication::OutOfBoundsNoPoe);
+    }
+    r
 }
 
 /// Validate a detached CMS/CAdES signature (`.p7s`) over `content`.
@@ -148,7 +333,9 @@ pub fn validate_detached(
     now: SystemTime,
 ) -> SignatureReport {
     let digest = kyso_pki::alg::sha256(content).try_into().unwrap_or([0u8; 32]);
-    let mut r = check_cms(0, None, cms, Some(digest), None, anchors, revocation, now);
+    let dss = ltv::DssEvidence::default();
+    let ctx = Context { anchors, revocation, dss: &dss, extra_certs: &[], now };
+    let mut r = check_cms(0, None, cms, Some(digest), None, &ctx);
     r.byte_range_ok = true;
     finish(&mut r);
     r
@@ -157,6 +344,8 @@ pub fn validate_detached(
 fn blank(index: usize, field_name: Option<String>) -> SignatureReport {
     SignatureReport {
         index,
+        kind: Kind::Signature,
+        level: None,
         field_name,
         signer_name: None,
         signer_id_masked: None,
@@ -222,17 +411,15 @@ fn pdf_claimed_time(pdf: &[u8], contents_at: usize) -> Option<SystemTime> {
     Some(kyso_pki::time::from_unix(t))
 }
 
-#[allow(clippy::too_many_arguments)]
 fn check_cms(
     index: usize,
     field_name: Option<String>,
     cms: &[u8],
     digest: Option<[u8; 32]>,
     claimed: Option<SystemTime>,
-    anchors: &TrustAnchors,
-    revocation: &dyn RevocationSource,
-    now: SystemTime,
+    ctx: &Context,
 ) -> SignatureReport {
+    let Context { anchors, revocation, dss, extra_certs, now } = *ctx;
     let mut r = blank(index, field_name);
     let Some(digest) = digest else {
         r.problems.push("the ByteRange does not fit inside the file".into());
@@ -260,8 +447,14 @@ fn check_cms(
     chain::describe_signer(&mut r, &cert);
     // a valid signature time-stamp is proof of existence: it replaces the claimed time
     let mut proven = None;
+    let mut pool = check.certificates.clone();
+    pool.extend_from_slice(extra_certs);
+    let mut tsa_from_dss = false;
     if let Some(ts) = &check.timestamp {
-        match chain::judge_timestamp(&mut r, ts, anchors, revocation, &check.certificates) {
+        let src = ltv::Layered::new(dss, revocation, ts.gen_time);
+        let judged = chain::judge_timestamp(&mut r, ts, anchors, &src, &pool);
+        tsa_from_dss = src.all_from_dss.get();
+        match judged {
             Ok(()) => {
                 r.timestamp_time = Some(unix(ts.gen_time));
                 proven = Some(ts.gen_time);
@@ -272,17 +465,21 @@ fn check_cms(
             }
         }
     }
-    let path = anchors.build_path(&cert, &check.certificates);
+    let path = anchors.build_path(&cert, &pool);
     let signing_time = proven.or(claimed).unwrap_or(now);
+    let mut signer_from_dss = false;
     match path {
         Ok(path) => {
             r.chain = path.iter().map(chain::common_name).collect();
             r.chain_ok = true;
-            // revocation of each non-anchor certificate, at the claimed signing time
+            // revocation of each non-anchor certificate at the signing time: the DSS, else live
+            let src = ltv::Layered::new(dss, revocation, signing_time);
             let mut statuses = Vec::new();
             for pair in path.windows(2) {
-                statuses.push((chain::common_name(&pair[0]), revocation.status(&pair[1], &pair[0])));
+                let (st, from) = src.lookup(&pair[1], &pair[0]);
+                statuses.push((chain::common_name(&pair[0]), st, from));
             }
+            signer_from_dss = src.all_from_dss.get();
             chain::judge_revocation(&mut r, &statuses, signing_time, proven.is_some());
         }
         Err(missing) => {
@@ -291,6 +488,11 @@ fn check_cms(
         }
     }
     chain::judge_validity_and_usage(&mut r, &cert, now, proven);
+    r.level = Some(match proven {
+        None => Level::BB,
+        Some(_) if !dss.is_empty() && signer_from_dss && tsa_from_dss => Level::BLt,
+        Some(_) => Level::BT,
+    });
     r
 }
 
@@ -299,10 +501,9 @@ fn pdf_checks(r: &mut SignatureReport, s: &FoundSignature, pdf: &[u8], last_full
     if !r.byte_range_ok {
         r.problems.push("the ByteRange does not cover the whole revision except the signature value".into());
     }
-    if s.sub_filter.as_deref() != Some("/ETSI.CAdES.detached") && s.sub_filter.as_deref() != Some("ETSI.CAdES.detached")
-    {
-        r.warnings
-            .push(format!("SubFilter is {:?}, not ETSI.CAdES.detached (not a PAdES baseline signature)", s.sub_filter));
+    let expected = if s.doc_timestamp { "ETSI.RFC3161" } else { "ETSI.CAdES.detached" };
+    if s.sub_filter.as_deref().map(|f| f.trim_start_matches('/')) != Some(expected) {
+        r.warnings.push(format!("SubFilter is {:?}, not {expected} (not a PAdES baseline signature)", s.sub_filter));
     }
     r.modification = modifications::analyse(pdf, s.covers_whole_file_up_to, last_full);
 }

@@ -2,7 +2,7 @@
 //! Vietnamese: issuer, signer, signing time or time-stamp, integrity, validity at signing time,
 //! certificate validity period), English on request.
 
-use crate::{Indication, Modification, SignatureReport, SubIndication};
+use crate::{Indication, Kind, Modification, SignatureReport, SubIndication};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Lang {
@@ -57,12 +57,23 @@ pub fn render(reports: &[SignatureReport], lang: Lang) -> String {
     let mut out = String::new();
     for r in reports {
         let mut line = |k: &str, v: String| out.push_str(&format!("  {k:<34} {v}\n"));
-        line(&format!("{} #{}", t(lang, "Chữ ký", "Signature"), r.index + 1), verdict(lang, r.indication).into());
+        let heading = match r.kind {
+            Kind::Signature => t(lang, "Chữ ký", "Signature"),
+            Kind::DocumentTimestamp => t(lang, "Dấu thời gian tài liệu", "Document time-stamp"),
+        };
+        line(&format!("{heading} #{}", r.index + 1), verdict(lang, r.indication).into());
         if let Some(s) = r.sub_indication {
             line(t(lang, "Chỉ dẫn phụ", "Sub-indication"), sub(s).into());
         }
+        if let Some(level) = r.level {
+            line(t(lang, "Mức chữ ký (PAdES/CAdES)", "Baseline level"), level.as_str().into());
+        }
+        let who = match r.kind {
+            Kind::Signature => t(lang, "Người ký", "Signer"),
+            Kind::DocumentTimestamp => t(lang, "Đơn vị cấp dấu thời gian", "Time-stamping authority"),
+        };
         line(
-            t(lang, "Người ký", "Signer"),
+            who,
             format!("{} {}", r.signer_name.clone().unwrap_or_default(), r.signer_id_masked.clone().unwrap_or_default()),
         );
         line(t(lang, "Tổ chức cấp chứng thư", "Issuer"), r.issuer_name.clone().unwrap_or_default());

@@ -67,9 +67,11 @@ pub enum Command {
     /// The campaign tracker: administrative units, register, plans, provider lists, worklists, reports.
     #[command(subcommand)]
     Campaign(crate::campaign_cli::CampaignCommand),
-    /// Sign a PDF (PAdES B-B, incremental) with a credential; PIN from KYSO_PIN or stdin.
+    /// Sign a PDF (PAdES, incremental; B-LT unless --level says otherwise) with a credential; PIN
+    /// from KYSO_PIN or stdin.
     SignPdf(SignDocArgs),
-    /// Sign any file with a detached CAdES signature (.p7s); PIN from KYSO_PIN or stdin.
+    /// Sign any file with a detached CAdES signature (.p7s; B-T unless --level b-b); PIN from
+    /// KYSO_PIN or stdin.
     SignFile(SignDocArgs),
     /// Validate a signed PDF, or a file with its detached .p7s; prints the report (Vietnamese by
     /// default). Exit status 0 = TOTAL-PASSED, 1 = TOTAL-FAILED, 3 = INDETERMINATE.
@@ -122,9 +124,12 @@ pub struct SignDocArgs {
     /// Reason shown in the signature (PDF only).
     #[arg(long)]
     pub reason: Option<String>,
-    /// Baseline level: b-t (default: a time-stamp from kyso's TSA proves when it was signed) or b-b.
-    #[arg(long, default_value = "b-t", value_parser = ["b-t", "b-b"])]
-    pub level: String,
+    /// Baseline level. b-b: the signature only; b-t: plus a time-stamp from kyso's TSA proving
+    /// when it was signed; b-lt (sign-pdf's default): plus a DSS with the certificates, OCSP
+    /// responses and CRLs needed to validate it offline, years later; b-lta: plus a document
+    /// time-stamp over all of it. sign-file (CAdES) supports b-b and b-t (its default).
+    #[arg(long, value_parser = ["b-b", "b-t", "b-lt", "b-lta"])]
+    pub level: Option<String>,
 }
 
 #[derive(Subcommand)]

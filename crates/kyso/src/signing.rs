@@ -128,14 +128,17 @@ pub async fn sign_doc(dir: &DataDir, db: Option<&str>, a: SignDocArgs, pdf: bool
     let input = std::fs::read(&a.input).with_context(|| format!("cannot read {}", a.input.display()))?;
     let pin = read_pin("KYSO_PIN")?;
     let auth = open(dir, db).await?;
-    let timestamp = match a.level.as_str() {
-        "b-t" | "B-T" => true,
-        "b-b" | "B-B" => false,
-        other => bail!("--level: {other:?} is not b-t or b-b"),
-    };
+    // PDFs leave as B-LT by default: validatable offline for as long as the algorithms hold.
+    let default = if pdf { "b-lt" } else { "b-t" };
+    let level: kyso_validate::Level =
+        a.level.as_deref().unwrap_or(default).parse().map_err(|e| anyhow::anyhow!("--level: {e}"))?;
+    if !pdf && level > kyso_validate::Level::BT {
+        bail!("--level: sign-file makes CAdES B-B or B-T signatures; B-LT and B-LTA are for PDFs (sign-pdf)");
+    }
     let out_bytes = if pdf {
-        auth.sign_pdf(&id, &a.credential, &pin, a.otp.as_deref(), &input, a.reason, timestamp).await
+        auth.sign_pdf(&id, &a.credential, &pin, a.otp.as_deref(), &input, a.reason, level).await
     } else {
+        let timestamp = level == kyso_validate::Level::BT;
         auth.sign_detached(&id, &a.credential, &pin, a.otp.as_deref(), &input, timestamp).await
     }
     .map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -1,5 +1,5 @@
-//! Signed dossiers end to end: kyso signs PDFs (PAdES B-T by default, B-B) and files (CAdES) through the
-//! remote-signing path; poppler's pdfsig, pyHanko and OpenSSL judge them; kyso judges pyHanko's
+//! Signed dossiers end to end: kyso signs PDFs (PAdES B-LT by default, B-B, B-T, B-LTA) and files
+//! (CAdES B-T by default, B-B) through the remote-signing path; poppler's pdfsig, pyHanko and OpenSSL judge them; kyso judges pyHanko's
 //! signatures and tampered files the way they do.
 
 mod support;
@@ -85,7 +85,7 @@ fn activate(env: &Env, id: &str, name: &str) -> String {
     serde_json::from_slice::<Value>(&o.stdout).unwrap()["credential_id"].as_str().unwrap().to_string()
 }
 
-/// `kyso sign-pdf` at its default level (B-T).
+/// `kyso sign-pdf` at B-T.
 fn sign_pdf(env: &Env, id: &str, cred: &str, input: &Path, out: &Path) {
     sign_level(env, "sign-pdf", "b-t", id, cred, input, out)
 }
@@ -453,6 +453,16 @@ fn b_t_time_stamp_proves_signing_before_revocation() {
     let form = env.path("to-khai.xml");
     std::fs::write(&form, "<toKhai><hoTen>Đặng Thị Mai</hoTen></toKhai>").unwrap();
     let (p7s, p7s_bb) = (env.path("to-khai.xml.p7s"), env.path("to-khai-bb.xml.p7s"));
+    let o = env
+        .cmd()
+        .env("KYSO_PIN", PIN)
+        .args(["sign-file", "--level", "b-lt", "--id", "019190000121", "--credential", &a, "--in"])
+        .arg(&form)
+        .arg("--out")
+        .arg(env.path("no.p7s"))
+        .output()
+        .unwrap();
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("B-LT and B-LTA are for PDFs"));
     sign_level(&env, "sign-file", "b-t", "019190000121", &a, &form, &p7s);
     sign_level(&env, "sign-file", "b-b", "019190000121", &a, &form, &p7s_bb);
     let (ok, out) = run(Command::new("openssl")
@@ -517,4 +527,240 @@ fn b_t_time_stamp_proves_signing_before_revocation() {
         (1, Some("TOTAL-FAILED"), Some("REVOKED")),
         "{reps:?}"
     );
+}
+
+/// pyHanko, strictly offline: every signature validated with a context built from the PDF's DSS
+/// only (no fetching, revocation information required), every document time-stamp likewise.
+/// Without a DSS the same strict context is used with nothing in it (the control).
+const PYHANKO_VALIDATE_OFFLINE: &str = r#"
+import sys
+from pyhanko.keys import load_cert_from_pemder
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
+from pyhanko.sign.validation.dss import DocumentSecurityStore
+from pyhanko.sign.validation.errors import NoDSSFoundError
+from pyhanko_certvalidator import ValidationContext
+root = load_cert_from_pemder(sys.argv[2])
+kw = {'trust_roots': [root], 'allow_fetching': False, 'revocation_mode': 'hard-fail'}
+with open(sys.argv[1], 'rb') as f:
+    r = PdfFileReader(f)
+    try:
+        dss = DocumentSecurityStore.read_dss(r)
+        print('DSS', len(list(dss.load_certs())), len(dss.ocsps), len(dss.crls))
+        vc = lambda: dss.as_validation_context(kw)
+    except NoDSSFoundError:
+        print('DSS none')
+        vc = lambda: ValidationContext(crls=[], ocsps=[], **kw)
+    for sig in r.embedded_signatures:
+        if sig.sig_object_type == '/DocTimeStamp':
+            st = validate_pdf_timestamp(sig, vc())
+            print('DOCTS', sig.field_name, st.intact, st.valid, st.trusted)
+        else:
+            st = validate_pdf_signature(sig, vc())
+            print('SIG', sig.field_name, st.intact, st.valid, st.trusted, st.bottom_line)
+            ts = st.timestamp_validity
+            if ts is not None:
+                print('TS', sig.field_name, ts.intact, ts.valid, ts.trusted)
+"#;
+
+/// The pyHanko lines starting with `prefix`.
+fn lines<'a>(out: &'a str, prefix: &str) -> Vec<&'a str> {
+    out.lines().filter(|l| l.starts_with(prefix)).collect()
+}
+
+#[test]
+fn b_lt_and_b_lta_validate_offline_in_pyhanko_pdfsig_and_kyso() {
+    let env = setup("blt");
+    let a = activate(&env, "019190000131", "Hoàng Thị Thu");
+    let src = env.path("hoso.pdf");
+    std::fs::write(&src, minimal_pdf("Ho so B-LT")).unwrap();
+    let (bt, lt, lta, lta2) = (env.path("bt.pdf"), env.path("lt.pdf"), env.path("lta.pdf"), env.path("lta2.pdf"));
+    sign_level(&env, "sign-pdf", "b-t", "019190000131", &a, &src, &bt);
+    // B-LT is sign-pdf's default
+    let o = env
+        .cmd()
+        .env("KYSO_PIN", PIN)
+        .args(["sign-pdf", "--id", "019190000131", "--credential", &a, "--in"])
+        .arg(&src)
+        .arg("--out")
+        .arg(&lt)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    sign_level(&env, "sign-pdf", "b-lta", "019190000131", &a, &src, &lta);
+    let lt_bytes = std::fs::read(&lt).unwrap();
+    let lta_bytes = std::fs::read(&lta).unwrap();
+    assert!(lt_bytes.starts_with(&std::fs::read(&src).unwrap()), "incremental");
+    assert!(String::from_utf8_lossy(&lt_bytes).contains("/DSS"));
+    assert!(String::from_utf8_lossy(&lta_bytes).contains("/Type/DocTimeStamp"));
+
+    // kyso: the level, revocation from the DSS
+    let (code, reps) = verify(&env, &lt, &[]);
+    assert_eq!((code, reps.len()), (0, 1), "{reps:?}");
+    assert_eq!((reps[0]["indication"].as_str(), reps[0]["level"].as_str()), (Some("TOTAL-PASSED"), Some("B-LT")));
+    let rev = reps[0]["revocation"].as_str().unwrap();
+    assert!(rev.contains("(DSS OCSP)") && rev.contains("(DSS CRL)") && !rev.contains("live"), "{rev}");
+    assert_eq!(reps[0]["modification"]["kind"], "allowed_later", "the DSS came after the signature");
+    let (code, reps) = verify(&env, &bt, &[]);
+    assert_eq!((code, reps[0]["level"].as_str()), (0, Some("B-T")), "{reps:?}");
+    let (code, reps) = verify(&env, &lta, &[]);
+    assert_eq!(code, 0, "{reps:?}");
+    assert_eq!(reps.len(), 2, "the signature and the document time-stamp: {reps:?}");
+    assert_eq!((reps[0]["kind"].as_str(), reps[0]["level"].as_str()), (Some("signature"), Some("B-LTA")));
+    assert_eq!(reps[1]["kind"], "document_timestamp");
+    assert_eq!(reps[1]["indication"], "TOTAL-PASSED", "{reps:?}");
+    assert!(reps[1]["timestamp_time"].is_i64() && reps[1]["level"].is_null(), "{reps:?}");
+    let text = env.ok(&["verify", lta.to_str().unwrap()]);
+    assert!(text.contains("B-LTA") && text.contains("Dấu thời gian tài liệu"), "{text}");
+
+    // a second signer on the B-LTA dossier: the earlier signature and the time-stamp stay valid
+    let b = activate(&env, "019190000132", "Lý Văn Nam");
+    sign_level(&env, "sign-pdf", "b-lt", "019190000132", &b, &lta, &lta2);
+    let (code, reps) = verify(&env, &lta2, &[]);
+    assert_eq!(code, 0, "{reps:?}");
+    let levels: Vec<_> = reps.iter().map(|r| r["level"].as_str().unwrap_or("-")).collect();
+    assert_eq!(levels, ["B-LTA", "-", "B-LT"], "{reps:?}");
+
+    // another kyso installation that never saw these certificates, trusting only this root:
+    // the DSS answers everything; the B-T file's revocation cannot be checked there
+    let other = setup("blt-other");
+    let root = env.ca("root");
+    for f in [&lt, &lta, &lta2] {
+        let (code, reps) = verify(&other, f, &["--trust", root.to_str().unwrap()]);
+        assert_eq!(code, 0, "{}: {reps:?}", f.display());
+    }
+    let (code, reps) = verify(&other, &bt, &["--trust", root.to_str().unwrap()]);
+    assert_eq!((code, reps[0]["sub_indication"].as_str()), (3, Some("TRY_LATER")), "{reps:?}");
+
+    // a byte of the DSS changed after the document time-stamp: the time-stamp fails
+    let mut bad = lta_bytes.clone();
+    let at = bad.windows(4).position(|w| w == b"/DSS").unwrap();
+    bad[at + 1] = b'X';
+    let badp = env.path("lta-bad.pdf");
+    std::fs::write(&badp, &bad).unwrap();
+    let (code, reps) = verify(&env, &badp, &[]);
+    assert_eq!((code, reps[1]["sub_indication"].as_str()), (1, Some("HASH_FAILURE")), "{reps:?}");
+
+    // pdfsig checks the CAdES signatures (and lists the document time-stamp, which it cannot check)
+    if let Some(pdfsig) = require_tool("pdfsig") {
+        for (f, valid, doc_ts) in [(&lt, 1, 0), (&lta, 1, 1), (&lta2, 2, 1)] {
+            let (_, out) = run(Command::new(&pdfsig).arg(f));
+            assert_eq!(out.matches("Signature is Valid").count(), valid, "pdfsig {}:\n{out}", f.display());
+            assert_eq!(out.matches("Field Name: DocTimeStamp").count(), doc_ts, "pdfsig {}:\n{out}", f.display());
+            assert!(!out.contains("Signature is Invalid"), "pdfsig {}:\n{out}", f.display());
+        }
+    }
+    if let Some(py) = pyhanko() {
+        for f in [&lt, &lta, &lta2] {
+            let (ok, out) = run(Command::new(&py).arg("-c").arg(PYHANKO_VALIDATE_OFFLINE).arg(f).arg(&root));
+            assert!(ok, "{out}");
+            assert!(!out.contains("DSS none"), "{out}");
+            let sigs = lines(&out, "SIG");
+            assert!(!sigs.is_empty(), "{out}");
+            for l in sigs {
+                assert!(l.ends_with("True True True True"), "pyHanko offline, {}: {l}\n{out}", f.display());
+            }
+            for l in lines(&out, "TS").into_iter().chain(lines(&out, "DOCTS")) {
+                assert!(l.ends_with("True True True"), "pyHanko offline, {}: {l}\n{out}", f.display());
+            }
+            assert_eq!(lines(&out, "DOCTS").len(), usize::from(f != &lt), "{out}");
+        }
+        // the control: the same strict offline check on the B-T file (no DSS) is not trusted
+        let (ok, out) = run(Command::new(&py).arg("-c").arg(PYHANKO_VALIDATE_OFFLINE).arg(&bt).arg(&root));
+        assert!(ok && out.contains("DSS none"), "{out}");
+        let sig = lines(&out, "SIG");
+        assert!(sig.len() == 1 && sig[0].contains("True True False"), "pyHanko needs the DSS: {out}");
+    }
+}
+
+/// pyHanko signs B-LT (or B-LTA) with its own key (certified by kyso), kyso's TSA over HTTP, and
+/// validation info it fetches from kyso's OCSP responder and CRL endpoint.
+const PYHANKO_SIGN_LT: &str = r#"
+import sys
+from pyhanko.keys import load_cert_from_pemder
+from pyhanko.sign import signers, fields, timestamps
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko_certvalidator import ValidationContext
+key, cert, ca, root, src, dst, tsa, lta = sys.argv[1:9]
+signer = signers.SimpleSigner.load(key, cert, ca_chain_files=(ca, root))
+vc = ValidationContext(trust_roots=[load_cert_from_pemder(root)], allow_fetching=True)
+with open(src, 'rb') as f, open(dst, 'wb') as out:
+    w = IncrementalPdfFileWriter(f)
+    meta = signers.PdfSignatureMetadata(
+        field_name='Sig1', subfilter=fields.SigSeedSubFilter.PADES, embed_validation_info=True,
+        validation_context=vc, use_pades_lta=(lta == 'lta'))
+    signers.sign_pdf(w, meta, signer=signer, timestamper=timestamps.HTTPTimeStamper(tsa), output=out)
+"#;
+
+#[test]
+fn pyhanko_b_lt_and_b_lta_pass_in_kyso() {
+    let Some(py) = pyhanko() else { return };
+    let env = setup("pyhanko-lt");
+    let (key, csr, der, pem) = (env.path("k.pem"), env.path("r.csr"), env.path("c.der"), env.path("c.pem"));
+    assert!(
+        run(Command::new("openssl")
+            .args(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out"])
+            .arg(&key))
+        .0
+    );
+    assert!(
+        run(Command::new("openssl")
+            .args(["req", "-new", "-subj", "/CN=ignored", "-key"])
+            .arg(&key)
+            .arg("-out")
+            .arg(&csr))
+        .0
+    );
+    env.ok(&[
+        "cert",
+        "issue",
+        "--id",
+        "019190000141",
+        "--name",
+        "Trịnh Công Sơn",
+        "--province",
+        "Tỉnh Thái Nguyên",
+        "--provider",
+        "vnpt",
+        "--eid-level2",
+        "--csr",
+        csr.to_str().unwrap(),
+        "--out",
+        der.to_str().unwrap(),
+    ]);
+    assert!(run(Command::new("openssl").args(["x509", "-inform", "DER", "-in"]).arg(&der).arg("-out").arg(&pem)).0);
+    let src = env.path("hoso.pdf");
+    std::fs::write(&src, minimal_pdf("Ho so B-LT ky bang pyHanko")).unwrap();
+    let (lt, lta) = (env.path("py-lt.pdf"), env.path("py-lta.pdf"));
+    {
+        let _server = env.serve();
+        for (out, mode) in [(&lt, "lt"), (&lta, "lta")] {
+            let (ok, log) = run(Command::new(&py)
+                .arg("-c")
+                .arg(PYHANKO_SIGN_LT)
+                .arg(&key)
+                .arg(&pem)
+                .arg(env.ca("vnpt"))
+                .arg(env.ca("root"))
+                .arg(&src)
+                .arg(out)
+                .arg(format!("{}/tsa", env.base_url()))
+                .arg(mode));
+            assert!(ok, "pyHanko signing {mode}: {log}");
+        }
+    } // the server is gone: from here on nothing can be fetched
+    let (code, reps) = verify(&env, &lt, &[]);
+    assert_eq!(code, 0, "{reps:?}");
+    assert_eq!((reps[0]["indication"].as_str(), reps[0]["level"].as_str()), (Some("TOTAL-PASSED"), Some("B-LT")));
+    assert!(!reps[0]["revocation"].as_str().unwrap().contains("live"), "{reps:?}");
+    let (code, reps) = verify(&env, &lta, &[]);
+    assert_eq!(code, 0, "{reps:?}");
+    assert_eq!(reps[0]["level"], "B-LTA", "{reps:?}");
+    assert!(reps.iter().any(|r| r["kind"] == "document_timestamp" && r["indication"] == "TOTAL-PASSED"), "{reps:?}");
+    // and in an installation that never saw these certificates: only the DSS can answer
+    let other = setup("pyhanko-lt-other");
+    for f in [&lt, &lta] {
+        let (code, reps) = verify(&other, f, &["--trust", env.ca("root").to_str().unwrap()]);
+        assert_eq!(code, 0, "{}: {reps:?}", f.display());
+    }
 }
