@@ -10,7 +10,8 @@ mod csc;
 mod dashboard;
 mod pages;
 pub mod report_data;
-mod reports;
+pub mod report_xlsx;
+pub mod reports;
 mod verify;
 
 use axum::body::Bytes;

@@ -167,7 +167,8 @@ pub async fn submissions(store: &Store, unit: &str, period: &Period) -> Fallible
     Ok(all.into_iter().filter(|(r, _)| r.unit_code == unit).map(|(r, f)| (r, figures_of(&f))).collect())
 }
 
-/// `unit`'s view of a period: a row per unit reporting to it and the sum of what they submitted.
+/// `unit`'s view of a period as of `now`: a row per unit reporting to it and the sum of what they
+/// had submitted by then.
 pub async fn rollup(
     store: &Store,
     unit: &str,
@@ -180,7 +181,7 @@ pub async fn rollup(
     let all = store.period_reports(period.frequency.name(), &period.start.to_string()).await.map_err(err)?;
     let received: Vec<Received> = all
         .iter()
-        .filter(|(r, _)| kids.iter().any(|(c, _)| *c == r.unit_code))
+        .filter(|(r, _)| kids.iter().any(|(c, _)| *c == r.unit_code) && instant(r.submitted_at) <= now)
         .map(|(r, f)| Received { unit_code: r.unit_code.clone(), at: instant(r.submitted_at), figures: figures_of(f) })
         .collect();
     let names = kids.into_iter().map(|(_, n)| n).collect();

@@ -11,7 +11,7 @@ use crate::dashboard::{esc, failure, page, Text};
 use crate::report_data::{self as data, level, Level};
 use crate::AppState;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
@@ -37,6 +37,7 @@ pub struct Params {
     unit: Option<String>,
     freq: Option<String>,
     period: Option<String>,
+    kind: Option<String>,
     ok: Option<String>,
 }
 
@@ -496,8 +497,52 @@ async fn unit_submit(State(s): State<AppState>, Form(f): Form<SubmitForm>) -> Re
 
 // ---- XLSX ----
 
-async fn xlsx(State(_s): State<AppState>, Query(_p): Query<Params>) -> Response {
-    (StatusCode::NOT_IMPLEMENTED, "XLSX export arrives with the kyso-xlsx writer\n").into_response()
+async fn xlsx(State(s): State<AppState>, Query(p): Query<Params>) -> Response {
+    let Some(unit) = p.unit.clone() else { return bad_request("unit is required") };
+    let period = match data::period(freq(&p), p.period.as_deref()) {
+        Ok(p) => p,
+        Err(e) => return bad_request(e),
+    };
+    let rollup = p.kind.as_deref() == Some("rollup");
+    match xlsx_bytes(&s.authority.store, &unit, &period, rollup).await {
+        Ok(Some(bytes)) => {
+            let file = format!(
+                "{}-{unit}-{}-{}.xlsx",
+                if rollup { "tong-hop" } else { "bao-cao" },
+                period.frequency.name(),
+                period.start
+            );
+            (
+                [
+                    (
+                        header::CONTENT_TYPE,
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned(),
+                    ),
+                    (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\"")),
+                ],
+                bytes,
+            )
+                .into_response()
+        }
+        Ok(None) => (StatusCode::NOT_FOUND, "no such unit\n").into_response(),
+        Err(e) => failure(e),
+    }
+}
+
+/// A unit's report, or its roll-up, as XLSX; `None` for an unknown unit.
+pub async fn xlsx_bytes(store: &Store, unit: &str, period: &Period, rollup: bool) -> Fallible<Option<Vec<u8>>> {
+    let Some(name) = data::unit_name(store, unit).await? else { return Ok(None) };
+    let now = data::instant(kyso_store::now());
+    let bytes = if rollup {
+        let (r, names) = data::rollup(store, unit, period, now).await?;
+        crate::report_xlsx::rollup(unit, &name, &r, &names)
+    } else {
+        let figures = data::prefill(store, unit, period, now).await?;
+        let submissions = data::submissions(store, unit, period).await?;
+        let due = data::rules().due(period);
+        crate::report_xlsx::report(unit, &name, period, due, &figures, submissions.last().map(|(r, _)| r))
+    };
+    bytes.map(Some).map_err(|e| e.to_string())
 }
 
 // ---- /campaign/tasks ----
@@ -568,7 +613,7 @@ async fn tasks_body(store: &Store, tx: &Text, unit: Option<&str>) -> Fallible<St
 
 /// Segment targets and 100 %-of-staff targets with their progress on `date`, and links to the
 /// reports and the task register; appended to `/campaign`.
-pub async fn dashboard_section(store: &Store, tx: &Text, date: &str) -> Fallible<String> {
+pub(crate) async fn dashboard_section(store: &Store, tx: &Text, date: &str) -> Fallible<String> {
     let on = parse_date(date)?;
     let mut out = String::new();
     for (set, plan, progress) in data::segment_progress(store, on).await? {

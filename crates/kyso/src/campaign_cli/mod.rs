@@ -84,11 +84,27 @@ pub enum CampaignCommand {
         #[arg(long)]
         date: Option<String>,
     },
+    /// Weekly and monthly reports: show, submit, roll up, completeness and timeliness.
+    #[command(subcommand)]
+    Report(crate::report_cli::ReportCommand),
+    /// The plan's task register (lead, coordinating units, result, deadline, status).
+    #[command(subcommand)]
+    Task(crate::report_cli::TaskCommand),
+    /// Segment targets (Hưng Yên's six blocks) and their progress.
+    #[command(subcommand)]
+    Segments(crate::report_cli::SegmentCommand),
+    /// Staff lists for 100 %-of-staff targets.
+    #[command(subcommand)]
+    Staff(crate::report_cli::StaffCommand),
 }
 
 pub async fn run(dir: &DataDir, db: Option<&str>, c: CampaignCommand, json_mode: bool) -> Result<ExitCode> {
     let store = open_store(dir, db).await?;
     match c {
+        CampaignCommand::Report(c) => crate::report_cli::run_report(&store, c, json_mode).await,
+        CampaignCommand::Task(c) => crate::report_cli::run_task(&store, c, json_mode).await,
+        CampaignCommand::Segments(c) => crate::report_cli::run_segments(&store, c, json_mode).await,
+        CampaignCommand::Staff(c) => crate::report_cli::run_staff(&store, c, json_mode).await,
         CampaignCommand::ImportUnits { file } => import_units(&store, &read(&file)?, json_mode).await,
         CampaignCommand::ImportHamlets { file } => import_hamlets(&store, &read(&file)?, json_mode).await,
         CampaignCommand::ImportRegister { file, commune } => {
