@@ -116,6 +116,7 @@ pub async fn seed(auth: &Arc<Authority>) -> Result<()> {
         };
         add_plan(store, &plan, "demo").await?;
     }
+    crate::demo_reports::seed(store).await?;
     store.commit(&[Write::Setting { name: SEEDED.into(), value: kyso_store::now().to_string() }]).await?;
     eprintln!("demo campaign seeded: Xã Hiệp Lực, 5 hamlets, {RESIDENTS} residents, the 2026 plan");
     Ok(())

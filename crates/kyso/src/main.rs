@@ -9,6 +9,7 @@ mod commands;
 mod data;
 mod demo;
 mod demo_campaign;
+mod demo_reports;
 mod report_cli;
 mod signing;
 
