@@ -252,6 +252,10 @@ impl Authority {
                 .map_err(|e| AuthorityError::Refused(format!("issuance worker failed: {e}")))??;
         let now = kyso_store::now();
         writes.push(Write::Supersede { serial: serial.to_string(), by: issued.serial.clone() });
+        if !new_key {
+            // Same key: the citizen's remote-signing credential now signs with the new certificate.
+            writes.push(Write::RebindCredential { old_serial: old.serial.clone(), new_serial: issued.serial.clone() });
+        }
         writes.push(Write::Audit(AuditEvent::new(
             actor,
             "cert.renew",

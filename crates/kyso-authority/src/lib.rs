@@ -5,6 +5,7 @@
 //! (where keys live) and `kyso-store` (where rows live). It knows nothing of HTTP or the CLI. Every
 //! CA key use is committed together with its audit row; nothing is returned before it is durable.
 
+pub mod accounts;
 mod committer;
 pub mod config;
 mod documents;

@@ -13,6 +13,8 @@ pub mod report_data;
 pub mod report_xlsx;
 pub mod reports;
 mod verify;
+pub mod web;
+pub mod worklist_export;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -29,6 +31,15 @@ pub struct AppState {
     pub authority: Arc<Authority>,
     /// Bearer token of the operator API (`kyso-data/operator-token`).
     pub operator_token: Arc<String>,
+    /// Login throttling and cookie settings of the web app.
+    pub web: Arc<web::WebState>,
+}
+
+impl AppState {
+    pub fn new(authority: Arc<Authority>, operator_token: String) -> AppState {
+        let web = Arc::new(web::WebState::new(&authority.config.base_url));
+        AppState { authority, operator_token: Arc::new(operator_token), web }
+    }
 }
 
 pub fn router(state: AppState) -> Router {
@@ -45,6 +56,7 @@ pub fn router(state: AppState) -> Router {
         .merge(dashboard::routes())
         .merge(reports::routes())
         .merge(verify::routes())
+        .merge(web::routes())
         .layer(axum::extract::DefaultBodyLimit::max(1 << 20))
         .with_state(state)
 }

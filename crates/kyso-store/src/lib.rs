@@ -5,6 +5,7 @@
 //! no PKI logic here. Every write that must be audited goes through [`Store::commit`], which
 //! appends the audit rows in the same transaction as the change.
 
+pub mod accounts;
 pub mod audit;
 pub mod campaign;
 pub mod reports;
@@ -80,10 +81,22 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0003_campaign.sql"),
     },
     Migration {
+        version: 4,
+        name: "accounts",
+        sqlite: include_str!("../migrations/sqlite/0004_accounts.sql"),
+        postgres: include_str!("../migrations/postgres/0004_accounts.sql"),
+    },
+    Migration {
         version: 5,
         name: "reports and tasks",
         sqlite: include_str!("../migrations/sqlite/0005_reports_tasks.sql"),
         postgres: include_str!("../migrations/postgres/0005_reports_tasks.sql"),
+    },
+    Migration {
+        version: 6,
+        name: "provider lists",
+        sqlite: include_str!("../migrations/sqlite/0006_provider_lists.sql"),
+        postgres: include_str!("../migrations/postgres/0006_provider_lists.sql"),
     },
 ];
 

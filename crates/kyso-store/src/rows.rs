@@ -134,6 +134,34 @@ pub enum Write {
         expires_at: i64,
         created_at: i64,
     },
+    /// Point the remote-signing credential of `old_serial` (if any) at its renewal `new_serial`.
+    RebindCredential {
+        old_serial: String,
+        new_serial: String,
+    },
+    /// A new e-ID account; fails with `Conflict` if the ID number already has one.
+    EidAccount(crate::accounts::EidAccountRow),
+    /// Level 2 after an in-person check: sets the account's level, activation case and who
+    /// verified how, where, when. Fails with `NotFound` if there is no account.
+    EidVerified {
+        id_number: String,
+        activation: String,
+        method: String,
+        officer: String,
+        place: String,
+        at: i64,
+    },
+    /// Change an account's activation case without changing its level.
+    EidActivation {
+        id_number: String,
+        activation: String,
+    },
+    /// Insert or replace a staff account.
+    Staff(crate::accounts::StaffAccountRow),
+    /// Insert or replace a support point.
+    SupportPoint(crate::accounts::SupportPointRow),
+    /// Append a support session (its id is assigned in the transaction).
+    SupportSession(crate::accounts::SupportSessionRow),
 }
 
 const CERT_COLS: &str = "serial, issuer_id, profile, id_number, subject_cn, key_id, not_before, not_after, revoked_at, revocation_reason, superseded_by, der, created_at";
@@ -278,6 +306,10 @@ impl Store {
                         sqlx::query("UPDATE credentials SET failed_pins = 0, status = 'active', updated_at = $1 WHERE id = $2")
                             .bind(at).bind(credential).execute(&mut *tx).await?;
                     }
+                    Write::RebindCredential { old_serial, new_serial } => {
+                        sqlx::query("UPDATE credentials SET cert_serial = $1 WHERE cert_serial = $2")
+                            .bind(new_serial).bind(old_serial).execute(&mut *tx).await?;
+                    }
                     Write::Rewrap { key_id, wrapped } => {
                         let n = sqlx::query("UPDATE keys SET wrapped = $1 WHERE id = $2").bind(wrapped).bind(key_id).execute(&mut *tx).await?.rows_affected();
                         if n != 1 {
@@ -291,6 +323,9 @@ impl Store {
                     Write::Setting { name, value } => {
                         sqlx::query("INSERT INTO settings (name, value) VALUES ($1,$2) ON CONFLICT (name) DO UPDATE SET value = excluded.value")
                             .bind(name).bind(value).execute(&mut *tx).await?;
+                    }
+                    Write::EidAccount(_) | Write::EidVerified { .. } | Write::EidActivation { .. } | Write::Staff(_) | Write::SupportPoint(_) | Write::SupportSession(_) => {
+                        crate::accounts::apply_write!(o, tx);
                     }
                     Write::Key(_) | Write::Certificate(_) | Write::Audit(_) | Write::RequireEidLevel { .. } => {
                         unreachable!("sorted above")

@@ -9,7 +9,6 @@ use kyso_custody::Pin;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const PIN: &str = "531642";
@@ -136,7 +135,7 @@ pub async fn run(
         let a = auth.activate(req, &pin).await?;
         creds.push((a.credential_id, auth.issue_access_token(&id, 3600, "bench").await?));
     }
-    let state = kyso_server::AppState { authority: auth.clone(), operator_token: Arc::new("-".into()) };
+    let state = kyso_server::AppState::new(auth.clone(), "-".into());
     tokio::spawn(kyso_server::serve(state, listener));
 
     let hashes: Vec<String> = (0..batch_size)

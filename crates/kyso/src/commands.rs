@@ -28,6 +28,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             if a.demo {
                 crate::demo::seed(&auth).await?;
                 crate::demo_campaign::seed(&auth).await?;
+                crate::demo_accounts::seed(&auth).await?;
             }
             let token = dir.operator_token()?;
             let listener = tokio::net::TcpListener::bind(&a.listen).await.with_context(|| {
@@ -38,9 +39,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             println!("operator API token: in {}", dir.path.join("operator-token").display());
             if a.demo {
                 crate::demo::print_logins(&addr.to_string());
+                crate::demo_accounts::print_logins();
             }
-            kyso_server::serve(kyso_server::AppState { authority: auth, operator_token: Arc::new(token) }, listener)
-                .await?;
+            kyso_server::serve(kyso_server::AppState::new(auth, token), listener).await?;
         }
         Command::Cert(c) => return cert(&dir, cli.database_url.as_deref(), c, cli.json).await,
         Command::Citizen(CitizenCommand::Add { id, name, province, commune, eid_level }) => {

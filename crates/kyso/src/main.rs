@@ -8,6 +8,7 @@ mod campaign_cli;
 mod commands;
 mod data;
 mod demo;
+mod demo_accounts;
 mod demo_campaign;
 mod demo_reports;
 mod report_cli;
@@ -132,6 +133,14 @@ pub struct SignDocArgs {
     /// time-stamp over all of it. sign-file (CAdES) supports b-b and b-t (its default).
     #[arg(long, value_parser = ["b-b", "b-t", "b-lt", "b-lta"])]
     pub level: Option<String>,
+    /// Show the signature on page 1 of the PDF: signer name, masked ID number, signing time
+    /// (font: KYSO_SIGNATURE_FONT or DejaVu Sans from fonts-dejavu-core).
+    #[arg(long)]
+    pub visible: bool,
+    /// Where the visible signature goes: "x1,y1,x2,y2" in PDF units (1/72 in) from the page's
+    /// lower-left corner.
+    #[arg(long, requires = "visible", default_value = "36,36,306,106")]
+    pub visible_rect: String,
 }
 
 #[derive(Subcommand)]
