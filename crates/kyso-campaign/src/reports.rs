@@ -132,16 +132,19 @@ pub struct Figures {
     pub milestone_increment: u64,
     /// Door-to-door visits recorded in the period, by outcome name (`done`, `not-at-home`, …).
     pub visits: BTreeMap<String, u64>,
-    /// 14-day run rate and the rate needed per day (level reading), in hundredths of a holder a day.
+    /// 14-day run rate and the rate needed per day (level reading), in hundredths of a holder a day;
+    /// a unit past its deadline short of the target needs no rate: it counts in `past_deadline`.
     pub run_rate_x100: u64,
     pub required_rate_x100: u64,
     /// Units on track / behind / off track for the final target under the level reading.
     pub green: u64,
     pub amber: u64,
     pub red: u64,
+    /// Units whose deadline has passed short of the target.
+    pub past_deadline: u64,
 }
 
-const SCALARS: [&str; 13] = [
+const SCALARS: [&str; 14] = [
     "adults",
     "holders",
     "new_holders",
@@ -155,10 +158,11 @@ const SCALARS: [&str; 13] = [
     "green",
     "amber",
     "red",
+    "past_deadline",
 ];
 
 impl Figures {
-    fn scalars_mut(&mut self) -> [&mut u64; 13] {
+    fn scalars_mut(&mut self) -> [&mut u64; 14] {
         [
             &mut self.adults,
             &mut self.holders,
@@ -173,6 +177,7 @@ impl Figures {
             &mut self.green,
             &mut self.amber,
             &mut self.red,
+            &mut self.past_deadline,
         ]
     }
 
@@ -270,8 +275,11 @@ pub fn unit_figures(period: &Period, input: &FigureInputs<'_>) -> Figures {
         }
         let fc = forecast(&DailyCounts::new(series), last, readings.level, t.deadline);
         f.run_rate_x100 = (fc.run_rate_14.unwrap_or(0.0) * 100.0).round() as u64;
-        f.required_rate_x100 =
-            if fc.required_rate.is_finite() { (fc.required_rate * 100.0).round() as u64 } else { fc.gap * 100 };
+        if fc.required_rate.is_finite() {
+            f.required_rate_x100 = (fc.required_rate * 100.0).round() as u64;
+        } else {
+            f.past_deadline = 1;
+        }
         match fc.status {
             Status::Green => f.green = 1,
             Status::Amber => f.amber = 1,
@@ -594,6 +602,21 @@ mod tests {
         assert_eq!((f.visits["done"], f.visits["not-at-home"]), (2, 1));
         assert_eq!(f.green + f.amber + f.red, 1);
         // The level target (3) is reached on the week's last day: on track, nothing more needed.
-        assert_eq!((f.green, f.required_rate_x100), (1, 0));
+        assert_eq!((f.green, f.required_rate_x100, f.past_deadline), (1, 0, 0));
+        // After the deadline, short of the target: red, no rate, counted as past its deadline.
+        let short = Target { value: TargetValue::Absolute(4), deadline: d(2026, 8, 1), ..target };
+        let f = unit_figures(
+            &week,
+            &FigureInputs {
+                commune_code: "01960",
+                register: &register,
+                adoption: &adoption,
+                line: &line,
+                target: Some(&short),
+                issued: &issued,
+                visit_outcomes: &[],
+            },
+        );
+        assert_eq!((f.red, f.required_rate_x100, f.past_deadline), (1, 0, 1));
     }
 }

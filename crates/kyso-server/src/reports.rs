@@ -44,7 +44,9 @@ pub struct Params {
 const EXTRA_STYLE: &str = "<style>textarea,input[type=text],input[type=password]{width:100%;box-sizing:border-box;\
 font:inherit;padding:.4rem}textarea{min-height:7rem}label{display:block;margin-top:.75rem;font-weight:600}\
 button{margin-top:1rem;padding:.6rem 1.2rem;font:inherit}form.inline{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end}\
-form.inline label{margin:0}.muted{color:#666}.overdue{color:#c62828;font-weight:600}</style>";
+form.inline label{margin:0}.muted{color:#666}.overdue{color:#c62828;font-weight:600}\
+.task{border-bottom:1px solid #ddd;padding:.25rem 0}.task dl{display:grid;grid-template-columns:minmax(6rem,9rem) 1fr;\
+gap:.15rem .75rem;margin:.25rem 0 .75rem}.task dt{color:#555}.task dd{margin:0}</style>";
 
 fn lang(p: &Params) -> Text {
     Text { en: p.lang.as_deref() == Some("en") }
@@ -135,7 +137,11 @@ fn figures_table(tx: &Text, f: &Figures) -> String {
         (tx.t("So với chỉ tiêu (tổng số)", "Of the target (level)"), pct(f.of_target())),
         (
             tx.t("Mốc kế tiếp (tổng số / tăng thêm)", "Next milestone (level / increment)"),
-            format!("{} / {}", f.milestone_level, f.milestone_increment),
+            if f.milestone_level == 0 {
+                "–".into()
+            } else {
+                format!("{} / {}", f.milestone_level, f.milestone_increment)
+            },
         ),
         (tx.t("Chứng thư cấp mới trong kỳ", "Certificates issued in the period"), f.new_certificates.to_string()),
         (tx.t("Người có chứng thư tăng thêm trong kỳ", "New holders in the period"), f.new_holders.to_string()),
@@ -145,7 +151,15 @@ fn figures_table(tx: &Text, f: &Figures) -> String {
         rows.push(("", format!("{}: {n}", esc(outcome))));
     }
     rows.push((tx.t("Tốc độ 14 ngày (người/ngày)", "14-day rate (per day)"), rate(f.run_rate_x100)));
-    rows.push((tx.t("Tốc độ cần đạt (người/ngày)", "Required rate (per day)"), rate(f.required_rate_x100)));
+    let required = if f.past_deadline > 0 && f.green + f.amber + f.red <= 1 {
+        tx.t("đã quá hạn", "deadline passed").to_owned()
+    } else {
+        rate(f.required_rate_x100)
+    };
+    rows.push((tx.t("Tốc độ cần đạt (người/ngày)", "Required rate (per day)"), required));
+    if f.green + f.amber + f.red > 1 {
+        rows.push((tx.t("Số đơn vị đã quá hạn chỉ tiêu", "Units past their deadline"), f.past_deadline.to_string()));
+    }
     rows.push((
         tx.t("Dự báo: đúng / cần tăng tốc / chậm", "Forecast: on track / behind / off track"),
         format!("{} / {} / {}", f.green, f.amber, f.red),
@@ -574,38 +588,42 @@ async fn tasks_body(store: &Store, tx: &Text, unit: Option<&str>) -> Fallible<St
         sum.overdue,
         tx.t("quá hạn", "overdue"),
     );
-    let mut rows = String::new();
     for (row, t) in &list {
         let overdue = t.overdue(today);
         let status = if tx.en { t.status.name().replace('_', " ") } else { t.status.vietnamese().to_owned() };
+        let class = match t.status {
+            kyso_campaign::tasks::TaskStatus::Done => "green",
+            _ if overdue => "red",
+            _ => "amber",
+        };
+        let dash = |s: &str| if s.is_empty() { "—".to_owned() } else { esc(s) };
         let _ = write!(
-            rows,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}{}</td></tr>",
+            body,
+            "<div class=\"task\"><p><strong>{}.</strong> {} <span class=\"badge {class}\">{}</span>{}</p><dl>\
+<dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd>{}</dl></div>",
             esc(&row.number),
             esc(&row.name).replace('\n', "<br>"),
-            if row.lead.is_empty() { "—".into() } else { esc(&row.lead) },
-            if row.coordinating.is_empty() { "—".into() } else { esc(&row.coordinating) },
-            esc(&row.expected_result),
-            esc(&row.deadline),
             esc(&status),
             if overdue {
-                format!(" <span class=\"badge red\">{}</span>", tx.t("Quá hạn", "Overdue"))
+                format!(" <span class=\"overdue\">{}</span>", tx.t("Quá hạn", "Overdue"))
             } else {
                 String::new()
             },
+            tx.t("Đơn vị chủ trì", "Lead"),
+            dash(&row.lead),
+            tx.t("Đơn vị phối hợp", "Coordinating"),
+            dash(&row.coordinating),
+            tx.t("Kết quả", "Expected result"),
+            dash(&row.expected_result),
+            tx.t("Thời gian hoàn thành", "Deadline"),
+            esc(&row.deadline),
+            if row.note.is_empty() {
+                String::new()
+            } else {
+                format!("<dt>{}</dt><dd>{}</dd>", tx.t("Ghi chú", "Note"), esc(&row.note))
+            },
         );
     }
-    let _ = write!(
-        body,
-        "<div class=\"scroll\"><table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{rows}</table></div>",
-        tx.t("STT", "No."),
-        tx.t("Tên nhiệm vụ", "Task"),
-        tx.t("Đơn vị chủ trì", "Lead"),
-        tx.t("Đơn vị phối hợp", "Coordinating"),
-        tx.t("Kết quả", "Expected result"),
-        tx.t("Thời gian hoàn thành", "Deadline"),
-        tx.t("Tình trạng", "Status"),
-    );
     Ok(body)
 }
 
@@ -637,7 +655,7 @@ pub(crate) async fn dashboard_section(store: &Store, tx: &Text, date: &str) -> F
         let _ = write!(
             out,
             "<h2>{} — {} ({})</h2><div class=\"scroll\"><table><tr><th>{}</th><th class=\"n\">{}</th><th class=\"n\">{}</th>\
-<th class=\"n\">%</th></tr>{rows}<tr><th>{}</th><th class=\"n\">{}</th><th></th><th></th></tr></table></div><p><small>{}{}</small></p>",
+<th class=\"n\">%</th></tr>{rows}<tr><th>{}</th><th class=\"n\">{}</th><th></th><th></th></tr></table></div><p><small>{}{}{}</small></p>",
             tx.t("Chỉ tiêu theo khối", "Segment targets"),
             esc(&name),
             esc(&set.period),
@@ -655,6 +673,7 @@ pub(crate) async fn dashboard_section(store: &Store, tx: &Text, date: &str) -> F
             } else {
                 ""
             },
+            if set.source.is_empty() { String::new() } else { format!(" {}: {}.", tx.t("Nguồn", "Source"), esc(&set.source)) },
         );
     }
     for s in data::staff_progress(store, on).await? {
