@@ -13,8 +13,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use time::Date;
 
-use crate::csv::{fold, import, parse_date, Column, ImportReport, RowIssue};
-use crate::population::{CitizenId, Register, ID_ALIASES};
+use crate::csv::{records, ImportReport, RowIssue};
+use crate::population::{CitizenId, Register};
+use crate::provider_list::{ListRow, ProviderListImport};
 use crate::units::AdminUnits;
 
 /// What a source says about one certificate. Providers' lists carry no serial; kyso's issuance does.
@@ -242,56 +243,32 @@ pub struct ProviderImport {
     pub outcome: ApplyOutcome,
 }
 
-fn provider_columns() -> [Column; 6] {
-    let c = |name, aliases, required| Column { name, aliases, required };
-    [
-        c("id_number", ID_ALIASES, true),
-        c("provider", &["nha_cung_cap", "ca", "to_chuc_cung_cap"], true),
-        c("issue_date", &["ngay_cap", "ngay_phat_hanh", "issued", "ngay_hieu_luc"], true),
-        c("expiry_date", &["expiry", "ngay_het_han", "expires"], false),
-        c("status", &["trang_thai"], false),
-        c("revoked_date", &["ngay_thu_hoi", "revoked"], false),
-    ]
-}
-
-/// Parses a provider list `id_number, provider, issue_date[, expiry_date][, status][, revoked_date]`.
-/// A `revoked`/`thu hồi` status without a date is taken as revoked on `as_of` (the list's date), an
-/// `expired`/`hết hạn` status without expiry as expired on `as_of`. Returns `(row, event)` pairs.
+/// Parses a provider list `id_number, provider, issue_date[, expiry_date][, status][, revoked_date]`
+/// (see [`crate::provider_list`] for the rules). Returns `(row, event)` pairs; repeated rows are
+/// warnings ("duplicate of row N") and dropped.
 pub fn parse_provider_list_csv(input: &str, as_of: Date) -> ImportReport<(usize, CertificateEvent)> {
-    let mut seen: HashMap<CertKey, usize> = HashMap::new();
-    let mut report = import(input, &provider_columns(), |c, r, _| {
-        let row = r.row;
-        let issue = |field, reason: String| RowIssue::new(row, Some(field), reason);
-        let date = |field| -> Result<Option<Date>, RowIssue> {
-            c.get(r, field).map(|t| parse_date(t).map_err(|e| issue(field, e))).transpose()
-        };
-        let id = CitizenId::parse(c.get(r, "id_number").unwrap_or("")).map_err(|e| issue("id_number", e))?;
-        let provider = c.get(r, "provider").ok_or_else(|| issue("provider", "empty".into()))?.to_owned();
-        let issued = date("issue_date")?.ok_or_else(|| issue("issue_date", "empty".into()))?;
-        let mut expires = date("expiry_date")?;
-        let mut revoked = date("revoked_date")?;
-        match c.get(r, "status").map(fold).as_deref() {
-            None | Some("active" | "valid" | "hoat_dong" | "con_hieu_luc" | "hieu_luc") => {}
-            Some("revoked" | "thu_hoi" | "da_thu_hoi") => revoked = revoked.or(Some(as_of)),
-            Some("expired" | "het_han" | "da_het_han") => expires = expires.or(Some(as_of)),
-            Some(_) => return Err(issue("status", "not active, revoked or expired".into())),
+    let mut report = ImportReport::default();
+    let (records, broken) = records(input);
+    let mut rows = records.into_iter();
+    let Some(header) = rows.next() else {
+        report.errors.push(RowIssue::new(1, None, "the file is empty: expected a header row"));
+        return report;
+    };
+    let mut import = match ProviderListImport::new(&header, None, as_of) {
+        Ok(import) => import,
+        Err(missing) => {
+            report.errors = missing;
+            return report;
         }
-        if expires.is_some_and(|e| e <= issued) {
-            return Err(issue("expiry_date", "not after the issue date".into()));
-        }
-        Ok((row, CertificateEvent { id, provider, serial: None, issued, expires, revoked }))
-    });
-    let mut kept = Vec::with_capacity(report.items.len());
-    for (row, event) in std::mem::take(&mut report.items) {
-        match seen.get(&event.key()) {
-            Some(first) => report.warnings.push(RowIssue::new(row, None, format!("duplicate of row {first}"))),
-            None => {
-                seen.insert(event.key(), row);
-                kept.push((row, event));
-            }
+    };
+    for record in rows {
+        match import.row(&record) {
+            Ok(ListRow::Certificate(c)) => report.items.push((record.row, c.event())),
+            Ok(ListRow::Duplicate(issue)) => report.warnings.push(issue),
+            Err(issue) => report.errors.push(issue),
         }
     }
-    report.items = kept;
+    report.errors.extend(broken);
     report
 }
 

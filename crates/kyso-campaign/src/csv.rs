@@ -124,6 +124,107 @@ pub fn records(input: &str) -> (Vec<Record>, Option<RowIssue>) {
     (out, None)
 }
 
+/// Streams CSV records from a reader the caller opened (a file of a million rows never sits in
+/// memory): same rules as [`records`] (BOM, quoting, CRLF/LF, blank lines skipped but counted).
+/// Bytes that are not UTF-8 reject their row (named with the byte offset in the file); an
+/// unterminated quote is reported for the row it starts on and ends the stream.
+pub struct CsvRecords<R> {
+    reader: R,
+    row: usize,
+    offset: u64,
+    line: Vec<u8>,
+    pending: std::collections::VecDeque<Record>,
+    broken: Option<RowIssue>,
+    done: bool,
+}
+
+impl<R: std::io::BufRead> CsvRecords<R> {
+    pub fn new(reader: R) -> Self {
+        Self { reader, row: 0, offset: 0, line: Vec::new(), pending: Default::default(), broken: None, done: false }
+    }
+
+    /// Bytes consumed so far (for a progress bar).
+    pub fn bytes_read(&self) -> u64 {
+        self.offset
+    }
+
+    fn read_line(&mut self) -> Result<usize, RowIssue> {
+        self.line.clear();
+        let n = self
+            .reader
+            .read_until(b'\n', &mut self.line)
+            .map_err(|e| RowIssue::new(self.row + 1, None, format!("cannot read the file: {e}")))?;
+        Ok(n)
+    }
+}
+
+impl<R: std::io::BufRead> Iterator for CsvRecords<R> {
+    type Item = Result<Record, RowIssue>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(r) = self.pending.pop_front() {
+                return Some(Ok(r));
+            }
+            if self.done {
+                return self.broken.take().map(Err);
+            }
+            let start_row = self.row + 1;
+            let start_offset = self.offset;
+            let mut bytes = Vec::new();
+            // Read physical lines until the quotes balance: one record.
+            loop {
+                let n = match self.read_line() {
+                    Ok(n) => n,
+                    Err(e) => {
+                        self.done = true;
+                        return Some(Err(e));
+                    }
+                };
+                if n == 0 {
+                    self.done = true;
+                    break;
+                }
+                self.offset += n as u64;
+                bytes.extend_from_slice(&self.line);
+                if bytes.iter().filter(|&&b| b == b'"').count() % 2 == 0 {
+                    break;
+                }
+            }
+            if bytes.is_empty() {
+                return None;
+            }
+            // One row per record, however many lines its quoted fields span (as a spreadsheet counts).
+            self.row += 1;
+            if start_row == 1 && bytes.starts_with(b"\xef\xbb\xbf") {
+                bytes.drain(..3);
+            }
+            let text = match String::from_utf8(bytes) {
+                Ok(t) => t,
+                Err(e) => {
+                    let at = start_offset + e.utf8_error().valid_up_to() as u64;
+                    return Some(Err(RowIssue::new(
+                        start_row,
+                        None,
+                        format!("not UTF-8 text (byte {at} of the file)"),
+                    )));
+                }
+            };
+            // Usually one record; more when a stray quote inside a field made the lines look open.
+            let (recs, broken) = records(&text);
+            self.pending.extend(recs.into_iter().map(|mut r| {
+                r.row += start_row - 1;
+                r
+            }));
+            if let Some(b) = broken {
+                // Everything after an open quote was swallowed by it: report it and stop.
+                self.done = true;
+                self.broken = Some(RowIssue::new(b.row + start_row - 1, None, b.reason));
+            }
+        }
+    }
+}
+
 /// Folds a header or a free-text value for comparison: lower case, Vietnamese diacritics removed
 /// (precomposed or combining), spaces and dashes to `_`. `Số định danh` → `so_dinh_danh`.
 pub fn fold(text: &str) -> String {
@@ -264,6 +365,20 @@ mod tests {
         assert_eq!(recs[2].row, 4);
         assert_eq!(recs[2].fields, ["multi\nline", "z"]);
         assert_eq!(recs[3].row, 5);
+    }
+
+    #[test]
+    fn streamed_records_match_and_name_bad_bytes() {
+        let text = "\u{feff}a,b\r\n\"x, y\",\"say \"\"hi\"\"\"\r\n\r\n\"multi\nline\",z\n3,4";
+        let streamed: Vec<Record> = CsvRecords::new(text.as_bytes()).map(Result::unwrap).collect();
+        assert_eq!(streamed, records(text).0);
+        let mut bad = b"a,b\n1,2\n".to_vec();
+        bad.extend_from_slice(b"3,\xff\n5,6\n\"open,7\n8,9\n");
+        let out: Vec<_> = CsvRecords::new(&bad[..]).collect();
+        assert_eq!(out[2], Err(RowIssue::new(3, None, "not UTF-8 text (byte 10 of the file)")));
+        assert_eq!(out[3].as_ref().unwrap().fields, ["5", "6"]);
+        assert_eq!(out[4], Err(RowIssue::new(5, None, "a quoted field is never closed")));
+        assert_eq!(out.len(), 5);
     }
 
     #[test]

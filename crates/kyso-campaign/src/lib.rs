@@ -19,6 +19,7 @@ pub mod denominator;
 pub mod forecast;
 pub mod plan;
 pub mod population;
+pub mod provider_list;
 pub mod reports;
 pub mod staff;
 pub mod tasks;

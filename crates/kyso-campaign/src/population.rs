@@ -9,7 +9,7 @@ use std::fmt;
 
 use time::Date;
 
-use crate::csv::{fold, import, parse_date, Column, ImportReport, RowIssue};
+use crate::csv::{fold, parse_date, records, Column, Columns, ImportReport, Record, RowIssue};
 
 /// A 12-digit citizen ID number (`PPP G YY NNNNNN`). `Debug` and `Display` mask it; the clear
 /// number is reachable only through [`CitizenId::expose`], for matching and for export to the police.
@@ -91,41 +91,134 @@ pub struct Resident {
     pub household: Option<String>,
 }
 
-pub(crate) const ID_ALIASES: &[&str] =
-    &["so_dinh_danh", "id_number", "so_cccd", "cccd", "so_can_cuoc", "so_dinh_danh_ca_nhan", "ma_dinh_danh"];
+pub(crate) const ID_ALIASES: &[&str] = &[
+    "so_dinh_danh",
+    "id_number",
+    "so_cccd",
+    "cccd",
+    "so_can_cuoc",
+    "so_can_cuoc_cong_dan",
+    "so_dinh_danh_ca_nhan",
+    "ma_dinh_danh",
+    "so_cmnd/cccd",
+    "so_cccd/cmnd",
+];
 
-fn register_columns() -> [Column; 6] {
+fn register_columns() -> [Column; 7] {
     let c = |name, aliases, required| Column { name, aliases, required };
     [
         c("id_number", ID_ALIASES, true),
-        c("full_name", &["ho_va_ten", "ho_ten", "full_name", "name"], false),
-        c("date_of_birth", &["ngay_sinh", "ngay_thang_nam_sinh", "dob", "birth_date"], true),
-        c("sex", &["gioi_tinh", "gender"], true),
-        c("hamlet_code", &["ma_thon", "ma_to_dan_pho", "ma_ap", "hamlet"], true),
-        c("household", &["ho", "ma_ho", "so_ho", "household_id"], false),
+        c("full_name", &["ho_va_ten", "ho_ten", "full_name", "name", "ten"], false),
+        c("date_of_birth", &["ngay_sinh", "ngay_thang_nam_sinh", "ngay/thang/nam_sinh", "dob", "birth_date"], true),
+        c("sex", &["gioi_tinh", "gender", "gioi"], true),
+        c(
+            "hamlet_code",
+            &[
+                "ma_thon",
+                "thon",
+                "ma_thon_xom",
+                "thon/xom",
+                "xom",
+                "ma_to_dan_pho",
+                "to_dan_pho",
+                "ma_ap",
+                "ap",
+                "hamlet",
+            ],
+            true,
+        ),
+        c("household", &["ho", "ma_ho", "so_ho", "household_id", "ma_ho_gia_dinh", "so_ho_khau"], false),
+        c("commune_code", &["ma_xa", "xa", "ma_xa/phuong", "ma_xa_phuong", "xa/phuong", "commune", "ma_don_vi"], false),
     ]
 }
 
-/// Parses a commune's register. `hamlets` are the commune's known hamlet codes
-/// ([`crate::units::AdminUnits::hamlet_codes`]).
-pub fn parse_register_csv(input: &str, commune_code: &str, hamlets: &HashSet<&str>) -> ImportReport<Resident> {
-    let mut seen: HashMap<CitizenId, usize> = HashMap::new();
-    import(input, &register_columns(), |c, r, warnings| {
+/// The hamlets an import may name, per commune: by code, or by name (diacritics and case ignored).
+#[derive(Debug, Clone, Default)]
+pub struct KnownHamlets {
+    communes: HashMap<String, (HashSet<String>, HashMap<String, String>)>,
+}
+
+impl KnownHamlets {
+    pub fn new<'a>(hamlets: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>) -> Self {
+        let mut known = Self::default();
+        for (commune, code, name) in hamlets {
+            let (codes, names) = known.communes.entry(commune.to_owned()).or_default();
+            codes.insert(code.to_owned());
+            names.insert(fold(name), code.to_owned());
+        }
+        known
+    }
+
+    pub fn has_commune(&self, commune: &str) -> bool {
+        self.communes.contains_key(commune)
+    }
+
+    /// The hamlet code a cell names in a commune (its code, or its name).
+    pub fn resolve(&self, commune: &str, text: &str) -> Option<&str> {
+        let (codes, names) = self.communes.get(commune)?;
+        codes.get(text).or_else(|| names.get(&fold(text))).map(String::as_str)
+    }
+}
+
+/// A register import row by row: the header is mapped once, then each record is validated as it
+/// comes (a million rows are streamed, never held). Duplicates within the file are rejected
+/// with the row of the first occurrence.
+pub struct RegisterImport<'k> {
+    columns: Columns,
+    commune: Option<String>,
+    hamlets: &'k KnownHamlets,
+    seen: HashMap<u64, u32>,
+}
+
+impl<'k> RegisterImport<'k> {
+    /// Maps the header. `commune`: the commune of every row when the file has no commune column
+    /// (with one, rows must belong to it). Missing columns are reported on the header's row.
+    pub fn new(header: &Record, commune: Option<&str>, hamlets: &'k KnownHamlets) -> Result<Self, Vec<RowIssue>> {
+        let columns = Columns::map(header, &register_columns())?;
+        if !columns.has("commune_code") && commune.is_none() {
+            let reason = "no commune column (ma_xa): name the commune of the whole file (--commune)";
+            return Err(vec![RowIssue::new(header.row, Some("commune_code"), reason)]);
+        }
+        Ok(Self { columns, commune: commune.map(str::to_owned), hamlets, seen: HashMap::new() })
+    }
+
+    /// Validates one data record; the issue names its row and field.
+    pub fn row(&mut self, r: &Record, warnings: &mut Vec<RowIssue>) -> Result<Resident, RowIssue> {
+        let c = &self.columns;
         let row = r.row;
         let issue = |field, reason: String| RowIssue::new(row, Some(field), reason);
-        let id = CitizenId::parse(c.get(r, "id_number").unwrap_or("")).map_err(|e| issue("id_number", e))?;
+        let id_text = c.get(r, "id_number").unwrap_or("");
+        let id = CitizenId::parse(id_text).map_err(|e| {
+            let lost_zero = id_text.len() == 11 && id_text.bytes().all(|b| b.is_ascii_digit());
+            issue("id_number", if lost_zero { format!("{e} (a leading 0 lost? store the column as text)") } else { e })
+        })?;
         let dob = c.get(r, "date_of_birth").ok_or_else(|| issue("date_of_birth", "empty".into()))?;
+        // Spreadsheet dates arrive as `YYYY-MM-DD` or with a time of day (`…T00:00:00`).
+        let dob = dob.split_once('T').map_or(dob, |(d, _)| d);
         let date_of_birth = parse_date(dob).map_err(|e| issue("date_of_birth", e))?;
         let sex_text = c.get(r, "sex").unwrap_or("");
         let sex = Sex::parse(sex_text).ok_or_else(|| issue("sex", format!("'{sex_text}' is not Nam or Nữ")))?;
-        let hamlet_code = c.get(r, "hamlet_code").ok_or_else(|| issue("hamlet_code", "empty".into()))?;
-        if !hamlets.contains(hamlet_code) {
-            return Err(issue("hamlet_code", format!("unknown hamlet '{hamlet_code}' in commune {commune_code}")));
-        }
-        if let Some(first) = seen.get(&id) {
+        let commune_code = match (c.get(r, "commune_code"), self.commune.as_deref()) {
+            (Some(code), Some(only)) if code != only => {
+                return Err(issue("commune_code", format!("commune {code}, but this import is for commune {only}")))
+            }
+            (Some(code), _) if !self.hamlets.has_commune(code) => {
+                return Err(issue("commune_code", format!("unknown commune '{code}' (or it has no hamlets yet)")))
+            }
+            (Some(code), _) => code,
+            (None, Some(only)) => only,
+            (None, None) => return Err(issue("commune_code", "empty".into())),
+        };
+        let hamlet_text = c.get(r, "hamlet_code").ok_or_else(|| issue("hamlet_code", "empty".into()))?;
+        let hamlet_code = self
+            .hamlets
+            .resolve(commune_code, hamlet_text)
+            .ok_or_else(|| issue("hamlet_code", format!("unknown hamlet '{hamlet_text}' in commune {commune_code}")))?;
+        let key: u64 = id.expose().parse().unwrap_or(0);
+        if let Some(first) = self.seen.get(&key) {
             return Err(issue("id_number", format!("{} is a duplicate of row {first}", id.masked())));
         }
-        seen.insert(id.clone(), row);
+        self.seen.insert(key, u32::try_from(row).unwrap_or(u32::MAX));
         let (encoded_sex, _) = id.encoded_sex_and_century();
         if encoded_sex != sex {
             warnings.push(issue("sex", format!("{} encodes {encoded_sex:?}, the row says {sex:?}", id.masked())));
@@ -148,7 +241,35 @@ pub fn parse_register_csv(input: &str, commune_code: &str, hamlets: &HashSet<&st
             hamlet_code: hamlet_code.to_owned(),
             household: c.get(r, "household").map(str::to_owned),
         })
-    })
+    }
+}
+
+/// Parses a commune's register. `hamlets` are the commune's known hamlet codes
+/// ([`crate::units::AdminUnits::hamlet_codes`]).
+pub fn parse_register_csv(input: &str, commune_code: &str, hamlets: &HashSet<&str>) -> ImportReport<Resident> {
+    let known = KnownHamlets::new(hamlets.iter().map(|h| (commune_code, *h, *h)));
+    let mut report = ImportReport::default();
+    let (records, broken) = records(input);
+    let mut rows = records.into_iter();
+    let Some(header) = rows.next() else {
+        report.errors.push(RowIssue::new(1, None, "the file is empty: expected a header row"));
+        return report;
+    };
+    let mut import = match RegisterImport::new(&header, Some(commune_code), &known) {
+        Ok(import) => import,
+        Err(missing) => {
+            report.errors = missing;
+            return report;
+        }
+    };
+    for record in rows {
+        match import.row(&record, &mut report.warnings) {
+            Ok(resident) => report.items.push(resident),
+            Err(issue) => report.errors.push(issue),
+        }
+    }
+    report.errors.extend(broken);
+    report
 }
 
 /// Residents indexed by ID number (one commune or many).
@@ -261,6 +382,40 @@ mod tests {
         assert!(report.items.is_empty());
         let fields: Vec<_> = report.errors.iter().map(|e| e.field.unwrap_or("")).collect();
         assert_eq!(fields, ["sex", "hamlet_code"]);
+    }
+
+    #[test]
+    fn several_communes_hamlet_names_and_spreadsheet_dates() {
+        let known = KnownHamlets::new([
+            ("01960", "T01", "Xóm Đồng Tâm"),
+            ("01960", "T02", "Xóm Ba Họ"),
+            ("30856", "A1", "Ấp Hòa Long"),
+        ]);
+        let (recs, _) = records(
+            "\u{feff}SO CCCD,ho ten,NGAY SINH,gioi tinh,Thôn,Mã xã\n\
+             019190000001,An,1990-03-15T00:00:00,nu,xom dong tam,01960\n\
+             089190000002,Bé,1990-03-15,Nữ,A1,30856\n\
+             089190000003,Lạ,1990-03-15,Nữ,A1,01960\n\
+             089190000004,Lạ,1990-03-15,Nữ,A1,99999\n\
+             19190000005,Mất Số 0,15/03/1990,Nữ,T01,01960\n",
+        );
+        let mut import = RegisterImport::new(&recs[0], None, &known).unwrap();
+        let mut warnings = Vec::new();
+        let out: Vec<_> = recs[1..].iter().map(|r| import.row(r, &mut warnings)).collect();
+        let an = out[0].as_ref().unwrap();
+        assert_eq!((an.commune_code.as_str(), an.hamlet_code.as_str(), an.sex), ("01960", "T01", Sex::Female));
+        assert_eq!(an.date_of_birth, Date::from_calendar_date(1990, Month::March, 15).unwrap());
+        assert_eq!(out[1].as_ref().unwrap().commune_code, "30856");
+        let err = |i: usize| out[i].as_ref().unwrap_err().to_string();
+        assert_eq!(err(2), "row 4, field hamlet_code: unknown hamlet 'A1' in commune 01960");
+        assert_eq!(err(3), "row 5, field commune_code: unknown commune '99999' (or it has no hamlets yet)");
+        assert!(err(4).contains("a leading 0 lost"), "{}", err(4));
+        // With --commune, a row of another commune is refused; without a commune column, --commune is needed.
+        let mut only = RegisterImport::new(&recs[0], Some("01960"), &known).unwrap();
+        assert!(only.row(&recs[2], &mut warnings).unwrap_err().reason.contains("this import is for commune 01960"));
+        let (no_commune, _) = records("so_dinh_danh,ngay_sinh,gioi_tinh,ma_thon\n");
+        let missing = RegisterImport::new(&no_commune[0], None, &known).err().unwrap();
+        assert_eq!(missing[0].field, Some("commune_code"));
     }
 
     #[test]

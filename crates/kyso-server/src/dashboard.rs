@@ -25,7 +25,10 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/campaign", get(campaign)).route("/campaign/worklist", get(worklist))
+    Router::new()
+        .route("/campaign", get(campaign))
+        .route("/campaign/worklist", get(worklist))
+        .route("/campaign/worklist.xlsx", get(crate::worklist_export::xlsx_route))
 }
 
 #[derive(Deserialize)]
@@ -501,7 +504,8 @@ async fn worklist_body(
     }
     let title = format!("{} — {}, {}", tx.t("Danh sách đến từng nhà", "Door-to-door worklist"), h.name, unit.name);
     let body = format!(
-        "<p>{} {date}: <strong>{}</strong> {} ({}+).</p><p class=\"noprint\"><a href=\"/campaign{}\">← {}</a></p>\
+        "<p>{} {date}: <strong>{}</strong> {} ({}+).</p><p class=\"noprint\"><a href=\"/campaign{}\">← {}</a> · \
+<a href=\"/campaign/worklist.xlsx?commune={}&amp;hamlet={}&amp;date={date}\">{}</a></p>\
 <div class=\"scroll\"><table><tr><th class=\"n\">#</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{rows}</table></div>",
         tx.t("Ngày", "On"),
         list.entries.len(),
@@ -509,6 +513,9 @@ async fn worklist_body(
         min_age,
         if tx.en { "?lang=en" } else { "" },
         tx.t("Tổng quan chiến dịch", "Campaign overview"),
+        esc(commune),
+        esc(hamlet),
+        tx.t("Tải XLSX", "Download XLSX"),
         tx.t("Hộ", "Household"),
         tx.t("Số định danh", "ID number"),
         tx.t("Họ tên", "Name"),

@@ -81,6 +81,31 @@ pub struct HolderCertRow {
     pub revoked_at: Option<i64>,
 }
 
+/// One certificate from a provider's list (see migration 6). Dates are `YYYY-MM-DD`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProviderCertRow {
+    pub id_number: String,
+    /// Normalised by the caller (trimmed, upper case).
+    pub provider: String,
+    pub issued_on: String,
+    /// The first day it no longer counts.
+    pub expires_on: Option<String>,
+    /// Revoked (or reported ended) on this day.
+    pub ended_on: Option<String>,
+    /// `active`, `revoked` or `expired`.
+    pub status: String,
+}
+
+/// What a provider-list batch did: new certificates, changed ones (a later expiry, a revocation),
+/// ones already known exactly, and the batch indexes whose ID number is not in the register.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProviderUpserted {
+    pub inserted: u64,
+    pub changed: u64,
+    pub unchanged: u64,
+    pub unmatched: Vec<usize>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VisitRow {
     /// Assigned by [`Store::append_visit`].
@@ -127,6 +152,27 @@ pub struct Upserted {
 }
 
 const CHUNK: usize = 200;
+/// Register rows per statement (8 columns: 4,000 parameters, within both backends' limits).
+const REGISTER_CHUNK: usize = 500;
+/// 9999-12-31 00:00 in Vietnam: the end of a listed certificate without an expiry date.
+const FAR_FUTURE: i64 = 253_402_189_200;
+
+/// The Unix instant at which a `YYYY-MM-DD` day starts in Vietnam (UTC+7).
+fn vn_day_start(date: &str) -> Option<i64> {
+    let mut parts = date.split('-');
+    let (y, m, d): (i64, i64, i64) =
+        (parts.next()?.parse().ok()?, parts.next()?.parse().ok()?, parts.next()?.parse().ok()?);
+    if parts.next().is_some() || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    // Days from civil (Howard Hinnant).
+    let y = y - i64::from(m <= 2);
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
+    Some(days * 86_400 - 7 * 3600)
+}
 const PLAN_COLS: &str =
     "id, unit_code, period, version, min_age, reference_date, target_kind, target_percent_hundredths, \
      target_absolute, baseline_count, baseline_date, baseline_source, deadline, created_at";
@@ -303,13 +349,24 @@ impl Store {
         (province, commune): (&str, &str),
         audit: &AuditEvent,
     ) -> Result<Upserted> {
+        self.upsert_register_batch(rows, &|_| (province, commune), audit).await
+    }
+
+    /// [`Store::upsert_residents`] for rows of several communes: `names` gives the (province,
+    /// commune) names written for a new citizen of a commune code. One transaction, one audit row.
+    pub async fn upsert_register_batch<'n>(
+        &self,
+        rows: &[ResidentRow],
+        names: &(dyn Fn(&str) -> (&'n str, &'n str) + Sync),
+        audit: &AuditEvent,
+    ) -> Result<Upserted> {
         let is_sqlite = self.is_sqlite();
         let at = now();
         on_pool!(self, p => {
             let mut tx = p.begin().await?;
             lock!(tx, is_sqlite);
             let mut existing = 0i64;
-            for chunk in rows.chunks(CHUNK) {
+            for chunk in rows.chunks(REGISTER_CHUNK) {
                 let sql = format!("SELECT COUNT(*) FROM residents WHERE id_number IN {}", values_list(is_sqlite, 1, chunk.len()));
                 let mut q = sqlx::query_scalar::<_, i64>(&sql);
                 for r in chunk {
@@ -333,6 +390,7 @@ impl Store {
                     values_list(is_sqlite, chunk.len(), 6));
                 let mut q = sqlx::query(&sql);
                 for r in chunk {
+                    let (province, commune) = names(&r.commune_code);
                     q = q.bind(&r.id_number).bind(r.full_name.as_deref().unwrap_or("")).bind(province).bind(commune).bind(0i64).bind(at);
                 }
                 q.execute(&mut *tx).await?;
@@ -340,6 +398,69 @@ impl Store {
             append_audit!(tx, audit);
             tx.commit().await?;
             Ok(Upserted { inserted: rows.len() as u64 - existing as u64, updated: existing as u64 })
+        })
+    }
+
+    /// Every hamlet of every commune (for imports spanning several communes).
+    pub async fn all_hamlets(&self) -> Result<Vec<HamletRow>> {
+        on_pool!(self, p => {
+            let rows = sqlx::query("SELECT commune_code, code, name FROM hamlets ORDER BY commune_code, code").fetch_all(p).await?;
+            Ok(rows.iter().map(|r| HamletRow { commune_code: r.get("commune_code"), code: r.get("code"), name: r.get("name") }).collect())
+        })
+    }
+
+    /// Inserts provider-list certificates by (ID number, provider, issue date); a known one is
+    /// updated only when the list says something new: a later expiry replaces, the earliest end
+    /// (revocation) stays. One transaction and one audit row per batch; re-importing a list
+    /// changes nothing. Rows whose ID number is not in the register are stored all the same and
+    /// reported in [`ProviderUpserted::unmatched`].
+    pub async fn upsert_provider_certificates(
+        &self,
+        rows: &[ProviderCertRow],
+        source: &str,
+        audit: &AuditEvent,
+    ) -> Result<ProviderUpserted> {
+        let is_sqlite = self.is_sqlite();
+        let at = now();
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            lock!(tx, is_sqlite);
+            let mut out = ProviderUpserted::default();
+            let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM provider_certificates").fetch_one(&mut *tx).await?;
+            let mut affected = 0u64;
+            for (n, chunk) in rows.chunks(CHUNK).enumerate() {
+                let sql = format!("SELECT id_number FROM residents WHERE id_number IN {}", values_list(is_sqlite, 1, chunk.len()));
+                let mut q = sqlx::query_scalar::<_, String>(&sql);
+                for r in chunk {
+                    q = q.bind(&r.id_number);
+                }
+                let known: std::collections::HashSet<String> = q.fetch_all(&mut *tx).await?.into_iter().collect();
+                out.unmatched.extend(chunk.iter().enumerate().filter(|(_, r)| !known.contains(&r.id_number)).map(|(i, _)| n * CHUNK + i));
+                let sql = format!("INSERT INTO provider_certificates (id_number, provider, issued_on, expires_on, ended_on, status, source, first_seen, updated_at) \
+                    VALUES {} ON CONFLICT (id_number, provider, issued_on) DO UPDATE SET \
+                    expires_on = COALESCE(excluded.expires_on, provider_certificates.expires_on), \
+                    ended_on = CASE WHEN excluded.ended_on IS NULL THEN provider_certificates.ended_on \
+                        WHEN provider_certificates.ended_on IS NULL OR excluded.ended_on < provider_certificates.ended_on THEN excluded.ended_on \
+                        ELSE provider_certificates.ended_on END, \
+                    status = excluded.status, source = excluded.source, updated_at = excluded.updated_at \
+                    WHERE provider_certificates.status IS DISTINCT FROM excluded.status \
+                       OR (excluded.expires_on IS NOT NULL AND provider_certificates.expires_on IS DISTINCT FROM excluded.expires_on) \
+                       OR (excluded.ended_on IS NOT NULL AND (provider_certificates.ended_on IS NULL OR excluded.ended_on < provider_certificates.ended_on))",
+                    values_list(is_sqlite, chunk.len(), 9));
+                let mut q = sqlx::query(&sql);
+                for r in chunk {
+                    q = q.bind(&r.id_number).bind(&r.provider).bind(&r.issued_on).bind(&r.expires_on).bind(&r.ended_on)
+                        .bind(&r.status).bind(source).bind(at).bind(at);
+                }
+                affected += q.execute(&mut *tx).await?.rows_affected();
+            }
+            let after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM provider_certificates").fetch_one(&mut *tx).await?;
+            append_audit!(tx, audit);
+            tx.commit().await?;
+            out.inserted = (after - before).max(0) as u64;
+            out.changed = affected.saturating_sub(out.inserted);
+            out.unchanged = (rows.len() as u64).saturating_sub(out.inserted + out.changed);
+            Ok(out)
         })
     }
 
@@ -368,8 +489,11 @@ impl Store {
         })
     }
 
-    /// Citizen certificates held by registered residents of a commune (optionally one hamlet),
-    /// revoked and expired ones included: the caller decides validity on a date.
+    /// Certificates held by registered residents of a commune (optionally one hamlet), revoked
+    /// and expired ones included: the caller decides validity on a date. Two sources in one list:
+    /// kyso's own citizen certificates, and provider-list certificates (serial `list:PROVIDER:DATE`,
+    /// `not_before` the start of the issue day in Vietnam, `not_after` the last second before the
+    /// expiry day — far in the future without one — and `revoked_at` the start of the end day).
     pub async fn holder_certificates(
         &self,
         commune_code: &str,
@@ -380,9 +504,44 @@ impl Store {
                 FROM residents r JOIN certificates c ON c.id_number = r.id_number \
                 WHERE r.commune_code = $1 AND ($2 IS NULL OR r.hamlet_code = $2) AND c.profile = 'citizen' ORDER BY c.id_number, c.serial")
                 .bind(commune_code).bind(hamlet_code).fetch_all(p).await?;
-            Ok(rows.iter().map(|r| HolderCertRow {
+            let mut out: Vec<HolderCertRow> = rows.iter().map(|r| HolderCertRow {
                 id_number: r.get("id_number"), serial: r.get("serial"), issuer_id: r.get("issuer_id"),
                 not_before: r.get("not_before"), not_after: r.get("not_after"), revoked_at: r.get("revoked_at"),
+            }).collect();
+            let listed = sqlx::query("SELECT l.id_number, l.provider, l.issued_on, l.expires_on, l.ended_on \
+                FROM residents r JOIN provider_certificates l ON l.id_number = r.id_number \
+                WHERE r.commune_code = $1 AND ($2 IS NULL OR r.hamlet_code = $2) ORDER BY l.id_number, l.provider, l.issued_on")
+                .bind(commune_code).bind(hamlet_code).fetch_all(p).await?;
+            for r in &listed {
+                let issued: String = r.get("issued_on");
+                let expires: Option<String> = r.get("expires_on");
+                let ended: Option<String> = r.get("ended_on");
+                let (Some(not_before), Some(end)) = (vn_day_start(&issued), expires.as_deref().map_or(Some(FAR_FUTURE), vn_day_start)) else {
+                    continue;
+                };
+                let provider: String = r.get("provider");
+                out.push(HolderCertRow {
+                    id_number: r.get("id_number"),
+                    serial: format!("list:{provider}:{issued}"),
+                    issuer_id: provider,
+                    not_before,
+                    not_after: end - 1,
+                    revoked_at: ended.as_deref().and_then(vn_day_start),
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    /// Provider-list certificates of one ID number (for checks and support).
+    pub async fn provider_certificates(&self, id_number: &str) -> Result<Vec<ProviderCertRow>> {
+        on_pool!(self, p => {
+            let rows = sqlx::query("SELECT id_number, provider, issued_on, expires_on, ended_on, status FROM provider_certificates \
+                WHERE id_number = $1 ORDER BY provider, issued_on")
+                .bind(id_number).fetch_all(p).await?;
+            Ok(rows.iter().map(|r| ProviderCertRow {
+                id_number: r.get("id_number"), provider: r.get("provider"), issued_on: r.get("issued_on"),
+                expires_on: r.get("expires_on"), ended_on: r.get("ended_on"), status: r.get("status"),
             }).collect())
         })
     }

@@ -1,19 +1,20 @@
 //! Imports: administrative units, hamlets and the police register. Good rows are kept, bad rows
 //! named by row number and field; every import is audited.
 
+use super::meter::Meter;
+use super::source::Source;
 use super::ACTOR;
 use crate::commands::out;
 use anyhow::{bail, Context, Result};
-use kyso_campaign::population::{parse_register_csv, Resident, Sex};
+use kyso_campaign::population::{KnownHamlets, RegisterImport, Resident, Sex};
 use kyso_campaign::units::{parse_admin_units_csv, parse_hamlets_csv, AdminUnits, CommuneType, Unit};
 use kyso_campaign::{ImportReport, RowIssue};
 use kyso_store::campaign::{CommuneRow, HamletRow, ResidentRow};
 use kyso_store::{AuditEvent, Store};
 use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::path::Path;
 use std::process::ExitCode;
-
-/// Register rows per transaction (and per progress line on stderr).
-const REGISTER_BATCH: usize = 100_000;
 
 fn issues_json(issues: &[RowIssue]) -> Value {
     json!(issues.iter().map(|i| json!({"row": i.row, "field": i.field, "reason": i.reason})).collect::<Vec<_>>())
@@ -137,28 +138,107 @@ pub fn resident_row(r: &Resident) -> ResidentRow {
     }
 }
 
-pub async fn import_register(store: &Store, text: &str, commune: &str, json_mode: bool) -> Result<ExitCode> {
-    let unit = store
-        .commune(commune)
-        .await?
-        .with_context(|| format!("--commune: unknown commune {commune}: import the units first"))?;
-    let hamlets = store.hamlets(commune).await?;
-    if hamlets.is_empty() {
-        bail!("commune {commune} has no hamlets: import them first (kyso campaign import-hamlets)");
-    }
-    let codes = hamlets.iter().map(|h| h.code.as_str()).collect();
-    let r = parse_register_csv(text, commune, &codes);
-    let rows: Vec<ResidentRow> = r.items.iter().map(resident_row).collect();
-    let (mut inserted, mut updated) = (0, 0);
-    for (n, batch) in rows.chunks(REGISTER_BATCH).enumerate() {
-        let detail = format!("rows {}..{} of {}", n * REGISTER_BATCH + 1, n * REGISTER_BATCH + batch.len(), rows.len());
-        let audit = AuditEvent::new(ACTOR, "campaign.register.import", commune, detail);
-        let u = store.upsert_residents(batch, (&unit.province_name, &unit.name), &audit).await?;
-        inserted += u.inserted;
-        updated += u.updated;
-        if rows.len() > REGISTER_BATCH {
-            eprintln!("register {commune}: {} of {} rows stored", n * REGISTER_BATCH + batch.len(), rows.len());
+/// Register rows per transaction: memory stays flat, and each commit is worth its fsync.
+const REGISTER_BATCH: usize = 50_000;
+
+/// The end of a streamed import: counts, then every rejected row and warning.
+pub(super) fn summary(json_mode: bool, what: &str, counts: Value, text: String, lists: &[(&str, &[RowIssue])]) {
+    let mut v = counts;
+    let mut text = format!("{what}: {text}");
+    for (name, issues) in lists {
+        v[*name] = issues_json(issues);
+        let label = name.trim_end_matches('s');
+        for i in issues.iter() {
+            text.push_str(&format!("\n  {label} {i}"));
         }
     }
-    Ok(report(json_mode, &format!("register {commune}"), &r, inserted, updated))
+    out(json_mode, v, &text);
+}
+
+/// Imports the police register from CSV or XLSX, streamed in batches of [`REGISTER_BATCH`] rows,
+/// one transaction each. With a commune column a file may span several communes; without one,
+/// `commune` names the commune of every row (with one, it restricts the import to that commune).
+pub async fn import_register(
+    store: &Store,
+    file: &Path,
+    commune: Option<&str>,
+    sheet: Option<&str>,
+    json_mode: bool,
+) -> Result<ExitCode> {
+    if let Some(commune) = commune {
+        store
+            .commune(commune)
+            .await?
+            .with_context(|| format!("--commune: unknown commune {commune}: import the units first"))?;
+        if store.hamlets(commune).await?.is_empty() {
+            bail!("commune {commune} has no hamlets: import them first (kyso campaign import-hamlets)");
+        }
+    }
+    let names: HashMap<String, (String, String)> =
+        store.communes(None).await?.into_iter().map(|c| (c.code, (c.province_name, c.name))).collect();
+    let hamlets = store.all_hamlets().await?;
+    let known = KnownHamlets::new(hamlets.iter().map(|h| (h.commune_code.as_str(), h.code.as_str(), h.name.as_str())));
+    let name_of = |code: &str| names.get(code).map_or(("", ""), |(p, c)| (p.as_str(), c.as_str()));
+    let subject = commune.unwrap_or("register");
+
+    let mut source = Source::open(file, sheet)?;
+    let mut meter = Meter::new("register", source.total);
+    let mut import: Option<RegisterImport> = None;
+    let (mut rejected, mut warnings) = (Vec::new(), Vec::new());
+    let mut batch: Vec<ResidentRow> = Vec::with_capacity(REGISTER_BATCH);
+    let (mut rows, mut kept, mut inserted, mut updated) = (0u64, 0u64, 0u64, 0u64);
+    let mut header_failed = false;
+    'read: while let Some(chunk) = source.next_chunk().await {
+        for record in chunk {
+            let record = match record {
+                Ok(r) => r,
+                Err(issue) => {
+                    rejected.push(issue);
+                    continue;
+                }
+            };
+            let Some(import) = import.as_mut() else {
+                match RegisterImport::new(&record, commune, &known) {
+                    Ok(i) => import = Some(i),
+                    Err(missing) => {
+                        rejected.extend(missing);
+                        header_failed = true;
+                        break 'read;
+                    }
+                }
+                continue;
+            };
+            rows += 1;
+            match import.row(&record, &mut warnings) {
+                Ok(resident) => batch.push(resident_row(&resident)),
+                Err(issue) => rejected.push(issue),
+            }
+            if batch.len() == REGISTER_BATCH {
+                let detail = format!("rows {}..{}", kept + 1, kept + batch.len() as u64);
+                let audit = AuditEvent::new(ACTOR, "campaign.register.import", subject, detail);
+                let u = store.upsert_register_batch(&batch, &name_of, &audit).await?;
+                (kept, inserted, updated) = (kept + batch.len() as u64, inserted + u.inserted, updated + u.updated);
+                batch.clear();
+            }
+        }
+        meter.update(source.position(), rows);
+    }
+    if !batch.is_empty() {
+        let detail = format!("rows {}..{}, {} rejected", kept + 1, kept + batch.len() as u64, rejected.len());
+        let audit = AuditEvent::new(ACTOR, "campaign.register.import", subject, detail);
+        let u = store.upsert_register_batch(&batch, &name_of, &audit).await?;
+        (kept, inserted, updated) = (kept + batch.len() as u64, inserted + u.inserted, updated + u.updated);
+    }
+    meter.finish(rows);
+    if import.is_none() && !header_failed {
+        rejected.push(RowIssue::new(1, None, "the file is empty: expected a header row"));
+    }
+    let what = match commune {
+        Some(c) => format!("register {c}"),
+        None => "register".into(),
+    };
+    let text = format!("imported {kept} (new {inserted}, updated {updated}), rejected {}", rejected.len());
+    let counts = json!({"rows": rows, "imported": kept, "inserted": inserted, "updated": updated});
+    summary(json_mode, &what, counts, text, &[("rejected", &rejected), ("warnings", &warnings)]);
+    Ok(if kept == 0 && !rejected.is_empty() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }

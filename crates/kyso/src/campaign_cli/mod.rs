@@ -9,8 +9,11 @@
 //! visits). New command groups go in new files next to these.
 
 mod import;
+mod meter;
 mod plan;
 mod progress;
+mod provider;
+mod source;
 mod worklist;
 
 // The public names of the single-file module stay reachable as `campaign_cli::…`, used or not.
@@ -39,11 +42,31 @@ pub enum CampaignCommand {
     ImportUnits { file: PathBuf },
     /// Import hamlets: commune_code,hamlet_code,hamlet_name. Re-importing renames in place.
     ImportHamlets { file: PathBuf },
-    /// Import a commune's residents register (ID number, date of birth, sex, hamlet, household).
+    /// Import the police register, CSV or XLSX (ID number, name, date of birth, sex, hamlet, household,
+    /// commune; Vietnamese headers accepted). Re-importing updates; bad rows are listed, never stop it.
     ImportRegister {
         file: PathBuf,
+        /// The commune of every row, for files without a commune column (ma_xa).
         #[arg(long)]
-        commune: String,
+        commune: Option<String>,
+        /// XLSX: the sheet to read (default: the first).
+        #[arg(long)]
+        sheet: Option<String>,
+    },
+    /// Import a provider's list of issued certificates, CSV or XLSX (ID number, provider, issue date,
+    /// optional expiry and status). Matched on the ID number; re-importing changes nothing.
+    ImportProviderList {
+        file: PathBuf,
+        /// The provider of every row, for lists without a provider column (e.g. VNPT-CA).
+        #[arg(long)]
+        provider: Option<String>,
+        /// The list's date: a revoked or expired status without a date ends the certificate on it
+        /// (default: today, Vietnam time).
+        #[arg(long)]
+        as_of: Option<String>,
+        /// XLSX: the sheet to read (default: the first).
+        #[arg(long)]
+        sheet: Option<String>,
     },
     /// Campaign plans: targets, baselines, milestones.
     #[command(subcommand)]
@@ -67,6 +90,9 @@ pub enum CampaignCommand {
         /// Print CSV (for printing or a spreadsheet) instead of a table.
         #[arg(long)]
         csv: bool,
+        /// Write the list to this XLSX file.
+        #[arg(long, value_name = "FILE")]
+        xlsx: Option<PathBuf>,
     },
     /// Record a door-to-door visit outcome (append-only).
     Visit {
@@ -107,8 +133,16 @@ pub async fn run(dir: &DataDir, db: Option<&str>, c: CampaignCommand, json_mode:
         CampaignCommand::Staff(c) => crate::report_cli::run_staff(&store, c, json_mode).await,
         CampaignCommand::ImportUnits { file } => import_units(&store, &read(&file)?, json_mode).await,
         CampaignCommand::ImportHamlets { file } => import_hamlets(&store, &read(&file)?, json_mode).await,
-        CampaignCommand::ImportRegister { file, commune } => {
-            import_register(&store, &read(&file)?, &commune, json_mode).await
+        CampaignCommand::ImportRegister { file, commune, sheet } => {
+            import_register(&store, &file, commune.as_deref(), sheet.as_deref(), json_mode).await
+        }
+        CampaignCommand::ImportProviderList { file, provider, as_of, sheet } => {
+            let as_of = match as_of {
+                Some(t) => iso("as-of", &t)?,
+                None => vn_date(kyso_store::now()),
+            };
+            provider::import_provider_list(&store, &file, provider.as_deref(), &as_of, sheet.as_deref(), json_mode)
+                .await
         }
         CampaignCommand::Plan(PlanCommand::Add(a)) => plan::plan_add(&store, a, json_mode).await,
         CampaignCommand::Plan(PlanCommand::List) => plan::plan_list(&store, json_mode).await,
@@ -118,8 +152,9 @@ pub async fn run(dir: &DataDir, db: Option<&str>, c: CampaignCommand, json_mode:
             out(json_mode, v.clone(), &progress::progress_text(&v));
             Ok(ExitCode::SUCCESS)
         }
-        CampaignCommand::Worklist { commune, hamlet, date, csv } => {
-            worklist::worklist(&store, &commune, &hamlet, &date_arg(date.as_deref())?, csv, json_mode).await
+        CampaignCommand::Worklist { commune, hamlet, date, csv, xlsx } => {
+            let date = date_arg(date.as_deref())?;
+            worklist::worklist(&store, &commune, &hamlet, &date, csv, xlsx.as_deref(), json_mode).await
         }
         CampaignCommand::Visit { id, outcome, provider, team, date } => {
             worklist::visit(&store, &id, &outcome, provider, &team, &date_arg(date.as_deref())?, json_mode).await

@@ -1,15 +1,14 @@
 //! Door-to-door worklists (masked, in walking order) and the append-only visit log.
 
-use super::{progress::load, ACTOR};
+use super::ACTOR;
 use crate::commands::out;
 use anyhow::{anyhow, bail, Context, Result};
-use kyso_campaign::csv::parse_date;
-use kyso_campaign::denominator::AdultsDenominator;
 use kyso_campaign::population::CitizenId;
-use kyso_campaign::worklist::{build_worklist, Outcome, Visit, VisitLog};
+use kyso_campaign::worklist::Outcome;
 use kyso_store::campaign::VisitRow;
 use kyso_store::{AuditEvent, Store, Write};
 use serde_json::{json, Value};
+use std::path::Path;
 use std::process::ExitCode;
 
 /// The key of the visit log's ID hashes, created on first use.
@@ -26,7 +25,7 @@ pub async fn visit_key(store: &Store, create: bool) -> Result<Option<String>> {
 }
 
 pub fn id_hash(key: &str, id: &CitizenId) -> Vec<u8> {
-    kyso_pki::alg::sha256(format!("kyso-visit\0{key}\0{}", id.expose()).as_bytes())
+    kyso_server::worklist_export::visit_hash(key, id)
 }
 
 fn outcome_of(name: &str, provider: Option<&str>) -> Result<Outcome> {
@@ -93,43 +92,11 @@ pub(super) async fn visit(
     Ok(ExitCode::SUCCESS)
 }
 
-/// One worklist line, masked: household, masked ID, name, last outcome.
-pub type WorklistLine = (String, String, String, String);
+pub use kyso_server::worklist_export::WorklistLine;
 
-/// The worklist of a hamlet on `date` (ISO), in walking order.
+/// The worklist of a hamlet on `date` (ISO), in walking order (shared with the dashboard's export).
 pub async fn worklist_lines(store: &Store, commune: &str, hamlet: &str, date: &str) -> Result<Vec<WorklistLine>> {
-    let as_of = parse_date(date).map_err(|e| anyhow!(e))?;
-    let (register, adoption) = load(store, commune, Some(hamlet)).await?;
-    let line = match store.plans(Some(commune)).await?.into_iter().next_back() {
-        Some((p, _)) => AdultsDenominator::new(u8::try_from(p.min_age)?, as_of)?,
-        None => AdultsDenominator::new(15, as_of)?,
-    };
-    let mut log = VisitLog::new();
-    if let Some(key) = visit_key(store, false).await? {
-        let by_hash: std::collections::HashMap<Vec<u8>, &CitizenId> =
-            register.residents().iter().map(|r| (id_hash(&key, &r.id), &r.id)).collect();
-        for v in store.visits(commune, hamlet).await? {
-            let (Some(person), Ok(outcome), Ok(date)) =
-                (by_hash.get(&v.id_hash), outcome_of(&v.outcome, v.provider.as_deref()), parse_date(&v.visit_date))
-            else {
-                continue;
-            };
-            log.record(Visit { person: (*person).clone(), date, team: v.team, outcome });
-        }
-    }
-    let list = build_worklist(&register, &adoption, &line, &log, (commune, hamlet), as_of);
-    Ok(list
-        .entries
-        .iter()
-        .map(|e| {
-            (
-                e.household.clone().unwrap_or_default(),
-                e.masked_id.clone(),
-                e.full_name.clone().unwrap_or_default(),
-                e.last_outcome.as_ref().map(outcome_name).unwrap_or_default().to_owned(),
-            )
-        })
-        .collect())
+    kyso_server::worklist_export::worklist_lines(store, commune, hamlet, date).await.map_err(|e| anyhow!(e))
 }
 
 fn csv_field(s: &str) -> String {
@@ -146,6 +113,7 @@ pub(super) async fn worklist(
     hamlet: &str,
     date: &str,
     csv: bool,
+    xlsx: Option<&Path>,
     json_mode: bool,
 ) -> Result<ExitCode> {
     if !store.hamlets(commune).await?.iter().any(|h| h.code == hamlet) {
@@ -156,10 +124,28 @@ pub(super) async fn worklist(
         ACTOR,
         "campaign.worklist.export",
         &format!("{commune}/{hamlet}"),
-        format!("{} entries on {date}{}", lines.len(), if csv { ", csv" } else { "" }),
+        format!(
+            "{} entries on {date}{}",
+            lines.len(),
+            if xlsx.is_some() {
+                ", xlsx"
+            } else if csv {
+                ", csv"
+            } else {
+                ""
+            }
+        ),
     );
     store.commit(&[Write::Audit(audit)]).await?;
-    if csv {
+    if let Some(path) = xlsx {
+        let bytes = kyso_server::worklist_export::worklist_xlsx(&lines).map_err(|e| anyhow!(e))?;
+        std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+        out(
+            json_mode,
+            json!({"commune": commune, "hamlet": hamlet, "date": date, "entries": lines.len(), "xlsx": path.display().to_string()}),
+            &format!("worklist {commune}/{hamlet} on {date}: {} to visit, written to {}", lines.len(), path.display()),
+        );
+    } else if csv {
         println!("household,id_masked,full_name,last_outcome");
         for (h, id, name, o) in &lines {
             println!("{},{},{},{}", csv_field(h), id, csv_field(name), o);

@@ -1,0 +1,151 @@
+//! The door-to-door worklist as rows and as an XLSX file, shared by `kyso campaign worklist`
+//! (`--csv`, `--xlsx FILE`) and the worklist page's "Tải XLSX" link
+//! (`/campaign/worklist.xlsx?commune=…&hamlet=…[&date=…]`). ID numbers masked; every export audited.
+
+use crate::campaign_data::{load, vn_date, Fallible};
+use crate::AppState;
+use axum::extract::{Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use kyso_campaign::csv::parse_date;
+use kyso_campaign::denominator::AdultsDenominator;
+use kyso_campaign::population::CitizenId;
+use kyso_campaign::worklist::{build_worklist, Outcome, Visit, VisitLog};
+use kyso_store::{AuditEvent, Store, Write};
+use kyso_xlsx::{Cell, Column, Writer};
+use serde::Deserialize;
+use std::collections::HashMap;
+
+/// One worklist line, masked: household, masked ID, name, last outcome.
+pub type WorklistLine = (String, String, String, String);
+
+/// The keyed hash the visit log stores instead of the ID number.
+pub fn visit_hash(key: &str, id: &CitizenId) -> Vec<u8> {
+    kyso_pki::alg::sha256(format!("kyso-visit\0{key}\0{}", id.expose()).as_bytes())
+}
+
+pub fn outcome_of(name: &str, provider: Option<&str>) -> Option<Outcome> {
+    Some(match name.replace('_', "-").as_str() {
+        "done" => Outcome::Done,
+        "assisted" => Outcome::Assisted,
+        "not-at-home" => Outcome::NotAtHome,
+        "refused" => Outcome::Refused,
+        "moved-away" => Outcome::MovedAway,
+        "deceased" => Outcome::Deceased,
+        "already-holds" => Outcome::AlreadyHolds { provider: provider?.to_owned() },
+        _ => return None,
+    })
+}
+
+pub fn outcome_name(o: &Outcome) -> &'static str {
+    match o {
+        Outcome::Done => "done",
+        Outcome::Assisted => "assisted",
+        Outcome::NotAtHome => "not-at-home",
+        Outcome::Refused => "refused",
+        Outcome::MovedAway => "moved-away",
+        Outcome::Deceased => "deceased",
+        Outcome::AlreadyHolds { .. } => "already-holds",
+    }
+}
+
+/// The worklist of a hamlet on `date` (ISO), in walking order.
+pub async fn worklist_lines(store: &Store, commune: &str, hamlet: &str, date: &str) -> Fallible<Vec<WorklistLine>> {
+    let err = |e: kyso_store::StoreError| e.to_string();
+    let as_of = parse_date(date)?;
+    let (register, adoption) = load(store, commune, Some(hamlet)).await?;
+    let min_age = match store.plans(Some(commune)).await.map_err(err)?.into_iter().next_back() {
+        Some((p, _)) => u8::try_from(p.min_age).map_err(|e| e.to_string())?,
+        None => 15,
+    };
+    let line = AdultsDenominator::new(min_age, as_of).map_err(|e| e.to_string())?;
+    let mut log = VisitLog::new();
+    if let Some(key) = store.setting("campaign_visit_key").await.map_err(err)? {
+        let by_hash: HashMap<Vec<u8>, &CitizenId> =
+            register.residents().iter().map(|r| (visit_hash(&key, &r.id), &r.id)).collect();
+        for v in store.visits(commune, hamlet).await.map_err(err)? {
+            let (Some(person), Some(outcome), Ok(date)) =
+                (by_hash.get(&v.id_hash), outcome_of(&v.outcome, v.provider.as_deref()), parse_date(&v.visit_date))
+            else {
+                continue;
+            };
+            log.record(Visit { person: (*person).clone(), date, team: v.team, outcome });
+        }
+    }
+    let list = build_worklist(&register, &adoption, &line, &log, (commune, hamlet), as_of);
+    Ok(list
+        .entries
+        .iter()
+        .map(|e| {
+            (
+                e.household.clone().unwrap_or_default(),
+                e.masked_id.clone(),
+                e.full_name.clone().unwrap_or_default(),
+                e.last_outcome.as_ref().map(outcome_name).unwrap_or_default().to_owned(),
+            )
+        })
+        .collect())
+}
+
+/// The worklist as an XLSX workbook: one sheet, a bold frozen header, a column to fill in at the door.
+pub fn worklist_xlsx(lines: &[WorklistLine]) -> Fallible<Vec<u8>> {
+    let mut w = Writer::new(std::io::Cursor::new(Vec::new()));
+    let columns = [
+        Column::new("Hộ", 10.0),
+        Column::new("Số định danh (đã che)", 20.0),
+        Column::new("Họ và tên", 30.0),
+        Column::new("Lần thăm trước", 16.0),
+        Column::new("Kết quả", 24.0),
+    ];
+    let e = |e: kyso_xlsx::Error| e.to_string();
+    w.add_sheet("Danh sách", &columns).map_err(e)?;
+    for (household, id, name, outcome) in lines {
+        w.write_row(&[Cell::Text(household), Cell::Text(id), Cell::Text(name), Cell::Text(outcome)]).map_err(e)?;
+    }
+    Ok(w.finish().map_err(e)?.into_inner())
+}
+
+#[derive(Deserialize)]
+pub struct Params {
+    commune: Option<String>,
+    hamlet: Option<String>,
+    date: Option<String>,
+}
+
+/// `GET /campaign/worklist.xlsx?commune=…&hamlet=…[&date=…]`.
+pub async fn xlsx_route(State(s): State<AppState>, Query(p): Query<Params>) -> Response {
+    let (Some(commune), Some(hamlet)) = (p.commune.as_deref(), p.hamlet.as_deref()) else {
+        return (StatusCode::BAD_REQUEST, "commune and hamlet are required\n").into_response();
+    };
+    let store = &s.authority.store;
+    let date = match p.date.as_deref().map(parse_date) {
+        None => vn_date(kyso_store::now()),
+        Some(Ok(d)) => d.to_string(),
+        Some(Err(e)) => return (StatusCode::BAD_REQUEST, format!("date: {e}\n")).into_response(),
+    };
+    match store.hamlets(commune).await {
+        Ok(h) if h.iter().any(|h| h.code == hamlet) => {}
+        Ok(_) => return (StatusCode::NOT_FOUND, "no such commune or hamlet\n").into_response(),
+        Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")).into_response(),
+    }
+    let result = async {
+        let lines = worklist_lines(store, commune, hamlet, &date).await?;
+        let bytes = worklist_xlsx(&lines)?;
+        let detail = format!("{} entries on {date}, xlsx", lines.len());
+        let audit = AuditEvent::new("web", "campaign.worklist.export", &format!("{commune}/{hamlet}"), detail);
+        store.commit(&[Write::Audit(audit)]).await.map_err(|e| e.to_string())?;
+        Fallible::Ok(bytes)
+    }
+    .await;
+    match result {
+        Ok(bytes) => {
+            let name = format!("attachment; filename=\"worklist-{commune}-{hamlet}-{date}.xlsx\"");
+            let ct = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+            ([(header::CONTENT_TYPE, ct.to_owned()), (header::CONTENT_DISPOSITION, name)], bytes).into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "worklist export");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error\n").into_response()
+        }
+    }
+}

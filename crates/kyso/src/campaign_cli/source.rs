@@ -1,0 +1,131 @@
+//! Records of an import file, CSV or XLSX (by extension, else by sniffing the ZIP signature), read
+//! on a thread of their own and handed over in chunks: parsing runs beside the database writes,
+//! and memory holds a few chunks, never the file.
+
+use anyhow::{anyhow, Context, Result};
+use kyso_campaign::csv::{CsvRecords, Record};
+use kyso_campaign::RowIssue;
+use std::fs::File;
+use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+/// Records per message from the reader thread.
+const CHUNK: usize = 10_000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Xlsx,
+}
+
+/// `.xlsx`/`.xlsm` → XLSX, `.csv`/`.txt` → CSV, anything else by its first bytes (`PK\3\4`: a ZIP).
+pub fn format_of(path: &Path) -> Result<Format> {
+    let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    match ext.as_deref() {
+        Some("xlsx" | "xlsm") => return Ok(Format::Xlsx),
+        Some("csv" | "txt") => return Ok(Format::Csv),
+        _ => {}
+    }
+    let mut head = [0u8; 4];
+    let n = File::open(path).with_context(|| format!("cannot open {}", path.display()))?.read(&mut head)?;
+    Ok(if n == 4 && head == *b"PK\x03\x04" { Format::Xlsx } else { Format::Csv })
+}
+
+/// A reader that tells how far it got (for the progress meter).
+struct Counted<R> {
+    inner: R,
+    pos: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.pos.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+impl<R: Seek> Seek for Counted<R> {
+    fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+        let p = self.inner.seek(to)?;
+        self.pos.store(p, Ordering::Relaxed);
+        Ok(p)
+    }
+}
+
+/// The records of an open import file, arriving in chunks; the first is the header.
+pub struct Source {
+    /// File size in bytes, and bytes read so far.
+    pub total: u64,
+    pos: Arc<AtomicU64>,
+    rx: mpsc::Receiver<Vec<Result<Record, RowIssue>>>,
+}
+
+impl Source {
+    /// Opens `path` (XLSX: the first sheet, or `sheet`) and starts reading it on a thread.
+    pub fn open(path: &Path, sheet: Option<&str>) -> Result<Self> {
+        let format = format_of(path)?;
+        let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        let total = file.metadata()?.len();
+        let pos = Arc::new(AtomicU64::new(0));
+        let counted = Counted { inner: file, pos: pos.clone() };
+        let (tx, rx) = mpsc::channel(4);
+        match format {
+            Format::Csv => {
+                let records = CsvRecords::new(BufReader::with_capacity(1 << 16, counted));
+                std::thread::spawn(move || pump(records, &tx));
+            }
+            Format::Xlsx => {
+                // Opening reads the workbook, styles and shared strings: errors surface here.
+                let mut book = kyso_xlsx::Workbook::open(BufReader::with_capacity(1 << 16, counted))
+                    .map_err(|e| anyhow!("{}: {e}", path.display()))?;
+                book.rows(sheet).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+                let sheet = sheet.map(str::to_owned);
+                std::thread::spawn(move || {
+                    let rows = match book.rows(sheet.as_deref()) {
+                        Ok(rows) => rows,
+                        Err(e) => {
+                            let _ = tx.blocking_send(vec![Err(RowIssue::new(1, None, e.to_string()))]);
+                            return;
+                        }
+                    };
+                    let mut last = 0usize;
+                    let records = rows.map(|r| match r {
+                        Ok(row) => {
+                            last = row.number as usize;
+                            Ok(Record { row: last, fields: row.texts() })
+                        }
+                        Err(e) => Err(RowIssue::new(last + 1, None, e.to_string())),
+                    });
+                    pump(records, &tx);
+                });
+            }
+        }
+        Ok(Self { total, pos, rx })
+    }
+
+    pub fn position(&self) -> u64 {
+        self.pos.load(Ordering::Relaxed)
+    }
+
+    /// The next chunk of records, `None` at the end of the file.
+    pub async fn next_chunk(&mut self) -> Option<Vec<Result<Record, RowIssue>>> {
+        self.rx.recv().await
+    }
+}
+
+fn pump(records: impl Iterator<Item = Result<Record, RowIssue>>, tx: &mpsc::Sender<Vec<Result<Record, RowIssue>>>) {
+    let mut chunk = Vec::with_capacity(CHUNK);
+    for r in records {
+        chunk.push(r);
+        if chunk.len() == CHUNK && tx.blocking_send(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK))).is_err() {
+            return;
+        }
+    }
+    if !chunk.is_empty() {
+        let _ = tx.blocking_send(chunk);
+    }
+}

@@ -1,0 +1,240 @@
+//! Imports as communes receive them: the police register and telecom providers' certificate lists,
+//! as CSV or XLSX with Vietnamese headers; every bad row named, the good ones kept, re-imports
+//! idempotent; provider-list certificates counted exactly like kyso's own; the worklist as XLSX.
+//! On SQLite and PostgreSQL.
+
+mod support;
+
+use kyso_xlsx::{Cell, Column, Value, Workbook, Writer, Ymd};
+use serde_json::Value as Json;
+use support::{Backend, Env};
+
+const UNITS: &str = "province_code,province_name,commune_code,commune_name,commune_type,lat,lon,area_km2\n\
+19,Tỉnh Thái Nguyên,01960,Xã Hiệp Lực,Xã,22.3273,105.968,105.02\n\
+91,Tỉnh An Giang,30856,Xã Tân Hội,Xã,10.3,105.2,50.5\n";
+
+const HAMLETS: &str = "commune_code,hamlet_code,hamlet_name\n01960,T01,Xóm Đồng Tâm\n01960,T02,Xóm Ba Họ\n\
+30856,A1,Ấp Hòa Long\n";
+
+const AN: &str = "019190000001";
+const BINH: &str = "019085000002";
+const CHI: &str = "089195000003";
+const DUNG: &str = "019080000006";
+
+fn json(out: &str) -> Json {
+    serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"))
+}
+
+fn rows_of(v: &Json, list: &str) -> Vec<(u64, String)> {
+    v[list]
+        .as_array()
+        .unwrap_or_else(|| panic!("no {list} in {v}"))
+        .iter()
+        .map(|r| (r["row"].as_u64().unwrap(), r["field"].as_str().unwrap_or("").to_string()))
+        .collect()
+}
+
+fn masked(id: &str) -> String {
+    format!("{}****{}", &id[..4], &id[8..])
+}
+
+fn ymd(y: i32, m: u8, d: u8) -> Ymd {
+    Ymd::new(y, m, d).unwrap()
+}
+
+fn holders(env: &Env, commune: &str, date: &str) -> u64 {
+    let v = json(&env.ok(&["--json", "campaign", "progress", "--commune", commune, "--date", date]));
+    v["holders"].as_u64().unwrap()
+}
+
+/// A register spanning two communes, headers in upper case and without diacritics, no household
+/// column, a hamlet named instead of coded, dates as date cells and as text.
+fn register_xlsx() -> Vec<u8> {
+    let mut w = Writer::new(std::io::Cursor::new(Vec::new()));
+    let cols: Vec<Column> = ["SỐ ĐỊNH DANH", "Ho va ten", "Ngày sinh", "GIOI TINH", "Thôn", "Mã xã"]
+        .into_iter()
+        .map(|h| Column::new(h, 16.0))
+        .collect();
+    w.add_sheet("Dân cư", &cols).unwrap();
+    let t = Cell::Text;
+    let rows: [[Cell; 6]; 9] = [
+        [t(AN), t("Nguyễn Thị An"), Cell::Date(ymd(1990, 3, 15)), t("Nữ"), t("T01"), t("01960")],
+        [t(BINH), t("Trần Văn Bình"), t("01/12/1985"), t("Nam"), t("xóm ba họ"), t("01960")],
+        [t(CHI), t("Lê Thị Chi"), Cell::Date(ymd(1995, 2, 2)), t("nu"), t("A1"), t("30856")],
+        [Cell::Int(19_190_000_009), t("Mất Số 0"), Cell::Date(ymd(1990, 1, 1)), t("Nữ"), t("T01"), t("01960")],
+        [t("019085000004"), t("Sai Ngày"), t("31/02/1985"), t("Nam"), t("T01"), t("01960")],
+        [t("019080000005"), t("Lạ Thôn"), t("01/01/1980"), t("Nam"), t("T09"), t("01960")],
+        [t(AN), t("Trùng"), Cell::Date(ymd(1990, 3, 15)), t("Nữ"), t("T01"), t("01960")],
+        [t(DUNG), t("Phạm Văn Dũng"), Cell::Date(ymd(1980, 9, 9)), t("Nam"), t("T02"), t("01960")],
+        [t("019085000007"), t("Lạ Xã"), t("01/01/1985"), t("Nam"), t("T01"), t("99999")],
+    ];
+    for r in &rows {
+        w.write_row(r).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+#[test]
+fn imports_sqlite() {
+    imports(Env::new("imports"));
+}
+
+#[test]
+fn imports_postgres() {
+    if let Some(env) = Env::with_backend("imports", Backend::Postgres) {
+        imports(env);
+    }
+}
+
+fn imports(env: Env) {
+    env.init();
+    std::fs::write(env.path("units.csv"), UNITS).unwrap();
+    std::fs::write(env.path("hamlets.csv"), HAMLETS).unwrap();
+    env.ok(&["campaign", "import-units", "units.csv"]);
+    env.ok(&["campaign", "import-hamlets", "hamlets.csv"]);
+
+    // ---- the register: XLSX over two communes, every bad row named ----
+    // Saved without an extension: recognised by its content.
+    std::fs::write(env.path("register-export"), register_xlsx()).unwrap();
+    let out = env.ok(&["--json", "campaign", "import-register", "register-export"]);
+    let v = json(&out);
+    assert_eq!(
+        (v["rows"].as_u64(), v["imported"].as_u64(), v["inserted"].as_u64()),
+        (Some(9), Some(4), Some(4)),
+        "{v}"
+    );
+    assert_eq!(
+        rows_of(&v, "rejected"),
+        [
+            (5, "id_number".into()),
+            (6, "date_of_birth".into()),
+            (7, "hamlet_code".into()),
+            (8, "id_number".into()),
+            (10, "commune_code".into())
+        ]
+    );
+    let reasons: Vec<&str> = v["rejected"].as_array().unwrap().iter().map(|r| r["reason"].as_str().unwrap()).collect();
+    assert!(reasons[0].contains("leading 0 lost"), "{reasons:?}");
+    assert_eq!(reasons[3], format!("{} is a duplicate of row 2", masked(AN)));
+    assert!(!out.contains(AN) && !out.contains(BINH), "a clear ID number in the report: {out}");
+    // Re-import: updates, never duplicates.
+    let v = json(&env.ok(&["--json", "campaign", "import-register", "register-export"]));
+    assert_eq!((v["inserted"].as_u64(), v["updated"].as_u64()), (Some(0), Some(4)), "{v}");
+    let v = json(&env.ok(&["--json", "campaign", "progress", "--commune", "30856"]));
+    assert_eq!(v["residents"], 1, "{v}");
+
+    // CSV with a BOM and --commune for a file without a commune column; household present.
+    let csv = format!(
+        "\u{feff}Số CCCD,Họ và tên,Ngày sinh,Giới tính,Mã thôn,Hộ\r\n\
+         {AN},Nguyễn Thị An,15/03/1990,Nữ,T01,H9\r\n019192000008,Đỗ Thị Mới,08/08/1992,Nữ,T01,H9\r\n"
+    );
+    std::fs::write(env.path("register.csv"), csv).unwrap();
+    let v = json(&env.ok(&["--json", "campaign", "import-register", "register.csv", "--commune", "01960"]));
+    assert_eq!(
+        (v["inserted"].as_u64(), v["updated"].as_u64(), v["rejected"].as_array().map(Vec::len)),
+        (Some(1), Some(1), Some(0))
+    );
+    // Without a commune column, --commune is needed: the header row says so and nothing is imported.
+    let o = env.kyso(&["--json", "campaign", "import-register", "register.csv"]);
+    assert!(!o.status.success());
+    let v = json(&String::from_utf8_lossy(&o.stdout));
+    assert_eq!(rows_of(&v, "rejected"), [(1, "commune_code".into())]);
+    let text = env.ok(&["campaign", "import-register", "register.csv", "--commune", "01960"]);
+    assert!(text.starts_with("register 01960: imported 2 (new 0, updated 2), rejected 0"), "{text}");
+
+    // ---- a provider list, CSV, provider named by flag ----
+    let list = format!(
+        "Số định danh,Ngày cấp,Ngày hết hạn,Trạng thái\n\
+         {AN},05/01/2026,,Hoạt động\n\
+         {BINH},06/01/2026,01/06/2026,\n\
+         {DUNG},07/01/2026,,Thu hồi\n\
+         {AN},05/01/2026,,Hoạt động\n\
+         019199999999,05/01/2026,,\n\
+         0191900000AB,05/01/2026,,\n\
+         {CHI},31/02/2026,,\n"
+    );
+    std::fs::write(env.path("vnpt.csv"), &list).unwrap();
+    let args =
+        ["--json", "campaign", "import-provider-list", "vnpt.csv", "--provider", "VNPT-CA", "--as-of", "2026-11-01"];
+    let out = env.ok(&args);
+    let v = json(&out);
+    assert_eq!(
+        (v["rows"].as_u64(), v["certificates"].as_u64(), v["inserted"].as_u64()),
+        (Some(7), Some(4), Some(4)),
+        "{v}"
+    );
+    assert_eq!(rows_of(&v, "unmatched"), [(6, "id_number".into())]);
+    assert_eq!(rows_of(&v, "duplicates"), [(5, String::new())]);
+    assert_eq!(rows_of(&v, "rejected"), [(7, "id_number".into()), (8, "issue_date".into())]);
+    assert!(!out.contains("019199999999") && out.contains("0191****9999"), "{out}");
+    // Idempotent.
+    let v = json(&env.ok(&args));
+    assert_eq!(
+        (v["inserted"].as_u64(), v["changed"].as_u64(), v["unchanged"].as_u64()),
+        (Some(0), Some(0), Some(4)),
+        "{v}"
+    );
+
+    // Adoption counts them: Bình's expires on 1 June, Dũng's is revoked as of the list's date.
+    assert_eq!(holders(&env, "01960", "2026-01-04"), 0);
+    assert_eq!(holders(&env, "01960", "2026-05-31"), 3);
+    assert_eq!(holders(&env, "01960", "2026-06-01"), 2, "expiry day no longer counts");
+    assert_eq!(holders(&env, "01960", "2026-10-31"), 2);
+    assert_eq!(holders(&env, "01960", "2026-11-01"), 1, "revocation day no longer counts");
+
+    // ---- a second provider's list, XLSX, provider as a column, dates as date cells ----
+    let mut w = Writer::new(std::io::Cursor::new(Vec::new()));
+    let cols: Vec<Column> =
+        ["Số CCCD", "Nhà cung cấp", "Ngày cấp", "Ngày hết hạn"].into_iter().map(|h| Column::new(h, 14.0)).collect();
+    w.add_sheet("Viettel", &cols).unwrap();
+    w.write_row(&[
+        Cell::Text(DUNG),
+        Cell::Text("Viettel-CA"),
+        Cell::Date(ymd(2026, 2, 1)),
+        Cell::Date(ymd(2027, 2, 1)),
+    ])
+    .unwrap();
+    w.write_row(&[Cell::Text(AN), Cell::Text("Viettel-CA"), Cell::Date(ymd(2026, 3, 1))]).unwrap();
+    std::fs::write(env.path("viettel.xlsx"), w.finish().unwrap().into_inner()).unwrap();
+    let v = json(&env.ok(&["--json", "campaign", "import-provider-list", "viettel.xlsx"]));
+    assert_eq!((v["certificates"].as_u64(), v["inserted"].as_u64()), (Some(2), Some(2)), "{v}");
+    // An holds two listed certificates and still counts once; Dũng counts again through Viettel.
+    assert_eq!(holders(&env, "01960", "2026-11-01"), 2);
+
+    // kyso's own issuance on top: An now holds three certificates, still one holder; Chi counts in Tân Hội.
+    env.issue(AN, "vnpt", &[]);
+    env.issue(CHI, "viettel", &[]);
+    let today = json(&env.ok(&["--json", "campaign", "progress", "--commune", "01960"]));
+    assert_eq!(today["holders"], 2, "{today}");
+    assert_eq!(json(&env.ok(&["--json", "campaign", "progress", "--commune", "30856"]))["holders"], 1);
+
+    // A later list revokes Dũng's Viettel certificate: it stops counting that day.
+    std::fs::write(
+        env.path("viettel-revoked.csv"),
+        format!("cccd,nha_cung_cap,ngay_cap,ngay_het_han,trang_thai,ngay_thu_hoi\n{DUNG},viettel-ca,01/02/2026,01/02/2027,Đã thu hồi,10/11/2026\n"),
+    )
+    .unwrap();
+    let v = json(&env.ok(&["--json", "campaign", "import-provider-list", "viettel-revoked.csv"]));
+    assert_eq!((v["inserted"].as_u64(), v["changed"].as_u64()), (Some(0), Some(1)), "{v}");
+    assert_eq!(holders(&env, "01960", "2026-11-09"), 2);
+    assert_eq!(holders(&env, "01960", "2026-11-10"), 1);
+
+    // ---- the worklist as XLSX: Bình (expired) and Dũng (revoked) in Xóm Ba Họ, masked ----
+    let out = env.ok(&["campaign", "worklist", "--commune", "01960", "--hamlet", "T02", "--xlsx", "t02.xlsx"]);
+    assert!(out.contains("t02.xlsx"), "{out}");
+    let bytes = std::fs::read(env.path("t02.xlsx")).unwrap();
+    let mut book = Workbook::open(std::io::Cursor::new(bytes)).unwrap();
+    let rows: Vec<Vec<String>> = book.rows(None).unwrap().map(|r| r.unwrap().texts()).collect();
+    assert_eq!(rows[0][..3], ["Hộ".to_string(), "Số định danh (đã che)".into(), "Họ và tên".into()], "{rows:?}");
+    let ids: Vec<&str> = rows[1..].iter().map(|r| r[1].as_str()).collect();
+    let mut expected = vec![masked(BINH), masked(DUNG)];
+    expected.sort();
+    let mut got: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
+    got.sort();
+    assert_eq!(got, expected);
+    assert!(rows.iter().flatten().all(|c| !c.contains(BINH) && !c.contains(DUNG)));
+    assert!(matches!(book.rows(None).unwrap().next().unwrap().unwrap().cells[0], Value::Text(_)));
+
+    let v = json(&env.ok(&["--json", "audit", "verify"]));
+    assert_eq!(v["ok"], true, "{v}");
+}
