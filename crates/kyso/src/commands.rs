@@ -101,6 +101,28 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 .collect();
             out(cli.json, json!(v), &text.join("\n"));
         }
+        Command::Audit(AuditCommand::Show { after, limit, action }) => {
+            let store = open_store(&dir, cli.database_url.as_deref()).await?;
+            let mut rows = Vec::new();
+            let mut from = after;
+            // Page through the log until `limit` matching rows are found.
+            while rows.len() < limit.max(0) as usize {
+                let page = store.audit_rows(from, 1000).await?;
+                let Some(last) = page.last() else { break };
+                from = last.seq;
+                rows.extend(page.into_iter().filter(|r| action.as_deref().is_none_or(|a| r.action.starts_with(a))));
+            }
+            rows.truncate(limit.max(0) as usize);
+            let v: Vec<_> = rows
+                .iter()
+                .map(|r| json!({"seq": r.seq, "at": r.at, "actor": r.actor, "action": r.action, "subject": r.subject, "detail": r.detail}))
+                .collect();
+            let text: Vec<String> = rows
+                .iter()
+                .map(|r| format!("#{} {} {} {} {} — {}", r.seq, r.at, r.actor, r.action, r.subject, r.detail))
+                .collect();
+            out(cli.json, json!(v), &text.join("\n"));
+        }
         Command::Audit(AuditCommand::Verify) => {
             let store = open_store(&dir, cli.database_url.as_deref()).await?;
             let r = store.verify_audit().await?;

@@ -307,6 +307,17 @@ pub enum CaCommand {
 pub enum AuditCommand {
     /// Walk the chain; exit 1 and name the first edited, deleted or reordered row.
     Verify,
+    /// Print audit rows (oldest first), optionally only actions starting with a prefix.
+    Show {
+        /// Only rows after this sequence number.
+        #[arg(long, default_value_t = 0)]
+        after: i64,
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+        /// e.g. `eid.` or `cert.revoke`
+        #[arg(long)]
+        action: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]

@@ -1,0 +1,350 @@
+//! The web app's security and account rules over HTTP, on SQLite and PostgreSQL: CSRF, login
+//! throttling, cookie flags, role checks (citizens cannot use the desk, level 1 cannot activate),
+//! level 2 only through an officer (audited), masked IDs on the desk, logout, and no full ID
+//! number in the logs.
+
+mod support;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::Stdio;
+use std::time::Duration;
+use support::{free_port, wait_ready, Backend, Env, Server};
+
+struct Resp {
+    status: u16,
+    head: String,
+    body: String,
+}
+
+impl Resp {
+    fn cookie(&self, name: &str) -> Option<String> {
+        self.head.lines().filter(|l| l.to_ascii_lowercase().starts_with("set-cookie:")).find_map(|l| {
+            let v = l.split_once(':')?.1.trim();
+            let (kv, _) = v.split_once(';').unwrap_or((v, ""));
+            let (k, val) = kv.split_once('=')?;
+            (k == name).then(|| val.to_string())
+        })
+    }
+    fn set_cookie_line(&self, name: &str) -> String {
+        self.head
+            .lines()
+            .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:") && l.contains(&format!("{name}=")))
+            .unwrap_or("")
+            .to_string()
+    }
+    fn location(&self) -> String {
+        self.head
+            .lines()
+            .find_map(|l| l.to_ascii_lowercase().starts_with("location:").then(|| l[9..].trim().to_string()))
+            .unwrap_or_default()
+    }
+    fn csrf(&self) -> String {
+        let i = self.body.find("name=\"csrf\" value=\"").expect("form with a csrf field") + 19;
+        self.body[i..].split('"').next().unwrap().to_string()
+    }
+}
+
+fn req(port: u16, method: &str, path: &str, cookies: &str, form: &str) -> Resp {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let mut r = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n",
+        form.len()
+    );
+    if !form.is_empty() {
+        r.push_str("Content-Type: application/x-www-form-urlencoded\r\n");
+    }
+    if !cookies.is_empty() {
+        r.push_str(&format!("Cookie: {cookies}\r\n"));
+    }
+    r.push_str("\r\n");
+    r.push_str(form);
+    s.write_all(r.as_bytes()).unwrap();
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).unwrap();
+    let end = buf.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&buf[..end]).to_string();
+    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+    Resp { status, head, body: String::from_utf8_lossy(&buf[end + 4..]).to_string() }
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// A browser-like visitor: keeps cookies.
+struct Visitor {
+    port: u16,
+    jar: Vec<(String, String)>,
+}
+
+impl Visitor {
+    fn new(port: u16) -> Visitor {
+        Visitor { port, jar: Vec::new() }
+    }
+    fn cookies(&self) -> String {
+        self.jar.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+    fn keep(&mut self, r: &Resp) {
+        for name in ["kyso_pre", "kyso_session", "kyso_lang"] {
+            if let Some(v) = r.cookie(name) {
+                self.jar.retain(|(k, _)| k != name);
+                if !v.is_empty() {
+                    self.jar.push((name.to_string(), v));
+                }
+            }
+        }
+    }
+    fn get(&mut self, path: &str) -> Resp {
+        let r = req(self.port, "GET", path, &self.cookies(), "");
+        self.keep(&r);
+        r
+    }
+    fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Resp {
+        let form = fields.iter().map(|(k, v)| format!("{k}={}", enc(v))).collect::<Vec<_>>().join("&");
+        let r = req(self.port, "POST", path, &self.cookies(), &form);
+        self.keep(&r);
+        r
+    }
+    /// GET a page with a form, then POST to `action` with its CSRF token.
+    fn submit(&mut self, page: &str, action: &str, fields: &[(&str, &str)]) -> Resp {
+        let csrf = self.get(page).csrf();
+        let mut all = vec![("csrf", csrf.as_str())];
+        all.extend_from_slice(fields);
+        self.post(action, &all)
+    }
+}
+
+struct Demo {
+    env: Env,
+    port: u16,
+    _server: Server,
+    log: std::path::PathBuf,
+    l2: String,
+    l1: String,
+    fresh: String,
+    password: String,
+}
+
+fn demo(env: Env) -> Demo {
+    let port = free_port();
+    let log = env.path("server.log");
+    let mut child = env
+        .cmd()
+        .env("KYSO_LOG", "debug")
+        .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(std::fs::File::create(&log).unwrap()))
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let (mut l2, mut l1, mut fresh, mut password) = (String::new(), String::new(), String::new(), String::new());
+    let mut line = String::new();
+    while out.read_line(&mut line).unwrap_or(0) > 0 {
+        let last = line
+            .split_whitespace()
+            .find(|w| w.len() == 12 && w.bytes().all(|b| b.is_ascii_digit()))
+            .unwrap_or("")
+            .to_string();
+        if line.contains("password for all: ") {
+            password = line.split("password for all: ").nth(1).unwrap().trim().trim_end_matches("):").to_string();
+        } else if line.contains("level 2, no certificate") {
+            l2 = last;
+        } else if line.contains("level 1 (verify") {
+            l1 = last;
+        } else if line.contains("no account (try") {
+            fresh = last;
+        } else if line.contains("administrator") {
+            break;
+        }
+        line.clear();
+    }
+    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+    let server = Server { child };
+    wait_ready(port);
+    assert!(!l2.is_empty() && !l1.is_empty() && !fresh.is_empty() && !password.is_empty());
+    Demo { env, port, _server: server, log, l2, l1, fresh, password }
+}
+
+fn login_citizen(d: &Demo, id: &str) -> Visitor {
+    let mut v = Visitor::new(d.port);
+    let r = v.submit("/login", "/login", &[("id_number", id), ("password", &d.password)]);
+    assert_eq!((r.status, r.location().as_str()), (303, "/me"), "{}", r.body);
+    v
+}
+
+fn login_staff(d: &Demo, user: &str) -> Visitor {
+    let mut v = Visitor::new(d.port);
+    let r = v.submit("/staff/login", "/staff/login", &[("username", user), ("password", &d.password)]);
+    assert_eq!((r.status, r.location().as_str()), (303, "/desk"), "{}", r.body);
+    v
+}
+
+fn web_rules(d: &Demo) {
+    let masked = |id: &str| format!("{}****{}", &id[..4], &id[8..]);
+
+    // CSRF: a form post without the visitor's token is refused, and so is a token from elsewhere.
+    let mut v = Visitor::new(d.port);
+    v.get("/login");
+    assert_eq!(v.post("/login", &[("csrf", "x"), ("id_number", &d.l2), ("password", &d.password)]).status, 403);
+    let other = Visitor::new(d.port).get("/login").csrf();
+    assert_eq!(v.post("/login", &[("csrf", &other), ("id_number", &d.l2), ("password", &d.password)]).status, 403);
+
+    // Throttling: five failures on an ID number (known or not: no enumeration), then it waits;
+    // other accounts are not affected.
+    let mut t = Visitor::new(d.port);
+    for _ in 0..5 {
+        assert_eq!(
+            t.submit("/login", "/login", &[("id_number", "019202009999"), ("password", "wrong password")]).status,
+            401
+        );
+    }
+    let r = t.submit("/login", "/login", &[("id_number", "019202009999"), ("password", &d.password)]);
+    assert_eq!(r.status, 429, "{}", r.body);
+    assert!(r.body.contains("thử lại sau"), "the wait is explained");
+
+    // A level-2 citizen logs in: the cookie is HttpOnly and SameSite, the page says level 2.
+    let mut c2 = Visitor::new(d.port);
+    let r = c2.submit("/login", "/login", &[("id_number", &d.l2), ("password", &d.password)]);
+    assert_eq!(r.status, 303);
+    let line = r.set_cookie_line("kyso_session");
+    assert!(line.contains("HttpOnly") && line.contains("SameSite=Lax"), "{line}");
+    let me = c2.get("/me");
+    assert_eq!(me.status, 200);
+    assert!(me.body.contains("Mức 2") && me.body.contains(&masked(&d.l2)) && !me.body.contains(&d.l2));
+    assert!(me.head.to_ascii_lowercase().contains("content-security-policy"));
+    // … but cannot use the desk.
+    assert_eq!(c2.get("/desk").status, 403);
+    assert_eq!(c2.get("/desk/results").status, 403);
+
+    // Registration: not in the register → refused with the reason; twice → refused.
+    let mut n = Visitor::new(d.port);
+    let r = n.submit(
+        "/register",
+        "/register",
+        &[
+            ("id_number", "001099000001"),
+            ("phone", "0912345678"),
+            ("password", "mot hai ba bon"),
+            ("password2", "mot hai ba bon"),
+        ],
+    );
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("không có trong dữ liệu dân cư"), "{}", r.body);
+    let r = n.submit(
+        "/register",
+        "/register",
+        &[
+            ("id_number", &d.fresh),
+            ("phone", "+84 912 345 678"),
+            ("password", "mot hai ba bon"),
+            ("password2", "mot hai ba bon"),
+        ],
+    );
+    assert_eq!((r.status, r.location().as_str()), (303, "/me?done=registered"));
+    let r = Visitor::new(d.port).submit(
+        "/register",
+        "/register",
+        &[
+            ("id_number", &d.fresh),
+            ("phone", "0912345678"),
+            ("password", "mot hai ba bon"),
+            ("password2", "mot hai ba bon"),
+        ],
+    );
+    assert!(r.status == 422 && r.body.contains("đã có tài khoản"), "{}", r.body);
+
+    // A level-1 citizen cannot create a certificate, even by posting the form directly.
+    let mut c1 = login_citizen(d, &d.l1);
+    assert!(c1.get("/me/provider").body.contains("Cần tài khoản mức 2"));
+    let r = c1.submit(
+        "/me",
+        "/me/activate",
+        &[("provider", "vnpt"), ("confirmed", "1"), ("pin", "280419"), ("pin2", "280419")],
+    );
+    assert!(r.body.contains("Cần tài khoản mức 2"), "{}", r.body);
+    assert!(!c1.get("/me/certificates").body.contains("Đang hiệu lực"));
+
+    // No session → the desk sends you to the staff login.
+    assert_eq!(Visitor::new(d.port).get("/desk").location(), "/staff/login");
+
+    // The desk: look up (masked), verify level 2 in person, record the session.
+    let mut desk = login_staff(d, "hotro.hieplu");
+    let r = desk.submit("/desk", "/desk/lookup", &[("id_number", &d.l1)]);
+    assert_eq!(r.status, 200);
+    let shown = r.body.split("<main>").nth(1).unwrap().replace(&format!("value=\"{}\"", d.l1), "");
+    assert!(shown.contains(&masked(&d.l1)) && !shown.contains(&d.l1), "the desk shows the ID masked only");
+    let csrf = r.csrf();
+    // without the in-person tick, nothing happens
+    let r = desk.post(
+        "/desk/verify",
+        &[("csrf", &csrf), ("id_number", &d.l1), ("activation", "self_activated"), ("method", "chip card + face")],
+    );
+    assert!(r.location().starts_with("/desk?err="));
+    let r = desk.post(
+        "/desk/verify",
+        &[
+            ("csrf", &csrf),
+            ("id_number", &d.l1),
+            ("activation", "self_activated"),
+            ("method", "chip card + face"),
+            ("checked", "1"),
+        ],
+    );
+    assert!(r.location().starts_with("/desk?ok="), "{}", r.location());
+    assert!(c1.get("/me").body.contains("Mức 2"));
+    let r = desk.post(
+        "/desk/session",
+        &[("csrf", &csrf), ("id_number", &d.l1), ("step", "eid_level2"), ("step", "advice"), ("outcome", "completed")],
+    );
+    assert!(r.location().starts_with("/desk?ok="), "{}", r.location());
+    let results = desk.get("/desk/results");
+    assert!(results.status == 200 && results.body.contains("Bộ phận Một cửa xã Hiệp Lực"));
+    // A provider operator is not a desk.
+    let mut op = login_staff(d, "vnpt.vanhanh");
+    let r = op.submit("/desk", "/desk/lookup", &[("id_number", &d.l1)]);
+    assert_eq!(r.status, 403);
+
+    // Level 2 is audited, and the chain still verifies.
+    let audit = d.env.ok(&["audit", "verify"]);
+    assert!(audit.contains("audit log intact"), "{audit}");
+    let rows = d.env.ok(&["audit", "show", "--action", "eid.verify_level2"]);
+    assert!(rows.contains("hotro.hieplu eid.verify_level2") && rows.contains(&masked(&d.l1)), "{rows}");
+    assert!(!rows.contains(d.l1.as_str()), "audit rows carry the masked ID");
+    let rows = d.env.ok(&["audit", "show", "--action", "support.session"]);
+    assert!(rows.contains("hl-motcua: eid_level2,advice → completed"), "{rows}");
+
+    // Logout ends the session for good.
+    let csrf = c2.get("/me").csrf();
+    let old = c2.cookies();
+    assert_eq!(c2.post("/logout", &[("csrf", &csrf)]).location(), "/login");
+    assert_eq!(req(d.port, "GET", "/me", &old, "").location(), "/login", "the old cookie no longer works");
+
+    // No full ID number in the server's logs.
+    let log = std::fs::read_to_string(&d.log).unwrap();
+    for id in [&d.l1, &d.l2, &d.fresh] {
+        assert!(!log.contains(id.as_str()), "full ID number in the log");
+    }
+    assert!(log.contains(&masked(&d.l2)), "logins are logged, masked");
+}
+
+#[test]
+fn web_rules_on_sqlite() {
+    web_rules(&demo(Env::new("web-sqlite")));
+}
+
+#[test]
+fn web_rules_on_postgres() {
+    if let Some(env) = Env::with_backend("web-pg", Backend::Postgres) {
+        web_rules(&demo(env));
+    }
+}
