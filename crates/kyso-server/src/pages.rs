@@ -40,6 +40,7 @@ table{{border-collapse:collapse;width:100%}}td,th{{border-bottom:1px solid #ddd;
 header{{display:flex;justify-content:space-between;align-items:center;flex-wrap:wrap}}</style></head>
 <body><header><h1>kyso</h1><nav><a href="/?lang=vi">Tiếng Việt</a> · <a href="/?lang=en">English</a></nav></header>
 <p>{intro}</p>
+<p><a href="/login{q}"><strong>{login}</strong></a> · <a href="/register{q}">{register}</a> · <a href="/staff/login{q}">{staff}</a></p>
 <p><a href="/verify{q}">{verify}</a> · <a href="/campaign{q}">{campaign}</a></p>
 <p><strong>{count}</strong> {issued}</p>
 <h2>{trust}</h2><table><tr><th>{name}</th><th>{kind}</th><th></th></tr>{rows}</table>
@@ -55,6 +56,9 @@ header{{display:flex;justify-content:space-between;align-items:center;flex-wrap:
         issued = t("chứng thư số đã cấp", "certificates issued"),
         q = if en { "?lang=en" } else { "" },
         verify = t("Kiểm tra chữ ký trên tài liệu", "Verify a signed document"),
+        login = t("Người dân: đăng nhập để tạo và dùng chữ ký số", "Citizens: log in to create and use your signature"),
+        register = t("Đăng ký tài khoản", "Register"),
+        staff = t("Cán bộ, điểm hỗ trợ", "Staff and support desks"),
         campaign = t("Tiến độ chiến dịch", "Campaign progress"),
         trust = t("Danh sách tin cậy", "Trust list"),
         name = t("Tên", "Name"),

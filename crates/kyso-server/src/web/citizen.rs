@@ -961,7 +961,14 @@ async fn sign(State(s): State<AppState>, h: HeaderMap, body: Bytes) -> Response 
                 .into_response()
         }
         Err(e) => {
-            let mut r = sign_form(&s, &c, &a, Some(&e.to_string())).await;
+            use kyso_authority::signing::SigningError as E;
+            let msg = match &e {
+                E::InvalidPin { remaining } if !c.en => format!("Mã PIN không đúng; còn {remaining} lần thử trước khi chứng thư bị khóa."),
+                E::Locked if !c.en => "Chứng thư đã bị khóa do nhập sai mã PIN 5 lần. Hãy đến điểm hỗ trợ để cán bộ xác thực lại trực tiếp và mở khóa.".to_string(),
+                E::InvalidOtp if !c.en => "Mã xác thực một lần (OTP) không đúng hoặc đã hết hạn.".to_string(),
+                e => e.to_string(),
+            };
+            let mut r = sign_form(&s, &c, &a, Some(&msg)).await;
             *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             r
         }
