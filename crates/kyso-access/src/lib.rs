@@ -98,7 +98,10 @@ pub enum Scope {
     National,
     Province(String),
     /// A commune, or a support point in it.
-    Commune { province: String, commune: String },
+    Commune {
+        province: String,
+        commune: String,
+    },
     /// One licensed provider's certificates.
     Provider(String),
     /// Oneself (citizens): the ID number.
@@ -224,7 +227,11 @@ pub fn decide(p: &Principal, action: Action, resource: &Resource<'_>) -> Result<
             p.scope == Scope::Person(id_number.to_string())
         }
         // Support staff: the person at the desk, anywhere; figures of their own commune.
-        (Role::SupportStaff, LookUpCitizen | VerifyEidLevel2 | AssistActivation | RecordSupportSession, R::Person { .. }) => {
+        (
+            Role::SupportStaff,
+            LookUpCitizen | VerifyEidLevel2 | AssistActivation | RecordSupportSession,
+            R::Person { .. },
+        ) => {
             matches!(p.scope, Scope::Commune { .. })
         }
         (Role::SupportStaff, UnlockCredential, R::Person { .. }) => matches!(p.scope, Scope::Commune { .. }),

@@ -17,7 +17,13 @@ fn principal(role: Role) -> Principal {
 }
 
 /// Column letters of the expected table.
-fn resources<'a>(c01: &'a Area, c02: &'a Area, d09: &'a Area, p01: &'a Area, p02: &'a Area) -> Vec<(char, Resource<'a>)> {
+fn resources<'a>(
+    c01: &'a Area,
+    c02: &'a Area,
+    d09: &'a Area,
+    p01: &'a Area,
+    p02: &'a Area,
+) -> Vec<(char, Resource<'a>)> {
     vec![
         ('a', Resource::Person { id_number: SELF_ID, area: Some(c01) }),
         ('b', Resource::Person { id_number: "001090000002", area: Some(c01) }),

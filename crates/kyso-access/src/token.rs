@@ -27,7 +27,8 @@ pub fn csrf_for(session_token: &str) -> String {
 /// Constant-time comparison of a submitted CSRF token.
 pub fn csrf_ok(session_token: &str, submitted: &str) -> bool {
     let want = csrf_for(session_token);
-    want.len() == submitted.len() && aws_lc_rs::constant_time::verify_slices_are_equal(want.as_bytes(), submitted.as_bytes()).is_ok()
+    want.len() == submitted.len()
+        && aws_lc_rs::constant_time::verify_slices_are_equal(want.as_bytes(), submitted.as_bytes()).is_ok()
 }
 
 #[cfg(test)]
