@@ -142,6 +142,7 @@ fn citizen_journey_in_chromium_on_a_phone() {
     let v = env.kyso(&["verify", signed.to_str().unwrap(), "--json"]);
     let report = String::from_utf8_lossy(&v.stdout);
     assert!(v.status.success() && report.contains("\"indication\":\"TOTAL-PASSED\""), "kyso verify: {report}");
+    assert!(report.contains("\"level\":\"B-LT\""), "the web signs dossiers at B-LT: {report}");
     // … and pyHanko, with kyso's root as the only trust anchor.
     if let Some(ph) = python_with("pyhanko") {
         let (status, der) = support::http("GET", &format!("http://127.0.0.1:{port}/ca/root.crt"), None, &[]).unwrap();

@@ -879,7 +879,7 @@ async fn sign_form(s: &AppState, c: &Ctx, a: &EidAccountRow, error: Option<&str>
         ph_reason = c.t("Ví dụ: Nộp hồ sơ dịch vụ công", "e.g. Submitting a public-service dossier"),
         l_pin = c.t("Mã PIN", "PIN"),
         go = c.t("Ký và tải về", "Sign and download"),
-        note = c.t("Chữ ký PAdES có dấu thời gian; các chữ ký trước đó trong tệp vẫn giữ nguyên giá trị.", "A time-stamped PAdES signature; earlier signatures in the file stay valid."),
+        note = c.t("Chữ ký PAdES có dấu thời gian và dữ liệu kiểm tra hiệu lực (B-LT); các chữ ký trước đó trong tệp vẫn giữ nguyên giá trị.", "A time-stamped PAdES signature with its validation data (B-LT); earlier signatures in the file stay valid."),
         back = c.t("← Tài khoản của tôi", "← My account"),
     );
     page(c, c.t("Ký tài liệu", "Sign a document"), &body)
@@ -946,7 +946,10 @@ async fn sign(State(s): State<AppState>, h: HeaderMap, body: Bytes) -> Response 
     };
     let credential = field("credential").unwrap_or_default();
     let reason = field("reason").filter(|r| !r.is_empty());
-    match s.authority.sign_pdf(&a.id_number, &credential, &pin, None, file.data, reason, kyso_validate::Level::BT).await
+    match s
+        .authority
+        .sign_pdf(&a.id_number, &credential, &pin, None, file.data, reason, kyso_validate::Level::BLt)
+        .await
     {
         Ok(signed) => {
             tracing::info!(citizen = %masked(&a.id_number), bytes = signed.len(), "PDF signed on the web");
