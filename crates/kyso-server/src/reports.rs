@@ -4,17 +4,19 @@
 //! `/campaign/tasks` (the task register, overdue flagged) and the dashboard's segment and staff
 //! targets. Vietnamese first, `?lang=en`; no scripts; fits a 360-px phone.
 //!
-//! Submitting needs the operator token until accounts land; every submission is audited.
+//! Submitting takes a signed-in officer whom `kyso_access::decide` allows to report for the unit
+//! (or the operator token); every submission is audited under its submitter.
 
 use crate::campaign_data::Fallible;
 use crate::dashboard::{esc, failure, page, Text};
 use crate::report_data::{self as data, level, Level};
 use crate::AppState;
 use axum::extract::{Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
+use kyso_access::{decide, Action, Area, Resource};
 use kyso_campaign::csv::parse_date;
 use kyso_campaign::deadlines::Period;
 use kyso_campaign::plan::Percent;
@@ -62,6 +64,11 @@ fn q(tx: &Text) -> &'static str {
 
 fn freq(p: &Params) -> &str {
     p.freq.as_deref().unwrap_or("weekly")
+}
+
+/// Unit codes are short and alphanumeric (they end up in links and redirects).
+fn valid_unit(unit: &str) -> bool {
+    (2..=8).contains(&unit.len()) && unit.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
 fn bad_request(e: impl std::fmt::Display) -> Response {
@@ -177,19 +184,22 @@ fn figures_table(tx: &Text, f: &Figures) -> String {
 async fn overview(State(s): State<AppState>, Query(p): Query<Params>) -> Response {
     let tx = lang(&p);
     let unit = p.unit.clone().unwrap_or_else(|| data::NATIONAL.into());
-    if level(&unit) == Level::Commune {
-        let target = format!(
-            "/campaign/reports/unit?unit={unit}&freq={}&period={}{}",
-            freq(&p),
-            p.period.as_deref().unwrap_or(""),
-            if tx.en { "&lang=en" } else { "" }
-        );
-        return Redirect::to(&target).into_response();
+    if !valid_unit(&unit) {
+        return bad_request("unit: a commune (5 digits), province (2 digits) or VN");
     }
     let period = match data::period(freq(&p), p.period.as_deref()) {
         Ok(p) => p,
         Err(e) => return bad_request(e),
     };
+    if level(&unit) == Level::Commune {
+        let target = format!(
+            "/campaign/reports/unit?unit={unit}&freq={}&period={}{}",
+            period.frequency.name(),
+            period.start,
+            if tx.en { "&lang=en" } else { "" }
+        );
+        return Redirect::to(&target).into_response();
+    }
     match overview_body(&s.authority.store, &tx, &unit, &period).await {
         Ok(Some((title, body))) => {
             page(&tx, &title, &link(&tx, "/campaign/reports", &unit, &period), &body).into_response()
@@ -342,14 +352,16 @@ async fn overview_body(store: &Store, tx: &Text, unit: &str, period: &Period) ->
 
 // ---- /campaign/reports/unit ----
 
-async fn unit_page(State(s): State<AppState>, Query(p): Query<Params>) -> Response {
+async fn unit_page(State(s): State<AppState>, headers: HeaderMap, Query(p): Query<Params>) -> Response {
     let tx = lang(&p);
+    let web = crate::web::ctx(&s, &headers, None).await;
     let Some(unit) = p.unit.clone() else { return bad_request("unit is required") };
     let period = match data::period(freq(&p), p.period.as_deref()) {
         Ok(p) => p,
         Err(e) => return bad_request(e),
     };
-    match unit_body(&s.authority.store, &tx, &unit, &period, p.ok.is_some()).await {
+    let signed_in = web.staff().map(|(_, who)| (who.subject.clone(), web.csrf_field()));
+    match unit_body(&s.authority.store, &tx, &unit, &period, p.ok.is_some(), signed_in).await {
         Ok(Some((title, body))) => {
             page(&tx, &title, &link(&tx, "/campaign/reports/unit", &unit, &period), &body).into_response()
         }
@@ -364,6 +376,7 @@ async fn unit_body(
     unit: &str,
     period: &Period,
     just_submitted: bool,
+    signed_in: Option<(String, String)>,
 ) -> Fallible<Option<(String, String)>> {
     let Some(name) = data::unit_name(store, unit).await? else { return Ok(None) };
     let now = data::instant(kyso_store::now());
@@ -421,8 +434,7 @@ async fn unit_body(
 <label for=\"d\">{}</label><textarea id=\"d\" name=\"difficulties\"></textarea>\
 <label for=\"p\">{}</label><textarea id=\"p\" name=\"proposals\"></textarea>\
 <label for=\"b\">{}</label><input type=\"text\" id=\"b\" name=\"by\" required>\
-<label for=\"t\">{}</label><input type=\"password\" id=\"t\" name=\"token\" required autocomplete=\"off\">\
-<button>{}</button></form><p class=\"noprint\"><a href=\"{}&amp;kind=report\">{}</a> · <a href=\"{}\">{}</a></p>",
+{}<button>{}</button></form><p class=\"noprint\"><a href=\"{}&amp;kind=report\">{}</a> · <a href=\"{}\">{}</a></p>",
         if previous.is_empty() {
             tx.t("Nộp báo cáo", "Submit the report")
         } else {
@@ -435,7 +447,15 @@ async fn unit_body(
         tx.t("Khó khăn, vướng mắc", "Difficulties"),
         tx.t("Đề xuất, kiến nghị", "Proposals"),
         tx.t("Người báo cáo (họ tên, chức vụ)", "Submitted by (name, position)"),
-        tx.t("Mã xác thực (operator token)", "Operator token"),
+        match &signed_in {
+            // A signed-in officer submits under their account (CSRF-protected); otherwise the
+            // operator token stands in.
+            Some((who, csrf)) => format!("{csrf}<p class=\"muted\">{} {}</p>", tx.t("Nộp với tài khoản", "Submitting as"), esc(who)),
+            None => format!(
+                "<label for=\"t\">{}</label><input type=\"password\" id=\"t\" name=\"token\" required autocomplete=\"off\">",
+                tx.t("Mã xác thực (operator token) — hoặc đăng nhập tài khoản cán bộ", "Operator token — or sign in as an officer")
+            ),
+        },
         tx.t("Nộp báo cáo", "Submit"),
         link(tx, "/campaign/reports/xlsx", unit, period),
         tx.t("Tải XLSX", "Download XLSX"),
@@ -467,6 +487,8 @@ pub struct SubmitForm {
     by: String,
     #[serde(default)]
     token: String,
+    #[serde(default)]
+    csrf: String,
 }
 
 fn token_ok(s: &AppState, given: &str) -> bool {
@@ -475,10 +497,49 @@ fn token_ok(s: &AppState, given: &str) -> bool {
     given.len() == want.len() && given.iter().zip(want).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
 }
 
-async fn unit_submit(State(s): State<AppState>, Form(f): Form<SubmitForm>) -> Response {
-    if !token_ok(&s, &f.token) {
-        return (StatusCode::UNAUTHORIZED, "wrong token: go back and enter the operator token\n").into_response();
+/// The administrative area of a reporting unit, for the access decision.
+async fn area_of(store: &Store, unit: &str) -> Fallible<Option<Area>> {
+    Ok(match level(unit) {
+        Level::National => Some(Area { province: data::NATIONAL.into(), commune: None }),
+        Level::Province => Some(Area::province(unit)),
+        Level::Commune => store
+            .commune(unit)
+            .await
+            .map_err(|e| e.to_string())?
+            .map(|c| Area { province: c.province_code, commune: Some(c.code) }),
+    })
+}
+
+/// Who submits: a signed-in officer allowed to report for the unit (with the form's CSRF token),
+/// or the holder of the operator token. `Err` is the answer to send back.
+async fn submitter(s: &AppState, headers: &HeaderMap, f: &SubmitForm) -> Result<String, Response> {
+    let web = crate::web::ctx(s, headers, None).await;
+    if let Some((_, who)) = web.staff() {
+        if !web.csrf_valid(&f.csrf) {
+            return Err((StatusCode::FORBIDDEN, "the form expired: reload the page and submit again\n").into_response());
+        }
+        let area = match area_of(&s.authority.store, &f.unit).await {
+            Ok(Some(a)) => a,
+            Ok(None) => return Err(bad_request(format!("unknown unit {}", f.unit))),
+            Err(e) => return Err(failure(e)),
+        };
+        return match decide(who, Action::SubmitReport, &Resource::Unit(&area)) {
+            Ok(()) => Ok(format!("staff:{}", who.subject)),
+            Err(_) => Err((StatusCode::FORBIDDEN, "your account may not report for this unit\n").into_response()),
+        };
     }
+    if token_ok(s, &f.token) {
+        Ok("web".into())
+    } else {
+        Err((StatusCode::UNAUTHORIZED, "sign in as an officer, or enter the operator token\n").into_response())
+    }
+}
+
+async fn unit_submit(State(s): State<AppState>, headers: HeaderMap, Form(f): Form<SubmitForm>) -> Response {
+    let actor = match submitter(&s, &headers, &f).await {
+        Ok(actor) => actor,
+        Err(answer) => return answer,
+    };
     let period = match data::period(&f.freq, Some(&f.period)) {
         Ok(p) => p,
         Err(e) => return bad_request(e),
@@ -491,7 +552,7 @@ async fn unit_submit(State(s): State<AppState>, Form(f): Form<SubmitForm>) -> Re
         proposals: &f.proposals,
         at: kyso_store::now(),
     };
-    match data::submit(&s.authority.store, &submission, "web").await {
+    match data::submit(&s.authority.store, &submission, &actor).await {
         Ok(_) => {
             let en = if f.lang.as_deref() == Some("en") { "&lang=en" } else { "" };
             Redirect::to(&format!(

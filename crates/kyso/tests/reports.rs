@@ -420,3 +420,85 @@ fn reports_end_to_end(env: Env) {
     let v = json(&env.ok(&["--json", "audit", "verify"]));
     assert_eq!(v["ok"], true, "{v}");
 }
+
+/// One request with a Cookie header; returns (status, head, body).
+fn raw(port: u16, method: &str, path: &str, cookie: &str, form: &str) -> (u16, String, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut r =
+        format!("{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n", form.len());
+    r.push_str("Content-Type: application/x-www-form-urlencoded\r\n");
+    r.push_str(&format!("Cookie: {cookie}\r\n\r\n{form}"));
+    s.write_all(r.as_bytes()).unwrap();
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).unwrap();
+    let end = buf.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&buf[..end]).to_string();
+    (head.split_whitespace().nth(1).unwrap().parse().unwrap(), head, String::from_utf8_lossy(&buf[end + 4..]).into())
+}
+
+/// The value of `name=` in a Set-Cookie line, or of a hidden form field.
+fn cookie(head: &str, name: &str) -> Option<String> {
+    head.lines()
+        .filter(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
+        .find_map(|l| l.split_once(&format!("{name}=")).map(|(_, v)| v.split(';').next().unwrap_or("").to_owned()))
+}
+
+fn field(body: &str, name: &str) -> String {
+    let at = body.find(&format!("name=\"{name}\" value=\"")).unwrap_or_else(|| panic!("no {name} in {body}"));
+    body[at + name.len() + 15..].split('"').next().unwrap().to_owned()
+}
+
+#[test]
+fn officers_report_only_for_their_own_area() {
+    use std::io::BufRead;
+    let env = Env::new("reports-officer");
+    let port = support::free_port();
+    let mut child = env
+        .cmd()
+        .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}")])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut password = String::new();
+    let mut line = String::new();
+    while out.read_line(&mut line).unwrap_or(0) > 0 && password.is_empty() {
+        if let Some((_, p)) = line.split_once("password for all: ") {
+            password = p.trim().trim_end_matches("):").to_owned();
+        }
+        line.clear();
+    }
+    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+    let _server = support::Server { child };
+    support::wait_ready(port);
+    assert!(!password.is_empty(), "the demo prints its staff password");
+
+    // Sign in as the commune officer of Hiệp Lực.
+    let (_, head, body) = raw(port, "GET", "/staff/login", "", "");
+    let pre = format!("kyso_pre={}", cookie(&head, "kyso_pre").unwrap());
+    let form = format!("csrf={}&username=canbo.xa&password={}", field(&body, "csrf"), password.replace(' ', "+"));
+    let (status, head, _) = raw(port, "POST", "/staff/login", &pre, &form);
+    assert_eq!(status, 303, "{head}");
+    let session = format!("kyso_session={}", cookie(&head, "kyso_session").unwrap());
+
+    // The form needs no token for a signed-in officer; it carries their CSRF token instead.
+    let (status, _, page) = raw(port, "GET", "/campaign/reports/unit?unit=01960", &session, "");
+    assert_eq!(status, 200);
+    assert!(page.contains("canbo.xa") && !page.contains("name=\"token\""), "{page}");
+    let (csrf, period) = (field(&page, "csrf"), field(&page, "period"));
+    let post = |unit: &str, csrf: &str| {
+        let form = format!("unit={unit}&freq=weekly&period={period}&by=Tr%E1%BA%A7n+V%C4%83n+B%C3%ACnh&difficulties=&proposals=&csrf={csrf}");
+        raw(port, "POST", "/campaign/reports/unit", &session, &form).0
+    };
+    assert_eq!(post("01960", "forged"), 403, "a forged CSRF token");
+    assert_eq!(post("19", &csrf), 403, "a commune officer does not report for the province");
+    std::fs::write(env.path("pq.csv"), UNITS).unwrap();
+    env.ok(&["campaign", "import-units", "pq.csv"]);
+    assert_eq!(post("01849", &csrf), 403, "nor for another commune");
+    assert_eq!(post("01960", &csrf), 303);
+    let v = json(&env.ok(&["--json", "campaign", "report", "show", "--unit", "01960", "--period", &period]));
+    let subs = v["submissions"].as_array().unwrap();
+    assert_eq!(subs.last().unwrap()["by"], "Trần Văn Bình", "{v}");
+}
