@@ -36,6 +36,60 @@ impl RevocationSource for StoreStatuses {
 /// Bytes reserved for a document time-stamp token (kyso's are about 3 KB with the TSA certificate).
 const DOC_TIMESTAMP_RESERVE: usize = 8 * 1024;
 
+/// Where the visible signature's font is looked for unless `KYSO_SIGNATURE_FONT` names one: DejaVu
+/// Sans (Debian's fonts-dejavu-core), a TrueType font with every Vietnamese letter.
+const FONT_PATHS: [&str; 2] =
+    ["/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/dejavu/DejaVuSans.ttf"];
+
+/// The TrueType font for visible signatures, or an error saying how to provide one.
+pub fn signature_font() -> Result<Vec<u8>, String> {
+    let from_env = std::env::var("KYSO_SIGNATURE_FONT").ok().filter(|p| !p.is_empty());
+    let paths: Vec<&str> = match &from_env {
+        Some(p) => vec![p.as_str()],
+        None => FONT_PATHS.to_vec(),
+    };
+    let mut tried = Vec::new();
+    for path in paths {
+        match std::fs::read(path) {
+            Ok(bytes) => return Ok(bytes),
+            Err(e) => tried.push(format!("{path}: {e}")),
+        }
+    }
+    Err(format!(
+        "a visible signature needs a TrueType font with Vietnamese letters; none could be read ({}): install fonts-dejavu-core or set KYSO_SIGNATURE_FONT to a .ttf file",
+        tried.join("; ")
+    ))
+}
+
+/// The visible signature's lines: who (name), which ID (masked), when (Vietnam time, UTC+7).
+fn appearance_lines(subject: Option<&x509_cert::name::Name>, at: SystemTime) -> Vec<String> {
+    use kyso_pki::subject::{name_attr, name_attrs, OID_CN, OID_UID};
+    let mut lines = Vec::new();
+    if let Some(cn) = subject.and_then(|s| name_attr(s, OID_CN)) {
+        lines.push(format!("Ký bởi: {cn}"));
+    }
+    let uid = subject.map(|s| name_attrs(s, OID_UID)).unwrap_or_default();
+    if let Some(masked) = uid.iter().find_map(|u| {
+        let (prefix, v) = kyso_pki::id::parse_uid(u)?;
+        Some(format!("{prefix}:{}", kyso_pki::CitizenId::parse(v).ok()?.masked()))
+    }) {
+        lines.push(masked);
+    }
+    let local = at + std::time::Duration::from_secs(7 * 3600);
+    if let Ok(d) = der::DateTime::from_system_time(local) {
+        lines.push(format!(
+            "Thời gian: {:02}/{:02}/{:04} {:02}:{:02}:{:02} (UTC+7)",
+            d.day(),
+            d.month(),
+            d.year(),
+            d.hour(),
+            d.minutes(),
+            d.seconds()
+        ));
+    }
+    lines
+}
+
 fn nonce() -> Result<[u8; 8], kyso_sign::SignError> {
     let mut nonce = [0u8; 8];
     aws_lc_rs::rand::fill(&mut nonce)
@@ -237,7 +291,8 @@ impl Authority {
 
     /// PAdES at `level`: an incremental update with the citizen's signature (B-B), its
     /// signature time-stamp (B-T), a DSS with validation data (B-LT), a document time-stamp
-    /// (B-LTA). Each level is a further step on the previous one.
+    /// (B-LTA). Each level is a further step on the previous one. Invisible; see
+    /// [`Authority::sign_pdf_visible`].
     #[allow(clippy::too_many_arguments)]
     pub async fn sign_pdf(
         &self,
@@ -249,14 +304,38 @@ impl Authority {
         reason: Option<String>,
         level: Level,
     ) -> Result<Vec<u8>, SigningError> {
+        self.sign_pdf_visible(id_number, credential, pin, otp, pdf, reason, level, None).await
+    }
+
+    /// [`Authority::sign_pdf`] with, when `visible` gives a rectangle on page 1 (`[x1, y1, x2,
+    /// y2]` in PDF units), a visible signature there: signer name, masked ID number and signing
+    /// time in Vietnam time, in an embedded subset of [`signature_font`].
+    #[allow(clippy::too_many_arguments)]
+    pub async fn sign_pdf_visible(
+        &self,
+        id_number: &str,
+        credential: &str,
+        pin: &Pin,
+        otp: Option<&str>,
+        pdf: &[u8],
+        reason: Option<String>,
+        level: Level,
+        visible: Option<[f32; 4]>,
+    ) -> Result<Vec<u8>, SigningError> {
         let bad = |e: kyso_sign::SignError| SigningError::InvalidRequest(format!("PDF: {e}"));
         let (cert, chain) = self.credential_chain(id_number, credential).await?;
         let now = SystemTime::now();
         let mut opts = kyso_sign::SigOptions::new(now);
         opts.reason = reason;
-        opts.name = kyso_pki::cert::parse(&cert)
-            .ok()
+        let parsed = kyso_pki::cert::parse(&cert).ok();
+        opts.name = parsed
+            .as_ref()
             .and_then(|c| kyso_pki::subject::name_attr(&c.tbs_certificate.subject, kyso_pki::subject::OID_CN));
+        if let Some(rect) = visible {
+            let font = signature_font().map_err(SigningError::InvalidRequest)?;
+            let subject = parsed.as_ref().map(|c| &c.tbs_certificate.subject);
+            opts.visible = Some(kyso_sign::Visible { rect, lines: appearance_lines(subject, now), font });
+        }
         let prepared = kyso_sign::pdf::prepare(pdf, &opts).map_err(bad)?;
         let p = kyso_sign::prepare(prepared.digest, &cert, kyso_sign::Profile::Pades, now).map_err(bad)?;
         let (sig, scheme) = self.sign_one(id_number, credential, pin, otp, p.to_be_signed_digest()).await?;

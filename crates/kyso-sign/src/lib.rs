@@ -14,11 +14,13 @@
 //! Architecture invariant: no IO. Documents, certificates, times and keys (as `&dyn Signer`)
 //! come in as arguments; bytes go out.
 
+pub mod appearance;
 pub mod cades;
 mod der_walk;
 pub mod dss;
 pub mod pdf;
 
+pub use appearance::Visible;
 pub use cades::{
     add_signature_timestamp, check_timestamp, prepare, sign_detached, signature_value, timestamp_request,
     timestamp_request_for_digest, timestamp_token, verify_detached, CmsCheck, Prepared, Profile, TimestampCheck,

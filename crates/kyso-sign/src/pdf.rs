@@ -32,6 +32,8 @@ pub struct SigOptions {
     pub reason: Option<String>,
     pub location: Option<String>,
     pub contact_info: Option<String>,
+    /// A visible signature on page 1 (invisible when None).
+    pub visible: Option<crate::appearance::Visible>,
 }
 
 impl SigOptions {
@@ -44,6 +46,7 @@ impl SigOptions {
             reason: None,
             location: None,
             contact_info: None,
+            visible: None,
         }
     }
 }
@@ -165,6 +168,8 @@ struct Plan {
     id0: Option<Vec<u8>>,
     /// Rewritten or new objects, except the signature dictionary.
     objects: BTreeMap<ObjectId, Object>,
+    /// New streams (the visible signature's appearance and font).
+    streams: Vec<(ObjectId, crate::appearance::StreamObj)>,
     sig_id: ObjectId,
     next_id: u32,
 }
@@ -261,7 +266,25 @@ fn plan(doc: &Document, opts: &SigOptions, prefix: &str) -> Result<Plan, SignErr
         }
     }
 
-    // The signature field merged with its invisible widget (Print | Locked).
+    // The visible signature's appearance stream and font, when asked for.
+    let mut streams = Vec::new();
+    let mut rect = vec![0.into(), 0.into(), 0.into(), 0.into()];
+    let mut appearance = None;
+    if let Some(v) = &opts.visible {
+        let first = alloc().0;
+        for _ in 1..crate::appearance::OBJECTS {
+            alloc();
+        }
+        let (objs, strs) = crate::appearance::build(v, first)?;
+        objects.extend(objs);
+        streams = strs;
+        rect = v.rect.iter().map(|&x| Object::Real(x)).collect();
+        let mut ap = Dictionary::new();
+        ap.set("N", Object::Reference((first, 0)));
+        appearance = Some(ap);
+    }
+
+    // The signature field merged with its widget (Print | Locked), invisible unless asked.
     let mut field = Dictionary::new();
     field.set("Type", Object::Name(b"Annot".to_vec()));
     field.set("Subtype", Object::Name(b"Widget".to_vec()));
@@ -269,7 +292,10 @@ fn plan(doc: &Document, opts: &SigOptions, prefix: &str) -> Result<Plan, SignErr
     field.set("T", lopdf::text_string(&name));
     field.set("V", Object::Reference(sig_id));
     field.set("F", Object::Integer(132));
-    field.set("Rect", Object::Array(vec![0.into(), 0.into(), 0.into(), 0.into()]));
+    field.set("Rect", Object::Array(rect));
+    if let Some(ap) = appearance {
+        field.set("AP", Object::Dictionary(ap));
+    }
     field.set("P", Object::Reference(page_id));
     objects.insert(field_id, Object::Dictionary(field));
 
@@ -282,7 +308,7 @@ fn plan(doc: &Document, opts: &SigOptions, prefix: &str) -> Result<Plan, SignErr
         .and_then(|a| a.first())
         .and_then(|o| o.as_str().ok())
         .map(<[u8]>::to_vec);
-    Ok(Plan { root, info, id0, objects, sig_id, next_id })
+    Ok(Plan { root, info, id0, objects, streams, sig_id, next_id })
 }
 
 /// `D:YYYYMMDDHHmmSS+00'00'` in UTC.
@@ -521,6 +547,9 @@ fn prepare_kind(pdf: &[u8], opts: &SigOptions, kind: Kind) -> Result<PreparedPdf
 
     for (id, obj) in &plan.objects {
         up.object(*id, obj)?;
+    }
+    for (id, st) in &plan.streams {
+        up.stream(*id, st.dict.clone(), &st.data)?;
     }
 
     // The signature dictionary, written by hand: /ByteRange and /Contents need fixed places.

@@ -265,3 +265,33 @@ fn dss_and_doc_timestamp_are_incremental_and_read_back() {
         assert_eq!(read_dss(&with_token), all, "the DSS is still there after the time-stamp");
     }
 }
+
+/// The visible signature's font handling: a subset of DejaVu Sans is embedded (far smaller than
+/// the font), a character the font lacks is named in the error, and the signature still verifies.
+#[test]
+fn visible_signature_embeds_a_subset_and_names_missing_glyphs() {
+    let Ok(font) = std::fs::read("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf") else {
+        eprintln!("NOTICE: DejaVu Sans not installed (fonts-dejavu-core); skipping");
+        return;
+    };
+    let ca = support::ca(KeyAlgorithm::EcP256);
+    let mut o = opts();
+    o.visible = Some(kyso_sign::Visible {
+        rect: [300.0, 40.0, 560.0, 120.0],
+        lines: vec!["Ký bởi: Nguyễn Văn An".into(), "CCCD:0010****2345".into()],
+        font: font.clone(),
+    });
+    let original = support::minimal_pdf(true);
+    let signed = pdf::sign(&original, &*ca.citizen_key, &ca.citizen_der, &ca.chain(), &o).unwrap();
+    assert!(signed.len() - original.len() < font.len() / 10, "a subset, not the whole font");
+    let text = String::from_utf8_lossy(&signed[original.len()..]).into_owned();
+    for needle in ["/Type0", "/Identity-H", "/CIDFontType2", "/ToUnicode", "/FontFile2", "/AP"] {
+        assert!(text.contains(needle), "{needle} missing");
+    }
+    check_ours(&signed, 1);
+    o.visible.as_mut().unwrap().lines.push("\u{E000}".into());
+    let err = pdf::prepare(&original, &o).unwrap_err().to_string();
+    assert!(err.contains("U+E000"), "{err}");
+    o.visible.as_mut().unwrap().font = b"not a font".to_vec();
+    assert!(pdf::prepare(&original, &o).is_err());
+}

@@ -123,6 +123,16 @@ pub async fn sign_hash(
     Ok(ExitCode::SUCCESS)
 }
 
+/// `x1,y1,x2,y2` → a rectangle.
+fn parse_rect(s: &str) -> Result<[f32; 4]> {
+    let v: Vec<f32> = s
+        .split(',')
+        .map(|x| x.trim().parse::<f32>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| anyhow::anyhow!("--visible-rect: {s:?} is not four numbers x1,y1,x2,y2"))?;
+    <[f32; 4]>::try_from(v).map_err(|_| anyhow::anyhow!("--visible-rect: {s:?} is not four numbers x1,y1,x2,y2"))
+}
+
 pub async fn sign_doc(dir: &DataDir, db: Option<&str>, a: SignDocArgs, pdf: bool, json_mode: bool) -> Result<ExitCode> {
     let id = citizen_id(&a.id)?;
     let input = std::fs::read(&a.input).with_context(|| format!("cannot read {}", a.input.display()))?;
@@ -135,8 +145,13 @@ pub async fn sign_doc(dir: &DataDir, db: Option<&str>, a: SignDocArgs, pdf: bool
     if !pdf && level > kyso_validate::Level::BT {
         bail!("--level: sign-file makes CAdES B-B or B-T signatures; B-LT and B-LTA are for PDFs (sign-pdf)");
     }
+    let visible = match (a.visible, pdf) {
+        (false, _) => None,
+        (true, false) => bail!("--visible: only PDFs (sign-pdf) carry a visible signature"),
+        (true, true) => Some(parse_rect(&a.visible_rect)?),
+    };
     let out_bytes = if pdf {
-        auth.sign_pdf(&id, &a.credential, &pin, a.otp.as_deref(), &input, a.reason, level).await
+        auth.sign_pdf_visible(&id, &a.credential, &pin, a.otp.as_deref(), &input, a.reason, level, visible).await
     } else {
         let timestamp = level == kyso_validate::Level::BT;
         auth.sign_detached(&id, &a.credential, &pin, a.otp.as_deref(), &input, timestamp).await

@@ -764,3 +764,104 @@ fn pyhanko_b_lt_and_b_lta_pass_in_kyso() {
         assert_eq!(code, 0, "{}: {reps:?}", f.display());
     }
 }
+
+/// Pixels of page 1 rendered by poppler's pdftoppm at 72 dpi: (width, height, RGB bytes).
+fn render_page(pdf: &Path, out_prefix: &Path) -> Option<(usize, usize, Vec<u8>)> {
+    let tool = require_tool("pdftoppm")?;
+    let (ok, out) =
+        run(Command::new(tool).args(["-r", "72", "-f", "1", "-l", "1", "-singlefile"]).arg(pdf).arg(out_prefix));
+    assert!(ok, "pdftoppm: {out}");
+    let ppm = std::fs::read(out_prefix.with_extension("ppm")).unwrap();
+    // P6 <w> <h> <max> then the pixels
+    let mut fields = Vec::new();
+    let mut at = 0;
+    while fields.len() < 4 {
+        while ppm[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        let start = at;
+        while !ppm[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        fields.push(String::from_utf8_lossy(&ppm[start..at]).into_owned());
+    }
+    assert_eq!(fields[0], "P6");
+    let (w, h): (usize, usize) = (fields[1].parse().unwrap(), fields[2].parse().unwrap());
+    Some((w, h, ppm[at + 1..].to_vec()))
+}
+
+/// Dark pixels (text) inside a rectangle given in PDF units on a 595×842 page rendered at 72 dpi.
+fn dark_pixels(page: &(usize, usize, Vec<u8>), rect: [usize; 4]) -> usize {
+    let (w, h, px) = page;
+    let [x1, y1, x2, y2] = rect;
+    let mut n = 0;
+    for y in (h - y2)..(h - y1) {
+        for x in x1..x2 {
+            let p = &px[3 * (y * w + x)..3 * (y * w + x) + 3];
+            if p.iter().map(|&c| c as u32).sum::<u32>() < 3 * 100 {
+                n += 1;
+            }
+        }
+    }
+    n
+}
+
+#[test]
+fn visible_signature_shows_vietnamese_name_id_and_time() {
+    let env = setup("visible");
+    let name = "Nguyễn Thị Ngọc Ánh";
+    let a = activate(&env, "019190000151", name);
+    let src = env.path("hoso.pdf");
+    std::fs::write(&src, minimal_pdf("Don de nghi cap ho chieu")).unwrap();
+    let vis = env.path("visible.pdf");
+    let sign = |extra: &[&str], font: Option<&str>, out: &Path| {
+        let mut c = env.cmd();
+        c.env("KYSO_PIN", PIN).args(["sign-pdf", "--id", "019190000151", "--credential", &a, "--in"]);
+        c.arg(&src).arg("--out").arg(out).args(extra);
+        match font {
+            Some(f) => c.env("KYSO_SIGNATURE_FONT", f),
+            None => c.env_remove("KYSO_SIGNATURE_FONT"),
+        };
+        c.output().unwrap()
+    };
+    let o = sign(&["--visible", "--visible-rect", "300,40,560,120"], None, &vis);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (code, reps) = verify(&env, &vis, &[]);
+    assert_eq!((code, reps[0]["level"].as_str()), (0, Some("B-LT")), "{reps:?}");
+
+    // a missing font is a clear error, and nothing is signed
+    let o = sign(&["--visible"], Some("/nonexistent/font.ttf"), &env.path("no.pdf"));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("fonts-dejavu-core"), "{err}");
+    assert!(!env.path("no.pdf").exists());
+
+    // poppler extracts the text with its diacritics (the ToUnicode map)
+    if let Some(tool) = require_tool("pdftotext") {
+        let (ok, text) = run(Command::new(tool).arg(&vis).arg("-"));
+        assert!(ok, "{text}");
+        assert!(text.contains(&format!("Ký bởi: {name}")), "pdftotext:\n{text}");
+        assert!(text.contains("CCCD:0191****0151"), "pdftotext:\n{text}");
+        assert!(text.contains("Thời gian: ") && text.contains("(UTC+7)"), "pdftotext:\n{text}");
+        let (_, plain) = run(Command::new(require_tool("pdftotext").unwrap()).arg(&src).arg("-"));
+        assert!(!plain.contains("Ký bởi"), "the text comes from the signature: {plain}");
+    }
+    // and renders it inside the rectangle, and nothing there on the unsigned page
+    if let (Some(signed), Some(unsigned)) =
+        (render_page(&vis, &env.path("visible-page")), render_page(&src, &env.path("plain-page")))
+    {
+        let rect = [302, 42, 558, 118];
+        let (ink, none) = (dark_pixels(&signed, rect), dark_pixels(&unsigned, rect));
+        assert!(ink > 300 && none == 0, "dark pixels in the signature box: signed {ink}, unsigned {none}");
+        if let Ok(dir) = std::env::var("KYSO_KEEP_RENDER") {
+            let _ = std::fs::copy(env.path("visible-page.ppm"), Path::new(&dir).join("visible-page.ppm"));
+        }
+    }
+    if let Some(pdfsig) = require_tool("pdfsig") {
+        let (_, out) = run(Command::new(pdfsig).arg(&vis));
+        assert_eq!(out.matches("Signature is Valid").count(), 1, "pdfsig:\n{out}");
+    }
+    if let Some(py) = pyhanko() {
+        let (ok, out) = run(Command::new(&py).arg("-c").arg(PYHANKO_VALIDATE_OFFLINE).arg(&vis).arg(env.ca("root")));
+        assert!(ok && lines(&out, "SIG").iter().all(|l| l.ends_with("True True True True")), "{out}");
+    }
+}
