@@ -117,6 +117,10 @@ pub fn ocsp_successful(resp_der: &[u8]) -> bool {
 
 /// What the DSS of `pdf` holds (empty when there is none or it cannot be read). Never panics.
 pub fn read_dss(pdf: &[u8]) -> ValidationData {
+    // most files have none: do not parse the whole document again to find that out
+    if !pdf.windows(4).any(|w| w == b"/DSS") {
+        return ValidationData::default();
+    }
     let Ok(doc) = load(&crate::pdf::blank_signature_contents(pdf)) else { return ValidationData::default() };
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let mut out = ValidationData::default();
