@@ -134,23 +134,31 @@ impl Authority {
         Ok(acct.filter(|_| ok))
     }
 
-    /// Records an application that is waiting for police approval (activation case 1).
-    pub async fn mark_awaiting_approval(&self, id: &CitizenId, officer: &str) -> Result<()> {
+    /// Records that the person filed an application that now awaits police approval (the 2022
+    /// plan's first case). The level stays 1 until an officer verifies them in person.
+    pub async fn mark_awaiting_approval(&self, officer: &Principal, id: &CitizenId) -> Result<()> {
+        let person = self.person(id).await?;
+        kyso_access::decide(
+            officer,
+            kyso_access::Action::VerifyEidLevel2,
+            &kyso_access::Resource::Person { id_number: id.expose(), area: person.as_ref().map(|p| p.area()).as_ref() },
+        )
+        .map_err(|d| refused(d.to_string()))?;
         let Some(a) = self.store.eid_account(id.expose()).await? else {
-            return Err(AuthorityError::NotFound("e-ID account".into()));
+            return Err(refused(format!("{} has no e-ID account yet: register first", id.masked())));
         };
         if a.level >= 2 {
-            return Ok(());
+            return Err(refused(format!("{} is already at level 2", id.masked())));
         }
-        let mut row = a;
-        row.activation = "awaiting_approval".into();
-        row.updated_at = kyso_store::now();
-        // There is no plain update write for accounts: re-verification writes carry level 2.
-        // Keep level 1 and the case visible through an audit event and the activation column.
-        let ev = AuditEvent::new(officer, "eid.awaiting_approval", &id.masked(), "dossier filed, awaiting approval");
+        let ev = AuditEvent::new(
+            &officer.subject,
+            "eid.awaiting_approval",
+            &id.masked(),
+            "application filed, awaiting approval",
+        );
         self.committer()
             .commit(vec![
-                Write::EidActivation { id_number: row.id_number, activation: row.activation },
+                Write::EidActivation { id_number: a.id_number, activation: "awaiting_approval".into() },
                 Write::Audit(ev),
             ])
             .await?;

@@ -309,6 +309,13 @@ fn web_rules(d: &Demo) {
     assert!(r.location().starts_with("/desk?ok="), "{}", r.location());
     let results = desk.get("/desk/results");
     assert!(results.status == 200 && results.body.contains("Bộ phận Một cửa xã Hiệp Lực"));
+    // The plan's first case: an application filed and awaiting approval stays level 1, visibly.
+    let r = desk.submit("/desk", "/desk/lookup", &[("id_number", &d.fresh)]);
+    assert!(r.body.contains("/desk/pending"), "level 1 offers 'awaiting approval'");
+    let r = desk.post("/desk/pending", &[("csrf", &r.csrf()), ("id_number", &d.fresh)]);
+    assert!(r.location().starts_with("/desk?ok="), "{}", r.location());
+    let me = n.get("/me");
+    assert!(me.body.contains("đang chờ phê duyệt") && me.body.contains("Mức 1"), "{}", me.body);
     // A provider operator is not a desk.
     let mut op = login_staff(d, "vnpt.vanhanh");
     let r = op.submit("/desk", "/desk/lookup", &[("id_number", &d.l1)]);

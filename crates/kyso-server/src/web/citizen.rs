@@ -270,8 +270,11 @@ async fn logout(State(s): State<AppState>, h: HeaderMap, Form(f): Form<CsrfOnly>
 
 // ---- overview ----
 
-fn activation_label(c: &Ctx, a: &str) -> &'static str {
+fn activation_label(c: &Ctx, a: &str, level: i64) -> &'static str {
     match a {
+        "awaiting_approval" if level >= 2 => {
+            c.t("Hồ sơ chờ phê duyệt đã được phê duyệt", "Pending application approved")
+        }
         "awaiting_approval" => c.t("Hồ sơ đã nộp, đang chờ phê duyệt", "Application filed, awaiting approval"),
         "issued_with_card" => c.t(
             "Cấp cùng thẻ căn cước gắn chip (cấp mới, cấp đổi, cấp lại)",
@@ -346,7 +349,7 @@ async fn me(State(s): State<AppState>, h: HeaderMap, Query(q): Query<Q>) -> Resp
         if a.level >= 2 { "good" } else { "bad" },
         c.t("Mức", "Level"),
         a.level,
-        activation_label(&c, &a.activation),
+        activation_label(&c, &a.activation, a.level),
     );
     let has_cert = !creds.is_empty();
     let _ = write!(

@@ -25,6 +25,7 @@ pub fn routes() -> Router<AppState> {
         .route("/desk/lookup", post(lookup))
         .route("/desk/verify", post(verify))
         .route("/desk/unlock", post(unlock))
+        .route("/desk/pending", post(pending))
         .route("/desk/session", post(session))
         .route("/desk/results", get(results))
 }
@@ -248,7 +249,7 @@ async fn lookup(State(s): State<AppState>, h: HeaderMap, Form(f): Form<LookupFor
 <label class=\"choice\"><input type=\"checkbox\" name=\"checked\" value=\"1\" required>{check}</label><button type=\"submit\">{go}</button></form>",
             h = c.t("Xác thực định danh mức 2", "Verify e-ID level 2"),
             l_case = c.t("Trường hợp", "Case"),
-            c1 = c.t("Hồ sơ đang chờ phê duyệt — phê duyệt ngay", "Application awaiting approval — approve now"),
+            c1 = c.t("Phê duyệt hồ sơ đang chờ", "Approve the pending application"),
             c2 = c.t("Cấp cùng thẻ căn cước gắn chip mới/đổi/cấp lại", "With a new or renewed chip card"),
             c3 = c.t("Tự kích hoạt với thẻ căn cước gắn chip đã có", "Existing chip card"),
             l_method = c.t("Phương thức xác thực", "Method"),
@@ -256,6 +257,15 @@ async fn lookup(State(s): State<AppState>, h: HeaderMap, Form(f): Form<LookupFor
             m2 = c.t("Thẻ căn cước gắn chip + vân tay", "Chip card + fingerprint"),
             check = c.t("Tôi đã đối chiếu trực tiếp thẻ và khuôn mặt của người dân.", "I checked the card and the person's face in person."),
             go = c.t("Xác nhận mức 2", "Confirm level 2"),
+        );
+    }
+    if acct.as_ref().is_some_and(|a| a.level < 2 && a.activation != "awaiting_approval") && person.is_some() {
+        let _ = write!(
+            body,
+            "<form method=\"post\" action=\"/desk/pending\" class=\"card\">{hidden}<h2>{h}</h2><p class=\"muted\">{p}</p><button type=\"submit\" class=\"secondary\">{go}</button></form>",
+            h = c.t("Chưa xác thực được hôm nay?", "Cannot verify today?"),
+            p = c.t("Ghi nhận hồ sơ đăng ký đã nộp, đang chờ phê duyệt (trường hợp 1 của kế hoạch).", "Record that the application is filed and awaits approval (the plan's first case)."),
+            go = c.t("Ghi nhận chờ phê duyệt", "Record as awaiting approval"),
         );
     }
     if acct.is_none() && person.is_some() {
@@ -356,6 +366,32 @@ async fn verify(State(s): State<AppState>, h: HeaderMap, Form(f): Form<VerifyFor
     let place = place_of(&s, row).await;
     match s.authority.verify_eid_level2(p, &id, &f.activation, &f.method, &place).await {
         Ok(_) => back(Ok(format!("{} {}", id.masked(), c.t("đã được xác thực mức 2.", "is now verified at level 2.")))),
+        Err(e) => back(Err(e.to_string())),
+    }
+}
+
+#[derive(Deserialize)]
+struct PendingForm {
+    csrf: String,
+    id_number: String,
+}
+
+async fn pending(State(s): State<AppState>, h: HeaderMap, Form(f): Form<PendingForm>) -> Response {
+    let c = ctx(&s, &h, None).await;
+    if !c.csrf_valid(&f.csrf) {
+        return bad_csrf(&c);
+    }
+    let (_, p) = match staff_for(&c) {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let Ok(id) = CitizenId::parse(f.id_number.trim()) else { return back(Err("id_number".into())) };
+    match s.authority.mark_awaiting_approval(p, &id).await {
+        Ok(()) => back(Ok(format!(
+            "{} {}",
+            id.masked(),
+            c.t("được ghi nhận: hồ sơ chờ phê duyệt.", "is recorded as awaiting approval.")
+        ))),
         Err(e) => back(Err(e.to_string())),
     }
 }
