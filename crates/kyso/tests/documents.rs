@@ -632,6 +632,21 @@ fn b_lt_and_b_lta_validate_offline_in_pyhanko_pdfsig_and_kyso() {
     let (code, reps) = verify(&other, &bt, &["--trust", root.to_str().unwrap()]);
     assert_eq!((code, reps[0]["sub_indication"].as_str()), (3, Some("TRY_LATER")), "{reps:?}");
 
+    // a forged OCSP response in the DSS (one signed byte of it changed): not evidence. Here the live
+    // store still answers (B-T); elsewhere nothing answers (INDETERMINATE), with a warning.
+    let mut forged = lt_bytes.clone();
+    let ocsp = forged.windows(4).position(|w| w == [0x0a, 0x01, 0x00, 0xa0]).expect("an OCSP response in the DSS");
+    // inside tbsResponseData (the responder's key hash): the responder's signature no longer holds
+    forged[ocsp + 40] ^= 0x01;
+    let forged_path = env.path("lt-forged.pdf");
+    std::fs::write(&forged_path, &forged).unwrap();
+    let (code, reps) = verify(&env, &forged_path, &[]);
+    assert_eq!((code, reps[0]["level"].as_str()), (0, Some("B-T")), "{reps:?}");
+    assert!(reps[0]["revocation"].as_str().unwrap().contains("live"), "{reps:?}");
+    let (code, reps) = verify(&other, &forged_path, &["--trust", root.to_str().unwrap()]);
+    assert_eq!((code, reps[0]["sub_indication"].as_str()), (3, Some("TRY_LATER")), "{reps:?}");
+    assert!(reps[0]["warnings"].to_string().contains("unusable validation data"), "{reps:?}");
+
     // a byte of the DSS changed after the document time-stamp: the time-stamp fails
     let mut bad = lta_bytes.clone();
     let at = bad.windows(4).position(|w| w == b"/DSS").unwrap();
