@@ -263,6 +263,15 @@ fn dss_and_doc_timestamp_are_incremental_and_read_back() {
         assert_eq!(found[1].contents, b"\x30\x03\x02\x01\x07");
         assert_eq!(found[1].digest(&with_token).unwrap(), p.digest);
         assert_eq!(read_dss(&with_token), all, "the DSS is still there after the time-stamp");
+        // damaged anywhere in the updates: answers may be anything, but nothing panics
+        for i in (signed.len()..with_token.len()).step_by(61) {
+            let mut bad = with_token.clone();
+            bad[i] = b'#';
+            let _ = read_dss(&bad);
+            let _ = pdf::signatures(&bad);
+            let _ = append_dss(&bad, &more, None);
+            let _ = pdf::prepare_doc_timestamp(&bad, 4096);
+        }
     }
 }
 
