@@ -384,9 +384,9 @@ pub fn rollup(
     }
     let mut rows = Vec::new();
     let mut total = Figures::default();
-    let mut expected = Vec::new();
+    let mut expected = std::collections::BTreeSet::new();
     for u in units.iter().filter(|u| u.expected_for(period)) {
-        expected.push(u.code.as_str());
+        expected.insert(u.code.as_str());
         let status = match first.get(u.code.as_str()) {
             Some(&at) => match rules.classify(period, at) {
                 Timeliness::OnTime => ReportStatus::OnTime { at: at.to_offset(VIETNAM) },
@@ -401,7 +401,7 @@ pub fn rollup(
         }
         rows.push(RollupRow { unit_code: u.code.clone(), status, figures });
     }
-    let unexpected = first.keys().filter(|c| !expected.contains(c)).map(|c| (*c).to_owned()).collect();
+    let unexpected = first.keys().filter(|c| !expected.contains(*c)).map(|c| (*c).to_owned()).collect();
     Rollup { period: *period, due, rows, total, unexpected }
 }
 

@@ -167,10 +167,10 @@ impl Store {
                 WHERE r.frequency = $1 AND r.period_start = $2 ORDER BY f.report_id, f.name")
                 .bind(frequency).bind(period_start).fetch_all(p).await?;
             let mut out: Vec<(ReportRow, Vec<(String, i64)>)> = rows.iter().map(|r| (report_row!(r), Vec::new())).collect();
+            let at: std::collections::HashMap<i64, usize> = out.iter().enumerate().map(|(i, (r, _))| (r.id, i)).collect();
             for f in &figures {
-                let id: i64 = f.get("report_id");
-                if let Some((_, list)) = out.iter_mut().find(|(r, _)| r.id == id) {
-                    list.push((f.get("name"), f.get("value")));
+                if let Some(&i) = at.get(&f.get::<i64, _>("report_id")) {
+                    out[i].1.push((f.get("name"), f.get("value")));
                 }
             }
             Ok(out)
