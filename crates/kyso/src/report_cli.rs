@@ -325,6 +325,9 @@ pub async fn run_report(store: &Store, c: ReportCommand, json_mode: bool) -> Res
                 Some(t) => parse_at(&t)?,
                 None => kyso_store::now(),
             };
+            if at > kyso_store::now() {
+                bail!("--at is in the future: a report is recorded when it was received");
+            }
             let s = data::Submission {
                 unit: &p.unit,
                 period,

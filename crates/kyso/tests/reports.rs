@@ -200,6 +200,20 @@ fn reports_end_to_end(env: Env) {
         "2026-08-05 20:00",
     ]);
     assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("has not ended"));
+    let o = env.kyso(&[
+        "campaign",
+        "report",
+        "submit",
+        "--unit",
+        "01960",
+        "--period",
+        "2026-07-30",
+        "--by",
+        "X",
+        "--at",
+        "2999-01-01 09:00",
+    ]);
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("future"));
     let o = env.kyso(&["campaign", "report", "submit", "--unit", "09999", "--period", "2026-07-30", "--by", "X"]);
     assert!(!o.status.success());
     let o = env.kyso(&["campaign", "report", "show", "--unit", "01960", "--period", "2026-07-31"]);
