@@ -146,6 +146,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 return Ok(ExitCode::from(1));
             }
         }
+        Command::Staff(c) => return crate::accounts_cli::staff(&dir, cli.database_url.as_deref(), c, cli.json).await,
+        Command::Point(c) => return crate::accounts_cli::point(&dir, cli.database_url.as_deref(), c, cli.json).await,
         Command::Campaign(c) => return crate::campaign_cli::run(&dir, cli.database_url.as_deref(), c, cli.json).await,
         Command::SignPdf(a) => {
             return crate::signing::sign_doc(&dir, cli.database_url.as_deref(), a, true, cli.json).await
@@ -185,6 +187,13 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Bench(BenchCommand::Sign { custody, clients, batches, batch_size, authorize_calls }) => {
             crate::bench_sign::run(&custody, clients, batches, batch_size, authorize_calls, cli.json).await?;
+        }
+        Command::Bench(BenchCommand::CampaignData { residents, list, units, seed, out }) => {
+            crate::bench_campaign::data(&units, residents, list, seed, &out)?;
+        }
+        Command::Bench(BenchCommand::Campaign { date, commune, runs }) => {
+            let store = open_store(&dir, cli.database_url.as_deref()).await?;
+            crate::bench_campaign::run(&store, &date, &commune, runs).await?;
         }
         Command::Bench(BenchCommand::Issue { count, concurrency, cpu_only }) => {
             crate::bench::issue(count, concurrency, cpu_only, cli.database_url.as_deref(), cli.json).await?;

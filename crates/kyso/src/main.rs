@@ -1,7 +1,9 @@
 //! `kyso`: one binary for the CLI and the server. Thin: parse arguments, open the data directory
 //! and storage, call `kyso-authority`, print. `--json` gives machine-readable output.
 
+mod accounts_cli;
 mod bench;
+mod bench_campaign;
 mod bench_pdf;
 mod bench_sign;
 mod campaign_cli;
@@ -64,6 +66,12 @@ pub enum Command {
     /// The hash-chained audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Staff accounts of the web app (role and scope).
+    #[command(subcommand)]
+    Staff(crate::accounts_cli::StaffCommand),
+    /// Support points (one-stop desks, commune and mobile points) and their results per day.
+    #[command(subcommand)]
+    Point(crate::accounts_cli::PointCommand),
     /// Benchmarks.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -322,6 +330,33 @@ pub enum AuditCommand {
 
 #[derive(Subcommand)]
 pub enum BenchCommand {
+    /// Write a synthetic register and provider list (CSV) for the campaign benchmark, deterministic
+    /// for a seed: admin units (the real communes), hamlets, residents, provider-list rows.
+    CampaignData {
+        #[arg(long, default_value_t = 10_000_000)]
+        residents: u64,
+        /// Provider-list rows.
+        #[arg(long, default_value_t = 4_000_000)]
+        list: u64,
+        #[arg(long, default_value = "/work/shared/data/admin-units-2025.csv")]
+        units: PathBuf,
+        #[arg(long, default_value_t = 2025)]
+        seed: u64,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// On an imported data directory: the all-communes adoption roll-up's latency over N runs and
+    /// one commune's worklists (scripts/bench-campaign.sh).
+    Campaign {
+        /// The roll-up's date (YYYY-MM-DD).
+        #[arg(long)]
+        date: String,
+        /// The commune whose hamlets' worklists are built.
+        #[arg(long)]
+        commune: String,
+        #[arg(long, default_value_t = 200)]
+        runs: usize,
+    },
     /// Sign (PAdES B-B) and validate the same PDF N times with a given EC P-256 key and chain, to
     /// set beside pyHanko on the same inputs (scripts/bench-pdf.sh runs both).
     Pdf {

@@ -321,6 +321,81 @@ fn web_rules(d: &Demo) {
     let r = op.submit("/desk", "/desk/lookup", &[("id_number", &d.l1)]);
     assert_eq!(r.status, 403);
 
+    // The administrator's CLI: a new mobile point and its desk officer, who can log in and serve.
+    d.env.ok(&[
+        "point",
+        "add",
+        "--id",
+        "hl-dh",
+        "--commune",
+        "01960",
+        "--name",
+        "Điểm hỗ trợ tại trường THPT",
+        "--kind",
+        "university",
+        "--address",
+        "Trường THPT Hiệp Lực",
+        "--days",
+        "6",
+    ]);
+    let bad = d.env.kyso(&[
+        "point",
+        "add",
+        "--id",
+        "x",
+        "--commune",
+        "99999",
+        "--name",
+        "x",
+        "--kind",
+        "bank",
+        "--address",
+        "x",
+    ]);
+    assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("--commune"));
+    let mut add = d.env.cmd();
+    add.env("KYSO_STAFF_PASSWORD", "tinh nguyen vien 2026").args([
+        "staff",
+        "add",
+        "--username",
+        "tnv.dh",
+        "--name",
+        "Tình nguyện viên",
+        "--role",
+        "support_staff",
+        "--scope",
+        "commune:01960",
+        "--point",
+        "hl-dh",
+    ]);
+    assert!(add.output().unwrap().status.success());
+    let mut wrong = d.env.cmd();
+    wrong.env("KYSO_STAFF_PASSWORD", "tinh nguyen vien 2026").args([
+        "staff",
+        "add",
+        "--username",
+        "x",
+        "--name",
+        "x",
+        "--role",
+        "support_staff",
+        "--scope",
+        "province:19",
+        "--point",
+        "hl-dh",
+    ]);
+    let o = wrong.output().unwrap();
+    assert!(
+        !o.status.success() && String::from_utf8_lossy(&o.stderr).contains("scope"),
+        "a support desk needs a commune scope"
+    );
+    assert!(d.env.ok(&["point", "list"]).contains("hl-dh"));
+    assert!(d.env.ok(&["staff", "list"]).contains("tnv.dh"));
+    let mut v = Visitor::new(d.port);
+    let r = v.submit("/staff/login", "/staff/login", &[("username", "tnv.dh"), ("password", "tinh nguyen vien 2026")]);
+    assert_eq!(r.location(), "/desk");
+    assert!(v.get("/desk").body.contains("Trường THPT Hiệp Lực"));
+
     // Level 2 is audited, and the chain still verifies.
     let audit = d.env.ok(&["audit", "verify"]);
     assert!(audit.contains("audit log intact"), "{audit}");
