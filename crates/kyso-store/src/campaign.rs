@@ -152,8 +152,9 @@ pub struct Upserted {
 }
 
 const CHUNK: usize = 200;
-/// Register rows per statement (8 columns: 4,000 parameters, within both backends' limits).
-const REGISTER_CHUNK: usize = 500;
+/// Rows per statement for the bulk imports (register: 8 columns, provider lists: 9 — at most 9,000
+/// parameters, within both backends' limits; fewer statements per batch).
+const BULK_CHUNK: usize = 1000;
 /// 9999-12-31 00:00 in Vietnam: the end of a listed certificate without an expiry date.
 const FAR_FUTURE: i64 = 253_402_189_200;
 
@@ -366,7 +367,7 @@ impl Store {
             let mut tx = p.begin().await?;
             lock!(tx, is_sqlite);
             let mut existing = 0i64;
-            for chunk in rows.chunks(REGISTER_CHUNK) {
+            for chunk in rows.chunks(BULK_CHUNK) {
                 let sql = format!("SELECT COUNT(*) FROM residents WHERE id_number IN {}", values_list(is_sqlite, 1, chunk.len()));
                 let mut q = sqlx::query_scalar::<_, i64>(&sql);
                 for r in chunk {
@@ -428,14 +429,14 @@ impl Store {
             let mut out = ProviderUpserted::default();
             let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM provider_certificates").fetch_one(&mut *tx).await?;
             let mut affected = 0u64;
-            for (n, chunk) in rows.chunks(CHUNK).enumerate() {
+            for (n, chunk) in rows.chunks(BULK_CHUNK).enumerate() {
                 let sql = format!("SELECT id_number FROM residents WHERE id_number IN {}", values_list(is_sqlite, 1, chunk.len()));
                 let mut q = sqlx::query_scalar::<_, String>(&sql);
                 for r in chunk {
                     q = q.bind(&r.id_number);
                 }
                 let known: std::collections::HashSet<String> = q.fetch_all(&mut *tx).await?.into_iter().collect();
-                out.unmatched.extend(chunk.iter().enumerate().filter(|(_, r)| !known.contains(&r.id_number)).map(|(i, _)| n * CHUNK + i));
+                out.unmatched.extend(chunk.iter().enumerate().filter(|(_, r)| !known.contains(&r.id_number)).map(|(i, _)| n * BULK_CHUNK + i));
                 let sql = format!("INSERT INTO provider_certificates (id_number, provider, issued_on, expires_on, ended_on, status, source, first_seen, updated_at) \
                     VALUES {} ON CONFLICT (id_number, provider, issued_on) DO UPDATE SET \
                     expires_on = COALESCE(excluded.expires_on, provider_certificates.expires_on), \

@@ -184,9 +184,12 @@ fn imports(env: Env) {
 
     // ---- a second provider's list, XLSX, provider as a column, dates as date cells ----
     let mut w = Writer::new(std::io::Cursor::new(Vec::new()));
+    // A title row and a blank row above the header, as providers' exports often have.
     let cols: Vec<Column> =
-        ["Số CCCD", "Nhà cung cấp", "Ngày cấp", "Ngày hết hạn"].into_iter().map(|h| Column::new(h, 14.0)).collect();
+        ["DANH SÁCH CHỨNG THƯ SỐ ĐÃ CẤP", "", "", ""].into_iter().map(|h| Column::new(h, 14.0)).collect();
     w.add_sheet("Viettel", &cols).unwrap();
+    w.write_row(&[]).unwrap();
+    w.write_row(&["Số CCCD", "Nhà cung cấp", "Ngày cấp", "Ngày hết hạn"].map(Cell::Text)).unwrap();
     w.write_row(&[
         Cell::Text(DUNG),
         Cell::Text("Viettel-CA"),
@@ -198,6 +201,7 @@ fn imports(env: Env) {
     std::fs::write(env.path("viettel.xlsx"), w.finish().unwrap().into_inner()).unwrap();
     let v = json(&env.ok(&["--json", "campaign", "import-provider-list", "viettel.xlsx"]));
     assert_eq!((v["certificates"].as_u64(), v["inserted"].as_u64()), (Some(2), Some(2)), "{v}");
+    assert_eq!(v["rejected"].as_array().map(Vec::len), Some(0), "{v}");
     // An holds two listed certificates and still counts once; Dũng counts again through Viettel.
     assert_eq!(holders(&env, "01960", "2026-11-01"), 2);
 

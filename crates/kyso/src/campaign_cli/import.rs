@@ -2,7 +2,7 @@
 //! named by row number and field; every import is audited.
 
 use super::meter::Meter;
-use super::source::Source;
+use super::source::{Source, HEADER_SEARCH};
 use super::ACTOR;
 use crate::commands::out;
 use anyhow::{bail, Context, Result};
@@ -188,6 +188,7 @@ pub async fn import_register(
     let mut batch: Vec<ResidentRow> = Vec::with_capacity(REGISTER_BATCH);
     let (mut rows, mut kept, mut inserted, mut updated) = (0u64, 0u64, 0u64, 0u64);
     let mut header_failed = false;
+    let (mut header_tries, mut first_missing) = (0, None);
     'read: while let Some(chunk) = source.next_chunk().await {
         for record in chunk {
             let record = match record {
@@ -198,12 +199,17 @@ pub async fn import_register(
                 }
             };
             let Some(import) = import.as_mut() else {
+                // The header is the first row that names the columns: title rows above it are skipped.
                 match RegisterImport::new(&record, commune, &known) {
                     Ok(i) => import = Some(i),
                     Err(missing) => {
-                        rejected.extend(missing);
-                        header_failed = true;
-                        break 'read;
+                        header_tries += 1;
+                        first_missing.get_or_insert(missing);
+                        if header_tries == HEADER_SEARCH {
+                            rejected.extend(first_missing.take().unwrap_or_default());
+                            header_failed = true;
+                            break 'read;
+                        }
                     }
                 }
                 continue;
@@ -231,7 +237,10 @@ pub async fn import_register(
     }
     meter.finish(rows);
     if import.is_none() && !header_failed {
-        rejected.push(RowIssue::new(1, None, "the file is empty: expected a header row"));
+        match first_missing {
+            Some(missing) => rejected.extend(missing),
+            None => rejected.push(RowIssue::new(1, None, "the file is empty: expected a header row")),
+        }
     }
     let what = match commune {
         Some(c) => format!("register {c}"),

@@ -4,7 +4,7 @@
 
 use super::import::summary;
 use super::meter::Meter;
-use super::source::Source;
+use super::source::{Source, HEADER_SEARCH};
 use super::ACTOR;
 use anyhow::{anyhow, Result};
 use kyso_campaign::csv::parse_date;
@@ -89,6 +89,7 @@ pub async fn import_provider_list(
     let mut t = Totals::default();
     let mut rows = 0u64;
     let mut header_failed = false;
+    let (mut header_tries, mut first_missing) = (0, None);
     'read: while let Some(chunk) = source.next_chunk().await {
         for record in chunk {
             let record = match record {
@@ -99,12 +100,17 @@ pub async fn import_provider_list(
                 }
             };
             let Some(import) = import.as_mut() else {
+                // The header is the first row that names the columns: title rows above it are skipped.
                 match ProviderListImport::new(&record, provider, as_of_date) {
                     Ok(i) => import = Some(i),
                     Err(missing) => {
-                        rejected.extend(missing);
-                        header_failed = true;
-                        break 'read;
+                        header_tries += 1;
+                        first_missing.get_or_insert(missing);
+                        if header_tries == HEADER_SEARCH {
+                            rejected.extend(first_missing.take().unwrap_or_default());
+                            header_failed = true;
+                            break 'read;
+                        }
                     }
                 }
                 continue;
@@ -127,7 +133,10 @@ pub async fn import_provider_list(
     flush(store, &mut batch, &mut batch_rows, &label, subject, &mut t).await?;
     meter.finish(rows);
     if import.is_none() && !header_failed {
-        rejected.push(RowIssue::new(1, None, "the file is empty: expected a header row"));
+        match first_missing {
+            Some(missing) => rejected.extend(missing),
+            None => rejected.push(RowIssue::new(1, None, "the file is empty: expected a header row")),
+        }
     }
     let text = format!(
         "{rows} rows: {} certificates (new {}, changed {}, unchanged {}), {} not in the register, {} duplicates, rejected {}",

@@ -12,6 +12,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::sync::mpsc;
 
+/// How many leading rows may come before the header (titles, a blank line, a date line).
+pub const HEADER_SEARCH: usize = 10;
+
 /// Records per message from the reader thread.
 const CHUNK: usize = 10_000;
 
@@ -93,12 +96,14 @@ impl Source {
                         }
                     };
                     let mut last = 0usize;
-                    let records = rows.map(|r| match r {
+                    // Blank rows are skipped (as blank lines in CSV), their numbers kept.
+                    let records = rows.filter_map(|r| match r {
                         Ok(row) => {
                             last = row.number as usize;
-                            Ok(Record { row: last, fields: row.texts() })
+                            let fields = row.texts();
+                            fields.iter().any(|f| !f.trim().is_empty()).then_some(Ok(Record { row: last, fields }))
                         }
-                        Err(e) => Err(RowIssue::new(last + 1, None, e.to_string())),
+                        Err(e) => Some(Err(RowIssue::new(last + 1, None, e.to_string()))),
                     });
                     pump(records, &tx);
                 });
