@@ -42,6 +42,7 @@ fn figure_rows(f: &Figures) -> Vec<(String, Cell<'static>)> {
     }
     rows.push(("Tốc độ 14 ngày (người/ngày)".to_owned(), Cell::Number(f.run_rate_x100 as f64 / 100.0)));
     rows.push(("Tốc độ cần đạt (người/ngày)".to_owned(), Cell::Number(f.required_rate_x100 as f64 / 100.0)));
+    rows.push(("Số đơn vị đã quá hạn chỉ tiêu".to_owned(), int(f.past_deadline)));
     rows
 }
 
