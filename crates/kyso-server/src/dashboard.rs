@@ -433,11 +433,15 @@ fn outcome_text(tx: &Text, o: &Outcome) -> String {
     }
 }
 
-pub async fn worklist(State(s): State<AppState>, Query(p): Query<Params>) -> Response {
+/// Worklists carry personal data: only staff allowed to view this commune's worklists see them.
+pub async fn worklist(State(s): State<AppState>, headers: axum::http::HeaderMap, Query(p): Query<Params>) -> Response {
     let tx = Text { en: p.lang.as_deref() == Some("en") };
     let (Some(commune), Some(hamlet)) = (p.commune.as_deref(), p.hamlet.as_deref()) else {
         return (StatusCode::BAD_REQUEST, "commune and hamlet are required\n").into_response();
     };
+    if let Err(answer) = crate::web::staff_may(&s, &headers, kyso_access::Action::ViewWorklist, commune).await {
+        return answer;
+    }
     match worklist_body(&s.authority.store, &tx, commune, hamlet, &p).await {
         Ok(Some((title, body))) => {
             let nav = format!("/campaign/worklist?commune={}&amp;hamlet={}", esc(commune), esc(hamlet));

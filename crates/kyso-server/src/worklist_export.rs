@@ -113,10 +113,17 @@ pub struct Params {
 }
 
 /// `GET /campaign/worklist.xlsx?commune=…&hamlet=…[&date=…]`.
-pub async fn xlsx_route(State(s): State<AppState>, Query(p): Query<Params>) -> Response {
+pub async fn xlsx_route(
+    State(s): State<AppState>,
+    headers: axum::http::HeaderMap,
+    Query(p): Query<Params>,
+) -> Response {
     let (Some(commune), Some(hamlet)) = (p.commune.as_deref(), p.hamlet.as_deref()) else {
         return (StatusCode::BAD_REQUEST, "commune and hamlet are required\n").into_response();
     };
+    if let Err(answer) = crate::web::staff_may(&s, &headers, kyso_access::Action::ViewWorklist, commune).await {
+        return answer;
+    }
     let store = &s.authority.store;
     let date = match p.date.as_deref().map(parse_date) {
         None => vn_date(kyso_store::now()),

@@ -5,7 +5,7 @@
 mod support;
 
 use serde_json::Value;
-use support::{http, Backend, Env};
+use support::{http, http_with, Backend, Env};
 
 const UNITS: &str = "province_code,province_name,commune_code,commune_name,commune_type,lat,lon,area_km2\n\
 19,Tỉnh Thái Nguyên,01960,Xã Hiệp Lực,Xã,22.3273,105.968,105.02\n\
@@ -167,13 +167,23 @@ fn end_to_end(env: Env) {
     assert_eq!(status, 200);
     assert!(String::from_utf8(body).unwrap().contains("both readings shown"));
     let url = format!("{}/campaign/worklist?commune=01960&hamlet=T01", env.base_url());
-    let (status, body) = http("GET", &url, None, &[]).unwrap();
+    // Worklists carry personal data: anonymous visitors are sent to the staff login.
+    let (status, head, _) = support::http_raw(&url, "GET", "", "");
+    assert!(status == 303 && head.contains("/staff/login"), "{head}");
+    let cookie = support::officer_cookie(&env, "01960");
+    let (status, body) = http_with("GET", &url, None, &[("Cookie", &cookie)], &[]).unwrap();
     let page = String::from_utf8(body).unwrap();
     assert_eq!(status, 200, "{page}");
     assert!(page.contains(&masked(BINH)) && !page.contains(BINH), "{page}");
     assert!(!page.contains(&masked(AN)), "a holder on the worklist: {page}");
-    let (status, _) =
-        http("GET", &format!("{}/campaign/worklist?commune=01960&hamlet=T99", env.base_url()), None, &[]).unwrap();
+    let (status, _) = http_with(
+        "GET",
+        &format!("{}/campaign/worklist?commune=01960&hamlet=T99", env.base_url()),
+        None,
+        &[("Cookie", &cookie)],
+        &[],
+    )
+    .unwrap();
     assert_eq!(status, 404);
     drop(server);
 

@@ -7,7 +7,7 @@ mod support;
 
 use kyso_xlsx::{Cell, Column, Value, Workbook, Writer, Ymd};
 use serde_json::Value as Json;
-use support::{http, Backend, Env};
+use support::{http, http_with, Backend, Env};
 
 const UNITS: &str = "province_code,province_name,commune_code,commune_name,commune_type,lat,lon,area_km2\n\
 19,Tỉnh Thái Nguyên,01960,Xã Hiệp Lực,Xã,22.3273,105.968,105.02\n\
@@ -242,20 +242,29 @@ fn imports(env: Env) {
     // The same list from the worklist page's "Tải XLSX" link.
     let server = env.serve();
     let page = format!("{}/campaign/worklist?commune=01960&hamlet=T02", env.base_url());
-    let (status, body) = http("GET", &page, None, &[]).unwrap();
+    let cookie = support::officer_cookie(&env, "01960");
+    let (status, body) = http_with("GET", &page, None, &[("Cookie", &cookie)], &[]).unwrap();
     let body = String::from_utf8(body).unwrap();
     assert_eq!(status, 200, "{body}");
     assert!(
         body.contains("/campaign/worklist.xlsx?commune=01960&amp;hamlet=T02&amp;date=") && body.contains("Tải XLSX")
     );
     let url = format!("{}/campaign/worklist.xlsx?commune=01960&hamlet=T02", env.base_url());
-    let (status, bytes) = http("GET", &url, None, &[]).unwrap();
+    let (status, _) = http("GET", &url, None, &[]).unwrap();
+    assert_eq!(status, 303, "the XLSX worklist is for staff only");
+    let (status, bytes) = http_with("GET", &url, None, &[("Cookie", &cookie)], &[]).unwrap();
     assert_eq!(status, 200);
     let mut book = Workbook::open(std::io::Cursor::new(bytes)).unwrap();
     let web: Vec<Vec<String>> = book.rows(None).unwrap().map(|r| r.unwrap().texts()).collect();
     assert_eq!(web, rows);
-    let (status, _) =
-        http("GET", &format!("{}/campaign/worklist.xlsx?commune=01960&hamlet=T99", env.base_url()), None, &[]).unwrap();
+    let (status, _) = http_with(
+        "GET",
+        &format!("{}/campaign/worklist.xlsx?commune=01960&hamlet=T99", env.base_url()),
+        None,
+        &[("Cookie", &cookie)],
+        &[],
+    )
+    .unwrap();
     assert_eq!(status, 404);
     drop(server);
 

@@ -396,6 +396,35 @@ fn web_rules(d: &Demo) {
     assert_eq!(r.location(), "/desk");
     assert!(v.get("/desk").body.contains("Trường THPT Hiệp Lực"));
 
+    // Worklists (personal data) by role and area: own commune and its province yes; another
+    // commune, a provider operator or nobody, no.
+    let wl = "/campaign/worklist?commune=01960&hamlet=T01";
+    for (user, want) in
+        [("canbo.xa", 200), ("canbo.tinh", 200), ("hotro.hieplu", 200), ("vnpt.vanhanh", 403), ("kiemtoan", 403)]
+    {
+        assert_eq!(login_staff(d, user).get(wl).status, want, "{user}");
+    }
+    let mut far = d.env.cmd();
+    far.env("KYSO_STAFF_PASSWORD", "can bo xa khac 2026").args([
+        "staff",
+        "add",
+        "--username",
+        "canbo.khac",
+        "--name",
+        "Cán bộ xã khác",
+        "--role",
+        "commune_officer",
+        "--scope",
+        "commune:00004",
+    ]);
+    assert!(far.output().unwrap().status.success());
+    let mut v = Visitor::new(d.port);
+    v.submit("/staff/login", "/staff/login", &[("username", "canbo.khac"), ("password", "can bo xa khac 2026")]);
+    assert_eq!(v.get(wl).status, 403, "another commune's officer");
+    assert_eq!(v.get("/campaign/worklist?commune=00004&hamlet=T01").status, 404, "own commune, unknown hamlet");
+    assert_eq!(Visitor::new(d.port).get(wl).location(), "/staff/login");
+    assert_eq!(c2.get(wl).status, 303, "citizens are not staff");
+
     // Level 2 is audited, and the chain still verifies.
     let audit = d.env.ok(&["audit", "verify"]);
     assert!(audit.contains("audit log intact"), "{audit}");

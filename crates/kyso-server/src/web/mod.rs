@@ -267,6 +267,32 @@ pub fn page(c: &Ctx, title: &str, body: &str) -> Response {
     r
 }
 
+/// For staff pages outside `web/` (the campaign's worklists): the signed-in staff member may do
+/// `action` on the commune `commune_code`; else a redirect to the staff login, or 403.
+pub async fn staff_may(
+    s: &AppState,
+    headers: &HeaderMap,
+    action: kyso_access::Action,
+    commune_code: &str,
+) -> Result<Principal, Response> {
+    let c = ctx(s, headers, None).await;
+    let Some((_, who)) = c.staff() else {
+        return Err(redirect_with("/staff/login", &c.set_cookies));
+    };
+    let area = match s.authority.store.commune(commune_code).await {
+        Ok(Some(unit)) => kyso_access::Area::commune(&unit.province_code, &unit.code),
+        Ok(None) => return Err((StatusCode::NOT_FOUND, "no such commune or hamlet\n").into_response()),
+        Err(e) => {
+            tracing::error!(error = %e, "commune lookup failed");
+            return Err((StatusCode::SERVICE_UNAVAILABLE, "retry shortly\n").into_response());
+        }
+    };
+    match kyso_access::decide(who, action, &kyso_access::Resource::Unit(&area)) {
+        Ok(()) => Ok(who.clone()),
+        Err(_) => Err(forbidden(&c)),
+    }
+}
+
 pub fn forbidden(c: &Ctx) -> Response {
     let mut r = page(
         c,

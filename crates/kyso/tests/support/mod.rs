@@ -329,3 +329,59 @@ pub fn softhsm(env: &mut Env) -> Option<String> {
     env.extra_env.push(("KYSO_PKCS11_PIN".into(), "87654321".into()));
     Some(module)
 }
+
+/// One raw HTTP exchange that also returns the response head (for Set-Cookie and Location).
+pub fn http_raw(url: &str, method: &str, cookie: &str, form: &str) -> (u16, String, String) {
+    let rest = url.strip_prefix("http://").expect("http url");
+    let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap_or((rest, "/".into()));
+    let mut s = TcpStream::connect(host).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let mut req =
+        format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n", form.len());
+    if !form.is_empty() {
+        req.push_str("Content-Type: application/x-www-form-urlencoded\r\n");
+    }
+    if !cookie.is_empty() {
+        req.push_str(&format!("Cookie: {cookie}\r\n"));
+    }
+    req.push_str("\r\n");
+    req.push_str(form);
+    s.write_all(req.as_bytes()).unwrap();
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).unwrap();
+    let end = buf.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&buf[..end]).to_string();
+    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    (status, head, String::from_utf8_lossy(&buf[end + 4..]).to_string())
+}
+
+fn set_cookie(head: &str, name: &str) -> Option<String> {
+    head.lines().filter(|l| l.to_ascii_lowercase().starts_with("set-cookie:")).find_map(|l| {
+        let v = l.split_once(':')?.1.trim();
+        let kv = v.split(';').next()?;
+        kv.starts_with(&format!("{name}=")).then(|| kv.to_string())
+    })
+}
+
+/// Creates a commune officer for `commune` with the CLI and signs in on the running server;
+/// returns the `Cookie` header value of the session (worklists are for staff only).
+pub fn officer_cookie(env: &Env, commune: &str) -> String {
+    let user = format!("officer-{commune}");
+    let o = env
+        .cmd()
+        .env("KYSO_STAFF_PASSWORD", "can bo xa 2026")
+        .args(["staff", "add", "--username", &user, "--name", "Cán bộ xã", "--role", "commune_officer"])
+        .arg("--scope")
+        .arg(format!("commune:{commune}"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "staff add: {}", String::from_utf8_lossy(&o.stderr));
+    let (_, head, body) = http_raw(&format!("{}/staff/login", env.base_url()), "GET", "", "");
+    let pre = set_cookie(&head, "kyso_pre").expect("pre-session cookie");
+    let i = body.find("name=\"csrf\" value=\"").expect("csrf field") + 19;
+    let csrf = body[i..].split('"').next().unwrap();
+    let form = format!("csrf={csrf}&username={user}&password=can+bo+xa+2026");
+    let (status, head, _) = http_raw(&format!("{}/staff/login", env.base_url()), "POST", &pre, &form);
+    assert_eq!(status, 303, "{head}");
+    set_cookie(&head, "kyso_session").expect("session cookie")
+}
