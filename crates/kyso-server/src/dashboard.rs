@@ -221,6 +221,7 @@ async fn campaign_body(store: &Store, tx: &Text, p: &Params) -> Fallible<String>
         body.push_str(&plan_section(store, tx, &unit, plan, ms, &date).await?);
     }
     body.push_str(&crate::reports::dashboard_section(store, tx, &date).await?);
+    body.push_str(&crate::web::support_section(store, tx.en, &date).await);
     Ok(body)
 }
 

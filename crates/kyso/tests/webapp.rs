@@ -307,6 +307,11 @@ fn web_rules(d: &Demo) {
         &[("csrf", &csrf), ("id_number", &d.l1), ("step", "eid_level2"), ("step", "advice"), ("outcome", "completed")],
     );
     assert!(r.location().starts_with("/desk?ok="), "{}", r.location());
+    let dash = desk.get("/campaign");
+    assert!(
+        dash.body.contains("Điểm hỗ trợ: kết quả 7 ngày") && dash.body.contains("Bộ phận Một cửa xã Hiệp Lực"),
+        "the campaign counts support sessions"
+    );
     let results = desk.get("/desk/results");
     assert!(results.status == 200 && results.body.contains("Bộ phận Một cửa xã Hiệp Lực"));
     // The plan's first case: an application filed and awaiting approval stays level 1, visibly.

@@ -544,3 +544,55 @@ async fn results(State(s): State<AppState>, h: HeaderMap, Query(q): Query<Q>) ->
     let _ = write!(body, "<p><a href=\"/desk\">{}</a></p>", c.t("← Bàn hỗ trợ", "← Support desk"));
     page(&c, c.t("Kết quả hỗ trợ", "Support results"), &body)
 }
+
+/// The campaign dashboard's view of the support points: per point, the last 7 days' sessions and
+/// results (aggregates only). Empty when there are no points.
+pub async fn dashboard_section(s: &kyso_store::Store, en: bool, today: &str) -> String {
+    let t = |vi: &'static str, e: &'static str| if en { e } else { vi };
+    let Ok(points) = s.support_points(None).await else { return String::new() };
+    if points.is_empty() {
+        return String::new();
+    }
+    let from = time::Date::parse(today, &time::macros::format_description!("[year]-[month]-[day]"))
+        .map(|d| (d - time::Duration::days(6)).to_string())
+        .unwrap_or_default();
+    let mut rows = String::new();
+    let mut total = [0i64; 4];
+    for p in &points {
+        let days = s.support_results(Some(&p.id)).await.unwrap_or_default();
+        let week: Vec<_> = days.iter().filter(|d| d.day.as_str() >= from.as_str() && d.day.as_str() <= today).collect();
+        let sums = [
+            week.iter().map(|d| d.sessions).sum::<i64>(),
+            week.iter().map(|d| d.eid_level2).sum(),
+            week.iter().map(|d| d.certificates).sum(),
+            week.iter().map(|d| d.first_signatures).sum(),
+        ];
+        for (t, v) in total.iter_mut().zip(sums) {
+            *t += v;
+        }
+        let _ = write!(
+            rows,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&p.name),
+            sums[0],
+            sums[1],
+            sums[2],
+            sums[3]
+        );
+    }
+    format!(
+        "<section><h2>{h}</h2><p>{from} – {today}</p><table><tr><th>{p}</th><th>{n}</th><th>{e}</th><th>{c}</th><th>{f}</th></tr>{rows}\
+<tr><th>{sum}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></table></section>",
+        total[0],
+        total[1],
+        total[2],
+        total[3],
+        h = t("Điểm hỗ trợ: kết quả 7 ngày", "Support points: last 7 days"),
+        p = t("Điểm", "Point"),
+        n = t("Lượt hỗ trợ", "Sessions"),
+        e = t("ĐDĐT mức 2", "e-ID level 2"),
+        c = t("Chứng thư", "Certificates"),
+        f = t("Ký lần đầu", "First signatures"),
+        sum = t("Tổng", "Total"),
+    )
+}

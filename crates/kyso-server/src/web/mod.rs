@@ -44,6 +44,8 @@ impl WebState {
     }
 }
 
+pub use desk::dashboard_section as support_section;
+
 pub fn routes() -> Router<AppState> {
     Router::new().merge(citizen::routes()).merge(desk::routes())
 }
