@@ -6,6 +6,7 @@
 //! appends the audit rows in the same transaction as the change.
 
 pub mod accounts;
+pub mod adoption;
 pub mod audit;
 pub mod campaign;
 pub mod reports;

@@ -8,6 +8,7 @@
 //! [`progress`] (counting, shared with the dashboard's read model) and [`worklist`] (worklists and
 //! visits). New command groups go in new files next to these.
 
+mod adoption;
 mod import;
 mod meter;
 mod plan;
@@ -17,6 +18,7 @@ mod source;
 mod worklist;
 
 // The public names of the single-file module stay reachable as `campaign_cli::…`, used or not.
+pub use adoption::by_province;
 #[allow(unused_imports)]
 pub use import::{import_hamlets, import_register, import_units, resident_row};
 #[allow(unused_imports)]
@@ -67,6 +69,18 @@ pub enum CampaignCommand {
         /// XLSX: the sheet to read (default: the first).
         #[arg(long)]
         sheet: Option<String>,
+    },
+    /// Every commune's holders and adults on a date, rolled up by province; --refresh recomputes
+    /// them first, all communes in one pass (after importing a register or a provider list).
+    Adoption {
+        /// YYYY-MM-DD or dd/mm/yyyy (default: today, Vietnam time).
+        #[arg(long)]
+        date: Option<String>,
+        /// The adults' age line for --refresh: 14, 15, 16 or 18.
+        #[arg(long, default_value_t = 15)]
+        age_line: u8,
+        #[arg(long)]
+        refresh: bool,
     },
     /// Campaign plans: targets, baselines, milestones.
     #[command(subcommand)]
@@ -143,6 +157,9 @@ pub async fn run(dir: &DataDir, db: Option<&str>, c: CampaignCommand, json_mode:
             };
             provider::import_provider_list(&store, &file, provider.as_deref(), &as_of, sheet.as_deref(), json_mode)
                 .await
+        }
+        CampaignCommand::Adoption { date, age_line, refresh } => {
+            adoption::adoption(&store, &date_arg(date.as_deref())?, age_line, refresh, json_mode).await
         }
         CampaignCommand::Plan(PlanCommand::Add(a)) => plan::plan_add(&store, a, json_mode).await,
         CampaignCommand::Plan(PlanCommand::List) => plan::plan_list(&store, json_mode).await,
