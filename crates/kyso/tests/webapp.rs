@@ -222,6 +222,43 @@ fn web_rules(d: &Demo) {
     assert_eq!(me.status, 200);
     assert!(me.body.contains("Mức 2") && me.body.contains(&masked(&d.l2)) && !me.body.contains(&d.l2));
     assert!(me.head.to_ascii_lowercase().contains("content-security-policy"));
+    // Activate over plain HTTP (no browser): a weak PIN is refused, then the certificate is live.
+    let page = c2.get("/me/activate?provider=vnpt&confirmed=1");
+    let csrf = page.csrf();
+    let r = c2.post(
+        "/me/activate",
+        &[("csrf", &csrf), ("provider", "vnpt"), ("confirmed", "1"), ("pin", "123456"), ("pin2", "123456")],
+    );
+    assert!(r.status == 422 && r.body.contains("quá dễ đoán"), "{}", r.body);
+    let r = c2.post(
+        "/me/activate",
+        &[("csrf", &csrf), ("provider", "vnpt"), ("confirmed", "1"), ("pin", "280419"), ("pin2", "280419")],
+    );
+    let first = r.location().trim_start_matches("/me/certificates?done=").to_string();
+    assert!(r.status == 303 && !first.is_empty(), "{}", r.body);
+    // Renew (same key, same PIN): the new certificate is valid, the old one superseded, and the
+    // signing form now offers the new one.
+    let csrf = c2.get(&format!("/me/certificates/{first}")).csrf();
+    let r = c2.post(&format!("/me/certificates/{first}/renew"), &[("csrf", &csrf)]);
+    let second = r.location().trim_start_matches("/me/certificates/").to_string();
+    assert!(r.status == 303 && !second.is_empty() && second != first, "{}", r.location());
+    assert!(c2.get(&format!("/me/certificates/{first}")).body.contains("Đã gia hạn"));
+    assert!(c2.get(&format!("/me/certificates/{second}")).body.contains("Đang hiệu lực"));
+    assert!(c2.get("/me/sign").body.contains("Ký và tải về"), "the renewed credential still signs");
+    // Someone else's certificate is not yours to revoke.
+    let mut other = login_citizen(d, &d.l1);
+    let csrf_o = other.get("/me").csrf();
+    let r =
+        other.post(&format!("/me/certificates/{second}/revoke"), &[("csrf", &csrf_o), ("reason", "1"), ("sure", "1")]);
+    assert_eq!(r.status, 403);
+    // Revoke: permanent, with the reason.
+    let csrf = c2.get(&format!("/me/certificates/{second}")).csrf();
+    let r = c2.post(&format!("/me/certificates/{second}/revoke"), &[("csrf", &csrf), ("reason", "1"), ("sure", "1")]);
+    assert_eq!(r.status, 303);
+    let page = c2.get(&format!("/me/certificates/{second}"));
+    assert!(page.body.contains("Đã thu hồi") && !page.body.contains("/revoke\""), "{}", page.body);
+    assert!(d.env.ok(&["cert", "show", &second]).to_lowercase().contains("revoked"));
+
     // … but cannot use the desk.
     assert_eq!(c2.get("/desk").status, 403);
     assert_eq!(c2.get("/desk/results").status, 403);
