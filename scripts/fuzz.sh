@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Fuzz the parsers that read untrusted input, each for a bounded time (default 60 s per target):
+#   scripts/fuzz.sh [SECONDS] [TARGET…]
+# Targets: pdf_signatures cms validate_pdf xlsx_read csv_records (fuzz/fuzz_targets/).
+# Needs cargo-fuzz (`cargo install cargo-fuzz`). Runs on the stable toolchain without a sanitizer
+# (`-s none`): libFuzzer's coverage guidance still works, and a panic is still a crash. Crashes
+# land in fuzz/artifacts/<target>/ and the script exits non-zero.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs="${1:-60}"
+shift || true
+targets=("$@")
+if ((${#targets[@]} == 0)); then
+  targets=(pdf_signatures cms validate_pdf xlsx_read csv_records)
+fi
+command -v cargo-fuzz >/dev/null || { echo "cargo-fuzz is missing: cargo install cargo-fuzz" >&2; exit 2; }
+status=0
+for t in "${targets[@]}"; do
+  corpus="fuzz/corpus/$t"
+  mkdir -p "$corpus"
+  # Seed the PDF and CMS targets with real files (a plain PDF, a kyso B-T signature).
+  case "$t" in
+    pdf_signatures|validate_pdf) cp -n fuzz/seeds/*.pdf "$corpus/" 2>/dev/null || true ;;
+  esac
+  echo "== $t for ${secs}s"
+  if ! (cd fuzz && cargo fuzz run -s none "$t" "../$corpus" -- -max_total_time="$secs" -rss_limit_mb=2048 2>&1 | grep -E "^(Done|INFO: Seed|==[0-9]+== ERROR|SUMMARY|thread .* panicked)|Test unit written|deadly signal" ); then
+    echo "!! $t found a crash: see fuzz/artifacts/$t/" >&2
+    status=1
+  fi
+done
+exit $status
