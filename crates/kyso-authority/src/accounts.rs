@@ -261,6 +261,18 @@ impl Authority {
         if !ok || role == Role::Citizen {
             return Err(refused(format!("scope: a {role} cannot have a {} scope", s.scope_kind)));
         }
+        let known = match s.scope_kind.as_str() {
+            "commune" => self.store.commune(&s.scope_code).await?.is_some(),
+            "province" => self.store.communes(None).await?.iter().any(|c| c.province_code == s.scope_code),
+            "provider" => self.config.provider(&s.scope_code).is_some(),
+            _ => true,
+        };
+        if !known {
+            return Err(refused(format!(
+                "scope: unknown {} `{}`; import the administrative units first (kyso campaign import-units)",
+                s.scope_kind, s.scope_code
+            )));
+        }
         if role == Role::SupportStaff {
             let point =
                 s.point_id.as_deref().ok_or_else(|| refused("point: support staff belong to a support point"))?;

@@ -10,7 +10,6 @@ use kyso_campaign::population::{CitizenId, Resident};
 use kyso_campaign::units::parse_admin_units_csv;
 use kyso_store::campaign::{CommuneRow, HamletRow, ResidentRow};
 use kyso_store::{AuditEvent, Write};
-use std::path::PathBuf;
 use std::sync::Arc;
 
 const COMMUNE: &str = "01960";
@@ -18,14 +17,6 @@ const RESIDENTS: usize = 10_000;
 /// The demo's hamlets (resident i lives in hamlet i % 5), codes T01..T05.
 const HAMLETS: [&str; 5] = ["Xóm Đồng Tâm", "Xóm Ba Họ", "Xóm Cầu Đá", "Xóm Tân Lập", "Xóm Làng Mới"];
 const SEEDED: &str = "demo_campaign_seeded";
-
-fn units_file() -> Option<PathBuf> {
-    let candidates = [
-        PathBuf::from("../shared/data/admin-units-2025.csv"),
-        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/admin-units-2025.csv")),
-    ];
-    candidates.into_iter().find(|p| p.is_file())
-}
 
 /// Resident i of the demo: date of birth consistent with the ID number (century and sex in digit 4,
 /// year in digits 5–6), hamlet i % 5, four people to a household.
@@ -52,37 +43,25 @@ pub async fn seed(auth: &Arc<Authority>) -> Result<()> {
         return Ok(());
     }
     if store.commune(COMMUNE).await?.is_none() {
-        let rows = match units_file().and_then(|p| std::fs::read_to_string(p).ok()) {
-            Some(text) => parse_admin_units_csv(&text)
-                .items
-                .into_iter()
-                .map(|u| CommuneRow {
-                    kind: match u.commune_type {
-                        kyso_campaign::units::CommuneType::Commune => "commune",
-                        kyso_campaign::units::CommuneType::Ward => "ward",
-                        kyso_campaign::units::CommuneType::SpecialZone => "special_zone",
-                    }
-                    .into(),
-                    code: u.commune_code,
-                    province_code: u.province_code,
-                    province_name: u.province_name,
-                    name: u.commune_name,
-                    lat: u.lat,
-                    lon: u.lon,
-                    area_km2: u.area_km2,
-                })
-                .collect(),
-            None => vec![CommuneRow {
-                code: COMMUNE.into(),
-                province_code: "19".into(),
-                province_name: "Tỉnh Thái Nguyên".into(),
-                name: "Xã Hiệp Lực".into(),
-                kind: "commune".into(),
-                lat: 22.3273,
-                lon: 105.968,
-                area_km2: Some(105.02),
-            }],
-        };
+        let rows: Vec<CommuneRow> = parse_admin_units_csv(kyso_campaign::units::ADMIN_UNITS_2025)
+            .items
+            .into_iter()
+            .map(|u| CommuneRow {
+                kind: match u.commune_type {
+                    kyso_campaign::units::CommuneType::Commune => "commune",
+                    kyso_campaign::units::CommuneType::Ward => "ward",
+                    kyso_campaign::units::CommuneType::SpecialZone => "special_zone",
+                }
+                .into(),
+                code: u.commune_code,
+                province_code: u.province_code,
+                province_name: u.province_name,
+                name: u.commune_name,
+                lat: u.lat,
+                lon: u.lon,
+                area_km2: u.area_km2,
+            })
+            .collect();
         let audit = AuditEvent::new("demo", "campaign.units.import", "admin units", format!("{} communes", rows.len()));
         store.upsert_communes(&rows, &audit).await?;
     }

@@ -338,7 +338,7 @@ pub enum BenchCommand {
         /// Provider-list rows.
         #[arg(long, default_value_t = 4_000_000)]
         list: u64,
-        #[arg(long, default_value = "/work/shared/data/admin-units-2025.csv")]
+        #[arg(long, default_value = "data/admin-units-2025.csv")]
         units: PathBuf,
         #[arg(long, default_value_t = 2025)]
         seed: u64,
