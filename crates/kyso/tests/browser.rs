@@ -35,32 +35,6 @@ fn browser_tools() -> Option<PathBuf> {
     }
 }
 
-fn minimal_pdf(text: &str) -> Vec<u8> {
-    let content = format!("BT /F1 24 Tf 72 720 Td ({text}) Tj ET");
-    let objs = [
-        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
-        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>".to_string(),
-        format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len()),
-        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_string(),
-    ];
-    let mut out = b"%PDF-1.7\n".to_vec();
-    let mut offs = Vec::new();
-    for (i, o) in objs.iter().enumerate() {
-        offs.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
-    }
-    let x = out.len();
-    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f\r\n", objs.len() + 1).as_bytes());
-    for o in offs {
-        out.extend_from_slice(format!("{o:010} 00000 n\r\n").as_bytes());
-    }
-    out.extend_from_slice(
-        format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{x}\n%%EOF\n", objs.len() + 1).as_bytes(),
-    );
-    out
-}
-
 const PYHANKO_VALIDATE: &str = r#"
 import sys
 from pyhanko.keys import load_cert_from_pemder
@@ -119,7 +93,7 @@ fn citizen_journey_in_chromium_on_a_phone() {
     assert_eq!(new_id.len(), 12);
 
     let input = env.path("don-de-nghi.pdf");
-    std::fs::write(&input, minimal_pdf("Don de nghi cap ban sao")).unwrap();
+    std::fs::write(&input, support::minimal_pdf("Don de nghi cap ban sao")).unwrap();
     let signed = env.path("don-de-nghi-da-ky.pdf");
     let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/e2e-screenshots");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/journey.py");

@@ -10,33 +10,6 @@ use support::*;
 
 const PIN: &str = "424242";
 
-/// A one-page PDF with a classic xref table; object 4 is the page content.
-fn minimal_pdf(text: &str) -> Vec<u8> {
-    let content = format!("BT /F1 24 Tf 72 720 Td ({text}) Tj ET");
-    let objs = [
-        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
-        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>".to_string(),
-        format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len()),
-        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_string(),
-    ];
-    let mut out = b"%PDF-1.7\n".to_vec();
-    let mut offs = Vec::new();
-    for (i, o) in objs.iter().enumerate() {
-        offs.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
-    }
-    let x = out.len();
-    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f\r\n", objs.len() + 1).as_bytes());
-    for o in offs {
-        out.extend_from_slice(format!("{o:010} 00000 n\r\n").as_bytes());
-    }
-    out.extend_from_slice(
-        format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{x}\n%%EOF\n", objs.len() + 1).as_bytes(),
-    );
-    out
-}
-
 /// Append an incremental update that replaces page 1's content stream (object 4): the
 /// "change after signing" attack.
 fn append_content_change(pdf: &[u8]) -> Vec<u8> {
@@ -164,7 +137,7 @@ fn kyso_pades_passes_pdfsig_pyhanko_and_kyso_with_two_signers() {
     let a = activate(&env, "019190000081", "Nguyễn Văn Toàn");
     let b = activate(&env, "019190000082", "Lê Thị Hoa");
     let src = env.path("hoso.pdf");
-    std::fs::write(&src, minimal_pdf("Don de nghi")).unwrap();
+    std::fs::write(&src, support::minimal_pdf("Don de nghi")).unwrap();
     let (one, two) = (env.path("one.pdf"), env.path("two.pdf"));
     sign_pdf(&env, "019190000081", &a, &src, &one);
     sign_pdf(&env, "019190000082", &b, &one, &two);
@@ -228,7 +201,7 @@ fn tampering_and_revocation_fail_as_other_validators_say() {
     let env = setup("tamper");
     let a = activate(&env, "019190000091", "Phan Văn Đức");
     let src = env.path("hoso.pdf");
-    std::fs::write(&src, minimal_pdf("So tien: 1.000.000 dong")).unwrap();
+    std::fs::write(&src, support::minimal_pdf("So tien: 1.000.000 dong")).unwrap();
     let signed = env.path("signed.pdf");
     sign_level(&env, "sign-pdf", "b-b", "019190000091", &a, &src, &signed);
     let bytes = std::fs::read(&signed).unwrap();
@@ -383,7 +356,7 @@ fn pyhanko_signatures_pass_in_kyso() {
     ]);
     assert!(run(Command::new("openssl").args(["x509", "-inform", "DER", "-in"]).arg(&der).arg("-out").arg(&pem)).0);
     let src = env.path("hoso.pdf");
-    std::fs::write(&src, minimal_pdf("Ho so ky bang pyHanko")).unwrap();
+    std::fs::write(&src, support::minimal_pdf("Ho so ky bang pyHanko")).unwrap();
     let (one, two) = (env.path("py1.pdf"), env.path("py2.pdf"));
     let sign = |i: &Path, o: &Path, field: &str| {
         let (ok, out) = run(Command::new(&py)
@@ -428,7 +401,7 @@ fn b_t_time_stamp_proves_signing_before_revocation() {
     let env = setup("bt");
     let a = activate(&env, "019190000121", "Đặng Thị Mai");
     let src = env.path("hoso.pdf");
-    std::fs::write(&src, minimal_pdf("Ho so B-T")).unwrap();
+    std::fs::write(&src, support::minimal_pdf("Ho so B-T")).unwrap();
     let signed = env.path("bt.pdf");
     sign_pdf(&env, "019190000121", &a, &src, &signed);
     let (code, reps) = verify(&env, &signed, &[]);
@@ -573,7 +546,7 @@ fn b_lt_and_b_lta_validate_offline_in_pyhanko_pdfsig_and_kyso() {
     let env = setup("blt");
     let a = activate(&env, "019190000131", "Hoàng Thị Thu");
     let src = env.path("hoso.pdf");
-    std::fs::write(&src, minimal_pdf("Ho so B-LT")).unwrap();
+    std::fs::write(&src, support::minimal_pdf("Ho so B-LT")).unwrap();
     let (bt, lt, lta, lta2) = (env.path("bt.pdf"), env.path("lt.pdf"), env.path("lta.pdf"), env.path("lta2.pdf"));
     sign_level(&env, "sign-pdf", "b-t", "019190000131", &a, &src, &bt);
     // B-LT is sign-pdf's default
@@ -745,7 +718,7 @@ fn pyhanko_b_lt_and_b_lta_pass_in_kyso() {
     ]);
     assert!(run(Command::new("openssl").args(["x509", "-inform", "DER", "-in"]).arg(&der).arg("-out").arg(&pem)).0);
     let src = env.path("hoso.pdf");
-    std::fs::write(&src, minimal_pdf("Ho so B-LT ky bang pyHanko")).unwrap();
+    std::fs::write(&src, support::minimal_pdf("Ho so B-LT ky bang pyHanko")).unwrap();
     let (lt, lta) = (env.path("py-lt.pdf"), env.path("py-lta.pdf"));
     {
         let _server = env.serve();
@@ -827,7 +800,7 @@ fn visible_signature_shows_vietnamese_name_id_and_time() {
     let name = "Nguyễn Thị Ngọc Ánh";
     let a = activate(&env, "019190000151", name);
     let src = env.path("hoso.pdf");
-    std::fs::write(&src, minimal_pdf("Don de nghi cap ho chieu")).unwrap();
+    std::fs::write(&src, support::minimal_pdf("Don de nghi cap ho chieu")).unwrap();
     let vis = env.path("visible.pdf");
     let sign = |extra: &[&str], font: Option<&str>, out: &Path| {
         let mut c = env.cmd();
