@@ -73,6 +73,14 @@ fn citizen_for(c: &Ctx, action: Action) -> Result<&EidAccountRow, Response> {
     }
 }
 
+/// A citizen's form post: the CSRF token first, then the access decision.
+fn citizen_post<'a>(c: &'a Ctx, csrf: &str, action: Action) -> Result<&'a EidAccountRow, Response> {
+    if !c.csrf_valid(csrf) {
+        return Err(bad_csrf(c));
+    }
+    citizen_for(c, action)
+}
+
 async fn person_of(s: &AppState, a: &EidAccountRow) -> Option<Person> {
     let id = CitizenId::parse(&a.id_number).ok()?;
     s.authority.person(&id).await.ok().flatten()
@@ -580,10 +588,7 @@ struct ActivateForm {
 
 async fn activate(State(s): State<AppState>, h: HeaderMap, Form(f): Form<ActivateForm>) -> Response {
     let c = ctx(&s, &h, None).await;
-    if !c.csrf_valid(&f.csrf) {
-        return bad_csrf(&c);
-    }
-    let a = match citizen_for(&c, Action::ManageOwnCertificates) {
+    let a = match citizen_post(&c, &f.csrf, Action::ManageOwnCertificates) {
         Ok(a) => a,
         Err(r) => return r,
     };
@@ -782,10 +787,7 @@ async fn renew(
     Form(f): Form<CsrfOnly>,
 ) -> Response {
     let c = ctx(&s, &h, None).await;
-    if !c.csrf_valid(&f.csrf) {
-        return bad_csrf(&c);
-    }
-    let a = match citizen_for(&c, Action::ManageOwnCertificates) {
+    let a = match citizen_post(&c, &f.csrf, Action::ManageOwnCertificates) {
         Ok(a) => a,
         Err(r) => return r,
     };
@@ -812,10 +814,7 @@ async fn revoke(
     Form(f): Form<RevokeForm>,
 ) -> Response {
     let c = ctx(&s, &h, None).await;
-    if !c.csrf_valid(&f.csrf) {
-        return bad_csrf(&c);
-    }
-    let a = match citizen_for(&c, Action::ManageOwnCertificates) {
+    let a = match citizen_post(&c, &f.csrf, Action::ManageOwnCertificates) {
         Ok(a) => a,
         Err(r) => return r,
     };

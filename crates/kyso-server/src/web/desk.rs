@@ -45,6 +45,14 @@ fn staff_for(c: &Ctx) -> Result<(&StaffAccountRow, &Principal), Response> {
     }
 }
 
+/// A staff form post: the CSRF token first, then who is signed in.
+fn staff_post<'a>(c: &'a Ctx, csrf: &str) -> Result<(&'a StaffAccountRow, &'a Principal), Response> {
+    if !c.csrf_valid(csrf) {
+        return Err(bad_csrf(c));
+    }
+    staff_for(c)
+}
+
 #[derive(Deserialize)]
 struct LoginForm {
     csrf: String,
@@ -176,10 +184,7 @@ struct LookupForm {
 
 async fn lookup(State(s): State<AppState>, h: HeaderMap, Form(f): Form<LookupForm>) -> Response {
     let c = ctx(&s, &h, None).await;
-    if !c.csrf_valid(&f.csrf) {
-        return bad_csrf(&c);
-    }
-    let (row, p) = match staff_for(&c) {
+    let (row, p) = match staff_post(&c, &f.csrf) {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -352,10 +357,7 @@ async fn place_of(s: &AppState, row: &StaffAccountRow) -> String {
 
 async fn verify(State(s): State<AppState>, h: HeaderMap, Form(f): Form<VerifyForm>) -> Response {
     let c = ctx(&s, &h, None).await;
-    if !c.csrf_valid(&f.csrf) {
-        return bad_csrf(&c);
-    }
-    let (row, p) = match staff_for(&c) {
+    let (row, p) = match staff_post(&c, &f.csrf) {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -378,10 +380,7 @@ struct PendingForm {
 
 async fn pending(State(s): State<AppState>, h: HeaderMap, Form(f): Form<PendingForm>) -> Response {
     let c = ctx(&s, &h, None).await;
-    if !c.csrf_valid(&f.csrf) {
-        return bad_csrf(&c);
-    }
-    let (_, p) = match staff_for(&c) {
+    let (_, p) = match staff_post(&c, &f.csrf) {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -406,10 +405,7 @@ struct UnlockForm {
 
 async fn unlock(State(s): State<AppState>, h: HeaderMap, Form(f): Form<UnlockForm>) -> Response {
     let c = ctx(&s, &h, None).await;
-    if !c.csrf_valid(&f.csrf) {
-        return bad_csrf(&c);
-    }
-    let (row, p) = match staff_for(&c) {
+    let (row, p) = match staff_post(&c, &f.csrf) {
         Ok(x) => x,
         Err(r) => return r,
     };
