@@ -77,7 +77,7 @@ async fn page(Query(q): Query<Lang>) -> Html<String> {
     Html(format!(
         r#"<!doctype html><html lang="{l}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>{title}</title><style>body{{font-family:system-ui,sans-serif;max-width:56rem;margin:0 auto;padding:1rem}}
-#drop{{border:2px dashed #888;border-radius:8px;padding:2rem;text-align:center}}pre{{white-space:pre-wrap;font-size:.9rem}}
+#drop{{display:block;border:2px dashed #888;border-radius:8px;padding:1.5rem 1rem;text-align:center;margin:1rem 0}}#drop input{{max-width:100%;margin-top:.5rem}}pre{{white-space:pre-wrap;font-size:.9rem;font-family:inherit}}
 .sig{{padding:.2rem .8rem;margin:1rem 0;background:#f7f7f7}}.err{{color:#b00020}}</style></head><body>
 <nav><a href="/">kyso</a> · <a href="/verify?lang=vi">Tiếng Việt</a> · <a href="/verify?lang=en">English</a></nav>
 <h1>{title}</h1><p>{intro}</p>
