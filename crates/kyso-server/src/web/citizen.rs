@@ -522,7 +522,15 @@ async fn confirm(State(s): State<AppState>, h: HeaderMap, Query(q): Query<Q>) ->
         l_prov = c.t("Nhà cung cấp", "Provider"),
         name = esc(&p.full_name),
         id = esc(&p.id.masked()),
-        dob = esc(&p.date_of_birth),
+        // dd/mm/yyyy, as on the chip card
+        dob = esc(&{
+            let d: Vec<&str> = p.date_of_birth.split('-').collect();
+            if d.len() == 3 {
+                format!("{}/{}/{}", d[2], d[1], d[0])
+            } else {
+                p.date_of_birth.clone()
+            }
+        }),
         commune = esc(&p.commune_name),
         province = esc(&p.province_name),
         pname = esc(&pname),
