@@ -216,9 +216,21 @@ async fn campaign_body(store: &Store, tx: &Text, p: &Params) -> Fallible<String>
             "<p>No commune plan yet. Use <code>kyso campaign plan add</code>.</p>",
         ));
     }
+    let mut provinces = Vec::new();
     for (plan, ms) in communes {
         let Some(unit) = store.commune(&plan.unit_code).await.map_err(|e| e.to_string())? else { continue };
         body.push_str(&plan_section(store, tx, &unit, plan, ms, &date).await?);
+        if !provinces.contains(&unit.province_code) {
+            let _ = write!(
+                body,
+                "<p><a href=\"/campaign/ranking?province={}{}\">{} {}</a></p>",
+                esc(&unit.province_code),
+                if tx.en { "&amp;lang=en" } else { "" },
+                tx.t("Xếp hạng các xã của", "All communes ranked:"),
+                esc(&unit.province_name)
+            );
+            provinces.push(unit.province_code.clone());
+        }
     }
     body.push_str(&crate::reports::dashboard_section(store, tx, &date).await?);
     body.push_str(&crate::web::support_section(store, tx.en, &date).await);

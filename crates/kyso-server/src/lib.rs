@@ -9,6 +9,7 @@ pub mod campaign_data;
 mod csc;
 mod dashboard;
 mod pages;
+mod ranking;
 pub mod report_data;
 pub mod report_xlsx;
 pub mod reports;
@@ -57,6 +58,7 @@ pub fn router(state: AppState) -> Router {
         .merge(reports::routes())
         .merge(verify::routes())
         .merge(web::routes())
+        .merge(ranking::routes())
         .layer(axum::extract::DefaultBodyLimit::max(1 << 20))
         .with_state(state)
 }

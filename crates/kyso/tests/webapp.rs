@@ -349,6 +349,10 @@ fn web_rules(d: &Demo) {
         dash.body.contains("Điểm hỗ trợ: kết quả 7 ngày") && dash.body.contains("Bộ phận Một cửa xã Hiệp Lực"),
         "the campaign counts support sessions"
     );
+    assert!(dash.body.contains("/campaign/ranking?province=19"), "the dashboard links the province ranking");
+    let rank = desk.get("/campaign/ranking?province=19");
+    assert!(rank.status == 200 && rank.body.contains("Xã Hiệp Lực") && rank.body.contains("<svg"), "{}", rank.body);
+    assert_eq!(desk.get("/campaign/ranking?province=99").status, 404);
     let results = desk.get("/desk/results");
     assert!(results.status == 200 && results.body.contains("Bộ phận Một cửa xã Hiệp Lực"));
     // The plan's first case: an application filed and awaiting approval stays level 1, visibly.
