@@ -5,8 +5,8 @@
 //! Every write takes the audit lock and appends its audit row in the same transaction (the same
 //! rule as [`Store::commit`]), which also serialises the `MAX(id) + 1` keys used here.
 
-use crate::audit::{self, AuditEvent};
-use crate::{now, on_pool, values_list, Result, Store, StoreError};
+use crate::audit::AuditEvent;
+use crate::{append_audit, lock, now, on_pool, values_list, Result, Store, StoreError};
 use sqlx::Row;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -215,34 +215,6 @@ macro_rules! visit_row {
             at: $r.get("at"),
         }
     };
-}
-
-/// Takes the audit lock (SQLite write lock / PostgreSQL advisory lock) at the start of a
-/// transaction, then, at its end, appends the audit rows: the same chain rule as `commit`.
-macro_rules! lock {
-    ($tx:expr, $is_sqlite:expr) => {
-        if $is_sqlite {
-            sqlx::query("UPDATE settings SET value = value WHERE name = '-'").execute(&mut *$tx).await?;
-        } else {
-            sqlx::query("SELECT pg_advisory_xact_lock(735271)").execute(&mut *$tx).await?;
-        }
-    };
-}
-
-macro_rules! append_audit {
-    ($tx:expr, $event:expr) => {{
-        let event: &AuditEvent = $event;
-        let head = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetch_optional(&mut *$tx).await?;
-        let (seq, prev): (i64, Vec<u8>) = match head {
-            Some(r) => (r.get::<i64, _>("seq") + 1, r.get("hash")),
-            None => (1, audit::GENESIS.to_vec()),
-        };
-        let at = now();
-        let hash = audit::row_hash(&prev, seq, at, event);
-        sqlx::query("INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, hash) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)")
-            .bind(seq).bind(at).bind(&event.actor).bind(&event.action).bind(&event.subject).bind(&event.detail)
-            .bind(&prev).bind(&hash).execute(&mut *$tx).await?;
-    }};
 }
 
 impl Store {

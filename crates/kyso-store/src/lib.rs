@@ -55,6 +55,38 @@ macro_rules! on_pool {
 }
 pub(crate) use on_pool;
 
+/// Takes the audit lock (SQLite write lock / PostgreSQL advisory lock) at the start of a
+/// transaction: the same rule as [`Store::commit`], so the audit chain stays linear.
+macro_rules! lock {
+    ($tx:expr, $is_sqlite:expr) => {
+        if $is_sqlite {
+            sqlx::query("UPDATE settings SET value = value WHERE name = '-'").execute(&mut *$tx).await?;
+        } else {
+            sqlx::query("SELECT pg_advisory_xact_lock(735271)").execute(&mut *$tx).await?;
+        }
+    };
+}
+pub(crate) use lock;
+
+/// Appends one audit row to the chain inside a transaction that holds the audit lock.
+macro_rules! append_audit {
+    ($tx:expr, $event:expr) => {{
+        use sqlx::Row as _;
+        let event: &$crate::AuditEvent = $event;
+        let head = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetch_optional(&mut *$tx).await?;
+        let (seq, prev): (i64, Vec<u8>) = match head {
+            Some(r) => (r.get::<i64, _>("seq") + 1, r.get("hash")),
+            None => (1, $crate::audit::GENESIS.to_vec()),
+        };
+        let at = $crate::now();
+        let hash = $crate::audit::row_hash(&prev, seq, at, event);
+        sqlx::query("INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, hash) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)")
+            .bind(seq).bind(at).bind(&event.actor).bind(&event.action).bind(&event.subject).bind(&event.detail)
+            .bind(&prev).bind(&hash).execute(&mut *$tx).await?;
+    }};
+}
+pub(crate) use append_audit;
+
 struct Migration {
     version: i64,
     name: &'static str,
