@@ -1,7 +1,11 @@
 //! Group commit: concurrent operations hand their writes to one task that commits them together,
 //! so N issuances cost one fsync. Nobody gets an answer before their writes are durable.
+//!
+//! On SQLite the writer thread owns a direct connection ([`SqliteWriter`]) and applies the
+//! issuance writes on its own thread, statement by prepared statement; other batches (and
+//! PostgreSQL) go through [`Store::commit`].
 
-use kyso_store::{Store, StoreError, Write};
+use kyso_store::{SqliteWriter, Store, StoreError, Write};
 use tokio::sync::{mpsc, oneshot};
 
 type Job = (Vec<Write>, oneshot::Sender<Result<(), StoreError>>);
@@ -13,9 +17,23 @@ pub struct Committer {
 
 const MAX_BATCH_WRITES: usize = 6000;
 
+async fn commit(store: &Store, direct: &mut Option<SqliteWriter>, writes: &[Write]) -> Result<(), StoreError> {
+    match direct {
+        Some(w) if SqliteWriter::handles(writes) => w.commit(writes),
+        _ => store.commit(writes).await,
+    }
+}
+
 impl Committer {
     pub fn start(store: Store) -> Committer {
         let (tx, mut rx) = mpsc::channel::<Job>(4096);
+        let mut direct = match store.sqlite_writer() {
+            Ok(w) => w,
+            Err(e) => {
+                tracing::warn!(error = %e, "no direct SQLite writer; group commits go through the pool");
+                None
+            }
+        };
         // The writer gets a thread of its own: on a shared runtime it would queue behind
         // thousands of CPU-bound issuance tasks and the whole pipeline would stall.
         let writer = async move {
@@ -36,7 +54,7 @@ impl Committer {
                     }
                 }
                 let t = std::time::Instant::now();
-                let result = store.commit(&all).await;
+                let result = commit(&store, &mut direct, &all).await;
                 tracing::debug!(
                     jobs = waiting.len(),
                     writes = all.len(),
@@ -54,7 +72,7 @@ impl Committer {
                     Err(_) => {
                         let mut start = 0;
                         for (len, reply) in waiting.drain(..) {
-                            let _ = reply.send(store.commit(&all[start..start + len]).await);
+                            let _ = reply.send(commit(&store, &mut direct, &all[start..start + len]).await);
                             start += len;
                         }
                     }

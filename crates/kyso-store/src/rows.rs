@@ -4,6 +4,9 @@ use crate::audit::{self, AuditEvent, AuditRow, Verifier, VerifyReport};
 use crate::{now, on_pool, values_list, Result, Store, StoreError};
 use sqlx::Row;
 
+mod writer;
+pub use writer::SqliteWriter;
+
 #[derive(Clone, Debug)]
 pub struct KeyRow {
     pub id: String,
