@@ -4,7 +4,6 @@
 //! Row numbers are what a spreadsheet shows: the header is row 1, the first data row is row 2, and
 //! a quoted field spanning several lines still makes one row. Blank lines are skipped but counted.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::io::Read;
 
@@ -75,6 +74,14 @@ pub struct Record {
 /// the reader then stops, because everything after it was swallowed by the open quote.
 pub fn records(input: &str) -> (Vec<Record>, Option<RowIssue>) {
     let input = input.strip_prefix('\u{feff}').unwrap_or(input);
+    match unquoted_records(input) {
+        Some(out) => (out, None),
+        None => quoted_records(input),
+    }
+}
+
+/// [`records`] character by character: quotes, doubled quotes, line breaks inside quotes.
+fn quoted_records(input: &str) -> (Vec<Record>, Option<RowIssue>) {
     let mut out = Vec::new();
     let mut fields = Vec::new();
     let mut field = String::new();
@@ -122,6 +129,30 @@ pub fn records(input: &str) -> (Vec<Record>, Option<RowIssue>) {
         finish(&mut fields, &mut field, &mut out, record_row);
     }
     (out, None)
+}
+
+/// [`records`] for the common case of text without quotes or lone carriage returns: fields split
+/// at commas, lines at `\n` (a `\r` before it dropped), blank lines skipped but counted. `None`
+/// when the text needs the full parser.
+fn unquoted_records(input: &str) -> Option<Vec<Record>> {
+    let b = input.as_bytes();
+    let simple = !b.contains(&b'"') && b.iter().enumerate().all(|(i, &c)| c != b'\r' || b.get(i + 1) == Some(&b'\n'));
+    if !simple {
+        return None;
+    }
+    let mut out = Vec::new();
+    let body = input.strip_suffix('\n').unwrap_or(input);
+    if body.is_empty() {
+        return Some(out);
+    }
+    for (i, line) in body.split('\n').enumerate() {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if !line.contains(',') && line.trim().is_empty() {
+            continue;
+        }
+        out.push(Record { row: i + 1, fields: line.split(',').map(str::to_owned).collect() });
+    }
+    Some(out)
 }
 
 /// Streams CSV records from a reader the caller opened (a file of a million rows never sits in
@@ -237,8 +268,15 @@ pub fn fold(text: &str) -> String {
         ('y', "ỳýỷỹỵ"),
         ('d', "đ"),
     ];
+    let text = text.trim();
+    if text.is_ascii() {
+        return text
+            .bytes()
+            .map(|b| if b == b' ' || b == b'-' { '_' } else { char::from(b.to_ascii_lowercase()) })
+            .collect();
+    }
     let mut out = String::with_capacity(text.len());
-    for c in text.trim().chars().flat_map(char::to_lowercase) {
+    for c in text.chars().flat_map(char::to_lowercase) {
         if ('\u{300}'..='\u{36f}').contains(&c) {
             continue;
         }
@@ -253,7 +291,8 @@ pub fn fold(text: &str) -> String {
 
 /// Column positions of a header, looked up by canonical name through a list of accepted aliases.
 pub struct Columns {
-    positions: HashMap<&'static str, usize>,
+    /// (canonical name, position): a handful, so a scan beats hashing the name on every lookup.
+    positions: Vec<(&'static str, usize)>,
 }
 
 /// A canonical column, its accepted (folded) aliases and whether it must be present.
@@ -267,12 +306,12 @@ impl Columns {
     /// Maps a header record; missing required columns are reported on row 1, by canonical name.
     pub fn map(header: &Record, wanted: &[Column]) -> Result<Self, Vec<RowIssue>> {
         let folded: Vec<String> = header.fields.iter().map(|h| fold(h)).collect();
-        let mut positions = HashMap::new();
+        let mut positions = Vec::new();
         let mut missing = Vec::new();
         for column in wanted {
             match folded.iter().position(|h| column.aliases.contains(&h.as_str()) || h == column.name) {
                 Some(at) => {
-                    positions.insert(column.name, at);
+                    positions.push((column.name, at));
                 }
                 None if column.required => missing.push(RowIssue::new(
                     header.row,
@@ -291,12 +330,12 @@ impl Columns {
 
     /// The trimmed value of a column in a record; `None` when the column is absent or the cell empty.
     pub fn get<'r>(&self, record: &'r Record, name: &str) -> Option<&'r str> {
-        let at = *self.positions.get(name)?;
+        let at = self.positions.iter().find(|(n, _)| *n == name)?.1;
         record.fields.get(at).map(|s| s.trim()).filter(|s| !s.is_empty())
     }
 
     pub fn has(&self, name: &str) -> bool {
-        self.positions.contains_key(name)
+        self.positions.iter().any(|(n, _)| *n == name)
     }
 }
 
@@ -334,12 +373,17 @@ pub fn import<T>(
 /// Parses a date written `dd/mm/yyyy` (Vietnamese forms, also `d/m/yyyy` and `dd-mm-yyyy`) or
 /// `yyyy-mm-dd`. Returns a reason fit for a [`RowIssue`] when it is not a real calendar date.
 pub fn parse_date(text: &str) -> Result<Date, String> {
-    let parts: Vec<&str> = text.trim().split(['/', '-', '.']).collect();
-    let numbers: Option<Vec<u32>> = parts.iter().map(|p| p.parse().ok()).collect();
-    let (year, month, day) = match (parts.as_slice(), numbers) {
-        ([y, _, _], Some(n)) if y.len() == 4 => (n[0], n[1], n[2]),
-        ([_, _, y], Some(n)) if y.len() == 4 => (n[2], n[1], n[0]),
-        _ => return Err(format!("'{text}' is not a date (use dd/mm/yyyy or yyyy-mm-dd)")),
+    let not_a_date = || format!("'{text}' is not a date (use dd/mm/yyyy or yyyy-mm-dd)");
+    let mut parts = text.trim().split(['/', '-', '.']);
+    let mut next = || parts.next().map(|p| (p.len(), p.parse::<u32>().ok()));
+    let (a, b, c) = (next(), next(), next());
+    if next().is_some() {
+        return Err(not_a_date());
+    }
+    let (year, month, day) = match (a, b, c) {
+        (Some((4, Some(y))), Some((_, Some(m))), Some((_, Some(d)))) => (y, m, d),
+        (Some((_, Some(d))), Some((_, Some(m))), Some((4, Some(y)))) => (y, m, d),
+        _ => return Err(not_a_date()),
     };
     let month = u8::try_from(month).ok().and_then(|m| Month::try_from(m).ok());
     let day = u8::try_from(day).ok();
@@ -365,6 +409,23 @@ mod tests {
         assert_eq!(recs[2].row, 4);
         assert_eq!(recs[2].fields, ["multi\nline", "z"]);
         assert_eq!(recs[3].row, 5);
+    }
+
+    #[test]
+    fn the_unquoted_fast_path_splits_as_the_full_parser() {
+        for text in [
+            "a,b\n1,2\n",
+            "a,b\r\n1,2\r\n\r\n  \n3,4",
+            "\n\nx\n,\n,,\n y ,z\n",
+            "h\nTrần Thị Ánh,01/02/2003\n\n",
+            "",
+            "\n",
+            "only",
+        ] {
+            assert_eq!(unquoted_records(text).expect("simple"), quoted_records(text).0, "{text:?}");
+        }
+        assert!(unquoted_records("a\rb\n").is_none(), "a lone CR ends a line: the full parser decides");
+        assert!(unquoted_records("\"a\",b\n").is_none());
     }
 
     #[test]
