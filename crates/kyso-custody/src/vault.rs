@@ -4,7 +4,7 @@
 
 use crate::{CustodyError, KeyAlgorithm, KeyCustody, SignatureScheme, Signer, WrappedKey};
 use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
-use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::encoding::{AsBigEndian, AsDer};
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use aws_lc_rs::rsa::KeySize;
 use aws_lc_rs::signature::{self as sig, KeyPair};
@@ -125,9 +125,10 @@ impl KeyCustody for Vault {
     }
 
     fn generate(&self, algorithm: KeyAlgorithm) -> Result<(Box<dyn Signer>, WrappedKey), CustodyError> {
-        let (signer, pkcs8) = SoftKey::generate(algorithm)?;
-        let wrapped = self.wrap(algorithm, signer.public_key_der().to_vec(), &pkcs8)?;
-        Ok((Box::new(signer), wrapped))
+        let (signer, mut pkcs8) = SoftKey::generate(algorithm)?;
+        let wrapped = self.wrap(algorithm, signer.public_key_der().to_vec(), &pkcs8);
+        pkcs8.iter_mut().for_each(|b| *b = 0);
+        Ok((Box::new(signer), wrapped?))
     }
 
     fn open(&self, key: &WrappedKey) -> Result<Box<dyn Signer>, CustodyError> {
@@ -140,6 +141,50 @@ impl KeyCustody for Vault {
         }
         Ok(Box::new(soft))
     }
+}
+
+/// DER of a P-256 SubjectPublicKeyInfo up to the point: SEQUENCE { SEQUENCE { id-ecPublicKey,
+/// prime256v1 }, BIT STRING (66 octets: no unused bits, then the 65-octet uncompressed point) }.
+const P256_SPKI_PREFIX: [u8; 26] = [
+    0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce,
+    0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
+];
+
+/// PKCS#8 v1 (RFC 5208) around an RFC 5915 ECPrivateKey without parameters, with the public key:
+/// the form aws-lc marshals. The 32-octet scalar follows this prefix; then [`P256_PKCS8_MIDDLE`]
+/// and the 65-octet point.
+const P256_PKCS8_PREFIX: [u8; 36] = [
+    0x30, 0x81, 0x87, 0x02, 0x01, 0x00, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08,
+    0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x04, 0x6d, 0x30, 0x6b, 0x02, 0x01, 0x01, 0x04, 0x20,
+];
+const P256_PKCS8_MIDDLE: [u8; 5] = [0xa1, 0x44, 0x03, 0x42, 0x00];
+
+fn p256_point(point: &[u8]) -> Result<&[u8], CustodyError> {
+    match point {
+        [0x04, ..] if point.len() == 65 => Ok(point),
+        _ => Err(CustodyError::Malformed("a P-256 public key is a 65-octet uncompressed point")),
+    }
+}
+
+fn p256_spki(point: &[u8]) -> Result<Vec<u8>, CustodyError> {
+    let point = p256_point(point)?;
+    let mut v = Vec::with_capacity(P256_SPKI_PREFIX.len() + 65);
+    v.extend_from_slice(&P256_SPKI_PREFIX);
+    v.extend_from_slice(point);
+    Ok(v)
+}
+
+fn p256_pkcs8(scalar: &[u8], point: &[u8]) -> Result<Vec<u8>, CustodyError> {
+    let point = p256_point(point)?;
+    if scalar.len() != 32 {
+        return Err(CustodyError::Malformed("a P-256 private key is a 32-octet scalar"));
+    }
+    let mut v = Vec::with_capacity(138);
+    v.extend_from_slice(&P256_PKCS8_PREFIX);
+    v.extend_from_slice(scalar);
+    v.extend_from_slice(&P256_PKCS8_MIDDLE);
+    v.extend_from_slice(point);
+    Ok(v)
 }
 
 enum Inner {
@@ -161,8 +206,11 @@ impl SoftKey {
             KeyAlgorithm::EcP256 => {
                 let kp = sig::EcdsaKeyPair::generate(&sig::ECDSA_P256_SHA256_ASN1_SIGNING)
                     .map_err(|_| CustodyError::Generate)?;
-                let doc = kp.to_pkcs8v1().map_err(|_| CustodyError::Generate)?;
-                (Inner::Ec(kp), doc.as_ref().to_vec())
+                // PKCS#8 from the scalar and the point the key pair already holds: asking aws-lc
+                // to marshal it converts the point to affine coordinates again (a field inversion).
+                let scalar = kp.private_key().as_be_bytes().map_err(|_| CustodyError::Generate)?;
+                let pkcs8 = p256_pkcs8(scalar.as_ref(), kp.public_key().as_ref())?;
+                (Inner::Ec(kp), pkcs8)
             }
             KeyAlgorithm::Rsa2048 | KeyAlgorithm::Rsa3072 => {
                 let size = if algorithm == KeyAlgorithm::Rsa2048 { KeySize::Rsa2048 } else { KeySize::Rsa3072 };
@@ -191,7 +239,7 @@ impl SoftKey {
 
     fn new(algorithm: KeyAlgorithm, inner: Inner) -> Result<SoftKey, CustodyError> {
         let spki = match &inner {
-            Inner::Ec(kp) => kp.public_key().as_der().map_err(|_| CustodyError::Generate)?.as_ref().to_vec(),
+            Inner::Ec(kp) => p256_spki(kp.public_key().as_ref())?,
             Inner::Rsa(kp) => kp.public_key().as_der().map_err(|_| CustodyError::Generate)?.as_ref().to_vec(),
         };
         Ok(SoftKey { algorithm, inner, spki, rng: SystemRandom::new() })
@@ -312,6 +360,23 @@ mod tests {
         let (_, b) = vault.generate(KeyAlgorithm::EcP256).unwrap();
         let swapped = WrappedKey { blob: a.blob.clone(), ..b };
         assert!(vault.open(&swapped).is_err());
+    }
+
+    #[test]
+    fn p256_encodings_are_the_ones_aws_lc_marshals() {
+        for _ in 0..20 {
+            let kp = sig::EcdsaKeyPair::generate(&sig::ECDSA_P256_SHA256_ASN1_SIGNING).unwrap();
+            let scalar = kp.private_key().as_be_bytes().unwrap();
+            let ours = p256_pkcs8(scalar.as_ref(), kp.public_key().as_ref()).unwrap();
+            assert_eq!(ours, kp.to_pkcs8v1().unwrap().as_ref());
+            let spki = p256_spki(kp.public_key().as_ref()).unwrap();
+            assert_eq!(spki, kp.public_key().as_der().unwrap().as_ref());
+            // and the PKCS#8 opens to the same key
+            let back = SoftKey::from_pkcs8(KeyAlgorithm::EcP256, &ours).unwrap();
+            assert_eq!(back.public_key_der(), spki.as_slice());
+        }
+        assert!(p256_spki(&[4; 64]).is_err());
+        assert!(p256_pkcs8(&[1; 31], &[4; 65]).is_err());
     }
 
     #[test]
