@@ -51,14 +51,18 @@ impl<T> DerContext<T> for Result<T, der::Error> {
 
 /// PEM-encode DER bytes with a label ("CERTIFICATE", "X509 CRL", …).
 pub fn pem(label: &str, der: &[u8]) -> String {
-    use b64::encode;
-    let b64 = encode(der);
-    let mut out = format!("-----BEGIN {label}-----\n");
-    for line in b64.as_bytes().chunks(64) {
-        out.push_str(std::str::from_utf8(line).unwrap_or(""));
+    let mut out = String::with_capacity(2 * label.len() + 32 + der.len().div_ceil(48) * 65);
+    out.push_str("-----BEGIN ");
+    out.push_str(label);
+    out.push_str("-----\n");
+    // 48 input octets make one 64-character line.
+    for line in der.chunks(48) {
+        b64::encode_into(line, &mut out);
         out.push('\n');
     }
-    out.push_str(&format!("-----END {label}-----\n"));
+    out.push_str("-----END ");
+    out.push_str(label);
+    out.push_str("-----\n");
     out
 }
 
@@ -85,20 +89,41 @@ pub mod b64 {
     const STD: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     const URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-    fn enc(data: &[u8], a: &[u8; 64], pad: bool) -> String {
-        let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-        for chunk in data.chunks(3) {
-            let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
-            let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-            for i in 0..4 {
-                if i <= chunk.len() {
-                    out.push(a[((n >> (18 - 6 * i)) & 63) as usize] as char);
-                } else if pad {
-                    out.push('=');
-                }
+    fn enc_into(data: &[u8], a: &[u8; 64], pad: bool, out: &mut String) {
+        let mut buf = Vec::with_capacity(data.len().div_ceil(3) * 4);
+        let sextet = |n: u32, i: u32| a[((n >> (18 - 6 * i)) & 63) as usize];
+        let mut chunks = data.chunks_exact(3);
+        for c in &mut chunks {
+            let n = (u32::from(c[0]) << 16) | (u32::from(c[1]) << 8) | u32::from(c[2]);
+            buf.extend_from_slice(&[sextet(n, 0), sextet(n, 1), sextet(n, 2), sextet(n, 3)]);
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let n = (u32::from(rest[0]) << 16) | (u32::from(*rest.get(1).unwrap_or(&0)) << 8);
+            buf.push(sextet(n, 0));
+            buf.push(sextet(n, 1));
+            if rest.len() == 2 {
+                buf.push(sextet(n, 2));
+            } else if pad {
+                buf.push(b'=');
+            }
+            if pad {
+                buf.push(b'=');
             }
         }
+        // Every octet pushed is from the ASCII alphabet or '='.
+        out.push_str(std::str::from_utf8(&buf).unwrap_or_default());
+    }
+
+    fn enc(data: &[u8], a: &[u8; 64], pad: bool) -> String {
+        let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+        enc_into(data, a, pad, &mut out);
         out
+    }
+
+    /// Append the standard, padded encoding of `data` to `out`.
+    pub fn encode_into(data: &[u8], out: &mut String) {
+        enc_into(data, STD, true, out)
     }
 
     fn dec(s: &str, a: &[u8; 64]) -> Option<Vec<u8>> {
@@ -134,6 +159,35 @@ pub mod b64 {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn base64_known_answers() {
+        // RFC 4648 §10
+        for (i, (std, url)) in [
+            ("", ""),
+            ("Zg==", "Zg"),
+            ("Zm8=", "Zm8"),
+            ("Zm9v", "Zm9v"),
+            ("Zm9vYg==", "Zm9vYg"),
+            ("Zm9vYmE=", "Zm9vYmE"),
+            ("Zm9vYmFy", "Zm9vYmFy"),
+        ]
+        .iter()
+        .enumerate()
+        {
+            assert_eq!(super::b64::encode(&b"foobar"[..i]), *std);
+            assert_eq!(super::b64::encode_url(&b"foobar"[..i]), *url);
+        }
+        assert_eq!(super::b64::encode(&[0xfb, 0xff]), "+/8=");
+        assert_eq!(super::b64::encode_url(&[0xfb, 0xff]), "-_8");
+        let p = super::pem("CERTIFICATE", &[0u8; 49]);
+        let lines: Vec<&str> = p.lines().collect();
+        assert_eq!(lines.len(), 4);
+        assert_eq!(
+            (lines[0], lines[1].len(), lines[2], lines[3]),
+            ("-----BEGIN CERTIFICATE-----", 64, "AA==", "-----END CERTIFICATE-----")
+        );
+    }
+
     #[test]
     fn pem_roundtrip() {
         for len in 0..10 {
