@@ -273,18 +273,26 @@ impl Authority {
             match a.kind.as_str() {
                 "root" | "provider" => {
                     let key_id = key_identifier(signer.public_key_der())?;
-                    cas.insert(
-                        a.id.clone(),
-                        Arc::new(LoadedCa {
-                            id: a.id,
-                            kind: a.kind,
-                            display_name: a.display_name,
-                            cert,
-                            cert_der: a.cert_der,
-                            key_id,
-                            signer,
-                        }),
-                    );
+                    let mut ca = LoadedCa {
+                        id: a.id,
+                        kind: a.kind,
+                        display_name: a.display_name,
+                        cert,
+                        cert_der: a.cert_der,
+                        key_id,
+                        signer,
+                        citizen_template: None,
+                    };
+                    if let Some(p) = config.provider(&ca.id).filter(|_| ca.kind == "provider") {
+                        let urls = Urls {
+                            crl: Some(config.crl_url(&ca.id)),
+                            ocsp: Some(config.ocsp_url(&ca.id)),
+                            ca_issuers: Some(config.ca_url(&ca.id)),
+                        };
+                        let policy = cert::parse_oid(&p.policy_oid);
+                        ca.citizen_template = Some(cert::Template::new(Profile::Citizen, &urls, policy, &ca.issuer())?);
+                    }
+                    cas.insert(ca.id.clone(), Arc::new(ca));
                 }
                 "ocsp" => {
                     let parent = a.parent_id.clone().unwrap_or_default();

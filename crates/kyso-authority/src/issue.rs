@@ -153,21 +153,28 @@ impl Authority {
         };
         let serial = Serial::random()?;
         let not_after = now + Duration::from_secs(days * 86_400);
-        let spec = CertSpec {
-            profile: Profile::Citizen,
-            subject: subject.to_name()?,
-            subject_public_key_der: &spki,
-            serial,
-            not_before: now,
-            not_after,
-            urls: Urls {
-                crl: Some(self.config.crl_url(&ca.id)),
-                ocsp: Some(self.config.ocsp_url(&ca.id)),
-                ca_issuers: Some(self.config.ca_url(&ca.id)),
-            },
-            policy_oid: kyso_pki::cert::parse_oid(&pcfg.policy_oid),
+        let name = subject.to_name()?;
+        let der = match &ca.citizen_template {
+            // Built, signed and linted like `cert::issue`, around the CA's pre-encoded parts.
+            Some(t) => t.issue(&name, &spki, serial, now, not_after, ca.signer.as_ref())?,
+            None => {
+                let spec = CertSpec {
+                    profile: Profile::Citizen,
+                    subject: name,
+                    subject_public_key_der: &spki,
+                    serial,
+                    not_before: now,
+                    not_after,
+                    urls: Urls {
+                        crl: Some(self.config.crl_url(&ca.id)),
+                        ocsp: Some(self.config.ocsp_url(&ca.id)),
+                        ca_issuers: Some(self.config.ca_url(&ca.id)),
+                    },
+                    policy_oid: kyso_pki::cert::parse_oid(&pcfg.policy_oid),
+                };
+                cert::issue(&spec, &ca.issuer())?
+            }
         };
-        let der = cert::issue(&spec, &ca.issuer())?;
         let mut row: CertRow = cert_row(
             &serial,
             &ca.id,

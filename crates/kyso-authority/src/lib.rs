@@ -54,6 +54,8 @@ pub struct LoadedCa {
     pub cert_der: Vec<u8>,
     pub key_id: Vec<u8>,
     pub signer: Box<dyn Signer>,
+    /// Citizen certificates of a provider CA: issuer, extensions and URLs encoded once at load.
+    pub citizen_template: Option<kyso_pki::cert::Template>,
 }
 
 impl LoadedCa {

@@ -4,12 +4,12 @@
 
 use crate::alg::{self, signature_algorithm};
 use crate::{lint, time::x509_time, DerContext, PkiError};
-use der::asn1::{BitString, Ia5String, Null, ObjectIdentifier, OctetString};
+use der::asn1::{Ia5String, Null, ObjectIdentifier, OctetString};
 use der::{Decode, Encode};
 use kyso_custody::{SignatureScheme, Signer};
-use spki::{SubjectPublicKeyInfoOwned, SubjectPublicKeyInfoRef};
+use spki::SubjectPublicKeyInfoRef;
 use std::time::SystemTime;
-use x509_cert::certificate::{Certificate, TbsCertificate, Version};
+use x509_cert::certificate::Certificate;
 use x509_cert::ext::pkix::certpolicy::PolicyInformation;
 use x509_cert::ext::pkix::crl::dp::DistributionPoint;
 use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
@@ -165,11 +165,16 @@ fn uri(s: &str) -> Result<GeneralName, PkiError> {
 /// basicConstraints, keyUsage, and (critical?, EKU OIDs) of a profile.
 type ProfileExtensions = (Option<BasicConstraints>, KeyUsage, Option<(bool, Vec<ObjectIdentifier>)>);
 
-fn extensions(spec: &CertSpec, issuer_key_id: &[u8]) -> Result<Vec<Extension>, PkiError> {
+fn extensions(
+    profile: Profile,
+    urls: &Urls,
+    policy_oid: Option<ObjectIdentifier>,
+    ski: Vec<u8>,
+    issuer_key_id: &[u8],
+) -> Result<Vec<Extension>, PkiError> {
     use KeyUsages::*;
     let mut v = Vec::with_capacity(9);
-    let ski = key_identifier(spec.subject_public_key_der)?;
-    let (bc, ku, eku): ProfileExtensions = match spec.profile {
+    let (bc, ku, eku): ProfileExtensions = match profile {
         Profile::Root => {
             (Some(BasicConstraints { ca: true, path_len_constraint: None }), KeyUsage(KeyCertSign | CRLSign), None)
         }
@@ -201,11 +206,11 @@ fn extensions(spec: &CertSpec, issuer_key_id: &[u8]) -> Result<Vec<Extension>, P
             authority_cert_serial_number: None,
         },
     )?);
-    if spec.profile == Profile::OcspSigner {
+    if profile == Profile::OcspSigner {
         v.push(ext(OID_OCSP_NOCHECK, false, &Null)?);
     }
-    if spec.profile != Profile::Root && spec.profile != Profile::OcspSigner {
-        if let Some(crl) = &spec.urls.crl {
+    if profile != Profile::Root && profile != Profile::OcspSigner {
+        if let Some(crl) = &urls.crl {
             let dp = DistributionPoint {
                 distribution_point: Some(DistributionPointName::FullName(vec![uri(crl)?])),
                 reasons: None,
@@ -214,18 +219,18 @@ fn extensions(spec: &CertSpec, issuer_key_id: &[u8]) -> Result<Vec<Extension>, P
             v.push(ext(OID_CRL_DP, false, &CrlDistributionPoints(vec![dp]))?);
         }
         let mut aia = Vec::new();
-        if let Some(ocsp) = &spec.urls.ocsp {
+        if let Some(ocsp) = &urls.ocsp {
             aia.push(AccessDescription { access_method: OID_AD_OCSP, access_location: uri(ocsp)? });
         }
-        if let Some(ca) = &spec.urls.ca_issuers {
+        if let Some(ca) = &urls.ca_issuers {
             aia.push(AccessDescription { access_method: OID_AD_CA_ISSUERS, access_location: uri(ca)? });
         }
         if !aia.is_empty() {
             v.push(ext(OID_AIA, false, &AuthorityInfoAccessSyntax(aia))?);
         }
     }
-    if matches!(spec.profile, Profile::ProviderCa | Profile::Citizen | Profile::Tsa) {
-        let policy = spec.policy_oid.unwrap_or(OID_ANY_POLICY);
+    if matches!(profile, Profile::ProviderCa | Profile::Citizen | Profile::Tsa) {
+        let policy = policy_oid.unwrap_or(OID_ANY_POLICY);
         v.push(ext(
             OID_POLICIES,
             false,
@@ -237,9 +242,14 @@ fn extensions(spec: &CertSpec, issuer_key_id: &[u8]) -> Result<Vec<Extension>, P
 
 /// Build, sign and lint a certificate. Returns its DER.
 pub fn issue(spec: &CertSpec, issuer: &IssuerRef) -> Result<Vec<u8>, PkiError> {
-    let der = build_and_sign(spec, &issuer.name, &issuer.key_id, issuer.signer, issuer.scheme)?;
-    lint::check_certificate(&der, spec, &issuer.name, &issuer.key_id, issuer.signer.public_key_der())?;
-    Ok(der)
+    Template::new(spec.profile, &spec.urls, spec.policy_oid, issuer)?.issue(
+        &spec.subject,
+        spec.subject_public_key_der,
+        spec.serial,
+        spec.not_before,
+        spec.not_after,
+        issuer.signer,
+    )
 }
 
 /// A self-signed root: issuer = subject, AKI = SKI.
@@ -249,38 +259,135 @@ pub fn self_signed(spec: &CertSpec, signer: &dyn Signer) -> Result<Vec<u8>, PkiE
     issue(spec, &issuer)
 }
 
-fn build_and_sign(
-    spec: &CertSpec,
-    issuer_name: &Name,
-    issuer_key_id: &[u8],
-    signer: &dyn Signer,
+/// What a profile's certificates from one issuer have in common, DER-encoded once: the signature
+/// algorithm, the issuer name and every extension but the subject key identifier. A CA issuing
+/// many certificates keeps one per profile; each certificate then encodes only its own serial,
+/// validity, subject, public key and SKI around these bytes. [`issue`] goes through a template
+/// too, so there is one way certificates are built, and every one is linted before it is returned.
+pub struct Template {
+    profile: Profile,
     scheme: SignatureScheme,
-) -> Result<Vec<u8>, PkiError> {
-    if spec.not_after <= spec.not_before {
-        return Err(PkiError::invalid("validity", "notAfter must be after notBefore"));
+    sig_alg_der: Vec<u8>,
+    issuer_name: Name,
+    issuer_name_der: Vec<u8>,
+    issuer_key_id: Vec<u8>,
+    issuer_spki: Vec<u8>,
+    /// Encoded extensions before and after the subject key identifier, in profile order.
+    ext_before_ski: Vec<u8>,
+    ext_after_ski: Vec<u8>,
+}
+
+impl Template {
+    pub fn new(
+        profile: Profile,
+        urls: &Urls,
+        policy_oid: Option<ObjectIdentifier>,
+        issuer: &IssuerRef,
+    ) -> Result<Template, PkiError> {
+        let exts = extensions(profile, urls, policy_oid, vec![0; 20], &issuer.key_id)?;
+        let (mut before, mut after, mut seen_ski) = (Vec::new(), Vec::new(), false);
+        for e in &exts {
+            if e.extn_id == OID_SKI {
+                seen_ski = true;
+            } else if seen_ski {
+                after.extend_from_slice(&e.to_der().ctx("extension")?);
+            } else {
+                before.extend_from_slice(&e.to_der().ctx("extension")?);
+            }
+        }
+        Ok(Template {
+            profile,
+            scheme: issuer.scheme,
+            sig_alg_der: signature_algorithm(issuer.scheme).to_der().ctx("signature algorithm")?,
+            issuer_name: issuer.name.clone(),
+            issuer_name_der: issuer.name.to_der().ctx("issuer name")?,
+            issuer_key_id: issuer.key_id.clone(),
+            issuer_spki: issuer.signer.public_key_der().to_vec(),
+            ext_before_ski: before,
+            ext_after_ski: after,
+        })
     }
-    let sig_alg = signature_algorithm(scheme);
-    let tbs = TbsCertificate {
-        version: Version::V3,
-        serial_number: spec.serial.to_serial_number()?,
-        signature: sig_alg.clone(),
-        issuer: issuer_name.clone(),
-        validity: Validity { not_before: x509_time(spec.not_before)?, not_after: x509_time(spec.not_after)? },
-        subject: spec.subject.clone(),
-        subject_public_key_info: SubjectPublicKeyInfoOwned::from_der(spec.subject_public_key_der)
-            .ctx("subject public key")?,
-        issuer_unique_id: None,
-        subject_unique_id: None,
-        extensions: Some(extensions(spec, issuer_key_id)?),
-    };
-    let tbs_der = tbs.to_der().ctx("TBSCertificate")?;
-    let signature = signer.sign(scheme, &tbs_der)?;
-    let cert = Certificate {
-        tbs_certificate: tbs,
-        signature_algorithm: sig_alg,
-        signature: BitString::from_bytes(&signature).ctx("signature")?,
-    };
-    cert.to_der().ctx("Certificate")
+
+    pub fn profile(&self) -> Profile {
+        self.profile
+    }
+
+    /// The DER TBSCertificate for one subject and key.
+    pub fn tbs(
+        &self,
+        subject: &Name,
+        subject_public_key_der: &[u8],
+        serial: Serial,
+        not_before: SystemTime,
+        not_after: SystemTime,
+    ) -> Result<Vec<u8>, PkiError> {
+        if not_after <= not_before {
+            return Err(PkiError::invalid("validity", "notAfter must be after notBefore"));
+        }
+        // Parses the SubjectPublicKeyInfo (one complete DER value) on the way.
+        let ski = key_identifier(subject_public_key_der)?;
+        let ski_ext = ext(OID_SKI, false, &SubjectKeyIdentifier(OctetString::new(ski).ctx("SKI")?))?;
+        let ski_der = ski_ext.to_der().ctx("SKI")?;
+        let exts = tlv(0x30, &[&self.ext_before_ski, &ski_der, &self.ext_after_ski]);
+        let validity = Validity { not_before: x509_time(not_before)?, not_after: x509_time(not_after)? }
+            .to_der()
+            .ctx("validity")?;
+        Ok(tlv(
+            0x30,
+            &[
+                &[0xa0, 0x03, 0x02, 0x01, 0x02], // [0] EXPLICIT version v3
+                &serial.to_serial_number()?.to_der().ctx("serial")?,
+                &self.sig_alg_der,
+                &self.issuer_name_der,
+                &validity,
+                &subject.to_der().ctx("subject")?,
+                subject_public_key_der,
+                &tlv(0xa3, &[&exts]), // [3] EXPLICIT extensions
+            ],
+        ))
+    }
+
+    /// Build, sign (with the issuer's key, which `signer` must be) and lint a certificate.
+    pub fn issue(
+        &self,
+        subject: &Name,
+        subject_public_key_der: &[u8],
+        serial: Serial,
+        not_before: SystemTime,
+        not_after: SystemTime,
+        signer: &dyn Signer,
+    ) -> Result<Vec<u8>, PkiError> {
+        if signer.public_key_der() != self.issuer_spki.as_slice() {
+            return Err(PkiError::invalid("issuer", "the signing key is not the key of this template's issuer"));
+        }
+        let tbs = self.tbs(subject, subject_public_key_der, serial, not_before, not_after)?;
+        let signature = signer.sign(self.scheme, &tbs)?;
+        let mut bits = Vec::with_capacity(signature.len() + 1);
+        bits.push(0); // no unused bits
+        bits.extend_from_slice(&signature);
+        let der = tlv(0x30, &[&tbs, &self.sig_alg_der, &tlv(0x03, &[&bits])]);
+        lint::check_der(&der, self.profile, &self.issuer_name, &self.issuer_key_id, &self.issuer_spki)?;
+        Ok(der)
+    }
+}
+
+/// One DER TLV with a constructed or primitive `tag` (single octet) around the concatenated parts.
+fn tlv(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
+    let len: usize = parts.iter().map(|p| p.len()).sum();
+    let mut out = Vec::with_capacity(len + 6);
+    out.push(tag);
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let octets = len.to_be_bytes();
+        let skip = octets.iter().position(|&b| b != 0).unwrap_or(octets.len() - 1);
+        out.push(0x80 | (octets.len() - skip) as u8);
+        out.extend_from_slice(&octets[skip..]);
+    }
+    for p in parts {
+        out.extend_from_slice(p);
+    }
+    out
 }
 
 /// The public key of a PKCS#10 request (DER or PEM), after checking its self-signature (proof of
@@ -331,6 +438,135 @@ pub fn parse_oid(s: &str) -> Option<ObjectIdentifier> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kyso_custody::{KeyAlgorithm, KeyCustody, Vault};
+    use std::time::Duration;
+    use x509_cert::certificate::{TbsCertificate, Version};
+
+    /// The TBSCertificate as x509-cert's structures encode it: what templates must reproduce.
+    fn reference_tbs(spec: &CertSpec, issuer: &IssuerRef) -> Vec<u8> {
+        let sig_alg = signature_algorithm(issuer.scheme);
+        let ski = key_identifier(spec.subject_public_key_der).unwrap();
+        TbsCertificate {
+            version: Version::V3,
+            serial_number: spec.serial.to_serial_number().unwrap(),
+            signature: sig_alg,
+            issuer: issuer.name.clone(),
+            validity: Validity {
+                not_before: x509_time(spec.not_before).unwrap(),
+                not_after: x509_time(spec.not_after).unwrap(),
+            },
+            subject: spec.subject.clone(),
+            subject_public_key_info: spki::SubjectPublicKeyInfoOwned::from_der(spec.subject_public_key_der).unwrap(),
+            issuer_unique_id: None,
+            subject_unique_id: None,
+            extensions: Some(extensions(spec.profile, &spec.urls, spec.policy_oid, ski, &issuer.key_id).unwrap()),
+        }
+        .to_der()
+        .unwrap()
+    }
+
+    #[test]
+    fn templates_encode_what_the_x509_structures_encode() {
+        let vault = Vault::new(&kyso_custody::Kek::generate().unwrap());
+        let (ec_ca, _) = vault.generate(KeyAlgorithm::EcP256).unwrap();
+        let (rsa_ca, _) = vault.generate(KeyAlgorithm::Rsa2048).unwrap();
+        let (ec_subject, _) = vault.generate(KeyAlgorithm::EcP256).unwrap();
+        let (rsa_subject, _) = vault.generate(KeyAlgorithm::Rsa2048).unwrap();
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000);
+        let urls = Urls {
+            crl: Some("http://127.0.0.1:8080/crl/vnpt.crl".into()),
+            ocsp: Some("http://127.0.0.1:8080/ocsp/vnpt".into()),
+            ca_issuers: Some("http://127.0.0.1:8080/ca/vnpt.crt".into()),
+        };
+        let citizen = crate::CitizenSubject::new(
+            "001203001234",
+            "Nguyễn Thị Hồng Nhung",
+            "Thành phố Hà Nội",
+            Some("Phường Ba Đình"),
+        )
+        .unwrap()
+        .to_name()
+        .unwrap();
+        for ca in [&ec_ca, &rsa_ca] {
+            let issuer = IssuerRef {
+                name: crate::subject::org_name("VNPT", "VNPT-CA (demo)").unwrap(),
+                key_id: key_identifier(ca.public_key_der()).unwrap(),
+                signer: ca.as_ref(),
+                scheme: ca.algorithm().default_scheme(),
+            };
+            for profile in [Profile::Root, Profile::ProviderCa, Profile::OcspSigner, Profile::Tsa, Profile::Citizen] {
+                // validity across 2050 (UTCTime, then GeneralizedTime), a policy or none
+                for (days, policy) in [(365, parse_oid("1.3.6.1.4.1.32473.1")), (40 * 365, None)] {
+                    for subject_key in [&ec_subject, &rsa_subject] {
+                        let subject = if profile == Profile::Citizen {
+                            citizen.clone()
+                        } else {
+                            crate::subject::org_name("VNPT", "X").unwrap()
+                        };
+                        let spec = CertSpec {
+                            profile,
+                            subject,
+                            subject_public_key_der: subject_key.public_key_der(),
+                            serial: Serial::random().unwrap(),
+                            not_before: now,
+                            not_after: now + Duration::from_secs(days * 86_400),
+                            urls: urls.clone(),
+                            policy_oid: policy,
+                        };
+                        let t = Template::new(profile, &spec.urls, spec.policy_oid, &issuer).unwrap();
+                        let tbs = t
+                            .tbs(
+                                &spec.subject,
+                                spec.subject_public_key_der,
+                                spec.serial,
+                                spec.not_before,
+                                spec.not_after,
+                            )
+                            .unwrap();
+                        assert_eq!(tbs, reference_tbs(&spec, &issuer), "{profile:?}, {days} days");
+                        if profile == Profile::Citizen && days > 3 * 366 {
+                            continue; // the lint refuses these, as it should
+                        }
+                        let der = issue(&spec, &issuer).unwrap();
+                        let cert = Certificate::from_der(&der).unwrap();
+                        assert_eq!(cert.to_der().unwrap(), der, "{profile:?}: canonical DER");
+                        assert_eq!(cert.tbs_certificate.to_der().unwrap(), tbs, "{profile:?}: the TBS signed");
+                        assert!(kyso_custody::verify(
+                            ca.public_key_der(),
+                            issuer.scheme,
+                            &cert.tbs_certificate.to_der().unwrap(),
+                            cert.signature.as_bytes().unwrap()
+                        ));
+                    }
+                }
+            }
+        }
+        // A template signs only with its issuer's key.
+        let issuer = IssuerRef {
+            name: crate::subject::org_name("VNPT", "VNPT-CA (demo)").unwrap(),
+            key_id: key_identifier(ec_ca.public_key_der()).unwrap(),
+            signer: ec_ca.as_ref(),
+            scheme: ec_ca.algorithm().default_scheme(),
+        };
+        let t = Template::new(Profile::Citizen, &urls, None, &issuer).unwrap();
+        let later = now + Duration::from_secs(86_400);
+        let e =
+            t.issue(&citizen, ec_subject.public_key_der(), Serial::random().unwrap(), now, later, ec_subject.as_ref());
+        assert!(e.unwrap_err().to_string().starts_with("issuer:"));
+        assert!(t
+            .issue(&citizen, ec_subject.public_key_der(), Serial::random().unwrap(), now, now, ec_ca.as_ref())
+            .is_err());
+        assert!(t.issue(&citizen, &[0x30, 0x00], Serial::random().unwrap(), now, later, ec_ca.as_ref()).is_err());
+    }
+
+    #[test]
+    fn der_lengths() {
+        assert_eq!(tlv(0x04, &[]), [0x04, 0x00]);
+        assert_eq!(tlv(0x04, &[&[7; 127]])[..2], [0x04, 0x7f]);
+        assert_eq!(tlv(0x04, &[&[7; 128]])[..3], [0x04, 0x81, 0x80]);
+        assert_eq!(tlv(0x04, &[&[7; 200], &[7; 100]])[..4], [0x04, 0x82, 0x01, 0x2c]);
+        assert_eq!(tlv(0x04, &[&[7; 70_000]])[..5], [0x04, 0x83, 0x01, 0x11, 0x70]);
+    }
     #[test]
     fn oid_parsing_never_panics() {
         assert!(parse_oid("1.3.6.1.4.1.32473.1").is_some());

@@ -22,8 +22,19 @@ pub fn check_certificate(
     issuer_key_id: &[u8],
     issuer_spki: &[u8],
 ) -> Result<(), PkiError> {
+    check_der(der, spec.profile, issuer_name, issuer_key_id, issuer_spki)
+}
+
+/// Decode an issued certificate and check it against `profile`: an error listing every finding.
+pub fn check_der(
+    der: &[u8],
+    profile: Profile,
+    issuer_name: &Name,
+    issuer_key_id: &[u8],
+    issuer_spki: &[u8],
+) -> Result<(), PkiError> {
     let cert = Certificate::from_der(der).ctx("issued certificate")?;
-    let f = findings(&cert, spec.profile, issuer_name, issuer_key_id, issuer_spki)?;
+    let f = findings(&cert, profile, issuer_name, issuer_key_id, issuer_spki)?;
     if f.is_empty() {
         Ok(())
     } else {
