@@ -20,6 +20,7 @@ pub mod forecast;
 pub mod plan;
 pub mod population;
 pub mod provider_list;
+pub mod register_index;
 pub mod reports;
 pub mod staff;
 pub mod tasks;

@@ -69,7 +69,8 @@ pub struct ProviderListImport {
     columns: Columns,
     provider: Option<String>,
     as_of: Date,
-    seen: HashMap<(u64, String, Date), u32>,
+    /// `None`: repeats are not looked for here (the caller sorts and calls [`sort_and_dedupe`]).
+    seen: Option<HashMap<(u64, String, Date), u32>>,
 }
 
 /// What one row gives: a certificate, or a repeat of an earlier row (dropped, reported).
@@ -89,7 +90,15 @@ impl ProviderListImport {
             let reason = "no provider column (nha_cung_cap): name the provider of the whole list (--provider)";
             return Err(vec![RowIssue::new(header.row, Some("provider"), reason)]);
         }
-        Ok(Self { columns, provider: provider.map(provider_key), as_of, seen: HashMap::new() })
+        Ok(Self { columns, provider: provider.map(provider_key), as_of, seen: Some(HashMap::new()) })
+    }
+
+    /// Leaves repeated rows to the caller: every valid row comes back as a certificate. For lists
+    /// of millions, where a hash set of every key would cost hundreds of megabytes and sorting
+    /// the rows (needed anyway to match them against the register) finds the repeats for free.
+    pub fn without_dedupe(mut self) -> Self {
+        self.seen = None;
+        self
     }
 
     pub fn row(&mut self, r: &Record) -> Result<ListRow, RowIssue> {
@@ -132,13 +141,104 @@ impl ProviderListImport {
         if ended.is_some_and(|e| e < issued) {
             return Err(issue("revoked_date", "before the issue date".into()));
         }
-        let key = (id.expose().parse().unwrap_or(0), provider.clone(), issued);
-        if let Some(first) = self.seen.get(&key) {
-            return Ok(ListRow::Duplicate(RowIssue::new(row, None, format!("duplicate of row {first}"))));
+        if let Some(seen) = self.seen.as_mut() {
+            let key = (id.expose().parse().unwrap_or(0), provider.clone(), issued);
+            if let Some(first) = seen.get(&key) {
+                return Ok(ListRow::Duplicate(RowIssue::new(row, None, format!("duplicate of row {first}"))));
+            }
+            seen.insert(key, u32::try_from(row).unwrap_or(u32::MAX));
         }
-        self.seen.insert(key, u32::try_from(row).unwrap_or(u32::MAX));
         Ok(ListRow::Certificate(ListedCertificate { id, provider, issued, expires, ended, status }))
     }
+}
+
+/// Provider names of a list, interned: a certificate refers to its provider by index.
+#[derive(Debug, Default, Clone)]
+pub struct Providers {
+    names: Vec<String>,
+    index: HashMap<String, u16>,
+}
+
+impl Providers {
+    pub fn intern(&mut self, name: &str) -> u16 {
+        if let Some(&i) = self.index.get(name) {
+            return i;
+        }
+        // A list naming more than 65,535 providers is not a provider list: saturate, the rows stay.
+        let i = u16::try_from(self.names.len()).unwrap_or(u16::MAX);
+        if i < u16::MAX {
+            self.names.push(name.to_owned());
+            self.index.insert(name.to_owned(), i);
+        }
+        i
+    }
+
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+}
+
+/// The statuses a list row can carry, by code.
+pub const STATUSES: [&str; 3] = ["active", "revoked", "expired"];
+
+/// One listed certificate in 40 bytes, for lists of millions: the ID number as a number, the
+/// provider by index into [`Providers`], dates as day numbers
+/// ([`crate::register_index::day_number`]), the status as an index into [`STATUSES`], and the
+/// list row it came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CompactCert {
+    pub id: u64,
+    pub issued: i32,
+    pub expires: Option<i32>,
+    pub ended: Option<i32>,
+    pub row: u32,
+    pub provider: u16,
+    pub status: u8,
+}
+
+impl CompactCert {
+    pub fn new(c: &ListedCertificate, row: usize, providers: &mut Providers) -> Self {
+        let day = |d: Date| d.to_julian_day() - 2_440_588;
+        CompactCert {
+            id: crate::register_index::id_key(c.id.expose()).unwrap_or(0),
+            issued: day(c.issued),
+            expires: c.expires.map(day),
+            ended: c.ended.map(day),
+            row: u32::try_from(row).unwrap_or(u32::MAX),
+            provider: providers.intern(&c.provider),
+            status: STATUSES.iter().position(|s| *s == c.status).unwrap_or(0) as u8,
+        }
+    }
+
+    /// The identity of a certificate: (ID number, provider, issue day).
+    pub fn key(&self) -> (u64, u16, i32) {
+        (self.id, self.provider, self.issued)
+    }
+
+    pub fn status_name(&self) -> &'static str {
+        STATUSES[usize::from(self.status).min(STATUSES.len() - 1)]
+    }
+}
+
+/// Sorts certificates by (ID number, provider, issue day) — the order the store's key and the
+/// register index are in — and drops repeats of a key, keeping the earliest list row and
+/// reporting each later one as "duplicate of row N" (in row order).
+pub fn sort_and_dedupe(certs: &mut Vec<CompactCert>) -> Vec<RowIssue> {
+    certs.sort_unstable_by_key(|c| (c.key(), c.row));
+    let mut duplicates = Vec::new();
+    let mut first: Option<CompactCert> = None;
+    certs.retain(|c| match first {
+        Some(f) if f.key() == c.key() => {
+            duplicates.push(RowIssue::new(c.row as usize, None, format!("duplicate of row {}", f.row)));
+            false
+        }
+        _ => {
+            first = Some(*c);
+            true
+        }
+    });
+    duplicates.sort_unstable_by_key(|d| d.row);
+    duplicates
 }
 
 #[cfg(test)]
@@ -185,5 +285,47 @@ mod tests {
         let mut import = ProviderListImport::new(&recs[0], Some("VNPT-CA"), d(2026, 3, 1)).unwrap();
         assert_eq!(import.row(&recs[1]).unwrap_err().reason, "VIETTEL-CA, but this list is from VNPT-CA");
         assert!(matches!(import.row(&recs[2]), Ok(ListRow::Certificate(c)) if c.provider == "VNPT-CA"));
+    }
+
+    #[test]
+    fn sorting_finds_the_same_duplicates_as_streaming() {
+        let (recs, _) = records(
+            "id_number,nha_cung_cap,ngay_cap,trang_thai\n\
+             019190000002,VNPT-CA,05/01/2026,\n\
+             019190000001,Viettel-CA,05/01/2026,\n\
+             019190000002,VNPT-CA,05/01/2026,thu hồi\n\
+             019190000002,VNPT-CA,06/01/2026,\n\
+             019190000001,Viettel-CA,05/01/2026,\n\
+             019190000002,VNPT-CA,05/01/2026,\n",
+        );
+        let as_of = d(2026, 3, 1);
+        let mut streaming = ProviderListImport::new(&recs[0], None, as_of).unwrap();
+        let expected: Vec<RowIssue> = recs[1..]
+            .iter()
+            .filter_map(|r| match streaming.row(r) {
+                Ok(ListRow::Duplicate(issue)) => Some(issue),
+                _ => None,
+            })
+            .collect();
+        let mut bulk = ProviderListImport::new(&recs[0], None, as_of).unwrap().without_dedupe();
+        let mut providers = Providers::default();
+        let mut certs: Vec<CompactCert> = recs[1..]
+            .iter()
+            .map(|r| match bulk.row(r) {
+                Ok(ListRow::Certificate(c)) => CompactCert::new(&c, r.row, &mut providers),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        let duplicates = sort_and_dedupe(&mut certs);
+        assert_eq!(duplicates, expected);
+        assert_eq!(duplicates.iter().map(|d| d.row).collect::<Vec<_>>(), vec![4, 6, 7]);
+        let kept: Vec<_> =
+            certs.iter().map(|c| (c.id, providers.names()[usize::from(c.provider)].as_str(), c.row)).collect();
+        assert_eq!(
+            kept,
+            vec![(19_190_000_001, "VIETTEL-CA", 3), (19_190_000_002, "VNPT-CA", 2), (19_190_000_002, "VNPT-CA", 5)]
+        );
+        assert_eq!(certs[1].status_name(), "active");
+        assert_eq!(certs[1].issued, crate::register_index::day_number("2026-01-05").unwrap());
     }
 }

@@ -96,16 +96,6 @@ pub struct ProviderCertRow {
     pub status: String,
 }
 
-/// What a provider-list batch did: new certificates, changed ones (a later expiry, a revocation),
-/// ones already known exactly, and the batch indexes whose ID number is not in the register.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ProviderUpserted {
-    pub inserted: u64,
-    pub changed: u64,
-    pub unchanged: u64,
-    pub unmatched: Vec<usize>,
-}
-
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VisitRow {
     /// Assigned by [`Store::append_visit`].
@@ -154,7 +144,7 @@ pub struct Upserted {
 const CHUNK: usize = 200;
 /// Rows per statement for the bulk imports (register: 8 columns, provider lists: 9 — at most 9,000
 /// parameters, within both backends' limits; fewer statements per batch).
-const BULK_CHUNK: usize = 1000;
+pub(crate) const BULK_CHUNK: usize = 1000;
 /// 9999-12-31 00:00 in Vietnam: the end of a listed certificate without an expiry date.
 const FAR_FUTURE: i64 = 253_402_189_200;
 
@@ -218,7 +208,7 @@ macro_rules! visit_row {
 }
 
 impl Store {
-    fn is_sqlite(&self) -> bool {
+    pub(crate) fn is_sqlite(&self) -> bool {
         matches!(self, Store::Sqlite(_))
     }
 
@@ -379,61 +369,6 @@ impl Store {
         on_pool!(self, p => {
             let rows = sqlx::query("SELECT commune_code, code, name FROM hamlets ORDER BY commune_code, code").fetch_all(p).await?;
             Ok(rows.iter().map(|r| HamletRow { commune_code: r.get("commune_code"), code: r.get("code"), name: r.get("name") }).collect())
-        })
-    }
-
-    /// Inserts provider-list certificates by (ID number, provider, issue date); a known one is
-    /// updated only when the list says something new: a later expiry replaces, the earliest end
-    /// (revocation) stays. One transaction and one audit row per batch; re-importing a list
-    /// changes nothing. Rows whose ID number is not in the register are stored all the same and
-    /// reported in [`ProviderUpserted::unmatched`].
-    pub async fn upsert_provider_certificates(
-        &self,
-        rows: &[ProviderCertRow],
-        source: &str,
-        audit: &AuditEvent,
-    ) -> Result<ProviderUpserted> {
-        let is_sqlite = self.is_sqlite();
-        let at = now();
-        on_pool!(self, p => {
-            let mut tx = p.begin().await?;
-            lock!(tx, is_sqlite);
-            let mut out = ProviderUpserted::default();
-            let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM provider_certificates").fetch_one(&mut *tx).await?;
-            let mut affected = 0u64;
-            for (n, chunk) in rows.chunks(BULK_CHUNK).enumerate() {
-                let sql = format!("SELECT id_number FROM residents WHERE id_number IN {}", values_list(is_sqlite, 1, chunk.len()));
-                let mut q = sqlx::query_scalar::<_, String>(&sql);
-                for r in chunk {
-                    q = q.bind(&r.id_number);
-                }
-                let known: std::collections::HashSet<String> = q.fetch_all(&mut *tx).await?.into_iter().collect();
-                out.unmatched.extend(chunk.iter().enumerate().filter(|(_, r)| !known.contains(&r.id_number)).map(|(i, _)| n * BULK_CHUNK + i));
-                let sql = format!("INSERT INTO provider_certificates (id_number, provider, issued_on, expires_on, ended_on, status, source, first_seen, updated_at) \
-                    VALUES {} ON CONFLICT (id_number, provider, issued_on) DO UPDATE SET \
-                    expires_on = COALESCE(excluded.expires_on, provider_certificates.expires_on), \
-                    ended_on = CASE WHEN excluded.ended_on IS NULL THEN provider_certificates.ended_on \
-                        WHEN provider_certificates.ended_on IS NULL OR excluded.ended_on < provider_certificates.ended_on THEN excluded.ended_on \
-                        ELSE provider_certificates.ended_on END, \
-                    status = excluded.status, source = excluded.source, updated_at = excluded.updated_at \
-                    WHERE provider_certificates.status IS DISTINCT FROM excluded.status \
-                       OR (excluded.expires_on IS NOT NULL AND provider_certificates.expires_on IS DISTINCT FROM excluded.expires_on) \
-                       OR (excluded.ended_on IS NOT NULL AND (provider_certificates.ended_on IS NULL OR excluded.ended_on < provider_certificates.ended_on))",
-                    values_list(is_sqlite, chunk.len(), 9));
-                let mut q = sqlx::query(&sql);
-                for r in chunk {
-                    q = q.bind(&r.id_number).bind(&r.provider).bind(&r.issued_on).bind(&r.expires_on).bind(&r.ended_on)
-                        .bind(&r.status).bind(source).bind(at).bind(at);
-                }
-                affected += q.execute(&mut *tx).await?.rows_affected();
-            }
-            let after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM provider_certificates").fetch_one(&mut *tx).await?;
-            append_audit!(tx, audit);
-            tx.commit().await?;
-            out.inserted = (after - before).max(0) as u64;
-            out.changed = affected.saturating_sub(out.inserted);
-            out.unchanged = (rows.len() as u64).saturating_sub(out.inserted + out.changed);
-            Ok(out)
         })
     }
 

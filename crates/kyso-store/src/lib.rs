@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod adoption;
 pub mod audit;
+pub mod bulk;
 pub mod campaign;
 pub mod reports;
 mod rows;
@@ -130,6 +131,12 @@ const MIGRATIONS: &[Migration] = &[
         name: "provider lists",
         sqlite: include_str!("../migrations/sqlite/0006_provider_lists.sql"),
         postgres: include_str!("../migrations/postgres/0006_provider_lists.sql"),
+    },
+    Migration {
+        version: 7,
+        name: "bulk campaign data",
+        sqlite: include_str!("../migrations/sqlite/0007_bulk_campaign.sql"),
+        postgres: include_str!("../migrations/postgres/0007_bulk_campaign.sql"),
     },
 ];
 

@@ -31,7 +31,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 crate::demo_accounts::seed(&auth).await?;
                 // Today's figures of every commune, for the ranking page.
                 let today = kyso_server::campaign_data::vn_date(kyso_store::now());
-                auth.store.refresh_adoption(&today, &crate::campaign_cli::adult_born_by(&today, 15)?).await?;
+                crate::campaign_cli::refresh_now(&auth.store, &today, 15).await?;
             }
             let token = dir.operator_token()?;
             let listener = tokio::net::TcpListener::bind(&a.listen).await.with_context(|| {

@@ -1,7 +1,9 @@
-//! `kyso campaign adoption --refresh`: every commune's holders and adults recomputed in one
-//! statement agree, commune by commune and day by day, with the campaign core's count
-//! (`kyso campaign progress`) — kyso's own certificates and provider lists, expired, revoked,
-//! not-yet-issued, repeated and unmatched rows included. On SQLite and PostgreSQL.
+//! `kyso campaign adoption --refresh`: every commune's holders and adults, recomputed from the
+//! register's column index and the certificate sources, agree commune by commune and day by day
+//! with the campaign core's count (`kyso campaign progress`) — kyso's own certificates and
+//! provider lists, expired, revoked, not-yet-issued, repeated and unmatched rows included; the
+//! import brings its own date up to date; a register change makes the index rebuild. On SQLite
+//! and PostgreSQL.
 
 mod support;
 
@@ -62,6 +64,9 @@ fn adoption(env: Env) {
     env.ok(&["campaign", "import-hamlets", "hamlets.csv"]);
     env.ok(&["campaign", "import-register", "register.csv"]);
     env.ok(&["campaign", "import-provider-list", "list.csv", "--as-of", "2026-08-01"]);
+    // The import recomputed its own date: no --refresh needed to read it.
+    let v = json(&env.ok(&["--json", "campaign", "adoption", "--date", "2026-08-01"]));
+    assert_eq!((v["not_recomputed"].as_u64(), v["holders"].as_u64()), (Some(0), Some(3)), "{v}");
     // One of kyso's own certificates, for a resident no list names.
     env.ok(&[
         "citizen",
@@ -119,6 +124,22 @@ fn adoption(env: Env) {
         assert_eq!(v["holders"].as_u64(), Some(sum));
     }
     assert!(seen_nonzero);
+
+    // The unmatched list row's person joins the register: the register's generation moved, so
+    // the next recompute rebuilds the index and counts them (the list row was kept).
+    let before = json(&env.ok(&["--json", "campaign", "adoption", "--date", "2026-08-01", "--refresh"]));
+    std::fs::write(
+        env.path("late.csv"),
+        "id_number,full_name,date_of_birth,sex,hamlet_code,commune_code\n019299000777,Hà Văn Muộn,1999-09-09,M,T02,01960\n",
+    )
+    .unwrap();
+    env.ok(&["campaign", "import-register", "late.csv"]);
+    let after = json(&env.ok(&["--json", "campaign", "adoption", "--date", "2026-08-01", "--refresh"]));
+    let n = |v: &Json, k: &str| v[k].as_u64().unwrap();
+    assert_eq!((n(&after, "holders"), n(&after, "adults")), (n(&before, "holders") + 1, n(&before, "adults") + 1));
+    let p = json(&env.ok(&["--json", "campaign", "progress", "--commune", "01960", "--date", "2026-08-01"]));
+    let c = after["by_commune"].as_array().unwrap().iter().find(|c| c["code"] == "01960").unwrap().clone();
+    assert_eq!((&c["holders"], &c["adults"]), (&p["holders"], &p["adults"]), "{after}");
     // Without --refresh a day never recomputed is reported as such, not as zero holders.
     let v = json(&env.ok(&["--json", "campaign", "adoption", "--date", "2030-01-01"]));
     assert_eq!(v["not_recomputed"], 3, "{v}");

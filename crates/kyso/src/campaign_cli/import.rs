@@ -242,6 +242,10 @@ pub async fn import_register(
             None => rejected.push(RowIssue::new(1, None, "the file is empty: expected a header row")),
         }
     }
+    if kept > 0 {
+        // The register changed: rebuild its column index now, not in the next provider import.
+        super::adoption::register_index(store).await?;
+    }
     let what = match commune {
         Some(c) => format!("register {c}"),
         None => "register".into(),

@@ -18,7 +18,7 @@ mod source;
 mod worklist;
 
 // The public names of the single-file module stay reachable as `campaign_cli::…`, used or not.
-pub use adoption::{adult_born_by, by_province};
+pub use adoption::{by_province, refresh_now};
 #[allow(unused_imports)]
 pub use import::{import_hamlets, import_register, import_units, resident_row};
 #[allow(unused_imports)]

@@ -2,71 +2,57 @@
 //! the ID number against the register and stored once per (ID number, provider, issue date), so
 //! that adoption counts them exactly like kyso's own issuance.
 
+use super::adoption::{refresh, register_index};
 use super::import::summary;
 use super::meter::Meter;
 use super::source::{Source, HEADER_SEARCH};
 use super::ACTOR;
 use anyhow::{anyhow, Result};
 use kyso_campaign::csv::parse_date;
-use kyso_campaign::provider_list::{ListRow, ListedCertificate, ProviderListImport};
+use kyso_campaign::provider_list::{sort_and_dedupe, CompactCert, ListRow, ProviderListImport, Providers};
+use kyso_campaign::register_index::{civil_from_days, masked_key};
 use kyso_campaign::RowIssue;
-use kyso_store::campaign::ProviderCertRow;
+use kyso_store::bulk::BulkProviderCert;
 use kyso_store::{AuditEvent, Store};
 use serde_json::json;
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
 
-/// List rows per transaction.
-const BATCH: usize = 50_000;
+/// The age line of the snapshots an import brings up to date (the dashboard's).
+const SNAPSHOT_MIN_AGE: u8 = 15;
 
-fn cert_row(c: &ListedCertificate) -> ProviderCertRow {
-    ProviderCertRow {
-        id_number: c.id.expose().to_owned(),
-        provider: c.provider.clone(),
-        issued_on: c.issued.to_string(),
-        expires_on: c.expires.map(|d| d.to_string()),
-        ended_on: c.ended.map(|d| d.to_string()),
-        status: c.status.to_owned(),
+/// `YYYY-MM-DD` of a day number, without allocating.
+fn iso(day: i32) -> [u8; 10] {
+    let (y, m, d) = civil_from_days(day);
+    let mut out = *b"0000-00-00";
+    let y = y.clamp(0, 9999) as u32;
+    for (i, v) in [(0, y / 1000), (1, y / 100 % 10), (2, y / 10 % 10), (3, y % 10)] {
+        out[i] = b'0' + v as u8;
     }
+    out[5] = b'0' + m / 10;
+    out[6] = b'0' + m % 10;
+    out[8] = b'0' + d / 10;
+    out[9] = b'0' + d % 10;
+    out
 }
 
-#[derive(Default)]
-struct Totals {
-    stored: u64,
-    inserted: u64,
-    changed: u64,
-    unchanged: u64,
-    unmatched: Vec<RowIssue>,
-}
-
-/// Stores one batch; `rows` are the spreadsheet rows and masked IDs of the batch, for the report.
-async fn flush(
-    store: &Store,
-    batch: &mut Vec<ProviderCertRow>,
-    rows: &mut Vec<(usize, String)>,
-    source: &str,
-    subject: &str,
-    t: &mut Totals,
-) -> Result<()> {
-    if batch.is_empty() {
-        return Ok(());
+fn bulk_row(c: &CompactCert) -> BulkProviderCert {
+    let mut id = [b'0'; 12];
+    let mut v = c.id;
+    for b in id.iter_mut().rev() {
+        *b = b'0' + (v % 10) as u8;
+        v /= 10;
     }
-    let detail = format!("{source}: list rows {}..{}", t.stored + 1, t.stored + batch.len() as u64);
-    let audit = AuditEvent::new(ACTOR, "campaign.provider_list.import", subject, detail);
-    let u = store.upsert_provider_certificates(batch, source, &audit).await?;
-    t.stored += batch.len() as u64;
-    t.inserted += u.inserted;
-    t.changed += u.changed;
-    t.unchanged += u.unchanged;
-    for i in u.unmatched {
-        if let Some((row, masked)) = rows.get(i) {
-            let reason = format!("{masked} is not in the register (kept: counts once the register has them)");
-            t.unmatched.push(RowIssue::new(*row, Some("id_number"), reason));
-        }
+    BulkProviderCert {
+        id_number: id,
+        provider: c.provider,
+        issued_on: iso(c.issued),
+        expires_on: c.expires.map(iso),
+        ended_on: c.ended.map(iso),
+        status: c.status_name(),
     }
-    batch.clear();
-    rows.clear();
-    Ok(())
 }
 
 pub async fn import_provider_list(
@@ -81,12 +67,17 @@ pub async fn import_provider_list(
     let label = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let subject = provider.unwrap_or("provider list");
     let mut source = Source::open(file, sheet)?;
+    let started = Instant::now();
+    // The register's column index loads (or is rebuilt) while the list is read.
+    let index = {
+        let store = store.clone();
+        tokio::spawn(async move { register_index(&store).await })
+    };
     let mut meter = Meter::new("provider list", source.total);
     let mut import: Option<ProviderListImport> = None;
-    let (mut rejected, mut duplicates) = (Vec::new(), Vec::new());
-    let mut batch = Vec::with_capacity(BATCH);
-    let mut batch_rows = Vec::with_capacity(BATCH);
-    let mut t = Totals::default();
+    let mut rejected = Vec::new();
+    let mut providers = Providers::default();
+    let mut certs: Vec<CompactCert> = Vec::new();
     let mut rows = 0u64;
     let mut header_failed = false;
     let (mut header_tries, mut first_missing) = (0, None);
@@ -102,7 +93,7 @@ pub async fn import_provider_list(
             let Some(import) = import.as_mut() else {
                 // The header is the first row that names the columns: title rows above it are skipped.
                 match ProviderListImport::new(&record, provider, as_of_date) {
-                    Ok(i) => import = Some(i),
+                    Ok(i) => import = Some(i.without_dedupe()),
                     Err(missing) => {
                         header_tries += 1;
                         first_missing.get_or_insert(missing);
@@ -117,20 +108,13 @@ pub async fn import_provider_list(
             };
             rows += 1;
             match import.row(&record) {
-                Ok(ListRow::Certificate(c)) => {
-                    batch_rows.push((record.row, c.id.masked()));
-                    batch.push(cert_row(&c));
-                }
-                Ok(ListRow::Duplicate(issue)) => duplicates.push(issue),
+                Ok(ListRow::Certificate(c)) => certs.push(CompactCert::new(&c, record.row, &mut providers)),
+                Ok(ListRow::Duplicate(issue)) => rejected.push(issue),
                 Err(issue) => rejected.push(issue),
-            }
-            if batch.len() == BATCH {
-                flush(store, &mut batch, &mut batch_rows, &label, subject, &mut t).await?;
             }
         }
         meter.update(source.position(), rows);
     }
-    flush(store, &mut batch, &mut batch_rows, &label, subject, &mut t).await?;
     meter.finish(rows);
     if import.is_none() && !header_failed {
         match first_missing {
@@ -138,25 +122,68 @@ pub async fn import_provider_list(
             None => rejected.push(RowIssue::new(1, None, "the file is empty: expected a header row")),
         }
     }
-    let text = format!(
-        "{rows} rows: {} certificates (new {}, changed {}, unchanged {}), {} not in the register, {} duplicates, rejected {}",
-        t.stored,
-        t.inserted,
-        t.changed,
-        t.unchanged,
-        t.unmatched.len(),
+    let parsed = started.elapsed();
+    // Sorted by (ID number, provider, issue date): repeats fall next to each other, the register
+    // is matched by one merge, and the store's key B-tree is written in order.
+    let duplicates = sort_and_dedupe(&mut certs);
+    let index = index.await.map_err(|e| anyhow!("register index: {e}"))??;
+    let positions = index.positions_sorted(certs.iter().map(|c| c.id));
+    let mut unmatched: Vec<RowIssue> = certs
+        .iter()
+        .zip(&positions)
+        .filter(|(_, p)| p.is_none())
+        .map(|(c, _)| {
+            let reason =
+                format!("{} is not in the register (kept: counts once the register has them)", masked_key(c.id));
+            RowIssue::new(c.row as usize, Some("id_number"), reason)
+        })
+        .collect();
+    unmatched.sort_unstable_by_key(|u| u.row);
+    drop(positions);
+    let bulk: Vec<BulkProviderCert> = certs.iter().map(bulk_row).collect();
+    drop(certs);
+    let stored = bulk.len() as u64;
+    let matched = started.elapsed();
+    let detail = format!(
+        "{label}: {rows} rows, {stored} certificates, {} not in the register, {} duplicates, {} rejected",
+        unmatched.len(),
         duplicates.len(),
         rejected.len()
     );
-    let counts = json!({"rows": rows, "certificates": t.stored, "inserted": t.inserted, "changed": t.changed,
-                        "unchanged": t.unchanged, "as_of": as_of});
+    let audit = AuditEvent::new(ACTOR, "campaign.provider_list.import", subject, detail);
+    let t = store
+        .bulk_upsert_provider_certificates(Arc::new(bulk), Arc::new(providers.names().to_vec()), &label, &audit)
+        .await?;
+    let written = started.elapsed();
+    // Every commune's figures on the list's date, now.
+    let as_of = as_of_date.to_string();
+    let communes = refresh(store, &index, &as_of, SNAPSHOT_MIN_AGE).await?;
+    eprintln!(
+        "read {:.1} s, sorted and matched {:.1} s, stored {:.1} s, {communes} communes recomputed on {as_of} {:.1} s",
+        parsed.as_secs_f64(),
+        (matched - parsed).as_secs_f64(),
+        (written - matched).as_secs_f64(),
+        (started.elapsed() - written).as_secs_f64()
+    );
+    let text = format!(
+        "{rows} rows: {} certificates (new {}, changed {}, unchanged {}), {} not in the register, {} duplicates, rejected {}",
+        stored,
+        t.inserted,
+        t.changed,
+        t.unchanged,
+        unmatched.len(),
+        duplicates.len(),
+        rejected.len()
+    );
+    let counts = json!({"rows": rows, "certificates": stored, "inserted": t.inserted, "changed": t.changed,
+                        "unchanged": t.unchanged, "as_of": as_of, "communes_recomputed": communes});
     let what = format!("provider list {label}");
     summary(
         json_mode,
         &what,
         counts,
         text,
-        &[("unmatched", &t.unmatched), ("duplicates", &duplicates), ("rejected", &rejected)],
+        &[("unmatched", &unmatched), ("duplicates", &duplicates), ("rejected", &rejected)],
     );
-    Ok(if t.stored == 0 && !rejected.is_empty() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if stored == 0 && !rejected.is_empty() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
