@@ -41,6 +41,7 @@ pub async fn issue(count: usize, concurrency: usize, cpu_only: bool, db: Option<
     // `concurrency` clients, each issuing one certificate after another, like HTTP connections
     // served on the runtime's worker threads.
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let cpu_before = process_cpu();
     let start = Instant::now();
     let mut clients = Vec::with_capacity(concurrency);
     for _ in 0..concurrency.max(1) {
@@ -59,17 +60,29 @@ pub async fn issue(count: usize, concurrency: usize, cpu_only: bool, db: Option<
         c.await??;
     }
     let secs = start.elapsed().as_secs_f64();
+    let cpu = process_cpu().zip(cpu_before).map(|((u1, s1), (u0, s0))| (u1 - u0, s1 - s0));
     let stored = auth.store.count_certificates().await? - before;
     anyhow::ensure!(stored as usize == count, "stored {stored} certificates, expected {count}");
     let rate = count as f64 / secs;
     let backend = auth.store.backend();
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    // CPU the process used per certificate (all threads, user + kernel): what the rate would be
+    // with every core to ourselves, whatever else runs on the machine.
+    let per_cert_us = cpu.map(|(u, s)| ((u + s) * 1e6 / count as f64, u * 1e6 / count as f64, s * 1e6 / count as f64));
     if json_mode {
         println!(
             "{}",
-            json!({"count": count, "seconds": secs, "per_second": rate, "backend": backend, "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)})
+            json!({"count": count, "seconds": secs, "per_second": rate, "backend": backend, "cores": cores,
+                   "cpu_us_per_certificate": per_cert_us.map(|c| c.0), "user_us": per_cert_us.map(|c| c.1), "sys_us": per_cert_us.map(|c| c.2)})
         );
     } else {
         println!("issued and durably stored {count} certificates (EC P-256, fresh keys, {backend}) in {secs:.2} s: {rate:.0} certificates/s");
+        if let Some((all, user, sys)) = per_cert_us {
+            println!(
+                "CPU used: {all:.1} core-µs per certificate ({user:.1} user, {sys:.1} kernel): {:.0}/s if all {cores} cores were ours",
+                cores as f64 * 1e6 / all
+            );
+        }
     }
     auth.store.close().await;
     let _ = std::fs::remove_dir_all(&tmp);
@@ -117,4 +130,15 @@ fn cpu_only_run(auth: &Arc<kyso_authority::Authority>, count: usize) -> Result<(
         count as f64 / secs
     );
     Ok(())
+}
+
+/// User and kernel CPU seconds of this process so far (all threads), from /proc/self/stat
+/// (Linux; clock ticks of 1/100 s). None elsewhere.
+fn process_cpu() -> Option<(f64, f64)> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which is in parentheses and may contain spaces).
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let (utime, stime): (f64, f64) = (f.get(11)?.parse().ok()?, f.get(12)?.parse().ok()?);
+    Some((utime / 100.0, stime / 100.0))
 }
