@@ -13,6 +13,12 @@ pub(crate) struct Tlv {
 
 /// The TLV starting at `pos` in `buf`, if it is well-formed and fits.
 pub(crate) fn tlv_at(buf: &[u8], pos: usize) -> Option<Tlv> {
+    let t = tlv_head(buf, pos)?;
+    (t.end <= buf.len()).then_some(t)
+}
+
+/// The TLV whose header starts at `pos` in `buf`, its contents not necessarily in `buf` yet.
+pub(crate) fn tlv_head(buf: &[u8], pos: usize) -> Option<Tlv> {
     let tag = *buf.get(pos)?;
     if tag & 0x1f == 0x1f {
         return None; // multi-octet tags do not occur in the structures we walk
@@ -33,7 +39,7 @@ pub(crate) fn tlv_at(buf: &[u8], pos: usize) -> Option<Tlv> {
     };
     let content_start = pos.checked_add(hdr)?;
     let end = content_start.checked_add(len)?;
-    (end <= buf.len()).then_some(Tlv { tag, start: pos, content_start, end })
+    Some(Tlv { tag, start: pos, content_start, end })
 }
 
 /// The children of a constructed TLV, in order.

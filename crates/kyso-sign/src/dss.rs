@@ -118,7 +118,7 @@ pub fn ocsp_successful(resp_der: &[u8]) -> bool {
 /// What the DSS of `pdf` holds (empty when there is none or it cannot be read). Never panics.
 pub fn read_dss(pdf: &[u8]) -> ValidationData {
     // most files have none: do not parse the whole document again to find that out
-    if !pdf.windows(4).any(|w| w == b"/DSS") {
+    if !crate::pdf_scan::contains(pdf, b"/DSS") {
         return ValidationData::default();
     }
     let Ok(doc) = load(&crate::pdf::blank_signature_contents(pdf)) else { return ValidationData::default() };

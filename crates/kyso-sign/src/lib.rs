@@ -19,6 +19,7 @@ pub mod cades;
 mod der_walk;
 pub mod dss;
 pub mod pdf;
+mod pdf_scan;
 
 pub use appearance::Visible;
 pub use cades::{

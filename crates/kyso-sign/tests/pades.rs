@@ -29,6 +29,7 @@ fn signed_twice(ca: &support::Ca, xref_stream: bool) -> (Vec<u8>, Vec<u8>, Vec<u
 
 fn check_ours(pdf_bytes: &[u8], expected: usize) {
     let sigs = pdf::signatures(pdf_bytes);
+    same_both_ways(pdf_bytes);
     assert_eq!(sigs.len(), expected);
     for (i, s) in sigs.iter().enumerate() {
         assert_eq!(s.sub_filter.as_deref(), Some("ETSI.CAdES.detached"));
@@ -44,6 +45,23 @@ fn check_ours(pdf_bytes: &[u8], expected: usize) {
     }
 }
 
+/// When the targeted reader answers, it says what the full parse says.
+fn same_both_ways(pdf_bytes: &[u8]) {
+    if let Some(fast) = pdf::signatures_targeted(pdf_bytes) {
+        assert_eq!(fast, pdf::signatures_full_parse(pdf_bytes), "the targeted reader and lopdf disagree");
+    }
+}
+
+/// A damaged file: lopdf may give up on the whole file (no signature at all) where the targeted
+/// reader, which never reads stream data or unrelated objects' values past their dictionary,
+/// still finds the signatures; whenever both find signatures they must be the same.
+fn same_where_both_read(pdf_bytes: &[u8]) {
+    let full = pdf::signatures_full_parse(pdf_bytes);
+    if let (Some(fast), false) = (pdf::signatures_targeted(pdf_bytes), full.is_empty()) {
+        assert_eq!(fast, full, "the targeted reader and lopdf disagree");
+    }
+}
+
 #[test]
 fn sign_twice_classic_and_xref_stream() {
     let ca = support::ca(KeyAlgorithm::EcP256);
@@ -52,7 +70,51 @@ fn sign_twice_classic_and_xref_stream() {
         assert!(pdf::signatures(&original).is_empty());
         check_ours(&once, 1);
         check_ours(&twice, 2);
+        // classic tables are read by the targeted reader, xref streams by the full parser
+        for f in [&original, &once, &twice] {
+            assert_eq!(pdf::signatures_targeted(f).is_some(), !xref_stream);
+        }
     }
+}
+
+/// A later update that redefines the signature dictionary (same object number): only the newest
+/// definition counts, in the targeted reader as in the full parse.
+#[test]
+fn a_redefined_signature_dictionary_is_read_as_the_newest_revision_says() {
+    let ca = support::ca(KeyAlgorithm::EcP256);
+    let (_, once, _) = signed_twice(&ca, false);
+    let text = String::from_utf8_lossy(&once).into_owned();
+    let br = text.find("/ByteRange").unwrap();
+    let obj = text[..br].rfind(" 0 obj").unwrap();
+    let num: u32 = text[..obj].rsplit(|c: char| !c.is_ascii_digit()).next().unwrap().parse().unwrap();
+    let trailer = &text[text.rfind("trailer").unwrap()..];
+    let grab = |key: &str| -> String {
+        let at = trailer.find(key).unwrap() + key.len();
+        trailer[at..].split(['/', '>']).next().unwrap().trim().to_string()
+    };
+    let (size, root) = (grab("/Size"), grab("/Root"));
+    let prev = text.rfind("startxref").unwrap();
+    let prev: usize = text[prev + 9..].split_whitespace().next().unwrap().parse().unwrap();
+    let mut shadow = once.clone();
+    let at = shadow.len() + 1;
+    shadow.extend_from_slice(
+        format!("\n{num} 0 obj\n<< /Type /Sig /ByteRange [0 10 20 10] /Contents <3003020107> /M (D:20260101000000Z) >>\nendobj\n")
+            .as_bytes(),
+    );
+    let xref = shadow.len();
+    shadow.extend_from_slice(
+        format!(
+            "xref\n{num} 1\n{at:010} 00000 n\r\ntrailer\n<< /Size {size} /Root {root} /Prev {prev} >>\nstartxref\n{xref}\n%%EOF\n"
+        )
+        .as_bytes(),
+    );
+    let fast = pdf::signatures_targeted(&shadow).expect("a classic file");
+    assert_eq!(fast, pdf::signatures_full_parse(&shadow));
+    assert_eq!(fast.len(), 1);
+    assert_eq!(fast[0].byte_range, [0, 10, 20, 10]);
+    assert_eq!(fast[0].contents, b"\x30\x03\x02\x01\x07");
+    assert!(!fast[0].gap_is_contents);
+    assert_eq!(fast[0].claimed_time.as_deref(), Some(&b"D:20260101000000Z"[..]));
 }
 
 #[test]
@@ -245,6 +307,7 @@ fn dss_and_doc_timestamp_are_incremental_and_read_back() {
         assert_eq!(all.crls, vec![b"crl-1".to_vec()]);
         // the signature still verifies and now has later (allowed) updates after it
         let found = pdf::signatures(&lt2);
+        same_both_ways(&lt2);
         assert_eq!(found.len(), 1);
         assert!(found[0].covers_whole_file_up_to < lt2.len());
         assert!(cades::verify_detached(&found[0].contents, found[0].digest(&lt2).unwrap()).unwrap().is_valid());
@@ -257,6 +320,8 @@ fn dss_and_doc_timestamp_are_incremental_and_read_back() {
         assert!(!text.contains("/M("), "a document time-stamp claims no time: {text}");
         let with_token = pdf::embed(p.clone(), b"\x30\x03\x02\x01\x07").unwrap();
         let found = pdf::signatures(&with_token);
+        same_both_ways(&with_token);
+        assert_eq!(pdf::signatures_targeted(&with_token).is_some(), !xref_stream);
         assert_eq!(found.len(), 2);
         assert!(!found[0].doc_timestamp && found[1].doc_timestamp);
         assert_eq!(found[1].field_name.as_deref(), Some("DocTimeStamp1"));
@@ -269,6 +334,7 @@ fn dss_and_doc_timestamp_are_incremental_and_read_back() {
             bad[i] = b'#';
             let _ = read_dss(&bad);
             let _ = pdf::signatures(&bad);
+            same_where_both_read(&bad);
             let _ = append_dss(&bad, &more, None);
             let _ = pdf::prepare_doc_timestamp(&bad, 4096);
         }
