@@ -2,15 +2,21 @@
 # PAdES B-B signing and validation of the same 1-page PDF with the same EC P-256 key and chain,
 # in kyso and in pyHanko, one core each, same run. Usage: scripts/bench-pdf.sh [N]
 # Needs: cargo, openssl, and a Python with pyHanko 0.38 (KYSO_PYHANKO, default .ci/venv/bin/python,
-# which .ci/run creates).
+# which .ci/run creates). Honours CARGO_TARGET_DIR; KYSO_BENCH_DIR keeps the inputs (key, chain,
+# PDF) in that directory instead of a temporary one, e.g. to profile `kyso bench pdf` afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-300}
 PY=${KYSO_PYHANKO:-.ci/venv/bin/python}
 cargo build --release -q
-K=$PWD/target/release/kyso
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
+K=${CARGO_TARGET_DIR:-$PWD/target}/release/kyso
+if [ -n "${KYSO_BENCH_DIR:-}" ]; then
+  W=$KYSO_BENCH_DIR
+  mkdir -p "$W" && rm -rf "$W/data"
+else
+  W=$(mktemp -d)
+  trap 'rm -rf "$W"' EXIT
+fi
 export KYSO_DATA_DIR=$W/data KYSO_LOG=warn
 $K init >/dev/null
 $K ca export --out-dir "$W" >/dev/null

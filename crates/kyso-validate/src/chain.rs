@@ -4,6 +4,8 @@
 use crate::{Revocation, SignatureReport, SubIndication};
 use der::{Decode, Encode};
 use kyso_pki::subject::{name_attr, name_attrs, OID_CN, OID_UID};
+use std::collections::HashSet;
+use std::sync::{LazyLock, Mutex};
 use std::time::SystemTime;
 use x509_cert::Certificate;
 
@@ -36,8 +38,10 @@ impl TrustAnchors {
     }
 
     fn is_root(&self, c: &Certificate) -> bool {
-        let der = c.to_der().unwrap_or_default();
-        self.roots.iter().any(|(_, d)| *d == der)
+        // cheap comparisons first: only a certificate named like a root is encoded and compared
+        self.roots.iter().any(|(r, d)| {
+            r.tbs_certificate.subject == c.tbs_certificate.subject && c.to_der().is_ok_and(|der| der == *d)
+        })
     }
 
     /// [signer, …, root], each certificate signed by the next; the error names the missing issuer.
@@ -77,14 +81,55 @@ pub fn common_name(c: &Certificate) -> String {
     name_or_dn(&c.tbs_certificate.subject)
 }
 
-/// Does `issuer`'s key verify `cert`'s signature?
+/// CA certificates whose signature has been verified in this process: SHA-256 over the
+/// certificate's DER followed by the issuer's SubjectPublicKeyInfo DER (two self-delimiting DER
+/// elements). The same provider CA under the same root signs thousands of citizens' certificates;
+/// its signature is checked the first time it is seen, not on every document. Only successful
+/// verifications are recorded, and any change to either certificate or key changes the key.
+static VERIFIED_CA: LazyLock<Mutex<HashSet<[u8; 32]>>> = LazyLock::new(|| Mutex::new(HashSet::new()));
+/// Past this many entries the cache starts over (a bound on memory, not a correctness matter).
+const VERIFIED_CA_MAX: usize = 4096;
+
+fn is_ca(cert: &Certificate) -> bool {
+    cert.tbs_certificate.extensions.as_deref().unwrap_or(&[]).iter().any(|e| {
+        e.extn_id == BASIC_CONSTRAINTS
+            && x509_cert::ext::pkix::BasicConstraints::from_der(e.extn_value.as_bytes()).is_ok_and(|b| b.ca)
+    })
+}
+
+const BASIC_CONSTRAINTS: der::asn1::ObjectIdentifier = der::asn1::ObjectIdentifier::new_unwrap("2.5.29.19");
+
+/// Does `issuer`'s key verify `cert`'s signature? For CA certificates the answer is remembered
+/// (see [`VERIFIED_CA`]); an end-entity certificate is verified every time.
 pub(crate) fn signed_by(cert: &Certificate, issuer: &Certificate) -> bool {
     let Some(scheme) = kyso_pki::alg::scheme_of(&cert.signature_algorithm) else { return false };
-    let (Ok(tbs), Ok(spki)) = (cert.tbs_certificate.to_der(), issuer.tbs_certificate.subject_public_key_info.to_der())
-    else {
-        return false;
+    let Ok(spki) = issuer.tbs_certificate.subject_public_key_info.to_der() else { return false };
+    let key = if is_ca(cert) {
+        let Some(key) = cache_key(cert, &spki) else { return false };
+        if VERIFIED_CA.lock().is_ok_and(|set| set.contains(&key)) {
+            return true;
+        }
+        Some(key)
+    } else {
+        None
     };
-    kyso_custody::verify(&spki, scheme, &tbs, cert.signature.as_bytes().unwrap_or(&[]))
+    let Ok(tbs) = cert.tbs_certificate.to_der() else { return false };
+    let ok = kyso_custody::verify(&spki, scheme, &tbs, cert.signature.as_bytes().unwrap_or(&[]));
+    if let (true, Some(key)) = (ok, key) {
+        if let Ok(mut set) = VERIFIED_CA.lock() {
+            if set.len() >= VERIFIED_CA_MAX {
+                set.clear();
+            }
+            set.insert(key);
+        }
+    }
+    ok
+}
+
+fn cache_key(cert: &Certificate, issuer_spki: &[u8]) -> Option<[u8; 32]> {
+    let mut der = cert.to_der().ok()?;
+    der.extend_from_slice(issuer_spki);
+    kyso_pki::alg::sha256(&der).try_into().ok()
 }
 
 /// Who signed: name, masked ID number, issuer, serial, validity.
@@ -274,4 +319,77 @@ pub fn judge_timestamp(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kyso_custody::{Kek, KeyAlgorithm, KeyCustody, Signer, Vault};
+    use kyso_pki::cert::{self, CertSpec, IssuerRef, Profile, Serial, Urls};
+    use kyso_pki::subject::org_name;
+    use std::time::Duration;
+
+    fn spec<'a>(profile: Profile, cn: &str, key: &'a dyn Signer) -> CertSpec<'a> {
+        let now = SystemTime::now();
+        CertSpec {
+            profile,
+            subject: org_name("Kyso Test", cn).unwrap(),
+            subject_public_key_der: key.public_key_der(),
+            serial: Serial::random().unwrap(),
+            not_before: now - Duration::from_secs(3600),
+            not_after: now + Duration::from_secs(86400),
+            urls: Urls { crl: None, ocsp: None, ca_issuers: None },
+            policy_oid: None,
+        }
+    }
+
+    fn cached(cert: &Certificate, issuer: &Certificate) -> bool {
+        let spki = issuer.tbs_certificate.subject_public_key_info.to_der().unwrap();
+        let key = cache_key(cert, &spki).unwrap();
+        VERIFIED_CA.lock().unwrap().contains(&key)
+    }
+
+    /// The cache remembers a CA signature only after it verified, keyed by the certificate and the
+    /// issuer key: a look-alike root (same name, other key) and a CA certificate with a damaged
+    /// signature are still refused after the genuine pair was cached.
+    #[test]
+    fn verified_ca_signatures_are_remembered_only_for_the_same_certificate_and_key() {
+        let vault = Vault::new(&Kek::generate().unwrap());
+        let (root_key, _) = vault.generate(KeyAlgorithm::EcP256).unwrap();
+        let (other_key, _) = vault.generate(KeyAlgorithm::EcP256).unwrap();
+        let (ca_key, _) = vault.generate(KeyAlgorithm::EcP256).unwrap();
+        let root_der = cert::self_signed(&spec(Profile::Root, "Root", &*root_key), &*root_key).unwrap();
+        let other_der = cert::self_signed(&spec(Profile::Root, "Root", &*other_key), &*other_key).unwrap();
+        let root = cert::parse(&root_der).unwrap();
+        let other = cert::parse(&other_der).unwrap();
+        let ca_der = cert::issue(
+            &spec(Profile::ProviderCa, "Provider", &*ca_key),
+            &IssuerRef::from_cert(&root, &*root_key).unwrap(),
+        )
+        .unwrap();
+        let ca = cert::parse(&ca_der).unwrap();
+        assert!(is_ca(&ca));
+        assert!(!cached(&ca, &root), "nothing is cached before a first verification");
+        assert!(!signed_by(&ca, &other));
+        assert!(!cached(&ca, &other), "a failed verification is not remembered");
+        assert!(signed_by(&ca, &root));
+        assert!(cached(&ca, &root));
+        assert!(signed_by(&ca, &root), "the remembered answer");
+        assert!(!signed_by(&ca, &other), "another key with the same name is still checked, and refused");
+        // the same certificate with its signature damaged: another key, verified again, refused
+        let mut bad_der = ca_der.clone();
+        let last = bad_der.len() - 1;
+        bad_der[last] ^= 1;
+        let bad = cert::parse(&bad_der).unwrap();
+        assert!(!cached(&bad, &root));
+        assert!(!signed_by(&bad, &root));
+        // paths: the look-alike root as the only anchor finds no path
+        let mut anchors = TrustAnchors::new();
+        anchors.add_root(&other_der).unwrap();
+        assert!(anchors.build_path(&ca, std::slice::from_ref(&root_der)).is_err());
+        let mut anchors = TrustAnchors::new();
+        anchors.add_root(&root_der).unwrap();
+        assert_eq!(anchors.build_path(&ca, &[]).unwrap().len(), 2);
+        assert!(anchors.build_path(&bad, &[]).is_err());
+    }
 }

@@ -207,7 +207,7 @@ pub fn validate_pdf(
             let mut r = if s.doc_timestamp {
                 check_doc_timestamp(i, s, pdf, anchors, &dss, revocation, &pool)
             } else {
-                let claimed = pdf_claimed_time(pdf, s.byte_range[1]);
+                let claimed = s.claimed_time.as_deref().and_then(pdf_date);
                 let ctx = Context { anchors, revocation, dss: &dss, extra_certs: &pool, now };
                 check_cms(i, s.field_name.clone(), &s.contents, s.digest(pdf), claimed, &ctx)
             };
@@ -375,27 +375,11 @@ fn unix(t: SystemTime) -> i64 {
     kyso_pki::time::unix(t) as i64
 }
 
-/// The `/M` date of the signature dictionary holding the `/Contents` that starts at `contents_at`
-/// (PAdES puts the claimed signing time there, not in the CMS). `D:YYYYMMDDHHmmSS` with an
-/// optional `Z` or `±HH'mm'` offset.
-fn pdf_claimed_time(pdf: &[u8], contents_at: usize) -> Option<SystemTime> {
-    let from = contents_at.saturating_sub(4096);
-    let window = pdf.get(from..contents_at.min(pdf.len()))?;
-    let dict_start = window.windows(2).rposition(|w| w == b"<<")?;
-    let after = pdf.get(contents_at..(contents_at + 40_000).min(pdf.len()))?;
-    let end = after.windows(2).position(|w| w == b">>").unwrap_or(after.len()).min(4096);
-    let hay: Vec<u8> = [&window[dict_start..], &after[..end]].concat();
-    // `/M (D:…)` or `/M(D:…)`; not `/Mx…`
-    let m = (0..hay.len().saturating_sub(2)).find(|&i| {
-        hay[i..].starts_with(b"/M") && {
-            let rest = &hay[i + 2..];
-            let ws = rest.iter().take_while(|c| c.is_ascii_whitespace()).count();
-            rest[ws..].starts_with(b"(D:")
-        }
-    })?;
-    let start = m + 2 + hay[m + 2..].iter().take_while(|c| c.is_ascii_whitespace()).count() + 3;
-    let raw = &hay[start..(start + 21).min(hay.len())];
-    let s = std::str::from_utf8(raw).ok()?;
+/// A PDF date `D:YYYYMMDDHHmmSS` with an optional `Z` or `±HH'mm'` offset (the signature
+/// dictionary's `/M`: PAdES puts the claimed signing time there, not in the CMS).
+fn pdf_date(m: &[u8]) -> Option<SystemTime> {
+    let raw = m.strip_prefix(b"D:")?;
+    let s = std::str::from_utf8(&raw[..raw.len().min(21)]).ok()?;
     let num = |a: usize, b: usize| s.get(a..b).and_then(|x| x.parse::<i64>().ok());
     let (y, mo, d) = (num(0, 4)?, num(4, 6).unwrap_or(1), num(6, 8).unwrap_or(1));
     let (h, mi, se) = (num(8, 10).unwrap_or(0), num(10, 12).unwrap_or(0), num(12, 14).unwrap_or(0));
@@ -538,4 +522,19 @@ fn finish(r: &mut SignatureReport) {
     };
     r.indication = ind;
     r.sub_indication = sub;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn pdf_dates() {
+        let t = |s: &[u8]| pdf_date(s).map(unix);
+        assert_eq!(t(b"D:20261118110640+00'00'"), Some(1_795_000_000));
+        assert_eq!(t(b"D:20261118180640+07'00'"), Some(1_795_000_000));
+        assert_eq!(t(b"D:20261118110640Z"), Some(1_795_000_000));
+        assert_eq!(t(b"D:2026"), Some(1_767_225_600));
+        assert_eq!(t(b"20261118110640Z"), None, "the D: prefix is required");
+        assert_eq!(t(b"D:20261318"), None);
+    }
 }
