@@ -46,9 +46,18 @@ const UPSERT_TAIL: &str = "ON CONFLICT (id_number, provider, issued_on) DO UPDAT
     WHERE provider_certificates.status IS DISTINCT FROM excluded.status \
        OR (excluded.expires_on IS NOT NULL AND provider_certificates.expires_on IS DISTINCT FROM excluded.expires_on) \
        OR (excluded.ended_on IS NOT NULL AND (provider_certificates.ended_on IS NULL OR excluded.ended_on < provider_certificates.ended_on))";
+/// [`UPSERT_TAIL`]'s update on its own, for a key known to be there (`?1`–`?8` as in the insert).
+const UPDATE_KNOWN: &str = "UPDATE provider_certificates SET expires_on = COALESCE(?4, expires_on), \
+    ended_on = CASE WHEN ?5 IS NULL THEN ended_on WHEN ended_on IS NULL OR ?5 < ended_on THEN ?5 ELSE ended_on END, \
+    status = ?6, source = ?7, updated_at = ?8 \
+    WHERE id_number = ?1 AND provider = ?2 AND issued_on = ?3 AND (status IS DISTINCT FROM ?6 \
+       OR (?4 IS NOT NULL AND expires_on IS DISTINCT FROM ?4) OR (?5 IS NOT NULL AND (ended_on IS NULL OR ?5 < ended_on)))";
 const INSERT_HEAD: &str =
     "INSERT INTO provider_certificates (id_number, provider, issued_on, expires_on, ended_on, status, \
     source, first_seen, updated_at) VALUES ";
+
+/// Rows per multi-row insert statement (8 parameters each, under SQLite's 32,766).
+const INSERT_BATCH: usize = 64;
 
 /// Register index parts: large enough for few rows, small enough for any driver's buffers.
 const INDEX_PART: usize = 32 << 20;
@@ -286,33 +295,67 @@ impl Store {
                     let tx =
                         c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(sqlite_err)?;
                     tx.execute("UPDATE settings SET value = value WHERE name = '-'", []).map_err(sqlite_err)?;
-                    let count = |tx: &rusqlite::Transaction| -> Result<i64> {
-                        tx.query_row("SELECT COUNT(*) FROM provider_certificates", [], |r| r.get(0)).map_err(sqlite_err)
-                    };
-                    let before = count(&tx)?;
-                    let mut touched = 0u64;
+                    let started = std::time::Instant::now();
+                    let (mut inserted, mut changed) = (0u64, 0u64);
                     {
-                        let sql = format!("{INSERT_HEAD}(?1,?2,?3,?4,?5,?6,?7,?8,?8) {UPSERT_TAIL}");
-                        let mut st = tx.prepare(&sql).map_err(sqlite_err)?;
-                        for r in rows.iter() {
-                            touched += st
-                                .execute(rusqlite::params![
-                                    text(&r.id_number)?,
-                                    providers[usize::from(r.provider)],
-                                    text(&r.issued_on)?,
-                                    opt_text(&r.expires_on)?,
-                                    opt_text(&r.ended_on)?,
-                                    r.status,
-                                    source,
-                                    at,
-                                ])
-                                .map_err(sqlite_err)? as u64;
+                        // New certificates go in as multi-row inserts (one statement step per
+                        // batch); a batch where some key was already there then runs the update
+                        // for each of its rows, which writes only where the list says something
+                        // new (rows the batch just inserted equal the list: left alone).
+                        let insert = |n: usize| {
+                            let values: Vec<String> = (0..n)
+                                .map(|i| {
+                                    let k = i * 8;
+                                    let p: Vec<String> = (1..=8).chain([8]).map(|j| format!("?{}", k + j)).collect();
+                                    format!("({})", p.join(","))
+                                })
+                                .collect();
+                            format!("{INSERT_HEAD}{} ON CONFLICT DO NOTHING", values.join(","))
+                        };
+                        let bind = |st: &mut rusqlite::Statement, base: usize, r: &BulkProviderCert| -> Result<()> {
+                            let e = sqlite_err;
+                            st.raw_bind_parameter(base + 1, text(&r.id_number)?).map_err(e)?;
+                            st.raw_bind_parameter(base + 2, providers[usize::from(r.provider)].as_str()).map_err(e)?;
+                            st.raw_bind_parameter(base + 3, text(&r.issued_on)?).map_err(e)?;
+                            st.raw_bind_parameter(base + 4, opt_text(&r.expires_on)?).map_err(e)?;
+                            st.raw_bind_parameter(base + 5, opt_text(&r.ended_on)?).map_err(e)?;
+                            st.raw_bind_parameter(base + 6, r.status).map_err(e)?;
+                            st.raw_bind_parameter(base + 7, source.as_str()).map_err(e)?;
+                            st.raw_bind_parameter(base + 8, at).map_err(e)?;
+                            Ok(())
+                        };
+                        let mut full = tx.prepare(&insert(INSERT_BATCH)).map_err(sqlite_err)?;
+                        let mut upd = tx.prepare(UPDATE_KNOWN).map_err(sqlite_err)?;
+                        for batch in rows.chunks(INSERT_BATCH) {
+                            let mut tail;
+                            let st = if batch.len() == INSERT_BATCH {
+                                &mut full
+                            } else {
+                                tail = tx.prepare(&insert(batch.len())).map_err(sqlite_err)?;
+                                &mut tail
+                            };
+                            for (i, r) in batch.iter().enumerate() {
+                                bind(st, i * 8, r)?;
+                            }
+                            let n = st.raw_execute().map_err(sqlite_err)? as u64;
+                            inserted += n;
+                            if n < batch.len() as u64 {
+                                for r in batch {
+                                    bind(&mut upd, 0, r)?;
+                                    changed += upd.raw_execute().map_err(sqlite_err)? as u64;
+                                }
+                            }
                         }
                     }
-                    let inserted = (count(&tx)? - before).max(0) as u64;
+                    let written = started.elapsed();
                     append_audit_direct(&tx, &audit)?;
                     tx.commit().map_err(sqlite_err)?;
-                    let changed = touched.saturating_sub(inserted);
+                    tracing::debug!(
+                        rows = rows.len(),
+                        written_s = written.as_secs_f64(),
+                        committed_s = started.elapsed().as_secs_f64(),
+                        "provider certificates stored"
+                    );
                     Ok(BulkUpserted { inserted, changed, unchanged: rows.len() as u64 - inserted - changed })
                 })
                 .await
