@@ -1,6 +1,9 @@
 //! `kyso`: one binary for the CLI and the server. Thin: parse arguments, open the data directory
 //! and storage, call `kyso-authority`, print. `--json` gives machine-readable output.
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod accounts_cli;
 mod bench;
 mod bench_campaign;
