@@ -164,6 +164,28 @@ fn vn_day_start(date: &str) -> Option<i64> {
     let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
     Some(days * 86_400 - 7 * 3600)
 }
+
+/// A provider-list certificate as a holder certificate: serial `list:PROVIDER:DATE`, valid from
+/// the start of its issue day in Vietnam to the last second before its expiry day (far in the
+/// future without one), revoked from the start of its end day. `None` if a date is unreadable.
+pub(crate) fn listed_as_holder(
+    id_number: String,
+    provider: String,
+    issued: String,
+    expires: Option<String>,
+    ended: Option<String>,
+) -> Option<HolderCertRow> {
+    let not_before = vn_day_start(&issued)?;
+    let end = expires.as_deref().map_or(Some(FAR_FUTURE), vn_day_start)?;
+    Some(HolderCertRow {
+        id_number,
+        serial: format!("list:{provider}:{issued}"),
+        issuer_id: provider,
+        not_before,
+        not_after: end - 1,
+        revoked_at: ended.as_deref().and_then(vn_day_start),
+    })
+}
 const PLAN_COLS: &str =
     "id, unit_code, period, version, min_age, reference_date, target_kind, target_percent_hundredths, \
      target_absolute, baseline_count, baseline_date, baseline_source, deadline, created_at";
@@ -420,23 +442,9 @@ impl Store {
                 FROM residents r JOIN provider_certificates l ON l.id_number = r.id_number \
                 WHERE r.commune_code = $1 AND ($2 IS NULL OR r.hamlet_code = $2) ORDER BY l.id_number, l.provider, l.issued_on")
                 .bind(commune_code).bind(hamlet_code).fetch_all(p).await?;
-            for r in &listed {
-                let issued: String = r.get("issued_on");
-                let expires: Option<String> = r.get("expires_on");
-                let ended: Option<String> = r.get("ended_on");
-                let (Some(not_before), Some(end)) = (vn_day_start(&issued), expires.as_deref().map_or(Some(FAR_FUTURE), vn_day_start)) else {
-                    continue;
-                };
-                let provider: String = r.get("provider");
-                out.push(HolderCertRow {
-                    id_number: r.get("id_number"),
-                    serial: format!("list:{provider}:{issued}"),
-                    issuer_id: provider,
-                    not_before,
-                    not_after: end - 1,
-                    revoked_at: ended.as_deref().and_then(vn_day_start),
-                });
-            }
+            out.extend(listed.iter().filter_map(|r| {
+                listed_as_holder(r.get("id_number"), r.get("provider"), r.get("issued_on"), r.get("expires_on"), r.get("ended_on"))
+            }));
             Ok(out)
         })
     }

@@ -385,6 +385,14 @@ fn reports_end_to_end(env: Env) {
     // Both holders are listed staff of state agencies; no school list; nobody left for citizens.
     assert_eq!(held, [Some(2), None, Some(0)], "{s}");
 
+    // A provider's list counts for staff as kyso's own certificates do: Chín now holds one.
+    std::fs::write(env.path("staff-list.csv"), "id_number,provider,issue_date\n019080000099,VNPT-CA,2026-01-05\n")
+        .unwrap();
+    env.ok(&["campaign", "import-provider-list", "staff-list.csv", "--as-of", "2026-01-05"]);
+    let p = json(&env.ok(&["--json", "campaign", "staff", "progress"]));
+    let agencies = &p["units"][0]["agencies"];
+    assert_eq!((agencies[0]["staff"].as_u64(), agencies[0]["holders"].as_u64()), (Some(2), Some(2)), "{p}");
+
     // Pages: the roll-up with statuses, the unit form (token required), tasks, the dashboard part.
     let server = env.serve();
     let base = env.base_url();
