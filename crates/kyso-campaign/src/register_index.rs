@@ -48,10 +48,24 @@ pub fn civil_from_days(z: i32) -> (i32, u8, u8) {
     (yoe + era * 400 + i32::from(m <= 2), m, d)
 }
 
+/// `YYYY-MM-DD` of a day number, without allocating (years clamped to 0000–9999).
+pub fn iso_bytes(day: i32) -> [u8; 10] {
+    let (y, m, d) = civil_from_days(day);
+    let y = y.clamp(0, 9999) as u32;
+    let mut out = *b"0000-00-00";
+    for (i, v) in [(0, y / 1000), (1, y / 100 % 10), (2, y / 10 % 10), (3, y % 10)] {
+        out[i] = b'0' + v as u8;
+    }
+    out[5] = b'0' + m / 10;
+    out[6] = b'0' + m % 10;
+    out[8] = b'0' + d / 10;
+    out[9] = b'0' + d % 10;
+    out
+}
+
 /// `YYYY-MM-DD` of a day number.
 pub fn iso_date(day: i32) -> String {
-    let (y, m, d) = civil_from_days(day);
-    format!("{y:04}-{m:02}-{d:02}")
+    iso_bytes(day).iter().map(|&b| char::from(b)).collect()
 }
 
 /// A 12-digit ID number as a number (leading zeros dropped), or `None` if it is not 12 digits.

@@ -12,18 +12,10 @@ pub type Fallible<T> = Result<T, String>;
 
 // ---- dates: ISO text at the edges ----
 
-/// The civil date of Unix day `z` (Howard Hinnant's algorithm), as `YYYY-MM-DD`.
+/// The civil date of Unix day `z`, as `YYYY-MM-DD`.
 pub fn civil(z: i64) -> String {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
+    // Days far outside ±5.8 million years do not occur: clamp rather than wrap.
+    kyso_campaign::register_index::iso_date(z.clamp(i64::from(i32::MIN / 2), i64::from(i32::MAX / 2)) as i32)
 }
 
 /// The date in Vietnam (UTC+7) at a Unix instant.

@@ -757,25 +757,7 @@ pub(crate) fn gap_hex(pdf: &[u8], b: usize, c: usize) -> Option<Vec<u8>> {
     if c < b + 2 || pdf.get(b) != Some(&b'<') || pdf.get(c - 1) != Some(&b'>') {
         return None;
     }
-    let mut out = Vec::with_capacity((c - b) / 2);
-    let mut hi: Option<u8> = None;
-    for &x in pdf.get(b + 1..c - 1)? {
-        let v = match x {
-            b'0'..=b'9' => x - b'0',
-            b'a'..=b'f' => x - b'a' + 10,
-            b'A'..=b'F' => x - b'A' + 10,
-            _ if x.is_ascii_whitespace() => continue,
-            _ => return None,
-        };
-        match hi.take() {
-            None => hi = Some(v),
-            Some(h) => out.push(h << 4 | v),
-        }
-    }
-    if let Some(h) = hi {
-        out.push(h << 4);
-    }
-    Some(out)
+    pdf_scan::decode_hex(pdf.get(b + 1..c - 1)?)
 }
 
 /// A copy of the PDF where every signature's `/Contents <…>` (found from its `/ByteRange`) is

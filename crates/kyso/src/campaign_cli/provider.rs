@@ -10,7 +10,7 @@ use super::ACTOR;
 use anyhow::{anyhow, Result};
 use kyso_campaign::csv::parse_date;
 use kyso_campaign::provider_list::{sort_and_dedupe, CompactCert, ListRow, ProviderListImport, Providers};
-use kyso_campaign::register_index::{civil_from_days, masked_key};
+use kyso_campaign::register_index::{iso_bytes as iso, masked_key};
 use kyso_campaign::RowIssue;
 use kyso_store::bulk::BulkProviderCert;
 use kyso_store::{AuditEvent, Store};
@@ -22,21 +22,6 @@ use std::time::Instant;
 
 /// The age line of the snapshots an import brings up to date (the dashboard's).
 const SNAPSHOT_MIN_AGE: u8 = 15;
-
-/// `YYYY-MM-DD` of a day number, without allocating.
-fn iso(day: i32) -> [u8; 10] {
-    let (y, m, d) = civil_from_days(day);
-    let mut out = *b"0000-00-00";
-    let y = y.clamp(0, 9999) as u32;
-    for (i, v) in [(0, y / 1000), (1, y / 100 % 10), (2, y / 10 % 10), (3, y % 10)] {
-        out[i] = b'0' + v as u8;
-    }
-    out[5] = b'0' + m / 10;
-    out[6] = b'0' + m % 10;
-    out[8] = b'0' + d / 10;
-    out[9] = b'0' + d % 10;
-    out
-}
 
 fn bulk_row(c: &CompactCert) -> BulkProviderCert {
     let mut id = [b'0'; 12];
