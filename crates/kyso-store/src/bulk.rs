@@ -9,23 +9,21 @@
 //! block). On PostgreSQL the same operations go through sqlx.
 
 use crate::campaign::BULK_CHUNK;
+use crate::listed::{
+    block_of, cut, decode_block, encode_block, encode_block_into, for_each_record, groups, merge, sort_within_ids,
+    Listed, Merged,
+};
 use crate::{append_audit, audit, lock, now, on_pool, values_list, AuditEvent, Result, Store, StoreError};
+use kyso_campaign::provider_list::STATUSES;
+use kyso_campaign::register_index::{day_number, id_key};
 use sqlx::Row;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// One provider-list certificate as the bulk import stores it: text fields in fixed arrays, so
-/// millions of rows cost no allocation. Dates are ISO `YYYY-MM-DD`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct BulkProviderCert {
-    pub id_number: [u8; 12],
-    /// Index into the provider names passed alongside.
-    pub provider: u16,
-    pub issued_on: [u8; 10],
-    pub expires_on: Option<[u8; 10]>,
-    pub ended_on: Option<[u8; 10]>,
-    pub status: &'static str,
-}
+/// A provider-list certificate as a bulk import hands it over: the campaign core's 40-byte form
+/// (ID number as a number, provider as an index into the names passed alongside, days since
+/// 1970-01-01, status as an index of [`kyso_campaign::provider_list::STATUSES`]).
+pub use kyso_campaign::provider_list::CompactCert as BulkProviderCert;
 
 /// What a bulk upsert did: new certificates, known ones the list changed, known ones unchanged.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -35,49 +33,14 @@ pub struct BulkUpserted {
     pub unchanged: u64,
 }
 
-/// The upsert of one provider certificate: a later expiry replaces, the earliest end stays, and a
-/// row the list does not change is not written at all (so a re-import writes nothing).
-const UPSERT_TAIL: &str = "ON CONFLICT (id_number, provider, issued_on) DO UPDATE SET \
-    expires_on = COALESCE(excluded.expires_on, provider_certificates.expires_on), \
-    ended_on = CASE WHEN excluded.ended_on IS NULL THEN provider_certificates.ended_on \
-        WHEN provider_certificates.ended_on IS NULL OR excluded.ended_on < provider_certificates.ended_on THEN excluded.ended_on \
-        ELSE provider_certificates.ended_on END, \
-    status = excluded.status, source = excluded.source, updated_at = excluded.updated_at \
-    WHERE provider_certificates.status IS DISTINCT FROM excluded.status \
-       OR (excluded.expires_on IS NOT NULL AND provider_certificates.expires_on IS DISTINCT FROM excluded.expires_on) \
-       OR (excluded.ended_on IS NOT NULL AND (provider_certificates.ended_on IS NULL OR excluded.ended_on < provider_certificates.ended_on))";
-/// [`UPSERT_TAIL`]'s update on its own, for a key known to be there (`?1`–`?8` as in the insert).
-const UPDATE_KNOWN: &str = "UPDATE provider_certificates SET expires_on = COALESCE(?4, expires_on), \
-    ended_on = CASE WHEN ?5 IS NULL THEN ended_on WHEN ended_on IS NULL OR ?5 < ended_on THEN ?5 ELSE ended_on END, \
-    status = ?6, source = ?7, updated_at = ?8 \
-    WHERE id_number = ?1 AND provider = ?2 AND issued_on = ?3 AND (status IS DISTINCT FROM ?6 \
-       OR (?4 IS NOT NULL AND expires_on IS DISTINCT FROM ?4) OR (?5 IS NOT NULL AND (ended_on IS NULL OR ?5 < ended_on)))";
-const INSERT_HEAD: &str =
-    "INSERT INTO provider_certificates (id_number, provider, issued_on, expires_on, ended_on, status, \
-    source, first_seen, updated_at) VALUES ";
-
-/// Rows per multi-row insert statement (8 parameters each, under SQLite's 32,766).
-const INSERT_BATCH: usize = 64;
+/// Block ids per `IN (…)` when reading the blocks of a set of ID numbers.
+const BLOCK_READ_BATCH: usize = 500;
 
 /// Register index parts: large enough for few rows, small enough for any driver's buffers.
 const INDEX_PART: usize = 32 << 20;
 
 fn sqlite_err(e: rusqlite::Error) -> StoreError {
     StoreError::Db(sqlx::Error::Io(std::io::Error::other(e)))
-}
-
-fn text(b: &[u8]) -> Result<&str> {
-    std::str::from_utf8(b).map_err(|e| StoreError::Conflict(format!("not UTF-8: {e}")))
-}
-
-fn opt_text(d: &Option<[u8; 10]>) -> Result<Option<&str>> {
-    d.as_ref().map(|d| text(d)).transpose()
-}
-
-/// A 12-digit ID number as a number (leading zeros dropped); `None` for anything else.
-fn id_key(id: &str) -> Option<u64> {
-    let b = id.as_bytes();
-    (b.len() == 12 && b.iter().all(u8::is_ascii_digit)).then(|| b.iter().fold(0, |n, c| n * 10 + u64::from(c - b'0')))
 }
 
 /// A direct connection to the SQLite file of `pool`, with the pool's durability settings.
@@ -126,6 +89,179 @@ fn append_audit_direct(c: &rusqlite::Connection, event: &AuditEvent) -> Result<(
     )
     .map_err(sqlite_err)?;
     Ok(())
+}
+
+/// The list's certificates as stored records, with the store's provider codes, in key order
+/// (a key given twice keeps its first row).
+fn to_listed(rows: &[BulkProviderCert], codes: &[u16]) -> Vec<Listed> {
+    let mut out: Vec<Listed> = rows
+        .iter()
+        .map(|c| Listed {
+            id: c.id,
+            provider: codes[usize::from(c.provider)],
+            status: c.status,
+            issued: c.issued,
+            expires: c.expires,
+            ended: c.ended,
+            first_import: 0,
+            last_import: 0,
+        })
+        .collect();
+    if out.windows(2).all(|w| w[0].id <= w[1].id) {
+        sort_within_ids(&mut out);
+    } else {
+        out.sort_by_key(Listed::key);
+    }
+    out.dedup_by(|later, earlier| later.key() == earlier.key());
+    out
+}
+
+/// The store's code for each provider name (new names get the next free code).
+fn provider_codes_sqlite(tx: &rusqlite::Transaction, names: &[String]) -> Result<Vec<u16>> {
+    let mut codes = Vec::with_capacity(names.len());
+    for name in names {
+        let code: i64 = tx
+            .query_row(PROVIDER_CODE, [name], |r| r.get(0))
+            .or_else(|e| match e {
+                rusqlite::Error::QueryReturnedNoRows => tx.query_row(NEW_PROVIDER, [name], |r| r.get(0)),
+                e => Err(e),
+            })
+            .map_err(sqlite_err)?;
+        codes.push(code_u16(code)?);
+    }
+    Ok(codes)
+}
+
+async fn provider_codes_pg(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>, names: &[String]) -> Result<Vec<u16>> {
+    let mut codes = Vec::with_capacity(names.len());
+    for name in names {
+        let code: Option<i32> = sqlx::query_scalar(PROVIDER_CODE).bind(name).fetch_optional(&mut **tx).await?;
+        let code = match code {
+            Some(c) => c,
+            None => sqlx::query_scalar(NEW_PROVIDER).bind(name).fetch_one(&mut **tx).await?,
+        };
+        codes.push(code_u16(i64::from(code))?);
+    }
+    Ok(codes)
+}
+
+const PROVIDER_CODE: &str = "SELECT code FROM list_providers WHERE name = $1";
+const NEW_PROVIDER: &str =
+    "INSERT INTO list_providers (code, name) SELECT COALESCE(MAX(code) + 1, 0), $1 FROM list_providers RETURNING code";
+const NEW_IMPORT: &str = "INSERT INTO provider_list_imports (id, source, imported_at) \
+    SELECT COALESCE(MAX(id), 0) + 1, $1, $2 FROM provider_list_imports RETURNING id";
+
+fn code_u16(code: i64) -> Result<u16> {
+    u16::try_from(code).map_err(|_| StoreError::Conflict(format!("provider code {code} out of range")))
+}
+
+fn import_u32(id: i64) -> Result<u32> {
+    u32::try_from(id).map_err(|_| StoreError::Conflict(format!("provider list import {id} out of range")))
+}
+
+fn new_import_sqlite(tx: &rusqlite::Transaction, source: &str, at: i64) -> Result<u32> {
+    let sql = NEW_IMPORT.replace("$1", "?1").replace("$2", "?2");
+    import_u32(tx.query_row(&sql, rusqlite::params![source, at], |r| r.get(0)).map_err(sqlite_err)?)
+}
+
+async fn new_import_pg(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>, source: &str, at: i64) -> Result<u32> {
+    import_u32(sqlx::query_scalar(NEW_IMPORT).bind(source).bind(at).fetch_one(&mut **tx).await?)
+}
+
+/// Provider names by code, from `(code, name)` rows (a code with no name, which the schema does
+/// not allow, reads `?`).
+fn names_by_code(rows: Vec<(i64, String)>) -> Vec<String> {
+    let mut names = vec!["?".to_owned(); rows.iter().map(|(c, _)| *c as usize + 1).max().unwrap_or(0)];
+    for (code, name) in rows {
+        names[code as usize] = name;
+    }
+    names
+}
+
+const BLOCK_DIRECTORY: &str = "SELECT first_id FROM provider_cert_blocks ORDER BY first_id";
+const BLOCK_DATA: &str = "SELECT data FROM provider_cert_blocks WHERE first_id = $1";
+const BLOCK_DELETE: &str = "DELETE FROM provider_cert_blocks WHERE first_id = $1";
+const BLOCK_INSERT: &str =
+    "INSERT INTO provider_cert_blocks (first_id, last_id, records, data) VALUES ($1, $2, $3, $4)";
+
+/// Merges `incoming` (key order, keys once) into the blocks it falls in, writing back only the
+/// blocks it changed, re-cut. SQLite, on a direct connection.
+fn write_blocks_sqlite(tx: &rusqlite::Transaction, incoming: &[Listed], import: u32) -> Result<Merged> {
+    let sql = |s: &str| s.replace("$1", "?1").replace("$2", "?2").replace("$3", "?3").replace("$4", "?4");
+    let first_ids: Vec<i64> = {
+        let mut st = tx.prepare(BLOCK_DIRECTORY).map_err(sqlite_err)?;
+        let ids = st.query_map([], |r| r.get(0)).map_err(sqlite_err)?.collect::<std::result::Result<_, _>>();
+        ids.map_err(sqlite_err)?
+    };
+    let mut data = tx.prepare(&sql(BLOCK_DATA)).map_err(sqlite_err)?;
+    let mut delete = tx.prepare(&sql(BLOCK_DELETE)).map_err(sqlite_err)?;
+    let mut insert = tx.prepare(&sql(BLOCK_INSERT)).map_err(sqlite_err)?;
+    let mut total = Merged::default();
+    let mut bytes = Vec::new();
+    for (block, range) in groups(&first_ids, incoming) {
+        let existing = match block {
+            Some(b) => {
+                let blob: Vec<u8> = data.query_row([first_ids[b]], |r| r.get(0)).map_err(sqlite_err)?;
+                decode_block(first_ids[b], &blob).map_err(StoreError::Conflict)?
+            }
+            None => Vec::new(),
+        };
+        let (merged, m) = merge(&existing, &incoming[range], import);
+        if m.inserted + m.changed == 0 {
+            continue;
+        }
+        total.inserted += m.inserted;
+        total.changed += m.changed;
+        if let Some(b) = block {
+            delete.execute([first_ids[b]]).map_err(sqlite_err)?;
+        }
+        for part in cut(&merged) {
+            bytes.clear();
+            encode_block_into(part, &mut bytes);
+            let (first, last) = (part[0].id as i64, part[part.len() - 1].id as i64);
+            insert.execute(rusqlite::params![first, last, part.len() as i64, bytes]).map_err(sqlite_err)?;
+        }
+    }
+    Ok(total)
+}
+
+/// [`write_blocks_sqlite`] on PostgreSQL.
+async fn write_blocks_pg(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    incoming: &[Listed],
+    import: u32,
+) -> Result<Merged> {
+    let first_ids: Vec<i64> = sqlx::query_scalar(BLOCK_DIRECTORY).fetch_all(&mut **tx).await?;
+    let mut total = Merged::default();
+    for (block, range) in groups(&first_ids, incoming) {
+        let existing = match block {
+            Some(b) => {
+                let blob: Vec<u8> = sqlx::query_scalar(BLOCK_DATA).bind(first_ids[b]).fetch_one(&mut **tx).await?;
+                decode_block(first_ids[b], &blob).map_err(StoreError::Conflict)?
+            }
+            None => Vec::new(),
+        };
+        let (merged, m) = merge(&existing, &incoming[range], import);
+        if m.inserted + m.changed == 0 {
+            continue;
+        }
+        total.inserted += m.inserted;
+        total.changed += m.changed;
+        if let Some(b) = block {
+            sqlx::query(BLOCK_DELETE).bind(first_ids[b]).execute(&mut **tx).await?;
+        }
+        for part in cut(&merged) {
+            let (first, last) = (part[0].id as i64, part[part.len() - 1].id as i64);
+            sqlx::query(BLOCK_INSERT)
+                .bind(first)
+                .bind(last)
+                .bind(part.len() as i32)
+                .bind(encode_block(part))
+                .execute(&mut **tx)
+                .await?;
+        }
+    }
+    Ok(total)
 }
 
 impl Store {
@@ -233,19 +369,29 @@ impl Store {
     /// provider lists (issued on or before the day, its expiry and end day, when given, after it).
     /// `day_end`: the Unix instant at which the day after `date` starts in Vietnam.
     pub async fn valid_holder_ids(&self, date: &str, day_end: i64) -> Result<Vec<u64>> {
-        const LISTED: &str = "SELECT id_number FROM provider_certificates WHERE issued_on <= $1 \
-            AND (expires_on IS NULL OR expires_on > $1) AND (ended_on IS NULL OR ended_on > $1)";
         const ISSUED: &str = "SELECT id_number FROM certificates WHERE profile = 'citizen' AND id_number IS NOT NULL \
             AND not_before < $1 AND not_after + 1 >= $1 AND (revoked_at IS NULL OR revoked_at >= $1)";
+        const BLOCKS: &str = "SELECT data FROM provider_cert_blocks";
+        let day = day_number(date).ok_or_else(|| StoreError::Conflict(format!("{date}: not a YYYY-MM-DD date")))?;
         let mut ids = match self {
             Store::Sqlite(p) => {
-                let date = date.to_owned();
                 blocking(p, move |c| {
                     let tx = c.transaction().map_err(sqlite_err)?;
                     let mut ids = Vec::new();
-                    for (sql, arg) in [(LISTED, rusqlite::types::Value::Text(date)), (ISSUED, day_end.into())] {
-                        let mut st = tx.prepare(&sql.replace("$1", "?1")).map_err(sqlite_err)?;
-                        let mut rows = st.query([arg]).map_err(sqlite_err)?;
+                    {
+                        let mut st = tx.prepare(BLOCKS).map_err(sqlite_err)?;
+                        let mut rows = st.query([]).map_err(sqlite_err)?;
+                        while let Some(r) = rows.next().map_err(sqlite_err)? {
+                            let data =
+                                r.get_ref(0).and_then(|v| v.as_blob().map_err(Into::into)).map_err(sqlite_err)?;
+                            for_each_record(data, |l| {
+                                if l.valid_on(day) {
+                                    ids.push(l.id);
+                                }
+                            });
+                        }
+                        let mut st = tx.prepare(&ISSUED.replace("$1", "?1")).map_err(sqlite_err)?;
+                        let mut rows = st.query([day_end]).map_err(sqlite_err)?;
                         while let Some(r) = rows.next().map_err(sqlite_err)? {
                             if let Some(k) = r.get_ref(0).ok().and_then(|v| v.as_str().ok()).and_then(id_key) {
                                 ids.push(k);
@@ -258,12 +404,24 @@ impl Store {
                 .await?
             }
             Store::Postgres(p) => {
+                use futures_util::TryStreamExt;
                 let mut tx = p.begin().await?;
                 sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").execute(&mut *tx).await?;
-                let listed: Vec<String> = sqlx::query_scalar(LISTED).bind(date).fetch_all(&mut *tx).await?;
+                let mut ids = Vec::new();
+                {
+                    let mut rows = sqlx::query(BLOCKS).fetch(&mut *tx);
+                    while let Some(r) = rows.try_next().await? {
+                        for_each_record(r.get::<&[u8], _>(0), |l| {
+                            if l.valid_on(day) {
+                                ids.push(l.id);
+                            }
+                        });
+                    }
+                }
                 let issued: Vec<String> = sqlx::query_scalar(ISSUED).bind(day_end).fetch_all(&mut *tx).await?;
                 tx.commit().await?;
-                listed.iter().chain(&issued).filter_map(|s| id_key(s)).collect()
+                ids.extend(issued.iter().filter_map(|s| id_key(s)));
+                ids
             }
         };
         ids.sort_unstable();
@@ -273,8 +431,9 @@ impl Store {
 
     /// Stores provider-list certificates in one transaction with one audit row: new ones
     /// inserted, known ones updated only where the list says something new (see
-    /// [`UPSERT_TAIL`]). `providers[c.provider]` names each row's provider; `source` is the list.
-    /// Rows in key order (ID number, provider, issue date) write fastest.
+    /// [`listed::merge`]). `providers[c.provider]` names each row's provider; `source` is the list.
+    /// Rows in ID-number order (as the campaign core sorts them) need no sorting here; a key
+    /// given twice keeps its first row.
     pub async fn bulk_upsert_provider_certificates(
         &self,
         rows: std::sync::Arc<Vec<BulkProviderCert>>,
@@ -288,65 +447,20 @@ impl Store {
                 return Err(StoreError::Conflict(format!("provider index {} out of range", r.provider)));
             }
         }
-        match self {
+        let (source, audit) = (source.to_owned(), audit.clone());
+        let (m, given) = match self {
             Store::Sqlite(p) => {
-                let (source, audit) = (source.to_owned(), audit.clone());
                 blocking(p, move |c| {
+                    let started = std::time::Instant::now();
                     let tx =
                         c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(sqlite_err)?;
                     tx.execute("UPDATE settings SET value = value WHERE name = '-'", []).map_err(sqlite_err)?;
-                    let started = std::time::Instant::now();
-                    let (mut inserted, mut changed) = (0u64, 0u64);
-                    {
-                        // New certificates go in as multi-row inserts (one statement step per
-                        // batch); a batch where some key was already there then runs the update
-                        // for each of its rows, which writes only where the list says something
-                        // new (rows the batch just inserted equal the list: left alone).
-                        let insert = |n: usize| {
-                            let values: Vec<String> = (0..n)
-                                .map(|i| {
-                                    let k = i * 8;
-                                    let p: Vec<String> = (1..=8).chain([8]).map(|j| format!("?{}", k + j)).collect();
-                                    format!("({})", p.join(","))
-                                })
-                                .collect();
-                            format!("{INSERT_HEAD}{} ON CONFLICT DO NOTHING", values.join(","))
-                        };
-                        let bind = |st: &mut rusqlite::Statement, base: usize, r: &BulkProviderCert| -> Result<()> {
-                            let e = sqlite_err;
-                            st.raw_bind_parameter(base + 1, text(&r.id_number)?).map_err(e)?;
-                            st.raw_bind_parameter(base + 2, providers[usize::from(r.provider)].as_str()).map_err(e)?;
-                            st.raw_bind_parameter(base + 3, text(&r.issued_on)?).map_err(e)?;
-                            st.raw_bind_parameter(base + 4, opt_text(&r.expires_on)?).map_err(e)?;
-                            st.raw_bind_parameter(base + 5, opt_text(&r.ended_on)?).map_err(e)?;
-                            st.raw_bind_parameter(base + 6, r.status).map_err(e)?;
-                            st.raw_bind_parameter(base + 7, source.as_str()).map_err(e)?;
-                            st.raw_bind_parameter(base + 8, at).map_err(e)?;
-                            Ok(())
-                        };
-                        let mut full = tx.prepare(&insert(INSERT_BATCH)).map_err(sqlite_err)?;
-                        let mut upd = tx.prepare(UPDATE_KNOWN).map_err(sqlite_err)?;
-                        for batch in rows.chunks(INSERT_BATCH) {
-                            let mut tail;
-                            let st = if batch.len() == INSERT_BATCH {
-                                &mut full
-                            } else {
-                                tail = tx.prepare(&insert(batch.len())).map_err(sqlite_err)?;
-                                &mut tail
-                            };
-                            for (i, r) in batch.iter().enumerate() {
-                                bind(st, i * 8, r)?;
-                            }
-                            let n = st.raw_execute().map_err(sqlite_err)? as u64;
-                            inserted += n;
-                            if n < batch.len() as u64 {
-                                for r in batch {
-                                    bind(&mut upd, 0, r)?;
-                                    changed += upd.raw_execute().map_err(sqlite_err)? as u64;
-                                }
-                            }
-                        }
-                    }
+                    let codes = provider_codes_sqlite(&tx, &providers)?;
+                    let import = new_import_sqlite(&tx, &source, at)?;
+                    let incoming = to_listed(&rows, &codes);
+                    let m = write_blocks_sqlite(&tx, &incoming, import)?;
+                    let given = incoming.len() as u64;
+                    drop(incoming);
                     let written = started.elapsed();
                     append_audit_direct(&tx, &audit)?;
                     tx.commit().map_err(sqlite_err)?;
@@ -356,42 +470,164 @@ impl Store {
                         committed_s = started.elapsed().as_secs_f64(),
                         "provider certificates stored"
                     );
-                    Ok(BulkUpserted { inserted, changed, unchanged: rows.len() as u64 - inserted - changed })
+                    Ok((m, given))
                 })
-                .await
+                .await?
             }
             Store::Postgres(p) => {
                 let mut tx = p.begin().await?;
                 lock!(tx, false);
-                let before: i64 =
-                    sqlx::query_scalar("SELECT COUNT(*) FROM provider_certificates").fetch_one(&mut *tx).await?;
-                let mut touched = 0u64;
-                for chunk in rows.chunks(BULK_CHUNK) {
-                    let sql = format!("{INSERT_HEAD}{} {UPSERT_TAIL}", values_list(false, chunk.len(), 9));
-                    let mut q = sqlx::query(&sql);
-                    for r in chunk {
-                        q = q
-                            .bind(text(&r.id_number)?.to_owned())
-                            .bind(providers[usize::from(r.provider)].clone())
-                            .bind(text(&r.issued_on)?.to_owned())
-                            .bind(opt_text(&r.expires_on)?.map(str::to_owned))
-                            .bind(opt_text(&r.ended_on)?.map(str::to_owned))
-                            .bind(r.status)
-                            .bind(source)
-                            .bind(at)
-                            .bind(at);
-                    }
-                    touched += q.execute(&mut *tx).await?.rows_affected();
-                }
-                let after: i64 =
-                    sqlx::query_scalar("SELECT COUNT(*) FROM provider_certificates").fetch_one(&mut *tx).await?;
-                append_audit!(tx, audit);
+                let codes = provider_codes_pg(&mut tx, &providers).await?;
+                let import = new_import_pg(&mut tx, &source, at).await?;
+                let incoming = to_listed(&rows, &codes);
+                let m = write_blocks_pg(&mut tx, &incoming, import).await?;
+                append_audit!(tx, &audit);
                 tx.commit().await?;
-                let inserted = (after - before).max(0) as u64;
-                let changed = touched.saturating_sub(inserted);
-                Ok(BulkUpserted { inserted, changed, unchanged: rows.len() as u64 - inserted - changed })
+                (m, incoming.len() as u64)
+            }
+        };
+        let unchanged = given.saturating_sub(m.inserted + m.changed);
+        Ok(BulkUpserted { inserted: m.inserted, changed: m.changed, unchanged })
+    }
+
+    /// Provider-list certificates of the given ID numbers (any order, repeats allowed), with the
+    /// provider names their codes stand for: only the blocks holding those IDs are read.
+    pub(crate) async fn listed_of(&self, mut ids: Vec<u64>) -> Result<(Vec<Listed>, Vec<String>)> {
+        ids.sort_unstable();
+        ids.dedup();
+        let is_sqlite = self.is_sqlite();
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let first_ids: Vec<i64> =
+                sqlx::query_scalar("SELECT first_id FROM provider_cert_blocks ORDER BY first_id").fetch_all(&mut *tx).await?;
+            let mut need: Vec<i64> = ids.iter().filter_map(|&id| block_of(&first_ids, id)).map(|b| first_ids[b]).collect();
+            need.dedup();
+            let mut out = Vec::new();
+            for chunk in need.chunks(BLOCK_READ_BATCH) {
+                let sql = format!("SELECT first_id, data FROM provider_cert_blocks WHERE first_id IN {}", values_list(is_sqlite, 1, chunk.len()));
+                let mut q = sqlx::query(&sql);
+                for f in chunk {
+                    q = q.bind(f);
+                }
+                for r in q.fetch_all(&mut *tx).await? {
+                    let block = decode_block(r.get(0), r.get::<&[u8], _>(1)).map_err(StoreError::Conflict)?;
+                    out.extend(block.into_iter().filter(|l| ids.binary_search(&l.id).is_ok()));
+                }
+            }
+            let names: Vec<(i64, String)> =
+                sqlx::query_as("SELECT CAST(code AS BIGINT), name FROM list_providers").fetch_all(&mut *tx).await?;
+            tx.commit().await?;
+            Ok((out, names_by_code(names)))
+        })
+    }
+
+    /// Converts the one-row-per-certificate table of migrations 6–7 (renamed by migration 8) into
+    /// blocks, one import per list it named, and drops it, in one transaction. Nothing to do when
+    /// it is gone; run by [`Store::open`] after the migrations.
+    pub async fn convert_v7_provider_certificates(&self) -> Result<u64> {
+        let exists: bool = match self {
+            Store::Sqlite(p) => {
+                sqlx::query_scalar(
+                    "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'provider_certificates_v7'",
+                )
+                .fetch_one(p)
+                .await?
+            }
+            Store::Postgres(p) => {
+                sqlx::query_scalar("SELECT to_regclass('provider_certificates_v7') IS NOT NULL").fetch_one(p).await?
+            }
+        };
+        if !exists {
+            return Ok(0);
+        }
+        let rows: Vec<(String, String, String, Option<String>, Option<String>, String, String, i64)> = on_pool!(self, p => {
+            sqlx::query_as("SELECT id_number, provider, issued_on, expires_on, ended_on, status, source, first_seen FROM provider_certificates_v7")
+                .fetch_all(p).await?
+        });
+        let mut providers: Vec<String> = Vec::new();
+        let mut sources: Vec<(String, i64)> = Vec::new();
+        let mut certs = Vec::with_capacity(rows.len());
+        let index = |names: &mut Vec<String>, name: &str| match names.iter().position(|n| n == name) {
+            Some(i) => i,
+            None => {
+                names.push(name.to_owned());
+                names.len() - 1
+            }
+        };
+        for (id, provider, issued, expires, ended, status, source, first_seen) in &rows {
+            let day = |d: &str| {
+                day_number(d).ok_or_else(|| StoreError::Conflict(format!("provider_certificates_v7: bad date {d}")))
+            };
+            let Some(id) = id_key(id) else {
+                return Err(StoreError::Conflict("provider_certificates_v7: an ID number is not 12 digits".into()));
+            };
+            let s = match sources.iter().position(|(n, _)| n == source) {
+                Some(i) => i,
+                None => {
+                    sources.push((source.clone(), *first_seen));
+                    sources.len() - 1
+                }
+            };
+            sources[s].1 = sources[s].1.min(*first_seen);
+            certs.push((
+                s,
+                Listed {
+                    id,
+                    provider: index(&mut providers, provider) as u16,
+                    status: STATUSES.iter().position(|x| x == status).unwrap_or(0) as u8,
+                    issued: day(issued)?,
+                    expires: expires.as_deref().map(day).transpose()?,
+                    ended: ended.as_deref().map(day).transpose()?,
+                    first_import: 0,
+                    last_import: 0,
+                },
+            ));
+        }
+        let n = certs.len() as u64;
+        // One import per list; each list's certificates merged in as that import.
+        let sql_drop = "DROP TABLE provider_certificates_v7";
+        match self {
+            Store::Sqlite(p) => {
+                blocking(p, move |c| {
+                    let tx =
+                        c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(sqlite_err)?;
+                    let codes = provider_codes_sqlite(&tx, &providers)?;
+                    for (s, (source, at)) in sources.iter().enumerate() {
+                        let import = new_import_sqlite(&tx, source, *at)?;
+                        let mut incoming: Vec<Listed> = certs
+                            .iter()
+                            .filter(|(i, _)| *i == s)
+                            .map(|(_, l)| Listed { provider: codes[usize::from(l.provider)], ..*l })
+                            .collect();
+                        incoming.sort_unstable_by_key(Listed::key);
+                        write_blocks_sqlite(&tx, &incoming, import)?;
+                    }
+                    tx.execute(sql_drop, []).map_err(sqlite_err)?;
+                    tx.commit().map_err(sqlite_err)?;
+                    Ok(())
+                })
+                .await?
+            }
+            Store::Postgres(p) => {
+                let mut tx = p.begin().await?;
+                lock!(tx, false);
+                let codes = provider_codes_pg(&mut tx, &providers).await?;
+                for (s, (source, at)) in sources.iter().enumerate() {
+                    let import = new_import_pg(&mut tx, source, *at).await?;
+                    let mut incoming: Vec<Listed> = certs
+                        .iter()
+                        .filter(|(i, _)| *i == s)
+                        .map(|(_, l)| Listed { provider: codes[usize::from(l.provider)], ..*l })
+                        .collect();
+                    incoming.sort_unstable_by_key(Listed::key);
+                    write_blocks_pg(&mut tx, &incoming, import).await?;
+                }
+                sqlx::query(sql_drop).execute(&mut *tx).await?;
+                tx.commit().await?;
             }
         }
+        tracing::info!(certificates = n, "provider certificates converted into blocks (migration 8)");
+        Ok(n)
     }
 
     /// Stores every commune's holders and adults on `date` as that day's snapshots (replacing

@@ -7,6 +7,7 @@
 
 use crate::audit::AuditEvent;
 use crate::{append_audit, lock, now, on_pool, values_list, Result, Store, StoreError};
+use kyso_campaign::register_index::{id_key, iso_date};
 use sqlx::Row;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -148,44 +149,29 @@ pub(crate) const BULK_CHUNK: usize = 1000;
 /// 9999-12-31 00:00 in Vietnam: the end of a listed certificate without an expiry date.
 const FAR_FUTURE: i64 = 253_402_189_200;
 
-/// The Unix instant at which a `YYYY-MM-DD` day starts in Vietnam (UTC+7).
-fn vn_day_start(date: &str) -> Option<i64> {
-    let mut parts = date.split('-');
-    let (y, m, d): (i64, i64, i64) =
-        (parts.next()?.parse().ok()?, parts.next()?.parse().ok()?, parts.next()?.parse().ok()?);
-    if parts.next().is_some() || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return None;
-    }
-    // Days from civil (Howard Hinnant).
-    let y = y - i64::from(m <= 2);
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
-    let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
-    Some(days * 86_400 - 7 * 3600)
-}
-
 /// A provider-list certificate as a holder certificate: serial `list:PROVIDER:DATE`, valid from
 /// the start of its issue day in Vietnam to the last second before its expiry day (far in the
 /// future without one), revoked from the start of its end day. `None` if a date is unreadable.
-pub(crate) fn listed_as_holder(
-    id_number: String,
-    provider: String,
-    issued: String,
-    expires: Option<String>,
-    ended: Option<String>,
-) -> Option<HolderCertRow> {
-    let not_before = vn_day_start(&issued)?;
-    let end = expires.as_deref().map_or(Some(FAR_FUTURE), vn_day_start)?;
-    Some(HolderCertRow {
-        id_number,
-        serial: format!("list:{provider}:{issued}"),
+pub(crate) fn listed_as_holder(l: &crate::listed::Listed, names: &[String]) -> HolderCertRow {
+    let provider = names.get(usize::from(l.provider)).cloned().unwrap_or_else(|| "?".into());
+    let day_start = |d: i32| i64::from(d) * 86_400 - 7 * 3600;
+    HolderCertRow {
+        id_number: format!("{:012}", l.id),
+        serial: format!("list:{provider}:{}", iso_date(l.issued)),
         issuer_id: provider,
-        not_before,
-        not_after: end - 1,
-        revoked_at: ended.as_deref().and_then(vn_day_start),
-    })
+        not_before: day_start(l.issued),
+        not_after: l.expires.map_or(FAR_FUTURE, day_start) - 1,
+        revoked_at: l.ended.map(day_start),
+    }
 }
+
+/// Provider-list certificates as holder rows, ordered by (ID number, provider name, issue day).
+pub(crate) fn listed_holders(listed: &[crate::listed::Listed], names: &[String]) -> Vec<HolderCertRow> {
+    let mut rows: Vec<HolderCertRow> = listed.iter().map(|l| listed_as_holder(l, names)).collect();
+    rows.sort_by(|a, b| (&a.id_number, &a.issuer_id, a.not_before).cmp(&(&b.id_number, &b.issuer_id, b.not_before)));
+    rows
+}
+
 const PLAN_COLS: &str =
     "id, unit_code, period, version, min_age, reference_date, target_kind, target_percent_hundredths, \
      target_absolute, baseline_count, baseline_date, baseline_source, deadline, created_at";
@@ -429,37 +415,41 @@ impl Store {
         commune_code: &str,
         hamlet_code: Option<&str>,
     ) -> Result<Vec<HolderCertRow>> {
-        on_pool!(self, p => {
+        let (mut out, ids) = on_pool!(self, p => {
             let rows = sqlx::query("SELECT c.id_number, c.serial, c.issuer_id, c.not_before, c.not_after, c.revoked_at \
                 FROM residents r JOIN certificates c ON c.id_number = r.id_number \
                 WHERE r.commune_code = $1 AND ($2 IS NULL OR r.hamlet_code = $2) AND c.profile = 'citizen' ORDER BY c.id_number, c.serial")
                 .bind(commune_code).bind(hamlet_code).fetch_all(p).await?;
-            let mut out: Vec<HolderCertRow> = rows.iter().map(|r| HolderCertRow {
+            let out: Vec<HolderCertRow> = rows.iter().map(|r| HolderCertRow {
                 id_number: r.get("id_number"), serial: r.get("serial"), issuer_id: r.get("issuer_id"),
                 not_before: r.get("not_before"), not_after: r.get("not_after"), revoked_at: r.get("revoked_at"),
             }).collect();
-            let listed = sqlx::query("SELECT l.id_number, l.provider, l.issued_on, l.expires_on, l.ended_on \
-                FROM residents r JOIN provider_certificates l ON l.id_number = r.id_number \
-                WHERE r.commune_code = $1 AND ($2 IS NULL OR r.hamlet_code = $2) ORDER BY l.id_number, l.provider, l.issued_on")
+            let ids: Vec<String> = sqlx::query_scalar("SELECT id_number FROM residents WHERE commune_code = $1 AND ($2 IS NULL OR hamlet_code = $2)")
                 .bind(commune_code).bind(hamlet_code).fetch_all(p).await?;
-            out.extend(listed.iter().filter_map(|r| {
-                listed_as_holder(r.get("id_number"), r.get("provider"), r.get("issued_on"), r.get("expires_on"), r.get("ended_on"))
-            }));
-            Ok(out)
-        })
+            (out, ids)
+        });
+        let (listed, names) = self.listed_of(ids.iter().filter_map(|s| id_key(s)).collect()).await?;
+        out.extend(listed_holders(&listed, &names));
+        Ok(out)
     }
 
     /// Provider-list certificates of one ID number (for checks and support).
     pub async fn provider_certificates(&self, id_number: &str) -> Result<Vec<ProviderCertRow>> {
-        on_pool!(self, p => {
-            let rows = sqlx::query("SELECT id_number, provider, issued_on, expires_on, ended_on, status FROM provider_certificates \
-                WHERE id_number = $1 ORDER BY provider, issued_on")
-                .bind(id_number).fetch_all(p).await?;
-            Ok(rows.iter().map(|r| ProviderCertRow {
-                id_number: r.get("id_number"), provider: r.get("provider"), issued_on: r.get("issued_on"),
-                expires_on: r.get("expires_on"), ended_on: r.get("ended_on"), status: r.get("status"),
-            }).collect())
-        })
+        let Some(id) = id_key(id_number) else { return Ok(Vec::new()) };
+        let (listed, names) = self.listed_of(vec![id]).await?;
+        let mut rows: Vec<ProviderCertRow> = listed
+            .iter()
+            .map(|l| ProviderCertRow {
+                id_number: format!("{:012}", l.id),
+                provider: names.get(usize::from(l.provider)).cloned().unwrap_or_else(|| "?".into()),
+                issued_on: iso_date(l.issued),
+                expires_on: l.expires.map(iso_date),
+                ended_on: l.ended.map(iso_date),
+                status: l.status_name().to_owned(),
+            })
+            .collect();
+        rows.sort_by(|a, b| (&a.provider, &a.issued_on).cmp(&(&b.provider, &b.issued_on)));
+        Ok(rows)
     }
 
     /// Records a plan as a new version of (unit, period): earlier versions stay. Returns the row

@@ -10,6 +10,7 @@ pub mod adoption;
 pub mod audit;
 pub mod bulk;
 pub mod campaign;
+pub mod listed;
 pub mod reports;
 mod rows;
 
@@ -138,6 +139,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0007_bulk_campaign.sql"),
         postgres: include_str!("../migrations/postgres/0007_bulk_campaign.sql"),
     },
+    Migration {
+        version: 8,
+        name: "packed provider lists",
+        sqlite: include_str!("../migrations/sqlite/0008_packed_provider_lists.sql"),
+        postgres: include_str!("../migrations/postgres/0008_packed_provider_lists.sql"),
+    },
 ];
 
 impl Store {
@@ -201,8 +208,10 @@ impl Store {
                 tx.commit().await?;
                 tracing::info!(version = m.version, name = m.name, "applied migration");
             }
-            Ok(())
-        })
+            Ok::<(), StoreError>(())
+        })?;
+        self.convert_v7_provider_certificates().await?;
+        Ok(())
     }
 
     pub async fn close(&self) {

@@ -294,23 +294,22 @@ impl Store {
     /// Certificates held by the listed staff of a unit (or of all units), any state: kyso's own
     /// citizen certificates and provider-list ones, as [`Store::holder_certificates`] gives them.
     pub async fn staff_certificates(&self, unit_code: Option<&str>) -> Result<Vec<HolderCertRow>> {
-        on_pool!(self, p => {
+        let (mut out, ids) = on_pool!(self, p => {
             let rows = sqlx::query("SELECT DISTINCT c.id_number, c.serial, c.issuer_id, c.not_before, c.not_after, c.revoked_at \
                 FROM staff_members s JOIN certificates c ON c.id_number = s.id_number \
                 WHERE ($1 IS NULL OR s.unit_code = $1) AND c.profile = 'citizen' ORDER BY c.id_number, c.serial")
                 .bind(unit_code).fetch_all(p).await?;
-            let mut out: Vec<HolderCertRow> = rows.iter().map(|r| HolderCertRow {
+            let out: Vec<HolderCertRow> = rows.iter().map(|r| HolderCertRow {
                 id_number: r.get("id_number"), serial: r.get("serial"), issuer_id: r.get("issuer_id"),
                 not_before: r.get("not_before"), not_after: r.get("not_after"), revoked_at: r.get("revoked_at"),
             }).collect();
-            let listed = sqlx::query("SELECT DISTINCT l.id_number, l.provider, l.issued_on, l.expires_on, l.ended_on \
-                FROM staff_members s JOIN provider_certificates l ON l.id_number = s.id_number \
-                WHERE ($1 IS NULL OR s.unit_code = $1) ORDER BY l.id_number, l.provider, l.issued_on")
+            let ids: Vec<String> = sqlx::query_scalar("SELECT id_number FROM staff_members WHERE ($1 IS NULL OR unit_code = $1)")
                 .bind(unit_code).fetch_all(p).await?;
-            out.extend(listed.iter().filter_map(|r| {
-                crate::campaign::listed_as_holder(r.get("id_number"), r.get("provider"), r.get("issued_on"), r.get("expires_on"), r.get("ended_on"))
-            }));
-            Ok(out)
-        })
+            (out, ids)
+        });
+        let (listed, names) =
+            self.listed_of(ids.iter().filter_map(|s| kyso_campaign::register_index::id_key(s)).collect()).await?;
+        out.extend(crate::campaign::listed_holders(&listed, &names));
+        Ok(out)
     }
 }

@@ -4,43 +4,8 @@
 
 use kyso_store::{AuditEvent, CertRow, CitizenRow, Store, StoreError, Write};
 
-async fn backends(name: &str) -> Vec<(Store, Option<tempdir::TempDir>)> {
-    let dir = tempdir::TempDir::new(name);
-    let sqlite = Store::open(&format!("sqlite://{}/kyso.db", dir.path().display())).await.expect("open sqlite");
-    let mut v = vec![(sqlite, Some(dir))];
-    let url =
-        std::env::var("KYSO_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let schema = format!("t_{}_{}_{}", name, std::process::id(), kyso_store::now() % 100_000);
-    match Store::open_postgres_schema(&url, &schema).await {
-        Ok(pg) => v.push((pg, None)),
-        Err(e) if std::env::var("KYSO_REQUIRE_POSTGRES").as_deref() == Ok("1") => {
-            panic!("PostgreSQL required but unavailable: {e}")
-        }
-        Err(e) => eprintln!("NOTICE: PostgreSQL unavailable ({e}); test `{name}` ran on SQLite only"),
-    }
-    v
-}
-
-mod tempdir {
-    pub struct TempDir(std::path::PathBuf);
-    impl TempDir {
-        pub fn new(name: &str) -> TempDir {
-            let p =
-                std::env::temp_dir().join(format!("kyso-store-{name}-{}-{}", std::process::id(), kyso_store::now()));
-            let _ = std::fs::remove_dir_all(&p);
-            std::fs::create_dir_all(&p).unwrap();
-            TempDir(p)
-        }
-        pub fn path(&self) -> &std::path::Path {
-            &self.0
-        }
-    }
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-}
+mod support;
+use support::{backends, tempdir};
 
 fn cert(serial: &str, issuer: &str) -> CertRow {
     CertRow {

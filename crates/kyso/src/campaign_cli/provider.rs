@@ -10,9 +10,8 @@ use super::ACTOR;
 use anyhow::{anyhow, Result};
 use kyso_campaign::csv::parse_date;
 use kyso_campaign::provider_list::{sort_and_dedupe, CompactCert, ListRow, ProviderListImport, Providers};
-use kyso_campaign::register_index::{iso_bytes as iso, masked_key};
+use kyso_campaign::register_index::masked_key;
 use kyso_campaign::RowIssue;
-use kyso_store::bulk::BulkProviderCert;
 use kyso_store::{AuditEvent, Store};
 use serde_json::json;
 use std::path::Path;
@@ -22,23 +21,6 @@ use std::time::Instant;
 
 /// The age line of the snapshots an import brings up to date (the dashboard's).
 const SNAPSHOT_MIN_AGE: u8 = 15;
-
-fn bulk_row(c: &CompactCert) -> BulkProviderCert {
-    let mut id = [b'0'; 12];
-    let mut v = c.id;
-    for b in id.iter_mut().rev() {
-        *b = b'0' + (v % 10) as u8;
-        v /= 10;
-    }
-    BulkProviderCert {
-        id_number: id,
-        provider: c.provider,
-        issued_on: iso(c.issued),
-        expires_on: c.expires.map(iso),
-        ended_on: c.ended.map(iso),
-        status: c.status_name(),
-    }
-}
 
 pub async fn import_provider_list(
     store: &Store,
@@ -125,9 +107,7 @@ pub async fn import_provider_list(
         .collect();
     unmatched.sort_unstable_by_key(|u| u.row);
     drop(positions);
-    let bulk: Vec<BulkProviderCert> = certs.iter().map(bulk_row).collect();
-    drop(certs);
-    let stored = bulk.len() as u64;
+    let stored = certs.len() as u64;
     let matched = started.elapsed();
     let detail = format!(
         "{label}: {rows} rows, {stored} certificates, {} not in the register, {} duplicates, {} rejected",
@@ -137,7 +117,7 @@ pub async fn import_provider_list(
     );
     let audit = AuditEvent::new(ACTOR, "campaign.provider_list.import", subject, detail);
     let t = store
-        .bulk_upsert_provider_certificates(Arc::new(bulk), Arc::new(providers.names().to_vec()), &label, &audit)
+        .bulk_upsert_provider_certificates(Arc::new(certs), Arc::new(providers.names().to_vec()), &label, &audit)
         .await?;
     let written = started.elapsed();
     // Every commune's figures on the list's date, now.
