@@ -91,29 +91,53 @@ fn append_audit_direct(c: &rusqlite::Connection, event: &AuditEvent) -> Result<(
     Ok(())
 }
 
-/// The list's certificates as stored records, with the store's provider codes, in key order
-/// (a key given twice keeps its first row).
-fn to_listed(rows: &[BulkProviderCert], codes: &[u16]) -> Vec<Listed> {
-    let mut out: Vec<Listed> = rows
-        .iter()
-        .map(|c| Listed {
-            id: c.id,
-            provider: codes[usize::from(c.provider)],
-            status: c.status,
-            issued: c.issued,
-            expires: c.expires,
-            ended: c.ended,
-            first_import: 0,
-            last_import: 0,
-        })
-        .collect();
-    if out.windows(2).all(|w| w[0].id <= w[1].id) {
-        sort_within_ids(&mut out);
-    } else {
-        out.sort_by_key(Listed::key);
-    }
+/// Records per conversion run when a list fills an empty range (bounded memory however long the list).
+const RUN: usize = 64 * crate::listed::BLOCK;
+
+/// Part of a list (sorted by ID number) as stored records, with the store's provider codes and
+/// this import, in key order (a key given twice keeps its first row), into `out`.
+fn listed_run(rows: &[BulkProviderCert], codes: &[u16], import: u32, out: &mut Vec<Listed>) {
+    out.clear();
+    out.extend(rows.iter().map(|c| Listed {
+        id: c.id,
+        provider: codes[usize::from(c.provider)],
+        status: c.status,
+        issued: c.issued,
+        expires: c.expires,
+        ended: c.ended,
+        first_import: import,
+        last_import: import,
+    }));
+    sort_within_ids(out);
     out.dedup_by(|later, earlier| later.key() == earlier.key());
-    out
+}
+
+/// Splits rows sorted by ID number into runs of about `n`, never splitting one ID.
+fn id_runs(rows: &[BulkProviderCert], n: usize) -> impl Iterator<Item = &[BulkProviderCert]> {
+    let mut rest = rows;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let mut end = n.min(rest.len());
+        while end < rest.len() && rest[end].id == rest[end - 1].id {
+            end += 1;
+        }
+        let (run, tail) = rest.split_at(end);
+        rest = tail;
+        Some(run)
+    })
+}
+
+/// The list in ID-number order (as the campaign core hands it over; sorted here otherwise).
+fn by_id(rows: &[BulkProviderCert]) -> std::borrow::Cow<'_, [BulkProviderCert]> {
+    if rows.windows(2).all(|w| w[0].id <= w[1].id) {
+        std::borrow::Cow::Borrowed(rows)
+    } else {
+        let mut sorted = rows.to_vec();
+        sorted.sort_by_key(|c| c.id);
+        std::borrow::Cow::Owned(sorted)
+    }
 }
 
 /// The store's code for each provider name (new names get the next free code).
@@ -184,9 +208,15 @@ const BLOCK_DELETE: &str = "DELETE FROM provider_cert_blocks WHERE first_id = $1
 const BLOCK_INSERT: &str =
     "INSERT INTO provider_cert_blocks (first_id, last_id, records, data) VALUES ($1, $2, $3, $4)";
 
-/// Merges `incoming` (key order, keys once) into the blocks it falls in, writing back only the
-/// blocks it changed, re-cut. SQLite, on a direct connection.
-fn write_blocks_sqlite(tx: &rusqlite::Transaction, incoming: &[Listed], import: u32) -> Result<Merged> {
+/// Merges a list (sorted by ID number) into the blocks it falls in, writing back only the blocks
+/// it changed, re-cut; an empty range is filled run by run. Returns what changed and how many
+/// distinct certificates the list gave. SQLite, on a direct connection.
+fn write_blocks_sqlite(
+    tx: &rusqlite::Transaction,
+    rows: &[BulkProviderCert],
+    codes: &[u16],
+    import: u32,
+) -> Result<(Merged, u64)> {
     let sql = |s: &str| s.replace("$1", "?1").replace("$2", "?2").replace("$3", "?3").replace("$4", "?4");
     let first_ids: Vec<i64> = {
         let mut st = tx.prepare(BLOCK_DIRECTORY).map_err(sqlite_err)?;
@@ -196,72 +226,96 @@ fn write_blocks_sqlite(tx: &rusqlite::Transaction, incoming: &[Listed], import: 
     let mut data = tx.prepare(&sql(BLOCK_DATA)).map_err(sqlite_err)?;
     let mut delete = tx.prepare(&sql(BLOCK_DELETE)).map_err(sqlite_err)?;
     let mut insert = tx.prepare(&sql(BLOCK_INSERT)).map_err(sqlite_err)?;
-    let mut total = Merged::default();
-    let mut bytes = Vec::new();
-    for (block, range) in groups(&first_ids, incoming) {
-        let existing = match block {
-            Some(b) => {
-                let blob: Vec<u8> = data.query_row([first_ids[b]], |r| r.get(0)).map_err(sqlite_err)?;
-                decode_block(first_ids[b], &blob).map_err(StoreError::Conflict)?
-            }
-            None => Vec::new(),
-        };
-        let (merged, m) = merge(&existing, &incoming[range], import);
-        if m.inserted + m.changed == 0 {
-            continue;
-        }
-        total.inserted += m.inserted;
-        total.changed += m.changed;
-        if let Some(b) = block {
-            delete.execute([first_ids[b]]).map_err(sqlite_err)?;
-        }
-        for part in cut(&merged) {
+    let (mut total, mut given) = (Merged::default(), 0u64);
+    let (mut run, mut bytes) = (Vec::new(), Vec::new());
+    let mut write = |records: &[Listed]| -> Result<()> {
+        for part in cut(records) {
             bytes.clear();
             encode_block_into(part, &mut bytes);
             let (first, last) = (part[0].id as i64, part[part.len() - 1].id as i64);
             insert.execute(rusqlite::params![first, last, part.len() as i64, bytes]).map_err(sqlite_err)?;
         }
+        Ok(())
+    };
+    for (block, range) in groups(&first_ids, &rows, |c| c.id) {
+        let Some(b) = block else {
+            // No blocks yet: the list is the content.
+            for part in id_runs(&rows[range.clone()], RUN) {
+                listed_run(part, codes, import, &mut run);
+                given += run.len() as u64;
+                total.inserted += run.len() as u64;
+                write(&run)?;
+            }
+            continue;
+        };
+        listed_run(&rows[range], codes, import, &mut run);
+        given += run.len() as u64;
+        let blob: Vec<u8> = data.query_row([first_ids[b]], |r| r.get(0)).map_err(sqlite_err)?;
+        let existing = decode_block(first_ids[b], &blob).map_err(StoreError::Conflict)?;
+        let (merged, m) = merge(&existing, &run, import);
+        if m.inserted + m.changed > 0 {
+            total.inserted += m.inserted;
+            total.changed += m.changed;
+            delete.execute([first_ids[b]]).map_err(sqlite_err)?;
+            write(&merged)?;
+        }
     }
-    Ok(total)
+    Ok((total, given))
 }
 
 /// [`write_blocks_sqlite`] on PostgreSQL.
 async fn write_blocks_pg(
     tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
-    incoming: &[Listed],
+    rows: &[BulkProviderCert],
+    codes: &[u16],
     import: u32,
-) -> Result<Merged> {
+) -> Result<(Merged, u64)> {
     let first_ids: Vec<i64> = sqlx::query_scalar(BLOCK_DIRECTORY).fetch_all(&mut **tx).await?;
-    let mut total = Merged::default();
-    for (block, range) in groups(&first_ids, incoming) {
-        let existing = match block {
-            Some(b) => {
-                let blob: Vec<u8> = sqlx::query_scalar(BLOCK_DATA).bind(first_ids[b]).fetch_one(&mut **tx).await?;
-                decode_block(first_ids[b], &blob).map_err(StoreError::Conflict)?
-            }
-            None => Vec::new(),
+    let (mut total, mut given) = (Merged::default(), 0u64);
+    let mut run = Vec::new();
+    for (block, range) in groups(&first_ids, rows, |c| c.id) {
+        let mut merged = Vec::new();
+        let parts: Vec<&[BulkProviderCert]> = match block {
+            None => id_runs(&rows[range], RUN).collect(),
+            Some(_) => vec![&rows[range]],
         };
-        let (merged, m) = merge(&existing, &incoming[range], import);
-        if m.inserted + m.changed == 0 {
-            continue;
-        }
-        total.inserted += m.inserted;
-        total.changed += m.changed;
-        if let Some(b) = block {
-            sqlx::query(BLOCK_DELETE).bind(first_ids[b]).execute(&mut **tx).await?;
-        }
-        for part in cut(&merged) {
-            let (first, last) = (part[0].id as i64, part[part.len() - 1].id as i64);
-            sqlx::query(BLOCK_INSERT)
-                .bind(first)
-                .bind(last)
-                .bind(part.len() as i32)
-                .bind(encode_block(part))
-                .execute(&mut **tx)
-                .await?;
+        for part in parts {
+            listed_run(part, codes, import, &mut run);
+            given += run.len() as u64;
+            let m = match block {
+                None => {
+                    merged.clone_from(&run);
+                    Merged { inserted: run.len() as u64, changed: 0 }
+                }
+                Some(b) => {
+                    let blob: Vec<u8> = sqlx::query_scalar(BLOCK_DATA).bind(first_ids[b]).fetch_one(&mut **tx).await?;
+                    let existing = decode_block(first_ids[b], &blob).map_err(StoreError::Conflict)?;
+                    let (out, m) = merge(&existing, &run, import);
+                    merged = out;
+                    m
+                }
+            };
+            if m.inserted + m.changed == 0 {
+                continue;
+            }
+            total.inserted += m.inserted;
+            total.changed += m.changed;
+            if let Some(b) = block {
+                sqlx::query(BLOCK_DELETE).bind(first_ids[b]).execute(&mut **tx).await?;
+            }
+            for part in cut(&merged) {
+                let (first, last) = (part[0].id as i64, part[part.len() - 1].id as i64);
+                sqlx::query(BLOCK_INSERT)
+                    .bind(first)
+                    .bind(last)
+                    .bind(part.len() as i32)
+                    .bind(encode_block(part))
+                    .execute(&mut **tx)
+                    .await?;
+            }
         }
     }
-    Ok(total)
+    Ok((total, given))
 }
 
 impl Store {
@@ -452,20 +506,22 @@ impl Store {
             Store::Sqlite(p) => {
                 blocking(p, move |c| {
                     let started = std::time::Instant::now();
+                    // Blocks are written once, in order: a small cache spills finished pages to
+                    // the WAL as it goes instead of holding the whole list in fresh memory.
+                    c.execute_batch("PRAGMA cache_size = -16384").map_err(sqlite_err)?;
                     let tx =
                         c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(sqlite_err)?;
                     tx.execute("UPDATE settings SET value = value WHERE name = '-'", []).map_err(sqlite_err)?;
                     let codes = provider_codes_sqlite(&tx, &providers)?;
                     let import = new_import_sqlite(&tx, &source, at)?;
-                    let incoming = to_listed(&rows, &codes);
-                    let m = write_blocks_sqlite(&tx, &incoming, import)?;
-                    let given = incoming.len() as u64;
-                    drop(incoming);
+                    let converted = started.elapsed();
+                    let (m, given) = write_blocks_sqlite(&tx, &by_id(&rows), &codes, import)?;
                     let written = started.elapsed();
                     append_audit_direct(&tx, &audit)?;
                     tx.commit().map_err(sqlite_err)?;
                     tracing::debug!(
                         rows = rows.len(),
+                        converted_s = converted.as_secs_f64(),
                         written_s = written.as_secs_f64(),
                         committed_s = started.elapsed().as_secs_f64(),
                         "provider certificates stored"
@@ -479,11 +535,10 @@ impl Store {
                 lock!(tx, false);
                 let codes = provider_codes_pg(&mut tx, &providers).await?;
                 let import = new_import_pg(&mut tx, &source, at).await?;
-                let incoming = to_listed(&rows, &codes);
-                let m = write_blocks_pg(&mut tx, &incoming, import).await?;
+                let m = write_blocks_pg(&mut tx, &by_id(&rows), &codes, import).await?;
                 append_audit!(tx, &audit);
                 tx.commit().await?;
-                (m, incoming.len() as u64)
+                m
             }
         };
         let unchanged = given.saturating_sub(m.inserted + m.changed);
@@ -571,18 +626,18 @@ impl Store {
             sources[s].1 = sources[s].1.min(*first_seen);
             certs.push((
                 s,
-                Listed {
+                BulkProviderCert {
                     id,
                     provider: index(&mut providers, provider) as u16,
                     status: STATUSES.iter().position(|x| x == status).unwrap_or(0) as u8,
                     issued: day(issued)?,
                     expires: expires.as_deref().map(day).transpose()?,
                     ended: ended.as_deref().map(day).transpose()?,
-                    first_import: 0,
-                    last_import: 0,
+                    row: 0,
                 },
             ));
         }
+        certs.sort_by_key(|(s, c)| (*s, c.id));
         let n = certs.len() as u64;
         // One import per list; each list's certificates merged in as that import.
         let sql_drop = "DROP TABLE provider_certificates_v7";
@@ -594,13 +649,9 @@ impl Store {
                     let codes = provider_codes_sqlite(&tx, &providers)?;
                     for (s, (source, at)) in sources.iter().enumerate() {
                         let import = new_import_sqlite(&tx, source, *at)?;
-                        let mut incoming: Vec<Listed> = certs
-                            .iter()
-                            .filter(|(i, _)| *i == s)
-                            .map(|(_, l)| Listed { provider: codes[usize::from(l.provider)], ..*l })
-                            .collect();
-                        incoming.sort_unstable_by_key(Listed::key);
-                        write_blocks_sqlite(&tx, &incoming, import)?;
+                        let list: Vec<BulkProviderCert> =
+                            certs.iter().filter(|(i, _)| *i == s).map(|(_, c)| *c).collect();
+                        write_blocks_sqlite(&tx, &list, &codes, import)?;
                     }
                     tx.execute(sql_drop, []).map_err(sqlite_err)?;
                     tx.commit().map_err(sqlite_err)?;
@@ -614,13 +665,8 @@ impl Store {
                 let codes = provider_codes_pg(&mut tx, &providers).await?;
                 for (s, (source, at)) in sources.iter().enumerate() {
                     let import = new_import_pg(&mut tx, source, *at).await?;
-                    let mut incoming: Vec<Listed> = certs
-                        .iter()
-                        .filter(|(i, _)| *i == s)
-                        .map(|(_, l)| Listed { provider: codes[usize::from(l.provider)], ..*l })
-                        .collect();
-                    incoming.sort_unstable_by_key(Listed::key);
-                    write_blocks_pg(&mut tx, &incoming, import).await?;
+                    let list: Vec<BulkProviderCert> = certs.iter().filter(|(i, _)| *i == s).map(|(_, c)| *c).collect();
+                    write_blocks_pg(&mut tx, &list, &codes, import).await?;
                 }
                 sqlx::query(sql_drop).execute(&mut *tx).await?;
                 tx.commit().await?;

@@ -143,16 +143,21 @@ pub fn cut(records: &[Listed]) -> Vec<&[Listed]> {
     out
 }
 
-/// Groups sorted incoming records by the block each belongs to: `(index into first_ids, range of
-/// incoming)`, in order. With no blocks, everything is one group of index `None`.
-pub fn groups(first_ids: &[i64], incoming: &[Listed]) -> Vec<(Option<usize>, std::ops::Range<usize>)> {
+/// Groups items sorted by ID number by the block each belongs to: `(index into first_ids,
+/// range of items)`, in order. With no blocks, everything is one group of index `None`.
+pub fn groups<T>(
+    first_ids: &[i64],
+    items: &[T],
+    id: impl Fn(&T) -> u64,
+) -> Vec<(Option<usize>, std::ops::Range<usize>)> {
     if first_ids.is_empty() {
-        return if incoming.is_empty() { Vec::new() } else { vec![(None, 0..incoming.len())] };
+        return if items.is_empty() { Vec::new() } else { vec![(None, 0..items.len())] };
     }
     let mut out: Vec<(Option<usize>, std::ops::Range<usize>)> = Vec::new();
     let mut b = 0;
-    for (i, r) in incoming.iter().enumerate() {
-        while b + 1 < first_ids.len() && first_ids[b + 1] <= r.id as i64 {
+    for (i, item) in items.iter().enumerate() {
+        let id = id(item) as i64;
+        while b + 1 < first_ids.len() && first_ids[b + 1] <= id {
             b += 1;
         }
         match out.last_mut() {
@@ -328,13 +333,13 @@ mod tests {
             rec(first_ids[1] as u64 + 1, 0, 0),
             rec(9999, 0, 0),
         ];
-        let g = groups(&first_ids, &probe);
+        let g = groups(&first_ids, &probe, |r| r.id);
         assert_eq!(g, vec![(Some(0), 0..2), (Some(1), 2..4), (Some(first_ids.len() - 1), 4..5)]);
         assert_eq!(block_of(&first_ids, 1), Some(0));
         assert_eq!(block_of(&first_ids, first_ids[2] as u64), Some(2));
         assert_eq!(block_of(&first_ids, first_ids[2] as u64 - 1), Some(1));
         assert_eq!(block_of(&[], 5), None);
-        assert_eq!(groups(&[], &probe), vec![(None, 0..5)]);
+        assert_eq!(groups(&[], &probe, |r| r.id), vec![(None, 0..5)]);
     }
 
     #[test]
