@@ -225,41 +225,166 @@ impl RegisterIndex {
 
     /// Reads [`RegisterIndex::encode`]'s bytes back; errors name the byte offset.
     pub fn decode(bytes: &[u8]) -> Result<Self, String> {
-        let mut at = 0usize;
-        let mut take = |len: usize| -> Result<&[u8], String> {
-            let s = bytes.get(at..at + len).ok_or_else(|| format!("register index truncated at byte {at}"))?;
-            at += len;
-            Ok(s)
+        let mut r = RegisterIndexReader::default();
+        r.feed(bytes)?;
+        r.finish()
+    }
+}
+
+/// [`RegisterIndex::decode`] fed in pieces (the stored parts, as the database hands them over),
+/// straight into the columns: no copy of the whole encoding is ever assembled.
+#[derive(Default)]
+pub struct RegisterIndexReader {
+    /// Bytes not yet used: the header while it is incomplete, then a value split between pieces.
+    pending: Vec<u8>,
+    /// Bytes fed so far, for error messages.
+    offset: usize,
+    header: Option<usize>,
+    /// The encoding's whole length, when the caller knows it.
+    total: Option<usize>,
+    index: RegisterIndex,
+}
+
+/// The header of an encoding, if `b` holds all of it: commune codes, resident count, bytes used.
+fn parse_header(b: &[u8]) -> Result<Option<(Vec<String>, usize, usize)>, String> {
+    let Some(magic) = b.get(..8) else { return Ok(None) };
+    if magic != MAGIC {
+        return Err("register index: bad magic at byte 0".into());
+    }
+    let mut at = 8;
+    let mut take = |len: usize| -> Option<&[u8]> {
+        let s = b.get(at..at + len)?;
+        at += len;
+        Some(s)
+    };
+    let Some(nc) = take(4) else { return Ok(None) };
+    let nc = u32::from_le_bytes(nc.try_into().unwrap_or_default()) as usize;
+    let mut communes = Vec::with_capacity(nc.min(1 << 16));
+    for _ in 0..nc {
+        let Some(len) = take(2) else { return Ok(None) };
+        let len = u16::from_le_bytes(len.try_into().unwrap_or_default()) as usize;
+        let Some(code) = take(len) else { return Ok(None) };
+        communes.push(std::str::from_utf8(code).map_err(|e| format!("register index: commune code: {e}"))?.to_owned());
+    }
+    let Some(n) = take(8) else { return Ok(None) };
+    let n = usize::try_from(u64::from_le_bytes(n.try_into().unwrap_or_default()))
+        .ok()
+        .filter(|n| n.checked_mul(14).is_some())
+        .ok_or("register index: count too large")?;
+    Ok(Some((communes, n, at)))
+}
+
+impl RegisterIndexReader {
+    /// A reader for an encoding of `total` bytes (the sum of the stored parts' lengths).
+    pub fn with_len(total: usize) -> Self {
+        Self { total: Some(total), ..Self::default() }
+    }
+
+    /// Takes the next piece of the encoding.
+    pub fn feed(&mut self, data: &[u8]) -> Result<(), String> {
+        let mut data = data;
+        if self.header.is_none() {
+            let from_pending = !self.pending.is_empty();
+            if from_pending {
+                self.pending.extend_from_slice(data);
+            }
+            let src = if from_pending { &self.pending[..] } else { data };
+            let Some((communes, n, used)) = parse_header(src)? else {
+                if !from_pending {
+                    self.pending.extend_from_slice(data);
+                }
+                self.offset += data.len();
+                return Ok(());
+            };
+            self.header = Some(n);
+            let ix = &mut self.index;
+            ix.communes = communes;
+            // The columns are reserved whole only when the total length vouches for the count
+            // (a corrupt count must not allocate); otherwise they grow as the bytes arrive.
+            if let Some(total) = self.total {
+                if total != used + 14 * n {
+                    return Err(format!("register index: {total} bytes, but its header announces {}", used + 14 * n));
+                }
+                ix.ids.reserve_exact(n);
+                ix.commune.reserve_exact(n);
+                ix.born.reserve_exact(n);
+            }
+            if from_pending {
+                let rest = self.pending.split_off(used);
+                self.offset = used;
+                self.pending.clear();
+                return self.feed_columns(&rest);
+            }
+            self.offset += used;
+            data = &data[used..];
+        }
+        self.feed_columns(data)
+    }
+
+    fn feed_columns(&mut self, mut data: &[u8]) -> Result<(), String> {
+        let n = self.header.unwrap_or(0);
+        while !data.is_empty() {
+            let ix = &mut self.index;
+            let (width, have) = if ix.ids.len() < n {
+                (8, ix.ids.len())
+            } else if ix.commune.len() < n {
+                (2, ix.commune.len())
+            } else if ix.born.len() < n {
+                (4, ix.born.len())
+            } else {
+                return Err(format!("register index: {} trailing bytes at byte {}", data.len(), self.offset));
+            };
+            // Whole values from the pending bytes and this piece, at most what the column lacks.
+            let push = |ix: &mut RegisterIndex, v: &[u8]| match width {
+                8 => ix.ids.push(u64::from_le_bytes(v.try_into().unwrap_or_default())),
+                2 => ix.commune.push(u16::from_le_bytes(v.try_into().unwrap_or_default())),
+                _ => ix.born.push(i32::from_le_bytes(v.try_into().unwrap_or_default())),
+            };
+            if !self.pending.is_empty() {
+                let k = (width - self.pending.len()).min(data.len());
+                self.pending.extend_from_slice(&data[..k]);
+                (data, self.offset) = (&data[k..], self.offset + k);
+                if self.pending.len() == width {
+                    push(ix, &self.pending);
+                    self.pending.clear();
+                }
+                continue;
+            }
+            let whole = (data.len() / width).min(n - have);
+            if whole == 0 {
+                self.pending.extend_from_slice(data);
+                self.offset += data.len();
+                break;
+            }
+            match width {
+                8 => ix.ids.reserve(whole),
+                2 => ix.commune.reserve(whole),
+                _ => ix.born.reserve(whole),
+            }
+            for v in data[..whole * width].chunks_exact(width) {
+                push(ix, v);
+            }
+            (data, self.offset) = (&data[whole * width..], self.offset + whole * width);
+        }
+        Ok(())
+    }
+
+    /// The index, once every piece was fed; errors if it is incomplete or inconsistent.
+    pub fn finish(self) -> Result<RegisterIndex, String> {
+        let Some(n) = self.header else {
+            return Err(format!("register index truncated at byte {}", self.offset));
         };
-        if take(8)? != MAGIC {
-            return Err("register index: bad magic at byte 0".into());
+        let ix = self.index;
+        if ix.born.len() < n || !self.pending.is_empty() {
+            return Err(format!("register index truncated at byte {}", self.offset));
         }
-        let nc = u32::from_le_bytes(take(4)?.try_into().unwrap_or_default()) as usize;
-        let mut communes = Vec::with_capacity(nc.min(1 << 16));
-        for _ in 0..nc {
-            let len = u16::from_le_bytes(take(2)?.try_into().unwrap_or_default()) as usize;
-            let code = std::str::from_utf8(take(len)?).map_err(|e| format!("register index: commune code: {e}"))?;
-            communes.push(code.to_owned());
-        }
-        let n = usize::try_from(u64::from_le_bytes(take(8)?.try_into().unwrap_or_default()))
-            .map_err(|_| "register index: count too large".to_string())?;
-        let ids_b = take(n.checked_mul(8).ok_or("register index: count too large")?)?;
-        let ids: Vec<u64> =
-            ids_b.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap_or_default())).collect();
-        let commune: Vec<u16> =
-            take(n * 2)?.chunks_exact(2).map(|c| u16::from_le_bytes(c.try_into().unwrap_or_default())).collect();
-        let born: Vec<i32> =
-            take(n * 4)?.chunks_exact(4).map(|c| i32::from_le_bytes(c.try_into().unwrap_or_default())).collect();
-        if at != bytes.len() {
-            return Err(format!("register index: {} trailing bytes at byte {at}", bytes.len() - at));
-        }
-        if ids.windows(2).any(|w| w[0] >= w[1]) {
+        if ix.ids.windows(2).any(|w| w[0] >= w[1]) {
             return Err("register index: ID numbers not strictly ascending".into());
         }
-        if commune.iter().any(|&c| usize::from(c) >= communes.len()) {
+        if ix.commune.iter().any(|&c| usize::from(c) >= ix.communes.len()) {
             return Err("register index: commune index out of range".into());
         }
-        Ok(Self { communes, ids, commune, born })
+        Ok(ix)
     }
 }
 
@@ -314,6 +439,24 @@ mod tests {
         assert_eq!((by_code(&holders, "01960"), by_code(&holders, "00004")), (1, 1));
         let bytes = ix.encode();
         assert_eq!(RegisterIndex::decode(&bytes).unwrap(), ix);
+        // Fed in pieces of every size (values and the header split anywhere), with and without
+        // the total length: the same index.
+        for piece in 1..=bytes.len() {
+            for total in [None, Some(bytes.len())] {
+                let mut r = total.map_or_else(RegisterIndexReader::default, RegisterIndexReader::with_len);
+                for chunk in bytes.chunks(piece) {
+                    r.feed(chunk).unwrap();
+                }
+                assert_eq!(r.finish().unwrap(), ix, "pieces of {piece}");
+            }
+        }
+        assert!(RegisterIndexReader::with_len(bytes.len() + 1).feed(&bytes).unwrap_err().contains("announces"));
+        let mut r = RegisterIndexReader::default();
+        r.feed(&bytes[..bytes.len() - 3]).unwrap();
+        assert!(r.finish().unwrap_err().contains("truncated"));
+        let mut long = bytes.clone();
+        long.push(0);
+        assert!(RegisterIndexReader::default().feed(&long).unwrap_err().contains("trailing"));
         assert!(RegisterIndex::decode(&bytes[..bytes.len() - 1]).unwrap_err().contains("truncated"));
         let mut bad = bytes.clone();
         bad[0] = b'X';

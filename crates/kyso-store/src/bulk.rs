@@ -324,22 +324,66 @@ impl Store {
         on_pool!(self, p => Ok(sqlx::query_scalar("SELECT generation FROM register_state WHERE id = 1").fetch_one(p).await?))
     }
 
-    /// The stored register index, if it was built from the register as it is now.
-    pub async fn register_index(&self) -> Result<Option<Vec<u8>>> {
-        on_pool!(self, p => {
-            let mut tx = p.begin().await?;
-            let generation: i64 = sqlx::query_scalar("SELECT generation FROM register_state WHERE id = 1").fetch_one(&mut *tx).await?;
-            let parts = sqlx::query("SELECT generation, data FROM register_index ORDER BY part").fetch_all(&mut *tx).await?;
-            tx.commit().await?;
-            if parts.is_empty() || parts.iter().any(|r| r.get::<i64, _>("generation") != generation) {
-                return Ok(None);
+    /// Hands the stored register index to `feed` part by part, if it was built from the
+    /// register as it is now (`None` otherwise: stale, or never built). `init` gets the total
+    /// length first. On SQLite the parts are read in place, never copied whole.
+    pub async fn read_register_index<S, I, F>(&self, init: I, mut feed: F) -> Result<Option<S>>
+    where
+        S: Send + 'static,
+        I: FnOnce(usize) -> S + Send + 'static,
+        F: FnMut(&mut S, &[u8]) + Send + 'static,
+    {
+        const CURRENT: &str = "SELECT (SELECT generation FROM register_state WHERE id = 1), \
+            (SELECT COUNT(*) FROM register_index), \
+            (SELECT COUNT(*) FROM register_index WHERE generation <> (SELECT generation FROM register_state WHERE id = 1)), \
+            (SELECT CAST(COALESCE(SUM(length(data)), 0) AS BIGINT) FROM register_index)";
+        const PARTS: &str = "SELECT data FROM register_index ORDER BY part";
+        match self {
+            Store::Sqlite(p) => {
+                blocking(p, move |c| {
+                    let tx = c.transaction().map_err(sqlite_err)?;
+                    let (_, parts, stale, total): (i64, i64, i64, i64) = tx
+                        .query_row(CURRENT, [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                        .map_err(sqlite_err)?;
+                    if parts == 0 || stale > 0 {
+                        return Ok(None);
+                    }
+                    let mut state = init(total as usize);
+                    {
+                        let mut st = tx.prepare(PARTS).map_err(sqlite_err)?;
+                        let mut rows = st.query([]).map_err(sqlite_err)?;
+                        while let Some(r) = rows.next().map_err(sqlite_err)? {
+                            feed(
+                                &mut state,
+                                r.get_ref(0).and_then(|v| v.as_blob().map_err(Into::into)).map_err(sqlite_err)?,
+                            );
+                        }
+                    }
+                    drop(tx);
+                    Ok(Some(state))
+                })
+                .await
             }
-            let mut out = Vec::with_capacity(parts.iter().map(|r| r.get::<&[u8], _>("data").len()).sum());
-            for r in &parts {
-                out.extend_from_slice(r.get::<&[u8], _>("data"));
+            Store::Postgres(p) => {
+                use futures_util::TryStreamExt;
+                let mut tx = p.begin().await?;
+                sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").execute(&mut *tx).await?;
+                let (_, parts, stale, total): (i64, i64, i64, i64) =
+                    sqlx::query_as(&CURRENT.replace("length(data)", "octet_length(data)")).fetch_one(&mut *tx).await?;
+                if parts == 0 || stale > 0 {
+                    return Ok(None);
+                }
+                let mut state = init(total as usize);
+                {
+                    let mut rows = sqlx::query(PARTS).fetch(&mut *tx);
+                    while let Some(r) = rows.try_next().await? {
+                        feed(&mut state, r.get::<&[u8], _>(0));
+                    }
+                }
+                tx.commit().await?;
+                Ok(Some(state))
             }
-            Ok(Some(out))
-        })
+        }
     }
 
     /// Stores the register index built from `generation`, unless the register changed since

@@ -9,7 +9,9 @@
 use crate::commands::out;
 use anyhow::{anyhow, Result};
 use kyso_campaign::csv::parse_date;
-use kyso_campaign::register_index::{day_number, days_from_civil, RegisterIndex, RegisterIndexBuilder};
+use kyso_campaign::register_index::{
+    day_number, days_from_civil, RegisterIndex, RegisterIndexBuilder, RegisterIndexReader,
+};
 use kyso_store::adoption::CommuneAdoptionRow;
 use kyso_store::Store;
 use serde_json::json;
@@ -20,8 +22,20 @@ use std::time::Instant;
 /// The register's column index: the stored one if the register has not changed since it was
 /// built, else built now from one scan of the register and stored for the next reader.
 pub async fn register_index(store: &Store) -> Result<RegisterIndex> {
-    if let Some(bytes) = store.register_index().await? {
-        match RegisterIndex::decode(&bytes) {
+    let read = store
+        .read_register_index(
+            |total| (RegisterIndexReader::with_len(total), None::<String>),
+            |(reader, failed), part| {
+                if failed.is_none() {
+                    if let Err(e) = reader.feed(part) {
+                        *failed = Some(e);
+                    }
+                }
+            },
+        )
+        .await?;
+    if let Some((reader, failed)) = read {
+        match failed.map_or_else(|| reader.finish(), Err) {
             Ok(ix) => return Ok(ix),
             Err(e) => tracing::warn!("the stored register index is unusable ({e}): rebuilding it"),
         }
