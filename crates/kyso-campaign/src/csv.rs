@@ -270,10 +270,7 @@ pub fn fold(text: &str) -> String {
     ];
     let text = text.trim();
     if text.is_ascii() {
-        return text
-            .bytes()
-            .map(|b| if b == b' ' || b == b'-' { '_' } else { char::from(b.to_ascii_lowercase()) })
-            .collect();
+        return text.bytes().map(|b| char::from(fold_ascii(b))).collect();
     }
     let mut out = String::with_capacity(text.len());
     for c in text.chars().flat_map(char::to_lowercase) {
@@ -287,6 +284,31 @@ pub fn fold(text: &str) -> String {
         });
     }
     out
+}
+
+fn fold_ascii(b: u8) -> u8 {
+    if b == b' ' || b == b'-' {
+        b'_'
+    } else {
+        b.to_ascii_lowercase()
+    }
+}
+
+/// Calls `f` with [`fold`]`(text)`, without allocating when the text is short ASCII (a status
+/// cell on each of millions of rows).
+pub fn with_folded<T>(text: &str, f: impl FnOnce(&str) -> T) -> T {
+    let trimmed = text.trim();
+    let mut buf = [0u8; 32];
+    if trimmed.is_ascii() && trimmed.len() <= buf.len() {
+        let folded = &mut buf[..trimmed.len()];
+        for (out, b) in folded.iter_mut().zip(trimmed.bytes()) {
+            *out = fold_ascii(b);
+        }
+        if let Ok(folded) = std::str::from_utf8(folded) {
+            return f(folded);
+        }
+    }
+    f(&fold(text))
 }
 
 /// Column positions of a header, looked up by canonical name through a list of accepted aliases.
@@ -330,8 +352,13 @@ impl Columns {
 
     /// The trimmed value of a column in a record; `None` when the column is absent or the cell empty.
     pub fn get<'r>(&self, record: &'r Record, name: &str) -> Option<&'r str> {
+        self.value(&record.fields, name)
+    }
+
+    /// [`Columns::get`] on a row's fields as owned or borrowed strings (a row split in place).
+    pub fn value<'f, S: AsRef<str>>(&self, fields: &'f [S], name: &str) -> Option<&'f str> {
         let at = self.positions.iter().find(|(n, _)| *n == name)?.1;
-        record.fields.get(at).map(|s| s.trim()).filter(|s| !s.is_empty())
+        fields.get(at).map(|s| s.as_ref().trim()).filter(|s| !s.is_empty())
     }
 
     pub fn has(&self, name: &str) -> bool {
@@ -457,6 +484,9 @@ mod tests {
         assert_eq!(fold("Nữ"), "nu");
         // Decomposed input (base letter + combining marks) folds the same way.
         assert_eq!(fold("Nu\u{31b}\u{303}"), "nu");
+        for text in [" Thu hồi ", "  Da-Thu HOI\t", "", "x".repeat(40).as_str(), "Đang hoạt động"] {
+            assert_eq!(with_folded(text, str::to_owned), fold(text), "{text:?}");
+        }
     }
 
     #[test]

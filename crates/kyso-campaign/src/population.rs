@@ -18,12 +18,23 @@ pub struct CitizenId(String);
 
 impl CitizenId {
     pub fn parse(text: &str) -> Result<Self, String> {
+        Self::digits(text).map(Self::from_digits)
+    }
+
+    /// The trimmed text of a valid ID number, borrowed (what [`CitizenId::parse`] accepts), or why
+    /// it is not one.
+    pub fn digits(text: &str) -> Result<&str, String> {
         let text = text.trim();
         if text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit()) {
-            Ok(Self(text.to_owned()))
+            Ok(text)
         } else {
             Err(format!("must be 12 digits, got {} characters", text.chars().count()))
         }
+    }
+
+    /// An ID number from what [`CitizenId::digits`] returned.
+    pub(crate) fn from_digits(digits: &str) -> Self {
+        Self(digits.to_owned())
     }
 
     /// First 4 and last 4 digits: `0191****0001`.

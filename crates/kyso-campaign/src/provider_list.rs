@@ -7,12 +7,13 @@
 //! a `revoked`/`thu hồi` status without a revocation date counts as revoked on the list's date,
 //! an `expired`/`hết hạn` status without an expiry date as ended on the list's date.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use time::Date;
 
 use crate::adoption::CertificateEvent;
-use crate::csv::{fold, parse_date, Column, Columns, Record, RowIssue};
+use crate::csv::{parse_date, with_folded, Column, Columns, Record, RowIssue};
 use crate::population::{CitizenId, ID_ALIASES};
 
 fn provider_columns() -> [Column; 6] {
@@ -64,6 +65,68 @@ pub fn provider_key(name: &str) -> String {
     name.trim().to_uppercase()
 }
 
+/// A provider as a row names it, stored under its [`provider_key`]. An ASCII name (the usual
+/// case, on millions of rows) is compared and interned without building the key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProviderName<'a> {
+    text: &'a str,
+    /// `text` is a key already (the list's own provider).
+    is_key: bool,
+}
+
+impl<'a> ProviderName<'a> {
+    /// A provider as a cell names it.
+    pub fn cell(text: &'a str) -> Self {
+        Self { text, is_key: false }
+    }
+
+    /// The name it is stored under: [`provider_key`], borrowed when that changes nothing.
+    pub fn key(&self) -> Cow<'a, str> {
+        let trimmed = self.text.trim();
+        if self.is_key || (trimmed.is_ascii() && !trimmed.bytes().any(|b| b.is_ascii_lowercase())) {
+            Cow::Borrowed(if self.is_key { self.text } else { trimmed })
+        } else {
+            Cow::Owned(provider_key(self.text))
+        }
+    }
+
+    /// Whether its key is `key`.
+    pub fn has_key(&self, key: &str) -> bool {
+        let trimmed = self.text.trim();
+        if self.is_key {
+            self.text == key
+        } else if trimmed.is_ascii() {
+            trimmed.len() == key.len() && trimmed.bytes().zip(key.bytes()).all(|(a, b)| a.to_ascii_uppercase() == b)
+        } else {
+            provider_key(self.text) == key
+        }
+    }
+}
+
+/// A row that passed every check, borrowing its ID number and provider from the row or the
+/// import: what the streaming path ([`ProviderListImport::row`]) and the bulk path
+/// ([`CompactCert::checked`]) both build from. No `Debug`: it holds an ID number in clear.
+#[derive(Clone, Copy)]
+pub struct CheckedRow<'a> {
+    /// The ID number's 12 digits.
+    pub id: &'a str,
+    pub provider: ProviderName<'a>,
+    pub issued: Date,
+    pub expires: Option<Date>,
+    pub ended: Option<Date>,
+    pub status: &'static str,
+}
+
+/// The status a folded status cell names (`None` for anything else).
+fn listed_status(folded: &str) -> Option<&'static str> {
+    match folded {
+        "active" | "valid" | "hoat_dong" | "dang_hoat_dong" | "con_hieu_luc" | "hieu_luc" => Some("active"),
+        "revoked" | "thu_hoi" | "da_thu_hoi" | "bi_thu_hoi" => Some("revoked"),
+        "expired" | "het_han" | "da_het_han" | "het_hieu_luc" => Some("expired"),
+        _ => None,
+    }
+}
+
 /// A provider-list import row by row.
 pub struct ProviderListImport {
     columns: Columns,
@@ -101,37 +164,39 @@ impl ProviderListImport {
         self
     }
 
-    pub fn row(&mut self, r: &Record) -> Result<ListRow, RowIssue> {
+    /// Checks one row, given as its number and its fields (split in place or owned), without
+    /// allocating when it is valid. Repeats are not looked for here.
+    pub fn check<'a, S: AsRef<str>>(&'a self, row: usize, fields: &'a [S]) -> Result<CheckedRow<'a>, RowIssue> {
         let c = &self.columns;
-        let row = r.row;
+        let get = |name| c.value(fields, name);
         let issue = |field, reason: String| RowIssue::new(row, Some(field), reason);
         let date = |field| -> Result<Option<Date>, RowIssue> {
-            c.get(r, field)
+            get(field)
                 .map(|t| parse_date(t.split_once('T').map_or(t, |(d, _)| d)).map_err(|e| issue(field, e)))
                 .transpose()
         };
-        let id = CitizenId::parse(c.get(r, "id_number").unwrap_or("")).map_err(|e| issue("id_number", e))?;
-        let provider = match (c.get(r, "provider").map(provider_key), self.provider.as_deref()) {
-            (Some(p), Some(only)) if p != only => {
-                return Err(issue("provider", format!("{p}, but this list is from {only}")));
+        let id = CitizenId::digits(get("id_number").unwrap_or("")).map_err(|e| issue("id_number", e))?;
+        let provider = match (get("provider").map(ProviderName::cell), self.provider.as_deref()) {
+            (Some(p), Some(only)) if !p.has_key(only) => {
+                return Err(issue("provider", format!("{}, but this list is from {only}", p.key())));
             }
             (Some(p), _) => p,
-            (None, Some(only)) => only.to_owned(),
+            (None, Some(only)) => ProviderName { text: only, is_key: true },
             (None, None) => return Err(issue("provider", "empty".into())),
         };
         let issued = date("issue_date")?.ok_or_else(|| issue("issue_date", "empty".into()))?;
         let expires = date("expiry_date")?;
         let revoked = date("revoked_date")?;
-        let (status, ended) = match c.get(r, "status").map(fold).as_deref() {
-            None | Some("active" | "valid" | "hoat_dong" | "dang_hoat_dong" | "con_hieu_luc" | "hieu_luc") => {
-                ("active", revoked)
-            }
-            Some("revoked" | "thu_hoi" | "da_thu_hoi" | "bi_thu_hoi") => ("revoked", revoked.or(Some(self.as_of))),
-            Some("expired" | "het_han" | "da_het_han" | "het_hieu_luc") => {
-                ("expired", revoked.or(if expires.is_none() { Some(self.as_of) } else { None }))
-            }
-            Some(_) => {
-                let text = c.get(r, "status").unwrap_or("");
+        let status = match get("status") {
+            None => Some("active"),
+            Some(text) => with_folded(text, listed_status),
+        };
+        let (status, ended) = match status {
+            Some("revoked") => ("revoked", revoked.or(Some(self.as_of))),
+            Some("expired") => ("expired", revoked.or(if expires.is_none() { Some(self.as_of) } else { None })),
+            Some(_) => ("active", revoked),
+            None => {
+                let text = get("status").unwrap_or("");
                 return Err(issue("status", format!("'{text}' is not active, revoked or expired")));
             }
         };
@@ -141,19 +206,35 @@ impl ProviderListImport {
         if ended.is_some_and(|e| e < issued) {
             return Err(issue("revoked_date", "before the issue date".into()));
         }
+        Ok(CheckedRow { id, provider, issued, expires, ended, status })
+    }
+
+    /// One record: its certificate, a repeat of an earlier row (unless [`Self::without_dedupe`]),
+    /// or the issue that rejects it.
+    pub fn row(&mut self, r: &Record) -> Result<ListRow, RowIssue> {
+        let c = self.check(r.row, &r.fields)?;
+        let cert = ListedCertificate {
+            id: CitizenId::from_digits(c.id),
+            provider: c.provider.key().into_owned(),
+            issued: c.issued,
+            expires: c.expires,
+            ended: c.ended,
+            status: c.status,
+        };
+        let row = r.row;
         if let Some(seen) = self.seen.as_mut() {
-            let key = (id.expose().parse().unwrap_or(0), provider.clone(), issued);
+            let key = (cert.id.expose().parse().unwrap_or(0), cert.provider.clone(), cert.issued);
             if let Some(first) = seen.get(&key) {
                 return Ok(ListRow::Duplicate(RowIssue::new(row, None, format!("duplicate of row {first}"))));
             }
             seen.insert(key, u32::try_from(row).unwrap_or(u32::MAX));
         }
-        Ok(ListRow::Certificate(ListedCertificate { id, provider, issued, expires, ended, status }))
+        Ok(ListRow::Certificate(cert))
     }
 }
 
 /// Provider names of a list, interned: a certificate refers to its provider by index.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Providers {
     names: Vec<String>,
     index: HashMap<String, u16>,
@@ -171,6 +252,25 @@ impl Providers {
             self.index.insert(name.to_owned(), i);
         }
         i
+    }
+
+    /// [`Providers::intern`] of the name's key; a short table is scanned first, so that an ASCII
+    /// name already seen costs no allocation and no hashing.
+    pub fn intern_name(&mut self, name: ProviderName<'_>) -> u16 {
+        const SCAN: usize = 16;
+        if self.names.len() <= SCAN {
+            if let Some(i) = self.names.iter().position(|n| name.has_key(n)) {
+                return i as u16;
+            }
+        }
+        self.intern(&name.key())
+    }
+
+    /// Adds `other`'s names (those not known yet, in `other`'s order) and returns where each of
+    /// `other`'s indices went: interning a list's parts one after the other gives the same table as
+    /// interning the whole list.
+    pub fn absorb(&mut self, other: &Providers) -> Vec<u16> {
+        other.names.iter().map(|n| self.intern(n)).collect()
     }
 
     pub fn names(&self) -> &[String] {
@@ -198,15 +298,32 @@ pub struct CompactCert {
 
 impl CompactCert {
     pub fn new(c: &ListedCertificate, row: usize, providers: &mut Providers) -> Self {
+        let provider = providers.intern(&c.provider);
+        Self::compact(c.id.expose(), provider, (c.issued, c.expires, c.ended), c.status, row)
+    }
+
+    /// The certificate of a checked row: as [`CompactCert::new`] of the row's [`ListedCertificate`].
+    pub fn checked(c: &CheckedRow<'_>, row: usize, providers: &mut Providers) -> Self {
+        let provider = providers.intern_name(c.provider);
+        Self::compact(c.id, provider, (c.issued, c.expires, c.ended), c.status, row)
+    }
+
+    fn compact(
+        id: &str,
+        provider: u16,
+        (issued, expires, ended): (Date, Option<Date>, Option<Date>),
+        status: &str,
+        row: usize,
+    ) -> Self {
         let day = |d: Date| d.to_julian_day() - 2_440_588;
         CompactCert {
-            id: crate::register_index::id_key(c.id.expose()).unwrap_or(0),
-            issued: day(c.issued),
-            expires: c.expires.map(day),
-            ended: c.ended.map(day),
+            id: crate::register_index::id_key(id).unwrap_or(0),
+            issued: day(issued),
+            expires: expires.map(day),
+            ended: ended.map(day),
             row: u32::try_from(row).unwrap_or(u32::MAX),
-            provider: providers.intern(&c.provider),
-            status: STATUSES.iter().position(|s| *s == c.status).unwrap_or(0) as u8,
+            provider,
+            status: STATUSES.iter().position(|s| *s == status).unwrap_or(0) as u8,
         }
     }
 
@@ -224,7 +341,54 @@ impl CompactCert {
 /// register index are in — and drops repeats of a key, keeping the earliest list row and
 /// reporting each later one as "duplicate of row N" (in row order).
 pub fn sort_and_dedupe(certs: &mut Vec<CompactCert>) -> Vec<RowIssue> {
+    sort_run(certs);
+    dedupe_sorted(certs)
+}
+
+/// Sorts certificates by (key, list row): the order [`sort_and_dedupe`] sorts in, and the order
+/// [`merge_and_dedupe`] wants its runs in.
+pub fn sort_run(certs: &mut [CompactCert]) {
     certs.sort_unstable_by_key(|c| (c.key(), c.row));
+}
+
+/// [`sort_and_dedupe`] of the concatenation of `runs`, each already sorted by [`sort_run`] (the
+/// certificates of parts of one list, sorted on threads of their own): merged two by two, then the
+/// same repeats dropped and reported. List rows are unique across the runs.
+pub fn merge_and_dedupe(runs: Vec<Vec<CompactCert>>) -> (Vec<CompactCert>, Vec<RowIssue>) {
+    let mut runs = runs.into_iter();
+    let mut merged = runs.next().unwrap_or_default();
+    for run in runs {
+        merged = merge_two(merged, run);
+    }
+    let duplicates = dedupe_sorted(&mut merged);
+    (merged, duplicates)
+}
+
+fn merge_two(a: Vec<CompactCert>, b: Vec<CompactCert>) -> Vec<CompactCert> {
+    if b.is_empty() {
+        return a;
+    }
+    if a.is_empty() {
+        return b;
+    }
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        if (b[j].key(), b[j].row) < (a[i].key(), a[i].row) {
+            out.push(b[j]);
+            j += 1;
+        } else {
+            out.push(a[i]);
+            i += 1;
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
+}
+
+/// Drops repeats from certificates sorted by (key, row), keeping each key's earliest row.
+fn dedupe_sorted(certs: &mut Vec<CompactCert>) -> Vec<RowIssue> {
     let mut duplicates = Vec::new();
     let mut first: Option<CompactCert> = None;
     certs.retain(|c| match first {
@@ -327,5 +491,54 @@ mod tests {
         );
         assert_eq!(certs[1].status_name(), "active");
         assert_eq!(certs[1].issued, crate::register_index::day_number("2026-01-05").unwrap());
+    }
+
+    #[test]
+    fn merging_sorted_runs_dedupes_as_sorting_the_whole() {
+        let cert = |id: u64, provider: u16, issued: i32, row: u32| CompactCert {
+            id,
+            issued,
+            expires: None,
+            ended: if row % 2 == 0 { Some(issued + 1) } else { None },
+            row,
+            provider,
+            status: (row % 3) as u8,
+        };
+        // Keys repeating within a run, across runs, and three and four times.
+        let rows = [
+            (7, 0, 10),
+            (3, 1, 10),
+            (7, 0, 10),
+            (5, 0, 11),
+            (3, 0, 10),
+            (7, 0, 10),
+            (3, 1, 10),
+            (9, 2, 12),
+            (5, 0, 11),
+            (1, 0, 10),
+            (7, 0, 10),
+            (3, 1, 9),
+            (5, 0, 11),
+            (2, 0, 10),
+            (9, 2, 12),
+        ];
+        let all: Vec<CompactCert> =
+            rows.iter().enumerate().map(|(i, &(id, p, day))| cert(id, p, day, i as u32 + 2)).collect();
+        let mut whole = all.clone();
+        let expected = sort_and_dedupe(&mut whole);
+        assert_eq!(expected.len(), 7);
+        for cuts in [vec![], vec![0], vec![15], vec![4], vec![7], vec![3, 9], vec![1, 2, 12], vec![0, 5, 5, 15]] {
+            let mut runs = Vec::new();
+            let mut from = 0;
+            for &to in cuts.iter().chain([&15]) {
+                let mut run = all[from..to].to_vec();
+                sort_run(&mut run);
+                runs.push(run);
+                from = to;
+            }
+            let (merged, duplicates) = merge_and_dedupe(runs);
+            assert_eq!((&merged, &duplicates), (&whole, &expected), "cut at {cuts:?}");
+        }
+        assert_eq!(merge_and_dedupe(Vec::new()), (Vec::new(), Vec::new()));
     }
 }
