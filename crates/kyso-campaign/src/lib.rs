@@ -2,14 +2,16 @@
 //! adoption counting, door-to-door worklists, forecasts and report deadlines.
 //!
 //! Architecture invariant: no IO. Every import reads a `&str` (or an `impl Read` the caller
-//! opened, see [`csv::read_utf8`]); dates and instants come in as arguments, never from a clock.
+//! opened, see [`csv::read_utf8`], or bytes the caller read, see [`provider_import`]); dates and
+//! instants come in as arguments, never from a clock. Threads are allowed (scoped, pure work).
 //! Architecture invariant: a full ID number never appears in `Debug`/`Display` output or in an
 //! import issue; [`population::CitizenId`] masks itself (`0191****0001`).
 //!
 //! Modules, in the order a campaign uses them: [`units`] (province → commune → hamlet),
 //! [`population`] (the police register), [`denominator`] (the age line), [`plan`] (targets,
 //! milestones, segments), [`adoption`] (who holds a valid certificate on a date), [`worklist`]
-//! (who to visit tomorrow), [`forecast`] (run rate against the required rate) and [`deadlines`]
+//! (who to visit tomorrow), [`provider_list`] and [`provider_import`] (lists of certificates the
+//! providers issued), [`forecast`] (run rate against the required rate) and [`deadlines`]
 //! (weekly and monthly reports, completeness and timeliness).
 
 pub mod adoption;
@@ -19,6 +21,7 @@ pub mod denominator;
 pub mod forecast;
 pub mod plan;
 pub mod population;
+pub mod provider_import;
 pub mod provider_list;
 pub mod register_index;
 pub mod reports;

@@ -1,0 +1,487 @@
+//! A whole provider list collected for the bulk import, in one of two ways that give the same
+//! [`ParsedList`]: streamed record by record ([`StreamedList`], any CSV or spreadsheet), or parsed
+//! from memory on several threads, each a range of lines split in place ([`parse_plain_csv`],
+//! plain CSV only: UTF-8 without quotes or lone carriage returns).
+
+use std::ops::Range;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use time::Date;
+
+use crate::csv::{Record, RowIssue};
+use crate::provider_list::{
+    merge_and_dedupe, sort_and_dedupe, sort_run, CompactCert, ListRow, ProviderListImport, Providers,
+};
+
+/// A provider list ready to match and store.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ParsedList {
+    /// Sorted by (ID number, provider, issue day), each key once (its earliest list row).
+    pub certs: Vec<CompactCert>,
+    /// What `certs[..].provider` indexes: names in the order the list first names them.
+    pub providers: Providers,
+    /// Rows repeating an earlier row's key, in row order.
+    pub duplicates: Vec<RowIssue>,
+    /// Rows rejected (and a missing header), in row order.
+    pub rejected: Vec<RowIssue>,
+    /// Data rows after the header, blank lines not counted.
+    pub rows: u64,
+}
+
+fn empty_file() -> RowIssue {
+    RowIssue::new(1, None, "the file is empty: expected a header row")
+}
+
+/// The streaming path: records in file order, the header the first of the first `header_search`
+/// records that [`ProviderListImport::new`] accepts (title rows above it skipped).
+pub struct StreamedList {
+    provider: Option<String>,
+    as_of: Date,
+    header_search: usize,
+    import: Option<ProviderListImport>,
+    header_tries: usize,
+    first_missing: Option<Vec<RowIssue>>,
+    header_failed: bool,
+    list: ParsedList,
+}
+
+impl StreamedList {
+    pub fn new(provider: Option<&str>, as_of: Date, header_search: usize) -> Self {
+        Self {
+            provider: provider.map(str::to_owned),
+            as_of,
+            header_search,
+            import: None,
+            header_tries: 0,
+            first_missing: None,
+            header_failed: false,
+            list: ParsedList::default(),
+        }
+    }
+
+    /// Takes the next record (or the issue that stands for an unreadable one). `false`: stop
+    /// reading, no header was found.
+    pub fn push(&mut self, record: Result<Record, RowIssue>) -> bool {
+        let list = &mut self.list;
+        let record = match record {
+            Ok(r) => r,
+            Err(issue) => {
+                list.rejected.push(issue);
+                return true;
+            }
+        };
+        let Some(import) = self.import.as_mut() else {
+            match ProviderListImport::new(&record, self.provider.as_deref(), self.as_of) {
+                Ok(i) => self.import = Some(i.without_dedupe()),
+                Err(missing) => {
+                    self.header_tries += 1;
+                    self.first_missing.get_or_insert(missing);
+                    if self.header_tries == self.header_search {
+                        list.rejected.extend(self.first_missing.take().unwrap_or_default());
+                        self.header_failed = true;
+                        return false;
+                    }
+                }
+            }
+            return true;
+        };
+        list.rows += 1;
+        match import.row(&record) {
+            Ok(ListRow::Certificate(c)) => list.certs.push(CompactCert::new(&c, record.row, &mut list.providers)),
+            Ok(ListRow::Duplicate(issue)) | Err(issue) => list.rejected.push(issue),
+        }
+        true
+    }
+
+    /// Data rows so far.
+    pub fn rows(&self) -> u64 {
+        self.list.rows
+    }
+
+    /// The list, sorted and without repeats.
+    pub fn finish(mut self) -> ParsedList {
+        if self.import.is_none() && !self.header_failed {
+            match self.first_missing {
+                Some(missing) => self.list.rejected.extend(missing),
+                None => self.list.rejected.push(empty_file()),
+            }
+        }
+        self.list.duplicates = sort_and_dedupe(&mut self.list.certs);
+        self.list
+    }
+}
+
+/// Where a parse has got to, for a progress meter on another thread.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Bytes of the text done.
+    pub bytes: AtomicU64,
+    /// Data rows done.
+    pub rows: AtomicU64,
+}
+
+/// Lines between two progress updates (and two looks at whether another range gave up).
+const REPORT_EVERY: usize = 1 << 14;
+
+/// Parses a provider list CSV held in memory on `ranges` threads (at least one). `None` when the
+/// text needs the full parser (a quote, a lone `\r`, bytes that are not UTF-8): stream it instead.
+/// Otherwise the same list [`StreamedList`] gives for the same bytes and arguments.
+pub fn parse_plain_csv(
+    bytes: &[u8],
+    provider: Option<&str>,
+    as_of: Date,
+    header_search: usize,
+    ranges: usize,
+    progress: &Progress,
+) -> Option<ParsedList> {
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    let (import, data_at, data_line) = match find_header(bytes, provider, as_of, header_search)? {
+        Header::Found { import, data_at, data_line } => (import, data_at, data_line),
+        Header::Missing(rejected) => return Some(ParsedList { rejected, ..ParsedList::default() }),
+    };
+    progress.bytes.fetch_add(data_at as u64, Ordering::Relaxed);
+    let data = &bytes[data_at..];
+    let gave_up = AtomicBool::new(false);
+    let parts = split_at_lines(data, ranges.max(1));
+    let import = &import;
+    let runs: Vec<Option<Run>> = std::thread::scope(|s| {
+        let first = parts[0].clone();
+        let handles: Vec<_> = parts[1..]
+            .iter()
+            .map(|r| {
+                let r = r.clone();
+                let gave_up = &gave_up;
+                s.spawn(move || {
+                    let line = data_line + count_lines(&data[..r.start]);
+                    parse_range(import, &data[r], line, progress, gave_up)
+                })
+            })
+            .collect();
+        let mut runs = vec![parse_range(import, &data[first], data_line, progress, &gave_up)];
+        runs.extend(handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))));
+        runs
+    });
+    let mut runs = runs.into_iter().collect::<Option<Vec<Run>>>()?;
+    // One provider table, in the order the whole list first names them; then each run in its
+    // final order, on its own thread.
+    let mut providers = Providers::default();
+    let maps: Vec<Vec<u16>> = runs.iter().map(|r| providers.absorb(&r.providers)).collect();
+    std::thread::scope(|s| {
+        for (run, map) in runs.iter_mut().zip(&maps) {
+            s.spawn(move || {
+                if map.iter().enumerate().any(|(i, &to)| usize::from(to) != i) {
+                    for c in &mut run.certs {
+                        c.provider = map.get(usize::from(c.provider)).copied().unwrap_or(u16::MAX);
+                    }
+                }
+                sort_run(&mut run.certs);
+            });
+        }
+    });
+    let mut list = ParsedList { providers, ..ParsedList::default() };
+    let mut sorted = Vec::with_capacity(runs.len());
+    for run in runs {
+        list.rows += run.rows;
+        list.rejected.extend(run.rejected);
+        sorted.push(run.certs);
+    }
+    (list.certs, list.duplicates) = merge_and_dedupe(sorted);
+    Some(list)
+}
+
+enum Header {
+    /// The header's import, where the data starts (byte offset) and its first line number.
+    Found { import: ProviderListImport, data_at: usize, data_line: usize },
+    /// No header: what to report.
+    Missing(Vec<RowIssue>),
+}
+
+/// The header as [`StreamedList`] finds it, line by line. `None`: a line before it is not plain.
+fn find_header(bytes: &[u8], provider: Option<&str>, as_of: Date, header_search: usize) -> Option<Header> {
+    let (mut at, mut line_no, mut tries) = (0, 0, 0);
+    let mut first_missing = None;
+    while at < bytes.len() {
+        let end = bytes[at..].iter().position(|&b| b == b'\n').map_or(bytes.len(), |i| at + i + 1);
+        let text = plain(&bytes[at..end])?;
+        at = end;
+        line_no += 1;
+        let Some(line) = record_line(text) else { continue };
+        let record = Record { row: line_no, fields: line.split(',').map(str::to_owned).collect() };
+        match ProviderListImport::new(&record, provider, as_of) {
+            Ok(import) => {
+                return Some(Header::Found { import: import.without_dedupe(), data_at: at, data_line: line_no + 1 })
+            }
+            Err(missing) => {
+                tries += 1;
+                first_missing.get_or_insert(missing);
+                if tries == header_search {
+                    break;
+                }
+            }
+        }
+    }
+    Some(Header::Missing(first_missing.unwrap_or_else(|| vec![empty_file()])))
+}
+
+/// The text of a run of whole lines when the unquoted CSV rules apply to it: UTF-8, no quote,
+/// every `\r` followed by `\n` (as the streaming reader's fast path requires).
+fn plain(bytes: &[u8]) -> Option<&str> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let b = text.as_bytes();
+    let lone_cr = || text.match_indices('\r').any(|(i, _)| b.get(i + 1) != Some(&b'\n'));
+    (!text.contains('"') && !lone_cr()).then_some(text)
+}
+
+/// A line (without its `\n`) as a record's text: a `\r` before the `\n` and a leading BOM
+/// dropped; `None` for a blank line (no comma, white space only), skipped but counted.
+fn record_line(line: &str) -> Option<&str> {
+    let line = line.strip_suffix('\n').unwrap_or(line);
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    let line = line.strip_prefix('\u{feff}').unwrap_or(line);
+    (line.contains(',') || !line.trim().is_empty()).then_some(line)
+}
+
+/// `n` ranges of `data` (fewer when it is short), each ending just after a `\n` but the last.
+fn split_at_lines(data: &[u8], n: usize) -> Vec<Range<usize>> {
+    let mut bounds = vec![0];
+    for k in 1..n {
+        let from = (data.len() / n * k).max(bounds[bounds.len() - 1]);
+        let end = data[from..].iter().position(|&b| b == b'\n').map_or(data.len(), |i| from + i + 1);
+        bounds.push(end);
+    }
+    bounds.push(data.len());
+    bounds.dedup();
+    if bounds.len() == 1 {
+        bounds.push(0);
+    }
+    bounds.windows(2).map(|w| w[0]..w[1]).collect()
+}
+
+fn count_lines(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| b == b'\n').count()
+}
+
+/// What one range of lines gives, its certificates in file order.
+struct Run {
+    certs: Vec<CompactCert>,
+    providers: Providers,
+    rejected: Vec<RowIssue>,
+    rows: u64,
+}
+
+/// Checks each line of `bytes` (the first is line `first_line`) as [`ProviderListImport::row`]
+/// would, fields borrowed from the text. `None` if the text is not plain or another range gave up.
+fn parse_range(
+    import: &ProviderListImport,
+    bytes: &[u8],
+    first_line: usize,
+    progress: &Progress,
+    gave_up: &AtomicBool,
+) -> Option<Run> {
+    let Some(text) = plain(bytes) else {
+        gave_up.store(true, Ordering::Relaxed);
+        return None;
+    };
+    let mut run = Run {
+        certs: Vec::with_capacity(bytes.len() / 48),
+        providers: Providers::default(),
+        rejected: Vec::new(),
+        rows: 0,
+    };
+    let mut fields: Vec<&str> = Vec::with_capacity(8);
+    let (mut reported_at, mut reported_rows) = (0usize, 0u64);
+    for (i, line) in text.split_terminator('\n').enumerate() {
+        if i % REPORT_EVERY == REPORT_EVERY - 1 {
+            if gave_up.load(Ordering::Relaxed) {
+                return None;
+            }
+            let at = line.as_ptr() as usize - text.as_ptr() as usize;
+            progress.bytes.fetch_add((at - reported_at) as u64, Ordering::Relaxed);
+            progress.rows.fetch_add(run.rows - reported_rows, Ordering::Relaxed);
+            (reported_at, reported_rows) = (at, run.rows);
+        }
+        let Some(line) = record_line(line) else { continue };
+        let row = first_line + i;
+        run.rows += 1;
+        fields.clear();
+        fields.extend(line.split(','));
+        match import.check(row, &fields) {
+            Ok(c) => run.certs.push(CompactCert::checked(&c, row, &mut run.providers)),
+            Err(issue) => run.rejected.push(issue),
+        }
+    }
+    progress.bytes.fetch_add((text.len() - reported_at) as u64, Ordering::Relaxed);
+    progress.rows.fetch_add(run.rows - reported_rows, Ordering::Relaxed);
+    Some(run)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::csv::CsvRecords;
+    use time::Month;
+
+    const SEARCH: usize = 10;
+
+    fn as_of() -> Date {
+        Date::from_calendar_date(2026, Month::March, 1).unwrap()
+    }
+
+    fn streamed(bytes: &[u8], provider: Option<&str>) -> ParsedList {
+        let mut list = StreamedList::new(provider, as_of(), SEARCH);
+        for record in CsvRecords::new(bytes) {
+            if !list.push(record) {
+                break;
+            }
+        }
+        list.finish()
+    }
+
+    fn same_as_streamed(bytes: &[u8], provider: Option<&str>) -> ParsedList {
+        let expected = streamed(bytes, provider);
+        for ranges in 1..=5 {
+            let progress = Progress::default();
+            let fast = parse_plain_csv(bytes, provider, as_of(), SEARCH, ranges, &progress).expect("plain CSV");
+            assert_eq!(fast, expected, "{ranges} ranges, --provider {provider:?}");
+            assert_eq!(progress.rows.load(Ordering::Relaxed), expected.rows);
+        }
+        expected
+    }
+
+    /// Title rows, a BOM, CRLF and LF, blank lines, every kind of bad row and repeats on both
+    /// sides of wherever the text is split.
+    const LIST: &str = "\u{feff}Danh sách chứng thư số,,\r\n\
+        \r\n\
+        Ngày 01/03/2026\n\
+        Số CCCD,Nhà cung cấp,Ngày cấp,Ngày hết hạn,Tình trạng,Ngày thu hồi\r\n\
+        019190000001,VNPT-CA,05/01/2026,05/01/2027,Đang hoạt động,\r\n\
+        019190000002,Viettel-CA,2026-01-06T00:00:00,,Thu hồi,\n\
+        \n\
+        \x20  \t\r\n\
+        ,,\n\
+        01919000000X,VNPT-CA,05/01/2026,,,\n\
+        019190000003,VNPT-CA,31/02/2026,,,\n\
+        019190000004,VNPT-CA,05/01/2026,,tạm dừng,\n\
+        019190000005, vnpt-ca ,05/01/2026,01/01/2026,,\n\
+        019190000006,VNPT-CA,05/01/2026,,revoked,01/01/2026\n\
+        019190000007,,05/01/2026,,,\n\
+        019190000001,VNPT-CA,05/01/2026,,expired,\r\n\
+        019190000008,FPT-CA,05/01/2026\n\
+        019190000008,Công-ty CA,05/01/2026,,,\n\
+        019190000002,VIETTEL-CA,06/01/2026,,,\n\
+        \u{feff}019190000009,fpt-ca,07/01/2026,,HẾT HẠN,\n\
+        019190000001,vnpt-ca,05/01/2026,,,\r\n\
+        019190000008,CÔNG-TY CA,05/01/2026,,,\n\
+        019190000010,VNPT-CA,2026-01-07,,active,\n\
+        019190000002,viettel-ca,06/01/2026,,,\n\
+        \n\
+        019190000011,BKAV-CA,07/01/2026,,,\n\
+        019190000008,FPT-CA,05/01/2026,,,";
+
+    #[test]
+    fn the_fast_path_gives_what_streaming_gives() {
+        let list = same_as_streamed(LIST.as_bytes(), None);
+        assert_eq!(list.rows, 20);
+        let dup: Vec<_> = list.duplicates.iter().map(|d| (d.row, d.reason.as_str())).collect();
+        assert_eq!(
+            dup,
+            [
+                (16, "duplicate of row 5"),
+                (19, "duplicate of row 6"),
+                (21, "duplicate of row 5"),
+                (22, "duplicate of row 18"),
+                (24, "duplicate of row 6"),
+                (27, "duplicate of row 17"),
+            ]
+        );
+        let bad: Vec<_> = list.rejected.iter().map(|r| (r.row, r.field)).collect();
+        assert_eq!(
+            bad,
+            [
+                (9, Some("id_number")),
+                (10, Some("id_number")),
+                (11, Some("issue_date")),
+                (12, Some("status")),
+                (13, Some("expiry_date")),
+                (14, Some("revoked_date")),
+                (15, Some("provider")),
+            ]
+        );
+        assert_eq!(list.providers.names(), ["VNPT-CA", "VIETTEL-CA", "FPT-CA", "CÔNG-TY CA", "BKAV-CA"]);
+        // A list of one provider: the column must agree with it.
+        let list = same_as_streamed(LIST.as_bytes(), Some("vnpt-ca"));
+        assert!(list.rejected.iter().any(|r| r.reason == "VIETTEL-CA, but this list is from VNPT-CA"));
+        assert!(list.rejected.iter().all(|r| r.row != 15), "an empty cell names the list's provider");
+        assert_eq!(list.providers.names(), ["VNPT-CA"]);
+    }
+
+    #[test]
+    fn a_long_list_splits_anywhere_the_same() {
+        let mut text = String::from("id_number,provider,issue_date,expiry_date,status\n");
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        for _ in 0..3000 {
+            let id = 19_190_000_000 + next(400);
+            let provider = ["VNPT-CA", "Viettel-CA", "fpt-ca", "CA2"][next(4) as usize];
+            let eol = if next(3) == 0 { "\r\n" } else { "\n" };
+            let status = ["", "active", "thu hồi", "bad"][next(4) as usize];
+            text += &format!("{id:012},{provider},0{}/01/2026,,{status}{eol}", 1 + next(3));
+            if next(50) == 0 {
+                text += "\n";
+            }
+        }
+        let list = same_as_streamed(text.as_bytes(), None);
+        assert!(list.duplicates.len() > 100 && list.rejected.len() > 100, "{list:?}");
+    }
+
+    #[test]
+    fn missing_headers_are_reported_as_streaming_reports_them() {
+        let titles: String = (1..=12).map(|i| format!("title {i}\n")).collect();
+        for text in [
+            "",
+            "\u{feff}",
+            "\n \n\r\n",
+            "ngay_cap,so_cccd\n019190000001,05/01/2026\n",
+            titles.as_str(),
+            &format!("{titles}id_number,provider,issue_date\n"),
+            "id_number,issue_date\n019190000001,05/01/2026\n",
+        ] {
+            let expected = streamed(text.as_bytes(), None);
+            assert!(expected.certs.is_empty() && !expected.rejected.is_empty(), "{text:?}");
+            let fast = parse_plain_csv(text.as_bytes(), None, as_of(), SEARCH, 2, &Progress::default());
+            assert_eq!(fast, Some(expected), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn text_that_needs_the_full_parser_is_left_to_it() {
+        let head = "id_number,provider,issue_date\n019190000001,VNPT-CA,05/01/2026\n";
+        for tail in ["\"019190000002\",VNPT-CA,05/01/2026\n", "019190000002,VNPT\rCA,05/01/2026\n", "x\r"] {
+            let text = format!("{head}{tail}");
+            for ranges in 1..=3 {
+                assert!(parse_plain_csv(text.as_bytes(), None, as_of(), SEARCH, ranges, &Progress::default()).is_none());
+            }
+        }
+        let mut bad = head.as_bytes().to_vec();
+        bad.extend_from_slice(b"01919000000\xff,VNPT-CA,05/01/2026\n");
+        assert!(parse_plain_csv(&bad, None, as_of(), SEARCH, 2, &Progress::default()).is_none());
+        assert!(parse_plain_csv(b"\"title\"\nid_number", None, as_of(), SEARCH, 2, &Progress::default()).is_none());
+    }
+
+    #[test]
+    fn ranges_end_at_line_ends() {
+        let data = b"aaaa\nbb\ncccccc\nd";
+        for n in 1..=6 {
+            let parts = split_at_lines(data, n);
+            assert_eq!(parts.first().map(|r| r.start), Some(0));
+            assert_eq!(parts.last().map(|r| r.end), Some(data.len()));
+            assert!(parts.windows(2).all(|w| w[0].end == w[1].start && data[w[0].end - 1] == b'\n'), "{parts:?}");
+        }
+        assert_eq!(split_at_lines(b"", 2), [0..0]);
+    }
+}
