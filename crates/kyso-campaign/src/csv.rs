@@ -297,7 +297,7 @@ fn fold_ascii(b: u8) -> u8 {
 /// Calls `f` with [`fold`]`(text)`, without allocating when the text is short ASCII (a status
 /// cell on each of millions of rows).
 pub fn with_folded<T>(text: &str, f: impl FnOnce(&str) -> T) -> T {
-    let trimmed = text.trim();
+    let trimmed = trim(text);
     let mut buf = [0u8; 32];
     if trimmed.is_ascii() && trimmed.len() <= buf.len() {
         let folded = &mut buf[..trimmed.len()];
@@ -357,12 +357,32 @@ impl Columns {
 
     /// [`Columns::get`] on a row's fields as owned or borrowed strings (a row split in place).
     pub fn value<'f, S: AsRef<str>>(&self, fields: &'f [S], name: &str) -> Option<&'f str> {
-        let at = self.positions.iter().find(|(n, _)| *n == name)?.1;
-        fields.get(at).map(|s| s.as_ref().trim()).filter(|s| !s.is_empty())
+        cell(fields, self.position(name))
+    }
+
+    /// Where a column is in each row (looked up once for rows by the million, see [`cell`]).
+    pub fn position(&self, name: &str) -> Option<usize> {
+        self.positions.iter().find(|(n, _)| *n == name).map(|&(_, at)| at)
     }
 
     pub fn has(&self, name: &str) -> bool {
         self.positions.iter().any(|(n, _)| *n == name)
+    }
+}
+
+/// The trimmed cell at a column position of a row; `None` when absent or empty.
+pub fn cell<S: AsRef<str>>(fields: &[S], at: Option<usize>) -> Option<&str> {
+    fields.get(at?).map(|s| trim(s.as_ref())).filter(|s| !s.is_empty())
+}
+
+/// [`str::trim`], without looking at characters when the text starts and ends with a visible
+/// ASCII character (almost every cell).
+pub fn trim(text: &str) -> &str {
+    let visible = |b: Option<&u8>| b.is_some_and(|&b| b > b' ' && b < 0x7f);
+    if visible(text.as_bytes().first()) && visible(text.as_bytes().last()) {
+        text
+    } else {
+        text.trim()
     }
 }
 
@@ -401,16 +421,22 @@ pub fn import<T>(
 /// `yyyy-mm-dd`. Returns a reason fit for a [`RowIssue`] when it is not a real calendar date.
 pub fn parse_date(text: &str) -> Result<Date, String> {
     let not_a_date = || format!("'{text}' is not a date (use dd/mm/yyyy or yyyy-mm-dd)");
-    let mut parts = text.trim().split(['/', '-', '.']);
-    let mut next = || parts.next().map(|p| (p.len(), p.parse::<u32>().ok()));
-    let (a, b, c) = (next(), next(), next());
-    if next().is_some() {
-        return Err(not_a_date());
-    }
-    let (year, month, day) = match (a, b, c) {
-        (Some((4, Some(y))), Some((_, Some(m))), Some((_, Some(d)))) => (y, m, d),
-        (Some((_, Some(d))), Some((_, Some(m))), Some((4, Some(y)))) => (y, m, d),
-        _ => return Err(not_a_date()),
+    let trimmed = trim(text);
+    let (year, month, day) = match ten_digit_date(trimmed.as_bytes()) {
+        Some(ymd) => ymd,
+        None => {
+            let mut parts = trimmed.split(['/', '-', '.']);
+            let mut next = || parts.next().map(|p| (p.len(), p.parse::<u32>().ok()));
+            let (a, b, c) = (next(), next(), next());
+            if next().is_some() {
+                return Err(not_a_date());
+            }
+            match (a, b, c) {
+                (Some((4, Some(y))), Some((_, Some(m))), Some((_, Some(d)))) => (y, m, d),
+                (Some((_, Some(d))), Some((_, Some(m))), Some((4, Some(y)))) => (y, m, d),
+                _ => return Err(not_a_date()),
+            }
+        }
     };
     let month = u8::try_from(month).ok().and_then(|m| Month::try_from(m).ok());
     let day = u8::try_from(day).ok();
@@ -418,6 +444,23 @@ pub fn parse_date(text: &str) -> Result<Date, String> {
         (Some(month), Some(day)) => Date::from_calendar_date(year as i32, month, day)
             .map_err(|_| format!("'{text}' is not a real calendar date")),
         _ => Err(format!("'{text}' is not a real calendar date")),
+    }
+}
+
+/// (year, month, day) of `yyyy-mm-dd` or `dd/mm/yyyy` (any of the three separators, the same
+/// both times or not), read as [`parse_date`]'s general split reads them; `None` for other shapes.
+fn ten_digit_date(b: &[u8]) -> Option<(u32, u32, u32)> {
+    let sep = |c: u8| matches!(c, b'/' | b'-' | b'.');
+    let num = |s: &[u8]| s.iter().try_fold(0u32, |n, c| c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0')));
+    if b.len() != 10 {
+        return None;
+    }
+    if sep(b[4]) && sep(b[7]) {
+        Some((num(&b[..4])?, num(&b[5..7])?, num(&b[8..])?))
+    } else if sep(b[2]) && sep(b[5]) {
+        Some((num(&b[6..])?, num(&b[3..5])?, num(&b[..2])?))
+    } else {
+        None
     }
 }
 
@@ -499,5 +542,22 @@ mod tests {
         assert!(parse_date("31/04/2026").is_err());
         assert!(parse_date("2026/13/01").is_err());
         assert!(parse_date("hôm qua").is_err());
+        // The ten-character shapes read as the general split reads them.
+        for text in ["2026-07-31", "31/07/2026", "31.07-2026", "2026/02/30", "00/00/0000", "2026-1a-01", "12/2026/01"] {
+            let general = || -> Option<(u32, u32, u32)> {
+                let mut parts = text.split(['/', '-', '.']);
+                let mut next = || parts.next().map(|p| (p.len(), p.parse::<u32>().ok()));
+                match (next(), next(), next(), next()) {
+                    (Some((4, Some(y))), Some((_, Some(m))), Some((_, Some(d))), None) => Some((y, m, d)),
+                    (Some((_, Some(d))), Some((_, Some(m))), Some((4, Some(y))), None) => Some((y, m, d)),
+                    _ => None,
+                }
+            };
+            if let Some(ymd) = ten_digit_date(text.as_bytes()) {
+                assert_eq!(Some(ymd), general(), "{text}");
+            }
+        }
+        assert_eq!(trim(" \u{a0}x\t"), "x");
+        assert_eq!(trim("a b"), "a b");
     }
 }

@@ -24,7 +24,7 @@ impl CitizenId {
     /// The trimmed text of a valid ID number, borrowed (what [`CitizenId::parse`] accepts), or why
     /// it is not one.
     pub fn digits(text: &str) -> Result<&str, String> {
-        let text = text.trim();
+        let text = crate::csv::trim(text);
         if text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit()) {
             Ok(text)
         } else {

@@ -143,39 +143,34 @@ pub fn parse_plain_csv(
     let data = &bytes[data_at..];
     let gave_up = AtomicBool::new(false);
     let parts = split_at_lines(data, ranges.max(1));
-    let import = &import;
+    // Each range numbers its lines from 0 and sorts its certificates by its own provider indices
+    // on its own thread; the numbers and indices are made the list's afterwards.
+    let sorted_range = |r: Range<usize>| {
+        let mut run = parse_range(&import, &data[r], progress, &gave_up)?;
+        sort_run(&mut run.certs);
+        Some(run)
+    };
     let runs: Vec<Option<Run>> = std::thread::scope(|s| {
-        let first = parts[0].clone();
-        let handles: Vec<_> = parts[1..]
-            .iter()
-            .map(|r| {
-                let r = r.clone();
-                let gave_up = &gave_up;
-                s.spawn(move || {
-                    let line = data_line + count_lines(&data[..r.start]);
-                    parse_range(import, &data[r], line, progress, gave_up)
-                })
-            })
-            .collect();
-        let mut runs = vec![parse_range(import, &data[first], data_line, progress, &gave_up)];
+        let handles: Vec<_> = parts[1..].iter().map(|r| s.spawn(|| sorted_range(r.clone()))).collect();
+        let mut runs = vec![sorted_range(parts[0].clone())];
         runs.extend(handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))));
         runs
     });
     let mut runs = runs.into_iter().collect::<Option<Vec<Run>>>()?;
-    // One provider table, in the order the whole list first names them; then each run in its
-    // final order, on its own thread.
+    // One provider table, in the order the whole list first names them.
     let mut providers = Providers::default();
-    let maps: Vec<Vec<u16>> = runs.iter().map(|r| providers.absorb(&r.providers)).collect();
+    let mut first_line = data_line;
+    let fixes: Vec<(usize, Vec<u16>)> = runs
+        .iter()
+        .map(|r| {
+            let fix = (first_line, providers.absorb(&r.providers));
+            first_line += r.lines;
+            fix
+        })
+        .collect();
     std::thread::scope(|s| {
-        for (run, map) in runs.iter_mut().zip(&maps) {
-            s.spawn(move || {
-                if map.iter().enumerate().any(|(i, &to)| usize::from(to) != i) {
-                    for c in &mut run.certs {
-                        c.provider = map.get(usize::from(c.provider)).copied().unwrap_or(u16::MAX);
-                    }
-                }
-                sort_run(&mut run.certs);
-            });
+        for (run, (first_line, map)) in runs.iter_mut().zip(&fixes) {
+            s.spawn(move || run.renumber(*first_line, map));
         }
     });
     let mut list = ParsedList { providers, ..ParsedList::default() };
@@ -257,62 +252,132 @@ fn split_at_lines(data: &[u8], n: usize) -> Vec<Range<usize>> {
     bounds.windows(2).map(|w| w[0]..w[1]).collect()
 }
 
-fn count_lines(bytes: &[u8]) -> usize {
-    bytes.iter().filter(|&&b| b == b'\n').count()
-}
-
-/// What one range of lines gives, its certificates in file order.
+/// What one range of lines gives: its certificates sorted by (key, row), with row numbers
+/// counted from 0 at the range's first line and providers indexing `providers`.
 struct Run {
     certs: Vec<CompactCert>,
     providers: Providers,
     rejected: Vec<RowIssue>,
     rows: u64,
+    /// Lines in the range, blank ones too.
+    lines: usize,
 }
 
-/// Checks each line of `bytes` (the first is line `first_line`) as [`ProviderListImport::row`]
-/// would, fields borrowed from the text. `None` if the text is not plain or another range gave up.
-fn parse_range(
-    import: &ProviderListImport,
-    bytes: &[u8],
-    first_line: usize,
-    progress: &Progress,
-    gave_up: &AtomicBool,
-) -> Option<Run> {
-    let Some(text) = plain(bytes) else {
+impl Run {
+    /// Makes the row numbers the file's (the range starts at line `first_line`) and the provider
+    /// indices the list's (`map[local]`), keeping the run sorted.
+    fn renumber(&mut self, first_line: usize, map: &[u16]) {
+        let offset = u32::try_from(first_line).unwrap_or(u32::MAX);
+        for issue in &mut self.rejected {
+            issue.row += first_line;
+        }
+        let remapped = map.iter().enumerate().any(|(i, &to)| usize::from(to) != i);
+        for c in &mut self.certs {
+            c.row = c.row.saturating_add(offset);
+            if remapped {
+                c.provider = map.get(usize::from(c.provider)).copied().unwrap_or(u16::MAX);
+            }
+        }
+        if remapped {
+            // Still sorted by ID number: only certificates of one ID number may now be out of order.
+            for group in self.certs.chunk_by_mut(|a, b| a.id == b.id) {
+                if group.len() > 1 {
+                    sort_run(group);
+                }
+            }
+        }
+    }
+}
+
+/// Bytes the range loop stops at.
+const SPECIAL: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b',' as usize] = true;
+    t[b'\n' as usize] = true;
+    t[b'\r' as usize] = true;
+    t[b'"' as usize] = true;
+    t
+};
+
+/// Checks each line of `bytes` (numbered from 0) as [`ProviderListImport::row`] would, split in
+/// one pass with fields borrowed from the text (the rules of [`record_line`]). `None` if the text
+/// is not plain or another range gave up.
+fn parse_range(import: &ProviderListImport, bytes: &[u8], progress: &Progress, gave_up: &AtomicBool) -> Option<Run> {
+    let give_up = || {
         gave_up.store(true, Ordering::Relaxed);
-        return None;
+        None
     };
+    let Ok(text) = std::str::from_utf8(bytes) else { return give_up() };
     let mut run = Run {
         certs: Vec::with_capacity(bytes.len() / 48),
         providers: Providers::default(),
         rejected: Vec::new(),
         rows: 0,
+        lines: 0,
     };
     let mut fields: Vec<&str> = Vec::with_capacity(8);
     let (mut reported_at, mut reported_rows) = (0usize, 0u64);
-    for (i, line) in text.split_terminator('\n').enumerate() {
-        if i % REPORT_EVERY == REPORT_EVERY - 1 {
-            if gave_up.load(Ordering::Relaxed) {
-                return None;
+    let mut line = 0;
+    let mut line_start = 0;
+    let mut field_start = bom_end(bytes, 0);
+    let row_end = |run: &mut Run, fields: &mut Vec<&'_ str>, row: usize| {
+        // A line without a comma that is white space only is blank: skipped, counted.
+        if !(fields.len() == 1 && fields[0].trim().is_empty()) {
+            run.rows += 1;
+            match import.check(row, fields) {
+                Ok(c) => run.certs.push(CompactCert::checked(&c, row, &mut run.providers)),
+                Err(issue) => run.rejected.push(issue),
             }
-            let at = line.as_ptr() as usize - text.as_ptr() as usize;
-            progress.bytes.fetch_add((at - reported_at) as u64, Ordering::Relaxed);
-            progress.rows.fetch_add(run.rows - reported_rows, Ordering::Relaxed);
-            (reported_at, reported_rows) = (at, run.rows);
         }
-        let Some(line) = record_line(line) else { continue };
-        let row = first_line + i;
-        run.rows += 1;
         fields.clear();
-        fields.extend(line.split(','));
-        match import.check(row, &fields) {
-            Ok(c) => run.certs.push(CompactCert::checked(&c, row, &mut run.providers)),
-            Err(issue) => run.rejected.push(issue),
+    };
+    for (i, &b) in bytes.iter().enumerate() {
+        if !SPECIAL[usize::from(b)] {
+            continue;
+        }
+        match b {
+            b',' => {
+                fields.push(&text[field_start..i]);
+                field_start = i + 1;
+            }
+            b'\n' => {
+                let end = if i > field_start && bytes[i - 1] == b'\r' { i - 1 } else { i };
+                fields.push(&text[field_start..end]);
+                row_end(&mut run, &mut fields, line);
+                line += 1;
+                line_start = i + 1;
+                field_start = bom_end(bytes, line_start);
+                if line % REPORT_EVERY == 0 {
+                    if gave_up.load(Ordering::Relaxed) {
+                        return None;
+                    }
+                    progress.bytes.fetch_add((line_start - reported_at) as u64, Ordering::Relaxed);
+                    progress.rows.fetch_add(run.rows - reported_rows, Ordering::Relaxed);
+                    (reported_at, reported_rows) = (line_start, run.rows);
+                }
+            }
+            b'\r' if bytes.get(i + 1) == Some(&b'\n') => {}
+            _ => return give_up(),
         }
     }
-    progress.bytes.fetch_add((text.len() - reported_at) as u64, Ordering::Relaxed);
+    if line_start < bytes.len() {
+        fields.push(&text[field_start..]);
+        row_end(&mut run, &mut fields, line);
+        line += 1;
+    }
+    run.lines = line;
+    progress.bytes.fetch_add((bytes.len() - reported_at) as u64, Ordering::Relaxed);
     progress.rows.fetch_add(run.rows - reported_rows, Ordering::Relaxed);
     Some(run)
+}
+
+/// Where a line starting at `at` starts its first field: after a BOM, if it has one.
+fn bom_end(bytes: &[u8], at: usize) -> usize {
+    if bytes[at..].starts_with(b"\xef\xbb\xbf") {
+        at + 3
+    } else {
+        at
+    }
 }
 
 #[cfg(test)]
@@ -482,6 +547,6 @@ mod tests {
             assert_eq!(parts.last().map(|r| r.end), Some(data.len()));
             assert!(parts.windows(2).all(|w| w[0].end == w[1].start && data[w[0].end - 1] == b'\n'), "{parts:?}");
         }
-        assert_eq!(split_at_lines(b"", 2), [0..0]);
+        assert_eq!(split_at_lines(b"", 2), vec![Range { start: 0, end: 0 }]);
     }
 }

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use time::Date;
 
 use crate::adoption::CertificateEvent;
-use crate::csv::{parse_date, with_folded, Column, Columns, Record, RowIssue};
+use crate::csv::{cell, parse_date, trim, with_folded, Column, Columns, Record, RowIssue};
 use crate::population::{CitizenId, ID_ALIASES};
 
 fn provider_columns() -> [Column; 6] {
@@ -69,36 +69,44 @@ pub fn provider_key(name: &str) -> String {
 /// case, on millions of rows) is compared and interned without building the key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ProviderName<'a> {
+    /// Trimmed.
     text: &'a str,
-    /// `text` is a key already (the list's own provider).
-    is_key: bool,
+    kind: NameKind,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum NameKind {
+    /// A key already (the list's own provider).
+    Key,
+    Ascii,
+    Other,
 }
 
 impl<'a> ProviderName<'a> {
     /// A provider as a cell names it.
     pub fn cell(text: &'a str) -> Self {
-        Self { text, is_key: false }
+        let text = trim(text);
+        Self { text, kind: if text.is_ascii() { NameKind::Ascii } else { NameKind::Other } }
     }
 
     /// The name it is stored under: [`provider_key`], borrowed when that changes nothing.
     pub fn key(&self) -> Cow<'a, str> {
-        let trimmed = self.text.trim();
-        if self.is_key || (trimmed.is_ascii() && !trimmed.bytes().any(|b| b.is_ascii_lowercase())) {
-            Cow::Borrowed(if self.is_key { self.text } else { trimmed })
-        } else {
-            Cow::Owned(provider_key(self.text))
+        match self.kind {
+            NameKind::Key => Cow::Borrowed(self.text),
+            NameKind::Ascii if !self.text.bytes().any(|b| b.is_ascii_lowercase()) => Cow::Borrowed(self.text),
+            _ => Cow::Owned(provider_key(self.text)),
         }
     }
 
     /// Whether its key is `key`.
     pub fn has_key(&self, key: &str) -> bool {
-        let trimmed = self.text.trim();
-        if self.is_key {
-            self.text == key
-        } else if trimmed.is_ascii() {
-            trimmed.len() == key.len() && trimmed.bytes().zip(key.bytes()).all(|(a, b)| a.to_ascii_uppercase() == b)
-        } else {
-            provider_key(self.text) == key
+        match self.kind {
+            NameKind::Key => self.text == key,
+            NameKind::Ascii => {
+                self.text.len() == key.len()
+                    && self.text.bytes().zip(key.bytes()).all(|(a, b)| a.to_ascii_uppercase() == b)
+            }
+            NameKind::Other => provider_key(self.text) == key,
         }
     }
 }
@@ -127,9 +135,18 @@ fn listed_status(folded: &str) -> Option<&'static str> {
     }
 }
 
+/// Indices into [`provider_columns`].
+const ID: usize = 0;
+const PROVIDER: usize = 1;
+const ISSUED: usize = 2;
+const EXPIRES: usize = 3;
+const STATUS: usize = 4;
+const REVOKED: usize = 5;
+
 /// A provider-list import row by row.
 pub struct ProviderListImport {
-    columns: Columns,
+    /// Where each of [`provider_columns`] is in a row.
+    at: [Option<usize>; 6],
     provider: Option<String>,
     as_of: Date,
     /// `None`: repeats are not looked for here (the caller sorts and calls [`sort_and_dedupe`]).
@@ -153,7 +170,8 @@ impl ProviderListImport {
             let reason = "no provider column (nha_cung_cap): name the provider of the whole list (--provider)";
             return Err(vec![RowIssue::new(header.row, Some("provider"), reason)]);
         }
-        Ok(Self { columns, provider: provider.map(provider_key), as_of, seen: Some(HashMap::new()) })
+        let at = provider_columns().map(|c| columns.position(c.name));
+        Ok(Self { at, provider: provider.map(provider_key), as_of, seen: Some(HashMap::new()) })
     }
 
     /// Leaves repeated rows to the caller: every valid row comes back as a certificate. For lists
@@ -167,27 +185,28 @@ impl ProviderListImport {
     /// Checks one row, given as its number and its fields (split in place or owned), without
     /// allocating when it is valid. Repeats are not looked for here.
     pub fn check<'a, S: AsRef<str>>(&'a self, row: usize, fields: &'a [S]) -> Result<CheckedRow<'a>, RowIssue> {
-        let c = &self.columns;
-        let get = |name| c.value(fields, name);
+        let get = |column: usize| cell(fields, self.at[column]);
         let issue = |field, reason: String| RowIssue::new(row, Some(field), reason);
-        let date = |field| -> Result<Option<Date>, RowIssue> {
-            get(field)
-                .map(|t| parse_date(t.split_once('T').map_or(t, |(d, _)| d)).map_err(|e| issue(field, e)))
+        let date = |column, field| -> Result<Option<Date>, RowIssue> {
+            get(column)
+                .map(|t| {
+                    parse_date(t.bytes().position(|b| b == b'T').map_or(t, |at| &t[..at])).map_err(|e| issue(field, e))
+                })
                 .transpose()
         };
-        let id = CitizenId::digits(get("id_number").unwrap_or("")).map_err(|e| issue("id_number", e))?;
-        let provider = match (get("provider").map(ProviderName::cell), self.provider.as_deref()) {
+        let id = CitizenId::digits(get(ID).unwrap_or("")).map_err(|e| issue("id_number", e))?;
+        let provider = match (get(PROVIDER).map(ProviderName::cell), self.provider.as_deref()) {
             (Some(p), Some(only)) if !p.has_key(only) => {
                 return Err(issue("provider", format!("{}, but this list is from {only}", p.key())));
             }
             (Some(p), _) => p,
-            (None, Some(only)) => ProviderName { text: only, is_key: true },
+            (None, Some(only)) => ProviderName { text: only, kind: NameKind::Key },
             (None, None) => return Err(issue("provider", "empty".into())),
         };
-        let issued = date("issue_date")?.ok_or_else(|| issue("issue_date", "empty".into()))?;
-        let expires = date("expiry_date")?;
-        let revoked = date("revoked_date")?;
-        let status = match get("status") {
+        let issued = date(ISSUED, "issue_date")?.ok_or_else(|| issue("issue_date", "empty".into()))?;
+        let expires = date(EXPIRES, "expiry_date")?;
+        let revoked = date(REVOKED, "revoked_date")?;
+        let status = match get(STATUS) {
             None => Some("active"),
             Some(text) => with_folded(text, listed_status),
         };
@@ -196,7 +215,7 @@ impl ProviderListImport {
             Some("expired") => ("expired", revoked.or(if expires.is_none() { Some(self.as_of) } else { None })),
             Some(_) => ("active", revoked),
             None => {
-                let text = get("status").unwrap_or("");
+                let text = get(STATUS).unwrap_or("");
                 return Err(issue("status", format!("'{text}' is not active, revoked or expired")));
             }
         };
@@ -352,39 +371,41 @@ pub fn sort_run(certs: &mut [CompactCert]) {
 }
 
 /// [`sort_and_dedupe`] of the concatenation of `runs`, each already sorted by [`sort_run`] (the
-/// certificates of parts of one list, sorted on threads of their own): merged two by two, then the
-/// same repeats dropped and reported. List rows are unique across the runs.
-pub fn merge_and_dedupe(runs: Vec<Vec<CompactCert>>) -> (Vec<CompactCert>, Vec<RowIssue>) {
-    let mut runs = runs.into_iter();
-    let mut merged = runs.next().unwrap_or_default();
-    for run in runs {
-        merged = merge_two(merged, run);
+/// certificates of parts of one list, sorted on threads of their own): merged two by two, the
+/// last merge dropping and reporting the same repeats. List rows are unique across the runs.
+pub fn merge_and_dedupe(mut runs: Vec<Vec<CompactCert>>) -> (Vec<CompactCert>, Vec<RowIssue>) {
+    while runs.len() > 2 {
+        let (b, a) = (runs.pop().unwrap_or_default(), runs.pop().unwrap_or_default());
+        let mut merged = Vec::with_capacity(a.len() + b.len());
+        merge_into(&a, &b, |c| merged.push(c));
+        runs.push(merged);
     }
-    let duplicates = dedupe_sorted(&mut merged);
-    (merged, duplicates)
+    let (b, a) = (runs.pop().unwrap_or_default(), runs.pop().unwrap_or_default());
+    let mut kept: Vec<CompactCert> = Vec::with_capacity(a.len() + b.len());
+    let mut duplicates = Vec::new();
+    merge_into(&a, &b, |c| match kept.last() {
+        Some(first) if first.key() == c.key() => {
+            duplicates.push(RowIssue::new(c.row as usize, None, format!("duplicate of row {}", first.row)));
+        }
+        _ => kept.push(c),
+    });
+    duplicates.sort_unstable_by_key(|d| d.row);
+    (kept, duplicates)
 }
 
-fn merge_two(a: Vec<CompactCert>, b: Vec<CompactCert>) -> Vec<CompactCert> {
-    if b.is_empty() {
-        return a;
-    }
-    if a.is_empty() {
-        return b;
-    }
-    let mut out = Vec::with_capacity(a.len() + b.len());
+/// Two runs sorted by (key, row), in that order, handed one by one to `emit`.
+fn merge_into(a: &[CompactCert], b: &[CompactCert], mut emit: impl FnMut(CompactCert)) {
     let (mut i, mut j) = (0, 0);
     while i < a.len() && j < b.len() {
         if (b[j].key(), b[j].row) < (a[i].key(), a[i].row) {
-            out.push(b[j]);
+            emit(b[j]);
             j += 1;
         } else {
-            out.push(a[i]);
+            emit(a[i]);
             i += 1;
         }
     }
-    out.extend_from_slice(&a[i..]);
-    out.extend_from_slice(&b[j..]);
-    out
+    a[i..].iter().chain(&b[j..]).for_each(|&c| emit(c));
 }
 
 /// Drops repeats from certificates sorted by (key, row), keeping each key's earliest row.
@@ -499,7 +520,7 @@ mod tests {
             id,
             issued,
             expires: None,
-            ended: if row % 2 == 0 { Some(issued + 1) } else { None },
+            ended: if row.is_multiple_of(2) { Some(issued + 1) } else { None },
             row,
             provider,
             status: (row % 3) as u8,

@@ -71,8 +71,11 @@ pub fn iso_date(day: i32) -> String {
 /// A 12-digit ID number as a number (leading zeros dropped), or `None` if it is not 12 digits.
 pub fn id_key(id: &str) -> Option<u64> {
     let b = id.as_bytes();
+    // Three groups of four digits, folded independently: a third of the dependent multiplies
+    // (this runs once per row of lists of millions).
+    let group = |g: &[u8]| g.iter().fold(0u64, |n, c| n * 10 + u64::from(c - b'0'));
     (b.len() == 12 && b.iter().all(u8::is_ascii_digit))
-        .then(|| b.iter().fold(0u64, |n, c| n * 10 + u64::from(c - b'0')))
+        .then(|| group(&b[..4]) * 100_000_000 + group(&b[4..8]) * 10_000 + group(&b[8..]))
 }
 
 /// The masked form of an ID key, as lists show it: `0012****7890`.
