@@ -222,6 +222,14 @@ fn imports(env: Env) {
     assert_eq!((v["inserted"].as_u64(), v["changed"].as_u64()), (Some(0), Some(1)), "{v}");
     assert_eq!(holders(&env, "01960", "2026-11-09"), 2);
     assert_eq!(holders(&env, "01960", "2026-11-10"), 1);
+    // The same list with quoted fields and a CRLF takes the streaming parser: the same rows, nothing new.
+    std::fs::write(
+        env.path("viettel-quoted.csv"),
+        format!("cccd,nha_cung_cap,ngay_cap,ngay_het_han,trang_thai,ngay_thu_hoi\r\n\"{DUNG}\",\"Viettel-CA\",01/02/2026,01/02/2027,\"Đã thu hồi\",10/11/2026\r\n"),
+    )
+    .unwrap();
+    let v = json(&env.ok(&["--json", "campaign", "import-provider-list", "viettel-quoted.csv"]));
+    assert_eq!((v["rows"].as_u64(), v["unchanged"].as_u64()), (Some(1), Some(1)), "{v}");
 
     // ---- the worklist as XLSX: Bình (expired) and Dũng (revoked) in Xóm Ba Họ, masked ----
     let out = env.ok(&["campaign", "worklist", "--commune", "01960", "--hamlet", "T02", "--xlsx", "t02.xlsx"]);

@@ -1,6 +1,7 @@
 //! Records of an import file, CSV or XLSX (by extension, else by sniffing the ZIP signature), read
 //! on a thread of their own and handed over in chunks: parsing runs beside the database writes,
-//! and memory holds a few chunks, never the file.
+//! and memory holds a few chunks, never the file. (The provider-list import reads a CSV whole
+//! instead, [`read_whole`]: its rows are kept in memory anyway, and parsed on several threads.)
 
 use anyhow::{anyhow, Context, Result};
 use kyso_campaign::csv::{CsvRecords, Record};
@@ -120,6 +121,65 @@ impl Source {
     pub async fn next_chunk(&mut self) -> Option<Vec<Result<Record, RowIssue>>> {
         self.rx.recv().await
     }
+}
+
+/// Reads an open file whole (a CSV parsed in memory on several threads), counting the bytes read
+/// into `done` as it goes. `len`: the size the file had when opened. On Unix `parts` threads read
+/// a part each (copying from the page cache and faulting in the buffer take two cores too).
+pub fn read_whole(mut file: File, len: u64, done: &AtomicU64, parts: usize) -> std::io::Result<Vec<u8>> {
+    let len = usize::try_from(len).unwrap_or(0);
+    #[cfg(unix)]
+    let mut bytes = read_parts(&file, len, done, parts.max(1))?;
+    #[cfg(not(unix))]
+    let mut bytes = {
+        let _ = parts;
+        Vec::with_capacity(len.saturating_add(1))
+    };
+    // What the parts did not cover: everything elsewhere, what the file grew by on Unix.
+    file.seek(SeekFrom::Start(bytes.len() as u64))?;
+    loop {
+        let n = (&mut file).take(8 << 20).read_to_end(&mut bytes)?;
+        if n == 0 {
+            return Ok(bytes);
+        }
+        done.fetch_add(n as u64, Ordering::Relaxed);
+    }
+}
+
+/// The first `len` bytes of a file in `parts` parts read side by side; shorter if the file shrank.
+#[cfg(unix)]
+fn read_parts(file: &File, len: usize, done: &AtomicU64, parts: usize) -> std::io::Result<Vec<u8>> {
+    use std::os::unix::fs::FileExt;
+    let fill = |part: &mut [u8], at: usize| -> std::io::Result<usize> {
+        let mut n = 0;
+        while n < part.len() {
+            match file.read_at(&mut part[n..], (at + n) as u64) {
+                Ok(0) => break,
+                Ok(k) => {
+                    n += k;
+                    done.fetch_add(k as u64, Ordering::Relaxed);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(n)
+    };
+    let mut bytes = vec![0u8; len];
+    let size = len.div_ceil(parts).max(1);
+    let filled: Vec<std::io::Result<usize>> = std::thread::scope(|s| {
+        let handles: Vec<_> =
+            bytes.chunks_mut(size).enumerate().map(|(k, part)| s.spawn(move || fill(part, k * size))).collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
+    });
+    for (k, n) in filled.into_iter().enumerate() {
+        let n = n?;
+        if n < size.min(len - k * size) {
+            bytes.truncate(k * size + n);
+            break;
+        }
+    }
+    Ok(bytes)
 }
 
 fn pump(records: impl Iterator<Item = Result<Record, RowIssue>>, tx: &mpsc::Sender<Vec<Result<Record, RowIssue>>>) {
