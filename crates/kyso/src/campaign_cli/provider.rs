@@ -41,8 +41,19 @@ async fn read_plain_csv(file: File, len: u64, provider: Option<&str>, as_of: Dat
     let mut job = {
         let (progress, provider) = (progress.clone(), provider.map(str::to_owned));
         tokio::task::spawn_blocking(move || -> std::io::Result<Option<ParsedList>> {
+            let started = Instant::now();
             let bytes = read_whole(file, len, &progress.bytes, ranges)?;
-            Ok(parse_plain_csv(&bytes, provider.as_deref(), as_of, HEADER_SEARCH, ranges, &progress))
+            let read = started.elapsed();
+            let list = parse_plain_csv(&bytes, provider.as_deref(), as_of, HEADER_SEARCH, ranges, &progress);
+            let parsed = started.elapsed() - read;
+            drop(bytes);
+            tracing::debug!(
+                read_s = read.as_secs_f64(),
+                parsed_s = parsed.as_secs_f64(),
+                ranges,
+                "provider list in memory"
+            );
+            Ok(list)
         })
     };
     // Reading and parsing each go through the file once.
