@@ -125,38 +125,22 @@ const REPORT_EVERY: usize = 1 << 14;
 
 /// Parses a provider list CSV held in memory on `ranges` threads (at least one). `None` when the
 /// text needs the full parser (a quote, a lone `\r`, bytes that are not UTF-8): stream it instead.
-/// Otherwise the same list [`StreamedList`] gives for the same bytes and arguments.
+/// Otherwise the same list [`StreamedList`] gives for the same bytes and arguments. The text is
+/// freed before the runs are merged: the merged list takes memory already in use (memory a
+/// process touches for the first time is slow to get, most of all on a virtual machine).
 pub fn parse_plain_csv(
-    bytes: &[u8],
+    bytes: Vec<u8>,
     provider: Option<&str>,
     as_of: Date,
     header_search: usize,
     ranges: usize,
     progress: &Progress,
 ) -> Option<ParsedList> {
-    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-    let (import, data_at, data_line) = match find_header(bytes, provider, as_of, header_search)? {
-        Header::Found { import, data_at, data_line } => (import, data_at, data_line),
-        Header::Missing(rejected) => return Some(ParsedList { rejected, ..ParsedList::default() }),
+    let (mut runs, data_line) = match sorted_runs(&bytes, provider, as_of, header_search, ranges, progress)? {
+        Runs::Sorted { runs, data_line } => (runs, data_line),
+        Runs::NoHeader(rejected) => return Some(ParsedList { rejected, ..ParsedList::default() }),
     };
-    progress.bytes.fetch_add(data_at as u64, Ordering::Relaxed);
-    let data = &bytes[data_at..];
-    let gave_up = AtomicBool::new(false);
-    let parts = split_at_lines(data, ranges.max(1));
-    // Each range numbers its lines from 0 and sorts its certificates by its own provider indices
-    // on its own thread; the numbers and indices are made the list's afterwards.
-    let sorted_range = |r: Range<usize>| {
-        let mut run = parse_range(&import, &data[r], progress, &gave_up)?;
-        sort_run(&mut run.certs);
-        Some(run)
-    };
-    let runs: Vec<Option<Run>> = std::thread::scope(|s| {
-        let handles: Vec<_> = parts[1..].iter().map(|r| s.spawn(|| sorted_range(r.clone()))).collect();
-        let mut runs = vec![sorted_range(parts[0].clone())];
-        runs.extend(handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))));
-        runs
-    });
-    let mut runs = runs.into_iter().collect::<Option<Vec<Run>>>()?;
+    drop(bytes);
     // One provider table, in the order the whole list first names them.
     let mut providers = Providers::default();
     let mut first_line = data_line;
@@ -182,6 +166,48 @@ pub fn parse_plain_csv(
     }
     (list.certs, list.duplicates) = merge_and_dedupe(sorted);
     Some(list)
+}
+
+enum Runs {
+    /// Each range of lines after the header, checked and sorted; the first data line's number.
+    Sorted { runs: Vec<Run>, data_line: usize },
+    /// No header: what to report.
+    NoHeader(Vec<RowIssue>),
+}
+
+/// The header found and each range of lines after it checked and sorted on its own thread.
+/// `None`: the text is not plain.
+fn sorted_runs(
+    bytes: &[u8],
+    provider: Option<&str>,
+    as_of: Date,
+    header_search: usize,
+    ranges: usize,
+    progress: &Progress,
+) -> Option<Runs> {
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    let (import, data_at, data_line) = match find_header(bytes, provider, as_of, header_search)? {
+        Header::Found { import, data_at, data_line } => (import, data_at, data_line),
+        Header::Missing(rejected) => return Some(Runs::NoHeader(rejected)),
+    };
+    progress.bytes.fetch_add(data_at as u64, Ordering::Relaxed);
+    let data = &bytes[data_at..];
+    let gave_up = AtomicBool::new(false);
+    let parts = split_at_lines(data, ranges.max(1));
+    // Each range numbers its lines from 0 and sorts its certificates by its own provider indices;
+    // the numbers and indices are made the list's afterwards.
+    let sorted_range = |r: Range<usize>| {
+        let mut run = parse_range(&import, &data[r], progress, &gave_up)?;
+        sort_run(&mut run.certs);
+        Some(run)
+    };
+    let runs: Vec<Option<Run>> = std::thread::scope(|s| {
+        let handles: Vec<_> = parts[1..].iter().map(|r| s.spawn(|| sorted_range(r.clone()))).collect();
+        let mut runs = vec![sorted_range(parts[0].clone())];
+        runs.extend(handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))));
+        runs
+    });
+    Some(Runs::Sorted { runs: runs.into_iter().collect::<Option<Vec<Run>>>()?, data_line })
 }
 
 enum Header {
@@ -406,7 +432,8 @@ mod tests {
         let expected = streamed(bytes, provider);
         for ranges in 1..=5 {
             let progress = Progress::default();
-            let fast = parse_plain_csv(bytes, provider, as_of(), SEARCH, ranges, &progress).expect("plain CSV");
+            let fast =
+                parse_plain_csv(bytes.to_vec(), provider, as_of(), SEARCH, ranges, &progress).expect("plain CSV");
             assert_eq!(fast, expected, "{ranges} ranges, --provider {provider:?}");
             assert_eq!(progress.rows.load(Ordering::Relaxed), expected.rows);
         }
@@ -518,7 +545,7 @@ mod tests {
         ] {
             let expected = streamed(text.as_bytes(), None);
             assert!(expected.certs.is_empty() && !expected.rejected.is_empty(), "{text:?}");
-            let fast = parse_plain_csv(text.as_bytes(), None, as_of(), SEARCH, 2, &Progress::default());
+            let fast = parse_plain_csv(text.as_bytes().to_vec(), None, as_of(), SEARCH, 2, &Progress::default());
             assert_eq!(fast, Some(expected), "{text:?}");
         }
     }
@@ -529,13 +556,16 @@ mod tests {
         for tail in ["\"019190000002\",VNPT-CA,05/01/2026\n", "019190000002,VNPT\rCA,05/01/2026\n", "x\r"] {
             let text = format!("{head}{tail}");
             for ranges in 1..=3 {
-                assert!(parse_plain_csv(text.as_bytes(), None, as_of(), SEARCH, ranges, &Progress::default()).is_none());
+                let fast =
+                    parse_plain_csv(text.as_bytes().to_vec(), None, as_of(), SEARCH, ranges, &Progress::default());
+                assert!(fast.is_none(), "{text:?}");
             }
         }
         let mut bad = head.as_bytes().to_vec();
         bad.extend_from_slice(b"01919000000\xff,VNPT-CA,05/01/2026\n");
-        assert!(parse_plain_csv(&bad, None, as_of(), SEARCH, 2, &Progress::default()).is_none());
-        assert!(parse_plain_csv(b"\"title\"\nid_number", None, as_of(), SEARCH, 2, &Progress::default()).is_none());
+        assert!(parse_plain_csv(bad, None, as_of(), SEARCH, 2, &Progress::default()).is_none());
+        let quoted_title = b"\"title\"\nid_number".to_vec();
+        assert!(parse_plain_csv(quoted_title, None, as_of(), SEARCH, 2, &Progress::default()).is_none());
     }
 
     #[test]

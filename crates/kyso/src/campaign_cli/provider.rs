@@ -44,9 +44,8 @@ async fn read_plain_csv(file: File, len: u64, provider: Option<&str>, as_of: Dat
             let started = Instant::now();
             let bytes = read_whole(file, len, &progress.bytes, ranges)?;
             let read = started.elapsed();
-            let list = parse_plain_csv(&bytes, provider.as_deref(), as_of, HEADER_SEARCH, ranges, &progress);
+            let list = parse_plain_csv(bytes, provider.as_deref(), as_of, HEADER_SEARCH, ranges, &progress);
             let parsed = started.elapsed() - read;
-            drop(bytes);
             tracing::debug!(
                 read_s = read.as_secs_f64(),
                 parsed_s = parsed.as_secs_f64(),
