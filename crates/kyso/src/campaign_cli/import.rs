@@ -141,18 +141,65 @@ pub fn resident_row(r: &Resident) -> ResidentRow {
 /// Register rows per transaction: memory stays flat, and each commit is worth its fsync.
 const REGISTER_BATCH: usize = 50_000;
 
-/// The end of a streamed import: counts, then every rejected row and warning.
+/// The end of a streamed import: counts, then every rejected row and warning. In JSON the lists
+/// are written straight to standard output (a national list can name hundreds of thousands of
+/// rows: no JSON tree of them is built).
 pub(super) fn summary(json_mode: bool, what: &str, counts: Value, text: String, lists: &[(&str, &[RowIssue])]) {
-    let mut v = counts;
+    if json_mode {
+        let mut w = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+        // A closed pipe ends the output, as for any other command.
+        let _ = write_summary_json(&mut w, counts, lists);
+        return;
+    }
     let mut text = format!("{what}: {text}");
     for (name, issues) in lists {
-        v[*name] = issues_json(issues);
         let label = name.trim_end_matches('s');
         for i in issues.iter() {
             text.push_str(&format!("\n  {label} {i}"));
         }
     }
-    out(json_mode, v, &text);
+    out(false, Value::Null, &text);
+}
+
+fn write_summary_json(
+    w: &mut impl std::io::Write,
+    counts: Value,
+    lists: &[(&str, &[RowIssue])],
+) -> std::io::Result<()> {
+    let entries = match counts {
+        Value::Object(map) => map,
+        _ => serde_json::Map::new(),
+    };
+    w.write_all(b"{")?;
+    let mut first = true;
+    let mut key = |w: &mut dyn std::io::Write, k: &str| -> std::io::Result<()> {
+        if !std::mem::take(&mut first) {
+            w.write_all(b",")?;
+        }
+        serde_json::to_writer(&mut *w, k)?;
+        w.write_all(b":")
+    };
+    for (k, v) in &entries {
+        if lists.iter().all(|(name, _)| name != k) {
+            key(w, k)?;
+            serde_json::to_writer(&mut *w, v)?;
+        }
+    }
+    for (name, issues) in lists {
+        key(w, name)?;
+        w.write_all(b"[")?;
+        for (n, i) in issues.iter().enumerate() {
+            w.write_all(if n == 0 { b"{\"row\":" } else { b",{\"row\":" })?;
+            write!(w, "{},\"field\":", i.row)?;
+            serde_json::to_writer(&mut *w, &i.field)?;
+            w.write_all(b",\"reason\":")?;
+            serde_json::to_writer(&mut *w, &i.reason)?;
+            w.write_all(b"}")?;
+        }
+        w.write_all(b"]")?;
+    }
+    w.write_all(b"}\n")?;
+    w.flush()
 }
 
 /// Imports the police register from CSV or XLSX, streamed in batches of [`REGISTER_BATCH`] rows,
@@ -254,4 +301,29 @@ pub async fn import_register(
     let counts = json!({"rows": rows, "imported": kept, "inserted": inserted, "updated": updated});
     summary(json_mode, &what, counts, text, &[("rejected", &rejected), ("warnings", &warnings)]);
     Ok(if kept == 0 && !rejected.is_empty() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+#[cfg(test)]
+mod summary_tests {
+    use super::*;
+
+    #[test]
+    fn json_summary_is_the_counts_and_every_list() {
+        let rejected = [RowIssue::new(3, Some("status"), "'x\"y' is not active"), RowIssue::new(9, None, "ổn")];
+        let mut out = Vec::new();
+        write_summary_json(
+            &mut out,
+            json!({"rows": 10, "as_of": "2026-11-20"}),
+            &[("rejected", &rejected), ("duplicates", &[])],
+        )
+        .unwrap();
+        let v: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(
+            v,
+            json!({"rows": 10, "as_of": "2026-11-20", "duplicates": [],
+                   "rejected": [{"row": 3, "field": "status", "reason": "'x\"y' is not active"},
+                                {"row": 9, "field": null, "reason": "ổn"}]})
+        );
+        assert!(out.ends_with(b"}\n"));
+    }
 }
