@@ -10,7 +10,7 @@
 
 use crate::campaign::BULK_CHUNK;
 use crate::listed::{
-    block_of, cut, decode_block, encode_block, encode_block_into, for_each_record, groups, merge, sort_within_ids,
+    cut, decode_block, encode_block, encode_block_into, for_each_record, groups, merge, records_of, sort_within_ids,
     Listed, Merged,
 };
 use crate::{append_audit, audit, lock, now, on_pool, values_list, AuditEvent, Result, Store, StoreError};
@@ -33,8 +33,16 @@ pub struct BulkUpserted {
     pub unchanged: u64,
 }
 
-/// Block ids per `IN (…)` when reading the blocks of a set of ID numbers.
-const BLOCK_READ_BATCH: usize = 500;
+/// Where the ID numbers of a [`Store::listed_of`] come from: the database finds their blocks.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum BlocksOf<'a> {
+    /// The residents of a commune, or of one hamlet of it.
+    Residents(&'a str, Option<&'a str>),
+    /// The listed staff of a unit, or of every unit.
+    Staff(Option<&'a str>),
+    /// One ID number.
+    Id(i64),
+}
 
 /// Register index parts: large enough for few rows, small enough for any driver's buffers.
 const INDEX_PART: usize = 32 << 20;
@@ -590,28 +598,44 @@ impl Store {
     }
 
     /// Provider-list certificates of the given ID numbers (any order, repeats allowed), with the
-    /// provider names their codes stand for: only the blocks holding those IDs are read.
-    pub(crate) async fn listed_of(&self, mut ids: Vec<u64>) -> Result<(Vec<Listed>, Vec<String>)> {
+    /// provider names their codes stand for. `of` says where those IDs come from, so that the
+    /// database finds each ID's block with one index seek: only those blocks are read.
+    pub(crate) async fn listed_of(&self, mut ids: Vec<u64>, of: BlocksOf<'_>) -> Result<(Vec<Listed>, Vec<String>)> {
         ids.sort_unstable();
         ids.dedup();
-        let is_sqlite = self.is_sqlite();
+        // The block of an ID: the greatest first_id not above it (an ID never spans two blocks).
+        let block_of = |id: &str| {
+            format!(
+                "(SELECT b.first_id FROM provider_cert_blocks b WHERE b.first_id <= CAST({id} AS BIGINT) \
+                 ORDER BY b.first_id DESC LIMIT 1)"
+            )
+        };
+        let sql = match of {
+            BlocksOf::Residents(..) => format!(
+                "SELECT first_id, data FROM provider_cert_blocks WHERE first_id IN (SELECT {} FROM residents r \
+                 WHERE r.commune_code = $1 AND ($2 IS NULL OR r.hamlet_code = $2))",
+                block_of("r.id_number")
+            ),
+            BlocksOf::Staff(_) => format!(
+                "SELECT first_id, data FROM provider_cert_blocks WHERE first_id IN (SELECT {} FROM staff_members s \
+                 WHERE ($1 IS NULL OR s.unit_code = $1))",
+                block_of("s.id_number")
+            ),
+            BlocksOf::Id(_) => {
+                format!("SELECT first_id, data FROM provider_cert_blocks WHERE first_id = {}", block_of("$1"))
+            }
+        };
         on_pool!(self, p => {
             let mut tx = p.begin().await?;
-            let first_ids: Vec<i64> =
-                sqlx::query_scalar("SELECT first_id FROM provider_cert_blocks ORDER BY first_id").fetch_all(&mut *tx).await?;
-            let mut need: Vec<i64> = ids.iter().filter_map(|&id| block_of(&first_ids, id)).map(|b| first_ids[b]).collect();
-            need.dedup();
+            let q = sqlx::query(&sql);
+            let q = match of {
+                BlocksOf::Residents(commune, hamlet) => q.bind(commune).bind(hamlet),
+                BlocksOf::Staff(unit) => q.bind(unit),
+                BlocksOf::Id(id) => q.bind(id),
+            };
             let mut out = Vec::new();
-            for chunk in need.chunks(BLOCK_READ_BATCH) {
-                let sql = format!("SELECT first_id, data FROM provider_cert_blocks WHERE first_id IN {}", values_list(is_sqlite, 1, chunk.len()));
-                let mut q = sqlx::query(&sql);
-                for f in chunk {
-                    q = q.bind(f);
-                }
-                for r in q.fetch_all(&mut *tx).await? {
-                    let block = decode_block(r.get(0), r.get::<&[u8], _>(1)).map_err(StoreError::Conflict)?;
-                    out.extend(block.into_iter().filter(|l| ids.binary_search(&l.id).is_ok()));
-                }
+            for r in q.fetch_all(&mut *tx).await? {
+                records_of(r.get(0), r.get::<&[u8], _>(1), &ids, &mut out).map_err(StoreError::Conflict)?;
             }
             let names: Vec<(i64, String)> =
                 sqlx::query_as("SELECT CAST(code AS BIGINT), name FROM list_providers").fetch_all(&mut *tx).await?;

@@ -428,7 +428,8 @@ impl Store {
                 .bind(commune_code).bind(hamlet_code).fetch_all(p).await?;
             (out, ids)
         });
-        let (listed, names) = self.listed_of(ids.iter().filter_map(|s| id_key(s)).collect()).await?;
+        let of = crate::bulk::BlocksOf::Residents(commune_code, hamlet_code);
+        let (listed, names) = self.listed_of(ids.iter().filter_map(|s| id_key(s)).collect(), of).await?;
         out.extend(listed_holders(&listed, &names));
         Ok(out)
     }
@@ -436,7 +437,7 @@ impl Store {
     /// Provider-list certificates of one ID number (for checks and support).
     pub async fn provider_certificates(&self, id_number: &str) -> Result<Vec<ProviderCertRow>> {
         let Some(id) = id_key(id_number) else { return Ok(Vec::new()) };
-        let (listed, names) = self.listed_of(vec![id]).await?;
+        let (listed, names) = self.listed_of(vec![id], crate::bulk::BlocksOf::Id(id as i64)).await?;
         let mut rows: Vec<ProviderCertRow> = listed
             .iter()
             .map(|l| ProviderCertRow {

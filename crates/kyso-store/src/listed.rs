@@ -118,6 +118,41 @@ pub fn decode_block(first_id: i64, data: &[u8]) -> Result<Vec<Listed>, String> {
     Ok(records)
 }
 
+/// The records of a block whose ID number is in `ids` (sorted), found by binary search on the
+/// fixed-width records: a block is not decoded to pick a few IDs out of it.
+pub fn records_of(first_id: i64, data: &[u8], ids: &[u64], out: &mut Vec<Listed>) -> Result<(), String> {
+    if data.len() % RECORD != 0 || data.is_empty() {
+        return Err(format!("provider block {first_id}: {} bytes is not a whole number of records", data.len()));
+    }
+    let n = data.len() / RECORD;
+    let id_at = |k: usize| u64::from_le_bytes(data[k * RECORD..k * RECORD + 8].try_into().unwrap_or_default());
+    let (lo, hi) = (id_at(0), id_at(n - 1));
+    if lo as i64 != first_id {
+        return Err(format!("provider block {first_id}: records not starting at {first_id}"));
+    }
+    let wanted = &ids[ids.partition_point(|&i| i < lo)..ids.partition_point(|&i| i <= hi)];
+    let mut from = 0;
+    for &id in wanted {
+        // The first record of `id` at or after `from` (IDs ascend), then its run.
+        let (mut a, mut b) = (from, n);
+        while a < b {
+            let m = (a + b) / 2;
+            if id_at(m) < id {
+                a = m + 1;
+            } else {
+                b = m;
+            }
+        }
+        let mut k = a;
+        while k < n && id_at(k) == id {
+            out.push(Listed::decode(&data[k * RECORD..(k + 1) * RECORD]));
+            k += 1;
+        }
+        from = k;
+    }
+    Ok(())
+}
+
 /// Calls `f` for every record of a block without collecting them (for scans of every block).
 pub fn for_each_record(data: &[u8], mut f: impl FnMut(Listed)) {
     data.chunks_exact(RECORD).for_each(|b| f(Listed::decode(b)));
@@ -265,6 +300,16 @@ mod tests {
         assert!(decode_block(2, &bytes).unwrap_err().contains("block 2"), "first id must match");
         let backwards = encode_block(&[b, a]);
         assert!(decode_block(b.id as i64, &backwards).is_err());
+        // Picking IDs out of a block gives what decoding and filtering gives.
+        let many: Vec<Listed> = (0..300u64).map(|i| rec(1000 + i / 3 * 2, (i % 3) as u16, 1)).collect();
+        let block = encode_block(&many);
+        let ids = [1, 1000, 1001, 1002, 1100, 1198, 1199, 5000];
+        let mut picked = Vec::new();
+        records_of(1000, &block, &ids, &mut picked).unwrap();
+        let filtered: Vec<Listed> = many.iter().copied().filter(|r| ids.contains(&r.id)).collect();
+        assert_eq!((picked.len(), &picked), (12, &filtered));
+        assert!(records_of(999, &block, &ids, &mut picked).is_err());
+        assert!(records_of(1000, &block[..40], &ids, &mut picked).is_err());
         // None and Some(0) stay apart.
         let zero = Listed { expires: Some(0), ..rec(5, 0, -10) };
         assert_eq!(decode_block(5, &encode_block(&[zero])).unwrap()[0], zero);

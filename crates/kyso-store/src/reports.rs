@@ -307,8 +307,12 @@ impl Store {
                 .bind(unit_code).fetch_all(p).await?;
             (out, ids)
         });
-        let (listed, names) =
-            self.listed_of(ids.iter().filter_map(|s| kyso_campaign::register_index::id_key(s)).collect()).await?;
+        let (listed, names) = self
+            .listed_of(
+                ids.iter().filter_map(|s| kyso_campaign::register_index::id_key(s)).collect(),
+                crate::bulk::BlocksOf::Staff(unit_code),
+            )
+            .await?;
         out.extend(crate::campaign::listed_holders(&listed, &names));
         Ok(out)
     }
