@@ -33,6 +33,10 @@ pub struct BulkUpserted {
     pub unchanged: u64,
 }
 
+/// A row of migration 7's `provider_certificates`: ID number, provider, issued, expires, ended,
+/// status, source, first seen.
+type V7Row = (String, String, String, Option<String>, Option<String>, String, String, i64);
+
 /// Where the ID numbers of a [`Store::listed_of`] come from: the database finds their blocks.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum BlocksOf<'a> {
@@ -245,7 +249,7 @@ fn write_blocks_sqlite(
         }
         Ok(())
     };
-    for (block, range) in groups(&first_ids, &rows, |c| c.id) {
+    for (block, range) in groups(&first_ids, rows, |c| c.id) {
         let Some(b) = block else {
             // No blocks yet: the list is the content.
             for part in id_runs(&rows[range.clone()], RUN) {
@@ -663,7 +667,7 @@ impl Store {
         if !exists {
             return Ok(0);
         }
-        let rows: Vec<(String, String, String, Option<String>, Option<String>, String, String, i64)> = on_pool!(self, p => {
+        let rows: Vec<V7Row> = on_pool!(self, p => {
             sqlx::query_as("SELECT id_number, provider, issued_on, expires_on, ended_on, status, source, first_seen FROM provider_certificates_v7")
                 .fetch_all(p).await?
         });
