@@ -205,8 +205,8 @@ async fn campaign_body(store: &Store, tx: &Text, p: &Params) -> Fallible<String>
         "<p>{} <strong>{date}</strong>. {}</p>",
         tx.t("Số liệu ngày", "Figures on"),
         tx.t(
-            "Người có chứng thư: cư dân trong danh sách có ít nhất một chứng thư còn hiệu lực, chưa thu hồi (cấp qua kyso).",
-            "Holders: registered residents with at least one valid, unrevoked certificate (issued through kyso)."
+            "Người có chứng thư: cư dân trong danh sách có ít nhất một chứng thư còn hiệu lực, chưa thu hồi (cấp qua kyso hoặc có trong danh sách nhà cung cấp gửi), mỗi người tính một lần.",
+            "Holders: registered residents with at least one valid, unrevoked certificate (issued through kyso or reported in a provider's list), each counted once."
         )
     );
     let communes: Vec<_> = plans.iter().filter(|(plan, _)| plan.unit_code.len() == 5).collect();

@@ -31,7 +31,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             let auth = open(&dir, cli.database_url.as_deref()).await?;
             if a.demo {
                 crate::demo::seed(&auth).await?;
-                crate::demo_campaign::seed(&auth).await?;
+                crate::demo_campaign::seed(&dir, &auth).await?;
                 crate::demo_accounts::seed(&auth).await?;
                 // Today's figures of every commune, for the ranking page.
                 let today = kyso_server::campaign_data::vn_date(kyso_store::now());

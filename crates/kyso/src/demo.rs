@@ -1,5 +1,8 @@
 //! `kyso serve --demo`: initialise on embedded SQLite if needed and seed synthetic residents of
 //! Xã Hiệp Lực (Thái Nguyên) with level-2 e-ID and certificates from both demo providers.
+//!
+//! The population is sized after the commune's plan (Appendix I): 5,480 people aged 15 or more on
+//! 1 January 2026, and children under 15 beside them, so the dashboard's denominator is the plan's.
 
 use crate::data::DataDir;
 use anyhow::Result;
@@ -16,14 +19,20 @@ const GIVEN: &[&str] = &[
     "An", "Bình", "Chi", "Dũng", "Giang", "Hà", "Hải", "Hạnh", "Hùng", "Hương", "Khánh", "Lan", "Linh", "Long", "Mai",
     "Nam", "Nga", "Phúc", "Quân", "Sơn", "Thảo", "Trang", "Tuấn", "Việt", "Yến",
 ];
-const HAMLETS: &[&str] = &["Xóm Đồng Tâm", "Xóm Ba Họ", "Xóm Cầu Đá", "Xóm Tân Lập", "Xóm Làng Mới"];
+/// The demo's hamlets (resident i lives in hamlet i % 5, codes T01..T05).
+pub const HAMLETS: [&str; 5] = ["Xóm Đồng Tâm", "Xóm Ba Họ", "Xóm Cầu Đá", "Xóm Tân Lập", "Xóm Làng Mới"];
 pub const DEMO_PROVINCE: &str = "Tỉnh Thái Nguyên";
 pub const DEMO_COMMUNE: &str = "Xã Hiệp Lực";
-const RESIDENTS: usize = 10_000;
+/// Residents 0..ADULTS were born 1950–2007 (15 or more on the plan's reference date, 1 January
+/// 2026); the rest were born 2013–2025 (under 15 until 2028).
+pub const ADULTS: usize = 5_480;
+pub const RESIDENTS: usize = 7_200;
+/// The demo certificates kyso issues itself (the first level-2 adults); three of them are revoked.
+const KYSO_ISSUED: usize = 60;
 
 /// Synthetic resident number i: a plausible, unique 12-digit ID (019 = Thái Nguyên birth registration).
 pub fn synthetic_resident(i: usize) -> (String, String) {
-    let year = 1950 + (i * 7919) % 58; // 1950..2007
+    let year = if i < ADULTS { 1950 + (i * 7919) % 58 } else { 2013 + (i * 7919) % 13 };
     let female = i % 2 == 1;
     let g = if year >= 2000 { 2 } else { 0 } + usize::from(female);
     let id = format!("019{g}{:02}{:06}", year % 100, i % 1_000_000);
@@ -33,6 +42,11 @@ pub fn synthetic_resident(i: usize) -> (String, String) {
     }
     let name = format!("{} {} {}", FAMILY[i % FAMILY.len()], middle, GIVEN[(i / 7) % GIVEN.len()]);
     (id, name)
+}
+
+/// The residents kyso issues a demo certificate to.
+pub fn kyso_issued() -> impl Iterator<Item = usize> {
+    (0..ADULTS).filter(|i| i % 20 <= 11).take(KYSO_ISSUED)
 }
 
 pub async fn prepare(dir: &DataDir, db: Option<&str>, listen: &str) -> Result<()> {
@@ -52,8 +66,9 @@ pub async fn seed(auth: &Arc<Authority>) -> Result<()> {
     let mut writes = Vec::with_capacity(RESIDENTS + 2);
     for i in 0..RESIDENTS {
         let (id, name) = synthetic_resident(i);
-        // ~60 % verified at level 2, ~25 % level 1, the rest without an e-ID account
+        // Adults: ~60 % verified at level 2, ~25 % level 1, the rest without an e-ID account.
         let level = match i % 20 {
+            _ if i >= ADULTS => 0,
             0..=11 => 2,
             12..=16 => 1,
             _ => 0,
@@ -76,7 +91,7 @@ pub async fn seed(auth: &Arc<Authority>) -> Result<()> {
     auth.store.commit(&writes).await?;
     let providers = auth.provider_ids();
     let mut issued = Vec::new();
-    for i in (0..RESIDENTS).filter(|i| i % 20 <= 11).take(340) {
+    for i in kyso_issued() {
         let (id, name) = synthetic_resident(i);
         let req = IssueRequest {
             id_number: id,

@@ -1,8 +1,10 @@
 //! The campaign part of `kyso serve --demo`: Xã Hiệp Lực's units, its five hamlets, the register
-//! of the demo's 10,000 synthetic residents and the Hiệp Lực plan (Appendix I). Idempotent.
+//! of the demo's synthetic residents (5,480 aged 15+ on 1 January 2026, as in Appendix I), the
+//! Hiệp Lực plan, and the providers' list of the certificates they issued there. Idempotent.
 
-use crate::campaign_cli::{add_plan, resident_row, PlanArgs};
-use crate::demo::synthetic_resident;
+use crate::campaign_cli::{add_plan, import_provider_list, resident_row, PlanArgs};
+use crate::data::DataDir;
+use crate::demo::{synthetic_resident, HAMLETS, RESIDENTS};
 use anyhow::{anyhow, Result};
 use kyso_authority::Authority;
 use kyso_campaign::csv::parse_date;
@@ -13,9 +15,6 @@ use kyso_store::{AuditEvent, Write};
 use std::sync::Arc;
 
 const COMMUNE: &str = "01960";
-const RESIDENTS: usize = 10_000;
-/// The demo's hamlets (resident i lives in hamlet i % 5), codes T01..T05.
-const HAMLETS: [&str; 5] = ["Xóm Đồng Tâm", "Xóm Ba Họ", "Xóm Cầu Đá", "Xóm Tân Lập", "Xóm Làng Mới"];
 const SEEDED: &str = "demo_campaign_seeded";
 
 /// Resident i of the demo: date of birth consistent with the ID number (century and sex in digit 4,
@@ -36,8 +35,9 @@ fn demo_resident(i: usize) -> Result<ResidentRow> {
     }))
 }
 
-// Called from `demo` once the lead wires it into `kyso serve --demo`.
-pub async fn seed(auth: &Arc<Authority>) -> Result<()> {
+/// Seeds once, after `demo::seed` (kyso's own certificates); the providers' list is written to
+/// `<data dir>/demo/provider-list.csv`, where it can be imported again (nothing changes).
+pub async fn seed(dir: &DataDir, auth: &Arc<Authority>) -> Result<()> {
     let store = &auth.store;
     if store.setting(SEEDED).await?.is_some() {
         return Ok(());
@@ -95,6 +95,12 @@ pub async fn seed(auth: &Arc<Authority>) -> Result<()> {
         };
         add_plan(store, &plan, "demo").await?;
     }
+    let today = parse_date(&crate::campaign_cli::vn_date(kyso_store::now())).map_err(|e| anyhow!(e))?;
+    let list = dir.path.join("demo").join("provider-list.csv");
+    std::fs::create_dir_all(list.parent().unwrap_or(&dir.path))?;
+    std::fs::write(&list, crate::demo_list::provider_list(today))?;
+    eprintln!("demo: importing the providers' list {} …", list.display());
+    import_provider_list(store, &list, None, &today.to_string(), None, false).await?;
     crate::demo_reports::seed(store).await?;
     store.commit(&[Write::Setting { name: SEEDED.into(), value: kyso_store::now().to_string() }]).await?;
     eprintln!("demo campaign seeded: Xã Hiệp Lực, 5 hamlets, {RESIDENTS} residents, the 2026 plan");
@@ -108,7 +114,7 @@ mod tests {
 
     #[test]
     fn demo_residents_match_their_id_numbers() {
-        for i in [0, 1, 2, 3, 4, 57, 9_999] {
+        for i in [0, 1, 2, 3, 4, 57, 5_479, 5_480, 7_199] {
             let r = demo_resident(i).unwrap();
             let id = CitizenId::parse(&r.id_number).unwrap();
             assert_eq!(r.date_of_birth[..4].parse::<i32>().unwrap(), id.encoded_birth_year());
@@ -120,29 +126,47 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn seeds_hiep_luc_once_and_counts_the_demo_certificates() {
+    async fn the_demo_reproduces_appendix_i_and_counts_every_source() {
         let path = std::env::temp_dir().join(format!("kyso-demo-campaign-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&path);
         let dir = crate::data::DataDir::new(&path);
         crate::commands::init(&dir, None, None, "http://127.0.0.1:8080", true).await.unwrap();
         let auth = crate::commands::open(&dir, None).await.unwrap();
         crate::demo::seed(&auth).await.unwrap();
-        seed(&auth).await.unwrap();
-        seed(&auth).await.unwrap();
+        seed(&dir, &auth).await.unwrap();
+        seed(&dir, &auth).await.unwrap();
         let store = &auth.store;
         assert_eq!(store.residents(COMMUNE, None).await.unwrap().len(), RESIDENTS);
         assert_eq!(store.plans(Some(COMMUNE)).await.unwrap().len(), 1);
         // The register import kept the demo's e-ID levels.
         let (id, _) = synthetic_resident(12);
         assert_eq!(store.citizen(&id).await.unwrap().unwrap().eid_level, 1);
+
+        // Appendix I, on its own date: 340 holders of 5,480 people over 15 = 6.20 %; 63.80 % =
+        // 3,496 as a level (3,836 as an increment); the 31 July milestone 35 %: 1,918 or 2,258.
+        let v = crate::campaign_cli::progress(store, COMMUNE, "2025-12-31").await.unwrap();
+        assert_eq!((v["residents"].as_u64(), v["adults"].as_u64()), (Some(7_200), Some(5_480)));
+        assert_eq!((v["holders"].as_u64(), v["share"].as_str()), (Some(340), Some("6.20 %")));
+        let target = &v["plan"]["target"];
+        assert_eq!((target["level"].as_u64(), target["increment"].as_u64()), (Some(3_496), Some(3_836)));
+        let milestone = &v["plan"]["milestones"][0];
+        assert_eq!((milestone["level"].as_u64(), milestone["increment"].as_u64()), (Some(1_918), Some(2_258)));
+
+        // Today: the providers' 2026 certificates (a person at two providers counted once, the
+        // revoked ones not) and kyso's own 57 (60 issued, 3 revoked), all distinct people.
         let today = crate::campaign_cli::vn_date(kyso_store::now());
+        let list = crate::demo_list::provider_list(parse_date(&today).unwrap());
+        let mut listed = std::collections::HashSet::new();
+        for row in list.lines().skip(1).map(|l| l.split(',').collect::<Vec<_>>()) {
+            if row[0].len() == 12 && row[4] != "Thu hồi" && parse_date(row[2]).is_ok() && row[0] != "019195999999" {
+                listed.insert(row[0]);
+            }
+        }
         let v = crate::campaign_cli::progress(store, COMMUNE, &today).await.unwrap();
-        // Everyone in the synthetic register is 18..76: all adults; 340 issued, 3 revoked.
-        assert_eq!(v["adults"], 10_000);
-        assert_eq!(v["holders"], 337);
-        assert_eq!(v["plan"]["target"]["level"], 6_380);
-        assert_eq!(v["plan"]["target"]["increment"], 6_720);
+        assert_eq!(v["holders"].as_u64(), Some(listed.len() as u64 + 57));
         assert_eq!(v["hamlets"].as_array().unwrap().len(), 5);
+        let hamlet_holders: u64 = v["hamlets"].as_array().unwrap().iter().map(|h| h["holders"].as_u64().unwrap()).sum();
+        assert_eq!(hamlet_holders, listed.len() as u64 + 57);
         auth.store.close().await;
         let _ = std::fs::remove_dir_all(&path);
     }

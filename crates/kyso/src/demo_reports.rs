@@ -328,7 +328,7 @@ mod tests {
         crate::commands::init(&dir, None, None, "http://127.0.0.1:8080", true).await.unwrap();
         let auth = crate::commands::open(&dir, None).await.unwrap();
         crate::demo::seed(&auth).await.unwrap();
-        crate::demo_campaign::seed(&auth).await.unwrap();
+        crate::demo_campaign::seed(&dir, &auth).await.unwrap();
         seed(&auth.store).await.unwrap();
         let store = &auth.store;
         assert_eq!(store.tasks(Some(COMMUNE)).await.unwrap().len(), 16);
@@ -338,7 +338,7 @@ mod tests {
         let weeks = data::completeness(store, PROVINCE, &last, 4, now).await.unwrap();
         let status: Vec<&str> = weeks.iter().map(|r| r.rows[0].status.name()).collect();
         assert_eq!(status, ["on_time", "late", "missing", "on_time"]);
-        assert_eq!(weeks[0].total.adults, 10_000);
+        assert_eq!(weeks[0].total.adults, crate::demo::ADULTS as u64);
         let national = data::rollup(store, data::NATIONAL, &last, now).await.unwrap().0;
         assert_eq!(national.rows.len(), 1);
         assert!(national.rows[0].figures.is_some());

@@ -15,6 +15,7 @@ mod data;
 mod demo;
 mod demo_accounts;
 mod demo_campaign;
+mod demo_list;
 mod demo_reports;
 mod report_cli;
 mod signing;

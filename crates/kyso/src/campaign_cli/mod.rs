@@ -25,6 +25,7 @@ pub use import::{import_hamlets, import_register, import_units, resident_row};
 pub use plan::{add_plan, PlanArgs, PlanCommand};
 #[allow(unused_imports)]
 pub use progress::{load, progress, target, vn_date};
+pub use provider::import_provider_list;
 #[allow(unused_imports)]
 pub use worklist::{id_hash, visit_key, worklist_lines, WorklistLine};
 
