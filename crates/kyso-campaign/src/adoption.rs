@@ -41,8 +41,13 @@ impl CertificateEvent {
         }
     }
 
+    /// Whether it counts on `date`: issued on or before, not yet expired or revoked.
+    pub fn valid_on(&self, date: Date) -> bool {
+        self.issued <= date && self.end().is_none_or(|e| date < e)
+    }
+
     /// The day the certificate stops counting: its expiry or revocation, whichever comes first.
-    fn end(&self) -> Option<Date> {
+    pub fn end(&self) -> Option<Date> {
         match (self.expires, self.revoked) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -191,6 +196,11 @@ impl Adoption {
             }
         }
         outcome
+    }
+
+    /// Every certificate known for this resident (kyso's and the lists', repeats merged).
+    pub fn certificates_of(&self, id: &CitizenId) -> &[CertificateEvent] {
+        self.people.get(id).map_or(&[], |p| &p.certificates)
     }
 
     /// Whether this resident holds at least one valid certificate on `date`.

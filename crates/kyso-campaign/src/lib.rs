@@ -10,7 +10,8 @@
 //! Modules, in the order a campaign uses them: [`units`] (province → commune → hamlet),
 //! [`population`] (the police register), [`denominator`] (the age line), [`plan`] (targets,
 //! milestones, segments), [`adoption`] (who holds a valid certificate on a date), [`worklist`]
-//! (who to visit tomorrow), [`provider_list`] and [`provider_import`] (lists of certificates the
+//! (who to visit tomorrow), [`reconcile`] (the corrections the register, the lists and the visits
+//! owe each other), [`provider_list`] and [`provider_import`] (lists of certificates the
 //! providers issued), [`forecast`] (run rate against the required rate) and [`deadlines`]
 //! (weekly and monthly reports, completeness and timeliness).
 
@@ -23,6 +24,7 @@ pub mod plan;
 pub mod population;
 pub mod provider_import;
 pub mod provider_list;
+pub mod reconcile;
 pub mod register_index;
 pub mod reports;
 pub mod staff;

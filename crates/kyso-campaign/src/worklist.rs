@@ -30,6 +30,35 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// The outcome a stored or typed name stands for (`already-holds` needs the provider).
+    pub fn parse(name: &str, provider: Option<&str>) -> Option<Outcome> {
+        Some(match name.replace('_', "-").as_str() {
+            "done" => Outcome::Done,
+            "assisted" => Outcome::Assisted,
+            "not-at-home" => Outcome::NotAtHome,
+            "refused" => Outcome::Refused,
+            "moved-away" => Outcome::MovedAway,
+            "deceased" => Outcome::Deceased,
+            "already-holds" => {
+                Outcome::AlreadyHolds { provider: provider.filter(|p| !p.trim().is_empty())?.to_owned() }
+            }
+            _ => return None,
+        })
+    }
+
+    /// The name it is stored and typed as.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Outcome::Done => "done",
+            Outcome::Assisted => "assisted",
+            Outcome::NotAtHome => "not-at-home",
+            Outcome::Refused => "refused",
+            Outcome::MovedAway => "moved-away",
+            Outcome::Deceased => "deceased",
+            Outcome::AlreadyHolds { .. } => "already-holds",
+        }
+    }
+
     /// Whether this outcome takes the person off the next list.
     pub fn closes(&self) -> bool {
         !matches!(self, Outcome::NotAtHome | Outcome::Refused)
@@ -173,6 +202,30 @@ mod tests {
 
     fn d(y: i32, m: u8, day: u8) -> Date {
         Date::from_calendar_date(y, Month::try_from(m).unwrap(), day).unwrap()
+    }
+
+    #[test]
+    fn outcomes_read_back_from_their_names() {
+        let all = [
+            Outcome::Done,
+            Outcome::Assisted,
+            Outcome::NotAtHome,
+            Outcome::Refused,
+            Outcome::MovedAway,
+            Outcome::Deceased,
+            Outcome::AlreadyHolds { provider: "VNPT-CA".into() },
+        ];
+        for o in all {
+            let provider = match &o {
+                Outcome::AlreadyHolds { provider } => Some(provider.as_str()),
+                _ => None,
+            };
+            assert_eq!(Outcome::parse(o.name(), provider), Some(o.clone()));
+        }
+        assert_eq!(Outcome::parse("not_at_home", None), Some(Outcome::NotAtHome));
+        assert_eq!(Outcome::parse("already-holds", None), None);
+        assert_eq!(Outcome::parse("already-holds", Some(" ")), None);
+        assert_eq!(Outcome::parse("gone", None), None);
     }
 
     fn resident(n: u32, name: &str, household: Option<&str>, dob: Date, hamlet: &str) -> Resident {

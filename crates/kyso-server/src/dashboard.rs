@@ -16,12 +16,10 @@ use kyso_campaign::csv::parse_date;
 use kyso_campaign::denominator::AdultsDenominator;
 use kyso_campaign::forecast::{forecast, DailyCounts, Forecast, Status};
 use kyso_campaign::plan::{Percent, TargetKind, TargetValue};
-use kyso_campaign::population::CitizenId;
-use kyso_campaign::worklist::{build_worklist, Outcome, Visit, VisitLog};
+use kyso_campaign::worklist::{build_worklist, Outcome};
 use kyso_store::campaign::{CommuneRow, MilestoneRow, PlanRow};
 use kyso_store::{AuditEvent, Store, Write};
 use serde::Deserialize;
-use std::collections::HashMap;
 use std::fmt::Write as _;
 
 pub fn routes() -> Router<AppState> {
@@ -396,13 +394,23 @@ async fn plan_section(
         tx.t("Xóm/thôn", "Hamlet"),
         tx.t("Có chứng thư / trong độ tuổi", "Holders / adults"),
     );
+    let _ = write!(
+        out,
+        "<p><a href=\"/campaign/reconcile?commune={}{}\">{}</a></p>",
+        esc(&unit.code),
+        tx.q(),
+        tx.t(
+            "Đối soát danh sách: điều cần gửi nhà cung cấp và Công an xã",
+            "Reconciliation: what to send the providers and the police"
+        ),
+    );
     Ok(out)
 }
 
 // ---- /campaign/worklist ----
 
 /// "Nguyễn Thị Hồng Nhung" → "Nguyễn T. H. Nhung": enough at the door, less on a screen.
-fn short_name(name: &str) -> String {
+pub(crate) fn short_name(name: &str) -> String {
     let words: Vec<&str> = name.split_whitespace().collect();
     match words.as_slice() {
         [] => String::new(),
@@ -419,19 +427,6 @@ fn short_name(name: &str) -> String {
             s
         }
     }
-}
-
-fn outcome_of(name: &str, provider: Option<&str>) -> Option<Outcome> {
-    Some(match name {
-        "done" => Outcome::Done,
-        "assisted" => Outcome::Assisted,
-        "not-at-home" => Outcome::NotAtHome,
-        "refused" => Outcome::Refused,
-        "moved-away" => Outcome::MovedAway,
-        "deceased" => Outcome::Deceased,
-        "already-holds" => Outcome::AlreadyHolds { provider: provider.unwrap_or("").to_owned() },
-        _ => return None,
-    })
 }
 
 fn outcome_text(tx: &Text, o: &Outcome) -> String {
@@ -484,21 +479,7 @@ async fn worklist_body(
         None => 15,
     };
     let line = AdultsDenominator::new(min_age, as_of).map_err(|e| e.to_string())?;
-    let mut log = VisitLog::new();
-    if let Some(key) = store.setting("campaign_visit_key").await.map_err(err)? {
-        let by_hash: HashMap<Vec<u8>, &CitizenId> = register
-            .residents()
-            .iter()
-            .map(|r| (kyso_pki::alg::sha256(format!("kyso-visit\0{key}\0{}", r.id.expose()).as_bytes()), &r.id))
-            .collect();
-        for v in store.visits(commune, hamlet).await.map_err(err)? {
-            if let (Some(person), Some(outcome), Ok(date)) =
-                (by_hash.get(&v.id_hash), outcome_of(&v.outcome, v.provider.as_deref()), parse_date(&v.visit_date))
-            {
-                log.record(Visit { person: (*person).clone(), date, team: v.team, outcome });
-            }
-        }
-    }
+    let log = crate::worklist_export::visit_log(store, &register, commune, Some(hamlet)).await?;
     let list = build_worklist(&register, &adoption, &line, &log, (commune, hamlet), as_of);
     let audit = AuditEvent::new(
         "web",

@@ -10,6 +10,7 @@ mod csc;
 mod dashboard;
 mod pages;
 mod ranking;
+pub mod reconcile;
 pub mod report_data;
 pub mod report_xlsx;
 pub mod reports;
@@ -59,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .merge(verify::routes())
         .merge(web::routes())
         .merge(ranking::routes())
+        .merge(reconcile::routes())
         .layer(axum::extract::DefaultBodyLimit::max(1 << 20))
         .with_state(state)
 }

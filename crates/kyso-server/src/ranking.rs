@@ -4,7 +4,7 @@
 //! the bottom, a table for all, each commune linking to its report page. Aggregates only.
 
 use crate::campaign_data::vn_date;
-use crate::dashboard::{page, Text};
+use crate::dashboard::{esc, page, Text};
 use crate::AppState;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -23,10 +23,6 @@ pub struct Params {
     lang: Option<String>,
     province: Option<String>,
     date: Option<String>,
-}
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 async fn ranking(State(s): State<AppState>, Query(p): Query<Params>) -> Response {

@@ -9,7 +9,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use kyso_campaign::csv::parse_date;
 use kyso_campaign::denominator::AdultsDenominator;
-use kyso_campaign::population::CitizenId;
+use kyso_campaign::population::{CitizenId, Register};
 use kyso_campaign::worklist::{build_worklist, Outcome, Visit, VisitLog};
 use kyso_store::{AuditEvent, Store, Write};
 use kyso_xlsx::{Cell, Column, Writer};
@@ -24,29 +24,29 @@ pub fn visit_hash(key: &str, id: &CitizenId) -> Vec<u8> {
     kyso_pki::alg::sha256(format!("kyso-visit\0{key}\0{}", id.expose()).as_bytes())
 }
 
-pub fn outcome_of(name: &str, provider: Option<&str>) -> Option<Outcome> {
-    Some(match name.replace('_', "-").as_str() {
-        "done" => Outcome::Done,
-        "assisted" => Outcome::Assisted,
-        "not-at-home" => Outcome::NotAtHome,
-        "refused" => Outcome::Refused,
-        "moved-away" => Outcome::MovedAway,
-        "deceased" => Outcome::Deceased,
-        "already-holds" => Outcome::AlreadyHolds { provider: provider?.to_owned() },
-        _ => return None,
-    })
-}
-
-pub fn outcome_name(o: &Outcome) -> &'static str {
-    match o {
-        Outcome::Done => "done",
-        Outcome::Assisted => "assisted",
-        Outcome::NotAtHome => "not-at-home",
-        Outcome::Refused => "refused",
-        Outcome::MovedAway => "moved-away",
-        Outcome::Deceased => "deceased",
-        Outcome::AlreadyHolds { .. } => "already-holds",
+/// The visit log of a commune (or one of its hamlets), its ID hashes matched back to the register;
+/// visits of people no longer in it, or of outcomes this version does not know, are left out.
+pub async fn visit_log(store: &Store, register: &Register, commune: &str, hamlet: Option<&str>) -> Fallible<VisitLog> {
+    let err = |e: kyso_store::StoreError| e.to_string();
+    let mut log = VisitLog::new();
+    let Some(key) = store.setting("campaign_visit_key").await.map_err(err)? else { return Ok(log) };
+    let hamlets = match hamlet {
+        Some(h) => vec![h.to_owned()],
+        None => store.hamlets(commune).await.map_err(err)?.into_iter().map(|h| h.code).collect(),
+    };
+    let by_hash: HashMap<Vec<u8>, &CitizenId> =
+        register.residents().iter().map(|r| (visit_hash(&key, &r.id), &r.id)).collect();
+    for hamlet in hamlets {
+        for v in store.visits(commune, &hamlet).await.map_err(err)? {
+            let (Some(person), Some(outcome), Ok(date)) =
+                (by_hash.get(&v.id_hash), Outcome::parse(&v.outcome, v.provider.as_deref()), parse_date(&v.visit_date))
+            else {
+                continue;
+            };
+            log.record(Visit { person: (*person).clone(), date, team: v.team, outcome });
+        }
     }
+    Ok(log)
 }
 
 /// The worklist of a hamlet on `date` (ISO), in walking order.
@@ -59,19 +59,7 @@ pub async fn worklist_lines(store: &Store, commune: &str, hamlet: &str, date: &s
         None => 15,
     };
     let line = AdultsDenominator::new(min_age, as_of).map_err(|e| e.to_string())?;
-    let mut log = VisitLog::new();
-    if let Some(key) = store.setting("campaign_visit_key").await.map_err(err)? {
-        let by_hash: HashMap<Vec<u8>, &CitizenId> =
-            register.residents().iter().map(|r| (visit_hash(&key, &r.id), &r.id)).collect();
-        for v in store.visits(commune, hamlet).await.map_err(err)? {
-            let (Some(person), Some(outcome), Ok(date)) =
-                (by_hash.get(&v.id_hash), outcome_of(&v.outcome, v.provider.as_deref()), parse_date(&v.visit_date))
-            else {
-                continue;
-            };
-            log.record(Visit { person: (*person).clone(), date, team: v.team, outcome });
-        }
-    }
+    let log = visit_log(store, &register, commune, Some(hamlet)).await?;
     let list = build_worklist(&register, &adoption, &line, &log, (commune, hamlet), as_of);
     Ok(list
         .entries
@@ -81,7 +69,7 @@ pub async fn worklist_lines(store: &Store, commune: &str, hamlet: &str, date: &s
                 e.household.clone().unwrap_or_default(),
                 e.masked_id.clone(),
                 e.full_name.clone().unwrap_or_default(),
-                e.last_outcome.as_ref().map(outcome_name).unwrap_or_default().to_owned(),
+                e.last_outcome.as_ref().map(Outcome::name).unwrap_or_default().to_owned(),
             )
         })
         .collect())

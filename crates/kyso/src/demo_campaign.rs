@@ -5,14 +5,16 @@
 use crate::campaign_cli::{add_plan, import_provider_list, resident_row, PlanArgs};
 use crate::data::DataDir;
 use crate::demo::{synthetic_resident, HAMLETS, RESIDENTS};
+use crate::demo_accounts::{CITIZEN_L1, CITIZEN_L2, CITIZEN_NEW};
 use anyhow::{anyhow, Result};
 use kyso_authority::Authority;
 use kyso_campaign::csv::parse_date;
 use kyso_campaign::population::{CitizenId, Resident};
 use kyso_campaign::units::parse_admin_units_csv;
-use kyso_store::campaign::{CommuneRow, HamletRow, ResidentRow};
+use kyso_store::campaign::{CommuneRow, HamletRow, ResidentRow, VisitRow};
 use kyso_store::{AuditEvent, Write};
 use std::sync::Arc;
+use time::Date;
 
 const COMMUNE: &str = "01960";
 const SEEDED: &str = "demo_campaign_seeded";
@@ -101,9 +103,61 @@ pub async fn seed(dir: &DataDir, auth: &Arc<Authority>) -> Result<()> {
     std::fs::write(&list, crate::demo_list::provider_list(today))?;
     eprintln!("demo: importing the providers' list {} …", list.display());
     import_provider_list(store, &list, None, &today.to_string(), None, false).await?;
+    seed_visits(store, today).await?;
     crate::demo_reports::seed(store).await?;
     store.commit(&[Write::Setting { name: SEEDED.into(), value: kyso_store::now().to_string() }]).await?;
     eprintln!("demo campaign seeded: Xã Hiệp Lực, 5 hamlets, {RESIDENTS} residents, the 2026 plan");
+    Ok(())
+}
+
+/// What the team of Xóm Đồng Tâm heard at the doors of its first adults without a certificate
+/// over the last week (append-only, as `kyso campaign visit` records them): the worklist shows the
+/// last outcome, the reconciliation page what the providers and the police should correct.
+async fn seed_visits(store: &kyso_store::Store, today: Date) -> Result<()> {
+    use kyso_campaign::worklist::Outcome;
+    if !store.visits(COMMUNE, "T01").await?.is_empty() {
+        return Ok(());
+    }
+    let key = crate::campaign_cli::visit_key(store, true).await?.ok_or_else(|| anyhow!("visit key"))?;
+    let (register, adoption) = crate::campaign_cli::load(store, COMMUNE, Some("T01")).await?;
+    let logins = [CITIZEN_L2, CITIZEN_L1, CITIZEN_NEW].map(|i| synthetic_resident(i).0);
+    let outcomes = [
+        Outcome::NotAtHome,
+        Outcome::Refused,
+        Outcome::AlreadyHolds { provider: "Viettel-CA".into() },
+        Outcome::MovedAway,
+        Outcome::Assisted,
+        Outcome::Deceased,
+        Outcome::AlreadyHolds { provider: "VNPT-CA".into() },
+        Outcome::Done,
+        Outcome::NotAtHome,
+    ];
+    let line = kyso_campaign::denominator::AdultsDenominator::new(15, today).map_err(|e| anyhow!(e))?;
+    let visited = register.residents().iter().filter(|r| {
+        line.counts(r.date_of_birth)
+            && !adoption.holds_valid(&r.id, today)
+            && !logins.contains(&r.id.expose().to_owned())
+    });
+    for (n, (r, outcome)) in visited.zip(outcomes).enumerate() {
+        let row = VisitRow {
+            seq: 0,
+            commune_code: COMMUNE.into(),
+            hamlet_code: r.hamlet_code.clone(),
+            id_hash: crate::campaign_cli::id_hash(&key, &r.id),
+            id_masked: r.id.masked(),
+            outcome: outcome.name().into(),
+            provider: match &outcome {
+                Outcome::AlreadyHolds { provider } => Some(provider.clone()),
+                _ => None,
+            },
+            team: "Tổ công nghệ số cộng đồng xóm Đồng Tâm".into(),
+            visit_date: (today - time::Duration::days(7 - n as i64 % 7)).to_string(),
+            at: 0,
+        };
+        let audit =
+            AuditEvent::new("demo", "campaign.visit", &row.id_masked, format!("{} by {}", row.outcome, row.team));
+        store.append_visit(&row, &audit).await?;
+    }
     Ok(())
 }
 
@@ -167,6 +221,15 @@ mod tests {
         assert_eq!(v["hamlets"].as_array().unwrap().len(), 5);
         let hamlet_holders: u64 = v["hamlets"].as_array().unwrap().iter().map(|h| h["holders"].as_u64().unwrap()).sum();
         assert_eq!(hamlet_holders, listed.len() as u64 + 57);
+
+        // The visits of Xóm Đồng Tâm: two claims no list shows, one moved away, one deceased.
+        let (_, _, lines) =
+            kyso_server::reconcile::reconciliation(store, COMMUNE, parse_date(&today).unwrap()).await.unwrap().unwrap();
+        let count = |name: &str| lines.iter().filter(|l| l.finding.name() == name).count();
+        assert_eq!((count("not_in_any_list"), count("moved_away"), count("deceased")), (2, 1, 1));
+        assert!(count("several_providers") > 0, "the list's second certificates");
+        let worklist = crate::campaign_cli::worklist_lines(store, COMMUNE, "T01", &today).await.unwrap();
+        assert!(worklist.iter().any(|l| l.3 == "not-at-home"), "the worklist shows the last outcome");
         auth.store.close().await;
         let _ = std::fs::remove_dir_all(&path);
     }

@@ -185,9 +185,67 @@ fn end_to_end(env: Env) {
     )
     .unwrap();
     assert_eq!(status, 404);
+    // Reconciliation: Bình told a team he holds an FPT-CA certificate no source shows (to the
+    // provider), Dũng moved away (to the police), Bình's revoked certificate lapsed today and An
+    // holds certificates at two providers (for the commune). Chi's claim matches her certificate.
+    let holds = |id, provider| {
+        env.ok(&[
+            "campaign",
+            "visit",
+            "--id",
+            id,
+            "--outcome",
+            "already-holds",
+            "--provider",
+            provider,
+            "--team",
+            "Tổ 1",
+        ])
+    };
+    holds(BINH, "FPT-CA");
+    holds(CHI, "Viettel-CA");
+    let out = env.ok(&["--json", "campaign", "reconcile", "--commune", "01960", "--xlsx", "doi-soat.xlsx"]);
+    assert!(![AN, BINH, CHI, DUNG].iter().any(|id| out.contains(id)), "a clear ID number: {out}");
+    let v = json(&out);
+    let found: Vec<(&str, String)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["finding"].as_str().unwrap(), f["id_masked"].as_str().unwrap().to_owned()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("not_in_any_list", masked(BINH)),
+            ("moved_away", masked(DUNG)),
+            ("lapsed", masked(BINH)),
+            ("several_providers", masked(AN))
+        ],
+        "{v}"
+    );
+    if let Some(text) = support::openpyxl_text(&env.path("doi-soat.xlsx")) {
+        assert!(text.contains("Gửi nhà cung cấp") && text.contains("FPT-CA") && text.contains(&masked(DUNG)), "{text}");
+        assert!(!text.contains(BINH), "{text}");
+    }
+    let v = json(&env.ok(&["--json", "campaign", "reconcile", "--commune", "01960", "--date", "2026-01-01"]));
+    assert_eq!(v["findings"].as_array().map(Vec::len), Some(0), "nothing before any issuance or visit: {v}");
+
+    // The reconciliation page: staff of the commune only, masked.
+    let url = format!("{}/campaign/reconcile?commune=01960", env.base_url());
+    let (status, head, _) = support::http_raw(&url, "GET", "", "");
+    assert!(status == 303 && head.contains("/staff/login"), "{head}");
+    let (status, body) = http_with("GET", &url, None, &[("Cookie", &cookie)], &[]).unwrap();
+    let page = String::from_utf8(body).unwrap();
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Gửi Công an xã") && page.contains(&masked(DUNG)) && !page.contains(DUNG), "{page}");
+    let (status, body) =
+        http_with("GET", &format!("{url}&date=2026-02-30"), None, &[("Cookie", &cookie)], &[]).unwrap();
+    assert_eq!(status, 400, "{}", String::from_utf8_lossy(&body));
     drop(server);
 
-    // Every import, plan, visit and worklist view is in the audit chain, and the chain holds.
+    // Every import, plan, visit, worklist view and reconciliation is in the audit chain, and the chain holds.
+    let audit = env.ok(&["audit", "show", "--action", "campaign.reconcile"]);
+    assert!(audit.contains("campaign.reconcile.export") && audit.contains("campaign.reconcile.view"), "{audit}");
     let v = json(&env.ok(&["--json", "audit", "verify"]));
     assert_eq!(v["ok"], true, "{v}");
 }

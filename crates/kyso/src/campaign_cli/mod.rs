@@ -14,6 +14,7 @@ mod meter;
 mod plan;
 mod progress;
 mod provider;
+mod reconcile;
 mod source;
 mod worklist;
 
@@ -109,6 +110,19 @@ pub enum CampaignCommand {
         #[arg(long, value_name = "FILE")]
         xlsx: Option<PathBuf>,
     },
+    /// Reconciliation of a commune: people teams were told hold a certificate that no list shows
+    /// (to the providers), people found moved away or deceased (to the police), holders at several
+    /// providers and lapsed certificates (for the commune). ID numbers masked; audited.
+    Reconcile {
+        #[arg(long)]
+        commune: String,
+        /// YYYY-MM-DD or dd/mm/yyyy (default: today, Vietnam time).
+        #[arg(long)]
+        date: Option<String>,
+        /// Write the findings to this XLSX file.
+        #[arg(long, value_name = "FILE")]
+        xlsx: Option<PathBuf>,
+    },
     /// Record a door-to-door visit outcome (append-only).
     Visit {
         /// The resident's 12-digit ID number.
@@ -173,6 +187,10 @@ pub async fn run(dir: &DataDir, db: Option<&str>, c: CampaignCommand, json_mode:
         CampaignCommand::Worklist { commune, hamlet, date, csv, xlsx } => {
             let date = date_arg(date.as_deref())?;
             worklist::worklist(&store, &commune, &hamlet, &date, csv, xlsx.as_deref(), json_mode).await
+        }
+        CampaignCommand::Reconcile { commune, date, xlsx } => {
+            let date = date_arg(date.as_deref())?;
+            reconcile::reconcile(&store, &commune, &date, xlsx.as_deref(), json_mode).await
         }
         CampaignCommand::Visit { id, outcome, provider, team, date } => {
             worklist::visit(&store, &id, &outcome, provider, &team, &date_arg(date.as_deref())?, json_mode).await

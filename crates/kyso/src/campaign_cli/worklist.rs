@@ -29,31 +29,12 @@ pub fn id_hash(key: &str, id: &CitizenId) -> Vec<u8> {
 }
 
 fn outcome_of(name: &str, provider: Option<&str>) -> Result<Outcome> {
-    Ok(match name.replace('_', "-").as_str() {
-        "done" => Outcome::Done,
-        "assisted" => Outcome::Assisted,
-        "not-at-home" => Outcome::NotAtHome,
-        "refused" => Outcome::Refused,
-        "moved-away" => Outcome::MovedAway,
-        "deceased" => Outcome::Deceased,
-        "already-holds" => Outcome::AlreadyHolds {
-            provider: provider.context("already-holds needs --provider")?.to_owned(),
-        },
-        other => bail!(
-            "--outcome: unknown outcome '{other}' (done, assisted, not-at-home, refused, moved-away, deceased, already-holds)"
+    match Outcome::parse(name, provider) {
+        Some(o) => Ok(o),
+        None if name.replace('_', "-") == "already-holds" => bail!("already-holds needs --provider"),
+        None => bail!(
+            "--outcome: unknown outcome '{name}' (done, assisted, not-at-home, refused, moved-away, deceased, already-holds)"
         ),
-    })
-}
-
-fn outcome_name(o: &Outcome) -> &'static str {
-    match o {
-        Outcome::Done => "done",
-        Outcome::Assisted => "assisted",
-        Outcome::NotAtHome => "not-at-home",
-        Outcome::Refused => "refused",
-        Outcome::MovedAway => "moved-away",
-        Outcome::Deceased => "deceased",
-        Outcome::AlreadyHolds { .. } => "already-holds",
     }
 }
 
@@ -76,7 +57,7 @@ pub(super) async fn visit(
         hamlet_code: r.hamlet_code.clone(),
         id_hash: id_hash(&key, &id),
         id_masked: id.masked(),
-        outcome: outcome_name(&outcome).into(),
+        outcome: outcome.name().into(),
         provider,
         team: team.into(),
         visit_date: date.into(),

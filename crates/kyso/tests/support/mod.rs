@@ -412,3 +412,19 @@ pub fn minimal_pdf(text: &str) -> Vec<u8> {
     );
     out
 }
+
+/// The first sheet's cells as openpyxl (from .ci/venv) reads them, joined by `|`; `None` (with a
+/// notice) when the venv is missing and interop checks are not required.
+pub fn openpyxl_text(path: &Path) -> Option<String> {
+    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.ci/venv/bin/python3");
+    if !python.exists() {
+        assert!(std::env::var("KYSO_REQUIRE_INTEROP").as_deref() != Ok("1"), "openpyxl is required (run .ci/run)");
+        eprintln!("NOTICE: .ci/venv not found; skipping the openpyxl check");
+        return None;
+    }
+    let script = "import sys, openpyxl\nws = openpyxl.load_workbook(sys.argv[1]).worksheets[0]\n\
+print('|'.join(str(c.value) for row in ws.iter_rows() for c in row))";
+    let (ok, out) = run(Command::new(python).args(["-c", script]).arg(path));
+    assert!(ok, "openpyxl: {out}");
+    Some(out)
+}

@@ -1,0 +1,235 @@
+//! Reconciliation (đối soát) of a commune: `/campaign/reconcile?commune=…[&date=…]` and its XLSX
+//! (`/campaign/reconcile.xlsx`), shared with `kyso campaign reconcile`. What the providers, the
+//! police and the commune should each correct, from the register, the certificate sources and the
+//! visit log ([`kyso_campaign::reconcile`]). Personal data: staff allowed to view the commune's
+//! worklists only, ID numbers masked, every view and export audited.
+
+use crate::campaign_data::{load, vn_date, Fallible};
+use crate::dashboard::{esc, failure, page, short_name, Text};
+use crate::worklist_export::visit_log;
+use crate::AppState;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use kyso_campaign::csv::parse_date;
+use kyso_campaign::reconcile::{reconcile, Finding, Recipient, ReconLine};
+use kyso_store::campaign::CommuneRow;
+use kyso_store::{AuditEvent, Store, Write};
+use kyso_xlsx::{Cell, Column, Writer};
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use time::Date;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/campaign/reconcile", get(reconcile_page)).route("/campaign/reconcile.xlsx", get(xlsx_route))
+}
+
+/// A commune's findings on `date`, with its hamlets' names; `None` for an unknown commune.
+pub async fn reconciliation(
+    store: &Store,
+    commune: &str,
+    date: Date,
+) -> Fallible<Option<(CommuneRow, HashMap<String, String>, Vec<ReconLine>)>> {
+    let err = |e: kyso_store::StoreError| e.to_string();
+    let Some(unit) = store.commune(commune).await.map_err(err)? else { return Ok(None) };
+    let hamlets = store.hamlets(commune).await.map_err(err)?.into_iter().map(|h| (h.code, h.name)).collect();
+    let (register, adoption) = load(store, commune, None).await?;
+    let log = visit_log(store, &register, commune, None).await?;
+    Ok(Some((unit, hamlets, reconcile(&register, &adoption, &log, date))))
+}
+
+pub fn recipient_text(en: bool, r: Recipient) -> &'static str {
+    let tx = Text { en };
+    match r {
+        Recipient::Provider => tx.t("Gửi nhà cung cấp", "To the provider"),
+        Recipient::Police => tx.t("Gửi Công an xã (danh sách dân cư)", "To the police (register)"),
+        Recipient::Commune => tx.t("Xã tự xử lý", "For the commune"),
+    }
+}
+
+/// What was found, in one sentence.
+pub fn finding_text(en: bool, f: &Finding) -> String {
+    let tx = Text { en };
+    match f {
+        Finding::NotInAnyList { provider, visited } => format!(
+            "{} {provider} ({} {visited}) {}",
+            tx.t("Người dân báo đã có chứng thư của", "Says they hold a certificate from"),
+            tx.t("thăm ngày", "visit of"),
+            tx.t(
+                "nhưng không có trong danh sách nào: đề nghị xác nhận",
+                "but no list shows a valid one: ask the provider to confirm"
+            ),
+        ),
+        Finding::MovedAway { visited } => format!(
+            "{} {visited}; {}",
+            tx.t("Đã chuyển đi (thăm ngày", "Moved away (visit of"),
+            tx.t("vẫn được tính trong số người trong độ tuổi)", "still counted among the adults)")
+        ),
+        Finding::Deceased { visited } => format!(
+            "{} {visited}; {}",
+            tx.t("Đã mất (thăm ngày", "Deceased (visit of"),
+            tx.t("vẫn được tính trong số người trong độ tuổi)", "still counted among the adults)")
+        ),
+        Finding::SeveralProviders { providers } => {
+            format!(
+                "{} {}",
+                tx.t("Có chứng thư còn hiệu lực ở nhiều nhà cung cấp:", "Valid certificates at"),
+                providers.join(", ")
+            )
+        }
+        Finding::Lapsed { ended, provider } => format!(
+            "{} {provider} {} {ended}; {}",
+            tx.t("Chứng thư", "Certificate from"),
+            tx.t("hết hiệu lực ngày", "ended on"),
+            tx.t("chưa có chứng thư mới: vận động gia hạn", "no new one yet: offer renewal")
+        ),
+    }
+}
+
+/// The findings as a workbook: one sheet, one row each, grouped by recipient.
+pub fn reconcile_xlsx(hamlets: &HashMap<String, String>, lines: &[ReconLine]) -> Fallible<Vec<u8>> {
+    let mut w = Writer::new(std::io::Cursor::new(Vec::new()));
+    let columns = [
+        Column::new("Gửi", 28.0),
+        Column::new("Loại", 18.0),
+        Column::new("Xóm/thôn", 18.0),
+        Column::new("Hộ", 8.0),
+        Column::new("Số định danh (đã che)", 20.0),
+        Column::new("Họ và tên", 26.0),
+        Column::new("Nội dung", 70.0),
+    ];
+    let e = |e: kyso_xlsx::Error| e.to_string();
+    w.add_sheet("Đối soát", &columns).map_err(e)?;
+    for l in lines {
+        let hamlet = hamlets.get(&l.hamlet_code).map_or(l.hamlet_code.as_str(), String::as_str);
+        w.write_row(&[
+            Cell::Text(recipient_text(false, l.finding.recipient())),
+            Cell::Text(l.finding.name()),
+            Cell::Text(hamlet),
+            Cell::Text(l.household.as_deref().unwrap_or("")),
+            Cell::Text(&l.masked_id),
+            Cell::Text(l.full_name.as_deref().unwrap_or("")),
+            Cell::Text(&finding_text(false, &l.finding)),
+        ])
+        .map_err(e)?;
+    }
+    Ok(w.finish().map_err(e)?.into_inner())
+}
+
+#[derive(Deserialize)]
+pub struct Params {
+    lang: Option<String>,
+    commune: Option<String>,
+    date: Option<String>,
+}
+
+fn date_of(p: &Params) -> Fallible<Date> {
+    match p.date.as_deref().filter(|d| !d.is_empty()) {
+        None => parse_date(&vn_date(kyso_store::now())),
+        Some(d) => parse_date(d),
+    }
+}
+
+async fn reconcile_page(State(s): State<AppState>, headers: HeaderMap, Query(p): Query<Params>) -> Response {
+    let tx = Text { en: p.lang.as_deref() == Some("en") };
+    let Some(commune) = p.commune.as_deref() else {
+        return (StatusCode::BAD_REQUEST, "commune is required\n").into_response();
+    };
+    if let Err(answer) = crate::web::staff_may(&s, &headers, kyso_access::Action::ViewWorklist, commune).await {
+        return answer;
+    }
+    let date = match date_of(&p) {
+        Ok(d) => d,
+        Err(e) => return (StatusCode::BAD_REQUEST, format!("date: {e}\n")).into_response(),
+    };
+    let store = &s.authority.store;
+    let (unit, hamlets, lines) = match reconciliation(store, commune, date).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return (StatusCode::NOT_FOUND, "no such commune\n").into_response(),
+        Err(e) => return failure(e),
+    };
+    let audit =
+        AuditEvent::new("web", "campaign.reconcile.view", commune, format!("{} findings on {date}", lines.len()));
+    if let Err(e) = store.commit(&[Write::Audit(audit)]).await {
+        return failure(e);
+    }
+    let title = format!("{} — {}", tx.t("Đối soát danh sách", "List reconciliation"), unit.name);
+    let lang = if tx.en { "&amp;lang=en" } else { "" };
+    let mut body = format!(
+        "<p>{} <strong>{date}</strong>. {}</p><p class=\"noprint\"><a href=\"/campaign?date={date}{lang}\">← {}</a> · \
+<a href=\"/campaign/reconcile.xlsx?commune={c}&amp;date={date}\">{}</a></p>",
+        tx.t("Ngày", "On"),
+        tx.t(
+            "Danh sách dân cư của Công an, danh sách chứng thư của các nhà cung cấp (và chứng thư cấp qua kyso) và kết quả đi từng nhà, đặt cạnh nhau: mỗi bên cần sửa gì.",
+            "The police register, the providers' certificate lists (and kyso's own issuance) and what door-to-door teams found, side by side: what each party should correct."
+        ),
+        tx.t("Tổng quan chiến dịch", "Campaign overview"),
+        tx.t("Tải XLSX", "Download XLSX"),
+        c = esc(commune),
+    );
+    if lines.is_empty() {
+        let _ = write!(body, "<p>{}</p>", tx.t("Không có gì cần đối soát.", "Nothing to reconcile."));
+    }
+    for group in lines.chunk_by(|a, b| a.finding.recipient() == b.finding.recipient()) {
+        let _ = write!(
+            body,
+            "<h2>{} ({})</h2><div class=\"scroll\"><table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+            recipient_text(tx.en, group[0].finding.recipient()),
+            group.len(),
+            tx.t("Xóm/thôn", "Hamlet"),
+            tx.t("Hộ", "Household"),
+            tx.t("Số định danh", "ID number"),
+            tx.t("Họ tên", "Name"),
+            tx.t("Nội dung", "Finding"),
+        );
+        for l in group {
+            let _ = write!(
+                body,
+                "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
+                esc(hamlets.get(&l.hamlet_code).unwrap_or(&l.hamlet_code)),
+                esc(l.household.as_deref().unwrap_or("")),
+                esc(&l.masked_id),
+                esc(&short_name(l.full_name.as_deref().unwrap_or(""))),
+                esc(&finding_text(tx.en, &l.finding)),
+            );
+        }
+        body.push_str("</table></div>");
+    }
+    let nav = format!("/campaign/reconcile?commune={}&amp;date={date}", esc(commune));
+    page(&tx, &title, &nav, &body).into_response()
+}
+
+async fn xlsx_route(State(s): State<AppState>, headers: HeaderMap, Query(p): Query<Params>) -> Response {
+    let Some(commune) = p.commune.as_deref() else {
+        return (StatusCode::BAD_REQUEST, "commune is required\n").into_response();
+    };
+    if let Err(answer) = crate::web::staff_may(&s, &headers, kyso_access::Action::ViewWorklist, commune).await {
+        return answer;
+    }
+    let date = match date_of(&p) {
+        Ok(d) => d,
+        Err(e) => return (StatusCode::BAD_REQUEST, format!("date: {e}\n")).into_response(),
+    };
+    let store = &s.authority.store;
+    let result = async {
+        let Some((_, hamlets, lines)) = reconciliation(store, commune, date).await? else { return Ok(None) };
+        let bytes = reconcile_xlsx(&hamlets, &lines)?;
+        let detail = format!("{} findings on {date}, xlsx", lines.len());
+        let audit = AuditEvent::new("web", "campaign.reconcile.export", commune, detail);
+        store.commit(&[Write::Audit(audit)]).await.map_err(|e| e.to_string())?;
+        Fallible::Ok(Some(bytes))
+    }
+    .await;
+    match result {
+        Ok(Some(bytes)) => {
+            let name = format!("attachment; filename=\"doi-soat-{commune}-{date}.xlsx\"");
+            let ct = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+            ([(header::CONTENT_TYPE, ct.to_owned()), (header::CONTENT_DISPOSITION, name)], bytes).into_response()
+        }
+        Ok(None) => (StatusCode::NOT_FOUND, "no such commune\n").into_response(),
+        Err(e) => failure(e),
+    }
+}
