@@ -83,6 +83,7 @@ td,th{border-bottom:1px solid #ddd;padding:.35rem;text-align:left}td.n,th.n{text
 .card b{display:block;font-size:1.3rem}.badge{display:inline-block;padding:.1rem .5rem;border-radius:1rem;color:#fff;font-weight:600}\
 .green{background:#1a7f37}.amber{background:#b26b00}.red{background:#c62828}.scroll{overflow-x:auto}\
 svg{width:100%;height:auto;max-width:40rem}header{display:flex;justify-content:space-between;flex-wrap:wrap;gap:.5rem}\
+ul.items{list-style:none;padding:0}ul.items li{border-bottom:1px solid #ddd;padding:.35rem 0}h3{font-size:1rem}\
 @media print{nav,.noprint{display:none}body{max-width:none}}";
 
 pub(crate) fn page(tx: &Text, title: &str, nav_path: &str, body: &str) -> Html<String> {

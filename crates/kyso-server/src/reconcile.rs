@@ -89,6 +89,40 @@ pub fn finding_text(en: bool, f: &Finding) -> String {
     }
 }
 
+/// A heading for one kind of finding.
+fn kind_text(en: bool, f: &Finding) -> &'static str {
+    let tx = Text { en };
+    match f {
+        Finding::NotInAnyList { .. } => tx.t(
+            "Báo đã có chứng thư nhưng không có trong danh sách nào",
+            "Say they hold a certificate that no list shows",
+        ),
+        Finding::MovedAway { .. } => tx.t("Đã chuyển đi", "Moved away"),
+        Finding::Deceased { .. } => tx.t("Đã mất", "Deceased"),
+        Finding::SeveralProviders { .. } => {
+            tx.t("Có chứng thư ở nhiều nhà cung cấp", "Certificates at several providers")
+        }
+        Finding::Lapsed { .. } => {
+            tx.t("Chứng thư vừa hết hiệu lực, chưa có chứng thư mới", "Certificate just ended, no new one yet")
+        }
+    }
+}
+
+/// What to add under the person's name, below a [`kind_text`] heading.
+fn detail_text(en: bool, f: &Finding) -> String {
+    let tx = Text { en };
+    match f {
+        Finding::NotInAnyList { provider, visited } => {
+            format!("{provider} · {} {visited}", tx.t("thăm ngày", "visited"))
+        }
+        Finding::MovedAway { visited } | Finding::Deceased { visited } => {
+            format!("{} {visited}", tx.t("thăm ngày", "visited"))
+        }
+        Finding::SeveralProviders { providers } => providers.join(", "),
+        Finding::Lapsed { ended, provider } => format!("{provider} · {} {ended}", tx.t("hết hiệu lực ngày", "ended")),
+    }
+}
+
 /// The findings as a workbook: one sheet, one row each, grouped by recipient.
 pub fn reconcile_xlsx(hamlets: &HashMap<String, String>, lines: &[ReconLine]) -> Fallible<Vec<u8>> {
     let mut w = Writer::new(std::io::Cursor::new(Vec::new()));
@@ -173,30 +207,27 @@ async fn reconcile_page(State(s): State<AppState>, headers: HeaderMap, Query(p):
     if lines.is_empty() {
         let _ = write!(body, "<p>{}</p>", tx.t("Không có gì cần đối soát.", "Nothing to reconcile."));
     }
+    // A list, not a table: one person per item reads on a phone.
     for group in lines.chunk_by(|a, b| a.finding.recipient() == b.finding.recipient()) {
-        let _ = write!(
-            body,
-            "<h2>{} ({})</h2><div class=\"scroll\"><table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
-            recipient_text(tx.en, group[0].finding.recipient()),
-            group.len(),
-            tx.t("Xóm/thôn", "Hamlet"),
-            tx.t("Hộ", "Household"),
-            tx.t("Số định danh", "ID number"),
-            tx.t("Họ tên", "Name"),
-            tx.t("Nội dung", "Finding"),
-        );
-        for l in group {
-            let _ = write!(
-                body,
-                "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
-                esc(hamlets.get(&l.hamlet_code).unwrap_or(&l.hamlet_code)),
-                esc(l.household.as_deref().unwrap_or("")),
-                esc(&l.masked_id),
-                esc(&short_name(l.full_name.as_deref().unwrap_or(""))),
-                esc(&finding_text(tx.en, &l.finding)),
-            );
+        let _ = write!(body, "<h2>{} ({})</h2>", recipient_text(tx.en, group[0].finding.recipient()), group.len());
+        for kind in group.chunk_by(|a, b| a.finding.name() == b.finding.name()) {
+            let _ =
+                write!(body, "<h3>{} ({})</h3><ul class=\"items\">", kind_text(tx.en, &kind[0].finding), kind.len());
+            for l in kind {
+                let hamlet = hamlets.get(&l.hamlet_code).unwrap_or(&l.hamlet_code);
+                let household = l.household.as_deref().map(|h| format!(" · {} {}", tx.t("hộ", "household"), esc(h)));
+                let _ = write!(
+                    body,
+                    "<li><b>{}</b> <code>{}</code><br><small>{}{} · {}</small></li>",
+                    esc(&short_name(l.full_name.as_deref().unwrap_or(""))),
+                    esc(&l.masked_id),
+                    esc(hamlet),
+                    household.unwrap_or_default(),
+                    esc(&detail_text(tx.en, &l.finding)),
+                );
+            }
+            body.push_str("</ul>");
         }
-        body.push_str("</table></div>");
     }
     let nav = format!("/campaign/reconcile?commune={}&amp;date={date}", esc(commune));
     page(&tx, &title, &nav, &body).into_response()
