@@ -509,3 +509,88 @@ fn web_rules_on_postgres() {
         web_rules(&demo(env));
     }
 }
+
+/// RFC 6238 TOTP now for a base32 key, computed by Python's standard library (not by kyso).
+fn totp_by_python(key: &str) -> String {
+    let script = "import base64,hmac,struct,sys,time\n\
+k = base64.b32decode(sys.argv[1].replace(' ', ''))\n\
+h = hmac.new(k, struct.pack('>Q', int(time.time()) // 30), 'sha1').digest()\n\
+o = h[-1] & 15\n\
+print('%06d' % ((struct.unpack('>I', h[o:o + 4])[0] & 0x7fffffff) % 1000000))";
+    let out = std::process::Command::new("python3").args(["-c", script, key]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// A multipart/form-data POST of the signing form; the status and the body's bytes.
+fn post_sign(v: &Visitor, fields: &[(&str, &str)], pdf: &[u8]) -> (u16, Vec<u8>) {
+    let b = "kysotestboundary";
+    let mut body = Vec::new();
+    for (k, val) in fields {
+        body.extend(format!("--{b}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{val}\r\n").bytes());
+    }
+    body.extend(
+        format!("--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"ho-so.pdf\"\r\nContent-Type: application/pdf\r\n\r\n").bytes(),
+    );
+    body.extend_from_slice(pdf);
+    body.extend(format!("\r\n--{b}--\r\n").bytes());
+    let mut s = TcpStream::connect(("127.0.0.1", v.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let head = format!(
+        "POST /me/sign HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nCookie: {}\r\n\
+Content-Type: multipart/form-data; boundary={b}\r\nContent-Length: {}\r\n\r\n",
+        v.cookies(),
+        body.len()
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(&body).unwrap();
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).unwrap();
+    let end = buf.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let status = String::from_utf8_lossy(&buf[..end]).split_whitespace().nth(1).unwrap().parse().unwrap();
+    (status, buf[end + 4..].to_vec())
+}
+
+/// A provider that requires a second factor: activation shows the authenticator QR code and key
+/// once (not cached, not logged), the signing form asks for the code, a wrong code is refused and
+/// the right one (computed independently) signs.
+#[test]
+fn totp_provider_on_the_web() {
+    let env = Env::new("web-totp");
+    env.init();
+    let cfg = env.data_dir().join("kyso.toml");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    let at = text.find("id = \"viettel\"").expect("the demo's Viettel-CA");
+    let (head, tail) = text.split_at(at);
+    std::fs::write(&cfg, format!("{head}{}", tail.replacen("require_totp = false", "require_totp = true", 1))).unwrap();
+    let d = demo(env);
+    let mut c = login_citizen(&d, &d.l2);
+    let csrf = c.get("/me/activate?provider=viettel&confirmed=1").csrf();
+    let r = c.post(
+        "/me/activate",
+        &[("csrf", &csrf), ("provider", "viettel"), ("confirmed", "1"), ("pin", "280419"), ("pin2", "280419")],
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("<svg") && r.head.to_ascii_lowercase().contains("cache-control: no-store"), "{}", r.head);
+    let key = r.body.split("<code>").nth(2).and_then(|k| k.split("</code>").next()).unwrap().to_string();
+    assert_eq!(key.replace(' ', "").len(), 32, "a 160-bit key in base32: {key}");
+
+    let form = c.get("/me/sign");
+    assert!(form.body.contains("name=\"otp\""), "{}", form.body);
+    let credential = form.body.split("<option value=\"").nth(1).and_then(|v| v.split('"').next()).unwrap().to_string();
+    let pdf = support::minimal_pdf("Ho so OTP");
+    let right = totp_by_python(&key);
+    let wrong = format!("{:06}", (right.parse::<u32>().unwrap() + 500_000) % 1_000_000);
+    let (status, body) =
+        post_sign(&c, &[("csrf", &form.csrf()), ("credential", &credential), ("pin", "280419"), ("otp", &wrong)], &pdf);
+    assert_eq!(status, 422, "a wrong code: {}", String::from_utf8_lossy(&body));
+    assert!(String::from_utf8_lossy(&body).contains("OTP"));
+    let csrf = c.get("/me/sign").csrf();
+    let (status, body) =
+        post_sign(&c, &[("csrf", &csrf), ("credential", &credential), ("pin", "280419"), ("otp", &right)], &pdf);
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body[..body.len().min(2000)]));
+    assert!(body.starts_with(b"%PDF-") && body.windows(11).any(|w| w == b"/ByteRange "), "a signed PDF");
+
+    let log = std::fs::read_to_string(&d.log).unwrap();
+    assert!(!log.contains(&key.replace(' ', "")) && !log.contains(&key), "the TOTP key in the log");
+}

@@ -640,7 +640,10 @@ async fn activate(State(s): State<AppState>, h: HeaderMap, Form(f): Form<Activat
     match s.authority.activate(req, &pin).await {
         Ok(act) => {
             tracing::info!(citizen = %p.id.masked(), serial = %act.certificate.serial, "certificate activated on the web");
-            Redirect::to(&format!("/me/certificates?done={}", act.certificate.serial)).into_response()
+            match &act.otpauth_uri {
+                Some(uri) => super::otp::enrol_page(&c, &pname, uri, &act.certificate.serial),
+                None => Redirect::to(&format!("/me/certificates?done={}", act.certificate.serial)).into_response(),
+            }
         }
         Err(e) => fail(&e.to_string()),
     }
@@ -849,6 +852,7 @@ pub fn urlencode(s: &str) -> String {
 async fn sign_form(s: &AppState, c: &Ctx, a: &EidAccountRow, error: Option<&str>) -> Response {
     let creds = s.authority.store.credentials_of(&a.id_number).await.unwrap_or_default();
     let mut options = String::new();
+    let mut otp = false;
     for cr in creds.iter().filter(|c| c.status == "active") {
         if let Ok(Some(cert)) = s.authority.store.certificate(&cr.cert_serial).await {
             if cert.revoked_at.is_none() && cert.not_after > kyso_store::now() {
@@ -860,6 +864,7 @@ async fn sign_form(s: &AppState, c: &Ctx, a: &EidAccountRow, error: Option<&str>
                     c.t("đến", "until"),
                     vn_date_of(cert.not_after)
                 );
+                otp |= cr.totp_secret.is_some();
             }
         }
     }
@@ -879,7 +884,7 @@ async fn sign_form(s: &AppState, c: &Ctx, a: &EidAccountRow, error: Option<&str>
 <label for=\"file\">{l_file}</label><input id=\"file\" name=\"file\" type=\"file\" accept=\"application/pdf,.pdf\" required>\
 <label for=\"cred\">{l_cred}</label><select id=\"cred\" name=\"credential\">{options}</select>\
 <label for=\"reason\">{l_reason}</label><input id=\"reason\" name=\"reason\" type=\"text\" maxlength=\"120\" placeholder=\"{ph_reason}\">\
-<label for=\"pin\">{l_pin}</label><input id=\"pin\" name=\"pin\" type=\"password\" inputmode=\"numeric\" pattern=\"[0-9]{{6}}\" maxlength=\"6\" autocomplete=\"off\" required>\
+<label for=\"pin\">{l_pin}</label><input id=\"pin\" name=\"pin\" type=\"password\" inputmode=\"numeric\" pattern=\"[0-9]{{6}}\" maxlength=\"6\" autocomplete=\"off\" required>{otp}\
 <button type=\"submit\">{go}</button></form><p class=\"muted\">{note}</p><p><a href=\"/me\">{back}</a></p>",
         err = error.map(err_box).unwrap_or_default(),
         csrf = c.csrf_field(),
@@ -888,6 +893,16 @@ async fn sign_form(s: &AppState, c: &Ctx, a: &EidAccountRow, error: Option<&str>
         l_reason = c.t("Lý do ký (không bắt buộc)", "Reason (optional)"),
         ph_reason = c.t("Ví dụ: Nộp hồ sơ dịch vụ công", "e.g. Submitting a public-service dossier"),
         l_pin = c.t("Mã PIN", "PIN"),
+        // Providers that require a second factor: the code from the app set up at activation.
+        otp = if otp {
+            format!(
+                "<label for=\"otp\">{}</label><input id=\"otp\" name=\"otp\" type=\"text\" inputmode=\"numeric\" \
+pattern=\"[0-9]{{6}}\" maxlength=\"6\" autocomplete=\"one-time-code\">",
+                c.t("Mã OTP từ ứng dụng xác thực (nếu nhà cung cấp yêu cầu)", "One-time code from your authenticator app (if the provider asks for one)")
+            )
+        } else {
+            String::new()
+        },
         go = c.t("Ký và tải về", "Sign and download"),
         note = c.t("Chữ ký PAdES có dấu thời gian và dữ liệu kiểm tra hiệu lực (B-LT); các chữ ký trước đó trong tệp vẫn giữ nguyên giá trị.", "A time-stamped PAdES signature with its validation data (B-LT); earlier signatures in the file stay valid."),
         back = c.t("← Tài khoản của tôi", "← My account"),
@@ -956,9 +971,10 @@ async fn sign(State(s): State<AppState>, h: HeaderMap, body: Bytes) -> Response 
     };
     let credential = field("credential").unwrap_or_default();
     let reason = field("reason").filter(|r| !r.is_empty());
+    let otp = field("otp").filter(|o| !o.is_empty());
     match s
         .authority
-        .sign_pdf(&a.id_number, &credential, &pin, None, file.data, reason, kyso_validate::Level::BLt)
+        .sign_pdf(&a.id_number, &credential, &pin, otp.as_deref(), file.data, reason, kyso_validate::Level::BLt)
         .await
     {
         Ok(signed) => {

@@ -12,6 +12,7 @@
 mod citizen;
 mod desk;
 mod multipart;
+mod otp;
 
 use crate::AppState;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
