@@ -23,9 +23,9 @@ pub enum SigningError {
     InvalidRequest(String),
     #[error("the PIN is wrong; {remaining} attempt(s) left before the credential locks")]
     InvalidPin { remaining: i64 },
-    #[error("the one-time code is wrong or expired")]
+    #[error("the one-time code is wrong, expired or already used: wait for the next one")]
     InvalidOtp,
-    #[error("the credential is locked after 5 wrong PINs: visit a support desk so an officer re-verifies you in person (level 2)")]
+    #[error("the credential is locked after 5 wrong PINs or codes: visit a support desk so an officer re-verifies you in person (level 2)")]
     Locked,
     #[error(transparent)]
     Authority(#[from] AuthorityError),
@@ -87,15 +87,16 @@ fn hashes_digest(h: &[[u8; 32]]) -> String {
     hex::encode(sha256(&h.concat()))
 }
 
-/// RFC 6238 TOTP (HMAC-SHA1, 6 digits, 30 s), accepting the previous and next step for clock skew.
-pub fn totp_ok(secret: &[u8], code: &str, unix: u64) -> bool {
+/// RFC 6238 TOTP (HMAC-SHA1, 6 digits, 30 s), accepting the previous and next step for clock
+/// skew: the time step the code belongs to, if it is right. A step is good once: the caller
+/// records it ([`Write::TotpStep`]) so that the same code cannot authorize twice.
+pub fn totp_step(secret: &[u8], code: &str, unix: u64) -> Option<i64> {
     let code = code.trim();
     if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
-        return false;
+        return None;
     }
     let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, secret);
-    (-1i64..=1).any(|d| {
-        let step = (unix / 30) as i64 + d;
+    (-1i64..=1).map(|d| (unix / 30) as i64 + d).find(|&step| {
         let tag = aws_lc_rs::hmac::sign(&key, &(step as u64).to_be_bytes());
         let t = tag.as_ref();
         let off = (t[19] & 0x0f) as usize;
@@ -288,14 +289,15 @@ impl Authority {
             }
             Err(e) => return Err(AuthorityError::from(e).into()),
         };
-        if let Some(secret) = &c.totp_secret {
-            if !otp.is_some_and(|o| totp_ok(secret, o, now as u64)) {
-                self.committer()
-                    .commit(vec![Write::Audit(AuditEvent::new("citizen", "credential.otp_failed", &c.id, ""))])
-                    .await?;
-                return Err(SigningError::InvalidOtp);
-            }
-        }
+        // The second factor: a wrong code counts like a wrong PIN (five in all lock the
+        // credential), and a right one is good once.
+        let step = match &c.totp_secret {
+            None => None,
+            Some(secret) => match otp.and_then(|o| totp_step(secret, o, now as u64)) {
+                Some(step) => Some(step),
+                None => return Err(self.second_factor_failed(&c, "credential.otp_failed", now).await?),
+            },
+        };
         let token = random::<32>()?;
         let ttl = self.config.sad_ttl_seconds.clamp(1, 300);
         let mut w = vec![Write::Audit(AuditEvent::new(
@@ -307,7 +309,16 @@ impl Authority {
         if c.failed_pins > 0 {
             w.push(Write::PinOk { credential: c.id.clone(), at: now });
         }
-        self.committer().commit(w).await?;
+        if let Some(step) = step {
+            w.push(Write::TotpStep { credential: c.id.clone(), step });
+        }
+        match self.committer().commit(w).await {
+            Ok(()) => {}
+            Err(kyso_store::StoreError::Precondition(_)) => {
+                return Err(self.second_factor_failed(&c, "credential.otp_replayed", now).await?);
+            }
+            Err(e) => return Err(e.into()),
+        }
         let scheme = signer.algorithm().default_scheme();
         let sad = Sad {
             credential: c.id.clone(),
@@ -322,6 +333,26 @@ impl Authority {
         live.retain(|_, s| s.expires > now_i);
         live.insert(sha256(&token), sad);
         Ok(Authorization { sad: b64url(&token), expires_in: ttl })
+    }
+
+    /// A wrong or reused one-time code: counted with the wrong PINs, audited; the error to return.
+    async fn second_factor_failed(
+        &self,
+        c: &CredentialRow,
+        action: &str,
+        now: i64,
+    ) -> std::result::Result<SigningError, SigningError> {
+        let attempt = c.failed_pins + 1;
+        let mut w = vec![
+            Write::PinFailed { credential: c.id.clone(), lock_at: MAX_PIN_ATTEMPTS, at: now },
+            Write::Audit(AuditEvent::new("citizen", action, &c.id, format!("attempt {attempt} of {MAX_PIN_ATTEMPTS}"))),
+        ];
+        let locked = attempt >= MAX_PIN_ATTEMPTS;
+        if locked {
+            w.push(Write::Audit(AuditEvent::new("system", "credential.locked", &c.id, "5 wrong PINs or codes")));
+        }
+        self.committer().commit(w).await?;
+        Ok(if locked { SigningError::Locked } else { SigningError::InvalidOtp })
     }
 
     /// CSC signatures/signHash: sign hashes the SAD was issued for; each hash once, then the SAD is spent.
@@ -486,9 +517,14 @@ mod tests {
     #[test]
     fn totp_rfc6238_vector() {
         // RFC 6238 appendix B, SHA-1, T = 59 → 94287082 (8 digits) → 287082 (6 digits)
-        assert!(totp_ok(b"12345678901234567890", "287082", 59));
-        assert!(!totp_ok(b"12345678901234567890", "287083", 59));
-        assert!(!totp_ok(b"12345678901234567890", "28708", 59));
+        let secret = b"12345678901234567890";
+        assert_eq!(totp_step(secret, "287082", 59), Some(1));
+        assert_eq!(totp_step(secret, "287083", 59), None);
+        assert_eq!(totp_step(secret, "28708", 59), None);
+        // T = 1111111109 → 07081804; one step of skew either way, not two.
+        assert_eq!(totp_step(secret, "081804", 1_111_111_109), Some(37_037_036));
+        assert_eq!(totp_step(secret, "287082", 89), Some(1));
+        assert_eq!(totp_step(secret, "287082", 120), None);
     }
     #[test]
     fn b64url_roundtrip() {

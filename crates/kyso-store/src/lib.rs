@@ -31,8 +31,9 @@ pub enum StoreError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
-    /// A [`Write::RequireEidLevel`] condition failed for this ID number.
-    #[error("precondition failed for a citizen (e-ID level)")]
+    /// A [`Write::RequireEidLevel`] condition failed for this ID number, or a
+    /// [`Write::TotpStep`] was used before. The text is for the caller, not for display.
+    #[error("precondition failed (an e-ID level, or a one-time code already used)")]
     Precondition(String),
     #[error("unsupported database URL `{0}`: use sqlite://PATH or postgres://…")]
     BadUrl(String),
@@ -144,6 +145,12 @@ const MIGRATIONS: &[Migration] = &[
         name: "packed provider lists",
         sqlite: include_str!("../migrations/sqlite/0008_packed_provider_lists.sql"),
         postgres: include_str!("../migrations/postgres/0008_packed_provider_lists.sql"),
+    },
+    Migration {
+        version: 9,
+        name: "second factor",
+        sqlite: include_str!("../migrations/sqlite/0009_second_factor.sql"),
+        postgres: include_str!("../migrations/postgres/0009_second_factor.sql"),
     },
 ];
 

@@ -116,6 +116,12 @@ pub enum Write {
         lock_at: i64,
         at: i64,
     },
+    /// A TOTP code of time step `step` was accepted: fails with [`StoreError::Precondition`]
+    /// (and nothing of the batch is written) when this or a later step was accepted before.
+    TotpStep {
+        credential: String,
+        step: i64,
+    },
     /// A right PIN: the counter goes back to zero.
     PinOk {
         credential: String,
@@ -300,6 +306,14 @@ impl Store {
                     Write::PinFailed { credential, lock_at, at } => {
                         sqlx::query("UPDATE credentials SET failed_pins = failed_pins + 1, status = CASE WHEN failed_pins + 1 >= $1 THEN 'locked' ELSE status END, updated_at = $2 WHERE id = $3")
                             .bind(lock_at).bind(at).bind(credential).execute(&mut *tx).await?;
+                    }
+                    Write::TotpStep { credential, step } => {
+                        let n = sqlx::query("INSERT INTO totp_steps (credential_id, last_step) VALUES ($1,$2) \
+                            ON CONFLICT (credential_id) DO UPDATE SET last_step = excluded.last_step WHERE totp_steps.last_step < excluded.last_step")
+                            .bind(credential).bind(step).execute(&mut *tx).await?.rows_affected();
+                        if n != 1 {
+                            return Err(StoreError::Precondition(format!("TOTP step {step} of {credential} was used")));
+                        }
                     }
                     Write::PinOk { credential, at } => {
                         sqlx::query("UPDATE credentials SET failed_pins = 0, updated_at = $1 WHERE id = $2 AND status = 'active'")

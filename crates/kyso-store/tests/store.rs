@@ -155,3 +155,21 @@ async fn concurrent_commits_keep_one_chain() {
         assert_eq!((r.rows, r.first_error), (160, None), "{}", s.backend());
     }
 }
+
+#[tokio::test]
+async fn a_totp_step_is_accepted_once_and_only_forward() {
+    for (s, _d) in backends("totp").await {
+        let step = |n: i64| Write::TotpStep { credential: "cred-a".into(), step: n };
+        s.commit(&[step(100), ev("credential.authorize", "cred-a")]).await.unwrap();
+        // The same step again, or an older one, fails the whole batch (its audit row included).
+        for n in [100, 99] {
+            let e = s.commit(&[ev("credential.authorize", "cred-a"), step(n)]).await.unwrap_err();
+            assert!(matches!(e, StoreError::Precondition(_)), "{} step {n}: {e}", s.backend());
+        }
+        s.commit(&[step(101)]).await.unwrap();
+        // Another credential has its own steps.
+        s.commit(&[Write::TotpStep { credential: "cred-b".into(), step: 100 }]).await.unwrap();
+        let v = s.verify_audit().await.unwrap();
+        assert_eq!(v.rows, 1, "{}: the refused batches left no audit row", s.backend());
+    }
+}

@@ -590,6 +590,22 @@ fn totp_provider_on_the_web() {
         post_sign(&c, &[("csrf", &csrf), ("credential", &credential), ("pin", "280419"), ("otp", &right)], &pdf);
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body[..body.len().min(2000)]));
     assert!(body.starts_with(b"%PDF-") && body.windows(11).any(|w| w == b"/ByteRange "), "a signed PDF");
+    // The same code again: refused (a code is good once), and it counts as a failure; four
+    // more wrong codes make five and lock the credential until an officer re-verifies.
+    let csrf = c.get("/me/sign").csrf();
+    let (status, body) =
+        post_sign(&c, &[("csrf", &csrf), ("credential", &credential), ("pin", "280419"), ("otp", &right)], &pdf);
+    assert!(status == 422 && String::from_utf8_lossy(&body).contains("đã dùng"), "a replayed code");
+    for n in 2..=5 {
+        let csrf = c.get("/me/sign").csrf();
+        let (status, body) =
+            post_sign(&c, &[("csrf", &csrf), ("credential", &credential), ("pin", "280419"), ("otp", &wrong)], &pdf);
+        let text = String::from_utf8_lossy(&body).to_string();
+        assert_eq!(status, 422);
+        assert_eq!(text.contains("đã bị khóa"), n == 5, "failure {n}: {text}");
+    }
+    let rows = d.env.ok(&["audit", "show", "--action", "credential."]);
+    assert!(rows.contains("credential.otp_replayed") && rows.contains("credential.locked"), "{rows}");
 
     let log = std::fs::read_to_string(&d.log).unwrap();
     assert!(!log.contains(&key.replace(' ', "")) && !log.contains(&key), "the TOTP key in the log");

@@ -662,7 +662,7 @@ fn cert_status(c: &Ctx, cert: &CertRow, locked: bool) -> (&'static str, &'static
     } else if cert.not_after < now {
         ("bad", c.t("Hết hạn", "Expired"))
     } else if locked {
-        ("bad", c.t("Bị khóa (sai PIN 5 lần)", "Locked (5 wrong PINs)"))
+        ("bad", c.t("Bị khóa (sai PIN/OTP 5 lần)", "Locked (5 wrong PINs or codes)"))
     } else {
         ("good", c.t("Đang hiệu lực", "Valid"))
     }
@@ -873,7 +873,9 @@ async fn sign_form(s: &AppState, c: &Ctx, a: &EidAccountRow, error: Option<&str>
             c,
             c.t("Ký tài liệu", "Sign a document"),
             &format!(
-                "<p>{}</p><a class=\"btn\" href=\"/me/provider\">{}</a>",
+                "{}<p>{}</p><a class=\"btn\" href=\"/me/provider\">{}</a>",
+                // The error that just made the last credential unusable (locked) stays visible.
+                error.map(err_box).unwrap_or_default(),
                 c.t("Bạn chưa có chứng thư số đang hiệu lực.", "You have no valid certificate."),
                 c.t("Tạo chữ ký số", "Create a signing certificate")
             ),
@@ -993,8 +995,8 @@ async fn sign(State(s): State<AppState>, h: HeaderMap, body: Bytes) -> Response 
             use kyso_authority::signing::SigningError as E;
             let msg = match &e {
                 E::InvalidPin { remaining } if !c.en => format!("Mã PIN không đúng; còn {remaining} lần thử trước khi chứng thư bị khóa."),
-                E::Locked if !c.en => "Chứng thư đã bị khóa do nhập sai mã PIN 5 lần. Hãy đến điểm hỗ trợ để cán bộ xác thực lại trực tiếp và mở khóa.".to_string(),
-                E::InvalidOtp if !c.en => "Mã xác thực một lần (OTP) không đúng hoặc đã hết hạn.".to_string(),
+                E::Locked if !c.en => "Chứng thư đã bị khóa do nhập sai mã PIN hoặc mã OTP 5 lần. Hãy đến điểm hỗ trợ để cán bộ xác thực lại trực tiếp và mở khóa.".to_string(),
+                E::InvalidOtp if !c.en => "Mã xác thực một lần (OTP) không đúng, đã hết hạn hoặc đã dùng: hãy đợi mã tiếp theo trong ứng dụng.".to_string(),
                 e => e.to_string(),
             };
             let mut r = sign_form(&s, &c, &a, Some(&msg)).await;
