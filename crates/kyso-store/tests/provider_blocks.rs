@@ -26,6 +26,11 @@ impl Rng {
     }
 }
 
+/// A list row: ID number, provider, issue day, expiry day, end day, status code.
+type ListRow<'a> = (u64, &'a str, i32, Option<i32>, Option<i32>, u8);
+/// A stored certificate as read back: provider, issue date, expiry, end, status.
+type StoredRow = (String, String, Option<String>, Option<String>, String);
+
 const PROVIDERS: [&str; 4] = ["VNPT-CA", "VIETTEL-CA", "MISA-CA", "BKAV-CA"];
 
 /// (ID, provider name, issue day) → (expires, ended, status): what the store must hold.
@@ -33,7 +38,7 @@ type Model = BTreeMap<(u64, String, i32), (Option<i32>, Option<i32>, u8)>;
 
 /// The merge rule, written plainly: a new key is taken as it is; a known key takes the list's
 /// status, its expiry when given, the earlier end — and counts as changed only if that differs.
-fn apply(model: &mut Model, list: &[(u64, &str, i32, Option<i32>, Option<i32>, u8)]) -> (u64, u64) {
+fn apply(model: &mut Model, list: &[ListRow]) -> (u64, u64) {
     let (mut inserted, mut changed) = (0, 0);
     let mut seen = std::collections::HashSet::new();
     for &(id, p, issued, expires, ended, status) in list {
@@ -63,7 +68,7 @@ fn apply(model: &mut Model, list: &[(u64, &str, i32, Option<i32>, Option<i32>, u
 }
 
 /// Sorted by ID as the campaign core hands lists over (provider by index of this list's names).
-fn to_bulk(list: &[(u64, &str, i32, Option<i32>, Option<i32>, u8)]) -> (Vec<BulkProviderCert>, Vec<String>) {
+fn to_bulk(list: &[ListRow]) -> (Vec<BulkProviderCert>, Vec<String>) {
     let mut names: Vec<String> = Vec::new();
     let mut certs: Vec<BulkProviderCert> = list
         .iter()
@@ -83,7 +88,7 @@ fn to_bulk(list: &[(u64, &str, i32, Option<i32>, Option<i32>, u8)]) -> (Vec<Bulk
     (certs, names)
 }
 
-fn random_list(rng: &mut Rng, n: usize, ids: u64) -> Vec<(u64, &'static str, i32, Option<i32>, Option<i32>, u8)> {
+fn random_list(rng: &mut Rng, n: usize, ids: u64) -> Vec<ListRow<'static>> {
     (0..n)
         .map(|_| {
             let id = 1_000_000_000 + rng.below(ids) * 7;
@@ -98,7 +103,7 @@ fn random_list(rng: &mut Rng, n: usize, ids: u64) -> Vec<(u64, &'static str, i32
 
 async fn check_against(s: &Store, model: &Model) {
     // Every ID the model has, as the store gives it back.
-    let mut by_id: BTreeMap<u64, Vec<(String, String, Option<String>, Option<String>, String)>> = BTreeMap::new();
+    let mut by_id: BTreeMap<u64, Vec<StoredRow>> = BTreeMap::new();
     for ((id, p, issued), (expires, ended, status)) in model {
         let iso = kyso_campaign::register_index::iso_date;
         by_id.entry(*id).or_default().push((
