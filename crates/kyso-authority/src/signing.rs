@@ -177,7 +177,9 @@ impl Authority {
         let (cert, mut writes) =
             self.prepare_issue(&req, &subject, alg, days, Some((krow.id.clone(), wrapped.public_key_der.clone())))?;
         let credential_id = format!("cred-{}", hex::encode(random::<10>()?));
+        // The TOTP seed is stored sealed under the KEK, bound to this credential.
         let totp = if pcfg.require_totp { Some(random::<20>()?.to_vec()) } else { None };
+        let sealed_totp = totp.as_deref().map(|s| self.custody.seal(credential_id.as_bytes(), s)).transpose()?;
         writes.push(Write::Key(krow.clone()));
         writes.push(Write::Credential(CredentialRow {
             id: credential_id.clone(),
@@ -187,7 +189,7 @@ impl Authority {
             cert_serial: cert.serial.clone(),
             status: "active".into(),
             failed_pins: 0,
-            totp_secret: totp.clone(),
+            totp_secret: sealed_totp,
             created_at: now,
             updated_at: now,
         }));
@@ -216,8 +218,14 @@ impl Authority {
             }
             Err(e) => return Err(e.into()),
         }
-        let otpauth_uri = totp.map(|s| {
-            format!("otpauth://totp/kyso:{}?secret={}&issuer=kyso&digits=6&period=30", subject.id.masked(), base32(&s))
+        let otpauth_uri = totp.map(|mut s| {
+            let uri = format!(
+                "otpauth://totp/kyso:{}?secret={}&issuer=kyso&digits=6&period=30",
+                subject.id.masked(),
+                base32(&s)
+            );
+            s.iter_mut().for_each(|b| *b = 0);
+            uri
         });
         Ok(Activation { credential_id, certificate: cert, otpauth_uri })
     }
@@ -293,10 +301,15 @@ impl Authority {
         // credential), and a right one is good once.
         let step = match &c.totp_secret {
             None => None,
-            Some(secret) => match otp.and_then(|o| totp_step(secret, o, now as u64)) {
-                Some(step) => Some(step),
-                None => return Err(self.second_factor_failed(&c, "credential.otp_failed", now).await?),
-            },
+            Some(stored) => {
+                let mut secret = self.totp_secret(&c.id, stored)?;
+                let step = otp.and_then(|o| totp_step(&secret, o, now as u64));
+                secret.iter_mut().for_each(|b| *b = 0);
+                match step {
+                    Some(step) => Some(step),
+                    None => return Err(self.second_factor_failed(&c, "credential.otp_failed", now).await?),
+                }
+            }
         };
         let token = random::<32>()?;
         let ttl = self.config.sad_ttl_seconds.clamp(1, 300);
@@ -333,6 +346,14 @@ impl Authority {
         live.retain(|_, s| s.expires > now_i);
         live.insert(sha256(&token), sad);
         Ok(Authorization { sad: b64url(&token), expires_in: ttl })
+    }
+
+    /// A credential's TOTP seed, unsealed; 20 bytes as stored before seeds were sealed are read as they are.
+    fn totp_secret(&self, credential: &str, stored: &[u8]) -> Result<Vec<u8>> {
+        if stored.len() == 20 {
+            return Ok(stored.to_vec());
+        }
+        Ok(self.custody.unseal(credential.as_bytes(), stored)?)
     }
 
     /// A wrong or reused one-time code: counted with the wrong PINs, audited; the error to return.

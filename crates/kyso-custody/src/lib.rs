@@ -135,6 +135,15 @@ pub trait KeyCustody: Send + Sync {
     fn generate(&self, algorithm: KeyAlgorithm) -> Result<(Box<dyn Signer>, WrappedKey), CustodyError>;
     /// Re-open a persisted key.
     fn open(&self, key: &WrappedKey) -> Result<Box<dyn Signer>, CustodyError>;
+    /// Seal a small secret for storage (a credential's TOTP seed), bound to `context` (what it
+    /// belongs to): only this custody opens it, and only for the same context.
+    fn seal(&self, _context: &[u8], _secret: &[u8]) -> Result<Vec<u8>, CustodyError> {
+        Err(CustodyError::Token(format!("{} custody does not seal secrets", self.backend())))
+    }
+    /// Open what [`KeyCustody::seal`] sealed for `context`.
+    fn unseal(&self, _context: &[u8], _sealed: &[u8]) -> Result<Vec<u8>, CustodyError> {
+        Err(CustodyError::Token(format!("{} custody does not seal secrets", self.backend())))
+    }
 }
 
 /// Custody of citizen keys under the citizen's sole control: every use needs the citizen's PIN.

@@ -11,6 +11,8 @@ use aws_lc_rs::signature::{self as sig, KeyPair};
 
 pub const KEK_LEN: usize = 32;
 const WRAP_VERSION: u8 = 1;
+/// First byte of a sealed secret (not a key): `S`.
+const SEAL_VERSION: u8 = b'S';
 
 /// The 256-bit key-encryption key. Never printed, never logged.
 pub struct Kek([u8; KEK_LEN]);
@@ -122,6 +124,34 @@ impl Vault {
 impl KeyCustody for Vault {
     fn backend(&self) -> &'static str {
         "vault"
+    }
+
+    /// AES-256-GCM under the KEK: `S` ‖ nonce ‖ ciphertext ‖ tag, the context in the AAD.
+    fn seal(&self, context: &[u8], secret: &[u8]) -> Result<Vec<u8>, CustodyError> {
+        let mut nonce = [0u8; NONCE_LEN];
+        self.rng.fill(&mut nonce).map_err(|_| CustodyError::Generate)?;
+        let aad = [b"kyso-sealed-v1|".as_slice(), context].concat();
+        let mut buf = secret.to_vec();
+        self.aead
+            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(&aad[..]), &mut buf)
+            .map_err(|_| CustodyError::Generate)?;
+        Ok([[SEAL_VERSION].as_slice(), &nonce, &buf].concat())
+    }
+
+    fn unseal(&self, context: &[u8], sealed: &[u8]) -> Result<Vec<u8>, CustodyError> {
+        if sealed.len() < 1 + NONCE_LEN + 16 || sealed[0] != SEAL_VERSION {
+            return Err(CustodyError::Malformed("sealed secret has the wrong length or version"));
+        }
+        let nonce: [u8; NONCE_LEN] = sealed[1..1 + NONCE_LEN].try_into().map_err(|_| CustodyError::Unwrap)?;
+        let aad = [b"kyso-sealed-v1|".as_slice(), context].concat();
+        let mut buf = sealed[1 + NONCE_LEN..].to_vec();
+        let plain = self
+            .aead
+            .open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(&aad[..]), &mut buf)
+            .map_err(|_| CustodyError::Unwrap)?
+            .to_vec();
+        buf.iter_mut().for_each(|b| *b = 0);
+        Ok(plain)
     }
 
     fn generate(&self, algorithm: KeyAlgorithm) -> Result<(Box<dyn Signer>, WrappedKey), CustodyError> {
@@ -331,6 +361,24 @@ pub(crate) fn spki_subject_public_key(spki: &[u8]) -> Option<&[u8]> {
 mod tests {
     use super::*;
     use crate::verify;
+
+    #[test]
+    fn sealed_secrets_open_only_for_their_context_and_kek() {
+        let vault = Vault::new(&Kek::generate().unwrap());
+        let secret = b"12345678901234567890";
+        let sealed = vault.seal(b"cred-a", secret).unwrap();
+        assert_eq!(sealed.len(), 1 + NONCE_LEN + secret.len() + 16);
+        assert!(!sealed.windows(secret.len()).any(|w| w == secret), "the secret in clear");
+        assert_eq!(vault.unseal(b"cred-a", &sealed).unwrap(), secret);
+        assert_ne!(vault.seal(b"cred-a", secret).unwrap(), sealed, "a fresh nonce each time");
+        assert!(matches!(vault.unseal(b"cred-b", &sealed), Err(CustodyError::Unwrap)), "another credential's");
+        let other = Vault::new(&Kek::generate().unwrap());
+        assert!(matches!(other.unseal(b"cred-a", &sealed), Err(CustodyError::Unwrap)), "another KEK");
+        let mut flipped = sealed.clone();
+        *flipped.last_mut().unwrap() ^= 1;
+        assert!(vault.unseal(b"cred-a", &flipped).is_err());
+        assert!(matches!(vault.unseal(b"cred-a", secret), Err(CustodyError::Malformed(_))), "not sealed");
+    }
 
     #[test]
     fn wrap_roundtrip_and_tamper_detection() {

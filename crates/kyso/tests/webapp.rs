@@ -575,6 +575,15 @@ fn totp_provider_on_the_web() {
     let key = r.body.split("<code>").nth(2).and_then(|k| k.split("</code>").next()).unwrap().to_string();
     assert_eq!(key.replace(' ', "").len(), 32, "a 160-bit key in base32: {key}");
 
+    // The seed is stored sealed under the KEK (49 bytes: `S`, nonce, 20 bytes, tag), not in clear.
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let store =
+        rt.block_on(kyso_store::Store::open(&format!("sqlite://{}/kyso.db", d.env.data_dir().display()))).unwrap();
+    let creds = rt.block_on(store.credentials_of(&d.l2)).unwrap();
+    let sealed = creds[0].totp_secret.clone().expect("a TOTP credential");
+    assert!(sealed.len() == 49 && sealed[0] == b'S', "{sealed:?}");
+    rt.block_on(store.close());
+
     let form = c.get("/me/sign");
     assert!(form.body.contains("name=\"otp\""), "{}", form.body);
     let credential = form.body.split("<option value=\"").nth(1).and_then(|v| v.split('"').next()).unwrap().to_string();
