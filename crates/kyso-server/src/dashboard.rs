@@ -107,13 +107,30 @@ fn status_badge(tx: &Text, s: Status) -> String {
     format!("<span class=\"badge {class}\">{label}</span>")
 }
 
+/// The rate needed beside the recent one, and a warning when a week at the needed rate would beat
+/// the unit's best week so far (a plan that needs a different approach, not more of the same).
 fn rate(tx: &Text, f: &Forecast) -> String {
+    let recent = f
+        .run_rate_14
+        .map(|r| format!("; {} {r:.1}/{}", tx.t("14 ngày qua", "last 14 days"), tx.t("ngày", "day")))
+        .unwrap_or_default();
     if f.gap == 0 {
         tx.t("đã đạt", "reached").into()
     } else if f.required_rate.is_finite() {
-        format!("{:.1} {}", f.required_rate, tx.t("người/ngày", "per day"))
+        let mut s = format!("{:.1} {}{recent}", f.required_rate, tx.t("người/ngày", "per day"));
+        if f.beyond_best_week {
+            let _ = write!(
+                s,
+                "<br><small>⚠ {} {:.0} {} {})</small>",
+                tx.t("cần", "needs"),
+                f.required_rate * 7.0,
+                tx.t("người/tuần, hơn tuần tốt nhất (", "a week, more than the best week so far ("),
+                f.best_week.unwrap_or(0)
+            );
+        }
+        s
     } else {
-        tx.t("đã quá hạn", "deadline passed").into()
+        format!("{}{recent}", tx.t("đã quá hạn", "deadline passed"))
     }
 }
 

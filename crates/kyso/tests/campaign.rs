@@ -163,6 +163,9 @@ fn end_to_end(env: Env) {
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("Xã Hiệp Lực") && page.contains("<svg"), "{page}");
     assert!(page.contains("/campaign/worklist?commune=01960&amp;hamlet=T01"), "{page}");
+    // On 1 June nobody held one yet: the rate needed beats the best week so far (zero), flagged.
+    let (_, body) = http("GET", &format!("{}/campaign?date=2026-06-01", env.base_url()), None, &[]).unwrap();
+    assert!(String::from_utf8(body).unwrap().contains("hơn tuần tốt nhất"));
     let (status, body) = http("GET", &format!("{}/campaign?lang=en", env.base_url()), None, &[]).unwrap();
     assert_eq!(status, 200);
     assert!(String::from_utf8(body).unwrap().contains("both readings shown"));
