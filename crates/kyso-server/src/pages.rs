@@ -41,7 +41,7 @@ header{{display:flex;justify-content:space-between;align-items:center;flex-wrap:
 <body><header><h1>kyso</h1><nav><a href="/?lang=vi">Tiếng Việt</a> · <a href="/?lang=en">English</a></nav></header>
 <p>{intro}</p>
 <p><a href="/login{q}"><strong>{login}</strong></a> · <a href="/register{q}">{register}</a> · <a href="/staff/login{q}">{staff}</a></p>
-<p><a href="/verify{q}">{verify}</a> · <a href="/campaign{q}">{campaign}</a></p>
+<p><a href="/huong-dan{q}">{guide}</a> · <a href="/verify{q}">{verify}</a> · <a href="/campaign{q}">{campaign}</a></p>
 <p><strong>{count}</strong> {issued}</p>
 <h2>{trust}</h2><table><tr><th>{name}</th><th>{kind}</th><th></th></tr>{rows}</table>
 <h2>{services}</h2><ul><li>{tsa}: <code>POST /tsa</code> (RFC 3161) · <a href="/ca/tsa.crt">{cert}</a></li>
@@ -56,6 +56,7 @@ header{{display:flex;justify-content:space-between;align-items:center;flex-wrap:
         issued = t("chứng thư số đã cấp", "certificates issued"),
         q = if en { "?lang=en" } else { "" },
         verify = t("Kiểm tra chữ ký trên tài liệu", "Verify a signed document"),
+        guide = t("Hướng dẫn tạo chữ ký số", "How to get a digital signature"),
         login = t("Người dân: đăng nhập để tạo và dùng chữ ký số", "Citizens: log in to create and use your signature"),
         register = t("Đăng ký tài khoản", "Register"),
         staff = t("Cán bộ, điểm hỗ trợ", "Staff and support desks"),

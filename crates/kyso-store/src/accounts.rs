@@ -254,6 +254,25 @@ impl Store {
         })
     }
 
+    /// One scan of a support point's guidance QR code on `day` (Vietnam's date).
+    pub async fn record_guide_scan(&self, point_id: &str, day: &str) -> Result<()> {
+        on_pool!(self, p => {
+            sqlx::query("INSERT INTO guide_scans (point_id, day, scans) VALUES ($1, $2, 1) \
+                         ON CONFLICT (point_id, day) DO UPDATE SET scans = guide_scans.scans + 1")
+                .bind(point_id).bind(day).execute(p).await?;
+            Ok(())
+        })
+    }
+
+    /// Guidance QR scans per support point from `from` to `to` (inclusive, ISO days).
+    pub async fn guide_scans(&self, from: &str, to: &str) -> Result<std::collections::HashMap<String, i64>> {
+        on_pool!(self, p => {
+            let rows = sqlx::query("SELECT point_id, CAST(SUM(scans) AS BIGINT) AS n FROM guide_scans WHERE day >= $1 AND day <= $2 GROUP BY point_id")
+                .bind(from).bind(to).fetch_all(p).await?;
+            Ok(rows.iter().map(|r| (r.get("point_id"), r.get("n"))).collect())
+        })
+    }
+
     pub async fn support_sessions(&self, point_id: &str, limit: i64) -> Result<Vec<SupportSessionRow>> {
         on_pool!(self, p => {
             let rows = sqlx::query("SELECT id, point_id, staff, id_hash, id_masked, steps, outcome, day, at FROM support_sessions WHERE point_id = $1 ORDER BY id DESC LIMIT $2")

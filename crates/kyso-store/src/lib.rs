@@ -152,6 +152,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0009_second_factor.sql"),
         postgres: include_str!("../migrations/postgres/0009_second_factor.sql"),
     },
+    Migration {
+        version: 10,
+        name: "guide scans",
+        sqlite: include_str!("../migrations/sqlite/0010_guide_scans.sql"),
+        postgres: include_str!("../migrations/postgres/0010_guide_scans.sql"),
+    },
 ];
 
 impl Store {

@@ -108,8 +108,14 @@ fn citizen_journey_in_chromium_on_a_phone() {
     let log = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
     assert!(o.status.success(), "browser journey failed:\n{log}");
     assert!(log.contains("journey complete"), "{log}");
-    for step in ["01-register-form", "04-desk-verified", "09-my-certificates", "11-verified"] {
+    for step in ["01-register-form", "04-desk-verified", "05-desk-poster", "09-my-certificates", "11-verified"] {
         assert!(shots.join(format!("{step}.png")).exists(), "screenshot {step}");
+    }
+    // The poster's QR code as Chromium drew it, read by zbar: the point's scan address.
+    if let Some(zbar) = support::require_tool("zbarimg") {
+        let o = Command::new(zbar).args(["-q", "--raw"]).arg(shots.join("05-desk-poster.png")).output().unwrap();
+        let text = String::from_utf8_lossy(&o.stdout);
+        assert_eq!(text.trim(), format!("http://127.0.0.1:{port}/g/hl-motcua"), "zbarimg: {text}");
     }
 
     // The downloaded PDF: kyso's validator …

@@ -344,11 +344,29 @@ fn web_rules(d: &Demo) {
         &[("csrf", &csrf), ("id_number", &d.l1), ("step", "eid_level2"), ("step", "advice"), ("outcome", "completed")],
     );
     assert!(r.location().starts_with("/desk?ok="), "{}", r.location());
+    // The desk's guidance poster: a QR code of /g/<point>; each scan is counted (point and day
+    // only) and opens the guidance with that point's address; an unknown point is not counted.
+    let poster = desk.get("/desk/points/hl-motcua/poster");
+    assert!(poster.status == 200 && poster.body.contains("<svg") && poster.body.contains("/g/hl-motcua"));
+    assert!(desk.get("/desk").body.contains("/desk/points/hl-motcua/poster"), "the desk links its poster");
+    let mut passer_by = Visitor::new(d.port);
+    for _ in 0..2 {
+        assert_eq!(passer_by.get("/g/hl-motcua").location(), "/huong-dan?p=hl-motcua");
+    }
+    assert_eq!(passer_by.get("/g/khong-co").location(), "/huong-dan");
+    assert_eq!(passer_by.get("/g/x'--").location(), "/huong-dan");
+    let guide = passer_by.get("/huong-dan?p=hl-motcua");
+    assert!(
+        guide.status == 200 && guide.body.contains("Bộ phận Một cửa xã Hiệp Lực") && guide.body.contains("Năm bước")
+    );
     let dash = desk.get("/campaign");
     assert!(
         dash.body.contains("Điểm hỗ trợ: kết quả 7 ngày") && dash.body.contains("Bộ phận Một cửa xã Hiệp Lực"),
         "the campaign counts support sessions"
     );
+    let row =
+        dash.body.split("<td>Bộ phận Một cửa xã Hiệp Lực</td>").nth(1).and_then(|r| r.split("</tr>").next()).unwrap();
+    assert!(dash.body.contains("Lượt quét QR hướng dẫn") && row.ends_with("<td>2</td>"), "two scans: {row}");
     assert!(dash.body.contains("/campaign/ranking?province=19"), "the dashboard links the province ranking");
     let rank = desk.get("/campaign/ranking?province=19");
     assert!(rank.status == 200 && rank.body.contains("Xã Hiệp Lực") && rank.body.contains("<svg"), "{}", rank.body);

@@ -320,7 +320,7 @@ fn steps(c: &Ctx, level2: bool, has_cert: bool) -> String {
     out
 }
 
-fn weekdays(c: &Ctx, days: &str) -> String {
+pub(super) fn weekdays(c: &Ctx, days: &str) -> String {
     let names_vi = ["", "Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật"];
     let names_en = ["", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
     let names = if c.en { names_en } else { names_vi };

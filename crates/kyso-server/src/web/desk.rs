@@ -122,10 +122,12 @@ async fn point_line(s: &AppState, c: &Ctx, row: &StaffAccountRow) -> String {
     match &row.point_id {
         Some(id) => match s.authority.store.support_point(id).await.ok().flatten() {
             Some(p) => format!(
-                "<p class=\"muted\">{}: <strong>{}</strong> — {}</p>",
+                "<p class=\"muted\">{}: <strong>{}</strong> — {} · <a href=\"/desk/points/{}/poster\">{}</a></p>",
                 c.t("Điểm hỗ trợ", "Support point"),
                 esc(&p.name),
-                esc(&p.address)
+                esc(&p.address),
+                esc(&p.id),
+                c.t("In áp phích mã QR hướng dẫn", "Print the guidance QR poster"),
             ),
             None => String::new(),
         },
@@ -552,8 +554,9 @@ pub async fn dashboard_section(s: &kyso_store::Store, en: bool, today: &str) -> 
     let from = time::Date::parse(today, &time::macros::format_description!("[year]-[month]-[day]"))
         .map(|d| (d - time::Duration::days(6)).to_string())
         .unwrap_or_default();
+    let scans = s.guide_scans(&from, today).await.unwrap_or_default();
     let mut rows = String::new();
-    let mut total = [0i64; 4];
+    let mut total = [0i64; 5];
     for p in &points {
         let days = s.support_results(Some(&p.id)).await.unwrap_or_default();
         let week: Vec<_> = days.iter().filter(|d| d.day.as_str() >= from.as_str() && d.day.as_str() <= today).collect();
@@ -562,27 +565,31 @@ pub async fn dashboard_section(s: &kyso_store::Store, en: bool, today: &str) -> 
             week.iter().map(|d| d.eid_level2).sum(),
             week.iter().map(|d| d.certificates).sum(),
             week.iter().map(|d| d.first_signatures).sum(),
+            scans.get(&p.id).copied().unwrap_or(0),
         ];
         for (t, v) in total.iter_mut().zip(sums) {
             *t += v;
         }
         let _ = write!(
             rows,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             esc(&p.name),
             sums[0],
             sums[1],
             sums[2],
-            sums[3]
+            sums[3],
+            sums[4]
         );
     }
     format!(
-        "<section><h2>{h}</h2><p>{from} – {today}</p><table><tr><th>{p}</th><th>{n}</th><th>{e}</th><th>{c}</th><th>{f}</th></tr>{rows}\
-<tr><th>{sum}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></table></section>",
+        "<section><h2>{h}</h2><p>{from} – {today}</p><div class=\"scroll\"><table><tr><th>{p}</th><th>{n}</th><th>{e}</th><th>{c}</th><th>{f}</th><th>{q}</th></tr>{rows}\
+<tr><th>{sum}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></table></div></section>",
         total[0],
         total[1],
         total[2],
         total[3],
+        total[4],
+        q = t("Lượt quét QR hướng dẫn", "Guidance QR scans"),
         h = t("Điểm hỗ trợ: kết quả 7 ngày", "Support points: last 7 days"),
         p = t("Điểm", "Point"),
         n = t("Lượt hỗ trợ", "Sessions"),

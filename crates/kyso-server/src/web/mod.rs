@@ -11,8 +11,10 @@
 
 mod citizen;
 mod desk;
+mod guide;
 mod multipart;
 mod otp;
+mod qr;
 
 use crate::AppState;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -48,7 +50,7 @@ impl WebState {
 pub use desk::dashboard_section as support_section;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().merge(citizen::routes()).merge(desk::routes())
+    Router::new().merge(citizen::routes()).merge(desk::routes()).merge(guide::routes())
 }
 
 /// Who is logged in.

@@ -77,6 +77,11 @@ with sync_playwright() as pw:
     expect(desk.locator(".ok")).to_contain_text("Đã ghi nhận")
     desk.goto(f"{base}/desk/results")
     shot(desk, "05-desk-results")
+    # The desk's guidance poster (its QR code is decoded by zbarimg in browser.rs).
+    desk.goto(f"{base}/desk")
+    desk.click("a:has-text('In áp phích mã QR')")
+    expect(desk.locator("svg")).to_be_visible()
+    shot(desk, "05-desk-poster")
 
     # 3. Choose a provider, confirm, set a PIN, activate.
     page.goto(f"{base}/me")
