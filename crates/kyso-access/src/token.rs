@@ -47,3 +47,64 @@ mod tests {
         assert!(!csrf_ok(&a, ""));
     }
 }
+
+/// How long a login lasts: it ends after `idle` seconds without a request, and in any case
+/// `absolute` seconds after it began (OWASP's idle and absolute timeouts).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SessionPolicy {
+    pub idle: i64,
+    pub absolute: i64,
+}
+
+/// Citizens: 30 minutes idle, 8 hours in all. Desk staff: an hour idle, a working day in all.
+pub const CITIZEN_SESSION: SessionPolicy = SessionPolicy { idle: 30 * 60, absolute: 8 * 3600 };
+pub const STAFF_SESSION: SessionPolicy = SessionPolicy { idle: 3600, absolute: 10 * 3600 };
+
+impl SessionPolicy {
+    /// The expiry of a login started at `now`.
+    pub fn first_expiry(&self, now: i64) -> i64 {
+        now + self.idle.min(self.absolute)
+    }
+
+    /// The new expiry of a live session used at `now`, or `None` when it need not move yet (more
+    /// than half the idle time left, so the store is written at most twice per idle period) or
+    /// cannot (the absolute limit is reached).
+    pub fn renewal(&self, created_at: i64, expires_at: i64, now: i64) -> Option<i64> {
+        if now >= expires_at || expires_at - now > self.idle / 2 {
+            return None;
+        }
+        let next = (now + self.idle).min(created_at + self.absolute);
+        (next > expires_at).then_some(next)
+    }
+}
+
+#[cfg(test)]
+mod session_tests {
+    use super::*;
+
+    #[test]
+    fn sessions_slide_while_used_and_stop_at_the_absolute_limit() {
+        let p = CITIZEN_SESSION;
+        let start = 1_000_000;
+        let mut expires = p.first_expiry(start);
+        assert_eq!(expires, start + 1800);
+        // Used after 10 minutes: 20 left, more than half the idle time: no write.
+        assert_eq!(p.renewal(start, expires, start + 600), None);
+        // Used after 20 minutes: 10 left: slides to 30 minutes from now.
+        expires = p.renewal(start, expires, start + 1200).unwrap();
+        assert_eq!(expires, start + 1200 + 1800);
+        // Expired sessions are not revived.
+        assert_eq!(p.renewal(start, expires, expires), None);
+        // Used every 10 minutes, it lives exactly 8 hours and not a minute more.
+        let (mut now, mut last) = (start, p.first_expiry(start));
+        while now < last {
+            last = p.renewal(start, last, now).unwrap_or(last);
+            now += 600;
+        }
+        assert_eq!(last, start + 8 * 3600);
+        // Left alone, it ends after the idle time.
+        assert_eq!(p.renewal(start, start + 1800, start + 1800), None);
+        assert_eq!(p.renewal(start, start + 8 * 3600, start + 8 * 3600 - 60), None, "capped");
+        assert_eq!(STAFF_SESSION.first_expiry(start), start + 3600);
+    }
+}

@@ -50,6 +50,15 @@ pub struct SupportPointRow {
     pub created_at: i64,
 }
 
+/// A login session (only the token's hash is stored).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WebSessionRow {
+    pub kind: String,
+    pub subject: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SupportSessionRow {
     /// Assigned when stored.
@@ -308,12 +317,26 @@ impl Store {
         })
     }
 
-    /// The (kind, subject) of a live session.
-    pub async fn web_session(&self, token_hash: &[u8], now: i64) -> Result<Option<(String, String)>> {
+    /// A live session: kind, subject, when it began and when it ends.
+    pub async fn web_session(&self, token_hash: &[u8], now: i64) -> Result<Option<WebSessionRow>> {
         on_pool!(self, p => {
-            let r = sqlx::query("SELECT kind, subject FROM web_sessions WHERE token_hash = $1 AND expires_at > $2")
+            let r = sqlx::query("SELECT kind, subject, created_at, expires_at FROM web_sessions WHERE token_hash = $1 AND expires_at > $2")
                 .bind(token_hash).bind(now).fetch_optional(p).await?;
-            Ok(r.map(|r| (r.get("kind"), r.get("subject"))))
+            Ok(r.map(|r| WebSessionRow {
+                kind: r.get("kind"),
+                subject: r.get("subject"),
+                created_at: r.get("created_at"),
+                expires_at: r.get("expires_at"),
+            }))
+        })
+    }
+
+    /// Moves a live session's end (a sliding idle timeout); never revives an ended one.
+    pub async fn extend_web_session(&self, token_hash: &[u8], expires_at: i64, now: i64) -> Result<()> {
+        on_pool!(self, p => {
+            sqlx::query("UPDATE web_sessions SET expires_at = $1 WHERE token_hash = $2 AND expires_at > $3 AND expires_at < $1")
+                .bind(expires_at).bind(token_hash).bind(now).execute(p).await?;
+            Ok(())
         })
     }
 

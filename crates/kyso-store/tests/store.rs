@@ -173,3 +173,21 @@ async fn a_totp_step_is_accepted_once_and_only_forward() {
         assert_eq!(v.rows, 1, "{}: the refused batches left no audit row", s.backend());
     }
 }
+
+#[tokio::test]
+async fn web_sessions_slide_but_are_never_revived() {
+    for (s, _d) in backends("sessions").await {
+        let now = kyso_store::now();
+        s.create_web_session(b"hash-a", "citizen", "019190000001", now + 100).await.unwrap();
+        let row = s.web_session(b"hash-a", now).await.unwrap().unwrap();
+        assert_eq!((row.kind.as_str(), row.expires_at), ("citizen", now + 100), "{}", s.backend());
+        assert!(row.created_at <= now + 1);
+        s.extend_web_session(b"hash-a", now + 1800, now).await.unwrap();
+        assert_eq!(s.web_session(b"hash-a", now).await.unwrap().unwrap().expires_at, now + 1800);
+        // Never shortened by a late writer, never revived once ended.
+        s.extend_web_session(b"hash-a", now + 900, now).await.unwrap();
+        assert_eq!(s.web_session(b"hash-a", now).await.unwrap().unwrap().expires_at, now + 1800);
+        s.extend_web_session(b"hash-a", now + 9000, now + 2000).await.unwrap();
+        assert!(s.web_session(b"hash-a", now + 2000).await.unwrap().is_none(), "{}", s.backend());
+    }
+}

@@ -218,6 +218,8 @@ fn web_rules(d: &Demo) {
     assert_eq!(r.status, 303);
     let line = r.set_cookie_line("kyso_session");
     assert!(line.contains("HttpOnly") && line.contains("SameSite=Lax"), "{line}");
+    // The browser keeps it until it closes; the server ends the login (idle 30 min, 8 h in all).
+    assert!(!line.contains("Max-Age"), "{line}");
     let me = c2.get("/me");
     assert_eq!(me.status, 200);
     assert!(me.body.contains("Mức 2") && me.body.contains(&masked(&d.l2)) && !me.body.contains(&d.l2));

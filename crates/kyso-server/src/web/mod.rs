@@ -29,9 +29,14 @@ use std::sync::Mutex;
 /// Failed logins allowed per account in [`THROTTLE_WINDOW`] seconds.
 pub const THROTTLE_MAX: u32 = 5;
 pub const THROTTLE_WINDOW: u64 = 15 * 60;
-/// Idle-free lifetime of a login (citizen 30 minutes, staff one working day).
-const CITIZEN_SESSION_SECS: i64 = 30 * 60;
-const STAFF_SESSION_SECS: i64 = 10 * 3600;
+/// How long a login lasts, idle and in all ([`kyso_access::token::SessionPolicy`]).
+fn session_policy(kind: &str) -> kyso_access::token::SessionPolicy {
+    if kind == "citizen" {
+        kyso_access::token::CITIZEN_SESSION
+    } else {
+        kyso_access::token::STAFF_SESSION
+    }
+}
 
 pub struct WebState {
     pub throttle: Mutex<Throttle>,
@@ -146,8 +151,15 @@ pub async fn ctx(s: &AppState, headers: &HeaderMap, lang_q: Option<&str>) -> Ctx
     if let Some(tok) = cookie(headers, "kyso_session") {
         let now = kyso_store::now();
         match s.authority.store.web_session(&token_hash(tok), now).await {
-            Ok(Some((kind, subject))) => {
-                let who = match kind.as_str() {
+            Ok(Some(session)) => {
+                // In use: the idle timeout slides (up to the absolute limit).
+                if let Some(next) = session_policy(&session.kind).renewal(session.created_at, session.expires_at, now) {
+                    if let Err(e) = s.authority.store.extend_web_session(&token_hash(tok), next, now).await {
+                        tracing::warn!(error = %e, "session not extended");
+                    }
+                }
+                let subject = session.subject;
+                let who = match session.kind.as_str() {
                     "citizen" => s.authority.store.eid_account(&subject).await.ok().flatten().map(Who::Citizen),
                     _ => match s.authority.store.staff_account(&subject).await.ok().flatten() {
                         Some(row) => s.authority.staff_principal(&row).await.ok().map(|p| Who::Staff(row, p)),
@@ -181,9 +193,10 @@ pub async fn ctx(s: &AppState, headers: &HeaderMap, lang_q: Option<&str>) -> Ctx
 /// Starts a login session and returns the cookie that carries it.
 pub async fn start_session(s: &AppState, kind: &str, subject: &str) -> Result<String, Response> {
     let tok = new_token();
-    let ttl = if kind == "citizen" { CITIZEN_SESSION_SECS } else { STAFF_SESSION_SECS };
-    match s.authority.store.create_web_session(&token_hash(&tok), kind, subject, kyso_store::now() + ttl).await {
-        Ok(()) => Ok(format!("kyso_session={tok}{}; Max-Age={ttl}", cookie_attrs(s))),
+    // The cookie lasts as long as the browser; the server ends the login (idle or absolute).
+    let expires = session_policy(kind).first_expiry(kyso_store::now());
+    match s.authority.store.create_web_session(&token_hash(&tok), kind, subject, expires).await {
+        Ok(()) => Ok(format!("kyso_session={tok}{}", cookie_attrs(s))),
         Err(e) => {
             tracing::error!(error = %e, "could not store a session");
             Err((StatusCode::SERVICE_UNAVAILABLE, "login unavailable; retry shortly\n").into_response())
