@@ -62,6 +62,7 @@ pub fn router(state: AppState) -> Router {
         .merge(ranking::routes())
         .merge(reconcile::routes())
         .layer(axum::extract::DefaultBodyLimit::max(1 << 20))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), web::client::client_addr))
         .with_state(state)
 }
 
@@ -82,7 +83,7 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::i
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });
-    axum::serve(listener, router(state))
+    axum::serve(listener, router(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

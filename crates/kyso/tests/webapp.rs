@@ -46,12 +46,20 @@ impl Resp {
 }
 
 fn req(port: u16, method: &str, path: &str, cookies: &str, form: &str) -> Resp {
+    req_via(port, method, path, cookies, form, None)
+}
+
+/// A request as a reverse proxy forwards it for `forwarded_for` (the demo trusts 127.0.0.1).
+fn req_via(port: u16, method: &str, path: &str, cookies: &str, form: &str, forwarded_for: Option<&str>) -> Resp {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
     let mut r = format!(
         "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n",
         form.len()
     );
+    if let Some(client) = forwarded_for {
+        r.push_str(&format!("X-Forwarded-For: {client}\r\n"));
+    }
     if !form.is_empty() {
         r.push_str("Content-Type: application/x-www-form-urlencoded\r\n");
     }
@@ -141,6 +149,7 @@ fn demo(env: Env) -> Demo {
     let mut child = env
         .cmd()
         .env("KYSO_LOG", "debug")
+        .env("KYSO_TRUSTED_PROXIES", "127.0.0.1")
         .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}")])
         .stdout(Stdio::piped())
         .stderr(Stdio::from(std::fs::File::create(&log).unwrap()))
@@ -211,6 +220,22 @@ fn web_rules(d: &Demo) {
     let r = t.submit("/login", "/login", &[("id_number", "019202009999"), ("password", &d.password)]);
     assert_eq!(r.status, 429, "{}", r.body);
     assert!(r.body.contains("thử lại sau"), "the wait is explained");
+
+    // Password spraying: one address trying many accounts is stopped after 30 failures, even
+    // for an account and password that are right; other addresses are not affected. (The demo
+    // trusts 127.0.0.1 as a reverse proxy, so X-Forwarded-For names the client here.)
+    let mut sprayer = Visitor::new(d.port);
+    let csrf = sprayer.get("/login").csrf();
+    let login_via = |v: &Visitor, client: &str, id: &str, password: &str| {
+        let form = format!("csrf={}&id_number={id}&password={}", enc(&csrf), enc(password));
+        req_via(d.port, "POST", "/login", &v.cookies(), &form, Some(client))
+    };
+    for n in 0..30 {
+        let r = login_via(&sprayer, "198.51.100.7", &format!("0192020{n:05}"), "mat khau chung 123");
+        assert_eq!(r.status, 401, "failure {n}");
+    }
+    assert_eq!(login_via(&sprayer, "198.51.100.7", &d.l2, &d.password).status, 429, "the address is throttled");
+    assert_eq!(login_via(&sprayer, "198.51.100.8", &d.l2, &d.password).status, 303, "another address is not");
 
     // A level-2 citizen logs in: the cookie is HttpOnly and SameSite, the page says level 2.
     let mut c2 = Visitor::new(d.port);

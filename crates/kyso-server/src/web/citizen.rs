@@ -2,6 +2,7 @@
 //! licensed provider → confirm personal data → set a PIN and activate → my certificates (details,
 //! renew, revoke) → sign a PDF (download it signed) → verify a document (`/verify`).
 
+use super::client::{login_result, throttled, ClientAddr, LoginKeys};
 use super::{bad_csrf, ctx, end_session, esc, forbidden, page, redirect_with, start_session, vn_datetime, Ctx, Who};
 use crate::AppState;
 use axum::body::Bytes;
@@ -9,7 +10,7 @@ use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::{Extension, Form, Router};
 use kyso_access::{decide, Action, Principal, Resource, Role, Scope};
 use kyso_authority::accounts::Person;
 use kyso_authority::IssueRequest;
@@ -129,20 +130,6 @@ fn throttle_key(kind: &str, subject: &str) -> String {
     format!("{kind}:{}", kyso_pki::b64::encode(&kyso_pki::alg::sha256(subject.trim().as_bytes())))
 }
 
-pub fn throttled(s: &AppState, key: &str) -> Option<u64> {
-    let mut t = s.web.throttle.lock().unwrap_or_else(|e| e.into_inner());
-    t.check(key, kyso_store::now() as u64).err()
-}
-
-pub fn login_result(s: &AppState, key: &str, ok: bool) {
-    let mut t = s.web.throttle.lock().unwrap_or_else(|e| e.into_inner());
-    if ok {
-        t.succeeded(key)
-    } else {
-        t.failed(key, kyso_store::now() as u64)
-    }
-}
-
 pub fn wait_message(c: &Ctx, secs: u64) -> String {
     let mins = secs.div_ceil(60);
     if c.en {
@@ -152,12 +139,17 @@ pub fn wait_message(c: &Ctx, secs: u64) -> String {
     }
 }
 
-async fn login(State(s): State<AppState>, h: HeaderMap, Form(f): Form<LoginForm>) -> Response {
+async fn login(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    client: Option<Extension<ClientAddr>>,
+    Form(f): Form<LoginForm>,
+) -> Response {
     let c = ctx(&s, &h, None).await;
     if !c.csrf_valid(&f.csrf) {
         return bad_csrf(&c);
     }
-    let key = throttle_key("citizen", &f.id_number);
+    let key = LoginKeys::new(throttle_key("citizen", &f.id_number), client.as_deref());
     if let Some(wait) = throttled(&s, &key) {
         let mut r = login_form(&c, Some(&wait_message(&c, wait)), &f.id_number);
         *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;

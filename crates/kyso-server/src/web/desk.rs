@@ -3,14 +3,15 @@
 //! locked credential, and record the support session (point, staff, steps, outcome). Results per
 //! point and day feed the campaign tracker.
 
-use super::citizen::{login_result, throttled, urlencode, wait_message};
+use super::citizen::{urlencode, wait_message};
+use super::client::{login_result, throttled, ClientAddr, LoginKeys};
 use super::{bad_csrf, ctx, esc, forbidden, page, redirect_with, start_session, vn_today, Ctx};
 use crate::AppState;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::{Extension, Form, Router};
 use kyso_access::{decide, Action, Principal, Resource};
 use kyso_authority::accounts::{OUTCOMES, STEPS};
 use kyso_pki::CitizenId;
@@ -84,12 +85,17 @@ async fn login_page(State(s): State<AppState>, h: HeaderMap, Query(q): Query<Q>)
     login_form(&c, None)
 }
 
-async fn login(State(s): State<AppState>, h: HeaderMap, Form(f): Form<LoginForm>) -> Response {
+async fn login(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    client: Option<Extension<ClientAddr>>,
+    Form(f): Form<LoginForm>,
+) -> Response {
     let c = ctx(&s, &h, None).await;
     if !c.csrf_valid(&f.csrf) {
         return bad_csrf(&c);
     }
-    let key = format!("staff:{}", f.username.trim());
+    let key = LoginKeys::new(format!("staff:{}", f.username.trim()), client.as_deref());
     if let Some(wait) = throttled(&s, &key) {
         let mut r = login_form(&c, Some(&wait_message(&c, wait)));
         *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;

@@ -3,13 +3,15 @@
 //!
 //! Sessions: a random 256-bit token in an HttpOnly, SameSite=Lax cookie (Secure when kyso is
 //! served over HTTPS); only its SHA-256 is stored. Every POST carries a CSRF token derived from the
-//! session (or, before login, from a random pre-session cookie). Logins are throttled per account.
+//! session (or, before login, from a random pre-session cookie). Logins are throttled per account
+//! and per client address (`client.rs`).
 //! Access decisions are `kyso_access::decide`'s, never made here.
 
 // Handlers return a ready page as the error of their guard functions; boxing it buys nothing.
 #![allow(clippy::result_large_err)]
 
 mod citizen;
+pub mod client;
 mod desk;
 mod guide;
 mod multipart;
@@ -39,7 +41,12 @@ fn session_policy(kind: &str) -> kyso_access::token::SessionPolicy {
 }
 
 pub struct WebState {
+    /// Failed logins per account.
     pub throttle: Mutex<Throttle>,
+    /// Failed logins per client address.
+    pub address_throttle: Mutex<Throttle>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (`KYSO_TRUSTED_PROXIES`).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     pub secure_cookies: bool,
 }
 
@@ -47,6 +54,8 @@ impl WebState {
     pub fn new(base_url: &str) -> WebState {
         WebState {
             throttle: Mutex::new(Throttle::new(THROTTLE_MAX, THROTTLE_WINDOW)),
+            address_throttle: Mutex::new(Throttle::new(client::ADDRESS_THROTTLE_MAX, THROTTLE_WINDOW)),
+            trusted_proxies: client::trusted_proxies_from_env(),
             secure_cookies: base_url.starts_with("https://"),
         }
     }
