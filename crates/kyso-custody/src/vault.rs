@@ -73,37 +73,45 @@ impl Vault {
         aad
     }
 
-    fn wrap(&self, algorithm: KeyAlgorithm, public_key_der: Vec<u8>, pkcs8: &[u8]) -> Result<WrappedKey, CustodyError> {
+    /// AES-256-GCM under the KEK: `version` ‖ nonce ‖ ciphertext ‖ tag, bound to `aad`.
+    fn seal_blob(&self, version: u8, aad: &[u8], plain: &[u8]) -> Result<Vec<u8>, CustodyError> {
         let mut nonce = [0u8; NONCE_LEN];
         self.rng.fill(&mut nonce).map_err(|_| CustodyError::Generate)?;
-        let mut buf = pkcs8.to_vec();
-        let aad = Self::aad(algorithm, &public_key_der);
+        let mut buf = plain.to_vec();
         self.aead
-            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(&aad[..]), &mut buf)
+            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(aad), &mut buf)
             .map_err(|_| CustodyError::Generate)?;
         let mut blob = Vec::with_capacity(1 + NONCE_LEN + buf.len());
-        blob.push(WRAP_VERSION);
+        blob.push(version);
         blob.extend_from_slice(&nonce);
         blob.extend_from_slice(&buf);
+        Ok(blob)
+    }
+
+    /// What [`Self::seal_blob`] sealed with this `version` and `aad`; the working copy is zeroised.
+    fn open_blob(&self, version: u8, aad: &[u8], blob: &[u8], what: &'static str) -> Result<Vec<u8>, CustodyError> {
+        if blob.len() < 1 + NONCE_LEN + 16 || blob[0] != version {
+            return Err(CustodyError::Malformed(what));
+        }
+        let nonce: [u8; NONCE_LEN] = blob[1..1 + NONCE_LEN].try_into().map_err(|_| CustodyError::Unwrap)?;
+        let mut buf = blob[1 + NONCE_LEN..].to_vec();
+        let plain = self
+            .aead
+            .open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(aad), &mut buf)
+            .map_err(|_| CustodyError::Unwrap)
+            .map(|p| p.to_vec());
         buf.iter_mut().for_each(|b| *b = 0);
+        plain
+    }
+
+    fn wrap(&self, algorithm: KeyAlgorithm, public_key_der: Vec<u8>, pkcs8: &[u8]) -> Result<WrappedKey, CustodyError> {
+        let blob = self.seal_blob(WRAP_VERSION, &Self::aad(algorithm, &public_key_der), pkcs8)?;
         Ok(WrappedKey { backend: "vault", algorithm, public_key_der, blob })
     }
 
     fn unwrap(&self, key: &WrappedKey) -> Result<Vec<u8>, CustodyError> {
-        let b = &key.blob;
-        if b.len() < 1 + NONCE_LEN + 16 || b[0] != WRAP_VERSION {
-            return Err(CustodyError::Malformed("wrapped key has the wrong length or version"));
-        }
-        let nonce: [u8; NONCE_LEN] = b[1..1 + NONCE_LEN].try_into().map_err(|_| CustodyError::Unwrap)?;
-        let mut buf = b[1 + NONCE_LEN..].to_vec();
         let aad = Self::aad(key.algorithm, &key.public_key_der);
-        let plain = self
-            .aead
-            .open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(&aad[..]), &mut buf)
-            .map_err(|_| CustodyError::Unwrap)?
-            .to_vec();
-        buf.iter_mut().for_each(|b| *b = 0);
-        Ok(plain)
+        self.open_blob(WRAP_VERSION, &aad, &key.blob, "wrapped key has the wrong length or version")
     }
 }
 
@@ -126,32 +134,14 @@ impl KeyCustody for Vault {
         "vault"
     }
 
-    /// AES-256-GCM under the KEK: `S` ‖ nonce ‖ ciphertext ‖ tag, the context in the AAD.
+    /// Sealed like a key (`S` ‖ nonce ‖ ciphertext ‖ tag), the context in the AAD.
     fn seal(&self, context: &[u8], secret: &[u8]) -> Result<Vec<u8>, CustodyError> {
-        let mut nonce = [0u8; NONCE_LEN];
-        self.rng.fill(&mut nonce).map_err(|_| CustodyError::Generate)?;
-        let aad = [b"kyso-sealed-v1|".as_slice(), context].concat();
-        let mut buf = secret.to_vec();
-        self.aead
-            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(&aad[..]), &mut buf)
-            .map_err(|_| CustodyError::Generate)?;
-        Ok([[SEAL_VERSION].as_slice(), &nonce, &buf].concat())
+        self.seal_blob(SEAL_VERSION, &[b"kyso-sealed-v1|".as_slice(), context].concat(), secret)
     }
 
     fn unseal(&self, context: &[u8], sealed: &[u8]) -> Result<Vec<u8>, CustodyError> {
-        if sealed.len() < 1 + NONCE_LEN + 16 || sealed[0] != SEAL_VERSION {
-            return Err(CustodyError::Malformed("sealed secret has the wrong length or version"));
-        }
-        let nonce: [u8; NONCE_LEN] = sealed[1..1 + NONCE_LEN].try_into().map_err(|_| CustodyError::Unwrap)?;
         let aad = [b"kyso-sealed-v1|".as_slice(), context].concat();
-        let mut buf = sealed[1 + NONCE_LEN..].to_vec();
-        let plain = self
-            .aead
-            .open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(&aad[..]), &mut buf)
-            .map_err(|_| CustodyError::Unwrap)?
-            .to_vec();
-        buf.iter_mut().for_each(|b| *b = 0);
-        Ok(plain)
+        self.open_blob(SEAL_VERSION, &aad, sealed, "sealed secret has the wrong length or version")
     }
 
     fn generate(&self, algorithm: KeyAlgorithm) -> Result<(Box<dyn Signer>, WrappedKey), CustodyError> {

@@ -167,17 +167,21 @@ fn date_of(p: &Params) -> Fallible<Date> {
     }
 }
 
+/// Both routes' opening: the commune named, the person allowed to see its worklists, the date read.
+async fn guard<'p>(s: &AppState, headers: &HeaderMap, p: &'p Params) -> Result<(&'p str, Date), Response> {
+    let Some(commune) = p.commune.as_deref() else {
+        return Err((StatusCode::BAD_REQUEST, "commune is required\n").into_response());
+    };
+    crate::web::staff_may(s, headers, kyso_access::Action::ViewWorklist, commune).await?;
+    let date = date_of(p).map_err(|e| (StatusCode::BAD_REQUEST, format!("date: {e}\n")).into_response())?;
+    Ok((commune, date))
+}
+
 async fn reconcile_page(State(s): State<AppState>, headers: HeaderMap, Query(p): Query<Params>) -> Response {
     let tx = Text { en: p.lang.as_deref() == Some("en") };
-    let Some(commune) = p.commune.as_deref() else {
-        return (StatusCode::BAD_REQUEST, "commune is required\n").into_response();
-    };
-    if let Err(answer) = crate::web::staff_may(&s, &headers, kyso_access::Action::ViewWorklist, commune).await {
-        return answer;
-    }
-    let date = match date_of(&p) {
-        Ok(d) => d,
-        Err(e) => return (StatusCode::BAD_REQUEST, format!("date: {e}\n")).into_response(),
+    let (commune, date) = match guard(&s, &headers, &p).await {
+        Ok(g) => g,
+        Err(answer) => return answer,
     };
     let store = &s.authority.store;
     let (unit, hamlets, lines) = match reconciliation(store, commune, date).await {
@@ -234,15 +238,9 @@ async fn reconcile_page(State(s): State<AppState>, headers: HeaderMap, Query(p):
 }
 
 async fn xlsx_route(State(s): State<AppState>, headers: HeaderMap, Query(p): Query<Params>) -> Response {
-    let Some(commune) = p.commune.as_deref() else {
-        return (StatusCode::BAD_REQUEST, "commune is required\n").into_response();
-    };
-    if let Err(answer) = crate::web::staff_may(&s, &headers, kyso_access::Action::ViewWorklist, commune).await {
-        return answer;
-    }
-    let date = match date_of(&p) {
-        Ok(d) => d,
-        Err(e) => return (StatusCode::BAD_REQUEST, format!("date: {e}\n")).into_response(),
+    let (commune, date) = match guard(&s, &headers, &p).await {
+        Ok(g) => g,
+        Err(answer) => return answer,
     };
     let store = &s.authority.store;
     let result = async {
