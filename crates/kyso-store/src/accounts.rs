@@ -263,6 +263,27 @@ impl Store {
         })
     }
 
+    /// Results per support point summed over the days `from` to `to` (inclusive; `day` is `from`),
+    /// one query for every point.
+    pub async fn support_totals(&self, from: &str, to: &str) -> Result<Vec<PointDay>> {
+        let sql = "SELECT point_id, COUNT(*) AS sessions, \
+                   SUM(CASE WHEN steps LIKE '%eid_level2%' THEN 1 ELSE 0 END) AS eid, \
+                   SUM(CASE WHEN steps LIKE '%certificate_issued%' THEN 1 ELSE 0 END) AS certs, \
+                   SUM(CASE WHEN steps LIKE '%first_signature%' THEN 1 ELSE 0 END) AS sigs \
+                   FROM support_sessions WHERE day >= $1 AND day <= $2 GROUP BY point_id";
+        on_pool!(self, p => {
+            let rows = sqlx::query(sql).bind(from).bind(to).fetch_all(p).await?;
+            Ok(rows.iter().map(|r| PointDay {
+                point_id: r.get("point_id"),
+                day: from.to_owned(),
+                sessions: r.get("sessions"),
+                eid_level2: r.get("eid"),
+                certificates: r.get("certs"),
+                first_signatures: r.get("sigs"),
+            }).collect())
+        })
+    }
+
     /// One scan of a support point's guidance QR code on `day` (Vietnam's date).
     pub async fn record_guide_scan(&self, point_id: &str, day: &str) -> Result<()> {
         on_pool!(self, p => {

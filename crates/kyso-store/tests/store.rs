@@ -191,3 +191,55 @@ async fn web_sessions_slide_but_are_never_revived() {
         assert!(s.web_session(b"hash-a", now + 2000).await.unwrap().is_none(), "{}", s.backend());
     }
 }
+
+#[tokio::test]
+async fn support_totals_and_guide_scans_over_a_window() {
+    use kyso_store::accounts::{SupportPointRow, SupportSessionRow};
+    for (s, _d) in backends("support").await {
+        let point = |id: &str| {
+            Write::SupportPoint(SupportPointRow {
+                id: id.into(),
+                commune_code: "01960".into(),
+                name: format!("Điểm {id}"),
+                kind: "one_stop".into(),
+                address: "UBND xã".into(),
+                opening_days: "123456".into(),
+                created_at: 1,
+            })
+        };
+        s.commit(&[point("p1"), point("p2")]).await.unwrap();
+        let session = |point: &str, day: &str, steps: &str| {
+            Write::SupportSession(SupportSessionRow {
+                id: 0,
+                point_id: point.into(),
+                staff: "hotro".into(),
+                id_hash: vec![1; 32],
+                id_masked: "0191****0001".into(),
+                steps: steps.into(),
+                outcome: "completed".into(),
+                day: day.into(),
+                at: 1,
+            })
+        };
+        s.commit(&[
+            session("p1", "2026-11-30", "eid_level2,certificate_issued"),
+            session("p1", "2026-12-01", "certificate_issued,first_signature"),
+            session("p1", "2026-11-20", "eid_level2"),
+            session("p2", "2026-12-02", "advice"),
+        ])
+        .await
+        .unwrap();
+        let mut totals = s.support_totals("2026-11-27", "2026-12-03").await.unwrap();
+        totals.sort_by(|a, b| a.point_id.cmp(&b.point_id));
+        let got: Vec<_> = totals
+            .iter()
+            .map(|d| (d.point_id.as_str(), d.sessions, d.eid_level2, d.certificates, d.first_signatures))
+            .collect();
+        assert_eq!(got, [("p1", 2, 1, 2, 1), ("p2", 1, 0, 0, 0)], "{}", s.backend());
+        for day in ["2026-12-01", "2026-12-01", "2026-12-02", "2026-11-01"] {
+            s.record_guide_scan("p1", day).await.unwrap();
+        }
+        let scans = s.guide_scans("2026-11-27", "2026-12-03").await.unwrap();
+        assert_eq!((scans.get("p1"), scans.get("p2")), (Some(&3), None), "{}", s.backend());
+    }
+}

@@ -549,8 +549,12 @@ async fn results(State(s): State<AppState>, h: HeaderMap, Query(q): Query<Q>) ->
     page(&c, c.t("Kết quả hỗ trợ", "Support results"), &body)
 }
 
-/// The campaign dashboard's view of the support points: per point, the last 7 days' sessions and
-/// results (aggregates only). Empty when there are no points.
+/// Points listed by name on the dashboard (the busiest first).
+const DASHBOARD_POINTS: usize = 30;
+
+/// The campaign dashboard's view of the support points: the last 7 days' sessions, results and
+/// guidance scans (aggregates only), two queries whatever the number of points; the busiest
+/// [`DASHBOARD_POINTS`] listed, the total over all. Empty when there are no points.
 pub async fn dashboard_section(s: &kyso_store::Store, en: bool, today: &str) -> String {
     let t = |vi: &'static str, e: &'static str| if en { e } else { vi };
     let Ok(points) = s.support_points(None).await else { return String::new() };
@@ -561,21 +565,32 @@ pub async fn dashboard_section(s: &kyso_store::Store, en: bool, today: &str) -> 
         .map(|d| (d - time::Duration::days(6)).to_string())
         .unwrap_or_default();
     let scans = s.guide_scans(&from, today).await.unwrap_or_default();
-    let mut rows = String::new();
+    let results: std::collections::HashMap<String, kyso_store::accounts::PointDay> =
+        s.support_totals(&from, today).await.unwrap_or_default().into_iter().map(|d| (d.point_id.clone(), d)).collect();
+    let mut figures: Vec<(&kyso_store::accounts::SupportPointRow, [i64; 5])> = points
+        .iter()
+        .map(|p| {
+            let r = results.get(&p.id);
+            let get = |f: fn(&kyso_store::accounts::PointDay) -> i64| r.map_or(0, f);
+            let sums = [
+                get(|d| d.sessions),
+                get(|d| d.eid_level2),
+                get(|d| d.certificates),
+                get(|d| d.first_signatures),
+                scans.get(&p.id).copied().unwrap_or(0),
+            ];
+            (p, sums)
+        })
+        .collect();
+    figures.sort_by(|a, b| (b.1[0], b.1[4]).cmp(&(a.1[0], a.1[4])).then_with(|| a.0.id.cmp(&b.0.id)));
     let mut total = [0i64; 5];
-    for p in &points {
-        let days = s.support_results(Some(&p.id)).await.unwrap_or_default();
-        let week: Vec<_> = days.iter().filter(|d| d.day.as_str() >= from.as_str() && d.day.as_str() <= today).collect();
-        let sums = [
-            week.iter().map(|d| d.sessions).sum::<i64>(),
-            week.iter().map(|d| d.eid_level2).sum(),
-            week.iter().map(|d| d.certificates).sum(),
-            week.iter().map(|d| d.first_signatures).sum(),
-            scans.get(&p.id).copied().unwrap_or(0),
-        ];
+    for (_, sums) in &figures {
         for (t, v) in total.iter_mut().zip(sums) {
             *t += v;
         }
+    }
+    let mut rows = String::new();
+    for (p, sums) in figures.iter().take(DASHBOARD_POINTS) {
         let _ = write!(
             rows,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -585,6 +600,14 @@ pub async fn dashboard_section(s: &kyso_store::Store, en: bool, today: &str) -> 
             sums[2],
             sums[3],
             sums[4]
+        );
+    }
+    if figures.len() > DASHBOARD_POINTS {
+        let _ = write!(
+            rows,
+            "<tr><td colspan=\"6\">… {} {}</td></tr>",
+            figures.len() - DASHBOARD_POINTS,
+            t("điểm khác (tính trong tổng)", "more points (in the total)")
         );
     }
     format!(
