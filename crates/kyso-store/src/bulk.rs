@@ -601,6 +601,66 @@ impl Store {
         Ok(BulkUpserted { inserted: m.inserted, changed: m.changed, unchanged })
     }
 
+    /// Every provider-list certificate that `keep` accepts, in (ID number, provider, issue day)
+    /// order, with the provider names their codes stand for: one pass over the blocks (~15,000
+    /// rows for a national list), for reconciliations that look at all of them.
+    pub async fn listed_where(
+        &self,
+        keep: impl Fn(&Listed) -> bool + Send + 'static,
+    ) -> Result<(Vec<Listed>, Vec<String>)> {
+        const BLOCKS: &str = "SELECT data FROM provider_cert_blocks ORDER BY first_id";
+        const NAMES: &str = "SELECT CAST(code AS BIGINT), name FROM list_providers";
+        match self {
+            Store::Sqlite(p) => {
+                blocking(p, move |c| {
+                    let tx = c.transaction().map_err(sqlite_err)?;
+                    let mut out = Vec::new();
+                    let mut names = Vec::new();
+                    {
+                        let mut st = tx.prepare(BLOCKS).map_err(sqlite_err)?;
+                        let mut rows = st.query([]).map_err(sqlite_err)?;
+                        while let Some(r) = rows.next().map_err(sqlite_err)? {
+                            let data =
+                                r.get_ref(0).and_then(|v| v.as_blob().map_err(Into::into)).map_err(sqlite_err)?;
+                            for_each_record(data, |l| {
+                                if keep(&l) {
+                                    out.push(l);
+                                }
+                            });
+                        }
+                        let mut st = tx.prepare(NAMES).map_err(sqlite_err)?;
+                        let mut rows = st.query([]).map_err(sqlite_err)?;
+                        while let Some(r) = rows.next().map_err(sqlite_err)? {
+                            names.push((r.get(0).map_err(sqlite_err)?, r.get(1).map_err(sqlite_err)?));
+                        }
+                    }
+                    drop(tx);
+                    Ok((out, names_by_code(names)))
+                })
+                .await
+            }
+            Store::Postgres(p) => {
+                use futures_util::TryStreamExt;
+                let mut tx = p.begin().await?;
+                sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").execute(&mut *tx).await?;
+                let mut out = Vec::new();
+                {
+                    let mut rows = sqlx::query(BLOCKS).fetch(&mut *tx);
+                    while let Some(r) = rows.try_next().await? {
+                        for_each_record(r.get::<&[u8], _>(0), |l| {
+                            if keep(&l) {
+                                out.push(l);
+                            }
+                        });
+                    }
+                }
+                let names: Vec<(i64, String)> = sqlx::query_as(NAMES).fetch_all(&mut *tx).await?;
+                tx.commit().await?;
+                Ok((out, names_by_code(names)))
+            }
+        }
+    }
+
     /// Provider-list certificates of the given ID numbers (any order, repeats allowed), with the
     /// provider names their codes stand for. `of` says where those IDs come from, so that the
     /// database finds each ID's block with one index seek: only those blocks are read.

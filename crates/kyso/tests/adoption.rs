@@ -125,6 +125,25 @@ fn adoption(env: Env) {
     }
     assert!(seen_nonzero);
 
+    // The national correction list: the one listed certificate whose ID number no register
+    // has, masked; none of it valid before its issue day; another provider's list has none.
+    let out = env.ok(&["--json", "campaign", "unmatched", "--xlsx", "unmatched.xlsx"]);
+    assert!(!out.contains("019299000777"), "a clear ID number: {out}");
+    let v = json(&out);
+    let rows = v["certificates"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{v}");
+    assert_eq!((rows[0]["provider"].as_str(), rows[0]["id_masked"].as_str()), (Some("VNPT-CA"), Some("0192****0777")));
+    assert_eq!(rows[0]["issued"], "2026-01-01");
+    assert_eq!(v["by_provider"]["VNPT-CA"], 1);
+    let v = json(&env.ok(&["--json", "campaign", "unmatched", "--date", "2025-12-31"]));
+    assert_eq!(v["certificates"].as_array().map(Vec::len), Some(0), "{v}");
+    let v = json(&env.ok(&["--json", "campaign", "unmatched", "--provider", "bkav-ca"]));
+    assert_eq!(v["certificates"].as_array().map(Vec::len), Some(0), "{v}");
+    assert!(std::fs::metadata(env.path("unmatched.xlsx")).unwrap().len() > 0);
+    if let Some(text) = support::openpyxl_text(&env.path("unmatched.xlsx")) {
+        assert!(text.contains("0192****0777") && text.contains("VNPT-CA") && !text.contains("019299000777"), "{text}");
+    }
+
     // The unmatched list row's person joins the register: the register's generation moved, so
     // the next recompute rebuilds the index and counts them (the list row was kept).
     let before = json(&env.ok(&["--json", "campaign", "adoption", "--date", "2026-08-01", "--refresh"]));
@@ -144,4 +163,7 @@ fn adoption(env: Env) {
     let v = json(&env.ok(&["--json", "campaign", "adoption", "--date", "2030-01-01"]));
     assert_eq!(v["not_recomputed"], 3, "{v}");
     assert!(v["by_commune"][0]["holders"].is_null(), "{v}");
+    // Now in the register, the person is off the correction list.
+    let v = json(&env.ok(&["--json", "campaign", "unmatched"]));
+    assert_eq!(v["certificates"].as_array().map(Vec::len), Some(0), "{v}");
 }

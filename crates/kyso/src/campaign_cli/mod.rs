@@ -123,6 +123,19 @@ pub enum CampaignCommand {
         #[arg(long, value_name = "FILE")]
         xlsx: Option<PathBuf>,
     },
+    /// The certificates providers listed for ID numbers that no register has: the national
+    /// correction list to the providers and the police. ID numbers masked; audited.
+    Unmatched {
+        /// Only this provider's list (e.g. VNPT-CA).
+        #[arg(long)]
+        provider: Option<String>,
+        /// Only certificates valid on this day (YYYY-MM-DD; default: every one listed).
+        #[arg(long)]
+        date: Option<String>,
+        /// Write the whole list to this XLSX file.
+        #[arg(long, value_name = "FILE")]
+        xlsx: Option<PathBuf>,
+    },
     /// Record a door-to-door visit outcome (append-only).
     Visit {
         /// The resident's 12-digit ID number.
@@ -191,6 +204,10 @@ pub async fn run(dir: &DataDir, db: Option<&str>, c: CampaignCommand, json_mode:
         CampaignCommand::Reconcile { commune, date, xlsx } => {
             let date = date_arg(date.as_deref())?;
             reconcile::reconcile(&store, &commune, &date, xlsx.as_deref(), json_mode).await
+        }
+        CampaignCommand::Unmatched { provider, date, xlsx } => {
+            let date = date.as_deref().map(|d| date_arg(Some(d))).transpose()?;
+            reconcile::unmatched(&store, provider.as_deref(), date.as_deref(), xlsx.as_deref(), json_mode).await
         }
         CampaignCommand::Visit { id, outcome, provider, team, date } => {
             worklist::visit(&store, &id, &outcome, provider, &team, &date_arg(date.as_deref())?, json_mode).await
