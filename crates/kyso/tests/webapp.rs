@@ -615,8 +615,16 @@ fn totp_provider_on_the_web() {
         "/me/activate",
         &[("csrf", &csrf), ("provider", "viettel"), ("confirmed", "1"), ("pin", "280419"), ("pin2", "280419")],
     );
+    // The POST redirects (a reload cannot activate twice) to a page shown once, to this login only.
+    let enrol = r.location();
+    assert!(r.status == 303 && enrol.starts_with("/me/enrol/"), "{} {}", r.status, r.body);
+    let mut someone_else = login_citizen(&d, &d.l1);
+    assert!(!someone_else.get(&enrol).body.contains("<svg"), "another login sees nothing");
+    let r = c.get(&enrol);
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(r.body.contains("<svg") && r.head.to_ascii_lowercase().contains("cache-control: no-store"), "{}", r.head);
+    let again = c.get(&enrol);
+    assert!(!again.body.contains("<svg") && again.body.contains("chỉ hiển thị một lần"), "{}", again.body);
     let key = r.body.split("<code>").nth(2).and_then(|k| k.split("</code>").next()).unwrap().to_string();
     assert_eq!(key.replace(' ', "").len(), 32, "a 160-bit key in base32: {key}");
 

@@ -33,6 +33,7 @@ pub fn routes() -> Router<AppState> {
         .route("/me/provider", get(choose_provider))
         .route("/me/confirm", get(confirm))
         .route("/me/activate", get(activate_page).post(activate))
+        .route("/me/enrol/{ticket}", get(super::otp::enrol))
         .route("/me/certificates", get(certificates))
         .route("/me/certificates/{serial}", get(certificate))
         .route("/me/certificates/{serial}/renew", post(renew))
@@ -632,8 +633,8 @@ async fn activate(State(s): State<AppState>, h: HeaderMap, Form(f): Form<Activat
     match s.authority.activate(req, &pin).await {
         Ok(act) => {
             tracing::info!(citizen = %p.id.masked(), serial = %act.certificate.serial, "certificate activated on the web");
-            match &act.otpauth_uri {
-                Some(uri) => super::otp::enrol_page(&c, &pname, uri, &act.certificate.serial),
+            match act.otpauth_uri {
+                Some(uri) => super::otp::after_activation(&s, &c, &pname, uri, &act.certificate.serial),
                 None => Redirect::to(&format!("/me/certificates?done={}", act.certificate.serial)).into_response(),
             }
         }

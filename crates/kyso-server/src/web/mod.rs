@@ -47,6 +47,8 @@ pub struct WebState {
     pub address_throttle: Mutex<Throttle>,
     /// Reverse proxies whose `X-Forwarded-For` is believed (`KYSO_TRUSTED_PROXIES`).
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Authenticator enrolments waiting to be shown once (`otp.rs`).
+    pub enrolments: otp::Pending,
     pub secure_cookies: bool,
 }
 
@@ -56,6 +58,7 @@ impl WebState {
             throttle: Mutex::new(Throttle::new(THROTTLE_MAX, THROTTLE_WINDOW)),
             address_throttle: Mutex::new(Throttle::new(client::ADDRESS_THROTTLE_MAX, THROTTLE_WINDOW)),
             trusted_proxies: client::trusted_proxies_from_env(),
+            enrolments: otp::Pending::default(),
             secure_cookies: base_url.starts_with("https://"),
         }
     }
@@ -104,6 +107,12 @@ impl Ctx {
                 None => false,
             }
         }
+    }
+
+    /// The SHA-256 of this request's session (or pre-session) token: what ties server-side state
+    /// to one login.
+    pub fn session_hash(&self) -> Vec<u8> {
+        token_hash(self.session_token.as_deref().unwrap_or(""))
     }
 
     pub fn citizen(&self) -> Option<&EidAccountRow> {

@@ -1,10 +1,90 @@
 //! The second factor of providers that require one (`require_totp`): after activation, the
 //! citizen adds the credential's TOTP secret to an authenticator app from a QR code (or by typing
-//! the key); the page is shown once, never cached, and the secret is not in any URL or log.
+//! the key). The activation POST redirects (so a reload cannot activate twice) to a one-time page:
+//! the `otpauth://` URI waits in memory for at most five minutes, for that login only, and is
+//! gone once shown; the page is never cached, and the secret is in no URL or log.
 
-use super::{esc, page, qr::qr_svg, Ctx};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use super::{ctx, esc, page, qr::qr_svg, Ctx};
+use crate::AppState;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Redirect, Response};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// How long an enrolment waits to be shown.
+const WAIT: Duration = Duration::from_secs(300);
+
+/// Enrolments waiting to be shown once, by random ticket.
+#[derive(Default)]
+pub struct Pending(Mutex<HashMap<String, Enrolment>>);
+
+struct Enrolment {
+    /// The login it belongs to (SHA-256 of the session token).
+    session: Vec<u8>,
+    provider: String,
+    otpauth_uri: String,
+    serial: String,
+    until: Instant,
+}
+
+impl Drop for Enrolment {
+    fn drop(&mut self) {
+        // The URI holds the seed: clear it before the memory is reused.
+        let mut bytes = std::mem::take(&mut self.otpauth_uri).into_bytes();
+        bytes.iter_mut().for_each(|b| *b = 0);
+    }
+}
+
+/// After activation: keep the enrolment for this login and send the browser to see it once.
+pub fn after_activation(s: &AppState, c: &Ctx, provider: &str, otpauth_uri: String, serial: &str) -> Response {
+    let ticket = kyso_access::token::new_token();
+    let mut pending = s.web.enrolments.0.lock().unwrap_or_else(|e| e.into_inner());
+    let now = Instant::now();
+    pending.retain(|_, e| e.until > now);
+    pending.insert(
+        ticket.clone(),
+        Enrolment {
+            session: c.session_hash(),
+            provider: provider.to_owned(),
+            otpauth_uri,
+            serial: serial.to_owned(),
+            until: now + WAIT,
+        },
+    );
+    Redirect::to(&format!("/me/enrol/{ticket}")).into_response()
+}
+
+/// `GET /me/enrol/{ticket}`: the enrolment, once, to the login it belongs to.
+pub async fn enrol(State(s): State<AppState>, h: HeaderMap, Path(ticket): Path<String>) -> Response {
+    let c = ctx(&s, &h, None).await;
+    if c.citizen().is_none() {
+        return Redirect::to("/login").into_response();
+    }
+    let taken = {
+        let mut pending = s.web.enrolments.0.lock().unwrap_or_else(|e| e.into_inner());
+        match pending.get(&ticket) {
+            Some(e) if e.session == c.session_hash() && e.until > Instant::now() => pending.remove(&ticket),
+            _ => None,
+        }
+    };
+    match taken {
+        Some(e) => enrol_page(&c, &e.provider, &e.otpauth_uri, &e.serial),
+        None => page(
+            &c,
+            c.t("Thêm vào ứng dụng xác thực", "Add to your authenticator app"),
+            &format!(
+                "<p>{}</p><a class=\"btn\" href=\"/me/certificates\">{}</a>",
+                c.t(
+                    "Mã QR chỉ hiển thị một lần và đã được hiển thị (hoặc đã quá 5 phút). Nếu bạn chưa kịp thêm vào ứng dụng, hãy thu hồi chứng thư này và tạo chứng thư mới.",
+                    "The QR code is shown only once and has been (or five minutes passed). If you could not add it to your app, revoke this certificate and create a new one."
+                ),
+                c.t("Chứng thư số của tôi", "My certificates")
+            ),
+        ),
+    }
+}
 
 /// The key of an `otpauth://` URI, in groups of four for typing.
 fn secret_of(uri: &str) -> String {
@@ -13,7 +93,7 @@ fn secret_of(uri: &str) -> String {
 }
 
 /// Shown once, right after activation, instead of the redirect to "my certificates".
-pub fn enrol_page(c: &Ctx, provider: &str, otpauth_uri: &str, serial: &str) -> Response {
+fn enrol_page(c: &Ctx, provider: &str, otpauth_uri: &str, serial: &str) -> Response {
     let body = format!(
         "<p class=\"ok\" role=\"status\">{done} <code>{serial}</code></p>\
 <p>{why}</p><div class=\"card\" style=\"text-align:center\">{qr}<p>{key_label}<br><code>{key}</code></p></div>\
