@@ -4,6 +4,7 @@
 //! point and day only) and opens the guidance with that point's address and opening days;
 //! `/desk/points/{point}/poster`, the printable poster.
 
+use super::client::ClientAddr;
 use super::qr::qr_svg;
 use super::{ctx, esc, page, Ctx};
 use crate::campaign_data::vn_date;
@@ -47,12 +48,40 @@ fn opening(c: &Ctx, p: &SupportPointRow) -> String {
 }
 
 /// `GET /g/{point}`: count the scan, then show the guidance for that point.
-async fn scan(State(s): State<AppState>, Path(id): Path<String>) -> Response {
+/// Scanners already counted today, as (address key, point): one count per address, point and day,
+/// so a reload or a script hammering the link neither inflates the figure nor writes each time.
+#[derive(Default)]
+pub struct Seen(std::sync::Mutex<(String, std::collections::HashSet<(String, String)>)>);
+
+/// Distinct (address, point) pairs remembered per day; past it, scans are still answered, not counted.
+const SEEN_MAX: usize = 1_000_000;
+
+impl Seen {
+    /// Whether this is the first scan of `point` from `address` on `day`.
+    fn first(&self, day: &str, address: &str, point: &str) -> bool {
+        let mut g = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let (today, seen) = &mut *g;
+        if today != day {
+            *today = day.to_owned();
+            seen.clear();
+        }
+        seen.len() < SEEN_MAX && seen.insert((address.to_owned(), point.to_owned()))
+    }
+}
+
+async fn scan(
+    State(s): State<AppState>,
+    client: Option<axum::Extension<ClientAddr>>,
+    Path(id): Path<String>,
+) -> Response {
     match point(&s, &id).await {
         Some(p) => {
             let today = vn_date(kyso_store::now());
-            if let Err(e) = s.authority.store.record_guide_scan(&p.id, &today).await {
-                tracing::warn!(error = %e, point = %p.id, "guide scan not counted");
+            let address = client.and_then(|c| c.0 .0).map(|ip| ip.to_string()).unwrap_or_default();
+            if s.web.guide_scans.first(&today, &address, &p.id) {
+                if let Err(e) = s.authority.store.record_guide_scan(&p.id, &today).await {
+                    tracing::warn!(error = %e, point = %p.id, "guide scan not counted");
+                }
             }
             Redirect::to(&format!("/huong-dan?p={}", p.id)).into_response()
         }
@@ -179,6 +208,16 @@ async fn poster(State(s): State<AppState>, h: HeaderMap, Path(id): Path<String>,
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_scanner_counts_once_per_point_and_day() {
+        let seen = Seen::default();
+        assert!(seen.first("2026-12-05", "198.51.100.7", "hl-motcua"));
+        assert!(!seen.first("2026-12-05", "198.51.100.7", "hl-motcua"), "a reload");
+        assert!(seen.first("2026-12-05", "198.51.100.7", "hl-luudong"), "another point");
+        assert!(seen.first("2026-12-05", "198.51.100.8", "hl-motcua"), "another address");
+        assert!(seen.first("2026-12-06", "198.51.100.7", "hl-motcua"), "the next day");
+    }
 
     #[test]
     fn only_slugs_are_looked_up() {

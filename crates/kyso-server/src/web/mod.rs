@@ -49,6 +49,8 @@ pub struct WebState {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Authenticator enrolments waiting to be shown once (`otp.rs`).
     pub enrolments: otp::Pending,
+    /// Guidance scans counted today (`guide.rs`).
+    pub guide_scans: guide::Seen,
     pub secure_cookies: bool,
 }
 
@@ -59,6 +61,7 @@ impl WebState {
             address_throttle: Mutex::new(Throttle::new(client::ADDRESS_THROTTLE_MAX, THROTTLE_WINDOW)),
             trusted_proxies: client::trusted_proxies_from_env(),
             enrolments: otp::Pending::default(),
+            guide_scans: guide::Seen::default(),
             secure_cookies: base_url.starts_with("https://"),
         }
     }
