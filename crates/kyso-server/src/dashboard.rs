@@ -35,6 +35,8 @@ pub struct Params {
     date: Option<String>,
     commune: Option<String>,
     hamlet: Option<String>,
+    /// After a visit was recorded from the list.
+    saved: Option<String>,
 }
 
 pub(crate) fn esc(s: &str) -> String {
@@ -83,7 +85,7 @@ td,th{border-bottom:1px solid #ddd;padding:.35rem;text-align:left}td.n,th.n{text
 .card b{display:block;font-size:1.3rem}.badge{display:inline-block;padding:.1rem .5rem;border-radius:1rem;color:#fff;font-weight:600}\
 .green{background:#1a7f37}.amber{background:#b26b00}.red{background:#c62828}.scroll{overflow-x:auto}\
 svg{width:100%;height:auto;max-width:40rem}header{display:flex;justify-content:space-between;flex-wrap:wrap;gap:.5rem}\
-ul.items{list-style:none;padding:0}ul.items li{border-bottom:1px solid #ddd;padding:.35rem 0}h3{font-size:1rem}\
+form.visit{display:flex;flex-wrap:wrap;gap:.25rem;margin:0}form.visit select{max-width:11rem}form.visit input{max-width:8rem}ul.items{list-style:none;padding:0}ul.items li{border-bottom:1px solid #ddd;padding:.35rem 0}h3{font-size:1rem}\
 @media print{nav,.noprint{display:none}body{max-width:none}}";
 
 pub(crate) fn page(tx: &Text, title: &str, nav_path: &str, body: &str) -> Html<String> {
@@ -468,7 +470,17 @@ pub async fn worklist(State(s): State<AppState>, headers: axum::http::HeaderMap,
     if let Err(answer) = crate::web::staff_may(&s, &headers, kyso_access::Action::ViewWorklist, commune).await {
         return answer;
     }
-    match worklist_body(&s.authority.store, &tx, commune, hamlet, &p).await {
+    // Staff who may record visits here get a form on every line.
+    let forms = if crate::web::staff_may(&s, &headers, kyso_access::Action::RecordVisit, commune).await.is_ok() {
+        match crate::worklist_export::visit_key(&s.authority.store, true).await {
+            Ok(Some(key)) => Some((crate::web::ctx(&s, &headers, None).await.csrf_field(), key)),
+            Ok(None) => None,
+            Err(e) => return failure(e),
+        }
+    } else {
+        None
+    };
+    match worklist_body(&s.authority.store, &tx, commune, hamlet, &p, forms.as_ref()).await {
         Ok(Some((title, body))) => {
             let nav = format!("/campaign/worklist?commune={}&amp;hamlet={}", esc(commune), esc(hamlet));
             page(&tx, &title, &nav, &body).into_response()
@@ -484,6 +496,7 @@ async fn worklist_body(
     commune: &str,
     hamlet: &str,
     p: &Params,
+    forms: Option<&(String, String)>,
 ) -> Fallible<Option<(String, String)>> {
     let err = |e: kyso_store::StoreError| e.to_string();
     let date = as_of(p)?;
@@ -517,10 +530,24 @@ async fn worklist_body(
             esc(&short_name(e.full_name.as_deref().unwrap_or(""))),
             e.last_outcome.as_ref().map(|o| outcome_text(tx, o)).unwrap_or_default(),
         );
+        // On screen, the line's visit form below it, full width (a phone has no room beside it);
+        // on paper, the empty outcome column to write in.
+        if let Some((csrf, key)) = forms {
+            let form = crate::visits::line_form(tx, csrf, commune, hamlet, &crate::visits::handle(key, e.person()));
+            let _ = write!(rows, "<tr class=\"noprint\"><td></td><td colspan=\"5\">{form}</td></tr>");
+        }
     }
     let title = format!("{} — {}, {}", tx.t("Danh sách đến từng nhà", "Door-to-door worklist"), h.name, unit.name);
+    let saved = if p.saved.is_some() {
+        format!(
+            "<p class=\"noprint\" role=\"status\"><strong>{}</strong></p>",
+            tx.t("Đã ghi nhận kết quả.", "Outcome recorded.")
+        )
+    } else {
+        String::new()
+    };
     let body = format!(
-        "<p>{} {date}: <strong>{}</strong> {} ({}+).</p><p class=\"noprint\"><a href=\"/campaign{}\">← {}</a> · \
+        "{saved}<p>{} {date}: <strong>{}</strong> {} ({}+).</p><p class=\"noprint\"><a href=\"/campaign{}\">← {}</a> · \
 <a href=\"/campaign/worklist.xlsx?commune={}&amp;hamlet={}&amp;date={date}\">{}</a></p>\
 <div class=\"scroll\"><table><tr><th class=\"n\">#</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{rows}</table></div>",
         tx.t("Ngày", "On"),

@@ -15,6 +15,7 @@ pub mod report_data;
 pub mod report_xlsx;
 pub mod reports;
 mod verify;
+mod visits;
 pub mod web;
 pub mod worklist_export;
 
@@ -61,6 +62,7 @@ pub fn router(state: AppState) -> Router {
         .merge(web::routes())
         .merge(ranking::routes())
         .merge(reconcile::routes())
+        .merge(visits::routes())
         .layer(axum::extract::DefaultBodyLimit::max(1 << 20))
         .layer(axum::middleware::from_fn_with_state(state.clone(), web::client::client_addr))
         .with_state(state)

@@ -19,6 +19,21 @@ use std::collections::HashMap;
 /// One worklist line, masked: household, masked ID, name, last outcome.
 pub type WorklistLine = (String, String, String, String);
 
+/// The key of the visit log's ID hashes (a setting), created on first use when `create`.
+pub async fn visit_key(store: &Store, create: bool) -> Fallible<Option<String>> {
+    let err = |e: kyso_store::StoreError| e.to_string();
+    if let Some(k) = store.setting("campaign_visit_key").await.map_err(err)? {
+        return Ok(Some(k));
+    }
+    if !create {
+        return Ok(None);
+    }
+    let key = kyso_custody::Kek::generate().map_err(|e| e.to_string())?.to_hex();
+    let setting = kyso_store::Write::Setting { name: "campaign_visit_key".into(), value: key.clone() };
+    store.commit(&[setting]).await.map_err(err)?;
+    Ok(Some(key))
+}
+
 /// The keyed hash the visit log stores instead of the ID number.
 pub fn visit_hash(key: &str, id: &CitizenId) -> Vec<u8> {
     kyso_pki::alg::sha256(format!("kyso-visit\0{key}\0{}", id.expose()).as_bytes())
@@ -29,7 +44,7 @@ pub fn visit_hash(key: &str, id: &CitizenId) -> Vec<u8> {
 pub async fn visit_log(store: &Store, register: &Register, commune: &str, hamlet: Option<&str>) -> Fallible<VisitLog> {
     let err = |e: kyso_store::StoreError| e.to_string();
     let mut log = VisitLog::new();
-    let Some(key) = store.setting("campaign_visit_key").await.map_err(err)? else { return Ok(log) };
+    let Some(key) = visit_key(store, false).await? else { return Ok(log) };
     let hamlets = match hamlet {
         Some(h) => vec![h.to_owned()],
         None => store.hamlets(commune).await.map_err(err)?.into_iter().map(|h| h.code).collect(),

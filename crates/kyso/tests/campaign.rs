@@ -179,6 +179,28 @@ fn end_to_end(env: Env) {
     assert_eq!(status, 200, "{page}");
     assert!(page.contains(&masked(BINH)) && !page.contains(BINH), "{page}");
     assert!(!page.contains(&masked(AN)), "a holder on the worklist: {page}");
+    // A team records what it found from the page: each line's form names the person by the visit
+    // log's keyed hash, never by the ID number; the outcome is appended and audited.
+    let handle_at = page.find("name=\"person\" value=\"").expect("a visit form on the line") + 21;
+    let person = page[handle_at..].split('"').next().unwrap().to_string();
+    assert_eq!(person.len(), 64, "{person}");
+    let csrf_at = page.find("name=\"csrf\" value=\"").unwrap() + 19;
+    let csrf = page[csrf_at..].split('"').next().unwrap().to_string();
+    let visit_url = format!("{}/campaign/visit", env.base_url());
+    let visit = |cookie: &str, csrf: &str, person: &str, outcome: &str| {
+        let form = format!("csrf={csrf}&commune=01960&hamlet=T01&person={person}&outcome={outcome}&provider=");
+        support::http_raw(&visit_url, "POST", cookie, &form)
+    };
+    let (status, head, _) = visit(&cookie, &csrf, &person, "not-at-home");
+    assert!(status == 303 && head.contains("saved=1"), "{head}");
+    let v = json(&env.ok(&["--json", "campaign", "worklist", "--commune", "01960", "--hamlet", "T01"]));
+    assert_eq!(v["entries"][0]["last_outcome"], "not-at-home", "{v}");
+    assert_eq!(visit(&cookie, "forged", &person, "done").0, 403, "without the form's CSRF token");
+    assert_eq!(visit(&cookie, &csrf, &"0".repeat(64), "done").0, 404, "someone not in the hamlet");
+    assert_eq!(visit(&cookie, &csrf, &person, "already-holds").0, 422, "already-holds names the provider");
+    assert_eq!(visit("", &csrf, &person, "done").0, 403, "anonymous: the token is not theirs");
+    let audit = env.ok(&["audit", "show", "--action", "campaign.visit"]);
+    assert!(audit.contains("not-at-home (web)") && audit.contains(&masked(BINH)) && !audit.contains(BINH), "{audit}");
     let (status, _) = http_with(
         "GET",
         &format!("{}/campaign/worklist?commune=01960&hamlet=T99", env.base_url()),

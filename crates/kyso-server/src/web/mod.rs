@@ -67,6 +67,7 @@ impl WebState {
     }
 }
 
+pub use citizen::urlencode;
 pub use desk::dashboard_section as support_section;
 
 pub fn routes() -> Router<AppState> {

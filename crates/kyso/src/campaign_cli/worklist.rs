@@ -11,17 +11,9 @@ use serde_json::{json, Value};
 use std::path::Path;
 use std::process::ExitCode;
 
-/// The key of the visit log's ID hashes, created on first use.
+/// The key of the visit log's ID hashes, created on first use (shared with the web's visit form).
 pub async fn visit_key(store: &Store, create: bool) -> Result<Option<String>> {
-    if let Some(k) = store.setting("campaign_visit_key").await? {
-        return Ok(Some(k));
-    }
-    if !create {
-        return Ok(None);
-    }
-    let key = kyso_custody::Kek::generate()?.to_hex();
-    store.commit(&[Write::Setting { name: "campaign_visit_key".into(), value: key.clone() }]).await?;
-    Ok(Some(key))
+    kyso_server::worklist_export::visit_key(store, create).await.map_err(|e| anyhow!(e))
 }
 
 pub fn id_hash(key: &str, id: &CitizenId) -> Vec<u8> {

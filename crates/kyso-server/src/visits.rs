@@ -1,0 +1,128 @@
+//! Door-to-door teams record what they found from the worklist page, on a phone: each line of
+//! `/campaign/worklist` carries a small form (`POST /campaign/visit`), for staff allowed to record
+//! visits in that commune. The line names the person by the visit log's keyed hash, never by the
+//! ID number; the outcome is appended (never edited), audited with the masked ID, and the browser
+//! goes back to the list, where a closing outcome has taken the person off it.
+
+use crate::dashboard::{esc, Text};
+use crate::worklist_export::{visit_hash, visit_key};
+use crate::AppState;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::post;
+use axum::{Form, Router};
+use kyso_campaign::population::CitizenId;
+use kyso_campaign::worklist::Outcome;
+use kyso_store::campaign::VisitRow;
+use kyso_store::AuditEvent;
+use serde::Deserialize;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/campaign/visit", post(record))
+}
+
+/// The outcomes a team can pick, in the order of the menu.
+const OUTCOMES: [(&str, &str, &str); 7] = [
+    ("not-at-home", "Vắng nhà", "Not at home"),
+    ("done", "Đã đăng ký tại chỗ", "Registered on the spot"),
+    ("assisted", "Đã hỗ trợ (kích hoạt, đăng ký)", "Helped through the steps"),
+    ("already-holds", "Đã có chứng thư (ghi nhà cung cấp)", "Already holds one (name the provider)"),
+    ("refused", "Từ chối", "Refused"),
+    ("moved-away", "Đã chuyển đi", "Moved away"),
+    ("deceased", "Đã mất", "Deceased"),
+];
+
+/// The person's handle on the page: the visit log's keyed hash, in hex.
+pub fn handle(key: &str, id: &CitizenId) -> String {
+    visit_hash(key, id).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The form of one worklist line.
+pub fn line_form(tx: &Text, csrf_field: &str, commune: &str, hamlet: &str, person: &str) -> String {
+    let options: String =
+        OUTCOMES.iter().map(|(value, vi, en)| format!("<option value=\"{value}\">{}</option>", tx.t(vi, en))).collect();
+    format!(
+        "<form method=\"post\" action=\"/campaign/visit\" class=\"noprint visit\">{csrf_field}\
+<input type=\"hidden\" name=\"commune\" value=\"{}\"><input type=\"hidden\" name=\"hamlet\" value=\"{}\">\
+<input type=\"hidden\" name=\"person\" value=\"{}\"><select name=\"outcome\" aria-label=\"{}\">{options}</select>\
+<input name=\"provider\" type=\"text\" maxlength=\"40\" placeholder=\"{}\" aria-label=\"{}\"><button type=\"submit\">{}</button></form>",
+        esc(commune),
+        esc(hamlet),
+        esc(person),
+        tx.t("Kết quả", "Outcome"),
+        tx.t("Nhà cung cấp (nếu đã có)", "Provider (if they hold one)"),
+        tx.t("Nhà cung cấp", "Provider"),
+        tx.t("Ghi", "Save"),
+    )
+}
+
+#[derive(Deserialize)]
+struct VisitForm {
+    csrf: String,
+    commune: String,
+    hamlet: String,
+    person: String,
+    outcome: String,
+    provider: Option<String>,
+}
+
+async fn record(State(s): State<AppState>, headers: HeaderMap, Form(f): Form<VisitForm>) -> Response {
+    let c = crate::web::ctx(&s, &headers, None).await;
+    if !c.csrf_valid(&f.csrf) {
+        return (StatusCode::FORBIDDEN, "the form expired: reload the worklist\n").into_response();
+    }
+    if let Err(answer) = crate::web::staff_may(&s, &headers, kyso_access::Action::RecordVisit, &f.commune).await {
+        return answer;
+    }
+    let Some((staff, _)) = c.staff() else { return Redirect::to("/staff/login").into_response() };
+    let provider = f.provider.as_deref().map(str::trim).filter(|p| !p.is_empty());
+    let Some(outcome) = Outcome::parse(&f.outcome, provider) else {
+        let why = if f.outcome == "already-holds" {
+            "already-holds needs the provider's name: go back and write it in the box\n"
+        } else {
+            "unknown outcome\n"
+        };
+        return (StatusCode::UNPROCESSABLE_ENTITY, why).into_response();
+    };
+    let store = &s.authority.store;
+    let result = async {
+        let key = visit_key(store, true).await?.ok_or("no visit key")?;
+        let residents = store.residents(&f.commune, Some(&f.hamlet)).await.map_err(|e| e.to_string())?;
+        let person = residents
+            .iter()
+            .filter_map(|r| CitizenId::parse(&r.id_number).ok())
+            .find(|id| handle(&key, id) == f.person);
+        let Some(id) = person else { return Ok(None) };
+        let row = VisitRow {
+            seq: 0,
+            commune_code: f.commune.clone(),
+            hamlet_code: f.hamlet.clone(),
+            id_hash: visit_hash(&key, &id),
+            id_masked: id.masked(),
+            outcome: outcome.name().into(),
+            provider: provider.map(str::to_owned).filter(|_| matches!(outcome, Outcome::AlreadyHolds { .. })),
+            team: staff.display_name.clone(),
+            visit_date: crate::campaign_data::vn_date(kyso_store::now()),
+            at: 0,
+        };
+        let audit =
+            AuditEvent::new(&staff.username, "campaign.visit", &row.id_masked, format!("{} (web)", row.outcome));
+        store.append_visit(&row, &audit).await.map_err(|e| e.to_string())?;
+        Ok::<_, String>(Some(row.id_masked))
+    }
+    .await;
+    match result {
+        Ok(Some(masked)) => {
+            tracing::info!(staff = %staff.username, person = %masked, outcome = %outcome.name(), "visit recorded on the web");
+            Redirect::to(&format!(
+                "/campaign/worklist?commune={}&hamlet={}&saved=1",
+                crate::web::urlencode(&f.commune),
+                crate::web::urlencode(&f.hamlet)
+            ))
+            .into_response()
+        }
+        Ok(None) => (StatusCode::NOT_FOUND, "no such person in this hamlet's register\n").into_response(),
+        Err(e) => crate::dashboard::failure(e),
+    }
+}
