@@ -5,7 +5,7 @@
 //! goes back to the list, where a closing outcome has taken the person off it.
 
 use crate::dashboard::{esc, Text};
-use crate::worklist_export::{visit_hash, visit_key};
+use crate::worklist_export::{visit_hash, visit_key, visit_row};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -14,7 +14,6 @@ use axum::routing::post;
 use axum::{Form, Router};
 use kyso_campaign::population::CitizenId;
 use kyso_campaign::worklist::Outcome;
-use kyso_store::campaign::VisitRow;
 use kyso_store::AuditEvent;
 use serde::Deserialize;
 
@@ -94,18 +93,8 @@ async fn record(State(s): State<AppState>, headers: HeaderMap, Form(f): Form<Vis
             .filter_map(|r| CitizenId::parse(&r.id_number).ok())
             .find(|id| handle(&key, id) == f.person);
         let Some(id) = person else { return Ok(None) };
-        let row = VisitRow {
-            seq: 0,
-            commune_code: f.commune.clone(),
-            hamlet_code: f.hamlet.clone(),
-            id_hash: visit_hash(&key, &id),
-            id_masked: id.masked(),
-            outcome: outcome.name().into(),
-            provider: provider.map(str::to_owned).filter(|_| matches!(outcome, Outcome::AlreadyHolds { .. })),
-            team: staff.display_name.clone(),
-            visit_date: crate::campaign_data::vn_date(kyso_store::now()),
-            at: 0,
-        };
+        let today = crate::campaign_data::vn_date(kyso_store::now());
+        let row = visit_row(&key, &id, (&f.commune, &f.hamlet), &outcome, &staff.display_name, &today);
         let audit =
             AuditEvent::new(&staff.username, "campaign.visit", &row.id_masked, format!("{} (web)", row.outcome));
         store.append_visit(&row, &audit).await.map_err(|e| e.to_string())?;

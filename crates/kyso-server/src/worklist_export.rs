@@ -34,6 +34,33 @@ pub async fn visit_key(store: &Store, create: bool) -> Fallible<Option<String>> 
     Ok(Some(key))
 }
 
+/// A visit to append (the store numbers it): the person as the log keeps them — keyed hash and
+/// masked ID, never the number — and the outcome by name, with its provider when it names one.
+pub fn visit_row(
+    key: &str,
+    id: &CitizenId,
+    (commune, hamlet): (&str, &str),
+    outcome: &Outcome,
+    team: &str,
+    date: &str,
+) -> kyso_store::campaign::VisitRow {
+    kyso_store::campaign::VisitRow {
+        seq: 0,
+        commune_code: commune.to_owned(),
+        hamlet_code: hamlet.to_owned(),
+        id_hash: visit_hash(key, id),
+        id_masked: id.masked(),
+        outcome: outcome.name().into(),
+        provider: match outcome {
+            Outcome::AlreadyHolds { provider } => Some(provider.clone()),
+            _ => None,
+        },
+        team: team.to_owned(),
+        visit_date: date.to_owned(),
+        at: 0,
+    }
+}
+
 /// The keyed hash the visit log stores instead of the ID number.
 pub fn visit_hash(key: &str, id: &CitizenId) -> Vec<u8> {
     kyso_pki::alg::sha256(format!("kyso-visit\0{key}\0{}", id.expose()).as_bytes())

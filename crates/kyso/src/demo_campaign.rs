@@ -11,7 +11,7 @@ use kyso_authority::Authority;
 use kyso_campaign::csv::parse_date;
 use kyso_campaign::population::{CitizenId, Resident};
 use kyso_campaign::units::parse_admin_units_csv;
-use kyso_store::campaign::{CommuneRow, HamletRow, ResidentRow, VisitRow};
+use kyso_store::campaign::{CommuneRow, HamletRow, ResidentRow};
 use kyso_store::{AuditEvent, Write};
 use std::sync::Arc;
 use time::Date;
@@ -113,6 +113,9 @@ pub async fn seed(dir: &DataDir, auth: &Arc<Authority>) -> Result<()> {
 /// What the team of Xóm Đồng Tâm heard at the doors of its first adults without a certificate
 /// over the last week (append-only, as `kyso campaign visit` records them): the worklist shows the
 /// last outcome, the reconciliation page what the providers and the police should correct.
+/// The team that walks Xóm Đồng Tâm in the demo.
+const TEAM: &str = "Tổ công nghệ số cộng đồng xóm Đồng Tâm";
+
 async fn seed_visits(store: &kyso_store::Store, today: Date) -> Result<()> {
     use kyso_campaign::worklist::Outcome;
     if !store.visits(COMMUNE, "T01").await?.is_empty() {
@@ -139,21 +142,8 @@ async fn seed_visits(store: &kyso_store::Store, today: Date) -> Result<()> {
             && !logins.contains(&r.id.expose().to_owned())
     });
     for (n, (r, outcome)) in visited.zip(outcomes).enumerate() {
-        let row = VisitRow {
-            seq: 0,
-            commune_code: COMMUNE.into(),
-            hamlet_code: r.hamlet_code.clone(),
-            id_hash: crate::campaign_cli::id_hash(&key, &r.id),
-            id_masked: r.id.masked(),
-            outcome: outcome.name().into(),
-            provider: match &outcome {
-                Outcome::AlreadyHolds { provider } => Some(provider.clone()),
-                _ => None,
-            },
-            team: "Tổ công nghệ số cộng đồng xóm Đồng Tâm".into(),
-            visit_date: (today - time::Duration::days(7 - n as i64 % 7)).to_string(),
-            at: 0,
-        };
+        let day = (today - time::Duration::days(7 - n as i64 % 7)).to_string();
+        let row = kyso_server::worklist_export::visit_row(&key, &r.id, (COMMUNE, &r.hamlet_code), &outcome, TEAM, &day);
         let audit =
             AuditEvent::new("demo", "campaign.visit", &row.id_masked, format!("{} by {}", row.outcome, row.team));
         store.append_visit(&row, &audit).await?;

@@ -28,7 +28,7 @@ pub use plan::{add_plan, PlanArgs, PlanCommand};
 pub use progress::{load, progress, target, vn_date};
 pub use provider::import_provider_list;
 #[allow(unused_imports)]
-pub use worklist::{id_hash, visit_key, worklist_lines, WorklistLine};
+pub use worklist::{visit_key, worklist_lines, WorklistLine};
 
 use crate::commands::{open_store, out};
 use crate::data::DataDir;

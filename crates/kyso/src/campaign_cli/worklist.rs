@@ -5,7 +5,6 @@ use crate::commands::out;
 use anyhow::{anyhow, bail, Context, Result};
 use kyso_campaign::population::CitizenId;
 use kyso_campaign::worklist::Outcome;
-use kyso_store::campaign::VisitRow;
 use kyso_store::{AuditEvent, Store, Write};
 use serde_json::{json, Value};
 use std::path::Path;
@@ -14,10 +13,6 @@ use std::process::ExitCode;
 /// The key of the visit log's ID hashes, created on first use (shared with the web's visit form).
 pub async fn visit_key(store: &Store, create: bool) -> Result<Option<String>> {
     kyso_server::worklist_export::visit_key(store, create).await.map_err(|e| anyhow!(e))
-}
-
-pub fn id_hash(key: &str, id: &CitizenId) -> Vec<u8> {
-    kyso_server::worklist_export::visit_hash(key, id)
 }
 
 fn outcome_of(name: &str, provider: Option<&str>) -> Result<Outcome> {
@@ -43,18 +38,8 @@ pub(super) async fn visit(
     let outcome = outcome_of(outcome, provider.as_deref())?;
     let r = store.resident(id.expose()).await?.with_context(|| format!("{id} is not in the register"))?;
     let key = visit_key(store, true).await?.context("visit key")?;
-    let row = VisitRow {
-        seq: 0,
-        commune_code: r.commune_code.clone(),
-        hamlet_code: r.hamlet_code.clone(),
-        id_hash: id_hash(&key, &id),
-        id_masked: id.masked(),
-        outcome: outcome.name().into(),
-        provider,
-        team: team.into(),
-        visit_date: date.into(),
-        at: 0,
-    };
+    let place = (r.commune_code.as_str(), r.hamlet_code.as_str());
+    let row = kyso_server::worklist_export::visit_row(&key, &id, place, &outcome, team, date);
     let audit = AuditEvent::new(ACTOR, "campaign.visit", &id.masked(), format!("{} by {team}", row.outcome));
     let row = store.append_visit(&row, &audit).await?;
     out(
