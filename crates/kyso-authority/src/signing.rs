@@ -8,6 +8,7 @@ use crate::issue::{IssueRequest, IssuedCert, EID_LEVEL_REQUIRED};
 use crate::{Authority, AuthorityError, Result};
 use aws_lc_rs::rand::SecureRandom;
 use kyso_custody::{CustodyError, Pin, SignatureScheme, Signer, WrappedKey};
+use kyso_store::pins::PinSlot;
 use kyso_store::{AuditEvent, CredentialRow, Write};
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -27,6 +28,9 @@ pub enum SigningError {
     InvalidOtp,
     #[error("the credential is locked after 5 wrong PINs or codes: visit a support desk so an officer re-verifies you in person (level 2)")]
     Locked,
+    /// Every attempt slot is taken by checks still running: nothing was checked.
+    #[error("other PIN checks for this credential are still running; try again in a few seconds")]
+    Busy,
     #[error(transparent)]
     Authority(#[from] AuthorityError),
 }
@@ -138,6 +142,19 @@ pub fn scheme_from_oid(oid: &str) -> Option<SignatureScheme> {
 
 pub const SHA256_OID: &str = "2.16.840.1.101.3.4.2.1";
 
+/// What a failed attempt was.
+#[derive(Clone, Copy)]
+enum Factor {
+    Pin,
+    PinChange,
+    Otp,
+    OtpReplayed,
+}
+
+fn not_signable() -> SigningError {
+    SigningError::InvalidRequest("the certificate of this credential is revoked or expired".into())
+}
+
 impl Authority {
     fn wrapped(&self, k: &kyso_store::KeyRow) -> Result<WrappedKey> {
         let backend = match k.backend.as_str() {
@@ -243,6 +260,12 @@ impl Authority {
     }
 
     /// CSC credentials/authorize: check the PIN (and OTP), return a SAD for exactly these hashes.
+    ///
+    /// The attempt is counted before the PIN is checked (an attempt slot taken in the store in
+    /// one conditional update), so that concurrent requests cannot get more than
+    /// [`MAX_PIN_ATTEMPTS`] wrong PINs evaluated; the lock is written with the 5th failure's
+    /// audit row; and the authorization is committed only while the credential is still active
+    /// and its certificate valid.
     pub async fn authorize(
         &self,
         id_number: &str,
@@ -260,42 +283,27 @@ impl Authority {
         }
         let cert = self.store.certificate(&c.cert_serial).await?;
         if cert.as_ref().is_none_or(|x| x.revoked_at.is_some() || x.not_after < kyso_store::now()) {
-            return Err(SigningError::InvalidRequest(
-                "the certificate of this credential is revoked or expired".into(),
-            ));
+            return Err(not_signable());
         }
         let key = self.store.key(&c.key_id).await?;
         let wrapped = self.wrapped(&key)?;
+        self.reserve_attempt(&c.id).await?;
         let custody = self.pin_custody(&c.provider_id);
         let pin_copy = pin.clone();
-        let unlocked = tokio::task::spawn_blocking(move || custody.unlock(&wrapped, &pin_copy))
-            .await
-            .map_err(|e| AuthorityError::Refused(format!("unlock worker failed: {e}")))?;
+        let unlocked = tokio::task::spawn_blocking(move || custody.unlock(&wrapped, &pin_copy)).await;
         let now = kyso_store::now();
         let signer = match unlocked {
-            Ok(s) => s,
-            Err(CustodyError::WrongPin) => {
-                let left = MAX_PIN_ATTEMPTS - (c.failed_pins + 1);
-                let mut w = vec![
-                    Write::PinFailed { credential: c.id.clone(), lock_at: MAX_PIN_ATTEMPTS, at: now },
-                    Write::Audit(AuditEvent::new(
-                        "citizen",
-                        "credential.pin_failed",
-                        &c.id,
-                        format!("attempt {} of {MAX_PIN_ATTEMPTS}", c.failed_pins + 1),
-                    )),
-                ];
-                if left <= 0 {
-                    w.push(Write::Audit(AuditEvent::new("system", "credential.locked", &c.id, "5 wrong PINs")));
-                }
-                self.committer().commit(w).await?;
-                return Err(if left <= 0 {
-                    SigningError::Locked
-                } else {
-                    SigningError::InvalidPin { remaining: left }
-                });
+            Ok(Ok(s)) => s,
+            Ok(Err(CustodyError::WrongPin)) => return Err(self.attempt_failed(&c.id, Factor::Pin).await?),
+            // Not the person's failure: the slot is given back.
+            Ok(Err(e)) => {
+                self.store.release_pin_attempt(&c.id).await?;
+                return Err(AuthorityError::from(e).into());
             }
-            Err(e) => return Err(AuthorityError::from(e).into()),
+            Err(e) => {
+                self.store.release_pin_attempt(&c.id).await?;
+                return Err(AuthorityError::Refused(format!("unlock worker failed: {e}")).into());
+            }
         };
         // The second factor: a wrong code counts like a wrong PIN (five in all lock the
         // credential), and a right one is good once.
@@ -307,29 +315,31 @@ impl Authority {
                 secret.iter_mut().for_each(|b| *b = 0);
                 match step {
                     Some(step) => Some(step),
-                    None => return Err(self.second_factor_failed(&c, "credential.otp_failed", now).await?),
+                    None => return Err(self.attempt_failed(&c.id, Factor::Otp).await?),
                 }
             }
         };
         let token = random::<32>()?;
         let ttl = self.config.sad_ttl_seconds.clamp(1, 300);
-        let mut w = vec![Write::Audit(AuditEvent::new(
-            "citizen",
-            "credential.authorize",
-            &c.id,
-            format!("{} hash(es), digest {}, valid {ttl} s", hashes.len(), hashes_digest(hashes)),
-        ))];
-        if c.failed_pins > 0 {
-            w.push(Write::PinOk { credential: c.id.clone(), at: now });
-        }
+        let mut w = vec![
+            Write::PinOk { credential: c.id.clone(), at: now },
+            Write::RequireSignable { credential: c.id.clone(), at: now },
+            Write::Audit(AuditEvent::new(
+                "citizen",
+                "credential.authorize",
+                &c.id,
+                format!("{} hash(es), digest {}, valid {ttl} s", hashes.len(), hashes_digest(hashes)),
+            )),
+        ];
         if let Some(step) = step {
             w.push(Write::TotpStep { credential: c.id.clone(), step });
         }
         match self.committer().commit(w).await {
             Ok(()) => {}
             Err(kyso_store::StoreError::Precondition(_)) => {
-                return Err(self.second_factor_failed(&c, "credential.otp_replayed", now).await?);
+                return Err(self.attempt_failed(&c.id, Factor::OtpReplayed).await?);
             }
+            Err(kyso_store::StoreError::Locked(_)) => return Err(self.not_signable_now(&c.id).await),
             Err(e) => return Err(e.into()),
         }
         let scheme = signer.algorithm().default_scheme();
@@ -348,32 +358,62 @@ impl Authority {
         Ok(Authorization { sad: b64url(&token), expires_in: ttl })
     }
 
+    /// Take an attempt slot before checking a PIN or code (see `kyso_store::pins`).
+    async fn reserve_attempt(&self, credential: &str) -> std::result::Result<(), SigningError> {
+        match self.store.reserve_pin_attempt(credential, MAX_PIN_ATTEMPTS, kyso_store::now()).await? {
+            PinSlot::Reserved { .. } => Ok(()),
+            PinSlot::Locked => Err(SigningError::Locked),
+            PinSlot::Busy => Err(SigningError::Busy),
+            PinSlot::Unknown => Err(SigningError::InvalidRequest("Invalid parameter credentialID".into())),
+        }
+    }
+
+    /// A reserved check failed: audited as attempt n of five; the fifth locks the credential in
+    /// the same transaction. Returns the error to answer with.
+    async fn attempt_failed(&self, credential: &str, factor: Factor) -> std::result::Result<SigningError, SigningError> {
+        let action = match factor {
+            Factor::Pin | Factor::PinChange => "credential.pin_failed",
+            Factor::Otp => "credential.otp_failed",
+            Factor::OtpReplayed => "credential.otp_replayed",
+        };
+        let during = if matches!(factor, Factor::PinChange) { ", during a PIN change" } else { "" };
+        let event = |n: i64| AuditEvent::new("citizen", action, credential, format!("attempt {n} of {MAX_PIN_ATTEMPTS}{during}"));
+        let lock_event = AuditEvent::new("system", "credential.locked", credential, "5 wrong PINs or codes");
+        let f = self
+            .store
+            .pin_attempt_failed(credential, MAX_PIN_ATTEMPTS, kyso_store::now(), event, &lock_event)
+            .await?;
+        Ok(match factor {
+            _ if f.locked => {
+                self.forget_sads(credential);
+                SigningError::Locked
+            }
+            Factor::Pin | Factor::PinChange => SigningError::InvalidPin { remaining: MAX_PIN_ATTEMPTS - f.attempt },
+            Factor::Otp | Factor::OtpReplayed => SigningError::InvalidOtp,
+        })
+    }
+
+    /// A commit refused because the credential locked or its certificate was revoked or
+    /// expired meanwhile: its live SADs are dropped; the error says which.
+    async fn not_signable_now(&self, credential: &str) -> SigningError {
+        self.forget_sads(credential);
+        match self.store.credential(credential).await {
+            Ok(Some(c)) if c.status == "locked" => SigningError::Locked,
+            _ => not_signable(),
+        }
+    }
+
+    fn forget_sads(&self, credential: &str) {
+        let mut live = self.sads.live.lock().unwrap_or_else(|p| p.into_inner());
+        live.retain(|_, s| s.credential != credential);
+    }
+
     /// A credential's TOTP seed, unsealed; 20 bytes as stored before seeds were sealed are read as they are.
     fn totp_secret(&self, credential: &str, stored: &[u8]) -> Result<Vec<u8>> {
         if stored.len() == 20 {
             return Ok(stored.to_vec());
         }
         Ok(self.custody.unseal(credential.as_bytes(), stored)?)
-    }
-
-    /// A wrong or reused one-time code: counted with the wrong PINs, audited; the error to return.
-    async fn second_factor_failed(
-        &self,
-        c: &CredentialRow,
-        action: &str,
-        now: i64,
-    ) -> std::result::Result<SigningError, SigningError> {
-        let attempt = c.failed_pins + 1;
-        let mut w = vec![
-            Write::PinFailed { credential: c.id.clone(), lock_at: MAX_PIN_ATTEMPTS, at: now },
-            Write::Audit(AuditEvent::new("citizen", action, &c.id, format!("attempt {attempt} of {MAX_PIN_ATTEMPTS}"))),
-        ];
-        let locked = attempt >= MAX_PIN_ATTEMPTS;
-        if locked {
-            w.push(Write::Audit(AuditEvent::new("system", "credential.locked", &c.id, "5 wrong PINs or codes")));
-        }
-        self.committer().commit(w).await?;
-        Ok(if locked { SigningError::Locked } else { SigningError::InvalidOtp })
     }
 
     /// CSC signatures/signHash: sign hashes the SAD was issued for; each hash once, then the SAD is spent.
@@ -424,15 +464,20 @@ impl Authority {
         for x in hashes {
             sigs.push(signer.sign_digest(scheme_used, x).map_err(AuthorityError::from)?);
         }
-        self.committer()
-            .commit(vec![Write::Audit(AuditEvent::new(
-                "citizen",
-                "signature.create",
-                &cred,
-                format!("{} signature(s) over digest {}", hashes.len(), hashes_digest(hashes)),
-            ))])
-            .await?;
-        Ok(sigs)
+        // The signatures leave only with their audit row, committed while the credential is
+        // active and unlocked and its certificate neither revoked nor expired.
+        let audit = AuditEvent::new(
+            "citizen",
+            "signature.create",
+            &cred,
+            format!("{} signature(s) over digest {}", hashes.len(), hashes_digest(hashes)),
+        );
+        let w = vec![Write::RequireSignable { credential: cred.clone(), at: kyso_store::now() }, Write::Audit(audit)];
+        match self.committer().commit(w).await {
+            Ok(()) => Ok(sigs),
+            Err(kyso_store::StoreError::Locked(_)) => Err(self.not_signable_now(&cred).await),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Officer unlock after re-verifying the person in person at level 2.
@@ -457,7 +502,8 @@ impl Authority {
         Ok(())
     }
 
-    /// Change the PIN (the old one must be right; wrong ones count towards the lockout).
+    /// Change the PIN (the old one must be right; wrong ones count towards the lockout, with the
+    /// same attempt slots as [`Authority::authorize`]).
     pub async fn change_pin(
         &self,
         id_number: &str,
@@ -471,33 +517,33 @@ impl Authority {
         }
         let key = self.store.key(&c.key_id).await?;
         let wrapped = self.wrapped(&key)?;
+        self.reserve_attempt(&c.id).await?;
         let custody = self.pin_custody(&c.provider_id);
         let (o, n) = (old.clone(), new.clone());
-        let r = tokio::task::spawn_blocking(move || custody.change_pin(&wrapped, &o, &n))
-            .await
-            .map_err(|e| AuthorityError::Refused(format!("worker failed: {e}")))?;
+        let r = tokio::task::spawn_blocking(move || custody.change_pin(&wrapped, &o, &n)).await;
         let now = kyso_store::now();
         match r {
-            Ok(w) => {
-                self.committer()
-                    .commit(vec![
-                        Write::Rewrap { key_id: c.key_id.clone(), wrapped: w.blob },
-                        Write::PinOk { credential: c.id.clone(), at: now },
-                        Write::Audit(AuditEvent::new("citizen", "credential.pin_change", &c.id, "")),
-                    ])
-                    .await?;
-                Ok(())
+            Ok(Ok(w)) => {
+                let writes = vec![
+                    Write::PinOk { credential: c.id.clone(), at: now },
+                    Write::Rewrap { key_id: c.key_id.clone(), wrapped: w.blob },
+                    Write::Audit(AuditEvent::new("citizen", "credential.pin_change", &c.id, "")),
+                ];
+                match self.committer().commit(writes).await {
+                    Ok(()) => Ok(()),
+                    Err(kyso_store::StoreError::Locked(_)) => Err(SigningError::Locked),
+                    Err(e) => Err(e.into()),
+                }
             }
-            Err(CustodyError::WrongPin) => {
-                self.committer()
-                    .commit(vec![
-                        Write::PinFailed { credential: c.id.clone(), lock_at: MAX_PIN_ATTEMPTS, at: now },
-                        Write::Audit(AuditEvent::new("citizen", "credential.pin_failed", &c.id, "during PIN change")),
-                    ])
-                    .await?;
-                Err(SigningError::InvalidPin { remaining: (MAX_PIN_ATTEMPTS - c.failed_pins - 1).max(0) })
+            Ok(Err(CustodyError::WrongPin)) => Err(self.attempt_failed(&c.id, Factor::PinChange).await?),
+            Ok(Err(e)) => {
+                self.store.release_pin_attempt(&c.id).await?;
+                Err(AuthorityError::from(e).into())
             }
-            Err(e) => Err(AuthorityError::from(e).into()),
+            Err(e) => {
+                self.store.release_pin_attempt(&c.id).await?;
+                Err(AuthorityError::Refused(format!("worker failed: {e}")).into())
+            }
         }
     }
 

@@ -36,6 +36,11 @@ fn from_signing(e: SigningError) -> Response {
         e @ SigningError::InvalidPin { .. } => err(StatusCode::BAD_REQUEST, "invalid_pin", e),
         e @ SigningError::InvalidOtp => err(StatusCode::BAD_REQUEST, "invalid_otp", e),
         e @ SigningError::Locked => err(StatusCode::FORBIDDEN, "access_denied", e),
+        e @ SigningError::Busy => {
+            let mut r = err(StatusCode::TOO_MANY_REQUESTS, "temporarily_unavailable", e);
+            r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+            r
+        }
         SigningError::Authority(kyso_authority::AuthorityError::Refused(m)) => {
             err(StatusCode::BAD_REQUEST, "invalid_request", m)
         }

@@ -11,6 +11,7 @@ pub mod audit;
 pub mod bulk;
 pub mod campaign;
 pub mod listed;
+pub mod pins;
 pub mod reports;
 mod rows;
 
@@ -35,6 +36,10 @@ pub enum StoreError {
     /// [`Write::TotpStep`] was used before. The text is for the caller, not for display.
     #[error("precondition failed (an e-ID level, or a one-time code already used)")]
     Precondition(String),
+    /// A [`Write::PinOk`] or [`Write::RequireSignable`] found the credential locked, or its
+    /// certificate revoked or expired: nothing of the batch was written.
+    #[error("{0}")]
+    Locked(String),
     #[error("unsupported database URL `{0}`: use sqlite://PATH or postgres://…")]
     BadUrl(String),
 }
@@ -157,6 +162,12 @@ const MIGRATIONS: &[Migration] = &[
         name: "guide scans",
         sqlite: include_str!("../migrations/sqlite/0010_guide_scans.sql"),
         postgres: include_str!("../migrations/postgres/0010_guide_scans.sql"),
+    },
+    Migration {
+        version: 13,
+        name: "PIN checks in flight",
+        sqlite: include_str!("../migrations/sqlite/0013_pin_checks.sql"),
+        postgres: include_str!("../migrations/postgres/0013_pin_checks.sql"),
     },
 ];
 

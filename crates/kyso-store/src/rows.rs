@@ -110,20 +110,23 @@ pub enum Write {
         level: i64,
     },
     Credential(CredentialRow),
-    /// A wrong PIN: the counter goes up, and at `lock_at` the credential locks.
-    PinFailed {
-        credential: String,
-        lock_at: i64,
-        at: i64,
-    },
     /// A TOTP code of time step `step` was accepted: fails with [`StoreError::Precondition`]
     /// (and nothing of the batch is written) when this or a later step was accepted before.
     TotpStep {
         credential: String,
         step: i64,
     },
-    /// A right PIN: the counter goes back to zero.
+    /// A right PIN: the counter goes back to zero. Fails the whole commit with
+    /// [`StoreError::Locked`] when the credential is no longer active (it locked while the PIN
+    /// was being checked), so nothing is authorized after a lock.
     PinOk {
+        credential: String,
+        at: i64,
+    },
+    /// Commit only if the credential is active and its certificate is neither revoked nor
+    /// expired at `at`, checked inside the transaction ([`StoreError::Locked`] otherwise): what a
+    /// signature made under a SAD is committed with.
+    RequireSignable {
         credential: String,
         at: i64,
     },
@@ -303,10 +306,6 @@ impl Store {
                             .bind(c.failed_pins).bind(&c.totp_secret).bind(c.created_at).bind(c.updated_at)
                             .execute(&mut *tx).await?;
                     }
-                    Write::PinFailed { credential, lock_at, at } => {
-                        sqlx::query("UPDATE credentials SET failed_pins = failed_pins + 1, status = CASE WHEN failed_pins + 1 >= $1 THEN 'locked' ELSE status END, updated_at = $2 WHERE id = $3")
-                            .bind(lock_at).bind(at).bind(credential).execute(&mut *tx).await?;
-                    }
                     Write::TotpStep { credential, step } => {
                         let n = sqlx::query("INSERT INTO totp_steps (credential_id, last_step) VALUES ($1,$2) \
                             ON CONFLICT (credential_id) DO UPDATE SET last_step = excluded.last_step WHERE totp_steps.last_step < excluded.last_step")
@@ -316,11 +315,29 @@ impl Store {
                         }
                     }
                     Write::PinOk { credential, at } => {
-                        sqlx::query("UPDATE credentials SET failed_pins = 0, updated_at = $1 WHERE id = $2 AND status = 'active'")
-                            .bind(at).bind(credential).execute(&mut *tx).await?;
+                        let n = sqlx::query("UPDATE credentials SET failed_pins = 0, pin_checks = CASE WHEN pin_checks > 0 THEN pin_checks - 1 ELSE 0 END, updated_at = $1 WHERE id = $2 AND status = 'active'")
+                            .bind(at).bind(credential).execute(&mut *tx).await?.rows_affected();
+                        if n != 1 {
+                            return Err(StoreError::Locked(format!("credential {credential} is locked")));
+                        }
+                    }
+                    Write::RequireSignable { credential, at } => {
+                        let r = sqlx::query("SELECT c.status, k.revoked_at, k.not_before, k.not_after FROM credentials c \
+                                             JOIN certificates k ON k.serial = c.cert_serial WHERE c.id = $1")
+                            .bind(credential).fetch_optional(&mut *tx).await?;
+                        let why = match r {
+                            None => Some("has no certificate"),
+                            Some(r) if r.get::<String, _>("status") != "active" => Some("is locked"),
+                            Some(r) if r.get::<Option<i64>, _>("revoked_at").is_some() => Some("has a revoked certificate"),
+                            Some(r) if r.get::<i64, _>("not_after") < *at || r.get::<i64, _>("not_before") > *at => Some("has a certificate outside its validity"),
+                            Some(_) => None,
+                        };
+                        if let Some(why) = why {
+                            return Err(StoreError::Locked(format!("credential {credential} {why}")));
+                        }
                     }
                     Write::Unlock { credential, at } => {
-                        sqlx::query("UPDATE credentials SET failed_pins = 0, status = 'active', updated_at = $1 WHERE id = $2")
+                        sqlx::query("UPDATE credentials SET failed_pins = 0, pin_checks = 0, status = 'active', updated_at = $1 WHERE id = $2")
                             .bind(at).bind(credential).execute(&mut *tx).await?;
                     }
                     Write::RebindCredential { old_serial, new_serial } => {

@@ -989,6 +989,7 @@ async fn sign(State(s): State<AppState>, h: HeaderMap, body: Bytes) -> Response 
             let msg = match &e {
                 E::InvalidPin { remaining } if !c.en => format!("Mã PIN không đúng; còn {remaining} lần thử trước khi chứng thư bị khóa."),
                 E::Locked if !c.en => "Chứng thư đã bị khóa do nhập sai mã PIN hoặc mã OTP 5 lần. Hãy đến điểm hỗ trợ để cán bộ xác thực lại trực tiếp và mở khóa.".to_string(),
+                E::Busy if !c.en => "Đang có lần nhập mã PIN khác cho chứng thư này được kiểm tra; hãy thử lại sau vài giây.".to_string(),
                 E::InvalidOtp if !c.en => "Mã xác thực một lần (OTP) không đúng, đã hết hạn hoặc đã dùng: hãy đợi mã tiếp theo trong ứng dụng.".to_string(),
                 e => e.to_string(),
             };
