@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Fuzz the parsers that read untrusted input, each for a bounded time (default 60 s per target):
 #   scripts/fuzz.sh [SECONDS] [TARGET…]
-# Targets: pdf_signatures cms validate_pdf xlsx_read csv_records (fuzz/fuzz_targets/).
-# Needs cargo-fuzz (`cargo install cargo-fuzz`). Runs on the stable toolchain without a sanitizer
+# Targets: pdf_signatures cms validate_pdf xlsx_read csv_records ocsp_request tsa_request csc_json
+# pdf_differential (fuzz/fuzz_targets/). Installs cargo-fuzz when it is missing. Runs on the stable toolchain without a sanitizer
 # (`-s none`): libFuzzer's coverage guidance still works, and a panic is still a crash. Crashes
 # land in fuzz/artifacts/<target>/ and the script exits non-zero.
 set -euo pipefail
@@ -11,16 +11,22 @@ secs="${1:-60}"
 shift || true
 targets=("$@")
 if ((${#targets[@]} == 0)); then
-  targets=(pdf_signatures cms validate_pdf xlsx_read csv_records)
+  targets=(pdf_signatures cms validate_pdf xlsx_read csv_records ocsp_request tsa_request csc_json pdf_differential)
 fi
-command -v cargo-fuzz >/dev/null || { echo "cargo-fuzz is missing: cargo install cargo-fuzz" >&2; exit 2; }
+if ! command -v cargo-fuzz >/dev/null; then
+  echo "== installing cargo-fuzz (cargo install --locked cargo-fuzz)"
+  cargo install --locked cargo-fuzz
+fi
 status=0
 for t in "${targets[@]}"; do
   corpus="fuzz/corpus/$t"
   mkdir -p "$corpus"
   # Seed the PDF and CMS targets with real files (a plain PDF, a kyso B-T signature).
   case "$t" in
-    pdf_signatures|validate_pdf) cp -n fuzz/seeds/*.pdf "$corpus/" 2>/dev/null || true ;;
+    pdf_signatures|validate_pdf|pdf_differential) cp -n fuzz/seeds/*.pdf "$corpus/" 2>/dev/null || true ;;
+    ocsp_request) cp -n fuzz/seeds/ocsp-request*.der "$corpus/" 2>/dev/null || true ;;
+    tsa_request) cp -n fuzz/seeds/*.tsq "$corpus/" 2>/dev/null || true ;;
+    csc_json) cp -n fuzz/seeds/csc-*.json "$corpus/" 2>/dev/null || true ;;
   esac
   echo "== $t for ${secs}s"
   if ! (cd fuzz && cargo fuzz run -s none "$t" "../$corpus" -- -max_total_time="$secs" -rss_limit_mb=2048 2>&1 | grep -E "^(Done|INFO: Seed|==[0-9]+== ERROR|SUMMARY|thread .* panicked)|Test unit written|deadly signal" ); then

@@ -370,19 +370,23 @@ impl Authority {
 
     /// A reserved check failed: audited as attempt n of five; the fifth locks the credential in
     /// the same transaction. Returns the error to answer with.
-    async fn attempt_failed(&self, credential: &str, factor: Factor) -> std::result::Result<SigningError, SigningError> {
+    async fn attempt_failed(
+        &self,
+        credential: &str,
+        factor: Factor,
+    ) -> std::result::Result<SigningError, SigningError> {
         let action = match factor {
             Factor::Pin | Factor::PinChange => "credential.pin_failed",
             Factor::Otp => "credential.otp_failed",
             Factor::OtpReplayed => "credential.otp_replayed",
         };
         let during = if matches!(factor, Factor::PinChange) { ", during a PIN change" } else { "" };
-        let event = |n: i64| AuditEvent::new("citizen", action, credential, format!("attempt {n} of {MAX_PIN_ATTEMPTS}{during}"));
+        let event = |n: i64| {
+            AuditEvent::new("citizen", action, credential, format!("attempt {n} of {MAX_PIN_ATTEMPTS}{during}"))
+        };
         let lock_event = AuditEvent::new("system", "credential.locked", credential, "5 wrong PINs or codes");
-        let f = self
-            .store
-            .pin_attempt_failed(credential, MAX_PIN_ATTEMPTS, kyso_store::now(), event, &lock_event)
-            .await?;
+        let f =
+            self.store.pin_attempt_failed(credential, MAX_PIN_ATTEMPTS, kyso_store::now(), event, &lock_event).await?;
         Ok(match factor {
             _ if f.locked => {
                 self.forget_sads(credential);

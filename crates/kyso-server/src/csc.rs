@@ -261,27 +261,61 @@ struct AuthorizeReq {
     otp: Option<String>,
 }
 
-async fn authorize(State(s): State<AppState>, headers: HeaderMap, body: Body<AuthorizeReq>) -> Response {
+/// A `credentials/authorize` request, parsed and checked (pure: the fuzz target `csc_json` holds it
+/// to never panicking and to these invariants).
+pub struct Authorize {
+    pub credential_id: String,
+    /// 1 to `MAX_HASHES_PER_SAD` SHA-256 hashes.
+    pub hashes: Vec<[u8; 32]>,
+    pub pin: Pin,
+    pub otp: Option<String>,
+}
+
+/// Longest JSON body the remote-signing API reads (1,000 base64 hashes and the rest).
+pub const MAX_CSC_BODY: usize = 64 * 1024;
+
+fn json_of<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, String> {
+    if body.len() > MAX_CSC_BODY {
+        return Err(format!("the request body is {} bytes; at most {MAX_CSC_BODY}", body.len()));
+    }
+    serde_json::from_slice(body).map_err(|e| format!("Invalid JSON body: {e}"))
+}
+
+fn hash_count(h: &[String]) -> Result<(), String> {
+    let max = kyso_authority::signing::MAX_HASHES_PER_SAD;
+    if h.is_empty() || h.len() > max {
+        return Err(format!("Invalid parameter hashes: send 1 to {max} SHA-256 hashes"));
+    }
+    Ok(())
+}
+
+/// Parse a `credentials/authorize` body; the error names the parameter.
+pub fn parse_authorize(body: &[u8]) -> Result<Authorize, String> {
+    let b: AuthorizeReq = json_of(body)?;
+    hash_count(&b.hashes)?;
+    let hashes = hashes_of(&b.hash_algorithm_oid, &b.hashes)?;
+    if b.num_signatures.is_some_and(|n| n != hashes.len()) {
+        return Err("Invalid parameter numSignatures: must equal the number of hashes".into());
+    }
+    let Some(pin) = b.pin.as_deref().and_then(|p| Pin::parse(p).ok()) else {
+        return Err("Invalid parameter PIN: 6 digits expected".into());
+    };
+    if b.otp.as_ref().is_some_and(|o| o.len() > 16) {
+        return Err("Invalid parameter OTP: 6 digits expected".into());
+    }
+    Ok(Authorize { credential_id: b.credential_id, hashes, pin, otp: b.otp })
+}
+
+async fn authorize(State(s): State<AppState>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
     let id = match citizen(&s, &headers).await {
         Ok(id) => id,
         Err(r) => return r,
     };
-    let b = json_body!(body);
-    let hashes = match hashes_of(&b.hash_algorithm_oid, &b.hashes) {
-        Ok(h) => h,
+    let b = match parse_authorize(&body) {
+        Ok(b) => b,
         Err(m) => return err(StatusCode::BAD_REQUEST, "invalid_request", m),
     };
-    if b.num_signatures.is_some_and(|n| n != hashes.len()) {
-        return err(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "Invalid parameter numSignatures: must equal the number of hashes",
-        );
-    }
-    let Some(pin) = b.pin.as_deref().and_then(|p| Pin::parse(p).ok()) else {
-        return err(StatusCode::BAD_REQUEST, "invalid_request", "Invalid parameter PIN: 6 digits expected");
-    };
-    match s.authority.authorize(&id, &b.credential_id, &pin, b.otp.as_deref(), &hashes).await {
+    match s.authority.authorize(&id, &b.credential_id, &b.pin, b.otp.as_deref(), &b.hashes).await {
         Ok(a) => Json(json!({ "SAD": a.sad, "expiresIn": a.expires_in })).into_response(),
         Err(e) => from_signing(e),
     }
@@ -300,23 +334,39 @@ struct SignHashReq {
     sign_algo: Option<String>,
 }
 
-async fn sign_hash(State(s): State<AppState>, headers: HeaderMap, body: Body<SignHashReq>) -> Response {
+/// A `signatures/signHash` request, parsed and checked.
+pub struct SignHash {
+    pub credential_id: String,
+    pub sad: String,
+    pub hashes: Vec<[u8; 32]>,
+    pub scheme: Option<kyso_custody::SignatureScheme>,
+}
+
+/// Parse a `signatures/signHash` body; the error names the parameter.
+pub fn parse_sign_hash(body: &[u8]) -> Result<SignHash, String> {
+    let b: SignHashReq = json_of(body)?;
+    hash_count(&b.hashes)?;
+    let hashes = hashes_of(&b.hash_algorithm_oid, &b.hashes)?;
+    let scheme = match b.sign_algo.as_deref() {
+        None => None,
+        Some(o) => Some(scheme_from_oid(o).ok_or_else(|| format!("Invalid parameter signAlgo `{o}`"))?),
+    };
+    if b.sad.len() > 256 {
+        return Err("Invalid parameter SAD (unknown, expired or already used)".into());
+    }
+    Ok(SignHash { credential_id: b.credential_id, sad: b.sad, hashes, scheme })
+}
+
+async fn sign_hash(State(s): State<AppState>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
     let id = match citizen(&s, &headers).await {
         Ok(id) => id,
         Err(r) => return r,
     };
-    let b = json_body!(body);
-    let hashes = match hashes_of(&b.hash_algorithm_oid, &b.hashes) {
-        Ok(h) => h,
+    let b = match parse_sign_hash(&body) {
+        Ok(b) => b,
         Err(m) => return err(StatusCode::BAD_REQUEST, "invalid_request", m),
     };
-    let scheme = match b.sign_algo.as_deref().map(|o| scheme_from_oid(o).ok_or(o)) {
-        None => None,
-        Some(Ok(s)) => Some(s),
-        Some(Err(o)) => {
-            return err(StatusCode::BAD_REQUEST, "invalid_request", format!("Invalid parameter signAlgo `{o}`"))
-        }
-    };
+    let (hashes, scheme) = (b.hashes, b.scheme);
     match s.authority.sign_hash(&id, &b.credential_id, &b.sad, &hashes, scheme).await {
         Ok(sigs) => {
             Json(json!({ "signatures": sigs.iter().map(|x| B64.encode(x)).collect::<Vec<_>>() })).into_response()
@@ -327,4 +377,52 @@ async fn sign_hash(State(s): State<AppState>, headers: HeaderMap, body: Body<Sig
 
 async fn openapi() -> Response {
     ([(header::CONTENT_TYPE, "application/json")], include_str!("csc-openapi.json")).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(n: usize) -> String {
+        let one = B64.encode([7u8; 32]);
+        serde_json::to_string(&vec![one; n]).unwrap()
+    }
+
+    #[test]
+    fn authorize_bodies_are_parsed_and_bounded() {
+        let ok = format!(r#"{{"credentialID":"c","hashes":{},"PIN":"123456"}}"#, h(2));
+        let a = parse_authorize(ok.as_bytes()).unwrap();
+        assert_eq!((a.credential_id.as_str(), a.hashes.len(), a.otp), ("c", 2, None));
+        let cases = [
+            (format!(r#"{{"credentialID":"c","hashes":{},"PIN":"123456"}}"#, h(0)), "send 1 to 1000"),
+            (format!(r#"{{"credentialID":"c","hashes":{},"PIN":"123456"}}"#, h(1001)), "send 1 to 1000"),
+            (r#"{"credentialID":"c","hashes":["AAAA","@@"],"PIN":"123456"}"#.to_string(), "hashes[0]"),
+            (format!(r#"{{"credentialID":"c","hashes":{},"PIN":"12345"}}"#, h(1)), "PIN"),
+            (format!(r#"{{"credentialID":"c","numSignatures":3,"hashes":{},"PIN":"123456"}}"#, h(1)), "numSignatures"),
+            (
+                format!(
+                    r#"{{"credentialID":"c","hashes":{},"PIN":"123456","hashAlgorithmOID":"1.3.14.3.2.26"}}"#,
+                    h(1)
+                ),
+                "hashAlgorithmOID",
+            ),
+            ("{".to_string(), "Invalid JSON"),
+            (" ".repeat(MAX_CSC_BODY + 1), "at most"),
+        ];
+        for (body, names) in cases {
+            let e = parse_authorize(body.as_bytes()).err().unwrap_or_default();
+            assert!(e.contains(names), "{names}: {e}");
+        }
+    }
+
+    #[test]
+    fn sign_hash_bodies_are_parsed_and_bounded() {
+        let ok = format!(r#"{{"credentialID":"c","SAD":"s","hashes":{},"signAlgo":"1.2.840.10045.4.3.2"}}"#, h(1));
+        let s = parse_sign_hash(ok.as_bytes()).unwrap();
+        assert_eq!(s.scheme, Some(kyso_custody::SignatureScheme::EcdsaP256Sha256));
+        let bad = format!(r#"{{"credentialID":"c","SAD":"s","hashes":{},"signAlgo":"1.2.3"}}"#, h(1));
+        assert!(parse_sign_hash(bad.as_bytes()).err().unwrap().contains("signAlgo `1.2.3`"));
+        let long = format!(r#"{{"credentialID":"c","SAD":"{}","hashes":{}}}"#, "s".repeat(300), h(1));
+        assert!(parse_sign_hash(long.as_bytes()).is_err());
+    }
 }

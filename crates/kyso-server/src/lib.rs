@@ -7,6 +7,8 @@
 mod api;
 pub mod campaign_data;
 mod csc;
+/// The remote-signing API's request parsers (pure; fuzzed by `fuzz/fuzz_targets/csc_json.rs`).
+pub use csc::{parse_authorize, parse_sign_hash, Authorize, SignHash, MAX_CSC_BODY};
 mod dashboard;
 mod pages;
 mod ranking;

@@ -89,7 +89,10 @@ async fn abandoned_slots_free_up_after_a_minute() {
         // failures still count.
         let later = now + STALE_SECONDS + 1;
         for _ in 0..3 {
-            assert!(matches!(s.reserve_pin_attempt("c", 5, later).await.unwrap(), PinSlot::Reserved { failed_before: 2 }));
+            assert!(matches!(
+                s.reserve_pin_attempt("c", 5, later).await.unwrap(),
+                PinSlot::Reserved { failed_before: 2 }
+            ));
         }
         assert_eq!(s.reserve_pin_attempt("c", 5, later).await.unwrap(), PinSlot::Busy, "{}", s.backend());
     }

@@ -14,7 +14,18 @@ const PIN: &str = "135790";
 const ID: &str = "019190000071";
 
 fn activate(env: &Env, id: &str) -> (String, String) {
-    env.ok(&["citizen", "add", "--id", id, "--name", "Lê Văn Tâm", "--province", "Tỉnh Thái Nguyên", "--eid-level", "2"]);
+    env.ok(&[
+        "citizen",
+        "add",
+        "--id",
+        id,
+        "--name",
+        "Lê Văn Tâm",
+        "--province",
+        "Tỉnh Thái Nguyên",
+        "--eid-level",
+        "2",
+    ]);
     let o = env
         .cmd()
         .env("KYSO_PIN", PIN)
@@ -112,7 +123,8 @@ fn sole_control_holds_under_concurrency(env: Env) {
         if pin != PIN {
             assert_ne!(*s, 200, "a wrong PIN was accepted: {v}");
             assert!(
-                ["invalid_pin", "access_denied", "temporarily_unavailable"].contains(&v["error"].as_str().unwrap_or("")),
+                ["invalid_pin", "access_denied", "temporarily_unavailable"]
+                    .contains(&v["error"].as_str().unwrap_or("")),
                 "{s} {v}"
             );
         }
@@ -126,7 +138,10 @@ fn sole_control_holds_under_concurrency(env: Env) {
         let (s, v) = sign(&env, &tok, &cred, right.2["SAD"].as_str().unwrap());
         if locks == 1 {
             // refused by the commit's check (403), or the lock already dropped the SAD (400)
-            assert!(matches!((s, v["error"].as_str()), (403, Some("access_denied")) | (400, Some("invalid_request"))), "signed after the lock: {s} {v}");
+            assert!(
+                matches!((s, v["error"].as_str()), (403, Some("access_denied")) | (400, Some("invalid_request"))),
+                "signed after the lock: {s} {v}"
+            );
         } else {
             assert_eq!(s, 200, "{v}");
             signed = 1;
@@ -180,7 +195,8 @@ fn sole_control_holds_under_concurrency(env: Env) {
     let sad = v["SAD"].as_str().unwrap().to_string();
     let serial = env.ok(&["--json", "credential", "list", "--id", ID]);
     let serial = serde_json::from_str::<Value>(&serial).ok().and_then(|v| {
-        v.as_array().and_then(|a| a.iter().find(|c| c["credential_id"] == cred.as_str()).map(|c| c["certificate"].clone()))
+        v.as_array()
+            .and_then(|a| a.iter().find(|c| c["credential_id"] == cred.as_str()).map(|c| c["certificate"].clone()))
     });
     let serial = serial.and_then(|s| s.as_str().map(str::to_string)).expect("credential list names the serial");
     env.ok(&["cert", "revoke", &serial, "--reason", "keyCompromise"]);
