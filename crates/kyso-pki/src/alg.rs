@@ -36,8 +36,44 @@ pub fn signature_algorithm(scheme: SignatureScheme) -> AlgorithmIdentifierOwned 
     }
 }
 
-/// The scheme an AlgorithmIdentifier names, if kyso supports it. PSS is accepted only with the
-/// SHA-256/MGF1-SHA-256/salt-32 parameters kyso itself emits.
+/// RSASSA-PSS-params (RFC 4055 §3.1); absent fields take their DEFAULT (SHA-1, MGF1-SHA-1, 20, 1).
+#[derive(der::Sequence)]
+struct PssParams {
+    #[asn1(context_specific = "0", tag_mode = "EXPLICIT", optional = "true")]
+    hash: Option<AlgorithmIdentifierOwned>,
+    #[asn1(context_specific = "1", tag_mode = "EXPLICIT", optional = "true")]
+    mask_gen: Option<AlgorithmIdentifierOwned>,
+    #[asn1(context_specific = "2", tag_mode = "EXPLICIT", optional = "true")]
+    salt_length: Option<u32>,
+    #[asn1(context_specific = "3", tag_mode = "EXPLICIT", optional = "true")]
+    trailer_field: Option<u32>,
+}
+
+const MGF1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.8");
+
+/// SHA-256 with absent or NULL parameters, as signers write it either way.
+fn is_sha256(a: &AlgorithmIdentifierOwned) -> bool {
+    a.oid == SHA256 && a.parameters.as_ref().is_none_or(|p| der::Tagged::tag(p) == der::Tag::Null)
+}
+
+/// Do these DER RSASSA-PSS-params say SHA-256, MGF1 with SHA-256, a 32-byte salt and the
+/// standard trailer? Read by meaning, not by bytes: the hash's NULL parameters may be absent or
+/// present, and DEFAULT fields written out or left away, as other signers (pyHanko, OpenSSL) do.
+pub fn pss_params_are_sha256(der: &[u8]) -> bool {
+    let Ok(p) = PssParams::from_der(der) else { return false };
+    let mgf_ok = p.mask_gen.as_ref().is_some_and(|m| {
+        m.oid == MGF1
+            && m.parameters
+                .as_ref()
+                .and_then(|a| der::Encode::to_der(a).ok())
+                .and_then(|d| AlgorithmIdentifierOwned::from_der(&d).ok())
+                .is_some_and(|h| is_sha256(&h))
+    });
+    p.hash.as_ref().is_some_and(is_sha256) && mgf_ok && p.salt_length == Some(32) && p.trailer_field.unwrap_or(1) == 1
+}
+
+/// The scheme an AlgorithmIdentifier names, if kyso supports it. PSS is accepted only with
+/// SHA-256, MGF1-SHA-256 and a 32-byte salt (however the parameters are encoded).
 pub fn scheme_of(alg: &AlgorithmIdentifierOwned) -> Option<SignatureScheme> {
     match alg.oid {
         ECDSA_WITH_SHA256 if alg.parameters.is_none() => Some(SignatureScheme::EcdsaP256Sha256),
@@ -45,10 +81,15 @@ pub fn scheme_of(alg: &AlgorithmIdentifierOwned) -> Option<SignatureScheme> {
         RSASSA_PSS => {
             let p = alg.parameters.as_ref()?;
             let der = der::Encode::to_der(p).ok()?;
-            (der == PSS_SHA256_PARAMS).then_some(SignatureScheme::RsaPssSha256)
+            pss_params_are_sha256(&der).then_some(SignatureScheme::RsaPssSha256)
         }
         _ => None,
     }
+}
+
+/// kyso's own encoding of the PSS parameters (what it writes).
+pub fn pss_sha256_params_der() -> &'static [u8] {
+    &PSS_SHA256_PARAMS
 }
 
 pub fn sha256_alg() -> AlgorithmIdentifierOwned {
@@ -95,5 +136,26 @@ mod tests {
         for s in [SignatureScheme::EcdsaP256Sha256, SignatureScheme::RsaPssSha256, SignatureScheme::RsaPkcs1Sha256] {
             assert_eq!(scheme_of(&signature_algorithm(s)), Some(s));
         }
+    }
+
+    #[test]
+    fn pss_parameters_are_read_by_meaning() {
+        assert!(pss_params_are_sha256(&PSS_SHA256_PARAMS));
+        let sha256 = [0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01];
+        let mgf1 = [0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x08];
+        let tlv = |tag: u8, body: &[u8]| [&[tag, body.len() as u8][..], body].concat();
+        let params = |hash: &[u8], salt: u8| {
+            let h = tlv(0xa0, &tlv(0x30, hash));
+            let m = tlv(0xa1, &tlv(0x30, &[&mgf1[..], &tlv(0x30, hash)].concat()));
+            let s = tlv(0xa2, &[0x02, 0x01, salt]);
+            tlv(0x30, &[h, m, s].concat())
+        };
+        // SHA-256 written without its NULL parameters (as several signers do): the same scheme.
+        assert!(pss_params_are_sha256(&params(&sha256, 32)));
+        assert!(pss_params_are_sha256(&params(&[&sha256[..], &[0x05, 0x00]].concat(), 32)));
+        // Another salt, the DEFAULT hash (SHA-1), or garbage: refused.
+        assert!(!pss_params_are_sha256(&params(&sha256, 20)));
+        assert!(!pss_params_are_sha256(&tlv(0x30, &tlv(0xa2, &[0x02, 0x01, 32]))));
+        assert!(!pss_params_are_sha256(b"\x30\x00junk"));
     }
 }

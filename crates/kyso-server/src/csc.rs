@@ -17,13 +17,46 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 pub fn routes() -> Router<AppState> {
+    let api = Router::new()
+        .route("/info", post(info).get(info))
+        .route("/credentials/list", post(list))
+        .route("/credentials/info", post(cred_info))
+        .route("/credentials/authorize", post(authorize))
+        .route("/signatures/signHash", post(sign_hash));
+    // v1 clients (pyHanko's default `api_ver`) get the same methods: the v1 parameter names are
+    // accepted beside v2's. Unknown methods and wrong verbs answer in CSC's error shape.
     Router::new()
-        .route("/csc/v2/info", post(info).get(info))
-        .route("/csc/v2/credentials/list", post(list))
-        .route("/csc/v2/credentials/info", post(cred_info))
-        .route("/csc/v2/credentials/authorize", post(authorize))
-        .route("/csc/v2/signatures/signHash", post(sign_hash))
-        .route("/csc/v2/openapi.json", get(openapi))
+        .nest("/csc/v2", api.clone().route("/openapi.json", get(openapi)))
+        .nest("/csc/v1", api)
+        .route("/csc/{*rest}", axum::routing::any(unknown_method))
+}
+
+async fn unknown_method(method: axum::http::Method, uri: axum::http::Uri) -> Response {
+    err(StatusCode::NOT_FOUND, "invalid_request", format!("{method} {}: no such CSC method (see /csc/v2/info)", uri.path()))
+}
+
+/// 405 and 413 in CSC's error shape on the CSC paths (a layer on the whole router, `lib.rs`).
+pub(crate) async fn csc_json_errors(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let is_csc = req.uri().path().starts_with("/csc/");
+    let r = next.run(req).await;
+    if !is_csc {
+        return r;
+    }
+    match r.status() {
+        StatusCode::METHOD_NOT_ALLOWED => {
+            err(StatusCode::METHOD_NOT_ALLOWED, "invalid_request", "use POST (GET only for info and openapi.json)")
+        }
+        StatusCode::PAYLOAD_TOO_LARGE if !is_json(&r) => err(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "invalid_request",
+            format!("the request body is larger than {MAX_CSC_BODY} bytes"),
+        ),
+        _ => r,
+    }
+}
+
+fn is_json(r: &Response) -> bool {
+    r.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"))
 }
 
 fn err(status: StatusCode, code: &str, desc: impl std::fmt::Display) -> Response {
@@ -246,19 +279,31 @@ fn hashes_of(oid: &Option<String>, h: &[String]) -> Result<Vec<[u8; 32]>, String
     decode_hashes(h)
 }
 
+/// `credentials/authorize` as v2 writes it, with the v1 names real clients still send (`hash`,
+/// `hashAlgo`, `PIN`, `OTP`) accepted beside v2's (`hashes`, `hashAlgorithmOID`, `authData`).
 #[derive(Deserialize)]
 struct AuthorizeReq {
     #[serde(rename = "credentialID")]
     credential_id: String,
     #[serde(rename = "numSignatures")]
     num_signatures: Option<usize>,
+    #[serde(alias = "hash", default)]
     hashes: Vec<String>,
-    #[serde(rename = "hashAlgorithmOID")]
+    #[serde(rename = "hashAlgorithmOID", alias = "hashAlgo")]
     hash_algorithm_oid: Option<String>,
     #[serde(rename = "PIN")]
     pin: Option<String>,
     #[serde(rename = "OTP")]
     otp: Option<String>,
+    #[serde(rename = "authData", default)]
+    auth_data: Vec<AuthData>,
+}
+
+/// One v2 `authData` item: `{"id": "PIN", "value": "123456"}`.
+#[derive(Deserialize)]
+struct AuthData {
+    id: String,
+    value: String,
 }
 
 /// A `credentials/authorize` request, parsed and checked (pure: the fuzz target `csc_json` holds it
@@ -297,13 +342,22 @@ pub fn parse_authorize(body: &[u8]) -> Result<Authorize, String> {
     if b.num_signatures.is_some_and(|n| n != hashes.len()) {
         return Err("Invalid parameter numSignatures: must equal the number of hashes".into());
     }
-    let Some(pin) = b.pin.as_deref().and_then(|p| Pin::parse(p).ok()) else {
+    let mut pin = b.pin;
+    let mut otp = b.otp;
+    for item in b.auth_data {
+        match item.id.as_str() {
+            "PIN" => pin = Some(item.value),
+            "OTP" => otp = Some(item.value),
+            other => return Err(format!("Invalid parameter authData: unknown id `{}` (PIN, OTP)", other.escape_debug())),
+        }
+    }
+    let Some(pin) = pin.as_deref().and_then(|p| Pin::parse(p).ok()) else {
         return Err("Invalid parameter PIN: 6 digits expected".into());
     };
-    if b.otp.as_ref().is_some_and(|o| o.len() > 16) {
+    if otp.as_ref().is_some_and(|o| o.len() > 16) {
         return Err("Invalid parameter OTP: 6 digits expected".into());
     }
-    Ok(Authorize { credential_id: b.credential_id, hashes, pin, otp: b.otp })
+    Ok(Authorize { credential_id: b.credential_id, hashes, pin, otp })
 }
 
 async fn authorize(State(s): State<AppState>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
@@ -321,17 +375,21 @@ async fn authorize(State(s): State<AppState>, headers: HeaderMap, body: axum::bo
     }
 }
 
+/// `signatures/signHash`, v2 names with v1's accepted (`hash`, `hashAlgo`).
 #[derive(Deserialize)]
 struct SignHashReq {
     #[serde(rename = "credentialID")]
     credential_id: String,
     #[serde(rename = "SAD")]
     sad: String,
+    #[serde(alias = "hash", default)]
     hashes: Vec<String>,
-    #[serde(rename = "hashAlgorithmOID")]
+    #[serde(rename = "hashAlgorithmOID", alias = "hashAlgo")]
     hash_algorithm_oid: Option<String>,
     #[serde(rename = "signAlgo")]
     sign_algo: Option<String>,
+    #[serde(rename = "signAlgoParams")]
+    sign_algo_params: Option<String>,
 }
 
 /// A `signatures/signHash` request, parsed and checked.
@@ -342,15 +400,35 @@ pub struct SignHash {
     pub scheme: Option<kyso_custody::SignatureScheme>,
 }
 
+/// RSASSA-PSS-params (RFC 4055) naming SHA-256, MGF1 with SHA-256 and a 32-byte salt, base64 DER.
+fn pss_params_are_sha256(b64: &str) -> bool {
+    B64.decode(b64.trim()).ok().is_some_and(|der| kyso_pki::alg::pss_params_are_sha256(&der))
+}
+
 /// Parse a `signatures/signHash` body; the error names the parameter.
 pub fn parse_sign_hash(body: &[u8]) -> Result<SignHash, String> {
     let b: SignHashReq = json_of(body)?;
     hash_count(&b.hashes)?;
-    let hashes = hashes_of(&b.hash_algorithm_oid, &b.hashes)?;
     let scheme = match b.sign_algo.as_deref() {
         None => None,
-        Some(o) => Some(scheme_from_oid(o).ok_or_else(|| format!("Invalid parameter signAlgo `{o}`"))?),
+        Some(o) => Some(scheme_from_oid(o).ok_or_else(|| format!("Invalid parameter signAlgo `{}`", o.escape_debug()))?),
     };
+    // The hash algorithm is said, or implied by a signAlgo that names one; never assumed.
+    let implied = matches!(
+        scheme,
+        Some(kyso_custody::SignatureScheme::EcdsaP256Sha256 | kyso_custody::SignatureScheme::RsaPkcs1Sha256)
+    );
+    if b.hash_algorithm_oid.is_none() && !implied {
+        return Err(format!(
+            "Missing parameter hashAlgorithmOID (or hashAlgo): the hash algorithm is not implied by the signAlgo; use SHA-256 ({SHA256_OID})"
+        ));
+    }
+    if let Some(p) = &b.sign_algo_params {
+        if scheme != Some(kyso_custody::SignatureScheme::RsaPssSha256) || !pss_params_are_sha256(p) {
+            return Err("Invalid parameter signAlgoParams: only RSASSA-PSS with SHA-256, MGF1-SHA-256 and a 32-byte salt".into());
+        }
+    }
+    let hashes = hashes_of(&b.hash_algorithm_oid, &b.hashes)?;
     if b.sad.len() > 256 {
         return Err("Invalid parameter SAD (unknown, expired or already used)".into());
     }

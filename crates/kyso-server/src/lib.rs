@@ -66,6 +66,7 @@ pub fn router(state: AppState) -> Router {
         .merge(reconcile::routes())
         .merge(visits::routes())
         .layer(axum::extract::DefaultBodyLimit::max(1 << 20))
+        .layer(axum::middleware::from_fn(csc::csc_json_errors))
         .layer(axum::middleware::from_fn_with_state(state.clone(), web::client::client_addr))
         .with_state(state)
 }
