@@ -259,7 +259,8 @@ impl Authority {
     ) -> Result<Option<EidAccountRow>> {
         let id = CitizenId::parse(id_number.trim()).ok();
         let masked = || id.as_ref().map_or_else(|| "(not an ID number)".to_string(), CitizenId::masked);
-        let account = throttle::account_key("citizen", id_number);
+        // Keyed by the number as parsed, so that no spelling of it gets attempts of its own.
+        let account = throttle::account_key("citizen", id.as_ref().map_or(id_number, |i| i.expose()));
         let check = async {
             let acct = match &id {
                 Some(id) => self.store.eid_account(id.expose()).await?,
