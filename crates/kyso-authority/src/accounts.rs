@@ -144,7 +144,15 @@ impl Authority {
         subject: impl FnOnce() -> String,
         check: impl std::future::Future<Output = Result<Option<T>>>,
     ) -> Result<Option<T>> {
-        let counted = self.count_attempt(&login_keys(account, client)).await?;
+        let counted = match self.count_attempt(&login_keys(account, client)).await {
+            Ok(c) => c,
+            Err(e) => {
+                // Not audited: a refusal costs no check, and an audit row each would let a flood
+                // of refused requests grow the log.
+                tracing::debug!(client = %client_text(client), "{action}: refused before the check: {e}");
+                return Err(e);
+            }
+        };
         match check.await {
             Ok(Some(v)) => {
                 if let Err(e) = self.store.clear_attempts(account).await {
@@ -158,8 +166,8 @@ impl Authority {
                 let subject = subject();
                 let client = client_text(client);
                 let n = counted.iter().find(|c| c.key == account).map_or(0, |c| c.attempts);
-                let max = throttle::ACCOUNT.max;
-                let mut detail = format!("wrong password from {client}: attempt {n} of {max} in 15 minutes");
+                let (max, minutes) = (throttle::ACCOUNT.max, throttle::ACCOUNT.window / 60);
+                let mut detail = format!("wrong password from {client}: attempt {n} of {max} in {minutes} minutes");
                 if n >= i64::from(max) {
                     detail.push_str("; further attempts refused until the window closes");
                 }
