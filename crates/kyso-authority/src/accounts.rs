@@ -6,10 +6,14 @@
 //! level 2 for issuance. A registration never raises the level by itself.
 
 use crate::{Authority, AuthorityError, Result};
+use kyso_access::throttle::{self, Limit};
 use kyso_access::{password, Area, Principal, Role, Scope};
 use kyso_pki::CitizenId;
 use kyso_store::accounts::{EidAccountRow, StaffAccountRow, SupportPointRow, SupportSessionRow};
+use kyso_store::throttle::{AttemptKey, Counted};
 use kyso_store::{AuditEvent, CitizenRow, StoreError, Write};
+use std::net::IpAddr;
+use std::sync::atomic::Ordering;
 
 /// The 2022 plan's activation cases (plus plain level-1 self-registration).
 pub const ACTIVATIONS: [&str; 4] = ["registered", "awaiting_approval", "issued_with_card", "self_activated"];
@@ -60,17 +64,124 @@ fn refused(msg: impl Into<String>) -> AuthorityError {
     AuthorityError::Refused(msg.into())
 }
 
-async fn hash_password(pw: String) -> Result<String> {
-    tokio::task::spawn_blocking(move || password::hash(&pw))
-        .await
-        .map_err(|e| refused(format!("password worker failed: {e}")))
+fn attempt_key(key: String, l: Limit) -> AttemptKey {
+    AttemptKey { key, max: i64::from(l.max), window: l.window as i64 }
 }
 
-async fn verify_password(pw: String, phc: String) -> bool {
-    tokio::task::spawn_blocking(move || password::verify(&pw, &phc)).await.unwrap_or(false)
+/// What a login attempt counts against: the account (5 in 15 minutes) and, when known, the
+/// client's address (30 in 15 minutes; an IPv6 /64).
+fn login_keys(account: &str, client: Option<IpAddr>) -> Vec<AttemptKey> {
+    let mut keys = vec![attempt_key(account.to_string(), throttle::ACCOUNT)];
+    keys.extend(client.map(|ip| attempt_key(throttle::address_key(ip), throttle::ADDRESS)));
+    keys
+}
+
+/// A client address for the audit log and the server log.
+fn client_text(client: Option<IpAddr>) -> String {
+    client.map_or_else(|| "an unknown address".to_string(), |ip| ip.to_string())
 }
 
 impl Authority {
+    /// Argon2id of a new password, behind the gate.
+    async fn hash_password(&self, pw: String) -> Result<String> {
+        self.argon2(move || password::hash(&pw)).await
+    }
+
+    /// Checks a password against a stored hash, or against a dummy one when there is no account
+    /// (same work: no account enumeration by timing), behind the gate.
+    async fn verify_password(&self, pw: String, phc: Option<String>) -> Result<bool> {
+        self.argon2(move || {
+            let ok = password::verify(&pw, phc.as_deref().unwrap_or_else(|| password::dummy_hash()));
+            ok && phc.is_some()
+        })
+        .await
+    }
+
+    /// Counts an attempt against every key before it is evaluated, atomically in the store
+    /// (kyso-access's rule): `Throttled` with the wait when a key has used up its window.
+    async fn count_attempt(&self, keys: &[AttemptKey]) -> Result<Vec<Counted>> {
+        let now = kyso_store::now();
+        self.prune_attempts(now).await;
+        match self.store.count_attempt(keys, now).await? {
+            Ok(counted) => Ok(counted),
+            Err(wait) => Err(AuthorityError::Throttled(wait.max(1) as u64)),
+        }
+    }
+
+    /// Gives counted attempts back (the password was right, or it was never checked).
+    async fn give_back(&self, counted: &[Counted]) {
+        if let Err(e) = self.store.give_back_attempts(counted).await {
+            tracing::warn!(error = %e, "login attempts not given back");
+        }
+    }
+
+    /// At most once a minute, deletes the throttle windows that have closed: the table holds the
+    /// last window's keys only.
+    async fn prune_attempts(&self, now: i64) {
+        let last = self.throttle_pruned.load(Ordering::Acquire);
+        if now - last < 60
+            || self.throttle_pruned.compare_exchange(last, now, Ordering::AcqRel, Ordering::Acquire).is_err()
+        {
+            return;
+        }
+        let longest = [throttle::ACCOUNT, throttle::ADDRESS, throttle::REGISTER_ADDRESS].iter().map(|l| l.window).max();
+        match self.store.prune_attempts(now - longest.unwrap_or(0) as i64).await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(windows = n, "closed login throttle windows pruned"),
+            Err(e) => tracing::warn!(error = %e, "login throttle not pruned"),
+        }
+    }
+
+    /// Runs a counted login check: on success the account's attempts are forgotten and the
+    /// address's given back; on a wrong password the attempt stays counted and is audited (the
+    /// account as `subject`, masked) and logged, never the password; on an error or a busy gate it
+    /// is given back.
+    async fn counted_login<T>(
+        &self,
+        account: &str,
+        client: Option<IpAddr>,
+        action: &str,
+        subject: impl FnOnce() -> String,
+        check: impl std::future::Future<Output = Result<Option<T>>>,
+    ) -> Result<Option<T>> {
+        let counted = match self.count_attempt(&login_keys(account, client)).await {
+            Ok(c) => c,
+            Err(e) => {
+                // Not audited: a refusal costs no check, and an audit row each would let a flood
+                // of refused requests grow the log.
+                tracing::debug!(client = %client_text(client), "{action}: refused before the check: {e}");
+                return Err(e);
+            }
+        };
+        match check.await {
+            Ok(Some(v)) => {
+                if let Err(e) = self.store.clear_attempts(account).await {
+                    tracing::warn!(error = %e, "account login attempts not cleared");
+                }
+                let address: Vec<Counted> = counted.into_iter().filter(|c| c.key != account).collect();
+                self.give_back(&address).await;
+                Ok(Some(v))
+            }
+            Ok(None) => {
+                let subject = subject();
+                let client = client_text(client);
+                let n = counted.iter().find(|c| c.key == account).map_or(0, |c| c.attempts);
+                let (max, minutes) = (throttle::ACCOUNT.max, throttle::ACCOUNT.window / 60);
+                let mut detail = format!("wrong password from {client}: attempt {n} of {max} in {minutes} minutes");
+                if n >= i64::from(max) {
+                    detail.push_str("; further attempts refused until the window closes");
+                }
+                tracing::warn!(account = %subject, client = %client, attempt = n, "{action}: wrong password");
+                self.committer().commit(vec![Write::Audit(AuditEvent::new("web", action, &subject, detail))]).await?;
+                Ok(None)
+            }
+            Err(e) => {
+                self.give_back(&counted).await;
+                Err(e)
+            }
+        }
+    }
+
     /// The person behind an ID number, from the register; `None` if not registered here.
     pub async fn person(&self, id: &CitizenId) -> Result<Option<Person>> {
         let Some(r) = self.store.resident(id.expose()).await? else { return Ok(None) };
@@ -88,7 +199,28 @@ impl Authority {
     }
 
     /// Level-1 self-registration. The person must be in the register; one account per ID number.
-    pub async fn register_eid(&self, id_number: &str, phone: &str, pw: &str) -> Result<EidAccountRow> {
+    /// Each registration counts against the client's address (30 in 15 minutes, whatever the
+    /// outcome; `Throttled` beyond), and its password is hashed behind the Argon2 gate.
+    pub async fn register_eid(
+        &self,
+        id_number: &str,
+        phone: &str,
+        pw: &str,
+        client: Option<IpAddr>,
+    ) -> Result<EidAccountRow> {
+        if let Some(ip) = client {
+            let key = format!("register:{}", throttle::address_key(ip));
+            let counted = self.count_attempt(&[attempt_key(key, throttle::REGISTER_ADDRESS)]).await?;
+            let r = self.register_counted(id_number, phone, pw).await;
+            if matches!(r, Err(AuthorityError::Busy(_))) {
+                self.give_back(&counted).await;
+            }
+            return r;
+        }
+        self.register_counted(id_number, phone, pw).await
+    }
+
+    async fn register_counted(&self, id_number: &str, phone: &str, pw: &str) -> Result<EidAccountRow> {
         let id = CitizenId::parse(id_number.trim()).map_err(|e| refused(format!("id_number: {e}")))?;
         let phone = normalise_phone(phone)?;
         password::check_new(pw).map_err(refused)?;
@@ -102,7 +234,7 @@ impl Authority {
         let row = EidAccountRow {
             id_number: id.expose().to_string(),
             phone,
-            password_hash: hash_password(pw.to_string()).await?,
+            password_hash: self.hash_password(pw.to_string()).await?,
             level: 1,
             activation: "registered".into(),
             verified_method: None,
@@ -124,14 +256,28 @@ impl Authority {
     }
 
     /// Checks a citizen's password; `None` for a wrong password or an unknown ID (same time taken).
-    pub async fn citizen_login(&self, id_number: &str, pw: &str) -> Result<Option<EidAccountRow>> {
-        let acct = match CitizenId::parse(id_number.trim()) {
-            Ok(id) => self.store.eid_account(id.expose()).await?,
-            Err(_) => None,
+    /// The attempt is counted against the ID number and the client's address before the check
+    /// (`Throttled` when either has used up its window), given back when right, audited (ID
+    /// masked) when wrong; `Busy` when too many checks run at once.
+    pub async fn citizen_login(
+        &self,
+        id_number: &str,
+        pw: &str,
+        client: Option<IpAddr>,
+    ) -> Result<Option<EidAccountRow>> {
+        let id = CitizenId::parse(id_number.trim()).ok();
+        let masked = || id.as_ref().map_or_else(|| "(not an ID number)".to_string(), CitizenId::masked);
+        // Keyed by the number as parsed, so that no spelling of it gets attempts of its own.
+        let account = throttle::account_key("citizen", id.as_ref().map_or(id_number, |i| i.expose()));
+        let check = async {
+            let acct = match &id {
+                Some(id) => self.store.eid_account(id.expose()).await?,
+                None => None,
+            };
+            let ok = self.verify_password(pw.to_string(), acct.as_ref().map(|a| a.password_hash.clone())).await?;
+            Ok(acct.filter(|_| ok))
         };
-        let phc = acct.as_ref().map(|a| a.password_hash.clone()).unwrap_or_else(|| password::dummy_hash().to_string());
-        let ok = verify_password(pw.to_string(), phc).await;
-        Ok(acct.filter(|_| ok))
+        self.counted_login(&account, client, "login.failed", masked, check).await
     }
 
     /// Records that the person filed an application that now awaits police approval (the 2022
@@ -282,7 +428,7 @@ impl Authority {
             }
         }
         password::check_new(pw).map_err(refused)?;
-        s.password_hash = hash_password(pw.to_string()).await?;
+        s.password_hash = self.hash_password(pw.to_string()).await?;
         let ev = AuditEvent::new(
             actor,
             "staff.upsert",
@@ -293,20 +439,35 @@ impl Authority {
         Ok(())
     }
 
-    /// Checks a staff password; returns the principal it acts as.
-    pub async fn staff_login(&self, username: &str, pw: &str) -> Result<Option<(StaffAccountRow, Principal)>> {
-        let s = self.store.staff_account(username.trim()).await?;
-        let phc = s.as_ref().map(|s| s.password_hash.clone()).unwrap_or_else(|| password::dummy_hash().to_string());
-        if !verify_password(pw.to_string(), phc).await {
-            return Ok(None);
-        }
-        match s {
-            Some(s) => {
-                let p = self.staff_principal(&s).await?;
-                Ok(Some((s, p)))
+    /// Checks a staff password; returns the principal it acts as. Counted, throttled and audited
+    /// as [`Authority::citizen_login`]; the audit names a known username, and an unknown one only
+    /// as such (it may be a password typed in the wrong field).
+    pub async fn staff_login(
+        &self,
+        username: &str,
+        pw: &str,
+        client: Option<IpAddr>,
+    ) -> Result<Option<(StaffAccountRow, Principal)>> {
+        let account = throttle::account_key("staff", username);
+        let known = std::sync::Mutex::new(None::<String>);
+        let check = async {
+            let s = self.store.staff_account(username.trim()).await?;
+            *known.lock().unwrap_or_else(|e| e.into_inner()) = s.as_ref().map(|s| s.username.clone());
+            if !self.verify_password(pw.to_string(), s.as_ref().map(|s| s.password_hash.clone())).await? {
+                return Ok(None);
             }
-            None => Ok(None),
-        }
+            match s {
+                Some(s) => {
+                    let p = self.staff_principal(&s).await?;
+                    Ok(Some((s, p)))
+                }
+                None => Ok(None),
+            }
+        };
+        let subject = || {
+            known.lock().unwrap_or_else(|e| e.into_inner()).take().unwrap_or_else(|| "(unknown username)".to_string())
+        };
+        self.counted_login(&account, client, "staff.login.failed", subject, check).await
     }
 
     /// The principal of a staff account (a commune scope carries its province).

@@ -326,6 +326,8 @@ impl Authority {
             pin_custody: HashMap::new(),
             default_pin_custody: pin_custody,
             sads: Default::default(),
+            argon2: crate::gate::Argon2Gate::from_env(),
+            throttle_pruned: std::sync::atomic::AtomicI64::new(0),
         })
     }
 

@@ -9,6 +9,7 @@ pub mod accounts;
 mod committer;
 pub mod config;
 mod documents;
+pub mod gate;
 mod hierarchy;
 mod issue;
 pub mod signing;
@@ -41,6 +42,12 @@ pub enum AuthorityError {
     NotInitialised,
     #[error("kyso is already initialised in this database (found {0} authorities)")]
     AlreadyInitialised(usize),
+    /// Too many Argon2 evaluations at once ([`gate`]): retry shortly (HTTP 503).
+    #[error(transparent)]
+    Busy(#[from] gate::Busy),
+    /// Too many attempts from this account or address: wait this many seconds (HTTP 429).
+    #[error("quá nhiều lần thử; thử lại sau {0} giây / too many attempts: retry in {0} s")]
+    Throttled(u64),
 }
 
 pub type Result<T> = std::result::Result<T, AuthorityError>;
@@ -94,6 +101,10 @@ pub struct Authority {
     pin_custody: HashMap<String, Arc<dyn PinCustody>>,
     default_pin_custody: Arc<dyn PinCustody>,
     sads: signing::SadStore,
+    /// Bounds the Argon2 evaluations running at once ([`Authority::argon2`]).
+    argon2: gate::Argon2Gate,
+    /// When the login throttle's closed windows were last pruned (Unix seconds).
+    throttle_pruned: std::sync::atomic::AtomicI64,
 }
 
 impl Authority {
@@ -121,6 +132,20 @@ impl Authority {
     }
     pub(crate) fn pin_custody(&self, provider: &str) -> Arc<dyn PinCustody> {
         self.pin_custody.get(provider).cloned().unwrap_or_else(|| self.default_pin_custody.clone())
+    }
+    /// Runs Argon2 work — a password hashed or checked, a PIN that unlocks a key
+    /// (`PinCustody::unlock`, `change_pin`, `generate_protected`) — on the blocking pool behind
+    /// the memory-sized [`gate`]: `AuthorityError::Busy` when no permit comes soon.
+    pub async fn argon2<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        Ok(self.argon2.run(f).await?)
+    }
+    /// Argon2 evaluations allowed at once.
+    pub fn argon2_permits(&self) -> usize {
+        self.argon2.permits()
     }
 }
 

@@ -14,6 +14,7 @@ pub mod listed;
 pub mod pins;
 pub mod reports;
 mod rows;
+pub mod throttle;
 
 pub use audit::{AuditEvent, AuditRow, VerifyReport};
 pub use rows::*;
@@ -162,6 +163,12 @@ const MIGRATIONS: &[Migration] = &[
         name: "guide scans",
         sqlite: include_str!("../migrations/sqlite/0010_guide_scans.sql"),
         postgres: include_str!("../migrations/postgres/0010_guide_scans.sql"),
+    },
+    Migration {
+        version: 12,
+        name: "login throttle",
+        sqlite: include_str!("../migrations/sqlite/0012_login_throttle.sql"),
+        postgres: include_str!("../migrations/postgres/0012_login_throttle.sql"),
     },
     Migration {
         version: 13,

@@ -2,7 +2,7 @@
 //! licensed provider → confirm personal data → set a PIN and activate → my certificates (details,
 //! renew, revoke) → sign a PDF (download it signed) → verify a document (`/verify`).
 
-use super::client::{login_result, throttled, ClientAddr, LoginKeys};
+use super::client::{self, refused_attempt, ClientAddr};
 use super::{bad_csrf, ctx, end_session, esc, forbidden, page, redirect_with, start_session, vn_datetime, Ctx, Who};
 use crate::AppState;
 use axum::body::Bytes;
@@ -13,7 +13,7 @@ use axum::routing::{get, post};
 use axum::{Extension, Form, Router};
 use kyso_access::{decide, Action, Principal, Resource, Role, Scope};
 use kyso_authority::accounts::Person;
-use kyso_authority::IssueRequest;
+use kyso_authority::{AuthorityError, IssueRequest};
 use kyso_custody::Pin;
 use kyso_pki::CitizenId;
 use kyso_store::accounts::EidAccountRow;
@@ -126,20 +126,6 @@ async fn login_page(State(s): State<AppState>, h: HeaderMap, Query(q): Query<Q>)
     login_form(&c, None, "")
 }
 
-/// Throttle key for an account (never the raw ID number in memory longer than needed).
-fn throttle_key(kind: &str, subject: &str) -> String {
-    format!("{kind}:{}", kyso_pki::b64::encode(&kyso_pki::alg::sha256(subject.trim().as_bytes())))
-}
-
-pub fn wait_message(c: &Ctx, secs: u64) -> String {
-    let mins = secs.div_ceil(60);
-    if c.en {
-        format!("Too many failed attempts. Try again in {mins} minute(s).")
-    } else {
-        format!("Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {mins} phút.")
-    }
-}
-
 async fn login(
     State(s): State<AppState>,
     h: HeaderMap,
@@ -150,15 +136,8 @@ async fn login(
     if !c.csrf_valid(&f.csrf) {
         return bad_csrf(&c);
     }
-    let key = LoginKeys::new(throttle_key("citizen", &f.id_number), client.as_deref());
-    if let Some(wait) = throttled(&s, &key) {
-        let mut r = login_form(&c, Some(&wait_message(&c, wait)), &f.id_number);
-        *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
-        return r;
-    }
-    match s.authority.citizen_login(&f.id_number, &f.password).await {
+    match s.authority.citizen_login(&f.id_number, &f.password, client::ip(client)).await {
         Ok(Some(a)) => {
-            login_result(&s, &key, true);
             tracing::info!(citizen = %masked(&a.id_number), "citizen login");
             match start_session(&s, "citizen", &a.id_number).await {
                 Ok(cookie) => redirect_with("/me", &[cookie]),
@@ -166,7 +145,6 @@ async fn login(
             }
         }
         Ok(None) => {
-            login_result(&s, &key, false);
             let mut r = login_form(
                 &c,
                 Some(c.t("Số định danh hoặc mật khẩu không đúng.", "Wrong ID number or password.")),
@@ -175,14 +153,16 @@ async fn login(
             *r.status_mut() = StatusCode::UNAUTHORIZED;
             r
         }
-        Err(e) => {
+        Err(e) => refused_attempt(&c, &e, |m| login_form(&c, Some(m), &f.id_number)).unwrap_or_else(|| {
             tracing::error!(error = %e, "login failed");
-            login_form(
+            let mut r = login_form(
                 &c,
                 Some(c.t("Hệ thống đang bận, vui lòng thử lại.", "The system is busy; please retry.")),
                 &f.id_number,
-            )
-        }
+            );
+            *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+            r
+        }),
     }
 }
 
@@ -228,7 +208,12 @@ async fn register_page(State(s): State<AppState>, h: HeaderMap, Query(q): Query<
     register_form(&c, None, "", "")
 }
 
-async fn register(State(s): State<AppState>, h: HeaderMap, Form(f): Form<RegisterForm>) -> Response {
+async fn register(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    client: Option<Extension<ClientAddr>>,
+    Form(f): Form<RegisterForm>,
+) -> Response {
     let c = ctx(&s, &h, None).await;
     if !c.csrf_valid(&f.csrf) {
         return bad_csrf(&c);
@@ -241,11 +226,14 @@ async fn register(State(s): State<AppState>, h: HeaderMap, Form(f): Form<Registe
             &f.phone,
         );
     }
-    match s.authority.register_eid(&f.id_number, &f.phone, &f.password).await {
+    match s.authority.register_eid(&f.id_number, &f.phone, &f.password, client::ip(client)).await {
         Ok(a) => match start_session(&s, "citizen", &a.id_number).await {
             Ok(cookie) => redirect_with("/me?done=registered", &[cookie]),
             Err(r) => r,
         },
+        Err(e) if matches!(e, AuthorityError::Throttled(_) | AuthorityError::Busy(_)) => {
+            refused_attempt(&c, &e, |m| register_form(&c, Some(m), &f.id_number, &f.phone)).unwrap_or_default()
+        }
         Err(e) => {
             let mut r = register_form(&c, Some(&e.to_string()), &f.id_number, &f.phone);
             *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;

@@ -1,17 +1,20 @@
 //! Who is knocking: the client's address as seen through trusted reverse proxies
-//! (`KYSO_TRUSTED_PROXIES`, comma-separated addresses), and the login throttle keys built from
-//! it. Failed logins count against the account (5 in 15 minutes) and against the address (30 in 15
-//! minutes: one address trying many accounts is password spraying; a commune office behind one
-//! NAT stays well under it).
+//! (`KYSO_TRUSTED_PROXIES`, comma-separated addresses), which the authority counts login and
+//! registration attempts against (kyso-access's `throttle`, persisted and atomic in the store):
+//! failed logins against the account (5 in 15 minutes) and the address (30 in 15 minutes: one
+//! address trying many accounts is password spraying; a commune office behind one NAT stays well
+//! under it), registrations against the address (30 in 15 minutes). The answers to a refused
+//! attempt (429, or 503 when the Argon2 gate is full) are built here.
 
+use super::Ctx;
 use crate::AppState;
 use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
+use axum::Extension;
+use kyso_authority::AuthorityError;
 use std::net::{IpAddr, SocketAddr};
-
-/// Failed logins allowed per client address in the throttle window.
-pub const ADDRESS_THROTTLE_MAX: u32 = 30;
 
 /// The client's address, when known (not when the router is called without a socket).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,50 +52,40 @@ pub async fn client_addr(State(s): State<AppState>, mut req: Request, next: Next
     next.run(req).await
 }
 
-/// The keys one login attempt counts against.
-pub struct LoginKeys {
-    account: String,
-    address: Option<String>,
+/// The client's address as the authority takes it (login and registration throttles).
+pub fn ip(client: Option<Extension<ClientAddr>>) -> Option<IpAddr> {
+    client.and_then(|Extension(ClientAddr(ip))| ip)
 }
 
-impl LoginKeys {
-    pub fn new(account: String, client: Option<&ClientAddr>) -> LoginKeys {
-        // An IPv6 client can use a whole /64: count the prefix, not the address.
-        let address = client.and_then(|c| c.0).map(|ip| match ip {
-            IpAddr::V4(v4) => format!("ip:{v4}"),
-            IpAddr::V6(v6) => {
-                let s = v6.segments();
-                format!("ip:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-            }
-        });
-        LoginKeys { account, address }
-    }
+/// The answer to a login or registration the authority refused before checking it: 429 with
+/// Retry-After when the account or the address has used up its attempts, 503 when too many
+/// password checks run at once; `form` renders the page with the message. `None` for other errors.
+pub fn refused_attempt(c: &Ctx, e: &AuthorityError, form: impl FnOnce(&str) -> Response) -> Option<Response> {
+    let (status, secs, msg) = match e {
+        AuthorityError::Throttled(secs) => (StatusCode::TOO_MANY_REQUESTS, *secs, wait_message(c, *secs)),
+        AuthorityError::Busy(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            5,
+            c.t(
+                "Hệ thống đang bận, vui lòng thử lại sau ít giây.",
+                "The system is busy; please retry in a few seconds.",
+            )
+            .to_string(),
+        ),
+        _ => return None,
+    };
+    let mut r = form(&msg);
+    *r.status_mut() = status;
+    r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    Some(r)
 }
 
-/// Seconds to wait, if the account or the address has used up its failures.
-pub fn throttled(s: &AppState, k: &LoginKeys) -> Option<u64> {
-    let now = kyso_store::now() as u64;
-    let account = s.web.throttle.lock().unwrap_or_else(|e| e.into_inner()).check(&k.account, now).err();
-    let address = k
-        .address
-        .as_ref()
-        .and_then(|a| s.web.address_throttle.lock().unwrap_or_else(|e| e.into_inner()).check(a, now).err());
-    account.max(address)
-}
-
-/// A success clears the account's failures (not the address's: logging into one's own account
-/// must not reset a spray from the same address); a failure counts against both.
-pub fn login_result(s: &AppState, k: &LoginKeys, ok: bool) {
-    let now = kyso_store::now() as u64;
-    let mut t = s.web.throttle.lock().unwrap_or_else(|e| e.into_inner());
-    if ok {
-        t.succeeded(&k.account);
-        return;
-    }
-    t.failed(&k.account, now);
-    drop(t);
-    if let Some(a) = &k.address {
-        s.web.address_throttle.lock().unwrap_or_else(|e| e.into_inner()).failed(a, now);
+pub fn wait_message(c: &Ctx, secs: u64) -> String {
+    let mins = secs.div_ceil(60);
+    if c.en {
+        format!("Too many attempts. Try again in {mins} minute(s).")
+    } else {
+        format!("Bạn đã thử quá nhiều lần. Vui lòng thử lại sau {mins} phút.")
     }
 }
 
@@ -115,10 +108,5 @@ mod tests {
         assert_eq!(client_ip(Some(ip("10.0.0.2")), None, &proxy), Some(ip("10.0.0.2")));
         assert_eq!(client_ip(Some(ip("10.0.0.2")), Some("bogus"), &proxy), Some(ip("10.0.0.2")));
         assert_eq!(client_ip(None, Some("1.2.3.4"), &proxy), None);
-        // IPv6 clients count per /64.
-        let a = LoginKeys::new("x".into(), Some(&ClientAddr(Some(ip("2001:db8:1:2:aaaa::1")))));
-        let b = LoginKeys::new("x".into(), Some(&ClientAddr(Some(ip("2001:db8:1:2:bbbb::9")))));
-        assert_eq!(a.address, b.address);
-        assert_eq!(a.address.as_deref(), Some("ip:2001:db8:1:2::/64"));
     }
 }

@@ -3,8 +3,8 @@
 //! locked credential, and record the support session (point, staff, steps, outcome). Results per
 //! point and day feed the campaign tracker.
 
-use super::citizen::{urlencode, wait_message};
-use super::client::{login_result, throttled, ClientAddr, LoginKeys};
+use super::citizen::urlencode;
+use super::client::{self, refused_attempt, ClientAddr};
 use super::{bad_csrf, ctx, esc, forbidden, page, redirect_with, start_session, vn_today, Ctx};
 use crate::AppState;
 use axum::extract::{Query, State};
@@ -95,15 +95,8 @@ async fn login(
     if !c.csrf_valid(&f.csrf) {
         return bad_csrf(&c);
     }
-    let key = LoginKeys::new(format!("staff:{}", f.username.trim()), client.as_deref());
-    if let Some(wait) = throttled(&s, &key) {
-        let mut r = login_form(&c, Some(&wait_message(&c, wait)));
-        *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
-        return r;
-    }
-    match s.authority.staff_login(&f.username, &f.password).await {
+    match s.authority.staff_login(&f.username, &f.password, client::ip(client)).await {
         Ok(Some((row, _))) => {
-            login_result(&s, &key, true);
             tracing::info!(staff = %row.username, role = %row.role, "staff login");
             match start_session(&s, "staff", &row.username).await {
                 Ok(cookie) => redirect_with("/desk", &[cookie]),
@@ -111,16 +104,18 @@ async fn login(
             }
         }
         Ok(None) => {
-            login_result(&s, &key, false);
             let mut r =
                 login_form(&c, Some(c.t("Tên đăng nhập hoặc mật khẩu không đúng.", "Wrong username or password.")));
             *r.status_mut() = StatusCode::UNAUTHORIZED;
             r
         }
-        Err(e) => {
+        Err(e) => refused_attempt(&c, &e, |m| login_form(&c, Some(m))).unwrap_or_else(|| {
             tracing::error!(error = %e, "staff login failed");
-            login_form(&c, Some(c.t("Hệ thống đang bận, vui lòng thử lại.", "The system is busy; please retry.")))
-        }
+            let mut r =
+                login_form(&c, Some(c.t("Hệ thống đang bận, vui lòng thử lại.", "The system is busy; please retry.")));
+            *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+            r
+        }),
     }
 }
 

@@ -4,7 +4,8 @@
 //! Sessions: a random 256-bit token in an HttpOnly, SameSite=Lax cookie (Secure when kyso is
 //! served over HTTPS); only its SHA-256 is stored. Every POST carries a CSRF token derived from the
 //! session (or, before login, from a random pre-session cookie). Logins are throttled per account
-//! and per client address (`client.rs`).
+//! and per client address, registrations per address, by the authority in the store (`client.rs`
+//! answers 429 / 503).
 //! Access decisions are `kyso_access::decide`'s, never made here.
 
 // Handlers return a ready page as the error of their guard functions; boxing it buys nothing.
@@ -22,15 +23,10 @@ use crate::AppState;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Router;
-use kyso_access::throttle::Throttle;
 use kyso_access::token::{csrf_for, csrf_ok, new_token, token_hash};
 use kyso_access::Principal;
 use kyso_store::accounts::{EidAccountRow, StaffAccountRow};
-use std::sync::Mutex;
 
-/// Failed logins allowed per account in [`THROTTLE_WINDOW`] seconds.
-pub const THROTTLE_MAX: u32 = 5;
-pub const THROTTLE_WINDOW: u64 = 15 * 60;
 /// How long a login lasts, idle and in all ([`kyso_access::token::SessionPolicy`]).
 fn session_policy(kind: &str) -> kyso_access::token::SessionPolicy {
     if kind == "citizen" {
@@ -41,10 +37,6 @@ fn session_policy(kind: &str) -> kyso_access::token::SessionPolicy {
 }
 
 pub struct WebState {
-    /// Failed logins per account.
-    pub throttle: Mutex<Throttle>,
-    /// Failed logins per client address.
-    pub address_throttle: Mutex<Throttle>,
     /// Reverse proxies whose `X-Forwarded-For` is believed (`KYSO_TRUSTED_PROXIES`).
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Authenticator enrolments waiting to be shown once (`otp.rs`).
@@ -57,8 +49,6 @@ pub struct WebState {
 impl WebState {
     pub fn new(base_url: &str) -> WebState {
         WebState {
-            throttle: Mutex::new(Throttle::new(THROTTLE_MAX, THROTTLE_WINDOW)),
-            address_throttle: Mutex::new(Throttle::new(client::ADDRESS_THROTTLE_MAX, THROTTLE_WINDOW)),
             trusted_proxies: client::trusted_proxies_from_env(),
             enrolments: otp::Pending::default(),
             guide_scans: guide::Seen::default(),
