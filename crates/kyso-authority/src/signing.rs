@@ -185,9 +185,7 @@ impl Authority {
         let custody = self.pin_custody(&req.provider);
         let alg = req.key_algorithm.unwrap_or(pcfg.citizen_key_algorithm);
         let pin_bytes = pin.clone();
-        let wrapped = tokio::task::spawn_blocking(move || custody.generate_protected(alg, &pin_bytes))
-            .await
-            .map_err(|e| AuthorityError::Refused(format!("key generation worker failed: {e}")))??;
+        let wrapped = self.argon2(move || custody.generate_protected(alg, &pin_bytes)).await??;
         let now = kyso_store::now();
         let krow = key_row(&wrapped, now);
         let days = req.validity_days.unwrap_or(pcfg.citizen_validity_days);
@@ -290,19 +288,20 @@ impl Authority {
         self.reserve_attempt(&c.id).await?;
         let custody = self.pin_custody(&c.provider_id);
         let pin_copy = pin.clone();
-        let unlocked = tokio::task::spawn_blocking(move || custody.unlock(&wrapped, &pin_copy)).await;
+        // Argon2 (19 MiB) behind the memory-sized gate, off the async workers.
+        let unlocked = self.argon2(move || custody.unlock(&wrapped, &pin_copy)).await;
         let now = kyso_store::now();
         let signer = match unlocked {
             Ok(Ok(s)) => s,
             Ok(Err(CustodyError::WrongPin)) => return Err(self.attempt_failed(&c.id, Factor::Pin).await?),
-            // Not the person's failure: the slot is given back.
+            // Not the person's failure (busy, key store down): the slot is given back.
             Ok(Err(e)) => {
                 self.store.release_pin_attempt(&c.id).await?;
                 return Err(AuthorityError::from(e).into());
             }
             Err(e) => {
                 self.store.release_pin_attempt(&c.id).await?;
-                return Err(AuthorityError::Refused(format!("unlock worker failed: {e}")).into());
+                return Err(e.into());
             }
         };
         // The second factor: a wrong code counts like a wrong PIN (five in all lock the
@@ -524,7 +523,7 @@ impl Authority {
         self.reserve_attempt(&c.id).await?;
         let custody = self.pin_custody(&c.provider_id);
         let (o, n) = (old.clone(), new.clone());
-        let r = tokio::task::spawn_blocking(move || custody.change_pin(&wrapped, &o, &n)).await;
+        let r = self.argon2(move || custody.change_pin(&wrapped, &o, &n)).await;
         let now = kyso_store::now();
         match r {
             Ok(Ok(w)) => {
@@ -546,7 +545,7 @@ impl Authority {
             }
             Err(e) => {
                 self.store.release_pin_attempt(&c.id).await?;
-                Err(AuthorityError::Refused(format!("worker failed: {e}")).into())
+                Err(e.into())
             }
         }
     }

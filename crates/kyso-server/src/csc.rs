@@ -74,6 +74,11 @@ fn from_signing(e: SigningError) -> Response {
             r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
             r
         }
+        SigningError::Authority(e @ kyso_authority::AuthorityError::Busy(_)) => {
+            let mut r = err(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", e);
+            r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+            r
+        }
         SigningError::Authority(kyso_authority::AuthorityError::Refused(m)) => {
             err(StatusCode::BAD_REQUEST, "invalid_request", m)
         }
