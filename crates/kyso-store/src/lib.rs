@@ -10,6 +10,7 @@ pub mod adoption;
 pub mod audit;
 pub mod bulk;
 pub mod campaign;
+pub mod limits;
 pub mod listed;
 pub mod reports;
 mod rows;
@@ -35,6 +36,9 @@ pub enum StoreError {
     /// [`Write::TotpStep`] was used before. The text is for the caller, not for display.
     #[error("precondition failed (an e-ID level, or a one-time code already used)")]
     Precondition(String),
+    /// A text field longer than its limit ([`limits`]); nothing of the write was stored.
+    #[error("{field}: at most {max} characters")]
+    TooLong { field: &'static str, max: usize },
     #[error("unsupported database URL `{0}`: use sqlite://PATH or postgres://…")]
     BadUrl(String),
 }
