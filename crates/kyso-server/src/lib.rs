@@ -8,6 +8,9 @@ mod api;
 pub mod campaign_data;
 mod csc;
 mod dashboard;
+mod headers;
+pub mod html;
+pub mod input;
 mod pages;
 mod ranking;
 pub mod reconcile;
@@ -65,6 +68,8 @@ pub fn router(state: AppState) -> Router {
         .merge(visits::routes())
         .layer(axum::extract::DefaultBodyLimit::max(1 << 20))
         .layer(axum::middleware::from_fn_with_state(state.clone(), web::client::client_addr))
+        .fallback(not_found_page)
+        .layer(axum::middleware::from_fn(headers::security_headers))
         .with_state(state)
 }
 
@@ -101,6 +106,13 @@ fn der_response(content_type: &'static str, body: Vec<u8>, max_age: u32) -> Resp
         body,
     )
         .into_response()
+}
+
+/// An unknown path: a 404 page in the request's language.
+async fn not_found_page(uri: axum::http::Uri, headers: HeaderMap) -> Response {
+    let mut b = input::Bad::new("", "Không có trang này.", "There is no such page.");
+    b.status = StatusCode::NOT_FOUND;
+    b.page(input::wants_en(&uri, &headers))
 }
 
 fn not_found(what: &str) -> Response {
