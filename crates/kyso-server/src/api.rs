@@ -27,6 +27,7 @@ fn err(status: StatusCode, code: &str, desc: impl std::fmt::Display) -> Response
 type Body<T> = Result<Json<T>, axum::extract::rejection::JsonRejection>;
 
 /// A JSON body, or the 4xx that names what is wrong with it (never axum's plain text).
+#[allow(clippy::result_large_err)]
 fn body<T>(b: Body<T>) -> Result<T, Response> {
     match b {
         Ok(Json(v)) => Ok(v),

@@ -232,7 +232,7 @@ pub fn one_of<'a>(field: &str, value: &str, allowed: &[&'a str]) -> Result<&'a s
 }
 
 /// Free text within the store's limit for the field ([`kyso_store::limits`]).
-pub fn text<'a>(limit: kyso_store::limits::Limit, value: &'a str) -> Result<&'a str, Bad> {
+pub fn text(limit: kyso_store::limits::Limit, value: &str) -> Result<&str, Bad> {
     limit.check(value).map_err(|_| too_long(limit))?;
     Ok(value)
 }
