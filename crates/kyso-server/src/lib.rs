@@ -136,7 +136,7 @@ async fn crl(State(s): State<AppState>, Path(file): Path<String>) -> Response {
         Ok(c) => der_response("application/pkix-crl", c.der, 300),
         Err(kyso_authority::AuthorityError::NotFound(_)) => not_found("CRL"),
         Err(e) => {
-            tracing::error!(error = %e, ca = id, "CRL unavailable");
+            tracing::error!(error = %e, ca = %input::Clean(id), "CRL unavailable");
             (StatusCode::SERVICE_UNAVAILABLE, "CRL temporarily unavailable; retry shortly\n").into_response()
         }
     }

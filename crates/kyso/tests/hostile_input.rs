@@ -121,6 +121,7 @@ fn demo(env: Env) -> Demo {
     let log = env.path("server.log");
     let mut child = env
         .cmd()
+        .env("KYSO_LOG", "info")
         .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}")])
         .stdout(Stdio::piped())
         .stderr(Stdio::from(std::fs::File::create(&log).unwrap()))
