@@ -7,11 +7,11 @@
 //! of personal data (worklists, reconciliation, reports and their XLSX), the desk and the APIs are
 //! never stored by a browser or a proxy.
 
-use axum::body::Body;
+use axum::body::{Body, HttpBody};
 use axum::extract::Request;
 use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use base64::Engine;
 
 /// What every page needs, and nothing more.
@@ -29,17 +29,24 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
     let mut policy = std::borrow::Cow::Borrowed(POLICY);
-    if is_html && !res.headers().contains_key(header::CONTENT_SECURITY_POLICY) {
+    // Only a page whose whole size is known and small is read (pages are built in memory); a
+    // streamed or larger one passes untouched, without script hashes.
+    let small = res.body().size_hint().exact().is_some_and(|n| n <= MAX_SCAN as u64);
+    if is_html && small && !res.headers().contains_key(header::CONTENT_SECURITY_POLICY) {
         let (parts, body) = res.into_parts();
-        let bytes = match axum::body::to_bytes(body, MAX_SCAN).await {
-            Ok(b) => b,
-            Err(_) => axum::body::Bytes::new(),
-        };
-        let hashes = script_hashes(&bytes);
-        if !hashes.is_empty() {
-            policy = format!("{POLICY}; script-src 'self' {}", hashes.join(" ")).into();
+        match axum::body::to_bytes(body, MAX_SCAN).await {
+            Ok(bytes) => {
+                let hashes = script_hashes(&bytes);
+                if !hashes.is_empty() {
+                    policy = format!("{POLICY}; script-src 'self' {}", hashes.join(" ")).into();
+                }
+                res = Response::from_parts(parts, Body::from(bytes));
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "page body unreadable");
+                res = (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "internal error\n").into_response();
+            }
         }
-        res = Response::from_parts(parts, Body::from(bytes));
     }
     let h = res.headers_mut();
     if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
