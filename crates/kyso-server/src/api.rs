@@ -46,6 +46,10 @@ fn from_authority(e: AuthorityError) -> Response {
         AuthorityError::Pki(p) => err(StatusCode::BAD_REQUEST, "invalid_request", p),
         AuthorityError::Refused(m) => err(StatusCode::UNPROCESSABLE_ENTITY, "refused", m),
         AuthorityError::NotFound(m) => err(StatusCode::NOT_FOUND, "not_found", format!("{m} not found")),
+        // A value over the store's length limit (kyso_store::limits): the caller's 400.
+        AuthorityError::Store(e) if crate::input::store_limit(&e).is_some() => {
+            err(StatusCode::BAD_REQUEST, "invalid_request", e)
+        }
         other => {
             tracing::error!(error = %crate::input::Clean(&other), "operator API failure");
             err(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "internal error; see the server log")
