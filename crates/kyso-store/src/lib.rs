@@ -36,11 +36,11 @@ pub enum StoreError {
     /// [`Write::TotpStep`] was used before. The text is for the caller, not for display.
     #[error("precondition failed (an e-ID level, or a one-time code already used)")]
     Precondition(String),
+    #[error("unsupported database URL `{0}`: use sqlite://PATH or postgres://…")]
+    BadUrl(String),
     /// A text field longer than its limit ([`limits`]); nothing of the write was stored.
     #[error("{field}: at most {max} characters")]
     TooLong { field: &'static str, max: usize },
-    #[error("unsupported database URL `{0}`: use sqlite://PATH or postgres://…")]
-    BadUrl(String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
