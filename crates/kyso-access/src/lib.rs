@@ -160,6 +160,9 @@ pub enum Action {
     ViewWorklist,
     RecordVisit,
     SubmitReport,
+    /// Read what officers wrote in a unit's reports (difficulties, proposals), who submitted and
+    /// when. The figures and whether a report came in are public.
+    ReadReports,
     ManagePlan,
     ImportRegister,
     ImportProviderList,
@@ -172,7 +175,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 19] = [
+    pub const ALL: [Action; 20] = [
         Action::ViewOwnAccount,
         Action::ManageOwnCertificates,
         Action::SignDocument,
@@ -185,6 +188,7 @@ impl Action {
         Action::ViewWorklist,
         Action::RecordVisit,
         Action::SubmitReport,
+        Action::ReadReports,
         Action::ManagePlan,
         Action::ImportRegister,
         Action::ImportProviderList,
@@ -242,13 +246,13 @@ pub fn decide(p: &Principal, action: Action, resource: &Resource<'_>) -> Result<
             LookUpCitizen | VerifyEidLevel2 | AssistActivation | RecordSupportSession | UnlockCredential,
             R::Person { area, .. },
         ) => person_in_scope(*area),
-        (Role::CommuneOfficer, ViewProgress | ViewWorklist | RecordVisit | SubmitReport, R::Unit(a)) => {
+        (Role::CommuneOfficer, ViewProgress | ViewWorklist | RecordVisit | SubmitReport | ReadReports, R::Unit(a)) => {
             in_scope(a) && a.commune.is_some()
         }
         // Province officers: their province's figures, plans, reports and imports.
         (
             Role::ProvinceOfficer,
-            ViewProgress | ViewWorklist | SubmitReport | ManagePlan | ImportRegister | ImportProviderList,
+            ViewProgress | ViewWorklist | SubmitReport | ReadReports | ManagePlan | ImportRegister | ImportProviderList,
             R::Unit(a),
         ) => in_scope(a),
         (Role::ProvinceOfficer, LookUpCitizen, R::Person { area, .. }) => person_in_scope(*area),
@@ -258,12 +262,14 @@ pub fn decide(p: &Principal, action: Action, resource: &Resource<'_>) -> Result<
         }
         // Auditors: read-only.
         (Role::Auditor, ViewAuditLog, R::System) => true,
-        (Role::Auditor, ViewProgress, R::Unit(a)) => in_scope(a),
+        (Role::Auditor, ViewProgress | ReadReports, R::Unit(a)) => in_scope(a),
         // Administrators: accounts, imports, plans, the audit log; never issue, revoke or sign.
         (Role::Administrator, ManageStaff | ViewAuditLog, R::System) => p.scope == Scope::National,
-        (Role::Administrator, ViewProgress | ImportRegister | ImportProviderList | ManagePlan, R::Unit(a)) => {
-            in_scope(a)
-        }
+        (
+            Role::Administrator,
+            ViewProgress | ReadReports | ImportRegister | ImportProviderList | ManagePlan,
+            R::Unit(a),
+        ) => in_scope(a),
         _ => false,
     };
     if allowed {

@@ -61,10 +61,12 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("commune_officer", "ViewWorklist", "e"),
     ("commune_officer", "RecordVisit", "e"),
     ("commune_officer", "SubmitReport", "e"),
+    ("commune_officer", "ReadReports", "e"),
     ("province_officer", "LookUpCitizen", "abc"),
     ("province_officer", "ViewProgress", "efg"),
     ("province_officer", "ViewWorklist", "efg"),
     ("province_officer", "SubmitReport", "efg"),
+    ("province_officer", "ReadReports", "efg"),
     ("province_officer", "ManagePlan", "efg"),
     ("province_officer", "ImportRegister", "efg"),
     ("province_officer", "ImportProviderList", "efg"),
@@ -72,9 +74,11 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("provider_operator", "RevokeCertificate", "j"),
     ("auditor", "ViewAuditLog", "l"),
     ("auditor", "ViewProgress", "efgh"),
+    ("auditor", "ReadReports", "efgh"),
     ("administrator", "ManageStaff", "l"),
     ("administrator", "ViewAuditLog", "l"),
     ("administrator", "ViewProgress", "efgh"),
+    ("administrator", "ReadReports", "efgh"),
     ("administrator", "ImportRegister", "efgh"),
     ("administrator", "ImportProviderList", "efgh"),
     ("administrator", "ManagePlan", "efgh"),
@@ -104,7 +108,7 @@ fn role_area_action_table() {
             }
         }
     }
-    assert_eq!(checked, 7 * 19 * 12);
+    assert_eq!(checked, 7 * 20 * 12);
     assert!(wrong.is_empty(), "decisions differ from the table:\n{}", wrong.join("\n"));
 }
 

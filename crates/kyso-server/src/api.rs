@@ -24,13 +24,34 @@ fn err(status: StatusCode, code: &str, desc: impl std::fmt::Display) -> Response
     (status, Json(json!({ "error": code, "error_description": desc.to_string() }))).into_response()
 }
 
+type Body<T> = Result<Json<T>, axum::extract::rejection::JsonRejection>;
+
+/// A JSON body, or the 4xx that names what is wrong with it (never axum's plain text).
+#[allow(clippy::result_large_err)]
+fn body<T>(b: Body<T>) -> Result<T, Response> {
+    match b {
+        Ok(Json(v)) => Ok(v),
+        Err(e) => {
+            let status = match e.status() {
+                s @ (StatusCode::PAYLOAD_TOO_LARGE | StatusCode::UNSUPPORTED_MEDIA_TYPE) => s,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            Err(err(status, "invalid_request", e.body_text()))
+        }
+    }
+}
+
 fn from_authority(e: AuthorityError) -> Response {
     match e {
         AuthorityError::Pki(p) => err(StatusCode::BAD_REQUEST, "invalid_request", p),
         AuthorityError::Refused(m) => err(StatusCode::UNPROCESSABLE_ENTITY, "refused", m),
         AuthorityError::NotFound(m) => err(StatusCode::NOT_FOUND, "not_found", format!("{m} not found")),
+        // A value over the store's length limit (kyso_store::limits): the caller's 400.
+        AuthorityError::Store(e) if crate::input::store_limit(&e).is_some() => {
+            err(StatusCode::BAD_REQUEST, "invalid_request", e)
+        }
         other => {
-            tracing::error!(error = %other, "operator API failure");
+            tracing::error!(error = %crate::input::Clean(&other), "operator API failure");
             err(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "internal error; see the server log")
         }
     }
@@ -67,15 +88,11 @@ struct IssueBody {
     validity_days: Option<u64>,
 }
 
-async fn issue(
-    State(s): State<AppState>,
-    headers: HeaderMap,
-    body: Result<Json<IssueBody>, axum::extract::rejection::JsonRejection>,
-) -> Response {
+async fn issue(State(s): State<AppState>, headers: HeaderMap, b: Body<IssueBody>) -> Response {
     require_operator!(s, headers);
-    let Json(b) = match body {
+    let b = match body(b) {
         Ok(b) => b,
-        Err(e) => return err(StatusCode::BAD_REQUEST, "invalid_request", e.body_text()),
+        Err(answer) => return answer,
     };
     let key_algorithm = match b.key_algorithm.as_deref().map(str::parse).transpose() {
         Ok(a) => a,
@@ -120,9 +137,13 @@ async fn revoke(
     State(s): State<AppState>,
     headers: HeaderMap,
     Path(serial): Path<String>,
-    Json(b): Json<RevokeBody>,
+    b: Body<RevokeBody>,
 ) -> Response {
     require_operator!(s, headers);
+    let b = match body(b) {
+        Ok(b) => b,
+        Err(answer) => return answer,
+    };
     let reason = b.reason.as_deref().unwrap_or("unspecified");
     let Some(code) = kyso_pki::crl::reason_from_name(reason) else {
         return err(
@@ -150,9 +171,13 @@ async fn renew(
     State(s): State<AppState>,
     headers: HeaderMap,
     Path(serial): Path<String>,
-    Json(b): Json<RenewBody>,
+    b: Body<RenewBody>,
 ) -> Response {
     require_operator!(s, headers);
+    let b = match body(b) {
+        Ok(b) => b,
+        Err(answer) => return answer,
+    };
     match s.authority.renew(&serial, b.new_key, "operator-api").await {
         Ok(c) => (StatusCode::CREATED, Json(c)).into_response(),
         Err(e) => from_authority(e),
@@ -168,8 +193,12 @@ struct CitizenBody {
     eid_level: i64,
 }
 
-async fn citizen(State(s): State<AppState>, headers: HeaderMap, Json(b): Json<CitizenBody>) -> Response {
+async fn citizen(State(s): State<AppState>, headers: HeaderMap, b: Body<CitizenBody>) -> Response {
     require_operator!(s, headers);
+    let b = match body(b) {
+        Ok(b) => b,
+        Err(answer) => return answer,
+    };
     if !(0..=2).contains(&b.eid_level) {
         return err(StatusCode::BAD_REQUEST, "invalid_request", "eid_level: must be 0, 1 or 2");
     }

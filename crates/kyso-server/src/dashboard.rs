@@ -6,8 +6,9 @@
 //! names shortened on these pages; every worklist view is audited.
 
 use crate::campaign_data::{load, target, vn_date, Fallible};
+use crate::input::{self, Bad, Query};
 use crate::AppState;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -39,19 +40,26 @@ pub struct Params {
     saved: Option<String>,
 }
 
-pub(crate) fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
+pub(crate) use crate::html::esc;
 
 pub(crate) fn failure(e: impl std::fmt::Display) -> Response {
-    tracing::error!(error = %e, "campaign page failed");
+    tracing::error!(error = %input::Clean(&e), "campaign page failed");
     (StatusCode::INTERNAL_SERVER_ERROR, "campaign data unavailable; retry shortly\n").into_response()
 }
 
-fn as_of(p: &Params) -> Fallible<String> {
-    match p.date.as_deref().filter(|d| !d.is_empty()) {
-        None => Ok(vn_date(kyso_store::now())),
-        Some(d) => Ok(parse_date(d)?.to_string()),
+/// The day the figures are for: `?date=` (typed, see [`input::day`]) or today in Vietnam.
+fn as_of(p: &Params) -> Result<String, Bad> {
+    Ok(match input::opt_day("date", p.date.as_deref())? {
+        None => vn_date(kyso_store::now()),
+        Some(d) => d.to_string(),
+    })
+}
+
+/// `?lang=`: `en` or `vi` (absent: Vietnamese).
+pub(crate) fn lang_param(lang: Option<&str>) -> Result<Text, Bad> {
+    match lang.map(str::trim).filter(|l| !l.is_empty()) {
+        None => Ok(Text { en: false }),
+        Some(l) => input::one_of("lang", l, &["vi", "en"]).map(|l| Text { en: l == "en" }),
     }
 }
 
@@ -203,8 +211,12 @@ fn chart(
 }
 
 pub async fn campaign(State(s): State<AppState>, Query(p): Query<Params>) -> Response {
-    let tx = Text { en: p.lang.as_deref() == Some("en") };
-    match campaign_body(&s.authority.store, &tx, &p).await {
+    let en = p.lang.as_deref() == Some("en");
+    let (tx, date) = match lang_param(p.lang.as_deref()).and_then(|tx| Ok((tx, as_of(&p)?))) {
+        Ok(v) => v,
+        Err(bad) => return bad.page(en),
+    };
+    match campaign_body(&s.authority.store, &tx, &date).await {
         Ok(body) => page(
             &tx,
             tx.t("Chiến dịch chữ ký số cho người dân", "Citizen digital signature campaign"),
@@ -216,8 +228,8 @@ pub async fn campaign(State(s): State<AppState>, Query(p): Query<Params>) -> Res
     }
 }
 
-async fn campaign_body(store: &Store, tx: &Text, p: &Params) -> Fallible<String> {
-    let date = as_of(p)?;
+async fn campaign_body(store: &Store, tx: &Text, date: &str) -> Fallible<String> {
+    let date = date.to_owned();
     let plans = store.plans(None).await.map_err(|e| e.to_string())?;
     let mut body = format!(
         "<p>{} <strong>{date}</strong>. {}</p>",
@@ -463,9 +475,16 @@ fn outcome_text(tx: &Text, o: &Outcome) -> String {
 
 /// Worklists carry personal data: only staff allowed to view this commune's worklists see them.
 pub async fn worklist(State(s): State<AppState>, headers: axum::http::HeaderMap, Query(p): Query<Params>) -> Response {
-    let tx = Text { en: p.lang.as_deref() == Some("en") };
-    let (Some(commune), Some(hamlet)) = (p.commune.as_deref(), p.hamlet.as_deref()) else {
-        return (StatusCode::BAD_REQUEST, "commune and hamlet are required\n").into_response();
+    let en = p.lang.as_deref() == Some("en");
+    let typed = (|| {
+        let tx = lang_param(p.lang.as_deref())?;
+        let commune = input::code("commune", input::required("commune", p.commune.as_deref())?, 16)?;
+        let hamlet = input::code("hamlet", input::required("hamlet", p.hamlet.as_deref())?, 32)?;
+        Ok::<_, Bad>((tx, commune, hamlet, as_of(&p)?))
+    })();
+    let (tx, commune, hamlet, date) = match typed {
+        Ok(v) => v,
+        Err(bad) => return bad.page(en),
     };
     if let Err(answer) = crate::web::staff_may(&s, &headers, kyso_access::Action::ViewWorklist, commune).await {
         return answer;
@@ -480,7 +499,7 @@ pub async fn worklist(State(s): State<AppState>, headers: axum::http::HeaderMap,
     } else {
         None
     };
-    match worklist_body(&s.authority.store, &tx, commune, hamlet, &p, forms.as_ref()).await {
+    match worklist_body(&s.authority.store, &tx, (commune, hamlet), &date, p.saved.is_some(), forms.as_ref()).await {
         Ok(Some((title, body))) => {
             let nav = format!("/campaign/worklist?commune={}&amp;hamlet={}", esc(commune), esc(hamlet));
             page(&tx, &title, &nav, &body).into_response()
@@ -493,13 +512,13 @@ pub async fn worklist(State(s): State<AppState>, headers: axum::http::HeaderMap,
 async fn worklist_body(
     store: &Store,
     tx: &Text,
-    commune: &str,
-    hamlet: &str,
-    p: &Params,
+    (commune, hamlet): (&str, &str),
+    date: &str,
+    saved: bool,
     forms: Option<&(String, String)>,
 ) -> Fallible<Option<(String, String)>> {
     let err = |e: kyso_store::StoreError| e.to_string();
-    let date = as_of(p)?;
+    let date = date.to_owned();
     let as_of = parse_date(&date)?;
     let Some(unit) = store.commune(commune).await.map_err(err)? else { return Ok(None) };
     let hamlets = store.hamlets(commune).await.map_err(err)?;
@@ -538,7 +557,7 @@ async fn worklist_body(
         }
     }
     let title = format!("{} — {}, {}", tx.t("Danh sách đến từng nhà", "Door-to-door worklist"), h.name, unit.name);
-    let saved = if p.saved.is_some() {
+    let saved = if saved {
         format!(
             "<p class=\"noprint\" role=\"status\"><strong>{}</strong></p>",
             tx.t("Đã ghi nhận kết quả.", "Outcome recorded.")

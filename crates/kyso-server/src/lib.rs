@@ -10,6 +10,9 @@ mod csc;
 /// The remote-signing API's request parsers (pure; fuzzed by `fuzz/fuzz_targets/csc_json.rs`).
 pub use csc::{parse_authorize, parse_sign_hash, Authorize, SignHash, MAX_CSC_BODY};
 mod dashboard;
+mod headers;
+pub mod html;
+pub mod input;
 mod pages;
 mod ranking;
 pub mod reconcile;
@@ -68,6 +71,8 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(1 << 20))
         .layer(axum::middleware::from_fn(csc::csc_json_errors))
         .layer(axum::middleware::from_fn_with_state(state.clone(), web::client::client_addr))
+        .fallback(not_found_page)
+        .layer(axum::middleware::from_fn(headers::security_headers))
         .with_state(state)
 }
 
@@ -106,6 +111,13 @@ fn der_response(content_type: &'static str, body: Vec<u8>, max_age: u32) -> Resp
         .into_response()
 }
 
+/// An unknown path: a 404 page in the request's language.
+async fn not_found_page(uri: axum::http::Uri, headers: HeaderMap) -> Response {
+    let mut b = input::Bad::new("", "Không có trang này.", "There is no such page.");
+    b.status = StatusCode::NOT_FOUND;
+    b.page(input::wants_en(&uri, &headers))
+}
+
 fn not_found(what: &str) -> Response {
     (StatusCode::NOT_FOUND, format!("{what} not found\n")).into_response()
 }
@@ -127,7 +139,7 @@ async fn crl(State(s): State<AppState>, Path(file): Path<String>) -> Response {
         Ok(c) => der_response("application/pkix-crl", c.der, 300),
         Err(kyso_authority::AuthorityError::NotFound(_)) => not_found("CRL"),
         Err(e) => {
-            tracing::error!(error = %e, ca = id, "CRL unavailable");
+            tracing::error!(error = %e, ca = %input::Clean(id), "CRL unavailable");
             (StatusCode::SERVICE_UNAVAILABLE, "CRL temporarily unavailable; retry shortly\n").into_response()
         }
     }

@@ -1,7 +1,8 @@
 //! Server-rendered pages. Vietnamese first; `?lang=en` switches to English.
 
+use crate::input::Query;
 use crate::AppState;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Html;
 use serde::Deserialize;
 
@@ -10,9 +11,7 @@ pub struct Lang {
     lang: Option<String>,
 }
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
+use crate::html::esc;
 
 pub async fn home(State(s): State<AppState>, Query(q): Query<Lang>) -> Html<String> {
     let en = q.lang.as_deref() == Some("en");

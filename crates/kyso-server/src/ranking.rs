@@ -4,9 +4,10 @@
 //! the bottom, a table for all, each commune linking to its report page. Aggregates only.
 
 use crate::campaign_data::vn_date;
-use crate::dashboard::{esc, page, Text};
+use crate::dashboard::{esc, page};
+use crate::input::{self, Bad, Query};
 use crate::AppState;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -26,13 +27,23 @@ pub struct Params {
 }
 
 async fn ranking(State(s): State<AppState>, Query(p): Query<Params>) -> Response {
-    let tx = Text { en: p.lang.as_deref() == Some("en") };
-    let date = p.date.clone().filter(|d| d.len() == 10).unwrap_or_else(|| vn_date(kyso_store::now()));
-    let province = p.province.clone().unwrap_or_else(|| "19".into());
+    let typed = (|| {
+        let tx = crate::dashboard::lang_param(p.lang.as_deref())?;
+        let date = input::opt_day("date", p.date.as_deref())?;
+        let province = match p.province.as_deref().filter(|v| !v.trim().is_empty()) {
+            Some(v) => input::code("province", v, 8)?.to_owned(),
+            None => "19".to_owned(),
+        };
+        Ok::<_, Bad>((tx, date.map_or_else(|| vn_date(kyso_store::now()), |d| d.to_string()), province))
+    })();
+    let (tx, date, province) = match typed {
+        Ok(v) => v,
+        Err(bad) => return bad.page(p.lang.as_deref() == Some("en")),
+    };
     let rows = match s.authority.store.adoption_rollup(&date).await {
         Ok(r) => r,
         Err(e) => {
-            tracing::error!(error = %e, "ranking unavailable");
+            tracing::error!(error = %input::Clean(&e), "ranking unavailable");
             return (StatusCode::SERVICE_UNAVAILABLE, "campaign data unavailable; retry shortly\n").into_response();
         }
     };

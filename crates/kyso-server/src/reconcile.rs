@@ -6,14 +6,14 @@
 
 use crate::campaign_data::{load, vn_date, Fallible};
 use crate::dashboard::{esc, failure, page, short_name, Text};
+use crate::input::{self, Bad, Query};
 use crate::worklist_export::visit_log;
 use crate::AppState;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use kyso_campaign::csv::parse_date;
 use kyso_campaign::reconcile::{reconcile, Finding, Recipient, ReconLine};
 use kyso_store::campaign::CommuneRow;
 use kyso_store::{AuditEvent, Store, Write};
@@ -160,20 +160,20 @@ pub struct Params {
     date: Option<String>,
 }
 
-fn date_of(p: &Params) -> Fallible<Date> {
-    match p.date.as_deref().filter(|d| !d.is_empty()) {
-        None => parse_date(&vn_date(kyso_store::now())),
-        Some(d) => parse_date(d),
-    }
+/// The typed query: commune code, the day (`?date=`, else today in Vietnam).
+fn typed(p: &Params) -> Result<(&str, Date), Bad> {
+    let commune = input::code("commune", input::required("commune", p.commune.as_deref())?, 16)?;
+    let date = match input::opt_day("date", p.date.as_deref())? {
+        Some(d) => d,
+        None => input::day("date", &vn_date(kyso_store::now()))?,
+    };
+    Ok((commune, date))
 }
 
 /// Both routes' opening: the commune named, the person allowed to see its worklists, the date read.
 async fn guard<'p>(s: &AppState, headers: &HeaderMap, p: &'p Params) -> Result<(&'p str, Date), Response> {
-    let Some(commune) = p.commune.as_deref() else {
-        return Err((StatusCode::BAD_REQUEST, "commune is required\n").into_response());
-    };
+    let (commune, date) = typed(p).map_err(|bad| bad.page(p.lang.as_deref() == Some("en")))?;
     crate::web::staff_may(s, headers, kyso_access::Action::ViewWorklist, commune).await?;
-    let date = date_of(p).map_err(|e| (StatusCode::BAD_REQUEST, format!("date: {e}\n")).into_response())?;
     Ok((commune, date))
 }
 

@@ -95,7 +95,8 @@ fn status_text(s: &ReportStatus) -> (&'static str, String, Cell<'static>) {
 }
 
 /// A roll-up: one row per unit below (status, submission time, minutes late, figures), the total.
-pub fn rollup(unit: &str, name: &str, r: &Rollup, names: &[String]) -> Result<Vec<u8>, kyso_xlsx::Error> {
+/// Without `full` (the public form) the submission time and minutes late are left empty.
+pub fn rollup(unit: &str, name: &str, r: &Rollup, names: &[String], full: bool) -> Result<Vec<u8>, kyso_xlsx::Error> {
     let mut w = Writer::new(Cursor::new(Vec::new()));
     let title = format!("{} — {} ({unit}), hạn {}", label(&r.period, false), name, vn(r.due));
     let columns = [
@@ -125,7 +126,10 @@ pub fn rollup(unit: &str, name: &str, r: &Rollup, names: &[String]) -> Result<Ve
         ]
     };
     for (row, unit_name) in r.rows.iter().zip(names) {
-        let (status, at, late) = status_text(&row.status);
+        let (status, at, late) = match status_text(&row.status) {
+            (status, _, _) if !full => (status, String::new(), Cell::Empty),
+            t => t,
+        };
         let mut cells =
             vec![Cell::Text(&row.unit_code), Cell::Text(unit_name), Cell::Text(status), Cell::Text(&at), late];
         if let Some(f) = &row.figures {

@@ -6,16 +6,22 @@
 //!
 //! Submitting takes a signed-in officer whom `kyso_access::decide` allows to report for the unit
 //! (or the operator token); every submission is audited under its submitter.
+//!
+//! Who reads what (`Action::ReadReports`): everyone sees the figures of every unit and whether
+//! its report came in (on time, late, missing), as the plans publish them, in the pages and the
+//! XLSX. Only staff that `decide` allows to read the unit's reports see what officers wrote
+//! (difficulties, proposals), who submitted and when, and earlier submissions.
 
 use crate::campaign_data::Fallible;
 use crate::dashboard::{esc, failure, page, Text};
+use crate::input::{self, Bad, Form, Query};
 use crate::report_data::{self as data, level, Level};
 use crate::AppState;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use axum::{Form, Router};
+use axum::Router;
 use kyso_access::{decide, Action, Area, Resource};
 use kyso_campaign::csv::parse_date;
 use kyso_campaign::deadlines::Period;
@@ -54,6 +60,62 @@ fn lang(p: &Params) -> Text {
     Text { en: p.lang.as_deref() == Some("en") }
 }
 
+/// A report query, typed: the unit, the period (frequency and first day), XLSX kind.
+struct Typed {
+    tx: Text,
+    unit: String,
+    period: Period,
+    rollup: bool,
+}
+
+fn typed(p: &Params, default_unit: Option<&str>) -> Result<Typed, Bad> {
+    let tx = crate::dashboard::lang_param(p.lang.as_deref())?;
+    let unit = match (p.unit.as_deref().filter(|u| !u.trim().is_empty()), default_unit) {
+        (Some(u), _) => unit_code(u)?,
+        (None, Some(d)) => d.to_owned(),
+        (None, None) => return Err(Bad::new("unit", "còn thiếu.", "is missing.")),
+    };
+    let freq = input::one_of("freq", p.freq.as_deref().unwrap_or("weekly"), &["weekly", "monthly"])?;
+    let period = typed_period(freq, input::opt_day("period", p.period.as_deref())?)?;
+    let rollup = match p.kind.as_deref().filter(|k| !k.is_empty()) {
+        None => false,
+        Some(k) => input::one_of("kind", k, &["report", "rollup"])? == "rollup",
+    };
+    Ok(Typed { tx, unit, period, rollup })
+}
+
+fn unit_code(u: &str) -> Result<String, Bad> {
+    let u = u.trim();
+    if !valid_unit(u) {
+        return Err(Bad::new(
+            "unit",
+            "mã xã (5 chữ số), mã tỉnh (2 chữ số) hoặc VN.",
+            "a commune (5 digits), province (2 digits) or VN.",
+        ));
+    }
+    Ok(u.to_owned())
+}
+
+fn typed_period(freq: &str, start: Option<time::Date>) -> Result<Period, Bad> {
+    data::period(freq, start.map(|d| d.to_string()).as_deref()).map_err(|_| {
+        Bad::new(
+            "period",
+            "không phải ngày bắt đầu của một kỳ báo cáo (tuần bắt đầu thứ Năm, tháng bắt đầu ngày 1).",
+            "is not the first day of a report period (weeks start on Thursday, months on the 1st).",
+        )
+    })
+}
+
+/// May the signed-in staff member read what officers wrote in this unit's reports?
+async fn may_read(s: &AppState, headers: &HeaderMap, unit: &str) -> bool {
+    let web = crate::web::ctx(s, headers, None).await;
+    let Some((_, who)) = web.staff() else { return false };
+    match area_of(&s.authority.store, unit).await {
+        Ok(Some(area)) => decide(who, Action::ReadReports, &Resource::Unit(&area)).is_ok(),
+        _ => false,
+    }
+}
+
 fn q(tx: &Text) -> &'static str {
     if tx.en {
         "&amp;lang=en"
@@ -62,26 +124,23 @@ fn q(tx: &Text) -> &'static str {
     }
 }
 
-fn freq(p: &Params) -> &str {
-    p.freq.as_deref().unwrap_or("weekly")
-}
-
 /// Unit codes are short and alphanumeric (they end up in links and redirects).
 fn valid_unit(unit: &str) -> bool {
     (2..=8).contains(&unit.len()) && unit.bytes().all(|b| b.is_ascii_alphanumeric())
-}
-
-fn bad_request(e: impl std::fmt::Display) -> Response {
-    (StatusCode::BAD_REQUEST, format!("{e}\n")).into_response()
 }
 
 fn link(tx: &Text, path: &str, unit: &str, period: &Period) -> String {
     format!("{path}?unit={}&amp;freq={}&amp;period={}{}", esc(unit), period.frequency.name(), period.start, q(tx))
 }
 
-fn status_cell(tx: &Text, s: &ReportStatus) -> String {
+/// A unit's submission status; the time it came in only for readers of its reports (`full`).
+fn status_cell(tx: &Text, s: &ReportStatus, full: bool) -> String {
     let time = |at: &time::OffsetDateTime| {
-        format!("{:02}:{:02} {:02}/{:02}", at.hour(), at.minute(), at.day(), u8::from(at.month()))
+        if full {
+            format!("{:02}:{:02} {:02}/{:02}", at.hour(), at.minute(), at.day(), u8::from(at.month()))
+        } else {
+            String::new()
+        }
     };
     match s {
         ReportStatus::OnTime { at } => {
@@ -91,7 +150,7 @@ fn status_cell(tx: &Text, s: &ReportStatus) -> String {
             "<span class=\"badge amber\">{}</span> <small>{} ({} {})</small>",
             tx.t("Trễ hạn", "Late"),
             time(at),
-            late_text(*minutes),
+            if full { late_text(*minutes) } else { String::new() },
             tx.t("trễ", "late")
         ),
         ReportStatus::Pending => format!("<span class=\"muted\">{}</span>", tx.t("Chưa đến hạn", "Not yet due")),
@@ -181,15 +240,10 @@ fn figures_table(tx: &Text, f: &Figures) -> String {
 
 // ---- /campaign/reports ----
 
-async fn overview(State(s): State<AppState>, Query(p): Query<Params>) -> Response {
-    let tx = lang(&p);
-    let unit = p.unit.clone().unwrap_or_else(|| data::NATIONAL.into());
-    if !valid_unit(&unit) {
-        return bad_request("unit: a commune (5 digits), province (2 digits) or VN");
-    }
-    let period = match data::period(freq(&p), p.period.as_deref()) {
-        Ok(p) => p,
-        Err(e) => return bad_request(e),
+async fn overview(State(s): State<AppState>, headers: HeaderMap, Query(p): Query<Params>) -> Response {
+    let Typed { tx, unit, period, .. } = match typed(&p, Some(data::NATIONAL)) {
+        Ok(t) => t,
+        Err(bad) => return bad.page(lang(&p).en),
     };
     if level(&unit) == Level::Commune {
         let target = format!(
@@ -200,7 +254,8 @@ async fn overview(State(s): State<AppState>, Query(p): Query<Params>) -> Respons
         );
         return Redirect::to(&target).into_response();
     }
-    match overview_body(&s.authority.store, &tx, &unit, &period).await {
+    let full = may_read(&s, &headers, &unit).await;
+    match overview_body(&s.authority.store, &tx, &unit, &period, full).await {
         Ok(Some((title, body))) => {
             page(&tx, &title, &link(&tx, "/campaign/reports", &unit, &period), &body).into_response()
         }
@@ -209,7 +264,7 @@ async fn overview(State(s): State<AppState>, Query(p): Query<Params>) -> Respons
     }
 }
 
-fn rollup_table(tx: &Text, r: &Rollup, names: &[String], period: &Period) -> String {
+fn rollup_table(tx: &Text, r: &Rollup, names: &[String], period: &Period, full: bool) -> String {
     let mut rows = String::new();
     for (row, name) in r.rows.iter().zip(names) {
         let path = if level(&row.unit_code) == Level::Commune { "/campaign/reports/unit" } else { "/campaign/reports" };
@@ -221,7 +276,7 @@ fn rollup_table(tx: &Text, r: &Rollup, names: &[String], period: &Period) -> Str
 <td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
             link(tx, path, &row.unit_code, period),
             esc(name),
-            status_cell(tx, &row.status),
+            status_cell(tx, &row.status, full),
             cell(f.map(|f| format!("{} / {}", f.holders, f.adults))),
             cell(f.map(|f| pct(f.share()))),
             cell(f.map(|f| pct(f.of_target()))),
@@ -289,7 +344,13 @@ fn completeness_table(tx: &Text, unit: &str, list: &[Rollup]) -> String {
     )
 }
 
-async fn overview_body(store: &Store, tx: &Text, unit: &str, period: &Period) -> Fallible<Option<(String, String)>> {
+async fn overview_body(
+    store: &Store,
+    tx: &Text,
+    unit: &str,
+    period: &Period,
+    full: bool,
+) -> Fallible<Option<(String, String)>> {
     let Some(name) = data::unit_name(store, unit).await? else { return Ok(None) };
     let now = data::instant(kyso_store::now());
     let (roll, names) = data::rollup(store, unit, period, now).await?;
@@ -313,7 +374,7 @@ async fn overview_body(store: &Store, tx: &Text, unit: &str, period: &Period) ->
     if roll.rows.is_empty() {
         body.push_str(tx.t("<p>Chưa có đơn vị nào có kế hoạch.</p>", "<p>No unit with a plan yet.</p>"));
     }
-    body.push_str(&rollup_table(tx, &roll, &names, period));
+    body.push_str(&rollup_table(tx, &roll, &names, period, full));
     if !roll.unexpected.is_empty() {
         let _ = write!(
             body,
@@ -353,15 +414,14 @@ async fn overview_body(store: &Store, tx: &Text, unit: &str, period: &Period) ->
 // ---- /campaign/reports/unit ----
 
 async fn unit_page(State(s): State<AppState>, headers: HeaderMap, Query(p): Query<Params>) -> Response {
-    let tx = lang(&p);
-    let web = crate::web::ctx(&s, &headers, None).await;
-    let Some(unit) = p.unit.clone() else { return bad_request("unit is required") };
-    let period = match data::period(freq(&p), p.period.as_deref()) {
-        Ok(p) => p,
-        Err(e) => return bad_request(e),
+    let Typed { tx, unit, period, .. } = match typed(&p, None) {
+        Ok(t) => t,
+        Err(bad) => return bad.page(lang(&p).en),
     };
+    let web = crate::web::ctx(&s, &headers, None).await;
     let signed_in = web.staff().map(|(_, who)| (who.subject.clone(), web.csrf_field()));
-    match unit_body(&s.authority.store, &tx, &unit, &period, p.ok.is_some(), signed_in).await {
+    let full = may_read(&s, &headers, &unit).await;
+    match unit_body(&s.authority.store, &tx, &unit, &period, (p.ok.is_some(), full), signed_in).await {
         Ok(Some((title, body))) => {
             page(&tx, &title, &link(&tx, "/campaign/reports/unit", &unit, &period), &body).into_response()
         }
@@ -375,13 +435,14 @@ async fn unit_body(
     tx: &Text,
     unit: &str,
     period: &Period,
-    just_submitted: bool,
+    (just_submitted, full): (bool, bool),
     signed_in: Option<(String, String)>,
 ) -> Fallible<Option<(String, String)>> {
     let Some(name) = data::unit_name(store, unit).await? else { return Ok(None) };
     let now = data::instant(kyso_store::now());
     let figures = data::prefill(store, unit, period, now).await?;
-    let previous = data::submissions(store, unit, period).await?;
+    // What officers wrote, who and when: only for those allowed to read this unit's reports.
+    let previous = if full { data::submissions(store, unit, period).await? } else { Vec::new() };
     let title = format!("{} — {}", tx.t("Báo cáo", "Report"), name);
     let mut body = String::from(EXTRA_STYLE);
     let due = kyso_campaign::reports::rollup(&data::rules(), period, &[], &[], now).due;
@@ -410,6 +471,16 @@ async fn unit_body(
         ),
     );
     body.push_str(&figures_table(tx, &figures));
+    if !full {
+        let _ = write!(
+            body,
+            "<p class=\"muted\">{}</p>",
+            tx.t(
+                "Nội dung báo cáo đã nộp (khó khăn, đề xuất, người báo cáo, thời điểm nộp) chỉ cán bộ có thẩm quyền xem sau khi đăng nhập.",
+                "What was submitted (difficulties, proposals, who submitted and when) is shown only to authorised staff after signing in."
+            )
+        );
+    }
     for (row, f) in previous.iter().rev() {
         let _ = write!(
             body,
@@ -520,7 +591,10 @@ async fn submitter(s: &AppState, headers: &HeaderMap, f: &SubmitForm) -> Result<
         }
         let area = match area_of(&s.authority.store, &f.unit).await {
             Ok(Some(a)) => a,
-            Ok(None) => return Err(bad_request(format!("unknown unit {}", f.unit))),
+            Ok(None) => {
+                let en = f.lang.as_deref() == Some("en");
+                return Err(Bad::new("unit", "không có đơn vị này.", "no such unit.").page(en));
+            }
             Err(e) => return Err(failure(e)),
         };
         return match decide(who, Action::SubmitReport, &Resource::Unit(&area)) {
@@ -535,17 +609,33 @@ async fn submitter(s: &AppState, headers: &HeaderMap, f: &SubmitForm) -> Result<
     }
 }
 
+/// The form's values, typed and within the store's limits.
+fn typed_submission(f: &SubmitForm) -> Result<(String, Period), Bad> {
+    use kyso_store::limits::{PROPOSALS, REPORT_TEXT, SUBMITTED_BY};
+    let unit = unit_code(&f.unit)?;
+    let freq = input::one_of("freq", &f.freq, &["weekly", "monthly"])?;
+    let period = typed_period(freq, Some(input::day("period", &f.period)?))?;
+    input::text(SUBMITTED_BY, f.by.trim())?;
+    input::text(REPORT_TEXT, f.difficulties.trim())?;
+    input::text(PROPOSALS, f.proposals.trim())?;
+    if f.by.trim().is_empty() {
+        return Err(Bad::new("by", "hãy ghi họ tên và chức vụ người báo cáo.", "say who submits (name and position)."));
+    }
+    Ok((unit, period))
+}
+
 async fn unit_submit(State(s): State<AppState>, headers: HeaderMap, Form(f): Form<SubmitForm>) -> Response {
+    let en = f.lang.as_deref() == Some("en");
+    let (unit, period) = match typed_submission(&f) {
+        Ok(v) => v,
+        Err(bad) => return bad.page(en),
+    };
     let actor = match submitter(&s, &headers, &f).await {
         Ok(actor) => actor,
         Err(answer) => return answer,
     };
-    let period = match data::period(&f.freq, Some(&f.period)) {
-        Ok(p) => p,
-        Err(e) => return bad_request(e),
-    };
     let submission = data::Submission {
-        unit: &f.unit,
+        unit: &unit,
         period,
         by: &f.by,
         difficulties: &f.difficulties,
@@ -557,29 +647,32 @@ async fn unit_submit(State(s): State<AppState>, headers: HeaderMap, Form(f): For
             let en = if f.lang.as_deref() == Some("en") { "&lang=en" } else { "" };
             Redirect::to(&format!(
                 "/campaign/reports/unit?unit={}&freq={}&period={}&ok=1{en}",
-                f.unit,
+                unit,
                 period.frequency.name(),
                 period.start
             ))
             .into_response()
         }
-        Err(e) if e.starts_with("unknown unit") || e.contains("has not ended") || e.starts_with("say who") => {
-            bad_request(e)
-        }
+        Err(e) if e.starts_with("unknown unit") => Bad::new("unit", "không có đơn vị này.", "no such unit.").page(en),
+        Err(e) if e.contains("has not ended") => Bad::new(
+            "period",
+            format!("kỳ báo cáo chưa kết thúc: nộp từ ngày {}.", period.end),
+            format!("the period has not ended yet: report it from {}.", period.end),
+        )
+        .page(en),
         Err(e) => failure(e),
     }
 }
 
 // ---- XLSX ----
 
-async fn xlsx(State(s): State<AppState>, Query(p): Query<Params>) -> Response {
-    let Some(unit) = p.unit.clone() else { return bad_request("unit is required") };
-    let period = match data::period(freq(&p), p.period.as_deref()) {
-        Ok(p) => p,
-        Err(e) => return bad_request(e),
+async fn xlsx(State(s): State<AppState>, headers: HeaderMap, Query(p): Query<Params>) -> Response {
+    let Typed { unit, period, rollup, .. } = match typed(&p, None) {
+        Ok(t) => t,
+        Err(bad) => return bad.page(lang(&p).en),
     };
-    let rollup = p.kind.as_deref() == Some("rollup");
-    match xlsx_bytes(&s.authority.store, &unit, &period, rollup).await {
+    let full = may_read(&s, &headers, &unit).await;
+    match xlsx_bytes_for(&s.authority.store, &unit, &period, rollup, full).await {
         Ok(Some(bytes)) => {
             let file = format!(
                 "{}-{unit}-{}-{}.xlsx",
@@ -604,16 +697,29 @@ async fn xlsx(State(s): State<AppState>, Query(p): Query<Params>) -> Response {
     }
 }
 
-/// A unit's report, or its roll-up, as XLSX; `None` for an unknown unit.
+/// A unit's report, or its roll-up, as XLSX with everything in it (the CLI's); `None` for an
+/// unknown unit.
 pub async fn xlsx_bytes(store: &Store, unit: &str, period: &Period, rollup: bool) -> Fallible<Option<Vec<u8>>> {
+    xlsx_bytes_for(store, unit, period, rollup, true).await
+}
+
+/// [`xlsx_bytes`]; without `full`, the public form: figures and submission status only, no
+/// submission times, no submitter and no text.
+pub async fn xlsx_bytes_for(
+    store: &Store,
+    unit: &str,
+    period: &Period,
+    rollup: bool,
+    full: bool,
+) -> Fallible<Option<Vec<u8>>> {
     let Some(name) = data::unit_name(store, unit).await? else { return Ok(None) };
     let now = data::instant(kyso_store::now());
     let bytes = if rollup {
         let (r, names) = data::rollup(store, unit, period, now).await?;
-        crate::report_xlsx::rollup(unit, &name, &r, &names)
+        crate::report_xlsx::rollup(unit, &name, &r, &names, full)
     } else {
         let figures = data::prefill(store, unit, period, now).await?;
-        let submissions = data::submissions(store, unit, period).await?;
+        let submissions = if full { data::submissions(store, unit, period).await? } else { Vec::new() };
         let due = data::rules().due(period);
         crate::report_xlsx::report(unit, &name, period, due, &figures, submissions.last().map(|(r, _)| r))
     };
@@ -623,8 +729,16 @@ pub async fn xlsx_bytes(store: &Store, unit: &str, period: &Period, rollup: bool
 // ---- /campaign/tasks ----
 
 async fn tasks_page(State(s): State<AppState>, Query(p): Query<Params>) -> Response {
-    let tx = lang(&p);
-    match tasks_body(&s.authority.store, &tx, p.unit.as_deref()).await {
+    let typed = (|| {
+        let tx = crate::dashboard::lang_param(p.lang.as_deref())?;
+        let unit = p.unit.as_deref().filter(|u| !u.trim().is_empty()).map(unit_code).transpose()?;
+        Ok::<_, Bad>((tx, unit))
+    })();
+    let (tx, unit) = match typed {
+        Ok(v) => v,
+        Err(bad) => return bad.page(lang(&p).en),
+    };
+    match tasks_body(&s.authority.store, &tx, unit.as_deref()).await {
         Ok(body) => page(&tx, tx.t("Danh mục nhiệm vụ", "Task register"), "/campaign/tasks", &body).into_response(),
         Err(e) => failure(e),
     }

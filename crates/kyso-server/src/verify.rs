@@ -45,9 +45,7 @@ async fn validate_json(State(s): State<AppState>, body: Bytes) -> Response {
     }
 }
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
-}
+use crate::html::esc;
 
 async fn report_html(State(s): State<AppState>, Query(q): Query<Lang>, body: Bytes) -> Html<String> {
     let l = lang(&q);

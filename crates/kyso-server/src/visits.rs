@@ -5,13 +5,14 @@
 //! goes back to the list, where a closing outcome has taken the person off it.
 
 use crate::dashboard::{esc, Text};
+use crate::input::{self, Bad, Form};
 use crate::worklist_export::{visit_hash, visit_key, visit_row};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::post;
-use axum::{Form, Router};
+use axum::Router;
 use kyso_campaign::population::CitizenId;
 use kyso_campaign::worklist::Outcome;
 use kyso_store::AuditEvent;
@@ -71,19 +72,35 @@ async fn record(State(s): State<AppState>, headers: HeaderMap, Form(f): Form<Vis
     if !c.csrf_valid(&f.csrf) {
         return (StatusCode::FORBIDDEN, "the form expired: reload the worklist\n").into_response();
     }
+    let typed = (|| {
+        input::code("commune", &f.commune, 16)?;
+        input::code("hamlet", &f.hamlet, 32)?;
+        input::code("person", &f.person, 64)?;
+        let provider = f.provider.as_deref().map(str::trim).filter(|p| !p.is_empty());
+        if let Some(p) = provider {
+            input::text(kyso_store::limits::PROVIDER, p)?;
+        }
+        Outcome::parse(&f.outcome, provider).ok_or_else(|| {
+            if f.outcome == "already-holds" {
+                Bad::new(
+                    "provider",
+                    "hãy ghi tên nhà cung cấp người dân đã có chứng thư.",
+                    "name the provider they already hold a certificate from.",
+                )
+            } else {
+                let list = OUTCOMES.map(|o| o.0).join(", ");
+                Bad::new("outcome", format!("chọn một trong: {list}."), format!("use one of: {list}."))
+            }
+        })
+    })();
+    let outcome = match typed {
+        Ok(o) => o,
+        Err(bad) => return bad.page(c.en),
+    };
     if let Err(answer) = crate::web::staff_may(&s, &headers, kyso_access::Action::RecordVisit, &f.commune).await {
         return answer;
     }
     let Some((staff, _)) = c.staff() else { return Redirect::to("/staff/login").into_response() };
-    let provider = f.provider.as_deref().map(str::trim).filter(|p| !p.is_empty());
-    let Some(outcome) = Outcome::parse(&f.outcome, provider) else {
-        let why = if f.outcome == "already-holds" {
-            "already-holds needs the provider's name: go back and write it in the box\n"
-        } else {
-            "unknown outcome\n"
-        };
-        return (StatusCode::UNPROCESSABLE_ENTITY, why).into_response();
-    };
     let store = &s.authority.store;
     let result = async {
         let key = visit_key(store, true).await?.ok_or("no visit key")?;

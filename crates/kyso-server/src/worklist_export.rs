@@ -3,8 +3,9 @@
 //! (`/campaign/worklist.xlsx?commune=…&hamlet=…[&date=…]`). ID numbers masked; every export audited.
 
 use crate::campaign_data::{load, vn_date, Fallible};
+use crate::input::{self, Bad, Query};
 use crate::AppState;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use kyso_campaign::csv::parse_date;
@@ -137,6 +138,7 @@ pub fn worklist_xlsx(lines: &[WorklistLine]) -> Fallible<Vec<u8>> {
 
 #[derive(Deserialize)]
 pub struct Params {
+    lang: Option<String>,
     commune: Option<String>,
     hamlet: Option<String>,
     date: Option<String>,
@@ -148,22 +150,24 @@ pub async fn xlsx_route(
     headers: axum::http::HeaderMap,
     Query(p): Query<Params>,
 ) -> Response {
-    let (Some(commune), Some(hamlet)) = (p.commune.as_deref(), p.hamlet.as_deref()) else {
-        return (StatusCode::BAD_REQUEST, "commune and hamlet are required\n").into_response();
+    let typed = (|| {
+        let commune = input::code("commune", input::required("commune", p.commune.as_deref())?, 16)?;
+        let hamlet = input::code("hamlet", input::required("hamlet", p.hamlet.as_deref())?, 32)?;
+        let date = input::opt_day("date", p.date.as_deref())?;
+        Ok::<_, Bad>((commune, hamlet, date.map_or_else(|| vn_date(kyso_store::now()), |d| d.to_string())))
+    })();
+    let (commune, hamlet, date) = match typed {
+        Ok(v) => v,
+        Err(bad) => return bad.page(p.lang.as_deref() == Some("en")),
     };
     if let Err(answer) = crate::web::staff_may(&s, &headers, kyso_access::Action::ViewWorklist, commune).await {
         return answer;
     }
     let store = &s.authority.store;
-    let date = match p.date.as_deref().map(parse_date) {
-        None => vn_date(kyso_store::now()),
-        Some(Ok(d)) => d.to_string(),
-        Some(Err(e)) => return (StatusCode::BAD_REQUEST, format!("date: {e}\n")).into_response(),
-    };
     match store.hamlets(commune).await {
         Ok(h) if h.iter().any(|h| h.code == hamlet) => {}
         Ok(_) => return (StatusCode::NOT_FOUND, "no such commune or hamlet\n").into_response(),
-        Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")).into_response(),
+        Err(e) => return crate::dashboard::failure(e),
     }
     let result = async {
         let lines = worklist_lines(store, commune, hamlet, &date).await?;
@@ -181,7 +185,7 @@ pub async fn xlsx_route(
             ([(header::CONTENT_TYPE, ct.to_owned()), (header::CONTENT_DISPOSITION, name)], bytes).into_response()
         }
         Err(e) => {
-            tracing::error!(error = %e, "worklist export");
+            tracing::error!(error = %input::Clean(&e), "worklist export");
             (StatusCode::INTERNAL_SERVER_ERROR, "internal error\n").into_response()
         }
     }

@@ -286,6 +286,7 @@ impl Store {
 
     /// One scan of a support point's guidance QR code on `day` (Vietnam's date).
     pub async fn record_guide_scan(&self, point_id: &str, day: &str) -> Result<()> {
+        crate::limits::POINT_ID.check(point_id)?;
         on_pool!(self, p => {
             sqlx::query("INSERT INTO guide_scans (point_id, day, scans) VALUES ($1, $2, 1) \
                          ON CONFLICT (point_id, day) DO UPDATE SET scans = guide_scans.scans + 1")
@@ -329,6 +330,8 @@ impl Store {
         subject: &str,
         expires_at: i64,
     ) -> Result<()> {
+        crate::limits::WORD.check(kind)?;
+        crate::limits::USERNAME.check(subject)?;
         let now = crate::now();
         on_pool!(self, p => {
             sqlx::query("DELETE FROM web_sessions WHERE expires_at < $1").bind(now).execute(p).await?;

@@ -222,6 +222,8 @@ impl Store {
 
     /// Inserts or updates communes (and their provinces) by code, with one audit row.
     pub async fn upsert_communes(&self, rows: &[CommuneRow], audit: &AuditEvent) -> Result<Upserted> {
+        rows.iter().try_for_each(crate::limits::commune)?;
+        crate::limits::audit(audit)?;
         let is_sqlite = self.is_sqlite();
         let at = now();
         on_pool!(self, p => {
@@ -278,6 +280,8 @@ impl Store {
 
     /// Inserts or renames hamlets by (commune, code), with one audit row.
     pub async fn upsert_hamlets(&self, rows: &[HamletRow], audit: &AuditEvent) -> Result<Upserted> {
+        rows.iter().try_for_each(crate::limits::hamlet)?;
+        crate::limits::audit(audit)?;
         let is_sqlite = self.is_sqlite();
         let at = now();
         on_pool!(self, p => {
@@ -331,6 +335,8 @@ impl Store {
         names: &(dyn Fn(&str) -> (&'n str, &'n str) + Sync),
         audit: &AuditEvent,
     ) -> Result<Upserted> {
+        rows.iter().try_for_each(crate::limits::resident)?;
+        crate::limits::audit(audit)?;
         let is_sqlite = self.is_sqlite();
         let at = now();
         on_pool!(self, p => {
@@ -456,6 +462,8 @@ impl Store {
     /// Records a plan as a new version of (unit, period): earlier versions stay. Returns the row
     /// with its id and version.
     pub async fn add_plan(&self, plan: &PlanRow, milestones: &[MilestoneRow], audit: &AuditEvent) -> Result<PlanRow> {
+        crate::limits::plan(plan)?;
+        crate::limits::audit(audit)?;
         let is_sqlite = self.is_sqlite();
         on_pool!(self, p => {
             let mut tx = p.begin().await?;
@@ -504,6 +512,8 @@ impl Store {
 
     /// Appends one visit outcome (there is no update or delete; the tables refuse them).
     pub async fn append_visit(&self, visit: &VisitRow, audit: &AuditEvent) -> Result<VisitRow> {
+        crate::limits::visit(visit)?;
+        crate::limits::audit(audit)?;
         let is_sqlite = self.is_sqlite();
         on_pool!(self, p => {
             let mut tx = p.begin().await?;
@@ -551,6 +561,8 @@ impl Store {
 
     /// Records a report submission; `submitted_at` is the caller's instant (it decides timeliness).
     pub async fn add_report(&self, report: &ReportRow, audit: &AuditEvent) -> Result<ReportRow> {
+        crate::limits::report(report)?;
+        crate::limits::audit(audit)?;
         let is_sqlite = self.is_sqlite();
         on_pool!(self, p => {
             let mut tx = p.begin().await?;

@@ -10,6 +10,7 @@ pub mod adoption;
 pub mod audit;
 pub mod bulk;
 pub mod campaign;
+pub mod limits;
 pub mod listed;
 pub mod pins;
 pub mod reports;
@@ -43,6 +44,9 @@ pub enum StoreError {
     Locked(String),
     #[error("unsupported database URL `{0}`: use sqlite://PATH or postgres://…")]
     BadUrl(String),
+    /// A text field longer than its limit ([`limits`]); nothing of the write was stored.
+    #[error("{field}: at most {max} characters")]
+    TooLong { field: &'static str, max: usize },
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;

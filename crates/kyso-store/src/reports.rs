@@ -102,6 +102,8 @@ impl Store {
         figures: &[(String, i64)],
         audit: &AuditEvent,
     ) -> Result<ReportRow> {
+        crate::limits::report(report)?;
+        crate::limits::audit(audit)?;
         let is_sqlite = matches!(self, Store::Sqlite(_));
         on_pool!(self, p => {
             let mut tx = p.begin().await?;
@@ -156,6 +158,8 @@ impl Store {
 
     /// Adds a task to a unit's register; a second task with the same number is a conflict.
     pub async fn add_task(&self, task: &TaskRow, audit: &AuditEvent) -> Result<TaskRow> {
+        crate::limits::task(task)?;
+        crate::limits::audit(audit)?;
         let is_sqlite = matches!(self, Store::Sqlite(_));
         on_pool!(self, p => {
             let mut tx = p.begin().await?;
@@ -185,6 +189,12 @@ impl Store {
         (status, deadline, note): (Option<&str>, Option<&str>, Option<&str>),
         audit: &AuditEvent,
     ) -> Result<TaskRow> {
+        crate::limits::UNIT_CODE.check(unit_code)?;
+        crate::limits::WORD.check(number)?;
+        status.map_or(Ok(()), |v| crate::limits::WORD.check(v))?;
+        deadline.map_or(Ok(()), |v| crate::limits::SOURCE.check(v))?;
+        note.map_or(Ok(()), |v| crate::limits::NOTE.check(v))?;
+        crate::limits::audit(audit)?;
         let is_sqlite = matches!(self, Store::Sqlite(_));
         on_pool!(self, p => {
             let mut tx = p.begin().await?;
@@ -214,6 +224,8 @@ impl Store {
 
     /// Replaces the segment targets of (unit, period) with these, in assignment order.
     pub async fn set_segments(&self, set: &SegmentSetRow, segments: &[SegmentRow], audit: &AuditEvent) -> Result<()> {
+        crate::limits::segments(set, segments)?;
+        crate::limits::audit(audit)?;
         let is_sqlite = matches!(self, Store::Sqlite(_));
         on_pool!(self, p => {
             let mut tx = p.begin().await?;
@@ -256,6 +268,8 @@ impl Store {
 
     /// Inserts or updates staff by (unit, ID number), with one audit row.
     pub async fn upsert_staff(&self, rows: &[StaffRow], audit: &AuditEvent) -> Result<Upserted> {
+        rows.iter().try_for_each(crate::limits::staff)?;
+        crate::limits::audit(audit)?;
         let is_sqlite = matches!(self, Store::Sqlite(_));
         let at = now();
         on_pool!(self, p => {

@@ -221,6 +221,7 @@ impl Store {
     /// Audit appends are serialised (SQLite write lock / PostgreSQL advisory lock) so the
     /// chain stays linear even with several processes writing.
     pub async fn commit(&self, writes: &[Write]) -> Result<()> {
+        crate::limits::check_writes(writes)?;
         let is_sqlite = matches!(self, Store::Sqlite(_));
         let mut keys = Vec::new();
         let mut certs = Vec::new();

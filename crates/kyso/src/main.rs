@@ -17,6 +17,7 @@ mod demo_accounts;
 mod demo_campaign;
 mod demo_list;
 mod demo_reports;
+mod logging;
 mod report_cli;
 mod signing;
 
@@ -413,6 +414,7 @@ fn main() -> std::process::ExitCode {
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("KYSO_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()),
         )
+        .fmt_fields(logging::fields())
         .with_writer(std::io::stderr)
         .init();
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {

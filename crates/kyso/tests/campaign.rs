@@ -197,7 +197,7 @@ fn end_to_end(env: Env) {
     assert_eq!(v["entries"][0]["last_outcome"], "not-at-home", "{v}");
     assert_eq!(visit(&cookie, "forged", &person, "done").0, 403, "without the form's CSRF token");
     assert_eq!(visit(&cookie, &csrf, &"0".repeat(64), "done").0, 404, "someone not in the hamlet");
-    assert_eq!(visit(&cookie, &csrf, &person, "already-holds").0, 422, "already-holds names the provider");
+    assert_eq!(visit(&cookie, &csrf, &person, "already-holds").0, 400, "already-holds names the provider");
     assert_eq!(visit("", &csrf, &person, "done").0, 403, "anonymous: the token is not theirs");
     let audit = env.ok(&["audit", "show", "--action", "campaign.visit"]);
     assert!(audit.contains("not-at-home (web)") && audit.contains(&masked(BINH)) && !audit.contains(BINH), "{audit}");

@@ -393,7 +393,14 @@ fn reports_end_to_end(env: Env) {
     assert!(page.contains("Tải XLSX") && page.contains("width=device-width"), "{page}");
     let (status, page) = get("/campaign/reports/unit?unit=01960&freq=weekly&period=2026-07-30");
     assert_eq!(status, 200, "{page}");
-    assert!(page.contains("<textarea") && page.contains("Tăng điểm hỗ trợ thứ Bảy"), "{page}");
+    // What officers wrote is for staff allowed to read the unit's reports, not the public.
+    assert!(page.contains("<textarea") && !page.contains("Tăng điểm hỗ trợ thứ Bảy"), "{page}");
+    let officer = support::officer_cookie(&env, "01960");
+    let port: u16 = base.rsplit(':').next().unwrap().parse().unwrap();
+    let (status, _, page) =
+        raw(port, "GET", "/campaign/reports/unit?unit=01960&freq=weekly&period=2026-07-30", &officer, "");
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Tăng điểm hỗ trợ thứ Bảy"), "{page}");
     let form = "unit=01864&freq=weekly&period=2026-07-30&by=B%E1%BA%B1ng&difficulties=kh%C3%B3&proposals=&token=wrong";
     let (status, _) = http(
         "POST",

@@ -4,13 +4,14 @@
 
 use super::client::{self, refused_attempt, ClientAddr};
 use super::{bad_csrf, ctx, end_session, esc, forbidden, page, redirect_with, start_session, vn_datetime, Ctx, Who};
+use crate::input::{Form, Query};
 use crate::AppState;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Form, Router};
+use axum::{Extension, Router};
 use kyso_access::{decide, Action, Principal, Resource, Role, Scope};
 use kyso_authority::accounts::Person;
 use kyso_authority::{AuthorityError, IssueRequest};
@@ -217,6 +218,14 @@ async fn register(
     let c = ctx(&s, &h, None).await;
     if !c.csrf_valid(&f.csrf) {
         return bad_csrf(&c);
+    }
+    // The store's limits, as a 400 on the form in the page's language.
+    let limits = crate::input::text(kyso_store::limits::ID_NUMBER, f.id_number.trim())
+        .and_then(|_| crate::input::text(kyso_store::limits::PHONE, f.phone.trim()));
+    if let Err(bad) = limits {
+        let mut r = register_form(&c, Some(&bad.message(c.en)), "", "");
+        *r.status_mut() = StatusCode::BAD_REQUEST;
+        return r;
     }
     if f.password != f.password2 {
         return register_form(

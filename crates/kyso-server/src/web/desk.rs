@@ -6,12 +6,13 @@
 use super::citizen::urlencode;
 use super::client::{self, refused_attempt, ClientAddr};
 use super::{bad_csrf, ctx, esc, forbidden, page, redirect_with, start_session, vn_today, Ctx};
+use crate::input::{Form, Query};
 use crate::AppState;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Form, Router};
+use axum::{Extension, Router};
 use kyso_access::{decide, Action, Principal, Resource};
 use kyso_authority::accounts::{OUTCOMES, STEPS};
 use kyso_pki::CitizenId;
@@ -364,6 +365,11 @@ async fn verify(State(s): State<AppState>, h: HeaderMap, Form(f): Form<VerifyFor
         Ok(x) => x,
         Err(r) => return r,
     };
+    if let Err(bad) = crate::input::text(kyso_store::limits::WORD.named("activation"), &f.activation)
+        .and_then(|_| crate::input::text(kyso_store::limits::METHOD, &f.method))
+    {
+        return bad.page(c.en);
+    }
     if f.checked.is_none() {
         return back(Err(c.t("Cần xác nhận đã đối chiếu trực tiếp.", "Confirm the in-person check.").into()));
     }
@@ -412,6 +418,9 @@ async fn unlock(State(s): State<AppState>, h: HeaderMap, Form(f): Form<UnlockFor
         Ok(x) => x,
         Err(r) => return r,
     };
+    if let Err(bad) = crate::input::code("credential", &f.credential, 64) {
+        return bad.page(c.en);
+    }
     let Ok(id) = CitizenId::parse(f.id_number.trim()) else { return back(Err("id_number".into())) };
     let person = s.authority.person(&id).await.ok().flatten();
     let area = person.as_ref().map(|x| x.area());
@@ -435,8 +444,21 @@ async fn unlock(State(s): State<AppState>, h: HeaderMap, Form(f): Form<UnlockFor
     }
 }
 
-async fn session(State(s): State<AppState>, h: HeaderMap, body: axum::body::Bytes) -> Response {
+async fn session(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
     let c = ctx(&s, &h, None).await;
+    let Ok(body) = body else {
+        let mut bad = crate::input::Bad::new(
+            "",
+            "Dữ liệu gửi lên quá lớn (tối đa 1 MiB).",
+            "The submitted data is too large (1 MiB at most).",
+        );
+        bad.status = StatusCode::PAYLOAD_TOO_LARGE;
+        return bad.page(c.en);
+    };
     // Repeated `step` fields: read the urlencoded body by hand.
     let mut fields: Vec<(String, String)> = Vec::new();
     for pair in body.split(|b| *b == b'&') {

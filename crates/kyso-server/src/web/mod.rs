@@ -124,9 +124,7 @@ impl Ctx {
     }
 }
 
-pub fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
-}
+pub use crate::html::esc;
 
 fn cookies(headers: &HeaderMap) -> impl Iterator<Item = (&str, &str)> {
     headers
@@ -285,10 +283,7 @@ pub fn page(c: &Ctx, title: &str, body: &str) -> Response {
         html,
     )
         .into_response();
-    r.headers_mut().insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'"),
-    );
+    // Content-Security-Policy and the other security headers: `crate::headers`, on every response.
     for ck in &c.set_cookies {
         if let Ok(v) = HeaderValue::from_str(ck) {
             r.headers_mut().append(header::SET_COOKIE, v);

@@ -85,6 +85,7 @@ impl SqliteWriter {
     /// [`Store::commit`]: the e-ID preconditions, keys, citizens and settings (in the order
     /// given), certificates, then the audit rows appended to the chain. Returns once durable.
     pub fn commit(&mut self, writes: &[Write]) -> Result<()> {
+        crate::limits::check_writes(writes)?;
         if !Self::handles(writes) {
             return Err(StoreError::Conflict("the SQLite writer was handed a write it does not apply".into()));
         }

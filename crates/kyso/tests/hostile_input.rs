@@ -1,0 +1,451 @@
+//! Hostile input against the real server (`kyso serve --demo`), on SQLite and PostgreSQL:
+//! bad query values are a 400 in the page's language naming the field (never a 500), an encoded
+//! newline cannot forge a log line, a 1,048,576-character value is refused by every form and the
+//! operator API, every response carries the security headers (and no-store where it holds personal
+//! data), and the reports' text is for authorised staff only while their figures stay public.
+
+mod support;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::Stdio;
+use std::time::Duration;
+use support::{free_port, wait_ready, Backend, Env, Server};
+
+struct Resp {
+    status: u16,
+    head: String,
+    body: Vec<u8>,
+}
+
+impl Resp {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    fn header(&self, name: &str) -> Option<String> {
+        self.head.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim().eq_ignore_ascii_case(name).then(|| v.trim().to_owned())
+        })
+    }
+    fn cookie(&self, name: &str) -> Option<String> {
+        self.head.lines().filter(|l| l.to_ascii_lowercase().starts_with("set-cookie:")).find_map(|l| {
+            let v = l.split_once(':')?.1.trim();
+            let kv = v.split(';').next()?;
+            kv.strip_prefix(&format!("{name}=")).map(str::to_owned)
+        })
+    }
+    fn csrf(&self) -> String {
+        let body = self.text();
+        let i = body.find("name=\"csrf\" value=\"").expect("a form with a csrf field") + 19;
+        body[i..].split('"').next().unwrap().to_owned()
+    }
+}
+
+fn req(port: u16, method: &str, path: &str, cookie: &str, content_type: &str, body: &[u8]) -> Resp {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
+    let mut r = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    if !content_type.is_empty() {
+        r.push_str(&format!("Content-Type: {content_type}\r\n"));
+    }
+    if !cookie.is_empty() {
+        r.push_str(&format!("Cookie: {cookie}\r\n"));
+    }
+    r.push_str("\r\n");
+    s.write_all(r.as_bytes()).unwrap();
+    // The server may answer (413) before reading a large body: ignore a reset while sending.
+    let _ = s.write_all(body);
+    let mut buf = Vec::new();
+    let _ = s.read_to_end(&mut buf);
+    let end = buf.windows(4).position(|w| w == b"\r\n\r\n").expect("a response head");
+    let head = String::from_utf8_lossy(&buf[..end]).to_string();
+    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let mut body = buf[end + 4..].to_vec();
+    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        body = dechunk(&body);
+    }
+    Resp { status, head, body }
+}
+
+fn dechunk(mut b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(nl) = b.windows(2).position(|w| w == b"\r\n") {
+        let n = usize::from_str_radix(String::from_utf8_lossy(&b[..nl]).trim(), 16).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        out.extend_from_slice(&b[nl + 2..nl + 2 + n]);
+        b = &b[nl + 2 + n + 2..];
+    }
+    out
+}
+
+fn get(port: u16, path: &str, cookie: &str) -> Resp {
+    req(port, "GET", path, cookie, "", &[])
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+fn form(fields: &[(&str, &str)]) -> Vec<u8> {
+    fields.iter().map(|(k, v)| format!("{k}={}", enc(v))).collect::<Vec<_>>().join("&").into_bytes()
+}
+
+const FORM: &str = "application/x-www-form-urlencoded";
+
+struct Demo {
+    env: Env,
+    port: u16,
+    _server: Server,
+    log: std::path::PathBuf,
+    l1: String,
+    fresh: String,
+    password: String,
+}
+
+fn demo(env: Env) -> Demo {
+    let port = free_port();
+    let log = env.path("server.log");
+    let mut child = env
+        .cmd()
+        .env("KYSO_LOG", "info")
+        .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(std::fs::File::create(&log).unwrap()))
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let (mut l1, mut fresh, mut password) = (String::new(), String::new(), String::new());
+    let mut line = String::new();
+    while out.read_line(&mut line).unwrap_or(0) > 0 {
+        let id = line.split_whitespace().find(|w| w.len() == 12 && w.bytes().all(|b| b.is_ascii_digit()));
+        if line.contains("password for all: ") {
+            password = line.split("password for all: ").nth(1).unwrap().trim().trim_end_matches("):").to_string();
+        } else if line.contains("level 1 (verify") {
+            l1 = id.unwrap().to_owned();
+        } else if line.contains("no account (try") {
+            fresh = id.unwrap().to_owned();
+        } else if line.contains("administrator") {
+            break;
+        }
+        line.clear();
+    }
+    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+    let server = Server { child };
+    wait_ready(port);
+    assert!(!l1.is_empty() && !fresh.is_empty() && !password.is_empty());
+    Demo { env, port, _server: server, log, l1, fresh, password }
+}
+
+/// Signs a demo staff member in; the `Cookie` value of the session.
+fn staff(d: &Demo, user: &str) -> String {
+    let page = get(d.port, "/staff/login", "");
+    let pre = format!("kyso_pre={}", page.cookie("kyso_pre").unwrap());
+    let body = form(&[("csrf", &page.csrf()), ("username", user), ("password", &d.password)]);
+    let r = req(d.port, "POST", "/staff/login", &pre, FORM, &body);
+    assert_eq!(r.status, 303, "{user}: {}", r.text());
+    format!("kyso_session={}", r.cookie("kyso_session").unwrap())
+}
+
+/// A 400 page in Vietnamese naming `field`, and the same in English with `lang=en`.
+fn refused_in_both_languages(d: &Demo, path: &str, field: &str, cookie: &str) {
+    let vi = get(d.port, path, cookie);
+    assert_eq!(vi.status, 400, "{path}: {}", vi.text());
+    assert!(vi.text().contains(&format!("Trường «{field}»")), "{path}: {}", vi.text());
+    assert!(vi.text().contains("lang=\"vi\""), "{path}");
+    let sep = if path.contains('?') { '&' } else { '?' };
+    let en = get(d.port, &format!("{path}{sep}lang=en"), cookie);
+    assert_eq!(en.status, 400, "{path} (en): {}", en.text());
+    assert!(en.text().contains(&format!("{field}: ")) && en.text().contains("lang=\"en\""), "{path}: {}", en.text());
+}
+
+fn security_headers(r: &Resp, what: &str) {
+    let csp = r.header("content-security-policy").unwrap_or_else(|| panic!("{what}: no CSP\n{}", r.head));
+    assert!(csp.contains("frame-ancestors 'none'") && csp.contains("default-src 'self'"), "{what}: {csp}");
+    assert_eq!(r.header("x-frame-options").as_deref(), Some("DENY"), "{what}");
+    assert_eq!(r.header("x-content-type-options").as_deref(), Some("nosniff"), "{what}");
+    assert_eq!(r.header("referrer-policy").as_deref(), Some("no-referrer"), "{what}");
+}
+
+fn no_store(r: &Resp, what: &str) {
+    assert_eq!(r.header("cache-control").as_deref(), Some("no-store"), "{what}\n{}", r.head);
+}
+
+fn xlsx_texts(bytes: &[u8]) -> String {
+    let mut book = kyso_xlsx::Workbook::open(std::io::Cursor::new(bytes.to_vec())).expect("an XLSX workbook");
+    book.rows(None).unwrap().map(|r| r.unwrap().texts().join("|")).collect::<Vec<_>>().join("\n")
+}
+
+fn hostile_input(d: Demo) {
+    let port = d.port;
+
+    // ---- the log: an encoded newline in a value cannot forge a line ----
+    let forged =
+        "2026-01-01T00:00:00.000000Z  INFO kyso_server::web::desk: staff login staff=quantri role=administrator";
+    for path in [
+        format!("/campaign?date=x%0A{}", enc(forged)),
+        format!("/campaign/worklist?commune=01960&hamlet=T01&date=x%0D%0A{}", enc(forged)),
+        format!("/campaign/reports?unit=19&period=x%0A{}", enc(forged)),
+        format!("/campaign/ranking?province=19%0A{}", enc(forged)),
+    ] {
+        let r = get(port, &path, "");
+        assert_eq!(r.status, 400, "{path}: {}", r.text());
+    }
+
+    // ---- bad dates and values: 400 in Vietnamese and in English, naming the field ----
+    for date in ["garbage", "2026-02-30", "99999-01-01"] {
+        refused_in_both_languages(&d, &format!("/campaign?date={date}"), "date", "");
+        refused_in_both_languages(&d, &format!("/campaign/worklist?commune=01960&hamlet=T01&date={date}"), "date", "");
+        refused_in_both_languages(&d, &format!("/campaign/ranking?province=19&date={date}"), "date", "");
+        refused_in_both_languages(&d, &format!("/campaign/reports?unit=19&period={date}"), "period", "");
+    }
+    let officer = staff(&d, "canbo.xa");
+    for path in [
+        "/campaign/worklist?commune=01960&hamlet=T01&date=2026-02-30",
+        "/campaign/worklist.xlsx?commune=01960&hamlet=T01&date=garbage",
+        "/campaign/reconcile?commune=01960&date=99999-01-01",
+        "/campaign/reconcile.xlsx?commune=01960&date=2026-02-30",
+    ] {
+        refused_in_both_languages(&d, path, "date", &officer);
+    }
+    refused_in_both_languages(&d, "/campaign/reports?unit=19&freq=yearly", "freq", "");
+    refused_in_both_languages(&d, "/campaign/reports/xlsx?unit=01960&kind=pie", "kind", "");
+    refused_in_both_languages(&d, "/campaign/reports/unit?unit=%3Cscript%3E", "unit", "");
+    refused_in_both_languages(&d, "/campaign/reports?unit=19&period=2026-07-31", "period", "");
+    refused_in_both_languages(&d, "/campaign/worklist?commune=01960", "hamlet", &officer);
+    refused_in_both_languages(&d, "/campaign/tasks?unit=a%22b", "unit", "");
+    // A query axum could not deserialize (a field twice) is ours too, not axum's English text.
+    refused_in_both_languages(&d, "/campaign?date=2026-01-01&date=2026-01-02", "date", "");
+    // A good date still works, for the officer and for the public.
+    assert_eq!(get(port, "/campaign?date=2026-03-01", "").status, 200);
+    assert_eq!(get(port, "/campaign/worklist?commune=01960&hamlet=T01&date=2026-03-01", &officer).status, 200);
+
+    let log = std::fs::read_to_string(&d.log).unwrap();
+    for line in log.lines() {
+        assert!(!line.starts_with("2026-01-01T00:00:00"), "forged log line: {line}");
+        assert!(!line.contains("role=administrator"), "forged log line: {line}");
+    }
+    assert!(!log.contains("campaign page failed"), "a bad value reached the failure path:\n{log}");
+
+    // ---- a 1,048,576-character value: refused by the forms and the operator API ----
+    let huge = "A".repeat(1_048_576);
+    // Registration (the page's language: the kyso_lang cookie says English).
+    let page = get(port, "/register", "");
+    let pre = format!("kyso_pre={}", page.cookie("kyso_pre").unwrap());
+    let fields = |phone: &str| {
+        form(&[
+            ("csrf", &page.csrf()),
+            ("id_number", &d.fresh),
+            ("phone", phone),
+            ("password", "mot cau mat khau dai"),
+            ("password2", "mot cau mat khau dai"),
+        ])
+    };
+    let r = req(port, "POST", "/register", &pre, FORM, &fields(&huge));
+    assert_eq!(r.status, 413, "{}", r.text());
+    assert!(r.text().contains("quá lớn"), "{}", r.text());
+    let r = req(port, "POST", "/register", &format!("{pre}; kyso_lang=en"), FORM, &fields(&"0".repeat(33)));
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(r.text().contains("phone: is longer than 32 characters"), "{}", r.text());
+    let r = req(port, "POST", "/register", &pre, FORM, &fields(&"0".repeat(33)));
+    assert!(r.text().contains("Trường «phone»: dài quá 32 ký tự"), "{}", r.text());
+    let r = get(port, "/login", "");
+    let pre2 = format!("kyso_pre={}", r.cookie("kyso_pre").unwrap());
+    let login = form(&[("csrf", &r.csrf()), ("id_number", &d.fresh), ("password", "mot cau mat khau dai")]);
+    assert_ne!(req(port, "POST", "/login", &pre2, FORM, &login).status, 303, "no account was created");
+
+    // Desk forms: level-2 verification and the support session.
+    let desk = staff(&d, "hotro.hieplu");
+    let csrf = get(port, "/desk", &desk).csrf();
+    for (action, fields) in [
+        (
+            "/desk/verify",
+            vec![
+                ("csrf", csrf.as_str()),
+                ("id_number", d.l1.as_str()),
+                ("activation", "self_activated"),
+                ("method", huge.as_str()),
+                ("checked", "1"),
+            ],
+        ),
+        (
+            "/desk/session",
+            vec![
+                ("csrf", csrf.as_str()),
+                ("id_number", d.l1.as_str()),
+                ("step", huge.as_str()),
+                ("outcome", "completed"),
+            ],
+        ),
+    ] {
+        let r = req(port, "POST", action, &desk, FORM, &form(&fields));
+        assert_eq!(r.status, 413, "{action}: {}", r.text());
+        assert!(r.text().contains("quá lớn"), "{action}: {}", r.text());
+    }
+    let long = "x".repeat(65);
+    let fields = [
+        ("csrf", csrf.as_str()),
+        ("id_number", d.l1.as_str()),
+        ("activation", "self_activated"),
+        ("method", &long),
+        ("checked", "1"),
+    ];
+    let r = req(port, "POST", "/desk/verify", &desk, FORM, &form(&fields));
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(r.text().contains("Trường «method»: dài quá 64 ký tự"), "{}", r.text());
+    let lookup = req(port, "POST", "/desk/lookup", &desk, FORM, &form(&[("csrf", &csrf), ("id_number", &d.l1)]));
+    assert!(lookup.text().contains("Mức 1") || lookup.text().contains("Level 1"), "still level 1: {}", lookup.text());
+
+    // Report text: over its limit, a 400 in the page's language; the report is not stored.
+    let report = |difficulties: &str, lang: &str| {
+        let csrf = get(port, "/campaign/reports/unit?unit=01960", &officer).csrf();
+        let f = form(&[
+            ("csrf", &csrf),
+            ("unit", "01960"),
+            ("freq", "weekly"),
+            ("period", "2026-01-01"),
+            ("lang", lang),
+            ("by", "Trần Văn Bình"),
+            ("difficulties", difficulties),
+            ("proposals", ""),
+        ]);
+        req(port, "POST", "/campaign/reports/unit", &officer, FORM, &f)
+    };
+    let r = report(&"k".repeat(4001), "vi");
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(r.text().contains("Trường «difficulties»: dài quá 4000 ký tự"), "{}", r.text());
+    let r = report(&"k".repeat(4001), "en");
+    assert!(r.text().contains("difficulties: is longer than 4000 characters"), "{}", r.text());
+    assert_eq!(report(&huge, "vi").status, 413);
+
+    // The operator API: JSON errors naming the field; the megabyte body is a 413.
+    let token = std::fs::read_to_string(d.env.data_dir().join("operator-token")).unwrap();
+    let auth = format!("Bearer {}", token.trim());
+    let api = |body: &str| {
+        let (status, out) = support::http_with(
+            "POST",
+            &format!("http://127.0.0.1:{port}/api/v1/citizens"),
+            Some("application/json"),
+            &[("Authorization", &auth)],
+            body.as_bytes(),
+        )
+        .unwrap();
+        (status, String::from_utf8_lossy(&out).into_owned())
+    };
+    let citizen = |name: &str| {
+        format!(r#"{{"id_number":"{}","full_name":"{name}","province":"Thái Nguyên","eid_level":1}}"#, d.fresh)
+    };
+    let (status, out) = api(&citizen(&huge));
+    assert_eq!(status, 413, "{out}");
+    assert!(out.contains("\"invalid_request\""), "{out}");
+    let (status, out) = api(&citizen(&"A".repeat(129)));
+    assert_eq!(status, 400, "{out}");
+    assert!(out.contains("full_name") && out.contains("128"), "{out}");
+    let (status, out) = api(r#"{"id_number":"001203001234"}"#);
+    assert_eq!(status, 400, "{out}");
+    assert!(out.contains("full_name") && out.contains("\"error\""), "{out}");
+
+    // ---- security headers on every kind of response ----
+    let home = get(port, "/", "");
+    security_headers(&home, "home page");
+    no_store(&home, "home page");
+    let error = get(port, "/campaign?date=garbage", "");
+    security_headers(&error, "error page");
+    no_store(&error, "error page");
+    let missing = get(port, "/no/such/page", "");
+    assert_eq!(missing.status, 404);
+    assert!(missing.text().contains("Không có trang này"), "{}", missing.text());
+    security_headers(&missing, "404");
+    let worklist = get(port, "/campaign/worklist?commune=01960&hamlet=T01", &officer);
+    assert_eq!(worklist.status, 200);
+    security_headers(&worklist, "worklist");
+    no_store(&worklist, "worklist");
+    // The worklist's forms and inline SVG stay allowed: forms post to kyso itself.
+    assert!(worklist.header("content-security-policy").unwrap().contains("form-action 'self'"));
+    for path in [
+        "/campaign/worklist.xlsx?commune=01960&hamlet=T01",
+        "/campaign/reconcile.xlsx?commune=01960",
+        "/campaign/reconcile?commune=01960",
+        "/desk",
+    ] {
+        let r = get(port, path, if path == "/desk" { &desk } else { &officer });
+        assert_eq!(r.status, 200, "{path}");
+        security_headers(&r, path);
+        no_store(&r, path);
+    }
+    let api_answer = get(port, "/api/v1/certificates/01", "");
+    assert_eq!(api_answer.status, 401);
+    security_headers(&api_answer, "API");
+    no_store(&api_answer, "API");
+    // The verify page's inline script is allowed by its hash, nothing else inline.
+    let verify = get(port, "/verify", "");
+    let csp = verify.header("content-security-policy").unwrap();
+    assert!(csp.contains("script-src 'self' 'sha256-") && !csp.contains("unsafe-inline' 'sha"), "{csp}");
+    assert!(!csp.contains("script-src 'unsafe-inline'"), "{csp}");
+    // Public DER resources keep their public caching.
+    let body = home.text();
+    let at = body.find("href=\"/ca/").expect("a CA link") + 6;
+    let ca_path = body[at..].split('"').next().unwrap().to_owned();
+    let ca = get(port, &ca_path, "");
+    assert_eq!(ca.status, 200, "{ca_path}");
+    assert_eq!(ca.header("cache-control").as_deref(), Some("public, max-age=86400"), "{ca_path}");
+    assert_eq!(ca.header("x-content-type-options").as_deref(), Some("nosniff"));
+
+    // ---- reports: figures for everyone, what officers wrote for authorised staff only ----
+    let writer = "Đàm Văn Trung";
+    let wrote = "Một bộ phận người cao tuổi";
+    let public = get(port, "/campaign/reports/unit?unit=01960", "");
+    assert_eq!(public.status, 200, "{}", public.text());
+    let text = public.text();
+    assert!(text.contains("Đã có chứng thư số") && text.contains("Người trong độ tuổi"), "figures are public");
+    assert!(!text.contains(writer) && !text.contains(wrote), "report text shown to the public:\n{text}");
+    no_store(&public, "report page");
+    for (user, sees) in [("canbo.xa", true), ("canbo.tinh", true), ("kiemtoan", true), ("hotro.hieplu", false)] {
+        let cookie = if user == "canbo.xa" { officer.clone() } else { staff(&d, user) };
+        let page = get(port, "/campaign/reports/unit?unit=01960", &cookie).text();
+        assert_eq!(page.contains(writer) && page.contains(wrote), sees, "{user}");
+        let x = get(port, "/campaign/reports/xlsx?unit=01960", &cookie);
+        assert_eq!(x.status, 200, "{user}");
+        assert_eq!(xlsx_texts(&x.body).contains(writer), sees, "{user}: XLSX");
+    }
+    let x = get(port, "/campaign/reports/xlsx?unit=01960", "");
+    assert_eq!(x.status, 200);
+    security_headers(&x, "report XLSX");
+    no_store(&x, "report XLSX");
+    let sheet = xlsx_texts(&x.body);
+    assert!(sheet.contains("Đã có chứng thư số") && !sheet.contains(writer) && !sheet.contains(wrote), "{sheet}");
+    // The roll-up is public: statuses, not submission times.
+    let roll = get(port, "/campaign/reports/xlsx?unit=19&kind=rollup", "");
+    assert_eq!(roll.status, 200);
+    let sheet = xlsx_texts(&roll.body);
+    assert!(sheet.contains("Đúng hạn") || sheet.contains("Trễ hạn") || sheet.contains("Chưa nộp"), "{sheet}");
+    let province = staff(&d, "canbo.tinh");
+    let full = xlsx_texts(&get(port, "/campaign/reports/xlsx?unit=19&kind=rollup", &province).body);
+    let times = |s: &str| s.matches(":").count();
+    assert!(times(&full) > times(&sheet), "staff see submission times the public does not:\n{full}\n---\n{sheet}");
+}
+
+#[test]
+fn hostile_input_sqlite() {
+    hostile_input(demo(Env::new("hostile-input")));
+}
+
+#[test]
+fn hostile_input_postgres() {
+    if let Some(env) = Env::with_backend("hostile_input", Backend::Postgres) {
+        hostile_input(demo(env));
+    }
+}
