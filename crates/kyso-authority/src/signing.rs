@@ -451,13 +451,13 @@ impl Authority {
                 ));
             }
             let want = scheme.unwrap_or(entry.scheme);
-            if want != entry.scheme {
+            if !entry.signer.algorithm().produces(want) {
                 return Err(SigningError::InvalidRequest("Invalid parameter signAlgo for this key".into()));
             }
             for x in hashes {
                 entry.hashes.remove(x);
             }
-            let out = (entry.signer.clone(), entry.scheme, entry.credential.clone());
+            let out = (entry.signer.clone(), want, entry.credential.clone());
             if entry.hashes.is_empty() {
                 live.remove(&h);
             }

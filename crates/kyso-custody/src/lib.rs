@@ -34,6 +34,10 @@ impl KeyAlgorithm {
     pub fn is_rsa(self) -> bool {
         !matches!(self, KeyAlgorithm::EcP256)
     }
+    /// Can a key of this type produce signatures of this scheme? (RSA keys: PKCS#1 v1.5 and PSS.)
+    pub fn produces(self, scheme: SignatureScheme) -> bool {
+        self.is_rsa() == !matches!(scheme, SignatureScheme::EcdsaP256Sha256)
+    }
     /// The signature scheme kyso uses by default with this key: ECDSA-SHA256, or RSASSA-PSS
     /// with SHA-256 (Circular 15/2025 asks for PSS on new RSA keys).
     pub fn default_scheme(self) -> SignatureScheme {

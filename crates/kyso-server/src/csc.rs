@@ -32,7 +32,11 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn unknown_method(method: axum::http::Method, uri: axum::http::Uri) -> Response {
-    err(StatusCode::NOT_FOUND, "invalid_request", format!("{method} {}: no such CSC method (see /csc/v2/info)", uri.path()))
+    err(
+        StatusCode::NOT_FOUND,
+        "invalid_request",
+        format!("{method} {}: no such CSC method (see /csc/v2/info)", uri.path()),
+    )
 }
 
 /// 405 and 413 in CSC's error shape on the CSC paths (a layer on the whole router, `lib.rs`).
@@ -131,13 +135,27 @@ async fn info() -> Json<Value> {
     }))
 }
 
+/// `key` of credentials/info: `algo` lists the signature algorithms the key produces (what CSC
+/// clients such as pyHanko choose a mechanism from), not the key's own algorithm.
 fn key_info(alg: &str) -> Value {
+    const RSA: [&str; 2] = ["1.2.840.113549.1.1.11", "1.2.840.113549.1.1.10"];
     match alg {
         "ec-p256" => {
-            json!({"status": "enabled", "algo": ["1.2.840.10045.2.1"], "len": 256, "curve": "1.2.840.10045.3.1.7"})
+            json!({"status": "enabled", "algo": ["1.2.840.10045.4.3.2"], "len": 256, "curve": "1.2.840.10045.3.1.7"})
         }
-        "rsa-3072" => json!({"status": "enabled", "algo": ["1.2.840.113549.1.1.1"], "len": 3072}),
-        _ => json!({"status": "enabled", "algo": ["1.2.840.113549.1.1.1"], "len": 2048}),
+        "rsa-3072" => json!({"status": "enabled", "algo": RSA, "len": 3072}),
+        _ => json!({"status": "enabled", "algo": RSA, "len": 2048}),
+    }
+}
+
+/// The v2 `auth` object: a PIN, and a one-time code where the provider requires one.
+fn auth_info(otp: bool) -> Value {
+    let pin = json!({"type": "Password", "id": "PIN", "format": "N", "label": "PIN", "description": "Mã PIN 6 chữ số"});
+    if otp {
+        let code = json!({"type": "Password", "id": "OTP", "format": "N", "generator": "totp", "label": "OTP", "description": "Mã 6 chữ số của ứng dụng xác thực"});
+        json!({"mode": "explicit", "expression": "PIN AND OTP", "objects": [pin, code]})
+    } else {
+        json!({"mode": "explicit", "expression": "PIN", "objects": [pin]})
     }
 }
 
@@ -180,6 +198,7 @@ async fn describe(s: &AppState, c: &kyso_store::CredentialRow, certificates: &st
             "validFrom": kyso_pki::time::rfc3339(cert.not_before),
             "validTo": kyso_pki::time::rfc3339(cert.not_after),
         },
+        "auth": auth_info(c.totp_secret.is_some()),
         "authMode": "explicit",
         "SCAL": "2",
         "PIN": {"presence": "true", "format": "N", "label": "PIN", "description": "Mã PIN 6 chữ số"},
@@ -353,7 +372,9 @@ pub fn parse_authorize(body: &[u8]) -> Result<Authorize, String> {
         match item.id.as_str() {
             "PIN" => pin = Some(item.value),
             "OTP" => otp = Some(item.value),
-            other => return Err(format!("Invalid parameter authData: unknown id `{}` (PIN, OTP)", other.escape_debug())),
+            other => {
+                return Err(format!("Invalid parameter authData: unknown id `{}` (PIN, OTP)", other.escape_debug()))
+            }
         }
     }
     let Some(pin) = pin.as_deref().and_then(|p| Pin::parse(p).ok()) else {
@@ -416,7 +437,9 @@ pub fn parse_sign_hash(body: &[u8]) -> Result<SignHash, String> {
     hash_count(&b.hashes)?;
     let scheme = match b.sign_algo.as_deref() {
         None => None,
-        Some(o) => Some(scheme_from_oid(o).ok_or_else(|| format!("Invalid parameter signAlgo `{}`", o.escape_debug()))?),
+        Some(o) => {
+            Some(scheme_from_oid(o).ok_or_else(|| format!("Invalid parameter signAlgo `{}`", o.escape_debug()))?)
+        }
     };
     // The hash algorithm is said, or implied by a signAlgo that names one; never assumed.
     let implied = matches!(
@@ -430,7 +453,10 @@ pub fn parse_sign_hash(body: &[u8]) -> Result<SignHash, String> {
     }
     if let Some(p) = &b.sign_algo_params {
         if scheme != Some(kyso_custody::SignatureScheme::RsaPssSha256) || !pss_params_are_sha256(p) {
-            return Err("Invalid parameter signAlgoParams: only RSASSA-PSS with SHA-256, MGF1-SHA-256 and a 32-byte salt".into());
+            return Err(
+                "Invalid parameter signAlgoParams: only RSASSA-PSS with SHA-256, MGF1-SHA-256 and a 32-byte salt"
+                    .into(),
+            );
         }
     }
     let hashes = hashes_of(&b.hash_algorithm_oid, &b.hashes)?;

@@ -101,7 +101,9 @@ fn burst(env: &Env, tok: &str, cred: &str, pins: &[&str]) -> Vec<(String, u16, V
 
 fn sign(env: &Env, tok: &str, cred: &str, sad: &str) -> (u16, Value) {
     let hashes = [kyso_pki::b64::encode(&[7u8; 32])];
-    call(env, tok, "signatures/signHash", &json!({"credentialID": cred, "SAD": sad, "hashes": hashes}))
+    let body =
+        json!({"credentialID": cred, "SAD": sad, "hashes": hashes, "hashAlgorithmOID": "2.16.840.1.101.3.4.2.1"});
+    call(env, tok, "signatures/signHash", &body)
 }
 
 fn sole_control_holds_under_concurrency(env: Env) {
