@@ -317,8 +317,14 @@ pub enum CaCommand {
 
 #[derive(Subcommand)]
 pub enum AuditCommand {
-    /// Walk the chain; exit 1 and name the first edited, deleted or reordered row.
-    Verify,
+    /// Check the keyed audit chain (from the last verified checkpoint) and every certificate's
+    /// status against it; exit 1 and name the first edited, deleted or reordered row, a forged
+    /// checkpoint, or the first certificate whose status disagrees with the log.
+    Verify {
+        /// Walk the whole chain from row 1 instead of resuming from the checkpoint.
+        #[arg(long)]
+        full: bool,
+    },
     /// Print audit rows (oldest first), optionally only actions starting with a prefix.
     Show {
         /// Only rows after this sequence number.
