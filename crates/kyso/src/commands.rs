@@ -243,6 +243,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             let store = open_store(&dir, cli.database_url.as_deref()).await?;
             crate::bench_campaign::run(&store, &date, &commune, runs).await?;
         }
+        Command::Bench(BenchCommand::Audit { rows, certificates, keep }) => {
+            crate::bench_audit::run(rows, certificates, keep, cli.database_url.as_deref(), cli.json).await?;
+        }
         Command::Bench(BenchCommand::Issue { count, concurrency, cpu_only }) => {
             crate::bench::issue(count, concurrency, cpu_only, cli.database_url.as_deref(), cli.json).await?;
         }

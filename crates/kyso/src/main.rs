@@ -6,6 +6,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod accounts_cli;
 mod bench;
+mod bench_audit;
 mod bench_campaign;
 mod bench_pdf;
 mod bench_sign;
@@ -399,6 +400,17 @@ pub enum BenchCommand {
         /// authorize calls per client for the latency figure.
         #[arg(long, default_value_t = 50)]
         authorize_calls: usize,
+    },
+    /// `kyso audit verify` on a synthetic log of N rows (certificates with their issuance and
+    /// revocation rows, then other rows) in a fresh data directory: full check, then resumed.
+    Audit {
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: usize,
+        #[arg(long, default_value_t = 35_000)]
+        certificates: usize,
+        /// Keep the data directory (its path is printed on stderr).
+        #[arg(long)]
+        keep: bool,
     },
     /// Issue and durably store N citizen certificates with fresh EC P-256 keys.
     Issue {
