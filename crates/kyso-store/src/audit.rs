@@ -379,6 +379,29 @@ impl Store {
         })
     }
 
+    /// The first revocation row (seq, serial) whose certificate's stored reason code is not the
+    /// one its detail names, by `names(detail, reason)` (the store does not know reason names: the
+    /// caller does). Run after [`Self::check_audit`], which authenticated those rows.
+    pub async fn first_revocation_reason_mismatch(
+        &self,
+        names: impl Fn(&str, Option<i64>) -> bool,
+    ) -> Result<Option<(i64, String)>> {
+        on_pool!(self, p => {
+            use futures_util::TryStreamExt as _;
+            use sqlx::Row as _;
+            let sql = format!("SELECT a.seq, a.subject, a.detail, c.revocation_reason FROM audit_log a \
+                JOIN certificates c ON c.serial = a.subject WHERE a.action = '{CERT_REVOKE}' ORDER BY a.seq");
+            let mut rows = sqlx::query(&sql).fetch(p);
+            while let Some(r) = rows.try_next().await? {
+                let (detail, reason): (&str, Option<i64>) = (r.try_get(2)?, r.try_get(3)?);
+                if !names(detail, reason) {
+                    return Ok(Some((r.try_get(0)?, r.try_get::<String, _>(1)?)));
+                }
+            }
+            Ok(None)
+        })
+    }
+
     /// What `kyso audit verify` runs, on one snapshot of the database:
     /// 1. unless `full`, resume after the stored checkpoint — refused (and the walk starts from
     ///    row 1) when its MAC does not verify; the checkpointed row must still be there unchanged,

@@ -208,6 +208,16 @@ async fn an_unrevoked_certificate_is_named_by_the_check_when_the_triggers_are_dr
         revoke(&s, "03").await;
         assert!(s.check_audit(true).await.unwrap().ok(), "{}", s.backend());
         drop_append_only_triggers(&s).await;
+        // The reason changed (keyCompromise → superseded): the caller's reading of the row names it.
+        let key_compromise = |_: &str, code: Option<i64>| code == Some(1);
+        assert_eq!(s.first_revocation_reason_mismatch(key_compromise).await.unwrap(), None);
+        s.execute_raw("UPDATE certificates SET revocation_reason = 4 WHERE serial = '03'").await.unwrap();
+        assert_eq!(
+            s.first_revocation_reason_mismatch(key_compromise).await.unwrap(),
+            Some((6, "03".into())),
+            "{}",
+            s.backend()
+        );
         s.execute_raw("UPDATE certificates SET revoked_at = NULL, revocation_reason = NULL WHERE serial = '03'")
             .await
             .unwrap();

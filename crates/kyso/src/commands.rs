@@ -151,7 +151,21 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             let store = open_store(&dir, cli.database_url.as_deref()).await?;
             dir.kek().context("`kyso audit verify` needs the key-encryption key: the audit chain is keyed by it")?;
             let started = std::time::Instant::now();
-            let c = store.check_audit(full).await?;
+            let mut c = store.check_audit(full).await?;
+            // The reason each revocation row names (what kyso_authority writes: `reason <name>`,
+            // or `superseded` for a renewal) must be the certificate's stored reason code.
+            let named = |detail: &str, code: Option<i64>| {
+                let want = match detail {
+                    "superseded" => Some(4),
+                    d => d.strip_prefix("reason ").and_then(kyso_pki::crl::reason_from_name),
+                };
+                want.map(i64::from) == code
+            };
+            if let Some((seq, serial)) = store.first_revocation_reason_mismatch(named).await? {
+                c.mismatches.push(format!(
+                    "certificate {serial}'s revocation reason in the database is not the one audit row {seq} recorded"
+                ));
+            }
             let secs = started.elapsed().as_secs_f64();
             let ok = c.ok();
             let r = &c.chain;

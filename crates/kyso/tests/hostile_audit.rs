@@ -67,24 +67,19 @@ fn sha256_row(prev: &[u8], seq: i64, at: i64, e: &AuditEvent) -> Vec<u8> {
     kyso_pki::alg::sha256(&m)
 }
 
+/// How an attacker recomputes a row's chain value: (previous value, seq, at, content).
+type RowHash = dyn Fn(&[u8], i64, i64, &AuditEvent) -> Vec<u8>;
+
 /// Edit row 20's detail and rewrite it and every later row with chain values from `hash`.
-fn rewrite_from_row_20(
-    rt: &tokio::runtime::Runtime,
-    s: &Store,
-    hash: &dyn Fn(&[u8], i64, i64, &AuditEvent) -> Vec<u8>,
-) {
+fn rewrite_from_row_20(rt: &tokio::runtime::Runtime, s: &Store, hash: &RowHash) {
     let rows = rt.block_on(s.audit_rows(0, 100_000)).unwrap();
     assert!(rows.len() > 25, "enough rows for the attack ({})", rows.len());
     let mut prev = rows[18].hash.clone();
     let mut sql = drop_trigger(s, "audit_log_no_update", "audit_log");
     for r in &rows[19..] {
-        let detail = if r.seq == 20 { "nothing happened".to_string() } else { r.detail.replace('\'', "''") };
-        let e = AuditEvent::new(
-            &r.actor,
-            &r.action,
-            &r.subject,
-            if r.seq == 20 { detail.clone() } else { r.detail.clone() },
-        );
+        let detail = if r.seq == 20 { "nothing happened".to_string() } else { r.detail.clone() };
+        let e = AuditEvent::new(&r.actor, &r.action, &r.subject, detail.clone());
+        let detail = detail.replace('\'', "''");
         let h = hash(&prev, r.seq, r.at, &e);
         sql.push_str(&format!(
             "UPDATE audit_log SET detail = '{detail}', prev_hash = {}, hash = {} WHERE seq = {};",
@@ -112,7 +107,7 @@ fn row_20_edited_and_the_chain_recomputed_is_caught() {
             let rt = rt();
             let s = raw_store(&rt, &env);
             let wrong = kyso_store::AuditKey::new(&[7u8; 32]);
-            let mac = |prev: &[u8], seq: i64, at: i64, e: &AuditEvent| wrong.row_mac(prev, seq, at, e).to_vec();
+            let mac = move |prev: &[u8], seq: i64, at: i64, e: &AuditEvent| wrong.row_mac(prev, seq, at, e).to_vec();
             if n == 0 {
                 rewrite_from_row_20(&rt, &s, &sha256_row);
             } else {
@@ -151,8 +146,19 @@ fn an_unrevoked_certificate_is_refused_and_when_forced_named_by_verify() {
 
         // The database owner drops the trigger and un-revokes: the chain is intact, but verify
         // names the certificate whose status disagrees with the log.
-        let sql = format!("{}{unrevoke}", drop_trigger(&s, "certificates_revocation_append_only", "certificates"));
+        let sql = drop_trigger(&s, "certificates_revocation_append_only", "certificates");
         rt.block_on(s.execute_raw(&sql)).unwrap();
+        // First the reason: keyCompromise → superseded.
+        let reason =
+            |code: i64| format!("UPDATE certificates SET revocation_reason = {code} WHERE serial = '{victim}'");
+        rt.block_on(s.execute_raw(&reason(4))).unwrap();
+        let (code, v) = verify(&env, &[]);
+        assert_eq!(code, 1, "{} {v}", s.backend());
+        let m = v["first_mismatch"].as_str().unwrap_or_default();
+        assert!(m.contains(&victim) && m.contains("revocation reason"), "{} {v}", s.backend());
+        rt.block_on(s.execute_raw(&reason(1))).unwrap();
+        assert_eq!(verify(&env, &[]).0, 0, "restored");
+        rt.block_on(s.execute_raw(&unrevoke)).unwrap();
         for extra in [&[][..], &["--full"][..]] {
             let (code, v) = verify(&env, extra);
             assert_eq!(code, 1, "{} {extra:?}: {v}", s.backend());
