@@ -175,7 +175,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             };
             let mut text = match &r.first_error {
                 None => format!(
-                    "audit log intact: head #{} {}, {walked} walked in {secs:.2} s\n(keep the head hash elsewhere: truncation of the tail after the last checkpoint is only visible against it)",
+                    "audit log intact: head #{} {}, {walked} walked in {secs:.2} s\n(record this head outside the database: a tail cut off, back to any earlier point, is only visible against it)",
                     r.head_seq, r.head_hash
                 ),
                 Some((seq, why)) => format!("audit log BROKEN at row {seq}: {why} ({walked} verified before it)"),
