@@ -254,6 +254,9 @@ impl Authority {
         pin_custody: Arc<dyn kyso_custody::PinCustody>,
         config: Config,
     ) -> Result<Authority> {
+        // Every change the authority makes is audited: refuse a store without the audit key now
+        // rather than at the first write.
+        store.audit_key()?;
         let rows = store.authorities().await?;
         if rows.is_empty() {
             return Err(AuthorityError::NotInitialised);

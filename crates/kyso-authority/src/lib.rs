@@ -26,6 +26,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use x509_cert::Certificate;
 
+/// The key the audit chain is MACed under, derived from the KEK (HMAC-SHA-256(KEK,
+/// [`kyso_store::audit::KEY_LABEL`])): it lives with the KEK, never in the database. Every
+/// process that writes or verifies audit rows opens its store with it
+/// (`Store::open(url).await?.with_audit_key(audit_key(&kek))`).
+pub fn audit_key(kek: &kyso_custody::Kek) -> kyso_store::AuditKey {
+    kyso_store::AuditKey::new(&kek.derive(kyso_store::audit::KEY_LABEL))
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AuthorityError {
     #[error(transparent)]

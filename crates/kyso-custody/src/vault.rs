@@ -45,6 +45,14 @@ impl Kek {
     pub fn to_hex(&self) -> String {
         self.0.iter().map(|b| format!("{b:02x}")).collect()
     }
+    /// A key for another purpose derived from the KEK: HMAC-SHA-256(KEK, `label`). Distinct
+    /// labels give independent keys; the KEK itself stays here.
+    pub fn derive(&self, label: &str) -> [u8; KEK_LEN] {
+        let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &self.0);
+        let mut out = [0u8; KEK_LEN];
+        out.copy_from_slice(aws_lc_rs::hmac::sign(&key, label.as_bytes()).as_ref());
+        out
+    }
 }
 
 impl Drop for Kek {

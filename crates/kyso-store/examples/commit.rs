@@ -48,7 +48,10 @@ async fn main() {
     for direct in [false, true] {
         let dir = std::env::temp_dir().join(format!("kyso-commit-{}-{direct}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let s = Store::open(&format!("sqlite://{}/k.db", dir.display())).await.unwrap();
+        let s = Store::open(&format!("sqlite://{}/k.db", dir.display()))
+            .await
+            .unwrap()
+            .with_audit_key(AuditKey::insecure_test_key());
         let people: Vec<Write> = (0..1000)
             .map(|i| {
                 Write::Citizen(CitizenRow {

@@ -13,7 +13,7 @@ use crate::listed::{
     cut, decode_block, encode_block, encode_block_into, for_each_record, groups, merge, records_of, sort_within_ids,
     Listed, Merged,
 };
-use crate::{append_audit, audit, lock, now, on_pool, values_list, AuditEvent, Result, Store, StoreError};
+use crate::{append_audit, audit, lock, now, on_pool, values_list, AuditEvent, AuditKey, Result, Store, StoreError};
 use kyso_campaign::provider_list::STATUSES;
 use kyso_campaign::register_index::{day_number, id_key};
 use sqlx::Row;
@@ -83,7 +83,7 @@ async fn blocking<T: Send + 'static>(
 }
 
 /// [`crate::append_audit`] on a direct connection (inside a transaction holding the audit lock).
-fn append_audit_direct(c: &rusqlite::Connection, event: &AuditEvent) -> Result<()> {
+fn append_audit_direct(c: &rusqlite::Connection, key: &AuditKey, event: &AuditEvent) -> Result<()> {
     let head: Option<(i64, Vec<u8>)> = c
         .query_row("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
         .map(Some)
@@ -94,7 +94,7 @@ fn append_audit_direct(c: &rusqlite::Connection, event: &AuditEvent) -> Result<(
         None => (1, audit::GENESIS.to_vec()),
     };
     let at = now();
-    let hash = audit::row_hash(&prev, seq, at, event);
+    let hash = key.row_mac(&prev, seq, at, event).to_vec();
     c.execute(
         "INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, hash) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
         rusqlite::params![seq, at, event.actor, event.action, event.subject, event.detail, prev, hash],
@@ -560,6 +560,7 @@ impl Store {
         let (source, audit) = (source.to_owned(), audit.clone());
         let (m, given) = match self {
             Store::Sqlite(p) => {
+                let key = self.audit_key()?.clone();
                 blocking(p, move |c| {
                     let started = std::time::Instant::now();
                     // Blocks are written once, in order: a small cache spills finished pages to
@@ -573,7 +574,7 @@ impl Store {
                     let converted = started.elapsed();
                     let (m, given) = write_blocks_sqlite(&tx, &by_id(&rows), &codes, import)?;
                     let written = started.elapsed();
-                    append_audit_direct(&tx, &audit)?;
+                    append_audit_direct(&tx, &key, &audit)?;
                     tx.commit().map_err(sqlite_err)?;
                     tracing::debug!(
                         rows = rows.len(),
@@ -592,7 +593,7 @@ impl Store {
                 let codes = provider_codes_pg(&mut tx, &providers).await?;
                 let import = new_import_pg(&mut tx, &source, at).await?;
                 let m = write_blocks_pg(&mut tx, &by_id(&rows), &codes, import).await?;
-                append_audit!(tx, &audit);
+                append_audit!(self, tx, &audit);
                 tx.commit().await?;
                 m
             }
@@ -712,18 +713,19 @@ impl Store {
     /// blocks, one import per list it named, and drops it, in one transaction. Nothing to do when
     /// it is gone; run by [`Store::open`] after the migrations.
     pub async fn convert_v7_provider_certificates(&self) -> Result<u64> {
-        let exists: bool = match self {
-            Store::Sqlite(p) => {
-                sqlx::query_scalar(
+        let exists: bool =
+            match self {
+                Store::Sqlite(p) => sqlx::query_scalar(
                     "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'provider_certificates_v7'",
                 )
-                .fetch_one(p)
-                .await?
-            }
-            Store::Postgres(p) => {
-                sqlx::query_scalar("SELECT to_regclass('provider_certificates_v7') IS NOT NULL").fetch_one(p).await?
-            }
-        };
+                .fetch_one(p.pool())
+                .await?,
+                Store::Postgres(p) => {
+                    sqlx::query_scalar("SELECT to_regclass('provider_certificates_v7') IS NOT NULL")
+                        .fetch_one(p.pool())
+                        .await?
+                }
+            };
         if !exists {
             return Ok(0);
         }

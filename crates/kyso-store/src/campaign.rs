@@ -254,7 +254,7 @@ impl Store {
                 q.execute(&mut *tx).await?;
             }
             let after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM admin_communes").fetch_one(&mut *tx).await?;
-            append_audit!(tx, audit);
+            append_audit!(self, tx, audit);
             tx.commit().await?;
             let inserted = (after - before).max(0) as u64;
             Ok(Upserted { inserted, updated: rows.len() as u64 - inserted.min(rows.len() as u64) })
@@ -299,7 +299,7 @@ impl Store {
                 q.execute(&mut *tx).await?;
             }
             let after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM hamlets").fetch_one(&mut *tx).await?;
-            append_audit!(tx, audit);
+            append_audit!(self, tx, audit);
             tx.commit().await?;
             let inserted = (after - before).max(0) as u64;
             Ok(Upserted { inserted, updated: rows.len() as u64 - inserted.min(rows.len() as u64) })
@@ -372,7 +372,7 @@ impl Store {
                 }
                 q.execute(&mut *tx).await?;
             }
-            append_audit!(tx, audit);
+            append_audit!(self, tx, audit);
             tx.commit().await?;
             Ok(Upserted { inserted: rows.len() as u64 - existing as u64, updated: existing as u64 })
         })
@@ -485,7 +485,7 @@ impl Store {
                         _ => StoreError::Db(e),
                     })?;
             }
-            append_audit!(tx, audit);
+            append_audit!(self, tx, audit);
             tx.commit().await?;
             Ok(row)
         })
@@ -524,7 +524,7 @@ impl Store {
                 .bind(row.seq).bind(&row.commune_code).bind(&row.hamlet_code).bind(&row.id_hash).bind(&row.id_masked)
                 .bind(&row.outcome).bind(&row.provider).bind(&row.team).bind(&row.visit_date).bind(row.at)
                 .execute(&mut *tx).await?;
-            append_audit!(tx, audit);
+            append_audit!(self, tx, audit);
             tx.commit().await?;
             Ok(row)
         })
@@ -573,7 +573,7 @@ impl Store {
                 VALUES ($1,$2,$3,$4,$5,$6,$7,$8)")
                 .bind(row.id).bind(&row.unit_code).bind(&row.frequency).bind(&row.period_start).bind(row.submitted_at)
                 .bind(&row.submitted_by).bind(&row.difficulties).bind(&row.proposals).execute(&mut *tx).await?;
-            append_audit!(tx, audit);
+            append_audit!(self, tx, audit);
             tx.commit().await?;
             Ok(row)
         })

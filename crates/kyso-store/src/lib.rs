@@ -17,13 +17,14 @@ pub mod reports;
 mod rows;
 pub mod throttle;
 
-pub use audit::{AuditEvent, AuditRow, VerifyReport};
+pub use audit::{AuditCheck, AuditEvent, AuditKey, AuditRow, Checkpoint, VerifyReport};
 pub use rows::*;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
@@ -47,22 +48,58 @@ pub enum StoreError {
     /// A text field longer than its limit ([`limits`]); nothing of the write was stored.
     #[error("{field}: at most {max} characters")]
     TooLong { field: &'static str, max: usize },
+    /// An audit row was to be appended (or the chain verified) by a store opened without the
+    /// audit key ([`Store::with_audit_key`]).
+    #[error("no audit key: the audit chain is keyed by the key-encryption key (run `kyso init`, or set KYSO_KEK)")]
+    NoAuditKey,
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
 #[derive(Clone)]
 pub enum Store {
-    Sqlite(SqlitePool),
-    Postgres(PgPool),
+    Sqlite(Keyed<SqlitePool>),
+    Postgres(Keyed<PgPool>),
 }
 
-/// Run the same sqlx code against whichever pool this is (compiled once per backend).
+/// A connection pool and the key its audit rows are chained under ([`Store::with_audit_key`]).
+/// It dereferences to the pool (`Store::Sqlite(p)` hands out the pool's methods as before); the
+/// key lives only in this process, never in the database.
+#[derive(Clone)]
+pub struct Keyed<P> {
+    pub(crate) pool: P,
+    audit_key: Option<Arc<AuditKey>>,
+}
+
+impl<P> Keyed<P> {
+    fn new(pool: P) -> Keyed<P> {
+        Keyed { pool, audit_key: None }
+    }
+    pub fn pool(&self) -> &P {
+        &self.pool
+    }
+}
+
+impl<P> std::ops::Deref for Keyed<P> {
+    type Target = P;
+    fn deref(&self) -> &P {
+        &self.pool
+    }
+}
+
+/// Run the same sqlx code against whichever pool this is (compiled once per backend); `$p` is
+/// the `&SqlitePool` or `&PgPool`.
 macro_rules! on_pool {
     ($store:expr, $p:ident => $body:expr) => {
         match $store {
-            Store::Sqlite($p) => $body,
-            Store::Postgres($p) => $body,
+            Store::Sqlite(keyed) => {
+                let $p = &keyed.pool;
+                $body
+            }
+            Store::Postgres(keyed) => {
+                let $p = &keyed.pool;
+                $body
+            }
         }
     };
 }
@@ -81,18 +118,20 @@ macro_rules! lock {
 }
 pub(crate) use lock;
 
-/// Appends one audit row to the chain inside a transaction that holds the audit lock.
+/// Appends one audit row to the chain inside a transaction that holds the audit lock, keyed by
+/// `$store`'s audit key (fails with [`StoreError::NoAuditKey`] without one).
 macro_rules! append_audit {
-    ($tx:expr, $event:expr) => {{
+    ($store:expr, $tx:expr, $event:expr) => {{
         use sqlx::Row as _;
         let event: &$crate::AuditEvent = $event;
+        let key = $store.audit_key()?;
         let head = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetch_optional(&mut *$tx).await?;
         let (seq, prev): (i64, Vec<u8>) = match head {
             Some(r) => (r.get::<i64, _>("seq") + 1, r.get("hash")),
             None => (1, $crate::audit::GENESIS.to_vec()),
         };
         let at = $crate::now();
-        let hash = $crate::audit::row_hash(&prev, seq, at, event);
+        let hash = key.row_mac(&prev, seq, at, event).to_vec();
         sqlx::query("INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, hash) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)")
             .bind(seq).bind(at).bind(&event.actor).bind(&event.action).bind(&event.subject).bind(&event.detail)
             .bind(&prev).bind(&hash).execute(&mut *$tx).await?;
@@ -169,6 +208,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0010_guide_scans.sql"),
     },
     Migration {
+        version: 11,
+        name: "audit hardening",
+        sqlite: include_str!("../migrations/sqlite/0011_audit_hardening.sql"),
+        postgres: include_str!("../migrations/postgres/0011_audit_hardening.sql"),
+    },
+    Migration {
         version: 12,
         name: "login throttle",
         sqlite: include_str!("../migrations/sqlite/0012_login_throttle.sql"),
@@ -196,10 +241,10 @@ impl Store {
                 .pragma("cache_size", "-65536")
                 .pragma("wal_autocheckpoint", "8192")
                 .foreign_keys(true);
-            Store::Sqlite(SqlitePoolOptions::new().max_connections(4).connect_with(opts).await?)
+            Store::Sqlite(Keyed::new(SqlitePoolOptions::new().max_connections(4).connect_with(opts).await?))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let opts = PgConnectOptions::from_str(url)?;
-            Store::Postgres(PgPoolOptions::new().max_connections(8).connect_with(opts).await?)
+            Store::Postgres(Keyed::new(PgPoolOptions::new().max_connections(8).connect_with(opts).await?))
         } else {
             return Err(StoreError::BadUrl(url.to_string()));
         };
@@ -213,7 +258,7 @@ impl Store {
         sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"")).execute(&admin).await?;
         admin.close().await;
         let opts = PgConnectOptions::from_str(url)?.options([("search_path", schema)]);
-        let store = Store::Postgres(PgPoolOptions::new().max_connections(8).connect_with(opts).await?);
+        let store = Store::Postgres(Keyed::new(PgPoolOptions::new().max_connections(8).connect_with(opts).await?));
         store.migrate().await?;
         Ok(store)
     }
@@ -222,6 +267,33 @@ impl Store {
         match self {
             Store::Sqlite(_) => "sqlite",
             Store::Postgres(_) => "postgres",
+        }
+    }
+
+    /// This store with the key its audit rows are chained (and verified) under. kyso derives it
+    /// from the KEK (`kyso_authority::audit_key`); tests without a KEK use
+    /// [`AuditKey::insecure_test_key`]. Without a key, appending an audit row fails.
+    pub fn with_audit_key(self, key: AuditKey) -> Store {
+        let key = Some(Arc::new(key));
+        match self {
+            Store::Sqlite(k) => Store::Sqlite(Keyed { audit_key: key, ..k }),
+            Store::Postgres(k) => Store::Postgres(Keyed { audit_key: key, ..k }),
+        }
+    }
+
+    /// The audit key, or [`StoreError::NoAuditKey`].
+    pub fn audit_key(&self) -> Result<&AuditKey> {
+        let key = match self {
+            Store::Sqlite(k) => &k.audit_key,
+            Store::Postgres(k) => &k.audit_key,
+        };
+        key.as_deref().ok_or(StoreError::NoAuditKey)
+    }
+
+    pub(crate) fn audit_key_arc(&self) -> Option<Arc<AuditKey>> {
+        match self {
+            Store::Sqlite(k) => k.audit_key.clone(),
+            Store::Postgres(k) => k.audit_key.clone(),
         }
     }
 

@@ -95,9 +95,9 @@ impl Store {
                 .bind(max).bind(now).bind(credential).fetch_optional(&mut *tx).await?;
             let out = match row {
                 Some((attempt, status)) => {
-                    append_audit!(tx, &event(attempt));
+                    append_audit!(self, tx, &event(attempt));
                     if status == "locked" {
-                        append_audit!(tx, lock_event);
+                        append_audit!(self, tx, lock_event);
                     }
                     PinFailure { attempt, locked: status == "locked" }
                 }

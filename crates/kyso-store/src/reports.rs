@@ -121,7 +121,7 @@ impl Store {
                         _ => StoreError::Db(e),
                     })?;
             }
-            append_audit!(tx, audit);
+            append_audit!(self, tx, audit);
             tx.commit().await?;
             Ok(row)
         })
@@ -175,7 +175,7 @@ impl Store {
                         StoreError::Conflict(format!("task {} already exists for unit {}", row.number, row.unit_code)),
                     _ => StoreError::Db(e),
                 })?;
-            append_audit!(tx, audit);
+            append_audit!(self, tx, audit);
             tx.commit().await?;
             Ok(row)
         })
@@ -207,7 +207,7 @@ impl Store {
             }
             let r = sqlx::query(&format!("SELECT {TASK_COLS} FROM campaign_tasks WHERE unit_code = $1 AND number = $2"))
                 .bind(unit_code).bind(number).fetch_one(&mut *tx).await?;
-            append_audit!(tx, audit);
+            append_audit!(self, tx, audit);
             tx.commit().await?;
             Ok(task_row!(r))
         })
@@ -244,7 +244,7 @@ impl Store {
                         _ => StoreError::Db(e),
                     })?;
             }
-            append_audit!(tx, audit);
+            append_audit!(self, tx, audit);
             tx.commit().await?;
             Ok(())
         })
@@ -286,7 +286,7 @@ impl Store {
                     .bind(&r.unit_code).bind(&r.id_number).bind(&r.full_name).bind(&r.agency).bind(&r.segment_key).bind(&r.deadline).bind(at)
                     .execute(&mut *tx).await?;
             }
-            append_audit!(tx, audit);
+            append_audit!(self, tx, audit);
             tx.commit().await?;
             Ok(Upserted { inserted: rows.len() as u64 - existing, updated: existing })
         })

@@ -1,6 +1,6 @@
 //! Row types and the repository methods over them.
 
-use crate::audit::{self, AuditEvent, AuditRow, Verifier, VerifyReport};
+use crate::audit::{self, AuditEvent, AuditRow};
 use crate::{now, on_pool, values_list, Result, Store, StoreError};
 use sqlx::Row;
 
@@ -381,6 +381,7 @@ impl Store {
                 })?;
             }
             if !audits.is_empty() {
+                let key = self.audit_key()?;
                 let head = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetch_optional(&mut *tx).await?;
                 let (mut seq, mut prev): (i64, Vec<u8>) = match head {
                     Some(r) => (r.get("seq"), r.get("hash")),
@@ -390,7 +391,7 @@ impl Store {
                 let mut rows = Vec::with_capacity(audits.len());
                 for e in audits {
                     seq += 1;
-                    let hash = audit::row_hash(&prev, seq, at, e);
+                    let hash = key.row_mac(&prev, seq, at, e).to_vec();
                     rows.push((seq, e, std::mem::replace(&mut prev, hash.clone()), hash));
                 }
                 for chunk in rows.chunks(CHUNK) {
@@ -491,23 +492,6 @@ impl Store {
                 .bind(issuer_id).fetch_optional(p).await?;
             Ok(r.map(|r| CrlRow { issuer_id: r.get("issuer_id"), crl_number: r.get("crl_number"), this_update: r.get("this_update"), next_update: r.get("next_update"), der: r.get("der") }))
         })
-    }
-
-    /// Walk the whole audit chain in pages.
-    pub async fn verify_audit(&self) -> Result<VerifyReport> {
-        let mut v = Verifier::default();
-        let mut after = 0i64;
-        loop {
-            let page = self.audit_rows(after, 5000).await?;
-            if page.is_empty() {
-                break;
-            }
-            after = page.last().map(|r| r.seq).unwrap_or(after);
-            if !page.iter().all(|r| v.feed(r)) {
-                break;
-            }
-        }
-        Ok(v.finish())
     }
 
     pub async fn audit_rows(&self, after_seq: i64, limit: i64) -> Result<Vec<AuditRow>> {

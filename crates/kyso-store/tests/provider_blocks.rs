@@ -143,14 +143,14 @@ async fn check_against(s: &Store, model: &Model) {
     let blocks: Vec<(i64, i64, i64, Vec<u8>)> = match s {
         Store::Sqlite(p) => {
             sqlx::query_as("SELECT first_id, last_id, records, data FROM provider_cert_blocks ORDER BY first_id")
-                .fetch_all(p)
+                .fetch_all(p.pool())
                 .await
                 .unwrap()
         }
         Store::Postgres(p) => sqlx::query_as(
             "SELECT first_id, last_id, CAST(records AS BIGINT), data FROM provider_cert_blocks ORDER BY first_id",
         )
-        .fetch_all(p)
+        .fetch_all(p.pool())
         .await
         .unwrap(),
     };
@@ -225,7 +225,7 @@ async fn the_row_per_certificate_table_of_migration_7_is_converted() {
         ];
         match &s {
             Store::Sqlite(p) => {
-                sqlx::query(create).execute(p).await.unwrap();
+                sqlx::query(create).execute(p.pool()).await.unwrap();
                 for r in rows {
                     sqlx::query("INSERT INTO provider_certificates_v7 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
                         .bind(r.0)
@@ -237,13 +237,13 @@ async fn the_row_per_certificate_table_of_migration_7_is_converted() {
                         .bind(r.6)
                         .bind(r.7)
                         .bind(r.7)
-                        .execute(p)
+                        .execute(p.pool())
                         .await
                         .unwrap();
                 }
             }
             Store::Postgres(p) => {
-                sqlx::query(create).execute(p).await.unwrap();
+                sqlx::query(create).execute(p.pool()).await.unwrap();
                 for r in rows {
                     sqlx::query("INSERT INTO provider_certificates_v7 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
                         .bind(r.0)
@@ -255,7 +255,7 @@ async fn the_row_per_certificate_table_of_migration_7_is_converted() {
                         .bind(r.6)
                         .bind(r.7)
                         .bind(r.7)
-                        .execute(p)
+                        .execute(p.pool())
                         .await
                         .unwrap();
                 }
@@ -279,12 +279,14 @@ async fn the_row_per_certificate_table_of_migration_7_is_converted() {
         );
         assert_eq!(s.provider_certificates("001190000001").await.unwrap()[0].status, "expired");
         let imports: Vec<String> = match &s {
-            Store::Sqlite(p) => {
-                sqlx::query_scalar("SELECT source FROM provider_list_imports ORDER BY id").fetch_all(p).await.unwrap()
-            }
-            Store::Postgres(p) => {
-                sqlx::query_scalar("SELECT source FROM provider_list_imports ORDER BY id").fetch_all(p).await.unwrap()
-            }
+            Store::Sqlite(p) => sqlx::query_scalar("SELECT source FROM provider_list_imports ORDER BY id")
+                .fetch_all(p.pool())
+                .await
+                .unwrap(),
+            Store::Postgres(p) => sqlx::query_scalar("SELECT source FROM provider_list_imports ORDER BY id")
+                .fetch_all(p.pool())
+                .await
+                .unwrap(),
         };
         assert_eq!(imports, ["a.csv", "b.csv"], "one import per list the old rows named");
     }

@@ -5,7 +5,7 @@
 use kyso_store::{AuditEvent, CertRow, CitizenRow, Store, StoreError, Write};
 
 mod support;
-use support::{backends, tempdir};
+use support::{backends, drop_append_only_triggers, tempdir};
 
 fn cert(serial: &str, issuer: &str) -> CertRow {
     CertRow {
@@ -106,6 +106,7 @@ async fn audit_chain_detects_edit_delete_and_reorder() {
         chain(&s, 6).await;
         let r = s.verify_audit().await.unwrap();
         assert_eq!((r.rows, r.first_error.clone()), (6, None), "{}", s.backend());
+        drop_append_only_triggers(&s).await;
 
         s.execute_raw("UPDATE audit_log SET subject = 'forged' WHERE seq = 3").await.unwrap();
         let r = s.verify_audit().await.unwrap();
@@ -125,6 +126,7 @@ async fn audit_chain_detects_edit_delete_and_reorder() {
 async fn audit_chain_detects_swapped_rows() {
     for (s, _d) in backends("reorder").await {
         chain(&s, 5).await;
+        drop_append_only_triggers(&s).await;
         // swap the contents of rows 2 and 3, keeping seq numbers: a reordering
         s.execute_raw(
             "UPDATE audit_log SET seq = -2 WHERE seq = 2; UPDATE audit_log SET seq = 2 WHERE seq = 3; UPDATE audit_log SET seq = 3 WHERE seq = -2;",

@@ -4,7 +4,7 @@
 //! PostgreSQL at 127.0.0.1:5432 (database `test`) or KYSO_TEST_POSTGRES_URL; skipped with a
 //! notice when absent unless KYSO_REQUIRE_POSTGRES=1.
 
-use kyso_store::{AuditEvent, CertRow, CitizenRow, KeyRow, SqliteWriter, Store, StoreError, Write};
+use kyso_store::{AuditEvent, AuditKey, CertRow, CitizenRow, KeyRow, SqliteWriter, Store, StoreError, Write};
 
 struct Backend {
     store: Store,
@@ -24,7 +24,10 @@ impl Backend {
 
 async fn backends(name: &str) -> Vec<Backend> {
     let dir = TempDir::new(name);
-    let sqlite = Store::open(&format!("sqlite://{}/kyso.db", dir.0.display())).await.expect("open sqlite");
+    let sqlite = Store::open(&format!("sqlite://{}/kyso.db", dir.0.display()))
+        .await
+        .expect("open sqlite")
+        .with_audit_key(AuditKey::insecure_test_key());
     let writer = sqlite.sqlite_writer().expect("open the SQLite writer");
     assert!(writer.is_some(), "a file-backed SQLite store has a direct writer");
     let mut v = vec![Backend { store: sqlite, writer, _dir: Some(dir) }];
@@ -33,6 +36,7 @@ async fn backends(name: &str) -> Vec<Backend> {
     let schema = format!("w_{}_{}_{}", name, std::process::id(), kyso_store::now() % 100_000);
     match Store::open_postgres_schema(&url, &schema).await {
         Ok(pg) => {
+            let pg = pg.with_audit_key(AuditKey::insecure_test_key());
             assert!(pg.sqlite_writer().unwrap().is_none(), "PostgreSQL has no SQLite writer");
             v.push(Backend { store: pg, writer: None, _dir: None })
         }

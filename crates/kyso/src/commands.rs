@@ -147,23 +147,61 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 .collect();
             out(cli.json, json!(v), &text.join("\n"));
         }
-        Command::Audit(AuditCommand::Verify) => {
+        Command::Audit(AuditCommand::Verify { full }) => {
             let store = open_store(&dir, cli.database_url.as_deref()).await?;
-            let r = store.verify_audit().await?;
-            let (no_key, no_audit) = store.consistency().await?;
-            let ok = r.first_error.is_none() && no_key == 0 && no_audit == 0;
-            let mut text = match &r.first_error {
-                None => format!("audit log intact: {} rows, head #{} {}\n(keep the head hash elsewhere: truncation of the tail is only visible against it)", r.rows, r.head_seq, r.head_hash),
-                Some((seq, why)) => format!("audit log BROKEN at row {seq}: {why} ({} rows verified before it)", r.rows),
+            dir.kek().context("`kyso audit verify` needs the key-encryption key: the audit chain is keyed by it")?;
+            let started = std::time::Instant::now();
+            let mut c = store.check_audit(full).await?;
+            // The reason each revocation row names (what kyso_authority writes: `reason <name>`,
+            // or `superseded` for a renewal) must be the certificate's stored reason code.
+            let named = |detail: &str, code: Option<i64>| {
+                let want = match detail {
+                    "superseded" => Some(4),
+                    d => d.strip_prefix("reason ").and_then(kyso_pki::crl::reason_from_name),
+                };
+                want.map(i64::from) == code
             };
-            if no_key + no_audit > 0 {
-                text.push_str(&format!("\nINCONSISTENT: {no_key} certificate(s) without their custody key, {no_audit} without an issuance audit row"));
+            if let Some((seq, serial)) = store.first_revocation_reason_mismatch(named).await? {
+                c.mismatches.push(format!(
+                    "certificate {serial}'s revocation reason in the database is not the one audit row {seq} recorded"
+                ));
+            }
+            let secs = started.elapsed().as_secs_f64();
+            let ok = c.ok();
+            let r = &c.chain;
+            let walked = match c.resumed_from {
+                Some(seq) => format!("{} row(s) after the checkpoint at row {seq}", r.rows),
+                None => format!("{} rows from row 1", r.rows),
+            };
+            let mut text = match &r.first_error {
+                None => format!(
+                    "audit log intact: head #{} {}, {walked} walked in {secs:.2} s\n(record this head outside the database: a tail cut off, back to any earlier point, is only visible against it)",
+                    r.head_seq, r.head_hash
+                ),
+                Some((seq, why)) => format!("audit log BROKEN at row {seq}: {why} ({walked} verified before it)"),
+            };
+            if let Some(why) = &c.checkpoint_refused {
+                text.push_str(&format!("\nCHECKPOINT REFUSED: {why}"));
+            }
+            for m in &c.mismatches {
+                text.push_str(&format!("\nINCONSISTENT: {m}"));
+            }
+            if c.without_key + c.without_audit > 0 {
+                text.push_str(&format!(
+                    "\nINCONSISTENT: {} certificate(s) without their custody key, {} without an issuance audit row",
+                    c.without_key, c.without_audit
+                ));
             }
             out(
                 cli.json,
                 json!({"ok": ok, "rows": r.rows, "head_seq": r.head_seq, "head_hash": r.head_hash,
+                "resumed_from": c.resumed_from, "full": full, "seconds": secs,
                 "first_bad_row": r.first_error.as_ref().map(|e| e.0), "problem": r.first_error.as_ref().map(|e| e.1.clone()),
-                "certificates_without_key": no_key, "certificates_without_audit": no_audit}),
+                "checkpoint_refused": c.checkpoint_refused, "mismatches": c.mismatches,
+                "first_mismatch": c.mismatches.first(),
+                "certificate_rows_checked": c.certificate_rows_checked,
+                "checkpoint": c.checkpoint_written.as_ref().map(|k| k.seq),
+                "certificates_without_key": c.without_key, "certificates_without_audit": c.without_audit}),
                 &text,
             );
             if !ok {
@@ -219,6 +257,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             let store = open_store(&dir, cli.database_url.as_deref()).await?;
             crate::bench_campaign::run(&store, &date, &commune, runs).await?;
         }
+        Command::Bench(BenchCommand::Audit { rows, certificates, keep }) => {
+            crate::bench_audit::run(rows, certificates, keep, cli.database_url.as_deref(), cli.json).await?;
+        }
         Command::Bench(BenchCommand::Issue { count, concurrency, cpu_only }) => {
             crate::bench::issue(count, concurrency, cpu_only, cli.database_url.as_deref(), cli.json).await?;
         }
@@ -270,9 +311,15 @@ pub async fn init(
     Ok(())
 }
 
+/// The store, keyed for the audit chain by the KEK when there is one (`kyso init` creates it; a
+/// data directory without it can read but not write audited changes).
 pub async fn open_store(dir: &DataDir, db: Option<&str>) -> Result<Store> {
     let url = dir.database_url(db);
-    Store::open(&url).await.with_context(|| format!("cannot open the database ({})", redact(&url)))
+    let store = Store::open(&url).await.with_context(|| format!("cannot open the database ({})", redact(&url)))?;
+    Ok(match dir.kek_if_present()? {
+        Some(kek) => store.with_audit_key(kyso_authority::audit_key(&kek)),
+        None => store,
+    })
 }
 
 /// Database URL without its password, for messages.

@@ -55,6 +55,14 @@ impl DataDir {
         Kek::from_hex(&text).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))
     }
 
+    /// The KEK when `KYSO_KEK` is set or the `kek` file exists (an error if it is malformed).
+    pub fn kek_if_present(&self) -> Result<Option<Kek>> {
+        if std::env::var("KYSO_KEK").is_ok() || self.path.join("kek").exists() {
+            return self.kek().map(Some);
+        }
+        Ok(None)
+    }
+
     /// Create the KEK file (0600) unless `KYSO_KEK` is set or the file exists.
     pub fn ensure_kek(&self) -> Result<()> {
         if std::env::var("KYSO_KEK").is_ok() || self.path.join("kek").exists() {

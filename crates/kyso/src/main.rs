@@ -6,6 +6,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod accounts_cli;
 mod bench;
+mod bench_audit;
 mod bench_campaign;
 mod bench_pdf;
 mod bench_sign;
@@ -318,8 +319,14 @@ pub enum CaCommand {
 
 #[derive(Subcommand)]
 pub enum AuditCommand {
-    /// Walk the chain; exit 1 and name the first edited, deleted or reordered row.
-    Verify,
+    /// Check the keyed audit chain (from the last verified checkpoint) and every certificate's
+    /// status against it; exit 1 and name the first edited, deleted or reordered row, a forged
+    /// checkpoint, or the first certificate whose status disagrees with the log.
+    Verify {
+        /// Walk the whole chain from row 1 instead of resuming from the checkpoint.
+        #[arg(long)]
+        full: bool,
+    },
     /// Print audit rows (oldest first), optionally only actions starting with a prefix.
     Show {
         /// Only rows after this sequence number.
@@ -394,6 +401,17 @@ pub enum BenchCommand {
         /// authorize calls per client for the latency figure.
         #[arg(long, default_value_t = 50)]
         authorize_calls: usize,
+    },
+    /// `kyso audit verify` on a synthetic log of N rows (certificates with their issuance and
+    /// revocation rows, then other rows) in a fresh data directory: full check, then resumed.
+    Audit {
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: usize,
+        #[arg(long, default_value_t = 35_000)]
+        certificates: usize,
+        /// Keep the data directory (its path is printed on stderr).
+        #[arg(long)]
+        keep: bool,
     },
     /// Issue and durably store N citizen certificates with fresh EC P-256 keys.
     Issue {

@@ -208,8 +208,12 @@ fn audit_log_records_ca_key_use_and_verify_finds_tampering() {
         "no full ID in the audit log"
     );
 
-    rt.block_on(store.execute_raw("UPDATE audit_log SET detail = 'nothing happened' WHERE action = 'cert.revoke'"))
-        .unwrap();
+    // The log refuses UPDATE (migration 11); a database owner drops the trigger first.
+    assert!(rt.block_on(store.execute_raw("UPDATE audit_log SET detail = 'x' WHERE action = 'cert.revoke'")).is_err());
+    rt.block_on(store.execute_raw(
+        "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET detail = 'nothing happened' WHERE action = 'cert.revoke'",
+    ))
+    .unwrap();
     let edited = all.iter().find(|r| r.action == "cert.revoke").unwrap().seq;
     let o = env.kyso(&["--json", "audit", "verify"]);
     assert_eq!(o.status.code(), Some(1), "verify must exit 1 on a broken chain");

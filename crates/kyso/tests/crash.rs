@@ -67,8 +67,11 @@ fn sigkill_during_issuance_burst_loses_nothing_returned() {
     assert_eq!(unique.len(), returned.len(), "a serial was returned twice");
 
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let store =
-        rt.block_on(kyso_store::Store::open(&format!("sqlite://{}/kyso.db", env.data_dir().display()))).unwrap();
+    let kek = kyso_custody::Kek::from_hex(&std::fs::read_to_string(env.data_dir().join("kek")).unwrap()).unwrap();
+    let store = rt
+        .block_on(kyso_store::Store::open(&format!("sqlite://{}/kyso.db", env.data_dir().display())))
+        .unwrap()
+        .with_audit_key(kyso_authority::audit_key(&kek));
     let stored: HashSet<String> = rt.block_on(store.all_serials()).unwrap().into_iter().collect();
     let lost: Vec<_> = returned.iter().filter(|s| !stored.contains(*s)).collect();
     assert!(lost.is_empty(), "{} returned certificates are not in the store: {lost:?}", lost.len());

@@ -9,17 +9,20 @@
 //! `BEGIN IMMEDIATE` transaction (the SQLite write lock, so the audit chain stays linear with any
 //! other writer, sqlx or another process), durable (`synchronous=FULL`) before it returns.
 //! Batches holding any other kind of write go through [`Store::commit`]; [`SqliteWriter::handles`]
-//! tells which.
+//! tells which. Audit rows are chained under the store's audit key, which [`Store::sqlite_writer`]
+//! hands over (a writer opened by path gets it from [`SqliteWriter::with_audit_key`]).
 
-use crate::audit::{self, AuditEvent};
+use crate::audit::{self, AuditEvent, AuditKey};
 use crate::{now, Result, Store, StoreError, Write};
 use rusqlite::{params, Connection, ErrorCode, OpenFlags, TransactionBehavior};
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub struct SqliteWriter {
     conn: Connection,
     path: PathBuf,
+    audit_key: Option<Arc<AuditKey>>,
 }
 
 impl Store {
@@ -31,7 +34,9 @@ impl Store {
         if !path.is_file() {
             return Ok(None);
         }
-        SqliteWriter::open(&path).map(Some)
+        let mut w = SqliteWriter::open(&path)?;
+        w.audit_key = self.audit_key_arc();
+        Ok(Some(w))
     }
 }
 
@@ -58,7 +63,13 @@ impl SqliteWriter {
             return Err(StoreError::Conflict(format!("{}: synchronous is {sync}, not FULL (2)", path.display())));
         }
         conn.set_prepared_statement_cache_capacity(16);
-        Ok(SqliteWriter { conn, path: path.to_path_buf() })
+        Ok(SqliteWriter { conn, path: path.to_path_buf(), audit_key: None })
+    }
+
+    /// This writer with the key its audit rows are chained under (see [`Store::with_audit_key`]).
+    pub fn with_audit_key(mut self, key: AuditKey) -> SqliteWriter {
+        self.audit_key = Some(Arc::new(key));
+        self
     }
 
     pub fn path(&self) -> &Path {
@@ -188,6 +199,7 @@ impl SqliteWriter {
                 })
                 .collect();
             if !audits.is_empty() {
+                let key = self.audit_key.as_deref().ok_or(StoreError::NoAuditKey)?;
                 let head = tx
                     .prepare_cached("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
                     .map_err(db)?
@@ -205,7 +217,7 @@ impl SqliteWriter {
                     .map_err(db)?;
                 for e in audits {
                     seq += 1;
-                    let hash = audit::row_hash(&prev, seq, at, e);
+                    let hash = key.row_mac(&prev, seq, at, e).to_vec();
                     q.execute(params![seq, at, e.actor, e.action, e.subject, e.detail, prev, hash]).map_err(db)?;
                     prev = hash;
                 }
