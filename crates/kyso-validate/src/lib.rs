@@ -180,7 +180,7 @@ pub enum LimitExceeded {
     Signatures { found: usize, max: usize },
     /// More DSS entries (certificates, OCSP responses, CRLs) than `max_dss_items`.
     DssItems { found: usize, max: usize },
-    /// The revisions to parse add up to more than `max_parse_bytes` (the work budget).
+    /// The bytes to hash and parse add up to more than `max_work_bytes` (the work budget).
     Work { found: usize, max: usize },
 }
 
@@ -218,10 +218,10 @@ impl LimitExceeded {
                 "the file's validation data (DSS) holds {found} certificates, OCSP responses and CRLs; at most {max} are read"
             ),
             LimitExceeded::Work { found, max } if vi => format!(
-                "Kiểm tra tệp này cần phân tích {found} byte qua các phiên bản đã ký; giới hạn là {max} byte."
+                "Kiểm tra tệp này cần băm và phân tích {found} byte qua các phiên bản đã ký; giới hạn là {max} byte."
             ),
             LimitExceeded::Work { found, max } => format!(
-                "validating this file would parse {found} bytes over its signed revisions; the work budget is {max} bytes"
+                "validating this file would hash and parse {found} bytes over its signed revisions; the work budget is {max} bytes"
             ),
         }
     }
@@ -247,14 +247,16 @@ pub struct Limits {
     pub max_bytes: usize,
     pub max_signatures: usize,
     pub max_dss_items: usize,
-    /// The work budget: the bytes parsed for the modification analysis (the whole file once,
-    /// each distinct signed revision once).
-    pub max_parse_bytes: usize,
+    /// The work budget: the bytes hashed (each distinct ByteRange once) plus the bytes the
+    /// modification analysis may parse (the whole file once, each distinct signed revision at
+    /// most once). Each signature must hash the revision it covers, so a file with many
+    /// signatures over a large revision costs their product: this bounds it.
+    pub max_work_bytes: usize,
 }
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits { max_bytes: 32 << 20, max_signatures: 100, max_dss_items: 2_000, max_parse_bytes: 512 << 20 }
+        Limits { max_bytes: 32 << 20, max_signatures: 100, max_dss_items: 2_000, max_work_bytes: 2 << 30 }
     }
 }
 
@@ -290,9 +292,14 @@ pub fn signatures_within(pdf: &[u8], limits: &Limits) -> Result<Vec<FoundSignatu
     if sigs.is_empty() {
         return Err(ValidationError::NoSignature);
     }
-    let work = modifications::parse_cost(pdf.len(), sigs.iter().map(|s| s.covers_whole_file_up_to));
-    if work > limits.max_parse_bytes {
-        return Err(ValidationError::Limit(LimitExceeded::Work { found: work, max: limits.max_parse_bytes }));
+    let mut ranges: Vec<[usize; 4]> = sigs.iter().map(|s| s.byte_range).collect();
+    ranges.sort_unstable();
+    ranges.dedup();
+    let hashed = ranges.iter().fold(0usize, |acc, r| acc.saturating_add(r[1]).saturating_add(r[3]));
+    let work =
+        modifications::parse_cost(pdf.len(), sigs.iter().map(|s| s.covers_whole_file_up_to)).saturating_add(hashed);
+    if work > limits.max_work_bytes {
+        return Err(ValidationError::Limit(LimitExceeded::Work { found: work, max: limits.max_work_bytes }));
     }
     Ok(sigs)
 }
@@ -342,6 +349,11 @@ pub fn validate_found(
         ltv::DssEvidence::new(&dss_data, &issuers)
     };
     let revisions = modifications::Revisions::new(pdf, sigs.iter().map(|s| s.covers_whole_file_up_to));
+    // each distinct ByteRange hashed once
+    let mut digests: std::collections::HashMap<[usize; 4], Option<[u8; 32]>> = std::collections::HashMap::new();
+    for s in &sigs {
+        digests.entry(s.byte_range).or_insert_with(|| s.digest(pdf));
+    }
     let mut reports: Vec<SignatureReport> = sigs
         .iter()
         .enumerate()
@@ -351,7 +363,7 @@ pub fn validate_found(
             } else {
                 let claimed = s.claimed_time.as_deref().and_then(pdf_date);
                 let ctx = Context { anchors, revocation, dss: &dss, extra_certs: &pool, now };
-                check_cms(i, s.field_name.clone(), &s.contents, s.digest(pdf), claimed, &ctx)
+                check_cms(i, s.field_name.clone(), &s.contents, digests[&s.byte_range], claimed, &ctx)
             };
             for why in &dss.rejected {
                 r.warnings.push(format!("unusable validation data: {why}"));

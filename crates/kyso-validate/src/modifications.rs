@@ -8,7 +8,7 @@
 //! kilobytes of hex). Pages are compared by the SHA-256 of their decoded contents. Before, every
 //! signature parsed both its revision and the whole file with every signature value in it, so the
 //! time grew with the square of the number of signatures. The caller bounds the sum of the
-//! revisions' lengths (`Limits::max_parse_bytes`) before any of this runs.
+//! revisions' lengths (`Limits::max_work_bytes`) before any of this runs.
 
 use crate::Modification;
 use lopdf::Document;
@@ -31,6 +31,88 @@ fn pages(doc: &Document) -> Pages {
                 .and_then(|c| kyso_pki::alg::sha256(&c).try_into().ok())
         })
         .collect()
+}
+
+/// The objects the pages' contents depend on in `doc`: the catalog, every node of the page tree
+/// and its /Kids, every page, its /Contents (arrays included), and the objects those name at
+/// their top level (a stream's /Length, a node's /Type…) except keys that cannot change what a
+/// page draws (/Parent, /Annots, /Resources and the like). More than strictly needed only sends
+/// more revisions to the full parse. None when the tree is unusual.
+fn depends_on(doc: &Document) -> Option<std::collections::HashSet<u32>> {
+    use lopdf::Object;
+    #[derive(Clone, Copy)]
+    enum Role {
+        Catalog,
+        Node,
+        Kids,
+        Contents,
+        Leaf,
+    }
+    const IRRELEVANT: [&[u8]; 9] =
+        [b"Parent", b"Annots", b"Resources", b"Group", b"Thumb", b"B", b"Metadata", b"PieceInfo", b"StructParents"];
+    let mut out = std::collections::HashSet::new();
+    let root = doc.trailer.get(b"Root").ok()?.as_reference().ok()?;
+    let mut todo = vec![(root, Role::Catalog, 0usize)];
+    while let Some((id, role, depth)) = todo.pop() {
+        if depth > 64 || out.len() > 200_000 {
+            return None;
+        }
+        if !out.insert(id.0) {
+            continue;
+        }
+        let next = depth + 1;
+        let obj = doc.get_object(id).ok()?;
+        match (role, obj) {
+            (Role::Leaf, _) => {}
+            (Role::Kids | Role::Contents, Object::Array(a)) => {
+                let each = if matches!(role, Role::Kids) { Role::Node } else { Role::Contents };
+                for o in a {
+                    if let Object::Reference(r) = o {
+                        todo.push((*r, each, next));
+                    }
+                }
+            }
+            (Role::Contents, Object::Stream(st)) => {
+                for (_, v) in st.dict.iter() {
+                    if let Object::Reference(r) = v {
+                        todo.push((*r, Role::Leaf, next));
+                    }
+                }
+            }
+            (Role::Catalog, Object::Dictionary(d)) => {
+                if let Ok(Object::Reference(r)) = d.get(b"Pages") {
+                    todo.push((*r, Role::Node, next));
+                }
+            }
+            (Role::Node, Object::Dictionary(d)) => {
+                for (k, v) in d.iter() {
+                    if IRRELEVANT.contains(&k.as_slice()) {
+                        continue;
+                    }
+                    let role = match k.as_slice() {
+                        b"Kids" => Role::Kids,
+                        b"Contents" => Role::Contents,
+                        _ => Role::Leaf,
+                    };
+                    match v {
+                        Object::Reference(r) => todo.push((*r, role, next)),
+                        Object::Array(a) if !matches!(role, Role::Leaf) => {
+                            let each = if matches!(role, Role::Kids) { Role::Node } else { Role::Contents };
+                            for o in a {
+                                if let Object::Reference(r) = o {
+                                    todo.push((*r, each, next));
+                                }
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            // anything else where structure is expected: let the full parse decide
+            _ => return None,
+        }
+    }
+    Some(out)
 }
 
 /// The byte count [`Revisions::new`] will parse for these signed revision ends: the whole file
@@ -59,9 +141,44 @@ impl Revisions {
             return Revisions { total: pdf.len(), now: None, signed: HashMap::new() };
         }
         let blanked = kyso_sign::pdf::blank_signature_contents(pdf);
-        let now = load(&blanked).map(|d| pages(&d));
-        let signed = ends.into_iter().map(|e| (e, load(&blanked[..e]).map(|d| pages(&d)))).collect();
-        Revisions { total: pdf.len(), now, signed }
+        let Some(doc) = load(&blanked) else {
+            return Revisions { total: pdf.len(), now: None, signed: HashMap::new() };
+        };
+        let now = pages(&doc);
+        // The shortcut: where a revision's xref resolves every object the final pages depend on
+        // to the same place as the final file's, its pages are the final pages (same bytes at
+        // the same offsets of the same file): no parse. Otherwise (a page or its tree changed,
+        // an xref stream, anything unusual) the revision is parsed in full.
+        let unchanged = depends_on(&doc).and_then(|wanted| {
+            let mut chains = kyso_sign::XrefChains::new(pdf, wanted.clone());
+            let final_at = kyso_sign::startxref_before(pdf, pdf.len())?;
+            let final_map = chains.resolve(final_at)?;
+            // lopdf read the final file through the same table, or the shortcut is off
+            let agrees = final_map.0.iter().all(|(num, e)| match (e, doc.reference_table.entries.get(num)) {
+                (Some((g, off)), Some(lopdf::xref::XrefEntry::Normal { offset, generation })) => {
+                    *g == *generation && *off == *offset as usize
+                }
+                _ => false,
+            }) && final_map.0.len() == wanted.len();
+            agrees.then_some((chains, final_map))
+        });
+        let mut shortcut = unchanged;
+        let signed = ends
+            .into_iter()
+            .map(|e| {
+                let same = shortcut.as_mut().is_some_and(|(chains, final_map)| {
+                    kyso_sign::startxref_before(pdf, e)
+                        .and_then(|at| chains.resolve(at))
+                        .is_some_and(|m| &m == final_map && m.0.values().all(|v| v.is_some_and(|(_, off)| off < e)))
+                });
+                if same {
+                    (e, Some(now.clone()))
+                } else {
+                    (e, load(&blanked[..e]).map(|d| pages(&d)))
+                }
+            })
+            .collect();
+        Revisions { total: pdf.len(), now: Some(now), signed }
     }
 
     /// What changed after the revision that ends at `covered_to`.
