@@ -127,6 +127,8 @@ pub fn parse_cost(pdf_len: usize, ends: impl IntoIterator<Item = usize>) -> usiz
 /// The final file's pages and each distinct signed revision's, parsed once each.
 pub struct Revisions {
     total: usize,
+    /// Signed revisions parsed in full (the rest were known unchanged from their xref chains).
+    pub(crate) parsed: usize,
     now: Option<Pages>,
     signed: HashMap<usize, Option<Pages>>,
 }
@@ -138,11 +140,11 @@ impl Revisions {
         ends.sort_unstable();
         ends.dedup();
         if ends.is_empty() {
-            return Revisions { total: pdf.len(), now: None, signed: HashMap::new() };
+            return Revisions { total: pdf.len(), parsed: 0, now: None, signed: HashMap::new() };
         }
         let blanked = kyso_sign::pdf::blank_signature_contents(pdf);
         let Some(doc) = load(&blanked) else {
-            return Revisions { total: pdf.len(), now: None, signed: HashMap::new() };
+            return Revisions { total: pdf.len(), parsed: 0, now: None, signed: HashMap::new() };
         };
         let now = pages(&doc);
         // The shortcut: where a revision's xref resolves every object the final pages depend on
@@ -163,6 +165,7 @@ impl Revisions {
             agrees.then_some((chains, final_map))
         });
         let mut shortcut = unchanged;
+        let mut parsed = 0;
         let signed = ends
             .into_iter()
             .map(|e| {
@@ -174,11 +177,12 @@ impl Revisions {
                 if same {
                     (e, Some(now.clone()))
                 } else {
+                    parsed += 1;
                     (e, load(&blanked[..e]).map(|d| pages(&d)))
                 }
             })
             .collect();
-        Revisions { total: pdf.len(), now: Some(now), signed }
+        Revisions { total: pdf.len(), parsed, now: Some(now), signed }
     }
 
     /// What changed after the revision that ends at `covered_to`.
@@ -218,6 +222,72 @@ impl Revisions {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn base() -> Vec<u8> {
+        let content = "BT /F1 24 Tf 72 720 Td (base) Tj ET";
+        let objs = [
+            "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+            "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>".to_string(),
+            format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len()),
+        ];
+        let mut out = b"%PDF-1.7\n".to_vec();
+        let mut offs = Vec::new();
+        for (i, o) in objs.iter().enumerate() {
+            offs.push(out.len());
+            out.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
+        }
+        let x = out.len();
+        out.extend_from_slice(b"xref\n0 5\n0000000000 65535 f\r\n");
+        for o in offs {
+            out.extend_from_slice(format!("{o:010} 00000 n\r\n").as_bytes());
+        }
+        out.extend_from_slice(format!("trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n{x}\n%%EOF\n").as_bytes());
+        out
+    }
+
+    /// An incremental update redefining object `num` as `body`.
+    fn update(pdf: &[u8], num: u32, body: &str) -> Vec<u8> {
+        let prev = kyso_sign::startxref_before(pdf, pdf.len()).unwrap();
+        let mut out = pdf.to_vec();
+        let at = out.len();
+        out.extend_from_slice(format!("{num} 0 obj\n{body}\nendobj\n").as_bytes());
+        let x = out.len();
+        out.extend_from_slice(
+            format!("xref\n{num} 1\n{at:010} 00000 n\r\ntrailer\n<< /Size 7 /Root 1 0 R /Prev {prev} >>\nstartxref\n{x}\n%%EOF\n")
+                .as_bytes(),
+        );
+        out
+    }
+
+    /// The shortcut answers "unchanged" only where the page objects did not move; a redefined
+    /// content stream is parsed and caught, whatever the update looks like otherwise.
+    #[test]
+    fn later_updates_are_judged_with_and_without_the_shortcut() {
+        let signed = base();
+        let end = signed.len();
+        let unrelated = update(&signed, 6, "<< /Whatever true >>");
+        let r = Revisions::new(&unrelated, [end]);
+        assert!(matches!(r.analyse(end), Modification::AllowedLater { .. }));
+        assert_eq!(r.parsed, 0, "known unchanged from the xref chain");
+        let changed = update(&signed, 4, "<< /Length 9 >>\nstream\nBT ET q Q\nendstream");
+        let r = Revisions::new(&changed, [end]);
+        assert!(matches!(r.analyse(end), Modification::PageContentChanged { .. }));
+        assert_eq!(r.parsed, 1, "the content stream moved: parsed");
+        // the same content written again: parsed (the object moved), and found equal
+        let content = "BT /F1 24 Tf 72 720 Td (base) Tj ET";
+        let same = update(&signed, 4, &format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len()));
+        assert!(matches!(Revisions::new(&same, [end]).analyse(end), Modification::AllowedLater { .. }));
+        // a changed page after an unrelated update: still caught at the first revision
+        let both = update(&update(&signed, 6, "<< >>"), 4, "<< /Length 3 >>\nstream\nq Q\nendstream");
+        let mid = update(&signed, 6, "<< >>").len();
+        let r = Revisions::new(&both, [end, mid]);
+        assert!(matches!(r.analyse(end), Modification::PageContentChanged { .. }));
+        assert!(matches!(r.analyse(mid), Modification::PageContentChanged { .. }));
+        // a new page tree root in the catalog: parsed, page count compared
+        let pages = update(&signed, 2, "<< /Type /Pages /Kids [3 0 R 3 0 R] /Count 2 >>");
+        assert!(matches!(Revisions::new(&pages, [end]).analyse(end), Modification::PageContentChanged { .. }));
+    }
 
     #[test]
     fn parse_cost_counts_each_distinct_revision_once() {
