@@ -128,6 +128,7 @@ pub fn parse_cost(pdf_len: usize, ends: impl IntoIterator<Item = usize>) -> usiz
 pub struct Revisions {
     total: usize,
     /// Signed revisions parsed in full (the rest were known unchanged from their xref chains).
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) parsed: usize,
     now: Option<Pages>,
     signed: HashMap<usize, Option<Pages>>,
