@@ -536,7 +536,8 @@ impl<'a> XrefChains<'a> {
         let mut seen = HashSet::new();
         let mut at = Some(start);
         while let Some(here) = at {
-            if !seen.insert(here) || seen.len() > 256 {
+            // sections are memoised, so a long chain costs hops, not parsing
+            if !seen.insert(here) || seen.len() > 4096 {
                 return None;
             }
             let s = self.section(here)?;
