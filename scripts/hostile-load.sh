@@ -33,7 +33,7 @@ with open(sys.argv[1], "wb") as f:
 PY
 $K serve --listen "127.0.0.1:$PORT" &
 SERVER=$!
-trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; [ -n "${KYSO_HOSTILE_DIR:-}" ] || rm -rf "$W"' EXIT
+trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null || true; [ -n "${KYSO_HOSTILE_DIR:-}" ] || rm -rf "$W"' EXIT
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
 END=$((SECONDS + SECS))
 upload() { # $1: file, $2: log
@@ -50,19 +50,20 @@ multipart() { # 20 MiB with a 60 kB boundary (anonymous: the session check and t
       "http://127.0.0.1:$PORT/me/sign" >>"$W/multipart.log" || true
   done
 }
-upload "$W/sigs-100.pdf" "$W/up1.log" &
-upload "$W/sigs-100.pdf" "$W/up2.log" &
-upload "$W/sigs-150.pdf" "$W/up3.log" &
-upload "$W/sigs-150.pdf" "$W/up4.log" &
-multipart &
-multipart &
+LOAD=()
+upload "$W/sigs-100.pdf" "$W/up1.log" & LOAD+=($!)
+upload "$W/sigs-100.pdf" "$W/up2.log" & LOAD+=($!)
+upload "$W/sigs-150.pdf" "$W/up3.log" & LOAD+=($!)
+upload "$W/sigs-150.pdf" "$W/up4.log" & LOAD+=($!)
+multipart & LOAD+=($!)
+multipart & LOAD+=($!)
 sleep 1
 : >"$W/healthz.log"
 while [ $SECONDS -lt $END ]; do
   curl -s -o /dev/null -w '%{http_code} %{time_total}\n' "http://127.0.0.1:$PORT/healthz" >>"$W/healthz.log" || echo "000 99" >>"$W/healthz.log"
   sleep 0.02
 done
-wait %1 %2 %3 %4 %5 %6 2>/dev/null || true
+wait "${LOAD[@]}" 2>/dev/null || true
 python3 - "$W" <<'PY'
 import sys, collections, glob
 w = sys.argv[1]
