@@ -47,7 +47,7 @@ fn lang(q: &Lang) -> kyso_validate::Lang {
 
 /// The body, or the bound it went over (axum refuses past `MAX_DOCUMENT` while reading); any
 /// other failure to read the body is answered as axum words it.
-fn body_or_limit(body: Result<Bytes, BytesRejection>) -> Result<Result<Bytes, ValidateError>, Response> {
+fn body_or_limit(body: Result<Bytes, BytesRejection>) -> Result<Result<Bytes, ValidateError>, Box<Response>> {
     match body {
         Ok(b) => Ok(Ok(b)),
         Err(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => {
@@ -57,7 +57,7 @@ fn body_or_limit(body: Result<Bytes, BytesRejection>) -> Result<Result<Bytes, Va
             })
             .into()))
         }
-        Err(r) => Err(r.into_response()),
+        Err(r) => Err(Box::new(r.into_response())),
     }
 }
 
@@ -72,7 +72,7 @@ async fn validate_json(State(s): State<AppState>, body: Result<Bytes, BytesRejec
     let result = match body_or_limit(body) {
         Ok(Ok(body)) => s.authority.validate_pdf(&body, &[]).await,
         Ok(Err(e)) => Err(e),
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match result {
         Ok(reports) => Json(json!({ "signatures": reports })).into_response(),
@@ -104,7 +104,7 @@ async fn report_html(
     let result = match body_or_limit(body) {
         Ok(Ok(body)) => s.authority.validate_pdf(&body, &[]).await,
         Ok(Err(e)) => Err(e),
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match result {
         Ok(reports) => {
