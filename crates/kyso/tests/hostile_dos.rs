@@ -371,3 +371,37 @@ fn xlsx_bomb_postgres() {
         xlsx_bomb(env);
     }
 }
+
+/// One validation slot, no waiting: while validations run, the others are told to come back
+/// (503 + Retry-After) instead of queueing; each answer is a validation or that.
+#[test]
+fn a_full_validation_pool_answers_503() {
+    let env = Env::new("dos-busy");
+    env.init();
+    let dir = hostile_pdfs(&env, "100");
+    let pdf = std::sync::Arc::new(std::fs::read(dir.join("sigs-100.pdf")).unwrap());
+    let _server = serve_with(
+        &env,
+        &[("KYSO_RATE_VALIDATE", "1000/1000"), ("KYSO_POOL_VALIDATE", "1"), ("KYSO_POOL_WAIT_MS", "1")],
+    );
+    let port = env.port;
+    let clients: Vec<_> = (0..6)
+        .map(|_| {
+            let pdf = pdf.clone();
+            std::thread::spawn(move || {
+                (0..3)
+                    .map(|_| raw_post(port, "/api/validate", &[("Content-Type", "application/pdf")], &pdf))
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let answers: Vec<String> = clients.into_iter().flat_map(|c| c.join().unwrap()).collect();
+    let busy: Vec<&String> = answers.iter().filter(|a| a.starts_with("HTTP/1.1 503")).collect();
+    assert!(answers.iter().all(|a| a.starts_with("HTTP/1.1 200") || a.starts_with("HTTP/1.1 503")), "{answers:?}");
+    assert!(answers.iter().any(|a| a.starts_with("HTTP/1.1 200")), "some were validated");
+    assert!(!busy.is_empty(), "18 validations at once through one slot without waiting: some are turned away");
+    for a in busy {
+        let head = a.to_ascii_lowercase();
+        assert!(head.contains("retry-after: ") && head.contains("busy with other validation work"), "{a}");
+    }
+}
