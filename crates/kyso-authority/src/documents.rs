@@ -7,13 +7,15 @@
 //! delegated responder (the same code that answers `/ocsp/{provider}`) for what a provider CA
 //! issued, the current CRL for what the root issued (provider CAs, the TSA).
 
+use crate::pool::{self, Busy, Work};
 use crate::signing::SigningError;
 use crate::{Authority, AuthorityError};
 use kyso_custody::Pin;
 use kyso_pki::cert::serial_hex;
 use kyso_sign::ValidationData;
-use kyso_validate::{Level, Revocation, RevocationSource, SignatureReport, TrustAnchors, ValidationError};
-use std::collections::HashMap;
+use kyso_validate::{Level, Limits, Revocation, RevocationSource, SignatureReport, TrustAnchors, ValidationError};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::SystemTime;
 use x509_cert::Certificate;
 
@@ -31,6 +33,15 @@ impl RevocationSource for StoreStatuses {
         );
         self.known.get(&key).copied().unwrap_or(Revocation::Unknown)
     }
+}
+
+/// Why a document was not validated: over a bound or unreadable, or no validation slot free.
+#[derive(Debug, thiserror::Error)]
+pub enum ValidateError {
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    #[error(transparent)]
+    Busy(#[from] Busy),
 }
 
 /// Bytes reserved for a document time-stamp token (kyso's are about 3 KB with the TSA certificate).
@@ -111,9 +122,11 @@ impl Authority {
         t
     }
 
-    /// Look up every certificate in these CMS blobs that one of kyso's CAs issued.
-    async fn statuses(&self, cms_blobs: &[&[u8]]) -> Result<StoreStatuses, AuthorityError> {
-        let mut known = HashMap::new();
+    /// The (CA, serial) pairs to look up for these CMS blobs: every certificate in them (and in
+    /// their time-stamp tokens) that one of kyso's CAs issued, each pair once. CPU only.
+    fn wanted_statuses(&self, cms_blobs: &[&[u8]]) -> Vec<(Arc<crate::LoadedCa>, String)> {
+        let mut wanted = Vec::new();
+        let mut seen = HashSet::new();
         for cms in cms_blobs {
             let certs: Vec<Vec<u8>> = match kyso_sign::verify_detached(cms, [0u8; 32]) {
                 // the signature's certificates and those of its time-stamp token (the TSA's)
@@ -134,32 +147,56 @@ impl Authority {
                         continue;
                     }
                     let serial = serial_hex(cert.tbs_certificate.serial_number.as_bytes());
-                    let st = match self.store.status(&ca.id, &serial).await? {
-                        Some((Some(at), reason)) => {
-                            Revocation::Revoked { at: kyso_pki::time::from_unix(at), reason: reason as u8 }
-                        }
-                        Some((None, _)) => Revocation::Good,
-                        None => Revocation::Unknown,
-                    };
-                    known.insert((ca.cert_der.clone(), serial), st);
+                    if seen.insert((ca.id.clone(), serial.clone())) {
+                        wanted.push((ca.clone(), serial));
+                    }
                 }
             }
+        }
+        wanted
+    }
+
+    /// The stored status of each wanted certificate (one query per distinct certificate).
+    async fn lookup_statuses(
+        &self,
+        wanted: Vec<(Arc<crate::LoadedCa>, String)>,
+    ) -> Result<StoreStatuses, AuthorityError> {
+        let mut known = HashMap::new();
+        for (ca, serial) in wanted {
+            let st = match self.store.status(&ca.id, &serial).await? {
+                Some((Some(at), reason)) => {
+                    Revocation::Revoked { at: kyso_pki::time::from_unix(at), reason: reason as u8 }
+                }
+                Some((None, _)) => Revocation::Good,
+                None => Revocation::Unknown,
+            };
+            known.insert((ca.cert_der.clone(), serial), st);
         }
         Ok(StoreStatuses { known })
     }
 
+    /// Validate a signed PDF. Bounded ([`kyso_validate::Limits`]: size, signatures, DSS entries,
+    /// parse work; refused with [`ValidationError::Limit`] before anything expensive) and run off
+    /// the async workers behind the validation cap ([`crate::pool::Work::Validate`]): a caller
+    /// that cannot get a slot in time gets [`ValidateError::Busy`].
     pub async fn validate_pdf(
         &self,
         pdf: &[u8],
         extra_roots: &[Vec<u8>],
-    ) -> Result<Vec<SignatureReport>, ValidationError> {
-        let found = kyso_sign::pdf::signatures(pdf);
-        let blobs: Vec<&[u8]> = found.iter().map(|s| s.contents.as_slice()).collect();
-        let statuses = self
-            .statuses(&blobs)
-            .await
-            .map_err(|e| kyso_sign::SignError::Malformed { what: "revocation lookup", reason: e.to_string() })?;
-        kyso_validate::validate_pdf(pdf, &self.trust_anchors(extra_roots), &statuses, SystemTime::now())
+    ) -> Result<Vec<SignatureReport>, ValidateError> {
+        let _permit = self.pools.permit(Work::Validate).await?;
+        let limits = Limits::default();
+        let (sigs, wanted) = pool::cpu(|| -> Result<_, ValidationError> {
+            let sigs = kyso_validate::signatures_within(pdf, &limits)?;
+            let blobs: Vec<&[u8]> = sigs.iter().map(|s| s.contents.as_slice()).collect();
+            let wanted = self.wanted_statuses(&blobs);
+            Ok((sigs, wanted))
+        })?;
+        let statuses = self.lookup_statuses(wanted).await.map_err(|e| {
+            ValidationError::from(kyso_sign::SignError::Malformed { what: "revocation lookup", reason: e.to_string() })
+        })?;
+        let anchors = self.trust_anchors(extra_roots);
+        Ok(pool::cpu(|| kyso_validate::validate_found(pdf, sigs, &anchors, &statuses, SystemTime::now(), &limits))?)
     }
 
     pub async fn validate_detached(
@@ -168,14 +205,11 @@ impl Authority {
         content: &[u8],
         extra_roots: &[Vec<u8>],
     ) -> Result<SignatureReport, AuthorityError> {
-        let statuses = self.statuses(&[cms]).await?;
-        Ok(kyso_validate::validate_detached(
-            cms,
-            content,
-            &self.trust_anchors(extra_roots),
-            &statuses,
-            SystemTime::now(),
-        ))
+        let _permit = self.pools.permit(Work::Validate).await.map_err(|b| AuthorityError::Refused(b.to_string()))?;
+        let wanted = pool::cpu(|| self.wanted_statuses(&[cms]));
+        let statuses = self.lookup_statuses(wanted).await?;
+        let anchors = self.trust_anchors(extra_roots);
+        Ok(pool::cpu(|| kyso_validate::validate_detached(cms, content, &anchors, &statuses, SystemTime::now())))
     }
 
     /// The credential's certificate and its chain up to the root (DER).
@@ -276,8 +310,10 @@ impl Authority {
             certs.push(root.cert_der.clone());
         }
         let data = self.validation_data(&certs).await?;
-        let last = kyso_sign::pdf::signatures(pdf).into_iter().rfind(|s| !s.doc_timestamp);
-        kyso_sign::dss::append_dss(pdf, &data, last.as_ref()).map_err(bad)
+        pool::cpu(|| {
+            let last = kyso_sign::pdf::signatures(pdf).into_iter().rfind(|s| !s.doc_timestamp);
+            kyso_sign::dss::append_dss(pdf, &data, last.as_ref()).map_err(bad)
+        })
     }
 
     /// B-LT → B-LTA: a document time-stamp from kyso's TSA over the whole file as it now is (DSS
@@ -323,6 +359,8 @@ impl Authority {
         visible: Option<[f32; 4]>,
     ) -> Result<Vec<u8>, SigningError> {
         let bad = |e: kyso_sign::SignError| SigningError::InvalidRequest(format!("PDF: {e}"));
+        // one signing slot for the whole job; its CPU-bound steps run off the async workers
+        let _permit = self.pools.permit(Work::Sign).await?;
         let (cert, chain) = self.credential_chain(id_number, credential).await?;
         let now = SystemTime::now();
         let mut opts = kyso_sign::SigOptions::new(now);
@@ -336,22 +374,25 @@ impl Authority {
             let subject = parsed.as_ref().map(|c| &c.tbs_certificate.subject);
             opts.visible = Some(kyso_sign::Visible { rect, lines: appearance_lines(subject, now), font });
         }
-        let prepared = kyso_sign::pdf::prepare(pdf, &opts).map_err(bad)?;
+        let prepared = pool::cpu(|| kyso_sign::pdf::prepare(pdf, &opts)).map_err(bad)?;
         let p = kyso_sign::prepare(prepared.digest, &cert, kyso_sign::Profile::Pades, now).map_err(bad)?;
         let (sig, scheme) = self.sign_one(id_number, credential, pin, otp, p.to_be_signed_digest()).await?;
-        let mut cms = p.assemble(&sig, scheme, &chain).map_err(bad)?;
-        if level >= Level::BT {
-            cms = self.add_timestamp(&cms).map_err(bad)?;
-        }
-        // embed refuses a CMS larger than the /Contents reserve (TooBig names both sizes)
-        let mut signed = kyso_sign::pdf::embed(prepared, &cms).map_err(bad)?;
+        let mut signed = pool::cpu(|| {
+            let mut cms = p.assemble(&sig, scheme, &chain)?;
+            if level >= Level::BT {
+                cms = self.add_timestamp(&cms)?;
+            }
+            // embed refuses a CMS larger than the /Contents reserve (TooBig names both sizes)
+            kyso_sign::pdf::embed(prepared, &cms)
+        })
+        .map_err(bad)?;
         if level >= Level::BLt {
             let mut signer_chain = vec![cert];
             signer_chain.extend(chain);
             signed = self.add_dss(&signed, &signer_chain).await?;
         }
         if level >= Level::BLta {
-            signed = self.add_document_timestamp(&signed).map_err(bad)?;
+            signed = pool::cpu(|| self.add_document_timestamp(&signed)).map_err(bad)?;
         }
         Ok(signed)
     }
@@ -367,8 +408,9 @@ impl Authority {
         timestamp: bool,
     ) -> Result<Vec<u8>, SigningError> {
         let bad = |e: kyso_sign::SignError| SigningError::InvalidRequest(format!("CMS: {e}"));
+        let _permit = self.pools.permit(Work::Sign).await?;
         let (cert, chain) = self.credential_chain(id_number, credential).await?;
-        let digest: [u8; 32] = kyso_pki::alg::sha256(content).try_into().unwrap_or([0u8; 32]);
+        let digest: [u8; 32] = pool::cpu(|| kyso_pki::alg::sha256(content)).try_into().unwrap_or([0u8; 32]);
         let p = kyso_sign::prepare(digest, &cert, kyso_sign::Profile::Cades, SystemTime::now()).map_err(bad)?;
         let (sig, scheme) = self.sign_one(id_number, credential, pin, otp, p.to_be_signed_digest()).await?;
         let cms = p.assemble(&sig, scheme, &chain).map_err(bad)?;

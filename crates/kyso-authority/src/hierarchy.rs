@@ -331,6 +331,7 @@ impl Authority {
             sads: Default::default(),
             argon2: crate::gate::Argon2Gate::from_env(),
             throttle_pruned: std::sync::atomic::AtomicI64::new(0),
+            pools: Default::default(),
         })
     }
 

@@ -12,11 +12,13 @@ mod documents;
 pub mod gate;
 mod hierarchy;
 mod issue;
+pub mod pool;
 pub mod signing;
 mod status;
 
 pub use committer::Committer;
 pub use config::Config;
+pub use documents::ValidateError;
 pub use issue::{IssueRequest, IssuedCert};
 
 use kyso_custody::{KeyCustody, PinCustody, Signer};
@@ -113,6 +115,8 @@ pub struct Authority {
     argon2: gate::Argon2Gate,
     /// When the login throttle's closed windows were last pruned (Unix seconds).
     throttle_pruned: std::sync::atomic::AtomicI64,
+    /// Caps on CPU-bound work run off the async workers (validation, signing, parsing, TSA).
+    pub pools: pool::Pools,
 }
 
 impl Authority {

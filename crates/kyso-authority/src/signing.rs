@@ -33,6 +33,9 @@ pub enum SigningError {
     Busy,
     #[error(transparent)]
     Authority(#[from] AuthorityError),
+    /// No signing slot was free in time (HTTP 503 with Retry-After).
+    #[error(transparent)]
+    Overloaded(#[from] crate::pool::Busy),
 }
 
 impl From<kyso_store::StoreError> for SigningError {

@@ -83,6 +83,7 @@ fn from_signing(e: SigningError) -> Response {
             r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
             r
         }
+        SigningError::Overloaded(b) => crate::ratelimit::busy(b, true),
         SigningError::Authority(kyso_authority::AuthorityError::Refused(m)) => {
             err(StatusCode::BAD_REQUEST, "invalid_request", m)
         }

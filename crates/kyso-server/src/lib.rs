@@ -15,6 +15,7 @@ pub mod html;
 pub mod input;
 mod pages;
 mod ranking;
+pub mod ratelimit;
 pub mod reconcile;
 pub mod report_data;
 pub mod report_xlsx;
@@ -58,7 +59,7 @@ pub fn router(state: AppState) -> Router {
         .route("/crl/{file}", get(crl))
         .route("/ocsp/{ca}", post(ocsp_post))
         .route("/ocsp/{ca}/{*request}", get(ocsp_get))
-        .route("/tsa", post(tsa))
+        .merge(tsa_routes())
         .merge(api::routes())
         .merge(csc::routes())
         .merge(dashboard::routes())
@@ -164,8 +165,19 @@ async fn ocsp_get(State(s): State<AppState>, Path((ca, request)): Path<(String, 
     der_response("application/ocsp-response", s.authority.ocsp(&ca, &der).await, 300)
 }
 
+/// `/tsa` answers every relying party, so its bucket is larger (`KYSO_RATE_TSA`).
+const TSA_RATE: ratelimit::Rate = ratelimit::Rate { burst: 200.0, per_minute: 1200.0 };
+
+fn tsa_routes() -> Router<AppState> {
+    let limiter = ratelimit::Limiter::new("time-stamping", ratelimit::Rate::from_env("KYSO_RATE_TSA", TSA_RATE));
+    Router::new().route("/tsa", post(tsa)).route_layer(axum::middleware::from_fn_with_state(limiter, ratelimit::limit))
+}
+
+/// Time-stamps are signed on the blocking pool behind the time-stamping cap (503 when full).
 async fn tsa(State(s): State<AppState>, body: Bytes) -> Response {
     let auth = s.authority.clone();
-    let out = tokio::task::spawn_blocking(move || auth.timestamp(&body)).await.unwrap_or_default();
-    der_response("application/timestamp-reply", out, 0)
+    match s.authority.pools.run(kyso_authority::pool::Work::Timestamp, move || auth.timestamp(&body)).await {
+        Ok(out) => der_response("application/timestamp-reply", out, 0),
+        Err(b) => ratelimit::busy(b, true),
+    }
 }

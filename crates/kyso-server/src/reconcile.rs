@@ -245,7 +245,9 @@ async fn xlsx_route(State(s): State<AppState>, headers: HeaderMap, Query(p): Que
     let store = &s.authority.store;
     let result = async {
         let Some((_, hamlets, lines)) = reconciliation(store, commune, date).await? else { return Ok(None) };
-        let bytes = reconcile_xlsx(&hamlets, &lines)?;
+        // built off the async workers, behind the parsing/report cap
+        let _slot = s.authority.pools.permit(kyso_authority::pool::Work::Parse).await.map_err(|b| b.to_string())?;
+        let bytes = kyso_authority::pool::cpu(|| reconcile_xlsx(&hamlets, &lines))?;
         let detail = format!("{} findings on {date}, xlsx", lines.len());
         let audit = AuditEvent::new("web", "campaign.reconcile.export", commune, detail);
         store.commit(&[Write::Audit(audit)]).await.map_err(|e| e.to_string())?;

@@ -2,23 +2,33 @@
 //! yet: PDF only) answers JSON reports; `/verify` is the page where a person drops a PDF and reads
 //! the verdict in Vietnamese (or English).
 
+use crate::ratelimit::{self, Limiter, Rate};
 use crate::AppState;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use kyso_authority::ValidateError;
+use kyso_validate::{LimitExceeded, Limits, ValidationError};
 use serde::Deserialize;
 use serde_json::json;
 
+/// The largest upload validated (the validator's own bound; a larger body is refused naming it).
 const MAX_DOCUMENT: usize = 32 << 20;
 
+/// `/api/validate` and `/verify/report` share one bucket per address (`KYSO_RATE_VALIDATE`).
+const VALIDATE_RATE: Rate = Rate { burst: 20.0, per_minute: 30.0 };
+
 pub fn routes() -> Router<AppState> {
+    let limiter = Limiter::new("validation", Rate::from_env("KYSO_RATE_VALIDATE", VALIDATE_RATE));
     Router::new()
         .route("/api/validate", post(validate_json))
-        .route("/verify", get(page))
         .route("/verify/report", post(report_html))
+        .route_layer(axum::middleware::from_fn_with_state(limiter, ratelimit::limit))
+        .route("/verify", get(page))
         .layer(DefaultBodyLimit::max(MAX_DOCUMENT))
 }
 
@@ -35,10 +45,48 @@ fn lang(q: &Lang) -> kyso_validate::Lang {
     }
 }
 
-async fn validate_json(State(s): State<AppState>, body: Bytes) -> Response {
-    match s.authority.validate_pdf(&body, &[]).await {
+/// The body, or the bound it went over (axum refuses past `MAX_DOCUMENT` while reading); any
+/// other failure to read the body is answered as axum words it.
+fn body_or_limit(body: Result<Bytes, BytesRejection>) -> Result<Result<Bytes, ValidateError>, Box<Response>> {
+    match body {
+        Ok(b) => Ok(Ok(b)),
+        Err(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            Ok(Err(ValidationError::Limit(LimitExceeded::Bytes {
+                found: MAX_DOCUMENT + 1,
+                max: Limits::default().max_bytes.min(MAX_DOCUMENT),
+            })
+            .into()))
+        }
+        Err(r) => Err(Box::new(r.into_response())),
+    }
+}
+
+fn status_of(l: &LimitExceeded) -> StatusCode {
+    match l {
+        LimitExceeded::Bytes { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    }
+}
+
+async fn validate_json(State(s): State<AppState>, body: Result<Bytes, BytesRejection>) -> Response {
+    let result = match body_or_limit(body) {
+        Ok(Ok(body)) => s.authority.validate_pdf(&body, &[]).await,
+        Ok(Err(e)) => Err(e),
+        Err(r) => return *r,
+    };
+    match result {
         Ok(reports) => Json(json!({ "signatures": reports })).into_response(),
-        Err(e) => {
+        Err(ValidateError::Busy(b)) => ratelimit::busy(b, true),
+        Err(ValidateError::Invalid(ValidationError::Limit(l))) => (
+            status_of(&l),
+            Json(json!({
+                "error": "limit_exceeded",
+                "error_description": l.message(kyso_validate::Lang::En),
+                "limit": l,
+            })),
+        )
+            .into_response(),
+        Err(ValidateError::Invalid(e)) => {
             (StatusCode::BAD_REQUEST, Json(json!({ "error": "invalid_request", "error_description": e.to_string() })))
                 .into_response()
         }
@@ -47,9 +95,18 @@ async fn validate_json(State(s): State<AppState>, body: Bytes) -> Response {
 
 use crate::html::esc;
 
-async fn report_html(State(s): State<AppState>, Query(q): Query<Lang>, body: Bytes) -> Html<String> {
+async fn report_html(
+    State(s): State<AppState>,
+    Query(q): Query<Lang>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     let l = lang(&q);
-    match s.authority.validate_pdf(&body, &[]).await {
+    let result = match body_or_limit(body) {
+        Ok(Ok(body)) => s.authority.validate_pdf(&body, &[]).await,
+        Ok(Err(e)) => Err(e),
+        Err(r) => return *r,
+    };
+    match result {
         Ok(reports) => {
             let mut out = String::new();
             for r in &reports {
@@ -63,9 +120,17 @@ async fn report_html(State(s): State<AppState>, Query(q): Query<Lang>, body: Byt
                     esc(&kyso_validate::render(std::slice::from_ref(r), l))
                 ));
             }
-            Html(out)
+            Html(out).into_response()
         }
-        Err(e) => Html(format!("<p class=\"err\">{}</p>", esc(&e.to_string()))),
+        Err(ValidateError::Busy(b)) => ratelimit::busy(b, l == kyso_validate::Lang::En),
+        Err(ValidateError::Invalid(e)) => {
+            let status = match &e {
+                ValidationError::Limit(lim) => status_of(lim),
+                // the page always answered 200 with the message; keep that for unreadable files
+                _ => StatusCode::OK,
+            };
+            (status, Html(format!("<p class=\"err\">{}</p>", esc(&e.message(l))))).into_response()
+        }
     }
 }
 

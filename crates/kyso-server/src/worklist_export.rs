@@ -171,7 +171,9 @@ pub async fn xlsx_route(
     }
     let result = async {
         let lines = worklist_lines(store, commune, hamlet, &date).await?;
-        let bytes = worklist_xlsx(&lines)?;
+        // built off the async workers, behind the parsing/report cap
+        let _slot = s.authority.pools.permit(kyso_authority::pool::Work::Parse).await.map_err(|b| b.to_string())?;
+        let bytes = kyso_authority::pool::cpu(|| worklist_xlsx(&lines))?;
         let detail = format!("{} entries on {date}, xlsx", lines.len());
         let audit = AuditEvent::new("web", "campaign.worklist.export", &format!("{commune}/{hamlet}"), detail);
         store.commit(&[Write::Audit(audit)]).await.map_err(|e| e.to_string())?;

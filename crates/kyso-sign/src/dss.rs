@@ -127,9 +127,11 @@ pub fn read_dss(pdf: &[u8]) -> ValidationData {
         let Some((_, dss)) = dss_dict(&doc) else { return out };
         for ((key, _), slot) in KEYS.iter().zip([&mut out.certs, &mut out.ocsps, &mut out.crls]) {
             let Ok(arr) = dss.get_deref(key, &doc).and_then(Object::as_array) else { continue };
+            // repeats dropped through a set: a hostile DSS with thousands of entries stays linear
+            let mut seen = std::collections::HashSet::new();
             for o in arr {
                 if let Some(b) = stream_bytes(&doc, o) {
-                    if !slot.contains(&b) {
+                    if seen.insert(crate::sha256(&b)) {
                         slot.push(b);
                     }
                 }

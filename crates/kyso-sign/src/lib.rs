@@ -20,6 +20,9 @@ mod der_walk;
 pub mod dss;
 pub mod pdf;
 mod pdf_scan;
+/// The classic-xref reader's revision resolver, for the validator's modification analysis.
+#[doc(hidden)]
+pub use pdf_scan::{startxref_before, Resolved, XrefChains};
 
 pub use appearance::Visible;
 pub use cades::{

@@ -763,7 +763,9 @@ pub(crate) fn gap_hex(pdf: &[u8], b: usize, c: usize) -> Option<Vec<u8>> {
 /// A copy of the PDF where every signature's `/Contents <…>` (found from its `/ByteRange`) is
 /// replaced by `<>` and spaces of the same length: offsets stay valid and the parser no longer
 /// walks tens of kilobytes of hex per signature (most of the validation time otherwise).
-pub(crate) fn blank_signature_contents(pdf: &[u8]) -> Vec<u8> {
+/// Public for the validator's modification analysis, which parses revisions of the same file.
+#[doc(hidden)]
+pub fn blank_signature_contents(pdf: &[u8]) -> Vec<u8> {
     let mut out = pdf.to_vec();
     let mut at = 0;
     while let Some(p) = pdf[at..].windows(10).position(|w| w == b"/ByteRange").map(|p| p + at) {

@@ -442,6 +442,127 @@ pub(crate) fn live_dicts(pdf: &[u8], startxref: usize) -> Option<Vec<((u32, u16)
     Some(out)
 }
 
+/// One classic xref section, restricted to the objects a caller asked about, and its trailer.
+struct Section {
+    /// (object number, (generation, offset) or None when free), newest first within the section.
+    entries: Vec<(u32, Option<(u16, usize)>)>,
+    prev: Option<usize>,
+    root: Option<(u32, u16)>,
+}
+
+/// The section at `at`; None when it is not a plain classic section (an xref stream, a hybrid
+/// file, encryption, syntax this reader does not know).
+fn section(pdf: &[u8], at: usize, wanted: &HashSet<u32>) -> Option<Section> {
+    let mut p = P { b: pdf, i: at };
+    if !p.keyword(b"xref") {
+        return None;
+    }
+    let mut entries = Vec::new();
+    loop {
+        p.skip_ws();
+        if p.keyword(b"trailer") {
+            break;
+        }
+        let start = u32::try_from(p.uint()?).ok()?;
+        p.skip_ws();
+        let count = usize::try_from(p.uint()?).ok()?;
+        if count > pdf.len() / 18 {
+            return None;
+        }
+        for k in 0..count {
+            p.skip_ws();
+            let off = usize::try_from(p.uint()?).ok()?;
+            p.skip_ws();
+            let generation = u16::try_from(p.uint()?).ok()?;
+            p.skip_ws();
+            let kind = p.peek()?;
+            p.i += 1;
+            let num = start.checked_add(u32::try_from(k).ok()?)?;
+            let e = match kind {
+                b'n' => Some((generation, off)),
+                b'f' => None,
+                _ => return None,
+            };
+            if wanted.contains(&num) {
+                entries.push((num, e));
+            }
+        }
+    }
+    let Val::Dict(trailer) = p.value(0)? else { return None };
+    if trailer.get(b"XRefStm").is_some() || trailer.get(b"Encrypt").is_some() {
+        return None;
+    }
+    let prev = match trailer.get(b"Prev") {
+        None => None,
+        Some(Val::Int(prev)) => Some(usize::try_from(*prev).ok()?),
+        Some(_) => return None,
+    };
+    let root = match trailer.get(b"Root") {
+        Some(Val::Ref(n, g)) => Some((*n, *g)),
+        _ => None,
+    };
+    Some(Section { entries, prev, root })
+}
+
+/// Where the wanted objects live in each revision of a classic-xref file, each xref section read
+/// once however many revisions share it (see `kyso_validate`'s modification analysis).
+pub struct XrefChains<'a> {
+    pdf: &'a [u8],
+    wanted: HashSet<u32>,
+    memo: HashMap<usize, Option<std::rc::Rc<Section>>>,
+}
+
+/// The wanted objects' (generation, offset) — None when free — and the trailer's /Root.
+pub type Resolved = (std::collections::BTreeMap<u32, Option<(u16, usize)>>, (u32, u16));
+
+impl<'a> XrefChains<'a> {
+    pub fn new(pdf: &'a [u8], wanted: HashSet<u32>) -> XrefChains<'a> {
+        XrefChains { pdf, wanted, memo: HashMap::new() }
+    }
+
+    fn section(&mut self, at: usize) -> Option<std::rc::Rc<Section>> {
+        if let Some(s) = self.memo.get(&at) {
+            return s.clone();
+        }
+        let s = section(self.pdf, at, &self.wanted).map(std::rc::Rc::new);
+        self.memo.insert(at, s.clone());
+        s
+    }
+
+    /// The revision whose xref starts at `start`: newest entry wins along the `/Prev` chain.
+    pub fn resolve(&mut self, start: usize) -> Option<Resolved> {
+        let mut map = std::collections::BTreeMap::new();
+        let mut root = None;
+        let mut seen = HashSet::new();
+        let mut at = Some(start);
+        while let Some(here) = at {
+            // sections are memoised, so a long chain costs hops, not parsing
+            if !seen.insert(here) || seen.len() > 4096 {
+                return None;
+            }
+            let s = self.section(here)?;
+            root = root.or(s.root);
+            for &(num, e) in &s.entries {
+                map.entry(num).or_insert(e);
+            }
+            at = s.prev;
+        }
+        Some((map, root?))
+    }
+}
+
+/// The offset after the last `startxref` in the 2 KiB before `end`, when a `%%EOF` follows it.
+pub fn startxref_before(pdf: &[u8], end: usize) -> Option<usize> {
+    let tail = pdf.get(end.saturating_sub(2048)..end)?;
+    let at = tail.windows(9).rposition(|w| w == b"startxref")?;
+    if !tail[at..].windows(5).any(|w| w == b"%%EOF") {
+        return None;
+    }
+    let mut p = P { b: tail, i: at + 9 };
+    p.skip_ws();
+    usize::try_from(p.uint()?).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -46,17 +46,33 @@ impl TrustAnchors {
 
     /// [signer, …, root], each certificate signed by the next; the error names the missing issuer.
     pub fn build_path(&self, signer: &Certificate, from_signature: &[Vec<u8>]) -> Result<Vec<Certificate>, String> {
-        let mut pool: Vec<Certificate> = from_signature.iter().filter_map(|d| Certificate::from_der(d).ok()).collect();
-        pool.extend(self.intermediates.iter().cloned());
-        pool.extend(self.roots.iter().map(|(c, _)| c.clone()));
+        let mut pool = CertPool::default();
+        for d in from_signature {
+            pool.add_der(d);
+        }
+        self.build_path_in(signer, &[&pool])
+    }
+
+    /// [`TrustAnchors::build_path`] over certificate pools parsed once per document: the
+    /// signature's own, then the document's (DSS and other signatures'). At each step at most
+    /// [`MAX_ISSUER_CANDIDATES`] certificates named like the issuer are tried, so a file that
+    /// carries thousands of look-alike issuers costs a bounded number of signature checks.
+    pub(crate) fn build_path_in(&self, signer: &Certificate, pools: &[&CertPool]) -> Result<Vec<Certificate>, String> {
         let mut path = vec![signer.clone()];
         for _ in 0..6 {
             let cur = path.last().expect("non-empty").clone();
             if self.is_root(&cur) {
                 return Ok(path);
             }
-            let issuer =
-                pool.iter().find(|c| c.tbs_certificate.subject == cur.tbs_certificate.issuer && signed_by(&cur, c));
+            let want = &cur.tbs_certificate.issuer;
+            let key = want.to_der().unwrap_or_default();
+            let issuer = pools
+                .iter()
+                .flat_map(|p| p.named(&key))
+                .chain(self.intermediates.iter().filter(|c| &c.tbs_certificate.subject == want))
+                .chain(self.roots.iter().map(|(c, _)| c).filter(|c| &c.tbs_certificate.subject == want))
+                .take(MAX_ISSUER_CANDIDATES)
+                .find(|c| signed_by(&cur, c));
             match issuer {
                 Some(i) if path.iter().any(|p| p == i) && !self.is_root(i) => return Err("the certificate path loops".into()),
                 Some(i) => path.push(i.clone()),
@@ -70,6 +86,40 @@ impl TrustAnchors {
             }
         }
         Err("the certificate path is longer than 6".into())
+    }
+}
+
+/// How many certificates named like an issuer are tried (signature checked) at one step of a path.
+pub(crate) const MAX_ISSUER_CANDIDATES: usize = 8;
+
+/// Certificates parsed once, without repeats, found by subject name.
+#[derive(Default)]
+pub struct CertPool {
+    certs: Vec<Certificate>,
+    ders: HashSet<Vec<u8>>,
+    by_subject: std::collections::HashMap<Vec<u8>, Vec<usize>>,
+}
+
+impl CertPool {
+    /// Add a DER certificate (ignored when unreadable or already here).
+    pub fn add_der(&mut self, der: &[u8]) {
+        if self.ders.contains(der) {
+            return;
+        }
+        let Ok(c) = Certificate::from_der(der) else { return };
+        self.ders.insert(der.to_vec());
+        let key = c.tbs_certificate.subject.to_der().unwrap_or_default();
+        self.by_subject.entry(key).or_default().push(self.certs.len());
+        self.certs.push(c);
+    }
+
+    /// The certificates whose subject is the name with this DER encoding.
+    fn named<'a>(&'a self, subject_der: &[u8]) -> impl Iterator<Item = &'a Certificate> + 'a {
+        self.by_subject.get(subject_der).into_iter().flatten().map(|&i| &self.certs[i])
+    }
+
+    pub fn certificates(&self) -> &[Certificate] {
+        &self.certs
     }
 }
 
@@ -273,7 +323,7 @@ pub fn judge_timestamp(
     ts: &kyso_sign::TimestampCheck,
     anchors: &TrustAnchors,
     revocation: &dyn crate::RevocationSource,
-    pool: &[Vec<u8>],
+    pools: &[&CertPool],
 ) -> Result<(), String> {
     if let Some(p) = &ts.problem {
         return Err(format!("the token cannot be read: {p}"));
@@ -286,9 +336,13 @@ pub fn judge_timestamp(
     }
     let der = ts.tsa_cert_der.as_deref().ok_or("the token does not include the TSA certificate")?;
     let tsa = Certificate::from_der(der).map_err(|e| format!("the TSA certificate cannot be parsed: {e}"))?;
-    let mut all = ts.certificates.clone();
-    all.extend_from_slice(pool);
-    let path = anchors.build_path(&tsa, &all)?;
+    let mut own = CertPool::default();
+    for d in &ts.certificates {
+        own.add_der(d);
+    }
+    let mut all: Vec<&CertPool> = vec![&own];
+    all.extend_from_slice(pools);
+    let path = anchors.build_path_in(&tsa, &all)?;
     let exts = tsa.tbs_certificate.extensions.as_deref().unwrap_or(&[]);
     let eku = exts
         .iter()

@@ -165,41 +165,195 @@ pub enum ValidationError {
     NoSignature,
     #[error(transparent)]
     Sign(#[from] kyso_sign::SignError),
+    /// A bound of [`Limits`] was hit before the expensive checks ran.
+    #[error("{}", .0.message(Lang::En))]
+    Limit(LimitExceeded),
 }
 
-/// Validate every signature of a PDF.
+/// Which bound of [`Limits`] a file went over, and by how much.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "limit", rename_all = "snake_case")]
+pub enum LimitExceeded {
+    /// The file is larger than `max_bytes`.
+    Bytes { found: usize, max: usize },
+    /// More signature dictionaries (signatures and document time-stamps) than `max_signatures`.
+    Signatures { found: usize, max: usize },
+    /// More DSS entries (certificates, OCSP responses, CRLs) than `max_dss_items`.
+    DssItems { found: usize, max: usize },
+    /// The bytes to hash and parse add up to more than `max_work_bytes` (the work budget).
+    Work { found: usize, max: usize },
+}
+
+impl LimitExceeded {
+    /// The bound's name as the JSON API reports it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            LimitExceeded::Bytes { .. } => "bytes",
+            LimitExceeded::Signatures { .. } => "signatures",
+            LimitExceeded::DssItems { .. } => "dss_items",
+            LimitExceeded::Work { .. } => "work",
+        }
+    }
+
+    /// What was refused and why, in Vietnamese or English.
+    pub fn message(&self, lang: Lang) -> String {
+        let vi = lang == Lang::Vi;
+        match *self {
+            LimitExceeded::Bytes { found, max } if vi => {
+                format!("Tệp có {found} byte; hệ thống chỉ kiểm tra tệp tối đa {max} byte.")
+            }
+            LimitExceeded::Bytes { found, max } => {
+                format!("the file has {found} bytes; at most {max} bytes are validated")
+            }
+            LimitExceeded::Signatures { found, max } if vi => format!(
+                "Tệp có {found} chữ ký (kể cả dấu thời gian tài liệu); hệ thống chỉ kiểm tra tệp có tối đa {max} chữ ký."
+            ),
+            LimitExceeded::Signatures { found, max } => format!(
+                "the file has {found} signature dictionaries (signatures and document time-stamps); at most {max} are validated"
+            ),
+            LimitExceeded::DssItems { found, max } if vi => format!(
+                "Dữ liệu kiểm tra hiệu lực (DSS) trong tệp có {found} mục; hệ thống chỉ đọc tối đa {max} mục."
+            ),
+            LimitExceeded::DssItems { found, max } => format!(
+                "the file's validation data (DSS) holds {found} certificates, OCSP responses and CRLs; at most {max} are read"
+            ),
+            LimitExceeded::Work { found, max } if vi => format!(
+                "Kiểm tra tệp này cần băm và phân tích {found} byte qua các phiên bản đã ký; giới hạn là {max} byte."
+            ),
+            LimitExceeded::Work { found, max } => format!(
+                "validating this file would hash and parse {found} bytes over its signed revisions; the work budget is {max} bytes"
+            ),
+        }
+    }
+}
+
+impl ValidationError {
+    /// The error in Vietnamese or English (bounds are named; other errors are technical and
+    /// stay in English after a Vietnamese lead).
+    pub fn message(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (ValidationError::Limit(l), _) => l.message(lang),
+            (ValidationError::NoSignature, Lang::Vi) => "Tệp PDF này không có chữ ký số.".into(),
+            (e, Lang::Vi) => format!("Không đọc được tệp: {e}"),
+            (e, Lang::En) => e.to_string(),
+        }
+    }
+}
+
+/// Bounds on one validation, checked before the expensive work: what a single anonymous upload
+/// may cost. The defaults hold any document a person signs in practice (tens of signatures).
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub max_bytes: usize,
+    pub max_signatures: usize,
+    pub max_dss_items: usize,
+    /// The work budget: the bytes hashed (each distinct ByteRange once) plus the bytes the
+    /// modification analysis may parse (the whole file once, each distinct signed revision at
+    /// most once). Each signature must hash the revision it covers, so a file with many
+    /// signatures over a large revision costs their product: this bounds it.
+    pub max_work_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits { max_bytes: 32 << 20, max_signatures: 100, max_dss_items: 2_000, max_work_bytes: 2 << 30 }
+    }
+}
+
+/// Validate every signature of a PDF, within the default [`Limits`].
 pub fn validate_pdf(
     pdf: &[u8],
     anchors: &TrustAnchors,
     revocation: &dyn RevocationSource,
     now: SystemTime,
 ) -> Result<Vec<SignatureReport>, ValidationError> {
+    let limits = Limits::default();
+    let sigs = signatures_within(pdf, &limits)?;
+    validate_found(pdf, sigs, anchors, revocation, now, &limits)
+}
+
+/// The signatures of a PDF ([`kyso_sign::pdf::signatures`], one linear pass), refused with
+/// [`ValidationError::Limit`] when the file or their number is over a bound — before any
+/// certificate is looked up or any signature checked.
+pub fn signatures_within(pdf: &[u8], limits: &Limits) -> Result<Vec<FoundSignature>, ValidationError> {
+    if pdf.len() > limits.max_bytes {
+        return Err(ValidationError::Limit(LimitExceeded::Bytes { found: pdf.len(), max: limits.max_bytes }));
+    }
     if !pdf.starts_with(b"%PDF-") {
         return Err(kyso_sign::SignError::Malformed { what: "PDF", reason: "does not start with %PDF-".into() }.into());
     }
     let sigs = kyso_sign::pdf::signatures(pdf);
+    if sigs.len() > limits.max_signatures {
+        return Err(ValidationError::Limit(LimitExceeded::Signatures {
+            found: sigs.len(),
+            max: limits.max_signatures,
+        }));
+    }
+    if sigs.is_empty() {
+        return Err(ValidationError::NoSignature);
+    }
+    let mut ranges: Vec<[usize; 4]> = sigs.iter().map(|s| s.byte_range).collect();
+    ranges.sort_unstable();
+    ranges.dedup();
+    let hashed = ranges.iter().fold(0usize, |acc, r| acc.saturating_add(r[1]).saturating_add(r[3]));
+    let work =
+        modifications::parse_cost(pdf.len(), sigs.iter().map(|s| s.covers_whole_file_up_to)).saturating_add(hashed);
+    if work > limits.max_work_bytes {
+        return Err(ValidationError::Limit(LimitExceeded::Work { found: work, max: limits.max_work_bytes }));
+    }
+    Ok(sigs)
+}
+
+/// Validate the signatures [`signatures_within`] found. Each signature's checks cost the same
+/// whatever the number of others: certificates are parsed once per document into a pool indexed
+/// by subject, each signed revision is parsed once (see `modifications`), and the revisions that
+/// hold a DSS are read once each.
+pub fn validate_found(
+    pdf: &[u8],
+    sigs: Vec<FoundSignature>,
+    anchors: &TrustAnchors,
+    revocation: &dyn RevocationSource,
+    now: SystemTime,
+    limits: &Limits,
+) -> Result<Vec<SignatureReport>, ValidationError> {
     if sigs.is_empty() {
         return Err(ValidationError::NoSignature);
     }
     let last_full = sigs.iter().map(|s| s.covers_whole_file_up_to).max().unwrap_or(0);
     let dss_data = kyso_sign::dss::read_dss(pdf);
-    let mut pool = dss_data.certs.clone();
+    let dss_items = dss_data.certs.len() + dss_data.ocsps.len() + dss_data.crls.len();
+    if dss_items > limits.max_dss_items {
+        return Err(ValidationError::Limit(LimitExceeded::DssItems { found: dss_items, max: limits.max_dss_items }));
+    }
+    let mut pool = chain::CertPool::default();
+    for d in &dss_data.certs {
+        pool.add_der(d);
+    }
     let dss = if dss_data.is_empty() {
         ltv::DssEvidence::default()
     } else {
         // the issuers the evidence may name: the trust list, the DSS's and the signatures' certificates
-        let mut issuers = anchors.certificates();
         for s in &sigs {
             if let Ok(c) = kyso_sign::verify_detached(&s.contents, [0; 32]) {
-                pool.extend(c.certificates);
-                pool.extend(c.timestamp.into_iter().flat_map(|t| t.certificates));
+                for d in c.certificates.iter().chain(c.timestamp.iter().flat_map(|t| &t.certificates)) {
+                    pool.add_der(d);
+                }
             } else if let Ok(t) = kyso_sign::check_timestamp(&s.contents, b"") {
-                pool.extend(t.certificates);
+                for d in &t.certificates {
+                    pool.add_der(d);
+                }
             }
         }
-        issuers.extend(pool.iter().filter_map(|d| <Certificate as der::Decode>::from_der(d).ok()));
+        let mut issuers = anchors.certificates();
+        issuers.extend(pool.certificates().iter().cloned());
         ltv::DssEvidence::new(&dss_data, &issuers)
     };
+    let revisions = modifications::Revisions::new(pdf, sigs.iter().map(|s| s.covers_whole_file_up_to));
+    // each distinct ByteRange hashed once
+    let mut digests: std::collections::HashMap<[usize; 4], Option<[u8; 32]>> = std::collections::HashMap::new();
+    for s in &sigs {
+        digests.entry(s.byte_range).or_insert_with(|| s.digest(pdf));
+    }
     let mut reports: Vec<SignatureReport> = sigs
         .iter()
         .enumerate()
@@ -209,26 +363,32 @@ pub fn validate_pdf(
             } else {
                 let claimed = s.claimed_time.as_deref().and_then(pdf_date);
                 let ctx = Context { anchors, revocation, dss: &dss, extra_certs: &pool, now };
-                check_cms(i, s.field_name.clone(), &s.contents, s.digest(pdf), claimed, &ctx)
+                check_cms(i, s.field_name.clone(), &s.contents, digests[&s.byte_range], claimed, &ctx)
             };
             for why in &dss.rejected {
                 r.warnings.push(format!("unusable validation data: {why}"));
             }
-            pdf_checks(&mut r, s, pdf, last_full);
+            pdf_checks(&mut r, s, pdf, last_full, &revisions);
             finish(&mut r);
             r
         })
         .collect();
     // B-LTA: a valid document time-stamp over a revision that holds the DSS, after the signature
-    let archive: Vec<usize> = sigs
-        .iter()
-        .zip(&reports)
-        .filter(|(s, r)| s.doc_timestamp && r.indication == Indication::TotalPassed)
-        .filter(|(s, _)| {
-            pdf.get(..s.covers_whole_file_up_to).is_some_and(|rev| !kyso_sign::dss::read_dss(rev).is_empty())
-        })
-        .map(|(s, _)| s.covers_whole_file_up_to)
-        .collect();
+    // (each distinct revision read once)
+    let mut holds_dss: std::collections::HashMap<usize, bool> = std::collections::HashMap::new();
+    let mut archive: Vec<usize> = Vec::new();
+    for (s, r) in sigs.iter().zip(&reports) {
+        if !(s.doc_timestamp && r.indication == Indication::TotalPassed) {
+            continue;
+        }
+        let end = s.covers_whole_file_up_to;
+        let held = *holds_dss
+            .entry(end)
+            .or_insert_with(|| pdf.get(..end).is_some_and(|rev| !kyso_sign::dss::read_dss(rev).is_empty()));
+        if held {
+            archive.push(end);
+        }
+    }
     for (s, r) in sigs.iter().zip(reports.iter_mut()) {
         if r.level == Some(Level::BLt) && archive.iter().any(|&end| end > s.covers_whole_file_up_to) {
             r.level = Some(Level::BLta);
@@ -243,7 +403,7 @@ struct Context<'a> {
     revocation: &'a dyn RevocationSource,
     dss: &'a ltv::DssEvidence,
     /// Certificates from the DSS and the other signatures, to build paths with.
-    extra_certs: &'a [Vec<u8>],
+    extra_certs: &'a chain::CertPool,
     now: SystemTime,
 }
 
@@ -257,7 +417,7 @@ fn check_doc_timestamp(
     anchors: &TrustAnchors,
     dss: &ltv::DssEvidence,
     revocation: &dyn RevocationSource,
-    pool: &[Vec<u8>],
+    pool: &chain::CertPool,
 ) -> SignatureReport {
     let mut r = blank(index, s.field_name.clone());
     r.kind = Kind::DocumentTimestamp;
@@ -287,9 +447,11 @@ fn check_doc_timestamp(
         return r;
     };
     chain::describe_signer(&mut r, &tsa);
-    let mut certs = ts.certificates.clone();
-    certs.extend_from_slice(pool);
-    match anchors.build_path(&tsa, &certs) {
+    let mut own = chain::CertPool::default();
+    for d in &ts.certificates {
+        own.add_der(d);
+    }
+    match anchors.build_path_in(&tsa, &[&own, pool]) {
         Ok(path) => {
             r.chain = path.iter().map(chain::common_name).collect();
             r.chain_ok = true;
@@ -334,7 +496,8 @@ pub fn validate_detached(
 ) -> SignatureReport {
     let digest = kyso_pki::alg::sha256(content).try_into().unwrap_or([0u8; 32]);
     let dss = ltv::DssEvidence::default();
-    let ctx = Context { anchors, revocation, dss: &dss, extra_certs: &[], now };
+    let none = chain::CertPool::default();
+    let ctx = Context { anchors, revocation, dss: &dss, extra_certs: &none, now };
     let mut r = check_cms(0, None, cms, Some(digest), None, &ctx);
     r.byte_range_ok = true;
     finish(&mut r);
@@ -431,12 +594,14 @@ fn check_cms(
     chain::describe_signer(&mut r, &cert);
     // a valid signature time-stamp is proof of existence: it replaces the claimed time
     let mut proven = None;
-    let mut pool = check.certificates.clone();
-    pool.extend_from_slice(extra_certs);
+    let mut own = chain::CertPool::default();
+    for d in &check.certificates {
+        own.add_der(d);
+    }
     let mut tsa_from_dss = false;
     if let Some(ts) = &check.timestamp {
         let src = ltv::Layered::new(dss, revocation, ts.gen_time);
-        let judged = chain::judge_timestamp(&mut r, ts, anchors, &src, &pool);
+        let judged = chain::judge_timestamp(&mut r, ts, anchors, &src, &[&own, extra_certs]);
         tsa_from_dss = src.all_from_dss.get();
         match judged {
             Ok(()) => {
@@ -449,7 +614,7 @@ fn check_cms(
             }
         }
     }
-    let path = anchors.build_path(&cert, &pool);
+    let path = anchors.build_path_in(&cert, &[&own, extra_certs]);
     let signing_time = proven.or(claimed).unwrap_or(now);
     let mut signer_from_dss = false;
     match path {
@@ -480,7 +645,13 @@ fn check_cms(
     r
 }
 
-fn pdf_checks(r: &mut SignatureReport, s: &FoundSignature, pdf: &[u8], last_full: usize) {
+fn pdf_checks(
+    r: &mut SignatureReport,
+    s: &FoundSignature,
+    pdf: &[u8],
+    _last_full: usize,
+    revisions: &modifications::Revisions,
+) {
     r.byte_range_ok = s.byte_range[0] == 0 && s.gap_is_contents && s.covers_whole_file_up_to <= pdf.len();
     if !r.byte_range_ok {
         r.problems.push("the ByteRange does not cover the whole revision except the signature value".into());
@@ -489,7 +660,7 @@ fn pdf_checks(r: &mut SignatureReport, s: &FoundSignature, pdf: &[u8], last_full
     if s.sub_filter.as_deref().map(|f| f.trim_start_matches('/')) != Some(expected) {
         r.warnings.push(format!("SubFilter is {:?}, not {expected} (not a PAdES baseline signature)", s.sub_filter));
     }
-    r.modification = modifications::analyse(pdf, s.covers_whole_file_up_to, last_full);
+    r.modification = revisions.analyse(s.covers_whole_file_up_to);
 }
 
 /// The verdict, from the most serious finding down (EN 319 102-1 order of checks).

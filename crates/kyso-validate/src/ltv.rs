@@ -119,8 +119,7 @@ impl DssEvidence {
         let basic = BasicOcspResponse::from_der(bytes.response.as_bytes()).map_err(|e| e.to_string())?;
         let tbs = basic.tbs_response_data.to_der().map_err(|e| e.to_string())?;
         let sig = basic.signature.as_bytes().ok_or("the signature is not whole octets")?;
-        let mut candidates: Vec<Certificate> = basic.certs.clone().unwrap_or_default();
-        candidates.extend(pool.iter().cloned());
+        let own = basic.certs.as_deref().unwrap_or(&[]);
         let rid = &basic.tbs_response_data.responder_id;
         for single in &basic.tbs_response_data.responses {
             // the issuer this statement is about, by the CertID's name and key hashes
@@ -128,13 +127,17 @@ impl DssEvidence {
                 continue;
             };
             // signed by the issuer itself, or by a responder the issuer certified for OCSP signing
-            let signer_ok = candidates.iter().filter(|c| responder_matches(rid, c)).any(|r| {
-                let authorised = r == issuer
-                    || (r.tbs_certificate.issuer == issuer.tbs_certificate.subject
-                        && chain::signed_by(r, issuer)
-                        && has_eku(r, EKU_OCSP_SIGNING));
-                authorised && verify_with(r, &basic.signature_algorithm, &tbs, sig)
-            });
+            // (at most MAX_ISSUER_CANDIDATES look-alike responders are tried: a bounded cost)
+            let signer_ok =
+                own.iter().chain(pool).filter(|c| responder_matches(rid, c)).take(chain::MAX_ISSUER_CANDIDATES).any(
+                    |r| {
+                        let authorised = r == issuer
+                            || (r.tbs_certificate.issuer == issuer.tbs_certificate.subject
+                                && chain::signed_by(r, issuer)
+                                && has_eku(r, EKU_OCSP_SIGNING));
+                        authorised && verify_with(r, &basic.signature_algorithm, &tbs, sig)
+                    },
+                );
             if !signer_ok {
                 return Err(format!("not signed by «{}» or a responder it authorised", chain::common_name(issuer)));
             }
@@ -165,6 +168,7 @@ impl DssEvidence {
         let issuer = pool
             .iter()
             .filter(|c| c.tbs_certificate.subject == crl.tbs_cert_list.issuer)
+            .take(chain::MAX_ISSUER_CANDIDATES)
             .find(|c| verify_with(c, &crl.signature_algorithm, &tbs, sig))
             .ok_or("its issuer is unknown or its signature does not verify")?;
         let reason_of = |exts: &Option<x509_cert::ext::Extensions>| {

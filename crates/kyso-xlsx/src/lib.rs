@@ -10,10 +10,12 @@
 //! No IO of its own: the caller hands in a `Write + Seek` or `Read + Seek`. Untrusted input never
 //! panics; errors name the part and, in a sheet, the cell.
 
+mod capped;
 mod date;
 mod read;
 mod write;
 
+pub use capped::{write_bomb, MAX_OTHER_PART_BYTES, MAX_RATIO, MAX_RUN, MAX_SHARED_STRINGS_BYTES, MAX_SHEET_BYTES};
 pub use date::{serial_to_iso, serial_to_ymd, ymd_to_serial, Ymd};
 pub use read::{format_number, Row, Rows, Serial, Value, Workbook};
 pub use write::{column_name, Cell, Column, Writer};

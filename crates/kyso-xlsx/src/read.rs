@@ -12,6 +12,7 @@ use quick_xml::XmlVersion;
 use zip::read::ZipFile;
 use zip::ZipArchive;
 
+use crate::capped::{Capped, MAX_OTHER_PART_BYTES, MAX_SHARED_STRINGS_BYTES, MAX_SHEET_BYTES};
 use crate::date::{serial_to_ymd, Ymd};
 use crate::write::column_name;
 use crate::{Error, MAX_COLUMNS, MAX_ROWS};
@@ -170,13 +171,14 @@ fn unescape_ooxml(text: String) -> String {
 }
 
 fn read_part<R: Read + Seek>(zip: &mut ZipArchive<R>, name: &str) -> Result<Option<Vec<u8>>, Error> {
-    let mut file = match zip.by_name(name) {
+    let file = match zip.by_name(name) {
         Ok(f) => f,
         Err(zip::result::ZipError::FileNotFound) => return Ok(None),
         Err(e) => return Err(Error::zip(name, e)),
     };
+    let compressed = file.compressed_size();
     let mut out = Vec::new();
-    file.read_to_end(&mut out).map_err(|e| Error::io(name, e))?;
+    Capped::new(file, name, MAX_OTHER_PART_BYTES, compressed).read_to_end(&mut out).map_err(|e| Error::io(name, e))?;
     Ok(Some(out))
 }
 
@@ -332,7 +334,11 @@ impl<R: Read + Seek> Workbook<R> {
             |suffix: &str| rels.iter().find(|(_, ty, _)| ty.ends_with(suffix)).map(|(_, _, t)| resolve(dir, t));
         let shared = match by_type("/sharedStrings") {
             Some(part) => match zip.by_name(&part) {
-                Ok(f) => parse_shared_strings(BufReader::new(f), &part)?,
+                Ok(f) => {
+                    let compressed = f.compressed_size();
+                    let capped = Capped::new(f, &part, MAX_SHARED_STRINGS_BYTES, compressed);
+                    parse_shared_strings(BufReader::new(capped), &part)?
+                }
                 Err(zip::result::ZipError::FileNotFound) => Vec::new(),
                 Err(e) => return Err(Error::zip(&part, e)),
             },
@@ -374,6 +380,8 @@ impl<R: Read + Seek> Workbook<R> {
             }
         };
         let file = self.zip.by_name(&part).map_err(|e| Error::zip(&part, e))?;
+        let compressed = file.compressed_size();
+        let file = Capped::new(file, &part, MAX_SHEET_BYTES, compressed);
         Ok(Rows {
             xml: xml_reader(BufReader::with_capacity(64 * 1024, file)),
             ctx: Ctx { meta: &self.meta, part },
@@ -449,7 +457,7 @@ fn parse_reference(reference: &str) -> Option<(usize, u32)> {
 
 /// The rows of one sheet, streamed. Yields each `<row>` in file order; an error ends the stream.
 pub struct Rows<'a, R: Read + Seek> {
-    xml: XmlReader<BufReader<ZipFile<'a, R>>>,
+    xml: XmlReader<BufReader<Capped<ZipFile<'a, R>>>>,
     ctx: Ctx<'a>,
     buf: Vec<u8>,
     last_row: u32,
@@ -554,6 +562,10 @@ impl<R: Read + Seek> Rows<'_, R> {
             let ev = match self.xml.read_event_into(&mut self.buf) {
                 Ok(ev) => ev,
                 Err(e) => {
+                    // a bound of the inflating reader: say so plainly, naming the part
+                    if let Some(why) = &self.xml.get_ref().get_ref().tripped {
+                        return Err(ctx.err(None, why.clone()));
+                    }
                     let at = row.as_ref().map(|r| format!("row {}: ", r.number)).unwrap_or_default();
                     return Err(ctx.err(None, format!("{at}bad XML: {e}")));
                 }

@@ -260,6 +260,12 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Bench(BenchCommand::Audit { rows, certificates, keep }) => {
             crate::bench_audit::run(rows, certificates, keep, cli.database_url.as_deref(), cli.json).await?;
         }
+        Command::Bench(BenchCommand::ValidateMany { signatures, runs, no_limits, out_dir }) => {
+            crate::bench_dos::validate_many(&signatures, runs, no_limits, out_dir.as_deref(), cli.json)?;
+        }
+        Command::Bench(BenchCommand::XlsxBomb { out, inflated_mb, shared }) => {
+            crate::bench_dos::xlsx_bomb(&out, inflated_mb, shared)?;
+        }
         Command::Bench(BenchCommand::Issue { count, concurrency, cpu_only }) => {
             crate::bench::issue(count, concurrency, cpu_only, cli.database_url.as_deref(), cli.json).await?;
         }

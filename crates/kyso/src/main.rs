@@ -8,6 +8,7 @@ mod accounts_cli;
 mod bench;
 mod bench_audit;
 mod bench_campaign;
+mod bench_dos;
 mod bench_pdf;
 mod bench_sign;
 mod campaign_cli;
@@ -412,6 +413,32 @@ pub enum BenchCommand {
         /// Keep the data directory (its path is printed on stderr).
         #[arg(long)]
         keep: bool,
+    },
+    /// Validation time against the number of signature dictionaries (each its own incremental
+    /// update: the worst case for the modification analysis); docs/BENCHMARKS.md.
+    ValidateMany {
+        /// Signature counts, comma-separated.
+        #[arg(long, value_delimiter = ',', default_values_t = [25, 100, 1500])]
+        signatures: Vec<usize>,
+        /// Best of this many runs per count.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Lift the validation limits (signatures, bytes, DSS, work) to show how time grows.
+        #[arg(long)]
+        no_limits: bool,
+        /// Also write each PDF here (sigs-N.pdf), for the hostile tests and scripts.
+        #[arg(long)]
+        out_dir: Option<PathBuf>,
+    },
+    /// Write a small XLSX whose first sheet (or its shared strings) inflates to MiB of XML.
+    XlsxBomb {
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 2048)]
+        inflated_mb: u64,
+        /// Put the payload in xl/sharedStrings.xml instead of the sheet.
+        #[arg(long)]
+        shared: bool,
     },
     /// Issue and durably store N citizen certificates with fresh EC P-256 keys.
     Issue {

@@ -6,7 +6,6 @@ use super::client::{self, refused_attempt, ClientAddr};
 use super::{bad_csrf, ctx, end_session, esc, forbidden, page, redirect_with, start_session, vn_datetime, Ctx, Who};
 use crate::input::{Form, Query};
 use crate::AppState;
-use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -921,29 +920,36 @@ fn attachment(filename: &str) -> String {
     format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{}", urlencode(&utf8))
 }
 
-async fn sign(State(s): State<AppState>, h: HeaderMap, body: Bytes) -> Response {
+async fn sign(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    mp: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Response {
     let c = ctx(&s, &h, None).await;
     let a = match citizen_for(&c, Action::SignDocument) {
         Ok(a) => a.clone(),
         Err(r) => return r,
     };
+    use super::multipart as mpart;
     let ct = h.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let parts = super::multipart::boundary(ct).and_then(|b| super::multipart::parse(&body, &b));
-    let Some(parts) = parts else {
-        return sign_form(
-            &s,
-            &c,
-            &a,
-            Some(c.t("Không đọc được biểu mẫu; hãy thử lại.", "Could not read the form; please retry.")),
-        )
-        .await;
+    let limits = mpart::Limits { max_fields: 16, max_text: 4 << 10, max_file: MAX_PDF, file_field: "file" };
+    let form = match mpart::check_content_type(ct) {
+        Ok(()) => mpart::read(mp, limits).await,
+        Err(e) => Err(e),
     };
-    let field =
-        |n: &str| parts.iter().find(|p| p.name == n).map(|p| String::from_utf8_lossy(p.data).trim().to_string());
+    let form = match form {
+        Ok(f) => f,
+        Err(e) => {
+            let mut r = sign_form(&s, &c, &a, Some(&e.message(c.en))).await;
+            *r.status_mut() = e.status();
+            return r;
+        }
+    };
+    let field = |n: &str| form.field(n);
     if !c.csrf_valid(&field("csrf").unwrap_or_default()) {
         return bad_csrf(&c);
     }
-    let Some(file) = parts.iter().find(|p| p.name == "file" && !p.data.is_empty()) else {
+    let Some(file) = form.file.as_ref().filter(|f| !f.data.is_empty()) else {
         return sign_form(&s, &c, &a, Some(c.t("Hãy chọn một tệp PDF.", "Choose a PDF file."))).await;
     };
     if !file.data.starts_with(b"%PDF-") {
@@ -966,7 +972,7 @@ async fn sign(State(s): State<AppState>, h: HeaderMap, body: Bytes) -> Response 
     let otp = field("otp").filter(|o| !o.is_empty());
     match s
         .authority
-        .sign_pdf(&a.id_number, &credential, &pin, otp.as_deref(), file.data, reason, kyso_validate::Level::BLt)
+        .sign_pdf(&a.id_number, &credential, &pin, otp.as_deref(), &file.data, reason, kyso_validate::Level::BLt)
         .await
     {
         Ok(signed) => {
@@ -980,6 +986,19 @@ async fn sign(State(s): State<AppState>, h: HeaderMap, body: Bytes) -> Response 
                 signed,
             )
                 .into_response()
+        }
+        Err(kyso_authority::signing::SigningError::Overloaded(b)) => {
+            let msg = if c.en {
+                format!("The server is busy signing other documents; retry in {} s.", b.retry_after_secs)
+            } else {
+                format!("Máy chủ đang bận ký tài liệu khác; hãy thử lại sau {} giây.", b.retry_after_secs)
+            };
+            let mut r = sign_form(&s, &c, &a, Some(&msg)).await;
+            *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+            if let Ok(v) = b.retry_after_secs.to_string().parse() {
+                r.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            r
         }
         Err(e) => {
             use kyso_authority::signing::SigningError as E;

@@ -276,6 +276,11 @@ pub async fn import_register(
         }
         meter.update(source.position(), rows);
     }
+    if !header_failed {
+        // a spreadsheet that broke off (e.g. a part over its inflation bounds) fails the import;
+        // batches already written stay (each is its own transaction), the rest is not written
+        source.check_complete().map_err(|e| anyhow::anyhow!("{e} ({kept} rows had been written)"))?;
+    }
     if !batch.is_empty() {
         let detail = format!("rows {}..{}, {} rejected", kept + 1, kept + batch.len() as u64, rejected.len());
         let audit = AuditEvent::new(ACTOR, "campaign.register.import", subject, detail);

@@ -72,7 +72,7 @@ async fn read_plain_csv(file: File, len: u64, provider: Option<&str>, as_of: Dat
 }
 
 /// The list record by record as [`Source`] reads it.
-async fn read_streamed(mut source: Source, provider: Option<&str>, as_of: Date) -> ParsedList {
+async fn read_streamed(mut source: Source, provider: Option<&str>, as_of: Date) -> Result<ParsedList> {
     let mut meter = Meter::new("provider list", source.total);
     let mut list = StreamedList::new(provider, as_of, HEADER_SEARCH);
     'read: while let Some(chunk) = source.next_chunk().await {
@@ -84,7 +84,8 @@ async fn read_streamed(mut source: Source, provider: Option<&str>, as_of: Date) 
         meter.update(source.position(), list.rows());
     }
     meter.finish(list.rows());
-    list.finish()
+    source.check_complete()?;
+    Ok(list.finish())
 }
 
 pub async fn import_provider_list(
@@ -117,10 +118,10 @@ pub async fn import_provider_list(
     let list = match input {
         Input::Whole(f, len) => match read_plain_csv(f, len, provider, as_of_date).await {
             Ok(Some(list)) => list,
-            Ok(None) => read_streamed(Source::open(file, sheet)?, provider, as_of_date).await,
+            Ok(None) => read_streamed(Source::open(file, sheet)?, provider, as_of_date).await?,
             Err(e) => return Err(e.context(format!("cannot read {}", file.display()))),
         },
-        Input::Streamed(source) => read_streamed(source, provider, as_of_date).await,
+        Input::Streamed(source) => read_streamed(source, provider, as_of_date).await?,
     };
     // Sorted by (ID number, provider, issue date): repeats fell next to each other, the register
     // is matched by one merge, and the store's key B-tree is written in order.

@@ -66,6 +66,9 @@ pub struct Source {
     pub total: u64,
     pos: Arc<AtomicU64>,
     rx: mpsc::Receiver<Vec<Result<Record, RowIssue>>>,
+    /// An error that ended the spreadsheet before its end (a part over its inflation bounds,
+    /// broken XML): the import must fail, not count it as one rejected row.
+    fatal: Arc<std::sync::Mutex<Option<String>>>,
 }
 
 impl Source {
@@ -77,6 +80,7 @@ impl Source {
         let pos = Arc::new(AtomicU64::new(0));
         let counted = Counted { inner: file, pos: pos.clone() };
         let (tx, rx) = mpsc::channel(4);
+        let fatal = Arc::new(std::sync::Mutex::new(None));
         match format {
             Format::Csv => {
                 let records = CsvRecords::new(BufReader::with_capacity(1 << 16, counted));
@@ -88,6 +92,8 @@ impl Source {
                     .map_err(|e| anyhow!("{}: {e}", path.display()))?;
                 book.rows(sheet).map_err(|e| anyhow!("{}: {e}", path.display()))?;
                 let sheet = sheet.map(str::to_owned);
+                let fatal = fatal.clone();
+                let shown = path.display().to_string();
                 std::thread::spawn(move || {
                     let rows = match book.rows(sheet.as_deref()) {
                         Ok(rows) => rows,
@@ -104,13 +110,24 @@ impl Source {
                             let fields = row.texts();
                             fields.iter().any(|f| !f.trim().is_empty()).then_some(Ok(Record { row: last, fields }))
                         }
-                        Err(e) => Some(Err(RowIssue::new(last + 1, None, e.to_string()))),
+                        Err(e) => {
+                            *fatal.lock().unwrap_or_else(|p| p.into_inner()) = Some(format!("{shown}: {e}"));
+                            Some(Err(RowIssue::new(last + 1, None, e.to_string())))
+                        }
                     });
                     pump(records, &tx);
                 });
             }
         }
-        Ok(Self { total, pos, rx })
+        Ok(Self { total, pos, rx, fatal })
+    }
+
+    /// Err when the spreadsheet stopped on an error before its end (call after the last chunk).
+    pub fn check_complete(&self) -> Result<()> {
+        match self.fatal.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            Some(e) => Err(anyhow!("{e}; the file was not read to its end")),
+            None => Ok(()),
+        }
     }
 
     pub fn position(&self) -> u64 {
