@@ -360,6 +360,17 @@ pub(crate) fn string_bytes(pdf: &[u8], v: &Val) -> Option<Vec<u8>> {
     }
 }
 
+/// One 20-byte cross-reference entry: (offset, generation, `n` or `f`).
+fn xref_entry(e: &[u8]) -> Option<(usize, u16, u8)> {
+    let digits =
+        |r: &[u8]| r.iter().all(u8::is_ascii_digit).then(|| std::str::from_utf8(r).ok()?.parse::<u64>().ok())?;
+    let eol_ok = matches!(&e[18..20], b" \r" | b" \n" | b"\r\n");
+    if e[10] != b' ' || e[16] != b' ' || !matches!(e[17], b'n' | b'f') || !eol_ok {
+        return None;
+    }
+    Some((usize::try_from(digits(&e[..10])?).ok()?, u16::try_from(digits(&e[11..16])?).ok()?, e[17]))
+}
+
 /// The plain objects of a classic-xref PDF: the live dictionaries (not streams) by object id,
 /// in object-id order. `None` when the file is not plain enough (see the module doc).
 pub(crate) fn live_dicts(pdf: &[u8], startxref: usize) -> Option<Vec<((u32, u16), Dict)>> {
@@ -383,17 +394,16 @@ pub(crate) fn live_dicts(pdf: &[u8], startxref: usize) -> Option<Vec<((u32, u16)
             let start = u32::try_from(p.uint()?).ok()?;
             p.skip_ws();
             let count = usize::try_from(p.uint()?).ok()?;
-            if count > pdf.len() / 18 {
+            if count > pdf.len() / 20 {
                 return None;
             }
+            p.skip_ws();
             for k in 0..count {
-                p.skip_ws();
-                let off = usize::try_from(p.uint()?).ok()?;
-                p.skip_ws();
-                let generation = u16::try_from(p.uint()?).ok()?;
-                p.skip_ws();
-                let kind = p.peek()?;
-                p.i += 1;
+                // Exactly as ISO 32000 writes an entry, 20 bytes: `nnnnnnnnnn ggggg n` and a
+                // two-byte end of line. Anything looser is left to the full parser, so that this
+                // scanner never reads a table lopdf would refuse (the `pdf_differential` fuzz target).
+                let (off, generation, kind) = xref_entry(pdf.get(p.i..p.i + 20)?)?;
+                p.i += 20;
                 let num = start.checked_add(u32::try_from(k).ok()?)?;
                 let e = match kind {
                     b'n' if off < pdf.len() => Some((generation, off)),

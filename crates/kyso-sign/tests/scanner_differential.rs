@@ -1,0 +1,28 @@
+//! Cases the `pdf_differential` fuzz target found where the targeted scanner and lopdf disagreed,
+//! kept as regressions: whenever the scanner answers, lopdf must find the same signatures.
+
+use kyso_sign::pdf;
+
+fn seed() -> Vec<u8> {
+    std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../fuzz/seeds/signed-b-t.pdf")).unwrap()
+}
+
+fn same_answer(pdf_bytes: &[u8]) {
+    if let Some(fast) = pdf::signatures_targeted(pdf_bytes) {
+        assert_eq!(fast, pdf::signatures_full_parse(pdf_bytes), "the targeted scanner and lopdf disagree");
+    }
+}
+
+#[test]
+fn a_loose_xref_entry_is_left_to_the_full_parser() {
+    let good = seed();
+    assert!(pdf::signatures_targeted(&good).is_some_and(|s| !s.is_empty()), "the fast path reads kyso's own files");
+    same_answer(&good);
+    // The last xref section's second entry with a 4-digit generation, a tab and a NUL: lopdf
+    // refuses the table; the scanner used to read it and report the signature.
+    let at = good.windows(18).rposition(|w| w.ends_with(b" 00000 n\r\n")).unwrap();
+    let mut bad = good.clone();
+    bad[at + 8..at + 16].copy_from_slice(b" 0000\t\0n");
+    assert_eq!(pdf::signatures_targeted(&bad), None);
+    same_answer(&bad);
+}
