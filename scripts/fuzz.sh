@@ -2,7 +2,7 @@
 # Fuzz the parsers that read untrusted input, each for a bounded time (default 60 s per target):
 #   scripts/fuzz.sh [SECONDS] [TARGET…]
 # Targets: pdf_signatures cms validate_pdf xlsx_read csv_records ocsp_request tsa_request csc_json
-# pdf_differential (fuzz/fuzz_targets/). Installs cargo-fuzz when it is missing. Runs on the stable toolchain without a sanitizer
+# multipart pdf_differential (fuzz/fuzz_targets/). Installs cargo-fuzz when it is missing. Runs on the stable toolchain without a sanitizer
 # (`-s none`): libFuzzer's coverage guidance still works, and a panic is still a crash. Crashes
 # land in fuzz/artifacts/<target>/ and the script exits non-zero.
 set -euo pipefail
@@ -11,7 +11,7 @@ secs="${1:-60}"
 shift || true
 targets=("$@")
 if ((${#targets[@]} == 0)); then
-  targets=(pdf_signatures cms validate_pdf xlsx_read csv_records ocsp_request tsa_request csc_json pdf_differential)
+  targets=(pdf_signatures cms validate_pdf xlsx_read csv_records ocsp_request tsa_request csc_json multipart pdf_differential)
 fi
 if ! command -v cargo-fuzz >/dev/null; then
   echo "== installing cargo-fuzz (cargo install --locked cargo-fuzz)"
@@ -27,6 +27,7 @@ for t in "${targets[@]}"; do
     ocsp_request) cp -n fuzz/seeds/ocsp-request*.der "$corpus/" 2>/dev/null || true ;;
     tsa_request) cp -n fuzz/seeds/*.tsq "$corpus/" 2>/dev/null || true ;;
     csc_json) cp -n fuzz/seeds/csc-*.json "$corpus/" 2>/dev/null || true ;;
+    multipart) cp -n fuzz/seeds/multipart-*.bin "$corpus/" 2>/dev/null || true ;;
   esac
   echo "== $t for ${secs}s"
   # The status is cargo-fuzz's own (a crash, or a target that does not build), not grep's.

@@ -243,6 +243,14 @@ impl<'k> RegisterImport<'k> {
             );
             warnings.push(issue("date_of_birth", reason));
         }
+        // The store's limits (kyso-store's limits.rs takes them from here): an over-long value
+        // is this row's error, not the failure of its whole batch.
+        for (field, max) in [("full_name", MAX_FULL_NAME_CHARS), ("household", MAX_HOUSEHOLD_CHARS)] {
+            let n = c.get(r, field).map_or(0, |v| v.chars().count());
+            if n > max {
+                return Err(issue(field, format!("{n} characters; at most {max}")));
+            }
+        }
         Ok(Resident {
             id,
             full_name: c.get(r, "full_name").map(str::to_owned),
@@ -254,6 +262,11 @@ impl<'k> RegisterImport<'k> {
         })
     }
 }
+
+/// Longest name a register row may carry, in characters (the store refuses longer ones).
+pub const MAX_FULL_NAME_CHARS: usize = 128;
+/// Longest household code a register row may carry, in characters.
+pub const MAX_HOUSEHOLD_CHARS: usize = 64;
 
 /// Parses a commune's register. `hamlets` are the commune's known hamlet codes
 /// ([`crate::units::AdminUnits::hamlet_codes`]).
@@ -347,6 +360,23 @@ mod tests {
         assert_eq!(CitizenId::parse("019203000007").unwrap().encoded_birth_year(), 2003);
         assert!(CitizenId::parse("01919000000").is_err());
         assert!(CitizenId::parse("01919000000a").is_err());
+    }
+
+    #[test]
+    fn an_over_long_name_is_that_rows_error_and_the_rest_is_kept() {
+        let long = "Ễ".repeat(MAX_FULL_NAME_CHARS + 1);
+        let ok = "Ễ".repeat(MAX_FULL_NAME_CHARS);
+        let text = format!(
+            "Số định danh,Họ và tên,Ngày sinh,Giới tính,Mã thôn\r\n\
+             019190000001,{long},15/03/1990,Nữ,T01\r\n\
+             019085000002,{ok},1985-12-01,Nam,T02\r\n"
+        );
+        let report = parse_register_csv(&text, "01960", &hamlets());
+        assert_eq!(report.items.len(), 1, "the valid row is kept");
+        assert_eq!(report.errors.len(), 1);
+        let e = &report.errors[0];
+        assert_eq!((e.row, e.field), (2, Some("full_name")), "{e:?}");
+        assert!(e.reason.contains("at most 128"), "{e:?}");
     }
 
     #[test]

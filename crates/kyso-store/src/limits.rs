@@ -52,12 +52,12 @@ pub const USERNAME: Limit = limit("username", 64);
 /// Enumerations stored as words (role, kind, status, outcome, frequency …) and ISO dates.
 pub const WORD: Limit = limit("value", 64);
 // People and places.
-pub const FULL_NAME: Limit = limit("full_name", 128);
+pub const FULL_NAME: Limit = limit("full_name", kyso_campaign::population::MAX_FULL_NAME_CHARS);
 pub const DISPLAY_NAME: Limit = limit("display_name", 128);
 pub const UNIT_NAME: Limit = limit("name", 128);
 pub const PROVINCE: Limit = limit("province", 128);
 pub const COMMUNE: Limit = limit("commune", 128);
-pub const HOUSEHOLD: Limit = limit("household", 64);
+pub const HOUSEHOLD: Limit = limit("household", kyso_campaign::population::MAX_HOUSEHOLD_CHARS);
 pub const ADDRESS: Limit = limit("address", 256);
 pub const PHONE: Limit = limit("phone", 32);
 pub const AGENCY: Limit = limit("agency", 200);

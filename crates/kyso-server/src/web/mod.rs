@@ -16,6 +16,9 @@ pub mod client;
 mod desk;
 mod guide;
 mod multipart;
+/// The upload form reader, for the `multipart` fuzz target.
+#[doc(hidden)]
+pub use multipart::{read_body as read_multipart_body, Limits as MultipartLimits};
 mod otp;
 mod qr;
 

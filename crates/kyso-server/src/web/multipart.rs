@@ -181,6 +181,20 @@ pub async fn read(mp: Result<Multipart, MultipartRejection>, limits: Limits) -> 
     Ok(form)
 }
 
+/// One body through the whole reader (content type check, axum's multipart, the limits), for the
+/// `multipart` fuzz target: the form it accepts, or the error's English message.
+#[doc(hidden)]
+pub async fn read_body(content_type: &str, body: Vec<u8>, limits: Limits) -> Result<Form, String> {
+    use axum::extract::FromRequest;
+    check_content_type(content_type).map_err(|e| e.message(true))?;
+    let req = axum::http::Request::builder()
+        .method("POST")
+        .header("content-type", content_type)
+        .body(axum::body::Body::from(body))
+        .map_err(|e| e.to_string())?;
+    read(Multipart::from_request(req, &()).await, limits).await.map_err(|e| e.message(true))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
