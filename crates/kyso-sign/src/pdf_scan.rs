@@ -418,6 +418,14 @@ pub(crate) fn live_dicts(pdf: &[u8], startxref: usize) -> Option<Vec<((u32, u16)
         if trailer.get(b"XRefStm").is_some() || trailer.get(b"Encrypt").is_some() {
             return None;
         }
+        // Every trailer names its /Size (the newest one its /Root too): without them lopdf refuses
+        // the file, so this scanner does not read it either (the `pdf_differential` fuzz target).
+        if !matches!(trailer.get(b"Size"), Some(Val::Int(n)) if *n > 0) {
+            return None;
+        }
+        if seen.len() == 1 && !matches!(trailer.get(b"Root"), Some(Val::Ref(..))) {
+            return None;
+        }
         match trailer.get(b"Prev") {
             None => break,
             Some(Val::Int(prev)) => at = usize::try_from(*prev).ok()?,

@@ -26,3 +26,13 @@ fn a_loose_xref_entry_is_left_to_the_full_parser() {
     assert_eq!(pdf::signatures_targeted(&bad), None);
     same_answer(&bad);
 }
+
+#[test]
+fn a_trailer_without_its_size_is_left_to_the_full_parser() {
+    let good = seed();
+    let at = good.windows(7).rposition(|w| w == b"/Size 9").unwrap();
+    let mut bad = good.clone();
+    bad[at..at + 5].copy_from_slice(b"/iSze");
+    assert_eq!(pdf::signatures_targeted(&bad), None);
+    same_answer(&bad);
+}

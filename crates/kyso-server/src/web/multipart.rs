@@ -175,7 +175,10 @@ pub async fn read(mp: Result<Multipart, MultipartRejection>, limits: Limits) -> 
             let max = limits.max_text;
             let data =
                 bounded(&mut field, max).await?.ok_or_else(|| FormError::FieldTooLarge { name: name.clone(), max })?;
-            form.fields.push((name, String::from_utf8_lossy(&data).into_owned()));
+            // A text field is UTF-8 as sent, or refused: never silently rewritten (and so never
+            // longer than its limit once decoded; the `multipart` fuzz target holds it to that).
+            let text = String::from_utf8(data).map_err(|_| FormError::Malformed)?;
+            form.fields.push((name, text));
         }
     }
     Ok(form)
@@ -241,5 +244,8 @@ mod tests {
         );
         let many = b"--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--XyZ--\r\n";
         assert_eq!(parse(ct, many).await.unwrap_err(), FormError::TooManyFields { max: 4 });
+        // A text field that is not UTF-8 is refused, not rewritten (found by the multipart fuzz target).
+        let latin1 = b"--XyZ\r\nContent-Disposition: form-data; name=\"reason\"\r\n\r\nph\xe1p\r\n--XyZ--\r\n";
+        assert_eq!(parse(ct, latin1).await.unwrap_err(), FormError::Malformed);
     }
 }
