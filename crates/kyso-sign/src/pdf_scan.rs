@@ -368,7 +368,12 @@ fn xref_entry(e: &[u8]) -> Option<(usize, u16, u8)> {
     if e[10] != b' ' || e[16] != b' ' || !matches!(e[17], b'n' | b'f') || !eol_ok {
         return None;
     }
-    Some((usize::try_from(digits(&e[..10])?).ok()?, u16::try_from(digits(&e[11..16])?).ok()?, e[17]))
+    let (off, generation) = (digits(&e[..10])?, u16::try_from(digits(&e[11..16])?).ok()?);
+    // A free entry's first field is the next free object's number: an object number, as lopdf reads it.
+    if e[17] == b'f' && u32::try_from(off).is_err() {
+        return None;
+    }
+    Some((usize::try_from(off).ok()?, generation, e[17]))
 }
 
 /// The plain objects of a classic-xref PDF: the live dictionaries (not streams) by object id,

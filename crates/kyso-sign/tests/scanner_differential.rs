@@ -36,3 +36,13 @@ fn a_trailer_without_its_size_is_left_to_the_full_parser() {
     assert_eq!(pdf::signatures_targeted(&bad), None);
     same_answer(&bad);
 }
+
+#[test]
+fn a_free_entry_beyond_any_object_number_is_left_to_the_full_parser() {
+    let good = seed();
+    let at = good.windows(18).position(|w| w == b"0000000000 65535 f").unwrap();
+    let mut bad = good.clone();
+    bad[at] = b'7';
+    assert_eq!(pdf::signatures_targeted(&bad), None);
+    same_answer(&bad);
+}
