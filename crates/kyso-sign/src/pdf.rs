@@ -146,6 +146,31 @@ fn last_startxref(pdf: &[u8]) -> Result<usize, SignError> {
     Ok(off)
 }
 
+/// Does the file end as ISO 32000 writes it — `startxref`, an end of line, the offset, an end of
+/// line, `%%EOF`? Anything else is left to the full parser by the targeted scanner (lopdf reads
+/// the offset differently; the `pdf_differential` fuzz target found such a tail).
+fn plain_tail(pdf: &[u8]) -> bool {
+    let tail = &pdf[pdf.len().saturating_sub(2048)..];
+    let Some(at) = tail.windows(9).rposition(|w| w == b"startxref") else { return false };
+    let eol = |r: &[u8]| -> Option<usize> {
+        match r {
+            [b'\r', b'\n', ..] => Some(2),
+            [b'\r' | b'\n', ..] => Some(1),
+            _ => None,
+        }
+    };
+    let mut r = &tail[at + 9..];
+    let Some(n) = eol(r) else { return false };
+    r = &r[n..];
+    let digits = r.iter().take_while(|b| b.is_ascii_digit()).count();
+    if digits == 0 {
+        return false;
+    }
+    r = &r[digits..];
+    let Some(n) = eol(r) else { return false };
+    r[n..].starts_with(b"%%EOF")
+}
+
 fn field_names(doc: &Document, fields: &[Object]) -> Vec<Vec<u8>> {
     fields
         .iter()
@@ -832,6 +857,9 @@ pub fn signatures_full_parse(pdf: &[u8]) -> Vec<FoundSignature> {
 pub fn signatures_targeted(pdf: &[u8]) -> Option<Vec<FoundSignature>> {
     use pdf_scan::Val;
     if !pdf.starts_with(b"%PDF-") {
+        return None;
+    }
+    if !plain_tail(pdf) {
         return None;
     }
     let dicts = pdf_scan::live_dicts(pdf, last_startxref(pdf).ok()?)?;

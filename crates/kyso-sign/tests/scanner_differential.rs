@@ -46,3 +46,13 @@ fn a_free_entry_beyond_any_object_number_is_left_to_the_full_parser() {
     assert_eq!(pdf::signatures_targeted(&bad), None);
     same_answer(&bad);
 }
+
+#[test]
+fn a_tail_other_than_startxref_offset_eof_is_left_to_the_full_parser() {
+    let good = seed();
+    let at = good.windows(6).rposition(|w| w == b"\n%%EOF").unwrap();
+    let mut bad = good.clone();
+    bad[at] = 0x08;
+    assert_eq!(pdf::signatures_targeted(&bad), None);
+    same_answer(&bad);
+}
