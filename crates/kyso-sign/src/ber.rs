@@ -28,8 +28,11 @@ pub struct Leniency {
     /// Zero bytes after the ContentInfo (a PDF `/Contents` placeholder's padding) were ignored.
     pub padding: bool,
     /// Repeated entries dropped from SignedData: (field, how many).
-    pub repeated: Vec<(&'static str, usize)>,
+    pub repeated: Repeats,
 }
+
+/// Repeated entries dropped from SignedData: (field, how many).
+pub type Repeats = Vec<(&'static str, usize)>;
 
 impl Leniency {
     /// Human-readable notes, empty when the input was plain DER.
@@ -352,7 +355,7 @@ fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
 /// In DER ContentInfo(SignedData): drop repeated (byte-identical) elements of digestAlgorithms,
 /// certificates [0] and crls [1], keeping the first of each. None when nothing repeats (or the
 /// input is not ContentInfo(SignedData): the strict decoder will say why).
-fn dedupe_signed_data(der: &[u8]) -> Option<(Vec<u8>, Vec<(&'static str, usize)>)> {
+fn dedupe_signed_data(der: &[u8]) -> Option<(Vec<u8>, Repeats)> {
     let ci = der_walk::tlv_at(der, 0)?;
     let ci_parts = der_walk::children(der, ci)?;
     let explicit = *ci_parts.get(1)?;

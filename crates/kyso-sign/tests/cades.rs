@@ -148,7 +148,7 @@ fn to_ber(der: &[u8], levels: usize) -> Vec<u8> {
                 if depth == 3 && el[0] == 0xa0 {
                     // certificates [0]: the first certificate twice
                     let (ch, clen) = tlv(&inner);
-                    inner.extend_from_slice(&inner[..ch + clen].to_vec());
+                    inner.extend_from_within(..ch + clen);
                 }
                 out.extend(inner);
                 out.extend([0, 0]);
