@@ -21,13 +21,15 @@ status=0
 for t in "${targets[@]}"; do
   corpus="fuzz/corpus/$t"
   mkdir -p "$corpus"
-  # Seed the PDF and CMS targets with real files (a plain PDF, a kyso B-T signature).
+  # Seed the PDF and CMS targets with real files (a plain PDF, a kyso B-T signature, OpenSSL's
+  # streamed BER CMS, pyHanko's CMS with a repeated certificate).
   case "$t" in
     pdf_signatures|validate_pdf|pdf_differential) cp -n fuzz/seeds/*.pdf "$corpus/" 2>/dev/null || true ;;
     ocsp_request) cp -n fuzz/seeds/ocsp-request*.der "$corpus/" 2>/dev/null || true ;;
     tsa_request) cp -n fuzz/seeds/*.tsq "$corpus/" 2>/dev/null || true ;;
     csc_json) cp -n fuzz/seeds/csc-*.json "$corpus/" 2>/dev/null || true ;;
     multipart) cp -n fuzz/seeds/multipart-*.bin "$corpus/" 2>/dev/null || true ;;
+    cms) cp -n fuzz/seeds/cms-*.p7s "$corpus/" 2>/dev/null || true ;;
   esac
   echo "== $t for ${secs}s"
   # The status is cargo-fuzz's own (a crash, or a target that does not build), not grep's.

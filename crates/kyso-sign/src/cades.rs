@@ -7,6 +7,7 @@
 //! Baseline B-T adds a signature time-stamp as an unsigned attribute ([`add_signature_timestamp`]):
 //! an RFC 3161 token over the signature value, the proof that the signature existed at its genTime.
 
+use crate::ber::{self, Leniency};
 use crate::{der_walk, sha256, DerContext, SignError};
 use cms::cert::CertificateChoices;
 use cms::content_info::ContentInfo;
@@ -20,6 +21,7 @@ use kyso_pki::tsa::{
     OID_SIGNING_CERT_V2, OID_SIGNING_TIME,
 };
 use spki::AlgorithmIdentifierOwned;
+use std::borrow::Cow;
 use std::time::SystemTime;
 use x509_cert::attr::Attribute;
 use x509_cert::certificate::Certificate;
@@ -170,6 +172,8 @@ pub struct CmsCheck {
     pub certificates: Vec<Vec<u8>>,
     /// The signature time-stamp (CAdES/PAdES B-T), when the SignerInfo carries one.
     pub timestamp: Option<TimestampCheck>,
+    /// What had to be read leniently (BER, repeated certificates); empty for plain DER.
+    pub leniency: Leniency,
 }
 
 impl CmsCheck {
@@ -257,12 +261,17 @@ fn only_signer(sd: &SignedData) -> Result<&SignerInfo, SignError> {
     }
 }
 
-fn signed_data_of(cms_der: &[u8], what: &'static str) -> Result<SignedData, SignError> {
-    let ci = ContentInfo::from_der(cms_der).ctx(what)?;
+/// Decode leniently, validate strictly: the input re-encoded as DER without repeated
+/// certificates ([`ber::normalise`]), then the strict decoder. Every check after this runs on the
+/// returned bytes.
+fn signed_data_of<'a>(input: &'a [u8], what: &'static str) -> Result<(SignedData, Cow<'a, [u8]>, Leniency), SignError> {
+    let (der, leniency) = ber::normalise(input, what)?;
+    let ci = ContentInfo::from_der(&der).ctx(what)?;
     if ci.content_type != OID_SIGNED_DATA {
         return Err(SignError::malformed(what, format!("content type {} is not signed-data", ci.content_type)));
     }
-    ci.content.decode_as().ctx("SignedData")
+    let sd = ci.content.decode_as().ctx("SignedData")?;
+    Ok((sd, der, leniency))
 }
 
 /// Check the only SignerInfo of `sd` (whose DER ContentInfo is `cms_der`): message-digest against
@@ -325,13 +334,16 @@ fn check_signer(
         }
     };
 
-    // Verify over the attributes exactly as the signer encoded them; fall back to our DER.
-    let signed = match der_walk::raw_signed_attrs(cms_der) {
-        Some(raw) => raw,
-        None => attrs.to_der().ctx("signedAttrs")?,
-    };
+    // Verify over the attributes exactly as the signer encoded them (lengths made DER by
+    // `signed_data_of`); if that fails, over their DER with the SET OF sorted (RFC 5652 §5.4).
+    // Both are encodings of the same attributes, the ones checked above.
+    let sorted = attrs.to_der().ctx("signedAttrs")?;
     let spki = signer_cert.tbs_certificate.subject_public_key_info.to_der().ctx("signer SPKI")?;
-    let signature_ok = kyso_custody::verify(&spki, scheme, &signed, si.signature.as_bytes());
+    let verify = |m: &[u8]| kyso_custody::verify(&spki, scheme, m, si.signature.as_bytes());
+    let signature_ok = match der_walk::raw_signed_attrs(cms_der) {
+        Some(raw) => verify(&raw) || (raw != sorted && verify(&sorted)),
+        None => verify(&sorted),
+    };
     Ok(SignerCheck { signer_cert_der, message_digest_ok, signature_ok, signing_cert_v2_ok, signing_time, certificates })
 }
 
@@ -340,7 +352,7 @@ fn check_signer(
 /// naming the part at fault; failed checks are `false` fields in the answer. A signature
 /// time-stamp (unsigned attribute) is checked too: see [`TimestampCheck`].
 pub fn verify_detached(cms_der: &[u8], content_sha256: [u8; 32]) -> Result<CmsCheck, SignError> {
-    let sd = signed_data_of(cms_der, "ContentInfo")?;
+    let (sd, cms_der, leniency) = signed_data_of(cms_der, "ContentInfo")?;
     if sd.encap_content_info.econtent.is_some() {
         return Err(SignError::malformed("SignedData", "carries its content (eContent): not a detached signature"));
     }
@@ -350,7 +362,7 @@ pub fn verify_detached(cms_der: &[u8], content_sha256: [u8; 32]) -> Result<CmsCh
         }
         Ok(content_sha256.to_vec())
     };
-    let c = check_signer(cms_der, &sd, &sha256_only)?;
+    let c = check_signer(&cms_der, &sd, &sha256_only)?;
     let si = only_signer(&sd)?;
     let timestamp = match si.unsigned_attrs.as_ref().map(|a| single_value(a, OID_SIGNATURE_TIMESTAMP)) {
         None | Some(Ok(None)) => None,
@@ -370,6 +382,7 @@ pub fn verify_detached(cms_der: &[u8], content_sha256: [u8; 32]) -> Result<CmsCh
         signing_time: c.signing_time,
         certificates: c.certificates,
         timestamp,
+        leniency,
     })
 }
 
@@ -416,7 +429,7 @@ impl TimestampCheck {
 
 /// Check an RFC 3161 time-stamp token (a DER ContentInfo) over `signature_value`.
 pub fn check_timestamp(token_der: &[u8], signature_value: &[u8]) -> Result<TimestampCheck, SignError> {
-    let sd = signed_data_of(token_der, "time-stamp token")?;
+    let (sd, token_der, _) = signed_data_of(token_der, "time-stamp token")?;
     if sd.encap_content_info.econtent_type != tsa::OID_TST_INFO {
         return Err(SignError::malformed(
             "time-stamp token",
@@ -434,7 +447,7 @@ pub fn check_timestamp(token_der: &[u8], signature_value: &[u8]) -> Result<Times
         alg::digest_by_oid(oid, &info_der)
             .ok_or_else(|| SignError::malformed("time-stamp token", format!("digest algorithm {oid} is not supported")))
     };
-    let c = check_signer(token_der, &sd, &by_alg)?;
+    let c = check_signer(&token_der, &sd, &by_alg)?;
     let imprint = &info.message_imprint;
     let imprint_ok = alg::digest_by_oid(&imprint.hash_algorithm.oid, signature_value)
         .is_some_and(|d| d.as_slice() == imprint.hashed_message.as_bytes());
@@ -450,7 +463,7 @@ pub fn check_timestamp(token_der: &[u8], signature_value: &[u8]) -> Result<Times
 
 /// The signature octets of the (only) SignerInfo: what a signature time-stamp covers.
 pub fn signature_value(cms_der: &[u8]) -> Result<Vec<u8>, SignError> {
-    let sd = signed_data_of(cms_der, "ContentInfo")?;
+    let (sd, _, _) = signed_data_of(cms_der, "ContentInfo")?;
     Ok(only_signer(&sd)?.signature.as_bytes().to_vec())
 }
 
@@ -516,8 +529,11 @@ fn replace_child(buf: &[u8], outer: der_walk::Tlv, inner: der_walk::Tlv, with: &
 
 /// Add the time-stamp token `token_der` (a DER ContentInfo) as the unsigned attribute
 /// id-aa-signatureTimeStampToken of the (only) SignerInfo: CAdES/PAdES B-B becomes B-T. Every
-/// other byte — the signed attributes above all — is kept as it was; only lengths change.
+/// other byte — the signed attributes above all — is kept as it was; only lengths change (a BER
+/// input comes out as DER, repeated certificates once: see [`ber::normalise`]).
 pub fn add_signature_timestamp(cms_der: &[u8], token_der: &[u8]) -> Result<Vec<u8>, SignError> {
+    let (cms_der, _) = ber::normalise(cms_der, "ContentInfo")?;
+    let cms_der: &[u8] = &cms_der;
     let value = signature_value(cms_der)?;
     let check = check_timestamp(token_der, &value)?;
     if !check.imprint_ok {

@@ -15,6 +15,7 @@
 //! come in as arguments; bytes go out.
 
 pub mod appearance;
+mod ber;
 pub mod cades;
 mod der_walk;
 pub mod dss;
@@ -25,6 +26,7 @@ mod pdf_scan;
 pub use pdf_scan::{startxref_before, Resolved, XrefChains};
 
 pub use appearance::Visible;
+pub use ber::Leniency;
 pub use cades::{
     add_signature_timestamp, check_timestamp, prepare, sign_detached, signature_value, timestamp_request,
     timestamp_request_for_digest, timestamp_token, verify_detached, CmsCheck, Prepared, Profile, TimestampCheck,

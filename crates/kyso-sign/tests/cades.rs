@@ -124,3 +124,102 @@ fn openssl_cms_verify() {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+/// `der` with every constructed element above depth `levels` re-encoded with an indefinite
+/// length (BER, as streaming signers write it), and the certificate set's first element repeated.
+fn to_ber(der: &[u8], levels: usize) -> Vec<u8> {
+    fn tlv(b: &[u8]) -> (usize, usize) {
+        // (header length, content length) of a DER element
+        if b[1] < 0x80 {
+            return (2, b[1] as usize);
+        }
+        let n = (b[1] & 0x7f) as usize;
+        (2 + n, b[2..2 + n].iter().fold(0, |a, &x| a << 8 | x as usize))
+    }
+    fn walk(b: &[u8], depth: usize, levels: usize, out: &mut Vec<u8>) {
+        let mut at = 0;
+        while at < b.len() {
+            let (h, len) = tlv(&b[at..]);
+            let el = &b[at..at + h + len];
+            if el[0] & 0x20 != 0 && depth < levels {
+                out.extend([el[0], 0x80]);
+                let mut inner = Vec::new();
+                walk(&el[h..], depth + 1, levels, &mut inner);
+                if depth == 3 && el[0] == 0xa0 {
+                    // certificates [0]: the first certificate twice
+                    let (ch, clen) = tlv(&inner);
+                    inner.extend_from_within(..ch + clen);
+                }
+                out.extend(inner);
+                out.extend([0, 0]);
+            } else {
+                out.extend_from_slice(el);
+            }
+            at += h + len;
+        }
+    }
+    let mut out = Vec::new();
+    walk(der, 0, levels, &mut out);
+    out
+}
+
+/// The same signature written as BER with a repeated certificate: OpenSSL accepts it, so does
+/// `verify_detached` (saying so); every changed byte and every truncation is an error or a
+/// failed check, never a panic and never a valid signer check.
+#[test]
+fn ber_with_repeated_certificates_reads_leniently_checks_strictly() {
+    let ca = support::ca(KeyAlgorithm::EcP256);
+    let content = b"Giay de nghi".to_vec();
+    let der = cades::sign_detached(
+        &content,
+        &*ca.citizen_key,
+        &ca.citizen_der,
+        &ca.chain(),
+        Profile::Cades,
+        SystemTime::now(),
+    )
+    .unwrap();
+    let ber = to_ber(&der, 4);
+    assert_eq!(ber[..2], [0x30, 0x80]);
+    let check = cades::verify_detached(&ber, sha256(&content)).unwrap();
+    assert!(check.is_valid(), "{check:?}");
+    assert!(check.leniency.ber);
+    assert_eq!(check.leniency.repeated, vec![("certificates", 1)]);
+    assert_eq!(check.certificates.len(), 3);
+    // plain DER: nothing lenient
+    assert_eq!(cades::verify_detached(&der, sha256(&content)).unwrap().leniency, kyso_sign::Leniency::default());
+    // a time-stamp can still be added to it (the result is DER, the signature unchanged)
+    assert_eq!(cades::signature_value(&ber).unwrap(), cades::signature_value(&der).unwrap());
+
+    if let Some(openssl) = support::require_tool("openssl") {
+        let dir = support::tmpdir("ber-openssl");
+        std::fs::write(dir.join("sig.p7s"), &ber).unwrap();
+        std::fs::write(dir.join("file"), &content).unwrap();
+        support::write_pem(&dir.join("root.pem"), &ca.root_der);
+        let o = Command::new(&openssl)
+            .args(["cms", "-verify", "-binary", "-inform", "DER", "-in", "sig.p7s", "-content", "file"])
+            .args(["-CAfile", "root.pem", "-purpose", "any", "-out", "/dev/null"])
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "OpenSSL reads the BER form: {}", String::from_utf8_lossy(&o.stderr));
+    }
+
+    for i in 0..ber.len() {
+        for flip in [0x01, 0x80] {
+            let mut bad = ber.clone();
+            bad[i] ^= flip;
+            if let Ok(c) = cades::verify_detached(&bad, sha256(&content)) {
+                if c.is_valid() {
+                    // only bytes of certificates other than the signer's may change unnoticed here
+                    assert!(c.certificates.iter().any(|x| *x != ca.citizen_der), "byte {i} ^ {flip:#x}");
+                }
+            }
+            let _ = cades::check_timestamp(&bad, b"x");
+        }
+    }
+    for n in 0..ber.len() - 1 {
+        let e = cades::verify_detached(&ber[..n], sha256(&content)).unwrap_err().to_string();
+        assert!(e.contains("byte "), "truncated to {n}: {e}");
+    }
+}

@@ -584,6 +584,8 @@ fn check_cms(
     r.digest_ok = check.message_digest_ok;
     r.signature_ok = check.signature_ok;
     r.signing_certificate_ok = check.signing_cert_v2_ok;
+    // decoded leniently (BER, repeated certificates): said, not held against the signature
+    r.warnings.extend(check.leniency.notes());
     let claimed = check.signing_time.or(claimed);
     r.claimed_signing_time = claimed.map(unix);
     let Ok(cert) = kyso_pki::cert::parse(&check.signer_cert_der) else {

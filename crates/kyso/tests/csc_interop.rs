@@ -2,7 +2,9 @@
 //! stock `CSCSigner` (api_ver v2, its own `credentials/authorize` format: v1 names `hash`, `PIN`)
 //! signs a PDF through a running kyso for an EC and an RSA credential, and pyHanko finds the
 //! signature intact and valid under kyso's root. Also: v1 paths, v2 `authData`, `key.algo` as
-//! signature algorithms, the v2 `auth` object, and CSC-shaped 404/405/413 errors.
+//! signature algorithms, the v2 `auth` object, and CSC-shaped 404/405/413 errors. `kyso verify`
+//! passes what pyHanko signed (its repeated signer certificate read leniently) and still fails
+//! it with one octet of the signature value changed.
 
 mod support;
 use serde_json::{json, Value};
@@ -171,5 +173,46 @@ fn csc_clients_sign_through_kyso() {
         assert!(ok, "pyHanko's CSCSigner ({name}): {out}");
         let (ok, out) = run(Command::new(&py).args(["-c", PYHANKO_VALIDATE]).arg(&dst).arg(&root));
         assert!(ok && out.contains("SIG Sig1 True True True"), "pyHanko on its own CSC signature ({name}): {out}");
+
+        // kyso verify passes it too, though pyHanko repeats the signer's certificate in the CMS
+        let (code, r) = verify(&env, &dst);
+        assert_eq!((code, r["indication"].as_str()), (0, Some("TOTAL-PASSED")), "kyso verify ({name}): {r}");
+        let warnings = r["warnings"].to_string();
+        assert!(warnings.contains("certificates: 1 repeated entry ignored"), "({name}) {r}");
+
+        // read leniently, checked strictly: the last octet of the signature value changed fails
+        let bad = env.path(&format!("{name}-bad-signature.pdf"));
+        std::fs::write(&bad, flip_last_signature_octet(&std::fs::read(&dst).unwrap())).unwrap();
+        let (code, r) = verify(&env, &bad);
+        assert_eq!((code, r["sub_indication"].as_str()), (1, Some("SIG_CRYPTO_FAILURE")), "({name}) {r}");
+        let (ok, out) = run(Command::new(&py).args(["-c", PYHANKO_VALIDATE]).arg(&bad).arg(&root));
+        assert!(ok && out.contains("SIG Sig1 True False"), "pyHanko agrees ({name}): {out}");
     }
+}
+
+/// (exit code, the first report) of `kyso --json verify FILE`.
+fn verify(env: &Env, file: &Path) -> (i32, Value) {
+    let o = env.cmd().args(["--json", "verify"]).arg(file).output().unwrap();
+    let v: Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&o.stderr)));
+    (o.status.code().unwrap_or(-1), v[0].clone())
+}
+
+/// The PDF with the last octet of its (only) CMS changed inside `/Contents <…>`: without unsigned
+/// attributes, that is the last octet of the signature value.
+fn flip_last_signature_octet(pdf: &[u8]) -> Vec<u8> {
+    // the signature dictionary's /Contents: the one followed by a hex string (a page's is a reference)
+    let hex = (0..pdf.len())
+        .filter(|&i| pdf[i..].starts_with(b"/Contents"))
+        .map(|i| i + 9 + pdf[i + 9..].iter().take_while(|b| b.is_ascii_whitespace()).count())
+        .find(|&i| pdf.get(i) == Some(&b'<'))
+        .expect("/Contents <…>")
+        + 1;
+    let byte = |i: usize| u8::from_str_radix(std::str::from_utf8(&pdf[hex + 2 * i..hex + 2 * i + 2]).unwrap(), 16);
+    assert_eq!((byte(0), byte(1)), (Ok(0x30), Ok(0x82)), "a DER SEQUENCE with a two-octet length");
+    let total = 4 + ((byte(2).unwrap() as usize) << 8 | byte(3).unwrap() as usize);
+    let mut out = pdf.to_vec();
+    let digit = hex + 2 * (total - 1) + 1;
+    out[digit] = if out[digit] == b'0' { b'1' } else { b'0' };
+    out
 }
