@@ -171,6 +171,42 @@ fn plain_tail(pdf: &[u8]) -> bool {
     r[n..].starts_with(b"%%EOF")
 }
 
+/// Is every `/ByteRange` in the file written plainly, `[` four unsigned integers `]`? Anything else
+/// (a real, a sign, a fifth number) is left to the full parser, which reads such arrays its own
+/// way (the `pdf_differential` fuzz target found a `[. 1260 …]`). One pass over the file.
+fn plain_byte_ranges(pdf: &[u8]) -> bool {
+    let mut at = 0;
+    while let Some(p) = pdf[at..].windows(10).position(|w| w == b"/ByteRange") {
+        let mut i = at + p + 10;
+        let ws = |i: &mut usize| {
+            while pdf.get(*i).is_some_and(|c| matches!(c, b' ' | b'\n' | b'\r' | b'\t' | b'\0' | 0x0c)) {
+                *i += 1;
+            }
+        };
+        ws(&mut i);
+        if pdf.get(i) != Some(&b'[') {
+            return false;
+        }
+        i += 1;
+        for _ in 0..4 {
+            ws(&mut i);
+            let start = i;
+            while pdf.get(i).is_some_and(u8::is_ascii_digit) {
+                i += 1;
+            }
+            if i == start || i - start > 12 {
+                return false;
+            }
+        }
+        ws(&mut i);
+        if pdf.get(i) != Some(&b']') {
+            return false;
+        }
+        at = i;
+    }
+    true
+}
+
 fn field_names(doc: &Document, fields: &[Object]) -> Vec<Vec<u8>> {
     fields
         .iter()
@@ -859,7 +895,7 @@ pub fn signatures_targeted(pdf: &[u8]) -> Option<Vec<FoundSignature>> {
     if !pdf.starts_with(b"%PDF-") {
         return None;
     }
-    if !plain_tail(pdf) {
+    if !plain_tail(pdf) || !plain_byte_ranges(pdf) {
         return None;
     }
     let dicts = pdf_scan::live_dicts(pdf, last_startxref(pdf).ok()?)?;

@@ -56,3 +56,13 @@ fn a_tail_other_than_startxref_offset_eof_is_left_to_the_full_parser() {
     assert_eq!(pdf::signatures_targeted(&bad), None);
     same_answer(&bad);
 }
+
+#[test]
+fn a_byte_range_other_than_four_integers_is_left_to_the_full_parser() {
+    let good = seed();
+    let at = good.windows(14).position(|w| w == b"/ByteRange [0 ").unwrap();
+    let mut bad = good.clone();
+    bad[at + 12] = b'.';
+    assert_eq!(pdf::signatures_targeted(&bad), None);
+    same_answer(&bad);
+}
