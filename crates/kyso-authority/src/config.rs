@@ -10,8 +10,14 @@ pub const DEMO_ARC: &str = "1.3.6.1.4.1.32473.1";
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
-    /// Public base URL written into certificates (CRL DP, OCSP, caIssuers).
+    /// Public base URL written into certificates (CRL DP, OCSP, caIssuers): `http(s)://host[:port]`,
+    /// no path (kyso serves /crl/, /ocsp/ and /ca/ at its root). See [`BaseUrl`].
     pub base_url: String,
+    /// `base_url` reaches this server through a reverse proxy, load balancer or NAT that forwards
+    /// to `kyso serve --listen`, so `serve` does not require `--listen` to bind base_url's host
+    /// and port. (An https base_url always implies this: kyso itself serves plain HTTP.)
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub behind_proxy: bool,
     #[serde(default = "default_crl_hours")]
     pub crl_validity_hours: u64,
     /// Lifetime of a signature activation (SAD), at most 300 s.
@@ -120,6 +126,7 @@ impl Config {
         };
         Config {
             base_url: base_url.trim_end_matches('/').into(),
+            behind_proxy: false,
             crl_validity_hours: 24,
             sad_ttl_seconds: 300,
             pkcs11: None,
@@ -142,8 +149,9 @@ impl Config {
     }
 
     pub fn parse(text: &str) -> Result<Config, String> {
-        let c: Config = toml::from_str(text).map_err(|e| e.to_string())?;
+        let mut c: Config = toml::from_str(text).map_err(|e| e.to_string())?;
         c.validate()?;
+        c.base_url = BaseUrl::parse(&c.base_url)?.to_string();
         Ok(c)
     }
 
@@ -152,9 +160,7 @@ impl Config {
     }
 
     pub fn validate(&self) -> Result<(), String> {
-        if !(self.base_url.starts_with("http://") || self.base_url.starts_with("https://")) {
-            return Err("base_url must start with http:// or https://".into());
-        }
+        BaseUrl::parse(&self.base_url)?;
         if self.providers.is_empty() {
             return Err("at least one [[providers]] entry is needed".into());
         }
@@ -208,15 +214,180 @@ impl Config {
     }
 }
 
+/// A public base URL as kyso accepts it: `http://` or `https://`, a host (DNS name, IPv4, or
+/// `[IPv6]`), an optional port, and nothing else. Certificates name `<base>/crl/<ca>.crl`,
+/// `<base>/ocsp/<ca>` and `<base>/ca/<ca>.crt`, which kyso serves at the root of its address, so a
+/// path would name addresses kyso does not serve; a wildcard host (0.0.0.0, [::]) is a listen
+/// address, not one a relying party can fetch from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BaseUrl {
+    pub https: bool,
+    /// Lower-cased DNS name or IP literal (IPv6 without its brackets).
+    pub host: String,
+    /// The port, the scheme's default (80, 443) when none is written.
+    pub port: u16,
+}
+
+impl BaseUrl {
+    pub fn parse(url: &str) -> Result<BaseUrl, String> {
+        let bad = |why: &str| Err(format!("base_url `{url}`: {why}"));
+        if url.is_empty() {
+            return bad("empty; give the address relying parties use, e.g. http://ca.example.vn");
+        }
+        if !url.is_ascii() || url.bytes().any(|b| b.is_ascii_whitespace() || b.is_ascii_control()) {
+            return bad("only printable ASCII without spaces (certificates store URIs as IA5String; write an internationalised host name in its xn-- form)");
+        }
+        let Some((scheme, rest)) = url.split_once("://") else {
+            return bad("must start with http:// or https://");
+        };
+        let https =
+            match scheme.to_ascii_lowercase().as_str() {
+                "http" => false,
+                "https" => true,
+                _ => return bad(
+                    "the scheme must be http or https (relying parties fetch CRLs, OCSP and CA certificates over HTTP)",
+                ),
+            };
+        let authority = rest.strip_suffix('/').unwrap_or(rest);
+        if let Some(i) = authority.find(['/', '?', '#']) {
+            return bad(&format!(
+                "has a path, query or fragment (`{}`): kyso serves /crl/, /ocsp/ and /ca/ at the root of its address, so certificates would name addresses it does not serve; give kyso its own host name or port",
+                &authority[i..]
+            ));
+        }
+        if authority.contains('@') {
+            return bad("user information (`…@`) does not belong in a certificate's URL");
+        }
+        let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+            let Some((h, after)) = v6.split_once(']') else {
+                return bad("`[` without `]` around the IPv6 address");
+            };
+            if h.parse::<std::net::Ipv6Addr>().is_err() {
+                return bad(&format!("`[{h}]` is not an IPv6 address"));
+            }
+            match after {
+                "" => (h, None),
+                p if p.starts_with(':') => (h, Some(&p[1..])),
+                _ => return bad("unexpected text after `]`: write [address]:port"),
+            }
+        } else {
+            match authority.split_once(':') {
+                Some((_, p)) if p.contains(':') => {
+                    return bad("an IPv6 address must be written in brackets: http://[2001:db8::1]:8080")
+                }
+                Some((h, p)) => (h, Some(p)),
+                None => (authority, None),
+            }
+        };
+        let port = match port {
+            None => {
+                if https {
+                    443
+                } else {
+                    80
+                }
+            }
+            Some(p) => match p.parse::<u16>() {
+                Ok(n) if n > 0 && p.bytes().all(|b| b.is_ascii_digit()) => n,
+                _ => return bad(&format!("port `{p}` must be a number from 1 to 65535")),
+            },
+        };
+        let host = host.to_ascii_lowercase();
+        if host.is_empty() {
+            return bad("no host");
+        }
+        match host.parse::<std::net::IpAddr>() {
+            Ok(ip) if ip.is_unspecified() => {
+                return bad(&format!(
+                    "{host} is a wildcard listen address, not one a relying party can fetch from: give the host name or address clients use"
+                ))
+            }
+            Ok(_) => {}
+            Err(_) => {
+                let name = host.strip_suffix('.').unwrap_or(&host);
+                let label_ok = |l: &str| {
+                    !l.is_empty()
+                        && l.len() <= 63
+                        && !l.starts_with('-')
+                        && !l.ends_with('-')
+                        && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                };
+                if name.len() > 253 || !name.split('.').all(label_ok) {
+                    return bad(&format!("`{host}` is not a host name (letters, digits, '-' and '.')"));
+                }
+            }
+        }
+        Ok(BaseUrl { https, host, port })
+    }
+
+    /// The host as an IP address, when it is one.
+    pub fn ip(&self) -> Option<std::net::IpAddr> {
+        self.host.parse().ok()
+    }
+}
+
+/// The canonical form written into certificates: `scheme://host[:port]`, the port omitted when it
+/// is the scheme's default, no trailing slash.
+impl std::fmt::Display for BaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let scheme = if self.https { "https" } else { "http" };
+        let host = if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() };
+        if self.port == if self.https { 443 } else { 80 } {
+            write!(f, "{scheme}://{host}")
+        } else {
+            write!(f, "{scheme}://{host}:{}", self.port)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[test]
+    fn base_url_accepts_hosts_and_ports_and_nothing_else() {
+        let ok = |s: &str| BaseUrl::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"));
+        let u = ok("http://127.0.0.1:9000/");
+        assert_eq!((u.https, u.host.as_str(), u.port), (false, "127.0.0.1", 9000));
+        assert_eq!(u.to_string(), "http://127.0.0.1:9000");
+        assert_eq!(ok("HTTPS://CA.Example.VN").to_string(), "https://ca.example.vn");
+        assert_eq!(ok("https://ca.example.vn").port, 443);
+        assert_eq!(ok("http://ca.example.vn:80").to_string(), "http://ca.example.vn");
+        assert_eq!(ok("http://[::1]:8080").host, "::1");
+        assert_eq!(ok("http://[::1]:8080").to_string(), "http://[::1]:8080");
+        let err = |s: &str, want: &str| {
+            let e = BaseUrl::parse(s).expect_err(s);
+            assert!(e.contains(want), "{s}: {e}");
+        };
+        err("ftp://ca.example.vn", "http or https");
+        err("ca.example.vn:8080", "http:// or https://");
+        err("http://ca.example.vn/kyso", "path, query or fragment (`/kyso`)");
+        err("http://ca.example.vn/?x=1", "path, query or fragment (`/?x=1`)");
+        err("http://ca.example.vn#x", "path, query or fragment");
+        err("http://0.0.0.0:8080", "wildcard");
+        err("http://[::]:8080", "wildcard");
+        err("http://ca.example.vn:0", "port `0`");
+        err("http://ca.example.vn:99999", "port `99999`");
+        err("http://ca.example.vn:", "port ``");
+        err("http://user@ca.example.vn", "user information");
+        err("http://::1:8080", "brackets");
+        err("http://", "no host");
+        err("http://kýsố.vn", "xn--");
+        err("http://ca .vn", "ASCII without spaces");
+        err("http://ca_x.vn", "not a host name");
+    }
     #[test]
     fn demo_roundtrips_through_toml() {
         let c = Config::demo("http://127.0.0.1:8080");
         let back = Config::parse(&c.to_toml()).unwrap();
         assert_eq!(back.providers.len(), 2);
         assert_eq!(back.providers[0].name, "VNPT-CA (demo)");
+        assert!(!back.behind_proxy && !c.to_toml().contains("behind_proxy"));
+        let mut c = Config::demo("HTTP://CA.example.vn:80/");
+        c.behind_proxy = true;
+        let back = Config::parse(&c.to_toml()).unwrap();
+        assert_eq!(back.base_url, "http://ca.example.vn");
+        assert!(back.behind_proxy);
+        assert_eq!(back.crl_url("vnpt"), "http://ca.example.vn/crl/vnpt.crl");
     }
     #[test]
     fn bad_config_names_the_field() {

@@ -14,7 +14,7 @@ pub async fn issue(count: usize, concurrency: usize, cpu_only: bool, db: Option<
     let tmp = std::env::temp_dir().join(format!("kyso-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
     let dir = DataDir::new(&tmp);
-    crate::commands::init(&dir, db, None, "http://127.0.0.1:8080", true).await?;
+    crate::commands::init(&dir, db, None, None, true).await?;
     let auth = crate::commands::open(&dir, db).await?;
     let now = kyso_store::now();
     for chunk in (0..count).collect::<Vec<_>>().chunks(20_000) {

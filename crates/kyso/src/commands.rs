@@ -22,12 +22,20 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     let dir = DataDir::new(&cli.data_dir);
     match cli.command {
         Command::Init(a) => {
-            init(&dir, cli.database_url.as_deref(), a.config.as_deref(), &a.base_url, cli.json).await?;
+            init(&dir, cli.database_url.as_deref(), a.config.as_deref(), a.base_url.as_deref(), cli.json).await?;
         }
         Command::Serve(a) => {
             if a.demo {
-                crate::demo::prepare(&dir, cli.database_url.as_deref(), &a.listen).await?;
+                crate::demo::prepare(&dir, cli.database_url.as_deref(), &a.listen, a.base_url.as_deref()).await?;
             }
+            // Certificates must never point at an address this server is not reachable at: check
+            // base_url against --listen before seeding or binding anything.
+            let cfg = dir.load_config()?;
+            if let Some(u) = &a.base_url {
+                same_base_url(&cfg, u, &dir)?;
+            }
+            let planned = crate::public_url::resolve_listen(&a.listen).await?;
+            crate::public_url::check(&cfg, &dir.config_path(), &a.listen, planned).await?;
             let auth = open(&dir, cli.database_url.as_deref()).await?;
             if a.demo {
                 crate::demo::seed(&auth).await?;
@@ -59,6 +67,10 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 format!("cannot listen on {}: is another server running there? Use --listen", a.listen)
             })?;
             let addr = listener.local_addr()?;
+            if addr != planned {
+                crate::public_url::check(&cfg, &dir.config_path(), &a.listen, addr).await?;
+            }
+            println!("certificates name CRL, OCSP and CA certificates under {}", cfg.base_url);
             println!("kyso is serving on http://{addr}/ ({} storage)", auth.store.backend());
             println!("operator API token: in {}", dir.path.join("operator-token").display());
             if a.demo {
@@ -285,18 +297,26 @@ pub async fn init(
     dir: &DataDir,
     db: Option<&str>,
     config: Option<&std::path::Path>,
-    base_url: &str,
+    base_url: Option<&str>,
     json_mode: bool,
 ) -> Result<()> {
-    dir.create()?;
     let cfg = match config {
         Some(p) => {
             let text = std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
             Config::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?
         }
         None if dir.config_path().exists() => dir.load_config()?,
-        None => Config::demo(base_url),
+        None => {
+            let url = kyso_authority::config::BaseUrl::parse(base_url.unwrap_or(DEFAULT_BASE_URL))
+                .map_err(|e| anyhow::anyhow!("--base-url: {e}"))?;
+            Config::demo(&url.to_string())
+        }
     };
+    if let Some(u) = base_url {
+        same_base_url(&cfg, u, dir)?;
+    }
+    cfg.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
+    dir.create()?;
     std::fs::write(dir.config_path(), cfg.to_toml())?;
     dir.ensure_kek()?;
     dir.operator_token()?;
@@ -314,6 +334,25 @@ pub async fn init(
             names.join(", ")
         ),
     );
+    Ok(())
+}
+
+/// `kyso init`'s base URL when `--base-url` is not given: what `kyso serve`'s default `--listen` serves.
+pub const DEFAULT_BASE_URL: &str = "http://127.0.0.1:8080";
+
+/// An explicit `--base-url` must be the configuration's: the base URL is written into the CA
+/// certificates when the data directory is created, and is not changed by a flag.
+fn same_base_url(cfg: &Config, given: &str, dir: &DataDir) -> Result<()> {
+    let given = kyso_authority::config::BaseUrl::parse(given).map_err(|e| anyhow::anyhow!("--base-url: {e}"))?;
+    let have = kyso_authority::config::BaseUrl::parse(&cfg.base_url)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", dir.config_path().display()))?;
+    if given != have {
+        bail!(
+            "--base-url {given} differs from base_url {have} in the configuration ({}), which the CA certificates \
+             already carry. Leave --base-url out to keep {have}, or start a new data directory (--data-dir) to use {given}",
+            dir.config_path().display()
+        );
+    }
     Ok(())
 }
 

@@ -49,12 +49,14 @@ pub fn kyso_issued() -> impl Iterator<Item = usize> {
     (0..ADULTS).filter(|i| i % 20 <= 11).take(KYSO_ISSUED)
 }
 
-pub async fn prepare(dir: &DataDir, db: Option<&str>, listen: &str) -> Result<()> {
+/// Initialise a fresh data directory, its base URL from `--base-url` or `--listen` (see
+/// `public_url`: a wildcard `--listen` needs `--base-url`).
+pub async fn prepare(dir: &DataDir, db: Option<&str>, listen: &str, base_url: Option<&str>) -> Result<()> {
     if dir.config_path().exists() {
         return Ok(());
     }
-    let base = format!("http://{}", listen.replace("0.0.0.0", "127.0.0.1"));
-    crate::commands::init(dir, db, None, &base, false).await
+    let base = crate::public_url::for_demo(listen, base_url)?;
+    crate::commands::init(dir, db, None, Some(&base), false).await
 }
 
 pub async fn seed(auth: &Arc<Authority>) -> Result<()> {

@@ -325,7 +325,7 @@ mod tests {
         let path = std::env::temp_dir().join(format!("kyso-demo-reports-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&path);
         let dir = crate::data::DataDir::new(&path);
-        crate::commands::init(&dir, None, None, "http://127.0.0.1:8080", true).await.unwrap();
+        crate::commands::init(&dir, None, None, None, true).await.unwrap();
         let auth = crate::commands::open(&dir, None).await.unwrap();
         crate::demo::seed(&auth).await.unwrap();
         crate::demo_campaign::seed(&dir, &auth).await.unwrap();

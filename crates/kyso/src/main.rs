@@ -20,6 +20,7 @@ mod demo_campaign;
 mod demo_list;
 mod demo_reports;
 mod logging;
+mod public_url;
 mod report_cli;
 mod signing;
 
@@ -208,15 +209,23 @@ pub struct InitArgs {
     /// Use this configuration file instead of the demo configuration.
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// Public base URL written into certificates (CRL, OCSP, caIssuers).
-    #[arg(long, default_value = "http://127.0.0.1:8080")]
-    pub base_url: String,
+    /// Public base URL written into certificates (CRL, OCSP, caIssuers): http(s)://host[:port],
+    /// no path. Default http://127.0.0.1:8080, which `kyso serve`'s default --listen serves; serve
+    /// refuses to start when --listen does not bind it (unless kyso.toml says behind_proxy = true).
+    #[arg(long)]
+    pub base_url: Option<String>,
 }
 
 #[derive(Args)]
 pub struct ServeArgs {
+    /// Address to bind (host:port). It must be where kyso.toml's base_url points, unless
+    /// behind_proxy = true or base_url is https.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: String,
+    /// With --demo on a fresh data directory: the public base URL for certificates (default
+    /// http://<--listen>; needed when --listen is 0.0.0.0 or [::]). Otherwise it must equal kyso.toml's.
+    #[arg(long)]
+    pub base_url: Option<String>,
     /// Initialise if needed and seed demo residents and certificates.
     #[arg(long)]
     pub demo: bool,

@@ -9,7 +9,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::Stdio;
 use std::time::Duration;
-use support::{free_port, wait_ready, Backend, Env, Server};
+use support::{wait_ready, Backend, Env, Server};
 
 struct Resp {
     status: u16,
@@ -144,7 +144,9 @@ struct Demo {
 }
 
 fn demo(env: Env) -> Demo {
-    let port = free_port();
+    // The env's own port: a data directory `env.init()` made names it in its certificates, and
+    // `kyso serve` refuses a --listen that is not its base URL.
+    let port = env.port;
     let log = env.path("server.log");
     let mut child = env
         .cmd()
