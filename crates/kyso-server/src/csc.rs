@@ -125,13 +125,13 @@ async fn citizen(s: &AppState, headers: &HeaderMap) -> Result<String, Response> 
 
 /// CSC requests are JSON: `Content-Type: application/json` (a missing header is read as JSON too,
 /// a different one is a 415 naming it).
-fn json_content_type(headers: &HeaderMap) -> Result<(), Response> {
-    let Some(ct) = headers.get(header::CONTENT_TYPE) else { return Ok(()) };
+fn wrong_content_type(headers: &HeaderMap) -> Option<Response> {
+    let ct = headers.get(header::CONTENT_TYPE)?;
     let essence = ct.to_str().unwrap_or("").split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     if essence == "application/json" {
-        return Ok(());
+        return None;
     }
-    Err(err(
+    Some(err(
         StatusCode::UNSUPPORTED_MEDIA_TYPE,
         "invalid_request",
         format!(
@@ -142,10 +142,12 @@ fn json_content_type(headers: &HeaderMap) -> Result<(), Response> {
 }
 
 /// The JSON body of a request whose parameters are all optional (an empty body is `{}`).
-fn optional_body<T: serde::de::DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> Result<T, Response> {
-    json_content_type(headers)?;
+fn optional_body<T: serde::de::DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> Result<T, Box<Response>> {
+    if let Some(r) = wrong_content_type(headers) {
+        return Err(Box::new(r));
+    }
     let body = if body.iter().all(u8::is_ascii_whitespace) { b"{}".as_slice() } else { body };
-    json_of(body).map_err(|m| err(StatusCode::BAD_REQUEST, "invalid_request", m))
+    json_of(body).map_err(|m| Box::new(err(StatusCode::BAD_REQUEST, "invalid_request", m)))
 }
 
 /// `certificates` of credentials/list and credentials/info: none, single (the default) or chain.
@@ -159,15 +161,16 @@ enum Certificates {
 
 /// Serde's message for a bad `certificates` names the field and the values allowed.
 fn certificates<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Certificates, D::Error> {
-    let v = String::deserialize(d)?;
+    let v = Value::deserialize(d)?;
     match v.as_str() {
-        "none" => Ok(Certificates::None),
-        "single" => Ok(Certificates::Single),
-        "chain" => Ok(Certificates::Chain),
-        other => Err(serde::de::Error::custom(format!(
+        Some("none") => Ok(Certificates::None),
+        Some("single") => Ok(Certificates::Single),
+        Some("chain") => Ok(Certificates::Chain),
+        Some(other) => Err(serde::de::Error::custom(format!(
             "Invalid parameter certificates `{}`: none, single or chain",
-            other.escape_debug()
+            other.chars().take(32).collect::<String>().escape_debug()
         ))),
+        None => Err(serde::de::Error::custom("Invalid parameter certificates: a string, none, single or chain")),
     }
 }
 
@@ -205,7 +208,7 @@ async fn info(method: axum::http::Method, headers: HeaderMap, body: axum::body::
                 )
             }
             Ok(_) => {}
-            Err(r) => return r,
+            Err(r) => return *r,
         }
     }
     Json(json!({
@@ -316,7 +319,7 @@ async fn list(State(s): State<AppState>, headers: HeaderMap, body: axum::body::B
     };
     let b: ListReq = match optional_body(&headers, &body) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let creds = match s.authority.store.credentials_of(&id).await {
         Ok(c) => c,
@@ -353,7 +356,7 @@ async fn cred_info(State(s): State<AppState>, headers: HeaderMap, body: axum::bo
         Ok(id) => id,
         Err(r) => return r,
     };
-    if let Err(r) = json_content_type(&headers) {
+    if let Some(r) = wrong_content_type(&headers) {
         return r;
     }
     let b: InfoReq = match json_of(&body).and_then(|b: InfoReq| check_credential_id(&b.credential_id).map(|()| b)) {
@@ -488,7 +491,7 @@ async fn authorize(State(s): State<AppState>, headers: HeaderMap, body: axum::bo
         Ok(id) => id,
         Err(r) => return r,
     };
-    if let Err(r) = json_content_type(&headers) {
+    if let Some(r) = wrong_content_type(&headers) {
         return r;
     }
     let b = match parse_authorize(&body) {
@@ -572,7 +575,7 @@ async fn sign_hash(State(s): State<AppState>, headers: HeaderMap, body: axum::bo
         Ok(id) => id,
         Err(r) => return r,
     };
-    if let Err(r) = json_content_type(&headers) {
+    if let Some(r) = wrong_content_type(&headers) {
         return r;
     }
     let b = match parse_sign_hash(&body) {
