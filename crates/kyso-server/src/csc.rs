@@ -146,7 +146,7 @@ fn optional_body<T: serde::de::DeserializeOwned>(headers: &HeaderMap, body: &[u8
     if let Some(r) = wrong_content_type(headers) {
         return Err(Box::new(r));
     }
-    let body = if body.iter().all(u8::is_ascii_whitespace) { b"{}".as_slice() } else { body };
+    let body = if body.iter().all(|b| JSON_WS.contains(b)) { b"{}".as_slice() } else { body };
     json_of(body).map_err(|m| Box::new(err(StatusCode::BAD_REQUEST, "invalid_request", m)))
 }
 
@@ -184,7 +184,8 @@ fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Resul
 pub const MAX_CREDENTIAL_ID: usize = 256;
 
 fn check_credential_id(id: &str) -> Result<(), String> {
-    if id.is_empty() || id.len() > MAX_CREDENTIAL_ID {
+    // Characters, as the document's maxLength counts them.
+    if id.is_empty() || id.chars().count() > MAX_CREDENTIAL_ID {
         return Err(format!("Invalid parameter credentialID: 1 to {MAX_CREDENTIAL_ID} characters"));
     }
     Ok(())
@@ -200,7 +201,7 @@ struct ServiceInfoReq {
 async fn info(method: axum::http::Method, headers: HeaderMap, body: axum::body::Bytes) -> Response {
     if method == axum::http::Method::POST {
         match optional_body::<ServiceInfoReq>(&headers, &body) {
-            Ok(r) if r.lang.as_ref().is_some_and(|l| l.len() > 35) => {
+            Ok(r) if r.lang.as_ref().is_some_and(|l| l.chars().count() > 35) => {
                 return err(
                     StatusCode::BAD_REQUEST,
                     "invalid_request",
@@ -435,6 +436,9 @@ pub struct Authorize {
     pub otp: Option<String>,
 }
 
+/// JSON's whitespace (RFC 8259), not Rust's wider ASCII set.
+const JSON_WS: [u8; 4] = [b' ', b'\t', b'\n', b'\r'];
+
 /// Longest JSON body the remote-signing API reads (1,000 base64 hashes and the rest).
 pub const MAX_CSC_BODY: usize = 64 * 1024;
 
@@ -443,7 +447,7 @@ fn json_of<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, String> {
         return Err(format!("the request body is {} bytes; at most {MAX_CSC_BODY}", body.len()));
     }
     // Parameters are the members of one JSON object (serde would also read a struct from an array).
-    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+    if body.iter().find(|b| !JSON_WS.contains(b)) != Some(&b'{') {
         return Err("Invalid JSON body: send the parameters as one JSON object, {…}".into());
     }
     serde_json::from_slice(body).map_err(|e| format!("Invalid JSON body: {e}"))
@@ -480,7 +484,7 @@ pub fn parse_authorize(body: &[u8]) -> Result<Authorize, String> {
     let Some(pin) = pin.as_deref().and_then(|p| Pin::parse(p).ok()) else {
         return Err("Invalid parameter PIN: 6 digits expected".into());
     };
-    if otp.as_ref().is_some_and(|o| o.len() > 16) {
+    if otp.as_ref().is_some_and(|o| o.chars().count() > 16) {
         return Err("Invalid parameter OTP: 6 digits expected".into());
     }
     Ok(Authorize { credential_id: b.credential_id, hashes, pin, otp })
@@ -564,8 +568,12 @@ pub fn parse_sign_hash(body: &[u8]) -> Result<SignHash, String> {
         }
     }
     let hashes = hashes_of(&b.hash_algorithm_oid, &b.hashes)?;
-    if b.sad.len() > 256 {
-        return Err("Invalid parameter SAD (unknown, expired or already used)".into());
+    // kyso's SADs are base64url; the bound holds in bytes and in characters.
+    if b.sad.is_empty()
+        || b.sad.len() > 256
+        || !b.sad.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+    {
+        return Err("Invalid parameter SAD: 1 to 256 base64url characters, as credentials/authorize returned it".into());
     }
     Ok(SignHash { credential_id: b.credential_id, sad: b.sad, hashes, scheme })
 }
@@ -656,6 +664,12 @@ mod tests {
             let body = format!(r#"{{"credentialID":"{id}","hashes":{},"PIN":"123456"}}"#, h(1));
             assert!(parse_authorize(body.as_bytes()).err().unwrap().contains("credentialID"));
         }
+        // An empty body (JSON whitespace only) is {}; other bytes are not JSON.
+        assert!(optional_body::<ListReq>(&HeaderMap::new(), b" \r\n").is_ok());
+        assert!(optional_body::<ListReq>(&HeaderMap::new(), b"\x0c").is_err());
+        // lang and credentialID are counted in characters, as the document's maxLength counts them.
+        let id = "é".repeat(MAX_CREDENTIAL_ID);
+        assert!(check_credential_id(&id).is_ok());
         // Base64 exactly: no whitespace around a hash.
         let body = format!(r#"{{"credentialID":"c","hashes":[" {} "],"PIN":"123456"}}"#, B64.encode([7u8; 32]));
         assert!(parse_authorize(body.as_bytes()).err().unwrap().contains("hashes[0]"));
