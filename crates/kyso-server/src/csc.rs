@@ -48,7 +48,13 @@ pub(crate) async fn csc_json_errors(req: axum::extract::Request, next: axum::mid
     }
     match r.status() {
         StatusCode::METHOD_NOT_ALLOWED => {
-            err(StatusCode::METHOD_NOT_ALLOWED, "invalid_request", "use POST (GET only for info and openapi.json)")
+            let allow = r.headers().get(header::ALLOW).cloned();
+            let mut e =
+                err(StatusCode::METHOD_NOT_ALLOWED, "invalid_request", "use POST (GET only for info and openapi.json)");
+            if let Some(a) = allow {
+                e.headers_mut().insert(header::ALLOW, a);
+            }
+            e
         }
         StatusCode::PAYLOAD_TOO_LARGE if !is_json(&r) => err(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -83,7 +89,13 @@ fn from_signing(e: SigningError) -> Response {
             r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
             r
         }
-        SigningError::Overloaded(b) => crate::ratelimit::busy(b, true),
+        SigningError::Overloaded(b) => {
+            let desc =
+                format!("the server is busy with other {} work; retry in {} s", b.work.name(), b.retry_after_secs);
+            let mut r = err(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", desc);
+            r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(b.retry_after_secs));
+            r
+        }
         SigningError::Authority(kyso_authority::AuthorityError::Refused(m)) => {
             err(StatusCode::BAD_REQUEST, "invalid_request", m)
         }
@@ -111,18 +123,95 @@ async fn citizen(s: &AppState, headers: &HeaderMap) -> Result<String, Response> 
     }
 }
 
-macro_rules! json_body {
-    ($b:expr) => {
-        match $b {
-            Ok(Json(b)) => b,
-            Err(e) => return err(StatusCode::BAD_REQUEST, "invalid_request", e.body_text()),
-        }
-    };
+/// CSC requests are JSON: `Content-Type: application/json` (a missing header is read as JSON too,
+/// a different one is a 415 naming it).
+fn wrong_content_type(headers: &HeaderMap) -> Option<Response> {
+    let ct = headers.get(header::CONTENT_TYPE)?;
+    let essence = ct.to_str().unwrap_or("").split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if essence == "application/json" {
+        return None;
+    }
+    Some(err(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "invalid_request",
+        format!(
+            "Content-Type `{}`: send the parameters as JSON with Content-Type: application/json",
+            ct.to_str().unwrap_or("?").escape_debug()
+        ),
+    ))
 }
 
-type Body<T> = Result<Json<T>, axum::extract::rejection::JsonRejection>;
+/// The JSON body of a request whose parameters are all optional (an empty body is `{}`).
+fn optional_body<T: serde::de::DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> Result<T, Box<Response>> {
+    if let Some(r) = wrong_content_type(headers) {
+        return Err(Box::new(r));
+    }
+    let body = if body.iter().all(|b| JSON_WS.contains(b)) { b"{}".as_slice() } else { body };
+    json_of(body).map_err(|m| Box::new(err(StatusCode::BAD_REQUEST, "invalid_request", m)))
+}
 
-async fn info() -> Json<Value> {
+/// `certificates` of credentials/list and credentials/info: none, single (the default) or chain.
+#[derive(Clone, Copy, PartialEq, Default, Debug)]
+enum Certificates {
+    None,
+    #[default]
+    Single,
+    Chain,
+}
+
+/// Serde's message for a bad `certificates` names the field and the values allowed.
+fn certificates<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Certificates, D::Error> {
+    let v = Value::deserialize(d)?;
+    match v.as_str() {
+        Some("none") => Ok(Certificates::None),
+        Some("single") => Ok(Certificates::Single),
+        Some("chain") => Ok(Certificates::Chain),
+        Some(other) => Err(serde::de::Error::custom(format!(
+            "Invalid parameter certificates `{}`: none, single or chain",
+            other.chars().take(32).collect::<String>().escape_debug()
+        ))),
+        None => Err(serde::de::Error::custom("Invalid parameter certificates: a string, none, single or chain")),
+    }
+}
+
+/// An optional parameter: absent is `None`, but `null` is refused like any other wrong type (CSC
+/// parameters are never null).
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
+/// Longest credentialID accepted (kyso's are `cred-` and 20 hex digits).
+pub const MAX_CREDENTIAL_ID: usize = 256;
+
+fn check_credential_id(id: &str) -> Result<(), String> {
+    // Characters, as the document's maxLength counts them.
+    if id.is_empty() || id.chars().count() > MAX_CREDENTIAL_ID {
+        return Err(format!("Invalid parameter credentialID: 1 to {MAX_CREDENTIAL_ID} characters"));
+    }
+    Ok(())
+}
+
+/// `info`'s optional parameters (CSC: `lang`).
+#[derive(Deserialize)]
+struct ServiceInfoReq {
+    #[serde(default, deserialize_with = "present")]
+    lang: Option<String>,
+}
+
+async fn info(method: axum::http::Method, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+    if method == axum::http::Method::POST {
+        match optional_body::<ServiceInfoReq>(&headers, &body) {
+            Ok(r) if r.lang.as_ref().is_some_and(|l| l.chars().count() > 35) => {
+                return err(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "Invalid parameter lang: a language tag (at most 35 characters)",
+                )
+            }
+            Ok(_) => {}
+            Err(r) => return *r,
+        }
+    }
     Json(json!({
         "specs": "2.0.0.2",
         "name": "kyso",
@@ -134,6 +223,7 @@ async fn info() -> Json<Value> {
         "methods": ["info", "credentials/list", "credentials/info", "credentials/authorize", "signatures/signHash"],
         "signAlgorithms": { "algos": ["1.2.840.10045.4.3.2", "1.2.840.113549.1.1.10", "1.2.840.113549.1.1.11"] }
     }))
+    .into_response()
 }
 
 /// `key` of credentials/info: `algo` lists the signature algorithms the key produces (what CSC
@@ -160,7 +250,7 @@ fn auth_info(otp: bool) -> Value {
     }
 }
 
-async fn describe(s: &AppState, c: &kyso_store::CredentialRow, certificates: &str) -> Result<Value, Response> {
+async fn describe(s: &AppState, c: &kyso_store::CredentialRow, certificates: Certificates) -> Result<Value, Response> {
     let fail = |e: String| {
         tracing::error!(error = %e, "credential info failed");
         err(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "internal error")
@@ -181,7 +271,7 @@ async fn describe(s: &AppState, c: &kyso_store::CredentialRow, certificates: &st
         "valid"
     };
     let mut chain = vec![B64.encode(&cert.der)];
-    if certificates == "chain" {
+    if certificates == Certificates::Chain {
         if let Some(ca) = s.authority.ca(&c.provider_id) {
             chain.push(B64.encode(&ca.cert_der));
         }
@@ -208,7 +298,7 @@ async fn describe(s: &AppState, c: &kyso_store::CredentialRow, certificates: &st
         "lang": "vi-VN",
         "status": c.status,
     });
-    if certificates != "none" {
+    if certificates != Certificates::None {
         out["cert"]["certificates"] = json!(chain);
     }
     Ok(out)
@@ -219,20 +309,19 @@ async fn describe(s: &AppState, c: &kyso_store::CredentialRow, certificates: &st
 struct ListReq {
     #[serde(default)]
     credential_info: bool,
-    #[serde(default = "single")]
-    certificates: String,
+    #[serde(default, deserialize_with = "certificates")]
+    certificates: Certificates,
 }
 
-fn single() -> String {
-    "single".into()
-}
-
-async fn list(State(s): State<AppState>, headers: HeaderMap, body: Body<ListReq>) -> Response {
+async fn list(State(s): State<AppState>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
     let id = match citizen(&s, &headers).await {
         Ok(id) => id,
         Err(r) => return r,
     };
-    let b = json_body!(body);
+    let b: ListReq = match optional_body(&headers, &body) {
+        Ok(b) => b,
+        Err(r) => return *r,
+    };
     let creds = match s.authority.store.credentials_of(&id).await {
         Ok(c) => c,
         Err(e) => return from_signing(e.into()),
@@ -241,7 +330,7 @@ async fn list(State(s): State<AppState>, headers: HeaderMap, body: Body<ListReq>
     if b.credential_info {
         let mut infos = Vec::new();
         for c in &creds {
-            match describe(&s, c, &b.certificates).await {
+            match describe(&s, c, b.certificates).await {
                 Ok(mut v) => {
                     v["credentialID"] = json!(c.id);
                     infos.push(v)
@@ -259,21 +348,27 @@ async fn list(State(s): State<AppState>, headers: HeaderMap, body: Body<ListReq>
 struct InfoReq {
     #[serde(rename = "credentialID")]
     credential_id: String,
-    #[serde(default = "single")]
-    certificates: String,
+    #[serde(default, deserialize_with = "certificates")]
+    certificates: Certificates,
 }
 
-async fn cred_info(State(s): State<AppState>, headers: HeaderMap, body: Body<InfoReq>) -> Response {
+async fn cred_info(State(s): State<AppState>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
     let id = match citizen(&s, &headers).await {
         Ok(id) => id,
         Err(r) => return r,
     };
-    let b = json_body!(body);
+    if let Some(r) = wrong_content_type(&headers) {
+        return r;
+    }
+    let b: InfoReq = match json_of(&body).and_then(|b: InfoReq| check_credential_id(&b.credential_id).map(|()| b)) {
+        Ok(b) => b,
+        Err(m) => return err(StatusCode::BAD_REQUEST, "invalid_request", m),
+    };
     let c = match s.authority.own_credential(&id, &b.credential_id).await {
         Ok(c) => c,
         Err(e) => return from_signing(e),
     };
-    match describe(&s, &c, &b.certificates).await {
+    match describe(&s, &c, b.certificates).await {
         Ok(v) => Json(v).into_response(),
         Err(r) => r,
     }
@@ -284,7 +379,7 @@ fn decode_hashes(h: &[String]) -> Result<Vec<[u8; 32]>, String> {
     h.iter()
         .enumerate()
         .map(|(i, x)| {
-            let v = B64.decode(x.trim()).map_err(|_| format!("Invalid parameter hashes[{i}]: not base64"))?;
+            let v = B64.decode(x).map_err(|_| format!("Invalid parameter hashes[{i}]: not base64"))?;
             <[u8; 32]>::try_from(v.as_slice())
                 .map_err(|_| format!("Invalid parameter hashes[{i}]: a SHA-256 hash is 32 bytes"))
         })
@@ -310,15 +405,15 @@ fn hashes_of(oid: &Option<String>, h: &[String]) -> Result<Vec<[u8; 32]>, String
 struct AuthorizeReq {
     #[serde(rename = "credentialID")]
     credential_id: String,
-    #[serde(rename = "numSignatures")]
+    #[serde(rename = "numSignatures", default, deserialize_with = "present")]
     num_signatures: Option<usize>,
     #[serde(alias = "hash", default)]
     hashes: Vec<String>,
-    #[serde(rename = "hashAlgorithmOID", alias = "hashAlgo")]
+    #[serde(rename = "hashAlgorithmOID", alias = "hashAlgo", default, deserialize_with = "present")]
     hash_algorithm_oid: Option<String>,
-    #[serde(rename = "PIN")]
+    #[serde(rename = "PIN", default, deserialize_with = "present")]
     pin: Option<String>,
-    #[serde(rename = "OTP")]
+    #[serde(rename = "OTP", default, deserialize_with = "present")]
     otp: Option<String>,
     #[serde(rename = "authData", default)]
     auth_data: Vec<AuthData>,
@@ -341,12 +436,19 @@ pub struct Authorize {
     pub otp: Option<String>,
 }
 
+/// JSON's whitespace (RFC 8259), not Rust's wider ASCII set.
+const JSON_WS: [u8; 4] = [b' ', b'\t', b'\n', b'\r'];
+
 /// Longest JSON body the remote-signing API reads (1,000 base64 hashes and the rest).
 pub const MAX_CSC_BODY: usize = 64 * 1024;
 
 fn json_of<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, String> {
     if body.len() > MAX_CSC_BODY {
         return Err(format!("the request body is {} bytes; at most {MAX_CSC_BODY}", body.len()));
+    }
+    // Parameters are the members of one JSON object (serde would also read a struct from an array).
+    if body.iter().find(|b| !JSON_WS.contains(b)) != Some(&b'{') {
+        return Err("Invalid JSON body: send the parameters as one JSON object, {…}".into());
     }
     serde_json::from_slice(body).map_err(|e| format!("Invalid JSON body: {e}"))
 }
@@ -362,6 +464,7 @@ fn hash_count(h: &[String]) -> Result<(), String> {
 /// Parse a `credentials/authorize` body; the error names the parameter.
 pub fn parse_authorize(body: &[u8]) -> Result<Authorize, String> {
     let b: AuthorizeReq = json_of(body)?;
+    check_credential_id(&b.credential_id)?;
     hash_count(&b.hashes)?;
     let hashes = hashes_of(&b.hash_algorithm_oid, &b.hashes)?;
     if b.num_signatures.is_some_and(|n| n != hashes.len()) {
@@ -381,7 +484,7 @@ pub fn parse_authorize(body: &[u8]) -> Result<Authorize, String> {
     let Some(pin) = pin.as_deref().and_then(|p| Pin::parse(p).ok()) else {
         return Err("Invalid parameter PIN: 6 digits expected".into());
     };
-    if otp.as_ref().is_some_and(|o| o.len() > 16) {
+    if otp.as_ref().is_some_and(|o| o.chars().count() > 16) {
         return Err("Invalid parameter OTP: 6 digits expected".into());
     }
     Ok(Authorize { credential_id: b.credential_id, hashes, pin, otp })
@@ -392,6 +495,9 @@ async fn authorize(State(s): State<AppState>, headers: HeaderMap, body: axum::bo
         Ok(id) => id,
         Err(r) => return r,
     };
+    if let Some(r) = wrong_content_type(&headers) {
+        return r;
+    }
     let b = match parse_authorize(&body) {
         Ok(b) => b,
         Err(m) => return err(StatusCode::BAD_REQUEST, "invalid_request", m),
@@ -411,11 +517,11 @@ struct SignHashReq {
     sad: String,
     #[serde(alias = "hash", default)]
     hashes: Vec<String>,
-    #[serde(rename = "hashAlgorithmOID", alias = "hashAlgo")]
+    #[serde(rename = "hashAlgorithmOID", alias = "hashAlgo", default, deserialize_with = "present")]
     hash_algorithm_oid: Option<String>,
-    #[serde(rename = "signAlgo")]
+    #[serde(rename = "signAlgo", default, deserialize_with = "present")]
     sign_algo: Option<String>,
-    #[serde(rename = "signAlgoParams")]
+    #[serde(rename = "signAlgoParams", default, deserialize_with = "present")]
     sign_algo_params: Option<String>,
 }
 
@@ -429,12 +535,13 @@ pub struct SignHash {
 
 /// RSASSA-PSS-params (RFC 4055) naming SHA-256, MGF1 with SHA-256 and a 32-byte salt, base64 DER.
 fn pss_params_are_sha256(b64: &str) -> bool {
-    B64.decode(b64.trim()).ok().is_some_and(|der| kyso_pki::alg::pss_params_are_sha256(&der))
+    B64.decode(b64).ok().is_some_and(|der| kyso_pki::alg::pss_params_are_sha256(&der))
 }
 
 /// Parse a `signatures/signHash` body; the error names the parameter.
 pub fn parse_sign_hash(body: &[u8]) -> Result<SignHash, String> {
     let b: SignHashReq = json_of(body)?;
+    check_credential_id(&b.credential_id)?;
     hash_count(&b.hashes)?;
     let scheme = match b.sign_algo.as_deref() {
         None => None,
@@ -461,8 +568,12 @@ pub fn parse_sign_hash(body: &[u8]) -> Result<SignHash, String> {
         }
     }
     let hashes = hashes_of(&b.hash_algorithm_oid, &b.hashes)?;
-    if b.sad.len() > 256 {
-        return Err("Invalid parameter SAD (unknown, expired or already used)".into());
+    // kyso's SADs are base64url; the bound holds in bytes and in characters.
+    if b.sad.is_empty()
+        || b.sad.len() > 256
+        || !b.sad.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+    {
+        return Err("Invalid parameter SAD: 1 to 256 base64url characters, as credentials/authorize returned it".into());
     }
     Ok(SignHash { credential_id: b.credential_id, sad: b.sad, hashes, scheme })
 }
@@ -472,6 +583,9 @@ async fn sign_hash(State(s): State<AppState>, headers: HeaderMap, body: axum::bo
         Ok(id) => id,
         Err(r) => return r,
     };
+    if let Some(r) = wrong_content_type(&headers) {
+        return r;
+    }
     let b = match parse_sign_hash(&body) {
         Ok(b) => b,
         Err(m) => return err(StatusCode::BAD_REQUEST, "invalid_request", m),
@@ -517,12 +631,48 @@ mod tests {
                 "hashAlgorithmOID",
             ),
             ("{".to_string(), "Invalid JSON"),
+            (format!(r#"["c",{},"123456"]"#, h(1)), "one JSON object"),
+            (format!(r#"{{"credentialID":"c","hashes":{},"PIN":"123456","OTP":null}}"#, h(1)), "null"),
             (" ".repeat(MAX_CSC_BODY + 1), "at most"),
         ];
         for (body, names) in cases {
             let e = parse_authorize(body.as_bytes()).err().unwrap_or_default();
             assert!(e.contains(names), "{names}: {e}");
         }
+    }
+
+    #[test]
+    fn certificates_and_credential_ids_are_checked() {
+        for (body, want) in [
+            (r#"{}"#, Some(Certificates::Single)),
+            (r#"{"certificates":"none"}"#, Some(Certificates::None)),
+            (r#"{"certificates":"chain"}"#, Some(Certificates::Chain)),
+            (r#"{"certificates":"Chain"}"#, None),
+            (r#"{"certificates":1}"#, None),
+        ] {
+            let got = json_of::<ListReq>(body.as_bytes());
+            assert_eq!(got.as_ref().ok().map(|r| r.certificates), want, "{body}");
+            if want.is_none() {
+                assert!(got.err().unwrap().contains("certificates"), "{body}");
+            }
+        }
+        let long = "c".repeat(MAX_CREDENTIAL_ID + 1);
+        for id in ["", long.as_str()] {
+            let body =
+                format!(r#"{{"credentialID":"{id}","SAD":"s","hashes":{},"hashAlgorithmOID":"{SHA256_OID}"}}"#, h(1));
+            assert!(parse_sign_hash(body.as_bytes()).err().unwrap().contains("credentialID"));
+            let body = format!(r#"{{"credentialID":"{id}","hashes":{},"PIN":"123456"}}"#, h(1));
+            assert!(parse_authorize(body.as_bytes()).err().unwrap().contains("credentialID"));
+        }
+        // An empty body (JSON whitespace only) is {}; other bytes are not JSON.
+        assert!(optional_body::<ListReq>(&HeaderMap::new(), b" \r\n").is_ok());
+        assert!(optional_body::<ListReq>(&HeaderMap::new(), b"\x0c").is_err());
+        // lang and credentialID are counted in characters, as the document's maxLength counts them.
+        let id = "é".repeat(MAX_CREDENTIAL_ID);
+        assert!(check_credential_id(&id).is_ok());
+        // Base64 exactly: no whitespace around a hash.
+        let body = format!(r#"{{"credentialID":"c","hashes":[" {} "],"PIN":"123456"}}"#, B64.encode([7u8; 32]));
+        assert!(parse_authorize(body.as_bytes()).err().unwrap().contains("hashes[0]"));
     }
 
     #[test]
