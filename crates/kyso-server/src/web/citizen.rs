@@ -1007,6 +1007,8 @@ async fn sign(
                 E::Locked if !c.en => "Chứng thư đã bị khóa do nhập sai mã PIN hoặc mã OTP 5 lần. Hãy đến điểm hỗ trợ để cán bộ xác thực lại trực tiếp và mở khóa.".to_string(),
                 E::Busy if !c.en => "Đang có lần nhập mã PIN khác cho chứng thư này được kiểm tra; hãy thử lại sau vài giây.".to_string(),
                 E::InvalidOtp if !c.en => "Mã xác thực một lần (OTP) không đúng, đã hết hạn hoặc đã dùng: hãy đợi mã tiếp theo trong ứng dụng.".to_string(),
+                E::Authority(kyso_authority::AuthorityError::Busy(_)) if !c.en => "Máy chủ đang bận kiểm tra mã PIN của người khác; hãy thử lại sau vài giây.".to_string(),
+                E::InvalidRequest(m) if !c.en && m.contains("revoked or expired") => "Chứng thư số của bạn đã bị thu hồi hoặc hết hạn: hãy gia hạn hoặc tạo chứng thư mới tại mục Chứng thư số của tôi.".to_string(),
                 e => e.to_string(),
             };
             let mut r = sign_form(&s, &c, &a, Some(&msg)).await;
