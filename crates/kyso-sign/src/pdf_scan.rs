@@ -489,17 +489,14 @@ fn section(pdf: &[u8], at: usize, wanted: &HashSet<u32>) -> Option<Section> {
         let start = u32::try_from(p.uint()?).ok()?;
         p.skip_ws();
         let count = usize::try_from(p.uint()?).ok()?;
-        if count > pdf.len() / 18 {
+        if count > pdf.len() / 20 {
             return None;
         }
+        p.skip_ws();
         for k in 0..count {
-            p.skip_ws();
-            let off = usize::try_from(p.uint()?).ok()?;
-            p.skip_ws();
-            let generation = u16::try_from(p.uint()?).ok()?;
-            p.skip_ws();
-            let kind = p.peek()?;
-            p.i += 1;
+            // The same strict 20-byte entries as `live_dicts`: a looser table is left to lopdf.
+            let (off, generation, kind) = xref_entry(pdf.get(p.i..p.i + 20)?)?;
+            p.i += 20;
             let num = start.checked_add(u32::try_from(k).ok()?)?;
             let e = match kind {
                 b'n' => Some((generation, off)),
