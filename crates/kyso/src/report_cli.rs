@@ -5,7 +5,7 @@
 //! A thin shell over `kyso_server::report_data` (the read model the pages use); ID numbers are
 //! masked in everything printed here and every write is audited.
 
-use crate::commands::out;
+use crate::output::out;
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Subcommand;
 use kyso_campaign::csv::parse_date;

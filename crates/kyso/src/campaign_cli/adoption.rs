@@ -6,7 +6,7 @@
 //! on the day (one scan of each certificate source), then counts by commune in memory: a few
 //! seconds for 10 million residents, where one SQL statement over the row store took ~25 s.
 
-use crate::commands::out;
+use crate::output::out;
 use anyhow::{anyhow, Result};
 use kyso_campaign::csv::parse_date;
 use kyso_campaign::register_index::{

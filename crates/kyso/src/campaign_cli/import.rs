@@ -4,7 +4,7 @@
 use super::meter::Meter;
 use super::source::{Source, HEADER_SEARCH};
 use super::ACTOR;
-use crate::commands::out;
+use crate::output::out;
 use anyhow::{bail, Context, Result};
 use kyso_campaign::population::{KnownHamlets, RegisterImport, Resident, Sex};
 use kyso_campaign::units::{parse_admin_units_csv, parse_hamlets_csv, AdminUnits, CommuneType, Unit};

@@ -30,8 +30,8 @@ pub use provider::import_provider_list;
 #[allow(unused_imports)]
 pub use worklist::{visit_key, worklist_lines, WorklistLine};
 
-use crate::commands::{open_store, out};
-use crate::data::DataDir;
+use crate::data::{open_store, DataDir};
+use crate::output::out;
 use anyhow::{anyhow, Context, Result};
 use clap::Subcommand;
 use kyso_campaign::csv::parse_date;

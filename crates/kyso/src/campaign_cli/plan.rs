@@ -1,7 +1,7 @@
 //! `kyso campaign plan …`: plans as versioned targets with a baseline and milestones.
 
 use super::{iso, progress::target, ACTOR};
-use crate::commands::out;
+use crate::output::out;
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Subcommand;
 use kyso_campaign::csv::parse_date;

@@ -2,7 +2,7 @@
 //! from the register, the certificate sources and the visit log (the page's list, masked, audited).
 
 use super::ACTOR;
-use crate::commands::out;
+use crate::output::out;
 use anyhow::{anyhow, Context, Result};
 use kyso_campaign::csv::parse_date;
 use kyso_server::reconcile::{finding_text, recipient_text, reconcile_xlsx, reconciliation};

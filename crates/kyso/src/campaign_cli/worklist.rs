@@ -1,7 +1,7 @@
 //! Door-to-door worklists (masked, in walking order) and the append-only visit log.
 
 use super::ACTOR;
-use crate::commands::out;
+use crate::output::out;
 use anyhow::{anyhow, bail, Context, Result};
 use kyso_campaign::population::CitizenId;
 use kyso_campaign::worklist::Outcome;

@@ -2,10 +2,10 @@
 //! of the demo's synthetic residents (5,480 aged 15+ on 1 January 2026, as in Appendix I), the
 //! Hiệp Lực plan, and the providers' list of the certificates they issued there. Idempotent.
 
+use super::accounts::{CITIZEN_L1, CITIZEN_L2, CITIZEN_NEW};
+use super::{synthetic_resident, HAMLETS, RESIDENTS};
 use crate::campaign_cli::{add_plan, import_provider_list, resident_row, PlanArgs};
 use crate::data::DataDir;
-use crate::demo::{synthetic_resident, HAMLETS, RESIDENTS};
-use crate::demo_accounts::{CITIZEN_L1, CITIZEN_L2, CITIZEN_NEW};
 use anyhow::{anyhow, Result};
 use kyso_authority::Authority;
 use kyso_campaign::csv::parse_date;
@@ -100,11 +100,11 @@ pub async fn seed(dir: &DataDir, auth: &Arc<Authority>) -> Result<()> {
     let today = parse_date(&crate::campaign_cli::vn_date(kyso_store::now())).map_err(|e| anyhow!(e))?;
     let list = dir.path.join("demo").join("provider-list.csv");
     std::fs::create_dir_all(list.parent().unwrap_or(&dir.path))?;
-    std::fs::write(&list, crate::demo_list::provider_list(today))?;
+    std::fs::write(&list, super::list::provider_list(today))?;
     eprintln!("demo: importing the providers' list {} …", list.display());
     import_provider_list(store, &list, None, &today.to_string(), None, false).await?;
     seed_visits(store, today).await?;
-    crate::demo_reports::seed(store).await?;
+    super::reports::seed(store).await?;
     store.commit(&[Write::Setting { name: SEEDED.into(), value: kyso_store::now().to_string() }]).await?;
     eprintln!("demo campaign seeded: Xã Hiệp Lực, 5 hamlets, {RESIDENTS} residents, the 2026 plan");
     Ok(())
@@ -171,12 +171,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_demo_reproduces_appendix_i_and_counts_every_source() {
-        let path = std::env::temp_dir().join(format!("kyso-demo-campaign-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        let dir = crate::data::DataDir::new(&path);
-        crate::commands::init(&dir, None, None, None, true).await.unwrap();
-        let auth = crate::commands::open(&dir, None).await.unwrap();
-        crate::demo::seed(&auth).await.unwrap();
+        let (dir, auth) = crate::demo::with_residents("demo-campaign").await;
         seed(&dir, &auth).await.unwrap();
         seed(&dir, &auth).await.unwrap();
         let store = &auth.store;
@@ -199,7 +194,7 @@ mod tests {
         // Today: the providers' 2026 certificates (a person at two providers counted once, the
         // revoked ones not) and kyso's own 57 (60 issued, 3 revoked), all distinct people.
         let today = crate::campaign_cli::vn_date(kyso_store::now());
-        let list = crate::demo_list::provider_list(parse_date(&today).unwrap());
+        let list = crate::demo::list::provider_list(parse_date(&today).unwrap());
         let mut listed = std::collections::HashSet::new();
         for row in list.lines().skip(1).map(|l| l.split(',').collect::<Vec<_>>()) {
             if row[0].len() == 12 && row[4] != "Thu hồi" && parse_date(row[2]).is_ok() && row[0] != "019195999999" {
@@ -221,6 +216,6 @@ mod tests {
         let worklist = crate::campaign_cli::worklist_lines(store, COMMUNE, "T01", &today).await.unwrap();
         assert!(worklist.iter().any(|l| l.3 == "not-at-home"), "the worklist shows the last outcome");
         auth.store.close().await;
-        let _ = std::fs::remove_dir_all(&path);
+        let _ = std::fs::remove_dir_all(&dir.path);
     }
 }

@@ -5,8 +5,8 @@
 //! of each kind real lists carry that an import must report: an ID number the register does not
 //! have, a repeated row, a malformed ID number, an impossible date.
 
-use crate::demo::{kyso_issued, synthetic_resident, ADULTS};
-use crate::demo_accounts::{CITIZEN_L1, CITIZEN_L2, CITIZEN_NEW};
+use super::accounts::{CITIZEN_L1, CITIZEN_L2, CITIZEN_NEW};
+use super::{kyso_issued, synthetic_resident, ADULTS};
 use std::collections::HashSet;
 use std::fmt::Write;
 use time::{Date, Duration, Month};

@@ -4,7 +4,7 @@
 //! (on time, late, missing, on time) so completeness and timeliness show something real.
 //! Idempotent.
 
-use crate::demo::synthetic_resident;
+use super::synthetic_resident;
 use anyhow::{anyhow, Result};
 use kyso_campaign::deadlines::{Frequency, Period};
 use kyso_campaign::reports::{periods_back, reporting_period};
@@ -322,13 +322,8 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn demo_reports_show_on_time_late_and_missing() {
-        let path = std::env::temp_dir().join(format!("kyso-demo-reports-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        let dir = crate::data::DataDir::new(&path);
-        crate::commands::init(&dir, None, None, None, true).await.unwrap();
-        let auth = crate::commands::open(&dir, None).await.unwrap();
-        crate::demo::seed(&auth).await.unwrap();
-        crate::demo_campaign::seed(&dir, &auth).await.unwrap();
+        let (dir, auth) = crate::demo::with_residents("demo-reports").await;
+        crate::demo::campaign::seed(&dir, &auth).await.unwrap();
         seed(&auth.store).await.unwrap();
         let store = &auth.store;
         assert_eq!(store.tasks(Some(COMMUNE)).await.unwrap().len(), 16);
@@ -351,6 +346,6 @@ mod tests {
         assert_eq!(segments.len(), 1);
         assert!(segments[0].2.iter().all(|s| s.holders.is_none()), "Hưng Yên has no count source in the demo");
         auth.store.close().await;
-        let _ = std::fs::remove_dir_all(&path);
+        let _ = std::fs::remove_dir_all(&dir.path);
     }
 }

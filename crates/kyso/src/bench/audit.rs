@@ -18,8 +18,8 @@ pub async fn run(rows: usize, certificates: usize, keep: bool, db: Option<&str>,
     let tmp = std::env::temp_dir().join(format!("kyso-bench-audit-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
     let dir = DataDir::new(&tmp);
-    crate::commands::init(&dir, db, None, None, true).await?;
-    let store = crate::commands::open_store(&dir, db).await?;
+    crate::init::init(&dir, db, None, None, true).await?;
+    let store = crate::data::open_store(&dir, db).await?;
     let mut direct = store.sqlite_writer()?;
     let now = kyso_store::now();
     let filling = Instant::now();

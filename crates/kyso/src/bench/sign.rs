@@ -114,8 +114,8 @@ pub async fn run(
     dir.create()?;
     let cfg = tmp.join("kyso.toml");
     std::fs::write(&cfg, config(&format!("http://{addr}"), custody, module.as_deref()))?;
-    crate::commands::init(&dir, None, Some(&cfg), None, true).await?;
-    let auth = crate::commands::open(&dir, None).await?;
+    crate::init::init(&dir, None, Some(&cfg), None, true).await?;
+    let auth = crate::data::open(&dir, None).await?;
     let pin = Pin::parse(PIN)?;
     let mut creds = Vec::new();
     for c in 0..clients {

@@ -10,12 +10,12 @@ use serde_json::json;
 use std::sync::Arc;
 use std::time::Instant;
 
-pub async fn issue(count: usize, concurrency: usize, cpu_only: bool, db: Option<&str>, json_mode: bool) -> Result<()> {
+pub async fn run(count: usize, concurrency: usize, cpu_only: bool, db: Option<&str>, json_mode: bool) -> Result<()> {
     let tmp = std::env::temp_dir().join(format!("kyso-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
     let dir = DataDir::new(&tmp);
-    crate::commands::init(&dir, db, None, None, true).await?;
-    let auth = crate::commands::open(&dir, db).await?;
+    crate::init::init(&dir, db, None, None, true).await?;
+    let auth = crate::data::open(&dir, db).await?;
     let now = kyso_store::now();
     for chunk in (0..count).collect::<Vec<_>>().chunks(20_000) {
         let rows: Vec<Write> = chunk

@@ -2,7 +2,7 @@
 //! and two citizen logins (level 2 without a certificate yet; level 1 waiting for the desk), plus
 //! a few days of support sessions so the results page has something to show. Idempotent.
 
-use crate::demo::synthetic_resident;
+use super::synthetic_resident;
 use anyhow::{anyhow, Result};
 use kyso_authority::Authority;
 use kyso_pki::CitizenId;

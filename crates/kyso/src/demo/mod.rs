@@ -1,8 +1,16 @@
 //! `kyso serve --demo`: initialise on embedded SQLite if needed and seed synthetic residents of
-//! Xã Hiệp Lực (Thái Nguyên) with level-2 e-ID and certificates from both demo providers.
+//! Xã Hiệp Lực (Thái Nguyên) with level-2 e-ID and certificates from both demo providers, then the
+//! campaign (`campaign`, `list`, `reports`) and the web app's accounts (`accounts`). `kyso serve`
+//! enters through [`prepare`], [`seed`] and [`print_logins`]; the benchmarks borrow
+//! [`synthetic_resident`].
 //!
 //! The population is sized after the commune's plan (Appendix I): 5,480 people aged 15 or more on
 //! 1 January 2026, and children under 15 beside them, so the dashboard's denominator is the plan's.
+
+mod accounts;
+mod campaign;
+mod list;
+mod reports;
 
 use crate::data::DataDir;
 use anyhow::Result;
@@ -56,10 +64,18 @@ pub async fn prepare(dir: &DataDir, db: Option<&str>, listen: &str, base_url: Op
         return Ok(());
     }
     let base = crate::public_url::for_demo(listen, base_url)?;
-    crate::commands::init(dir, db, None, Some(&base), false).await
+    crate::init::init(dir, db, None, Some(&base), false).await
 }
 
-pub async fn seed(auth: &Arc<Authority>) -> Result<()> {
+/// Seed the demo (each part once: the seeders are idempotent): residents and certificates, the
+/// campaign, the accounts.
+pub async fn seed(dir: &DataDir, auth: &Arc<Authority>) -> Result<()> {
+    seed_residents(auth).await?;
+    campaign::seed(dir, auth).await?;
+    accounts::seed(auth).await
+}
+
+async fn seed_residents(auth: &Arc<Authority>) -> Result<()> {
     if auth.store.setting("demo_seeded").await?.is_some() {
         return Ok(());
     }
@@ -118,4 +134,18 @@ pub async fn seed(auth: &Arc<Authority>) -> Result<()> {
 pub fn print_logins(addr: &str) {
     println!("demo: open http://{addr}/ — CA certificates at /ca/<id>.crt, CRLs at /crl/<id>.crl, OCSP at /ocsp/<provider>, TSA at /tsa");
     println!("demo: try `kyso cert list` or `kyso cert issue --id 019090000001 --name \"Nguyễn Văn An\" --province \"{DEMO_PROVINCE}\" --provider vnpt --eid-level2` in another terminal");
+    accounts::print_logins();
+}
+
+/// A fresh data directory (named after `name` and the process) with the demo's residents and
+/// certificates, for the seeders' tests; the caller removes `dir.path`.
+#[cfg(test)]
+async fn with_residents(name: &str) -> (DataDir, Arc<Authority>) {
+    let path = std::env::temp_dir().join(format!("kyso-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&path);
+    let dir = DataDir::new(&path);
+    crate::init::init(&dir, None, None, None, true).await.unwrap();
+    let auth = crate::data::open(&dir, None).await.unwrap();
+    seed_residents(&auth).await.unwrap();
+    (dir, auth)
 }
