@@ -175,7 +175,41 @@ pub(crate) fn listed_holders(listed: &[crate::listed::Listed], names: &[String])
 const PLAN_COLS: &str =
     "id, unit_code, period, version, min_age, reference_date, target_kind, target_percent_hundredths, \
      target_absolute, baseline_count, baseline_date, baseline_source, deadline, created_at";
+const RESIDENT_COLS: &str = "id_number, full_name, date_of_birth, sex, commune_code, hamlet_code, household";
 const VISIT_COLS: &str = "seq, commune_code, hamlet_code, id_hash, id_masked, outcome, provider, team, visit_date, at";
+
+/// The end of an upsert: count `table` again, append the audit row, commit. New rows are the
+/// table's growth since `before`; the rest of `rows` updated rows in place.
+macro_rules! commit_upsert {
+    ($store:expr, $tx:ident, $audit:expr, $table:literal, $before:expr, $rows:expr) => {{
+        let after: i64 = sqlx::query_scalar(concat!("SELECT COUNT(*) FROM ", $table)).fetch_one(&mut *$tx).await?;
+        append_audit!($store, $tx, $audit);
+        $tx.commit().await?;
+        let inserted = (after - $before).max(0) as u64;
+        Ok(Upserted { inserted, updated: $rows as u64 - inserted.min($rows as u64) })
+    }};
+}
+
+/// Columns: `RESIDENT_COLS`.
+macro_rules! resident_row {
+    ($r:expr) => {
+        ResidentRow {
+            id_number: $r.get("id_number"),
+            full_name: $r.get("full_name"),
+            date_of_birth: $r.get("date_of_birth"),
+            sex: $r.get("sex"),
+            commune_code: $r.get("commune_code"),
+            hamlet_code: $r.get("hamlet_code"),
+            household: $r.get("household"),
+        }
+    };
+}
+
+macro_rules! hamlet_row {
+    ($r:expr) => {
+        HamletRow { commune_code: $r.get("commune_code"), code: $r.get("code"), name: $r.get("name") }
+    };
+}
 
 macro_rules! plan_row {
     ($r:expr) => {
@@ -253,11 +287,7 @@ impl Store {
                 }
                 q.execute(&mut *tx).await?;
             }
-            let after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM admin_communes").fetch_one(&mut *tx).await?;
-            append_audit!(self, tx, audit);
-            tx.commit().await?;
-            let inserted = (after - before).max(0) as u64;
-            Ok(Upserted { inserted, updated: rows.len() as u64 - inserted.min(rows.len() as u64) })
+            commit_upsert!(self, tx, audit, "admin_communes", before, rows.len())
         })
     }
 
@@ -298,11 +328,7 @@ impl Store {
                 }
                 q.execute(&mut *tx).await?;
             }
-            let after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM hamlets").fetch_one(&mut *tx).await?;
-            append_audit!(self, tx, audit);
-            tx.commit().await?;
-            let inserted = (after - before).max(0) as u64;
-            Ok(Upserted { inserted, updated: rows.len() as u64 - inserted.min(rows.len() as u64) })
+            commit_upsert!(self, tx, audit, "hamlets", before, rows.len())
         })
     }
 
@@ -310,7 +336,7 @@ impl Store {
         on_pool!(self, p => {
             let rows = sqlx::query("SELECT commune_code, code, name FROM hamlets WHERE commune_code = $1 ORDER BY code")
                 .bind(commune_code).fetch_all(p).await?;
-            Ok(rows.iter().map(|r| HamletRow { commune_code: r.get("commune_code"), code: r.get("code"), name: r.get("name") }).collect())
+            Ok(rows.iter().map(|r| hamlet_row!(r)).collect())
         })
     }
 
@@ -382,32 +408,26 @@ impl Store {
     pub async fn all_hamlets(&self) -> Result<Vec<HamletRow>> {
         on_pool!(self, p => {
             let rows = sqlx::query("SELECT commune_code, code, name FROM hamlets ORDER BY commune_code, code").fetch_all(p).await?;
-            Ok(rows.iter().map(|r| HamletRow { commune_code: r.get("commune_code"), code: r.get("code"), name: r.get("name") }).collect())
+            Ok(rows.iter().map(|r| hamlet_row!(r)).collect())
         })
     }
 
     /// The register of a commune, optionally one hamlet.
     pub async fn residents(&self, commune_code: &str, hamlet_code: Option<&str>) -> Result<Vec<ResidentRow>> {
         on_pool!(self, p => {
-            let rows = sqlx::query("SELECT id_number, full_name, date_of_birth, sex, commune_code, hamlet_code, household FROM residents \
-                WHERE commune_code = $1 AND ($2 IS NULL OR hamlet_code = $2) ORDER BY id_number")
-                .bind(commune_code).bind(hamlet_code).fetch_all(p).await?;
-            Ok(rows.iter().map(|r| ResidentRow {
-                id_number: r.get("id_number"), full_name: r.get("full_name"), date_of_birth: r.get("date_of_birth"), sex: r.get("sex"),
-                commune_code: r.get("commune_code"), hamlet_code: r.get("hamlet_code"), household: r.get("household"),
-            }).collect())
+            let sql = format!("SELECT {RESIDENT_COLS} FROM residents \
+                WHERE commune_code = $1 AND ($2 IS NULL OR hamlet_code = $2) ORDER BY id_number");
+            let rows = sqlx::query(&sql).bind(commune_code).bind(hamlet_code).fetch_all(p).await?;
+            Ok(rows.iter().map(|r| resident_row!(r)).collect())
         })
     }
 
     /// One resident by ID number.
     pub async fn resident(&self, id_number: &str) -> Result<Option<ResidentRow>> {
         on_pool!(self, p => {
-            let r = sqlx::query("SELECT id_number, full_name, date_of_birth, sex, commune_code, hamlet_code, household FROM residents WHERE id_number = $1")
-                .bind(id_number).fetch_optional(p).await?;
-            Ok(r.map(|r| ResidentRow {
-                id_number: r.get("id_number"), full_name: r.get("full_name"), date_of_birth: r.get("date_of_birth"), sex: r.get("sex"),
-                commune_code: r.get("commune_code"), hamlet_code: r.get("hamlet_code"), household: r.get("household"),
-            }))
+            let sql = format!("SELECT {RESIDENT_COLS} FROM residents WHERE id_number = $1");
+            let r = sqlx::query(&sql).bind(id_number).fetch_optional(p).await?;
+            Ok(r.map(|r| resident_row!(r)))
         })
     }
 
