@@ -11,12 +11,8 @@ use kyso_store::Store;
 use serde_json::json;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
 const ACTOR_CLI: &str = "cli";
-
-/// How often the server recomputes today's adoption snapshots.
-const ADOPTION_REFRESH: Duration = Duration::from_secs(15 * 60);
 
 pub async fn run(cli: Cli) -> Result<ExitCode> {
     let dir = DataDir::new(&cli.data_dir);
@@ -44,23 +40,6 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 // Today's figures of every commune, for the ranking page.
                 let today = kyso_server::campaign_data::vn_date(kyso_store::now());
                 crate::campaign_cli::refresh_now(&auth.store, &today, 15).await?;
-            }
-            // Every commune's figures of today, kept fresh for the dashboard and the ranking
-            // page: one pass over the register's column index and the certificate sources (a few
-            // seconds at national scale; the write lock is held only to store 3,321 rows).
-            {
-                let store = auth.store.clone();
-                let first = if a.demo { ADOPTION_REFRESH } else { Duration::ZERO };
-                tokio::spawn(async move {
-                    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + first, ADOPTION_REFRESH);
-                    loop {
-                        tick.tick().await;
-                        let today = kyso_server::campaign_data::vn_date(kyso_store::now());
-                        if let Err(e) = crate::campaign_cli::refresh_now(&store, &today, 15).await {
-                            tracing::warn!("today's adoption figures were not refreshed: {e:#}");
-                        }
-                    }
-                });
             }
             let token = dir.operator_token()?;
             let listener = tokio::net::TcpListener::bind(&a.listen).await.with_context(|| {
