@@ -78,3 +78,34 @@ pub fn by_province(rows: &[CommuneAdoptionRow]) -> Vec<(String, String, u64, u64
     }
     m.into_iter().map(|(code, (name, n, s, h, a))| (code.to_owned(), name, n, s, h, a)).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn someone_born_on_29_february_comes_of_age_on_1_march() {
+        // 15 on 28 February 2026: born by 28 February 2011 (2011 has no 29 February).
+        assert_eq!(born_by_day("2026-02-28", 15).unwrap(), days_from_civil(2011, 2, 28));
+        // 18 on 28 February 2026: born by 28 February 2008; born on 29 February 2008, only from 1 March.
+        assert_eq!(born_by_day("2026-02-28", 18).unwrap(), days_from_civil(2008, 2, 28));
+        assert!(born_by_day("2026-02-28", 7).is_err());
+    }
+
+    #[test]
+    fn provinces_sum_only_the_communes_with_a_snapshot() {
+        let row = |code: &str, province: &str, figures: Option<(i64, i64)>| CommuneAdoptionRow {
+            commune_code: code.into(),
+            commune_name: code.into(),
+            province_code: province.into(),
+            province_name: format!("P{province}"),
+            holders: figures.map(|f| f.0),
+            adults: figures.map(|f| f.1),
+        };
+        let rows = [row("00001", "02", Some((3, 10))), row("00002", "01", None), row("00003", "02", Some((1, 5)))];
+        assert_eq!(
+            by_province(&rows),
+            vec![("01".into(), "P01".into(), 1, 0, 0, 0), ("02".into(), "P02".into(), 2, 2, 4, 15)]
+        );
+    }
+}

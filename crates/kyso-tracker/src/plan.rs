@@ -110,3 +110,19 @@ pub async fn add_plan(store: &Store, a: &NewPlan, actor: &str) -> Result<PlanRow
         .add_plan(&plan, &milestones, &AuditEvent::new(actor, "campaign.plan.add", &plan.unit_code, detail))
         .await?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_target_is_a_percent_with_two_decimals_or_a_count() {
+        assert_eq!(target_value("63.80%").unwrap(), TargetValue::Percent(Percent::from_hundredths(6380)));
+        assert_eq!(target_value(" 63,8 %").unwrap(), TargetValue::Percent(Percent::from_hundredths(6380)));
+        assert_eq!(target_value("3496").unwrap(), TargetValue::Absolute(3496));
+        for bad in ["63.801%", "100.01%", "%", "x%", "many"] {
+            assert!(target_value(bad).is_err(), "{bad}");
+        }
+        assert_eq!(value_text(target_value("3496").unwrap()), "3496 holders");
+    }
+}

@@ -162,3 +162,28 @@ pub fn submission_status(unit: &str, period: &Period, figures: &Figures, at: i64
     }
     Ok(rollup.rows.remove(0).status)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_segment_is_key_name_target_and_maybe_everyone() {
+        let s = segment_row("cb = Cán bộ = 1.200").unwrap();
+        assert_eq!(
+            (s.key.as_str(), s.name.as_str(), s.target, s.membership.as_str()),
+            ("cb", "Cán bộ", 1200, "tagged")
+        );
+        assert_eq!(segment_row("dan=Người dân=5000=everyone").unwrap().membership, "everyone");
+        for bad in ["cb=Cán bộ", "cb=Cán bộ=nhiều", "=Cán bộ=3", "cb=Cán bộ=3=some"] {
+            assert!(segment_row(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn task_numbers_and_statuses_are_stored_as_the_plan_numbers_them() {
+        assert_eq!(task_number(" 4.1. "), "4.1");
+        assert_eq!(task_status("in_progress").unwrap(), "in_progress");
+        assert!(task_status("later").is_err());
+    }
+}
