@@ -195,15 +195,7 @@ pub async fn import_register(
                 Err(issue) => out.rejected.push(issue),
             }
             if batch.len() == REGISTER_BATCH {
-                let detail = format!("rows {}..{}", out.kept + 1, out.kept + batch.len() as u64);
-                write_batch(
-                    store,
-                    &mut batch,
-                    &name_of,
-                    AuditEvent::new(actor, "campaign.register.import", subject, detail),
-                    &mut out,
-                )
-                .await?;
+                write_batch(store, &mut batch, &name_of, (actor, subject, false), &mut out).await?;
             }
         }
         progress.update(source.position(), out.rows);
@@ -214,16 +206,7 @@ pub async fn import_register(
         source.check_complete().map_err(|e| anyhow::anyhow!("{e} ({} rows had been written)", out.kept))?;
     }
     if !batch.is_empty() {
-        let detail =
-            format!("rows {}..{}, {} rejected", out.kept + 1, out.kept + batch.len() as u64, out.rejected.len());
-        write_batch(
-            store,
-            &mut batch,
-            &name_of,
-            AuditEvent::new(actor, "campaign.register.import", subject, detail),
-            &mut out,
-        )
-        .await?;
+        write_batch(store, &mut batch, &name_of, (actor, subject, true), &mut out).await?;
     }
     progress.finish(out.rows);
     if import.is_none() && !header_failed {
@@ -239,17 +222,24 @@ pub async fn import_register(
     Ok(out)
 }
 
-/// Writes one batch of register rows (a transaction of its own) and counts it.
+/// Writes one batch of register rows (a transaction of its own, audited by `actor` on `subject`)
+/// and counts it; the `last` batch's audit also counts the rows rejected.
 async fn write_batch<'n>(
     store: &Store,
     batch: &mut Vec<ResidentRow>,
     name_of: &(dyn Fn(&str) -> (&'n str, &'n str) + Sync),
-    audit: AuditEvent,
+    (actor, subject, last): (&str, &str, bool),
     out: &mut RegisterImported,
 ) -> Result<()> {
+    let mut detail = format!("rows {}..{}", out.kept + 1, out.kept + batch.len() as u64);
+    if last {
+        detail.push_str(&format!(", {} rejected", out.rejected.len()));
+    }
+    let audit = AuditEvent::new(actor, "campaign.register.import", subject, detail);
     let u = store.upsert_register_batch(batch, name_of, &audit).await?;
-    (out.kept, out.inserted, out.updated) =
-        (out.kept + batch.len() as u64, out.inserted + u.inserted, out.updated + u.updated);
+    out.kept += batch.len() as u64;
+    out.inserted += u.inserted;
+    out.updated += u.updated;
     batch.clear();
     Ok(())
 }
