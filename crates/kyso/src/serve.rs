@@ -5,7 +5,6 @@ use crate::data::{open, DataDir};
 use crate::init::same_base_url;
 use anyhow::{Context, Result};
 use clap::Args;
-use std::time::Duration;
 
 #[derive(Args)]
 pub struct ServeArgs {
@@ -21,9 +20,6 @@ pub struct ServeArgs {
     #[arg(long)]
     pub demo: bool,
 }
-
-/// How often the server recomputes today's adoption snapshots.
-const ADOPTION_REFRESH: Duration = Duration::from_secs(15 * 60);
 
 pub async fn run(dir: &DataDir, db: Option<&str>, a: ServeArgs) -> Result<()> {
     if a.demo {
@@ -41,26 +37,9 @@ pub async fn run(dir: &DataDir, db: Option<&str>, a: ServeArgs) -> Result<()> {
     if a.demo {
         crate::demo::seed(dir, &auth).await?;
         // Today's figures of every commune, for the ranking page.
-        let today = kyso_server::campaign_data::vn_date(kyso_store::now());
-        crate::campaign_cli::refresh_now(&auth.store, &today, 15).await?;
+        kyso_tracker::adoption::refresh_today(&auth.store).await?;
     }
-    // Every commune's figures of today, kept fresh for the dashboard and the ranking
-    // page: one pass over the register's column index and the certificate sources (a few
-    // seconds at national scale; the write lock is held only to store 3,321 rows).
-    {
-        let store = auth.store.clone();
-        let first = if a.demo { ADOPTION_REFRESH } else { Duration::ZERO };
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + first, ADOPTION_REFRESH);
-            loop {
-                tick.tick().await;
-                let today = kyso_server::campaign_data::vn_date(kyso_store::now());
-                if let Err(e) = crate::campaign_cli::refresh_now(&store, &today, 15).await {
-                    tracing::warn!("today's adoption figures were not refreshed: {e:#}");
-                }
-            }
-        });
-    }
+    // The server keeps today's figures fresh itself (kyso_server::serve starts the timer).
     let token = dir.operator_token()?;
     let listener = tokio::net::TcpListener::bind(&a.listen)
         .await

@@ -66,7 +66,7 @@ fn day_number(y: i32, m: u32, d: u32) -> i64 {
 }
 
 fn iso(day: i64) -> String {
-    kyso_server::campaign_data::civil(day)
+    kyso_tracker::read::civil(day)
 }
 
 struct Commune {

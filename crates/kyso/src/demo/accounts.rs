@@ -101,7 +101,7 @@ pub async fn seed(auth: &Arc<Authority>) -> Result<()> {
     }
     // A week of support sessions at the one-stop desk.
     for d in 1..=7i64 {
-        let day = kyso_server::campaign_data::vn_date(now - d * 86_400);
+        let day = kyso_tracker::read::vn_date(now - d * 86_400);
         for k in 0..(3 + d % 4) {
             let i = 3000 + (d * 10 + k) as usize;
             let id = CitizenId::parse(&synthetic_resident(i).0).map_err(|e| anyhow!(e))?;

@@ -143,7 +143,7 @@ async fn seed_visits(store: &kyso_store::Store, today: Date) -> Result<()> {
     });
     for (n, (r, outcome)) in visited.zip(outcomes).enumerate() {
         let day = (today - time::Duration::days(7 - n as i64 % 7)).to_string();
-        let row = kyso_server::worklist_export::visit_row(&key, &r.id, (COMMUNE, &r.hamlet_code), &outcome, TEAM, &day);
+        let row = kyso_tracker::worklist::visit_row(&key, &r.id, (COMMUNE, &r.hamlet_code), &outcome, TEAM, &day);
         let audit =
             AuditEvent::new("demo", "campaign.visit", &row.id_masked, format!("{} by {}", row.outcome, row.team));
         store.append_visit(&row, &audit).await?;
@@ -209,7 +209,7 @@ mod tests {
 
         // The visits of Xóm Đồng Tâm: two claims no list shows, one moved away, one deceased.
         let (_, _, lines) =
-            kyso_server::reconcile::reconciliation(store, COMMUNE, parse_date(&today).unwrap()).await.unwrap().unwrap();
+            kyso_tracker::reconcile::reconciliation(store, COMMUNE, parse_date(&today).unwrap()).await.unwrap().unwrap();
         let count = |name: &str| lines.iter().filter(|l| l.finding.name() == name).count();
         assert_eq!((count("not_in_any_list"), count("moved_away"), count("deceased")), (2, 1, 1));
         assert!(count("several_providers") > 0, "the list's second certificates");

@@ -8,7 +8,7 @@ use super::synthetic_resident;
 use anyhow::{anyhow, Result};
 use kyso_campaign::deadlines::{Frequency, Period};
 use kyso_campaign::reports::{periods_back, reporting_period};
-use kyso_server::report_data::{self as data, Submission};
+use kyso_tracker::reports::{self as data, Submission};
 use kyso_store::reports::{SegmentRow, SegmentSetRow, StaffRow, TaskRow};
 use kyso_store::{AuditEvent, Store, Write};
 use time::Duration;

@@ -5,7 +5,7 @@
 //! Units that report: communes with a campaign plan; a province when one of its communes has one;
 //! the ministry rolls the provinces up. All take part from 1 July 2025 (the two-level structure).
 
-use crate::campaign_data::{event, load, target, vn_date, Fallible};
+use crate::read::{event, load, target, vn_date, Fallible};
 use kyso_campaign::csv::parse_date;
 use kyso_campaign::deadlines::{DeadlineRules, Frequency, Period, ReportingUnit};
 use kyso_campaign::denominator::AdultsDenominator;

@@ -1,10 +1,13 @@
 //! XLSX exports of a unit's report and of a roll-up (the `Tải XLSX` links and `--xlsx FILE`),
 //! written with `kyso-xlsx`. Headers in Vietnamese, as the spreadsheets communes already keep.
 
+use crate::read::Fallible;
+use crate::reports as data;
 use kyso_campaign::deadlines::{Period, VIETNAM};
 use kyso_campaign::plan::Percent;
 use kyso_campaign::reports::{label, Figures, ReportStatus, Rollup};
 use kyso_store::campaign::ReportRow;
+use kyso_store::Store;
 use kyso_xlsx::{Cell, Column, Writer};
 use std::io::Cursor;
 use time::OffsetDateTime;
@@ -142,4 +145,33 @@ pub fn rollup(unit: &str, name: &str, r: &Rollup, names: &[String], full: bool) 
     total.extend(figure_cells(&r.total));
     w.write_row(&total)?;
     Ok(w.finish()?.into_inner())
+}
+
+/// A unit's report, or its roll-up, as XLSX with everything in it (the CLI's); `None` for an
+/// unknown unit.
+pub async fn xlsx_bytes(store: &Store, unit: &str, period: &Period, rollup: bool) -> Fallible<Option<Vec<u8>>> {
+    xlsx_bytes_for(store, unit, period, rollup, true).await
+}
+
+/// [`xlsx_bytes`]; without `full`, the public form: figures and submission status only, no
+/// submission times, no submitter and no text.
+pub async fn xlsx_bytes_for(
+    store: &Store,
+    unit: &str,
+    period: &Period,
+    rollup: bool,
+    full: bool,
+) -> Fallible<Option<Vec<u8>>> {
+    let Some(name) = data::unit_name(store, unit).await? else { return Ok(None) };
+    let now = data::instant(kyso_store::now());
+    let bytes = if rollup {
+        let (r, names) = data::rollup(store, unit, period, now).await?;
+        self::rollup(unit, &name, &r, &names, full)
+    } else {
+        let figures = data::prefill(store, unit, period, now).await?;
+        let submissions = if full { data::submissions(store, unit, period).await? } else { Vec::new() };
+        let due = data::rules().due(period);
+        report(unit, &name, period, due, &figures, submissions.last().map(|(r, _)| r))
+    };
+    bytes.map(Some).map_err(|e| e.to_string())
 }
