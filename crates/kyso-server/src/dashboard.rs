@@ -86,26 +86,11 @@ impl Text {
     }
 }
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0 auto;max-width:56rem;padding:.75rem;line-height:1.45}\
-h1{font-size:1.4rem}h2{font-size:1.2rem;margin-top:2rem}table{border-collapse:collapse;width:100%}\
-td,th{border-bottom:1px solid #ddd;padding:.35rem;text-align:left}td.n,th.n{text-align:right}\
-.cards{display:flex;flex-wrap:wrap;gap:.5rem}.card{flex:1 1 9rem;border:1px solid #ddd;border-radius:.4rem;padding:.5rem}\
-.card b{display:block;font-size:1.3rem}.badge{display:inline-block;padding:.1rem .5rem;border-radius:1rem;color:#fff;font-weight:600}\
-.green{background:#1a7f37}.amber{background:#b26b00}.red{background:#c62828}.scroll{overflow-x:auto}\
-svg{width:100%;height:auto;max-width:40rem}header{display:flex;justify-content:space-between;flex-wrap:wrap;gap:.5rem}\
-form.visit{display:flex;flex-wrap:wrap;gap:.25rem;margin:0}form.visit select{max-width:11rem}form.visit input{max-width:8rem}ul.items{list-style:none;padding:0}ul.items li{border-bottom:1px solid #ddd;padding:.35rem 0}h3{font-size:1rem}\
-@media print{nav,.noprint{display:none}body{max-width:none}}";
-
+/// TRANSITIONAL: the campaign pages' frame around a body still built in Rust.
 pub(crate) fn page(tx: &Text, title: &str, nav_path: &str, body: &str) -> Html<String> {
-    Html(format!(
-        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
-<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{title}</title><style>{STYLE}</style></head>\
-<body><header><a href=\"/\">kyso</a><nav><a href=\"{nav_path}\">Tiếng Việt</a> · <a href=\"{nav_path}{sep}lang=en\">English</a></nav></header>\
-<h1>{title}</h1>{body}</body></html>",
-        lang = if tx.en { "en" } else { "vi" },
-        title = esc(title),
-        sep = if nav_path.contains('?') { "&amp;" } else { "?" },
-    ))
+    let here = nav_path.replace("&amp;", "&").replace("&lang=en", "").replace("?lang=en", "");
+    let frame = crate::web::layout::Frame::public(crate::i18n::Lang::from_en(tx.en), title).wide().at(here);
+    Html(askama::Template::render(&crate::web::layout::RawPage { frame, body }).unwrap_or_default())
 }
 
 fn status_badge(tx: &Text, s: Status) -> String {

@@ -12,6 +12,7 @@ pub use csc::{parse_authorize, parse_sign_hash, Authorize, SignHash, MAX_CSC_BOD
 mod dashboard;
 mod headers;
 pub mod html;
+pub mod i18n;
 pub mod input;
 mod pages;
 mod ranking;
@@ -55,6 +56,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(pages::home))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/assets/kyso.css", get(web::layout::stylesheet))
         .route("/ca/{file}", get(ca_cert))
         .route("/crl/{file}", get(crl))
         .route("/ocsp/{ca}", post(ocsp_post))
