@@ -9,20 +9,17 @@ pub mod campaign_data;
 mod csc;
 /// The remote-signing API's request parsers (pure; fuzzed by `fuzz/fuzz_targets/csc_json.rs`).
 pub use csc::{parse_authorize, parse_sign_hash, Authorize, SignHash, MAX_CSC_BODY};
-mod dashboard;
 mod headers;
 pub mod html;
 pub mod i18n;
 pub mod input;
 mod pages;
-mod ranking;
 pub mod ratelimit;
 pub mod reconcile;
 pub mod report_data;
 pub mod report_xlsx;
 pub mod reports;
 mod verify;
-mod visits;
 pub mod web;
 pub mod worklist_export;
 
@@ -64,13 +61,9 @@ pub fn router(state: AppState) -> Router {
         .merge(tsa_routes())
         .merge(api::routes())
         .merge(csc::routes())
-        .merge(dashboard::routes())
-        .merge(reports::routes())
+        .merge(web::campaign::routes())
         .merge(verify::routes())
         .merge(web::routes())
-        .merge(ranking::routes())
-        .merge(reconcile::routes())
-        .merge(visits::routes())
         .layer(axum::extract::DefaultBodyLimit::max(1 << 20))
         .layer(axum::middleware::from_fn(csc::csc_json_errors))
         .layer(axum::middleware::from_fn_with_state(state.clone(), web::client::client_addr))

@@ -2,19 +2,13 @@
 //! (`--csv`, `--xlsx FILE`) and the worklist page's "Tải XLSX" link
 //! (`/campaign/worklist.xlsx?commune=…&hamlet=…[&date=…]`). ID numbers masked; every export audited.
 
-use crate::campaign_data::{load, vn_date, Fallible};
-use crate::input::{self, Bad, Query};
-use crate::AppState;
-use axum::extract::State;
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
+use crate::campaign_data::{load, Fallible};
 use kyso_campaign::csv::parse_date;
 use kyso_campaign::denominator::AdultsDenominator;
 use kyso_campaign::population::{CitizenId, Register};
 use kyso_campaign::worklist::{build_worklist, Outcome, Visit, VisitLog};
-use kyso_store::{AuditEvent, Store, Write};
+use kyso_store::Store;
 use kyso_xlsx::{Cell, Column, Writer};
-use serde::Deserialize;
 use std::collections::HashMap;
 
 /// One worklist line, masked: household, masked ID, name, last outcome.
@@ -134,61 +128,4 @@ pub fn worklist_xlsx(lines: &[WorklistLine]) -> Fallible<Vec<u8>> {
         w.write_row(&[Cell::Text(household), Cell::Text(id), Cell::Text(name), Cell::Text(outcome)]).map_err(e)?;
     }
     Ok(w.finish().map_err(e)?.into_inner())
-}
-
-#[derive(Deserialize)]
-pub struct Params {
-    lang: Option<String>,
-    commune: Option<String>,
-    hamlet: Option<String>,
-    date: Option<String>,
-}
-
-/// `GET /campaign/worklist.xlsx?commune=…&hamlet=…[&date=…]`.
-pub async fn xlsx_route(
-    State(s): State<AppState>,
-    headers: axum::http::HeaderMap,
-    Query(p): Query<Params>,
-) -> Response {
-    let typed = (|| {
-        let commune = input::code("commune", input::required("commune", p.commune.as_deref())?, 16)?;
-        let hamlet = input::code("hamlet", input::required("hamlet", p.hamlet.as_deref())?, 32)?;
-        let date = input::opt_day("date", p.date.as_deref())?;
-        Ok::<_, Bad>((commune, hamlet, date.map_or_else(|| vn_date(kyso_store::now()), |d| d.to_string())))
-    })();
-    let (commune, hamlet, date) = match typed {
-        Ok(v) => v,
-        Err(bad) => return bad.page(p.lang.as_deref() == Some("en")),
-    };
-    if let Err(answer) = crate::web::staff_may(&s, &headers, kyso_access::Action::ViewWorklist, commune).await {
-        return answer;
-    }
-    let store = &s.authority.store;
-    match store.hamlets(commune).await {
-        Ok(h) if h.iter().any(|h| h.code == hamlet) => {}
-        Ok(_) => return (StatusCode::NOT_FOUND, "no such commune or hamlet\n").into_response(),
-        Err(e) => return crate::dashboard::failure(e),
-    }
-    let result = async {
-        let lines = worklist_lines(store, commune, hamlet, &date).await?;
-        // built off the async workers, behind the parsing/report cap
-        let _slot = s.authority.pools.permit(kyso_authority::pool::Work::Parse).await.map_err(|b| b.to_string())?;
-        let bytes = kyso_authority::pool::cpu(|| worklist_xlsx(&lines))?;
-        let detail = format!("{} entries on {date}, xlsx", lines.len());
-        let audit = AuditEvent::new("web", "campaign.worklist.export", &format!("{commune}/{hamlet}"), detail);
-        store.commit(&[Write::Audit(audit)]).await.map_err(|e| e.to_string())?;
-        Fallible::Ok(bytes)
-    }
-    .await;
-    match result {
-        Ok(bytes) => {
-            let name = format!("attachment; filename=\"worklist-{commune}-{hamlet}-{date}.xlsx\"");
-            let ct = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-            ([(header::CONTENT_TYPE, ct.to_owned()), (header::CONTENT_DISPOSITION, name)], bytes).into_response()
-        }
-        Err(e) => {
-            tracing::error!(error = %input::Clean(&e), "worklist export");
-            (StatusCode::INTERNAL_SERVER_ERROR, "internal error\n").into_response()
-        }
-    }
 }

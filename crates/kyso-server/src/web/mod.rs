@@ -11,6 +11,7 @@
 // Handlers return a ready page as the error of their guard functions; boxing it buys nothing.
 #![allow(clippy::result_large_err)]
 
+pub mod campaign;
 mod citizen;
 pub mod client;
 mod desk;
