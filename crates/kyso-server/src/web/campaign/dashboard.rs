@@ -82,8 +82,8 @@ struct Rate {
 }
 
 struct Hamlet {
+    code: String,
     name: String,
-    worklist: String,
     holders: u64,
     adults: u64,
     share: String,
@@ -222,8 +222,7 @@ async fn plan_view(
         let adults = line.count(register.residents().iter().filter(|r| r.hamlet_code == h.code));
         let holders = adoption.hamlet_holders_on(&unit.code, &h.code, as_of);
         let share = pct(Percent::share(holders, adults));
-        let worklist = format!("/campaign/worklist?commune={}&hamlet={}", unit.code, h.code);
-        hamlets.push(Hamlet { name: h.name, worklist, holders, adults, share });
+        hamlets.push(Hamlet { code: h.code, name: h.name, holders, adults, share });
     }
     Ok(PlanView {
         adults,
