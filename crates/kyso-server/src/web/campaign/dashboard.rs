@@ -3,7 +3,7 @@
 //! segment and 100 %-of-staff targets, the links to the reports and tasks, and the support points.
 
 use super::chart::{chart, Chart};
-use super::{asks_en, day_or_today, failure, frame, lang_param, pct, Badge};
+use super::{asks_en, day_or_today, failure, frame, lang_param, pct};
 use crate::campaign_data::{load, target, Fallible};
 use crate::i18n::Lang;
 use crate::input::Query;
@@ -15,7 +15,7 @@ use axum::extract::State;
 use axum::response::Response;
 use kyso_campaign::csv::parse_date;
 use kyso_campaign::denominator::AdultsDenominator;
-use kyso_campaign::forecast::{forecast, DailyCounts, Forecast};
+use kyso_campaign::forecast::{forecast, DailyCounts, Forecast, Status};
 use kyso_campaign::plan::{Percent, TargetKind, TargetValue};
 use kyso_store::campaign::{CommuneRow, MilestoneRow, PlanRow};
 use kyso_store::Store;
@@ -40,6 +40,22 @@ struct Dashboard {
     /// The support points' section, drawn by the desk (`crate::web::support_section`): already
     /// escaped markup.
     support: String,
+}
+
+/// A forecast's status as a coloured label.
+struct Badge {
+    class: &'static str,
+    label: &'static str,
+}
+
+impl Badge {
+    fn of(l: Lang, s: Status) -> Badge {
+        match s {
+            Status::Green => Badge { class: "badge green", label: l.t("Đúng tiến độ", "On track") },
+            Status::Amber => Badge { class: "badge amber", label: l.t("Cần tăng tốc", "Behind") },
+            Status::Red => Badge { class: "badge red", label: l.t("Chậm tiến độ", "Off track") },
+        }
+    }
 }
 
 /// One commune's plan and progress.

@@ -26,7 +26,6 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use kyso_campaign::forecast::Status;
 use kyso_campaign::plan::Percent;
 
 pub fn routes() -> Router<AppState> {
@@ -84,22 +83,6 @@ fn xlsx_download(file: &str, bytes: Vec<u8>) -> Response {
         bytes,
     )
         .into_response()
-}
-
-/// A coloured label (`badge green|amber|red`, or `muted`).
-struct Badge {
-    class: &'static str,
-    label: &'static str,
-}
-
-impl Badge {
-    fn of(l: Lang, s: Status) -> Badge {
-        match s {
-            Status::Green => Badge { class: "badge green", label: l.t("Đúng tiến độ", "On track") },
-            Status::Amber => Badge { class: "badge amber", label: l.t("Cần tăng tốc", "Behind") },
-            Status::Red => Badge { class: "badge red", label: l.t("Chậm tiến độ", "Off track") },
-        }
-    }
 }
 
 /// A share, or `–` without a denominator.
