@@ -8,25 +8,15 @@ mod api;
 mod csc;
 /// The remote-signing API's request parsers (pure; fuzzed by `fuzz/fuzz_targets/csc_json.rs`).
 pub use csc::{parse_authorize, parse_sign_hash, Authorize, SignHash, MAX_CSC_BODY};
-mod dashboard;
 mod headers;
 pub mod html;
+pub mod i18n;
 pub mod input;
 mod pages;
-mod ranking;
 pub mod ratelimit;
-pub mod reconcile;
-pub mod reports;
 mod verify;
-mod visits;
 pub mod web;
-pub mod worklist_export;
 
-// Shims while the pages move to templates: the read models now live in kyso-tracker. The merger
-// removes these once page code and the binary's demo and bench name `kyso_tracker::…` directly.
-pub use kyso_tracker::read as campaign_data;
-pub use kyso_tracker::report_xlsx;
-pub use kyso_tracker::reports as report_data;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -58,6 +48,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(pages::home))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/assets/kyso.css", get(web::layout::stylesheet))
         .route("/ca/{file}", get(ca_cert))
         .route("/crl/{file}", get(crl))
         .route("/ocsp/{ca}", post(ocsp_post))
@@ -65,13 +56,9 @@ pub fn router(state: AppState) -> Router {
         .merge(tsa_routes())
         .merge(api::routes())
         .merge(csc::routes())
-        .merge(dashboard::routes())
-        .merge(reports::routes())
+        .merge(web::campaign::routes())
         .merge(verify::routes())
         .merge(web::routes())
-        .merge(ranking::routes())
-        .merge(reconcile::routes())
-        .merge(visits::routes())
         .layer(axum::extract::DefaultBodyLimit::max(1 << 20))
         .layer(axum::middleware::from_fn(csc::csc_json_errors))
         .layer(axum::middleware::from_fn_with_state(state.clone(), web::client::client_addr))

@@ -7,7 +7,7 @@
 use super::client::ClientAddr;
 use super::qr::qr_svg;
 use super::{ctx, esc, page, Ctx};
-use crate::campaign_data::vn_date;
+use kyso_tracker::read::vn_date;
 use crate::input::Query;
 use crate::AppState;
 use axum::extract::{Path, State};

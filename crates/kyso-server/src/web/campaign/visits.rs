@@ -1,29 +1,23 @@
 //! Door-to-door teams record what they found from the worklist page, on a phone: each line of
-//! `/campaign/worklist` carries a small form (`POST /campaign/visit`), for staff allowed to record
-//! visits in that commune. The line names the person by the visit log's keyed hash, never by the
-//! ID number; the outcome is appended (never edited), audited with the masked ID, and the browser
-//! goes back to the list, where a closing outcome has taken the person off it.
+//! `/campaign/worklist` carries a small form (`POST /campaign/visit`, drawn by
+//! `templates/campaign/worklist.html`), for staff allowed to record visits in that commune. The
+//! line names the person by the visit log's keyed hash, never by the ID number; the outcome is
+//! appended (never edited), audited with the masked ID, and the browser goes back to the list,
+//! where a closing outcome has taken the person off it.
 
-use crate::dashboard::{esc, Text};
 use crate::input::{self, Bad, Form};
-use crate::worklist_export::{visit_hash, visit_key, visit_row};
+use kyso_tracker::worklist::{visit_hash, visit_key, visit_row};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::post;
-use axum::Router;
 use kyso_campaign::population::CitizenId;
 use kyso_campaign::worklist::Outcome;
 use kyso_store::AuditEvent;
 use serde::Deserialize;
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/campaign/visit", post(record))
-}
-
 /// The outcomes a team can pick, in the order of the menu.
-const OUTCOMES: [(&str, &str, &str); 7] = [
+pub(super) const OUTCOMES: [(&str, &str, &str); 7] = [
     ("not-at-home", "Vắng nhà", "Not at home"),
     ("done", "Đã đăng ký tại chỗ", "Registered on the spot"),
     ("assisted", "Đã hỗ trợ (kích hoạt, đăng ký)", "Helped through the steps"),
@@ -34,31 +28,12 @@ const OUTCOMES: [(&str, &str, &str); 7] = [
 ];
 
 /// The person's handle on the page: the visit log's keyed hash, in hex.
-pub fn handle(key: &str, id: &CitizenId) -> String {
+pub(super) fn handle(key: &str, id: &CitizenId) -> String {
     visit_hash(key, id).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The form of one worklist line.
-pub fn line_form(tx: &Text, csrf_field: &str, commune: &str, hamlet: &str, person: &str) -> String {
-    let options: String =
-        OUTCOMES.iter().map(|(value, vi, en)| format!("<option value=\"{value}\">{}</option>", tx.t(vi, en))).collect();
-    format!(
-        "<form method=\"post\" action=\"/campaign/visit\" class=\"noprint visit\">{csrf_field}\
-<input type=\"hidden\" name=\"commune\" value=\"{}\"><input type=\"hidden\" name=\"hamlet\" value=\"{}\">\
-<input type=\"hidden\" name=\"person\" value=\"{}\"><select name=\"outcome\" aria-label=\"{}\">{options}</select>\
-<input name=\"provider\" type=\"text\" maxlength=\"40\" placeholder=\"{}\" aria-label=\"{}\"><button type=\"submit\">{}</button></form>",
-        esc(commune),
-        esc(hamlet),
-        esc(person),
-        tx.t("Kết quả", "Outcome"),
-        tx.t("Nhà cung cấp (nếu đã có)", "Provider (if they hold one)"),
-        tx.t("Nhà cung cấp", "Provider"),
-        tx.t("Ghi", "Save"),
-    )
-}
-
 #[derive(Deserialize)]
-struct VisitForm {
+pub struct VisitForm {
     csrf: String,
     commune: String,
     hamlet: String,
@@ -67,7 +42,7 @@ struct VisitForm {
     provider: Option<String>,
 }
 
-async fn record(State(s): State<AppState>, headers: HeaderMap, Form(f): Form<VisitForm>) -> Response {
+pub async fn record(State(s): State<AppState>, headers: HeaderMap, Form(f): Form<VisitForm>) -> Response {
     let c = crate::web::ctx(&s, &headers, None).await;
     if !c.csrf_valid(&f.csrf) {
         return (StatusCode::FORBIDDEN, "the form expired: reload the worklist\n").into_response();
@@ -110,7 +85,7 @@ async fn record(State(s): State<AppState>, headers: HeaderMap, Form(f): Form<Vis
             .filter_map(|r| CitizenId::parse(&r.id_number).ok())
             .find(|id| handle(&key, id) == f.person);
         let Some(id) = person else { return Ok(None) };
-        let today = crate::campaign_data::vn_date(kyso_store::now());
+        let today = kyso_tracker::read::vn_date(kyso_store::now());
         let row = visit_row(&key, &id, (&f.commune, &f.hamlet), &outcome, &staff.display_name, &today);
         let audit =
             AuditEvent::new(&staff.username, "campaign.visit", &row.id_masked, format!("{} (web)", row.outcome));
@@ -129,6 +104,6 @@ async fn record(State(s): State<AppState>, headers: HeaderMap, Form(f): Form<Vis
             .into_response()
         }
         Ok(None) => (StatusCode::NOT_FOUND, "no such person in this hamlet's register\n").into_response(),
-        Err(e) => crate::dashboard::failure(e),
+        Err(e) => super::failure(e),
     }
 }

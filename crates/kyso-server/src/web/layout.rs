@@ -1,0 +1,109 @@
+//! What every page shares: the [`Frame`] the base layout (`templates/base.html`) draws, and
+//! [`render`], which turns a page template into a response (HTML, `no-store`, the request's
+//! cookies). The stylesheet is `assets/kyso.css`, served at `/assets/kyso.css`.
+
+use super::{Ctx, Who};
+use crate::i18n::Lang;
+use askama::Template;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+/// The base layout's data: language, title, who is signed in, the switch-language links.
+pub struct Frame {
+    pub lang: Lang,
+    pub title: String,
+    /// The signed-in person as shown in the header (a masked ID number or a staff name).
+    pub who: Option<String>,
+    /// The CSRF token of the logout form.
+    pub csrf: String,
+    /// The page's path and query without `lang`, for the language links (`None`: `?lang=…`).
+    pub here: Option<String>,
+    /// Dashboards and reports: a wider page on large screens.
+    pub wide: bool,
+}
+
+impl Frame {
+    /// A page for the request's visitor.
+    pub fn new(c: &Ctx, title: impl Into<String>) -> Frame {
+        let who = match &c.who {
+            Some(Who::Citizen(a)) => {
+                Some(kyso_pki::CitizenId::parse(&a.id_number).map(|i| i.masked()).unwrap_or_default())
+            }
+            Some(Who::Staff(s, _)) => Some(s.display_name.clone()),
+            None => None,
+        };
+        Frame { lang: c.lang(), title: title.into(), who, csrf: c.csrf.clone(), here: None, wide: false }
+    }
+
+    /// A page that needs no session (public pages, campaign figures).
+    pub fn public(lang: Lang, title: impl Into<String>) -> Frame {
+        Frame { lang, title: title.into(), who: None, csrf: String::new(), here: None, wide: false }
+    }
+
+    pub fn wide(mut self) -> Frame {
+        self.wide = true;
+        self
+    }
+
+    /// Language links back to `path_and_query` (which must not carry `lang`).
+    pub fn at(mut self, path_and_query: impl Into<String>) -> Frame {
+        self.here = Some(path_and_query.into());
+        self
+    }
+
+    pub fn lang_link(&self, code: &str) -> String {
+        match &self.here {
+            None => format!("?lang={code}"),
+            Some(h) if h.contains('?') => format!("{h}&lang={code}"),
+            Some(h) => format!("{h}?lang={code}"),
+        }
+    }
+}
+
+/// The page as a response: `200`, HTML, never cached.
+pub fn render(t: &impl Template) -> Response {
+    match t.render() {
+        Ok(html) => ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], html)
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "page template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "page unavailable; retry shortly\n").into_response()
+        }
+    }
+}
+
+/// [`render`], with the cookies the request context wants set (language, pre-session).
+pub fn render_for(c: &Ctx, t: &impl Template) -> Response {
+    let mut r = render(t);
+    for ck in &c.set_cookies {
+        if let Ok(v) = HeaderValue::from_str(ck) {
+            r.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    r
+}
+
+/// The page as a response with another status.
+pub fn render_status(status: StatusCode, c: &Ctx, t: &impl Template) -> Response {
+    let mut r = render_for(c, t);
+    *r.status_mut() = status;
+    r
+}
+
+/// TRANSITIONAL: a page whose body is still built in Rust, inside the one layout. Every use is to
+/// become a template of its own.
+#[derive(Template)]
+#[template(path = "raw.html")]
+pub struct RawPage<'a> {
+    pub frame: Frame,
+    pub body: &'a str,
+}
+
+/// `/assets/kyso.css`.
+pub async fn stylesheet() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        include_str!("../../assets/kyso.css"),
+    )
+        .into_response()
+}
