@@ -14,14 +14,12 @@ mod headers;
 pub mod html;
 pub mod i18n;
 pub mod input;
-mod pages;
 mod ranking;
 pub mod ratelimit;
 pub mod reconcile;
 pub mod report_data;
 pub mod report_xlsx;
 pub mod reports;
-mod verify;
 mod visits;
 pub mod web;
 pub mod worklist_export;
@@ -54,7 +52,6 @@ impl AppState {
 
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/", get(pages::home))
         .route("/healthz", get(|| async { "ok" }))
         .route("/assets/kyso.css", get(web::layout::stylesheet))
         .route("/ca/{file}", get(ca_cert))
@@ -66,7 +63,6 @@ pub fn router(state: AppState) -> Router {
         .merge(csc::routes())
         .merge(dashboard::routes())
         .merge(reports::routes())
-        .merge(verify::routes())
         .merge(web::routes())
         .merge(ranking::routes())
         .merge(reconcile::routes())
