@@ -159,43 +159,52 @@ async fn checked_form<F: CsrfForm>(req: Request, s: &AppState) -> Result<(Ctx, F
     Ok((c, form))
 }
 
-/// Any visitor's form post (login, registration, logout), its CSRF token checked.
-pub struct VisitorForm<F> {
-    pub ctx: Ctx,
-    pub form: F,
+/// Who may post a form, known from the request context once the CSRF token is checked.
+pub trait Poster: Sized + Send {
+    fn of(ctx: Ctx) -> Result<Self, Response>;
 }
 
-impl<F: CsrfForm> FromRequest<AppState> for VisitorForm<F> {
-    type Rejection = Response;
-
-    async fn from_request(req: Request, s: &AppState) -> Result<Self, Response> {
-        let (ctx, form) = checked_form(req, s).await?;
-        Ok(VisitorForm { ctx, form })
+/// Any visitor (login, registration, logout).
+impl Poster for Ctx {
+    fn of(ctx: Ctx) -> Result<Ctx, Response> {
+        Ok(ctx)
     }
 }
 
-/// A citizen's form post: the CSRF token first, then the access decision for `A`.
-pub struct CitizenForm<F, A = ManageCertificates> {
-    pub ctx: Ctx,
-    pub account: EidAccountRow,
-    pub form: F,
-    _action: PhantomData<A>,
+impl<A: CitizenAction> Poster for SignedInCitizen<A> {
+    fn of(ctx: Ctx) -> Result<Self, Response> {
+        let account = citizen_for(&ctx, A::ACTION)?;
+        Ok(SignedInCitizen { ctx, account, _action: PhantomData })
+    }
 }
 
-impl<F: CsrfForm, A: CitizenAction> FromRequest<AppState> for CitizenForm<F, A> {
+/// A form post: the form read (a bad form is a 400 page), its CSRF token checked (403), then who
+/// posted it (`W`: any visitor, a citizen allowed an action, staff).
+pub struct Posted<F, W = Ctx> {
+    pub who: W,
+    pub form: F,
+}
+
+/// Any visitor's form post.
+pub type VisitorForm<F> = Posted<F, Ctx>;
+/// A citizen's form post: the CSRF token first, then the access decision for `A`.
+pub type CitizenForm<F, A = ManageCertificates> = Posted<F, SignedInCitizen<A>>;
+/// A staff form post: the CSRF token first, then who is signed in.
+pub type StaffForm<F> = Posted<F, StaffIn>;
+
+impl<F: CsrfForm, W: Poster> FromRequest<AppState> for Posted<F, W> {
     type Rejection = Response;
 
     async fn from_request(req: Request, s: &AppState) -> Result<Self, Response> {
         let (ctx, form) = checked_form::<F>(req, s).await?;
-        let account = citizen_for(&ctx, A::ACTION)?;
-        Ok(CitizenForm { ctx, account, form, _action: PhantomData })
+        Ok(Posted { who: W::of(ctx)?, form })
     }
 }
 
 impl<F> CitizenForm<F, ManageCertificates> {
     /// Certificates are for level 2: else the page that says so.
     pub fn level2(&self) -> Result<(), Response> {
-        level2(&self.ctx, &self.account)
+        level2(&self.who.ctx, &self.who.account)
     }
 }
 
@@ -217,9 +226,9 @@ fn staff_for(ctx: Ctx) -> Result<StaffIn, Response> {
     }
 }
 
-impl StaffIn {
-    /// The staff member of an already built context (a post read by hand, after its CSRF check).
-    pub fn of(ctx: Ctx) -> Result<StaffIn, Response> {
+/// Also the staff member of a post read by hand, after its CSRF check.
+impl Poster for StaffIn {
+    fn of(ctx: Ctx) -> Result<StaffIn, Response> {
         staff_for(ctx)
     }
 }
@@ -230,20 +239,5 @@ impl FromRequestParts<AppState> for StaffIn {
     async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Response> {
         let Ok(ctx) = Ctx::from_request_parts(parts, s).await;
         staff_for(ctx)
-    }
-}
-
-/// A staff form post: the CSRF token first, then who is signed in.
-pub struct StaffForm<F> {
-    pub staff: StaffIn,
-    pub form: F,
-}
-
-impl<F: CsrfForm> FromRequest<AppState> for StaffForm<F> {
-    type Rejection = Response;
-
-    async fn from_request(req: Request, s: &AppState) -> Result<Self, Response> {
-        let (ctx, form) = checked_form::<F>(req, s).await?;
-        Ok(StaffForm { staff: staff_for(ctx)?, form })
     }
 }

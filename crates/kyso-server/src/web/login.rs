@@ -50,7 +50,7 @@ pub async fn finish(
 }
 
 async fn logout(State(s): State<AppState>, h: HeaderMap, f: VisitorForm<CsrfOnly>) -> Response {
-    let to = if matches!(f.ctx.who, Some(Who::Staff(..))) { "/staff/login" } else { "/login" };
+    let to = if matches!(f.who.who, Some(Who::Staff(..))) { "/staff/login" } else { "/login" };
     let cookie = end_session(&s, &h).await;
     redirect_with(to, &[cookie])
 }

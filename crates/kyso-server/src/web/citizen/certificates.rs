@@ -125,7 +125,7 @@ fn after(done: Result<String, String>) -> Response {
 }
 
 pub async fn renew(State(s): State<AppState>, Path(serial): Path<String>, post: CitizenForm<CsrfOnly>) -> Response {
-    let (c, a) = (&post.ctx, &post.account);
+    let (c, a) = (&post.who.ctx, &post.who.account);
     if own_cert(&s, a, &serial).await.is_none() {
         return forbidden(c);
     }
@@ -142,7 +142,7 @@ pub struct RevokeForm {
 csrf_forms!(RevokeForm);
 
 pub async fn revoke(State(s): State<AppState>, Path(serial): Path<String>, post: CitizenForm<RevokeForm>) -> Response {
-    let (c, a, f) = (&post.ctx, &post.account, &post.form);
+    let (c, a, f) = (&post.who.ctx, &post.who.account, &post.form);
     if own_cert(&s, a, &serial).await.is_none() || !matches!(f.reason, 0 | 1 | 3 | 5) || f.sure.is_none() {
         return forbidden(c);
     }

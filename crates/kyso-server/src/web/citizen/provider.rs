@@ -2,7 +2,7 @@
 
 use super::{person_of, provider_name, providers, Q};
 use crate::input::Query;
-use crate::web::extract::{csrf_forms, CitizenForm, Level2Citizen};
+use crate::web::extract::{csrf_forms, CitizenForm, Level2Citizen, Posted, SignedInCitizen};
 use crate::web::layout::{render_for, render_status, Frame};
 use crate::web::Notice;
 use crate::AppState;
@@ -109,7 +109,7 @@ pub async fn activate(State(s): State<AppState>, post: CitizenForm<ActivateForm>
     if let Err(r) = post.level2() {
         return r;
     }
-    let CitizenForm { ctx: c, account: a, form: f, .. } = post;
+    let Posted { who: SignedInCitizen { ctx: c, account: a, .. }, form: f } = post;
     let Some(pname) = provider_name(&s, &f.provider) else { return Redirect::to("/me/provider").into_response() };
     if f.confirmed.as_deref() != Some("1") {
         return Redirect::to(&format!("/me/confirm?provider={}", f.provider)).into_response();

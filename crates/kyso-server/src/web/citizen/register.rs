@@ -3,7 +3,7 @@
 use super::{masked, Q};
 use crate::input::Query;
 use crate::web::client::{self, refused_attempt, ClientAddr};
-use crate::web::extract::{csrf_forms, VisitorForm};
+use crate::web::extract::{csrf_forms, Posted, VisitorForm};
 use crate::web::layout::{render_for, render_status, Frame};
 use crate::web::{login, redirect_with, start_session, Ctx};
 use crate::AppState;
@@ -55,7 +55,7 @@ pub async fn login_page(Query(_): Query<Q>, c: Ctx) -> Response {
 pub async fn login(
     State(s): State<AppState>,
     client: Option<Extension<ClientAddr>>,
-    VisitorForm { ctx: c, form: f }: VisitorForm<LoginForm>,
+    Posted { who: c, form: f }: VisitorForm<LoginForm>,
 ) -> Response {
     let answer = s.authority.citizen_login(&f.id_number, &f.password, client::ip(client)).await.map(|a| {
         a.map(|a| {
@@ -87,7 +87,7 @@ pub async fn register_page(Query(_): Query<Q>, c: Ctx) -> Response {
 pub async fn register(
     State(s): State<AppState>,
     client: Option<Extension<ClientAddr>>,
-    VisitorForm { ctx: c, form: f }: VisitorForm<RegisterForm>,
+    Posted { who: c, form: f }: VisitorForm<RegisterForm>,
 ) -> Response {
     // The store's limits, as a 400 on the form in the page's language.
     let limits = crate::input::text(kyso_store::limits::ID_NUMBER, f.id_number.trim())

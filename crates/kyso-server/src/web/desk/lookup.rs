@@ -3,7 +3,7 @@
 
 use super::back;
 use crate::i18n::Lang;
-use crate::web::extract::{csrf_forms, StaffForm, StaffIn};
+use crate::web::extract::{csrf_forms, Poster, StaffForm, StaffIn};
 use crate::web::layout::{render_for, Frame};
 use crate::web::{bad_csrf, forbidden, vn_today, Ctx};
 use crate::AppState;
@@ -90,7 +90,7 @@ struct Lookup {
 }
 
 pub async fn lookup(State(s): State<AppState>, post: StaffForm<LookupForm>) -> Response {
-    let StaffIn { ctx: c, staff: row, principal: p } = &post.staff;
+    let StaffIn { ctx: c, staff: row, principal: p } = &post.who;
     let id = match CitizenId::parse(post.form.id_number.trim()) {
         Ok(id) => id,
         Err(e) => return back(Err(format!("id_number: {e}"))),
@@ -155,7 +155,7 @@ async fn place_of(s: &AppState, row: &StaffAccountRow) -> String {
 }
 
 pub async fn verify(State(s): State<AppState>, post: StaffForm<VerifyForm>) -> Response {
-    let (StaffIn { ctx: c, staff: row, principal: p }, f) = (&post.staff, &post.form);
+    let (StaffIn { ctx: c, staff: row, principal: p }, f) = (&post.who, &post.form);
     if let Err(bad) = crate::input::text(kyso_store::limits::WORD.named("activation"), &f.activation)
         .and_then(|_| crate::input::text(kyso_store::limits::METHOD, &f.method))
     {
@@ -173,7 +173,7 @@ pub async fn verify(State(s): State<AppState>, post: StaffForm<VerifyForm>) -> R
 }
 
 pub async fn pending(State(s): State<AppState>, post: StaffForm<PendingForm>) -> Response {
-    let (StaffIn { ctx: c, principal: p, .. }, f) = (&post.staff, &post.form);
+    let (StaffIn { ctx: c, principal: p, .. }, f) = (&post.who, &post.form);
     let Ok(id) = CitizenId::parse(f.id_number.trim()) else { return back(Err("id_number".into())) };
     match s.authority.mark_awaiting_approval(p, &id).await {
         Ok(()) => back(Ok(format!(
@@ -186,7 +186,7 @@ pub async fn pending(State(s): State<AppState>, post: StaffForm<PendingForm>) ->
 }
 
 pub async fn unlock(State(s): State<AppState>, post: StaffForm<UnlockForm>) -> Response {
-    let (StaffIn { ctx: c, staff: row, principal: p }, f) = (&post.staff, &post.form);
+    let (StaffIn { ctx: c, staff: row, principal: p }, f) = (&post.who, &post.form);
     if let Err(bad) = crate::input::code("credential", &f.credential, 64) {
         return bad.page(c.en);
     }

@@ -11,7 +11,7 @@ mod results;
 pub use results::{dashboard_section, support_figures, SupportFigures};
 
 use super::client::{self, ClientAddr};
-use super::extract::{csrf_forms, StaffIn, VisitorForm};
+use super::extract::{csrf_forms, Posted, StaffIn, VisitorForm};
 use super::layout::{render_for, Frame};
 use super::{login, urlencode, Ctx};
 use crate::input::Query;
@@ -82,7 +82,7 @@ async fn login_page(Query(_): Query<Q>, c: Ctx) -> Response {
 async fn login(
     State(s): State<AppState>,
     client: Option<Extension<ClientAddr>>,
-    VisitorForm { ctx: c, form: f }: VisitorForm<LoginForm>,
+    Posted { who: c, form: f }: VisitorForm<LoginForm>,
 ) -> Response {
     let answer = s.authority.staff_login(&f.username, &f.password, client::ip(client)).await.map(|ok| {
         ok.map(|(row, _)| {
