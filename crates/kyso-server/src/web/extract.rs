@@ -30,9 +30,9 @@ impl FromRequestParts<AppState> for Ctx {
 
     async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Ctx, Self::Rejection> {
         let lang = match parts.method {
-            Method::GET | Method::HEAD => axum::extract::Query::<LangQuery>::try_from_uri(&parts.uri)
-                .ok()
-                .and_then(|q| q.0.lang),
+            Method::GET | Method::HEAD => {
+                axum::extract::Query::<LangQuery>::try_from_uri(&parts.uri).ok().and_then(|q| q.0.lang)
+            }
             _ => None,
         };
         Ok(ctx(s, &parts.headers, lang.as_deref()).await)
@@ -84,7 +84,10 @@ fn level2(c: &Ctx, a: &EidAccountRow) -> Result<(), Response> {
         return Ok(());
     }
     Err(Notice::new(c, c.t("Cần tài khoản mức 2", "Level 2 needed"))
-        .error(c.t("Chữ ký số chỉ cấp cho tài khoản định danh điện tử mức 2.", "Signing certificates need a level-2 e-ID account."))
+        .error(c.t(
+            "Chữ ký số chỉ cấp cho tài khoản định danh điện tử mức 2.",
+            "Signing certificates need a level-2 e-ID account.",
+        ))
         .link("/me", c.t("Xem hướng dẫn", "See what to do"))
         .page(c))
 }

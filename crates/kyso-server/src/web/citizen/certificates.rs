@@ -107,8 +107,7 @@ pub async fn certificate(
     let Some(cert) = own_cert(&s, a, &serial).await else {
         return (StatusCode::NOT_FOUND, Notice::new(c, c.t("Không tìm thấy", "Not found")).page(c)).into_response();
     };
-    let fingerprint =
-        kyso_pki::alg::sha256(&cert.der).iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(":");
+    let fingerprint = kyso_pki::alg::sha256(&cert.der).iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(":");
     let active = cert.revoked_at.is_none() && cert.not_after > kyso_store::now();
     let frame = Frame::new(c, c.t("Chi tiết chứng thư số", "Certificate details"));
     let creds = s.authority.store.credentials_of(&a.id_number).await.unwrap_or_default();

@@ -36,10 +36,7 @@ pub fn routes() -> Router<AppState> {
         .route("/me/certificates/{serial}", get(certificates::certificate))
         .route("/me/certificates/{serial}/renew", post(certificates::renew))
         .route("/me/certificates/{serial}/revoke", post(certificates::revoke))
-        .route(
-            "/me/sign",
-            get(sign::sign_page).post(sign::sign).layer(DefaultBodyLimit::max(MAX_PDF + (64 << 10))),
-        )
+        .route("/me/sign", get(sign::sign_page).post(sign::sign).layer(DefaultBodyLimit::max(MAX_PDF + (64 << 10))))
 }
 
 /// The query strings of the citizen's pages.

@@ -72,11 +72,7 @@ async fn refused(s: &AppState, c: &Ctx, a: &EidAccountRow, status: StatusCode, m
     r
 }
 
-pub async fn sign_page(
-    State(s): State<AppState>,
-    Query(_): Query<Q>,
-    who: SignedInCitizen<SignDocuments>,
-) -> Response {
+pub async fn sign_page(State(s): State<AppState>, Query(_): Query<Q>, who: SignedInCitizen<SignDocuments>) -> Response {
     sign_form(&s, &who.ctx, &who.account, None).await
 }
 
@@ -129,10 +125,8 @@ pub async fn sign(
         return sign_form(&s, c, a, Some(c.t("Hãy chọn một tệp PDF.", "Choose a PDF file."))).await;
     };
     if !file.data.starts_with(b"%PDF-") {
-        let msg = c.t(
-            "Tệp không phải PDF (không bắt đầu bằng %PDF-).",
-            "This is not a PDF (it does not start with %PDF-).",
-        );
+        let msg =
+            c.t("Tệp không phải PDF (không bắt đầu bằng %PDF-).", "This is not a PDF (it does not start with %PDF-).");
         return sign_form(&s, c, a, Some(msg)).await;
     }
     let Ok(pin) = Pin::parse(&field("pin").unwrap_or_default()) else {

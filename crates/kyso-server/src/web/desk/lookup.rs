@@ -246,8 +246,7 @@ pub async fn session(
     };
     let Ok(id) = CitizenId::parse(get("id_number").trim()) else { return back(Err("id_number".into())) };
     let steps: Vec<String> = fields.iter().filter(|(k, _)| k == "step").map(|(_, v)| v.clone()).collect();
-    match s.authority.record_support_session(&who.principal, &point, &id, &steps, &get("outcome"), &vn_today()).await
-    {
+    match s.authority.record_support_session(&who.principal, &point, &id, &steps, &get("outcome"), &vn_today()).await {
         Ok(()) => back(Ok(format!(
             "{} {}",
             who.ctx.t("Đã ghi nhận buổi hỗ trợ cho", "Support session recorded for"),

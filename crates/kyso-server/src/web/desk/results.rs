@@ -2,10 +2,10 @@
 //! figures per point for the campaign dashboard ([`support_figures`], [`dashboard_section`]).
 
 use crate::i18n::Lang;
+use crate::input::Query;
 use crate::web::extract::StaffIn;
 use crate::web::forbidden;
 use crate::web::layout::{render_for, Frame};
-use crate::input::Query;
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
