@@ -229,6 +229,14 @@ fn staff_for(ctx: Ctx) -> Result<StaffIn, Response> {
     }
 }
 
+impl StaffIn {
+    /// Staff scoped to an area: may this staff member do `action` on the commune
+    /// `commune_code`? Else 404 (no such commune), 503, or 403.
+    pub async fn may_in_commune(&self, s: &AppState, action: Action, commune_code: &str) -> Result<(), Response> {
+        super::commune_decision(s, &self.ctx, &self.principal, action, commune_code).await
+    }
+}
+
 /// Also the staff member of a post read by hand, after its CSRF check.
 impl Poster for StaffIn {
     fn of(ctx: Ctx) -> Result<StaffIn, Response> {

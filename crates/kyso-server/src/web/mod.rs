@@ -266,6 +266,19 @@ pub async fn staff_may(
     let Some((_, who)) = c.staff() else {
         return Err(redirect_with("/staff/login", &c.set_cookies));
     };
+    commune_decision(s, &c, who, action, commune_code).await?;
+    Ok(who.clone())
+}
+
+/// Whether `who` may do `action` on the commune `commune_code` (`kyso_access::decide` on its
+/// area): else 404 (no such commune), 503, or 403.
+async fn commune_decision(
+    s: &AppState,
+    c: &Ctx,
+    who: &Principal,
+    action: kyso_access::Action,
+    commune_code: &str,
+) -> Result<(), Response> {
     let area = match s.authority.store.commune(commune_code).await {
         Ok(Some(unit)) => kyso_access::Area::commune(&unit.province_code, &unit.code),
         Ok(None) => return Err((StatusCode::NOT_FOUND, "no such commune or hamlet\n").into_response()),
@@ -274,10 +287,7 @@ pub async fn staff_may(
             return Err((StatusCode::SERVICE_UNAVAILABLE, "retry shortly\n").into_response());
         }
     };
-    match kyso_access::decide(who, action, &kyso_access::Resource::Unit(&area)) {
-        Ok(()) => Ok(who.clone()),
-        Err(_) => Err(forbidden(&c)),
-    }
+    kyso_access::decide(who, action, &kyso_access::Resource::Unit(&area)).map_err(|_| forbidden(c))
 }
 
 /// Today in Vietnam (UTC+7), `YYYY-MM-DD`.
