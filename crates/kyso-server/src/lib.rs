@@ -12,9 +12,7 @@ mod headers;
 pub mod html;
 pub mod i18n;
 pub mod input;
-mod pages;
 pub mod ratelimit;
-mod verify;
 pub mod web;
 
 
@@ -46,7 +44,6 @@ impl AppState {
 
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/", get(pages::home))
         .route("/healthz", get(|| async { "ok" }))
         .route("/assets/kyso.css", get(web::layout::stylesheet))
         .route("/ca/{file}", get(ca_cert))
@@ -57,7 +54,6 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes())
         .merge(csc::routes())
         .merge(web::campaign::routes())
-        .merge(verify::routes())
         .merge(web::routes())
         .layer(axum::extract::DefaultBodyLimit::max(1 << 20))
         .layer(axum::middleware::from_fn(csc::csc_json_errors))

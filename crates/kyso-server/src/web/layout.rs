@@ -99,6 +99,94 @@ pub struct RawPage<'a> {
     pub body: &'a str,
 }
 
+/// The hidden CSRF field alone (`parts/csrf.html`), for forms still built outside a template.
+#[derive(Template)]
+#[template(path = "parts/csrf.html")]
+pub struct CsrfField<'a> {
+    pub csrf: &'a str,
+}
+
+/// A link of a notice: where, and what it says.
+pub struct Link {
+    pub href: String,
+    pub label: String,
+}
+
+impl Link {
+    pub fn new(href: impl Into<String>, label: impl Into<String>) -> Link {
+        Link { href: href.into(), label: label.into() }
+    }
+}
+
+/// A short page: an error, a sentence, a link, a button (each optional), as the refusals and the
+/// dead ends of the journey say them (`notice.html`).
+#[derive(Template)]
+#[template(path = "notice.html")]
+pub struct Notice {
+    pub frame: Frame,
+    pub error: Option<String>,
+    pub text: Option<String>,
+    pub link: Option<Link>,
+    pub button: Option<Link>,
+}
+
+impl Notice {
+    pub fn new(c: &Ctx, title: &str) -> Notice {
+        Notice { frame: Frame::new(c, title), error: None, text: None, link: None, button: None }
+    }
+
+    pub fn error(mut self, e: impl Into<String>) -> Notice {
+        self.error = Some(e.into());
+        self
+    }
+
+    pub fn error_opt(mut self, e: Option<&str>) -> Notice {
+        self.error = e.map(str::to_owned);
+        self
+    }
+
+    pub fn text(mut self, t: impl Into<String>) -> Notice {
+        self.text = Some(t.into());
+        self
+    }
+
+    pub fn link(mut self, href: &str, label: &str) -> Notice {
+        self.link = Some(Link::new(href, label));
+        self
+    }
+
+    pub fn button(mut self, href: &str, label: &str) -> Notice {
+        self.button = Some(Link::new(href, label));
+        self
+    }
+
+    pub fn page(&self, c: &Ctx) -> Response {
+        render_for(c, self)
+    }
+
+    pub fn page_status(&self, status: StatusCode, c: &Ctx) -> Response {
+        render_status(status, c, self)
+    }
+}
+
+/// 403: the signed-in person may not do this.
+pub fn forbidden(c: &Ctx) -> Response {
+    Notice::new(c, c.t("Không có quyền", "Not permitted"))
+        .error(c.t("Tài khoản của bạn không có quyền thực hiện thao tác này.", "Your account may not do this."))
+        .page_status(StatusCode::FORBIDDEN, c)
+}
+
+/// 403: the form's CSRF token is missing, stale or someone else's.
+pub fn bad_csrf(c: &Ctx) -> Response {
+    Notice::new(c, c.t("Phiên làm việc hết hạn", "Session expired"))
+        .error(c.t(
+            "Biểu mẫu đã hết hạn hoặc không hợp lệ. Hãy tải lại trang và thử lại.",
+            "The form expired or is not valid. Reload the page and try again.",
+        ))
+        .link("/", c.t("Về trang chủ", "Home"))
+        .page_status(StatusCode::FORBIDDEN, c)
+}
+
 /// `/assets/kyso.css`.
 pub async fn stylesheet() -> Response {
     (

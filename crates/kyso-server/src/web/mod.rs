@@ -1,5 +1,7 @@
 //! The citizen and staff web app: login sessions, CSRF, language, the page frame, and the routes
-//! of `citizen.rs` (the journey) and `desk.rs` (the support-desk console).
+//! by area: `citizen/` (the journey), `desk/` (the support-desk console), `guide.rs` (help and
+//! posters), `verify.rs` (the signature check page), `home.rs` (`/`). Handlers get the signed-in
+//! person from the extractors of `extract.rs`; pages are askama templates (`templates/<area>/`).
 //!
 //! Sessions: a random 256-bit token in an HttpOnly, SameSite=Lax cookie (Secure when kyso is
 //! served over HTTPS); only its SHA-256 is stored. Every POST carries a CSRF token derived from the
@@ -15,14 +17,18 @@ pub mod campaign;
 mod citizen;
 pub mod client;
 mod desk;
+pub mod extract;
 mod guide;
+pub mod home;
 pub mod layout;
+mod login;
 mod multipart;
 /// The upload form reader, for the `multipart` fuzz target.
 #[doc(hidden)]
 pub use multipart::{read_body as read_multipart_body, Limits as MultipartLimits};
 mod otp;
 mod qr;
+pub mod verify;
 
 use crate::AppState;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -64,9 +70,17 @@ impl WebState {
 
 pub use citizen::urlencode;
 pub use desk::dashboard_section as support_section;
+pub use desk::{support_figures, SupportFigures};
+pub use layout::{bad_csrf, forbidden, Notice};
 
 pub fn routes() -> Router<AppState> {
-    Router::new().merge(citizen::routes()).merge(desk::routes()).merge(guide::routes())
+    Router::new()
+        .route("/", axum::routing::get(home::home))
+        .merge(citizen::routes())
+        .merge(desk::routes())
+        .merge(guide::routes())
+        .merge(login::routes())
+        .merge(verify::routes())
 }
 
 /// Who is logged in.
@@ -93,8 +107,10 @@ impl Ctx {
         crate::i18n::Lang::from_en(self.en)
     }
 
+    /// The hidden CSRF field, for pages still built in Rust outside `web/` (templates include
+    /// `parts/csrf.html`).
     pub fn csrf_field(&self) -> String {
-        format!("<input type=\"hidden\" name=\"csrf\" value=\"{}\">", esc(&self.csrf))
+        askama::Template::render(&layout::CsrfField { csrf: &self.csrf }).unwrap_or_default()
     }
 
     /// Does a submitted form carry this visitor's CSRF token?
@@ -239,11 +255,6 @@ pub fn redirect_with(to: &str, cookies: &[String]) -> Response {
     r
 }
 
-/// TRANSITIONAL: the page frame around a body still built in Rust (see [`layout::RawPage`]).
-pub fn page(c: &Ctx, title: &str, body: &str) -> Response {
-    layout::render_for(c, &layout::RawPage { frame: layout::Frame::new(c, title), body })
-}
-
 /// For staff pages outside `web/` (the campaign's worklists): the signed-in staff member may do
 /// `action` on the commune `commune_code`; else a redirect to the staff login, or 403.
 pub async fn staff_may(
@@ -256,6 +267,19 @@ pub async fn staff_may(
     let Some((_, who)) = c.staff() else {
         return Err(redirect_with("/staff/login", &c.set_cookies));
     };
+    commune_decision(s, &c, who, action, commune_code).await?;
+    Ok(who.clone())
+}
+
+/// Whether `who` may do `action` on the commune `commune_code` (`kyso_access::decide` on its
+/// area): else 404 (no such commune), 503, or 403.
+async fn commune_decision(
+    s: &AppState,
+    c: &Ctx,
+    who: &Principal,
+    action: kyso_access::Action,
+    commune_code: &str,
+) -> Result<(), Response> {
     let area = match s.authority.store.commune(commune_code).await {
         Ok(Some(unit)) => kyso_access::Area::commune(&unit.province_code, &unit.code),
         Ok(None) => return Err((StatusCode::NOT_FOUND, "no such commune or hamlet\n").into_response()),
@@ -264,40 +288,7 @@ pub async fn staff_may(
             return Err((StatusCode::SERVICE_UNAVAILABLE, "retry shortly\n").into_response());
         }
     };
-    match kyso_access::decide(who, action, &kyso_access::Resource::Unit(&area)) {
-        Ok(()) => Ok(who.clone()),
-        Err(_) => Err(forbidden(&c)),
-    }
-}
-
-pub fn forbidden(c: &Ctx) -> Response {
-    let mut r = page(
-        c,
-        c.t("Không có quyền", "Not permitted"),
-        &format!(
-            "<p class=\"err\">{}</p>",
-            c.t("Tài khoản của bạn không có quyền thực hiện thao tác này.", "Your account may not do this.")
-        ),
-    );
-    *r.status_mut() = StatusCode::FORBIDDEN;
-    r
-}
-
-pub fn bad_csrf(c: &Ctx) -> Response {
-    let mut r = page(
-        c,
-        c.t("Phiên làm việc hết hạn", "Session expired"),
-        &format!(
-            "<p class=\"err\">{}</p><p><a href=\"/\">{}</a></p>",
-            c.t(
-                "Biểu mẫu đã hết hạn hoặc không hợp lệ. Hãy tải lại trang và thử lại.",
-                "The form expired or is not valid. Reload the page and try again."
-            ),
-            c.t("Về trang chủ", "Home")
-        ),
-    );
-    *r.status_mut() = StatusCode::FORBIDDEN;
-    r
+    kyso_access::decide(who, action, &kyso_access::Resource::Unit(&area)).map_err(|_| forbidden(c))
 }
 
 /// Today in Vietnam (UTC+7), `YYYY-MM-DD`.

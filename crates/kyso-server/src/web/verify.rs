@@ -2,8 +2,10 @@
 //! yet: PDF only) answers JSON reports; `/verify` is the page where a person drops a PDF and reads
 //! the verdict in Vietnamese (or English).
 
+use super::layout::{render, Frame};
 use crate::ratelimit::{self, Limiter, Rate};
 use crate::AppState;
+use askama::Template;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Query, State};
@@ -93,7 +95,30 @@ async fn validate_json(State(s): State<AppState>, body: Result<Bytes, BytesRejec
     }
 }
 
-use crate::html::esc;
+/// One signature's verdict: its colour (`passed`, `indeterminate`, `failed`) and the report.
+struct Verdict {
+    class: &'static str,
+    text: String,
+}
+
+/// The fragment `/verify` puts under the file chooser.
+#[derive(Template)]
+#[template(path = "verify/report.html")]
+struct Report {
+    verdicts: Vec<Verdict>,
+    error: Option<String>,
+}
+
+/// A fragment (no layout) as HTML.
+fn fragment(status: StatusCode, r: &Report) -> Response {
+    match r.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "report template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "page unavailable; retry shortly\n").into_response()
+        }
+    }
+}
 
 async fn report_html(
     State(s): State<AppState>,
@@ -108,19 +133,18 @@ async fn report_html(
     };
     match result {
         Ok(reports) => {
-            let mut out = String::new();
-            for r in &reports {
-                let color = match r.indication {
-                    kyso_validate::Indication::TotalPassed => "#0a7d32",
-                    kyso_validate::Indication::Indeterminate => "#a86400",
-                    kyso_validate::Indication::TotalFailed => "#b00020",
-                };
-                out.push_str(&format!(
-                    "<section class=\"sig\" style=\"border-left:6px solid {color}\"><pre>{}</pre></section>",
-                    esc(&kyso_validate::render(std::slice::from_ref(r), l))
-                ));
-            }
-            Html(out).into_response()
+            let verdicts = reports
+                .iter()
+                .map(|r| Verdict {
+                    class: match r.indication {
+                        kyso_validate::Indication::TotalPassed => "passed",
+                        kyso_validate::Indication::Indeterminate => "indeterminate",
+                        kyso_validate::Indication::TotalFailed => "failed",
+                    },
+                    text: kyso_validate::render(std::slice::from_ref(r), l),
+                })
+                .collect();
+            fragment(StatusCode::OK, &Report { verdicts, error: None })
         }
         Err(ValidateError::Busy(b)) => ratelimit::busy(b, l == kyso_validate::Lang::En),
         Err(ValidateError::Invalid(e)) => {
@@ -129,37 +153,19 @@ async fn report_html(
                 // the page always answered 200 with the message; keep that for unreadable files
                 _ => StatusCode::OK,
             };
-            (status, Html(format!("<p class=\"err\">{}</p>", esc(&e.message(l))))).into_response()
+            fragment(status, &Report { verdicts: Vec::new(), error: Some(e.message(l)) })
         }
     }
 }
 
-async fn page(Query(q): Query<Lang>) -> Html<String> {
-    let en = lang(&q) == kyso_validate::Lang::En;
-    let t = |vi: &'static str, e: &'static str| if en { e } else { vi };
-    Html(format!(
-        r#"<!doctype html><html lang="{l}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>{title}</title><style>body{{font-family:system-ui,sans-serif;max-width:56rem;margin:0 auto;padding:1rem}}
-#drop{{display:block;border:2px dashed #888;border-radius:8px;padding:1.5rem 1rem;text-align:center;margin:1rem 0}}#drop input{{max-width:100%;margin-top:.5rem}}pre{{white-space:pre-wrap;font-size:.9rem;font-family:inherit}}
-.sig{{padding:.2rem .8rem;margin:1rem 0;background:#f7f7f7}}.err{{color:#b00020}}</style></head><body>
-<nav><a href="/">kyso</a> · <a href="/verify?lang=vi">Tiếng Việt</a> · <a href="/verify?lang=en">English</a></nav>
-<h1>{title}</h1><p>{intro}</p>
-<label id="drop">{drop}<br><input type="file" id="f" accept="application/pdf"></label>
-<div id="out" aria-live="polite"></div>
-<script>
-const f=document.getElementById('f'),out=document.getElementById('out'),drop=document.getElementById('drop');
-async function check(file){{out.textContent='{wait}';const r=await fetch('/verify/report?lang={l}',{{method:'POST',body:await file.arrayBuffer()}});out.innerHTML=await r.text();}}
-f.addEventListener('change',()=>f.files[0]&&check(f.files[0]));
-drop.addEventListener('dragover',e=>e.preventDefault());
-drop.addEventListener('drop',e=>{{e.preventDefault();e.dataTransfer.files[0]&&check(e.dataTransfer.files[0]);}});
-</script></body></html>"#,
-        l = if en { "en" } else { "vi" },
-        title = t("Kiểm tra chữ ký số trên tài liệu", "Verify the signatures on a document"),
-        intro = t(
-            "Chọn hoặc kéo thả tệp PDF đã ký. Kết quả theo ETSI EN 319 102-1: người ký, tổ chức cấp, thời gian ký, tính toàn vẹn, hiệu lực chứng thư tại thời điểm ký.",
-            "Choose or drop a signed PDF. The verdict follows ETSI EN 319 102-1: signer, issuer, signing time, integrity, certificate validity at signing time."
-        ),
-        drop = t("Kéo thả tệp PDF vào đây hoặc chọn tệp", "Drop a PDF here or choose a file"),
-        wait = t("Đang kiểm tra…", "Checking…"),
-    ))
+#[derive(Template)]
+#[template(path = "verify/page.html")]
+struct VerifyPage {
+    frame: Frame,
+}
+
+async fn page(Query(q): Query<Lang>) -> Response {
+    let lang = crate::i18n::Lang::from_en(lang(&q) == kyso_validate::Lang::En);
+    let title = lang.t("Kiểm tra chữ ký số trên tài liệu", "Verify the signatures on a document");
+    render(&VerifyPage { frame: Frame::public(lang, title).at("/verify") })
 }
