@@ -9,7 +9,6 @@ mod csc;
 /// The remote-signing API's request parsers (pure; fuzzed by `fuzz/fuzz_targets/csc_json.rs`).
 pub use csc::{parse_authorize, parse_sign_hash, Authorize, SignHash, MAX_CSC_BODY};
 mod headers;
-pub mod html;
 pub mod i18n;
 pub mod input;
 pub mod ratelimit;

@@ -90,15 +90,6 @@ pub fn render_status(status: StatusCode, c: &Ctx, t: &impl Template) -> Response
     r
 }
 
-/// TRANSITIONAL: a page whose body is still built in Rust, inside the one layout. Every use is to
-/// become a template of its own.
-#[derive(Template)]
-#[template(path = "raw.html")]
-pub struct RawPage<'a> {
-    pub frame: Frame,
-    pub body: &'a str,
-}
-
 /// The hidden CSRF field alone (`parts/csrf.html`), for forms still built outside a template.
 #[derive(Template)]
 #[template(path = "parts/csrf.html")]

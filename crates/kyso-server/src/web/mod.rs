@@ -69,7 +69,6 @@ impl WebState {
 }
 
 pub use citizen::urlencode;
-pub use desk::dashboard_section as support_section;
 pub use desk::{support_figures, SupportFigures};
 pub use layout::{bad_csrf, forbidden, Notice};
 
@@ -145,7 +144,6 @@ impl Ctx {
     }
 }
 
-pub use crate::html::esc;
 
 fn cookies(headers: &HeaderMap) -> impl Iterator<Item = (&str, &str)> {
     headers

@@ -37,9 +37,8 @@ struct Dashboard {
     plans: Vec<PlanView>,
     segments: Vec<Segments>,
     staff: Vec<Staff>,
-    /// The support points' section, drawn by the desk (`crate::web::support_section`): already
-    /// escaped markup.
-    support: String,
+    /// The support points' last seven days (the desk's `desk/support_section.html`).
+    support: Option<crate::web::SupportFigures>,
 }
 
 /// A forecast's status as a coloured label.
@@ -134,7 +133,7 @@ pub async fn campaign(State(s): State<AppState>, Query(p): Query<Params>) -> Res
         let (no_plan, plans) = plans(store, l, &date).await?;
         let segments = segments(store, on).await?;
         let staff = staff(store, on).await?;
-        let support = crate::web::support_section(store, l.en(), &date).await.to_string();
+        let support = crate::web::support_figures(store, &date).await;
         let title = l.t("Chiến dịch chữ ký số cho người dân", "Citizen digital signature campaign");
         Fallible::Ok(Dashboard { frame: frame(l, title, "/campaign"), date, no_plan, plans, segments, staff, support })
     };

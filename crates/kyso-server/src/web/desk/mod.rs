@@ -8,7 +8,7 @@
 mod lookup;
 mod results;
 
-pub use results::{dashboard_section, support_figures, SupportFigures};
+pub use results::{support_figures, SupportFigures};
 
 use super::client::{self, ClientAddr};
 use super::extract::{csrf_forms, Posted, StaffIn, VisitorForm};

@@ -1,7 +1,6 @@
 //! Support results: per point and day for the desk (`/desk/results`), and the last seven days'
 //! figures per point for the campaign dashboard ([`support_figures`], [`dashboard_section`]).
 
-use crate::i18n::Lang;
 use crate::input::Query;
 use crate::web::extract::StaffIn;
 use crate::web::forbidden;
@@ -132,22 +131,4 @@ pub async fn support_figures(s: &kyso_store::Store, today: &str) -> Option<Suppo
         rows: figures.into_iter().take(DASHBOARD_POINTS).map(|(p, sums)| (p.name.clone(), sums)).collect(),
         total,
     })
-}
-
-/// The dashboard's section (`desk/support_section.html`, to include in a page template).
-#[derive(Template)]
-#[template(path = "desk/support_section.html")]
-pub struct SupportSection {
-    pub lang: Lang,
-    pub figures: SupportFigures,
-}
-
-/// TRANSITIONAL, for the dashboard while its body is built in Rust: [`SupportSection`] rendered
-/// (empty when there are no points). A templated dashboard includes `desk/support_section.html`
-/// with [`support_figures`] instead.
-pub async fn dashboard_section(s: &kyso_store::Store, en: bool, today: &str) -> String {
-    match support_figures(s, today).await {
-        Some(figures) => SupportSection { lang: Lang::from_en(en), figures }.render().unwrap_or_default(),
-        None => String::new(),
-    }
 }
