@@ -393,6 +393,24 @@ pub fn import<T>(
     wanted: &[Column],
     mut row_fn: impl FnMut(&Columns, &Record, &mut Vec<RowIssue>) -> Result<T, RowIssue>,
 ) -> ImportReport<T> {
+    import_with(
+        input,
+        |header| Columns::map(header, wanted),
+        |columns, record, report| match row_fn(columns, &record, &mut report.warnings) {
+            Ok(item) => report.items.push(item),
+            Err(issue) => report.errors.push(issue),
+        },
+    )
+}
+
+/// The import loop under [`import`] and the importers with their own row reader: split records,
+/// build the reader from the header (`Err`: the missing columns, reported on row 1), hand it each
+/// data row with the report to fill. An empty file is an error on row 1.
+pub fn import_with<T, R>(
+    input: &str,
+    reader: impl FnOnce(&Record) -> Result<R, Vec<RowIssue>>,
+    mut row_fn: impl FnMut(&mut R, Record, &mut ImportReport<T>),
+) -> ImportReport<T> {
     let mut report = ImportReport::default();
     let (records, broken) = records(input);
     let mut rows = records.into_iter();
@@ -400,18 +418,15 @@ pub fn import<T>(
         report.errors.push(RowIssue::new(1, None, "the file is empty: expected a header row"));
         return report;
     };
-    let columns = match Columns::map(&header, wanted) {
-        Ok(columns) => columns,
+    let mut reader = match reader(&header) {
+        Ok(reader) => reader,
         Err(missing) => {
             report.errors = missing;
             return report;
         }
     };
     for record in rows {
-        match row_fn(&columns, &record, &mut report.warnings) {
-            Ok(item) => report.items.push(item),
-            Err(issue) => report.errors.push(issue),
-        }
+        row_fn(&mut reader, record, &mut report);
     }
     report.errors.extend(broken);
     report
