@@ -209,9 +209,10 @@ impl<R: std::io::BufRead> CsvRecords<R> {
                 let at = start + e.valid_up_to() as u64;
                 RowIssue::new(row, None, format!("not UTF-8 text (byte {at} of the file)"))
             };
-            let text = match std::str::from_utf8(&self.raw).and_then(|_| std::str::from_utf8(&self.fields[..nout])) {
+            let text = match std::str::from_utf8(&self.fields[..nout]) {
                 Ok(text) => text,
-                Err(e) => return Ok(Some(Err(not_utf8(e)))),
+                // Named by its place in the file, quotes counted.
+                Err(e) => return Ok(Some(Err(not_utf8(std::str::from_utf8(&self.raw).err().unwrap_or(e))))),
             };
             let mut from = 0;
             let fields: Vec<String> = self.ends[..nend]
