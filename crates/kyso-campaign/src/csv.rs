@@ -236,7 +236,8 @@ impl<R: std::io::BufRead> CsvRecords<R> {
 /// after it is data inside the quotes rather than the end of the record.
 fn ends_in_quotes(raw: &[u8]) -> bool {
     let mut csv = csv_core::Reader::new();
-    let (mut out, mut ends) = (vec![0u8; raw.len() + 1], vec![0usize; raw.len() + 2]);
+    let fields = raw.iter().filter(|&&b| b == b',').count() + 2;
+    let (mut out, mut ends) = (vec![0u8; raw.len() + 1], vec![0usize; fields]);
     let (_, _, nout, nend) = csv.read_record(raw, &mut out, &mut ends);
     let (res, ..) = csv.read_record(b"\n", &mut out[nout..], &mut ends[nend..]);
     res != csv_core::ReadRecordResult::Record
