@@ -154,7 +154,7 @@ const FAR_FUTURE: i64 = 253_402_189_200;
 /// future without one), revoked from the start of its end day. `None` if a date is unreadable.
 pub(crate) fn listed_as_holder(l: &crate::listed::Listed, names: &[String]) -> HolderCertRow {
     let provider = names.get(usize::from(l.provider)).cloned().unwrap_or_else(|| "?".into());
-    let day_start = |d: i32| i64::from(d) * 86_400 - 7 * 3600;
+    let day_start = |d: i32| kyso_calendar::vn_day_start(i64::from(d));
     HolderCertRow {
         id_number: format!("{:012}", l.id),
         serial: format!("list:{provider}:{}", iso_date(l.issued)),

@@ -34,7 +34,7 @@ pub async fn refresh(store: &Store, index: &RegisterIndex, date: &str, min_age: 
     let day = day_number(date).ok_or_else(|| anyhow!("{date}: expected YYYY-MM-DD"))?;
     // The instant the next day starts in Vietnam (UTC+7): kyso's certificates count if valid at
     // any instant of the day.
-    let day_end = (i64::from(day) + 1) * 86_400 - 7 * 3600;
+    let day_end = kyso_calendar::vn_day_start(i64::from(day) + 1);
     let holders = store.valid_holder_ids(date, day_end).await?;
     let adults = index.adults_per_commune(born_by_day(date, min_age)?);
     let held = index.holders_per_commune(&holders);

@@ -17,13 +17,12 @@ pub type Fallible<T> = Result<T, String>;
 
 /// The civil date of Unix day `z`, as `YYYY-MM-DD`.
 pub fn civil(z: i64) -> String {
-    // Days far outside ±5.8 million years do not occur: clamp rather than wrap.
-    kyso_campaign::register_index::iso_date(z.clamp(i64::from(i32::MIN / 2), i64::from(i32::MAX / 2)) as i32)
+    kyso_calendar::iso_date_wide(z)
 }
 
 /// The date in Vietnam (UTC+7) at a Unix instant.
 pub fn vn_date(secs: i64) -> String {
-    civil((secs + 7 * 3600).div_euclid(86_400))
+    kyso_calendar::vn_date(secs)
 }
 
 // ---- rows → campaign core ----

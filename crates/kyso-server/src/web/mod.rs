@@ -296,6 +296,5 @@ pub fn vn_today() -> String {
 
 /// `dd/mm/yyyy hh:mm` in Vietnam time from Unix seconds.
 pub fn vn_datetime(unix: i64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp(unix + 7 * 3600).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    format!("{:02}/{:02}/{} {:02}:{:02}", t.day(), u8::from(t.month()), t.year(), t.hour(), t.minute())
+    kyso_calendar::vn_display_datetime(unix)
 }
