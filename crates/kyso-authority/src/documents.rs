@@ -108,6 +108,20 @@ fn nonce() -> Result<[u8; 8], kyso_sign::SignError> {
     Ok(nonce)
 }
 
+/// A PDF to sign with a citizen's credential ([`Authority::sign_pdf`]).
+pub struct PdfJob<'a> {
+    pub id_number: &'a str,
+    pub credential: &'a str,
+    pub pin: &'a Pin,
+    /// The one-time code, for providers that require a second factor.
+    pub otp: Option<&'a str>,
+    pub pdf: &'a [u8],
+    pub reason: Option<String>,
+    pub level: Level,
+    /// A visible signature's rectangle on page 1; `None`: invisible.
+    pub visible: Option<[f32; 4]>,
+}
+
 impl Authority {
     /// kyso's trust list: the national root as anchor, provider CAs as known intermediates, plus
     /// extra roots the caller trusts (e.g. another country's or a test CA).
@@ -325,39 +339,14 @@ impl Authority {
         kyso_sign::pdf::embed(prepared, &token)
     }
 
-    /// PAdES at `level`: an incremental update with the citizen's signature (B-B), its
+    /// PAdES at `job.level`: an incremental update with the citizen's signature (B-B), its
     /// signature time-stamp (B-T), a DSS with validation data (B-LT), a document time-stamp
-    /// (B-LTA). Each level is a further step on the previous one. Invisible; see
-    /// [`Authority::sign_pdf_visible`].
-    #[allow(clippy::too_many_arguments)]
-    pub async fn sign_pdf(
-        &self,
-        id_number: &str,
-        credential: &str,
-        pin: &Pin,
-        otp: Option<&str>,
-        pdf: &[u8],
-        reason: Option<String>,
-        level: Level,
-    ) -> Result<Vec<u8>, SigningError> {
-        self.sign_pdf_visible(id_number, credential, pin, otp, pdf, reason, level, None).await
-    }
-
-    /// [`Authority::sign_pdf`] with, when `visible` gives a rectangle on page 1 (`[x1, y1, x2,
-    /// y2]` in PDF units), a visible signature there: signer name, masked ID number and signing
-    /// time in Vietnam time, in an embedded subset of [`signature_font`].
-    #[allow(clippy::too_many_arguments)]
-    pub async fn sign_pdf_visible(
-        &self,
-        id_number: &str,
-        credential: &str,
-        pin: &Pin,
-        otp: Option<&str>,
-        pdf: &[u8],
-        reason: Option<String>,
-        level: Level,
-        visible: Option<[f32; 4]>,
-    ) -> Result<Vec<u8>, SigningError> {
+    /// (B-LTA). Each level is a further step on the previous one. When `job.visible` gives a
+    /// rectangle on page 1 (`[x1, y1, x2, y2]` in PDF units), a visible signature there: signer
+    /// name, masked ID number and signing time in Vietnam time, in an embedded subset of
+    /// [`signature_font`].
+    pub async fn sign_pdf(&self, job: PdfJob<'_>) -> Result<Vec<u8>, SigningError> {
+        let PdfJob { id_number, credential, pin, otp, pdf, reason, level, visible } = job;
         let bad = |e: kyso_sign::SignError| SigningError::InvalidRequest(format!("PDF: {e}"));
         // one signing slot for the whole job; its CPU-bound steps run off the async workers
         let _permit = self.pools.permit(Work::Sign).await?;

@@ -18,7 +18,7 @@ mod status;
 
 pub use committer::Committer;
 pub use config::Config;
-pub use documents::ValidateError;
+pub use documents::{PdfJob, ValidateError};
 pub use issue::{IssueRequest, IssuedCert};
 
 use kyso_custody::{KeyCustody, PinCustody, Signer};

@@ -226,25 +226,12 @@ mod tests {
 
     fn base() -> Vec<u8> {
         let content = "BT /F1 24 Tf 72 720 Td (base) Tj ET";
-        let objs = [
+        kyso_sign::pdf::classic_pdf(&[
             "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
             "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
             "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>".to_string(),
             format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len()),
-        ];
-        let mut out = b"%PDF-1.7\n".to_vec();
-        let mut offs = Vec::new();
-        for (i, o) in objs.iter().enumerate() {
-            offs.push(out.len());
-            out.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
-        }
-        let x = out.len();
-        out.extend_from_slice(b"xref\n0 5\n0000000000 65535 f\r\n");
-        for o in offs {
-            out.extend_from_slice(format!("{o:010} 00000 n\r\n").as_bytes());
-        }
-        out.extend_from_slice(format!("trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n{x}\n%%EOF\n").as_bytes());
-        out
+        ])
     }
 
     /// An incremental update redefining object `num` as `body`.

@@ -234,7 +234,17 @@ pub async fn sign_doc(dir: &DataDir, db: Option<&str>, a: SignDocArgs, pdf: bool
         (true, true) => Some(parse_rect(&a.visible_rect)?),
     };
     let out_bytes = if pdf {
-        auth.sign_pdf_visible(&id, &a.credential, &pin, a.otp.as_deref(), &input, a.reason, level, visible).await
+        auth.sign_pdf(kyso_authority::PdfJob {
+            id_number: &id,
+            credential: &a.credential,
+            pin: &pin,
+            otp: a.otp.as_deref(),
+            pdf: &input,
+            reason: a.reason,
+            level,
+            visible,
+        })
+        .await
     } else {
         let timestamp = level == kyso_validate::Level::BT;
         auth.sign_detached(&id, &a.credential, &pin, a.otp.as_deref(), &input, timestamp).await

@@ -55,18 +55,13 @@ fn days_in_month(y: i32, m: u32) -> u32 {
     }
 }
 
-/// Unix day number of a civil date (Howard Hinnant), and back.
+/// Unix day number of a civil date, and back.
 fn day_number(y: i32, m: u32, d: u32) -> i64 {
-    let y = i64::from(y) - i64::from(m <= 2);
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let m = i64::from(m);
-    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + i64::from(d) - 1;
-    era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468
+    kyso_calendar::days_from_civil_wide(i64::from(y), i64::from(m), i64::from(d))
 }
 
 fn iso(day: i64) -> String {
-    kyso_tracker::read::civil(day)
+    kyso_calendar::iso_date_wide(day)
 }
 
 struct Commune {

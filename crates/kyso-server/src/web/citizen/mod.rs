@@ -10,7 +10,6 @@ mod provider;
 mod register;
 mod sign;
 
-use super::vn_datetime;
 use crate::i18n::Lang;
 use crate::AppState;
 use axum::extract::DefaultBodyLimit;
@@ -77,7 +76,7 @@ fn provider_label(s: &AppState, id: &str) -> String {
 }
 
 fn vn_date_of(unix: i64) -> String {
-    vn_datetime(unix).split(' ').next().unwrap_or_default().to_string()
+    kyso_calendar::vn_display_date(unix)
 }
 
 /// Opening days (`1`…`7`, Monday first) as names.

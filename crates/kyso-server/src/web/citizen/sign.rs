@@ -137,7 +137,16 @@ pub async fn sign(
     let otp = field("otp").filter(|o| !o.is_empty());
     match s
         .authority
-        .sign_pdf(&a.id_number, &credential, &pin, otp.as_deref(), &file.data, reason, kyso_validate::Level::BLt)
+        .sign_pdf(kyso_authority::PdfJob {
+            id_number: &a.id_number,
+            credential: &credential,
+            pin: &pin,
+            otp: otp.as_deref(),
+            pdf: &file.data,
+            reason,
+            level: kyso_validate::Level::BLt,
+            visible: None,
+        })
         .await
     {
         Ok(signed) => {
