@@ -38,7 +38,7 @@ fn serve_with(env: &Env, vars: &[(&str, &str)]) -> Server {
         .stderr(Stdio::inherit())
         .spawn()
         .expect("spawn server");
-    let s = Server { child };
+    let s = Server::new(child);
     wait_ready(env.port);
     s
 }
@@ -203,7 +203,7 @@ fn demo(env: &Env) -> (u16, Server, String, String) {
         line.clear();
     }
     std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
-    let server = Server { child };
+    let server = Server::new(child);
     wait_ready(port);
     (port, server, l2, password)
 }

@@ -144,7 +144,7 @@ fn demo(env: Env) -> Demo {
         line.clear();
     }
     std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
-    let server = Server { child };
+    let server = Server::new(child);
     wait_ready(port);
     assert!(!l1.is_empty() && !fresh.is_empty() && !password.is_empty());
     Demo { env, port, _server: server, log, l1, fresh, password }

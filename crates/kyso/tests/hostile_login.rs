@@ -157,7 +157,7 @@ fn serve(env: &Env, port: u16, demo: bool, log: &PathBuf, extra: &[(&str, &str)]
         line.clear();
     }
     std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
-    let server = Server { child };
+    let server = Server::new(child);
     wait_ready(port);
     (server, banner)
 }

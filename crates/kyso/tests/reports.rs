@@ -487,7 +487,7 @@ fn officers_report_only_for_their_own_area() {
         line.clear();
     }
     std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
-    let _server = support::Server { child };
+    let _server = support::Server::new(child);
     support::wait_ready(port);
     assert!(!password.is_empty(), "the demo prints its staff password");
 
