@@ -91,33 +91,7 @@ fn end_to_end(env: Env) {
     let o = env.kyso(&["campaign", "import-register", "register.csv", "--commune", "99999"]);
     assert!(!o.status.success());
 
-    env.ok(&[
-        "campaign",
-        "plan",
-        "add",
-        "--unit",
-        "01960",
-        "--period",
-        "2026",
-        "--min-age",
-        "15",
-        "--reference-date",
-        "2026-01-01",
-        "--target",
-        "63.80%",
-        "--kind",
-        "unknown",
-        "--baseline-count",
-        "1",
-        "--baseline-date",
-        "2025-12-31",
-        "--baseline-source",
-        "Phụ lục I",
-        "--deadline",
-        "2026-10-31",
-        "--milestone",
-        "2026-07-31=35%",
-    ]);
+    env.plan_2026("01960");
 
     // Issuance: An twice (two providers), Bình and Chi once; then Bình's certificate is revoked.
     env.issue(AN, "vnpt", &[]);

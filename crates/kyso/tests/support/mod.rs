@@ -342,3 +342,15 @@ impl Env {
         Env::with_backend(&name, backend)
     }
 }
+
+impl Env {
+    /// `kyso campaign plan add` for `unit`: the 2026 plan of the tests (adults from 15 on
+    /// 1 Jan 2026, 63.80 % by 31 Oct, 35 % by 31 Jul, a baseline of one holder).
+    pub fn plan_2026(&self, unit: &str) {
+        let mut args = vec!["campaign", "plan", "add", "--unit", unit, "--period", "2026", "--min-age", "15"];
+        args.extend(["--reference-date", "2026-01-01", "--target", "63.80%", "--kind", "unknown"]);
+        args.extend(["--baseline-count", "1", "--baseline-date", "2025-12-31", "--baseline-source", "Phụ lục I"]);
+        args.extend(["--deadline", "2026-10-31", "--milestone", "2026-07-31=35%"]);
+        self.ok(&args);
+    }
+}
