@@ -6,48 +6,24 @@
 mod support;
 
 use std::sync::MutexGuard;
-use support::web::{masked, Demo, Visitor};
+use support::web::{masked, DemoEnv, Visitor};
 use support::{enc, on_both_backends, Backend, Env, Request};
 
-/// The demo of one backend and its env.
-struct Web {
-    env: Env,
-    demo: Demo,
-    port: u16,
-    l2: String,
-    l1: String,
-    fresh: String,
-    password: String,
-}
-
-impl Web {
-    fn start(env: Env) -> Web {
-        // The env's own port: a data directory `env.init()` made names it in its certificates, and
-        // `kyso serve` refuses a --listen that is not its base URL.
-        let demo = Demo::start_shared(&env, env.port, Some("debug"), |c| {
-            c.env("KYSO_TRUSTED_PROXIES", "127.0.0.1");
-        });
-        let b = &demo.banner;
-        let (l2, l1, fresh, password) = (b.l2.clone(), b.l1.clone(), b.fresh.clone(), b.password.clone());
-        Web { port: demo.port, env, demo, l2, l1, fresh, password }
-    }
-
-    /// No full ID number of the demo's citizens in the server's log (checked after every case).
-    fn assert_log_clean(&self) {
-        let log = self.demo.log_text();
-        for id in [&self.l1, &self.l2, &self.fresh] {
-            assert!(!log.contains(id.as_str()), "full ID number in the log");
-        }
-    }
-}
-
-static SQLITE: kyso_testkit::Shared<Web> = kyso_testkit::Shared::new();
-static POSTGRES: kyso_testkit::Shared<Web> = kyso_testkit::Shared::new();
+type Web = DemoEnv;
 
 /// The backend's demo, for this case alone; None when PostgreSQL is down outside CI.
 fn web(backend: Backend) -> Option<MutexGuard<'static, Web>> {
-    let shared = if backend == Backend::Sqlite { &SQLITE } else { &POSTGRES };
-    shared.get(|| Env::on("web", backend).map(Web::start))
+    support::web::shared_demo(backend, "web", "debug", |c| {
+        c.env("KYSO_TRUSTED_PROXIES", "127.0.0.1");
+    })
+}
+
+/// No full ID number of the demo's citizens in the server's log (checked after every case).
+fn assert_log_clean(d: &Web) {
+    let log = d.demo.log_text();
+    for id in [&d.l1, &d.l2, &d.fresh] {
+        assert!(!log.contains(id.as_str()), "full ID number in the log");
+    }
 }
 
 fn login_citizen(d: &Web, id: &str) -> Visitor {
@@ -86,7 +62,7 @@ fn csrf_token_from_elsewhere_is_refused(b: Backend) {
     assert_eq!(v.post("/login", &[("csrf", "x"), ("id_number", &d.l2), ("password", &d.password)]).status, 403);
     let other = Visitor::new(d.port).get("/login").csrf();
     assert_eq!(v.post("/login", &[("csrf", &other), ("id_number", &d.l2), ("password", &d.password)]).status, 403);
-    d.assert_log_clean();
+    assert_log_clean(&d);
 }
 
 /// Five failures on an ID number (known or not: no enumeration), then it waits; other accounts
@@ -104,7 +80,7 @@ fn five_failures_throttle_an_id_number(b: Backend) {
     assert_eq!(r.status, 429, "{}", r.text());
     assert!(r.text().contains("thử lại sau"), "the wait is explained");
     login_citizen(&d, &d.l2);
-    d.assert_log_clean();
+    assert_log_clean(&d);
 }
 
 /// One address trying many accounts is stopped after 30 failures, even for an account and
@@ -124,7 +100,7 @@ fn password_spraying_throttles_the_address(b: Backend) {
     }
     assert_eq!(login_via(&sprayer, "198.51.100.7", &d.l2, &d.password).status, 429, "the address is throttled");
     assert_eq!(login_via(&sprayer, "198.51.100.8", &d.l2, &d.password).status, 303, "another address is not");
-    d.assert_log_clean();
+    assert_log_clean(&d);
 }
 
 /// A level-2 citizen logs in (the cookie is HttpOnly and SameSite, the page says level 2),
@@ -183,7 +159,7 @@ fn level2_citizen_activates_renews_and_revokes(b: Backend) {
     // … but cannot use the desk.
     assert_eq!(c2.get("/desk").status, 403);
     assert_eq!(c2.get("/desk/results").status, 403);
-    d.assert_log_clean();
+    assert_log_clean(&d);
 }
 
 /// Registration: not in the register → refused with the reason; twice → refused. The plan's first
@@ -211,7 +187,7 @@ fn registration_needs_the_register_and_then_awaits_approval(b: Backend) {
     assert!(r.location().starts_with("/desk?ok="), "{}", r.location());
     let me = n.get("/me").text();
     assert!(me.contains("đang chờ phê duyệt") && me.contains("Mức 1"), "{me}");
-    d.assert_log_clean();
+    assert_log_clean(&d);
 }
 
 /// A level-1 citizen cannot create a certificate, even by posting the form directly; the desk
@@ -266,7 +242,7 @@ fn desk_verifies_level2_in_person_audited(b: Backend) {
     assert!(!rows.contains(d.l1.as_str()), "audit rows carry the masked ID");
     let rows = d.env.ok(&["audit", "show", "--action", "support.session"]);
     assert!(rows.contains("hl-motcua: eid_level2,advice → completed"), "{rows}");
-    d.assert_log_clean();
+    assert_log_clean(&d);
 }
 
 /// The desk's guidance poster: a QR code of /g/<point>; each scan is counted (point and day only)
@@ -304,13 +280,13 @@ fn desk_poster_scans_are_counted_on_the_dashboard(b: Backend) {
     assert_eq!(desk.get("/campaign/ranking?province=99").status, 404);
     let results = desk.get("/desk/results");
     assert!(results.status == 200 && results.text().contains("Bộ phận Một cửa xã Hiệp Lực"));
-    d.assert_log_clean();
+    assert_log_clean(&d);
 }
 
 fn no_session_sends_the_desk_to_the_staff_login(b: Backend) {
     let Some(d) = web(b) else { return };
     assert_eq!(Visitor::new(d.port).get("/desk").location(), "/staff/login");
-    d.assert_log_clean();
+    assert_log_clean(&d);
 }
 
 fn a_provider_operator_is_not_a_desk(b: Backend) {
@@ -318,7 +294,7 @@ fn a_provider_operator_is_not_a_desk(b: Backend) {
     let mut op = login_staff(&d, "vnpt.vanhanh");
     let r = op.submit("/desk", "/desk/lookup", &[("id_number", &d.l1)]);
     assert_eq!(r.status, 403);
-    d.assert_log_clean();
+    assert_log_clean(&d);
 }
 
 /// The administrator's CLI: a new mobile point and its desk officer, who can log in and serve.
@@ -351,7 +327,7 @@ fn administrator_adds_a_point_and_its_desk_officer(b: Backend) {
     let r = v.submit("/staff/login", "/staff/login", &[("username", "tnv.dh"), ("password", "tinh nguyen vien 2026")]);
     assert_eq!(r.location(), "/desk");
     assert!(v.get("/desk").text().contains("Trường THPT Hiệp Lực"));
-    d.assert_log_clean();
+    assert_log_clean(&d);
 }
 
 /// Worklists (personal data) by role and area: own commune and its province yes; another
@@ -377,7 +353,7 @@ fn worklists_by_role_and_area(b: Backend) {
     assert_eq!(v.get("/campaign/worklist?commune=00004&hamlet=T01").status, 404, "own commune, unknown hamlet");
     assert_eq!(Visitor::new(d.port).get(wl).location(), "/staff/login");
     assert_eq!(login_citizen(&d, &d.l2).get(wl).status, 303, "citizens are not staff");
-    d.assert_log_clean();
+    assert_log_clean(&d);
 }
 
 /// Logout ends the session for good; logins are logged, masked.
@@ -389,7 +365,7 @@ fn logout_ends_the_session_and_logins_are_logged_masked(b: Backend) {
     assert_eq!(c2.post("/logout", &[("csrf", &csrf)]).location(), "/login");
     assert_eq!(Request::get("/me").cookies(&old).send(d.port).location(), "/login", "the old cookie no longer works");
     assert!(d.demo.log_text().contains(&masked(&d.l2)), "logins are logged, masked");
-    d.assert_log_clean();
+    assert_log_clean(&d);
 }
 
 /// RFC 6238 TOTP now for a base32 key, computed by Python's standard library (not by kyso).
@@ -435,7 +411,9 @@ fn totp_provider_on_the_web() {
     let at = text.find("id = \"viettel\"").expect("the demo's Viettel-CA");
     let (head, tail) = text.split_at(at);
     std::fs::write(&cfg, format!("{head}{}", tail.replacen("require_totp = false", "require_totp = true", 1))).unwrap();
-    let d = Web::start(env);
+    let d = Web::start(env, "debug", |c| {
+        c.env("KYSO_TRUSTED_PROXIES", "127.0.0.1");
+    });
     let mut c = login_citizen(&d, &d.l2);
     let csrf = c.get("/me/activate?provider=viettel&confirmed=1").csrf();
     let r = c.post(

@@ -1,7 +1,8 @@
 //! The demo server (`kyso serve --demo`) and a browser-like visitor, for the tests that drive the
 //! web app over HTTP.
 
-use super::{enc, wait_ready, Env, Request, Response, Server};
+use super::{enc, wait_ready, Backend, Env, Request, Response, Server};
+use std::sync::MutexGuard;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -180,4 +181,42 @@ impl Visitor {
         assert_eq!((r.status, r.location().as_str()), (303, lands_on), "{}", r.text());
         v
     }
+}
+
+/// A demo and its env, with its logins at hand.
+pub struct DemoEnv {
+    pub env: Env,
+    pub demo: Demo,
+    pub port: u16,
+    pub l2: String,
+    pub l1: String,
+    pub fresh: String,
+    pub password: String,
+}
+
+impl DemoEnv {
+    /// The demo on `env`'s own port (a data directory `env.init()` made names it in its
+    /// certificates, and `kyso serve` refuses a --listen that is not its base URL), logging at
+    /// `level` to `server.log`; stopped (and `env` removed) when dropped or when the binary exits.
+    pub fn start(env: Env, level: &str, configure: impl FnOnce(&mut Command)) -> DemoEnv {
+        let demo = Demo::start_shared(&env, env.port, Some(level), configure);
+        let b = &demo.banner;
+        let (l2, l1, fresh, password) = (b.l2.clone(), b.l1.clone(), b.fresh.clone(), b.password.clone());
+        DemoEnv { port: demo.port, env, demo, l2, l1, fresh, password }
+    }
+}
+
+static SQLITE: kyso_testkit::Shared<DemoEnv> = kyso_testkit::Shared::new();
+static POSTGRES: kyso_testkit::Shared<DemoEnv> = kyso_testkit::Shared::new();
+
+/// This test binary's demo on `backend`, started on first use ([`DemoEnv::start`]) and lent to
+/// one case at a time; None when PostgreSQL is down outside CI.
+pub fn shared_demo(
+    backend: Backend,
+    name: &str,
+    level: &str,
+    configure: impl FnOnce(&mut Command),
+) -> Option<MutexGuard<'static, DemoEnv>> {
+    let shared = if backend == Backend::Sqlite { &SQLITE } else { &POSTGRES };
+    shared.get(|| Env::on(name, backend).map(|env| DemoEnv::start(env, level, configure)))
 }
