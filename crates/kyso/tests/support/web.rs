@@ -20,7 +20,7 @@ pub struct Banner {
 }
 
 impl Banner {
-    fn parse(text: String) -> Banner {
+    pub fn parse(text: String) -> Banner {
         let id_on = |marker: &str| {
             let l = text.lines().find(|l| l.contains(marker)).unwrap_or_else(|| panic!("{marker} in {text}"));
             l.split_whitespace().find(|w| w.len() == 12 && w.bytes().all(|b| b.is_ascii_digit())).unwrap().to_string()
