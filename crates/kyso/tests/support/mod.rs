@@ -3,6 +3,7 @@
 //! HTTP client, the tools, PostgreSQL, the minimal PDF).
 #![allow(dead_code, unused_imports)]
 
+pub mod signing;
 pub mod web;
 
 pub use kyso_testkit::http::{enc, form, http, http_with, Request, Response, FORM};
