@@ -8,7 +8,7 @@ use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
 use support::signing::{
-    activate, append_content_change, openssl_cms_verify, own_key_certified, pyhanko, setup, sign_dossier as sign_level,
+    activate, backdate_revocation, append_content_change, openssl_cms_verify, own_key_certified, pyhanko, setup, sign_dossier as sign_level,
     sign_pdf, verify_reports as verify, PYHANKO_VALIDATE,
 };
 use support::*;
@@ -135,15 +135,7 @@ fn tampering_and_revocation_fail_as_other_validators_say() {
     assert_eq!((code, reps[0]["sub_indication"].as_str()), (3, Some("REVOKED_NO_POE")), "{reps:?}");
     assert!(reps[0]["timestamp_time"].is_null(), "B-B has no time-stamp: {reps:?}");
     // revoked before the signing time (the revocation moved back a day, as if it had happened then)
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let store =
-        rt.block_on(kyso_store::Store::open(&format!("sqlite://{}/kyso.db", env.data_dir().display()))).unwrap();
-    rt.block_on(
-        store
-            .execute_raw(&format!("DROP TRIGGER certificates_revocation_append_only; UPDATE certificates SET revoked_at = revoked_at - 86400 WHERE serial = '{serial}'")),
-    )
-    .unwrap();
-    rt.block_on(store.close());
+    backdate_revocation(&env, &serial);
     let (code, reps) = verify(&env, &signed, &[]);
     // PAdES B-B carries its claimed time in /M: now after the revocation
     assert!(reps[0]["claimed_signing_time"].is_i64(), "{reps:?}");

@@ -7,7 +7,7 @@ use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
 use support::signing::{
-    activate, own_key_certified, pyhanko, setup, sign_dossier as sign_level, sign_pdf, verify_reports as verify,
+    activate, backdate_revocation, own_key_certified, pyhanko, setup, sign_dossier as sign_level, sign_pdf, verify_reports as verify,
     PYHANKO_VALIDATE,
 };
 use support::*;
@@ -109,15 +109,7 @@ fn b_t_time_stamp_proves_signing_before_revocation() {
     assert_eq!((code, reps[0]["sub_indication"].as_str()), (3, Some("REVOKED_NO_POE")), "{reps:?}");
 
     // revoked before the time-stamp (moved back a day): REVOKED
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let store =
-        rt.block_on(kyso_store::Store::open(&format!("sqlite://{}/kyso.db", env.data_dir().display()))).unwrap();
-    rt.block_on(
-        store
-            .execute_raw(&format!("DROP TRIGGER certificates_revocation_append_only; UPDATE certificates SET revoked_at = revoked_at - 86400 WHERE serial = '{serial}'")),
-    )
-    .unwrap();
-    rt.block_on(store.close());
+    backdate_revocation(&env, &serial);
     let (code, reps) = verify(&env, &signed, &[]);
     assert_eq!(
         (code, reps[0]["indication"].as_str(), reps[0]["sub_indication"].as_str()),

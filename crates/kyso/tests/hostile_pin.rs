@@ -14,53 +14,11 @@ const PIN: &str = "135790";
 const ID: &str = "019190000071";
 
 fn activate(env: &Env, id: &str) -> (String, String) {
-    env.ok(&[
-        "citizen",
-        "add",
-        "--id",
-        id,
-        "--name",
-        "Lê Văn Tâm",
-        "--province",
-        "Tỉnh Thái Nguyên",
-        "--eid-level",
-        "2",
-    ]);
-    let o = env
-        .cmd()
-        .env("KYSO_PIN", PIN)
-        .args([
-            "--json",
-            "credential",
-            "activate",
-            "--id",
-            id,
-            "--name",
-            "Lê Văn Tâm",
-            "--province",
-            "Tỉnh Thái Nguyên",
-            "--provider",
-            "vnpt",
-        ])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = support::signing::activate_credential(env, id, "Lê Văn Tâm", PIN, &[]);
     (v["credential_id"].as_str().unwrap().to_string(), v["serial"].as_str().unwrap_or_default().to_string())
 }
 
-fn call(env: &Env, tok: &str, path: &str, body: &Value) -> (u16, Value) {
-    let auth = format!("Bearer {tok}");
-    let (s, b) = http_with(
-        "POST",
-        &format!("{}/csc/v2/{path}", env.base_url()),
-        Some("application/json"),
-        &[("Authorization", &auth)],
-        body.to_string().as_bytes(),
-    )
-    .unwrap();
-    (s, serde_json::from_slice(&b).unwrap_or(Value::Null))
-}
+use support::signing::csc as call;
 
 /// (action, subject) of every audit row.
 fn audit(env: &Env) -> Vec<(String, String)> {

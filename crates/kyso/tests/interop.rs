@@ -277,15 +277,19 @@ fn openssl_ts_verifies_kyso_timestamps() {
     assert_eq!(status, 200);
     let tsr = env.path("resp.tsr");
     std::fs::write(&tsr, &body).unwrap();
-    let (ok, out) = run(Command::new("openssl")
-        .args(["ts", "-verify", "-queryfile"])
-        .arg(&tsq)
-        .arg("-in")
-        .arg(&tsr)
-        .arg("-CAfile")
-        .arg(env.ca("root"))
-        .arg("-untrusted")
-        .arg(env.ca("tsa")));
+    // `openssl ts -verify` of the reply against the query (or the data), kyso's root and TSA.
+    let ts_verify = |against: &str, file: &std::path::Path| {
+        run(Command::new("openssl")
+            .args(["ts", "-verify", against])
+            .arg(file)
+            .arg("-in")
+            .arg(&tsr)
+            .arg("-CAfile")
+            .arg(env.ca("root"))
+            .arg("-untrusted")
+            .arg(env.ca("tsa")))
+    };
+    let (ok, out) = ts_verify("-queryfile", &tsq);
     assert!(ok && out.contains("Verification: OK"), "openssl ts -verify:\n{out}");
     let (_, text) = run(Command::new("openssl").args(["ts", "-reply", "-text", "-in"]).arg(&tsr));
     assert!(
@@ -295,15 +299,7 @@ fn openssl_ts_verifies_kyso_timestamps() {
     assert!(text.contains("1.3.6.1.4.1.32473.1.3.1"), "TSA policy:\n{text}");
     // a tampered document does not verify against the token
     std::fs::write(&data, "<hoso>Đơn đề nghị cấp giấy phép!</hoso>").unwrap();
-    let (ok, _) = run(Command::new("openssl")
-        .args(["ts", "-verify", "-data"])
-        .arg(&data)
-        .arg("-in")
-        .arg(&tsr)
-        .arg("-CAfile")
-        .arg(env.ca("root"))
-        .arg("-untrusted")
-        .arg(env.ca("tsa")));
+    let (ok, _) = ts_verify("-data", &data);
     assert!(!ok, "a changed document must not verify");
     // garbage gets a rejection, not a crash
     let (status, body) =

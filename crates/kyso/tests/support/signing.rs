@@ -158,3 +158,17 @@ pub fn sign_dossier(env: &Env, command: &str, level: &str, id: &str, cred: &str,
 pub fn sign_pdf(env: &Env, id: &str, cred: &str, input: &Path, out: &Path) {
     sign_dossier(env, "sign-pdf", "b-t", id, cred, input, out)
 }
+
+/// Move the certificate's revocation back a day (as if it had happened then): what only a
+/// database owner could do, dropping the append-only trigger first (SQLite envs).
+pub fn backdate_revocation(env: &Env, serial: &str) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let url = format!("sqlite://{}/kyso.db", env.data_dir().display());
+    let store = rt.block_on(kyso_store::Store::open(&url)).unwrap();
+    let sql = format!(
+        "DROP TRIGGER certificates_revocation_append_only; \
+         UPDATE certificates SET revoked_at = revoked_at - 86400 WHERE serial = '{serial}'"
+    );
+    rt.block_on(store.execute_raw(&sql)).unwrap();
+    rt.block_on(store.close());
+}
