@@ -114,13 +114,12 @@ fn sole_control_holds_under_concurrency(env: Env) {
     }
 
     // Round 2: twenty wrong PINs alone, after an officer's unlock: exactly five evaluated.
+    let authorize_right_pin = || {
+        let body = json!({"credentialID": cred, "hashes": [kyso_pki::b64::encode(&[7u8; 32])], "PIN": PIN});
+        call(&env, &tok, "credentials/authorize", &body)
+    };
     env.ok(&["credential", "unlock", &cred, "--officer", "cb-xa-hiep-luc-01"]);
-    let (s, v) = call(
-        &env,
-        &tok,
-        "credentials/authorize",
-        &json!({"credentialID": cred, "hashes": [kyso_pki::b64::encode(&[7u8; 32])], "PIN": PIN}),
-    );
+    let (s, v) = authorize_right_pin();
     assert_eq!(s, 200, "after the unlock: {v}");
     let early_sad = v["SAD"].as_str().unwrap().to_string();
     let before = audit(&env);
@@ -135,22 +134,12 @@ fn sole_control_holds_under_concurrency(env: Env) {
     // (The lock dropped the credential's live SADs: "unknown SAD".)
     let (s, v) = sign(&env, &tok, &cred, &early_sad);
     assert_eq!((s, v["error"].as_str()), (400, Some("invalid_request")), "{v}");
-    let (s, _) = call(
-        &env,
-        &tok,
-        "credentials/authorize",
-        &json!({"credentialID": cred, "hashes": [kyso_pki::b64::encode(&[7u8; 32])], "PIN": PIN}),
-    );
+    let (s, _) = authorize_right_pin();
     assert_eq!(s, 403);
 
     // A SAD from before a revocation no longer signs.
     env.ok(&["credential", "unlock", &cred, "--officer", "cb-xa-hiep-luc-01"]);
-    let (s, v) = call(
-        &env,
-        &tok,
-        "credentials/authorize",
-        &json!({"credentialID": cred, "hashes": [kyso_pki::b64::encode(&[7u8; 32])], "PIN": PIN}),
-    );
+    let (s, v) = authorize_right_pin();
     assert_eq!(s, 200, "{v}");
     let sad = v["SAD"].as_str().unwrap().to_string();
     let serial = env.ok(&["--json", "credential", "list", "--id", ID]);

@@ -355,3 +355,12 @@ impl Env {
         self.ok(&args);
     }
 }
+
+impl Env {
+    /// `kyso citizen add` (level 2, Thái Nguyên) then `kyso cert issue` at VNPT-CA for them.
+    pub fn citizen_with_certificate(&self, id: &str, name: &str) {
+        let who = ["--id", id, "--name", name, "--province", "Tỉnh Thái Nguyên"];
+        self.ok(&[&["citizen", "add"][..], &who, &["--eid-level", "2"]].concat());
+        self.ok(&[&["cert", "issue"][..], &who, &["--provider", "vnpt"]].concat());
+    }
+}
