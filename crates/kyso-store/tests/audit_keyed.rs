@@ -52,12 +52,7 @@ async fn rewrite_from(s: &Store, edit: i64, hash: impl Fn(&[u8], i64, i64, &Audi
         let detail = if r.seq == edit { "nothing happened".to_string() } else { r.detail.clone() };
         let e = AuditEvent::new(&r.actor, &r.action, &r.subject, detail.clone());
         let h = hash(&prev, r.seq, r.at, &e);
-        sql.push_str(&format!(
-            "UPDATE audit_log SET detail = '{detail}', prev_hash = {}, hash = {} WHERE seq = {};",
-            blob(s, &prev),
-            blob(s, &h),
-            r.seq
-        ));
+        sql.push_str(&kyso_testkit::rewrite_audit_row_sql(r.seq, &detail, &blob(s, &prev), &blob(s, &h)));
         prev = h;
     }
     s.execute_raw(&sql).await.unwrap();

@@ -72,3 +72,10 @@ impl<T> Default for Shared<T> {
         Shared::new()
     }
 }
+
+/// The SQL with which a database owner rewrites one audit row: its detail and its chain values
+/// (hex or blob literals of the backend), the attack the keyed audit chain defeats.
+pub fn rewrite_audit_row_sql(seq: i64, detail: &str, prev_hash: &str, hash: &str) -> String {
+    let detail = detail.replace('\'', "''");
+    format!("UPDATE audit_log SET detail = '{detail}', prev_hash = {prev_hash}, hash = {hash} WHERE seq = {seq};")
+}

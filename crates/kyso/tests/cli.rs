@@ -59,30 +59,9 @@ fn bad_input_is_refused_with_the_field_named_and_nothing_written() {
 fn level_two_e_id_is_required() {
     let env = Env::new("level2");
     env.init();
-    env.ok(&[
-        "citizen",
-        "add",
-        "--id",
-        "019190000021",
-        "--name",
-        "Lê Văn Cường",
-        "--province",
-        "Tỉnh Thái Nguyên",
-        "--eid-level",
-        "1",
-    ]);
-    let o = env.kyso(&[
-        "cert",
-        "issue",
-        "--id",
-        "019190000021",
-        "--name",
-        "Lê Văn Cường",
-        "--province",
-        "Tỉnh Thái Nguyên",
-        "--provider",
-        "vnpt",
-    ]);
+    let who = ["--id", "019190000021", "--name", "Lê Văn Cường", "--province", "Tỉnh Thái Nguyên"];
+    env.ok(&[&["citizen", "add"][..], &who, &["--eid-level", "1"]].concat());
+    let o = env.kyso(&[&["cert", "issue"][..], &who, &["--provider", "vnpt"]].concat());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success() && err.contains("level-1") && err.contains("0191****0021"), "{err}");
     let o =

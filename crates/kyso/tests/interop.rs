@@ -7,12 +7,7 @@ use support::*;
 
 const CONFIG_WITH_RSA: &str = r#"
 base_url = "BASE"
-[root]
-name = "Kyso National Root CA (test)"
-organization = "Kyso test"
-[tsa]
-name = "Kyso TSA (test)"
-policy_oid = "1.3.6.1.4.1.32473.1.3.1"
+ROOT_AND_TSA
 [[providers]]
 id = "vnpt"
 name = "VNPT-CA (test)"
@@ -36,7 +31,7 @@ fn pkilint_finds_no_error_in_any_profile_or_crl() {
     let Some(lint) = require_tool("lint_pkix_cert") else { return };
     let env = Env::new("pkilint");
     let cfg = env.path("kyso.toml");
-    std::fs::write(&cfg, CONFIG_WITH_RSA.replace("BASE", &env.base_url())).unwrap();
+    std::fs::write(&cfg, CONFIG_WITH_RSA.replace("BASE", &env.base_url()).replace("ROOT_AND_TSA\n", CONFIG_ROOT_AND_TSA)).unwrap();
     env.ok(&["init", "--config", cfg.to_str().unwrap()]);
     env.ok(&["ca", "export", "--out-dir", env.dir.join("ca").to_str().unwrap()]);
     let (_, citizen_ec) = env.issue("019190000001", "vnpt", &[]);

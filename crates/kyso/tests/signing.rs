@@ -98,13 +98,7 @@ fn setup(name: &str, custody: Custody) -> Option<Env> {
     let cfg = format!(
         r#"base_url = "{base}"
 sad_ttl_seconds = 2
-[root]
-name = "Kyso National Root CA (test)"
-organization = "Kyso test"
-[tsa]
-name = "Kyso TSA (test)"
-policy_oid = "1.3.6.1.4.1.32473.1.3.1"
-{pkcs11}
+{CONFIG_ROOT_AND_TSA}{pkcs11}
 [[providers]]
 id = "vnpt"
 name = "VNPT-CA (test)"

@@ -364,3 +364,12 @@ impl Env {
         self.ok(&[&["cert", "issue"][..], &who, &["--provider", "vnpt"]].concat());
     }
 }
+
+/// The `[root]` and `[tsa]` sections of the tests' own `kyso.toml` files.
+pub const CONFIG_ROOT_AND_TSA: &str = r#"[root]
+name = "Kyso National Root CA (test)"
+organization = "Kyso test"
+[tsa]
+name = "Kyso TSA (test)"
+policy_oid = "1.3.6.1.4.1.32473.1.3.1"
+"#;
