@@ -84,7 +84,13 @@ pub fn field(html: &str, name: &str) -> String {
 /// Percent-encoding for a form value (everything but ASCII letters, digits and `-_.`).
 pub fn enc(s: &str) -> String {
     s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-_.".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }
 
@@ -182,7 +188,11 @@ pub fn exchange_raw(port: u16, request: &[u8]) -> Response {
     let _ = s.write_all(request);
     let mut buf = Vec::new();
     let _ = s.read_to_end(&mut buf);
-    parse(&buf).unwrap_or_else(|| Response { status: 0, head: String::from_utf8_lossy(&buf).into_owned(), body: Vec::new() })
+    parse(&buf).unwrap_or_else(|| Response {
+        status: 0,
+        head: String::from_utf8_lossy(&buf).into_owned(),
+        body: Vec::new(),
+    })
 }
 
 fn read_response(s: &mut TcpStream) -> std::io::Result<Response> {

@@ -46,9 +46,10 @@ pub fn require_tool(name: &str) -> Option<PathBuf> {
 /// A Python that imports every module of `modules`: `KYSO_PYHANKO`, else the CI virtualenv's.
 pub fn python_with(modules: &str) -> Option<PathBuf> {
     let candidates = [std::env::var("KYSO_PYHANKO").ok().map(PathBuf::from), Some(ci_venv().join("bin/python"))];
-    candidates.into_iter().flatten().find(|c| {
-        Command::new(c).args(["-c", &format!("import {modules}")]).output().is_ok_and(|o| o.status.success())
-    })
+    candidates
+        .into_iter()
+        .flatten()
+        .find(|c| Command::new(c).args(["-c", &format!("import {modules}")]).output().is_ok_and(|o| o.status.success()))
 }
 
 /// Run a command; (success, stdout + stderr).

@@ -168,8 +168,7 @@ fn a_server_not_listening_at_the_base_url_refuses_to_start_and_says_what_to_do()
     // A wildcard --listen takes the base URL's address (127.0.0.1) too: it starts.
     {
         let _s = Server::new(
-            env
-                .cmd()
+            env.cmd()
                 .args(["serve", "--listen", &format!("0.0.0.0:{}", env.port)])
                 .stdout(Stdio::null())
                 .spawn()
@@ -185,12 +184,7 @@ fn a_server_not_listening_at_the_base_url_refuses_to_start_and_says_what_to_do()
     assert!(text.lines().nth(1) == Some("behind_proxy = true"), "{text}");
     std::fs::write(&cfg_path, text).unwrap();
     let _s = Server::new(
-        env
-            .cmd()
-            .args(["serve", "--listen", &format!("127.0.0.1:{other}")])
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap(),
+        env.cmd().args(["serve", "--listen", &format!("127.0.0.1:{other}")]).stdout(Stdio::null()).spawn().unwrap(),
     );
     wait_ready(other);
 }

@@ -8,8 +8,8 @@ use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
 use support::signing::{
-    activate, backdate_revocation, append_content_change, openssl_cms_verify, own_key_certified, pyhanko, setup, sign_dossier as sign_level,
-    sign_pdf, verify_reports as verify, PYHANKO_VALIDATE,
+    activate, append_content_change, backdate_revocation, openssl_cms_verify, own_key_certified, pyhanko, setup,
+    sign_dossier as sign_level, sign_pdf, verify_reports as verify, PYHANKO_VALIDATE,
 };
 use support::*;
 

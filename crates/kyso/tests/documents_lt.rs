@@ -7,8 +7,8 @@ use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
 use support::signing::{
-    activate, backdate_revocation, own_key_certified, pyhanko, setup, sign_dossier as sign_level, sign_pdf, verify_reports as verify,
-    PYHANKO_VALIDATE,
+    activate, backdate_revocation, own_key_certified, pyhanko, setup, sign_dossier as sign_level, sign_pdf,
+    verify_reports as verify, PYHANKO_VALIDATE,
 };
 use support::*;
 
@@ -388,7 +388,14 @@ fn visible_signature_shows_vietnamese_name_id_and_time() {
     let vis = env.path("visible.pdf");
     let sign = |extra: &[&str], font: Option<&str>, out: &Path| {
         let mut c = env.cmd();
-        c.env("KYSO_PIN", support::signing::DOSSIER_PIN).args(["sign-pdf", "--id", "019190000151", "--credential", &a, "--in"]);
+        c.env("KYSO_PIN", support::signing::DOSSIER_PIN).args([
+            "sign-pdf",
+            "--id",
+            "019190000151",
+            "--credential",
+            &a,
+            "--in",
+        ]);
         c.arg(&src).arg("--out").arg(out).args(extra);
         match font {
             Some(f) => c.env("KYSO_SIGNATURE_FONT", f),

@@ -31,7 +31,11 @@ fn pkilint_finds_no_error_in_any_profile_or_crl() {
     let Some(lint) = require_tool("lint_pkix_cert") else { return };
     let env = Env::new("pkilint");
     let cfg = env.path("kyso.toml");
-    std::fs::write(&cfg, CONFIG_WITH_RSA.replace("BASE", &env.base_url()).replace("ROOT_AND_TSA\n", CONFIG_ROOT_AND_TSA)).unwrap();
+    std::fs::write(
+        &cfg,
+        CONFIG_WITH_RSA.replace("BASE", &env.base_url()).replace("ROOT_AND_TSA\n", CONFIG_ROOT_AND_TSA),
+    )
+    .unwrap();
     env.ok(&["init", "--config", cfg.to_str().unwrap()]);
     env.ok(&["ca", "export", "--out-dir", env.dir.join("ca").to_str().unwrap()]);
     let (_, citizen_ec) = env.issue("019190000001", "vnpt", &[]);

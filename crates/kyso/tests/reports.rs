@@ -255,7 +255,10 @@ fn mark_task_1_done(env: &Env) -> Value {
 fn tasks_are_overdue_after_their_last_day(b: Backend) {
     let Some(env) = communes(b) else { return };
     add_tasks(&env);
-    refused(&env, &["campaign", "task", "add", "--unit", "01960", "--number", "1", "--name", "x", "--deadline", "5/2026"]);
+    refused(
+        &env,
+        &["campaign", "task", "add", "--unit", "01960", "--number", "1", "--name", "x", "--deadline", "5/2026"],
+    );
     refused(&env, &["campaign", "task", "add", "--unit", "01960", "--number", "9", "--name", "x", "--deadline", "sớm"]);
     let list = json(&env.ok(&["--json", "campaign", "task", "list", "--unit", "01960"]));
     let overdue: Vec<(String, bool)> = list["tasks"]

@@ -312,7 +312,8 @@ fn administrator_adds_a_point_and_its_desk_officer(b: Backend) {
     let bad = point("x", "99999", "x", "bank", "x").output().unwrap();
     assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("--commune"));
     let desk_officer = |user: &str, name: &str, scope: &str| {
-        let args = ["--username", user, "--name", name, "--role", "support_staff", "--scope", scope, "--point", "hl-dh"];
+        let args =
+            ["--username", user, "--name", name, "--role", "support_staff", "--scope", scope, "--point", "hl-dh"];
         staff_add(&d, "tinh nguyen vien 2026", &args)
     };
     assert!(desk_officer("tnv.dh", "Tình nguyện viên", "commune:01960").status.success());
@@ -444,7 +445,8 @@ fn totp_provider_on_the_web() {
 
     let form = c.get("/me/sign");
     assert!(form.text().contains("name=\"otp\""), "{}", form.text());
-    let credential = form.text().split("<option value=\"").nth(1).and_then(|v| v.split('"').next()).unwrap().to_string();
+    let credential =
+        form.text().split("<option value=\"").nth(1).and_then(|v| v.split('"').next()).unwrap().to_string();
     let pdf = support::minimal_pdf("Ho so OTP");
     let right = totp_by_python(&key);
     let wrong = format!("{:06}", (right.parse::<u32>().unwrap() + 500_000) % 1_000_000);

@@ -4,8 +4,8 @@
 #![allow(dead_code)]
 
 use kyso_store::{AuditEvent, AuditKey, CertRow, Store, Write};
-pub use kyso_testkit::TempDir;
 use kyso_testkit::postgres;
+pub use kyso_testkit::TempDir;
 
 /// Both backends, keyed with the public test audit key ([`AuditKey::insecure_test_key`]: these
 /// tests have no KEK).

@@ -2,10 +2,10 @@
 //! web app over HTTP.
 
 use super::{enc, wait_ready, Backend, Env, Request, Response, Server};
-use std::sync::MutexGuard;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::MutexGuard;
 
 /// What the demo prints when it starts: its logins and their shared password.
 pub struct Banner {
@@ -103,7 +103,13 @@ impl Demo {
         Demo::start_as(env, port, level, true, configure)
     }
 
-    fn start_as(env: &Env, port: u16, level: Option<&str>, watched: bool, configure: impl FnOnce(&mut Command)) -> Demo {
+    fn start_as(
+        env: &Env,
+        port: u16,
+        level: Option<&str>,
+        watched: bool,
+        configure: impl FnOnce(&mut Command),
+    ) -> Demo {
         let log = env.path("server.log");
         let how = match level {
             Some(l) => Log::File(&log, l),
