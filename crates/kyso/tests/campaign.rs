@@ -19,19 +19,19 @@ const HAMLETS: &str = "commune_code,hamlet_code,hamlet_name\n01960,T01,Xóm Đ�
 
 // Two people in T01 household 1 hold certificates (An twice; Bình's is revoked later); Chi and
 // the child are in household 2; Dũng lives in T02.
-const AN: &str = "019190000001";
-const BINH: &str = "019085000002";
+use support::hiep_luc::{AN, BINH};
 const CHI: &str = "019195000003";
 const DUNG: &str = "019080000004";
-const REGISTER: &str = "Số định danh,Họ và tên,Ngày sinh,Giới tính,Mã thôn,Hộ\n\
-019190000001,Nguyễn Thị An,15/03/1990,Nữ,T01,1\n\
-019085000002,Trần Văn Bình,1985-12-01,Nam,T01,1\n\
-019195000003,Lê Thị Chi,02/02/1995,Nữ,T01,2\n\
-01908500000,Sai Số,01/01/1985,Nam,T01,2\n\
+/// Hiệp Lực's register: An, Bình, Chi, a bad number, a child, Dũng, someone of an unknown hamlet,
+/// a duplicate.
+fn register() -> String {
+    let rest = "01908500000,Sai Số,01/01/1985,Nam,T01,2\n\
 019215000005,Lê Văn Nhỏ,01/06/2015,Nam,T01,2\n\
 019080000004,Phạm Văn Dũng,09/09/1980,Nam,T02,7\n\
 019085000006,Lạ Thôn,01/01/1985,Nam,T09,3\n\
 019190000001,Trùng Lặp,15/03/1990,Nữ,T01,1\n";
+    format!("{}{rest}", support::hiep_luc::REGISTER_HEAD)
+}
 
 fn json(out: &str) -> Value {
     serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"))
@@ -65,7 +65,7 @@ fn imported(b: Backend) -> Option<(Env, Value, Value, String)> {
     env.init();
     std::fs::write(env.path("units.csv"), UNITS).unwrap();
     std::fs::write(env.path("hamlets.csv"), HAMLETS).unwrap();
-    std::fs::write(env.path("register.csv"), REGISTER).unwrap();
+    std::fs::write(env.path("register.csv"), register()).unwrap();
     let units = json(&env.ok(&["--json", "campaign", "import-units", "units.csv"]));
     let hamlets = json(&env.ok(&["--json", "campaign", "import-hamlets", "hamlets.csv"]));
     let register = env.ok(&["--json", "campaign", "import-register", "register.csv", "--commune", "01960"]);

@@ -19,13 +19,11 @@ const UNITS: &str = "province_code,province_name,commune_code,commune_name,commu
 
 const HAMLETS: &str = "commune_code,hamlet_code,hamlet_name\n01960,T01,Xóm Đồng Tâm\n01849,T01,Thôn Một\n";
 
-const AN: &str = "019190000001";
-const BINH: &str = "019085000002";
-const HIEP_LUC: &str = "Số định danh,Họ và tên,Ngày sinh,Giới tính,Mã thôn,Hộ\n\
-019190000001,Nguyễn Thị An,15/03/1990,Nữ,T01,1\n\
-019085000002,Trần Văn Bình,1985-12-01,Nam,T01,1\n\
-019195000003,Lê Thị Chi,02/02/1995,Nữ,T01,2\n\
-019215000005,Lê Văn Nhỏ,01/06/2015,Nam,T01,2\n";
+use support::hiep_luc::{AN, BINH};
+/// Hiệp Lực's register: An, Bình and Chi, and a child.
+fn hiep_luc() -> String {
+    format!("{}019215000005,Lê Văn Nhỏ,01/06/2015,Nam,T01,2\n", support::hiep_luc::REGISTER_HEAD)
+}
 const PHONG_QUANG: &str = "Số định danh,Họ và tên,Ngày sinh,Giới tính,Mã thôn,Hộ\n\
 019080000011,Phạm Văn Một,09/09/1980,Nam,T01,1\n\
 019181000012,Phạm Thị Hai,09/09/1981,Nữ,T01,1\n";
@@ -93,7 +91,8 @@ on_both_backends!(
 fn communes(backend: Backend) -> Option<Env> {
     let env = Env::on("reports", backend)?;
     env.init();
-    for (file, text) in [("units.csv", UNITS), ("hamlets.csv", HAMLETS), ("hl.csv", HIEP_LUC), ("pq.csv", PHONG_QUANG)]
+    for (file, text) in
+        [("units.csv", UNITS), ("hamlets.csv", HAMLETS), ("hl.csv", &hiep_luc()), ("pq.csv", PHONG_QUANG)]
     {
         std::fs::write(env.path(file), text).unwrap();
     }

@@ -373,3 +373,15 @@ organization = "Kyso test"
 name = "Kyso TSA (test)"
 policy_oid = "1.3.6.1.4.1.32473.1.3.1"
 "#;
+
+/// The people of Hiệp Lực the campaign tests share.
+pub mod hiep_luc {
+    pub const AN: &str = "019190000001";
+    pub const BINH: &str = "019085000002";
+    /// The register's header and its first household and a half: An and Bình (T01, household 1),
+    /// Chi (T01, household 2).
+    pub const REGISTER_HEAD: &str = "Số định danh,Họ và tên,Ngày sinh,Giới tính,Mã thôn,Hộ\n\
+019190000001,Nguyễn Thị An,15/03/1990,Nữ,T01,1\n\
+019085000002,Trần Văn Bình,1985-12-01,Nam,T01,1\n\
+019195000003,Lê Thị Chi,02/02/1995,Nữ,T01,2\n";
+}
