@@ -86,7 +86,7 @@ fn appearance_lines(subject: Option<&x509_cert::name::Name>, at: SystemTime) -> 
     }) {
         lines.push(masked);
     }
-    let local = at + std::time::Duration::from_secs(7 * 3600);
+    let local = at + std::time::Duration::from_secs(kyso_calendar::VIETNAM_OFFSET_SECS.unsigned_abs());
     if let Ok(d) = der::DateTime::from_system_time(local) {
         lines.push(format!(
             "Thời gian: {:02}/{:02}/{:04} {:02}:{:02}:{:02} (UTC+7)",

@@ -97,28 +97,30 @@ impl Authority {
     pub async fn issue(self: &Arc<Self>, req: IssueRequest) -> Result<IssuedCert> {
         let (subject, alg, days) = self.validate(&req)?;
         // ~0.1 ms of CPU (key generation, signing): cheaper inline than a hop to another thread.
-        let (issued, mut writes) = self.prepare_issue(&req, &subject, alg, days, None)?;
-        writes.push(Write::RequireEidLevel { id_number: subject.id.expose().to_string(), level: EID_LEVEL_REQUIRED });
-        match self.committer().commit(writes).await {
-            Ok(()) => Ok(issued),
-            Err(kyso_store::StoreError::Precondition(_)) => {
-                self.require_level2(&subject).await?;
-                Err(AuthorityError::Refused("id_number: the e-ID level changed during issuance; retry".into()))
-            }
-            Err(e) => Err(e.into()),
-        }
+        let (issued, writes) = self.prepare_issue(&req, &subject, alg, days, None)?;
+        self.commit_issued(&subject, issued, writes).await
     }
 
     /// Issue for a key the citizen holds (a PKCS#10 request verified by the caller): no key in
     /// custody. Same validation, level-2 check and audit as [`Authority::issue`].
     pub async fn issue_for_public_key(self: &Arc<Self>, req: IssueRequest, spki_der: Vec<u8>) -> Result<IssuedCert> {
         let (subject, alg, days) = self.validate(&req)?;
-        let (issued, mut writes) = self.prepare_issue(&req, &subject, alg, days, Some((String::new(), spki_der)))?;
+        let (issued, writes) = self.prepare_issue(&req, &subject, alg, days, Some((String::new(), spki_der)))?;
+        self.commit_issued(&subject, issued, writes).await
+    }
+
+    /// Store what [`Authority::prepare_issue`] built, the level-2 check in the same transaction.
+    async fn commit_issued(
+        &self,
+        subject: &CitizenSubject,
+        issued: IssuedCert,
+        mut writes: Vec<Write>,
+    ) -> Result<IssuedCert> {
         writes.push(Write::RequireEidLevel { id_number: subject.id.expose().to_string(), level: EID_LEVEL_REQUIRED });
         match self.committer().commit(writes).await {
             Ok(()) => Ok(issued),
             Err(kyso_store::StoreError::Precondition(_)) => {
-                self.require_level2(&subject).await?;
+                self.require_level2(subject).await?;
                 Err(AuthorityError::Refused("id_number: the e-ID level changed during issuance; retry".into()))
             }
             Err(e) => Err(e.into()),
@@ -156,7 +158,10 @@ impl Authority {
         let name = subject.to_name()?;
         let der = match &ca.citizen_template {
             // Built, signed and linted like `cert::issue`, around the CA's pre-encoded parts.
-            Some(t) => t.issue(&name, &spki, serial, now, not_after, ca.signer.as_ref())?,
+            Some(t) => {
+                let holder = cert::Holder { subject: &name, public_key_der: &spki, serial, not_before: now, not_after };
+                t.issue(&holder, ca.signer.as_ref())?
+            }
             None => {
                 let spec = CertSpec {
                     profile: Profile::Citizen,

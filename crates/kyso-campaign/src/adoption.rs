@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use time::Date;
 
-use crate::csv::{records, ImportReport, RowIssue};
+use crate::csv::{import_with, ImportReport, RowIssue};
 use crate::population::{CitizenId, Register};
 use crate::provider_list::{ListRow, ProviderListImport};
 use crate::units::AdminUnits;
@@ -257,29 +257,15 @@ pub struct ProviderImport {
 /// (see [`crate::provider_list`] for the rules). Returns `(row, event)` pairs; repeated rows are
 /// warnings ("duplicate of row N") and dropped.
 pub fn parse_provider_list_csv(input: &str, as_of: Date) -> ImportReport<(usize, CertificateEvent)> {
-    let mut report = ImportReport::default();
-    let (records, broken) = records(input);
-    let mut rows = records.into_iter();
-    let Some(header) = rows.next() else {
-        report.errors.push(RowIssue::new(1, None, "the file is empty: expected a header row"));
-        return report;
-    };
-    let mut import = match ProviderListImport::new(&header, None, as_of) {
-        Ok(import) => import,
-        Err(missing) => {
-            report.errors = missing;
-            return report;
-        }
-    };
-    for record in rows {
-        match import.row(&record) {
+    import_with(
+        input,
+        |header| ProviderListImport::new(header, None, as_of),
+        |import, record, report| match import.row(&record) {
             Ok(ListRow::Certificate(c)) => report.items.push((record.row, c.event())),
             Ok(ListRow::Duplicate(issue)) => report.warnings.push(issue),
             Err(issue) => report.errors.push(issue),
-        }
-    }
-    report.errors.extend(broken);
-    report
+        },
+    )
 }
 
 /// Parses a provider list and applies it. Importing the same list twice changes nothing.

@@ -7,11 +7,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use time::macros::{offset, time};
-use time::{Date, Duration, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset, Weekday};
+use time::macros::time;
+use time::{Date, Duration, Month, OffsetDateTime, PrimitiveDateTime, Time, Weekday};
 
 /// Asia/Ho_Chi_Minh: UTC+7 all year.
-pub const VIETNAM: UtcOffset = offset!(+7);
+pub use kyso_calendar::VIETNAM;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Frequency {

@@ -177,6 +177,18 @@ pub enum SegmentWarning {
 }
 
 impl SegmentPlan {
+    /// A plan from `(key, target, membership)` triples, each segment named by its key (tests).
+    #[cfg(test)]
+    pub(crate) fn of(total: u64, segments: &[(&str, u64, Membership)]) -> Self {
+        let seg = |&(key, target, membership): &(&str, u64, Membership)| Segment {
+            key: key.into(),
+            name: key.into(),
+            target,
+            membership,
+        };
+        Self { total, segments: segments.iter().map(seg).collect() }
+    }
+
     /// The segment a holder with these tags is counted in.
     pub fn assign<'a>(&'a self, tags: &HashSet<&str>) -> Option<&'a Segment> {
         self.segments
@@ -313,18 +325,17 @@ mod tests {
     }
 
     fn hung_yen() -> SegmentPlan {
-        let seg = |key: &str, target, membership| Segment { key: key.into(), name: key.into(), target, membership };
-        SegmentPlan {
-            total: 400_000,
-            segments: vec![
-                seg("state_agencies", 15_000, Membership::Tagged),
-                seg("socio_political", 15_000, Membership::Tagged),
-                seg("public_service", 25_000, Membership::Tagged),
-                seg("schools", 30_000, Membership::Tagged),
-                seg("sme_workers", 15_000, Membership::Tagged),
-                seg("adult_citizens", 300_000, Membership::Everyone),
+        SegmentPlan::of(
+            400_000,
+            &[
+                ("state_agencies", 15_000, Membership::Tagged),
+                ("socio_political", 15_000, Membership::Tagged),
+                ("public_service", 25_000, Membership::Tagged),
+                ("schools", 30_000, Membership::Tagged),
+                ("sme_workers", 15_000, Membership::Tagged),
+                ("adult_citizens", 300_000, Membership::Everyone),
             ],
-        }
+        )
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::fmt;
 
 use time::Date;
 
-use crate::csv::{fold, parse_date, records, Column, Columns, ImportReport, Record, RowIssue};
+use crate::csv::{fold, import_with, parse_date, Column, Columns, ImportReport, Record, RowIssue};
 
 /// A 12-digit citizen ID number (`PPP G YY NNNNNN`). `Debug` and `Display` mask it; the clear
 /// number is reachable only through [`CitizenId::expose`], for matching and for export to the police.
@@ -272,28 +272,14 @@ pub const MAX_HOUSEHOLD_CHARS: usize = 64;
 /// ([`crate::units::AdminUnits::hamlet_codes`]).
 pub fn parse_register_csv(input: &str, commune_code: &str, hamlets: &HashSet<&str>) -> ImportReport<Resident> {
     let known = KnownHamlets::new(hamlets.iter().map(|h| (commune_code, *h, *h)));
-    let mut report = ImportReport::default();
-    let (records, broken) = records(input);
-    let mut rows = records.into_iter();
-    let Some(header) = rows.next() else {
-        report.errors.push(RowIssue::new(1, None, "the file is empty: expected a header row"));
-        return report;
-    };
-    let mut import = match RegisterImport::new(&header, Some(commune_code), &known) {
-        Ok(import) => import,
-        Err(missing) => {
-            report.errors = missing;
-            return report;
-        }
-    };
-    for record in rows {
-        match import.row(&record, &mut report.warnings) {
+    import_with(
+        input,
+        |header| RegisterImport::new(header, Some(commune_code), &known),
+        |import, record, report| match import.row(&record, &mut report.warnings) {
             Ok(resident) => report.items.push(resident),
             Err(issue) => report.errors.push(issue),
-        }
-    }
-    report.errors.extend(broken);
-    report
+        },
+    )
 }
 
 /// Residents indexed by ID number (one commune or many).
@@ -344,6 +330,7 @@ impl Register {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::csv::records;
     use time::Month;
 
     fn hamlets() -> HashSet<&'static str> {

@@ -11,62 +11,8 @@
 
 use std::collections::HashMap;
 
-/// Days since 1970-01-01 of an ISO `YYYY-MM-DD` date (proleptic Gregorian), without validation
-/// beyond the shape: the register's dates were validated when it was imported.
-pub fn day_number(iso: &str) -> Option<i32> {
-    let b = iso.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    let num = |s: &[u8]| s.iter().try_fold(0i32, |n, c| c.is_ascii_digit().then(|| n * 10 + i32::from(c - b'0')));
-    let (y, m, d) = (num(&b[0..4])?, num(&b[5..7])?, num(&b[8..10])?);
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return None;
-    }
-    Some(days_from_civil(y, m, d))
-}
-
-/// Days since 1970-01-01 of a calendar date (Howard Hinnant's `days_from_civil`).
-pub fn days_from_civil(y: i32, m: i32, d: i32) -> i32 {
-    let y = y - i32::from(m <= 2);
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
-    era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468
-}
-
-/// The ISO date of a day number (inverse of [`days_from_civil`]).
-pub fn civil_from_days(z: i32) -> (i32, u8, u8) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u8;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
-    (yoe + era * 400 + i32::from(m <= 2), m, d)
-}
-
-/// `YYYY-MM-DD` of a day number, without allocating (years clamped to 0000–9999).
-pub fn iso_bytes(day: i32) -> [u8; 10] {
-    let (y, m, d) = civil_from_days(day);
-    let y = y.clamp(0, 9999) as u32;
-    let mut out = *b"0000-00-00";
-    for (i, v) in [(0, y / 1000), (1, y / 100 % 10), (2, y / 10 % 10), (3, y % 10)] {
-        out[i] = b'0' + v as u8;
-    }
-    out[5] = b'0' + m / 10;
-    out[6] = b'0' + m % 10;
-    out[8] = b'0' + d / 10;
-    out[9] = b'0' + d % 10;
-    out
-}
-
-/// `YYYY-MM-DD` of a day number.
-pub fn iso_date(day: i32) -> String {
-    iso_bytes(day).iter().map(|&b| char::from(b)).collect()
-}
+/// Day numbers (days since 1970-01-01) and their ISO text: the register index's dates.
+pub use kyso_calendar::{civil_from_days, day_number, days_from_civil, iso_bytes, iso_date};
 
 /// A 12-digit ID number as a number (leading zeros dropped), or `None` if it is not 12 digits.
 pub fn id_key(id: &str) -> Option<u64> {

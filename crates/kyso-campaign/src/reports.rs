@@ -585,18 +585,19 @@ mod tests {
             milestones: vec![Milestone { date: d(2026, 8, 31), value: TargetValue::Absolute(2) }],
         };
         let week = Period::week(d(2026, 7, 30));
-        let f = unit_figures(
-            &week,
-            &FigureInputs {
+        let figures = |target: &Target, visit_outcomes: &[&str]| {
+            let inputs = FigureInputs {
                 commune_code: "01960",
                 register: &register,
                 adoption: &adoption,
                 line: &line,
-                target: Some(&target),
+                target: Some(target),
                 issued: &issued,
-                visit_outcomes: &["done", "not-at-home", "done"],
-            },
-        );
+                visit_outcomes,
+            };
+            unit_figures(&week, &inputs)
+        };
+        let f = figures(&target, &["done", "not-at-home", "done"]);
         assert_eq!((f.adults, f.holders, f.new_holders, f.new_certificates), (4, 3, 1, 2));
         assert_eq!((f.target_level, f.target_increment, f.milestone_level, f.milestone_increment), (3, 4, 2, 3));
         assert_eq!((f.visits["done"], f.visits["not-at-home"]), (2, 1));
@@ -605,18 +606,7 @@ mod tests {
         assert_eq!((f.green, f.required_rate_x100, f.past_deadline), (1, 0, 0));
         // After the deadline, short of the target: red, no rate, counted as past its deadline.
         let short = Target { value: TargetValue::Absolute(4), deadline: d(2026, 8, 1), ..target };
-        let f = unit_figures(
-            &week,
-            &FigureInputs {
-                commune_code: "01960",
-                register: &register,
-                adoption: &adoption,
-                line: &line,
-                target: Some(&short),
-                issued: &issued,
-                visit_outcomes: &[],
-            },
-        );
+        let f = figures(&short, &[]);
         assert_eq!((f.red, f.required_rate_x100, f.past_deadline), (1, 0, 1));
     }
 }

@@ -133,7 +133,6 @@ pub fn segment_progress(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::Segment;
     use time::Month;
 
     fn d(y: i32, m: u8, day: u8) -> Date {
@@ -186,16 +185,15 @@ mod tests {
 
     #[test]
     fn segments_count_where_there_is_a_source() {
-        let seg = |key: &str, target, membership| Segment { key: key.into(), name: key.into(), target, membership };
-        let plan = SegmentPlan {
-            total: 400_000,
-            segments: vec![
-                seg("state_agencies", 15_000, Membership::Tagged),
-                seg("public_service", 25_000, Membership::Tagged),
-                seg("schools", 30_000, Membership::Tagged),
-                seg("adult_citizens", 300_000, Membership::Everyone),
+        let plan = SegmentPlan::of(
+            400_000,
+            &[
+                ("state_agencies", 15_000, Membership::Tagged),
+                ("public_service", 25_000, Membership::Tagged),
+                ("schools", 30_000, Membership::Tagged),
+                ("adult_citizens", 300_000, Membership::Everyone),
             ],
-        };
+        );
         let tags = |keys: &[&'static str]| keys.iter().copied().collect::<HashSet<&str>>();
         // Two listed holders in state agencies, one teacher listed both as school and public service.
         let tagged = [tags(&["state_agencies"]), tags(&["state_agencies"]), tags(&["schools", "public_service"])];

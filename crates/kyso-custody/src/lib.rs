@@ -1,8 +1,10 @@
-//! Key custody: the one interface every signing key sits behind, and its first backend,
-//! the software vault that keeps private keys encrypted at rest (AES-256-GCM under a KEK).
+//! Key custody: where signing keys live — the software vault that keeps private keys encrypted at
+//! rest (AES-256-GCM under a KEK) and PKCS#11 tokens — behind [`KeyCustody`] and [`PinCustody`].
+//! The [`Signer`] interface they hand out is kyso-keys'.
 //!
-//! Architecture invariant: a private key never leaves this crate unencrypted. Callers get a
-//! [`Signer`] (sign a message) and a [`WrappedKey`] (opaque ciphertext to persist), nothing else.
+//! Architecture invariant: a private key held in custody never leaves this crate unencrypted.
+//! Callers get a [`Signer`] (sign a message) and a [`WrappedKey`] (opaque ciphertext to persist),
+//! nothing else.
 
 mod pkcs11;
 mod vault;
@@ -10,106 +12,11 @@ mod vault;
 pub use pkcs11::Pkcs11Custody;
 pub use vault::{Kek, Vault, KEK_LEN};
 
+// The key interfaces live in kyso-keys (no HSM driver); custody implements them. Re-exported so
+// that `kyso_custody::{Signer, KeyAlgorithm, …}` keeps naming the same items.
+pub use kyso_keys::{verify, KeyAlgorithm, KeyError as CustodyError, SignatureScheme, Signer};
+
 use std::fmt;
-
-/// Key types kyso can generate. ECDSA P-256 is the default everywhere.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub enum KeyAlgorithm {
-    #[serde(rename = "ec-p256")]
-    EcP256,
-    #[serde(rename = "rsa-2048", alias = "rsa2048")]
-    Rsa2048,
-    #[serde(rename = "rsa-3072", alias = "rsa3072")]
-    Rsa3072,
-}
-
-impl KeyAlgorithm {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            KeyAlgorithm::EcP256 => "ec-p256",
-            KeyAlgorithm::Rsa2048 => "rsa-2048",
-            KeyAlgorithm::Rsa3072 => "rsa-3072",
-        }
-    }
-    pub fn is_rsa(self) -> bool {
-        !matches!(self, KeyAlgorithm::EcP256)
-    }
-    /// Can a key of this type produce signatures of this scheme? (RSA keys: PKCS#1 v1.5 and PSS.)
-    pub fn produces(self, scheme: SignatureScheme) -> bool {
-        self.is_rsa() == !matches!(scheme, SignatureScheme::EcdsaP256Sha256)
-    }
-    /// The signature scheme kyso uses by default with this key: ECDSA-SHA256, or RSASSA-PSS
-    /// with SHA-256 (Circular 15/2025 asks for PSS on new RSA keys).
-    pub fn default_scheme(self) -> SignatureScheme {
-        if self.is_rsa() {
-            SignatureScheme::RsaPssSha256
-        } else {
-            SignatureScheme::EcdsaP256Sha256
-        }
-    }
-}
-
-impl fmt::Display for KeyAlgorithm {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for KeyAlgorithm {
-    type Err = CustodyError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "ec-p256" | "p256" | "ecdsa-p256" | "ec" => Ok(KeyAlgorithm::EcP256),
-            "rsa-2048" | "rsa2048" => Ok(KeyAlgorithm::Rsa2048),
-            "rsa-3072" | "rsa3072" => Ok(KeyAlgorithm::Rsa3072),
-            other => Err(CustodyError::UnknownAlgorithm(other.to_string())),
-        }
-    }
-}
-
-/// How a signature is computed over a message (the message is hashed inside).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SignatureScheme {
-    EcdsaP256Sha256,
-    RsaPssSha256,
-    RsaPkcs1Sha256,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum CustodyError {
-    #[error("unknown key algorithm `{0}`: use ec-p256, rsa-2048 or rsa-3072")]
-    UnknownAlgorithm(String),
-    #[error("signature scheme {scheme:?} cannot be used with a {key} key")]
-    SchemeMismatch { scheme: SignatureScheme, key: KeyAlgorithm },
-    #[error("key generation failed")]
-    Generate,
-    #[error("signing failed")]
-    Sign,
-    #[error("the key-encryption key does not open this key (wrong KEK, or the stored key was altered)")]
-    Unwrap,
-    #[error("stored key is malformed: {0}")]
-    Malformed(&'static str),
-    #[error("key-encryption key: {0}")]
-    Kek(String),
-    /// The PIN does not open this key. Callers count these (lockout after 5).
-    #[error("wrong PIN")]
-    WrongPin,
-    #[error("PIN must be exactly 6 digits")]
-    PinFormat,
-    #[error("key token: {0}")]
-    Token(String),
-}
-
-/// A usable signing key. The private half stays inside the implementation.
-pub trait Signer: Send + Sync {
-    fn algorithm(&self) -> KeyAlgorithm;
-    /// DER SubjectPublicKeyInfo of the public key.
-    fn public_key_der(&self) -> &[u8];
-    fn sign(&self, scheme: SignatureScheme, message: &[u8]) -> Result<Vec<u8>, CustodyError>;
-    /// Sign a SHA-256 digest computed elsewhere (remote signing: the client hashes the document,
-    /// only the 32-byte hash travels). Same schemes as [`Signer::sign`].
-    fn sign_digest(&self, scheme: SignatureScheme, sha256: &[u8]) -> Result<Vec<u8>, CustodyError>;
-}
 
 /// What a custody backend hands back to be persisted: enough to find and use the key again.
 /// For the vault it is the AES-GCM ciphertext of the PKCS#8 key; for a PKCS#11 token it is
@@ -193,18 +100,4 @@ impl fmt::Debug for Pin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Pin(******)")
     }
-}
-
-/// Verify a signature with a DER SubjectPublicKeyInfo. Used by lint and by tests.
-pub fn verify(spki_der: &[u8], scheme: SignatureScheme, message: &[u8], signature: &[u8]) -> bool {
-    use aws_lc_rs::signature as sig;
-    let Some(raw) = vault::spki_subject_public_key(spki_der) else {
-        return false;
-    };
-    let alg: &dyn sig::VerificationAlgorithm = match scheme {
-        SignatureScheme::EcdsaP256Sha256 => &sig::ECDSA_P256_SHA256_ASN1,
-        SignatureScheme::RsaPssSha256 => &sig::RSA_PSS_2048_8192_SHA256,
-        SignatureScheme::RsaPkcs1Sha256 => &sig::RSA_PKCS1_2048_8192_SHA256,
-    };
-    sig::UnparsedPublicKey::new(alg, raw).verify(message, signature).is_ok()
 }

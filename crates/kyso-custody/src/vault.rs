@@ -2,12 +2,10 @@
 //! under the key-encryption key (KEK). The AAD binds each ciphertext to its public key, so a
 //! wrapped key cannot be swapped onto another key's row.
 
-use crate::{CustodyError, KeyAlgorithm, KeyCustody, SignatureScheme, Signer, WrappedKey};
+use crate::{CustodyError, KeyAlgorithm, KeyCustody, Signer, WrappedKey};
 use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
-use aws_lc_rs::encoding::{AsBigEndian, AsDer};
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
-use aws_lc_rs::rsa::KeySize;
-use aws_lc_rs::signature::{self as sig, KeyPair};
+use kyso_keys::SoftwareKey;
 
 pub const KEK_LEN: usize = 32;
 const WRAP_VERSION: u8 = 1;
@@ -131,7 +129,7 @@ impl Vault {
         algorithm: KeyAlgorithm,
         pkcs8: &[u8],
     ) -> Result<(Box<dyn Signer>, WrappedKey), CustodyError> {
-        let key = SoftKey::from_pkcs8(algorithm, pkcs8)?;
+        let key = SoftwareKey::from_pkcs8(algorithm, pkcs8)?;
         let wrapped = self.wrap(algorithm, key.public_key_der().to_vec(), pkcs8)?;
         Ok((Box::new(key), wrapped))
     }
@@ -153,206 +151,27 @@ impl KeyCustody for Vault {
     }
 
     fn generate(&self, algorithm: KeyAlgorithm) -> Result<(Box<dyn Signer>, WrappedKey), CustodyError> {
-        let (signer, mut pkcs8) = SoftKey::generate(algorithm)?;
+        let (signer, mut pkcs8) = SoftwareKey::generate_with_pkcs8(algorithm)?;
         let wrapped = self.wrap(algorithm, signer.public_key_der().to_vec(), &pkcs8);
         pkcs8.iter_mut().for_each(|b| *b = 0);
         Ok((Box::new(signer), wrapped?))
     }
 
     fn open(&self, key: &WrappedKey) -> Result<Box<dyn Signer>, CustodyError> {
-        let mut pkcs8 = self.unwrap(key)?;
-        let soft = SoftKey::from_pkcs8(key.algorithm, &pkcs8);
-        pkcs8.iter_mut().for_each(|b| *b = 0);
-        let soft = soft?;
-        if soft.public_key_der() != key.public_key_der.as_slice() {
-            return Err(CustodyError::Malformed("stored public key does not match the private key"));
-        }
-        Ok(Box::new(soft))
+        opened(key, self.unwrap(key)?)
     }
 }
 
-/// DER of a P-256 SubjectPublicKeyInfo up to the point: SEQUENCE { SEQUENCE { id-ecPublicKey,
-/// prime256v1 }, BIT STRING (66 octets: no unused bits, then the 65-octet uncompressed point) }.
-const P256_SPKI_PREFIX: [u8; 26] = [
-    0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce,
-    0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
-];
-
-/// PKCS#8 v1 (RFC 5208) around an RFC 5915 ECPrivateKey without parameters, with the public key:
-/// the form aws-lc marshals. The 32-octet scalar follows this prefix; then [`P256_PKCS8_MIDDLE`]
-/// and the 65-octet point.
-const P256_PKCS8_PREFIX: [u8; 36] = [
-    0x30, 0x81, 0x87, 0x02, 0x01, 0x00, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08,
-    0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x04, 0x6d, 0x30, 0x6b, 0x02, 0x01, 0x01, 0x04, 0x20,
-];
-const P256_PKCS8_MIDDLE: [u8; 5] = [0xa1, 0x44, 0x03, 0x42, 0x00];
-
-fn p256_point(point: &[u8]) -> Result<&[u8], CustodyError> {
-    match point {
-        [0x04, ..] if point.len() == 65 => Ok(point),
-        _ => Err(CustodyError::Malformed("a P-256 public key is a 65-octet uncompressed point")),
+/// The signer for `key` from its unwrapped PKCS#8 (zeroed here), checked against the stored
+/// public key.
+fn opened(key: &WrappedKey, mut pkcs8: Vec<u8>) -> Result<Box<dyn Signer>, CustodyError> {
+    let soft = SoftwareKey::from_pkcs8(key.algorithm, &pkcs8);
+    pkcs8.iter_mut().for_each(|b| *b = 0);
+    let soft = soft?;
+    if soft.public_key_der() != key.public_key_der.as_slice() {
+        return Err(CustodyError::Malformed("stored public key does not match the private key"));
     }
-}
-
-fn p256_spki(point: &[u8]) -> Result<Vec<u8>, CustodyError> {
-    let point = p256_point(point)?;
-    let mut v = Vec::with_capacity(P256_SPKI_PREFIX.len() + 65);
-    v.extend_from_slice(&P256_SPKI_PREFIX);
-    v.extend_from_slice(point);
-    Ok(v)
-}
-
-fn p256_pkcs8(scalar: &[u8], point: &[u8]) -> Result<Vec<u8>, CustodyError> {
-    let point = p256_point(point)?;
-    if scalar.len() != 32 {
-        return Err(CustodyError::Malformed("a P-256 private key is a 32-octet scalar"));
-    }
-    let mut v = Vec::with_capacity(138);
-    v.extend_from_slice(&P256_PKCS8_PREFIX);
-    v.extend_from_slice(scalar);
-    v.extend_from_slice(&P256_PKCS8_MIDDLE);
-    v.extend_from_slice(point);
-    Ok(v)
-}
-
-enum Inner {
-    Ec(sig::EcdsaKeyPair),
-    Rsa(aws_lc_rs::rsa::KeyPair),
-}
-
-/// An in-memory key pair, only ever created by the vault.
-struct SoftKey {
-    algorithm: KeyAlgorithm,
-    inner: Inner,
-    spki: Vec<u8>,
-    rng: SystemRandom,
-}
-
-impl SoftKey {
-    fn generate(algorithm: KeyAlgorithm) -> Result<(SoftKey, Vec<u8>), CustodyError> {
-        let (inner, pkcs8) = match algorithm {
-            KeyAlgorithm::EcP256 => {
-                let kp = sig::EcdsaKeyPair::generate(&sig::ECDSA_P256_SHA256_ASN1_SIGNING)
-                    .map_err(|_| CustodyError::Generate)?;
-                // PKCS#8 from the scalar and the point the key pair already holds: asking aws-lc
-                // to marshal it converts the point to affine coordinates again (a field inversion).
-                let scalar = kp.private_key().as_be_bytes().map_err(|_| CustodyError::Generate)?;
-                let pkcs8 = p256_pkcs8(scalar.as_ref(), kp.public_key().as_ref())?;
-                (Inner::Ec(kp), pkcs8)
-            }
-            KeyAlgorithm::Rsa2048 | KeyAlgorithm::Rsa3072 => {
-                let size = if algorithm == KeyAlgorithm::Rsa2048 { KeySize::Rsa2048 } else { KeySize::Rsa3072 };
-                let kp = aws_lc_rs::rsa::KeyPair::generate(size).map_err(|_| CustodyError::Generate)?;
-                let der = kp.as_der().map_err(|_| CustodyError::Generate)?;
-                (Inner::Rsa(kp), der.as_ref().to_vec())
-            }
-        };
-        let key = SoftKey::new(algorithm, inner)?;
-        Ok((key, pkcs8))
-    }
-
-    fn from_pkcs8(algorithm: KeyAlgorithm, pkcs8: &[u8]) -> Result<SoftKey, CustodyError> {
-        let inner = match algorithm {
-            KeyAlgorithm::EcP256 => Inner::Ec(
-                sig::EcdsaKeyPair::from_pkcs8(&sig::ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8)
-                    .map_err(|_| CustodyError::Malformed("not a P-256 PKCS#8 key"))?,
-            ),
-            _ => Inner::Rsa(
-                aws_lc_rs::rsa::KeyPair::from_pkcs8(pkcs8)
-                    .map_err(|_| CustodyError::Malformed("not an RSA PKCS#8 key"))?,
-            ),
-        };
-        SoftKey::new(algorithm, inner)
-    }
-
-    fn new(algorithm: KeyAlgorithm, inner: Inner) -> Result<SoftKey, CustodyError> {
-        let spki = match &inner {
-            Inner::Ec(kp) => p256_spki(kp.public_key().as_ref())?,
-            Inner::Rsa(kp) => kp.public_key().as_der().map_err(|_| CustodyError::Generate)?.as_ref().to_vec(),
-        };
-        Ok(SoftKey { algorithm, inner, spki, rng: SystemRandom::new() })
-    }
-}
-
-impl Signer for SoftKey {
-    fn algorithm(&self) -> KeyAlgorithm {
-        self.algorithm
-    }
-    fn public_key_der(&self) -> &[u8] {
-        &self.spki
-    }
-    fn sign(&self, scheme: SignatureScheme, message: &[u8]) -> Result<Vec<u8>, CustodyError> {
-        match (&self.inner, scheme) {
-            (Inner::Ec(kp), SignatureScheme::EcdsaP256Sha256) => {
-                Ok(kp.sign(&self.rng, message).map_err(|_| CustodyError::Sign)?.as_ref().to_vec())
-            }
-            (Inner::Rsa(kp), SignatureScheme::RsaPssSha256 | SignatureScheme::RsaPkcs1Sha256) => {
-                let pad: &'static dyn sig::RsaEncoding =
-                    if scheme == SignatureScheme::RsaPssSha256 { &sig::RSA_PSS_SHA256 } else { &sig::RSA_PKCS1_SHA256 };
-                let mut out = vec![0u8; kp.public_modulus_len()];
-                kp.sign(pad, &self.rng, message, &mut out).map_err(|_| CustodyError::Sign)?;
-                Ok(out)
-            }
-            _ => Err(CustodyError::SchemeMismatch { scheme, key: self.algorithm }),
-        }
-    }
-    fn sign_digest(&self, scheme: SignatureScheme, sha256: &[u8]) -> Result<Vec<u8>, CustodyError> {
-        let digest = aws_lc_rs::digest::Digest::import_less_safe(sha256, &aws_lc_rs::digest::SHA256)
-            .map_err(|_| CustodyError::Malformed("a SHA-256 digest is 32 bytes"))?;
-        match (&self.inner, scheme) {
-            (Inner::Ec(kp), SignatureScheme::EcdsaP256Sha256) => {
-                Ok(kp.sign_digest(&digest).map_err(|_| CustodyError::Sign)?.as_ref().to_vec())
-            }
-            (Inner::Rsa(kp), SignatureScheme::RsaPssSha256 | SignatureScheme::RsaPkcs1Sha256) => {
-                let pad: &'static dyn sig::RsaEncoding =
-                    if scheme == SignatureScheme::RsaPssSha256 { &sig::RSA_PSS_SHA256 } else { &sig::RSA_PKCS1_SHA256 };
-                let mut out = vec![0u8; kp.public_modulus_len()];
-                kp.sign_digest(pad, &digest, &mut out).map_err(|_| CustodyError::Sign)?;
-                Ok(out)
-            }
-            _ => Err(CustodyError::SchemeMismatch { scheme, key: self.algorithm }),
-        }
-    }
-}
-
-/// Extract the subjectPublicKey BIT STRING contents from a DER SubjectPublicKeyInfo
-/// (a tiny DER walk, so this crate needs no ASN.1 library).
-pub(crate) fn spki_subject_public_key(spki: &[u8]) -> Option<&[u8]> {
-    fn header(b: &[u8]) -> Option<(u8, usize, usize)> {
-        let tag = *b.first()?;
-        let l0 = *b.get(1)? as usize;
-        if l0 < 0x80 {
-            return Some((tag, 2, l0));
-        }
-        let n = l0 & 0x7f;
-        if n == 0 || n > 4 {
-            return None;
-        }
-        let mut len = 0usize;
-        for i in 0..n {
-            len = (len << 8) | *b.get(2 + i)? as usize;
-        }
-        Some((tag, 2 + n, len))
-    }
-    let (t, h, l) = header(spki)?;
-    if t != 0x30 {
-        return None;
-    }
-    let body = spki.get(h..h + l)?;
-    let (t1, h1, l1) = header(body)?;
-    if t1 != 0x30 {
-        return None;
-    }
-    let rest = body.get(h1 + l1..)?;
-    let (t2, h2, l2) = header(rest)?;
-    if t2 != 0x03 {
-        return None;
-    }
-    let bits = rest.get(h2..h2 + l2)?;
-    if bits.first()? != &0 {
-        return None;
-    }
-    Some(&bits[1..])
+    Ok(Box::new(soft))
 }
 
 #[cfg(test)]
@@ -409,39 +228,11 @@ mod tests {
     }
 
     #[test]
-    fn p256_encodings_are_the_ones_aws_lc_marshals() {
-        for _ in 0..20 {
-            let kp = sig::EcdsaKeyPair::generate(&sig::ECDSA_P256_SHA256_ASN1_SIGNING).unwrap();
-            let scalar = kp.private_key().as_be_bytes().unwrap();
-            let ours = p256_pkcs8(scalar.as_ref(), kp.public_key().as_ref()).unwrap();
-            assert_eq!(ours, kp.to_pkcs8v1().unwrap().as_ref());
-            let spki = p256_spki(kp.public_key().as_ref()).unwrap();
-            assert_eq!(spki, kp.public_key().as_der().unwrap().as_ref());
-            // and the PKCS#8 opens to the same key
-            let back = SoftKey::from_pkcs8(KeyAlgorithm::EcP256, &ours).unwrap();
-            assert_eq!(back.public_key_der(), spki.as_slice());
-        }
-        assert!(p256_spki(&[4; 64]).is_err());
-        assert!(p256_pkcs8(&[1; 31], &[4; 65]).is_err());
-    }
-
-    #[test]
     fn kek_hex_roundtrip_and_errors() {
         let k = Kek::generate().unwrap();
         assert_eq!(Kek::from_hex(&k.to_hex()).unwrap().to_hex(), k.to_hex());
         assert!(Kek::from_hex("abc").is_err());
         assert!(Kek::from_hex(&"zz".repeat(32)).is_err());
-    }
-
-    #[test]
-    fn rsa_pkcs1_and_pss_both_available() {
-        let vault = Vault::new(&Kek::generate().unwrap());
-        let (s, _) = vault.generate(KeyAlgorithm::Rsa2048).unwrap();
-        for scheme in [SignatureScheme::RsaPssSha256, SignatureScheme::RsaPkcs1Sha256] {
-            let sig = s.sign(scheme, b"m").unwrap();
-            assert!(verify(s.public_key_der(), scheme, b"m", &sig));
-        }
-        assert!(s.sign(SignatureScheme::EcdsaP256Sha256, b"m").is_err());
     }
 }
 
@@ -546,21 +337,14 @@ impl crate::PinCustody for Vault {
     }
 
     fn generate_protected(&self, algorithm: KeyAlgorithm, pin: &crate::Pin) -> Result<WrappedKey, CustodyError> {
-        let (signer, mut pkcs8) = SoftKey::generate(algorithm)?;
+        let (signer, mut pkcs8) = SoftwareKey::generate_with_pkcs8(algorithm)?;
         let w = self.protected(algorithm, signer.public_key_der().to_vec(), &pkcs8, pin);
         pkcs8.iter_mut().for_each(|b| *b = 0);
         w
     }
 
     fn unlock(&self, key: &WrappedKey, pin: &crate::Pin) -> Result<Box<dyn Signer>, CustodyError> {
-        let mut pkcs8 = self.unprotect(key, pin)?;
-        let soft = SoftKey::from_pkcs8(key.algorithm, &pkcs8);
-        pkcs8.iter_mut().for_each(|b| *b = 0);
-        let soft = soft?;
-        if soft.public_key_der() != key.public_key_der.as_slice() {
-            return Err(CustodyError::Malformed("stored public key does not match the private key"));
-        }
-        Ok(Box::new(soft))
+        opened(key, self.unprotect(key, pin)?)
     }
 
     fn change_pin(&self, key: &WrappedKey, old: &crate::Pin, new: &crate::Pin) -> Result<WrappedKey, CustodyError> {
@@ -574,7 +358,7 @@ impl crate::PinCustody for Vault {
 #[cfg(test)]
 mod pin_tests {
     use super::*;
-    use crate::{KeyCustody, Pin, PinCustody};
+    use crate::{KeyCustody, Pin, PinCustody, SignatureScheme};
 
     #[test]
     fn kek_alone_cannot_use_a_pin_protected_key() {

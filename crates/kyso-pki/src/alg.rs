@@ -3,7 +3,7 @@
 
 use der::asn1::{Any, ObjectIdentifier};
 use der::Decode;
-use kyso_custody::SignatureScheme;
+use kyso_keys::SignatureScheme;
 use spki::AlgorithmIdentifierOwned;
 
 pub const ECDSA_WITH_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");

@@ -6,7 +6,7 @@ use crate::alg::{self, signature_algorithm};
 use crate::{lint, time::x509_time, DerContext, PkiError};
 use der::asn1::{Ia5String, Null, ObjectIdentifier, OctetString};
 use der::{Decode, Encode};
-use kyso_custody::{SignatureScheme, Signer};
+use kyso_keys::{SignatureScheme, Signer};
 use spki::SubjectPublicKeyInfoRef;
 use std::time::SystemTime;
 use x509_cert::certificate::Certificate;
@@ -117,6 +117,30 @@ pub struct CertSpec<'a> {
     pub not_after: SystemTime,
     pub urls: Urls,
     pub policy_oid: Option<ObjectIdentifier>,
+}
+
+impl CertSpec<'_> {
+    /// What of this spec is the certificate's own, for a [`Template`].
+    pub fn holder(&self) -> Holder<'_> {
+        Holder {
+            subject: &self.subject,
+            public_key_der: self.subject_public_key_der,
+            serial: self.serial,
+            not_before: self.not_before,
+            not_after: self.not_after,
+        }
+    }
+}
+
+/// What one certificate under a [`Template`] says of its own: subject, key, serial, validity.
+#[derive(Clone, Copy)]
+pub struct Holder<'a> {
+    pub subject: &'a Name,
+    /// DER SubjectPublicKeyInfo.
+    pub public_key_der: &'a [u8],
+    pub serial: Serial,
+    pub not_before: SystemTime,
+    pub not_after: SystemTime,
 }
 
 /// The issuing CA as the builder needs it: its name, key identifier and key.
@@ -242,14 +266,7 @@ fn extensions(
 
 /// Build, sign and lint a certificate. Returns its DER.
 pub fn issue(spec: &CertSpec, issuer: &IssuerRef) -> Result<Vec<u8>, PkiError> {
-    Template::new(spec.profile, &spec.urls, spec.policy_oid, issuer)?.issue(
-        &spec.subject,
-        spec.subject_public_key_der,
-        spec.serial,
-        spec.not_before,
-        spec.not_after,
-        issuer.signer,
-    )
+    Template::new(spec.profile, &spec.urls, spec.policy_oid, issuer)?.issue(&spec.holder(), issuer.signer)
 }
 
 /// A self-signed root: issuer = subject, AKI = SKI.
@@ -313,14 +330,8 @@ impl Template {
     }
 
     /// The DER TBSCertificate for one subject and key.
-    pub fn tbs(
-        &self,
-        subject: &Name,
-        subject_public_key_der: &[u8],
-        serial: Serial,
-        not_before: SystemTime,
-        not_after: SystemTime,
-    ) -> Result<Vec<u8>, PkiError> {
+    pub fn tbs(&self, holder: &Holder) -> Result<Vec<u8>, PkiError> {
+        let Holder { subject, public_key_der: subject_public_key_der, serial, not_before, not_after } = *holder;
         if not_after <= not_before {
             return Err(PkiError::invalid("validity", "notAfter must be after notBefore"));
         }
@@ -348,19 +359,11 @@ impl Template {
     }
 
     /// Build, sign (with the issuer's key, which `signer` must be) and lint a certificate.
-    pub fn issue(
-        &self,
-        subject: &Name,
-        subject_public_key_der: &[u8],
-        serial: Serial,
-        not_before: SystemTime,
-        not_after: SystemTime,
-        signer: &dyn Signer,
-    ) -> Result<Vec<u8>, PkiError> {
+    pub fn issue(&self, holder: &Holder, signer: &dyn Signer) -> Result<Vec<u8>, PkiError> {
         if signer.public_key_der() != self.issuer_spki.as_slice() {
             return Err(PkiError::invalid("issuer", "the signing key is not the key of this template's issuer"));
         }
-        let tbs = self.tbs(subject, subject_public_key_der, serial, not_before, not_after)?;
+        let tbs = self.tbs(holder)?;
         let signature = signer.sign(self.scheme, &tbs)?;
         let mut bits = Vec::with_capacity(signature.len() + 1);
         bits.push(0); // no unused bits
@@ -400,7 +403,7 @@ pub fn csr_public_key(input: &[u8]) -> Result<Vec<u8>, PkiError> {
         PkiError::invalid("csr", "signature algorithm must be ECDSA-SHA256, RSASSA-PSS or RSA-SHA256")
     })?;
     let info = req.info.to_der().ctx("CertificationRequestInfo")?;
-    if !kyso_custody::verify(&spki, scheme, &info, req.signature.as_bytes().unwrap_or(&[])) {
+    if !kyso_keys::verify(&spki, scheme, &info, req.signature.as_bytes().unwrap_or(&[])) {
         return Err(PkiError::invalid("csr", "the request's signature does not verify (no proof of possession)"));
     }
     let key_alg = &req.info.public_key.algorithm;
@@ -438,9 +441,13 @@ pub fn parse_oid(s: &str) -> Option<ObjectIdentifier> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kyso_custody::{KeyAlgorithm, KeyCustody, Vault};
+    use kyso_keys::{KeyAlgorithm, SoftwareKey};
     use std::time::Duration;
     use x509_cert::certificate::{TbsCertificate, Version};
+
+    fn key(algorithm: KeyAlgorithm) -> Box<dyn Signer> {
+        Box::new(SoftwareKey::generate(algorithm).unwrap())
+    }
 
     /// The TBSCertificate as x509-cert's structures encode it: what templates must reproduce.
     fn reference_tbs(spec: &CertSpec, issuer: &IssuerRef) -> Vec<u8> {
@@ -467,11 +474,10 @@ mod tests {
 
     #[test]
     fn templates_encode_what_the_x509_structures_encode() {
-        let vault = Vault::new(&kyso_custody::Kek::generate().unwrap());
-        let (ec_ca, _) = vault.generate(KeyAlgorithm::EcP256).unwrap();
-        let (rsa_ca, _) = vault.generate(KeyAlgorithm::Rsa2048).unwrap();
-        let (ec_subject, _) = vault.generate(KeyAlgorithm::EcP256).unwrap();
-        let (rsa_subject, _) = vault.generate(KeyAlgorithm::Rsa2048).unwrap();
+        let ec_ca = key(KeyAlgorithm::EcP256);
+        let rsa_ca = key(KeyAlgorithm::Rsa2048);
+        let ec_subject = key(KeyAlgorithm::EcP256);
+        let rsa_subject = key(KeyAlgorithm::Rsa2048);
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000);
         let urls = Urls {
             crl: Some("http://127.0.0.1:8080/crl/vnpt.crl".into()),
@@ -514,15 +520,7 @@ mod tests {
                             policy_oid: policy,
                         };
                         let t = Template::new(profile, &spec.urls, spec.policy_oid, &issuer).unwrap();
-                        let tbs = t
-                            .tbs(
-                                &spec.subject,
-                                spec.subject_public_key_der,
-                                spec.serial,
-                                spec.not_before,
-                                spec.not_after,
-                            )
-                            .unwrap();
+                        let tbs = t.tbs(&spec.holder()).unwrap();
                         assert_eq!(tbs, reference_tbs(&spec, &issuer), "{profile:?}, {days} days");
                         if profile == Profile::Citizen && days > 3 * 366 {
                             continue; // the lint refuses these, as it should
@@ -531,7 +529,7 @@ mod tests {
                         let cert = Certificate::from_der(&der).unwrap();
                         assert_eq!(cert.to_der().unwrap(), der, "{profile:?}: canonical DER");
                         assert_eq!(cert.tbs_certificate.to_der().unwrap(), tbs, "{profile:?}: the TBS signed");
-                        assert!(kyso_custody::verify(
+                        assert!(kyso_keys::verify(
                             ca.public_key_der(),
                             issuer.scheme,
                             &cert.tbs_certificate.to_der().unwrap(),
@@ -550,13 +548,17 @@ mod tests {
         };
         let t = Template::new(Profile::Citizen, &urls, None, &issuer).unwrap();
         let later = now + Duration::from_secs(86_400);
-        let e =
-            t.issue(&citizen, ec_subject.public_key_der(), Serial::random().unwrap(), now, later, ec_subject.as_ref());
+        let holder = |public_key_der, not_after| Holder {
+            subject: &citizen,
+            public_key_der,
+            serial: Serial::random().unwrap(),
+            not_before: now,
+            not_after,
+        };
+        let e = t.issue(&holder(ec_subject.public_key_der(), later), ec_subject.as_ref());
         assert!(e.unwrap_err().to_string().starts_with("issuer:"));
-        assert!(t
-            .issue(&citizen, ec_subject.public_key_der(), Serial::random().unwrap(), now, now, ec_ca.as_ref())
-            .is_err());
-        assert!(t.issue(&citizen, &[0x30, 0x00], Serial::random().unwrap(), now, later, ec_ca.as_ref()).is_err());
+        assert!(t.issue(&holder(ec_subject.public_key_der(), now), ec_ca.as_ref()).is_err());
+        assert!(t.issue(&holder(&[0x30, 0x00], later), ec_ca.as_ref()).is_err());
     }
 
     #[test]

@@ -125,7 +125,7 @@ pub fn build_crl(
     let der = crl.to_der().ctx("CertificateList")?;
     // lint: decodes back, and verifies under the CA key
     let back = CertificateList::from_der(&der).ctx("CRL lint")?;
-    let ok = kyso_custody::verify(
+    let ok = kyso_keys::verify(
         issuer.signer.public_key_der(),
         issuer.scheme,
         &back.tbs_cert_list.to_der().ctx("CRL lint")?,

@@ -17,7 +17,7 @@ pub mod tsa;
 
 pub use cert::{CertSpec, IssuerRef, Profile, Serial, Urls};
 pub use id::CitizenId;
-pub use kyso_custody::{KeyAlgorithm, SignatureScheme, Signer};
+pub use kyso_keys::{KeyAlgorithm, SignatureScheme, Signer};
 pub use subject::CitizenSubject;
 
 /// Errors from the PKI core. Each names the field or structure at fault.
@@ -28,7 +28,7 @@ pub enum PkiError {
     #[error("DER encoding/decoding failed in {context}: {source}")]
     Der { context: &'static str, source: der::Error },
     #[error(transparent)]
-    Custody(#[from] kyso_custody::CustodyError),
+    Key(#[from] kyso_keys::KeyError),
     #[error("certificate failed pre-issuance lint: {0}")]
     Lint(String),
 }

@@ -187,10 +187,10 @@ pub fn findings(
     // signature (a faulty RSA-CRT signature leaks the key) and every CA, OCSP and TSA certificate.
     // EC citizen certificates skip it on the hot path (a third of the issuance cost); their CA
     // key passes a sign/verify self-test when it is loaded, and pkilint/OpenSSL check them in CI.
-    if profile != Profile::Citizen || scheme != kyso_custody::SignatureScheme::EcdsaP256Sha256 {
+    if profile != Profile::Citizen || scheme != kyso_keys::SignatureScheme::EcdsaP256Sha256 {
         let tbs_der = tbs.to_der().ctx("TBSCertificate")?;
         let sig = cert.signature.as_bytes().unwrap_or(&[]);
-        if !kyso_custody::verify(issuer_spki, scheme, &tbs_der, sig) {
+        if !kyso_keys::verify(issuer_spki, scheme, &tbs_der, sig) {
             f.push("signature does not verify under the issuer's key".into());
         }
     }

@@ -7,7 +7,7 @@ use crate::time::generalized;
 use crate::{DerContext, PkiError};
 use der::asn1::{BitString, Null, ObjectIdentifier, OctetString};
 use der::{Decode, Encode};
-use kyso_custody::Signer;
+use kyso_keys::Signer;
 use spki::SubjectPublicKeyInfoRef;
 use std::time::SystemTime;
 use x509_cert::certificate::Certificate;

@@ -12,7 +12,7 @@ use cms::signed_data::{
 };
 use der::asn1::{Any, Int, ObjectIdentifier, OctetString, SetOfVec, UtcTime};
 use der::{Decode, Encode, Sequence};
-use kyso_custody::{SignatureScheme, Signer};
+use kyso_keys::{SignatureScheme, Signer};
 use std::time::SystemTime;
 use x509_cert::attr::Attribute;
 use x509_cert::certificate::Certificate;

@@ -7,10 +7,9 @@
 //! [`Clean`] is how user-supplied text goes into a log line: control characters escaped, so one
 //! value can never start a second, forged line.
 
-use crate::html::esc;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{header, request::Parts, HeaderMap, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::de::DeserializeOwned;
 use std::fmt;
 use time::{Date, Month};
@@ -43,21 +42,26 @@ impl Bad {
 
     /// The error page (status 400 unless set otherwise).
     pub fn page(&self, en: bool) -> Response {
-        let (title, back) = if en {
-            ("Bad request", "Go back and correct it.")
+        let lang = crate::i18n::Lang::from_en(en);
+        let title = lang.t("Yêu cầu không hợp lệ", "Bad request");
+        let title = if self.status == axum::http::StatusCode::NOT_FOUND {
+            lang.t("Không có trang này", "Not found")
         } else {
-            ("Yêu cầu không hợp lệ", "Hãy quay lại và sửa.")
+            title
         };
-        let html = format!(
-            "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
-<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{title} — kyso</title></head>\
-<body style=\"font-family:system-ui,sans-serif;max-width:40rem;margin:0 auto;padding:1rem\">\
-<p><a href=\"/\">kyso</a></p><h1>{title}</h1><p role=\"alert\">{msg}</p><p>{back}</p></body></html>",
-            lang = if en { "en" } else { "vi" },
-            msg = esc(&self.message(en)),
-        );
-        (self.status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
+        let page = ErrorPage { frame: crate::web::layout::Frame::public(lang, title), message: self.message(en) };
+        let mut r = crate::web::layout::render(&page);
+        *r.status_mut() = self.status;
+        r
     }
+}
+
+/// A request kyso cannot serve, said in the page's language.
+#[derive(askama::Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    frame: crate::web::layout::Frame,
+    message: String,
 }
 
 /// English when the query says `lang=en`, or (without a `lang` in the query) the language cookie.

@@ -5,25 +5,15 @@
 //! Logs carry serials and masked ID numbers only.
 
 mod api;
-pub mod campaign_data;
 mod csc;
 /// The remote-signing API's request parsers (pure; fuzzed by `fuzz/fuzz_targets/csc_json.rs`).
 pub use csc::{parse_authorize, parse_sign_hash, Authorize, SignHash, MAX_CSC_BODY};
-mod dashboard;
 mod headers;
-pub mod html;
+pub mod i18n;
 pub mod input;
-mod pages;
-mod ranking;
 pub mod ratelimit;
-pub mod reconcile;
-pub mod report_data;
-pub mod report_xlsx;
-pub mod reports;
-mod verify;
-mod visits;
 pub mod web;
-pub mod worklist_export;
+
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -53,8 +43,8 @@ impl AppState {
 
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/", get(pages::home))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/assets/kyso.css", get(web::layout::stylesheet))
         .route("/ca/{file}", get(ca_cert))
         .route("/crl/{file}", get(crl))
         .route("/ocsp/{ca}", post(ocsp_post))
@@ -62,13 +52,8 @@ pub fn router(state: AppState) -> Router {
         .merge(tsa_routes())
         .merge(api::routes())
         .merge(csc::routes())
-        .merge(dashboard::routes())
-        .merge(reports::routes())
-        .merge(verify::routes())
+        .merge(web::campaign::routes())
         .merge(web::routes())
-        .merge(ranking::routes())
-        .merge(reconcile::routes())
-        .merge(visits::routes())
         .layer(axum::extract::DefaultBodyLimit::max(1 << 20))
         .layer(axum::middleware::from_fn(csc::csc_json_errors))
         .layer(axum::middleware::from_fn_with_state(state.clone(), web::client::client_addr))
@@ -77,7 +62,8 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serve until ctrl-c. CRLs are refreshed in the background every ten minutes.
+/// Serve until ctrl-c. CRLs are refreshed in the background every ten minutes; every commune's
+/// adoption figures of today at once and then every fifteen minutes.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
     let auth = state.authority.clone();
     tokio::spawn(async move {
@@ -86,6 +72,19 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::i
             tick.tick().await;
             if let Err(e) = auth.refresh_crls().await {
                 tracing::error!(error = %e, "scheduled CRL refresh failed");
+            }
+        }
+    });
+    // Today's figures for the dashboard and the ranking page: one pass over the register's column
+    // index and the certificate sources (a few seconds at national scale; the write lock is held
+    // only to store 3,321 rows).
+    let store = state.authority.store.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(kyso_tracker::adoption::REFRESH_EVERY);
+        loop {
+            tick.tick().await;
+            if let Err(e) = kyso_tracker::adoption::refresh_today(&store).await {
+                tracing::warn!("today's adoption figures were not refreshed: {e:#}");
             }
         }
     });

@@ -173,29 +173,16 @@ impl Parser<'_> {
         if !h.constructed {
             return Ok(h.content_start + h.len.unwrap_or(0));
         }
-        let mut at = h.content_start;
-        match h.len {
-            Some(len) => {
-                let end = h.content_start + len;
-                while at < end {
-                    let child = self.scan(at, depth + 1)?;
-                    if child > end {
-                        return Err(self.err(at, format!("an element runs past its parent's end (byte {end})")));
-                    }
-                    at = child;
+        let end = h.len.map(|len| h.content_start + len);
+        self.children(&h, pos, |at| {
+            let child = self.scan(at, depth + 1)?;
+            match end {
+                Some(end) if child > end => {
+                    Err(self.err(at, format!("an element runs past its parent's end (byte {end})")))
                 }
-                Ok(end)
+                _ => Ok(child),
             }
-            None => loop {
-                if self.buf.get(at..at + 2) == Some(&[0u8, 0][..]) {
-                    return Ok(at + 2);
-                }
-                if at >= self.buf.len() {
-                    return Err(self.err(pos, "an indefinite-length element has no end-of-contents"));
-                }
-                at = self.scan(at, depth + 1)?;
-            },
-        }
+        })
     }
 
     /// Whether `[pos, end)` (well-formed, see `scan`) is already DER as far as lengths and

@@ -14,7 +14,7 @@ use cms::content_info::ContentInfo;
 use cms::signed_data::{SignedData, SignerIdentifier, SignerInfo};
 use der::asn1::{Any, Int, ObjectIdentifier, OctetString, SetOfVec, Uint};
 use der::{Decode, Encode, Sequence};
-use kyso_custody::{SignatureScheme, Signer};
+use kyso_keys::{SignatureScheme, Signer};
 use kyso_pki::alg;
 use kyso_pki::tsa::{
     self, attr, signing_certificate_v2_attr, OID_CONTENT_TYPE, OID_DATA, OID_MESSAGE_DIGEST, OID_SIGNED_DATA,
@@ -115,7 +115,7 @@ impl Prepared {
     /// relying party.
     pub fn assemble(&self, signature: &[u8], scheme: SignatureScheme, chain: &[Vec<u8>]) -> Result<Vec<u8>, SignError> {
         let spki = self.cert.tbs_certificate.subject_public_key_info.to_der().ctx("signer SPKI")?;
-        if !kyso_custody::verify(&spki, scheme, self.attrs.der(), signature) {
+        if !kyso_keys::verify(&spki, scheme, self.attrs.der(), signature) {
             return Err(SignError::malformed(
                 "signature",
                 format!("does not verify with the signer certificate's key under {scheme:?}"),
@@ -339,7 +339,7 @@ fn check_signer(
     // Both are encodings of the same attributes, the ones checked above.
     let sorted = attrs.to_der().ctx("signedAttrs")?;
     let spki = signer_cert.tbs_certificate.subject_public_key_info.to_der().ctx("signer SPKI")?;
-    let verify = |m: &[u8]| kyso_custody::verify(&spki, scheme, m, si.signature.as_bytes());
+    let verify = |m: &[u8]| kyso_keys::verify(&spki, scheme, m, si.signature.as_bytes());
     let signature_ok = match der_walk::raw_signed_attrs(cms_der) {
         Some(raw) => verify(&raw) || (raw != sorted && verify(&sorted)),
         None => verify(&sorted),

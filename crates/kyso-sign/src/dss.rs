@@ -7,7 +7,7 @@
 //! [`append_dss`] adds the data in an incremental update (earlier bytes untouched; an existing DSS
 //! is extended, never dropped); [`read_dss`] reads it back from untrusted files without panicking.
 
-use crate::pdf::{load, pdf_err, FoundSignature, Head, Update};
+use crate::pdf::{load, pdf_err, Base, FoundSignature, Head, Update};
 use crate::{DerContext, SignError};
 use lopdf::{Dictionary, Document, Object, ObjectId};
 
@@ -177,22 +177,7 @@ struct DssPlan {
 }
 
 fn plan_dss(doc: &Document, data: &ValidationData, vri: Option<String>) -> Result<DssPlan, SignError> {
-    if doc.trailer.has(b"Encrypt") || doc.encryption_state.is_some() {
-        return Err(pdf_err("is encrypted; adding validation data to encrypted PDFs is not supported"));
-    }
-    let root = doc
-        .trailer
-        .get(b"Root")
-        .and_then(Object::as_reference)
-        .map_err(|_| pdf_err("trailer has no /Root reference"))?;
-    let mut catalog = doc.get_dictionary(root).map_err(|_| pdf_err("/Root is not a dictionary"))?.clone();
-    let size = doc.trailer.get(b"Size").and_then(Object::as_i64).unwrap_or(0).clamp(0, i64::from(u32::MAX)) as u32;
-    let mut next_id = size.max(doc.max_id.saturating_add(1));
-    let mut alloc = || {
-        let id = (next_id, 0);
-        next_id += 1;
-        id
-    };
+    let Base { head, mut catalog, mut ids } = Base::of(doc, "adding validation data to")?;
     let (dss_id, mut dss) = dss_dict(doc).unwrap_or((None, Dictionary::new()));
     dss.set("Type", Object::Name(b"DSS".to_vec()));
     let mut streams = Vec::new();
@@ -206,7 +191,7 @@ fn plan_dss(doc: &Document, data: &ValidationData, vri: Option<String>) -> Resul
             match existing.iter().find(|(_, b)| b == item) {
                 Some((r, _)) => refs.push(r.clone()),
                 None => {
-                    let id = alloc();
+                    let id = ids.alloc();
                     streams.push((id, item.clone()));
                     arr.push(Object::Reference(id));
                     refs.push(Object::Reference(id));
@@ -229,22 +214,13 @@ fn plan_dss(doc: &Document, data: &ValidationData, vri: Option<String>) -> Resul
     match dss_id {
         Some(id) => objects.push((id, Object::Dictionary(dss))),
         None => {
-            let id = alloc();
+            let id = ids.alloc();
             objects.push((id, Object::Dictionary(dss)));
             catalog.set("DSS", Object::Reference(id));
-            objects.push((root, Object::Dictionary(catalog)));
+            objects.push((head.root, Object::Dictionary(catalog)));
         }
     }
-    let info = doc.trailer.get(b"Info").ok().cloned();
-    let id0 = doc
-        .trailer
-        .get(b"ID")
-        .and_then(Object::as_array)
-        .ok()
-        .and_then(|a| a.first())
-        .and_then(|o| o.as_str().ok())
-        .map(<[u8]>::to_vec);
-    Ok(DssPlan { head: Head { root, info, id0 }, streams, objects, next_id })
+    Ok(DssPlan { head, streams, objects, next_id: ids.next() })
 }
 
 #[cfg(test)]

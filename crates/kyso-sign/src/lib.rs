@@ -48,7 +48,7 @@ pub enum SignError {
     #[error(transparent)]
     Pki(#[from] kyso_pki::PkiError),
     #[error(transparent)]
-    Custody(#[from] kyso_custody::CustodyError),
+    Key(#[from] kyso_keys::KeyError),
 }
 
 impl SignError {

@@ -376,6 +376,42 @@ fn xref_entry(e: &[u8]) -> Option<(usize, u16, u8)> {
     Some((usize::try_from(off).ok()?, generation, e[17]))
 }
 
+/// The classic xref section at `at`: each entry, as (object number, generation, offset, in use),
+/// goes to `entry`, which may stop the reading with None; then its trailer. Entries are read
+/// exactly as ISO 32000 writes them, 20 bytes (`nnnnnnnnnn ggggg n` and a two-byte end of line):
+/// anything looser is left to the full parser, so that this scanner never reads a table lopdf
+/// would refuse (the `pdf_differential` fuzz target). None when the section is not plain classic
+/// (an xref stream, a hybrid file's /XRefStm, encryption, syntax this reader does not know).
+fn xref_section(pdf: &[u8], at: usize, mut entry: impl FnMut(u32, u16, usize, bool) -> Option<()>) -> Option<Dict> {
+    let mut p = P { b: pdf, i: at };
+    if !p.keyword(b"xref") {
+        return None; // an xref stream: leave it to the full parser
+    }
+    loop {
+        p.skip_ws();
+        if p.keyword(b"trailer") {
+            break;
+        }
+        let start = u32::try_from(p.uint()?).ok()?;
+        p.skip_ws();
+        let count = usize::try_from(p.uint()?).ok()?;
+        if count > pdf.len() / 20 {
+            return None;
+        }
+        p.skip_ws();
+        for k in 0..count {
+            let (off, generation, kind) = xref_entry(pdf.get(p.i..p.i + 20)?)?;
+            p.i += 20;
+            entry(start.checked_add(u32::try_from(k).ok()?)?, generation, off, kind == b'n')?;
+        }
+    }
+    let Val::Dict(trailer) = p.value(0)? else { return None };
+    if trailer.get(b"XRefStm").is_some() || trailer.get(b"Encrypt").is_some() {
+        return None;
+    }
+    Some(trailer)
+}
+
 /// The plain objects of a classic-xref PDF: the live dictionaries (not streams) by object id,
 /// in object-id order. `None` when the file is not plain enough (see the module doc).
 pub(crate) fn live_dicts(pdf: &[u8], startxref: usize) -> Option<Vec<((u32, u16), Dict)>> {
@@ -387,42 +423,13 @@ pub(crate) fn live_dicts(pdf: &[u8], startxref: usize) -> Option<Vec<((u32, u16)
         if !seen.insert(at) || seen.len() > 256 {
             return None;
         }
-        let mut p = P { b: pdf, i: at };
-        if !p.keyword(b"xref") {
-            return None; // an xref stream: leave it to the full parser
-        }
-        loop {
-            p.skip_ws();
-            if p.keyword(b"trailer") {
-                break;
-            }
-            let start = u32::try_from(p.uint()?).ok()?;
-            p.skip_ws();
-            let count = usize::try_from(p.uint()?).ok()?;
-            if count > pdf.len() / 20 {
+        let trailer = xref_section(pdf, at, |num, generation, off, in_use| {
+            if in_use && off >= pdf.len() {
                 return None;
             }
-            p.skip_ws();
-            for k in 0..count {
-                // Exactly as ISO 32000 writes an entry, 20 bytes: `nnnnnnnnnn ggggg n` and a
-                // two-byte end of line. Anything looser is left to the full parser, so that this
-                // scanner never reads a table lopdf would refuse (the `pdf_differential` fuzz target).
-                let (off, generation, kind) = xref_entry(pdf.get(p.i..p.i + 20)?)?;
-                p.i += 20;
-                let num = start.checked_add(u32::try_from(k).ok()?)?;
-                let e = match kind {
-                    b'n' if off < pdf.len() => Some((generation, off)),
-                    b'n' => return None,
-                    b'f' => None,
-                    _ => return None,
-                };
-                entries.entry(num).or_insert(e);
-            }
-        }
-        let Val::Dict(trailer) = p.value(0)? else { return None };
-        if trailer.get(b"XRefStm").is_some() || trailer.get(b"Encrypt").is_some() {
-            return None;
-        }
+            entries.entry(num).or_insert(in_use.then_some((generation, off)));
+            Some(())
+        })?;
         // Every trailer names its /Size (the newest one its /Root too): without them lopdf refuses
         // the file, so this scanner does not read it either (the `pdf_differential` fuzz target).
         if !matches!(trailer.get(b"Size"), Some(Val::Int(n)) if *n > 0) {
@@ -476,42 +483,13 @@ struct Section {
 /// The section at `at`; None when it is not a plain classic section (an xref stream, a hybrid
 /// file, encryption, syntax this reader does not know).
 fn section(pdf: &[u8], at: usize, wanted: &HashSet<u32>) -> Option<Section> {
-    let mut p = P { b: pdf, i: at };
-    if !p.keyword(b"xref") {
-        return None;
-    }
     let mut entries = Vec::new();
-    loop {
-        p.skip_ws();
-        if p.keyword(b"trailer") {
-            break;
+    let trailer = xref_section(pdf, at, |num, generation, off, in_use| {
+        if wanted.contains(&num) {
+            entries.push((num, in_use.then_some((generation, off))));
         }
-        let start = u32::try_from(p.uint()?).ok()?;
-        p.skip_ws();
-        let count = usize::try_from(p.uint()?).ok()?;
-        if count > pdf.len() / 20 {
-            return None;
-        }
-        p.skip_ws();
-        for k in 0..count {
-            // The same strict 20-byte entries as `live_dicts`: a looser table is left to lopdf.
-            let (off, generation, kind) = xref_entry(pdf.get(p.i..p.i + 20)?)?;
-            p.i += 20;
-            let num = start.checked_add(u32::try_from(k).ok()?)?;
-            let e = match kind {
-                b'n' => Some((generation, off)),
-                b'f' => None,
-                _ => return None,
-            };
-            if wanted.contains(&num) {
-                entries.push((num, e));
-            }
-        }
-    }
-    let Val::Dict(trailer) = p.value(0)? else { return None };
-    if trailer.get(b"XRefStm").is_some() || trailer.get(b"Encrypt").is_some() {
-        return None;
-    }
+        Some(())
+    })?;
     let prev = match trailer.get(b"Prev") {
         None => None,
         Some(Val::Int(prev)) => Some(usize::try_from(*prev).ok()?),

@@ -2,13 +2,19 @@
 
 mod support;
 
-use kyso_custody::KeyAlgorithm;
+use kyso_keys::KeyAlgorithm;
 use kyso_sign::cades::{self, Profile};
 use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 fn sha256(d: &[u8]) -> [u8; 32] {
     kyso_pki::alg::sha256(d).try_into().unwrap()
+}
+
+/// A CAdES signature by the test citizen over `content`, the chain included, signed now.
+fn sign_now(ca: &support::Ca, content: &[u8]) -> Vec<u8> {
+    cades::sign_detached(content, &*ca.citizen_key, &ca.citizen_der, &ca.chain(), Profile::Cades, SystemTime::now())
+        .unwrap()
 }
 
 #[test]
@@ -57,9 +63,7 @@ fn pades_profile_has_no_signing_time() {
 #[test]
 fn tampered_cms_is_caught_or_refused() {
     let ca = support::ca(KeyAlgorithm::EcP256);
-    let cms =
-        cades::sign_detached(b"doc", &*ca.citizen_key, &ca.citizen_der, &ca.chain(), Profile::Cades, SystemTime::now())
-            .unwrap();
+    let cms = sign_now(&ca, b"doc");
     // Flip every byte in turn: never a panic, never a fully valid result.
     for i in 0..cms.len() {
         let mut bad = cms.clone();
@@ -86,15 +90,7 @@ fn openssl_cms_verify() {
         let ca = support::ca(alg);
         let dir = support::tmpdir(&format!("openssl-{alg}"));
         let content = b"%PDF-1.7 pretend this is a contract\n".repeat(100);
-        let cms = cades::sign_detached(
-            &content,
-            &*ca.citizen_key,
-            &ca.citizen_der,
-            &ca.chain(),
-            Profile::Cades,
-            SystemTime::now(),
-        )
-        .unwrap();
+        let cms = sign_now(&ca, &content);
         std::fs::write(dir.join("sig.p7s"), &cms).unwrap();
         std::fs::write(dir.join("file"), &content).unwrap();
         let mut changed = content.clone();
@@ -170,15 +166,7 @@ fn to_ber(der: &[u8], levels: usize) -> Vec<u8> {
 fn ber_with_repeated_certificates_reads_leniently_checks_strictly() {
     let ca = support::ca(KeyAlgorithm::EcP256);
     let content = b"Giay de nghi".to_vec();
-    let der = cades::sign_detached(
-        &content,
-        &*ca.citizen_key,
-        &ca.citizen_der,
-        &ca.chain(),
-        Profile::Cades,
-        SystemTime::now(),
-    )
-    .unwrap();
+    let der = sign_now(&ca, &content);
     let ber = to_ber(&der, 4);
     assert_eq!(ber[..2], [0x30, 0x80]);
     let check = cades::verify_detached(&ber, sha256(&content)).unwrap();

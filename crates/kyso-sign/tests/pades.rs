@@ -2,7 +2,7 @@
 
 mod support;
 
-use kyso_custody::KeyAlgorithm;
+use kyso_keys::KeyAlgorithm;
 use kyso_sign::cades;
 use kyso_sign::pdf::{self, SigOptions};
 use kyso_sign::SignError;

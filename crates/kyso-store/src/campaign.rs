@@ -154,7 +154,7 @@ const FAR_FUTURE: i64 = 253_402_189_200;
 /// future without one), revoked from the start of its end day. `None` if a date is unreadable.
 pub(crate) fn listed_as_holder(l: &crate::listed::Listed, names: &[String]) -> HolderCertRow {
     let provider = names.get(usize::from(l.provider)).cloned().unwrap_or_else(|| "?".into());
-    let day_start = |d: i32| i64::from(d) * 86_400 - 7 * 3600;
+    let day_start = |d: i32| kyso_calendar::vn_day_start(i64::from(d));
     HolderCertRow {
         id_number: format!("{:012}", l.id),
         serial: format!("list:{provider}:{}", iso_date(l.issued)),
@@ -175,43 +175,90 @@ pub(crate) fn listed_holders(listed: &[crate::listed::Listed], names: &[String])
 const PLAN_COLS: &str =
     "id, unit_code, period, version, min_age, reference_date, target_kind, target_percent_hundredths, \
      target_absolute, baseline_count, baseline_date, baseline_source, deadline, created_at";
+const RESIDENT_COLS: &str = "id_number, full_name, date_of_birth, sex, commune_code, hamlet_code, household";
 const VISIT_COLS: &str = "seq, commune_code, hamlet_code, id_hash, id_masked, outcome, provider, team, visit_date, at";
+
+/// An upsert into `table` with one audit row: the audit lock taken, `table` counted before `$body`
+/// (which writes through `$tx`) and again after, the audit row appended, committed. New rows are
+/// the table's growth; the rest of `rows` updated rows in place.
+macro_rules! upsert {
+    ($store:expr, $audit:expr, $table:literal, $rows:expr, |$tx:ident, $is_sqlite:ident, $at:ident| $body:block) => {{
+        crate::limits::audit($audit)?;
+        let $is_sqlite = $store.is_sqlite();
+        let $at = now();
+        on_pool!($store, p => {
+            let mut $tx = p.begin().await?;
+            lock!($tx, $is_sqlite);
+            let count = concat!("SELECT COUNT(*) FROM ", $table);
+            let before: i64 = sqlx::query_scalar(count).fetch_one(&mut *$tx).await?;
+            $body
+            let after: i64 = sqlx::query_scalar(count).fetch_one(&mut *$tx).await?;
+            append_audit!($store, $tx, $audit);
+            $tx.commit().await?;
+            let inserted = (after - before).max(0) as u64;
+            Ok(Upserted { inserted, updated: $rows as u64 - inserted.min($rows as u64) })
+        })
+    }};
+}
+
+/// A row struct from the same-named columns of `$r`.
+macro_rules! from_row {
+    ($ty:ident, $r:expr, $($field:ident),+) => {
+        $ty { $($field: $r.get(stringify!($field))),+ }
+    };
+}
+
+macro_rules! resident_row {
+    ($r:expr) => {
+        from_row!(ResidentRow, $r, id_number, full_name, date_of_birth, sex, commune_code, hamlet_code, household)
+    };
+}
+
+macro_rules! hamlet_row {
+    ($r:expr) => {
+        from_row!(HamletRow, $r, commune_code, code, name)
+    };
+}
 
 macro_rules! plan_row {
     ($r:expr) => {
-        PlanRow {
-            id: $r.get("id"),
-            unit_code: $r.get("unit_code"),
-            period: $r.get("period"),
-            version: $r.get("version"),
-            min_age: $r.get("min_age"),
-            reference_date: $r.get("reference_date"),
-            target_kind: $r.get("target_kind"),
-            target_percent_hundredths: $r.get("target_percent_hundredths"),
-            target_absolute: $r.get("target_absolute"),
-            baseline_count: $r.get("baseline_count"),
-            baseline_date: $r.get("baseline_date"),
-            baseline_source: $r.get("baseline_source"),
-            deadline: $r.get("deadline"),
-            created_at: $r.get("created_at"),
-        }
+        from_row!(
+            PlanRow,
+            $r,
+            id,
+            unit_code,
+            period,
+            version,
+            min_age,
+            reference_date,
+            target_kind,
+            target_percent_hundredths,
+            target_absolute,
+            baseline_count,
+            baseline_date,
+            baseline_source,
+            deadline,
+            created_at
+        )
     };
 }
 
 macro_rules! visit_row {
     ($r:expr) => {
-        VisitRow {
-            seq: $r.get("seq"),
-            commune_code: $r.get("commune_code"),
-            hamlet_code: $r.get("hamlet_code"),
-            id_hash: $r.get("id_hash"),
-            id_masked: $r.get("id_masked"),
-            outcome: $r.get("outcome"),
-            provider: $r.get("provider"),
-            team: $r.get("team"),
-            visit_date: $r.get("visit_date"),
-            at: $r.get("at"),
-        }
+        from_row!(
+            VisitRow,
+            $r,
+            seq,
+            commune_code,
+            hamlet_code,
+            id_hash,
+            id_masked,
+            outcome,
+            provider,
+            team,
+            visit_date,
+            at
+        )
     };
 }
 
@@ -223,19 +270,17 @@ impl Store {
     /// Inserts or updates communes (and their provinces) by code, with one audit row.
     pub async fn upsert_communes(&self, rows: &[CommuneRow], audit: &AuditEvent) -> Result<Upserted> {
         rows.iter().try_for_each(crate::limits::commune)?;
-        crate::limits::audit(audit)?;
-        let is_sqlite = self.is_sqlite();
-        let at = now();
-        on_pool!(self, p => {
-            let mut tx = p.begin().await?;
-            lock!(tx, is_sqlite);
-            let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM admin_communes").fetch_one(&mut *tx).await?;
-            let mut provinces: Vec<(&str, &str)> = rows.iter().map(|r| (r.province_code.as_str(), r.province_name.as_str())).collect();
+        upsert!(self, audit, "admin_communes", rows.len(), |tx, is_sqlite, at| {
+            let mut provinces: Vec<(&str, &str)> =
+                rows.iter().map(|r| (r.province_code.as_str(), r.province_name.as_str())).collect();
             provinces.sort();
             provinces.dedup_by_key(|p| p.0);
             for chunk in provinces.chunks(CHUNK) {
-                let sql = format!("INSERT INTO admin_provinces (code, name, updated_at) VALUES {} \
-                    ON CONFLICT (code) DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at", values_list(is_sqlite, chunk.len(), 3));
+                let sql = format!(
+                    "INSERT INTO admin_provinces (code, name, updated_at) VALUES {} \
+                    ON CONFLICT (code) DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at",
+                    values_list(is_sqlite, chunk.len(), 3)
+                );
                 let mut q = sqlx::query(&sql);
                 for (code, name) in chunk {
                     q = q.bind(*code).bind(*name).bind(at);
@@ -249,15 +294,18 @@ impl Store {
                     values_list(is_sqlite, chunk.len(), 8));
                 let mut q = sqlx::query(&sql);
                 for r in chunk {
-                    q = q.bind(&r.code).bind(&r.province_code).bind(&r.name).bind(&r.kind).bind(r.lat).bind(r.lon).bind(r.area_km2).bind(at);
+                    q = q
+                        .bind(&r.code)
+                        .bind(&r.province_code)
+                        .bind(&r.name)
+                        .bind(&r.kind)
+                        .bind(r.lat)
+                        .bind(r.lon)
+                        .bind(r.area_km2)
+                        .bind(at);
                 }
                 q.execute(&mut *tx).await?;
             }
-            let after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM admin_communes").fetch_one(&mut *tx).await?;
-            append_audit!(self, tx, audit);
-            tx.commit().await?;
-            let inserted = (after - before).max(0) as u64;
-            Ok(Upserted { inserted, updated: rows.len() as u64 - inserted.min(rows.len() as u64) })
         })
     }
 
@@ -271,23 +319,14 @@ impl Store {
             let rows = sqlx::query("SELECT c.code, c.province_code, p.name AS province_name, c.name, c.kind, c.lat, c.lon, c.area_km2 \
                 FROM admin_communes c JOIN admin_provinces p ON p.code = c.province_code WHERE ($1 IS NULL OR c.code = $1) ORDER BY c.code")
                 .bind(code).fetch_all(p).await?;
-            Ok(rows.iter().map(|r| CommuneRow {
-                code: r.get("code"), province_code: r.get("province_code"), province_name: r.get("province_name"), name: r.get("name"),
-                kind: r.get("kind"), lat: r.get("lat"), lon: r.get("lon"), area_km2: r.get("area_km2"),
-            }).collect())
+            Ok(rows.iter().map(|r| from_row!(CommuneRow, r, code, province_code, province_name, name, kind, lat, lon, area_km2)).collect())
         })
     }
 
     /// Inserts or renames hamlets by (commune, code), with one audit row.
     pub async fn upsert_hamlets(&self, rows: &[HamletRow], audit: &AuditEvent) -> Result<Upserted> {
         rows.iter().try_for_each(crate::limits::hamlet)?;
-        crate::limits::audit(audit)?;
-        let is_sqlite = self.is_sqlite();
-        let at = now();
-        on_pool!(self, p => {
-            let mut tx = p.begin().await?;
-            lock!(tx, is_sqlite);
-            let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM hamlets").fetch_one(&mut *tx).await?;
+        upsert!(self, audit, "hamlets", rows.len(), |tx, is_sqlite, at| {
             for chunk in rows.chunks(CHUNK) {
                 let sql = format!("INSERT INTO hamlets (commune_code, code, name, updated_at) VALUES {} \
                     ON CONFLICT (commune_code, code) DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at",
@@ -298,11 +337,6 @@ impl Store {
                 }
                 q.execute(&mut *tx).await?;
             }
-            let after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM hamlets").fetch_one(&mut *tx).await?;
-            append_audit!(self, tx, audit);
-            tx.commit().await?;
-            let inserted = (after - before).max(0) as u64;
-            Ok(Upserted { inserted, updated: rows.len() as u64 - inserted.min(rows.len() as u64) })
         })
     }
 
@@ -310,7 +344,7 @@ impl Store {
         on_pool!(self, p => {
             let rows = sqlx::query("SELECT commune_code, code, name FROM hamlets WHERE commune_code = $1 ORDER BY code")
                 .bind(commune_code).fetch_all(p).await?;
-            Ok(rows.iter().map(|r| HamletRow { commune_code: r.get("commune_code"), code: r.get("code"), name: r.get("name") }).collect())
+            Ok(rows.iter().map(|r| hamlet_row!(r)).collect())
         })
     }
 
@@ -382,32 +416,26 @@ impl Store {
     pub async fn all_hamlets(&self) -> Result<Vec<HamletRow>> {
         on_pool!(self, p => {
             let rows = sqlx::query("SELECT commune_code, code, name FROM hamlets ORDER BY commune_code, code").fetch_all(p).await?;
-            Ok(rows.iter().map(|r| HamletRow { commune_code: r.get("commune_code"), code: r.get("code"), name: r.get("name") }).collect())
+            Ok(rows.iter().map(|r| hamlet_row!(r)).collect())
         })
     }
 
     /// The register of a commune, optionally one hamlet.
     pub async fn residents(&self, commune_code: &str, hamlet_code: Option<&str>) -> Result<Vec<ResidentRow>> {
         on_pool!(self, p => {
-            let rows = sqlx::query("SELECT id_number, full_name, date_of_birth, sex, commune_code, hamlet_code, household FROM residents \
-                WHERE commune_code = $1 AND ($2 IS NULL OR hamlet_code = $2) ORDER BY id_number")
-                .bind(commune_code).bind(hamlet_code).fetch_all(p).await?;
-            Ok(rows.iter().map(|r| ResidentRow {
-                id_number: r.get("id_number"), full_name: r.get("full_name"), date_of_birth: r.get("date_of_birth"), sex: r.get("sex"),
-                commune_code: r.get("commune_code"), hamlet_code: r.get("hamlet_code"), household: r.get("household"),
-            }).collect())
+            let sql = format!("SELECT {RESIDENT_COLS} FROM residents \
+                WHERE commune_code = $1 AND ($2 IS NULL OR hamlet_code = $2) ORDER BY id_number");
+            let rows = sqlx::query(&sql).bind(commune_code).bind(hamlet_code).fetch_all(p).await?;
+            Ok(rows.iter().map(|r| resident_row!(r)).collect())
         })
     }
 
     /// One resident by ID number.
     pub async fn resident(&self, id_number: &str) -> Result<Option<ResidentRow>> {
         on_pool!(self, p => {
-            let r = sqlx::query("SELECT id_number, full_name, date_of_birth, sex, commune_code, hamlet_code, household FROM residents WHERE id_number = $1")
-                .bind(id_number).fetch_optional(p).await?;
-            Ok(r.map(|r| ResidentRow {
-                id_number: r.get("id_number"), full_name: r.get("full_name"), date_of_birth: r.get("date_of_birth"), sex: r.get("sex"),
-                commune_code: r.get("commune_code"), hamlet_code: r.get("hamlet_code"), household: r.get("household"),
-            }))
+            let sql = format!("SELECT {RESIDENT_COLS} FROM residents WHERE id_number = $1");
+            let r = sqlx::query(&sql).bind(id_number).fetch_optional(p).await?;
+            Ok(r.map(|r| resident_row!(r)))
         })
     }
 

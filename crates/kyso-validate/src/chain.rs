@@ -164,7 +164,7 @@ pub(crate) fn signed_by(cert: &Certificate, issuer: &Certificate) -> bool {
         None
     };
     let Ok(tbs) = cert.tbs_certificate.to_der() else { return false };
-    let ok = kyso_custody::verify(&spki, scheme, &tbs, cert.signature.as_bytes().unwrap_or(&[]));
+    let ok = kyso_keys::verify(&spki, scheme, &tbs, cert.signature.as_bytes().unwrap_or(&[]));
     if let (true, Some(key)) = (ok, key) {
         if let Ok(mut set) = VERIFIED_CA.lock() {
             if set.len() >= VERIFIED_CA_MAX {
@@ -378,10 +378,14 @@ pub fn judge_timestamp(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kyso_custody::{Kek, KeyAlgorithm, KeyCustody, Signer, Vault};
+    use kyso_keys::{KeyAlgorithm, Signer, SoftwareKey};
     use kyso_pki::cert::{self, CertSpec, IssuerRef, Profile, Serial, Urls};
     use kyso_pki::subject::org_name;
     use std::time::Duration;
+
+    fn key(algorithm: KeyAlgorithm) -> Box<dyn Signer> {
+        Box::new(SoftwareKey::generate(algorithm).unwrap())
+    }
 
     fn spec<'a>(profile: Profile, cn: &str, key: &'a dyn Signer) -> CertSpec<'a> {
         let now = SystemTime::now();
@@ -408,10 +412,9 @@ mod tests {
     /// signature are still refused after the genuine pair was cached.
     #[test]
     fn verified_ca_signatures_are_remembered_only_for_the_same_certificate_and_key() {
-        let vault = Vault::new(&Kek::generate().unwrap());
-        let (root_key, _) = vault.generate(KeyAlgorithm::EcP256).unwrap();
-        let (other_key, _) = vault.generate(KeyAlgorithm::EcP256).unwrap();
-        let (ca_key, _) = vault.generate(KeyAlgorithm::EcP256).unwrap();
+        let root_key = key(KeyAlgorithm::EcP256);
+        let other_key = key(KeyAlgorithm::EcP256);
+        let ca_key = key(KeyAlgorithm::EcP256);
         let root_der = cert::self_signed(&spec(Profile::Root, "Root", &*root_key), &*root_key).unwrap();
         let other_der = cert::self_signed(&spec(Profile::Root, "Root", &*other_key), &*other_key).unwrap();
         let root = cert::parse(&root_der).unwrap();

@@ -70,7 +70,7 @@ fn verify_with(
 ) -> bool {
     let Some(scheme) = kyso_pki::alg::scheme_of(alg) else { return false };
     let Ok(spki) = key_holder.tbs_certificate.subject_public_key_info.to_der() else { return false };
-    kyso_custody::verify(&spki, scheme, tbs, sig)
+    kyso_keys::verify(&spki, scheme, tbs, sig)
 }
 
 fn responder_matches(id: &ResponderId, c: &Certificate) -> bool {

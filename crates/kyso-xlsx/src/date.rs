@@ -31,29 +31,15 @@ impl std::fmt::Display for Ymd {
     }
 }
 
-/// Days since 1970-01-01 (Howard Hinnant's `days_from_civil`).
+/// Days since 1970-01-01.
 fn to_days(d: Ymd) -> i64 {
-    let (m, day) = (i64::from(d.month), i64::from(d.day));
-    let y = i64::from(d.year) - i64::from(m <= 2);
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    kyso_calendar::days_from_civil_wide(i64::from(d.year), i64::from(d.month), i64::from(d.day))
 }
 
-/// The date of a day count since 1970-01-01 (`civil_from_days`).
+/// The date of a day count since 1970-01-01.
 fn from_days(z: i64) -> Ymd {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
-    let year = (yoe + era * 400 + i64::from(month <= 2)) as i32;
-    Ymd { year, month, day }
+    let (year, month, day) = kyso_calendar::civil_from_days_wide(z);
+    Ymd { year: year as i32, month, day }
 }
 
 /// 1899-12-30 and 1904-01-01 as days since 1970-01-01.

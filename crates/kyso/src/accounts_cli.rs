@@ -2,8 +2,8 @@
 //! points (the web has no page for them yet). Passwords come from KYSO_STAFF_PASSWORD or stdin,
 //! never from the command line.
 
-use crate::commands::{open, out};
-use crate::data::DataDir;
+use crate::data::{open, DataDir};
+use crate::output::out;
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
 use kyso_store::accounts::{StaffAccountRow, SupportPointRow};

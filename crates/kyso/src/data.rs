@@ -1,11 +1,17 @@
 //! The data directory (`./kyso-data`): configuration, the key-encryption key (mode 0600, or
-//! `KYSO_KEK`), the operator token, and the embedded SQLite database.
+//! `KYSO_KEK`), the operator token, and the embedded SQLite database; opening its store and the
+//! authority on it. A leaf: it imports nothing else from this crate.
 
 use anyhow::{bail, Context, Result};
-use kyso_authority::Config;
-use kyso_custody::Kek;
+use kyso_authority::{Authority, Config};
+use kyso_custody::{Kek, KeyCustody, Vault};
+use kyso_store::Store;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The actor audit rows name for changes made from the command line.
+pub const ACTOR_CLI: &str = "cli";
 
 pub struct DataDir {
     pub path: PathBuf,
@@ -101,4 +107,45 @@ pub fn write_secret(path: &Path, data: &[u8]) -> Result<()> {
         bail!("could not write {}", path.display());
     }
     Ok(())
+}
+
+/// The store, keyed for the audit chain by the KEK when there is one (`kyso init` creates it; a
+/// data directory without it can read but not write audited changes).
+pub async fn open_store(dir: &DataDir, db: Option<&str>) -> Result<Store> {
+    let url = dir.database_url(db);
+    let store = Store::open(&url).await.with_context(|| format!("cannot open the database ({})", redact(&url)))?;
+    Ok(match dir.kek_if_present()? {
+        Some(kek) => store.with_audit_key(kyso_authority::audit_key(&kek)),
+        None => store,
+    })
+}
+
+/// Database URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://…{}", &url[..s], &url[at..]),
+        _ => url.to_string(),
+    }
+}
+
+pub async fn open(dir: &DataDir, db: Option<&str>) -> Result<Arc<Authority>> {
+    let cfg = dir.load_config()?;
+    let store = open_store(dir, db).await?;
+    let vault = Arc::new(Vault::new(&dir.kek()?));
+    let custody: Arc<dyn KeyCustody> = vault.clone();
+    let hsm_providers: Vec<String> =
+        cfg.providers.iter().filter(|p| p.citizen_key_custody == "pkcs11").map(|p| p.id.clone()).collect();
+    let pkcs11 = cfg.pkcs11.clone();
+    let mut auth = Authority::load(store, custody, vault, cfg).await?;
+    if let (Some(p), false) = (pkcs11, hsm_providers.is_empty()) {
+        let pin = std::env::var(&p.user_pin_env)
+            .with_context(|| format!("the PKCS#11 token's user PIN: set {}", p.user_pin_env))?;
+        let token = kyso_custody::Pkcs11Custody::open(std::path::Path::new(&p.module), &p.token, &pin)
+            .map_err(|e| anyhow::anyhow!("PKCS#11 token `{}` in {}: {e}", p.token, p.module))?;
+        let token: Arc<dyn kyso_custody::PinCustody> = Arc::new(token);
+        for id in hsm_providers {
+            auth.set_pin_custody(&id, token.clone());
+        }
+    }
+    Ok(Arc::new(auth))
 }

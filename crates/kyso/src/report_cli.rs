@@ -2,19 +2,20 @@
 //! figures, submit with difficulties and proposals, roll up, completeness and timeliness), the task
 //! register, segment targets and staff lists for 100 %-of-staff targets.
 //!
-//! A thin shell over `kyso_server::report_data` (the read model the pages use); ID numbers are
-//! masked in everything printed here and every write is audited.
+//! A thin shell over `kyso_tracker::reports` (the read model the pages use) and
+//! `kyso_tracker::registers` (the writes, each audited); ID numbers are masked in everything
+//! printed here.
 
-use crate::commands::out;
+use crate::output::out;
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Subcommand;
 use kyso_campaign::csv::parse_date;
 use kyso_campaign::deadlines::{Period, VIETNAM};
 use kyso_campaign::reports::{label, Figures, ReportStatus, Rollup};
-use kyso_campaign::tasks::{parse_deadline, TaskStatus};
-use kyso_server::report_data::{self as data};
-use kyso_store::reports::{SegmentRow, SegmentSetRow, StaffRow, TaskRow};
-use kyso_store::{AuditEvent, Store};
+use kyso_store::reports::{SegmentSetRow, TaskRow};
+use kyso_store::Store;
+use kyso_tracker::registers::{self, NewTask};
+use kyso_tracker::reports::{self as data};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -337,20 +338,7 @@ pub async fn run_report(store: &Store, c: ReportCommand, json_mode: bool) -> Res
                 at,
             };
             let (row, figures) = data::submit(store, &s, ACTOR).await.map_err(a)?;
-            let status = kyso_campaign::reports::rollup(
-                &data::rules(),
-                &period,
-                &[kyso_campaign::deadlines::ReportingUnit { code: p.unit.clone(), opened: period.start, closed: None }],
-                &[kyso_campaign::reports::Received {
-                    unit_code: p.unit.clone(),
-                    at: data::instant(at),
-                    figures: figures.clone(),
-                }],
-                data::instant(at),
-            )
-            .rows
-            .remove(0)
-            .status;
+            let status = registers::submission_status(&p.unit, &period, &figures, at).map_err(a)?;
             let mut v = status_json(&status);
             v["id"] = json!(row.id);
             v["unit"] = json!(p.unit);
@@ -413,7 +401,7 @@ pub async fn run_report(store: &Store, c: ReportCommand, json_mode: bool) -> Res
 }
 
 async fn write_xlsx(store: &Store, file: &std::path::Path, unit: &str, period: &Period, rollup: bool) -> Result<()> {
-    let bytes = kyso_server::reports::xlsx_bytes(store, unit, period, rollup)
+    let bytes = kyso_tracker::report_xlsx::xlsx_bytes(store, unit, period, rollup)
         .await
         .map_err(a)?
         .with_context(|| format!("unknown unit {unit}"))?;
@@ -428,35 +416,12 @@ fn task_json(r: &TaskRow, today: time::Date) -> Result<Value> {
               "status": r.status, "overdue": t.overdue(today), "note": r.note}))
 }
 
-fn status_arg(text: &str) -> Result<&'static str> {
-    Ok(TaskStatus::parse(text)
-        .with_context(|| format!("--status {text}: use not_started, in_progress or done"))?
-        .name())
-}
-
 pub async fn run_task(store: &Store, c: TaskCommand, json_mode: bool) -> Result<ExitCode> {
     let today = data::today().map_err(a)?;
     match c {
         TaskCommand::Add { unit, number, name, lead, coordinating, result, deadline, status } => {
-            parse_deadline(&deadline).map_err(|e| anyhow!("--deadline: {e}"))?;
-            if data::unit_name(store, &unit).await.map_err(a)?.is_none() {
-                bail!("unknown unit {unit}");
-            }
-            let row = TaskRow {
-                id: 0,
-                unit_code: unit.clone(),
-                number: number.trim().trim_end_matches('.').into(),
-                name,
-                lead,
-                coordinating,
-                expected_result: result,
-                deadline,
-                status: status_arg(&status)?.into(),
-                note: String::new(),
-                updated_at: 0,
-            };
-            let audit = AuditEvent::new(ACTOR, "campaign.task.add", &unit, format!("task {}", row.number));
-            let row = store.add_task(&row, &audit).await?;
+            let task = NewTask { unit: unit.clone(), number, name, lead, coordinating, result, deadline, status };
+            let row = registers::add_task(store, task, ACTOR).await?;
             let v = task_json(&row, today)?;
             out(json_mode, v, &format!("added task {} for {unit}", row.number));
         }
@@ -480,38 +445,13 @@ pub async fn run_task(store: &Store, c: TaskCommand, json_mode: bool) -> Result<
             out(json_mode, json!({"date": today.to_string(), "tasks": rows}), &text);
         }
         TaskCommand::Update { unit, number, status, deadline, note } => {
-            let status = status.as_deref().map(status_arg).transpose()?;
-            if let Some(d) = &deadline {
-                parse_deadline(d).map_err(|e| anyhow!("--deadline: {e}"))?;
-            }
-            let number = number.trim().trim_end_matches('.').to_owned();
-            let audit = AuditEvent::new(
-                ACTOR,
-                "campaign.task.update",
-                &unit,
-                format!("task {number}: status {}", status.unwrap_or("unchanged")),
-            );
-            let row = store.update_task(&unit, &number, (status, deadline.as_deref(), note.as_deref()), &audit).await?;
+            let changes = (status.as_deref(), deadline.as_deref(), note.as_deref());
+            let row = registers::update_task(store, &unit, &number, changes, ACTOR).await?;
             let v = task_json(&row, today)?;
-            out(json_mode, v, &format!("task {number} of {unit}: {}", row.status));
+            out(json_mode, v, &format!("task {} of {unit}: {}", row.number, row.status));
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn segment_arg(text: &str) -> Result<SegmentRow> {
-    let parts: Vec<&str> = text.split('=').map(str::trim).collect();
-    let (key, name, target, membership) = match parts.as_slice() {
-        [k, n, t] => (k, n, t, "tagged"),
-        [k, n, t, "everyone"] => (k, n, t, "everyone"),
-        _ => bail!("--segment {text}: write key=Name=target or key=Name=target=everyone"),
-    };
-    let target: i64 =
-        target.replace(['.', ',', ' '], "").parse().with_context(|| format!("--segment {text}: target"))?;
-    if key.is_empty() || name.is_empty() {
-        bail!("--segment {text}: key and name must not be empty");
-    }
-    Ok(SegmentRow { key: (*key).into(), name: (*name).into(), target, membership: membership.into() })
 }
 
 fn date_or_today(date: Option<&str>) -> Result<time::Date> {
@@ -524,12 +464,9 @@ fn date_or_today(date: Option<&str>) -> Result<time::Date> {
 pub async fn run_segments(store: &Store, c: SegmentCommand, json_mode: bool) -> Result<ExitCode> {
     match c {
         SegmentCommand::Set { unit, period, total, segments, source } => {
-            let rows = segments.iter().map(|s| segment_arg(s)).collect::<Result<Vec<_>>>()?;
+            let rows = segments.iter().map(|s| registers::segment_row(s)).collect::<Result<Vec<_>>>()?;
             let set = SegmentSetRow { unit_code: unit.clone(), period, total: i64::try_from(total)?, source };
-            let warnings: Vec<String> =
-                data::segment_plan(&set, &rows).check().iter().map(|w| format!("{w:?}")).collect();
-            let audit = AuditEvent::new(ACTOR, "campaign.segments.set", &unit, format!("{} segments", rows.len()));
-            store.set_segments(&set, &rows, &audit).await?;
+            let warnings = registers::set_segments(store, &set, &rows, ACTOR).await?;
             let text = format!(
                 "{} segments for {unit}{}",
                 rows.len(),
@@ -574,31 +511,14 @@ pub async fn run_staff(store: &Store, c: StaffCommand, json_mode: bool) -> Resul
             let f = std::fs::File::open(&file).with_context(|| format!("cannot open {}", file.display()))?;
             let text =
                 kyso_campaign::csv::read_utf8(f).with_context(|| format!("{} is not UTF-8 text", file.display()))?;
-            let report = kyso_campaign::staff::parse_staff_csv(&text);
-            let rows: Vec<StaffRow> = report
-                .items
-                .iter()
-                .map(|m| StaffRow {
-                    unit_code: unit.clone(),
-                    id_number: m.id.expose().into(),
-                    full_name: m.full_name.clone(),
-                    agency: m.agency.clone(),
-                    segment_key: segment.clone(),
-                    deadline: Some(deadline.clone()),
-                })
-                .collect();
-            let audit = AuditEvent::new(
-                ACTOR,
-                "campaign.staff.import",
-                &unit,
-                format!("{} staff, {} rejected", rows.len(), report.errors.len()),
-            );
-            let up = store.upsert_staff(&rows, &audit).await?;
+            let (report, up) =
+                registers::import_staff(store, &text, &unit, &deadline, segment.as_deref(), ACTOR).await?;
+            let imported = report.items.len();
             let rejected: Vec<Value> =
                 report.errors.iter().map(|e| json!({"row": e.row, "field": e.field, "reason": e.reason})).collect();
             let mut text = format!(
                 "imported {} (new {}, updated {}), rejected {}",
-                rows.len(),
+                imported,
                 up.inserted,
                 up.updated,
                 report.errors.len()
@@ -608,10 +528,10 @@ pub async fn run_staff(store: &Store, c: StaffCommand, json_mode: bool) -> Resul
             }
             out(
                 json_mode,
-                json!({"imported": rows.len(), "inserted": up.inserted, "updated": up.updated, "rejected": rejected}),
+                json!({"imported": imported, "inserted": up.inserted, "updated": up.updated, "rejected": rejected}),
                 &text,
             );
-            if !report.errors.is_empty() && rows.is_empty() {
+            if !report.errors.is_empty() && imported == 0 {
                 return Ok(ExitCode::FAILURE);
             }
         }

@@ -1,14 +1,114 @@
 //! CLI for remote signing: credentials and `kyso sign-hash`. PINs come from the environment
 //! (KYSO_PIN, KYSO_NEW_PIN) or standard input, never from arguments (they would show in `ps`).
 
-use crate::commands::{open, out};
-use crate::data::DataDir;
-use crate::{CredentialCommand, SignDocArgs};
+use crate::args::{issue_request, NewKeyArgs, PersonArgs};
+use crate::data::{open, DataDir};
+use crate::output::out;
 use anyhow::{bail, Context, Result};
-use kyso_authority::IssueRequest;
+use clap::{Args, Subcommand};
 use kyso_custody::Pin;
 use serde_json::json;
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+#[derive(Args)]
+pub struct SignDocArgs {
+    /// The signer's 12-digit ID number (the credential must be theirs).
+    #[arg(long)]
+    pub id: String,
+    #[arg(long)]
+    pub credential: String,
+    #[arg(long = "in")]
+    pub input: PathBuf,
+    #[arg(long)]
+    pub out: PathBuf,
+    /// TOTP code where the provider requires a second factor.
+    #[arg(long)]
+    pub otp: Option<String>,
+    /// Reason shown in the signature (PDF only).
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Baseline level. b-b: the signature only; b-t: plus a time-stamp from kyso's TSA proving
+    /// when it was signed; b-lt (sign-pdf's default): plus a DSS with the certificates, OCSP
+    /// responses and CRLs needed to validate it offline, years later; b-lta: plus a document
+    /// time-stamp over all of it. sign-file (CAdES) supports b-b and b-t (its default).
+    #[arg(long, value_parser = ["b-b", "b-t", "b-lt", "b-lta"])]
+    pub level: Option<String>,
+    /// Show the signature on page 1 of the PDF: signer name, masked ID number, signing time
+    /// (font: KYSO_SIGNATURE_FONT or DejaVu Sans from fonts-dejavu-core).
+    #[arg(long)]
+    pub visible: bool,
+    /// Where the visible signature goes: "x1,y1,x2,y2" in PDF units (1/72 in) from the page's
+    /// lower-left corner.
+    #[arg(long, requires = "visible", default_value = "36,36,306,106")]
+    pub visible_rect: String,
+}
+
+#[derive(Args)]
+pub struct VerifyArgs {
+    pub file: PathBuf,
+    /// Detached signature (.p7s) of FILE.
+    #[arg(long)]
+    pub signature: Option<PathBuf>,
+    /// Extra trusted root (PEM or DER), repeatable.
+    #[arg(long)]
+    pub trust: Vec<PathBuf>,
+    /// vi (default) or en.
+    #[arg(long, default_value = "vi")]
+    pub lang: String,
+}
+
+#[derive(Args)]
+pub struct SignHashArgs {
+    /// The citizen's 12-digit ID number (the credential must be theirs).
+    #[arg(long)]
+    pub id: String,
+    #[arg(long)]
+    pub credential: String,
+    /// Hex SHA-256 hash to sign; repeat for a batch.
+    #[arg(long = "hash", required = true)]
+    pub hashes: Vec<String>,
+    /// TOTP code where the provider requires a second factor.
+    #[arg(long)]
+    pub otp: Option<String>,
+}
+
+#[derive(Subcommand)]
+pub enum CredentialCommand {
+    /// Kích hoạt: set a 6-digit PIN (KYSO_PIN or stdin), generate the key in custody, issue the certificate.
+    Activate {
+        #[command(flatten)]
+        person: PersonArgs,
+        #[command(flatten)]
+        key: NewKeyArgs,
+    },
+    /// A person's credentials.
+    List {
+        #[arg(long)]
+        id: String,
+    },
+    /// Unlock after 5 wrong PINs, once an officer has re-verified the person in person (level 2).
+    Unlock {
+        credential: String,
+        #[arg(long)]
+        officer: String,
+        #[arg(long, default_value = "chip card + face")]
+        method: String,
+    },
+    /// Change the PIN: old from KYSO_PIN, new from KYSO_NEW_PIN.
+    ChangePin {
+        credential: String,
+        #[arg(long)]
+        id: String,
+    },
+    /// A bearer access token for the remote-signing API (until e-ID login lands).
+    Token {
+        #[arg(long)]
+        id: String,
+        #[arg(long, default_value_t = 3600)]
+        ttl: i64,
+    },
+}
 
 fn read_pin(var: &str) -> Result<Pin> {
     let text = match std::env::var(var) {
@@ -29,20 +129,9 @@ fn citizen_id(id: &str) -> Result<String> {
 pub async fn credential(dir: &DataDir, db: Option<&str>, c: CredentialCommand, json_mode: bool) -> Result<ExitCode> {
     let auth = open(dir, db).await?;
     match c {
-        CredentialCommand::Activate { id, name, province, commune, provider, key_alg } => {
+        CredentialCommand::Activate { person, key } => {
             let pin = read_pin("KYSO_PIN")?;
-            let key_algorithm =
-                key_alg.as_deref().map(str::parse).transpose().map_err(|e| anyhow::anyhow!("--key-alg: {e}"))?;
-            let req = IssueRequest {
-                id_number: id,
-                full_name: name,
-                province,
-                commune,
-                provider,
-                key_algorithm,
-                validity_days: None,
-                actor: "cli".into(),
-            };
+            let req = issue_request(person, key, None, "cli")?;
             let a = auth.activate(req, &pin).await?;
             out(
                 json_mode,
@@ -96,16 +185,10 @@ pub async fn credential(dir: &DataDir, db: Option<&str>, c: CredentialCommand, j
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn sign_hash(
-    dir: &DataDir,
-    db: Option<&str>,
-    id: &str,
-    credential: &str,
-    hashes: &[String],
-    otp: Option<&str>,
-    json_mode: bool,
-) -> Result<ExitCode> {
-    let id = citizen_id(id)?;
+pub async fn sign_hash(dir: &DataDir, db: Option<&str>, a: SignHashArgs, json_mode: bool) -> Result<ExitCode> {
+    let SignHashArgs { id, credential, hashes, otp } = a;
+    let (credential, otp) = (credential.as_str(), otp.as_deref());
+    let id = citizen_id(&id)?;
     let mut hs = Vec::with_capacity(hashes.len());
     for (i, h) in hashes.iter().enumerate() {
         let v = hex::decode(h.trim()).map_err(|_| anyhow::anyhow!("--hash #{}: not hexadecimal", i + 1))?;
@@ -166,18 +249,11 @@ pub async fn sign_doc(dir: &DataDir, db: Option<&str>, a: SignDocArgs, pdf: bool
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn verify(
-    dir: &DataDir,
-    db: Option<&str>,
-    file: &std::path::Path,
-    signature: Option<&std::path::Path>,
-    trust: &[std::path::PathBuf],
-    lang: &str,
-    json_mode: bool,
-) -> Result<ExitCode> {
-    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+pub async fn verify(dir: &DataDir, db: Option<&str>, a: VerifyArgs, json_mode: bool) -> Result<ExitCode> {
+    let VerifyArgs { file, signature, trust, lang } = a;
+    let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
     let mut roots = Vec::new();
-    for t in trust {
+    for t in &trust {
         let raw = std::fs::read(t).with_context(|| format!("--trust: cannot read {}", t.display()))?;
         roots.push(
             kyso_pki::pem_or_der("CERTIFICATE", &raw).map_err(|e| anyhow::anyhow!("--trust {}: {e}", t.display()))?,
@@ -186,7 +262,7 @@ pub async fn verify(
     let auth = open(dir, db).await?;
     let reports = match signature {
         Some(sig) => {
-            let cms = std::fs::read(sig).with_context(|| format!("cannot read {}", sig.display()))?;
+            let cms = std::fs::read(&sig).with_context(|| format!("cannot read {}", sig.display()))?;
             let cms = kyso_pki::pem_or_der("PKCS7", &cms).unwrap_or(cms);
             vec![auth.validate_detached(&cms, &bytes, &roots).await?]
         }

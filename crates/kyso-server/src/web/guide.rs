@@ -5,19 +5,20 @@
 //! `/desk/points/{point}/poster`, the printable poster.
 
 use super::client::ClientAddr;
+use super::layout::{render_for, Frame};
 use super::qr::qr_svg;
-use super::{ctx, esc, page, Ctx};
-use crate::campaign_data::vn_date;
+use super::Ctx;
+use crate::i18n::Lang;
+use kyso_tracker::read::vn_date;
 use crate::input::Query;
 use crate::AppState;
+use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use kyso_store::accounts::SupportPointRow;
 use serde::Deserialize;
-use std::fmt::Write as _;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -28,6 +29,7 @@ pub fn routes() -> Router<AppState> {
 
 #[derive(Deserialize)]
 pub struct Q {
+    #[allow(dead_code)] // read by the `Ctx` extractor; kept so that a malformed one is refused here too
     lang: Option<String>,
     p: Option<String>,
 }
@@ -44,8 +46,17 @@ async fn point(s: &AppState, id: &str) -> Option<SupportPointRow> {
     s.authority.store.support_point(id).await.ok().flatten()
 }
 
-fn opening(c: &Ctx, p: &SupportPointRow) -> String {
-    format!("{}: {}", c.t("Mở cửa", "Open"), super::citizen::weekdays(c, &p.opening_days))
+/// A support point as the guidance and the poster show it.
+struct Place {
+    name: String,
+    address: String,
+    /// "Mở cửa: Thứ Hai, …"
+    opening: String,
+}
+
+fn place(lang: Lang, p: SupportPointRow) -> Place {
+    let opening = format!("{}: {}", lang.t("Mở cửa", "Open"), super::citizen::weekdays(lang, &p.opening_days));
+    Place { name: p.name, address: p.address, opening }
 }
 
 /// `GET /g/{point}`: count the scan, then show the guidance for that point.
@@ -90,120 +101,47 @@ async fn scan(
     }
 }
 
-async fn guide(State(s): State<AppState>, h: HeaderMap, Query(q): Query<Q>) -> Response {
-    let c = ctx(&s, &h, q.lang.as_deref()).await;
-    let mut body = String::new();
-    if let Some(p) = match q.p.as_deref() {
-        Some(id) => point(&s, id).await,
+#[derive(Template)]
+#[template(path = "guide/guide.html")]
+struct Guide {
+    frame: Frame,
+    /// The point whose poster was scanned.
+    point: Option<Place>,
+}
+
+async fn guide(State(s): State<AppState>, Query(q): Query<Q>, c: Ctx) -> Response {
+    let point = match q.p.as_deref() {
+        Some(id) => point(&s, id).await.map(|p| place(c.lang(), p)),
         None => None,
-    } {
-        let _ = write!(
-            body,
-            "<div class=\"card\"><strong>{}</strong><br>{}<br><span class=\"muted\">{}</span></div>",
-            esc(&p.name),
-            esc(&p.address),
-            esc(&opening(&c, &p))
-        );
-    }
-    let steps = [
-        c.t(
-            "Có tài khoản định danh điện tử mức 2 (VNeID). Chưa có: mang thẻ căn cước gắn chip đến điểm hỗ trợ để được xác thực trực tiếp (thẻ và khuôn mặt).",
-            "Have a level-2 e-ID account (VNeID). If not: bring your chip ID card to a support point to be verified in person (card and face).",
-        ),
-        c.t(
-            "Đăng nhập và chọn một nhà cung cấp dịch vụ chứng thực được cấp phép.",
-            "Log in and choose a licensed certificate provider.",
-        ),
-        c.t(
-            "Kiểm tra thông tin cá nhân sẽ ghi vào chứng thư (họ tên, số định danh, nơi cư trú).",
-            "Check the personal data that goes into the certificate (name, ID number, place of residence).",
-        ),
-        c.t(
-            "Đặt mã PIN 6 chữ số (không dùng ngày sinh hay dãy số dễ đoán); nếu nhà cung cấp yêu cầu, thêm ứng dụng xác thực bằng mã QR hiện ra.",
-            "Set a 6-digit PIN (not your birthday or an easy sequence); if the provider asks, add the authenticator app from the QR code shown.",
-        ),
-        c.t(
-            "Ký tài liệu, hồ sơ dịch vụ công trực tuyến bằng PIN. Kiểm tra chữ ký trên bất kỳ tệp PDF nào tại trang Kiểm tra chữ ký.",
-            "Sign documents and online public-service dossiers with your PIN. Check the signatures of any PDF on the Verify page.",
-        ),
-    ];
-    let _ = write!(body, "<h2>{}</h2><ol>", c.t("Năm bước", "Five steps"));
-    for step in steps {
-        let _ = write!(body, "<li>{}</li>", esc(step));
-    }
-    let _ = write!(
-        body,
-        "</ol><p><a class=\"btn\" href=\"/login\">{}</a> <a class=\"btn secondary\" href=\"/verify\">{}</a></p>",
-        c.t("Đăng nhập", "Log in"),
-        c.t("Kiểm tra chữ ký", "Verify a signature")
-    );
-    let faq = [
-        (
-            c.t("Chứng thư có hiệu lực bao lâu?", "How long is a certificate valid?"),
-            c.t(
-                "Tối đa 3 năm. Gia hạn trong mục Chứng thư số của tôi; chữ ký đã ký trước đó vẫn giữ giá trị.",
-                "Up to 3 years. Renew it under My certificates; what you signed before stays valid.",
-            ),
-        ),
-        (
-            c.t("Nhập sai mã PIN nhiều lần?", "Wrong PIN several times?"),
-            c.t(
-                "Sau 5 lần sai (PIN hoặc mã OTP), chứng thư bị khóa để bảo vệ bạn. Đến điểm hỗ trợ để cán bộ xác thực trực tiếp và mở khóa.",
-                "After 5 wrong attempts (PIN or one-time code) the certificate locks to protect you. Visit a support point: an officer verifies you in person and unlocks it.",
-            ),
-        ),
-        (
-            c.t("Mất điện thoại hoặc nghi lộ mã PIN?", "Lost your phone or think your PIN leaked?"),
-            c.t(
-                "Thu hồi chứng thư ngay trong mục Chứng thư số của tôi hoặc tại điểm hỗ trợ, rồi tạo chứng thư mới.",
-                "Revoke the certificate at once under My certificates or at a support point, then create a new one.",
-            ),
-        ),
-        (
-            c.t("Cán bộ có hỏi mã PIN của tôi không?", "Will staff ask for my PIN?"),
-            c.t(
-                "Không bao giờ. Không đưa mã PIN, mã OTP hay mã QR của ứng dụng xác thực cho bất kỳ ai, kể cả người hỗ trợ.",
-                "Never. Do not give your PIN, one-time code or authenticator QR code to anyone, helpers included.",
-            ),
-        ),
-        (
-            c.t("Có mất phí không?", "Does it cost anything?"),
-            c.t(
-                "Tùy nhà cung cấp và địa phương; nhiều nơi miễn phí khi ký hồ sơ thủ tục hành chính. Hỏi cán bộ tại điểm hỗ trợ.",
-                "It depends on the provider and the locality; many waive the fee for administrative procedures. Ask at a support point.",
-            ),
-        ),
-    ];
-    let _ = write!(body, "<h2>{}</h2>", c.t("Câu hỏi thường gặp", "Frequently asked"));
-    for (question, answer) in faq {
-        let _ = write!(body, "<details><summary>{}</summary><p>{}</p></details>", esc(question), esc(answer));
-    }
-    page(&c, c.t("Hướng dẫn tạo và dùng chữ ký số", "How to create and use your digital signature"), &body)
+    };
+    let frame = Frame::new(&c, c.t("Hướng dẫn tạo và dùng chữ ký số", "How to create and use your digital signature"));
+    render_for(&c, &Guide { frame, point })
+}
+
+#[derive(Template)]
+#[template(path = "guide/poster.html")]
+struct Poster {
+    frame: Frame,
+    point: Place,
+    url: String,
+    /// The QR code of `url` as SVG, drawn by `qr_svg`.
+    qr: String,
 }
 
 /// A printable A4 poster for the desk: what it is for, the QR code of `/g/{point}`, the address
 /// and opening days. Public: it shows nothing that is not on the door already.
-async fn poster(State(s): State<AppState>, h: HeaderMap, Path(id): Path<String>, Query(q): Query<Q>) -> Response {
-    let c = ctx(&s, &h, q.lang.as_deref()).await;
+async fn poster(State(s): State<AppState>, Path(id): Path<String>, Query(_): Query<Q>, c: Ctx) -> Response {
     let Some(p) = point(&s, &id).await else {
         return (axum::http::StatusCode::NOT_FOUND, "no such support point\n").into_response();
     };
     let url = format!("{}/g/{}", s.authority.config.base_url.trim_end_matches('/'), p.id);
-    let body = format!(
-        "<div class=\"card\" style=\"text-align:center\"><p style=\"font-size:1.4rem\"><strong>{}</strong></p>{}\
-<p>{}<br><code>{}</code></p><p><strong>{}</strong><br>{}<br>{}</p></div>",
-        c.t(
-            "Quét mã để xem cách tạo chữ ký số trên điện thoại",
-            "Scan to see how to create your digital signature on your phone"
-        ),
-        qr_svg(&url).unwrap_or_default(),
-        c.t("hoặc mở", "or open"),
-        esc(&url),
-        esc(&p.name),
-        esc(&p.address),
-        esc(&opening(&c, &p)),
-    );
-    page(&c, c.t("Chữ ký số cho người dân", "Digital signatures for citizens"), &body)
+    let page = Poster {
+        frame: Frame::new(&c, c.t("Chữ ký số cho người dân", "Digital signatures for citizens")),
+        point: place(c.lang(), p),
+        qr: qr_svg(&url).unwrap_or_default(),
+        url,
+    };
+    render_for(&c, &page)
 }
 
 #[cfg(test)]

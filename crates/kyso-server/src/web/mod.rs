@@ -1,5 +1,7 @@
 //! The citizen and staff web app: login sessions, CSRF, language, the page frame, and the routes
-//! of `citizen.rs` (the journey) and `desk.rs` (the support-desk console).
+//! by area: `citizen/` (the journey), `desk/` (the support-desk console), `guide.rs` (help and
+//! posters), `verify.rs` (the signature check page), `home.rs` (`/`). Handlers get the signed-in
+//! person from the extractors of `extract.rs`; pages are askama templates (`templates/<area>/`).
 //!
 //! Sessions: a random 256-bit token in an HttpOnly, SameSite=Lax cookie (Secure when kyso is
 //! served over HTTPS); only its SHA-256 is stored. Every POST carries a CSRF token derived from the
@@ -11,16 +13,22 @@
 // Handlers return a ready page as the error of their guard functions; boxing it buys nothing.
 #![allow(clippy::result_large_err)]
 
+pub mod campaign;
 mod citizen;
 pub mod client;
 mod desk;
+pub mod extract;
 mod guide;
+pub mod home;
+pub mod layout;
+mod login;
 mod multipart;
 /// The upload form reader, for the `multipart` fuzz target.
 #[doc(hidden)]
 pub use multipart::{read_body as read_multipart_body, Limits as MultipartLimits};
 mod otp;
 mod qr;
+pub mod verify;
 
 use crate::AppState;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -61,10 +69,17 @@ impl WebState {
 }
 
 pub use citizen::urlencode;
-pub use desk::dashboard_section as support_section;
+pub use desk::{support_figures, SupportFigures};
+pub use layout::{bad_csrf, forbidden, Notice};
 
 pub fn routes() -> Router<AppState> {
-    Router::new().merge(citizen::routes()).merge(desk::routes()).merge(guide::routes())
+    Router::new()
+        .route("/", axum::routing::get(home::home))
+        .merge(citizen::routes())
+        .merge(desk::routes())
+        .merge(guide::routes())
+        .merge(login::routes())
+        .merge(verify::routes())
 }
 
 /// Who is logged in.
@@ -84,15 +99,17 @@ pub struct Ctx {
 
 impl Ctx {
     pub fn t<'a>(&self, vi: &'a str, en: &'a str) -> &'a str {
-        if self.en {
-            en
-        } else {
-            vi
-        }
+        self.lang().t(vi, en)
     }
 
+    pub fn lang(&self) -> crate::i18n::Lang {
+        crate::i18n::Lang::from_en(self.en)
+    }
+
+    /// The hidden CSRF field, for pages still built in Rust outside `web/` (templates include
+    /// `parts/csrf.html`).
     pub fn csrf_field(&self) -> String {
-        format!("<input type=\"hidden\" name=\"csrf\" value=\"{}\">", esc(&self.csrf))
+        askama::Template::render(&layout::CsrfField { csrf: &self.csrf }).unwrap_or_default()
     }
 
     /// Does a submitted form carry this visitor's CSRF token?
@@ -127,7 +144,6 @@ impl Ctx {
     }
 }
 
-pub use crate::html::esc;
 
 fn cookies(headers: &HeaderMap) -> impl Iterator<Item = (&str, &str)> {
     headers
@@ -237,64 +253,6 @@ pub fn redirect_with(to: &str, cookies: &[String]) -> Response {
     r
 }
 
-const STYLE: &str = "*{box-sizing:border-box}body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0;line-height:1.5;color:#1b1b1b;background:#f6f7f9}\
-header{background:#a50e0e;color:#fff;padding:.6rem 1rem;display:flex;flex-wrap:wrap;gap:.5rem;justify-content:space-between;align-items:center}\
-header a{color:#fff}header .brand{font-weight:700;font-size:1.2rem;text-decoration:none}main{max-width:40rem;margin:0 auto;padding:1rem}\
-.card{background:#fff;border-radius:10px;padding:1rem;margin:0 0 1rem;box-shadow:0 1px 3px rgba(0,0,0,.12)}\
-label{display:block;margin:.6rem 0 .2rem;font-weight:600}input[type=text],input[type=password],input[type=tel],input[type=file],select,textarea{width:100%;padding:.7rem;font-size:1rem;border:1px solid #999;border-radius:6px;background:#fff}\
-button,.btn{display:inline-block;margin-top:1rem;padding:.75rem 1.2rem;font-size:1rem;border:0;border-radius:6px;background:#a50e0e;color:#fff;text-decoration:none;cursor:pointer;min-height:44px}\
-.btn.secondary,button.secondary{background:#555}.err{background:#fde8e8;border-left:4px solid #b00020;padding:.6rem .8rem;margin:0 0 1rem}\
-.ok{background:#e7f6ea;border-left:4px solid #1e7b34;padding:.6rem .8rem;margin:0 0 1rem}.muted{color:#555;font-size:.92rem}\
-ol.steps{padding-left:1.2rem}ol.steps li{margin:.3rem 0}ol.steps li.done{color:#1e7b34}ol.steps li.now{font-weight:700}\
-table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.4rem;text-align:left;vertical-align:top}\
-.badge{display:inline-block;padding:.1rem .5rem;border-radius:999px;font-size:.85rem;background:#eee}.badge.good{background:#d8f0dc}.badge.bad{background:#f7d6d6}\
-dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:0}dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}\
-.choice{display:block;border:1px solid #ccc;border-radius:8px;padding:.7rem;margin:.5rem 0;background:#fff}.choice input{margin-right:.5rem}\
-.checks label{font-weight:400}nav.lang a{margin-left:.6rem}";
-
-/// The page frame: header with language switch and the logged-in person, then `body`.
-pub fn page(c: &Ctx, title: &str, body: &str) -> Response {
-    let who = match &c.who {
-        Some(Who::Citizen(a)) => format!(
-            "<span>{}</span> <form method=\"post\" action=\"/logout\" style=\"display:inline\">{}<button class=\"secondary\" style=\"margin:0;padding:.3rem .6rem;min-height:0\">{}</button></form>",
-            esc(&kyso_pki::CitizenId::parse(&a.id_number).map(|i| i.masked()).unwrap_or_default()),
-            c.csrf_field(),
-            c.t("Đăng xuất", "Log out")
-        ),
-        Some(Who::Staff(s, _)) => format!(
-            "<span>{}</span> <form method=\"post\" action=\"/logout\" style=\"display:inline\">{}<button class=\"secondary\" style=\"margin:0;padding:.3rem .6rem;min-height:0\">{}</button></form>",
-            esc(&s.display_name),
-            c.csrf_field(),
-            c.t("Đăng xuất", "Log out")
-        ),
-        None => String::new(),
-    };
-    let html = format!(
-        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-<title>{title} — kyso</title><style>{STYLE}</style></head><body><header><a class=\"brand\" href=\"/\">kyso</a>\
-<div>{who}<nav class=\"lang\"><a href=\"?lang=vi\" hreflang=\"vi\">Tiếng Việt</a><a href=\"?lang=en\" hreflang=\"en\">English</a></nav></div></header>\
-<main><h1>{title}</h1>{body}</main></body></html>",
-        lang = if c.en { "en" } else { "vi" },
-        title = esc(title),
-    );
-    let mut r = (
-        [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-store"),
-            (header::X_FRAME_OPTIONS, "DENY"),
-        ],
-        html,
-    )
-        .into_response();
-    // Content-Security-Policy and the other security headers: `crate::headers`, on every response.
-    for ck in &c.set_cookies {
-        if let Ok(v) = HeaderValue::from_str(ck) {
-            r.headers_mut().append(header::SET_COOKIE, v);
-        }
-    }
-    r
-}
-
 /// For staff pages outside `web/` (the campaign's worklists): the signed-in staff member may do
 /// `action` on the commune `commune_code`; else a redirect to the staff login, or 403.
 pub async fn staff_may(
@@ -307,6 +265,19 @@ pub async fn staff_may(
     let Some((_, who)) = c.staff() else {
         return Err(redirect_with("/staff/login", &c.set_cookies));
     };
+    commune_decision(s, &c, who, action, commune_code).await?;
+    Ok(who.clone())
+}
+
+/// Whether `who` may do `action` on the commune `commune_code` (`kyso_access::decide` on its
+/// area): else 404 (no such commune), 503, or 403.
+async fn commune_decision(
+    s: &AppState,
+    c: &Ctx,
+    who: &Principal,
+    action: kyso_access::Action,
+    commune_code: &str,
+) -> Result<(), Response> {
     let area = match s.authority.store.commune(commune_code).await {
         Ok(Some(unit)) => kyso_access::Area::commune(&unit.province_code, &unit.code),
         Ok(None) => return Err((StatusCode::NOT_FOUND, "no such commune or hamlet\n").into_response()),
@@ -315,49 +286,15 @@ pub async fn staff_may(
             return Err((StatusCode::SERVICE_UNAVAILABLE, "retry shortly\n").into_response());
         }
     };
-    match kyso_access::decide(who, action, &kyso_access::Resource::Unit(&area)) {
-        Ok(()) => Ok(who.clone()),
-        Err(_) => Err(forbidden(&c)),
-    }
-}
-
-pub fn forbidden(c: &Ctx) -> Response {
-    let mut r = page(
-        c,
-        c.t("Không có quyền", "Not permitted"),
-        &format!(
-            "<p class=\"err\">{}</p>",
-            c.t("Tài khoản của bạn không có quyền thực hiện thao tác này.", "Your account may not do this.")
-        ),
-    );
-    *r.status_mut() = StatusCode::FORBIDDEN;
-    r
-}
-
-pub fn bad_csrf(c: &Ctx) -> Response {
-    let mut r = page(
-        c,
-        c.t("Phiên làm việc hết hạn", "Session expired"),
-        &format!(
-            "<p class=\"err\">{}</p><p><a href=\"/\">{}</a></p>",
-            c.t(
-                "Biểu mẫu đã hết hạn hoặc không hợp lệ. Hãy tải lại trang và thử lại.",
-                "The form expired or is not valid. Reload the page and try again."
-            ),
-            c.t("Về trang chủ", "Home")
-        ),
-    );
-    *r.status_mut() = StatusCode::FORBIDDEN;
-    r
+    kyso_access::decide(who, action, &kyso_access::Resource::Unit(&area)).map_err(|_| forbidden(c))
 }
 
 /// Today in Vietnam (UTC+7), `YYYY-MM-DD`.
 pub fn vn_today() -> String {
-    crate::campaign_data::vn_date(kyso_store::now())
+    kyso_tracker::read::vn_date(kyso_store::now())
 }
 
 /// `dd/mm/yyyy hh:mm` in Vietnam time from Unix seconds.
 pub fn vn_datetime(unix: i64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp(unix + 7 * 3600).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    format!("{:02}/{:02}/{} {:02}:{:02}", t.day(), u8::from(t.month()), t.year(), t.hour(), t.minute())
+    kyso_calendar::vn_display_datetime(unix)
 }

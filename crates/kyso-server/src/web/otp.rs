@@ -4,10 +4,12 @@
 //! the `otpauth://` URI waits in memory for at most five minutes, for that login only, and is
 //! gone once shown; the page is never cached, and the secret is in no URL or log.
 
-use super::{ctx, esc, page, qr::qr_svg, Ctx};
+use super::layout::{render_for, Frame};
+use super::{qr::qr_svg, Ctx, Notice};
 use crate::AppState;
+use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap};
+use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -57,8 +59,7 @@ pub fn after_activation(s: &AppState, c: &Ctx, provider: &str, otpauth_uri: Stri
 }
 
 /// `GET /me/enrol/{ticket}`: the enrolment, once, to the login it belongs to.
-pub async fn enrol(State(s): State<AppState>, h: HeaderMap, Path(ticket): Path<String>) -> Response {
-    let c = ctx(&s, &h, None).await;
+pub async fn enrol(State(s): State<AppState>, Path(ticket): Path<String>, c: Ctx) -> Response {
     if c.citizen().is_none() {
         return Redirect::to("/login").into_response();
     }
@@ -69,20 +70,16 @@ pub async fn enrol(State(s): State<AppState>, h: HeaderMap, Path(ticket): Path<S
             _ => None,
         }
     };
+    let title = c.t("Thêm vào ứng dụng xác thực", "Add to your authenticator app");
     match taken {
-        Some(e) => enrol_page(&c, &e.provider, &e.otpauth_uri, &e.serial),
-        None => page(
-            &c,
-            c.t("Thêm vào ứng dụng xác thực", "Add to your authenticator app"),
-            &format!(
-                "<p>{}</p><a class=\"btn\" href=\"/me/certificates\">{}</a>",
-                c.t(
-                    "Mã QR chỉ hiển thị một lần và đã được hiển thị (hoặc đã quá 5 phút). Nếu bạn chưa kịp thêm vào ứng dụng, hãy thu hồi chứng thư này và tạo chứng thư mới.",
-                    "The QR code is shown only once and has been (or five minutes passed). If you could not add it to your app, revoke this certificate and create a new one."
-                ),
-                c.t("Chứng thư số của tôi", "My certificates")
-            ),
-        ),
+        Some(e) => enrol_page(&c, title, &e),
+        None => Notice::new(&c, title)
+            .text(c.t(
+                "Mã QR chỉ hiển thị một lần và đã được hiển thị (hoặc đã quá 5 phút). Nếu bạn chưa kịp thêm vào ứng dụng, hãy thu hồi chứng thư này và tạo chứng thư mới.",
+                "The QR code is shown only once and has been (or five minutes passed). If you could not add it to your app, revoke this certificate and create a new one.",
+            ))
+            .button("/me/certificates", c.t("Chứng thư số của tôi", "My certificates"))
+            .page(&c),
     }
 }
 
@@ -92,34 +89,30 @@ fn secret_of(uri: &str) -> String {
     secret.as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>().join(" ")
 }
 
+#[derive(Template)]
+#[template(path = "citizen/enrol.html")]
+struct EnrolPage<'a> {
+    frame: Frame,
+    provider: &'a str,
+    serial: &'a str,
+    /// The QR code as SVG, drawn by `qr_svg` from the URI (no text of the request in it).
+    qr: String,
+    key: String,
+}
+
 /// Shown once, right after activation, instead of the redirect to "my certificates".
-fn enrol_page(c: &Ctx, provider: &str, otpauth_uri: &str, serial: &str) -> Response {
-    let body = format!(
-        "<p class=\"ok\" role=\"status\">{done} <code>{serial}</code></p>\
-<p>{why}</p><div class=\"card\" style=\"text-align:center\">{qr}<p>{key_label}<br><code>{key}</code></p></div>\
-<p class=\"muted\">{once}</p><a class=\"btn\" href=\"/me/certificates?done={serial}\">{next}</a>",
-        done = c.t("Đã kích hoạt chứng thư số", "Certificate activated:"),
-        serial = esc(serial),
-        why = esc(&format!(
-            "{} {provider} {}",
-            c.t("Nhà cung cấp", "The provider"),
-            c.t(
-                "yêu cầu thêm mã xác thực một lần (OTP) mỗi lần ký. Quét mã QR bằng ứng dụng xác thực (Google Authenticator, Microsoft Authenticator, …) hoặc nhập khóa bên dưới.",
-                "asks for a one-time code (OTP) at every signature as well. Scan the QR code with an authenticator app (Google Authenticator, Microsoft Authenticator, …) or type the key below."
-            )
-        )),
-        qr = qr_svg(otpauth_uri).unwrap_or_default(),
-        key_label = c.t("Khóa (nhập tay)", "Key (to type)"),
-        key = esc(&secret_of(otpauth_uri)),
-        once = c.t(
-            "Mã QR và khóa chỉ hiển thị một lần. Không chụp màn hình gửi cho người khác; cán bộ hỗ trợ không bao giờ hỏi mã này.",
-            "The QR code and key are shown only this once. Do not share them; support staff never ask for them."
-        ),
-        next = c.t("Tôi đã thêm vào ứng dụng → Chứng thư của tôi", "Added to my app → My certificates"),
-    );
-    let mut r = page(c, c.t("Thêm vào ứng dụng xác thực", "Add to your authenticator app"), &body);
+fn enrol_page(c: &Ctx, title: &str, e: &Enrolment) -> Response {
+    let page = EnrolPage {
+        frame: Frame::new(c, title),
+        provider: &e.provider,
+        serial: &e.serial,
+        qr: qr_svg(&e.otpauth_uri).unwrap_or_default(),
+        key: secret_of(&e.otpauth_uri),
+    };
+    // `render_for` already sends `no-store`; the page holds a secret, so say it here too.
+    let mut r = render_for(c, &page);
     r.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
-    r.into_response()
+    r
 }
 
 #[cfg(test)]

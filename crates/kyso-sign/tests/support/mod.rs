@@ -2,7 +2,7 @@
 //! written by hand, and the independent tools (OpenSSL, pdfsig, pyHanko) that judge the output.
 #![allow(dead_code)]
 
-use kyso_custody::{Kek, KeyAlgorithm, KeyCustody, Signer, Vault};
+use kyso_keys::{KeyAlgorithm, Signer, SoftwareKey};
 use kyso_pki::cert::{self, CertSpec, IssuerRef, Profile, Serial, Urls};
 use kyso_pki::subject::{org_name, CitizenSubject};
 use std::path::{Path, PathBuf};
@@ -24,8 +24,11 @@ impl Ca {
     }
 }
 
+fn key(algorithm: KeyAlgorithm) -> Box<dyn Signer> {
+    Box::new(SoftwareKey::generate(algorithm).unwrap())
+}
+
 pub fn ca(alg: KeyAlgorithm) -> Ca {
-    let vault = Vault::new(&Kek::generate().unwrap());
     let now = SystemTime::now();
     fn spec<'a>(now: SystemTime, profile: Profile, subject: Name, key: &'a dyn Signer, years: u64) -> CertSpec<'a> {
         CertSpec {
@@ -44,14 +47,14 @@ pub fn ca(alg: KeyAlgorithm) -> Ca {
             policy_oid: None,
         }
     }
-    let (root_key, _) = vault.generate(KeyAlgorithm::EcP256).unwrap();
+    let root_key = key(KeyAlgorithm::EcP256);
     let root_der = cert::self_signed(
         &spec(now, Profile::Root, org_name("Kyso Test", "Kyso Test Root").unwrap(), &*root_key, 20),
         &*root_key,
     )
     .unwrap();
     let root = cert::parse(&root_der).unwrap();
-    let (prov_key, _) = vault.generate(KeyAlgorithm::EcP256).unwrap();
+    let prov_key = key(KeyAlgorithm::EcP256);
     let provider_der = cert::issue(
         &spec(
             now,
@@ -64,7 +67,7 @@ pub fn ca(alg: KeyAlgorithm) -> Ca {
     )
     .unwrap();
     let provider = cert::parse(&provider_der).unwrap();
-    let (citizen_key, _) = vault.generate(alg).unwrap();
+    let citizen_key = key(alg);
     let subject = CitizenSubject::new("001099012345", "Nguyễn Văn An", "Hà Nội", Some("Phường Ba Đình"))
         .unwrap()
         .to_name()

@@ -75,3 +75,29 @@ impl Meter {
         self.drawn = true;
     }
 }
+
+/// The tracker's [`kyso_tracker::Progress`] shown on stderr: a meter per phase, notes as lines.
+#[derive(Default)]
+pub struct Shown(Option<Meter>);
+
+impl kyso_tracker::Progress for Shown {
+    fn begin(&mut self, label: &str, total: u64) {
+        self.0 = Some(Meter::new(label, total));
+    }
+
+    fn update(&mut self, done: u64, rows: u64) {
+        if let Some(m) = &mut self.0 {
+            m.update(done, rows);
+        }
+    }
+
+    fn finish(&mut self, rows: u64) {
+        if let Some(m) = &mut self.0 {
+            m.finish(rows);
+        }
+    }
+
+    fn note(&mut self, line: &str) {
+        eprintln!("{line}");
+    }
+}

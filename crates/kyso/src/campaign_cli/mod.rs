@@ -1,12 +1,13 @@
 //! `kyso campaign …`: import administrative units, hamlets and the police register, record plans,
 //! show progress against both readings of a target, print door-to-door worklists, record visits.
 //!
-//! A thin shell: `kyso-campaign` validates and counts, `kyso-store` keeps the rows. ID numbers
-//! are masked in every line printed here; the worklist export and every import are audited.
+//! A thin shell: arguments in, text or JSON out. `kyso-tracker` does the work (imports, the
+//! register index, adoption snapshots, the read models shared with the pages, every audit);
+//! `kyso-campaign` validates and counts. ID numbers are masked in every line printed here.
 //!
-//! One file per concern: [`import`] (units, hamlets, the register), [`plan`] (plans and targets),
-//! [`progress`] (counting, shared with the dashboard's read model) and [`worklist`] (worklists and
-//! visits). New command groups go in new files next to these.
+//! One file per concern: [`import`] (units, hamlets, the register), [`provider`] (provider lists),
+//! [`adoption`], [`plan`], [`progress`], [`worklist`] (worklists and visits) and [`reconcile`];
+//! [`meter`] draws the tracker's progress. New command groups go in new files next to these.
 
 mod adoption;
 mod import;
@@ -15,11 +16,10 @@ mod plan;
 mod progress;
 mod provider;
 mod reconcile;
-mod source;
 mod worklist;
 
 // The public names of the single-file module stay reachable as `campaign_cli::…`, used or not.
-pub use adoption::{by_province, refresh_now};
+pub use adoption::by_province;
 #[allow(unused_imports)]
 pub use import::{import_hamlets, import_register, import_units, resident_row};
 #[allow(unused_imports)]
@@ -30,8 +30,8 @@ pub use provider::import_provider_list;
 #[allow(unused_imports)]
 pub use worklist::{visit_key, worklist_lines, WorklistLine};
 
-use crate::commands::{open_store, out};
-use crate::data::DataDir;
+use crate::data::{open_store, DataDir};
+use crate::output::out;
 use anyhow::{anyhow, Context, Result};
 use clap::Subcommand;
 use kyso_campaign::csv::parse_date;

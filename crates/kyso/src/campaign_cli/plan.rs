@@ -1,14 +1,13 @@
 //! `kyso campaign plan …`: plans as versioned targets with a baseline and milestones.
 
-use super::{iso, progress::target, ACTOR};
-use crate::commands::out;
-use anyhow::{anyhow, bail, Context, Result};
+use super::{progress::target, ACTOR};
+use crate::output::out;
+use anyhow::{anyhow, Result};
 use clap::Subcommand;
-use kyso_campaign::csv::parse_date;
-use kyso_campaign::denominator::AdultsDenominator;
-use kyso_campaign::plan::{Percent, TargetValue};
-use kyso_store::campaign::{MilestoneRow, PlanRow};
-use kyso_store::{AuditEvent, Store};
+use kyso_campaign::plan::TargetValue;
+use kyso_store::campaign::PlanRow;
+use kyso_store::Store;
+use kyso_tracker::plan::{value_text, NewPlan};
 use serde_json::json;
 use std::process::ExitCode;
 
@@ -54,83 +53,26 @@ pub struct PlanArgs {
     pub milestones: Vec<String>,
 }
 
-/// `63.80%` → percent in hundredths; `3496` → absolute holders.
-fn target_value(text: &str) -> Result<TargetValue> {
-    let text = text.trim();
-    if let Some(p) = text.strip_suffix('%') {
-        let p = p.trim().replace(',', ".");
-        let (whole, frac) = p.split_once('.').unwrap_or((&p, ""));
-        if frac.len() > 2 || whole.is_empty() || !(whole.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit())) {
-            bail!("'{text}' is not a percent with at most two decimals (e.g. 63.80%)");
-        }
-        let hundredths: u32 = format!("{whole}{frac:0<2}").parse()?;
-        if hundredths > 10_000 {
-            bail!("'{text}' is more than 100 %");
-        }
-        Ok(TargetValue::Percent(Percent::from_hundredths(hundredths)))
-    } else {
-        Ok(TargetValue::Absolute(
-            text.parse().map_err(|_| anyhow!("'{text}' is neither a percent (63.80%) nor a number of holders"))?,
-        ))
-    }
-}
-
-fn value_columns(v: TargetValue) -> (Option<i64>, Option<i64>) {
-    match v {
-        TargetValue::Percent(p) => (Some(i64::from(p.hundredths())), None),
-        TargetValue::Absolute(n) => (None, Some(n as i64)),
-    }
-}
-
 fn value_of(percent: Option<i64>, absolute: Option<i64>) -> Result<TargetValue> {
-    kyso_server::campaign_data::value_of(percent, absolute).map_err(|e| anyhow!(e))
+    kyso_tracker::read::value_of(percent, absolute).map_err(|e| anyhow!(e))
 }
 
-pub(super) fn value_text(v: TargetValue) -> String {
-    match v {
-        TargetValue::Percent(p) => p.to_string(),
-        TargetValue::Absolute(n) => format!("{n} holders"),
-    }
-}
-
+/// Records a plan (`kyso_tracker::plan::add_plan`).
 pub async fn add_plan(store: &Store, a: &PlanArgs, actor: &str) -> Result<PlanRow> {
-    AdultsDenominator::new(a.min_age, parse_date(&a.reference_date).map_err(|e| anyhow!("--reference-date: {e}"))?)
-        .map_err(|e| anyhow!("--min-age: {e}"))?;
-    if !matches!(a.kind.as_str(), "level" | "increment" | "unknown") {
-        bail!("--kind must be level, increment or unknown");
-    }
-    if !(a.unit.len() == 2 || a.unit.len() == 5) || !a.unit.bytes().all(|b| b.is_ascii_digit()) {
-        bail!("--unit: a 2-digit province or 5-digit commune code");
-    }
-    let (percent, absolute) = value_columns(target_value(&a.target).map_err(|e| anyhow!("--target: {e}"))?);
-    let mut milestones = Vec::new();
-    for m in &a.milestones {
-        let (date, value) =
-            m.split_once('=').with_context(|| format!("--milestone '{m}': write DATE=35% or DATE=1918"))?;
-        let (p, n) = value_columns(target_value(value).map_err(|e| anyhow!("--milestone: {e}"))?);
-        milestones.push(MilestoneRow { date: iso("milestone", date)?, percent_hundredths: p, absolute: n });
-    }
-    let plan = PlanRow {
-        id: 0,
-        unit_code: a.unit.clone(),
+    let plan = NewPlan {
+        unit: a.unit.clone(),
         period: a.period.clone(),
-        version: 0,
-        min_age: i64::from(a.min_age),
-        reference_date: iso("reference-date", &a.reference_date)?,
-        target_kind: a.kind.clone(),
-        target_percent_hundredths: percent,
-        target_absolute: absolute,
-        baseline_count: a.baseline_count as i64,
-        baseline_date: iso("baseline-date", &a.baseline_date)?,
+        min_age: a.min_age,
+        reference_date: a.reference_date.clone(),
+        target: a.target.clone(),
+        kind: a.kind.clone(),
+        baseline_count: a.baseline_count,
+        baseline_date: a.baseline_date.clone(),
         baseline_source: a.baseline_source.clone(),
-        deadline: iso("deadline", &a.deadline)?,
-        created_at: 0,
+        deadline: a.deadline.clone(),
+        milestones: a.milestones.clone(),
     };
-    let detail =
-        format!("period {}, target {} ({}), deadline {}", plan.period, a.target, plan.target_kind, plan.deadline);
-    Ok(store
-        .add_plan(&plan, &milestones, &AuditEvent::new(actor, "campaign.plan.add", &plan.unit_code, detail))
-        .await?)
+    kyso_tracker::plan::add_plan(store, &plan, actor).await
 }
 
 pub(super) async fn plan_add(store: &Store, a: PlanArgs, json_mode: bool) -> Result<ExitCode> {

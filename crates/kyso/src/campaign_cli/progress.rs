@@ -1,98 +1,24 @@
-//! Counting: adults, holders and the target under both readings, with the forecast. The read
-//! model is shared with the dashboard (`kyso_server::campaign_data`).
+//! `kyso campaign progress`: a commune's adults, holders and target under both readings, with
+//! the forecast, printed. The read model is `kyso_tracker::read`, shared with the dashboard.
 
-use super::plan::value_text;
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, Result};
 use kyso_campaign::adoption::Adoption;
-use kyso_campaign::csv::parse_date;
-use kyso_campaign::denominator::AdultsDenominator;
-use kyso_campaign::forecast::{forecast, DailyCounts, Status};
-use kyso_campaign::plan::{Percent, Target};
+use kyso_campaign::plan::Target;
 use kyso_campaign::population::Register;
 use kyso_store::campaign::{MilestoneRow, PlanRow};
 use kyso_store::Store;
-use serde_json::{json, Value};
+use serde_json::Value;
 
-pub use kyso_server::campaign_data::vn_date;
+pub use kyso_tracker::read::{progress, vn_date};
 
 /// A stored plan as the campaign core's target.
 pub fn target(p: &PlanRow, ms: &[MilestoneRow]) -> Result<Target> {
-    kyso_server::campaign_data::target(p, ms).map_err(|e| anyhow!(e))
+    kyso_tracker::read::target(p, ms).map_err(|e| anyhow!(e))
 }
 
 /// The register of a commune (or one hamlet) and the adoption ledger from kyso's certificates.
 pub async fn load(store: &Store, commune: &str, hamlet: Option<&str>) -> Result<(Register, Adoption)> {
-    kyso_server::campaign_data::load(store, commune, hamlet).await.map_err(|e| anyhow!(e))
-}
-
-fn status_name(s: Status) -> &'static str {
-    match s {
-        Status::Green => "green",
-        Status::Amber => "amber",
-        Status::Red => "red",
-    }
-}
-
-/// Progress of a commune on `date` (ISO) as JSON: the dashboard's numbers, for scripts.
-pub async fn progress(store: &Store, commune: &str, date: &str) -> Result<Value> {
-    let unit = store.commune(commune).await?.with_context(|| format!("unknown commune {commune}"))?;
-    let as_of = parse_date(date).map_err(|e| anyhow!(e))?;
-    let plan = store.plans(Some(commune)).await?.into_iter().next_back();
-    let (register, adoption) = load(store, commune, None).await?;
-    let line = match &plan {
-        Some((p, _)) => {
-            AdultsDenominator::new(u8::try_from(p.min_age)?, parse_date(&p.reference_date).map_err(|e| anyhow!(e))?)?
-        }
-        None => AdultsDenominator::new(15, as_of)?,
-    };
-    let adults = line.count(register.residents());
-    let holders = adoption.commune_holders_on(commune, as_of);
-    let hamlets: Vec<Value> = store
-        .hamlets(commune)
-        .await?
-        .iter()
-        .map(|h| {
-            let adults = line.count(register.residents().iter().filter(|r| r.hamlet_code == h.code));
-            json!({"code": h.code, "name": h.name, "adults": adults,
-                   "holders": adoption.hamlet_holders_on(commune, &h.code, as_of)})
-        })
-        .collect();
-    let plan_json = match &plan {
-        None => Value::Null,
-        Some((p, ms)) => {
-            let t = target(p, ms)?;
-            let readings = t.readings(adults);
-            let start = t.baseline.date.min(as_of);
-            let mut series = Vec::new();
-            let mut day = start;
-            while day <= as_of {
-                series.push((day, adoption.commune_holders_on(commune, day)));
-                day = day.next_day().context("date out of range")?;
-            }
-            let series = DailyCounts::new(series);
-            let mut forecasts = Vec::new();
-            for (name, holders_needed) in [("level", readings.level), ("increment", readings.increment)] {
-                let f = forecast(&series, as_of, holders_needed, t.deadline);
-                forecasts.push(json!({"reading": name, "target": f.target, "gap": f.gap, "days_left": f.days_left,
-                    "required_rate": f.required_rate.is_finite().then_some(f.required_rate),
-                    "run_rate_14": f.run_rate_14, "status": status_name(f.status)}));
-            }
-            json!({"period": p.period, "version": p.version, "kind": p.target_kind, "value": value_text(t.value),
-                "baseline": {"count": p.baseline_count, "date": p.baseline_date, "source": p.baseline_source},
-                "deadline": p.deadline,
-                "target": {"level": readings.level, "increment": readings.increment, "chosen": readings.chosen()},
-                "milestones": t.milestone_readings(adults).iter().map(|(d, r)| json!({"date": d.to_string(),
-                    "level": r.level, "increment": r.increment, "chosen": r.chosen()})).collect::<Vec<_>>(),
-                "forecast": forecasts})
-        }
-    };
-    Ok(json!({
-        "commune": {"code": unit.code, "name": unit.name, "province": unit.province_name},
-        "date": date, "age_line": line.min_age(), "reference_date": line.reference_date().to_string(),
-        "residents": register.len(), "adults": adults, "holders": holders,
-        "share": Percent::share(holders, adults).map(|p| p.to_string()),
-        "plan": plan_json, "hamlets": hamlets,
-    }))
+    kyso_tracker::read::load(store, commune, hamlet).await.map_err(|e| anyhow!(e))
 }
 
 pub(super) fn progress_text(v: &Value) -> String {

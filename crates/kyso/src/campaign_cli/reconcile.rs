@@ -1,12 +1,13 @@
-//! `kyso campaign reconcile`: what the providers, the police and the commune should each correct,
-//! from the register, the certificate sources and the visit log (the page's list, masked, audited).
+//! `kyso campaign reconcile|unmatched`: what the providers, the police and the commune should each
+//! correct (`kyso_tracker::reconcile`, the page's list, masked, audited), printed.
 
+use super::meter::Shown;
 use super::ACTOR;
-use crate::commands::out;
+use crate::output::out;
 use anyhow::{anyhow, Context, Result};
 use kyso_campaign::csv::parse_date;
-use kyso_server::reconcile::{finding_text, recipient_text, reconcile_xlsx, reconciliation};
-use kyso_store::{AuditEvent, Store, Write};
+use kyso_store::Store;
+use kyso_tracker::reconcile::{export_reconciliation, finding_text, recipient_text, reconcile_xlsx};
 use serde_json::json;
 use std::path::Path;
 use std::process::ExitCode;
@@ -19,18 +20,8 @@ pub(super) async fn reconcile(
     json_mode: bool,
 ) -> Result<ExitCode> {
     let day = parse_date(date).map_err(|e| anyhow!("--date: {e}"))?;
-    let (unit, hamlets, lines) = reconciliation(store, commune, day)
-        .await
-        .map_err(|e| anyhow!(e))?
-        .with_context(|| format!("--commune: unknown commune {commune}"))?;
     let how = if xlsx.is_some() { ", xlsx" } else { "" };
-    let audit = AuditEvent::new(
-        ACTOR,
-        "campaign.reconcile.export",
-        commune,
-        format!("{} findings on {date}{how}", lines.len()),
-    );
-    store.commit(&[Write::Audit(audit)]).await?;
+    let (unit, hamlets, lines) = export_reconciliation(store, commune, day, how, ACTOR).await?;
     if let Some(path) = xlsx {
         let bytes = reconcile_xlsx(&hamlets, &lines).map_err(|e| anyhow!(e))?;
         std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
@@ -72,60 +63,20 @@ pub(super) async fn unmatched(
     xlsx: Option<&Path>,
     json_mode: bool,
 ) -> Result<ExitCode> {
-    use kyso_campaign::register_index::{day_number, iso_date, masked_key};
-    let day = date.map(|d| day_number(d).with_context(|| format!("--date: {d} is not YYYY-MM-DD"))).transpose()?;
-    let index = std::sync::Arc::new(super::adoption::register_index(store).await?);
-    let (records, names) =
-        store.listed_where(move |l| index.get(l.id).is_none() && day.is_none_or(|d| l.valid_on(d))).await?;
-    let name = |code: u16| names.get(usize::from(code)).map_or("?", String::as_str);
-    let wanted = |code: u16| provider.is_none_or(|p| name(code).eq_ignore_ascii_case(p));
-    let records: Vec<_> = records.into_iter().filter(|l| wanted(l.provider)).collect();
-    let mut by_provider: Vec<(&str, usize)> = Vec::new();
-    for l in &records {
-        match by_provider.iter_mut().find(|(n, _)| *n == name(l.provider)) {
-            Some((_, count)) => *count += 1,
-            None => by_provider.push((name(l.provider), 1)),
-        }
-    }
-    by_provider.sort();
+    use kyso_campaign::register_index::{iso_date, masked_key};
+    let how = if xlsx.is_some() { ", xlsx" } else { "" };
+    let u = kyso_tracker::reconcile::unmatched(store, provider, date, (how, ACTOR), &mut Shown::default()).await?;
+    let (records, by_provider) = (&u.records, &u.by_provider);
+    let name = |code: u16| u.name(code);
     let scope = date.map_or(String::new(), |d| format!(" valid on {d}"));
-    let audit = AuditEvent::new(
-        ACTOR,
-        "campaign.unmatched.export",
-        provider.unwrap_or("all providers"),
-        format!("{} certificates{scope}{}", records.len(), if xlsx.is_some() { ", xlsx" } else { "" }),
-    );
-    store.commit(&[Write::Audit(audit)]).await?;
-    let end = |d: Option<i32>| d.map(iso_date).unwrap_or_default();
     if let Some(path) = xlsx {
-        let mut w = kyso_xlsx::Writer::new(std::io::Cursor::new(Vec::new()));
-        let columns = [
-            kyso_xlsx::Column::new("Nhà cung cấp", 16.0),
-            kyso_xlsx::Column::new("Số định danh (đã che)", 20.0),
-            kyso_xlsx::Column::new("Ngày cấp", 12.0),
-            kyso_xlsx::Column::new("Ngày hết hạn", 12.0),
-            kyso_xlsx::Column::new("Trạng thái", 10.0),
-        ];
-        let e = |e: kyso_xlsx::Error| anyhow!("{}: {e}", path.display());
-        w.add_sheet("Không có trong CSDL dân cư", &columns).map_err(e)?;
-        for l in &records {
-            let (masked, issued, expires) = (masked_key(l.id), iso_date(l.issued), end(l.expires));
-            w.write_row(&[
-                kyso_xlsx::Cell::Text(name(l.provider)),
-                kyso_xlsx::Cell::Text(&masked),
-                kyso_xlsx::Cell::Text(&issued),
-                kyso_xlsx::Cell::Text(&expires),
-                kyso_xlsx::Cell::Text(l.status_name()),
-            ])
-            .map_err(e)?;
-        }
-        let bytes = w.finish().map_err(e)?.into_inner();
+        let bytes = kyso_tracker::reconcile::unmatched_xlsx(&u).map_err(|e| anyhow!("{}: {e}", path.display()))?;
         std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
     }
     let mut text = format!("{} listed certificates{scope} for ID numbers in no register", records.len());
-    for (p, n) in &by_provider {
+    for (p, n) in by_provider {
         text.push_str(&format!("\n  {p:<14} {n}"));
-        for l in records.iter().filter(|l| name(l.provider) == *p).take(5) {
+        for l in records.iter().filter(|l| name(l.provider) == p.as_str()).take(5) {
             text.push_str(&format!("\n    {} issued {} {}", masked_key(l.id), iso_date(l.issued), l.status_name()));
         }
     }
@@ -142,7 +93,7 @@ pub(super) async fn unmatched(
         })
         .collect();
     let counts: serde_json::Map<String, serde_json::Value> =
-        by_provider.iter().map(|(p, n)| ((*p).to_owned(), json!(n))).collect();
+        by_provider.iter().map(|(p, n)| (p.clone(), json!(n))).collect();
     out(json_mode, json!({"date": date, "by_provider": counts, "certificates": rows}), &text);
     Ok(ExitCode::SUCCESS)
 }

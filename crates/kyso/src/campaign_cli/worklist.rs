@@ -1,28 +1,25 @@
-//! Door-to-door worklists (masked, in walking order) and the append-only visit log.
+//! `kyso campaign worklist|visit`: door-to-door worklists (masked, in walking order) and the
+//! append-only visit log (`kyso_tracker::worklist`), printed.
 
 use super::ACTOR;
-use crate::commands::out;
-use anyhow::{anyhow, bail, Context, Result};
+use crate::output::out;
+use anyhow::{anyhow, Context, Result};
 use kyso_campaign::population::CitizenId;
-use kyso_campaign::worklist::Outcome;
-use kyso_store::{AuditEvent, Store, Write};
+use kyso_store::Store;
 use serde_json::{json, Value};
 use std::path::Path;
 use std::process::ExitCode;
 
+pub use kyso_tracker::worklist::WorklistLine;
+
 /// The key of the visit log's ID hashes, created on first use (shared with the web's visit form).
 pub async fn visit_key(store: &Store, create: bool) -> Result<Option<String>> {
-    kyso_server::worklist_export::visit_key(store, create).await.map_err(|e| anyhow!(e))
+    kyso_tracker::worklist::visit_key(store, create).await.map_err(|e| anyhow!(e))
 }
 
-fn outcome_of(name: &str, provider: Option<&str>) -> Result<Outcome> {
-    match Outcome::parse(name, provider) {
-        Some(o) => Ok(o),
-        None if name.replace('_', "-") == "already-holds" => bail!("already-holds needs --provider"),
-        None => bail!(
-            "--outcome: unknown outcome '{name}' (done, assisted, not-at-home, refused, moved-away, deceased, already-holds)"
-        ),
-    }
+/// The worklist of a hamlet on `date` (ISO), in walking order (shared with the dashboard's export).
+pub async fn worklist_lines(store: &Store, commune: &str, hamlet: &str, date: &str) -> Result<Vec<WorklistLine>> {
+    kyso_tracker::worklist::worklist_lines(store, commune, hamlet, date).await.map_err(|e| anyhow!(e))
 }
 
 pub(super) async fn visit(
@@ -35,26 +32,14 @@ pub(super) async fn visit(
     json_mode: bool,
 ) -> Result<ExitCode> {
     let id = CitizenId::parse(id).map_err(|e| anyhow!("--id: {e}"))?;
-    let outcome = outcome_of(outcome, provider.as_deref())?;
-    let r = store.resident(id.expose()).await?.with_context(|| format!("{id} is not in the register"))?;
-    let key = visit_key(store, true).await?.context("visit key")?;
-    let place = (r.commune_code.as_str(), r.hamlet_code.as_str());
-    let row = kyso_server::worklist_export::visit_row(&key, &id, place, &outcome, team, date);
-    let audit = AuditEvent::new(ACTOR, "campaign.visit", &id.masked(), format!("{} by {team}", row.outcome));
-    let row = store.append_visit(&row, &audit).await?;
+    let outcome = kyso_tracker::worklist::outcome_of(outcome, provider.as_deref())?;
+    let row = kyso_tracker::worklist::record_visit(store, &id, &outcome, team, date, ACTOR).await?;
     out(
         json_mode,
         json!({"seq": row.seq, "id_masked": row.id_masked, "outcome": row.outcome, "hamlet": row.hamlet_code, "date": row.visit_date}),
         &format!("visit #{} recorded: {} {} on {} ({})", row.seq, row.id_masked, row.outcome, row.visit_date, team),
     );
     Ok(ExitCode::SUCCESS)
-}
-
-pub use kyso_server::worklist_export::WorklistLine;
-
-/// The worklist of a hamlet on `date` (ISO), in walking order (shared with the dashboard's export).
-pub async fn worklist_lines(store: &Store, commune: &str, hamlet: &str, date: &str) -> Result<Vec<WorklistLine>> {
-    kyso_server::worklist_export::worklist_lines(store, commune, hamlet, date).await.map_err(|e| anyhow!(e))
 }
 
 fn csv_field(s: &str) -> String {
@@ -74,29 +59,16 @@ pub(super) async fn worklist(
     xlsx: Option<&Path>,
     json_mode: bool,
 ) -> Result<ExitCode> {
-    if !store.hamlets(commune).await?.iter().any(|h| h.code == hamlet) {
-        bail!("--hamlet: commune {commune} has no hamlet {hamlet}");
-    }
-    let lines = worklist_lines(store, commune, hamlet, date).await?;
-    let audit = AuditEvent::new(
-        ACTOR,
-        "campaign.worklist.export",
-        &format!("{commune}/{hamlet}"),
-        format!(
-            "{} entries on {date}{}",
-            lines.len(),
-            if xlsx.is_some() {
-                ", xlsx"
-            } else if csv {
-                ", csv"
-            } else {
-                ""
-            }
-        ),
-    );
-    store.commit(&[Write::Audit(audit)]).await?;
+    let how = if xlsx.is_some() {
+        ", xlsx"
+    } else if csv {
+        ", csv"
+    } else {
+        ""
+    };
+    let lines = kyso_tracker::worklist::export_worklist(store, commune, hamlet, date, how, ACTOR).await?;
     if let Some(path) = xlsx {
-        let bytes = kyso_server::worklist_export::worklist_xlsx(&lines).map_err(|e| anyhow!(e))?;
+        let bytes = kyso_tracker::worklist::worklist_xlsx(&lines).map_err(|e| anyhow!(e))?;
         std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
         out(
             json_mode,

@@ -1,0 +1,133 @@
+//! `/campaign/ranking?province=19[&date=YYYY-MM-DD]` (`templates/campaign/ranking.html`): every
+//! commune of a province ranked by the share of its adults holding a valid certificate, from the
+//! day's stored adoption snapshots (`kyso campaign adoption --refresh`; the demo refreshes its day
+//! at start). Bars for the top and the bottom, a table for all, each commune linking to its report
+//! page. Aggregates only.
+
+use super::{asks_en, day_or_today, frame, lang_param};
+use crate::input::{self, Bad, Query};
+use crate::web::layout::{render, Frame};
+use crate::AppState;
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use kyso_store::adoption::CommuneAdoptionRow;
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+pub struct Params {
+    lang: Option<String>,
+    province: Option<String>,
+    date: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "campaign/ranking.html")]
+struct Ranking {
+    frame: Frame,
+    province: String,
+    date: String,
+    /// Communes in the province, and those without figures.
+    communes: usize,
+    missing: usize,
+    /// The bars' drawing height, and the bars.
+    height: usize,
+    bars: Vec<Bar>,
+    rows: Vec<Row>,
+}
+
+/// One bar: its top, the commune's name (cut to fit), the bar's width and the share.
+struct Bar {
+    y: usize,
+    text_y: usize,
+    name: String,
+    width: String,
+    value_x: String,
+    share: String,
+}
+
+struct Row {
+    /// The commune's report page.
+    report: String,
+    name: String,
+    holders: i64,
+    adults: i64,
+    share: String,
+}
+
+pub async fn ranking(State(s): State<AppState>, Query(p): Query<Params>) -> Response {
+    let typed = (|| {
+        let l = lang_param(p.lang.as_deref())?;
+        let date = day_or_today(p.date.as_deref())?;
+        let province = match p.province.as_deref().filter(|v| !v.trim().is_empty()) {
+            Some(v) => input::code("province", v, 8)?.to_owned(),
+            None => "19".to_owned(),
+        };
+        Ok::<_, Bad>((l, date, province))
+    })();
+    let (l, date, province) = match typed {
+        Ok(v) => v,
+        Err(bad) => return bad.page(asks_en(p.lang.as_deref())),
+    };
+    let rows = match s.authority.store.adoption_rollup(&date).await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(error = %input::Clean(&e), "ranking unavailable");
+            return (StatusCode::SERVICE_UNAVAILABLE, "campaign data unavailable; retry shortly\n").into_response();
+        }
+    };
+    let mine: Vec<_> = rows.iter().filter(|r| r.province_code == province).collect();
+    let Some(first) = mine.first() else {
+        return (StatusCode::NOT_FOUND, "no such province\n").into_response();
+    };
+    let mut ranked: Vec<(f64, &CommuneAdoptionRow)> = mine
+        .iter()
+        .filter_map(|r| match (r.holders, r.adults) {
+            (Some(h), Some(a)) if a > 0 => Some((h as f64 * 100.0 / a as f64, *r)),
+            _ => None,
+        })
+        .collect();
+    ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.commune_code.cmp(&b.1.commune_code)));
+    // Bars: the top 15 and, for longer lists, the bottom 15.
+    let shown: Vec<_> = if ranked.len() > 30 {
+        ranked.iter().take(15).chain(ranked.iter().skip(ranked.len() - 15)).collect()
+    } else {
+        ranked.iter().collect()
+    };
+    let bars = shown
+        .iter()
+        .enumerate()
+        .map(|(i, (pct, r))| {
+            let w = (pct.min(100.0) * 1.8).max(0.5);
+            Bar {
+                y: 2 + 18 * i,
+                text_y: 13 + 18 * i,
+                name: r.commune_name.chars().take(24).collect(),
+                width: format!("{w:.1}"),
+                value_x: format!("{:.1}", 145.0 + w),
+                share: format!("{pct:.2}"),
+            }
+        })
+        .collect();
+    let page = Ranking {
+        frame: frame(l, l.t("Xếp hạng xã", "Commune ranking"), "/campaign/ranking"),
+        province: first.province_name.clone(),
+        date,
+        communes: mine.len(),
+        missing: mine.len() - ranked.len(),
+        height: 18 * shown.len() + 4,
+        bars,
+        rows: ranked
+            .iter()
+            .map(|(pct, r)| Row {
+                report: format!("/campaign/reports/unit?unit={}", r.commune_code),
+                name: r.commune_name.clone(),
+                holders: r.holders.unwrap_or(0),
+                adults: r.adults.unwrap_or(0),
+                share: format!("{pct:.2}"),
+            })
+            .collect(),
+    };
+    render(&page)
+}

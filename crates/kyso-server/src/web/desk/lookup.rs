@@ -1,0 +1,287 @@
+//! The person at the desk: the look-up (audited), and what staff do for them — verify level 2,
+//! record "awaiting approval", unlock a credential, record the support session.
+
+use super::back;
+use crate::i18n::Lang;
+use crate::web::extract::{csrf_forms, Poster, StaffForm, StaffIn};
+use crate::web::layout::{render_for, Frame};
+use crate::web::{bad_csrf, forbidden, vn_today, Ctx};
+use crate::AppState;
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use kyso_access::{decide, Action, Resource};
+use kyso_authority::accounts::{OUTCOMES, STEPS};
+use kyso_pki::CitizenId;
+use kyso_store::accounts::StaffAccountRow;
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+pub struct LookupForm {
+    csrf: String,
+    id_number: String,
+}
+
+#[derive(Deserialize)]
+pub struct VerifyForm {
+    csrf: String,
+    id_number: String,
+    activation: String,
+    method: String,
+    checked: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct PendingForm {
+    csrf: String,
+    id_number: String,
+}
+
+#[derive(Deserialize)]
+pub struct UnlockForm {
+    csrf: String,
+    id_number: String,
+    credential: String,
+    checked: Option<String>,
+}
+
+csrf_forms!(LookupForm, VerifyForm, PendingForm, UnlockForm);
+
+fn step_label(lang: Lang, step: &str) -> &'static str {
+    match step {
+        "eid_level2" => lang.t("Kích hoạt định danh mức 2", "e-ID level 2 activated"),
+        "certificate_issued" => lang.t("Tạo chữ ký số", "Certificate issued"),
+        "first_signature" => lang.t("Ký số lần đầu", "First signature"),
+        "pin_unlock" => lang.t("Mở khóa PIN", "PIN unlock"),
+        _ => lang.t("Tư vấn, hướng dẫn", "Advice"),
+    }
+}
+
+fn outcome_label(lang: Lang, o: &str) -> &'static str {
+    match o {
+        "completed" => lang.t("Hoàn thành", "Completed"),
+        "partial" => lang.t("Hoàn thành một phần", "Partly done"),
+        "referred" => lang.t("Chuyển cơ quan khác", "Referred"),
+        _ => lang.t("Người dân từ chối", "Declined"),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "desk/lookup.html")]
+struct Lookup {
+    frame: Frame,
+    /// The full ID number, for the forms' hidden field only.
+    id_number: String,
+    masked: String,
+    /// The commune in the population register, when found.
+    commune: Option<String>,
+    /// The e-ID level, when registered.
+    level: Option<i64>,
+    valid: usize,
+    /// The first locked credential among the valid ones.
+    locked: Option<String>,
+    verify_form: bool,
+    pending_form: bool,
+    register_hint: bool,
+    /// (value, label)
+    steps: Vec<(&'static str, &'static str)>,
+    outcomes: Vec<(&'static str, &'static str)>,
+}
+
+pub async fn lookup(State(s): State<AppState>, post: StaffForm<LookupForm>) -> Response {
+    let StaffIn { ctx: c, staff: row, principal: p } = &post.who;
+    let id = match CitizenId::parse(post.form.id_number.trim()) {
+        Ok(id) => id,
+        Err(e) => return back(Err(format!("id_number: {e}"))),
+    };
+    let person = s.authority.person(&id).await.ok().flatten();
+    let area = person.as_ref().map(|x| x.area());
+    if decide(p, Action::LookUpCitizen, &Resource::Person { id_number: id.expose(), area: area.as_ref() }).is_err() {
+        return forbidden(c);
+    }
+    // The look-up itself is audited: staff see personal status only with a reason.
+    let ev = kyso_store::AuditEvent::new(
+        &row.username,
+        "desk.lookup",
+        &id.masked(),
+        row.point_id.clone().unwrap_or_default(),
+    );
+    if let Err(e) = s.authority.committer().commit(vec![kyso_store::Write::Audit(ev)]).await {
+        tracing::error!(error = %e, "desk look-up not audited");
+        return (StatusCode::SERVICE_UNAVAILABLE, "audit log unavailable; retry shortly\n").into_response();
+    }
+    let acct = s.authority.store.eid_account(id.expose()).await.ok().flatten();
+    let creds = s.authority.store.credentials_of(id.expose()).await.unwrap_or_default();
+    let now = kyso_store::now();
+    let mut valid = 0;
+    let mut locked = Vec::new();
+    for cr in &creds {
+        if let Ok(Some(cert)) = s.authority.store.certificate(&cr.cert_serial).await {
+            if cert.revoked_at.is_none() && cert.not_after > now {
+                valid += 1;
+                if cr.status == "locked" {
+                    locked.push(cr.id.clone());
+                }
+            }
+        }
+    }
+    let lang = c.lang();
+    let found = person.is_some();
+    let page = Lookup {
+        frame: Frame::new(c, c.t("Hỗ trợ người dân", "Assist a person")),
+        id_number: id.expose().to_owned(),
+        masked: id.masked(),
+        commune: person.map(|x| x.commune_name),
+        level: acct.as_ref().map(|a| a.level),
+        valid,
+        locked: locked.into_iter().next(),
+        verify_form: found && acct.as_ref().is_some_and(|a| a.level < 2),
+        pending_form: found && acct.as_ref().is_some_and(|a| a.level < 2 && a.activation != "awaiting_approval"),
+        register_hint: found && acct.is_none(),
+        steps: STEPS.iter().map(|&st| (st, step_label(lang, st))).collect(),
+        outcomes: OUTCOMES.iter().map(|&o| (o, outcome_label(lang, o))).collect(),
+    };
+    render_for(c, &page)
+}
+
+async fn place_of(s: &AppState, row: &StaffAccountRow) -> String {
+    match &row.point_id {
+        Some(id) => {
+            s.authority.store.support_point(id).await.ok().flatten().map(|p| p.name).unwrap_or_else(|| id.clone())
+        }
+        None => row.scope_code.clone(),
+    }
+}
+
+pub async fn verify(State(s): State<AppState>, post: StaffForm<VerifyForm>) -> Response {
+    let (StaffIn { ctx: c, staff: row, principal: p }, f) = (&post.who, &post.form);
+    if let Err(bad) = crate::input::text(kyso_store::limits::WORD.named("activation"), &f.activation)
+        .and_then(|_| crate::input::text(kyso_store::limits::METHOD, &f.method))
+    {
+        return bad.page(c.en);
+    }
+    if f.checked.is_none() {
+        return back(Err(c.t("Cần xác nhận đã đối chiếu trực tiếp.", "Confirm the in-person check.").into()));
+    }
+    let Ok(id) = CitizenId::parse(f.id_number.trim()) else { return back(Err("id_number".into())) };
+    let place = place_of(&s, row).await;
+    match s.authority.verify_eid_level2(p, &id, &f.activation, &f.method, &place).await {
+        Ok(_) => back(Ok(format!("{} {}", id.masked(), c.t("đã được xác thực mức 2.", "is now verified at level 2.")))),
+        Err(e) => back(Err(e.to_string())),
+    }
+}
+
+pub async fn pending(State(s): State<AppState>, post: StaffForm<PendingForm>) -> Response {
+    let (StaffIn { ctx: c, principal: p, .. }, f) = (&post.who, &post.form);
+    let Ok(id) = CitizenId::parse(f.id_number.trim()) else { return back(Err("id_number".into())) };
+    match s.authority.mark_awaiting_approval(p, &id).await {
+        Ok(()) => back(Ok(format!(
+            "{} {}",
+            id.masked(),
+            c.t("được ghi nhận: hồ sơ chờ phê duyệt.", "is recorded as awaiting approval.")
+        ))),
+        Err(e) => back(Err(e.to_string())),
+    }
+}
+
+pub async fn unlock(State(s): State<AppState>, post: StaffForm<UnlockForm>) -> Response {
+    let (StaffIn { ctx: c, staff: row, principal: p }, f) = (&post.who, &post.form);
+    if let Err(bad) = crate::input::code("credential", &f.credential, 64) {
+        return bad.page(c.en);
+    }
+    let Ok(id) = CitizenId::parse(f.id_number.trim()) else { return back(Err("id_number".into())) };
+    let person = s.authority.person(&id).await.ok().flatten();
+    let area = person.as_ref().map(|x| x.area());
+    if f.checked.is_none()
+        || decide(p, Action::UnlockCredential, &Resource::Person { id_number: id.expose(), area: area.as_ref() })
+            .is_err()
+    {
+        return forbidden(c);
+    }
+    match s.authority.store.credential(&f.credential).await {
+        Ok(Some(cr)) if cr.id_number == id.expose() => {}
+        _ => return forbidden(c),
+    }
+    match s
+        .authority
+        .unlock_credential(&f.credential, &row.username, "in person at a support point (chip card + face)")
+        .await
+    {
+        Ok(()) => back(Ok(format!("{} {}", id.masked(), c.t("đã được mở khóa.", "is unlocked.")))),
+        Err(e) => back(Err(e.to_string())),
+    }
+}
+
+/// `POST /desk/session`: its `step` fields repeat, so the body is read by hand (the CSRF token
+/// first, then who is signed in, as the other posts).
+pub async fn session(
+    State(s): State<AppState>,
+    c: Ctx,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
+    let Ok(body) = body else {
+        let mut bad = crate::input::Bad::new(
+            "",
+            "Dữ liệu gửi lên quá lớn (tối đa 1 MiB).",
+            "The submitted data is too large (1 MiB at most).",
+        );
+        bad.status = StatusCode::PAYLOAD_TOO_LARGE;
+        return bad.page(c.en);
+    };
+    let fields = url_pairs(&body);
+    let get = |n: &str| fields.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone()).unwrap_or_default();
+    if !c.csrf_valid(&get("csrf")) {
+        return bad_csrf(&c);
+    }
+    let who = match StaffIn::of(c) {
+        Ok(who) => who,
+        Err(r) => return r,
+    };
+    let Some(point) = who.staff.point_id.clone() else {
+        return back(Err(who
+            .ctx
+            .t("Tài khoản của bạn không gắn với điểm hỗ trợ nào.", "Your account belongs to no support point.")
+            .into()));
+    };
+    let Ok(id) = CitizenId::parse(get("id_number").trim()) else { return back(Err("id_number".into())) };
+    let steps: Vec<String> = fields.iter().filter(|(k, _)| k == "step").map(|(_, v)| v.clone()).collect();
+    match s.authority.record_support_session(&who.principal, &point, &id, &steps, &get("outcome"), &vn_today()).await {
+        Ok(()) => back(Ok(format!(
+            "{} {}",
+            who.ctx.t("Đã ghi nhận buổi hỗ trợ cho", "Support session recorded for"),
+            id.masked()
+        ))),
+        Err(e) => back(Err(e.to_string())),
+    }
+}
+
+/// An urlencoded body as (name, value) pairs, repeated names kept.
+fn url_pairs(body: &[u8]) -> Vec<(String, String)> {
+    let mut fields = Vec::new();
+    for pair in body.split(|b| *b == b'&') {
+        let s = String::from_utf8_lossy(pair).replace('+', " ");
+        if let Some((k, v)) = s.split_once('=') {
+            fields.push((percent_decode(k), percent_decode(v)));
+        }
+    }
+    fields
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let Ok(v) = u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz"), 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}

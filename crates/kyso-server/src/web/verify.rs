@@ -1,0 +1,171 @@
+//! Validation over HTTP: `POST /api/validate` (a PDF, or a file with `?signature=` not supported
+//! yet: PDF only) answers JSON reports; `/verify` is the page where a person drops a PDF and reads
+//! the verdict in Vietnamese (or English).
+
+use super::layout::{render, Frame};
+use crate::ratelimit::{self, Limiter, Rate};
+use crate::AppState;
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use kyso_authority::ValidateError;
+use kyso_validate::{LimitExceeded, Limits, ValidationError};
+use serde::Deserialize;
+use serde_json::json;
+
+/// The largest upload validated (the validator's own bound; a larger body is refused naming it).
+const MAX_DOCUMENT: usize = 32 << 20;
+
+/// `/api/validate` and `/verify/report` share one bucket per address (`KYSO_RATE_VALIDATE`).
+const VALIDATE_RATE: Rate = Rate { burst: 20.0, per_minute: 30.0 };
+
+pub fn routes() -> Router<AppState> {
+    let limiter = Limiter::new("validation", Rate::from_env("KYSO_RATE_VALIDATE", VALIDATE_RATE));
+    Router::new()
+        .route("/api/validate", post(validate_json))
+        .route("/verify/report", post(report_html))
+        .route_layer(axum::middleware::from_fn_with_state(limiter, ratelimit::limit))
+        .route("/verify", get(page))
+        .layer(DefaultBodyLimit::max(MAX_DOCUMENT))
+}
+
+#[derive(Deserialize)]
+pub struct Lang {
+    lang: Option<String>,
+}
+
+fn lang(q: &Lang) -> kyso_validate::Lang {
+    if q.lang.as_deref() == Some("en") {
+        kyso_validate::Lang::En
+    } else {
+        kyso_validate::Lang::Vi
+    }
+}
+
+/// The body, or the bound it went over (axum refuses past `MAX_DOCUMENT` while reading); any
+/// other failure to read the body is answered as axum words it.
+fn body_or_limit(body: Result<Bytes, BytesRejection>) -> Result<Result<Bytes, ValidateError>, Box<Response>> {
+    match body {
+        Ok(b) => Ok(Ok(b)),
+        Err(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            Ok(Err(ValidationError::Limit(LimitExceeded::Bytes {
+                found: MAX_DOCUMENT + 1,
+                max: Limits::default().max_bytes.min(MAX_DOCUMENT),
+            })
+            .into()))
+        }
+        Err(r) => Err(Box::new(r.into_response())),
+    }
+}
+
+fn status_of(l: &LimitExceeded) -> StatusCode {
+    match l {
+        LimitExceeded::Bytes { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    }
+}
+
+async fn validate_json(State(s): State<AppState>, body: Result<Bytes, BytesRejection>) -> Response {
+    let result = match body_or_limit(body) {
+        Ok(Ok(body)) => s.authority.validate_pdf(&body, &[]).await,
+        Ok(Err(e)) => Err(e),
+        Err(r) => return *r,
+    };
+    match result {
+        Ok(reports) => Json(json!({ "signatures": reports })).into_response(),
+        Err(ValidateError::Busy(b)) => ratelimit::busy(b, true),
+        Err(ValidateError::Invalid(ValidationError::Limit(l))) => (
+            status_of(&l),
+            Json(json!({
+                "error": "limit_exceeded",
+                "error_description": l.message(kyso_validate::Lang::En),
+                "limit": l,
+            })),
+        )
+            .into_response(),
+        Err(ValidateError::Invalid(e)) => {
+            (StatusCode::BAD_REQUEST, Json(json!({ "error": "invalid_request", "error_description": e.to_string() })))
+                .into_response()
+        }
+    }
+}
+
+/// One signature's verdict: its colour (`passed`, `indeterminate`, `failed`) and the report.
+struct Verdict {
+    class: &'static str,
+    text: String,
+}
+
+/// The fragment `/verify` puts under the file chooser.
+#[derive(Template)]
+#[template(path = "verify/report.html")]
+struct Report {
+    verdicts: Vec<Verdict>,
+    error: Option<String>,
+}
+
+/// A fragment (no layout) as HTML.
+fn fragment(status: StatusCode, r: &Report) -> Response {
+    match r.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "report template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "page unavailable; retry shortly\n").into_response()
+        }
+    }
+}
+
+async fn report_html(
+    State(s): State<AppState>,
+    Query(q): Query<Lang>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let l = lang(&q);
+    let result = match body_or_limit(body) {
+        Ok(Ok(body)) => s.authority.validate_pdf(&body, &[]).await,
+        Ok(Err(e)) => Err(e),
+        Err(r) => return *r,
+    };
+    match result {
+        Ok(reports) => {
+            let verdicts = reports
+                .iter()
+                .map(|r| Verdict {
+                    class: match r.indication {
+                        kyso_validate::Indication::TotalPassed => "passed",
+                        kyso_validate::Indication::Indeterminate => "indeterminate",
+                        kyso_validate::Indication::TotalFailed => "failed",
+                    },
+                    text: kyso_validate::render(std::slice::from_ref(r), l),
+                })
+                .collect();
+            fragment(StatusCode::OK, &Report { verdicts, error: None })
+        }
+        Err(ValidateError::Busy(b)) => ratelimit::busy(b, l == kyso_validate::Lang::En),
+        Err(ValidateError::Invalid(e)) => {
+            let status = match &e {
+                ValidationError::Limit(lim) => status_of(lim),
+                // the page always answered 200 with the message; keep that for unreadable files
+                _ => StatusCode::OK,
+            };
+            fragment(status, &Report { verdicts: Vec::new(), error: Some(e.message(l)) })
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "verify/page.html")]
+struct VerifyPage {
+    frame: Frame,
+}
+
+async fn page(Query(q): Query<Lang>) -> Response {
+    let lang = crate::i18n::Lang::from_en(lang(&q) == kyso_validate::Lang::En);
+    let title = lang.t("Kiểm tra chữ ký số trên tài liệu", "Verify the signatures on a document");
+    render(&VerifyPage { frame: Frame::public(lang, title).at("/verify") })
+}
