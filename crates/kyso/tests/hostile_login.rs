@@ -76,7 +76,7 @@ struct Demo {
 
 /// `kyso serve` (the demo the first time) with debug logs to a new file; the extra environment
 /// sizes the Argon2 gate.
-fn serve_logged(env: &Env, port: u16, demo: bool, log: &PathBuf, extra: &[(&str, &str)]) -> (Server, String) {
+fn serve_logged(env: &Env, port: u16, demo: bool, log: &std::path::Path, extra: &[(&str, &str)]) -> (Server, String) {
     serve(env, port, demo, Log::File(log, "debug"), false, |cmd| {
         cmd.env("KYSO_TRUSTED_PROXIES", "127.0.0.1");
         for (k, v) in extra {
