@@ -3,36 +3,14 @@
 //! their own), the append-only triggers on revocations and on the log, what `check_audit` finds
 //! when a database owner drops them, and resuming from a MACed checkpoint.
 
-use kyso_store::{AuditEvent, AuditKey, CertRow, Store, StoreError, Write};
+use kyso_store::{AuditEvent, AuditKey, Store, StoreError, Write};
 
 mod support;
-use support::{backends, drop_append_only_triggers};
-
-fn cert(serial: &str) -> CertRow {
-    CertRow {
-        serial: serial.into(),
-        issuer_id: "vnpt".into(),
-        profile: "citizen".into(),
-        id_number: Some("001203001234".into()),
-        subject_cn: "Nguyễn Văn An".into(),
-        key_id: None,
-        not_before: 1,
-        not_after: 2,
-        revoked_at: None,
-        revocation_reason: None,
-        superseded_by: None,
-        der: vec![0x30, 0x00],
-        created_at: 1,
-    }
-}
-
-fn ev(action: &str, subject: &str) -> Write {
-    Write::Audit(AuditEvent::new("test", action, subject, "detail"))
-}
+use support::{backends, cert, drop_append_only_triggers, ev};
 
 /// Issue `serial` as the authority does: the certificate and its issuance row in one commit.
 async fn issue(s: &Store, serial: &str) {
-    s.commit(&[Write::Certificate(cert(serial)), ev("cert.issue", serial)]).await.unwrap();
+    s.commit(&[Write::Certificate(cert(serial, "vnpt")), ev("cert.issue", serial)]).await.unwrap();
 }
 
 /// Revoke `serial` for keyCompromise (1), with its audit row.
@@ -74,12 +52,7 @@ async fn rewrite_from(s: &Store, edit: i64, hash: impl Fn(&[u8], i64, i64, &Audi
         let detail = if r.seq == edit { "nothing happened".to_string() } else { r.detail.clone() };
         let e = AuditEvent::new(&r.actor, &r.action, &r.subject, detail.clone());
         let h = hash(&prev, r.seq, r.at, &e);
-        sql.push_str(&format!(
-            "UPDATE audit_log SET detail = '{detail}', prev_hash = {}, hash = {} WHERE seq = {};",
-            blob(s, &prev),
-            blob(s, &h),
-            r.seq
-        ));
+        sql.push_str(&kyso_testkit::rewrite_audit_row_sql(r.seq, &detail, &blob(s, &prev), &blob(s, &h)));
         prev = h;
     }
     s.execute_raw(&sql).await.unwrap();
@@ -152,7 +125,7 @@ async fn a_store_without_the_audit_key_writes_no_audit_row() {
     // Store::open alone has no key: an audited commit fails before anything is written, on the
     // sqlx path and on the direct writer, and the chain cannot be verified.
     let unkeyed = Store::open(&format!("sqlite://{}", p.connect_options().get_filename().display())).await.unwrap();
-    let e = unkeyed.commit(&[Write::Certificate(cert("0a")), ev("cert.issue", "0a")]).await.unwrap_err();
+    let e = unkeyed.commit(&[Write::Certificate(cert("0a", "vnpt")), ev("cert.issue", "0a")]).await.unwrap_err();
     assert!(matches!(e, StoreError::NoAuditKey), "{e}");
     assert_eq!(s.count_certificates().await.unwrap(), 0, "nothing of the batch was written");
     let mut w = unkeyed.sqlite_writer().unwrap().unwrap();

@@ -223,44 +223,24 @@ async fn the_row_per_certificate_table_of_migration_7_is_converted() {
             ("019190000002", "VIETTEL-CA", "2026-02-01", None, Some("2026-11-10"), "revoked", "b.csv", 200),
             ("001190000001", "VNPT-CA", "2025-12-31", None, None, "expired", "a.csv", 90),
         ];
-        match &s {
-            Store::Sqlite(p) => {
-                sqlx::query(create).execute(p.pool()).await.unwrap();
-                for r in rows {
-                    sqlx::query("INSERT INTO provider_certificates_v7 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
-                        .bind(r.0)
-                        .bind(r.1)
-                        .bind(r.2)
-                        .bind(r.3)
-                        .bind(r.4)
-                        .bind(r.5)
-                        .bind(r.6)
-                        .bind(r.7)
-                        .bind(r.7)
-                        .execute(p.pool())
-                        .await
-                        .unwrap();
-                }
-            }
-            Store::Postgres(p) => {
-                sqlx::query(create).execute(p.pool()).await.unwrap();
-                for r in rows {
-                    sqlx::query("INSERT INTO provider_certificates_v7 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
-                        .bind(r.0)
-                        .bind(r.1)
-                        .bind(r.2)
-                        .bind(r.3)
-                        .bind(r.4)
-                        .bind(r.5)
-                        .bind(r.6)
-                        .bind(r.7)
-                        .bind(r.7)
-                        .execute(p.pool())
-                        .await
-                        .unwrap();
-                }
-            }
+        // Literal values (both backends read the same SQL): constants of this test only.
+        let text = |v: Option<&str>| v.map_or("NULL".to_string(), |v| format!("'{v}'"));
+        let mut sql = format!("{create};");
+        for r in rows {
+            sql.push_str(&format!(
+                "INSERT INTO provider_certificates_v7 VALUES ('{}', '{}', '{}', {}, {}, '{}', '{}', {}, {});",
+                r.0,
+                r.1,
+                r.2,
+                text(r.3),
+                text(r.4),
+                r.5,
+                r.6,
+                r.7,
+                r.7
+            ));
         }
+        s.execute_raw(&sql).await.unwrap();
         assert_eq!(s.convert_v7_provider_certificates().await.unwrap(), 3);
         assert_eq!(s.convert_v7_provider_certificates().await.unwrap(), 0, "the old table is gone");
         let got: Vec<_> = s

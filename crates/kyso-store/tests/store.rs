@@ -2,32 +2,10 @@
 //! or KYSO_TEST_POSTGRES_URL). Without PostgreSQL they print a notice and skip it, unless
 //! KYSO_REQUIRE_POSTGRES=1 (set by .ci/run), where its absence fails the run.
 
-use kyso_store::{AuditEvent, CertRow, CitizenRow, Store, StoreError, Write};
+use kyso_store::{CitizenRow, Store, StoreError, Write};
 
 mod support;
-use support::{backends, drop_append_only_triggers, tempdir};
-
-fn cert(serial: &str, issuer: &str) -> CertRow {
-    CertRow {
-        serial: serial.into(),
-        issuer_id: issuer.into(),
-        profile: "citizen".into(),
-        id_number: Some("001203001234".into()),
-        subject_cn: "Nguyễn Văn An".into(),
-        key_id: None,
-        not_before: 1,
-        not_after: 2,
-        revoked_at: None,
-        revocation_reason: None,
-        superseded_by: None,
-        der: vec![0x30, 0x00],
-        created_at: 1,
-    }
-}
-
-fn ev(action: &str, subject: &str) -> Write {
-    Write::Audit(AuditEvent::new("test", action, subject, "detail"))
-}
+use support::{backends, cert, drop_append_only_triggers, ev, TempDir};
 
 #[tokio::test]
 async fn commit_is_atomic_and_serials_unique() {
@@ -85,7 +63,7 @@ async fn citizens_upsert_and_bulk_certificates() {
 
 #[tokio::test]
 async fn migrations_are_idempotent() {
-    let dir = tempdir::TempDir::new("migrate");
+    let dir = TempDir::new("kyso-store", "migrate");
     let url = format!("sqlite://{}/kyso.db", dir.path().display());
     let s = Store::open(&url).await.unwrap();
     s.commit(&[Write::Certificate(cert("0a", "vnpt"))]).await.unwrap();

@@ -141,7 +141,7 @@ async fn racing_attempts_are_counted_one_after_the_other() {
 
 #[tokio::test]
 async fn counts_outlive_a_reopen() {
-    let dir = support::tempdir::TempDir::new("throttle_reopen");
+    let dir = support::TempDir::new("kyso-store", "throttle_reopen");
     let url = format!("sqlite://{}/kyso.db", dir.path().display());
     let now = kyso_store::now();
     let s = Store::open(&url).await.unwrap();

@@ -6,6 +6,9 @@
 
 use kyso_store::{AuditEvent, AuditKey, CertRow, CitizenRow, KeyRow, SqliteWriter, Store, StoreError, Write};
 
+mod support;
+use support::TempDir;
+
 struct Backend {
     store: Store,
     writer: Option<SqliteWriter>,
@@ -23,44 +26,17 @@ impl Backend {
 }
 
 async fn backends(name: &str) -> Vec<Backend> {
-    let dir = TempDir::new(name);
-    let sqlite = Store::open(&format!("sqlite://{}/kyso.db", dir.0.display()))
-        .await
-        .expect("open sqlite")
-        .with_audit_key(AuditKey::insecure_test_key());
+    let dir = TempDir::new("kyso-writer", name);
+    let sqlite = support::sqlite_in(&dir).await.with_audit_key(AuditKey::insecure_test_key());
     let writer = sqlite.sqlite_writer().expect("open the SQLite writer");
     assert!(writer.is_some(), "a file-backed SQLite store has a direct writer");
     let mut v = vec![Backend { store: sqlite, writer, _dir: Some(dir) }];
-    let url =
-        std::env::var("KYSO_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let schema = format!("w_{}_{}_{}", name, std::process::id(), kyso_store::now() % 100_000);
-    match Store::open_postgres_schema(&url, &schema).await {
-        Ok(pg) => {
-            let pg = pg.with_audit_key(AuditKey::insecure_test_key());
-            assert!(pg.sqlite_writer().unwrap().is_none(), "PostgreSQL has no SQLite writer");
-            v.push(Backend { store: pg, writer: None, _dir: None })
-        }
-        Err(e) if std::env::var("KYSO_REQUIRE_POSTGRES").as_deref() == Ok("1") => {
-            panic!("PostgreSQL required but unavailable: {e}")
-        }
-        Err(e) => eprintln!("NOTICE: PostgreSQL unavailable ({e}); test `{name}` ran on SQLite only"),
+    if let Some(pg) = support::postgres_store("w", name).await {
+        let pg = pg.with_audit_key(AuditKey::insecure_test_key());
+        assert!(pg.sqlite_writer().unwrap().is_none(), "PostgreSQL has no SQLite writer");
+        v.push(Backend { store: pg, writer: None, _dir: None })
     }
     v
-}
-
-struct TempDir(std::path::PathBuf);
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let p = std::env::temp_dir().join(format!("kyso-writer-{name}-{}-{}", std::process::id(), kyso_store::now()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-}
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 fn citizen(id: &str, level: i64) -> Write {

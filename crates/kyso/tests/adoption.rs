@@ -68,30 +68,7 @@ fn adoption(env: Env) {
     let v = json(&env.ok(&["--json", "campaign", "adoption", "--date", "2026-08-01"]));
     assert_eq!((v["not_recomputed"].as_u64(), v["holders"].as_u64()), (Some(0), Some(3)), "{v}");
     // One of kyso's own certificates, for a resident no list names.
-    env.ok(&[
-        "citizen",
-        "add",
-        "--id",
-        "019080000004",
-        "--name",
-        "Phạm Văn Dũng",
-        "--province",
-        "Tỉnh Thái Nguyên",
-        "--eid-level",
-        "2",
-    ]);
-    env.ok(&[
-        "cert",
-        "issue",
-        "--id",
-        "019080000004",
-        "--name",
-        "Phạm Văn Dũng",
-        "--province",
-        "Tỉnh Thái Nguyên",
-        "--provider",
-        "vnpt",
-    ]);
+    env.citizen_with_certificate("019080000004", "Phạm Văn Dũng");
     let today =
         json(&env.ok(&["--json", "campaign", "progress", "--commune", "01961"]))["date"].as_str().unwrap().to_owned();
 

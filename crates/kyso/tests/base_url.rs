@@ -70,7 +70,7 @@ fn a_demo_on_another_port_issues_certificates_that_point_at_that_port() {
         }
         line.clear();
     }
-    let mut server = Server { child };
+    let mut server = Server::new(child);
     wait_ready(env.port);
     let base = format!("http://{listen}");
     assert!(named.contains(&base), "the server says where certificates point: {named:?}");
@@ -167,14 +167,13 @@ fn a_server_not_listening_at_the_base_url_refuses_to_start_and_says_what_to_do()
 
     // A wildcard --listen takes the base URL's address (127.0.0.1) too: it starts.
     {
-        let _s = Server {
-            child: env
-                .cmd()
+        let _s = Server::new(
+            env.cmd()
                 .args(["serve", "--listen", &format!("0.0.0.0:{}", env.port)])
                 .stdout(Stdio::null())
                 .spawn()
                 .unwrap(),
-        };
+        );
         wait_ready(env.port);
         fetch(&format!("{}/crl/vnpt.crl", env.base_url()));
     }
@@ -184,14 +183,9 @@ fn a_server_not_listening_at_the_base_url_refuses_to_start_and_says_what_to_do()
     let text = text.replacen("\n", "\nbehind_proxy = true\n", 1);
     assert!(text.lines().nth(1) == Some("behind_proxy = true"), "{text}");
     std::fs::write(&cfg_path, text).unwrap();
-    let _s = Server {
-        child: env
-            .cmd()
-            .args(["serve", "--listen", &format!("127.0.0.1:{other}")])
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap(),
-    };
+    let _s = Server::new(
+        env.cmd().args(["serve", "--listen", &format!("127.0.0.1:{other}")]).stdout(Stdio::null()).spawn().unwrap(),
+    );
     wait_ready(other);
 }
 

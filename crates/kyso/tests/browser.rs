@@ -83,7 +83,7 @@ fn citizen_journey_in_chromium_on_a_phone() {
         line.clear();
     }
     std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
-    let _server = Server { child };
+    let _server = Server::new(child);
     wait_ready(port);
     let (new_id, desk_user, password) = (
         new_id.expect("demo prints a resident"),

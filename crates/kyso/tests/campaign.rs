@@ -5,7 +5,7 @@
 mod support;
 
 use serde_json::Value;
-use support::{http, http_with, Backend, Env};
+use support::{http, http_with, on_both_backends, Backend, Env};
 
 const UNITS: &str = "province_code,province_name,commune_code,commune_name,commune_type,lat,lon,area_km2\n\
 19,Tỉnh Thái Nguyên,01960,Xã Hiệp Lực,Xã,22.3273,105.968,105.02\n\
@@ -19,19 +19,19 @@ const HAMLETS: &str = "commune_code,hamlet_code,hamlet_name\n01960,T01,Xóm Đ�
 
 // Two people in T01 household 1 hold certificates (An twice; Bình's is revoked later); Chi and
 // the child are in household 2; Dũng lives in T02.
-const AN: &str = "019190000001";
-const BINH: &str = "019085000002";
+use support::hiep_luc::{AN, BINH};
 const CHI: &str = "019195000003";
 const DUNG: &str = "019080000004";
-const REGISTER: &str = "Số định danh,Họ và tên,Ngày sinh,Giới tính,Mã thôn,Hộ\n\
-019190000001,Nguyễn Thị An,15/03/1990,Nữ,T01,1\n\
-019085000002,Trần Văn Bình,1985-12-01,Nam,T01,1\n\
-019195000003,Lê Thị Chi,02/02/1995,Nữ,T01,2\n\
-01908500000,Sai Số,01/01/1985,Nam,T01,2\n\
+/// Hiệp Lực's register: An, Bình, Chi, a bad number, a child, Dũng, someone of an unknown hamlet,
+/// a duplicate.
+fn register() -> String {
+    let rest = "01908500000,Sai Số,01/01/1985,Nam,T01,2\n\
 019215000005,Lê Văn Nhỏ,01/06/2015,Nam,T01,2\n\
 019080000004,Phạm Văn Dũng,09/09/1980,Nam,T02,7\n\
 019085000006,Lạ Thôn,01/01/1985,Nam,T09,3\n\
 019190000001,Trùng Lặp,15/03/1990,Nữ,T01,1\n";
+    format!("{}{rest}", support::hiep_luc::REGISTER_HEAD)
+}
 
 fn json(out: &str) -> Value {
     serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"))
@@ -50,26 +50,59 @@ fn worklist(env: &Env, hamlet: &str) -> Vec<String> {
     v["entries"].as_array().unwrap().iter().map(|e| e["id_masked"].as_str().unwrap().to_string()).collect()
 }
 
-#[test]
-fn campaign_tracker_end_to_end_sqlite() {
-    end_to_end(Env::new("campaign"));
-}
+on_both_backends!(
+    imports_keep_good_rows_and_name_bad_ones,
+    holders_count_real_issuance_and_revocation,
+    worklists_list_adults_without_a_certificate_and_visits_append,
+    dashboard_and_the_worklist_page_record_visits,
+    reconciliation_names_what_the_sources_disagree_on,
+);
 
-#[test]
-fn campaign_tracker_end_to_end_postgres() {
-    if let Some(env) = Env::with_backend("campaign", Backend::Postgres) {
-        end_to_end(env);
-    }
-}
-
-fn end_to_end(env: Env) {
+/// A fresh env with the units, hamlets and Hiệp Lực's register imported; the first imports'
+/// answers (units, hamlets, register).
+fn imported(b: Backend) -> Option<(Env, Value, Value, String)> {
+    let env = Env::on("campaign", b)?;
     env.init();
     std::fs::write(env.path("units.csv"), UNITS).unwrap();
     std::fs::write(env.path("hamlets.csv"), HAMLETS).unwrap();
-    std::fs::write(env.path("register.csv"), REGISTER).unwrap();
+    std::fs::write(env.path("register.csv"), register()).unwrap();
+    let units = json(&env.ok(&["--json", "campaign", "import-units", "units.csv"]));
+    let hamlets = json(&env.ok(&["--json", "campaign", "import-hamlets", "hamlets.csv"]));
+    let register = env.ok(&["--json", "campaign", "import-register", "register.csv", "--commune", "01960"]);
+    Some((env, units, hamlets, register))
+}
 
-    // Units: three bad rows named by row number, the good ones kept; re-import updates in place.
-    let v = json(&env.ok(&["--json", "campaign", "import-units", "units.csv"]));
+/// [`imported`], Hiệp Lực's plan, and issuance: An twice (two providers), Bình and Chi once.
+/// Bình's serial.
+fn issued(b: Backend) -> Option<(Env, String)> {
+    let (env, ..) = imported(b)?;
+    env.plan_2026("01960");
+    env.issue(AN, "vnpt", &[]);
+    env.issue(AN, "viettel", &[]);
+    let (binh_serial, _) = env.issue(BINH, "vnpt", &[]);
+    env.issue(CHI, "viettel", &[]);
+    Some((env, binh_serial))
+}
+
+/// [`issued`], then Bình's certificate revoked.
+fn holders(b: Backend) -> Option<Env> {
+    let (env, binh_serial) = issued(b)?;
+    env.ok(&["cert", "revoke", &binh_serial, "--reason", "keyCompromise"]);
+    Some(env)
+}
+
+/// Every import, plan, visit, worklist view and reconciliation is in the audit chain, and the
+/// chain holds.
+fn audit_intact(env: &Env) {
+    let v = json(&env.ok(&["--json", "audit", "verify"]));
+    assert_eq!(v["ok"], true, "{v}");
+}
+
+/// Units: three bad rows named by row number, the good ones kept; re-import updates in place.
+/// Register: bad rows reported with row numbers and masked numbers only; re-import never
+/// duplicates.
+fn imports_keep_good_rows_and_name_bad_ones(b: Backend) {
+    let Some((env, v, hamlets, out)) = imported(b) else { return };
     assert_eq!(v["imported"], 3, "{v}");
     assert_eq!(rejected_rows(&v), [3, 5, 7]);
     assert_eq!(v["rejected"][0]["field"], "commune_code");
@@ -77,11 +110,8 @@ fn end_to_end(env: Env) {
     assert!(text.contains("imported 3 (new 0, updated 3), rejected 3"), "{text}");
     assert!(text.contains("row 5, field commune_type"), "{text}");
 
-    let v = json(&env.ok(&["--json", "campaign", "import-hamlets", "hamlets.csv"]));
-    assert_eq!(v["imported"], 2, "{v}");
+    assert_eq!(hamlets["imported"], 2, "{hamlets}");
 
-    // Register: bad rows reported with row numbers and masked numbers only; re-import never duplicates.
-    let out = env.ok(&["--json", "campaign", "import-register", "register.csv", "--commune", "01960"]);
     let v = json(&out);
     assert_eq!(v["imported"], 5, "{v}");
     assert_eq!(rejected_rows(&v), [5, 8, 9]);
@@ -90,40 +120,13 @@ fn end_to_end(env: Env) {
     assert_eq!((v["inserted"].as_u64(), v["updated"].as_u64()), (Some(0), Some(5)));
     let o = env.kyso(&["campaign", "import-register", "register.csv", "--commune", "99999"]);
     assert!(!o.status.success());
+    audit_intact(&env);
+}
 
-    env.ok(&[
-        "campaign",
-        "plan",
-        "add",
-        "--unit",
-        "01960",
-        "--period",
-        "2026",
-        "--min-age",
-        "15",
-        "--reference-date",
-        "2026-01-01",
-        "--target",
-        "63.80%",
-        "--kind",
-        "unknown",
-        "--baseline-count",
-        "1",
-        "--baseline-date",
-        "2025-12-31",
-        "--baseline-source",
-        "Phụ lục I",
-        "--deadline",
-        "2026-10-31",
-        "--milestone",
-        "2026-07-31=35%",
-    ]);
-
-    // Issuance: An twice (two providers), Bình and Chi once; then Bình's certificate is revoked.
-    env.issue(AN, "vnpt", &[]);
-    env.issue(AN, "viettel", &[]);
-    let (binh_serial, _) = env.issue(BINH, "vnpt", &[]);
-    env.issue(CHI, "viettel", &[]);
+/// Holders are counted from real issuance (An once for two providers), and a revoked
+/// certificate drops out; the plan's ambiguous target shows both readings.
+fn holders_count_real_issuance_and_revocation(b: Backend) {
+    let Some((env, binh_serial)) = issued(b) else { return };
     let v = json(&env.ok(&["--json", "campaign", "progress", "--commune", "01960"]));
     assert_eq!((v["adults"].as_u64(), v["holders"].as_u64()), (Some(4), Some(3)), "{v}");
     env.ok(&["cert", "revoke", &binh_serial, "--reason", "keyCompromise"]);
@@ -140,8 +143,13 @@ fn end_to_end(env: Env) {
     // Before any issuance nobody held a certificate.
     let v = json(&env.ok(&["--json", "campaign", "progress", "--commune", "01960", "--date", "2026-01-01"]));
     assert_eq!(v["holders"], 0);
+    audit_intact(&env);
+}
 
-    // Worklists: exactly the adults without a valid certificate, masked, in walking order.
+/// Worklists: exactly the adults without a valid certificate, masked, in walking order. Visits
+/// are appended; a closing outcome takes the person off the list, a "not at home" does not.
+fn worklists_list_adults_without_a_certificate_and_visits_append(b: Backend) {
+    let Some(env) = holders(b) else { return };
     assert_eq!(worklist(&env, "T01"), [masked(BINH)]);
     assert_eq!(worklist(&env, "T02"), [masked(DUNG)]);
     let csv = env.ok(&["campaign", "worklist", "--commune", "01960", "--hamlet", "T02", "--csv"]);
@@ -155,9 +163,13 @@ fn end_to_end(env: Env) {
     assert!(worklist(&env, "T02").is_empty());
     let o = env.kyso(&["campaign", "visit", "--id", "019080000099", "--outcome", "done", "--team", "Tổ 2"]);
     assert!(!o.status.success(), "a visit to someone outside the register");
+    audit_intact(&env);
+}
 
-    // The dashboard and the printable worklist.
-    let server = env.serve();
+/// The dashboard and the printable worklist (staff only); a team records visits from the page.
+fn dashboard_and_the_worklist_page_record_visits(b: Backend) {
+    let Some(env) = holders(b) else { return };
+    let _server = env.serve();
     let (status, body) = http("GET", &format!("{}/campaign", env.base_url()), None, &[]).unwrap();
     let page = String::from_utf8(body).unwrap();
     assert_eq!(status, 200, "{page}");
@@ -210,7 +222,15 @@ fn end_to_end(env: Env) {
     )
     .unwrap();
     assert_eq!(status, 404);
-    // Reconciliation: Bình told a team he holds an FPT-CA certificate no source shows (to the
+    audit_intact(&env);
+}
+
+/// Dũng moved away (a team's visit) and Bình says he holds a certificate at FPT-CA; the
+/// reconciliation and its page (staff of the commune only, masked).
+fn reconciliation_names_what_the_sources_disagree_on(b: Backend) {
+    let Some(env) = holders(b) else { return };
+    env.ok(&["campaign", "visit", "--id", DUNG, "--outcome", "moved-away", "--team", "Tổ 2"]);
+    // Bình told a team he holds an FPT-CA certificate no source shows (to the
     // provider), Dũng moved away (to the police), Bình's revoked certificate lapsed today and An
     // holds certificates at two providers (for the commune). Chi's claim matches her certificate.
     let holds = |id, provider| {
@@ -255,6 +275,8 @@ fn end_to_end(env: Env) {
     let v = json(&env.ok(&["--json", "campaign", "reconcile", "--commune", "01960", "--date", "2026-01-01"]));
     assert_eq!(v["findings"].as_array().map(Vec::len), Some(0), "nothing before any issuance or visit: {v}");
 
+    let _server = env.serve();
+    let cookie = support::officer_cookie(&env, "01960");
     // The reconciliation page: staff of the commune only, masked.
     let url = format!("{}/campaign/reconcile?commune=01960", env.base_url());
     let (status, head, _) = support::http_raw(&url, "GET", "", "");
@@ -266,11 +288,7 @@ fn end_to_end(env: Env) {
     let (status, body) =
         http_with("GET", &format!("{url}&date=2026-02-30"), None, &[("Cookie", &cookie)], &[]).unwrap();
     assert_eq!(status, 400, "{}", String::from_utf8_lossy(&body));
-    drop(server);
-
-    // Every import, plan, visit, worklist view and reconciliation is in the audit chain, and the chain holds.
     let audit = env.ok(&["audit", "show", "--action", "campaign.reconcile"]);
     assert!(audit.contains("campaign.reconcile.export") && audit.contains("campaign.reconcile.view"), "{audit}");
-    let v = json(&env.ok(&["--json", "audit", "verify"]));
-    assert_eq!(v["ok"], true, "{v}");
+    audit_intact(&env);
 }

@@ -106,15 +106,7 @@ fn openssl_streamed_ber_cms_passes_and_broken_ones_fail_clearly() {
     let sig = env.path("to-khai.xml.p7s");
     std::fs::write(&sig, &ber).unwrap();
     // OpenSSL accepts its own output...
-    let (ok, out) = run(Command::new("openssl")
-        .args(["cms", "-verify", "-binary", "-inform", "DER", "-purpose", "any", "-in"])
-        .arg(&sig)
-        .arg("-content")
-        .arg(&content)
-        .arg("-CAfile")
-        .arg(env.ca("root"))
-        .arg("-out")
-        .arg("/dev/null"));
+    let (ok, out) = support::signing::openssl_cms_verify(&env, &sig, &content);
     assert!(ok && out.contains("Verification successful"), "openssl cms -verify: {out}");
     // ... and so does kyso, saying it read BER
     let (code, r) = verify(&env, &content, &sig);
@@ -127,15 +119,7 @@ fn openssl_streamed_ber_cms_passes_and_broken_ones_fail_clearly() {
     std::fs::write(&bad, tamper_signing_time(&ber)).unwrap();
     let (code, r) = verify(&env, &content, &bad);
     assert_eq!((code, r["sub_indication"].as_str()), (1, Some("SIG_CRYPTO_FAILURE")), "{r}");
-    let (ok, _) = run(Command::new("openssl")
-        .args(["cms", "-verify", "-binary", "-inform", "DER", "-purpose", "any", "-in"])
-        .arg(&bad)
-        .arg("-content")
-        .arg(&content)
-        .arg("-CAfile")
-        .arg(env.ca("root"))
-        .arg("-out")
-        .arg("/dev/null"));
+    let (ok, _) = support::signing::openssl_cms_verify(&env, &bad, &content);
     assert!(!ok, "OpenSSL agrees the tampered one fails");
 
     // other content: the message digest still holds

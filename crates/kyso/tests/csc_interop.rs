@@ -80,41 +80,12 @@ with open(sys.argv[1], 'rb') as f:
 "#;
 
 fn activate(env: &Env, id: &str, alg: &str) -> String {
-    env.ok(&[
-        "citizen",
-        "add",
-        "--id",
-        id,
-        "--name",
-        "Phạm Thu Hà",
-        "--province",
-        "Tỉnh Thái Nguyên",
-        "--eid-level",
-        "2",
-    ]);
-    let o = env
-        .cmd()
-        .env("KYSO_PIN", PIN)
-        .args(["--json", "credential", "activate", "--id", id, "--name", "Phạm Thu Hà"])
-        .args(["--province", "Tỉnh Thái Nguyên", "--provider", "vnpt", "--key-alg", alg])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = support::signing::activate_credential(env, id, "Phạm Thu Hà", PIN, &["--key-alg", alg]);
     v["credential_id"].as_str().unwrap().to_string()
 }
 
 fn post(env: &Env, tok: &str, path: &str, body: &[u8]) -> (u16, Value) {
-    let auth = format!("Bearer {tok}");
-    let (s, b) = http_with(
-        "POST",
-        &format!("{}{path}", env.base_url()),
-        Some("application/json"),
-        &[("Authorization", &auth)],
-        body,
-    )
-    .unwrap();
-    (s, serde_json::from_slice(&b).unwrap_or(Value::Null))
+    support::signing::post_bearer(env, tok, path, Some("application/json"), body)
 }
 
 #[test]

@@ -15,35 +15,12 @@ const PIN: &str = "975310";
 const ID: &str = "019190000091";
 
 fn activate(env: &Env) -> String {
-    env.ok(&[
-        "citizen",
-        "add",
-        "--id",
-        ID,
-        "--name",
-        "Đỗ Minh Khoa",
-        "--province",
-        "Tỉnh Thái Nguyên",
-        "--eid-level",
-        "2",
-    ]);
-    let o = env
-        .cmd()
-        .env("KYSO_PIN", PIN)
-        .args(["--json", "credential", "activate", "--id", ID, "--name", "Đỗ Minh Khoa"])
-        .args(["--province", "Tỉnh Thái Nguyên", "--provider", "vnpt"])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = support::signing::activate_credential(env, ID, "Đỗ Minh Khoa", PIN, &[]);
     v["credential_id"].as_str().unwrap().to_string()
 }
 
 fn post(env: &Env, tok: &str, path: &str, content_type: Option<&str>, body: &str) -> (u16, Value) {
-    let auth = format!("Bearer {tok}");
-    let url = format!("{}{path}", env.base_url());
-    let (s, b) = http_with("POST", &url, content_type, &[("Authorization", &auth)], body.as_bytes()).unwrap();
-    (s, serde_json::from_slice(&b).unwrap_or(Value::Null))
+    support::signing::post_bearer(env, tok, path, content_type, body.as_bytes())
 }
 
 /// schemathesis' `positive_data_acceptance` wants 2xx for every request the document allows, but

@@ -79,14 +79,8 @@ fn rewrite_from_row_20(rt: &tokio::runtime::Runtime, s: &Store, hash: &RowHash) 
     for r in &rows[19..] {
         let detail = if r.seq == 20 { "nothing happened".to_string() } else { r.detail.clone() };
         let e = AuditEvent::new(&r.actor, &r.action, &r.subject, detail.clone());
-        let detail = detail.replace('\'', "''");
         let h = hash(&prev, r.seq, r.at, &e);
-        sql.push_str(&format!(
-            "UPDATE audit_log SET detail = '{detail}', prev_hash = {}, hash = {} WHERE seq = {};",
-            blob(s, &prev),
-            blob(s, &h),
-            r.seq
-        ));
+        sql.push_str(&kyso_testkit::rewrite_audit_row_sql(r.seq, &detail, &blob(s, &prev), &blob(s, &h)));
         prev = h;
     }
     rt.block_on(s.execute_raw(&sql)).unwrap();

@@ -14,10 +14,11 @@
 mod support;
 
 use serde_json::Value as Json;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::Stdio;
 use std::time::Duration;
+use support::web::{Demo, Visitor};
 use support::{free_port, http, http_with, wait_ready, Backend, Env, Server};
 
 /// `kyso bench validate-many` writes the hostile PDFs (each signature its own incremental update).
@@ -38,7 +39,7 @@ fn serve_with(env: &Env, vars: &[(&str, &str)]) -> Server {
         .stderr(Stdio::inherit())
         .spawn()
         .expect("spawn server");
-    let s = Server { child };
+    let s = Server::new(child);
     wait_ready(env.port);
     s
 }
@@ -176,93 +177,6 @@ fn raw_post(port: u16, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Str
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// `kyso serve --demo`: (port, server, a level-2 citizen's ID, the demo password).
-fn demo(env: &Env) -> (u16, Server, String, String) {
-    let port = free_port();
-    let mut child = env
-        .cmd()
-        .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let (mut l2, mut password, mut line) = (String::new(), String::new(), String::new());
-    while out.read_line(&mut line).unwrap_or(0) > 0 {
-        if line.contains("password for all: ") {
-            password = line.split("password for all: ").nth(1).unwrap().trim().trim_end_matches("):").to_string();
-        } else if line.contains("level 2, no certificate") {
-            l2 = line
-                .split_whitespace()
-                .find(|w| w.len() == 12 && w.bytes().all(|b| b.is_ascii_digit()))
-                .unwrap()
-                .into();
-        } else if line.contains("administrator") {
-            break;
-        }
-        line.clear();
-    }
-    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
-    let server = Server { child };
-    wait_ready(port);
-    (port, server, l2, password)
-}
-
-fn header_value(head: &str, name: &str) -> Vec<String> {
-    head.lines()
-        .filter_map(|l| l.split_once(':'))
-        .filter(|(k, _)| k.trim().eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.trim().to_string())
-        .collect()
-}
-
-/// A logged-in citizen's cookie header.
-fn login(port: u16, id: &str, password: &str) -> String {
-    let (_, head, body) = get(port, "/login", "");
-    let pre: Vec<String> =
-        header_value(&head, "set-cookie").iter().map(|c| c.split(';').next().unwrap().to_string()).collect();
-    let cookie = pre.join("; ");
-    let csrf = body.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
-    let form = format!("csrf={csrf}&id_number={id}&password={}", password.replace(' ', "+"));
-    let (status, head, _) = post_form(port, "/login", &cookie, &form);
-    assert_eq!(status, 303, "{head}");
-    header_value(&head, "set-cookie")
-        .iter()
-        .map(|c| c.split(';').next().unwrap().to_string())
-        .find(|c| c.starts_with("kyso_session="))
-        .expect("session")
-}
-
-fn exchange(port: u16, req: &[u8]) -> (u16, String, String) {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-    s.write_all(req).unwrap();
-    let mut buf = Vec::new();
-    let _ = s.read_to_end(&mut buf);
-    let end = buf.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or(buf.len());
-    let head = String::from_utf8_lossy(&buf[..end]).to_string();
-    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    (status, head, String::from_utf8_lossy(buf.get(end + 4..).unwrap_or_default()).to_string())
-}
-
-fn get(port: u16, path: &str, cookie: &str) -> (u16, String, String) {
-    exchange(
-        port,
-        format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nCookie: {cookie}\r\n\r\n").as_bytes(),
-    )
-}
-
-fn post_form(port: u16, path: &str, cookie: &str, form: &str) -> (u16, String, String) {
-    exchange(
-        port,
-        format!(
-            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nCookie: {cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
-            form.len()
-        )
-        .as_bytes(),
-    )
-}
-
 /// Send a multipart head and the first `sent` bytes of a `len`-byte body, then read the answer
 /// (the rest of the body is written by another thread; errors once the server closes are fine).
 fn multipart(port: u16, cookie: &str, boundary: &str, body: Vec<u8>) -> (u16, String) {
@@ -288,8 +202,10 @@ fn multipart(port: u16, cookie: &str, boundary: &str, body: Vec<u8>) -> (u16, St
 #[test]
 fn hostile_multipart() {
     let env = Env::new("dos-multipart");
-    let (port, _server, citizen, password) = demo(&env);
-    let cookie = login(port, &citizen, &password);
+    let demo = Demo::start(&env, free_port(), None, |_| {});
+    let port = demo.port;
+    let login = [("id_number", demo.banner.l2.as_str()), ("password", demo.password())];
+    let cookie = Visitor::login(port, "/login", &login, "/me").cookies();
     // a 60 kB boundary over a 20 MiB body: refused from the headers, in Vietnamese
     let boundary = "b".repeat(60_000);
     let mut body = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\n\r\n")

@@ -14,53 +14,11 @@ const PIN: &str = "135790";
 const ID: &str = "019190000071";
 
 fn activate(env: &Env, id: &str) -> (String, String) {
-    env.ok(&[
-        "citizen",
-        "add",
-        "--id",
-        id,
-        "--name",
-        "Lê Văn Tâm",
-        "--province",
-        "Tỉnh Thái Nguyên",
-        "--eid-level",
-        "2",
-    ]);
-    let o = env
-        .cmd()
-        .env("KYSO_PIN", PIN)
-        .args([
-            "--json",
-            "credential",
-            "activate",
-            "--id",
-            id,
-            "--name",
-            "Lê Văn Tâm",
-            "--province",
-            "Tỉnh Thái Nguyên",
-            "--provider",
-            "vnpt",
-        ])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = support::signing::activate_credential(env, id, "Lê Văn Tâm", PIN, &[]);
     (v["credential_id"].as_str().unwrap().to_string(), v["serial"].as_str().unwrap_or_default().to_string())
 }
 
-fn call(env: &Env, tok: &str, path: &str, body: &Value) -> (u16, Value) {
-    let auth = format!("Bearer {tok}");
-    let (s, b) = http_with(
-        "POST",
-        &format!("{}/csc/v2/{path}", env.base_url()),
-        Some("application/json"),
-        &[("Authorization", &auth)],
-        body.to_string().as_bytes(),
-    )
-    .unwrap();
-    (s, serde_json::from_slice(&b).unwrap_or(Value::Null))
-}
+use support::signing::csc as call;
 
 /// (action, subject) of every audit row.
 fn audit(env: &Env) -> Vec<(String, String)> {
@@ -156,13 +114,12 @@ fn sole_control_holds_under_concurrency(env: Env) {
     }
 
     // Round 2: twenty wrong PINs alone, after an officer's unlock: exactly five evaluated.
+    let authorize_right_pin = || {
+        let body = json!({"credentialID": cred, "hashes": [kyso_pki::b64::encode(&[7u8; 32])], "PIN": PIN});
+        call(&env, &tok, "credentials/authorize", &body)
+    };
     env.ok(&["credential", "unlock", &cred, "--officer", "cb-xa-hiep-luc-01"]);
-    let (s, v) = call(
-        &env,
-        &tok,
-        "credentials/authorize",
-        &json!({"credentialID": cred, "hashes": [kyso_pki::b64::encode(&[7u8; 32])], "PIN": PIN}),
-    );
+    let (s, v) = authorize_right_pin();
     assert_eq!(s, 200, "after the unlock: {v}");
     let early_sad = v["SAD"].as_str().unwrap().to_string();
     let before = audit(&env);
@@ -177,22 +134,12 @@ fn sole_control_holds_under_concurrency(env: Env) {
     // (The lock dropped the credential's live SADs: "unknown SAD".)
     let (s, v) = sign(&env, &tok, &cred, &early_sad);
     assert_eq!((s, v["error"].as_str()), (400, Some("invalid_request")), "{v}");
-    let (s, _) = call(
-        &env,
-        &tok,
-        "credentials/authorize",
-        &json!({"credentialID": cred, "hashes": [kyso_pki::b64::encode(&[7u8; 32])], "PIN": PIN}),
-    );
+    let (s, _) = authorize_right_pin();
     assert_eq!(s, 403);
 
     // A SAD from before a revocation no longer signs.
     env.ok(&["credential", "unlock", &cred, "--officer", "cb-xa-hiep-luc-01"]);
-    let (s, v) = call(
-        &env,
-        &tok,
-        "credentials/authorize",
-        &json!({"credentialID": cred, "hashes": [kyso_pki::b64::encode(&[7u8; 32])], "PIN": PIN}),
-    );
+    let (s, v) = authorize_right_pin();
     assert_eq!(s, 200, "{v}");
     let sad = v["SAD"].as_str().unwrap().to_string();
     let serial = env.ok(&["--json", "credential", "list", "--id", ID]);

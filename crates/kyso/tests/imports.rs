@@ -7,7 +7,7 @@ mod support;
 
 use kyso_xlsx::{Cell, Column, Value, Workbook, Writer, Ymd};
 use serde_json::Value as Json;
-use support::{http, http_with, Backend, Env};
+use support::{http, http_with, on_both_backends, Backend, Env};
 
 const UNITS: &str = "province_code,province_name,commune_code,commune_name,commune_type,lat,lon,area_km2\n\
 19,Tỉnh Thái Nguyên,01960,Xã Hiệp Lực,Xã,22.3273,105.968,105.02\n\
@@ -74,29 +74,117 @@ fn register_xlsx() -> Vec<u8> {
     w.finish().unwrap().into_inner()
 }
 
-#[test]
-fn imports_sqlite() {
-    imports(Env::new("imports"));
-}
+on_both_backends!(
+    register_xlsx_names_every_bad_row_and_reimports_idempotently,
+    register_csv_with_a_bom_needs_its_commune,
+    provider_list_csv_counts_like_kyso_certificates,
+    provider_list_xlsx_with_title_rows_counts_a_holder_once,
+    own_issuance_and_a_later_revocation_list_count,
+    worklist_xlsx_from_the_cli_and_the_page,
+);
 
-#[test]
-fn imports_postgres() {
-    if let Some(env) = Env::with_backend("imports", Backend::Postgres) {
-        imports(env);
-    }
-}
+/// The steps of the imports, in the order a commune receives them; each case runs the steps
+/// before its own with [`after`], then its own with its checks.
+const STEPS: [fn(&Env) -> String; 6] = [register, register_csv, vnpt_list, viettel_list, own_issuance, revocation_list];
 
-fn imports(env: Env) {
+/// A fresh env with the units and hamlets, then the first `n` [`STEPS`].
+fn after(b: Backend, n: usize) -> Option<Env> {
+    let env = Env::on("imports", b)?;
     env.init();
     std::fs::write(env.path("units.csv"), UNITS).unwrap();
     std::fs::write(env.path("hamlets.csv"), HAMLETS).unwrap();
     env.ok(&["campaign", "import-units", "units.csv"]);
     env.ok(&["campaign", "import-hamlets", "hamlets.csv"]);
+    for step in &STEPS[..n] {
+        step(&env);
+    }
+    Some(env)
+}
 
-    // ---- the register: XLSX over two communes, every bad row named ----
+/// The register: XLSX over two communes.
+fn register(env: &Env) -> String {
     // Saved without an extension: recognised by its content.
     std::fs::write(env.path("register-export"), register_xlsx()).unwrap();
-    let out = env.ok(&["--json", "campaign", "import-register", "register-export"]);
+    env.ok(&["--json", "campaign", "import-register", "register-export"])
+}
+
+/// The register as CSV with a BOM, for one commune (`--commune`); household present.
+fn register_csv(env: &Env) -> String {
+    let csv = format!(
+        "\u{feff}Số CCCD,Họ và tên,Ngày sinh,Giới tính,Mã thôn,Hộ\r\n\
+         {AN},Nguyễn Thị An,15/03/1990,Nữ,T01,H9\r\n019192000008,Đỗ Thị Mới,08/08/1992,Nữ,T01,H9\r\n"
+    );
+    std::fs::write(env.path("register.csv"), csv).unwrap();
+    env.ok(&["--json", "campaign", "import-register", "register.csv", "--commune", "01960"])
+}
+
+const VNPT_ARGS: [&str; 8] =
+    ["--json", "campaign", "import-provider-list", "vnpt.csv", "--provider", "VNPT-CA", "--as-of", "2026-11-01"];
+
+/// A provider list, CSV, provider named by flag.
+fn vnpt_list(env: &Env) -> String {
+    let list = format!(
+        "Số định danh,Ngày cấp,Ngày hết hạn,Trạng thái\n\
+         {AN},05/01/2026,,Hoạt động\n\
+         {BINH},06/01/2026,01/06/2026,\n\
+         {DUNG},07/01/2026,,Thu hồi\n\
+         {AN},05/01/2026,,Hoạt động\n\
+         019199999999,05/01/2026,,\n\
+         0191900000AB,05/01/2026,,\n\
+         {CHI},31/02/2026,,\n"
+    );
+    std::fs::write(env.path("vnpt.csv"), &list).unwrap();
+    env.ok(&VNPT_ARGS)
+}
+
+/// A second provider's list, XLSX, provider as a column, dates as date cells.
+fn viettel_list(env: &Env) -> String {
+    let mut w = Writer::new(std::io::Cursor::new(Vec::new()));
+    // A title row and a blank row above the header, as providers' exports often have.
+    let cols: Vec<Column> =
+        ["DANH SÁCH CHỨNG THƯ SỐ ĐÃ CẤP", "", "", ""].into_iter().map(|h| Column::new(h, 14.0)).collect();
+    w.add_sheet("Viettel", &cols).unwrap();
+    w.write_row(&[]).unwrap();
+    w.write_row(&["Số CCCD", "Nhà cung cấp", "Ngày cấp", "Ngày hết hạn"].map(Cell::Text)).unwrap();
+    w.write_row(&[
+        Cell::Text(DUNG),
+        Cell::Text("Viettel-CA"),
+        Cell::Date(ymd(2026, 2, 1)),
+        Cell::Date(ymd(2027, 2, 1)),
+    ])
+    .unwrap();
+    w.write_row(&[Cell::Text(AN), Cell::Text("Viettel-CA"), Cell::Date(ymd(2026, 3, 1))]).unwrap();
+    std::fs::write(env.path("viettel.xlsx"), w.finish().unwrap().into_inner()).unwrap();
+    env.ok(&["--json", "campaign", "import-provider-list", "viettel.xlsx"])
+}
+
+/// kyso's own issuance on top: An's third certificate, Chi's in Tân Hội.
+fn own_issuance(env: &Env) -> String {
+    env.issue(AN, "vnpt", &[]);
+    env.issue(CHI, "viettel", &[]);
+    String::new()
+}
+
+/// A later list revokes Dũng's Viettel certificate on 10 November.
+fn revocation_list(env: &Env) -> String {
+    std::fs::write(
+        env.path("viettel-revoked.csv"),
+        format!("cccd,nha_cung_cap,ngay_cap,ngay_het_han,trang_thai,ngay_thu_hoi\n{DUNG},viettel-ca,01/02/2026,01/02/2027,Đã thu hồi,10/11/2026\n"),
+    )
+    .unwrap();
+    env.ok(&["--json", "campaign", "import-provider-list", "viettel-revoked.csv"])
+}
+
+/// The audit chain holds after the case's steps.
+fn audit_intact(env: &Env) {
+    let v = json(&env.ok(&["--json", "audit", "verify"]));
+    assert_eq!(v["ok"], true, "{v}");
+}
+
+/// Every bad row of the XLSX register named; re-import updates, never duplicates.
+fn register_xlsx_names_every_bad_row_and_reimports_idempotently(b: Backend) {
+    let Some(env) = after(b, 0) else { return };
+    let out = register(&env);
     let v = json(&out);
     assert_eq!(
         (v["rows"].as_u64(), v["imported"].as_u64(), v["inserted"].as_u64()),
@@ -122,14 +210,12 @@ fn imports(env: Env) {
     assert_eq!((v["inserted"].as_u64(), v["updated"].as_u64()), (Some(0), Some(4)), "{v}");
     let v = json(&env.ok(&["--json", "campaign", "progress", "--commune", "30856"]));
     assert_eq!(v["residents"], 1, "{v}");
+    audit_intact(&env);
+}
 
-    // CSV with a BOM and --commune for a file without a commune column; household present.
-    let csv = format!(
-        "\u{feff}Số CCCD,Họ và tên,Ngày sinh,Giới tính,Mã thôn,Hộ\r\n\
-         {AN},Nguyễn Thị An,15/03/1990,Nữ,T01,H9\r\n019192000008,Đỗ Thị Mới,08/08/1992,Nữ,T01,H9\r\n"
-    );
-    std::fs::write(env.path("register.csv"), csv).unwrap();
-    let v = json(&env.ok(&["--json", "campaign", "import-register", "register.csv", "--commune", "01960"]));
+fn register_csv_with_a_bom_needs_its_commune(b: Backend) {
+    let Some(env) = after(b, 1) else { return };
+    let v = json(&register_csv(&env));
     assert_eq!(
         (v["inserted"].as_u64(), v["updated"].as_u64(), v["rejected"].as_array().map(Vec::len)),
         (Some(1), Some(1), Some(0))
@@ -141,22 +227,14 @@ fn imports(env: Env) {
     assert_eq!(rows_of(&v, "rejected"), [(1, "commune_code".into())]);
     let text = env.ok(&["campaign", "import-register", "register.csv", "--commune", "01960"]);
     assert!(text.starts_with("register 01960: imported 2 (new 0, updated 2), rejected 0"), "{text}");
+    audit_intact(&env);
+}
 
-    // ---- a provider list, CSV, provider named by flag ----
-    let list = format!(
-        "Số định danh,Ngày cấp,Ngày hết hạn,Trạng thái\n\
-         {AN},05/01/2026,,Hoạt động\n\
-         {BINH},06/01/2026,01/06/2026,\n\
-         {DUNG},07/01/2026,,Thu hồi\n\
-         {AN},05/01/2026,,Hoạt động\n\
-         019199999999,05/01/2026,,\n\
-         0191900000AB,05/01/2026,,\n\
-         {CHI},31/02/2026,,\n"
-    );
-    std::fs::write(env.path("vnpt.csv"), &list).unwrap();
-    let args =
-        ["--json", "campaign", "import-provider-list", "vnpt.csv", "--provider", "VNPT-CA", "--as-of", "2026-11-01"];
-    let out = env.ok(&args);
+/// Bad rows named, unmatched and duplicate rows counted, re-import idempotent; adoption counts
+/// the list's certificates (Bình's expires on 1 June, Dũng's is revoked as of the list's date).
+fn provider_list_csv_counts_like_kyso_certificates(b: Backend) {
+    let Some(env) = after(b, 2) else { return };
+    let out = vnpt_list(&env);
     let v = json(&out);
     assert_eq!(
         (v["rows"].as_u64(), v["certificates"].as_u64(), v["inserted"].as_u64()),
@@ -168,7 +246,7 @@ fn imports(env: Env) {
     assert_eq!(rows_of(&v, "rejected"), [(7, "id_number".into()), (8, "issue_date".into())]);
     assert!(!out.contains("019199999999") && out.contains("0191****9999"), "{out}");
     // Idempotent.
-    let v = json(&env.ok(&args));
+    let v = json(&env.ok(&VNPT_ARGS));
     assert_eq!(
         (v["inserted"].as_u64(), v["changed"].as_u64(), v["unchanged"].as_u64()),
         (Some(0), Some(0), Some(4)),
@@ -181,44 +259,30 @@ fn imports(env: Env) {
     assert_eq!(holders(&env, "01960", "2026-06-01"), 2, "expiry day no longer counts");
     assert_eq!(holders(&env, "01960", "2026-10-31"), 2);
     assert_eq!(holders(&env, "01960", "2026-11-01"), 1, "revocation day no longer counts");
+    audit_intact(&env);
+}
 
-    // ---- a second provider's list, XLSX, provider as a column, dates as date cells ----
-    let mut w = Writer::new(std::io::Cursor::new(Vec::new()));
-    // A title row and a blank row above the header, as providers' exports often have.
-    let cols: Vec<Column> =
-        ["DANH SÁCH CHỨNG THƯ SỐ ĐÃ CẤP", "", "", ""].into_iter().map(|h| Column::new(h, 14.0)).collect();
-    w.add_sheet("Viettel", &cols).unwrap();
-    w.write_row(&[]).unwrap();
-    w.write_row(&["Số CCCD", "Nhà cung cấp", "Ngày cấp", "Ngày hết hạn"].map(Cell::Text)).unwrap();
-    w.write_row(&[
-        Cell::Text(DUNG),
-        Cell::Text("Viettel-CA"),
-        Cell::Date(ymd(2026, 2, 1)),
-        Cell::Date(ymd(2027, 2, 1)),
-    ])
-    .unwrap();
-    w.write_row(&[Cell::Text(AN), Cell::Text("Viettel-CA"), Cell::Date(ymd(2026, 3, 1))]).unwrap();
-    std::fs::write(env.path("viettel.xlsx"), w.finish().unwrap().into_inner()).unwrap();
-    let v = json(&env.ok(&["--json", "campaign", "import-provider-list", "viettel.xlsx"]));
+/// A title row and a blank row above the header, as providers' exports often have.
+fn provider_list_xlsx_with_title_rows_counts_a_holder_once(b: Backend) {
+    let Some(env) = after(b, 3) else { return };
+    let v = json(&viettel_list(&env));
     assert_eq!((v["certificates"].as_u64(), v["inserted"].as_u64()), (Some(2), Some(2)), "{v}");
     assert_eq!(v["rejected"].as_array().map(Vec::len), Some(0), "{v}");
     // An holds two listed certificates and still counts once; Dũng counts again through Viettel.
     assert_eq!(holders(&env, "01960", "2026-11-01"), 2);
+    audit_intact(&env);
+}
 
-    // kyso's own issuance on top: An now holds three certificates, still one holder; Chi counts in Tân Hội.
-    env.issue(AN, "vnpt", &[]);
-    env.issue(CHI, "viettel", &[]);
+/// An now holds three certificates, still one holder; Chi counts in Tân Hội. A later list's
+/// revocation stops counting that day; the same list quoted (streaming parser) changes nothing.
+fn own_issuance_and_a_later_revocation_list_count(b: Backend) {
+    let Some(env) = after(b, 4) else { return };
+    own_issuance(&env);
     let today = json(&env.ok(&["--json", "campaign", "progress", "--commune", "01960"]));
     assert_eq!(today["holders"], 2, "{today}");
     assert_eq!(json(&env.ok(&["--json", "campaign", "progress", "--commune", "30856"]))["holders"], 1);
 
-    // A later list revokes Dũng's Viettel certificate: it stops counting that day.
-    std::fs::write(
-        env.path("viettel-revoked.csv"),
-        format!("cccd,nha_cung_cap,ngay_cap,ngay_het_han,trang_thai,ngay_thu_hoi\n{DUNG},viettel-ca,01/02/2026,01/02/2027,Đã thu hồi,10/11/2026\n"),
-    )
-    .unwrap();
-    let v = json(&env.ok(&["--json", "campaign", "import-provider-list", "viettel-revoked.csv"]));
+    let v = json(&revocation_list(&env));
     assert_eq!((v["inserted"].as_u64(), v["changed"].as_u64()), (Some(0), Some(1)), "{v}");
     assert_eq!(holders(&env, "01960", "2026-11-09"), 2);
     assert_eq!(holders(&env, "01960", "2026-11-10"), 1);
@@ -230,8 +294,13 @@ fn imports(env: Env) {
     .unwrap();
     let v = json(&env.ok(&["--json", "campaign", "import-provider-list", "viettel-quoted.csv"]));
     assert_eq!((v["rows"].as_u64(), v["unchanged"].as_u64()), (Some(1), Some(1)), "{v}");
+    audit_intact(&env);
+}
 
-    // ---- the worklist as XLSX: Bình (expired) and Dũng (revoked) in Xóm Ba Họ, masked ----
+/// The worklist as XLSX: Bình (expired) and Dũng (revoked) in Xóm Ba Họ, masked; the same list
+/// from the worklist page's "Tải XLSX" link, for staff only.
+fn worklist_xlsx_from_the_cli_and_the_page(b: Backend) {
+    let Some(env) = after(b, STEPS.len()) else { return };
     let out = env.ok(&["campaign", "worklist", "--commune", "01960", "--hamlet", "T02", "--xlsx", "t02.xlsx"]);
     assert!(out.contains("t02.xlsx"), "{out}");
     let bytes = std::fs::read(env.path("t02.xlsx")).unwrap();
@@ -275,7 +344,5 @@ fn imports(env: Env) {
     .unwrap();
     assert_eq!(status, 404);
     drop(server);
-
-    let v = json(&env.ok(&["--json", "audit", "verify"]));
-    assert_eq!(v["ok"], true, "{v}");
+    audit_intact(&env);
 }

@@ -7,12 +7,7 @@ use support::*;
 
 const CONFIG_WITH_RSA: &str = r#"
 base_url = "BASE"
-[root]
-name = "Kyso National Root CA (test)"
-organization = "Kyso test"
-[tsa]
-name = "Kyso TSA (test)"
-policy_oid = "1.3.6.1.4.1.32473.1.3.1"
+ROOT_AND_TSA
 [[providers]]
 id = "vnpt"
 name = "VNPT-CA (test)"
@@ -36,7 +31,11 @@ fn pkilint_finds_no_error_in_any_profile_or_crl() {
     let Some(lint) = require_tool("lint_pkix_cert") else { return };
     let env = Env::new("pkilint");
     let cfg = env.path("kyso.toml");
-    std::fs::write(&cfg, CONFIG_WITH_RSA.replace("BASE", &env.base_url())).unwrap();
+    std::fs::write(
+        &cfg,
+        CONFIG_WITH_RSA.replace("BASE", &env.base_url()).replace("ROOT_AND_TSA\n", CONFIG_ROOT_AND_TSA),
+    )
+    .unwrap();
     env.ok(&["init", "--config", cfg.to_str().unwrap()]);
     env.ok(&["ca", "export", "--out-dir", env.dir.join("ca").to_str().unwrap()]);
     let (_, citizen_ec) = env.issue("019190000001", "vnpt", &[]);
@@ -277,15 +276,19 @@ fn openssl_ts_verifies_kyso_timestamps() {
     assert_eq!(status, 200);
     let tsr = env.path("resp.tsr");
     std::fs::write(&tsr, &body).unwrap();
-    let (ok, out) = run(Command::new("openssl")
-        .args(["ts", "-verify", "-queryfile"])
-        .arg(&tsq)
-        .arg("-in")
-        .arg(&tsr)
-        .arg("-CAfile")
-        .arg(env.ca("root"))
-        .arg("-untrusted")
-        .arg(env.ca("tsa")));
+    // `openssl ts -verify` of the reply against the query (or the data), kyso's root and TSA.
+    let ts_verify = |against: &str, file: &std::path::Path| {
+        run(Command::new("openssl")
+            .args(["ts", "-verify", against])
+            .arg(file)
+            .arg("-in")
+            .arg(&tsr)
+            .arg("-CAfile")
+            .arg(env.ca("root"))
+            .arg("-untrusted")
+            .arg(env.ca("tsa")))
+    };
+    let (ok, out) = ts_verify("-queryfile", &tsq);
     assert!(ok && out.contains("Verification: OK"), "openssl ts -verify:\n{out}");
     let (_, text) = run(Command::new("openssl").args(["ts", "-reply", "-text", "-in"]).arg(&tsr));
     assert!(
@@ -295,15 +298,7 @@ fn openssl_ts_verifies_kyso_timestamps() {
     assert!(text.contains("1.3.6.1.4.1.32473.1.3.1"), "TSA policy:\n{text}");
     // a tampered document does not verify against the token
     std::fs::write(&data, "<hoso>Đơn đề nghị cấp giấy phép!</hoso>").unwrap();
-    let (ok, _) = run(Command::new("openssl")
-        .args(["ts", "-verify", "-data"])
-        .arg(&data)
-        .arg("-in")
-        .arg(&tsr)
-        .arg("-CAfile")
-        .arg(env.ca("root"))
-        .arg("-untrusted")
-        .arg(env.ca("tsa")));
+    let (ok, _) = ts_verify("-data", &data);
     assert!(!ok, "a changed document must not verify");
     // garbage gets a rejection, not a crash
     let (status, body) =

@@ -43,38 +43,7 @@ fn unb64(s: &str, path: &std::path::Path) {
 }
 
 fn activate(env: &Env, id: &str, pin: &str) -> (String, std::path::PathBuf) {
-    env.ok(&[
-        "citizen",
-        "add",
-        "--id",
-        id,
-        "--name",
-        "Hoàng Thị Mai",
-        "--province",
-        "Tỉnh Thái Nguyên",
-        "--eid-level",
-        "2",
-    ]);
-    let o = env
-        .cmd()
-        .env("KYSO_PIN", pin)
-        .args([
-            "--json",
-            "credential",
-            "activate",
-            "--id",
-            id,
-            "--name",
-            "Hoàng Thị Mai",
-            "--province",
-            "Tỉnh Thái Nguyên",
-            "--provider",
-            "vnpt",
-        ])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = support::signing::activate_credential(env, id, "Hoàng Thị Mai", pin, &[]);
     let pem = env.path(&format!("{id}.pem"));
     std::fs::write(&pem, v["pem"].as_str().unwrap()).unwrap();
     (v["credential_id"].as_str().unwrap().to_string(), pem)
@@ -85,16 +54,7 @@ fn token(env: &Env, id: &str) -> String {
 }
 
 fn call(env: &Env, tok: &str, path: &str, body: Value) -> (u16, Value) {
-    let auth = format!("Bearer {tok}");
-    let (s, b) = http_with(
-        "POST",
-        &format!("{}/csc/v2/{path}", env.base_url()),
-        Some("application/json"),
-        &[("Authorization", &auth)],
-        body.to_string().as_bytes(),
-    )
-    .unwrap();
-    (s, serde_json::from_slice(&b).unwrap_or(Value::Null))
+    support::signing::csc(env, tok, path, &body)
 }
 
 /// OpenSSL checks an ECDSA signature over a digest with the certificate's public key.
@@ -138,13 +98,7 @@ fn setup(name: &str, custody: Custody) -> Option<Env> {
     let cfg = format!(
         r#"base_url = "{base}"
 sad_ttl_seconds = 2
-[root]
-name = "Kyso National Root CA (test)"
-organization = "Kyso test"
-[tsa]
-name = "Kyso TSA (test)"
-policy_oid = "1.3.6.1.4.1.32473.1.3.1"
-{pkcs11}
+{CONFIG_ROOT_AND_TSA}{pkcs11}
 [[providers]]
 id = "vnpt"
 name = "VNPT-CA (test)"

@@ -91,28 +91,9 @@ pub fn write_pem(path: &Path, der: &[u8]) {
     std::fs::write(path, kyso_pki::pem("CERTIFICATE", der)).unwrap();
 }
 
-fn required() -> bool {
-    std::env::var("KYSO_REQUIRE_INTEROP").as_deref() == Ok("1")
-}
-
-fn skip(what: &str) -> Option<PathBuf> {
-    if required() {
-        panic!("{what} is required because KYSO_REQUIRE_INTEROP=1 (run .ci/run)");
-    }
-    eprintln!("NOTICE: {what} not found; skipping this interop check (run .ci/run for the full suite)");
-    None
-}
-
-/// A tool on PATH; missing → skip with a notice, or fail under KYSO_REQUIRE_INTEROP=1.
-pub fn require_tool(name: &str) -> Option<PathBuf> {
-    let found = Command::new("sh").arg("-c").arg(format!("command -v {name}")).output().ok();
-    let p = found.map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default();
-    if p.is_empty() {
-        skip(name)
-    } else {
-        Some(PathBuf::from(p))
-    }
-}
+/// A tool (PATH, or the CI virtualenv); missing → skip with a notice, or fail under
+/// KYSO_REQUIRE_INTEROP=1. Shared with the other crates' tests.
+pub use kyso_testkit::tools::{require_tool, skip};
 
 /// A Python with pyHanko: `KYSO_PYHANKO`, else `<repo>/.ci/venv/bin/python`.
 pub fn require_pyhanko() -> Option<PathBuf> {

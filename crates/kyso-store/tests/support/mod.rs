@@ -3,49 +3,57 @@
 //! KYSO_REQUIRE_POSTGRES=1).
 #![allow(dead_code)]
 
-use kyso_store::{AuditKey, Store};
+use kyso_store::{AuditEvent, AuditKey, CertRow, Store, Write};
+use kyso_testkit::postgres;
+pub use kyso_testkit::TempDir;
 
 /// Both backends, keyed with the public test audit key ([`AuditKey::insecure_test_key`]: these
 /// tests have no KEK).
-pub async fn backends(name: &str) -> Vec<(Store, Option<tempdir::TempDir>)> {
-    let dir = tempdir::TempDir::new(name);
-    let sqlite = Store::open(&format!("sqlite://{}/kyso.db", dir.path().display()))
-        .await
-        .expect("open sqlite")
-        .with_audit_key(AuditKey::insecure_test_key());
+pub async fn backends(name: &str) -> Vec<(Store, Option<TempDir>)> {
+    let dir = TempDir::new("kyso-store", name);
+    let sqlite = sqlite_in(&dir).await.with_audit_key(AuditKey::insecure_test_key());
     let mut v = vec![(sqlite, Some(dir))];
-    let url =
-        std::env::var("KYSO_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let schema = format!("t_{}_{}_{}", name, std::process::id(), kyso_store::now() % 100_000);
-    match Store::open_postgres_schema(&url, &schema).await {
-        Ok(pg) => v.push((pg.with_audit_key(AuditKey::insecure_test_key()), None)),
-        Err(e) if std::env::var("KYSO_REQUIRE_POSTGRES").as_deref() == Ok("1") => {
-            panic!("PostgreSQL required but unavailable: {e}")
-        }
-        Err(e) => eprintln!("NOTICE: PostgreSQL unavailable ({e}); test `{name}` ran on SQLite only"),
+    if let Some(pg) = postgres_store("t", name).await {
+        v.push((pg.with_audit_key(AuditKey::insecure_test_key()), None));
     }
     v
 }
 
-pub mod tempdir {
-    pub struct TempDir(std::path::PathBuf);
-    impl TempDir {
-        pub fn new(name: &str) -> TempDir {
-            let p =
-                std::env::temp_dir().join(format!("kyso-store-{name}-{}-{}", std::process::id(), kyso_store::now()));
-            let _ = std::fs::remove_dir_all(&p);
-            std::fs::create_dir_all(&p).unwrap();
-            TempDir(p)
-        }
-        pub fn path(&self) -> &std::path::Path {
-            &self.0
-        }
+/// A SQLite store in `dir`.
+pub async fn sqlite_in(dir: &TempDir) -> Store {
+    Store::open(&format!("sqlite://{}/kyso.db", dir.path().display())).await.expect("open sqlite")
+}
+
+/// A store in a fresh PostgreSQL schema, or None (with a notice) when PostgreSQL is down outside CI.
+pub async fn postgres_store(prefix: &str, name: &str) -> Option<Store> {
+    match Store::open_postgres_schema(&postgres::base_url(), &postgres::schema_name(prefix, name)).await {
+        Ok(pg) => Some(pg),
+        Err(e) => postgres::unavailable(&format!("test `{name}`"), &e),
     }
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
+}
+
+/// A certificate row of `issuer` (content irrelevant to the storage tests).
+pub fn cert(serial: &str, issuer: &str) -> CertRow {
+    CertRow {
+        serial: serial.into(),
+        issuer_id: issuer.into(),
+        profile: "citizen".into(),
+        id_number: Some("001203001234".into()),
+        subject_cn: "Nguyễn Văn An".into(),
+        key_id: None,
+        not_before: 1,
+        not_after: 2,
+        revoked_at: None,
+        revocation_reason: None,
+        superseded_by: None,
+        der: vec![0x30, 0x00],
+        created_at: 1,
     }
+}
+
+/// An audit row by the actor `test`.
+pub fn ev(action: &str, subject: &str) -> Write {
+    Write::Audit(AuditEvent::new("test", action, subject, "detail"))
 }
 
 /// What a database owner can do: drop the append-only triggers of migration 11 (the audit log's

@@ -1,9 +1,15 @@
-//! Test kit: a fresh data directory, the real `kyso` binary, a real server on a free port, a tiny
-//! HTTP client, and the independent tools (OpenSSL, pkilint) the checks rely on.
-#![allow(dead_code)]
+//! The kyso binary's test kit: a fresh data directory, the real `kyso` binary, a real server on a
+//! free port (or the demo, `web`), and what kyso-testkit shares with the other crates' tests (the
+//! HTTP client, the tools, PostgreSQL, the minimal PDF).
+#![allow(dead_code, unused_imports)]
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
+pub mod signing;
+pub mod web;
+
+pub use kyso_testkit::http::{enc, form, http, http_with, Request, Response, FORM};
+pub use kyso_testkit::pdf::minimal_pdf;
+pub use kyso_testkit::tools::{require_tool, run, tool};
+pub use kyso_testkit::{free_port, TempDir};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -16,43 +22,10 @@ pub struct Env {
     pub extra_env: Vec<(String, String)>,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
     Postgres,
-}
-
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// Interop checks are mandatory in CI (KYSO_REQUIRE_INTEROP=1); elsewhere a missing tool skips
-/// the check with a printed notice.
-pub fn tool(name: &str) -> Option<PathBuf> {
-    let candidates = [
-        std::env::var("KYSO_PKILINT_DIR").ok().map(|d| Path::new(&d).join(name)),
-        Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.ci/venv/bin").join(name)),
-    ];
-    for c in candidates.into_iter().flatten() {
-        if c.exists() {
-            return Some(c);
-        }
-    }
-    let found = Command::new("sh").arg("-c").arg(format!("command -v {name}")).output().ok()?;
-    let p = String::from_utf8_lossy(&found.stdout).trim().to_string();
-    (!p.is_empty()).then(|| PathBuf::from(p))
-}
-
-pub fn require_tool(name: &str) -> Option<PathBuf> {
-    match tool(name) {
-        Some(p) => Some(p),
-        None if std::env::var("KYSO_REQUIRE_INTEROP").as_deref() == Ok("1") => {
-            panic!("{name} is required (run .ci/run)")
-        }
-        None => {
-            eprintln!("NOTICE: {name} not found; skipping this interop check (run .ci/run for the full suite)");
-            None
-        }
-    }
 }
 
 impl Env {
@@ -62,9 +35,7 @@ impl Env {
 
     /// None when PostgreSQL is unavailable outside CI (a notice is printed).
     pub fn with_backend(name: &str, backend: Backend) -> Option<Env> {
-        let dir = std::env::temp_dir().join(format!("kyso-it-{name}-{}-{}", std::process::id(), free_port()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = TempDir::new("kyso-it", name).keep();
         let database_url = match backend {
             Backend::Sqlite => None,
             Backend::Postgres => Some(pg_schema_url(name)?),
@@ -151,7 +122,7 @@ impl Env {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("spawn server");
-        let s = Server { child };
+        let s = Server::new(child);
         wait_ready(self.port);
         s
     }
@@ -167,7 +138,7 @@ impl Env {
             .stderr(Stdio::from(f))
             .spawn()
             .expect("spawn server");
-        let s = Server { child };
+        let s = Server::new(child);
         wait_ready(self.port);
         s
     }
@@ -196,13 +167,48 @@ pub fn wait_ready(port: u16) {
 
 pub struct Server {
     pub child: Child,
+    /// Spawned by [`watched`]: stopped by closing its stdin.
+    pub watched: bool,
 }
 
 impl Server {
+    pub fn new(child: Child) -> Server {
+        Server { child, watched: false }
+    }
     pub fn kill(&mut self) {
-        let _ = self.child.kill();
+        if self.watched {
+            drop(self.child.stdin.take());
+        } else {
+            let _ = self.child.kill();
+        }
         let _ = self.child.wait();
     }
+}
+
+/// `cmd` run under a shell that stops it (SIGTERM) when its stdin closes, that is when this
+/// test process exits, and then removes `cleanup`: for a server kept in a `static` (never
+/// dropped) for the whole test binary. Set stdout and stderr on the result, then spawn.
+pub fn watched(cmd: &Command, cleanup: Option<&Path>) -> Command {
+    let script = r#""$@" </dev/null & pid=$!
+cat >/dev/null
+kill "$pid" 2>/dev/null
+wait "$pid"
+if [ -n "$KYSO_TEST_CLEANUP" ]; then rm -rf "$KYSO_TEST_CLEANUP"; fi"#;
+    let mut sh = Command::new("sh");
+    sh.arg("-c").arg(script).arg("sh").arg(cmd.get_program()).args(cmd.get_args()).stdin(Stdio::piped());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => sh.env(k, v),
+            None => sh.env_remove(k),
+        };
+    }
+    if let Some(d) = cmd.get_current_dir() {
+        sh.current_dir(d);
+    }
+    if let Some(c) = cleanup {
+        sh.env("KYSO_TEST_CLEANUP", c);
+    }
+    sh
 }
 
 impl Drop for Server {
@@ -214,9 +220,8 @@ impl Drop for Server {
 /// A PostgreSQL URL pointing at a fresh schema, or None (with a notice) when PostgreSQL is down
 /// outside CI.
 pub fn pg_schema_url(name: &str) -> Option<String> {
-    let base =
-        std::env::var("KYSO_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let schema = format!("it_{}_{}_{}", name.replace('-', "_"), std::process::id(), free_port());
+    let base = kyso_testkit::postgres::base_url();
+    let schema = kyso_testkit::postgres::schema_name("it", name);
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let r = rt.block_on(async {
         let s = kyso_store::Store::open_postgres_schema(&base, &schema).await?;
@@ -224,71 +229,9 @@ pub fn pg_schema_url(name: &str) -> Option<String> {
         Ok::<_, kyso_store::StoreError>(())
     });
     match r {
-        Ok(()) => Some(format!("{base}?options=-c%20search_path%3D{schema}")),
-        Err(e) if std::env::var("KYSO_REQUIRE_POSTGRES").as_deref() == Ok("1") => panic!("PostgreSQL required: {e}"),
-        Err(e) => {
-            eprintln!("NOTICE: PostgreSQL unavailable ({e}); skipping the PostgreSQL run of {name}");
-            None
-        }
+        Ok(()) => Some(kyso_testkit::postgres::with_search_path(&base, &schema)),
+        Err(e) => kyso_testkit::postgres::unavailable(&format!("the PostgreSQL run of {name}"), &e),
     }
-}
-
-/// Minimal HTTP/1.1 client (Connection: close, Content-Length bodies).
-pub fn http(method: &str, url: &str, content_type: Option<&str>, body: &[u8]) -> std::io::Result<(u16, Vec<u8>)> {
-    http_with(method, url, content_type, &[], body)
-}
-
-pub fn http_with(
-    method: &str,
-    url: &str,
-    content_type: Option<&str>,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> std::io::Result<(u16, Vec<u8>)> {
-    let rest = url.strip_prefix("http://").expect("http url");
-    let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap_or((rest, "/".into()));
-    let mut s = TcpStream::connect(host)?;
-    s.set_read_timeout(Some(Duration::from_secs(60)))?;
-    let mut req =
-        format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
-    if let Some(ct) = content_type {
-        req.push_str(&format!("Content-Type: {ct}\r\n"));
-    }
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    s.write_all(req.as_bytes())?;
-    s.write_all(body)?;
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf)?;
-    let end = buf.windows(4).position(|w| w == b"\r\n\r\n").ok_or_else(|| std::io::Error::other("no header end"))?;
-    let head = String::from_utf8_lossy(&buf[..end]).to_string();
-    let status: u16 = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let mut body = buf[end + 4..].to_vec();
-    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-        body = dechunk(&body);
-    }
-    Ok((status, body))
-}
-
-fn dechunk(mut b: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    while let Some(nl) = b.windows(2).position(|w| w == b"\r\n") {
-        let n = usize::from_str_radix(String::from_utf8_lossy(&b[..nl]).trim(), 16).unwrap_or(0);
-        if n == 0 {
-            break;
-        }
-        out.extend_from_slice(&b[nl + 2..nl + 2 + n]);
-        b = &b[nl + 2 + n + 2..];
-    }
-    out
-}
-
-/// Run an external tool; returns (success, stdout+stderr).
-pub fn run(cmd: &mut Command) -> (bool, String) {
-    let o = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    (o.status.success(), format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)))
 }
 
 /// A fresh SoftHSM2 token in the env's directory; sets SOFTHSM2_CONF and the token PIN for every
@@ -334,33 +277,8 @@ pub fn softhsm(env: &mut Env) -> Option<String> {
 pub fn http_raw(url: &str, method: &str, cookie: &str, form: &str) -> (u16, String, String) {
     let rest = url.strip_prefix("http://").expect("http url");
     let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap_or((rest, "/".into()));
-    let mut s = TcpStream::connect(host).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-    let mut req =
-        format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n", form.len());
-    if !form.is_empty() {
-        req.push_str("Content-Type: application/x-www-form-urlencoded\r\n");
-    }
-    if !cookie.is_empty() {
-        req.push_str(&format!("Cookie: {cookie}\r\n"));
-    }
-    req.push_str("\r\n");
-    req.push_str(form);
-    s.write_all(req.as_bytes()).unwrap();
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf).unwrap();
-    let end = buf.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
-    let head = String::from_utf8_lossy(&buf[..end]).to_string();
-    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    (status, head, String::from_utf8_lossy(&buf[end + 4..]).to_string())
-}
-
-fn set_cookie(head: &str, name: &str) -> Option<String> {
-    head.lines().filter(|l| l.to_ascii_lowercase().starts_with("set-cookie:")).find_map(|l| {
-        let v = l.split_once(':')?.1.trim();
-        let kv = v.split(';').next()?;
-        kv.starts_with(&format!("{name}=")).then(|| kv.to_string())
-    })
+    let r = Request::new(method, &path).cookies(cookie).form(form).send_to(host).unwrap();
+    (r.status, r.head.clone(), r.text())
 }
 
 /// Creates a commune officer for `commune` with the CLI and signs in on the running server;
@@ -376,47 +294,18 @@ pub fn officer_cookie(env: &Env, commune: &str) -> String {
         .output()
         .unwrap();
     assert!(o.status.success(), "staff add: {}", String::from_utf8_lossy(&o.stderr));
-    let (_, head, body) = http_raw(&format!("{}/staff/login", env.base_url()), "GET", "", "");
-    let pre = set_cookie(&head, "kyso_pre").expect("pre-session cookie");
-    let i = body.find("name=\"csrf\" value=\"").expect("csrf field") + 19;
-    let csrf = body[i..].split('"').next().unwrap();
-    let form = format!("csrf={csrf}&username={user}&password=can+bo+xa+2026");
-    let (status, head, _) = http_raw(&format!("{}/staff/login", env.base_url()), "POST", &pre, &form);
-    assert_eq!(status, 303, "{head}");
-    set_cookie(&head, "kyso_session").expect("session cookie")
-}
-
-/// A one-page PDF showing `text` (Helvetica), classic xref table: the input of the signing tests.
-pub fn minimal_pdf(text: &str) -> Vec<u8> {
-    let content = format!("BT /F1 24 Tf 72 720 Td ({text}) Tj ET");
-    let objs = [
-        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
-        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>".to_string(),
-        format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len()),
-        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_string(),
-    ];
-    let mut out = b"%PDF-1.7\n".to_vec();
-    let mut offs = Vec::new();
-    for (i, o) in objs.iter().enumerate() {
-        offs.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
-    }
-    let x = out.len();
-    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f\r\n", objs.len() + 1).as_bytes());
-    for o in offs {
-        out.extend_from_slice(format!("{o:010} 00000 n\r\n").as_bytes());
-    }
-    out.extend_from_slice(
-        format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{x}\n%%EOF\n", objs.len() + 1).as_bytes(),
-    );
-    out
+    let page = Request::get("/staff/login").send(env.port);
+    let pre = page.cookie_pair("kyso_pre").expect("pre-session cookie");
+    let form = format!("csrf={}&username={user}&password=can+bo+xa+2026", page.csrf());
+    let r = Request::post("/staff/login").cookies(&pre).form(&form).send(env.port);
+    assert_eq!(r.status, 303, "{}", r.head);
+    r.cookie_pair("kyso_session").expect("session cookie")
 }
 
 /// The first sheet's cells as openpyxl (from .ci/venv) reads them, joined by `|`; `None` (with a
 /// notice) when the venv is missing and interop checks are not required.
 pub fn openpyxl_text(path: &Path) -> Option<String> {
-    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.ci/venv/bin/python3");
+    let python = kyso_testkit::tools::ci_venv().join("bin/python3");
     if !python.exists() {
         assert!(std::env::var("KYSO_REQUIRE_INTEROP").as_deref() != Ok("1"), "openpyxl is required (run .ci/run)");
         eprintln!("NOTICE: .ci/venv not found; skipping the openpyxl check");
@@ -427,4 +316,72 @@ print('|'.join(str(c.value) for row in ws.iter_rows() for c in row))";
     let (ok, out) = run(Command::new(python).args(["-c", script]).arg(path));
     assert!(ok, "openpyxl: {out}");
     Some(out)
+}
+
+/// Named cases run on both backends: `sqlite::<case>` and `postgres::<case>` call
+/// `<case>(Backend)` of the test file, so a failure names the case and the backend.
+#[allow(unused_macros)]
+macro_rules! on_both_backends {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[test] fn $case() { super::$case(crate::support::Backend::Sqlite) } )*
+        }
+        mod postgres {
+            $( #[test] fn $case() { super::$case(crate::support::Backend::Postgres) } )*
+        }
+    };
+}
+pub(crate) use on_both_backends;
+
+impl Env {
+    /// A fresh env on `backend` (None: PostgreSQL is down outside CI, notice printed).
+    pub fn on(name: &str, backend: Backend) -> Option<Env> {
+        let name = match backend {
+            Backend::Sqlite => format!("{name}-sqlite"),
+            Backend::Postgres => format!("{name}-pg"),
+        };
+        Env::with_backend(&name, backend)
+    }
+}
+
+impl Env {
+    /// `kyso campaign plan add` for `unit`: the 2026 plan of the tests (adults from 15 on
+    /// 1 Jan 2026, 63.80 % by 31 Oct, 35 % by 31 Jul, a baseline of one holder).
+    pub fn plan_2026(&self, unit: &str) {
+        let mut args = vec!["campaign", "plan", "add", "--unit", unit, "--period", "2026", "--min-age", "15"];
+        args.extend(["--reference-date", "2026-01-01", "--target", "63.80%", "--kind", "unknown"]);
+        args.extend(["--baseline-count", "1", "--baseline-date", "2025-12-31", "--baseline-source", "Phụ lục I"]);
+        args.extend(["--deadline", "2026-10-31", "--milestone", "2026-07-31=35%"]);
+        self.ok(&args);
+    }
+}
+
+impl Env {
+    /// `kyso citizen add` (level 2, Thái Nguyên) then `kyso cert issue` at VNPT-CA for them.
+    pub fn citizen_with_certificate(&self, id: &str, name: &str) {
+        let who = ["--id", id, "--name", name, "--province", "Tỉnh Thái Nguyên"];
+        self.ok(&[&["citizen", "add"][..], &who, &["--eid-level", "2"]].concat());
+        self.ok(&[&["cert", "issue"][..], &who, &["--provider", "vnpt"]].concat());
+    }
+}
+
+/// The `[root]` and `[tsa]` sections of the tests' own `kyso.toml` files.
+pub const CONFIG_ROOT_AND_TSA: &str = r#"[root]
+name = "Kyso National Root CA (test)"
+organization = "Kyso test"
+[tsa]
+name = "Kyso TSA (test)"
+policy_oid = "1.3.6.1.4.1.32473.1.3.1"
+"#;
+
+/// The people of Hiệp Lực the campaign tests share.
+pub mod hiep_luc {
+    pub const AN: &str = "019190000001";
+    pub const BINH: &str = "019085000002";
+    /// The register's header and its first household and a half: An and Bình (T01, household 1),
+    /// Chi (T01, household 2).
+    pub const REGISTER_HEAD: &str = "Số định danh,Họ và tên,Ngày sinh,Giới tính,Mã thôn,Hộ\n\
+019190000001,Nguyễn Thị An,15/03/1990,Nữ,T01,1\n\
+019085000002,Trần Văn Bình,1985-12-01,Nam,T01,1\n\
+019195000003,Lê Thị Chi,02/02/1995,Nữ,T01,2\n";
 }
