@@ -14,7 +14,6 @@ pub mod input;
 pub mod ratelimit;
 pub mod web;
 
-
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};

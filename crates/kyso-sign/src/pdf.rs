@@ -18,10 +18,10 @@ mod classic;
 mod read;
 mod update;
 
+pub use classic::{classic_pdf, one_page_pdf};
 pub(crate) use read::gap_hex;
 #[doc(hidden)]
 pub use read::{blank_signature_contents, signatures_full_parse, signatures_targeted};
-pub use classic::{classic_pdf, one_page_pdf};
 pub use read::{signatures, FoundSignature};
 pub(crate) use update::{write_obj, Base, Head, Update};
 

@@ -9,7 +9,6 @@ use super::layout::{render_for, Frame};
 use super::qr::qr_svg;
 use super::Ctx;
 use crate::i18n::Lang;
-use kyso_tracker::read::vn_date;
 use crate::input::Query;
 use crate::AppState;
 use askama::Template;
@@ -18,6 +17,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use kyso_store::accounts::SupportPointRow;
+use kyso_tracker::read::vn_date;
 use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {

@@ -144,7 +144,6 @@ impl Ctx {
     }
 }
 
-
 fn cookies(headers: &HeaderMap) -> impl Iterator<Item = (&str, &str)> {
     headers
         .get_all(header::COOKIE)

@@ -208,8 +208,10 @@ mod tests {
         assert_eq!(hamlet_holders, listed.len() as u64 + 57);
 
         // The visits of Xóm Đồng Tâm: two claims no list shows, one moved away, one deceased.
-        let (_, _, lines) =
-            kyso_tracker::reconcile::reconciliation(store, COMMUNE, parse_date(&today).unwrap()).await.unwrap().unwrap();
+        let (_, _, lines) = kyso_tracker::reconcile::reconciliation(store, COMMUNE, parse_date(&today).unwrap())
+            .await
+            .unwrap()
+            .unwrap();
         let count = |name: &str| lines.iter().filter(|l| l.finding.name() == name).count();
         assert_eq!((count("not_in_any_list"), count("moved_away"), count("deceased")), (2, 1, 1));
         assert!(count("several_providers") > 0, "the list's second certificates");

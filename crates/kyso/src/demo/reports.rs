@@ -8,9 +8,9 @@ use super::synthetic_resident;
 use anyhow::{anyhow, Result};
 use kyso_campaign::deadlines::{Frequency, Period};
 use kyso_campaign::reports::{periods_back, reporting_period};
-use kyso_tracker::reports::{self as data, Submission};
 use kyso_store::reports::{SegmentRow, SegmentSetRow, StaffRow, TaskRow};
 use kyso_store::{AuditEvent, Store, Write};
+use kyso_tracker::reports::{self as data, Submission};
 use time::Duration;
 
 const COMMUNE: &str = "01960";

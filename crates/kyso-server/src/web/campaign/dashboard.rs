@@ -4,10 +4,8 @@
 
 use super::chart::{chart, Chart};
 use super::{asks_en, day_or_today, failure, frame, lang_param, pct};
-use kyso_tracker::read::{load, target, Fallible};
 use crate::i18n::Lang;
 use crate::input::Query;
-use kyso_tracker::reports as data;
 use crate::web::layout::{render, Frame};
 use crate::AppState;
 use askama::Template;
@@ -19,6 +17,8 @@ use kyso_campaign::forecast::{forecast, DailyCounts, Forecast, Status};
 use kyso_campaign::plan::{Percent, TargetKind, TargetValue};
 use kyso_store::campaign::{CommuneRow, MilestoneRow, PlanRow};
 use kyso_store::Store;
+use kyso_tracker::read::{load, target, Fallible};
+use kyso_tracker::reports as data;
 use serde::Deserialize;
 
 #[derive(Deserialize)]

@@ -17,7 +17,6 @@ mod tasks;
 mod visits;
 mod worklist;
 
-use kyso_tracker::read::vn_date;
 use crate::i18n::Lang;
 use crate::input::{self, Bad};
 use crate::web::layout::Frame;
@@ -27,6 +26,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use kyso_campaign::plan::Percent;
+use kyso_tracker::read::vn_date;
 
 pub fn routes() -> Router<AppState> {
     Router::new()

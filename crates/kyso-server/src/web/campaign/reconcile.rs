@@ -5,10 +5,8 @@
 //! export audited.
 
 use super::{asks_en, failure, frame, short_name, xlsx_download};
-use kyso_tracker::read::{vn_date, Fallible};
 use crate::i18n::Lang;
 use crate::input::{self, Bad, Query};
-use kyso_tracker::reconcile::{recipient_text, reconcile_xlsx, reconciliation};
 use crate::web::layout::{render, Frame};
 use crate::AppState;
 use askama::Template;
@@ -17,6 +15,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use kyso_campaign::reconcile::{Finding, ReconLine};
 use kyso_store::{AuditEvent, Write};
+use kyso_tracker::read::{vn_date, Fallible};
+use kyso_tracker::reconcile::{recipient_text, reconcile_xlsx, reconciliation};
 use serde::Deserialize;
 use time::Date;
 

@@ -13,10 +13,8 @@
 //! (difficulties, proposals), who submitted and when, and earlier submissions.
 
 use super::{asks_en, failure, frame, lang_param, pct, xlsx_download};
-use kyso_tracker::read::Fallible;
 use crate::i18n::Lang;
 use crate::input::{self, Bad, Form, Query};
-use kyso_tracker::reports::{self as data, level, Level};
 use crate::web::layout::{render, Frame};
 use crate::AppState;
 use askama::Template;
@@ -27,6 +25,8 @@ use kyso_access::{decide, Action, Area, Resource};
 use kyso_campaign::deadlines::Period;
 use kyso_campaign::reports::{label, Figures, ReportStatus, Rollup};
 use kyso_store::Store;
+use kyso_tracker::read::Fallible;
+use kyso_tracker::reports::{self as data, level, Level};
 use serde::Deserialize;
 use time::OffsetDateTime;
 

@@ -3,10 +3,8 @@
 
 use super::reports::unit_code;
 use super::{asks_en, failure, frame, lang_param};
-use kyso_tracker::read::Fallible;
 use crate::i18n::Lang;
 use crate::input::{Bad, Query};
-use kyso_tracker::reports as data;
 use crate::web::layout::{render, Frame};
 use crate::AppState;
 use askama::Template;
@@ -14,6 +12,8 @@ use axum::extract::State;
 use axum::response::Response;
 use kyso_campaign::tasks::{TaskStatus, TaskSummary};
 use kyso_store::Store;
+use kyso_tracker::read::Fallible;
+use kyso_tracker::reports as data;
 use serde::Deserialize;
 
 #[derive(Deserialize)]

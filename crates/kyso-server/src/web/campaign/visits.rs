@@ -6,7 +6,6 @@
 //! where a closing outcome has taken the person off it.
 
 use crate::input::{self, Bad, Form};
-use kyso_tracker::worklist::{visit_hash, visit_key, visit_row};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -14,6 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use kyso_campaign::population::CitizenId;
 use kyso_campaign::worklist::Outcome;
 use kyso_store::AuditEvent;
+use kyso_tracker::worklist::{visit_hash, visit_key, visit_row};
 use serde::Deserialize;
 
 /// The outcomes a team can pick, in the order of the menu.

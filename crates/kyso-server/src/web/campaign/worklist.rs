@@ -6,11 +6,9 @@
 
 use super::visits::{handle, OUTCOMES};
 use super::{asks_en, day_or_today, failure, frame, lang_param, short_name, xlsx_download};
-use kyso_tracker::read::{load, Fallible};
 use crate::i18n::Lang;
 use crate::input::{self, Bad, Query};
 use crate::web::layout::{render, Frame};
-use kyso_tracker::worklist::{visit_key, visit_log, worklist_lines, worklist_xlsx};
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -21,6 +19,8 @@ use kyso_campaign::csv::parse_date;
 use kyso_campaign::denominator::AdultsDenominator;
 use kyso_campaign::worklist::{build_worklist, Outcome};
 use kyso_store::{AuditEvent, Store, Write};
+use kyso_tracker::read::{load, Fallible};
+use kyso_tracker::worklist::{visit_key, visit_log, worklist_lines, worklist_xlsx};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
