@@ -100,7 +100,10 @@ impl Authority {
         let (issued, mut writes) = self.prepare_issue(&req, &subject, alg, days, None)?;
         writes.push(Write::RequireEidLevel { id_number: subject.id.expose().to_string(), level: EID_LEVEL_REQUIRED });
         match self.committer().commit(writes).await {
-            Ok(()) => Ok(issued),
+            Ok(()) => {
+                self.ocsp_issued(&issued.provider, &issued.serial);
+                Ok(issued)
+            }
             Err(kyso_store::StoreError::Precondition(_)) => {
                 self.require_level2(&subject).await?;
                 Err(AuthorityError::Refused("id_number: the e-ID level changed during issuance; retry".into()))
@@ -116,7 +119,10 @@ impl Authority {
         let (issued, mut writes) = self.prepare_issue(&req, &subject, alg, days, Some((String::new(), spki_der)))?;
         writes.push(Write::RequireEidLevel { id_number: subject.id.expose().to_string(), level: EID_LEVEL_REQUIRED });
         match self.committer().commit(writes).await {
-            Ok(()) => Ok(issued),
+            Ok(()) => {
+                self.ocsp_issued(&issued.provider, &issued.serial);
+                Ok(issued)
+            }
             Err(kyso_store::StoreError::Precondition(_)) => {
                 self.require_level2(&subject).await?;
                 Err(AuthorityError::Refused("id_number: the e-ID level changed during issuance; retry".into()))
@@ -274,6 +280,10 @@ impl Authority {
         writes.push(Write::Audit(AuditEvent::new(actor, "cert.revoke", serial, "superseded")));
         writes.extend(self.crl_writes(&old.issuer_id, Some((serial, now, 4)), actor).await?);
         self.committer().commit(writes).await?;
+        self.ocsp_revoked(&old.issuer_id, &old.serial, now, 4);
+        self.ocsp_issued(&issued.provider, &issued.serial);
+        drop(_guard);
+        self.ocsp_followers_catch_up().await;
         Ok(issued)
     }
 
@@ -294,6 +304,10 @@ impl Authority {
         ];
         writes.extend(self.crl_writes(&c.issuer_id, Some((&c.serial, now, i64::from(reason))), actor).await?);
         self.committer().commit(writes).await?;
+        // before returning: the next OCSP answer from this process says "revoked"
+        self.ocsp_revoked(&c.issuer_id, &c.serial, now, reason);
+        drop(_guard);
+        self.ocsp_followers_catch_up().await;
         self.certificate(serial).await
     }
 
