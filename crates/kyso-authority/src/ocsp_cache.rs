@@ -141,12 +141,15 @@ impl OcspCache {
         s.cold.remove(key);
     }
 
-    /// Entries produced at or before `before` (Unix seconds): due for a refresh.
+    /// Entries produced at or before `before` (Unix seconds) and asked for lately (in the hot
+    /// generation): due for a refresh. Due entries of the cold generation are dropped instead, so
+    /// that refreshing does not keep serials nobody asks for.
     pub fn due(&self, before: i64) -> Vec<(Vec<u8>, Arc<Produced>)> {
         let mut out = Vec::new();
         for sh in self.shards.iter() {
-            let s = sh.lock().unwrap_or_else(|e| e.into_inner());
-            for (k, p) in s.hot.iter().chain(s.cold.iter()) {
+            let mut s = sh.lock().unwrap_or_else(|e| e.into_inner());
+            s.cold.retain(|_, p| p.produced_at > before);
+            for (k, p) in s.hot.iter() {
                 if p.produced_at <= before {
                     out.push((k.clone(), p.clone()));
                 }
