@@ -320,7 +320,8 @@ impl Authority {
     /// lock held): replace its pre-produced responses before the revocation returns.
     pub(crate) fn ocsp_revoked(&self, issuer_id: &str, serial: &str, at: i64, reason: u8) {
         let cache = &self.status_state.ocsp;
-        let (Some(ca), Some(responder), Ok(bytes)) = (self.ca(issuer_id), self.responder(issuer_id), hex::decode(serial))
+        let (Some(ca), Some(responder), Ok(bytes)) =
+            (self.ca(issuer_id), self.responder(issuer_id), hex::decode(serial))
         else {
             return;
         };

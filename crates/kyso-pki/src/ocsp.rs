@@ -4,18 +4,18 @@
 
 use crate::alg::{self, signature_algorithm};
 use crate::time::generalized;
+use crate::Signer;
 use crate::{DerContext, PkiError};
 use der::asn1::{BitString, Null, ObjectIdentifier, OctetString};
 use der::{Decode, Encode};
-use crate::Signer;
 use spki::SubjectPublicKeyInfoRef;
 use std::time::SystemTime;
 use x509_cert::certificate::Certificate;
 use x509_cert::ext::Extension;
 pub use x509_ocsp::CertId;
 use x509_ocsp::{
-    BasicOcspResponse, CertStatus, OcspGeneralizedTime, OcspRequest, OcspResponse, OcspResponseStatus,
-    Request, ResponderId, ResponseBytes, ResponseData, RevokedInfo, SingleResponse, TbsRequest, Version,
+    BasicOcspResponse, CertStatus, OcspGeneralizedTime, OcspRequest, OcspResponse, OcspResponseStatus, Request,
+    ResponderId, ResponseBytes, ResponseData, RevokedInfo, SingleResponse, TbsRequest, Version,
 };
 
 pub const OID_OCSP_NONCE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1.2");
@@ -100,7 +100,10 @@ pub fn request_der(ids: &[CertId], nonce: Option<&[u8]>) -> Result<Vec<u8>, PkiE
         tbs_request: TbsRequest {
             version: Version::V1,
             requestor_name: None,
-            request_list: ids.iter().map(|id| Request { req_cert: id.clone(), single_request_extensions: None }).collect(),
+            request_list: ids
+                .iter()
+                .map(|id| Request { req_cert: id.clone(), single_request_extensions: None })
+                .collect(),
             request_extensions,
         },
         optional_signature: None,

@@ -5,6 +5,7 @@
 use crate::alg::{self, signature_algorithm};
 use crate::time::generalized;
 use crate::{DerContext, PkiError};
+use crate::{SignatureScheme, Signer};
 use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
 use cms::content_info::{CmsVersion, ContentInfo};
 use cms::signed_data::{
@@ -12,7 +13,6 @@ use cms::signed_data::{
 };
 use der::asn1::{Any, Int, ObjectIdentifier, OctetString, SetOfVec, UtcTime};
 use der::{Decode, Encode, Sequence};
-use crate::{SignatureScheme, Signer};
 use std::time::SystemTime;
 use x509_cert::attr::Attribute;
 use x509_cert::certificate::Certificate;
@@ -91,15 +91,29 @@ pub struct Template {
 }
 
 impl Template {
-    pub fn new(cert: &Certificate, cert_der: &[u8], signer: &dyn Signer, policy: ObjectIdentifier) -> Result<Template, PkiError> {
+    pub fn new(
+        cert: &Certificate,
+        cert_der: &[u8],
+        signer: &dyn Signer,
+        policy: ObjectIdentifier,
+    ) -> Result<Template, PkiError> {
         Ok(Template { policy, cms: CmsTemplate::new(OID_TST_INFO, cert, cert_der, signer)? })
     }
 
     /// A granted TimeStampResp for `q`, signed by `signer` (the key of the template's certificate).
-    pub fn response(&self, q: &TsQuery, signer: &dyn Signer, serial: &[u8], now: SystemTime) -> Result<Vec<u8>, PkiError> {
+    pub fn response(
+        &self,
+        q: &TsQuery,
+        signer: &dyn Signer,
+        serial: &[u8],
+        now: SystemTime,
+    ) -> Result<Vec<u8>, PkiError> {
         if let Some(p) = q.policy {
             if p != self.policy {
-                return Err(PkiError::invalid("reqPolicy", format!("this TSA only issues under policy {}", self.policy)));
+                return Err(PkiError::invalid(
+                    "reqPolicy",
+                    format!("this TSA only issues under policy {}", self.policy),
+                ));
             }
         }
         let info = TstInfo {
@@ -168,7 +182,12 @@ struct CmsTemplate {
 }
 
 impl CmsTemplate {
-    fn new(content_type: ObjectIdentifier, cert: &Certificate, cert_der: &[u8], signer: &dyn Signer) -> Result<CmsTemplate, PkiError> {
+    fn new(
+        content_type: ObjectIdentifier,
+        cert: &Certificate,
+        cert_der: &[u8],
+        signer: &dyn Signer,
+    ) -> Result<CmsTemplate, PkiError> {
         Ok(CmsTemplate {
             content_type,
             content_type_attr: attr(OID_CONTENT_TYPE, Any::encode_from(&content_type).ctx("contentType")?)?,
@@ -178,7 +197,13 @@ impl CmsTemplate {
         })
     }
 
-    fn sign(&self, content: &[u8], signer: &dyn Signer, include_cert: bool, now: SystemTime) -> Result<ContentInfo, PkiError> {
+    fn sign(
+        &self,
+        content: &[u8],
+        signer: &dyn Signer,
+        include_cert: bool,
+        now: SystemTime,
+    ) -> Result<ContentInfo, PkiError> {
         let digest = alg::sha256(content);
         let signed_attrs = SetOfVec::try_from(vec![
             self.content_type_attr.clone(),

@@ -159,7 +159,11 @@ async fn ocsp_post(State(s): State<AppState>, Path(ca): Path<String>, headers: H
 /// keep it until its nextUpdate — `Cache-Control: max-age`, `ETag`, `Last-Modified` (producedAt),
 /// `Expires` (nextUpdate) — and `If-None-Match` is answered 304. Connections are kept alive
 /// (hyper's HTTP/1.1 default).
-async fn ocsp_get(State(s): State<AppState>, Path((ca, request)): Path<(String, String)>, headers: HeaderMap) -> Response {
+async fn ocsp_get(
+    State(s): State<AppState>,
+    Path((ca, request)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
     let Ok(der) = base64::engine::general_purpose::STANDARD.decode(request.trim_start_matches('/')) else {
         return der_response(
             "application/ocsp-response",

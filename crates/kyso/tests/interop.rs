@@ -211,7 +211,9 @@ fn ocsp_and_revocation_flow(env: &Env) {
     assert_eq!(status, 200, "{head}");
     let (_, _, again) = get_with_head(&get_url, "");
     assert_eq!(first, again, "a pre-produced response is served as produced");
-    for h in ["cache-control: max-age=", "public, no-transform, must-revalidate", "etag: \"", "last-modified: ", "expires: "] {
+    for h in
+        ["cache-control: max-age=", "public, no-transform, must-revalidate", "etag: \"", "last-modified: ", "expires: "]
+    {
         assert!(head.to_ascii_lowercase().contains(h), "missing {h}:\n{head}");
     }
     let etag = head.lines().find_map(|l| l.strip_prefix("etag: ").or_else(|| l.strip_prefix("ETag: "))).unwrap().trim();

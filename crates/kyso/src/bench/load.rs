@@ -98,13 +98,7 @@ pub fn once(t: &Target) -> Result<(u16, Vec<u8>)> {
 
 /// `concurrency` clients for `secs` seconds. Every answer must be 200 with a body for which
 /// `check` holds (checked on each client's first answer).
-pub fn run(
-    t: &Target,
-    concurrency: usize,
-    keep_alive: bool,
-    secs: f64,
-    check: fn(&[u8]) -> bool,
-) -> Result<Measured> {
+pub fn run(t: &Target, concurrency: usize, keep_alive: bool, secs: f64, check: fn(&[u8]) -> bool) -> Result<Measured> {
     let head = t.head(keep_alive);
     let start = Instant::now();
     let until = start + Duration::from_secs_f64(secs);

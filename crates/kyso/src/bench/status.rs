@@ -65,7 +65,13 @@ async fn start(name: &str, certs: usize) -> Result<Bench> {
 }
 
 /// Run the load client off the async workers (the server shares this process's runtime).
-async fn measure(t: &Target, concurrency: usize, keep_alive: bool, secs: f64, check: fn(&[u8]) -> bool) -> Result<Measured> {
+async fn measure(
+    t: &Target,
+    concurrency: usize,
+    keep_alive: bool,
+    secs: f64,
+    check: fn(&[u8]) -> bool,
+) -> Result<Measured> {
     let t = t.clone();
     tokio::task::spawn_blocking(move || load::run(&t, concurrency, keep_alive, secs, check)).await?
 }
@@ -103,8 +109,22 @@ fn openssl_ca(dir: &Path, ext: &str) -> Result<()> {
     std::fs::write(dir.join("leaf.ext"), ext)?;
     openssl(
         &[
-            "x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-set_serial", "0x1a2b3c4d5e6f",
-            "-days", "1", "-extfile", "leaf.ext", "-out", "leaf.pem",
+            "x509",
+            "-req",
+            "-in",
+            "leaf.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-set_serial",
+            "0x1a2b3c4d5e6f",
+            "-days",
+            "1",
+            "-extfile",
+            "leaf.ext",
+            "-out",
+            "leaf.pem",
         ],
         dir,
     )
@@ -137,8 +157,21 @@ fn openssl_responder(dir: &Path) -> Result<(Running, Target)> {
     let port = load::free_port()?.to_string();
     let child = Command::new("openssl")
         .args([
-            "ocsp", "-index", "index.txt", "-port", &port, "-rsigner", "ca.pem", "-rkey", "ca.key", "-CA", "ca.pem",
-            "-multi", "2", "-nmin", "60",
+            "ocsp",
+            "-index",
+            "index.txt",
+            "-port",
+            &port,
+            "-rsigner",
+            "ca.pem",
+            "-rkey",
+            "ca.key",
+            "-CA",
+            "ca.pem",
+            "-multi",
+            "2",
+            "-nmin",
+            "60",
         ])
         .current_dir(dir)
         .stdout(Stdio::null())
@@ -186,7 +219,10 @@ pub async fn ocsp(concurrency: &[usize], secs: f64, no_openssl: bool, json_mode:
     };
     let get = Target {
         method: "GET",
-        path: format!("/ocsp/vnpt/{}", kyso_pki::b64::encode(&req).replace('/', "%2F").replace('+', "%2B").replace('=', "%3D")),
+        path: format!(
+            "/ocsp/vnpt/{}",
+            kyso_pki::b64::encode(&req).replace('/', "%2F").replace('+', "%2B").replace('=', "%3D")
+        ),
         body: Vec::new(),
         ..post.clone()
     };
@@ -247,7 +283,8 @@ pub async fn ocsp(concurrency: &[usize], secs: f64, no_openssl: bool, json_mode:
             for r in &ratios {
                 println!(
                     "  ratio kyso / openssl ocsp, no keep-alive, c={}: {:.2}×",
-                    r["concurrency"], r["kyso_over_openssl_no_keep_alive"].as_f64().unwrap_or(0.0)
+                    r["concurrency"],
+                    r["kyso_over_openssl_no_keep_alive"].as_f64().unwrap_or(0.0)
                 );
             }
         }
@@ -331,13 +368,19 @@ pub async fn tsa(concurrency: &[usize], secs: f64, openssl_tokens: usize, json_m
         .await??;
         let rate = (per * 2) as f64 / t.elapsed().as_secs_f64();
         if !json_mode {
-            println!("  openssl ts -reply (one process per token, 2 at a time): {rate:.0} tokens/s ({} tokens)", per * 2);
+            println!(
+                "  openssl ts -reply (one process per token, 2 at a time): {rate:.0} tokens/s ({} tokens)",
+                per * 2
+            );
         }
         openssl_rate = Some(rate);
     }
     if json_mode {
         let rows: Vec<_> = rows.iter().map(|(w, m)| json!({"what": w, "measured": m.to_json()})).collect();
-        println!("{}", json!({"bench": "tsa", "cores": cores(), "rows": rows, "openssl_ts_reply_per_second": openssl_rate}));
+        println!(
+            "{}",
+            json!({"bench": "tsa", "cores": cores(), "rows": rows, "openssl_ts_reply_per_second": openssl_rate})
+        );
     }
     Ok(())
 }
