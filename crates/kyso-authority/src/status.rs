@@ -19,6 +19,9 @@ pub struct StatusState {
     pub(crate) ocsp: OcspCache,
     /// Built at the first time-stamp.
     tsa: std::sync::OnceLock<tsa::Template>,
+    /// Tests only: a pause between reading a status and signing, to widen the race with a
+    /// revocation (`Authority::ocsp_fill_delay_for_tests`).
+    fill_delay_ms: std::sync::atomic::AtomicU64,
 }
 
 /// An OCSP answer: a pre-produced response (HTTP caches may keep it until its nextUpdate) or one
@@ -267,6 +270,10 @@ impl Authority {
         now: SystemTime,
     ) -> std::result::Result<Option<Arc<Produced>>, Vec<u8>> {
         let status = self.cert_status(ca, id).await?;
+        let delay = self.status_state.fill_delay_ms.load(std::sync::atomic::Ordering::Relaxed);
+        if delay > 0 {
+            tokio::time::sleep(Duration::from_millis(delay)).await;
+        }
         if status == Status::Unknown {
             return Ok(None);
         }
@@ -294,6 +301,17 @@ impl Authority {
             }
             follow_and_refresh(me, head).await;
         });
+    }
+
+    /// Tests only: pause every fill this long between the store's status and the signature.
+    #[doc(hidden)]
+    pub fn ocsp_fill_delay_for_tests(&self, ms: u64) {
+        self.status_state.fill_delay_ms.store(ms, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether pre-produced responses are served (after [`Authority::ensure_ocsp_cache`]).
+    pub fn ocsp_cache_active(&self) -> bool {
+        self.status_state.ocsp.is_active()
     }
 
     /// The last audit sequence number (a binary search over `audit_rows`, ~50 queries at 30
