@@ -91,7 +91,8 @@ impl OcspCache {
 
     /// True the first time only (whoever gets it starts the background tasks).
     pub(crate) fn claim_start(&self) -> bool {
-        !self.started.swap(true, Ordering::AcqRel)
+        // a plain load first: this runs on every OCSP request, and a swap would write the line
+        !self.started.load(Ordering::Acquire) && !self.started.swap(true, Ordering::AcqRel)
     }
 
     /// The cached response for `key` if it is still current at `now` (Unix seconds).
