@@ -8,6 +8,7 @@ use crate::data::DataDir;
 use anyhow::{bail, Context, Result};
 use kyso_authority::{Authority, IssueRequest};
 use serde_json::json;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -130,10 +131,19 @@ fn openssl_ca(dir: &Path, ext: &str) -> Result<()> {
     )
 }
 
-/// A child process killed when dropped.
+/// A child process in a process group of its own, the whole group stopped when dropped
+/// (`openssl ocsp -multi` forks workers that outlive their parent).
 struct Running(Child);
 impl Drop for Running {
     fn drop(&mut self) {
+        let group = format!("-{}", self.0.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        for _ in 0..50 {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -176,6 +186,7 @@ fn openssl_responder(dir: &Path) -> Result<(Running, Target)> {
         .current_dir(dir)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
+        .process_group(0)
         .spawn()
         .context("openssl ocsp")?;
     let running = Running(child);
