@@ -332,6 +332,7 @@ impl Authority {
             argon2: crate::gate::Argon2Gate::from_env(),
             throttle_pruned: std::sync::atomic::AtomicI64::new(0),
             pools: Default::default(),
+            status_state: Default::default(),
         })
     }
 

@@ -111,14 +111,17 @@ impl Authority {
 
     /// Store what [`Authority::prepare_issue`] built, the level-2 check in the same transaction.
     async fn commit_issued(
-        &self,
+        self: &Arc<Self>,
         subject: &CitizenSubject,
         issued: IssuedCert,
         mut writes: Vec<Write>,
     ) -> Result<IssuedCert> {
         writes.push(Write::RequireEidLevel { id_number: subject.id.expose().to_string(), level: EID_LEVEL_REQUIRED });
         match self.committer().commit(writes).await {
-            Ok(()) => Ok(issued),
+            Ok(()) => {
+                self.ocsp_issued(&issued.provider, &issued.serial);
+                Ok(issued)
+            }
             Err(kyso_store::StoreError::Precondition(_)) => {
                 self.require_level2(subject).await?;
                 Err(AuthorityError::Refused("id_number: the e-ID level changed during issuance; retry".into()))
@@ -279,6 +282,10 @@ impl Authority {
         writes.push(Write::Audit(AuditEvent::new(actor, "cert.revoke", serial, "superseded")));
         writes.extend(self.crl_writes(&old.issuer_id, Some((serial, now, 4)), actor).await?);
         self.committer().commit(writes).await?;
+        self.ocsp_revoked(&old.issuer_id, &old.serial, now, 4);
+        self.ocsp_issued(&issued.provider, &issued.serial);
+        drop(_guard);
+        self.ocsp_followers_catch_up().await;
         Ok(issued)
     }
 
@@ -299,6 +306,10 @@ impl Authority {
         ];
         writes.extend(self.crl_writes(&c.issuer_id, Some((&c.serial, now, i64::from(reason))), actor).await?);
         self.committer().commit(writes).await?;
+        // before returning: the next OCSP answer from this process says "revoked"
+        self.ocsp_revoked(&c.issuer_id, &c.serial, now, reason);
+        drop(_guard);
+        self.ocsp_followers_catch_up().await;
         self.certificate(serial).await
     }
 

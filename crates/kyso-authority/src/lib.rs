@@ -12,6 +12,7 @@ mod documents;
 pub mod gate;
 mod hierarchy;
 mod issue;
+mod ocsp_cache;
 pub mod pool;
 pub mod signing;
 mod status;
@@ -20,6 +21,8 @@ pub use committer::Committer;
 pub use config::Config;
 pub use documents::{PdfJob, ValidateError};
 pub use issue::{IssueRequest, IssuedCert};
+pub use ocsp_cache::Produced as OcspProduced;
+pub use status::OcspAnswer;
 
 use kyso_custody::{KeyCustody, PinCustody, Signer};
 use kyso_pki::{IssuerRef, PkiError};
@@ -117,6 +120,8 @@ pub struct Authority {
     throttle_pruned: std::sync::atomic::AtomicI64,
     /// Caps on CPU-bound work run off the async workers (validation, signing, parsing, TSA).
     pub pools: pool::Pools,
+    /// Pre-produced OCSP responses and the time-stamp template.
+    status_state: status::StatusState,
 }
 
 impl Authority {

@@ -4,17 +4,18 @@
 
 use crate::alg::{self, signature_algorithm};
 use crate::time::generalized;
+use crate::Signer;
 use crate::{DerContext, PkiError};
 use der::asn1::{BitString, Null, ObjectIdentifier, OctetString};
 use der::{Decode, Encode};
-use kyso_keys::Signer;
 use spki::SubjectPublicKeyInfoRef;
 use std::time::SystemTime;
 use x509_cert::certificate::Certificate;
 use x509_cert::ext::Extension;
+pub use x509_ocsp::CertId;
 use x509_ocsp::{
-    BasicOcspResponse, CertId, CertStatus, OcspGeneralizedTime, OcspRequest, OcspResponse, OcspResponseStatus,
-    ResponderId, ResponseBytes, ResponseData, RevokedInfo, SingleResponse, Version,
+    BasicOcspResponse, CertStatus, OcspGeneralizedTime, OcspRequest, OcspResponse, OcspResponseStatus, Request,
+    ResponderId, ResponseBytes, ResponseData, RevokedInfo, SingleResponse, TbsRequest, Version,
 };
 
 pub const OID_OCSP_NONCE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1.2");
@@ -64,6 +65,76 @@ pub fn names_issuer(id: &CertId, ca: &Certificate) -> bool {
         return false;
     };
     id.issuer_name_hash.as_bytes() == nh.as_slice() && id.issuer_key_hash.as_bytes() == kh.as_slice()
+}
+
+/// The CertID a client computes for `serial` under the CA with this certificate, with the hash
+/// `hash_oid` (SHA-1 as RFC 5019 clients and OpenSSL send by default, or SHA-2).
+pub fn cert_id(ca: &Certificate, serial: &[u8], hash_oid: ObjectIdentifier) -> Result<CertId, PkiError> {
+    let name_der = ca.tbs_certificate.subject.to_der().ctx("issuer name")?;
+    let key = ca.tbs_certificate.subject_public_key_info.subject_public_key.raw_bytes();
+    let (Some(nh), Some(kh)) = (alg::digest_by_oid(&hash_oid, &name_der), alg::digest_by_oid(&hash_oid, key)) else {
+        return Err(PkiError::invalid("CertID", "unsupported hash algorithm"));
+    };
+    Ok(CertId {
+        hash_algorithm: spki::AlgorithmIdentifierOwned { oid: hash_oid, parameters: Some(Null.into()) },
+        issuer_name_hash: OctetString::new(nh).ctx("issuerNameHash")?,
+        issuer_key_hash: OctetString::new(kh).ctx("issuerKeyHash")?,
+        serial_number: x509_cert::serial_number::SerialNumber::new(serial).ctx("serialNumber")?,
+    })
+}
+
+/// The hash algorithms a CertID may use here, SHA-1 first (RFC 5019's).
+pub const CERT_ID_HASHES: [ObjectIdentifier; 4] = [alg::SHA1, alg::SHA256, alg::SHA384, alg::SHA512];
+
+/// A DER OCSPRequest for these CertIDs, with a nonce extension if given (clients and benches).
+pub fn request_der(ids: &[CertId], nonce: Option<&[u8]>) -> Result<Vec<u8>, PkiError> {
+    let request_extensions = match nonce {
+        Some(n) => Some(vec![Extension {
+            extn_id: OID_OCSP_NONCE,
+            critical: false,
+            extn_value: OctetString::new(OctetString::new(n).ctx("nonce")?.to_der().ctx("nonce")?).ctx("nonce")?,
+        }]),
+        None => None,
+    };
+    let req = OcspRequest {
+        tbs_request: TbsRequest {
+            version: Version::V1,
+            requestor_name: None,
+            request_list: ids
+                .iter()
+                .map(|id| Request { req_cert: id.clone(), single_request_extensions: None })
+                .collect(),
+            request_extensions,
+        },
+        optional_signature: None,
+    };
+    req.to_der().ctx("OCSPRequest")
+}
+
+/// A request that a pre-produced response can answer: exactly one CertID and no nonce.
+pub fn cacheable(query: &OcspQuery) -> Option<&CertId> {
+    match (&query.cert_ids[..], &query.nonce) {
+        ([id], None) => Some(id),
+        _ => None,
+    }
+}
+
+/// The key a pre-produced response is kept under: hash OID, issuer name and key hashes, serial
+/// without leading zeros. The AlgorithmIdentifier's parameters (NULL or absent: clients differ)
+/// and the serial's padding are left out, so that every spelling of one CertID finds, and a
+/// revocation replaces, the same entry.
+pub fn cache_key(id: &CertId) -> Vec<u8> {
+    let oid = id.hash_algorithm.oid.as_bytes();
+    let serial = id.serial_number.as_bytes();
+    let serial = &serial[serial.iter().position(|&b| b != 0).unwrap_or(serial.len().saturating_sub(1))..];
+    let (nh, kh) = (id.issuer_name_hash.as_bytes(), id.issuer_key_hash.as_bytes());
+    let mut k = Vec::with_capacity(1 + oid.len() + nh.len() + kh.len() + serial.len());
+    k.push(oid.len() as u8);
+    k.extend_from_slice(oid);
+    k.extend_from_slice(nh);
+    k.extend_from_slice(kh);
+    k.extend_from_slice(serial);
+    k
 }
 
 /// The responder: its certificate (issued by the CA, id-kp-OCSPSigning) and its key.

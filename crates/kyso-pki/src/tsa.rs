@@ -5,6 +5,7 @@
 use crate::alg::{self, signature_algorithm};
 use crate::time::generalized;
 use crate::{DerContext, PkiError};
+use crate::{SignatureScheme, Signer};
 use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
 use cms::content_info::{CmsVersion, ContentInfo};
 use cms::signed_data::{
@@ -12,7 +13,6 @@ use cms::signed_data::{
 };
 use der::asn1::{Any, Int, ObjectIdentifier, OctetString, SetOfVec, UtcTime};
 use der::{Decode, Encode, Sequence};
-use kyso_keys::{SignatureScheme, Signer};
 use std::time::SystemTime;
 use x509_cert::attr::Attribute;
 use x509_cert::certificate::Certificate;
@@ -77,34 +77,69 @@ pub struct Tsa<'a> {
 
 /// Build a granted TimeStampResp. `serial` must be unique per token (the caller draws it).
 pub fn build_response(q: &TsQuery, tsa: &Tsa, serial: &[u8], now: SystemTime) -> Result<Vec<u8>, PkiError> {
-    if let Some(p) = q.policy {
-        if p != tsa.policy {
-            return Err(PkiError::invalid("reqPolicy", format!("this TSA only issues under policy {}", tsa.policy)));
-        }
+    Template::new(tsa.cert, tsa.cert_der, tsa.signer, tsa.policy)?.response(q, tsa.signer, serial, now)
+}
+
+/// What every token of one TSA shares, built once: the policy, accuracy, the signer's
+/// identifier and signature algorithm, the content-type and signing-certificate-v2 attributes
+/// (a SHA-256 of the certificate), the certificate for `certReq`. Per token only genTime (and the
+/// signing-time attribute, equal to it), the serial, the message imprint, the nonce and the
+/// signature change.
+pub struct Template {
+    policy: ObjectIdentifier,
+    cms: CmsTemplate,
+}
+
+impl Template {
+    pub fn new(
+        cert: &Certificate,
+        cert_der: &[u8],
+        signer: &dyn Signer,
+        policy: ObjectIdentifier,
+    ) -> Result<Template, PkiError> {
+        Ok(Template { policy, cms: CmsTemplate::new(OID_TST_INFO, cert, cert_der, signer)? })
     }
-    let info = TstInfo {
-        version: TspVersion::V1,
-        policy: tsa.policy,
-        message_imprint: q.imprint.clone(),
-        serial_number: Int::new(serial).ctx("TSTInfo serial")?,
-        gen_time: generalized(now)?,
-        accuracy: Some(Accuracy { seconds: Some(1), millis: None, micros: None }),
-        ordering: false,
-        nonce: q.nonce.clone(),
-        tsa: None,
-        extensions: None,
-    };
-    let info_der = info.to_der().ctx("TSTInfo")?;
-    let token = sign_cms(OID_TST_INFO, &info_der, tsa.cert, tsa.cert_der, tsa.signer, q.cert_req, now)?;
-    let resp = TimeStampResp {
-        status: cmpv2::status::PkiStatusInfo {
-            status: cmpv2::status::PkiStatus::Accepted,
-            status_string: None,
-            fail_info: None,
-        },
-        time_stamp_token: Some(token),
-    };
-    resp.to_der().ctx("TimeStampResp")
+
+    /// A granted TimeStampResp for `q`, signed by `signer` (the key of the template's certificate).
+    pub fn response(
+        &self,
+        q: &TsQuery,
+        signer: &dyn Signer,
+        serial: &[u8],
+        now: SystemTime,
+    ) -> Result<Vec<u8>, PkiError> {
+        if let Some(p) = q.policy {
+            if p != self.policy {
+                return Err(PkiError::invalid(
+                    "reqPolicy",
+                    format!("this TSA only issues under policy {}", self.policy),
+                ));
+            }
+        }
+        let info = TstInfo {
+            version: TspVersion::V1,
+            policy: self.policy,
+            message_imprint: q.imprint.clone(),
+            serial_number: Int::new(serial).ctx("TSTInfo serial")?,
+            gen_time: generalized(now)?,
+            accuracy: Some(Accuracy { seconds: Some(1), millis: None, micros: None }),
+            ordering: false,
+            nonce: q.nonce.clone(),
+            tsa: None,
+            extensions: None,
+        };
+        let info_der = info.to_der().ctx("TSTInfo")?;
+        let token = self.cms.sign(&info_der, signer, q.cert_req, now)?;
+        let resp = TimeStampResp {
+            status: cmpv2::status::PkiStatusInfo {
+                status: cmpv2::status::PkiStatus::Accepted,
+                status_string: None,
+                fail_info: None,
+            },
+            time_stamp_token: Some(token),
+        };
+        resp.to_der().ctx("TimeStampResp")
+    }
 }
 
 /// A rejection (badRequest / badAlg / badDataFormat), for requests that cannot be served.
@@ -132,27 +167,64 @@ pub fn sign_cms(
     include_cert: bool,
     now: SystemTime,
 ) -> Result<ContentInfo, PkiError> {
-    let digest = alg::sha256(content);
-    let signed_attrs = SetOfVec::try_from(vec![
-        attr(OID_CONTENT_TYPE, Any::encode_from(&content_type).ctx("contentType")?)?,
-        attr(
-            OID_SIGNING_TIME,
-            Any::encode_from(&UtcTime::from_system_time(now).ctx("signingTime")?).ctx("signingTime")?,
-        )?,
-        attr(
-            OID_MESSAGE_DIGEST,
-            Any::encode_from(&OctetString::new(digest).ctx("messageDigest")?).ctx("messageDigest")?,
-        )?,
-        signing_certificate_v2_attr(cert_der)?,
-    ])
-    .ctx("signedAttrs")?;
-    // RFC 5652 §5.4: the signature covers the DER of the attributes as an explicit SET OF.
-    let to_sign = signed_attrs.to_der().ctx("signedAttrs")?;
-    let scheme = signer.algorithm().default_scheme();
-    let signature = signer.sign(scheme, &to_sign)?;
-    let si = signer_info(cert, signed_attrs, scheme, signature)?;
-    let certificates = if include_cert { vec![cert.clone()] } else { Vec::new() };
-    signed_data(content_type, Some(content), certificates, si)
+    CmsTemplate::new(content_type, cert, cert_der, signer)?.sign(content, signer, include_cert, now)
+}
+
+/// The parts of a one-signer SignedData with signed attributes that do not depend on the content
+/// or the time: the content type and its attribute, the signing-certificate-v2 attribute, the
+/// certificate and the signature scheme.
+struct CmsTemplate {
+    content_type: ObjectIdentifier,
+    content_type_attr: Attribute,
+    signing_cert_attr: Attribute,
+    cert: Certificate,
+    scheme: SignatureScheme,
+}
+
+impl CmsTemplate {
+    fn new(
+        content_type: ObjectIdentifier,
+        cert: &Certificate,
+        cert_der: &[u8],
+        signer: &dyn Signer,
+    ) -> Result<CmsTemplate, PkiError> {
+        Ok(CmsTemplate {
+            content_type,
+            content_type_attr: attr(OID_CONTENT_TYPE, Any::encode_from(&content_type).ctx("contentType")?)?,
+            signing_cert_attr: signing_certificate_v2_attr(cert_der)?,
+            cert: cert.clone(),
+            scheme: signer.algorithm().default_scheme(),
+        })
+    }
+
+    fn sign(
+        &self,
+        content: &[u8],
+        signer: &dyn Signer,
+        include_cert: bool,
+        now: SystemTime,
+    ) -> Result<ContentInfo, PkiError> {
+        let digest = alg::sha256(content);
+        let signed_attrs = SetOfVec::try_from(vec![
+            self.content_type_attr.clone(),
+            attr(
+                OID_SIGNING_TIME,
+                Any::encode_from(&UtcTime::from_system_time(now).ctx("signingTime")?).ctx("signingTime")?,
+            )?,
+            attr(
+                OID_MESSAGE_DIGEST,
+                Any::encode_from(&OctetString::new(digest).ctx("messageDigest")?).ctx("messageDigest")?,
+            )?,
+            self.signing_cert_attr.clone(),
+        ])
+        .ctx("signedAttrs")?;
+        // RFC 5652 §5.4: the signature covers the DER of the attributes as an explicit SET OF.
+        let to_sign = signed_attrs.to_der().ctx("signedAttrs")?;
+        let signature = signer.sign(self.scheme, &to_sign)?;
+        let si = signer_info(&self.cert, signed_attrs, self.scheme, signature)?;
+        let certificates = if include_cert { vec![self.cert.clone()] } else { Vec::new() };
+        signed_data(self.content_type, Some(content), certificates, si)
+    }
 }
 
 /// A SignerInfo (RFC 5652 §5.3) naming its certificate by issuer and serial number, digest

@@ -149,10 +149,19 @@ async fn ocsp_post(State(s): State<AppState>, Path(ca): Path<String>, headers: H
     if !ct.is_empty() && !ct.starts_with("application/ocsp-request") {
         return (StatusCode::UNSUPPORTED_MEDIA_TYPE, "send Content-Type: application/ocsp-request\n").into_response();
     }
+    s.authority.ensure_ocsp_cache();
     der_response("application/ocsp-response", s.authority.ocsp(&ca, &body).await, 0)
 }
 
-async fn ocsp_get(State(s): State<AppState>, Path((ca, request)): Path<(String, String)>) -> Response {
+/// The GET form (RFC 6960 A.1, RFC 5019): a pre-produced response carries what a CDN needs to
+/// keep it until its nextUpdate — `Cache-Control: max-age`, `ETag`, `Last-Modified` (producedAt),
+/// `Expires` (nextUpdate) — and `If-None-Match` is answered 304. Connections are kept alive
+/// (hyper's HTTP/1.1 default).
+async fn ocsp_get(
+    State(s): State<AppState>,
+    Path((ca, request)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
     let Ok(der) = base64::engine::general_purpose::STANDARD.decode(request.trim_start_matches('/')) else {
         return der_response(
             "application/ocsp-response",
@@ -160,7 +169,38 @@ async fn ocsp_get(State(s): State<AppState>, Path((ca, request)): Path<(String, 
             0,
         );
     };
-    der_response("application/ocsp-response", s.authority.ocsp(&ca, &der).await, 300)
+    s.authority.ensure_ocsp_cache();
+    let p = match s.authority.ocsp_answer(&ca, &der).await {
+        kyso_authority::OcspAnswer::Produced(p) => p,
+        kyso_authority::OcspAnswer::Fresh(body) => return der_response("application/ocsp-response", body, 300),
+    };
+    let max_age = (p.next_update - kyso_store::now()).max(0);
+    let caching = [
+        (header::CACHE_CONTROL, format!("max-age={max_age}, public, no-transform, must-revalidate")),
+        (header::ETAG, p.etag.clone()),
+        (header::LAST_MODIFIED, http_date(p.produced_at)),
+        (header::EXPIRES, http_date(p.next_update)),
+    ];
+    let inm = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if inm.split(',').any(|t| t.trim() == p.etag || t.trim() == "*") {
+        return (StatusCode::NOT_MODIFIED, caching).into_response();
+    }
+    (caching, [(header::CONTENT_TYPE, "application/ocsp-response")], p.der.clone()).into_response()
+}
+
+/// IMF-fixdate (RFC 9110 §5.6.7) of a Unix time.
+fn http_date(unix: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp(unix).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    format!(
+        "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
+        &t.weekday().to_string()[..3],
+        t.day(),
+        &t.month().to_string()[..3],
+        t.year(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
 }
 
 /// `/tsa` answers every relying party, so its bucket is larger (`KYSO_RATE_TSA`).

@@ -159,6 +159,38 @@ fn ocsp_status(env: &Env, provider: &str, cert_args: &[&str]) -> String {
     out
 }
 
+/// The GET path of an OCSP request without nonce for `pem` (base64 of the DER, URL-escaped).
+fn ocsp_get_path(env: &Env, pem: &std::path::Path) -> String {
+    let req = env.path("req.der");
+    let (ok, out) = run(Command::new("openssl")
+        .arg("ocsp")
+        .arg("-issuer")
+        .arg(env.ca("vnpt"))
+        .arg("-cert")
+        .arg(pem)
+        .arg("-no_nonce")
+        .arg("-reqout")
+        .arg(&req));
+    assert!(ok, "{out}");
+    let b64 = run(Command::new("openssl").args(["base64", "-A", "-in"]).arg(&req)).1;
+    b64.trim().replace('+', "%2B").replace('/', "%2F").replace('=', "%3D")
+}
+
+/// GET with extra header lines; (status, response head, body).
+fn get_with_head(url: &str, extra: &str) -> (u16, String, Vec<u8>) {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").expect("http url");
+    let (host, path) = rest.split_once('/').unwrap();
+    let mut s = std::net::TcpStream::connect(host).unwrap();
+    write!(s, "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n{extra}\r\n").unwrap();
+    let mut all = Vec::new();
+    s.read_to_end(&mut all).unwrap();
+    let split = all.windows(4).position(|w| w == b"\r\n\r\n").expect("a response head");
+    let head = String::from_utf8_lossy(&all[..split]).to_string();
+    let status = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap();
+    (status, head, all[split + 4..].to_vec())
+}
+
 fn ocsp_and_revocation_flow(env: &Env) {
     env.init();
     let _server = env.serve();
@@ -169,7 +201,32 @@ fn ocsp_and_revocation_flow(env: &Env) {
     assert!(out.contains("Response verify OK"), "{out}");
     assert!(out.contains("WITH_NONCE") || out.contains("Nonce"), "nonce must be echoed:\n{out}");
 
+    // the pre-produced answer (no nonce): good, the same signed bytes each time (kept, not
+    // signed again), with what a CDN needs (RFC 5019) and 304 for its ETag
+    let out = ocsp_status(env, "vnpt", &["-cert", pem_s, "-no_nonce"]);
+    assert!(out.contains(&format!("{pem_s}: good")) && out.contains("Response verify OK"), "cached good:\n{out}");
+    let get_url = format!("{}/ocsp/vnpt/{}", env.base_url(), ocsp_get_path(env, &pem));
+    let (status, head, first) = get_with_head(&get_url, "");
+    assert_eq!(status, 200, "{head}");
+    let (_, _, again) = get_with_head(&get_url, "");
+    assert_eq!(first, again, "a pre-produced response is served as produced");
+    for h in
+        ["cache-control: max-age=", "public, no-transform, must-revalidate", "etag: \"", "last-modified: ", "expires: "]
+    {
+        assert!(head.to_ascii_lowercase().contains(h), "missing {h}:\n{head}");
+    }
+    let etag = head.lines().find_map(|l| l.strip_prefix("etag: ").or_else(|| l.strip_prefix("ETag: "))).unwrap().trim();
+    let (status, _, body) = get_with_head(&get_url, &format!("If-None-Match: {etag}\r\n"));
+    assert!(status == 304 && body.is_empty(), "If-None-Match with the current ETag: {status}");
+
     env.ok(&["cert", "revoke", &serial, "--reason", "keyCompromise"]);
+    // right after the revoke returns (another process: the server follows the store), the
+    // pre-produced answer says revoked, and the old ETag no longer matches
+    let out = ocsp_status(env, "vnpt", &["-cert", pem_s, "-no_nonce"]);
+    assert!(out.contains(&format!("{pem_s}: revoked")), "cached answer right after the revoke:\n{out}");
+    assert!(out.contains("Reason: keyCompromise") && out.contains("Response verify OK"), "{out}");
+    let (status, _, body) = get_with_head(&get_url, &format!("If-None-Match: {etag}\r\n"));
+    assert!(status == 200 && body != first, "the revoked response replaces the good one: {status}");
     let out = ocsp_status(env, "vnpt", &["-cert", pem_s]);
     assert!(out.contains(&format!("{pem_s}: revoked")), "expected revoked:\n{out}");
     assert!(out.contains("Reason: keyCompromise"), "{out}");
@@ -193,19 +250,7 @@ fn ocsp_and_revocation_flow(env: &Env) {
     assert!(out.contains("unauthorized"), "{out}");
 
     // GET form (RFC 6960 A.1): base64 of the DER request in the path
-    let req = env.path("req.der");
-    let (ok, out) = run(Command::new("openssl")
-        .arg("ocsp")
-        .arg("-issuer")
-        .arg(env.ca("vnpt"))
-        .arg("-cert")
-        .arg(&pem)
-        .arg("-no_nonce")
-        .arg("-reqout")
-        .arg(&req));
-    assert!(ok, "{out}");
-    let b64 = run(Command::new("openssl").args(["base64", "-A", "-in"]).arg(&req)).1;
-    let enc = b64.trim().replace('+', "%2B").replace('/', "%2F").replace('=', "%3D");
+    let enc = ocsp_get_path(env, &pem);
     let (status, body) = http("GET", &format!("{}/ocsp/vnpt/{enc}", env.base_url()), None, &[]).unwrap();
     assert_eq!(status, 200);
     let resp = env.path("resp.der");

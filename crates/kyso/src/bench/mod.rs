@@ -5,8 +5,10 @@ mod audit;
 mod campaign;
 mod dos;
 mod issue;
+mod load;
 mod pdf;
 mod sign;
+mod status;
 
 use crate::data::{open_store, DataDir};
 use anyhow::Result;
@@ -112,6 +114,31 @@ pub enum BenchCommand {
         #[arg(long)]
         shared: bool,
     },
+    /// OCSP on the real server on loopback (pre-produced answers by POST and GET, and fresh ones
+    /// with a nonce), at several concurrencies with and without keep-alive, beside
+    /// `openssl ocsp -multi 2` over an OpenSSL-made CA in the same run (docs/BENCHMARKS.md).
+    Ocsp {
+        /// Concurrent clients, comma-separated.
+        #[arg(long, value_delimiter = ',', default_values_t = [1, 8, 64])]
+        concurrency: Vec<usize>,
+        /// Seconds per row.
+        #[arg(long, default_value_t = 5.0)]
+        secs: f64,
+        /// Skip the `openssl ocsp` responder.
+        #[arg(long)]
+        no_openssl: bool,
+    },
+    /// RFC 3161 time-stamps on the real server on loopback, at several concurrencies with and
+    /// without keep-alive, beside `openssl ts -reply` (one process per token) in the same run.
+    Tsa {
+        #[arg(long, value_delimiter = ',', default_values_t = [1, 8, 64])]
+        concurrency: Vec<usize>,
+        #[arg(long, default_value_t = 5.0)]
+        secs: f64,
+        /// Tokens made with `openssl ts -reply` for the comparison (0: skip).
+        #[arg(long, default_value_t = 200)]
+        openssl_tokens: usize,
+    },
     /// Issue and durably store N citizen certificates with fresh EC P-256 keys.
     Issue {
         #[arg(long, default_value_t = 20_000)]
@@ -143,6 +170,12 @@ pub async fn run(dir: &DataDir, db: Option<&str>, c: BenchCommand, json_mode: bo
             dos::validate_many(&signatures, runs, no_limits, out_dir.as_deref(), json_mode)
         }
         BenchCommand::XlsxBomb { out, inflated_mb, shared } => dos::xlsx_bomb(&out, inflated_mb, shared),
+        BenchCommand::Ocsp { concurrency, secs, no_openssl } => {
+            status::ocsp(&concurrency, secs, no_openssl, json_mode).await
+        }
+        BenchCommand::Tsa { concurrency, secs, openssl_tokens } => {
+            status::tsa(&concurrency, secs, openssl_tokens, json_mode).await
+        }
         BenchCommand::Issue { count, concurrency, cpu_only } => {
             issue::run(count, concurrency, cpu_only, db, json_mode).await
         }

@@ -50,7 +50,7 @@ impl Client {
     }
 }
 
-fn config(base: &str, custody: &str, module: Option<&str>) -> String {
+pub(super) fn config(base: &str, custody: &str, module: Option<&str>) -> String {
     let pkcs11 = module.map(|m| format!("[pkcs11]\nmodule = \"{m}\"\ntoken = \"kyso-bench\"\n")).unwrap_or_default();
     format!(
         "base_url = \"{base}\"\n[root]\nname = \"Kyso Root (bench)\"\norganization = \"Kyso bench\"\n[tsa]\nname = \"Kyso TSA (bench)\"\npolicy_oid = \"1.3.6.1.4.1.32473.1.3.1\"\n{pkcs11}\n[[providers]]\nid = \"vnpt\"\nname = \"VNPT-CA (bench)\"\norganization = \"VNPT (bench)\"\npolicy_oid = \"1.3.6.1.4.1.32473.1.2.1\"\ncitizen_key_custody = \"{custody}\"\n"
