@@ -119,19 +119,8 @@ pub async fn run(
     let pin = Pin::parse(PIN)?;
     let mut creds = Vec::new();
     for c in 0..clients {
-        let (id, name) = crate::demo::synthetic_resident(900_000 + c);
-        let s = kyso_pki::CitizenSubject::new(&id, &name, "Tỉnh Thái Nguyên", None)?;
-        auth.register_citizen(&s, 2, "bench").await?;
-        let req = IssueRequest {
-            id_number: id.clone(),
-            full_name: name,
-            province: "Tỉnh Thái Nguyên".into(),
-            commune: None,
-            provider: "vnpt".into(),
-            key_algorithm: None,
-            validity_days: None,
-            actor: "bench".into(),
-        };
+        let req = level2_citizen(&auth, 900_000 + c).await?;
+        let id = req.id_number.clone();
         let a = auth.activate(req, &pin).await?;
         creds.push((a.credential_id, auth.issue_access_token(&id, 3600, "bench").await?));
     }
@@ -234,4 +223,21 @@ fn aws_digest(b: &[u8]) -> Vec<u8> {
 
 fn b64(b: &[u8]) -> String {
     kyso_pki::b64::encode(b)
+}
+
+/// The synthetic resident `n`, recorded at e-ID level 2, as a VNPT-CA issuance request.
+pub(super) async fn level2_citizen(auth: &kyso_authority::Authority, n: usize) -> Result<IssueRequest> {
+    let (id, name) = crate::demo::synthetic_resident(n);
+    let s = kyso_pki::CitizenSubject::new(&id, &name, "Tỉnh Thái Nguyên", None)?;
+    auth.register_citizen(&s, 2, "bench").await?;
+    Ok(IssueRequest {
+        id_number: id,
+        full_name: name,
+        province: "Tỉnh Thái Nguyên".into(),
+        commune: None,
+        provider: "vnpt".into(),
+        key_algorithm: None,
+        validity_days: None,
+        actor: "bench".into(),
+    })
 }

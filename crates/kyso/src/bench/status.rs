@@ -6,7 +6,7 @@
 use super::load::{self, Measured, Target};
 use crate::data::DataDir;
 use anyhow::{bail, Context, Result};
-use kyso_authority::{Authority, IssueRequest};
+use kyso_authority::Authority;
 use serde_json::json;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -43,19 +43,7 @@ async fn start(name: &str, certs: usize) -> Result<Bench> {
     let auth = crate::data::open(&dir, None).await?;
     let mut serials = Vec::with_capacity(certs);
     for c in 0..certs {
-        let (id, name) = crate::demo::synthetic_resident(800_000 + c);
-        let s = kyso_pki::CitizenSubject::new(&id, &name, "Tỉnh Thái Nguyên", None)?;
-        auth.register_citizen(&s, 2, "bench").await?;
-        let req = IssueRequest {
-            id_number: id,
-            full_name: name,
-            province: "Tỉnh Thái Nguyên".into(),
-            commune: None,
-            provider: "vnpt".into(),
-            key_algorithm: None,
-            validity_days: None,
-            actor: "bench".into(),
-        };
+        let req = super::sign::level2_citizen(&auth, 800_000 + c).await?;
         serials.push(auth.issue(req).await?.serial);
     }
     // the bench is one client address: lift the per-address limit of /tsa for it
