@@ -269,14 +269,21 @@ pub async fn verify(dir: &DataDir, db: Option<&str>, a: VerifyArgs, json_mode: b
             kyso_pki::pem_or_der("CERTIFICATE", &raw).map_err(|e| anyhow::anyhow!("--trust {}: {e}", t.display()))?,
         );
     }
-    let auth = open(dir, db).await?;
-    let reports = match signature {
+    let detached = match &signature {
         Some(sig) => {
-            let cms = std::fs::read(&sig).with_context(|| format!("cannot read {}", sig.display()))?;
-            let cms = kyso_pki::pem_or_der("PKCS7", &cms).unwrap_or(cms);
-            vec![auth.validate_detached(&cms, &bytes, &roots).await?]
+            let cms = std::fs::read(sig).with_context(|| format!("cannot read {}", sig.display()))?;
+            Some(kyso_pki::pem_or_der("PKCS7", &cms).unwrap_or(cms))
         }
-        None => auth.validate_pdf(&bytes, &roots).await.map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?,
+        None => None,
+    };
+    let reports = if db.is_none() && !dir.config_path().exists() {
+        relying_party(&file, &bytes, detached.as_deref(), &roots, dir)?
+    } else {
+        let auth = open(dir, db).await?;
+        match detached {
+            Some(cms) => vec![auth.validate_detached(&cms, &bytes, &roots).await?],
+            None => auth.validate_pdf(&bytes, &roots).await.map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?,
+        }
     };
     let lang = if lang == "en" { kyso_validate::Lang::En } else { kyso_validate::Lang::Vi };
     if json_mode {
@@ -293,4 +300,40 @@ pub async fn verify(dir: &DataDir, db: Option<&str>, a: VerifyArgs, json_mode: b
         0
     };
     Ok(ExitCode::from(worst))
+}
+
+/// `kyso verify` where kyso was never initialised: a relying party with no CA of its own trusts
+/// exactly the roots given with `--trust`; revocation comes from the document's own validation
+/// data (the PDF's DSS) and is otherwise unknown (INDETERMINATE, as the law asks to warn).
+fn relying_party(
+    file: &std::path::Path,
+    bytes: &[u8],
+    detached: Option<&[u8]>,
+    roots: &[Vec<u8>],
+    dir: &DataDir,
+) -> Result<Vec<kyso_validate::SignatureReport>> {
+    if roots.is_empty() {
+        bail!(
+            "no trusted root: kyso is not initialised in {} and no --trust was given. Give the root \
+             certificates you trust with --trust ROOT.pem (repeatable), or point --data-dir at a kyso \
+             installation",
+            dir.path.display()
+        );
+    }
+    let mut anchors = kyso_validate::TrustAnchors::new();
+    for r in roots {
+        anchors.add_root(r).map_err(|e| anyhow::anyhow!("--trust: not a certificate: {e}"))?;
+    }
+    struct DocumentOnly;
+    impl kyso_validate::RevocationSource for DocumentOnly {
+        fn status(&self, _: &x509_cert::Certificate, _: &x509_cert::Certificate) -> kyso_validate::Revocation {
+            kyso_validate::Revocation::Unknown
+        }
+    }
+    let now = std::time::SystemTime::now();
+    Ok(match detached {
+        Some(cms) => vec![kyso_validate::validate_detached(cms, bytes, &anchors, &DocumentOnly, now)],
+        None => kyso_validate::validate_pdf(bytes, &anchors, &DocumentOnly, now)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?,
+    })
 }

@@ -220,6 +220,19 @@ fn b_lt_and_b_lta_validate_offline_in_pyhanko_pdfsig_and_kyso() {
     }
     let (code, reps) = verify(&other, &bt, &["--trust", root.to_str().unwrap()]);
     assert_eq!((code, reps[0]["sub_indication"].as_str()), (3, Some("TRY_LATER")), "{reps:?}");
+    // a relying party that never ran `kyso init` (no data directory at all): the same verdicts
+    // from the given root and the documents' own validation data
+    let relying = Env::new("blt-relying");
+    for f in [&lt, &lta, &lta2] {
+        let (code, reps) = verify(&relying, f, &["--trust", root.to_str().unwrap()]);
+        assert_eq!(code, 0, "{}: {reps:?}", f.display());
+    }
+    let (code, reps) = verify(&relying, &bt, &["--trust", root.to_str().unwrap()]);
+    assert_eq!((code, reps[0]["sub_indication"].as_str()), (3, Some("TRY_LATER")), "{reps:?}");
+    let o = relying.kyso(&["verify", lt.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("--trust"), "without a root: {err}");
+    assert!(!relying.data_dir().exists(), "verify wrote nothing");
 
     // a forged OCSP response in the DSS (one signed byte of it changed): not evidence. Here the live
     // store still answers (B-T); elsewhere nothing answers (INDETERMINATE), with a warning.
