@@ -27,27 +27,7 @@ done
 
 echo "== PDF: bench pdf --count 3000 (PAdES B-B sign, then validate), one core, two rounds"
 P=$W/pdf && rm -rf "$P" && mkdir -p "$P"
-KYSO_DATA_DIR=$P/data "$NEW" init >/dev/null
-KYSO_DATA_DIR=$P/data "$NEW" ca export --out-dir "$P" >/dev/null
-openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$P/k.pem" 2>/dev/null
-openssl req -new -subj /CN=bench -key "$P/k.pem" -out "$P/r.csr"
-KYSO_DATA_DIR=$P/data "$NEW" cert issue --id 019190000999 --name "Nguyễn Văn Thử" --province "Tỉnh Thái Nguyên" \
-  --provider vnpt --eid-level2 --csr "$P/r.csr" --out "$P/c.der" >/dev/null
-openssl x509 -inform DER -in "$P/c.der" -out "$P/c.pem"
-python3 - "$P/doc.pdf" <<'PY'
-import sys
-text = b"BT /F1 24 Tf 72 720 Td (Don de nghi - kyso bench) Tj ET"
-objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(text) + text + b"\nendstream", b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
-out, offs = b"%PDF-1.7\n", []
-for i, o in enumerate(objs):
-    offs.append(len(out)); out += b"%d 0 obj\n" % (i + 1) + o + b"\nendobj\n"
-x = len(out); out += b"xref\n0 %d\n0000000000 65535 f\r\n" % (len(objs) + 1)
-for o in offs: out += b"%010d 00000 n\r\n" % o
-out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, x)
-open(sys.argv[1], "wb").write(out)
-PY
+scripts/pdf-bench-inputs.sh "$P" "$NEW"
 for round in 1 2; do
   for which in OLD NEW; do
     printf '%s round %s (load %s):\n' "$which" "$round" "$(load)"
