@@ -6,8 +6,10 @@
 //! `&dyn Signer` and public keys.
 
 mod software;
+mod verify;
 
 pub use software::SoftwareKey;
+pub use verify::{public_key_kind, verify_with, HashAlg, PublicKeyKind, VerifyError, VerifyScheme, MIN_RSA_BITS};
 
 use std::fmt;
 
@@ -112,56 +114,64 @@ pub trait Signer: Send + Sync {
     fn sign_digest(&self, scheme: SignatureScheme, sha256: &[u8]) -> Result<Vec<u8>, KeyError>;
 }
 
-/// Verify a signature with a DER SubjectPublicKeyInfo. Used by lint and by tests.
+/// Verify a signature of one of kyso's own schemes with a DER SubjectPublicKeyInfo. Used by lint,
+/// by the signing paths' self-checks and by tests; validation of others' signatures goes through
+/// [`verify_with`], which names what it cannot verify.
 pub fn verify(spki_der: &[u8], scheme: SignatureScheme, message: &[u8], signature: &[u8]) -> bool {
-    use aws_lc_rs::signature as sig;
-    let Some(raw) = spki_subject_public_key(spki_der) else {
-        return false;
-    };
-    let alg: &dyn sig::VerificationAlgorithm = match scheme {
-        SignatureScheme::EcdsaP256Sha256 => &sig::ECDSA_P256_SHA256_ASN1,
-        SignatureScheme::RsaPssSha256 => &sig::RSA_PSS_2048_8192_SHA256,
-        SignatureScheme::RsaPkcs1Sha256 => &sig::RSA_PKCS1_2048_8192_SHA256,
-    };
-    sig::UnparsedPublicKey::new(alg, raw).verify(message, signature).is_ok()
+    verify_with(spki_der, scheme.into(), message, signature).is_ok()
 }
 
-/// Extract the subjectPublicKey BIT STRING contents from a DER SubjectPublicKeyInfo
-/// (a tiny DER walk, so this crate needs no ASN.1 library).
-fn spki_subject_public_key(spki: &[u8]) -> Option<&[u8]> {
-    fn header(b: &[u8]) -> Option<(u8, usize, usize)> {
-        let tag = *b.first()?;
-        let l0 = *b.get(1)? as usize;
-        if l0 < 0x80 {
-            return Some((tag, 2, l0));
+impl From<SignatureScheme> for VerifyScheme {
+    fn from(s: SignatureScheme) -> VerifyScheme {
+        match s {
+            SignatureScheme::EcdsaP256Sha256 => VerifyScheme::Ecdsa(HashAlg::Sha256),
+            SignatureScheme::RsaPkcs1Sha256 => VerifyScheme::RsaPkcs1(HashAlg::Sha256),
+            SignatureScheme::RsaPssSha256 => {
+                VerifyScheme::RsaPss { hash: HashAlg::Sha256, mgf1: HashAlg::Sha256, salt_len: 32 }
+            }
         }
-        let n = l0 & 0x7f;
-        if n == 0 || n > 4 {
-            return None;
-        }
-        let mut len = 0usize;
-        for i in 0..n {
-            len = (len << 8) | *b.get(2 + i)? as usize;
-        }
-        Some((tag, 2 + n, len))
     }
-    let (t, h, l) = header(spki)?;
+}
+
+/// One DER header: tag, header length, content length.
+pub(crate) fn der_header(b: &[u8]) -> Option<(u8, usize, usize)> {
+    let tag = *b.first()?;
+    let l0 = *b.get(1)? as usize;
+    if l0 < 0x80 {
+        return Some((tag, 2, l0));
+    }
+    let n = l0 & 0x7f;
+    if n == 0 || n > 4 {
+        return None;
+    }
+    let mut len = 0usize;
+    for i in 0..n {
+        len = (len << 8) | *b.get(2 + i)? as usize;
+    }
+    Some((tag, 2 + n, len))
+}
+
+/// The AlgorithmIdentifier contents and the subjectPublicKey BIT STRING contents of a DER
+/// SubjectPublicKeyInfo (a tiny DER walk, so this crate needs no ASN.1 library).
+pub(crate) fn spki_parts(spki: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (t, h, l) = der_header(spki)?;
     if t != 0x30 {
         return None;
     }
-    let body = spki.get(h..h + l)?;
-    let (t1, h1, l1) = header(body)?;
+    let body = spki.get(h..h.checked_add(l)?)?;
+    let (t1, h1, l1) = der_header(body)?;
     if t1 != 0x30 {
         return None;
     }
+    let alg = body.get(h1..h1.checked_add(l1)?)?;
     let rest = body.get(h1 + l1..)?;
-    let (t2, h2, l2) = header(rest)?;
+    let (t2, h2, l2) = der_header(rest)?;
     if t2 != 0x03 {
         return None;
     }
-    let bits = rest.get(h2..h2 + l2)?;
+    let bits = rest.get(h2..h2.checked_add(l2)?)?;
     if bits.first()? != &0 {
         return None;
     }
-    Some(&bits[1..])
+    Some((alg, &bits[1..]))
 }

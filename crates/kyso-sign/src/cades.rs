@@ -174,12 +174,15 @@ pub struct CmsCheck {
     pub timestamp: Option<TimestampCheck>,
     /// What had to be read leniently (BER, repeated certificates); empty for plain DER.
     pub leniency: Leniency,
+    /// An algorithm (signature scheme, key, digest) kyso does not verify or the rules do not
+    /// allow, named; the check it belongs to is then `false`.
+    pub algorithm_problem: Option<String>,
 }
 
 impl CmsCheck {
     /// All three cryptographic checks passed.
     pub fn is_valid(&self) -> bool {
-        self.message_digest_ok && self.signature_ok && self.signing_cert_v2_ok
+        self.message_digest_ok && self.signature_ok && self.signing_cert_v2_ok && self.algorithm_problem.is_none()
     }
 }
 
@@ -213,20 +216,6 @@ fn single_value(attrs: &SetOfVec<Attribute>, oid: ObjectIdentifier) -> Result<Op
     }
 }
 
-fn scheme_for(si: &SignerInfo) -> Result<SignatureScheme, SignError> {
-    if let Some(s) = alg::scheme_of(&si.signature_algorithm) {
-        return Ok(s);
-    }
-    // Many signers put plain rsaEncryption here and let digestAlgorithm say SHA-256.
-    if si.signature_algorithm.oid == alg::RSA_ENCRYPTION {
-        return Ok(SignatureScheme::RsaPkcs1Sha256);
-    }
-    Err(SignError::malformed(
-        "signatureAlgorithm",
-        format!("{} is not supported (use ECDSA-SHA256, RSASSA-PSS-SHA256 or RSA-SHA256)", si.signature_algorithm.oid),
-    ))
-}
-
 fn matches_sid(cert: &Certificate, sid: &SignerIdentifier) -> bool {
     match sid {
         SignerIdentifier::IssuerAndSerialNumber(isn) => {
@@ -250,6 +239,7 @@ struct SignerCheck {
     signing_cert_v2_ok: bool,
     signing_time: Option<SystemTime>,
     certificates: Vec<Vec<u8>>,
+    algorithm_problem: Option<String>,
 }
 
 fn only_signer(sd: &SignedData) -> Result<&SignerInfo, SignError> {
@@ -275,16 +265,21 @@ fn signed_data_of<'a>(input: &'a [u8], what: &'static str) -> Result<(SignedData
 }
 
 /// Check the only SignerInfo of `sd` (whose DER ContentInfo is `cms_der`): message-digest against
-/// `content_digest` (computed with the SignerInfo's digest algorithm), the signature over the
-/// signed attributes as encoded, and signing-certificate-v2.
+/// `content_digest` (computed with the SignerInfo's digest algorithm; `None` when that algorithm
+/// is not supported), the signature over the signed attributes as encoded, and
+/// signing-certificate-v2. An algorithm that cannot be verified is named in `algorithm_problem`.
 fn check_signer(
     cms_der: &[u8],
     sd: &SignedData,
-    content_digest: &dyn Fn(&ObjectIdentifier) -> Result<Vec<u8>, SignError>,
+    content_digest: &dyn Fn(&ObjectIdentifier) -> Option<Vec<u8>>,
 ) -> Result<SignerCheck, SignError> {
     let si = only_signer(sd)?;
-    let expected = content_digest(&si.digest_alg.oid)?;
-    let scheme = scheme_for(si)?;
+    let mut algorithm_problem = None;
+    let expected = content_digest(&si.digest_alg.oid);
+    if expected.is_none() {
+        algorithm_problem = Some(format!("digest algorithm {} is not supported", alg::name_of(&si.digest_alg.oid)));
+    }
+    let scheme = alg::cms_verify_scheme(&si.signature_algorithm, &si.digest_alg);
     let attrs = si
         .signed_attrs
         .as_ref()
@@ -314,15 +309,18 @@ fn check_signer(
     let md = single_value(attrs, OID_MESSAGE_DIGEST)?
         .ok_or_else(|| SignError::malformed("signedAttrs", "message-digest attribute is missing (RFC 5652 §11.2)"))?;
     let md: OctetString = md.decode_as().ctx("message-digest attribute")?;
-    let message_digest_ok = md.as_bytes() == expected.as_slice();
+    let message_digest_ok = expected.as_deref() == Some(md.as_bytes());
 
     let signing_cert_v2_ok = match single_value(attrs, OID_SIGNING_CERT_V2)? {
         None => false,
         Some(v) => {
             let sc: SigningCertificateV2Loose = v.decode_as().ctx("signing-certificate-v2 attribute")?;
+            // RFC 5035: hashAlgorithm DEFAULT SHA-256; others (CAdES signers that follow their
+            // message digest: SHA-384, SHA-512, SHA-3) are hashed with what they name
             sc.certs.first().is_some_and(|id| {
-                let sha256_alg = id.hash_algorithm.as_ref().is_none_or(|a| a.oid == alg::SHA256);
-                sha256_alg && id.cert_hash.as_bytes() == sha256(&signer_cert_der)
+                let hash =
+                    id.hash_algorithm.as_ref().map_or(Some(kyso_keys::HashAlg::Sha256), |a| alg::hash_by_oid(&a.oid));
+                hash.is_some_and(|h| id.cert_hash.as_bytes() == h.digest(&signer_cert_der).as_slice())
             })
         }
     };
@@ -339,30 +337,57 @@ fn check_signer(
     // Both are encodings of the same attributes, the ones checked above.
     let sorted = attrs.to_der().ctx("signedAttrs")?;
     let spki = signer_cert.tbs_certificate.subject_public_key_info.to_der().ctx("signer SPKI")?;
-    let verify = |m: &[u8]| kyso_keys::verify(&spki, scheme, m, si.signature.as_bytes());
-    let signature_ok = match der_walk::raw_signed_attrs(cms_der) {
-        Some(raw) => verify(&raw) || (raw != sorted && verify(&sorted)),
+    let verify = |m: &[u8]| match &scheme {
+        Ok(s) => kyso_keys::verify_with(&spki, *s, m, si.signature.as_bytes()),
+        Err(why) => Err(kyso_keys::VerifyError::Unsupported(why.clone())),
+    };
+    let first = match der_walk::raw_signed_attrs(cms_der) {
+        Some(raw) => match verify(&raw) {
+            Err(kyso_keys::VerifyError::Invalid) if raw != sorted => verify(&sorted),
+            r => r,
+        },
         None => verify(&sorted),
     };
-    Ok(SignerCheck { signer_cert_der, message_digest_ok, signature_ok, signing_cert_v2_ok, signing_time, certificates })
+    let signature_ok = first.is_ok();
+    match first {
+        Err(kyso_keys::VerifyError::Unsupported(why)) => algorithm_problem = algorithm_problem.or(Some(why)),
+        Err(kyso_keys::VerifyError::BadKey) => {
+            algorithm_problem = algorithm_problem.or(Some("the signer certificate's public key cannot be read".into()))
+        }
+        _ => {}
+    }
+    Ok(SignerCheck {
+        signer_cert_der,
+        message_digest_ok,
+        signature_ok,
+        signing_cert_v2_ok,
+        signing_time,
+        certificates,
+        algorithm_problem,
+    })
 }
 
-/// Check a detached CMS signature over content whose SHA-256 is `content_sha256`. Structural
-/// problems (not CMS, not detached, no signer certificate, unsupported algorithm) are errors
-/// naming the part at fault; failed checks are `false` fields in the answer. A signature
-/// time-stamp (unsigned attribute) is checked too: see [`TimestampCheck`].
+/// Check a detached CMS signature over content whose SHA-256 is `content_sha256` (a signature
+/// with another digest algorithm gets `algorithm_problem`; see [`verify_detached_with`]).
 pub fn verify_detached(cms_der: &[u8], content_sha256: [u8; 32]) -> Result<CmsCheck, SignError> {
+    verify_detached_with(cms_der, &|oid| (*oid == alg::SHA256).then(|| content_sha256.to_vec()))
+}
+
+/// Check a detached CMS signature; `content_digest` gives the content's digest under the
+/// SignerInfo's digestAlgorithm (`None`: not supported). Structural problems (not CMS, not
+/// detached, no signer certificate) are errors naming the part at fault; failed checks are
+/// `false` fields in the answer and an algorithm kyso cannot verify is named in
+/// `algorithm_problem`. A signature time-stamp (unsigned attribute) is checked too: see
+/// [`TimestampCheck`].
+pub fn verify_detached_with(
+    cms_der: &[u8],
+    content_digest: &dyn Fn(&ObjectIdentifier) -> Option<Vec<u8>>,
+) -> Result<CmsCheck, SignError> {
     let (sd, cms_der, leniency) = signed_data_of(cms_der, "ContentInfo")?;
     if sd.encap_content_info.econtent.is_some() {
         return Err(SignError::malformed("SignedData", "carries its content (eContent): not a detached signature"));
     }
-    let sha256_only = |oid: &ObjectIdentifier| {
-        if *oid != alg::SHA256 {
-            return Err(SignError::malformed("digestAlgorithm", format!("{oid} is not SHA-256")));
-        }
-        Ok(content_sha256.to_vec())
-    };
-    let c = check_signer(&cms_der, &sd, &sha256_only)?;
+    let c = check_signer(&cms_der, &sd, content_digest)?;
     let si = only_signer(&sd)?;
     let timestamp = match si.unsigned_attrs.as_ref().map(|a| single_value(a, OID_SIGNATURE_TIMESTAMP)) {
         None | Some(Ok(None)) => None,
@@ -383,6 +408,7 @@ pub fn verify_detached(cms_der: &[u8], content_sha256: [u8; 32]) -> Result<CmsCh
         certificates: c.certificates,
         timestamp,
         leniency,
+        algorithm_problem: c.algorithm_problem,
     })
 }
 
@@ -443,11 +469,11 @@ pub fn check_timestamp(token_der: &[u8], signature_value: &[u8]) -> Result<Times
         .ok_or_else(|| SignError::malformed("time-stamp token", "has no TSTInfo (eContent)"))?;
     let info_der = econtent.decode_as::<OctetString>().ctx("TSTInfo")?.as_bytes().to_vec();
     let info = TstInfo::from_der(&info_der).ctx("TSTInfo")?;
-    let by_alg = |oid: &ObjectIdentifier| {
-        alg::digest_by_oid(oid, &info_der)
-            .ok_or_else(|| SignError::malformed("time-stamp token", format!("digest algorithm {oid} is not supported")))
-    };
+    let by_alg = |oid: &ObjectIdentifier| alg::hash_by_oid(oid).map(|h| h.digest(&info_der));
     let c = check_signer(&token_der, &sd, &by_alg)?;
+    if let Some(why) = &c.algorithm_problem {
+        return Err(SignError::malformed("time-stamp token", why.clone()));
+    }
     let imprint = &info.message_imprint;
     let imprint_ok = alg::digest_by_oid(&imprint.hash_algorithm.oid, signature_value)
         .is_some_and(|d| d.as_slice() == imprint.hashed_message.as_bytes());

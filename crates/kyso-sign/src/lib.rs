@@ -29,8 +29,8 @@ pub use appearance::Visible;
 pub use ber::Leniency;
 pub use cades::{
     add_signature_timestamp, check_timestamp, prepare, sign_detached, signature_value, timestamp_request,
-    timestamp_request_for_digest, timestamp_token, verify_detached, CmsCheck, Prepared, Profile, TimestampCheck,
-    OID_SIGNATURE_TIMESTAMP,
+    timestamp_request_for_digest, timestamp_token, verify_detached, verify_detached_with, CmsCheck, Prepared, Profile,
+    TimestampCheck, OID_SIGNATURE_TIMESTAMP,
 };
 pub use dss::ValidationData;
 pub use pdf::{FoundSignature, PreparedPdf, SigOptions};

@@ -44,8 +44,9 @@ impl TrustAnchors {
         })
     }
 
-    /// [signer, …, root], each certificate signed by the next; the error names the missing issuer.
-    pub fn build_path(&self, signer: &Certificate, from_signature: &[Vec<u8>]) -> Result<Vec<Certificate>, String> {
+    /// [signer, …, root], each certificate signed by the next; the error names the missing issuer,
+    /// or the algorithm that kept a link from being verified.
+    pub fn build_path(&self, signer: &Certificate, from_signature: &[Vec<u8>]) -> Result<Vec<Certificate>, PathError> {
         let mut pool = CertPool::default();
         for d in from_signature {
             pool.add_der(d);
@@ -57,7 +58,11 @@ impl TrustAnchors {
     /// signature's own, then the document's (DSS and other signatures'). At each step at most
     /// [`MAX_ISSUER_CANDIDATES`] certificates named like the issuer are tried, so a file that
     /// carries thousands of look-alike issuers costs a bounded number of signature checks.
-    pub(crate) fn build_path_in(&self, signer: &Certificate, pools: &[&CertPool]) -> Result<Vec<Certificate>, String> {
+    pub(crate) fn build_path_in(
+        &self,
+        signer: &Certificate,
+        pools: &[&CertPool],
+    ) -> Result<Vec<Certificate>, PathError> {
         let mut path = vec![signer.clone()];
         for _ in 0..6 {
             let cur = path.last().expect("non-empty").clone();
@@ -66,26 +71,75 @@ impl TrustAnchors {
             }
             let want = &cur.tbs_certificate.issuer;
             let key = want.to_der().unwrap_or_default();
+            let mut unsupported = None;
+            let mut wrong_key = None;
             let issuer = pools
                 .iter()
                 .flat_map(|p| p.named(&key))
                 .chain(self.intermediates.iter().filter(|c| &c.tbs_certificate.subject == want))
                 .chain(self.roots.iter().map(|(c, _)| c).filter(|c| &c.tbs_certificate.subject == want))
                 .take(MAX_ISSUER_CANDIDATES)
-                .find(|c| signed_by(&cur, c));
+                .find(|c| match check_signed_by(&cur, c) {
+                    SigCheck::Verified => true,
+                    SigCheck::Invalid => {
+                        wrong_key = Some(common_name(c));
+                        false
+                    }
+                    SigCheck::Unsupported(why) => {
+                        unsupported = Some(why);
+                        false
+                    }
+                });
             match issuer {
-                Some(i) if path.iter().any(|p| p == i) && !self.is_root(i) => return Err("the certificate path loops".into()),
+                Some(i) if path.iter().any(|p| p == i) && !self.is_root(i) => {
+                    return Err(PathError::Other("the certificate path loops".into()))
+                }
                 Some(i) => path.push(i.clone()),
+                None if unsupported.is_some() => {
+                    return Err(PathError::Unsupported(format!(
+                        "the signature on «{}» by «{}» cannot be verified: {}",
+                        common_name(&cur),
+                        name_or_dn(want),
+                        unsupported.unwrap_or_default()
+                    )))
+                }
+                None if wrong_key.is_some() => {
+                    return Err(PathError::Missing(format!(
+                        "«{}» is named as the issuer of «{}» but its key does not verify that certificate's signature (another CA of the same name, or a damaged certificate)",
+                        wrong_key.unwrap_or_default(),
+                        common_name(&cur)
+                    )))
+                }
                 None => {
-                    return Err(format!(
+                    return Err(PathError::Missing(format!(
                         "the issuer «{}» of «{}» is neither a configured trust anchor nor in the signature; add the national root (and provider CA) to the trust list",
                         name_or_dn(&cur.tbs_certificate.issuer),
                         common_name(&cur)
-                    ))
+                    )))
                 }
             }
         }
-        Err("the certificate path is longer than 6".into())
+        Err(PathError::Other("the certificate path is longer than 6".into()))
+    }
+}
+
+/// Why no path to a trust anchor was found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PathError {
+    /// An issuer is not known (not a trust anchor, not in the file): NO_CERTIFICATE_CHAIN_FOUND.
+    Missing(String),
+    /// A certificate's signature uses an algorithm or key kyso does not verify, named:
+    /// CRYPTO_CONSTRAINTS_FAILURE, never "no trusted root".
+    Unsupported(String),
+    /// A loop, or a path too long.
+    Other(String),
+}
+
+impl std::fmt::Display for PathError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PathError::Missing(s) | PathError::Unsupported(s) | PathError::Other(s) => f.write_str(s),
+        }
     }
 }
 
@@ -149,31 +203,56 @@ fn is_ca(cert: &Certificate) -> bool {
 
 const BASIC_CONSTRAINTS: der::asn1::ObjectIdentifier = der::asn1::ObjectIdentifier::new_unwrap("2.5.29.19");
 
-/// Does `issuer`'s key verify `cert`'s signature? For CA certificates the answer is remembered
-/// (see [`VERIFIED_CA`]); an end-entity certificate is verified every time.
+/// What checking one certificate's signature under a candidate issuer's key found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum SigCheck {
+    Verified,
+    Invalid,
+    /// The algorithm or key is not one kyso verifies: named.
+    Unsupported(String),
+}
+
+/// Does `issuer`'s key verify `cert`'s signature?
 pub(crate) fn signed_by(cert: &Certificate, issuer: &Certificate) -> bool {
-    let Some(scheme) = kyso_pki::alg::scheme_of(&cert.signature_algorithm) else { return false };
-    let Ok(spki) = issuer.tbs_certificate.subject_public_key_info.to_der() else { return false };
+    check_signed_by(cert, issuer) == SigCheck::Verified
+}
+
+/// [`signed_by`], saying why not. For CA certificates a success is remembered (see
+/// [`VERIFIED_CA`]); an end-entity certificate is verified every time.
+pub(crate) fn check_signed_by(cert: &Certificate, issuer: &Certificate) -> SigCheck {
+    let scheme = match kyso_pki::alg::verify_scheme_of(&cert.signature_algorithm) {
+        Ok(s) => s,
+        Err(why) => return SigCheck::Unsupported(why),
+    };
+    let Ok(spki) = issuer.tbs_certificate.subject_public_key_info.to_der() else { return SigCheck::Invalid };
     let key = if is_ca(cert) {
-        let Some(key) = cache_key(cert, &spki) else { return false };
+        let Some(key) = cache_key(cert, &spki) else { return SigCheck::Invalid };
         if VERIFIED_CA.lock().is_ok_and(|set| set.contains(&key)) {
-            return true;
+            return SigCheck::Verified;
         }
         Some(key)
     } else {
         None
     };
-    let Ok(tbs) = cert.tbs_certificate.to_der() else { return false };
-    let ok = kyso_keys::verify(&spki, scheme, &tbs, cert.signature.as_bytes().unwrap_or(&[]));
-    if let (true, Some(key)) = (ok, key) {
-        if let Ok(mut set) = VERIFIED_CA.lock() {
-            if set.len() >= VERIFIED_CA_MAX {
-                set.clear();
+    let Ok(tbs) = cert.tbs_certificate.to_der() else { return SigCheck::Invalid };
+    let checked = kyso_keys::verify_with(&spki, scheme, &tbs, cert.signature.as_bytes().unwrap_or(&[]));
+    match checked {
+        Ok(()) => {
+            if let Some(key) = key {
+                if let Ok(mut set) = VERIFIED_CA.lock() {
+                    if set.len() >= VERIFIED_CA_MAX {
+                        set.clear();
+                    }
+                    set.insert(key);
+                }
             }
-            set.insert(key);
+            SigCheck::Verified
         }
+        Err(kyso_keys::VerifyError::Unsupported(why)) => {
+            SigCheck::Unsupported(format!("{why} (key of «{}»)", common_name(issuer)))
+        }
+        Err(_) => SigCheck::Invalid,
     }
-    ok
 }
 
 fn cache_key(cert: &Certificate, issuer_spki: &[u8]) -> Option<[u8; 32]> {
@@ -205,6 +284,41 @@ pub(crate) fn set(r: &mut SignatureReport, s: SubIndication) {
     if r.sub_indication.is_none() {
         r.sub_indication = Some(s);
     }
+}
+
+const OID_AIA: der::asn1::ObjectIdentifier = der::asn1::ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.1.1");
+const OID_CDP: der::asn1::ObjectIdentifier = der::asn1::ObjectIdentifier::new_unwrap("2.5.29.31");
+
+/// Does the certificate name a revocation service: an OCSP responder in its authority
+/// information access, or a CRL distribution point?
+pub(crate) fn declares_revocation_service(c: &Certificate) -> bool {
+    c.tbs_certificate.extensions.as_deref().unwrap_or(&[]).iter().any(|e| {
+        e.extn_id == OID_CDP
+            || (e.extn_id == OID_AIA
+                && x509_cert::ext::pkix::AuthorityInfoAccessSyntax::from_der(e.extn_value.as_bytes())
+                    .is_ok_and(|a| a.0.iter().any(|d| d.access_method == kyso_pki::cert::OID_AD_OCSP)))
+    })
+}
+
+/// Validation policy (see the crate documentation): a certificate that names no revocation
+/// service at all (no OCSP in its AIA, no CRL distribution point), on a path to an anchor the
+/// relying party configured, cannot be revoked through any channel a validator could check; it is
+/// accepted as not revoked, with a warning, as pyHanko does. A certificate that names a service
+/// whose answer is missing stays unknown (INDETERMINATE / TRY_LATER).
+pub(crate) fn no_service_policy(
+    r: &mut SignatureReport,
+    subject: &Certificate,
+    (status, source): (Revocation, String),
+) -> (Revocation, String) {
+    if status != Revocation::Unknown || declares_revocation_service(subject) {
+        return (status, source);
+    }
+    let name = common_name(subject);
+    r.warnings.push(format!(
+        "«{name}» names no revocation service (no OCSP responder, no CRL distribution point): accepted as not revoked under the trusted root"
+    ));
+    r.no_revocation_service.push(name);
+    (Revocation::Good, "no revocation service declared".into())
 }
 
 /// Revocation of each certificate at `signing_time`; `proven` when that time comes from a valid
@@ -242,6 +356,7 @@ pub fn judge_revocation(
             Revocation::Unknown => {
                 summary.push(format!("{name}: unknown ({source})"));
                 r.warnings.push(format!("the revocation status of «{name}» could not be checked"));
+                r.revocation_unchecked.push(name.clone());
                 set(r, SubIndication::TryLater);
             }
         }
@@ -268,6 +383,9 @@ pub(crate) fn within_validity(cert: &Certificate, at: SystemTime) -> bool {
     v.not_before.to_unix_duration().as_secs() <= at && at <= v.not_after.to_unix_duration().as_secs()
 }
 
+pub(crate) const EXPIRED_NO_POE: &str =
+    "the signer certificate is outside its validity period now and no time-stamp proves an earlier signing time";
+
 /// Validity (now, or at the time-stamp `proven` when there is a valid one) and key usage.
 pub fn judge_validity_and_usage(
     r: &mut SignatureReport,
@@ -287,7 +405,7 @@ pub fn judge_validity_and_usage(
         ),
         Some(_) => {}
         None if !within_validity(cert, now) => {
-            r.warnings.push("the signer certificate is outside its validity period now and no time-stamp proves an earlier signing time".into());
+            r.warnings.push(EXPIRED_NO_POE.into());
             set(r, SubIndication::OutOfBoundsNoPoe);
         }
         None => {}
@@ -342,7 +460,7 @@ pub fn judge_timestamp(
     }
     let mut all: Vec<&CertPool> = vec![&own];
     all.extend_from_slice(pools);
-    let path = anchors.build_path_in(&tsa, &all)?;
+    let path = anchors.build_path_in(&tsa, &all).map_err(|e| e.to_string())?;
     let exts = tsa.tbs_certificate.extensions.as_deref().unwrap_or(&[]);
     let eku = exts
         .iter()
@@ -356,7 +474,9 @@ pub fn judge_timestamp(
         return Err(format!("«{}» was outside its validity period at genTime", common_name(&tsa)));
     }
     if let Some(issuer) = path.get(1) {
-        match revocation.status(issuer, &tsa) {
+        let st = revocation.status(issuer, &tsa);
+        let (st, _) = no_service_policy(r, &tsa, (st, String::new()));
+        match st {
             Revocation::Revoked { at, reason } if at <= ts.gen_time || reason == 1 => {
                 return Err(format!(
                     "the TSA certificate «{}» was revoked on {} ({})",
@@ -365,10 +485,13 @@ pub fn judge_timestamp(
                     kyso_pki::crl::reason_name(reason)
                 ))
             }
-            Revocation::Unknown => r.warnings.push(format!(
-                "the revocation status of the TSA certificate «{}» could not be checked",
-                common_name(&tsa)
-            )),
+            Revocation::Unknown => {
+                r.warnings.push(format!(
+                    "the revocation status of the TSA certificate «{}» could not be checked",
+                    common_name(&tsa)
+                ));
+                r.revocation_unchecked.push(common_name(&tsa));
+            }
             _ => {}
         }
     }

@@ -14,7 +14,7 @@ mod ltv;
 mod modifications;
 mod report;
 
-pub use chain::TrustAnchors;
+pub use chain::{PathError, TrustAnchors};
 pub use ltv::DssEvidence;
 pub use report::{render, Lang};
 
@@ -60,6 +60,8 @@ pub enum SubIndication {
     TryLater,
     FormatFailure,
     SigConstraintsFailure,
+    /// An algorithm or key size that is not supported or not allowed (named in the report).
+    CryptoConstraintsFailure,
 }
 
 /// What a report is about.
@@ -157,6 +159,19 @@ pub struct SignatureReport {
     pub sub_indication: Option<SubIndication>,
     pub problems: Vec<String>,
     pub warnings: Vec<String>,
+    /// An algorithm, key or digest kyso does not verify or the rules do not allow, named
+    /// (the verdict is then INDETERMINATE / CRYPTO_CONSTRAINTS_FAILURE, not a missing root).
+    pub unsupported_algorithm: Option<String>,
+    /// A later document time-stamp that proves the signature existed (when it was needed: the
+    /// signer certificate has expired since).
+    pub poe_time: Option<i64>,
+    /// Certificates whose revocation status could not be checked (the law asks to warn).
+    pub revocation_unchecked: Vec<String>,
+    /// Certificates that name no revocation service, accepted under the validation policy.
+    pub no_revocation_service: Vec<String>,
+    /// The document digest could not be computed (its algorithm is unsupported): not a HASH_FAILURE.
+    #[serde(skip)]
+    pub digest_unchecked: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -363,7 +378,12 @@ pub fn validate_found(
             } else {
                 let claimed = s.claimed_time.as_deref().and_then(pdf_date);
                 let ctx = Context { anchors, revocation, dss: &dss, extra_certs: &pool, now };
-                check_cms(i, s.field_name.clone(), &s.contents, digests[&s.byte_range], claimed, &ctx)
+                let sha256 = digests[&s.byte_range];
+                let content = |oid: &der::asn1::ObjectIdentifier| match kyso_pki::alg::hash_by_oid(oid)? {
+                    kyso_keys::HashAlg::Sha256 => sha256.map(|d| d.to_vec()),
+                    h => s.digest_with(pdf, h),
+                };
+                check_cms(i, s.field_name.clone(), &s.contents, sha256.is_some(), &content, claimed, &ctx)
             };
             for why in &dss.rejected {
                 r.warnings.push(format!("unusable validation data: {why}"));
@@ -392,6 +412,31 @@ pub fn validate_found(
     for (s, r) in sigs.iter().zip(reports.iter_mut()) {
         if r.level == Some(Level::BLt) && archive.iter().any(|&end| end > s.covers_whole_file_up_to) {
             r.level = Some(Level::BLta);
+        }
+    }
+    // A valid document time-stamp over a signature is proof of its existence at genTime: a signer
+    // certificate expired now but valid then passes (EN 319 102-1, past signature validation).
+    let doc_ts: Vec<(usize, i64)> = sigs
+        .iter()
+        .zip(&reports)
+        .filter(|(s, r)| s.doc_timestamp && r.indication == Indication::TotalPassed)
+        .filter_map(|(s, r)| Some((s.covers_whole_file_up_to, r.timestamp_time?)))
+        .collect();
+    for (s, r) in sigs.iter().zip(reports.iter_mut()) {
+        if s.doc_timestamp || r.sub_indication != Some(SubIndication::OutOfBoundsNoPoe) {
+            continue;
+        }
+        let (Some(from), Some(to)) = (r.cert_valid_from, r.cert_valid_to) else { continue };
+        let poe = doc_ts.iter().find(|(end, at)| *end > s.covers_whole_file_up_to && from <= *at && *at <= to);
+        if let Some((_, at)) = poe {
+            r.warnings.retain(|w| w != chain::EXPIRED_NO_POE);
+            r.warnings.push(format!(
+                "the signer certificate is outside its validity period now; a later document time-stamp proves the signature existed at {}, within it",
+                kyso_pki::time::rfc3339(*at)
+            ));
+            r.poe_time = Some(*at);
+            r.sub_indication = None;
+            finish(r);
         }
     }
     Ok(reports)
@@ -459,16 +504,13 @@ fn check_doc_timestamp(
             let statuses: Vec<_> = path
                 .windows(2)
                 .map(|p| {
-                    let (st, from) = src.lookup(&p[1], &p[0]);
+                    let (st, from) = chain::no_service_policy(&mut r, &p[0], src.lookup(&p[1], &p[0]));
                     (chain::common_name(&p[0]), st, from)
                 })
                 .collect();
             chain::judge_revocation(&mut r, &statuses, ts.gen_time, true);
         }
-        Err(missing) => {
-            r.problems.push(format!("no path to a trusted root: {missing}"));
-            r.sub_indication = Some(SubIndication::NoCertificateChainFound);
-        }
+        Err(e) => path_failed(&mut r, e),
     }
     let exts = tsa.tbs_certificate.extensions.as_deref().unwrap_or(&[]);
     r.key_usage_ok = exts
@@ -494,11 +536,11 @@ pub fn validate_detached(
     revocation: &dyn RevocationSource,
     now: SystemTime,
 ) -> SignatureReport {
-    let digest = kyso_pki::alg::sha256(content).try_into().unwrap_or([0u8; 32]);
     let dss = ltv::DssEvidence::default();
     let none = chain::CertPool::default();
     let ctx = Context { anchors, revocation, dss: &dss, extra_certs: &none, now };
-    let mut r = check_cms(0, None, cms, Some(digest), None, &ctx);
+    let digest = |oid: &der::asn1::ObjectIdentifier| kyso_pki::alg::hash_by_oid(oid).map(|h| h.digest(content));
+    let mut r = check_cms(0, None, cms, true, &digest, None, &ctx);
     r.byte_range_ok = true;
     finish(&mut r);
     r
@@ -531,6 +573,11 @@ fn blank(index: usize, field_name: Option<String>) -> SignatureReport {
         sub_indication: None,
         problems: Vec::new(),
         warnings: Vec::new(),
+        unsupported_algorithm: None,
+        poe_time: None,
+        revocation_unchecked: Vec::new(),
+        no_revocation_service: Vec::new(),
+        digest_unchecked: false,
     }
 }
 
@@ -558,22 +605,32 @@ fn pdf_date(m: &[u8]) -> Option<SystemTime> {
     Some(kyso_pki::time::from_unix(t))
 }
 
+/// Check one CMS signature. `content` digests the signed content under the SignerInfo's
+/// digestAlgorithm (`None`: an unsupported algorithm); `fits` is false when the ByteRange does
+/// not fit the file.
 fn check_cms(
     index: usize,
     field_name: Option<String>,
     cms: &[u8],
-    digest: Option<[u8; 32]>,
+    fits: bool,
+    content: &dyn Fn(&der::asn1::ObjectIdentifier) -> Option<Vec<u8>>,
     claimed: Option<SystemTime>,
     ctx: &Context,
 ) -> SignatureReport {
     let Context { anchors, revocation, dss, extra_certs, now } = *ctx;
     let mut r = blank(index, field_name);
-    let Some(digest) = digest else {
+    if !fits {
         r.problems.push("the ByteRange does not fit inside the file".into());
         r.sub_indication = Some(SubIndication::FormatFailure);
         return r;
+    }
+    let unchecked = std::cell::Cell::new(false);
+    let digest = |oid: &der::asn1::ObjectIdentifier| {
+        let d = content(oid);
+        unchecked.set(d.is_none());
+        d
     };
-    let check = match kyso_sign::verify_detached(cms, digest) {
+    let check = match kyso_sign::verify_detached_with(cms, &digest) {
         Ok(c) => c,
         Err(e) => {
             r.problems.push(format!("the signature container cannot be read: {e}"));
@@ -582,8 +639,13 @@ fn check_cms(
         }
     };
     r.digest_ok = check.message_digest_ok;
+    r.digest_unchecked = unchecked.get();
     r.signature_ok = check.signature_ok;
     r.signing_certificate_ok = check.signing_cert_v2_ok;
+    if let Some(why) = &check.algorithm_problem {
+        r.problems.push(format!("unsupported algorithm: {why}"));
+        r.unsupported_algorithm = Some(why.clone());
+    }
     // decoded leniently (BER, repeated certificates): said, not held against the signature
     r.warnings.extend(check.leniency.notes());
     let claimed = check.signing_time.or(claimed);
@@ -627,16 +689,13 @@ fn check_cms(
             let src = ltv::Layered::new(dss, revocation, signing_time);
             let mut statuses = Vec::new();
             for pair in path.windows(2) {
-                let (st, from) = src.lookup(&pair[1], &pair[0]);
+                let (st, from) = chain::no_service_policy(&mut r, &pair[0], src.lookup(&pair[1], &pair[0]));
                 statuses.push((chain::common_name(&pair[0]), st, from));
             }
             signer_from_dss = src.all_from_dss.get();
             chain::judge_revocation(&mut r, &statuses, signing_time, proven.is_some());
         }
-        Err(missing) => {
-            r.problems.push(format!("no path to a trusted root: {missing}"));
-            r.sub_indication = Some(SubIndication::NoCertificateChainFound);
-        }
+        Err(e) => path_failed(&mut r, e),
     }
     chain::judge_validity_and_usage(&mut r, &cert, now, proven);
     r.level = Some(match proven {
@@ -645,6 +704,22 @@ fn check_cms(
         Some(_) => Level::BT,
     });
     r
+}
+
+/// No path to a trust anchor: a missing issuer (NO_CERTIFICATE_CHAIN_FOUND), or a link whose
+/// algorithm kyso cannot verify (CRYPTO_CONSTRAINTS_FAILURE, named).
+fn path_failed(r: &mut SignatureReport, e: PathError) {
+    match e {
+        PathError::Unsupported(why) => {
+            r.problems.push(format!("unsupported algorithm in the certificate path: {why}"));
+            r.unsupported_algorithm.get_or_insert(why);
+            chain::set(r, SubIndication::CryptoConstraintsFailure);
+        }
+        e => {
+            r.problems.push(format!("no path to a trusted root: {e}"));
+            r.sub_indication = Some(SubIndication::NoCertificateChainFound);
+        }
+    }
 }
 
 fn pdf_checks(
@@ -671,8 +746,13 @@ fn finish(r: &mut SignatureReport) {
     use SubIndication::*;
     let (ind, sub) = if matches!(r.sub_indication, Some(FormatFailure)) {
         (TotalFailed, Some(FormatFailure))
-    } else if !r.byte_range_ok || !r.digest_ok {
+    } else if !r.byte_range_ok || (!r.digest_ok && !r.digest_unchecked) {
         (TotalFailed, Some(HashFailure))
+    } else if r.unsupported_algorithm.is_some() && matches!(r.modification, Modification::PageContentChanged { .. }) {
+        // the content changed after signing, whatever the algorithm
+        (TotalFailed, Some(HashFailure))
+    } else if r.unsupported_algorithm.is_some() {
+        (Indeterminate, Some(CryptoConstraintsFailure))
     } else if !r.signature_ok {
         (TotalFailed, Some(SigCryptoFailure))
     } else if let Modification::PageContentChanged { .. } = r.modification {

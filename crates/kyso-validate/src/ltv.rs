@@ -68,9 +68,9 @@ fn verify_with(
     tbs: &[u8],
     sig: &[u8],
 ) -> bool {
-    let Some(scheme) = kyso_pki::alg::scheme_of(alg) else { return false };
+    let Ok(scheme) = kyso_pki::alg::verify_scheme_of(alg) else { return false };
     let Ok(spki) = key_holder.tbs_certificate.subject_public_key_info.to_der() else { return false };
-    kyso_keys::verify(&spki, scheme, tbs, sig)
+    kyso_keys::verify_with(&spki, scheme, tbs, sig).is_ok()
 }
 
 fn responder_matches(id: &ResponderId, c: &Certificate) -> bool {

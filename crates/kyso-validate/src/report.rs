@@ -49,6 +49,7 @@ fn sub(s: SubIndication) -> &'static str {
         SubIndication::TryLater => "TRY_LATER",
         SubIndication::FormatFailure => "FORMAT_FAILURE",
         SubIndication::SigConstraintsFailure => "SIG_CONSTRAINTS_FAILURE",
+        SubIndication::CryptoConstraintsFailure => "CRYPTO_CONSTRAINTS_FAILURE",
     }
 }
 

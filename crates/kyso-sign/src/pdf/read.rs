@@ -42,6 +42,15 @@ impl FoundSignature {
         Some(out)
     }
 
+    /// The digest of the signed ranges under `hash` (signers other than kyso may use SHA-384,
+    /// SHA-512 or SHA-3); None when they do not fit the file.
+    pub fn digest_with(&self, pdf: &[u8], hash: kyso_keys::HashAlg) -> Option<Vec<u8>> {
+        let [a, b, c, d] = self.byte_range;
+        let first = pdf.get(a..a.checked_add(b)?)?;
+        let second = pdf.get(c..c.checked_add(d)?)?;
+        Some(hash.digest_parts(&[first, second]))
+    }
+
     /// The two signed ranges of `pdf`, concatenated; None when they do not fit the file.
     pub fn signed_bytes(&self, pdf: &[u8]) -> Option<Vec<u8>> {
         let [a, b, c, d] = self.byte_range;
