@@ -275,6 +275,7 @@ pub fn describe_signer(r: &mut SignatureReport, cert: &Certificate) {
         Some(format!("{p}:{masked}"))
     });
     r.issuer_name = Some(name_or_dn(&tbs.issuer));
+    r.issuer_org = name_attr(&tbs.issuer, kyso_pki::subject::OID_O);
     r.serial = Some(kyso_pki::cert::serial_hex(tbs.serial_number.as_bytes()));
     r.cert_valid_from = Some(tbs.validity.not_before.to_unix_duration().as_secs() as i64);
     r.cert_valid_to = Some(tbs.validity.not_after.to_unix_duration().as_secs() as i64);

@@ -56,6 +56,9 @@ pub struct VerifyArgs {
     /// vi (default) or en.
     #[arg(long, default_value = "vi")]
     pub lang: String,
+    /// text (default: the readable report), json, or xml (the ETSI TS 119 102-2 validation report).
+    #[arg(long, default_value = "text", value_parser = ["text", "json", "xml"])]
+    pub format: String,
 }
 
 #[derive(Args)]
@@ -260,7 +263,7 @@ pub async fn sign_doc(dir: &DataDir, db: Option<&str>, a: SignDocArgs, pdf: bool
 }
 
 pub async fn verify(dir: &DataDir, db: Option<&str>, a: VerifyArgs, json_mode: bool) -> Result<ExitCode> {
-    let VerifyArgs { file, signature, trust, lang } = a;
+    let VerifyArgs { file, signature, trust, lang, format } = a;
     let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
     let mut roots = Vec::new();
     for t in &trust {
@@ -286,8 +289,12 @@ pub async fn verify(dir: &DataDir, db: Option<&str>, a: VerifyArgs, json_mode: b
         }
     };
     let lang = if lang == "en" { kyso_validate::Lang::En } else { kyso_validate::Lang::Vi };
-    if json_mode {
+    if json_mode || format == "json" {
         println!("{}", serde_json::to_string(&reports)?);
+    } else if format == "xml" {
+        let now = kyso_pki::time::unix(std::time::SystemTime::now()) as i64;
+        let digest = kyso_pki::alg::sha256(&bytes);
+        print!("{}", kyso_validate::etsi_xml(&reports, now, Some(&digest)));
     } else {
         print!("{}", kyso_validate::render(&reports, lang));
     }

@@ -49,7 +49,9 @@ fn kyso_pades_passes_pdfsig_pyhanko_and_kyso_with_two_signers() {
     assert_eq!(reps[0]["modification"]["kind"], "allowed_later");
     assert_eq!(reps[1]["signer_id_masked"], "CCCD:0191****0082");
     let text = env.ok(&["verify", two.to_str().unwrap()]);
-    assert!(text.contains("HỢP LỆ (TOTAL-PASSED)") && text.contains("Người ký"), "{text}");
+    // verdict first, in words; the ETSI terms only among the technical details
+    assert!(text.starts_with("Chữ ký 1: HỢP LỆ\n") && text.contains("Người ký: "), "{text}");
+    assert!(text.contains("Chi tiết kỹ thuật:\n    Kết luận theo ETSI EN 319 102-1: TOTAL-PASSED"), "{text}");
     // the same verdict over HTTP, and the page a person drops the file on
     let _server = env.serve();
     let (s, body) = http(
@@ -65,6 +67,20 @@ fn kyso_pades_passes_pdfsig_pyhanko_and_kyso_with_two_signers() {
         http("POST", &format!("{}/verify/report?lang=vi", env.base_url()), None, &std::fs::read(&two).unwrap())
             .unwrap();
     assert!(s == 200 && String::from_utf8_lossy(&html).contains("HỢP LỆ"));
+    // the ETSI TS 119 102-2 XML report, by query or by Accept header, read by Python's parser
+    let pdf = std::fs::read(&two).unwrap();
+    let (s, xml) = http("POST", &format!("{}/api/validate?format=xml", env.base_url()), None, &pdf).unwrap();
+    assert_eq!(s, 200);
+    assert_eq!(support::signing::etsi_xml_indications(&xml), ["total-passed", "total-passed"]);
+    let (s, xml) = kyso_testkit::http::http_with(
+        "POST",
+        &format!("{}/api/validate", env.base_url()),
+        None,
+        &[("Accept", "application/xml")],
+        &pdf,
+    )
+    .unwrap();
+    assert_eq!((s, support::signing::etsi_xml_indications(&xml).len()), (200, 2));
     let (s, page) = http("GET", &format!("{}/verify", env.base_url()), None, &[]).unwrap();
     assert!(s == 200 && String::from_utf8_lossy(&page).contains("Kiểm tra chữ ký số"));
     let (s, body) = http("POST", &format!("{}/api/validate", env.base_url()), None, b"not a pdf").unwrap();

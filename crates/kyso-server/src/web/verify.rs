@@ -1,6 +1,6 @@
-//! Validation over HTTP: `POST /api/validate` (a PDF, or a file with `?signature=` not supported
-//! yet: PDF only) answers JSON reports; `/verify` is the page where a person drops a PDF and reads
-//! the verdict in Vietnamese (or English).
+//! Validation over HTTP: `POST /api/validate` (a PDF) answers JSON reports, or the ETSI TS 119
+//! 102-2 XML validation report with `?format=xml` or `Accept: application/xml`; `/verify` is the
+//! page where a person drops a PDF and reads the verdict in Vietnamese (or English).
 
 use super::layout::{render, Frame};
 use crate::ratelimit::{self, Limiter, Rate};
@@ -39,6 +39,21 @@ pub struct Lang {
     lang: Option<String>,
 }
 
+#[derive(Deserialize)]
+pub struct ApiQuery {
+    format: Option<String>,
+}
+
+/// `?format=xml`, or an Accept header that asks for XML before JSON.
+fn wants_xml(q: &ApiQuery, headers: &axum::http::HeaderMap) -> bool {
+    if let Some(f) = q.format.as_deref() {
+        return f.eq_ignore_ascii_case("xml");
+    }
+    let accept = headers.get(axum::http::header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let xml = accept.find("application/xml").or_else(|| accept.find("text/xml"));
+    xml.is_some_and(|x| accept.find("application/json").is_none_or(|j| x < j))
+}
+
 fn lang(q: &Lang) -> kyso_validate::Lang {
     if q.lang.as_deref() == Some("en") {
         kyso_validate::Lang::En
@@ -70,13 +85,27 @@ fn status_of(l: &LimitExceeded) -> StatusCode {
     }
 }
 
-async fn validate_json(State(s): State<AppState>, body: Result<Bytes, BytesRejection>) -> Response {
+async fn validate_json(
+    State(s): State<AppState>,
+    Query(q): Query<ApiQuery>,
+    headers: axum::http::HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let mut digest = None;
     let result = match body_or_limit(body) {
-        Ok(Ok(body)) => s.authority.validate_pdf(&body, &[]).await,
+        Ok(Ok(body)) => {
+            digest = Some(kyso_pki::alg::sha256(&body));
+            s.authority.validate_pdf(&body, &[]).await
+        }
         Ok(Err(e)) => Err(e),
         Err(r) => return *r,
     };
     match result {
+        Ok(reports) if wants_xml(&q, &headers) => {
+            let now = kyso_pki::time::unix(std::time::SystemTime::now()) as i64;
+            let xml = kyso_validate::etsi_xml(&reports, now, digest.as_deref());
+            ([(axum::http::header::CONTENT_TYPE, "application/xml; charset=utf-8")], xml).into_response()
+        }
         Ok(reports) => Json(json!({ "signatures": reports })).into_response(),
         Err(ValidateError::Busy(b)) => ratelimit::busy(b, true),
         Err(ValidateError::Invalid(ValidationError::Limit(l))) => (
@@ -95,18 +124,28 @@ async fn validate_json(State(s): State<AppState>, body: Result<Bytes, BytesRejec
     }
 }
 
-/// One signature's verdict: its colour (`passed`, `indeterminate`, `failed`) and the report.
-struct Verdict {
-    class: &'static str,
-    text: String,
-}
-
-/// The fragment `/verify` puts under the file chooser.
+/// The fragment `/verify` puts under the file chooser: each signature's report in words
+/// (verdict first; the ETSI terms folded into a details element).
 #[derive(Template)]
 #[template(path = "verify/report.html")]
 struct Report {
-    verdicts: Vec<Verdict>,
+    verdicts: Vec<kyso_validate::Readable>,
     error: Option<String>,
+    /// "Cảnh báo" / "Warnings", "Chi tiết kỹ thuật" / "Technical details".
+    warnings_label: &'static str,
+    details_label: &'static str,
+}
+
+impl Report {
+    fn new(l: kyso_validate::Lang, verdicts: Vec<kyso_validate::Readable>, error: Option<String>) -> Report {
+        let en = l == kyso_validate::Lang::En;
+        Report {
+            verdicts,
+            error,
+            warnings_label: if en { "Warnings" } else { "Cảnh báo" },
+            details_label: if en { "Technical details" } else { "Chi tiết kỹ thuật" },
+        }
+    }
 }
 
 /// A fragment (no layout) as HTML.
@@ -133,18 +172,8 @@ async fn report_html(
     };
     match result {
         Ok(reports) => {
-            let verdicts = reports
-                .iter()
-                .map(|r| Verdict {
-                    class: match r.indication {
-                        kyso_validate::Indication::TotalPassed => "passed",
-                        kyso_validate::Indication::Indeterminate => "indeterminate",
-                        kyso_validate::Indication::TotalFailed => "failed",
-                    },
-                    text: kyso_validate::render(std::slice::from_ref(r), l),
-                })
-                .collect();
-            fragment(StatusCode::OK, &Report { verdicts, error: None })
+            let verdicts = reports.iter().map(|r| kyso_validate::readable(r, l)).collect();
+            fragment(StatusCode::OK, &Report::new(l, verdicts, None))
         }
         Err(ValidateError::Busy(b)) => ratelimit::busy(b, l == kyso_validate::Lang::En),
         Err(ValidateError::Invalid(e)) => {
@@ -153,7 +182,7 @@ async fn report_html(
                 // the page always answered 200 with the message; keep that for unreadable files
                 _ => StatusCode::OK,
             };
-            fragment(status, &Report { verdicts: Vec::new(), error: Some(e.message(l)) })
+            fragment(status, &Report::new(l, Vec::new(), Some(e.message(l))))
         }
     }
 }

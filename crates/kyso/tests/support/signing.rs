@@ -172,3 +172,38 @@ pub fn backdate_revocation(env: &Env, serial: &str) {
     rt.block_on(store.execute_raw(&sql)).unwrap();
     rt.block_on(store.close());
 }
+
+/// The main indications (`total-passed`, `indeterminate`, `total-failed`) of an ETSI TS 119 102-2
+/// XML validation report, in order, as Python's own XML parser reads it (a malformed report or
+/// another namespace fails here). Sub-indications follow a `/`: `indeterminate/TRY_LATER`.
+pub fn etsi_xml_indications(xml: &[u8]) -> Vec<String> {
+    const READ: &str = r#"
+import sys, xml.etree.ElementTree as ET
+ns = {"vr": "http://uri.etsi.org/19102/v1.2.1#"}
+root = ET.fromstring(sys.stdin.buffer.read())
+assert root.tag == "{http://uri.etsi.org/19102/v1.2.1#}ValidationReport", root.tag
+for r in root.findall("vr:SignatureValidationReport", ns):
+    assert r.find("vr:SignatureIdentifier", ns) is not None
+    assert r.find("vr:ValidationTimeInfo/vr:ValidationTime", ns) is not None
+    st = r.find("vr:SignatureValidationStatus", ns)
+    main = st.find("vr:MainIndication", ns).text
+    assert main.startswith("urn:etsi:019102:mainindication:"), main
+    out = main.rsplit(":", 1)[1]
+    for s in st.findall("vr:SubIndication", ns):
+        assert s.text.startswith("urn:etsi:019102:subindication:"), s.text
+        out += "/" + s.text.rsplit(":", 1)[1]
+    print(out)
+"#;
+    use std::io::Write;
+    let mut child = Command::new("python3")
+        .args(["-c", READ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3");
+    child.stdin.take().unwrap().write_all(xml).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "xml.etree: {}\n{}", String::from_utf8_lossy(&o.stderr), String::from_utf8_lossy(xml));
+    String::from_utf8_lossy(&o.stdout).lines().map(str::to_string).collect()
+}
