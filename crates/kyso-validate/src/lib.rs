@@ -6,6 +6,27 @@
 //! with its sub-indication and the baseline level reached (B-B, B-T, B-LT, B-LTA), reported in
 //! Vietnamese (default) or English. Document time-stamps (B-LTA) get a report of their own.
 //!
+//! # Validation policy
+//!
+//! - **Algorithms** (Circular 15/2025): RSA of at least 2048 bits with PKCS#1 v1.5 or RSASSA-PSS
+//!   under any valid parameters (SHA-256/384/512, MGF1 with the message hash, any salt length;
+//!   read by meaning, not by bytes), ECDSA on P-256, P-384 and P-521 (curve from the key) with
+//!   SHA-2 (and SHA3-384/512 where aws-lc verifies them), message digests SHA-2 and SHA-3. Anything
+//!   else — RSA under 2048 bits, SHA-1, DSA, EdDSA, brainpool curves, RSA with SHA-3, PSS whose
+//!   MGF1 hash differs from the message hash — is named in `unsupported_algorithm` and gives
+//!   INDETERMINATE / CRYPTO_CONSTRAINTS_FAILURE, in the signature or anywhere on its path; never
+//!   NO_CERTIFICATE_CHAIN_FOUND.
+//! - **No revocation service declared**: a certificate with neither an OCSP responder in its AIA
+//!   nor a CRL distribution point, on a path to an anchor the caller configured, is taken as not
+//!   revoked (as pyHanko does), listed in `no_revocation_service` with a warning.
+//! - **Expired now, valid then**: a signer certificate outside its validity now passes when a
+//!   valid signature time-stamp, or a later valid document time-stamp, proves the signature
+//!   existed while it was valid; without such proof: INDETERMINATE / OUT_OF_BOUNDS_NO_POE.
+//! - **Status unknown**: a certificate that names a revocation service whose answer is neither in
+//!   the document nor from the caller's source gives INDETERMINATE / TRY_LATER, listed in
+//!   `revocation_unchecked`; the readable report warns in Vietnamese ("Không kiểm tra được tình
+//!   trạng chứng thư số …").
+//!
 //! Architecture invariant: no IO. Trust anchors and revocation statuses come in from the caller
 //! (`kyso-authority` answers revocation from its own store); documents come in as bytes.
 
