@@ -70,7 +70,7 @@ const MGF1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.
 
 /// A hash AlgorithmIdentifier with absent or NULL parameters (signers write it either way).
 fn hash_of(a: &AlgorithmIdentifierOwned) -> Result<HashAlg, String> {
-    if !a.parameters.as_ref().is_none_or(|p| der::Tagged::tag(p) == der::Tag::Null) {
+    if a.parameters.as_ref().is_some_and(|p| der::Tagged::tag(p) != der::Tag::Null) {
         return Err(format!("hash {} has unexpected parameters", a.oid));
     }
     hash_by_oid(&a.oid).ok_or_else(|| match a.oid {
