@@ -91,6 +91,12 @@ impl TrustAnchors {
                     }
                 });
             match issuer {
+                Some(i) if *i == cur && !self.is_root(i) => {
+                    return Err(PathError::Missing(format!(
+                        "«{}» is self-signed and not a configured trust anchor; give it (or the national root) as a trusted root",
+                        common_name(&cur)
+                    )))
+                }
                 Some(i) if path.iter().any(|p| p == i) && !self.is_root(i) => {
                     return Err(PathError::Other("the certificate path loops".into()))
                 }
@@ -568,6 +574,11 @@ mod tests {
         let mut anchors = TrustAnchors::new();
         anchors.add_root(&other_der).unwrap();
         assert!(anchors.build_path(&ca, std::slice::from_ref(&root_der)).is_err());
+        // an untrusted self-signed certificate is named as such, not as a loop
+        match anchors.build_path(&root, std::slice::from_ref(&root_der)) {
+            Err(PathError::Missing(m)) => assert!(m.contains("self-signed"), "{m}"),
+            other => panic!("{other:?}"),
+        }
         let mut anchors = TrustAnchors::new();
         anchors.add_root(&root_der).unwrap();
         assert_eq!(anchors.build_path(&ca, &[]).unwrap().len(), 2);
