@@ -5,6 +5,7 @@
 //! PKCS#11 token) is `kyso-custody`'s business; the PKI, signing and validation cores see only
 //! `&dyn Signer` and public keys.
 
+mod rsa_public;
 mod software;
 mod verify;
 

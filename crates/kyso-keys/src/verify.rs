@@ -1,6 +1,7 @@
 //! Verifying signatures made by any signer the Vietnamese rules allow (Circular 15/2025): RSA of
 //! at least 2048 bits with PKCS#1 v1.5 or RSASSA-PSS, ECDSA on P-256, P-384 and P-521, with SHA-2
-//! (and SHA-3 where aws-lc offers it). The key type and curve come from the SubjectPublicKeyInfo;
+//! and SHA-3 (ECDSA with SHA-3 where aws-lc offers it; RSA with SHA-3, and PSS whose MGF1 hash
+//! differs from the message hash, in `rsa_public`). The key type and curve come from the SubjectPublicKeyInfo;
 //! the scheme and hash from the signature's AlgorithmIdentifier (read in `kyso-pki`). What cannot
 //! be verified is *named* ([`VerifyError::Unsupported`]), never confused with a bad signature.
 
@@ -239,30 +240,34 @@ pub fn verify_with(spki_der: &[u8], scheme: VerifyScheme, message: &[u8], signat
                 Sha256 => &sig::RSA_PKCS1_2048_8192_SHA256,
                 Sha384 => &sig::RSA_PKCS1_2048_8192_SHA384,
                 Sha512 => &sig::RSA_PKCS1_2048_8192_SHA512,
-                _ => return unsupported(),
+                Sha3_256 | Sha3_384 | Sha3_512 => {
+                    // aws-lc has no RSA with SHA-3: the public operation and the encoding by hand
+                    return crate::rsa_public::verify_pkcs1_sha3(raw, h, message, signature)
+                        .then_some(())
+                        .ok_or(VerifyError::Invalid);
+                }
             };
             ok(alg.verify_sig(raw, message, signature))
         }
         VerifyScheme::RsaPss { hash, mgf1, salt_len } => {
-            // aws-lc applies MGF1 with the message hash: a different MGF1 hash is valid PSS
-            // but not one aws-lc verifies, so it is named rather than failed.
-            if mgf1 != hash {
-                return Err(VerifyError::Unsupported(format!(
-                    "RSASSA-PSS with MGF1-{} over a {} hash is not supported (MGF1 must use the message hash)",
-                    mgf1.name(),
-                    hash.name()
-                )));
-            }
             let salt = u16::try_from(salt_len)
                 .map_err(|_| VerifyError::Unsupported(format!("RSASSA-PSS salt length {salt_len} is out of range")))?;
             let base = match hash {
-                Sha256 => sig::RSA_PSS_2048_8192_SHA256,
-                Sha384 => sig::RSA_PSS_2048_8192_SHA384,
-                Sha512 => sig::RSA_PSS_2048_8192_SHA512,
-                _ => return unsupported(),
+                _ if mgf1 != hash => None,
+                Sha256 => Some(sig::RSA_PSS_2048_8192_SHA256),
+                Sha384 => Some(sig::RSA_PSS_2048_8192_SHA384),
+                Sha512 => Some(sig::RSA_PSS_2048_8192_SHA512),
+                Sha3_256 | Sha3_384 | Sha3_512 => None,
             };
-            let alg = base.with_pss_salt_length(RsaPssSaltLength::Custom(salt));
-            ok(alg.verify_sig(raw, message, signature))
+            match base {
+                Some(base) => {
+                    ok(base.with_pss_salt_length(RsaPssSaltLength::Custom(salt)).verify_sig(raw, message, signature))
+                }
+                // valid PSS that aws-lc does not take (MGF1 over another hash, SHA-3): by hand
+                None => crate::rsa_public::verify_pss(raw, hash, mgf1, usize::from(salt), message, signature)
+                    .then_some(())
+                    .ok_or(VerifyError::Invalid),
+            }
         }
     }
 }

@@ -8,12 +8,12 @@
 //!
 //! # Validation policy
 //!
-//! - **Algorithms** (Circular 15/2025): RSA of at least 2048 bits with PKCS#1 v1.5 or RSASSA-PSS
-//!   under any valid parameters (SHA-256/384/512, MGF1 with the message hash, any salt length;
+//! - **Algorithms** (Circular 15/2025): RSA of 2048 to 8192 bits with PKCS#1 v1.5 or RSASSA-PSS
+//!   under any valid parameters (SHA-2 or SHA-3 hash, MGF1 over any of them, any salt length;
 //!   read by meaning, not by bytes), ECDSA on P-256, P-384 and P-521 (curve from the key) with
-//!   SHA-2 (and SHA3-384/512 where aws-lc verifies them), message digests SHA-2 and SHA-3. Anything
-//!   else — RSA under 2048 bits, SHA-1, DSA, EdDSA, brainpool curves, RSA with SHA-3, PSS whose
-//!   MGF1 hash differs from the message hash — is named in `unsupported_algorithm` and gives
+//!   SHA-2 (with SHA-3: P-384/SHA3-384 and P-521/SHA3-512, what aws-lc verifies), message digests
+//!   SHA-2 and SHA-3. Anything else — RSA under 2048 bits, SHA-1, DSA, EdDSA, brainpool curves,
+//!   ECDSA P-256 with SHA-3 — is named in `unsupported_algorithm` and gives
 //!   INDETERMINATE / CRYPTO_CONSTRAINTS_FAILURE, in the signature or anywhere on its path; never
 //!   NO_CERTIFICATE_CHAIN_FOUND.
 //! - **No revocation service declared**: a certificate with neither an OCSP responder in its AIA
