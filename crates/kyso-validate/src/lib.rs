@@ -10,6 +10,7 @@
 //! (`kyso-authority` answers revocation from its own store); documents come in as bytes.
 
 mod chain;
+pub mod dossier;
 mod ltv;
 mod modifications;
 mod report;
