@@ -208,12 +208,66 @@ fn the_portal_api_checks_a_dossier_as_json_and_multipart() {
     assert!(!demo.log_text().contains(&d.applicant), "the server log carries the ID number masked only");
     assert!(demo.log_text().contains("dossier checked"));
 
-    kpi(&env, port, &d);
+    // a third dossier without the optional authorisation: fully signed
+    let mut full = as_json(&d);
+    full["files"].as_array_mut().unwrap().truncate(2);
+    let (s, v) = call(port, "POST", "/api/v1/dossiers", token, Some("application/json"), full.to_string().as_bytes());
+    assert_eq!((s, &v["fully_signed"], &v["missing"]), (201, &json!(true), &json!([])), "{v:#}");
+    kpi(port, by_json["day"].as_str().unwrap());
 }
 
-/// The KPI: today's dossiers on the dashboard, the weekly report's figures, the holders who signed.
-fn kpi(env: &Env, port: u16, d: &Dossier) {
-    let _ = (env, port, d);
+fn page(port: u16, path: &str) -> (u16, String) {
+    let (s, b) = support::http("GET", &format!("http://127.0.0.1:{port}{path}"), None, &[]).unwrap();
+    (s, String::from_utf8_lossy(&b).into_owned())
+}
+
+/// The KPI: three dossiers needing signatures today, one fully signed, on the dashboard's day,
+/// week and month and in the weekly and monthly reports' figures; one holder of Hiệp Lực signed
+/// (the applicant: the other signer is no resident), beside the count of holders.
+fn kpi(port: u16, today: &str) {
+    let (s, dash) = page(port, &format!("/campaign?date={today}"));
+    assert_eq!(s, 200, "{dash}");
+    let table =
+        dash.split("class=\"signed-dossiers\"").nth(1).expect("the KPI table").split("</table>").next().unwrap();
+    let rows: Vec<Vec<String>> = table
+        .split("<tr>")
+        .skip(2)
+        .map(|r| {
+            r.split("<td")
+                .skip(1)
+                .map(|c| c.split('>').nth(1).unwrap().split('<').next().unwrap().to_string())
+                .collect()
+        })
+        .collect();
+    for (row, name) in rows.iter().zip(["Ngày", "Tuần (thứ Hai – Chủ nhật)", "Tháng"]) {
+        assert_eq!(row, &vec![name.to_string(), "3".into(), "1".into(), "33.33 %".into()], "{table}");
+    }
+    let signers = dash.split("class=\"signers\">").nth(1).unwrap().split("</p>").next().unwrap();
+    assert!(signers.contains("<strong>1</strong> /"), "one holder signed this month: {signers}");
+    let holders: u64 =
+        signers.split("</strong> / ").nth(1).unwrap().split_whitespace().next().unwrap().parse().unwrap();
+    assert!(holders > 1, "{signers}");
+
+    let month = format!("{}01", &today[..8]);
+    let (s, monthly) = page(port, &format!("/campaign/reports/unit?unit={COMMUNE}&freq=monthly&period={month}"));
+    assert_eq!(s, 200, "{monthly}");
+    // the weekly period holding today starts on the rules' weekday: the one start the page takes
+    let day = kyso_calendar::day_number(today).unwrap();
+    let weekly = (0..7)
+        .map(|k| kyso_calendar::iso_date(day - k))
+        .map(|start| page(port, &format!("/campaign/reports/unit?unit={COMMUNE}&freq=weekly&period={start}")))
+        .find(|(s, _)| *s == 200)
+        .expect("a weekly period starts in the last 7 days")
+        .1;
+    for report in [&monthly, &weekly] {
+        let cell = |label: &str| {
+            let after = report.split(label).nth(1).unwrap_or_else(|| panic!("{label} in {report}"));
+            after.split("<td class=\"n\">").nth(1).unwrap().split('<').next().unwrap().to_string()
+        };
+        assert_eq!(cell("Hồ sơ cần ký số trong kỳ / đã ký đầy đủ"), "3 / 1");
+        assert_eq!(cell("Tỷ lệ hồ sơ được ký số đầy đủ"), "33.33 %");
+        assert_eq!(cell("Người có chứng thư đã ký số trong kỳ / người có chứng thư"), format!("1 / {holders}"));
+    }
 }
 
 #[test]
