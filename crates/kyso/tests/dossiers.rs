@@ -149,6 +149,35 @@ fn check_answer(v: &Value, d: &Dossier) {
     );
 }
 
+/// The answer validates against its schema in `openapi/dossiers.json` (jsonschema-rs, JSON
+/// Schema 2020-12, as OpenAPI 3.1 uses it).
+fn conforms(schema: &str, answer: &Value) {
+    let Some(py) =
+        kyso_testkit::tools::python_with("jsonschema_rs").or_else(|| kyso_testkit::tools::skip("jsonschema_rs"))
+    else {
+        return;
+    };
+    let doc = Path::new(env!("CARGO_MANIFEST_DIR")).join("../kyso-server/openapi/dossiers.json");
+    let script = "import json, sys, jsonschema_rs\n\
+        doc = json.load(open(sys.argv[1]))\n\
+        s = {'$schema': 'https://json-schema.org/draft/2020-12/schema', '$ref': '#/components/schemas/' + sys.argv[2], 'components': doc['components']}\n\
+        v = jsonschema_rs.Draft202012Validator(s)\n\
+        errors = [str(e) for e in v.iter_errors(json.loads(sys.stdin.read()))]\n\
+        print('\\n'.join(errors) or 'valid')\n";
+    let mut child = Command::new(py)
+        .args(["-c", script])
+        .arg(&doc)
+        .arg(schema)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(answer.to_string().as_bytes()).unwrap();
+    let out = String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap();
+    assert_eq!(out.trim(), "valid", "{schema}: {answer}");
+}
+
 fn start_demo(env: &Env) -> Demo {
     Demo::start(env, env.port, Some("info"), |_| {})
 }
@@ -174,6 +203,8 @@ fn the_portal_api_checks_a_dossier_as_json_and_multipart() {
     let (s, again) = call(port, "GET", &format!("/api/v1/dossiers/{id}"), token, None, b"");
     assert_eq!((s, &again), (200, &by_json), "GET answers as the check did");
 
+    conforms("Dossier", &by_json);
+
     // refusals, named in Vietnamese (and English)
     let (s, v) = call(port, "POST", "/api/v1/dossiers", "wrong", Some("application/json"), body.as_bytes());
     assert_eq!((s, v["error"].as_str()), (401, Some("invalid_token")));
@@ -182,6 +213,7 @@ fn the_portal_api_checks_a_dossier_as_json_and_multipart() {
     bad["procedure"] = json!("khong-co");
     let (s, v) = call(port, "POST", "/api/v1/dossiers", token, Some("application/json"), bad.to_string().as_bytes());
     assert_eq!((s, v["field"].as_str()), (400, Some("procedure")), "{v}");
+    conforms("DossierError", &v);
     assert!(v["message"].as_str().unwrap().contains("không có thủ tục «khong-co»"), "{v}");
     let mut bad = as_json(&d);
     bad["applicant_id"] = json!("01919000");
