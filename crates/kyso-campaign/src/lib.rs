@@ -27,6 +27,7 @@ pub mod provider_list;
 pub mod reconcile;
 pub mod register_index;
 pub mod reports;
+pub mod signed_use;
 pub mod staff;
 pub mod tasks;
 pub mod units;

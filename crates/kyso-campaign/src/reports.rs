@@ -142,9 +142,16 @@ pub struct Figures {
     pub red: u64,
     /// Units whose deadline has passed short of the target.
     pub past_deadline: u64,
+    /// Dossiers received in the period that needed signatures, and of them the fully signed
+    /// ([`crate::signed_use`]).
+    pub dossiers_needing: u64,
+    pub dossiers_fully_signed: u64,
+    /// Holders who signed at least once in the period (through kyso, or a dossier the applicant
+    /// signed with a certificate kyso knows).
+    pub signers: u64,
 }
 
-const SCALARS: [&str; 14] = [
+const SCALARS: [&str; 17] = [
     "adults",
     "holders",
     "new_holders",
@@ -159,10 +166,13 @@ const SCALARS: [&str; 14] = [
     "amber",
     "red",
     "past_deadline",
+    "dossiers_needing",
+    "dossiers_fully_signed",
+    "signers",
 ];
 
 impl Figures {
-    fn scalars_mut(&mut self) -> [&mut u64; 14] {
+    fn scalars_mut(&mut self) -> [&mut u64; 17] {
         [
             &mut self.adults,
             &mut self.holders,
@@ -178,6 +188,9 @@ impl Figures {
             &mut self.amber,
             &mut self.red,
             &mut self.past_deadline,
+            &mut self.dossiers_needing,
+            &mut self.dossiers_fully_signed,
+            &mut self.signers,
         ]
     }
 
@@ -215,6 +228,11 @@ impl Figures {
 
     pub fn share(&self) -> Option<Percent> {
         Percent::share(self.holders, self.adults)
+    }
+
+    /// The share of the period's dossiers needing signatures that were fully signed.
+    pub fn signed_dossiers(&self) -> crate::signed_use::SignedShare {
+        crate::signed_use::SignedShare { needing: self.dossiers_needing, fully_signed: self.dossiers_fully_signed }
     }
 
     /// Holders as a share of the level target (how far along the quota the unit is).

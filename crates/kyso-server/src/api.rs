@@ -20,7 +20,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/citizens", post(citizen))
 }
 
-fn err(status: StatusCode, code: &str, desc: impl std::fmt::Display) -> Response {
+pub(crate) fn err(status: StatusCode, code: &str, desc: impl std::fmt::Display) -> Response {
     (status, Json(json!({ "error": code, "error_description": desc.to_string() }))).into_response()
 }
 
@@ -58,7 +58,7 @@ fn from_authority(e: AuthorityError) -> Response {
 }
 
 /// Constant-time comparison of the bearer token.
-fn authorised(s: &AppState, headers: &HeaderMap) -> bool {
+pub(crate) fn authorised(s: &AppState, headers: &HeaderMap) -> bool {
     let Some(given) =
         headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "))
     else {

@@ -6,6 +6,7 @@
 
 mod api;
 mod csc;
+pub mod dossiers;
 /// The remote-signing API's request parsers (pure; fuzzed by `fuzz/fuzz_targets/csc_json.rs`).
 pub use csc::{parse_authorize, parse_sign_hash, Authorize, SignHash, MAX_CSC_BODY};
 mod headers;
@@ -50,6 +51,7 @@ pub fn router(state: AppState) -> Router {
         .route("/ocsp/{ca}/{*request}", get(ocsp_get))
         .merge(tsa_routes())
         .merge(api::routes())
+        .merge(dossiers::routes())
         .merge(csc::routes())
         .merge(web::campaign::routes())
         .merge(web::routes())
@@ -117,7 +119,7 @@ async fn not_found_page(uri: axum::http::Uri, headers: HeaderMap) -> Response {
     b.page(input::wants_en(&uri, &headers))
 }
 
-fn not_found(what: &str) -> Response {
+pub(crate) fn not_found(what: &str) -> Response {
     (StatusCode::NOT_FOUND, format!("{what} not found\n")).into_response()
 }
 

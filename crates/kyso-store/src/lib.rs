@@ -10,6 +10,7 @@ pub mod adoption;
 pub mod audit;
 pub mod bulk;
 pub mod campaign;
+pub mod dossiers;
 pub mod limits;
 pub mod listed;
 pub mod pins;
@@ -224,6 +225,12 @@ const MIGRATIONS: &[Migration] = &[
         name: "PIN checks in flight",
         sqlite: include_str!("../migrations/sqlite/0013_pin_checks.sql"),
         postgres: include_str!("../migrations/postgres/0013_pin_checks.sql"),
+    },
+    Migration {
+        version: 15,
+        name: "dossiers",
+        sqlite: include_str!("../migrations/sqlite/0015_dossiers.sql"),
+        postgres: include_str!("../migrations/postgres/0015_dossiers.sql"),
     },
 ];
 

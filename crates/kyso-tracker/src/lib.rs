@@ -23,6 +23,7 @@ pub mod register_index;
 pub mod registers;
 pub mod report_xlsx;
 pub mod reports;
+pub mod signed_use;
 pub mod source;
 pub mod worklist;
 

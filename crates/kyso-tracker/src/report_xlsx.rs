@@ -46,6 +46,11 @@ fn figure_rows(f: &Figures) -> Vec<(String, Cell<'static>)> {
     rows.push(("Tốc độ 14 ngày (người/ngày)".to_owned(), Cell::Number(f.run_rate_x100 as f64 / 100.0)));
     rows.push(("Tốc độ cần đạt (người/ngày)".to_owned(), Cell::Number(f.required_rate_x100 as f64 / 100.0)));
     rows.push(("Số đơn vị đã quá hạn chỉ tiêu".to_owned(), int(f.past_deadline)));
+    let signed = f.signed_dossiers();
+    rows.push(("Hồ sơ cần ký số trong kỳ".to_owned(), int(signed.needing)));
+    rows.push(("Hồ sơ được ký số đầy đủ".to_owned(), int(signed.fully_signed)));
+    rows.push(("Tỷ lệ hồ sơ được ký số đầy đủ (%)".to_owned(), percent(signed.share())));
+    rows.push(("Người có chứng thư đã ký số trong kỳ".to_owned(), int(f.signers)));
     rows
 }
 

@@ -144,7 +144,9 @@ pub async fn commune_figures(store: &Store, commune: &str, period: &Period) -> F
         }
     }
     let outcomes: Vec<&str> = outcomes.iter().map(String::as_str).collect();
-    Ok(core::unit_figures(
+    let dossiers = crate::signed_use::signed_between(store, commune, period.start, period.end).await?;
+    let signers = crate::signed_use::signers_between(store, commune, period.start, period.end).await?;
+    let mut figures = core::unit_figures(
         period,
         &FigureInputs {
             commune_code: commune,
@@ -155,7 +157,11 @@ pub async fn commune_figures(store: &Store, commune: &str, period: &Period) -> F
             issued: &issued,
             visit_outcomes: &outcomes,
         },
-    ))
+    );
+    figures.dossiers_needing = dossiers.needing;
+    figures.dossiers_fully_signed = dossiers.fully_signed;
+    figures.signers = signers;
+    Ok(figures)
 }
 
 fn figures_of(pairs: &[(String, i64)]) -> Figures {

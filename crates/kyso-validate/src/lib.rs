@@ -32,6 +32,7 @@
 
 mod chain;
 mod limits;
+pub mod dossier;
 mod ltv;
 mod modifications;
 mod readable;

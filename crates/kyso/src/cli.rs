@@ -9,6 +9,7 @@ use crate::campaign_cli::CampaignCommand;
 use crate::cert::CertCommand;
 use crate::citizen::CitizenCommand;
 use crate::init::InitArgs;
+use crate::procedure_cli::ProcedureCommand;
 use crate::serve::ServeArgs;
 use crate::signing::{CredentialCommand, SignDocArgs, SignHashArgs, VerifyArgs};
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -60,6 +61,9 @@ pub enum Command {
     /// Support points (one-stop desks, commune and mobile points) and their results per day.
     #[command(subcommand)]
     Point(PointCommand),
+    /// Procedures for dossiers: which files must be signed, and by whom (`add`, `list`).
+    #[command(subcommand)]
+    Procedure(ProcedureCommand),
     /// The campaign tracker: administrative units, register, plans, provider lists, worklists, reports.
     #[command(subcommand)]
     Campaign(CampaignCommand),

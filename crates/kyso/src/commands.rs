@@ -2,7 +2,7 @@
 
 use crate::cli::{Cli, Command};
 use crate::data::DataDir;
-use crate::{accounts_cli, audit, bench, ca, campaign_cli, cert, citizen, init, serve, signing};
+use crate::{accounts_cli, audit, bench, ca, campaign_cli, cert, citizen, init, procedure_cli, serve, signing};
 use anyhow::Result;
 use std::process::ExitCode;
 
@@ -18,6 +18,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Audit(c) => audit::run(&dir, db, c, json).await,
         Command::Staff(c) => accounts_cli::staff(&dir, db, c, json).await,
         Command::Point(c) => accounts_cli::point(&dir, db, c, json).await,
+        Command::Procedure(c) => procedure_cli::run(&dir, db, c, json).await,
         Command::Campaign(c) => campaign_cli::run(&dir, db, c, json).await,
         Command::SignPdf(a) => signing::sign_doc(&dir, db, a, true, json).await,
         Command::SignFile(a) => signing::sign_doc(&dir, db, a, false, json).await,

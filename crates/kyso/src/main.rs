@@ -28,6 +28,7 @@ mod logging;
 #[cfg(test)]
 mod module_graph;
 mod output;
+mod procedure_cli;
 mod public_url;
 mod report_cli;
 mod serve;

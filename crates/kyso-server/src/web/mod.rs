@@ -22,7 +22,7 @@ mod guide;
 pub mod home;
 pub mod layout;
 mod login;
-mod multipart;
+pub(crate) mod multipart;
 /// The upload form reader, for the `multipart` fuzz target.
 #[doc(hidden)]
 pub use multipart::{read_body as read_multipart_body, Limits as MultipartLimits};

@@ -72,7 +72,25 @@ pub async fn prepare(dir: &DataDir, db: Option<&str>, listen: &str, base_url: Op
 pub async fn seed(dir: &DataDir, auth: &Arc<Authority>) -> Result<()> {
     seed_residents(auth).await?;
     campaign::seed(dir, auth).await?;
-    accounts::seed(auth).await
+    accounts::seed(auth).await?;
+    seed_procedures(auth).await
+}
+
+/// The demo's procedures (`data/procedures/*.toml`): what a dossier is checked against.
+pub const PROCEDURES: [&str; 3] = [
+    include_str!("../../../../data/procedures/khai-sinh.toml"),
+    include_str!("../../../../data/procedures/ly-lich-tu-phap.toml"),
+    include_str!("../../../../data/procedures/ho-kinh-doanh.toml"),
+];
+
+async fn seed_procedures(auth: &Arc<Authority>) -> Result<()> {
+    if !auth.procedures().await?.is_empty() {
+        return Ok(());
+    }
+    for text in PROCEDURES {
+        auth.put_procedure(&crate::procedure_cli::from_toml(text)?, "demo").await?;
+    }
+    Ok(())
 }
 
 async fn seed_residents(auth: &Arc<Authority>) -> Result<()> {

@@ -15,6 +15,7 @@ use kyso_campaign::csv::parse_date;
 use kyso_campaign::denominator::AdultsDenominator;
 use kyso_campaign::forecast::{forecast, DailyCounts, Forecast, Status};
 use kyso_campaign::plan::{Percent, TargetKind, TargetValue};
+use kyso_campaign::signed_use::Window;
 use kyso_store::campaign::{CommuneRow, MilestoneRow, PlanRow};
 use kyso_store::Store;
 use kyso_tracker::read::{load, target, Fallible};
@@ -76,6 +77,11 @@ struct PlanView {
     reconcile: String,
     /// The first plan of its province links the province's ranking.
     ranking: Option<String>,
+    /// Dossiers needing signatures received by the commune, fully signed, over the day, week and
+    /// month: (window, needing, fully signed, share).
+    dossiers: Vec<(&'static str, u64, u64, String)>,
+    /// Holders who signed at least once this month (kyso's signatures and dossiers).
+    signers: u64,
 }
 
 /// One reading of the target (level or increment) and its forecast.
@@ -239,7 +245,23 @@ async fn plan_view(
         let share = pct(Percent::share(holders, adults));
         hamlets.push(Hamlet { code: h.code, name: h.name, holders, adults, share });
     }
+    let dossiers = kyso_tracker::signed_use::windows(store, &unit.code, as_of)
+        .await?
+        .into_iter()
+        .map(|(w, share)| {
+            let name = match w {
+                Window::Day => l.t("Ngày", "Day"),
+                Window::Week => l.t("Tuần (thứ Hai – Chủ nhật)", "Week (Monday – Sunday)"),
+                Window::Month => l.t("Tháng", "Month"),
+            };
+            (name, share.needing, share.fully_signed, pct(share.share()))
+        })
+        .collect();
+    let (month_start, month_end) = Window::Month.around(as_of);
+    let signers = kyso_tracker::signed_use::signers_between(store, &unit.code, month_start, month_end).await?;
     Ok(PlanView {
+        dossiers,
+        signers,
         adults,
         holders,
         share: pct(Percent::share(holders, adults)),

@@ -206,6 +206,16 @@ fn figure_rows(l: Lang, f: &Figures) -> Vec<(&'static str, String)> {
         l.t("Dự báo: đúng / cần tăng tốc / chậm", "Forecast: on track / behind / off track"),
         format!("{} / {} / {}", f.green, f.amber, f.red),
     ));
+    let signed = f.signed_dossiers();
+    rows.push((
+        l.t("Hồ sơ cần ký số trong kỳ / đã ký đầy đủ", "Dossiers needing signatures / fully signed"),
+        format!("{} / {}", signed.needing, signed.fully_signed),
+    ));
+    rows.push((l.t("Tỷ lệ hồ sơ được ký số đầy đủ", "Share of dossiers fully signed"), pct(signed.share())));
+    rows.push((
+        l.t("Người có chứng thư đã ký số trong kỳ / người có chứng thư", "Holders who signed in the period / holders"),
+        format!("{} / {}", f.signers, f.holders),
+    ));
     rows
 }
 

@@ -1,10 +1,12 @@
 //! The support-desk console: staff log in, look a person up by ID number, see only what the step
 //! needs (e-ID level, certificate status, the ID masked), verify level 2 in person, unlock a
 //! locked credential, and record the support session (point, staff, steps, outcome). Results per
-//! point and day feed the campaign tracker. `lookup.rs` (the person and the actions on them),
+//! point and day feed the campaign tracker. `dossiers.rs` (check a dossier's signatures),
+//! `lookup.rs` (the person and the actions on them),
 //! `results.rs` (per point and day, and the campaign dashboard's section); templates in
 //! `templates/desk/`.
 
+mod dossiers;
 mod lookup;
 mod results;
 
@@ -35,6 +37,12 @@ pub fn routes() -> Router<AppState> {
         .route("/desk/pending", post(lookup::pending))
         .route("/desk/session", post(lookup::session))
         .route("/desk/results", get(results::results))
+        .route("/desk/dossiers", get(dossiers::form))
+        .route(
+            "/desk/dossiers",
+            post(dossiers::submit).layer(axum::extract::DefaultBodyLimit::max(crate::dossiers::MAX_BODY)),
+        )
+        .route("/desk/dossiers/{id}", get(dossiers::show))
 }
 
 #[derive(Deserialize, Default)]
