@@ -129,6 +129,15 @@ pub struct DossierView {
     pub files: Vec<FileView>,
 }
 
+/// A dossier validated and judged, not stored ([`Authority::assess_dossier`]).
+pub struct Assessment {
+    pub applicant: kyso_pki::CitizenId,
+    pub procedure: Procedure,
+    /// One per submitted file, in order.
+    pub files: Vec<FileOutcome>,
+    pub outcome: DossierOutcome,
+}
+
 /// A stored procedure as the core's value.
 pub fn procedure_of(row: &ProcedureRow) -> Result<Procedure, AuthorityError> {
     let files: Vec<FileRule> = serde_json::from_str(&row.files)
@@ -285,16 +294,29 @@ impl Authority {
         }
     }
 
-    /// Check a dossier: every signature of every file validated, each file judged, the dossier
-    /// judged, then stored (hashes and verdicts) with its audit row.
-    pub async fn check_dossier(&self, s: Submission, limits: &DossierLimits) -> Result<DossierView, DossierError> {
-        let (applicant, procedure) = self.admit(&s, limits).await?;
-        let mut outcomes = Vec::with_capacity(s.files.len());
-        let mut rows = Vec::with_capacity(s.files.len());
+    /// Validate and judge a dossier without storing anything: every signature of every file
+    /// validated (revocation from the files' DSS and kyso's store), each file judged, the dossier
+    /// judged. [`Authority::check_dossier`] is this followed by the store write.
+    pub async fn assess_dossier(&self, s: &Submission, limits: &DossierLimits) -> Result<Assessment, DossierError> {
+        let (applicant, procedure) = self.admit(s, limits).await?;
+        let mut files = Vec::with_capacity(s.files.len());
         for f in &s.files {
             let rule = procedure.file(&f.role).ok_or_else(|| DossierError::invalid("files.role", "?", "?"))?;
-            let o = self.judge(rule, &applicant, f).await?;
-            rows.push(DossierFileRow {
+            files.push(self.judge(rule, &applicant, f).await?);
+        }
+        let outcome = dossier::judge_dossier(&procedure, &files);
+        Ok(Assessment { applicant, procedure, files, outcome })
+    }
+
+    /// Check a dossier: every signature of every file validated, each file judged, the dossier
+    /// judged ([`Authority::assess_dossier`]), then stored (hashes and verdicts) with its audit row.
+    pub async fn check_dossier(&self, s: Submission, limits: &DossierLimits) -> Result<DossierView, DossierError> {
+        let Assessment { applicant, procedure, files: outcomes, outcome } = self.assess_dossier(&s, limits).await?;
+        let rows: Vec<DossierFileRow> = s
+            .files
+            .iter()
+            .zip(&outcomes)
+            .map(|(f, o)| DossierFileRow {
                 role: f.role.clone(),
                 file_name: f.file_name.trim().to_string(),
                 size: i64::try_from(f.content.len()).unwrap_or(i64::MAX),
@@ -305,10 +327,8 @@ impl Authority {
                 reason_vi: o.reason_vi.clone(),
                 reason_en: o.reason_en.clone(),
                 applicant_serial: o.applicant_serial.clone(),
-            });
-            outcomes.push(o);
-        }
-        let outcome: DossierOutcome = dossier::judge_dossier(&procedure, &outcomes);
+            })
+            .collect();
         let now = kyso_store::now();
         let row = DossierRow {
             id: 0,

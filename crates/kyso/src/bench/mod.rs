@@ -4,6 +4,7 @@
 mod audit;
 mod campaign;
 mod dos;
+mod dossier;
 mod issue;
 mod load;
 mod pdf;
@@ -57,6 +58,23 @@ pub enum BenchCommand {
         certs: Vec<PathBuf>,
         #[arg(long, default_value_t = 500)]
         count: usize,
+    },
+    /// A three-file dossier (PDFs the applicant signed PAdES B-LT with kyso's CA) checked N times
+    /// through the desk's and the portal API's service path, stored and not; with `--pyhanko`,
+    /// pyHanko validating the same files in the same run, and the ratio (scripts/bench-dossier.sh).
+    Dossier {
+        /// Dossiers timed on each kyso path.
+        #[arg(long, default_value_t = 1000)]
+        count: usize,
+        /// A Python with pyHanko (e.g. .ci/venv/bin/python): also time pyHanko on the same files.
+        #[arg(long)]
+        pyhanko: Option<PathBuf>,
+        /// Dossiers timed in pyHanko.
+        #[arg(long, default_value_t = 30)]
+        pyhanko_count: usize,
+        /// Keep the three signed PDFs and root.pem here.
+        #[arg(long)]
+        out_dir: Option<PathBuf>,
     },
     /// Remote signing over HTTP on loopback: batches of hashes (one authorize, one signHash) and
     /// authorize calls alone (the Argon2id PIN check), EC P-256.
@@ -155,6 +173,9 @@ pub enum BenchCommand {
 pub async fn run(dir: &DataDir, db: Option<&str>, c: BenchCommand, json_mode: bool) -> Result<()> {
     match c {
         BenchCommand::Pdf { pdf, key, certs, count } => pdf::run(&pdf, &key, &certs, count, json_mode),
+        BenchCommand::Dossier { count, pyhanko, pyhanko_count, out_dir } => {
+            dossier::run(count, pyhanko.as_deref(), pyhanko_count, out_dir.as_deref(), json_mode).await
+        }
         BenchCommand::Sign { custody, clients, batches, batch_size, authorize_calls } => {
             sign::run(&custody, clients, batches, batch_size, authorize_calls, json_mode).await
         }
