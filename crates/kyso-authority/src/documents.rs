@@ -142,17 +142,11 @@ impl Authority {
         let mut wanted = Vec::new();
         let mut seen = HashSet::new();
         for cms in cms_blobs {
-            let certs: Vec<Vec<u8>> = match kyso_sign::verify_detached(cms, [0u8; 32]) {
-                // the signature's certificates and those of its time-stamp token (the TSA's)
-                Ok(check) => {
-                    let tsa_certs = check.timestamp.into_iter().flat_map(|t| t.certificates);
-                    check.certificates.into_iter().chain(tsa_certs).collect()
-                }
-                // a document time-stamp: the token's certificates
-                Err(_) => match kyso_sign::check_timestamp(cms, b"") {
-                    Ok(t) => t.certificates,
-                    Err(_) => continue,
-                },
+            // the signature's certificates and those of its time-stamp token (the TSA's); for a
+            // document time-stamp, the token's. Read, not verified: validation judges them.
+            let certs: Vec<Vec<u8>> = match kyso_sign::certificates_of(cms) {
+                Ok(c) => c.certificates.into_iter().chain(c.timestamp_certificates).collect(),
+                Err(_) => continue,
             };
             for der in &certs {
                 let Ok(cert) = kyso_pki::cert::parse(der) else { continue };
@@ -198,6 +192,17 @@ impl Authority {
         pdf: &[u8],
         extra_roots: &[Vec<u8>],
     ) -> Result<Vec<SignatureReport>, ValidateError> {
+        Ok(self.validate_pdf_keeping(pdf, extra_roots).await?.0)
+    }
+
+    /// [`Authority::validate_pdf`], also giving each signature dictionary's `/Contents` (the CMS or
+    /// time-stamp token, in the order of [`SignatureReport::index`]) so that callers need not find
+    /// the signatures again.
+    pub(crate) async fn validate_pdf_keeping(
+        &self,
+        pdf: &[u8],
+        extra_roots: &[Vec<u8>],
+    ) -> Result<(Vec<SignatureReport>, Vec<Vec<u8>>), ValidateError> {
         let _permit = self.pools.permit(Work::Validate).await?;
         let limits = Limits::default();
         let (sigs, wanted) = pool::cpu(|| -> Result<_, ValidationError> {
@@ -210,7 +215,10 @@ impl Authority {
             ValidationError::from(kyso_sign::SignError::Malformed { what: "revocation lookup", reason: e.to_string() })
         })?;
         let anchors = self.trust_anchors(extra_roots);
-        Ok(pool::cpu(|| kyso_validate::validate_found(pdf, sigs, &anchors, &statuses, SystemTime::now(), &limits))?)
+        let contents: Vec<Vec<u8>> = sigs.iter().map(|s| s.contents.clone()).collect();
+        let reports =
+            pool::cpu(|| kyso_validate::validate_found(pdf, sigs, &anchors, &statuses, SystemTime::now(), &limits))?;
+        Ok((reports, contents))
     }
 
     pub async fn validate_detached(

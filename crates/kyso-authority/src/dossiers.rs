@@ -145,20 +145,21 @@ pub fn procedure_of(row: &ProcedureRow) -> Result<Procedure, AuthorityError> {
     Procedure::new(&row.code, &row.name, files).map_err(|e| AuthorityError::Refused(e.to_string()))
 }
 
-/// The signer of a CMS signature, read from its signing certificate.
+/// The signer of a CMS signature, read from its signing certificate (the signature itself is
+/// judged by the validation report beside it, not here).
 fn signer_of(cms: &[u8]) -> Option<SignerIdentity> {
-    let check = kyso_sign::verify_detached(cms, [0; 32]).ok()?;
-    let cert = kyso_pki::cert::parse(&check.signer_cert_der).ok()?;
+    let der = kyso_sign::certificates_of(cms).ok()?.signer_cert_der?;
+    let cert = kyso_pki::cert::parse(&der).ok()?;
     Some(SignerIdentity::from_subject(&cert.tbs_certificate.subject))
 }
 
-/// Facts about the signatures of a PDF (document time-stamps left out).
-fn pdf_facts(pdf: &[u8], reports: &[SignatureReport]) -> Vec<SignatureFacts> {
-    let found = kyso_sign::pdf::signatures(pdf);
+/// Facts about the signatures of a PDF (document time-stamps left out); `contents` are the
+/// signature dictionaries' `/Contents` in the reports' index order.
+fn pdf_facts(contents: &[Vec<u8>], reports: &[SignatureReport]) -> Vec<SignatureFacts> {
     reports
         .iter()
         .filter(|r| r.kind == Kind::Signature)
-        .map(|r| SignatureFacts::new(r, found.get(r.index).and_then(|s| signer_of(&s.contents))))
+        .map(|r| SignatureFacts::new(r, contents.get(r.index).and_then(|c| signer_of(c))))
         .collect()
 }
 
@@ -275,9 +276,9 @@ impl Authority {
             o.reason_en = format!("Not a PDF and no detached signature (.p7s). {}", o.reason_en);
             return Ok(o);
         }
-        match self.validate_pdf(&f.content, &[]).await {
-            Ok(reports) => {
-                let facts = crate::pool::cpu(|| pdf_facts(&f.content, &reports));
+        match self.validate_pdf_keeping(&f.content, &[]).await {
+            Ok((reports, contents)) => {
+                let facts = crate::pool::cpu(|| pdf_facts(&contents, &reports));
                 Ok(dossier::judge_file(rule, applicant, &facts, None))
             }
             Err(ValidateError::Invalid(ValidationError::NoSignature)) => {

@@ -412,6 +412,54 @@ pub fn verify_detached_with(
     })
 }
 
+/// The certificates a CMS signature (or a time-stamp token) carries, read without checking
+/// anything: for callers that only need to know who signed or which certificates to look up,
+/// after or before [`verify_detached`] has judged the signature.
+#[derive(Debug, Default)]
+pub struct CmsCertificates {
+    /// The certificate its only SignerInfo names, when included.
+    pub signer_cert_der: Option<Vec<u8>>,
+    pub certificates: Vec<Vec<u8>>,
+    /// Those of its signature time-stamp token (unsigned attribute), if it has one that parses.
+    pub timestamp_certificates: Vec<Vec<u8>>,
+}
+
+fn certificates_in(sd: &SignedData, si: &SignerInfo) -> Result<(Option<Vec<u8>>, Vec<Vec<u8>>), SignError> {
+    let mut signer = None;
+    let mut certificates = Vec::new();
+    for choice in sd.certificates.iter().flat_map(|set| set.0.iter()) {
+        if let CertificateChoices::Certificate(c) = choice {
+            let der = c.to_der().ctx("certificates")?;
+            if signer.is_none() && matches_sid(c, &si.sid) {
+                signer = Some(der.clone());
+            }
+            certificates.push(der);
+        }
+    }
+    Ok((signer, certificates))
+}
+
+/// [`CmsCertificates`] of `cms_der`: one decode, no signature verified. Errors only when it is not
+/// a SignedData with exactly one SignerInfo.
+pub fn certificates_of(cms_der: &[u8]) -> Result<CmsCertificates, SignError> {
+    let (sd, _, _) = signed_data_of(cms_der, "ContentInfo")?;
+    let si = only_signer(&sd)?;
+    let (signer_cert_der, certificates) = certificates_in(&sd, si)?;
+    let timestamp_certificates = match si.unsigned_attrs.as_ref().map(|a| single_value(a, OID_SIGNATURE_TIMESTAMP)) {
+        Some(Ok(Some(token))) => token
+            .to_der()
+            .ok()
+            .and_then(|der| {
+                let (tsd, _, _) = signed_data_of(&der, "time-stamp token").ok()?;
+                let tsi = only_signer(&tsd).ok()?;
+                certificates_in(&tsd, tsi).ok().map(|(_, c)| c)
+            })
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    Ok(CmsCertificates { signer_cert_der, certificates, timestamp_certificates })
+}
+
 /// id-aa-signatureTimeStampToken (RFC 3161 appendix A, CAdES B-T): an unsigned attribute whose
 /// value is a time-stamp token over the SignerInfo's signature value.
 pub const OID_SIGNATURE_TIMESTAMP: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.14");
@@ -614,6 +662,7 @@ mod tests {
     fn garbage_is_an_error_not_a_panic() {
         for input in [&b""[..], b"\x30", b"\x30\x03\x06\x01\x00", b"not a cms at all", &[0xff; 64]] {
             assert!(verify_detached(input, [0; 32]).is_err());
+            assert!(certificates_of(input).is_err());
         }
         assert!(prepare([0; 32], b"\x30\x00", Profile::Cades, SystemTime::UNIX_EPOCH).is_err());
     }

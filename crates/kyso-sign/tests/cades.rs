@@ -39,6 +39,12 @@ fn two_phase_round_trip_and_checks() {
         assert_eq!(check.certificates.len(), 3);
         assert!(check.certificates.contains(&ca.root_der) && check.certificates.contains(&ca.provider_der));
 
+        // Read without checking: the same signer and certificates, no time-stamp.
+        let certs = cades::certificates_of(&cms).unwrap();
+        assert_eq!(certs.signer_cert_der.as_ref(), Some(&ca.citizen_der));
+        assert_eq!(certs.certificates, check.certificates);
+        assert!(certs.timestamp_certificates.is_empty());
+
         // Another document: the digest check fails, the signature itself still verifies.
         let other = cades::verify_detached(&cms, sha256(b"another document")).unwrap();
         assert!(!other.message_digest_ok && other.signature_ok && !other.is_valid());

@@ -20,7 +20,7 @@
 use super::sign::level2_citizen;
 use crate::data::DataDir;
 use anyhow::{bail, ensure, Context, Result};
-use kyso_authority::dossiers::{DossierLimits, SubmittedFile, Submission};
+use kyso_authority::dossiers::{DossierLimits, Submission, SubmittedFile};
 use kyso_authority::{Authority, PdfJob};
 use kyso_custody::Pin;
 use serde_json::{json, Value};
