@@ -134,7 +134,7 @@ fn cpu_only_run(auth: &Arc<kyso_authority::Authority>, count: usize) -> Result<(
 
 /// User and kernel CPU seconds of this process so far (all threads), from /proc/self/stat
 /// (Linux; clock ticks of 1/100 s). None elsewhere.
-fn process_cpu() -> Option<(f64, f64)> {
+pub(super) fn process_cpu() -> Option<(f64, f64)> {
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
     // Fields after the command name (which is in parentheses and may contain spaces).
     let rest = &stat[stat.rfind(')')? + 2..];
