@@ -359,3 +359,42 @@ fn a_desk_officer_sees_which_file_lacks_the_applicant_signature_in_chromium() {
     );
     assert_eq!(province.get("/desk/dossiers/1").status, 404);
 }
+
+/// `kyso bench dossier` (docs/BENCHMARKS.md) runs end to end on a few dossiers — it refuses to
+/// report unless every file comes out signed by the applicant — and its JSON holds the figures of
+/// both kyso paths; with pyHanko present, pyHanko validated the same kept files in the same run.
+/// No figure is compared: timings belong to the benchmark, not to tests.
+#[test]
+fn the_dossier_benchmark_runs_and_reports() {
+    let env = Env::new("dossier-bench");
+    let out = env.path("bench-files");
+    let py = kyso_testkit::tools::python_with("pyhanko").or_else(|| kyso_testkit::tools::skip("pyHanko"));
+    let mut args = vec!["--json", "bench", "dossier", "--count", "3", "--pyhanko-count", "1"];
+    args.extend(["--out-dir", out.to_str().unwrap()]);
+    if let Some(p) = &py {
+        args.extend(["--pyhanko", p.to_str().unwrap()]);
+    }
+    let stdout = env.ok(&args);
+    let v: Value = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v.get("check").is_some())
+        .unwrap_or_else(|| panic!("no figures in: {stdout}"));
+    assert_eq!((v["files"].as_u64(), v["level"].as_str()), (Some(3), Some("B-LT")), "{v}");
+    for path in ["check", "assess"] {
+        let f = &v[path];
+        assert_eq!(f["dossiers"], json!(3), "{v}");
+        let (p50, p99) = (f["p50_ms"].as_f64().unwrap(), f["p99_ms"].as_f64().unwrap());
+        assert!(p50 > 0.0 && p50 <= p99 && f["per_second"].as_f64().unwrap() > 0.0, "{path}: {f}");
+    }
+    if py.is_some() {
+        assert_eq!(v["pyhanko"]["figures"]["dossiers"], json!(1), "{v}");
+        assert!(v["pyhanko"]["version"].as_str().is_some_and(|s| s.starts_with("0.")), "{v}");
+        assert!(v["ratio_assess"].as_f64().is_some_and(|r| r > 0.0), "{v}");
+    }
+    for f in ["to-khai.pdf", "cccd.pdf", "uy-quyen.pdf", "root.pem"] {
+        assert!(out.join(f).is_file(), "{f} kept in --out-dir");
+    }
+    let pdf = std::fs::read(out.join("to-khai.pdf")).unwrap();
+    assert!(pdf.starts_with(b"%PDF-") && pdf.windows(5).any(|w| w == b"/DSS "), "a B-LT PDF has a DSS");
+}
