@@ -424,7 +424,10 @@ pub struct CmsCertificates {
     pub timestamp_certificates: Vec<Vec<u8>>,
 }
 
-fn certificates_in(sd: &SignedData, si: &SignerInfo) -> Result<(Option<Vec<u8>>, Vec<Vec<u8>>), SignError> {
+/// The signer's certificate (when included) and all the certificates, DER.
+type SignerAndCertificates = (Option<Vec<u8>>, Vec<Vec<u8>>);
+
+fn certificates_in(sd: &SignedData, si: &SignerInfo) -> Result<SignerAndCertificates, SignError> {
     let mut signer = None;
     let mut certificates = Vec::new();
     for choice in sd.certificates.iter().flat_map(|set| set.0.iter()) {
