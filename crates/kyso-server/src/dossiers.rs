@@ -205,7 +205,7 @@ fn decode(field: String, b64: &str, limits: &DossierLimits) -> Result<Vec<u8>, F
     })
 }
 
-fn read_json(body: &[u8], limits: &DossierLimits) -> Result<(Vec<(String, String)>, Vec<SubmittedFile>), FormRefusal> {
+fn read_json(body: &[u8], limits: &DossierLimits) -> Result<DossierForm, FormRefusal> {
     let d: JsonDossier = serde_json::from_slice(body)
         .map_err(|e| FormRefusal::bad(format!("JSON không hợp lệ: {e}"), format!("invalid JSON: {e}")))?;
     if d.files.len() > kyso_validate::dossier::MAX_PROCEDURE_FILES {
@@ -221,7 +221,7 @@ fn read_json(body: &[u8], limits: &DossierLimits) -> Result<(Vec<(String, String
     }
     let fields =
         vec![("procedure".into(), d.procedure), ("applicant_id".into(), d.applicant_id), ("unit".into(), d.unit)];
-    Ok((fields, files))
+    Ok(DossierForm { fields, files })
 }
 
 /// The answer to a refused dossier: 400/413/503 with the message in both languages.
@@ -267,7 +267,7 @@ async fn submit(State(s): State<AppState>, headers: HeaderMap, req: Request) -> 
         }
     } else if ct.starts_with("multipart/form-data") {
         let mp = Multipart::from_request(req, &s).await;
-        read_multipart(&ct, mp, &limits).await.map(|f| (f.fields, f.files))
+        read_multipart(&ct, mp, &limits).await
     } else {
         return err(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -275,18 +275,17 @@ async fn submit(State(s): State<AppState>, headers: HeaderMap, req: Request) -> 
             "send application/json or multipart/form-data",
         );
     };
-    let (fields, files) = match read {
+    let form = match read {
         Ok(r) => r,
         Err(r) => return refusal(r),
     };
-    let field = |n: &str| fields.iter().find(|(k, _)| k == n).map(|(_, v)| v.trim().to_string()).unwrap_or_default();
     let submission = Submission {
-        procedure: field("procedure"),
-        applicant_id: field("applicant_id"),
-        unit_code: field("unit"),
+        procedure: form.field("procedure"),
+        applicant_id: form.field("applicant_id"),
+        unit_code: form.field("unit"),
         channel: "api",
         actor: "portal-api".into(),
-        files,
+        files: form.files,
     };
     match s.authority.check_dossier(submission, &limits).await {
         Ok(v) => {

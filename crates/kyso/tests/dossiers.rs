@@ -220,6 +220,10 @@ fn the_portal_api_checks_a_dossier_as_json_and_multipart() {
     let (s, v) = call(port, "POST", "/api/v1/dossiers", token, Some("application/json"), bad.to_string().as_bytes());
     assert_eq!((s, v["field"].as_str()), (400, Some("applicant_id")), "{v}");
     let mut bad = as_json(&d);
+    bad["files"][0]["role"] = json!(format!("x{}", "y".repeat(100_000)));
+    let (s, v) = call(port, "POST", "/api/v1/dossiers", token, Some("application/json"), bad.to_string().as_bytes());
+    assert!(s == 400 && v.to_string().len() < 1_000, "an unknown role is named, cut short: {v}");
+    let mut bad = as_json(&d);
     bad["files"][1]["role"] = json!("to-khai");
     let (s, v) = call(port, "POST", "/api/v1/dossiers", token, Some("application/json"), bad.to_string().as_bytes());
     assert!(s == 400 && v["message"].as_str().unwrap().contains("given twice"), "{v}");
@@ -239,6 +243,25 @@ fn the_portal_api_checks_a_dossier_as_json_and_multipart() {
     assert!(!audit.contains(&d.applicant));
     assert!(!demo.log_text().contains(&d.applicant), "the server log carries the ID number masked only");
     assert!(demo.log_text().contains("dossier checked"));
+
+    // a procedure from flags, listed
+    env.ok(&[
+        "procedure",
+        "add",
+        "--code",
+        "thu-nghiem",
+        "--name",
+        "Thủ tục thử nghiệm",
+        "--file-rule",
+        "don:Đơn đề nghị:applicant",
+        "--file-rule",
+        "phu-luc:Phụ lục:none:optional",
+    ]);
+    let list: Value = serde_json::from_str(&env.ok(&["--json", "procedure", "list"])).unwrap();
+    let added = list.as_array().unwrap().iter().find(|p| p["code"] == "thu-nghiem").expect("listed");
+    assert_eq!(added["files"][1], json!({"role": "phu-luc", "name": "Phụ lục", "signer": "none", "required": false}));
+    let o = env.kyso(&["procedure", "add", "--code", "x", "--name", "y", "--file-rule", "a:b:ai"]);
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("applicant, organisation, none"));
 
     // a third dossier without the optional authorisation: fully signed
     let mut full = as_json(&d);
