@@ -4,7 +4,8 @@
 //! `POST /api/v1/dossiers` as JSON and as multipart (the same answer, and `GET` gives it again),
 //! then through the desk page in Chromium (Playwright, 360 px, Vietnamese), where the officer sees
 //! which file lacks the applicant's signature. Refusals (token, procedure, ID number, size) are
-//! named in Vietnamese; the full ID number never reaches a page list or the log. Then the KPI:
+//! named in Vietnamese; the full ID number never reaches a page list or the log (the API on SQLite
+//! and PostgreSQL). Then the KPI:
 //! the dashboard and the weekly report's figures count the dossiers and the holders who signed.
 
 mod support;
@@ -14,7 +15,7 @@ use std::path::Path;
 use std::process::Command;
 use support::signing::{activate, sign_dossier, sign_pdf};
 use support::web::{masked, Demo, Visitor};
-use support::{http_with, minimal_pdf, Env};
+use support::{http_with, minimal_pdf, on_both_backends, Backend, Env};
 
 const COMMUNE: &str = "01960";
 const OTHER: &str = "079190000777";
@@ -182,9 +183,10 @@ fn start_demo(env: &Env) -> Demo {
     Demo::start(env, env.port, Some("info"), |_| {})
 }
 
-#[test]
-fn the_portal_api_checks_a_dossier_as_json_and_multipart() {
-    let env = Env::new("dossier-api");
+on_both_backends!(the_portal_api_checks_a_dossier_as_json_and_multipart);
+
+fn the_portal_api_checks_a_dossier_as_json_and_multipart(b: Backend) {
+    let Some(env) = Env::on("dossier-api", b) else { return };
     let demo = start_demo(&env);
     let d = prepare(&env, &demo.banner.l2);
     let token = std::fs::read_to_string(env.data_dir().join("operator-token")).unwrap();
