@@ -318,6 +318,9 @@ pub fn message(e: &DossierError, en: bool) -> String {
 mod tests {
     use super::*;
 
+    /// A read file: role, name, content, signature.
+    type Read<'a> = (&'a str, &'a str, &'a [u8], Option<&'a [u8]>);
+
     const LIMITS: DossierLimits = DossierLimits { max_file: 64, max_total: 128 };
 
     async fn parse(body: &[u8]) -> Result<DossierForm, FormRefusal> {
@@ -335,7 +338,7 @@ mod tests {
         let body = b"--B\r\nContent-Disposition: form-data; name=\"applicant_id\"\r\n\r\n001203001234\r\n--B\r\nContent-Disposition: form-data; name=\"file.to-khai\"; filename=\"t\xe1\xbb\x9d khai.pdf\"\r\n\r\n%PDF-1.7\r\n--B\r\nContent-Disposition: form-data; name=\"signature.cccd\"; filename=\"c.p7s\"\r\n\r\nCMS\r\n--B\r\nContent-Disposition: form-data; name=\"file.cccd\"; filename=\"c.jpg\"\r\n\r\nJPG\r\n--B\r\nContent-Disposition: form-data; name=\"file.uy-quyen\"; filename=\"\"\r\n\r\n\r\n--B--\r\n";
         let f = parse(body).await.unwrap();
         assert_eq!(f.field("applicant_id"), "001203001234");
-        let files: Vec<(&str, &str, &[u8], Option<&[u8]>)> = f
+        let files: Vec<Read> = f
             .files
             .iter()
             .map(|f| (f.role.as_str(), f.file_name.as_str(), f.content.as_slice(), f.signature.as_deref()))
