@@ -375,6 +375,37 @@ fn a_desk_officer_sees_which_file_lacks_the_applicant_signature_in_chromium() {
     assert!(list.contains("Thiếu chữ ký") && list.contains("Cấp phiếu lý lịch tư pháp"), "{list}");
     let page = v.get("/desk/dossiers/1").text();
     assert!(page.contains("THIẾU CHỮ KÝ CỦA NGƯỜI NỘP HỒ SƠ") && page.contains("uy-quyen.pdf"), "{page}");
+    // a bad ID number and an over-large file are refused on the page, in Vietnamese
+    let csrf = v.get("/desk/dossiers?procedure=ly-lich-tu-phap").csrf();
+    let post = |applicant: &str, file: &[u8]| {
+        let b = "deskBoundary3";
+        let mut body = Vec::new();
+        for (name, value) in [("csrf", csrf.as_str()), ("procedure", "ly-lich-tu-phap"), ("applicant_id", applicant)] {
+            body.extend(
+                format!("--{b}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
+            );
+        }
+        body.extend(
+            format!("--{b}\r\nContent-Disposition: form-data; name=\"file.to-khai\"; filename=\"t.pdf\"\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend(file);
+        body.extend(format!("\r\n--{b}--\r\n").as_bytes());
+        let url = format!("http://127.0.0.1:{}/desk/dossiers", demo.port);
+        let ct = format!("multipart/form-data; boundary={b}");
+        let (s, page) = http_with("POST", &url, Some(&ct), &[("Cookie", &v.cookies())], &body).unwrap();
+        (s, String::from_utf8_lossy(&page).into_owned())
+    };
+    let (s, page) = post("12345", &d.form);
+    assert_eq!(s, 400, "{page}");
+    assert!(
+        page.contains("applicant_id: số định danh phải gồm đúng 12 chữ số") && page.contains("value=\"12345\""),
+        "{page}"
+    );
+    let (s, page) = post(&d.applicant, &vec![b'%'; (16 << 20) + 1]);
+    assert_eq!(s, 413);
+    assert!(page.contains("mỗi tệp tối đa 16 MB"), "{page}");
+
     // another unit's officer does not see it
     let mut province = Visitor::login(
         demo.port,
