@@ -292,7 +292,10 @@ impl Authority {
         let mut outcomes = Vec::with_capacity(s.files.len());
         let mut rows = Vec::with_capacity(s.files.len());
         for f in &s.files {
-            let rule = procedure.file(&f.role).ok_or_else(|| DossierError::invalid("files.role", "?", "?"))?;
+            // admit() checked every role against the procedure
+            let rule = procedure.file(&f.role).ok_or_else(|| {
+                DossierError::invalid("files.role", "mục không có trong thủ tục", "not a file of the procedure")
+            })?;
             let o = self.judge(rule, &applicant, f).await?;
             rows.push(DossierFileRow {
                 role: f.role.clone(),
