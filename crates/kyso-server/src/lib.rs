@@ -9,6 +9,7 @@ mod csc;
 /// The remote-signing API's request parsers (pure; fuzzed by `fuzz/fuzz_targets/csc_json.rs`).
 pub use csc::{parse_authorize, parse_sign_hash, Authorize, SignHash, MAX_CSC_BODY};
 mod headers;
+mod openapi;
 pub mod i18n;
 pub mod input;
 pub mod ratelimit;
@@ -50,6 +51,7 @@ pub fn router(state: AppState) -> Router {
         .route("/ocsp/{ca}/{*request}", get(ocsp_get))
         .merge(tsa_routes())
         .merge(api::routes())
+        .merge(openapi::routes())
         .merge(csc::routes())
         .merge(web::campaign::routes())
         .merge(web::routes())
