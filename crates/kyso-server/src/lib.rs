@@ -9,9 +9,9 @@ mod csc;
 /// The remote-signing API's request parsers (pure; fuzzed by `fuzz/fuzz_targets/csc_json.rs`).
 pub use csc::{parse_authorize, parse_sign_hash, Authorize, SignHash, MAX_CSC_BODY};
 mod headers;
-mod openapi;
 pub mod i18n;
 pub mod input;
+mod openapi;
 pub mod ratelimit;
 pub mod web;
 

@@ -43,7 +43,9 @@ pub fn merge(base: &str, fragments: &[(&str, &str)]) -> Result<Value, String> {
             match key.as_str() {
                 "paths" => add_all(section(&mut doc, &["paths"])?, value, name, "path")?,
                 "components" => {
-                    let Value::Object(kinds) = value else { return Err(format!("{name}: components is not an object")) };
+                    let Value::Object(kinds) = value else {
+                        return Err(format!("{name}: components is not an object"));
+                    };
                     for (kind, entries) in kinds {
                         add_all(section(&mut doc, &["components", &kind])?, entries, name, &kind)?;
                     }
