@@ -28,6 +28,9 @@ const PAGES: &[&str] = &[
     "guide",
     "guide-scan",
     "not-found",
+    "register-en",
+    "verify-en",
+    "not-found-en",
     "me-level1",
     "me-level2",
     "provider",
@@ -52,6 +55,8 @@ const PAGES: &[&str] = &[
     "province-dashboard",
     "province-ranking",
     "province-reports",
+    "admin-desk",
+    "national-dashboard",
 ];
 
 fn tools() -> Option<(PathBuf, PathBuf)> {

@@ -169,6 +169,9 @@ with sync_playwright() as pw:
     visit(pub, "/huong-dan", "guide")
     visit(pub, "/g/hl-motcua", "guide-scan")
     visit(pub, "/trang-khong-co", "not-found", 404)
+    visit(pub, "/register?lang=en", "register-en")
+    visit(pub, "/verify?lang=en", "verify-en")
+    visit(pub, "/trang-khong-co?lang=en", "not-found-en", 404)
 
     # A level-1 citizen.
     l1 = sign_in_citizen(browser, l1_id)
@@ -235,6 +238,11 @@ with sync_playwright() as pw:
     visit(tinh, "/campaign", "province-dashboard")
     visit(tinh, "/campaign/ranking", "province-ranking")
     visit(tinh, "/campaign/reports", "province-reports")
+
+    # The national administrator.
+    quantri = sign_in_staff(browser, "quantri")
+    check(quantri, "admin-desk")
+    visit(quantri, "/campaign", "national-dashboard")
 
     browser.close()
 
