@@ -2,9 +2,10 @@
 //! an independent tool: schemathesis generates requests from the document for every operation
 //! (operator API with the operator token, `/api/validate`, health) and checks the live server's
 //! answers — no 5xx, documented status codes, content types, headers and bodies, operator
-//! operations refused without the token. Then real answers the generated requests cannot reach
-//! (an issued, renewed and revoked certificate; a signed PDF's reports) are validated against the
-//! document too, and the README links the document.
+//! operations refused without the token, data the document forbids refused with a 4xx, 405 for
+//! undocumented methods. Then real answers the generated requests cannot reach (an issued,
+//! renewed and revoked certificate; a signed PDF's reports) are validated against the document
+//! too, and the README links the document.
 
 mod support;
 use serde_json::{json, Value};
@@ -181,7 +182,7 @@ fn json_api_keeps_its_openapi_document() {
         .args(["--header", &format!("Authorization: Bearer {token}")])
         .args(["--checks", "not_a_server_error,status_code_conformance,content_type_conformance"])
         .args(["--checks", "response_schema_conformance,response_headers_conformance,ignored_auth"])
-        .args(["--checks", "unsupported_method,missing_required_header"])
+        .args(["--checks", "unsupported_method,missing_required_header,negative_data_rejection"])
         .args(["--max-examples", "80", "--seed", "18", "--workers", "2"])
         .args(["--generation-database", "none", "--request-timeout", "30"])
         .arg("--report-dir")
