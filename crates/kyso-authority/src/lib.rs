@@ -9,6 +9,7 @@ pub mod accounts;
 mod committer;
 pub mod config;
 mod documents;
+pub mod forms;
 pub mod gate;
 mod hierarchy;
 mod issue;

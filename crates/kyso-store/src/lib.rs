@@ -10,6 +10,7 @@ pub mod adoption;
 pub mod audit;
 pub mod bulk;
 pub mod campaign;
+pub mod forms;
 pub mod limits;
 pub mod listed;
 pub mod pins;
@@ -43,6 +44,13 @@ pub enum StoreError {
     /// certificate revoked or expired: nothing of the batch was written.
     #[error("{0}")]
     Locked(String),
+    /// A [`Write::ConsumeFormToken`] found the form's token unknown, expired or used before:
+    /// the form was submitted already (nothing of the batch was written).
+    #[error("this form was submitted already: {0}")]
+    FormUsed(String),
+    /// A [`Write::RequireNoActiveCertificate`] found a valid certificate (its serial).
+    #[error("an active certificate exists already: {0}")]
+    AlreadyActive(String),
     #[error("unsupported database URL `{0}`: use sqlite://PATH or postgres://…")]
     BadUrl(String),
     /// A text field longer than its limit ([`limits`]); nothing of the write was stored.
@@ -224,6 +232,12 @@ const MIGRATIONS: &[Migration] = &[
         name: "PIN checks in flight",
         sqlite: include_str!("../migrations/sqlite/0013_pin_checks.sql"),
         postgres: include_str!("../migrations/postgres/0013_pin_checks.sql"),
+    },
+    Migration {
+        version: 16,
+        name: "form tokens, opening hours",
+        sqlite: include_str!("../migrations/sqlite/0016_form_tokens_hours.sql"),
+        postgres: include_str!("../migrations/postgres/0016_form_tokens_hours.sql"),
     },
 ];
 
