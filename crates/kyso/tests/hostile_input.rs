@@ -178,7 +178,7 @@ fn a_megabyte_value_is_refused_by_every_form(b: Backend) {
             "/desk/verify",
             vec![
                 ("csrf", csrf.as_str()),
-                ("id_number", d.l1.as_str()),
+                ("person", "0123456789abcdef0123456789abcdef"),
                 ("activation", "self_activated"),
                 ("method", huge.as_str()),
                 ("checked", "1"),
@@ -188,7 +188,7 @@ fn a_megabyte_value_is_refused_by_every_form(b: Backend) {
             "/desk/session",
             vec![
                 ("csrf", csrf.as_str()),
-                ("id_number", d.l1.as_str()),
+                ("person", "0123456789abcdef0123456789abcdef"),
                 ("step", huge.as_str()),
                 ("outcome", "completed"),
             ],
@@ -201,7 +201,7 @@ fn a_megabyte_value_is_refused_by_every_form(b: Backend) {
     let long = "x".repeat(65);
     let fields = [
         ("csrf", csrf.as_str()),
-        ("id_number", d.l1.as_str()),
+        ("person", "0123456789abcdef0123456789abcdef"),
         ("activation", "self_activated"),
         ("method", &long),
         ("checked", "1"),
