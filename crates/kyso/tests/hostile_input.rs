@@ -307,8 +307,8 @@ fn security_headers_on_every_kind_of_response(b: Backend) {
     let csp = verify.header("content-security-policy").unwrap();
     assert!(csp.contains("script-src 'self' 'sha256-") && !csp.contains("unsafe-inline' 'sha"), "{csp}");
     assert!(!csp.contains("script-src 'unsafe-inline'"), "{csp}");
-    // Public DER resources keep their public caching.
-    let body = home.text();
+    // Public DER resources keep their public caching (linked from the relying parties' page).
+    let body = get(port, "/ben-tin-cay", "").text();
     let at = body.find("href=\"/ca/").expect("a CA link") + 6;
     let ca_path = body[at..].split('"').next().unwrap().to_owned();
     let ca = get(port, &ca_path, "");

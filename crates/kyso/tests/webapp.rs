@@ -199,8 +199,9 @@ fn registration_needs_the_register_and_then_awaits_approval(b: Backend) {
     let mut desk = login_staff(&d, "hotro.hieplu");
     let r = desk.submit("/desk", "/desk/lookup", &[("id_number", &d.fresh)]);
     assert!(r.text().contains("/desk/pending"), "level 1 offers 'awaiting approval'");
-    let r = desk.post("/desk/pending", &[("csrf", &r.csrf()), ("id_number", &d.fresh)]);
-    assert!(r.location().starts_with("/desk?ok="), "{}", r.location());
+    let person = r.field("person");
+    let r = desk.post("/desk/pending", &[("csrf", &r.csrf()), ("person", &person)]);
+    assert!(r.location().starts_with(&format!("/desk/person/{person}?ok=")), "{}", r.location());
     let me = n.get("/me").text();
     assert!(me.contains("đang chờ phê duyệt") && me.contains("Mức 1"), "{me}");
     assert_log_clean(&d);
