@@ -109,7 +109,7 @@ pub async fn activate_page(State(s): State<AppState>, Query(q): Query<Q>, who: L
     }
     let token = match s.authority.new_form_token(FORMS_ACTIVATE, &who.account.id_number, &provider, FORM_TTL).await {
         Ok(t) => t,
-        Err(e) => return Notice::new(c, c.t("Lỗi", "Error")).error(&e.to_string()).page(c),
+        Err(e) => return Notice::new(c, c.t("Lỗi", "Error")).error(e.to_string()).page(c),
     };
     let frame = Frame::new(c, c.t("Đặt mã PIN và kích hoạt", "Set a PIN and activate"));
     render_for(c, &Activate { frame, error: None, provider_id: &provider, provider: &pname, form_token: &token })
