@@ -10,6 +10,7 @@ mod committer;
 pub mod config;
 mod documents;
 pub mod dossiers;
+pub mod forms;
 pub mod gate;
 mod hierarchy;
 mod issue;

@@ -430,6 +430,30 @@ impl Store {
         })
     }
 
+    /// Residents of a hamlet whose name contains `search` (ignoring the case of ASCII letters on
+    /// SQLite, of all letters on PostgreSQL) or whose household (house number) is it
+    /// or starts with it: the worklist's search, done by the database. `%` and `_` are taken
+    /// literally.
+    pub async fn residents_matching(
+        &self,
+        commune_code: &str,
+        hamlet_code: &str,
+        search: &str,
+    ) -> Result<Vec<ResidentRow>> {
+        crate::limits::all(&[(crate::limits::FULL_NAME, search)])?;
+        let literal = search.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        on_pool!(self, p => {
+            let sql = format!("SELECT {RESIDENT_COLS} FROM residents \
+                WHERE commune_code = $1 AND hamlet_code = $2 \
+                AND (LOWER(full_name) LIKE LOWER($3) ESCAPE '\\' OR household = $4 OR household LIKE $5 ESCAPE '\\') ORDER BY id_number");
+            let rows = sqlx::query(&sql)
+                .bind(commune_code).bind(hamlet_code)
+                .bind(format!("%{literal}%")).bind(search).bind(format!("{literal}%"))
+                .fetch_all(p).await?;
+            Ok(rows.iter().map(|r| resident_row!(r)).collect())
+        })
+    }
+
     /// One resident by ID number.
     pub async fn resident(&self, id_number: &str) -> Result<Option<ResidentRow>> {
         on_pool!(self, p => {

@@ -68,13 +68,14 @@ impl WebState {
     }
 }
 
-pub use citizen::urlencode;
+pub use citizen::{opening_text, urlencode};
 pub use desk::{support_figures, SupportFigures};
 pub use layout::{bad_csrf, forbidden, Notice};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", axum::routing::get(home::home))
+        .route("/ben-tin-cay", axum::routing::get(home::relying_parties))
         .merge(citizen::routes())
         .merge(desk::routes())
         .merge(guide::routes())

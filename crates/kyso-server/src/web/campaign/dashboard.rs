@@ -26,6 +26,8 @@ use serde::Deserialize;
 pub struct Params {
     lang: Option<String>,
     date: Option<String>,
+    /// A commune (5 digits) or a province (2): only its own plans, targets and support points.
+    unit: Option<String>,
 }
 
 #[derive(Template)]
@@ -33,6 +35,10 @@ pub struct Params {
 struct Dashboard {
     frame: Frame,
     date: String,
+    /// The unit the page is about ("Xã Hiệp Lực, Tỉnh Thái Nguyên"), when one was asked for.
+    unit: Option<String>,
+    /// The units with something to show, as (code, name), for the chooser (whole-country view).
+    units: Vec<(String, String)>,
     /// No commune has a plan yet.
     no_plan: bool,
     plans: Vec<PlanView>,
@@ -49,6 +55,18 @@ struct Badge {
 }
 
 impl Badge {
+    /// The forecast's status, or "too early to judge" when there are not a week of figures yet.
+    fn of_forecast(l: Lang, f: &Forecast) -> Badge {
+        if f.judgeable() {
+            Badge::of(l, f.status)
+        } else {
+            Badge {
+                class: "badge",
+                label: l.t("Chưa đủ 7 ngày số liệu để đánh giá", "Too early to judge (under 7 days)"),
+            }
+        }
+    }
+
     fn of(l: Lang, s: Status) -> Badge {
         match s {
             Status::Green => Badge { class: "badge green", label: l.t("Đúng tiến độ", "On track") },
@@ -75,6 +93,8 @@ struct PlanView {
     end: String,
     hamlets: Vec<Hamlet>,
     reconcile: String,
+    /// The commune's own dashboard.
+    page: String,
     /// The first plan of its province links the province's ranking.
     ranking: Option<String>,
     /// Dossiers needing signatures received by the commune, fully signed, over the day, week and
@@ -112,6 +132,7 @@ struct Hamlet {
 
 /// A segment target set and each segment's progress.
 struct Segments {
+    unit_code: String,
     unit: String,
     period: String,
     rows: Vec<(String, u64, Option<u64>, String)>,
@@ -122,6 +143,7 @@ struct Segments {
 
 /// A 100 %-of-staff target and each agency's progress.
 struct Staff {
+    unit_code: String,
     unit: String,
     deadline: String,
     /// Agency, holders / listed, share, missing.
@@ -133,38 +155,132 @@ pub async fn campaign(State(s): State<AppState>, Query(p): Query<Params>) -> Res
         Ok(v) => v,
         Err(bad) => return bad.page(asks_en(p.lang.as_deref())),
     };
+    let unit = match p.unit.as_deref().filter(|u| !u.trim().is_empty()) {
+        None => None,
+        Some(u) => match crate::input::code("unit", u, 8) {
+            Ok(u) => Some(u.to_owned()),
+            Err(bad) => return bad.page(l.en()),
+        },
+    };
     let store = &s.authority.store;
     let page = async {
         let on = parse_date(&date)?;
-        let (no_plan, plans) = plans(store, l, &date).await?;
-        let segments = segments(store, on).await?;
-        let staff = staff(store, on).await?;
-        let support = crate::web::support_figures(store, &date).await;
-        let title = l.t("Chiến dịch chữ ký số cho người dân", "Citizen digital signature campaign");
-        Fallible::Ok(Dashboard { frame: frame(l, title, "/campaign"), date, no_plan, plans, segments, staff, support })
+        let scope = match &unit {
+            Some(u) => match Scope::of(store, u).await? {
+                Some(scope) => Some(scope),
+                None => return Ok(None),
+            },
+            None => None,
+        };
+        let (no_plan, plans, names) = plans(store, l, &date, scope.as_ref()).await?;
+        let mut segments = segments(store, on).await?;
+        let mut staff = staff(store, on).await?;
+        let mut units: Vec<(String, String)> = names
+            .into_iter()
+            .chain(segments.iter().map(|s| (s.unit_code.clone(), s.unit.clone())))
+            .chain(staff.iter().map(|s| (s.unit_code.clone(), s.unit.clone())))
+            .collect();
+        units.sort();
+        units.dedup_by(|a, b| a.0 == b.0);
+        let mut support = None;
+        if let Some(sc) = &scope {
+            segments.retain(|s| sc.is(&s.unit_code));
+            staff.retain(|s| sc.is(&s.unit_code));
+        } else {
+            support = crate::web::support_figures(store, l, &date).await;
+        }
+        let title = match &scope {
+            Some(sc) => format!("{} — {}", l.t("Chiến dịch chữ ký số", "Digital signature campaign"), sc.name),
+            None => l.t("Chiến dịch chữ ký số cho người dân", "Citizen digital signature campaign").to_owned(),
+        };
+        let page = Dashboard {
+            frame: frame(l, &title, "/campaign"),
+            date,
+            unit: scope.map(|s| s.name),
+            units,
+            no_plan,
+            plans,
+            segments,
+            staff,
+            support,
+        };
+        Fallible::Ok(Some(page))
     };
     match page.await {
-        Ok(page) => render(&page),
+        Ok(Some(page)) => render(&page),
+        Ok(None) => crate::input::Bad::new(
+            "unit",
+            "Không có xã, phường hay tỉnh nào có mã này.",
+            "No commune, ward or province has this code.",
+        )
+        .page(l.en()),
         Err(e) => failure(e),
     }
 }
 
-/// Every commune plan, in order; `true` first when there is none.
-async fn plans(store: &Store, l: Lang, date: &str) -> Fallible<(bool, Vec<PlanView>)> {
+/// The unit a dashboard is narrowed to: a commune (its own figures only) or a province (its own
+/// targets and its communes' plans).
+struct Scope {
+    code: String,
+    /// For a province: its code, to match its communes' plans.
+    province: Option<String>,
+    name: String,
+}
+
+impl Scope {
+    async fn of(store: &Store, code: &str) -> Fallible<Option<Scope>> {
+        let err = |e: kyso_store::StoreError| e.to_string();
+        if let Some(c) = store.commune(code).await.map_err(err)? {
+            return Ok(Some(Scope { code: c.code, province: None, name: format!("{}, {}", c.name, c.province_name) }));
+        }
+        Ok(data::unit_name(store, code).await?.map(|name| Scope {
+            code: code.to_owned(),
+            province: Some(code.to_owned()),
+            name,
+        }))
+    }
+
+    /// The unit itself.
+    fn is(&self, unit: &str) -> bool {
+        unit == self.code
+    }
+
+    /// A commune of this scope: the commune itself, or one of the province's.
+    fn holds(&self, commune: &CommuneRow) -> bool {
+        match &self.province {
+            None => commune.code == self.code,
+            Some(p) => &commune.province_code == p,
+        }
+    }
+}
+
+/// Every commune plan in the scope, in order; `true` first when there is none anywhere; then the
+/// communes with a plan as (code, name).
+async fn plans(
+    store: &Store,
+    l: Lang,
+    date: &str,
+    scope: Option<&Scope>,
+) -> Fallible<(bool, Vec<PlanView>, Vec<(String, String)>)> {
     let err = |e: kyso_store::StoreError| e.to_string();
     let mut communes = store.plans(None).await.map_err(err)?;
     communes.retain(|(plan, _)| plan.unit_code.len() == 5);
     let mut out = Vec::new();
+    let mut names = Vec::new();
     let mut provinces = Vec::new();
     for (plan, ms) in &communes {
         let Some(unit) = store.commune(&plan.unit_code).await.map_err(err)? else { continue };
+        names.push((unit.code.clone(), format!("{}, {}", unit.name, unit.province_name)));
+        if scope.is_some_and(|sc| !sc.holds(&unit)) {
+            continue;
+        }
         let ranking = !provinces.contains(&unit.province_code);
         if ranking {
             provinces.push(unit.province_code.clone());
         }
         out.push(plan_view(store, l, unit, plan.clone(), ms, date, ranking).await?);
     }
-    Ok((communes.is_empty(), out))
+    Ok((communes.is_empty(), out, names))
 }
 
 async fn plan_view(
@@ -209,13 +325,13 @@ async fn plan_view(
             let f = forecast(&daily, as_of, needed, t.deadline);
             let next = milestone.as_ref().map(|(d, r)| {
                 let n = if kind == TargetKind::Level { r.level } else { r.increment };
-                (n, d.to_string(), Badge::of(l, forecast(&daily, as_of, n, *d).status))
+                (n, d.to_string(), Badge::of_forecast(l, &forecast(&daily, as_of, n, *d)))
             });
             let name = match kind {
                 TargetKind::Level => l.t("Tổng số (mức)", "Level (total)"),
                 TargetKind::Increment => l.t("Tăng thêm so với mốc cơ sở", "Increment over baseline"),
             };
-            Reading { name, needed, gap: f.gap, next, status: Badge::of(l, f.status), rate: rate(l, &f) }
+            Reading { name, needed, gap: f.gap, next, status: Badge::of_forecast(l, &f), rate: rate(l, &f) }
         })
         .collect();
     // Chart from the baseline date to the later of the deadline and today.
@@ -277,6 +393,7 @@ async fn plan_view(
         end: end.to_string(),
         hamlets,
         reconcile: format!("/campaign/reconcile?commune={}", unit.code),
+        page: format!("/campaign?unit={}", unit.code),
         ranking: ranking.then(|| format!("/campaign/ranking?province={}", unit.province_code)),
         unit,
         plan,
@@ -291,12 +408,13 @@ fn rate(l: Lang, f: &Forecast) -> Rate {
     if f.gap == 0 {
         Rate { text: l.t("đã đạt", "reached").into(), warning: None }
     } else if f.required_rate.is_finite() {
-        let warning = f.beyond_best_week.then(|| {
+        // Only once there is a week to compare with.
+        let warning = (f.beyond_best_week && f.judgeable()).then(|| {
             format!(
-                "{} {:.0} {} {})",
+                "{} {:.0} {} ({})",
                 l.t("cần", "needs"),
                 f.required_rate * 7.0,
-                l.t("người/tuần, hơn tuần tốt nhất (", "a week, more than the best week so far ("),
+                l.t("người/tuần, hơn tuần tốt nhất", "a week, more than the best week so far"),
                 f.best_week.unwrap_or(0)
             )
         });
@@ -320,7 +438,15 @@ async fn segments(store: &Store, on: time::Date) -> Fallible<Vec<Segments>> {
             .collect();
         let mismatch =
             plan.check().iter().any(|w| matches!(w, kyso_campaign::plan::SegmentWarning::SumMismatch { .. }));
-        out.push(Segments { unit, period: set.period, rows, total: set.total, mismatch, source: set.source });
+        out.push(Segments {
+            unit_code: set.unit_code.clone(),
+            unit,
+            period: set.period,
+            rows,
+            total: set.total,
+            mismatch,
+            source: set.source,
+        });
     }
     Ok(out)
 }
@@ -338,7 +464,7 @@ async fn staff(store: &Store, on: time::Date) -> Fallible<Vec<Staff>> {
                 (a.agency.clone(), format!("{} / {}", a.holders, a.staff), share, a.missing())
             })
             .collect();
-        out.push(Staff { unit, deadline: s.deadline.unwrap_or_else(|| "–".into()), rows });
+        out.push(Staff { unit_code: s.unit.clone(), unit, deadline: s.deadline.unwrap_or_else(|| "–".into()), rows });
     }
     Ok(out)
 }

@@ -231,6 +231,8 @@ struct RollupPage {
     submitted: String,
     total: [String; 5],
     unexpected: String,
+    /// The figure columns' headings, repeated beside each value when the table reflows on a phone.
+    heads: [&'static str; 5],
     xlsx: String,
     own: String,
     parent: Option<String>,
@@ -328,6 +330,13 @@ async fn rollup_page(store: &Store, l: Lang, unit: &str, period: &Period, full: 
         submitted: format!("{}/{}", roll.count("on_time") + roll.count("late"), roll.expected()),
         total: figure_cells(&roll.total),
         unexpected: roll.unexpected.join(", "),
+        heads: [
+            l.t("Có chứng thư / trong độ tuổi", "Holders / adults"),
+            "%",
+            l.t("% chỉ tiêu", "% of target"),
+            l.t("Cấp mới", "Issued"),
+            l.t("Lượt thăm", "Visits"),
+        ],
         xlsx: format!("{}&kind=rollup", link("/campaign/reports/xlsx", unit, period)),
         own: link("/campaign/reports/unit", unit, period),
         parent: data::parent(store, unit).await?.map(|parent| link("/campaign/reports", &parent, period)),
