@@ -107,7 +107,8 @@ fn real_answers_match(api: &Api, signed_pdf: &Path) {
     api.expect("GET", &format!("/api/v1/certificates/{serial}"), None, 200);
     api.expect("GET", "/api/v1/certificates/0abc0abc0abc", None, 404);
     let long = api.expect("GET", &format!("/api/v1/certificates/{}", "a".repeat(129)), None, 400);
-    assert!(long["error_description"].as_str().unwrap().starts_with("serial: at most 128"), "{long}");
+    let d = long["error_description"].as_str().unwrap();
+    assert!(d.contains("serial") && d.contains("128"), "the bound named: {long}");
     api.expect("GET", "/api/v1/certificates/xyz", None, 422);
     let renewed = api.expect("POST", &format!("/api/v1/certificates/{serial}/renew"), Some(&json!({})), 201);
     let r = api.expect(
