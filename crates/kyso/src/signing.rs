@@ -287,9 +287,9 @@ pub async fn verify(dir: &DataDir, db: Option<&str>, a: VerifyArgs, json_mode: b
     };
     let lang = if lang == "en" { kyso_validate::Lang::En } else { kyso_validate::Lang::Vi };
     if json_mode {
-        println!("{}", serde_json::to_string(&reports)?);
+        crate::output::print(&format!("{}\n", serde_json::to_string(&reports)?));
     } else {
-        print!("{}", kyso_validate::render(&reports, lang));
+        crate::output::print(&kyso_validate::render(&reports, lang));
     }
     use kyso_validate::Indication::*;
     let worst = if reports.iter().any(|r| r.indication == TotalFailed) {
