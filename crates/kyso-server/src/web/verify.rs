@@ -70,7 +70,14 @@ fn status_of(l: &LimitExceeded) -> StatusCode {
     }
 }
 
-async fn validate_json(State(s): State<AppState>, body: Result<Bytes, BytesRejection>) -> Response {
+/// `POST /api/validate`: the reports, or an error with a stable `error` code, an English
+/// `error_description` and a `message` for a person in `?lang=` (Vietnamese unless `en`).
+async fn validate_json(
+    State(s): State<AppState>,
+    Query(q): Query<Lang>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let l = lang(&q);
     let result = match body_or_limit(body) {
         Ok(Ok(body)) => s.authority.validate_pdf(&body, &[]).await,
         Ok(Err(e)) => Err(e),
@@ -79,18 +86,20 @@ async fn validate_json(State(s): State<AppState>, body: Result<Bytes, BytesRejec
     match result {
         Ok(reports) => Json(json!({ "signatures": reports })).into_response(),
         Err(ValidateError::Busy(b)) => ratelimit::busy(b, true),
-        Err(ValidateError::Invalid(ValidationError::Limit(l))) => (
-            status_of(&l),
+        Err(ValidateError::Invalid(ValidationError::Limit(lim))) => (
+            status_of(&lim),
             Json(json!({
                 "error": "limit_exceeded",
-                "error_description": l.message(kyso_validate::Lang::En),
-                "limit": l,
+                "error_description": lim.message(kyso_validate::Lang::En),
+                "message": lim.message(l),
+                "limit": lim,
             })),
         )
             .into_response(),
         Err(ValidateError::Invalid(e)) => {
-            (StatusCode::BAD_REQUEST, Json(json!({ "error": "invalid_request", "error_description": e.to_string() })))
-                .into_response()
+            let body =
+                json!({ "error": "invalid_request", "error_description": e.to_string(), "message": e.message(l) });
+            (StatusCode::BAD_REQUEST, Json(body)).into_response()
         }
     }
 }

@@ -70,8 +70,8 @@ pub(super) fn unit_code(u: &str) -> Result<String, Bad> {
     if !(2..=8).contains(&u.len()) || !u.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return Err(Bad::new(
             "unit",
-            "mã xã (5 chữ số), mã tỉnh (2 chữ số) hoặc VN.",
-            "a commune (5 digits), province (2 digits) or VN.",
+            "phải là mã xã (5 chữ số), mã tỉnh (2 chữ số) hoặc VN.",
+            "must be a commune (5 digits), a province (2 digits) or VN.",
         ));
     }
     Ok(u.to_owned())
@@ -81,8 +81,8 @@ fn typed_period(freq: &str, start: Option<time::Date>) -> Result<Period, Bad> {
     data::period(freq, start.map(|d| d.to_string()).as_deref()).map_err(|_| {
         Bad::new(
             "period",
-            "không phải ngày bắt đầu của một kỳ báo cáo (tuần bắt đầu thứ Năm, tháng bắt đầu ngày 1).",
-            "is not the first day of a report period (weeks start on Thursday, months on the 1st).",
+            "phải là ngày đầu của một kỳ (tuần bắt đầu thứ Năm, tháng bắt đầu ngày 1).",
+            "must be the first day of a period (weeks start on Thursday, months on the 1st).",
         )
     })
 }
@@ -477,7 +477,7 @@ async fn submitter(s: &AppState, headers: &HeaderMap, f: &SubmitForm) -> Result<
 }
 
 fn no_such_unit() -> Bad {
-    Bad::new("unit", "không có đơn vị này.", "no such unit.")
+    Bad::new("unit", "không có trong danh mục hành chính.", "is not in the list of administrative units.")
 }
 
 /// The form's values, typed and within the store's limits.
@@ -490,7 +490,11 @@ fn typed_submission(f: &SubmitForm) -> Result<(String, Period), Bad> {
     input::text(REPORT_TEXT, f.difficulties.trim())?;
     input::text(PROPOSALS, f.proposals.trim())?;
     if f.by.trim().is_empty() {
-        return Err(Bad::new("by", "hãy ghi họ tên và chức vụ người báo cáo.", "say who submits (name and position)."));
+        return Err(Bad::new(
+            "by",
+            "còn thiếu: hãy ghi họ tên và chức vụ người báo cáo.",
+            "is missing: write the submitter's name and position.",
+        ));
     }
     Ok((unit, period))
 }
@@ -521,8 +525,8 @@ pub async fn unit_submit(State(s): State<AppState>, headers: HeaderMap, Form(f):
         Err(e) if e.starts_with("unknown unit") => no_such_unit().page(en),
         Err(e) if e.contains("has not ended") => Bad::new(
             "period",
-            format!("kỳ báo cáo chưa kết thúc: nộp từ ngày {}.", period.end),
-            format!("the period has not ended yet: report it from {}.", period.end),
+            format!("chưa kết thúc: hãy nộp báo cáo từ ngày {}.", kyso_fmt::date(period.end)),
+            format!("has not ended yet: submit the report from {}.", kyso_fmt::date(period.end)),
         )
         .page(en),
         Err(e) => failure(e),

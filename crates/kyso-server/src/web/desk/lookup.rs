@@ -13,7 +13,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use kyso_access::{decide, Action, Resource};
 use kyso_authority::accounts::{OUTCOMES, STEPS};
-use kyso_pki::CitizenId;
 use kyso_store::accounts::StaffAccountRow;
 use serde::Deserialize;
 
@@ -91,9 +90,9 @@ struct Lookup {
 
 pub async fn lookup(State(s): State<AppState>, post: StaffForm<LookupForm>) -> Response {
     let StaffIn { ctx: c, staff: row, principal: p } = &post.who;
-    let id = match CitizenId::parse(post.form.id_number.trim()) {
+    let id = match crate::input::id_number("id_number", &post.form.id_number) {
         Ok(id) => id,
-        Err(e) => return back(Err(format!("id_number: {e}"))),
+        Err(bad) => return back(Err(bad.message(c.en))),
     };
     let person = s.authority.person(&id).await.ok().flatten();
     let area = person.as_ref().map(|x| x.area());
@@ -164,24 +163,30 @@ pub async fn verify(State(s): State<AppState>, post: StaffForm<VerifyForm>) -> R
     if f.checked.is_none() {
         return back(Err(c.t("Cần xác nhận đã đối chiếu trực tiếp.", "Confirm the in-person check.").into()));
     }
-    let Ok(id) = CitizenId::parse(f.id_number.trim()) else { return back(Err("id_number".into())) };
+    let id = match crate::input::id_number("id_number", &f.id_number) {
+        Ok(id) => id,
+        Err(bad) => return back(Err(bad.message(c.en))),
+    };
     let place = place_of(&s, row).await;
     match s.authority.verify_eid_level2(p, &id, &f.activation, &f.method, &place).await {
         Ok(_) => back(Ok(format!("{} {}", id.masked(), c.t("đã được xác thực mức 2.", "is now verified at level 2.")))),
-        Err(e) => back(Err(e.to_string())),
+        Err(e) => back(Err(crate::input::refusal(c.lang(), &e.to_string()))),
     }
 }
 
 pub async fn pending(State(s): State<AppState>, post: StaffForm<PendingForm>) -> Response {
     let (StaffIn { ctx: c, principal: p, .. }, f) = (&post.who, &post.form);
-    let Ok(id) = CitizenId::parse(f.id_number.trim()) else { return back(Err("id_number".into())) };
+    let id = match crate::input::id_number("id_number", &f.id_number) {
+        Ok(id) => id,
+        Err(bad) => return back(Err(bad.message(c.en))),
+    };
     match s.authority.mark_awaiting_approval(p, &id).await {
         Ok(()) => back(Ok(format!(
             "{} {}",
             id.masked(),
             c.t("được ghi nhận: hồ sơ chờ phê duyệt.", "is recorded as awaiting approval.")
         ))),
-        Err(e) => back(Err(e.to_string())),
+        Err(e) => back(Err(crate::input::refusal(c.lang(), &e.to_string()))),
     }
 }
 
@@ -190,7 +195,10 @@ pub async fn unlock(State(s): State<AppState>, post: StaffForm<UnlockForm>) -> R
     if let Err(bad) = crate::input::code("credential", &f.credential, 64) {
         return bad.page(c.en);
     }
-    let Ok(id) = CitizenId::parse(f.id_number.trim()) else { return back(Err("id_number".into())) };
+    let id = match crate::input::id_number("id_number", &f.id_number) {
+        Ok(id) => id,
+        Err(bad) => return back(Err(bad.message(c.en))),
+    };
     let person = s.authority.person(&id).await.ok().flatten();
     let area = person.as_ref().map(|x| x.area());
     if f.checked.is_none()
@@ -209,7 +217,7 @@ pub async fn unlock(State(s): State<AppState>, post: StaffForm<UnlockForm>) -> R
         .await
     {
         Ok(()) => back(Ok(format!("{} {}", id.masked(), c.t("đã được mở khóa.", "is unlocked.")))),
-        Err(e) => back(Err(e.to_string())),
+        Err(e) => back(Err(crate::input::refusal(c.lang(), &e.to_string()))),
     }
 }
 
@@ -244,7 +252,10 @@ pub async fn session(
             .t("Tài khoản của bạn không gắn với điểm hỗ trợ nào.", "Your account belongs to no support point.")
             .into()));
     };
-    let Ok(id) = CitizenId::parse(get("id_number").trim()) else { return back(Err("id_number".into())) };
+    let id = match crate::input::id_number("id_number", &get("id_number")) {
+        Ok(id) => id,
+        Err(bad) => return back(Err(bad.message(who.ctx.en))),
+    };
     let steps: Vec<String> = fields.iter().filter(|(k, _)| k == "step").map(|(_, v)| v.clone()).collect();
     match s.authority.record_support_session(&who.principal, &point, &id, &steps, &get("outcome"), &vn_today()).await {
         Ok(()) => back(Ok(format!(
@@ -252,7 +263,7 @@ pub async fn session(
             who.ctx.t("Đã ghi nhận buổi hỗ trợ cho", "Support session recorded for"),
             id.masked()
         ))),
-        Err(e) => back(Err(e.to_string())),
+        Err(e) => back(Err(crate::input::refusal(who.ctx.lang(), &e.to_string()))),
     }
 }
 
