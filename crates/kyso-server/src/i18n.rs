@@ -62,8 +62,13 @@ impl Lang {
     }
 
     /// An ISO date (`2025-12-31`) as `31/12/2025`; other text as it is.
-    pub fn date(self, iso: &str) -> String {
-        kyso_fmt::iso_date(iso)
+    pub fn date(self, iso: impl AsRef<str>) -> String {
+        kyso_fmt::iso_date(iso.as_ref())
+    }
+
+    /// A calendar date as `31/12/2025`.
+    pub fn day(self, d: time::Date) -> String {
+        kyso_fmt::date(d)
     }
 
     /// A Unix instant as `31/12/2025 14:05`, Vietnam time.

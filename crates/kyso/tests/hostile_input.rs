@@ -34,6 +34,7 @@ on_both_backends!(
     security_headers_on_every_kind_of_response,
     report_text_is_for_authorised_staff_figures_for_everyone,
     messages_name_the_field_in_words_and_say_what_to_do,
+    figures_and_dates_are_written_the_pages_way,
 );
 
 /// Signs a demo staff member in; the `Cookie` value of the session.
@@ -458,4 +459,34 @@ fn messages_name_the_field_in_words_and_say_what_to_do(b: Backend) {
     assert_eq!(r.status, 404, "{}", r.text());
     assert!(r.text().contains("Không có tỉnh, thành phố này."), "{}", r.text());
     html(&r, "vi");
+}
+
+/// The text of the first `<b>…</b>` after `label` on a page.
+fn card(page: &str, label: &str) -> String {
+    let at = page.find(label).unwrap_or_else(|| panic!("no {label} in {page}"));
+    let rest = &page[at..];
+    let start = rest.find("<b>").unwrap() + 3;
+    rest[start..start + rest[start..].find("</b>").unwrap()].to_owned()
+}
+
+/// Issue 18: the dashboard writes 5.480 and 6,20 % and 31/12/2025 in Vietnamese, 5,480 and 6.20%
+/// in English — never 5480, 6.20 % or 2025-12-31 where a person reads them.
+fn figures_and_dates_are_written_the_pages_way(b: Backend) {
+    let Some(d) = demo(b) else { return };
+    let vi = get(d.port, "/campaign?date=2026-03-01", "").text();
+    let en = get(d.port, "/campaign?date=2026-03-01&lang=en", "").text();
+    let adults_vi = card(&vi, "Người trong độ tuổi");
+    let adults_en = card(&en, "Adults");
+    let digits = |t: &str| t.chars().filter(char::is_ascii_digit).collect::<String>();
+    let n: u64 = digits(&adults_vi).parse().unwrap();
+    assert!(n >= 1000, "the demo has thousands of adults: {adults_vi}");
+    assert_eq!(adults_vi, kyso_fmt::int(n, kyso_fmt::Style::Vi), "{adults_vi}");
+    assert!(adults_vi.contains('.') && !adults_vi.contains(','), "{adults_vi}");
+    assert_eq!(adults_en, kyso_fmt::int(n, kyso_fmt::Style::En), "{adults_en}");
+    let share_vi = card(&vi, "Tỷ lệ");
+    let share_en = card(&en, "Share");
+    assert!(share_vi.ends_with(" %") && share_vi.contains(','), "{share_vi}");
+    assert!(share_en.ends_with('%') && !share_en.ends_with(" %") && share_en.contains('.'), "{share_en}");
+    assert!(vi.contains("<strong>01/03/2026</strong>") && en.contains("<strong>01/03/2026</strong>"));
+    assert!(!vi.contains(">2026-03-01<") && !vi.contains("2026-10-31 "), "an ISO date shown");
 }

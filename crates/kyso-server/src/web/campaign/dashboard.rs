@@ -131,8 +131,8 @@ pub async fn campaign(State(s): State<AppState>, Query(p): Query<Params>) -> Res
     let page = async {
         let on = parse_date(&date)?;
         let (no_plan, plans) = plans(store, l, &date).await?;
-        let segments = segments(store, on).await?;
-        let staff = staff(store, on).await?;
+        let segments = segments(l, store, on).await?;
+        let staff = staff(l, store, on).await?;
         let support = crate::web::support_figures(store, &date).await;
         let title = l.t("Chiến dịch chữ ký số cho người dân", "Citizen digital signature campaign");
         Fallible::Ok(Dashboard { frame: frame(l, title, "/campaign"), date, no_plan, plans, segments, staff, support })
@@ -203,7 +203,7 @@ async fn plan_view(
             let f = forecast(&daily, as_of, needed, t.deadline);
             let next = milestone.as_ref().map(|(d, r)| {
                 let n = if kind == TargetKind::Level { r.level } else { r.increment };
-                (n, d.to_string(), Badge::of(l, forecast(&daily, as_of, n, *d).status))
+                (n, l.day(*d), Badge::of(l, forecast(&daily, as_of, n, *d).status))
             });
             let name = match kind {
                 TargetKind::Level => l.t("Tổng số (mức)", "Level (total)"),
@@ -236,23 +236,23 @@ async fn plan_view(
     for h in store.hamlets(&unit.code).await.map_err(|e| e.to_string())? {
         let adults = line.count(register.residents().iter().filter(|r| r.hamlet_code == h.code));
         let holders = adoption.hamlet_holders_on(&unit.code, &h.code, as_of);
-        let share = pct(Percent::share(holders, adults));
+        let share = pct(l, Percent::share(holders, adults));
         hamlets.push(Hamlet { code: h.code, name: h.name, holders, adults, share });
     }
     Ok(PlanView {
         adults,
         holders,
-        share: pct(Percent::share(holders, adults)),
+        share: pct(l, Percent::share(holders, adults)),
         target: match t.value {
-            TargetValue::Percent(p) => p.to_string(),
-            TargetValue::Absolute(n) => n.to_string(),
+            TargetValue::Percent(p) => l.share(Some(p)),
+            TargetValue::Absolute(n) => l.num(n),
         },
-        deadline: t.deadline.to_string(),
+        deadline: l.day(t.deadline),
         ambiguous: t.kind.is_none(),
         readings: rows,
         chart,
-        start: start.to_string(),
-        end: end.to_string(),
+        start: l.day(start),
+        end: l.day(end),
         hamlets,
         reconcile: format!("/campaign/reconcile?commune={}", unit.code),
         ranking: ranking.then(|| format!("/campaign/ranking?province={}", unit.province_code)),
@@ -264,35 +264,35 @@ async fn plan_view(
 fn rate(l: Lang, f: &Forecast) -> Rate {
     let recent = f
         .run_rate_14
-        .map(|r| format!("; {} {r:.1}/{}", l.t("14 ngày qua", "last 14 days"), l.t("ngày", "day")))
+        .map(|r| format!("; {} {}/{}", l.t("14 ngày qua", "last 14 days"), l.dec(r, 1), l.t("ngày", "day")))
         .unwrap_or_default();
     if f.gap == 0 {
         Rate { text: l.t("đã đạt", "reached").into(), warning: None }
     } else if f.required_rate.is_finite() {
         let warning = f.beyond_best_week.then(|| {
             format!(
-                "{} {:.0} {} {})",
+                "{} {} {} {})",
                 l.t("cần", "needs"),
-                f.required_rate * 7.0,
+                l.dec(f.required_rate * 7.0, 0),
                 l.t("người/tuần, hơn tuần tốt nhất (", "a week, more than the best week so far ("),
-                f.best_week.unwrap_or(0)
+                l.num(f.best_week.unwrap_or(0))
             )
         });
-        Rate { text: format!("{:.1} {}{recent}", f.required_rate, l.t("người/ngày", "per day")), warning }
+        Rate { text: format!("{} {}{recent}", l.dec(f.required_rate, 1), l.t("người/ngày", "per day")), warning }
     } else {
         Rate { text: format!("{}{recent}", l.t("đã quá hạn", "deadline passed")), warning: None }
     }
 }
 
 /// Segment targets with their progress on `on`.
-async fn segments(store: &Store, on: time::Date) -> Fallible<Vec<Segments>> {
+async fn segments(l: Lang, store: &Store, on: time::Date) -> Fallible<Vec<Segments>> {
     let mut out = Vec::new();
     for (set, plan, progress) in data::segment_progress(store, on).await? {
         let unit = data::unit_name(store, &set.unit_code).await?.unwrap_or_else(|| set.unit_code.clone());
         let rows = progress
             .into_iter()
             .map(|p| {
-                let share = p.holders.map_or("–".into(), |n| pct(Percent::share(n, p.target)));
+                let share = p.holders.map_or("–".into(), |n| pct(l, Percent::share(n, p.target)));
                 (p.name, p.target, p.holders, share)
             })
             .collect();
@@ -304,7 +304,7 @@ async fn segments(store: &Store, on: time::Date) -> Fallible<Vec<Segments>> {
 }
 
 /// 100 %-of-staff targets with their progress on `on`.
-async fn staff(store: &Store, on: time::Date) -> Fallible<Vec<Staff>> {
+async fn staff(l: Lang, store: &Store, on: time::Date) -> Fallible<Vec<Staff>> {
     let mut out = Vec::new();
     for s in data::staff_progress(store, on).await? {
         let unit = data::unit_name(store, &s.unit).await?.unwrap_or_else(|| s.unit.clone());
@@ -312,11 +312,11 @@ async fn staff(store: &Store, on: time::Date) -> Fallible<Vec<Staff>> {
             .agencies
             .iter()
             .map(|a| {
-                let share = pct(Percent::share(a.holders, a.staff));
-                (a.agency.clone(), format!("{} / {}", a.holders, a.staff), share, a.missing())
+                let share = pct(l, Percent::share(a.holders, a.staff));
+                (a.agency.clone(), format!("{} / {}", l.num(a.holders), l.num(a.staff)), share, a.missing())
             })
             .collect();
-        out.push(Staff { unit, deadline: s.deadline.unwrap_or_else(|| "–".into()), rows });
+        out.push(Staff { unit, deadline: s.deadline.map_or_else(|| "–".into(), |d| l.date(d)), rows });
     }
     Ok(out)
 }

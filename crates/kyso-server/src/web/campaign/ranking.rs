@@ -106,7 +106,7 @@ pub async fn ranking(State(s): State<AppState>, Query(p): Query<Params>) -> Resp
                 name: r.commune_name.chars().take(24).collect(),
                 width: format!("{w:.1}"),
                 value_x: format!("{:.1}", 145.0 + w),
-                share: format!("{pct:.2}"),
+                share: l.pct(*pct),
             }
         })
         .collect();
@@ -125,7 +125,7 @@ pub async fn ranking(State(s): State<AppState>, Query(p): Query<Params>) -> Resp
                 name: r.commune_name.clone(),
                 holders: r.holders.unwrap_or(0),
                 adults: r.adults.unwrap_or(0),
-                share: format!("{pct:.2}"),
+                share: l.pct(*pct),
             })
             .collect(),
     };
