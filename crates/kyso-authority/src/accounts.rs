@@ -223,7 +223,7 @@ impl Authority {
     async fn register_counted(&self, id_number: &str, phone: &str, pw: &str) -> Result<EidAccountRow> {
         let id = CitizenId::parse(id_number.trim()).map_err(|e| refused(format!("id_number: {e}")))?;
         let phone = normalise_phone(phone)?;
-        password::check_new(pw).map_err(refused)?;
+        password::check_new(pw).map_err(|w| refused(w.to_string()))?;
         if self.person(&id).await?.is_none() {
             return Err(refused(format!(
                 "id_number: {} không có trong dữ liệu dân cư ở đây; liên hệ Công an cấp xã / is not in the population register here: ask the commune police",
@@ -428,7 +428,7 @@ impl Authority {
                 return Err(refused("point: the support point is not in the staff member's commune"));
             }
         }
-        password::check_new(pw).map_err(refused)?;
+        password::check_new(pw).map_err(|w| refused(w.to_string()))?;
         s.password_hash = self.hash_password(pw.to_string()).await?;
         let ev = AuditEvent::new(
             actor,

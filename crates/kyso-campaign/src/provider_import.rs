@@ -500,9 +500,10 @@ mod tests {
             ]
         );
         assert_eq!(list.providers.names(), ["VNPT-CA", "VIETTEL-CA", "FPT-CA", "CÔNG-TY CA", "BKAV-CA"]);
+        assert_eq!(list.providers.shown()[1], "Viettel-CA", "the first writing is kept");
         // A list of one provider: the column must agree with it.
         let list = same_as_streamed(LIST.as_bytes(), Some("vnpt-ca"));
-        assert!(list.rejected.iter().any(|r| r.reason == "VIETTEL-CA, but this list is from VNPT-CA"));
+        assert!(list.rejected.iter().any(|r| r.reason == "Viettel-CA, but this list is from vnpt-ca"));
         assert!(list.rejected.iter().all(|r| r.row != 15), "an empty cell names the list's provider");
         assert_eq!(list.providers.names(), ["VNPT-CA"]);
     }

@@ -61,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(csc::csc_json_errors))
         .layer(axum::middleware::from_fn_with_state(state.clone(), web::client::client_addr))
         .fallback(not_found_page)
+        .layer(axum::middleware::from_fn(web::errors::pages_for_plain_errors))
         .layer(axum::middleware::from_fn(headers::security_headers))
         .with_state(state)
 }

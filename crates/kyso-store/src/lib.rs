@@ -246,6 +246,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0016_form_tokens_hours.sql"),
         postgres: include_str!("../migrations/postgres/0016_form_tokens_hours.sql"),
     },
+    Migration {
+        version: 17,
+        name: "provider names as written",
+        sqlite: include_str!("../migrations/sqlite/0017_provider_names_as_written.sql"),
+        postgres: include_str!("../migrations/postgres/0017_provider_names_as_written.sql"),
+    },
 ];
 
 impl Store {

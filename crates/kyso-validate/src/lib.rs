@@ -224,7 +224,7 @@ pub fn signatures_within(pdf: &[u8], limits: &Limits) -> Result<Vec<FoundSignatu
         return Err(ValidationError::Limit(LimitExceeded::Bytes { found: pdf.len(), max: limits.max_bytes }));
     }
     if !pdf.starts_with(b"%PDF-") {
-        return Err(kyso_sign::SignError::Malformed { what: "PDF", reason: "does not start with %PDF-".into() }.into());
+        return Err(ValidationError::NotPdf);
     }
     let sigs = kyso_sign::pdf::signatures(pdf);
     if sigs.len() > limits.max_signatures {

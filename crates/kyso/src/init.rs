@@ -1,6 +1,6 @@
 //! `kyso init`: create the data directory, key-encryption key, configuration and the CA hierarchy.
 
-use crate::data::{open_store, DataDir};
+use crate::data::{create_store, DataDir};
 use crate::output::out;
 use anyhow::{bail, Context, Result};
 use clap::Args;
@@ -52,7 +52,7 @@ pub async fn init(
     std::fs::write(dir.config_path(), cfg.to_toml())?;
     dir.ensure_kek()?;
     dir.operator_token()?;
-    let store = open_store(dir, db).await?;
+    let store = create_store(dir, db).await?;
     let vault = Vault::new(&dir.kek()?);
     Authority::init(&store, &vault, &cfg).await?;
     let names: Vec<&str> = cfg.providers.iter().map(|p| p.name.as_str()).collect();

@@ -41,19 +41,21 @@ fn main() -> std::process::ExitCode {
             tracing_subscriber::EnvFilter::try_from_env("KYSO_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()),
         )
         .fmt_fields(logging::fields())
+        // colour only for a person at a terminal: a file or a pipe gets plain lines
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .init();
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            output::note(&format!("error: cannot start the async runtime: {e}"));
             return std::process::ExitCode::FAILURE;
         }
     };
     match rt.block_on(commands::run(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            output::note(&format!("error: {e:#}"));
             std::process::ExitCode::FAILURE
         }
     }

@@ -290,13 +290,13 @@ pub async fn verify(dir: &DataDir, db: Option<&str>, a: VerifyArgs, json_mode: b
     };
     let lang = if lang == "en" { kyso_validate::Lang::En } else { kyso_validate::Lang::Vi };
     if json_mode || format == "json" {
-        println!("{}", serde_json::to_string(&reports)?);
+        crate::output::print(&format!("{}\n", serde_json::to_string(&reports)?));
     } else if format == "xml" {
         let now = kyso_pki::time::unix(std::time::SystemTime::now()) as i64;
         let digest = kyso_pki::alg::sha256(&bytes);
-        print!("{}", kyso_validate::etsi_xml(&reports, now, Some(&digest)));
+        crate::output::print(&kyso_validate::etsi_xml(&reports, now, Some(&digest)));
     } else {
-        print!("{}", kyso_validate::render(&reports, lang));
+        crate::output::print(&kyso_validate::render(&reports, lang));
     }
     use kyso_validate::Indication::*;
     let worst = if reports.iter().any(|r| r.indication == TotalFailed) {

@@ -17,6 +17,7 @@ pub mod campaign;
 mod citizen;
 pub mod client;
 mod desk;
+pub mod errors;
 pub mod extract;
 mod guide;
 pub mod home;

@@ -173,8 +173,8 @@ pub async fn campaign(State(s): State<AppState>, Query(p): Query<Params>) -> Res
             None => None,
         };
         let (no_plan, plans, names) = plans(store, l, &date, scope.as_ref()).await?;
-        let mut segments = segments(store, on).await?;
-        let mut staff = staff(store, on).await?;
+        let mut segments = segments(l, store, on).await?;
+        let mut staff = staff(l, store, on).await?;
         let mut units: Vec<(String, String)> = names
             .into_iter()
             .chain(segments.iter().map(|s| (s.unit_code.clone(), s.unit.clone())))
@@ -325,7 +325,7 @@ async fn plan_view(
             let f = forecast(&daily, as_of, needed, t.deadline);
             let next = milestone.as_ref().map(|(d, r)| {
                 let n = if kind == TargetKind::Level { r.level } else { r.increment };
-                (n, d.to_string(), Badge::of_forecast(l, &forecast(&daily, as_of, n, *d)))
+                (n, l.day(*d), Badge::of_forecast(l, &forecast(&daily, as_of, n, *d)))
             });
             let name = match kind {
                 TargetKind::Level => l.t("Tổng số (mức)", "Level (total)"),
@@ -358,7 +358,7 @@ async fn plan_view(
     for h in store.hamlets(&unit.code).await.map_err(|e| e.to_string())? {
         let adults = line.count(register.residents().iter().filter(|r| r.hamlet_code == h.code));
         let holders = adoption.hamlet_holders_on(&unit.code, &h.code, as_of);
-        let share = pct(Percent::share(holders, adults));
+        let share = pct(l, Percent::share(holders, adults));
         hamlets.push(Hamlet { code: h.code, name: h.name, holders, adults, share });
     }
     let dossiers = kyso_tracker::signed_use::windows(store, &unit.code, as_of)
@@ -370,7 +370,7 @@ async fn plan_view(
                 Window::Week => l.t("Tuần (thứ Hai – Chủ nhật)", "Week (Monday – Sunday)"),
                 Window::Month => l.t("Tháng", "Month"),
             };
-            (name, share.needing, share.fully_signed, pct(share.share()))
+            (name, share.needing, share.fully_signed, pct(l, share.share()))
         })
         .collect();
     let (month_start, month_end) = Window::Month.around(as_of);
@@ -380,17 +380,17 @@ async fn plan_view(
         signers,
         adults,
         holders,
-        share: pct(Percent::share(holders, adults)),
+        share: pct(l, Percent::share(holders, adults)),
         target: match t.value {
-            TargetValue::Percent(p) => p.to_string(),
-            TargetValue::Absolute(n) => n.to_string(),
+            TargetValue::Percent(p) => l.share(Some(p)),
+            TargetValue::Absolute(n) => l.num(n),
         },
-        deadline: t.deadline.to_string(),
+        deadline: l.day(t.deadline),
         ambiguous: t.kind.is_none(),
         readings: rows,
         chart,
-        start: start.to_string(),
-        end: end.to_string(),
+        start: l.day(start),
+        end: l.day(end),
         hamlets,
         reconcile: format!("/campaign/reconcile?commune={}", unit.code),
         page: format!("/campaign?unit={}", unit.code),
@@ -403,7 +403,7 @@ async fn plan_view(
 fn rate(l: Lang, f: &Forecast) -> Rate {
     let recent = f
         .run_rate_14
-        .map(|r| format!("; {} {r:.1}/{}", l.t("14 ngày qua", "last 14 days"), l.t("ngày", "day")))
+        .map(|r| format!("; {} {}/{}", l.t("14 ngày qua", "last 14 days"), l.dec(r, 1), l.t("ngày", "day")))
         .unwrap_or_default();
     if f.gap == 0 {
         Rate { text: l.t("đã đạt", "reached").into(), warning: None }
@@ -411,28 +411,28 @@ fn rate(l: Lang, f: &Forecast) -> Rate {
         // Only once there is a week to compare with.
         let warning = (f.beyond_best_week && f.judgeable()).then(|| {
             format!(
-                "{} {:.0} {} ({})",
+                "{} {} {} {})",
                 l.t("cần", "needs"),
-                f.required_rate * 7.0,
-                l.t("người/tuần, hơn tuần tốt nhất", "a week, more than the best week so far"),
-                f.best_week.unwrap_or(0)
+                l.dec(f.required_rate * 7.0, 0),
+                l.t("người/tuần, hơn tuần tốt nhất (", "a week, more than the best week so far ("),
+                l.num(f.best_week.unwrap_or(0))
             )
         });
-        Rate { text: format!("{:.1} {}{recent}", f.required_rate, l.t("người/ngày", "per day")), warning }
+        Rate { text: format!("{} {}{recent}", l.dec(f.required_rate, 1), l.t("người/ngày", "per day")), warning }
     } else {
         Rate { text: format!("{}{recent}", l.t("đã quá hạn", "deadline passed")), warning: None }
     }
 }
 
 /// Segment targets with their progress on `on`.
-async fn segments(store: &Store, on: time::Date) -> Fallible<Vec<Segments>> {
+async fn segments(l: Lang, store: &Store, on: time::Date) -> Fallible<Vec<Segments>> {
     let mut out = Vec::new();
     for (set, plan, progress) in data::segment_progress(store, on).await? {
         let unit = data::unit_name(store, &set.unit_code).await?.unwrap_or_else(|| set.unit_code.clone());
         let rows = progress
             .into_iter()
             .map(|p| {
-                let share = p.holders.map_or("–".into(), |n| pct(Percent::share(n, p.target)));
+                let share = p.holders.map_or("–".into(), |n| pct(l, Percent::share(n, p.target)));
                 (p.name, p.target, p.holders, share)
             })
             .collect();
@@ -452,7 +452,7 @@ async fn segments(store: &Store, on: time::Date) -> Fallible<Vec<Segments>> {
 }
 
 /// 100 %-of-staff targets with their progress on `on`.
-async fn staff(store: &Store, on: time::Date) -> Fallible<Vec<Staff>> {
+async fn staff(l: Lang, store: &Store, on: time::Date) -> Fallible<Vec<Staff>> {
     let mut out = Vec::new();
     for s in data::staff_progress(store, on).await? {
         let unit = data::unit_name(store, &s.unit).await?.unwrap_or_else(|| s.unit.clone());
@@ -460,11 +460,11 @@ async fn staff(store: &Store, on: time::Date) -> Fallible<Vec<Staff>> {
             .agencies
             .iter()
             .map(|a| {
-                let share = pct(Percent::share(a.holders, a.staff));
-                (a.agency.clone(), format!("{} / {}", a.holders, a.staff), share, a.missing())
+                let share = pct(l, Percent::share(a.holders, a.staff));
+                (a.agency.clone(), format!("{} / {}", l.num(a.holders), l.num(a.staff)), share, a.missing())
             })
             .collect();
-        out.push(Staff { unit_code: s.unit.clone(), unit, deadline: s.deadline.unwrap_or_else(|| "–".into()), rows });
+        out.push(Staff { unit_code: s.unit.clone(), unit, deadline: s.deadline.map_or_else(|| "–".into(), |d| l.date(d)), rows });
     }
     Ok(out)
 }

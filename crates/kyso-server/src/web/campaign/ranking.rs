@@ -112,7 +112,7 @@ pub async fn ranking(State(s): State<AppState>, Query(p): Query<Params>) -> Resp
                 name: r.commune_name.chars().take(18).collect(),
                 width: format!("{w:.1}"),
                 value_x: format!("{:.1}", 138.0 + w),
-                share: format!("{pct:.2}"),
+                share: l.pct(*pct),
             }
         })
         .collect();
@@ -132,7 +132,7 @@ pub async fn ranking(State(s): State<AppState>, Query(p): Query<Params>) -> Resp
                 rank: Some(i + 1),
                 report: format!("/campaign/reports/unit?unit={}", r.commune_code),
                 name: r.commune_name.clone(),
-                figures: Some((r.holders.unwrap_or(0), r.adults.unwrap_or(0), format!("{pct:.2}"))),
+                figures: Some((r.holders.unwrap_or(0), r.adults.unwrap_or(0), l.pct(*pct))),
             })
             // Every commune of the province is listed: those without figures after the ranked ones.
             .chain(unranked.iter().map(|r| Row {

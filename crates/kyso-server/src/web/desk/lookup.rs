@@ -109,9 +109,9 @@ struct Lookup {
 const PERSON_TTL: i64 = 30 * 60;
 
 pub async fn lookup(State(s): State<AppState>, post: StaffForm<LookupForm>) -> Response {
-    let id = match CitizenId::parse(post.form.id_number.trim()) {
+    let id = match crate::input::id_number("id_number", &post.form.id_number) {
         Ok(id) => id,
-        Err(e) => return back(Err(format!("id_number: {e}"))),
+        Err(bad) => return back(Err(bad.message(post.who.ctx.en))),
     };
     let who = &post.who;
     match s.authority.new_form_token(DESK_PERSON, &who.staff.username, id.expose(), PERSON_TTL).await {
@@ -270,7 +270,7 @@ pub async fn verify(State(s): State<AppState>, post: StaffForm<VerifyForm>) -> R
                 )
             )),
         ),
-        Err(e) => to_person(&f.person, Err(e.to_string())),
+        Err(e) => to_person(&f.person, Err(crate::input::refusal(c.lang(), &e.to_string()))),
     }
 }
 
@@ -286,7 +286,7 @@ pub async fn pending(State(s): State<AppState>, post: StaffForm<PendingForm>) ->
                 c.t("được ghi nhận: hồ sơ chờ phê duyệt.", "is recorded as awaiting approval.")
             )),
         ),
-        Err(e) => to_person(&f.person, Err(e.to_string())),
+        Err(e) => to_person(&f.person, Err(crate::input::refusal(c.lang(), &e.to_string()))),
     }
 }
 
@@ -314,7 +314,7 @@ pub async fn unlock(State(s): State<AppState>, post: StaffForm<UnlockForm>) -> R
         .await
     {
         Ok(()) => to_person(&f.person, Ok(format!("{} {}", id.masked(), c.t("đã được mở khóa.", "is unlocked.")))),
-        Err(e) => to_person(&f.person, Err(e.to_string())),
+        Err(e) => to_person(&f.person, Err(crate::input::refusal(c.lang(), &e.to_string()))),
     }
 }
 
@@ -357,7 +357,7 @@ pub async fn session(
             who.ctx.t("Đã ghi nhận buổi hỗ trợ cho", "Support session recorded for"),
             id.masked()
         ))),
-        Err(e) => back(Err(e.to_string())),
+        Err(e) => back(Err(crate::input::refusal(who.ctx.lang(), &e.to_string()))),
     }
 }
 
