@@ -276,6 +276,9 @@ fn the_dashboard_and_ranking_show_the_units_own(b: Backend) {
     );
     assert!(!text.contains("( 0)") && !text.contains("kyso campaign"), "{text}");
     assert!(text.contains("viewBox=\"0 0 360 220\"") && text.contains("font-size=\"13\""), "a phone-sized chart");
+    assert!(text.contains("Bộ phận Một cửa xã Hiệp Lực") && text.contains("7:30–11:30"), "its own points, with hours");
+    let province = v.get("/campaign?unit=33").text();
+    assert!(province.contains("Chỉ tiêu theo khối") && !province.contains("Xã Hiệp Lực"), "Hưng Yên's own page");
     assert_eq!(v.get("/campaign?unit=99999").status, 400);
     // Three days after the baseline there is no rate to judge: no "off track" yet.
     let early = v.get("/campaign?unit=01960&date=2026-01-03").text();

@@ -176,12 +176,16 @@ pub async fn campaign(State(s): State<AppState>, Query(p): Query<Params>) -> Res
             .collect();
         units.sort();
         units.dedup_by(|a, b| a.0 == b.0);
-        let mut support = None;
+        // A commune's page shows its own support points; a province's none (they are its
+        // communes'); the whole country's all of them.
+        let support = match &scope {
+            Some(sc) if sc.province.is_some() => None,
+            Some(sc) => crate::web::support_figures(store, l, &date, Some(&sc.code)).await,
+            None => crate::web::support_figures(store, l, &date, None).await,
+        };
         if let Some(sc) = &scope {
             segments.retain(|s| sc.is(&s.unit_code));
             staff.retain(|s| sc.is(&s.unit_code));
-        } else {
-            support = crate::web::support_figures(store, l, &date).await;
         }
         let title = match &scope {
             Some(sc) => format!("{} — {}", l.t("Chiến dịch chữ ký số", "Digital signature campaign"), sc.name),
