@@ -87,6 +87,18 @@ fn one_activation_form_issues_one_certificate(b: Backend) {
     let r = c.post("/me/activate", &f);
     assert_eq!((r.status, r.location().as_str()), (303, "/me/certificates"));
     assert_eq!(certificates(&d, &d.l2).len(), before + 1, "a replay issued a certificate");
+    // The operator's CLI cannot make a second one either.
+    let o = d
+        .env
+        .cmd()
+        .env("KYSO_PIN", "280419")
+        .args(["credential", "activate", "--id", &d.l2, "--name", "Người Dân", "--province", "Tỉnh Thái Nguyên"])
+        .args(["--provider", "vnpt"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains(&serial), "{err}");
+    assert_eq!(certificates(&d, &d.l2).len(), before + 1);
     // A fresh form at the same provider: sent to the valid certificate, with why.
     let r = c.get("/me/activate?provider=vnpt&confirmed=1");
     assert_eq!((r.status, r.location()), (303, format!("/me/certificates/{serial}?err=active")));
