@@ -296,6 +296,10 @@ fn the_dashboard_and_ranking_show_the_units_own(b: Backend) {
     let early = v.get("/campaign?unit=01960&date=2026-01-03").text();
     assert!(early.contains("Chưa đủ 7 ngày") && !early.contains("Chậm tiến độ"), "{early}");
     assert!(!early.contains("tuần tốt nhất"), "no best week to compare with yet");
+    // An officer of the commune lands on its page; `unit=all` is the whole country.
+    let mut officer = login_staff(&d, "canbo.xa");
+    assert_eq!(officer.get("/campaign?date=2026-03-01").location(), "/campaign?unit=01960&date=2026-03-01");
+    assert!(officer.get("/campaign?unit=all").text().contains("Hưng Yên"));
     let rank = v.get("/campaign/ranking?province=19").text();
     let communes = rank.matches("/campaign/reports/unit?unit=").count();
     assert_eq!(communes, 92, "every commune of Thái Nguyên");
