@@ -175,8 +175,22 @@ impl Authority {
 
     /// Kích hoạt: set the PIN, generate the key under it in the provider's custody, and issue the
     /// certificate for it — one transaction.
+    ///
+    /// A person holds at most one valid certificate per provider through activation (renewal is
+    /// the way to a newer one): with one, this fails with
+    /// [`kyso_store::StoreError::AlreadyActive`], checked before the key is made and again in
+    /// the transaction that issues.
     pub async fn activate(self: &Arc<Self>, req: IssueRequest, pin: &Pin) -> Result<Activation> {
-        self.activate_guarded(req, pin, Vec::new()).await
+        let now = kyso_store::now();
+        if let Some(serial) = self.active_certificate(&req.id_number, &req.provider, now).await? {
+            return Err(kyso_store::StoreError::AlreadyActive(serial).into());
+        }
+        let guard = Write::RequireNoActiveCertificate {
+            id_number: req.id_number.clone(),
+            issuer_id: req.provider.clone(),
+            at: now,
+        };
+        self.activate_guarded(req, pin, vec![guard]).await
     }
 
     /// [`Authority::activate`] from a citizen's form: the form's one-use token is consumed and

@@ -237,6 +237,17 @@ impl Store {
     /// chain stays linear even with several processes writing.
     pub async fn commit(&self, writes: &[Write]) -> Result<()> {
         crate::limits::check_writes(writes)?;
+        // Two issuances guarded for the same person and issuer in one batch would both pass the
+        // guard (the certificates are written after every check): refuse the batch, and the
+        // group committer retries its jobs one by one, where the second sees the first.
+        let mut guarded = std::collections::HashSet::new();
+        for w in writes {
+            if let Write::RequireNoActiveCertificate { id_number, issuer_id, .. } = w {
+                if !guarded.insert((id_number, issuer_id)) {
+                    return Err(StoreError::AlreadyActive(format!("two issuances at {issuer_id} in one batch")));
+                }
+            }
+        }
         let is_sqlite = matches!(self, Store::Sqlite(_));
         let mut keys = Vec::new();
         let mut certs = Vec::new();

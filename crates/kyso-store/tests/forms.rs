@@ -59,6 +59,10 @@ async fn a_form_token_is_used_once_with_its_work() {
         s.commit(&[guard(600), issued("a3", 900)]).await.unwrap();
         s.commit(&[Write::Revoke { serial: "a3".into(), at: 601, reason: 1 }]).await.unwrap();
         s.commit(&[guard(602), issued("a4", 900)]).await.unwrap();
+        // Two guarded issuances for one person and issuer in one batch: refused whole.
+        let e = s.commit(&[guard(950), issued("a5", 2000), guard(950), issued("a6", 2000)]).await.unwrap_err();
+        assert!(matches!(e, StoreError::AlreadyActive(_)), "{b}: {e}");
+        assert!(s.certificate("a5").await.unwrap().is_none(), "{b}");
     }
 }
 

@@ -87,6 +87,18 @@ fn one_activation_form_issues_one_certificate(b: Backend) {
     let r = c.post("/me/activate", &f);
     assert_eq!((r.status, r.location().as_str()), (303, "/me/certificates"));
     assert_eq!(certificates(&d, &d.l2).len(), before + 1, "a replay issued a certificate");
+    // The operator's CLI cannot make a second one either.
+    let o = d
+        .env
+        .cmd()
+        .env("KYSO_PIN", "280419")
+        .args(["credential", "activate", "--id", &d.l2, "--name", "Người Dân", "--province", "Tỉnh Thái Nguyên"])
+        .args(["--provider", "vnpt"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains(&serial), "{err}");
+    assert_eq!(certificates(&d, &d.l2).len(), before + 1);
     // A fresh form at the same provider: sent to the valid certificate, with why.
     let r = c.get("/me/activate?provider=vnpt&confirmed=1");
     assert_eq!((r.status, r.location()), (303, format!("/me/certificates/{serial}?err=active")));
@@ -276,11 +288,18 @@ fn the_dashboard_and_ranking_show_the_units_own(b: Backend) {
     );
     assert!(!text.contains("( 0)") && !text.contains("kyso campaign"), "{text}");
     assert!(text.contains("viewBox=\"0 0 360 220\"") && text.contains("font-size=\"13\""), "a phone-sized chart");
+    assert!(text.contains("Bộ phận Một cửa xã Hiệp Lực") && text.contains("7:30–11:30"), "its own points, with hours");
+    let province = v.get("/campaign?unit=33").text();
+    assert!(province.contains("Chỉ tiêu theo khối") && !province.contains("Xã Hiệp Lực"), "Hưng Yên's own page");
     assert_eq!(v.get("/campaign?unit=99999").status, 400);
     // Three days after the baseline there is no rate to judge: no "off track" yet.
     let early = v.get("/campaign?unit=01960&date=2026-01-03").text();
     assert!(early.contains("Chưa đủ 7 ngày") && !early.contains("Chậm tiến độ"), "{early}");
     assert!(!early.contains("tuần tốt nhất"), "no best week to compare with yet");
+    // An officer of the commune lands on its page; `unit=all` is the whole country.
+    let mut officer = login_staff(&d, "canbo.xa");
+    assert_eq!(officer.get("/campaign?date=2026-03-01").location(), "/campaign?unit=01960&date=2026-03-01");
+    assert!(officer.get("/campaign?unit=all").text().contains("Hưng Yên"));
     let rank = v.get("/campaign/ranking?province=19").text();
     let communes = rank.matches("/campaign/reports/unit?unit=").count();
     assert_eq!(communes, 92, "every commune of Thái Nguyên");

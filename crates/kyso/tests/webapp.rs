@@ -283,7 +283,10 @@ fn desk_poster_scans_are_counted_on_the_dashboard(b: Backend) {
     let guide = passer_by.get("/huong-dan?p=hl-motcua");
     let body = guide.text();
     assert!(guide.status == 200 && body.contains("Bộ phận Một cửa xã Hiệp Lực") && body.contains("Năm bước"));
-    let dash = desk.get("/campaign").text();
+    // A commune's officer lands on the commune's own dashboard.
+    let own = desk.get("/campaign").location();
+    assert_eq!(own, "/campaign?unit=01960");
+    let dash = desk.get(&own).text();
     assert!(
         dash.contains("Điểm hỗ trợ: kết quả 7 ngày") && dash.contains("Bộ phận Một cửa xã Hiệp Lực"),
         "the campaign counts support sessions"

@@ -10,7 +10,8 @@ use crate::web::layout::{render, Frame};
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
-use axum::response::Response;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
 use kyso_campaign::csv::parse_date;
 use kyso_campaign::denominator::AdultsDenominator;
 use kyso_campaign::forecast::{forecast, DailyCounts, Forecast, Status};
@@ -150,12 +151,21 @@ struct Staff {
     rows: Vec<(String, String, String, u64)>,
 }
 
-pub async fn campaign(State(s): State<AppState>, Query(p): Query<Params>) -> Response {
+pub async fn campaign(State(s): State<AppState>, headers: HeaderMap, Query(p): Query<Params>) -> Response {
     let (l, date) = match lang_param(p.lang.as_deref()).and_then(|l| Ok((l, day_or_today(p.date.as_deref())?))) {
         Ok(v) => v,
         Err(bad) => return bad.page(asks_en(p.lang.as_deref())),
     };
-    let unit = match p.unit.as_deref().filter(|u| !u.trim().is_empty()) {
+    // A commune's or province's officer lands on their own unit's page (`unit=all`: the country).
+    if p.unit.is_none() {
+        let c = crate::web::ctx(&s, &headers, None).await;
+        if let Some((staff, _)) = c.staff().filter(|(st, _)| matches!(st.scope_kind.as_str(), "commune" | "province")) {
+            let date = p.date.as_deref().map(|d| format!("&date={}", crate::web::urlencode(d))).unwrap_or_default();
+            let to = format!("/campaign?unit={}{date}", crate::web::urlencode(&staff.scope_code));
+            return Redirect::to(&l.href(&to)).into_response();
+        }
+    }
+    let unit = match p.unit.as_deref().filter(|u| !u.trim().is_empty() && *u != "all") {
         None => None,
         Some(u) => match crate::input::code("unit", u, 8) {
             Ok(u) => Some(u.to_owned()),
@@ -182,12 +192,16 @@ pub async fn campaign(State(s): State<AppState>, Query(p): Query<Params>) -> Res
             .collect();
         units.sort();
         units.dedup_by(|a, b| a.0 == b.0);
-        let mut support = None;
+        // A commune's page shows its own support points; a province's none (they are its
+        // communes'); the whole country's all of them.
+        let support = match &scope {
+            Some(sc) if sc.province.is_some() => None,
+            Some(sc) => crate::web::support_figures(store, l, &date, Some(&sc.code)).await,
+            None => crate::web::support_figures(store, l, &date, None).await,
+        };
         if let Some(sc) = &scope {
             segments.retain(|s| sc.is(&s.unit_code));
             staff.retain(|s| sc.is(&s.unit_code));
-        } else {
-            support = crate::web::support_figures(store, l, &date).await;
         }
         let title = match &scope {
             Some(sc) => format!("{} — {}", l.t("Chiến dịch chữ ký số", "Digital signature campaign"), sc.name),

@@ -91,8 +91,13 @@ pub struct SupportFigures {
 
 /// The figures of [`SupportFigures`]: aggregates only, two queries whatever the number of points.
 /// `None` when there are no points.
-pub async fn support_figures(s: &kyso_store::Store, lang: crate::i18n::Lang, today: &str) -> Option<SupportFigures> {
-    let points = s.support_points(None).await.ok()?;
+pub async fn support_figures(
+    s: &kyso_store::Store,
+    lang: crate::i18n::Lang,
+    today: &str,
+    commune: Option<&str>,
+) -> Option<SupportFigures> {
+    let points = s.support_points(commune).await.ok()?;
     if points.is_empty() {
         return None;
     }
