@@ -13,10 +13,12 @@ mod chain;
 mod ltv;
 mod modifications;
 mod report;
+mod trusted;
 
 pub use chain::TrustAnchors;
 pub use ltv::DssEvidence;
 pub use report::{render, Lang};
+pub use trusted::TrustedPeriod;
 
 use kyso_sign::pdf::FoundSignature;
 use serde::Serialize;
@@ -455,6 +457,11 @@ fn check_doc_timestamp(
         Ok(path) => {
             r.chain = path.iter().map(chain::common_name).collect();
             r.chain_ok = true;
+            if let Err(why) = anchors.listed_status_at(&path, ts.gen_time) {
+                r.problems.push(why);
+                r.chain_ok = false;
+                r.sub_indication = Some(SubIndication::NoCertificateChainFound);
+            }
             let src = ltv::Layered::new(dss, revocation, ts.gen_time);
             let statuses: Vec<_> = path
                 .windows(2)
@@ -623,6 +630,12 @@ fn check_cms(
         Ok(path) => {
             r.chain = path.iter().map(chain::common_name).collect();
             r.chain_ok = true;
+            // the trust list's status of each listed service on the path, at the signing time
+            if let Err(why) = anchors.listed_status_at(&path, signing_time) {
+                r.problems.push(why);
+                r.chain_ok = false;
+                r.sub_indication = Some(SubIndication::NoCertificateChainFound);
+            }
             // revocation of each non-anchor certificate at the signing time: the DSS, else live
             let src = ltv::Layered::new(dss, revocation, signing_time);
             let mut statuses = Vec::new();
