@@ -355,10 +355,10 @@ impl Online {
         let mut pool: Vec<Certificate> = known.to_vec();
         pool.extend(parsed.iter().cloned());
         pool.extend(issuers.iter().filter_map(|d| Certificate::from_der(d).ok()));
-        // cached revocation data for every certificate another CA issued
+        // cached revocation data for every certificate another CA issued that a path may hold:
+        // the document's, the fetched issuers and the trust list's intermediates
         let mut keys = Vec::new();
-        let others = parsed.iter().chain(pool[known.len() + parsed.len()..].iter());
-        for c in others {
+        for c in &pool {
             if self_signed(c)
                 || pool.iter().any(|i| {
                     own_cas.contains(&i.to_der().unwrap_or_default())
