@@ -139,8 +139,8 @@ fn errors_name_the_provider_the_service_and_the_field() {
     let e = TrustList::from_toml(&list(&pem, "").replace("operator =", "operater =")).unwrap_err();
     assert_eq!(e.field, "(cú pháp)", "unknown fields are refused: {e}");
 
-    let dup = format!("\n[[provider]]\nname = \"Khác\"\ntrade_name = \"vnpt-ca\"\n");
-    let e = TrustList::from_toml(&(list(&pem, "") + &dup)).unwrap_err();
+    let dup = "\n[[provider]]\nname = \"Khác\"\ntrade_name = \"vnpt-ca\"\n";
+    let e = TrustList::from_toml(&(list(&pem, "") + dup)).unwrap_err();
     assert_eq!(e.field, "trade_name", "{e}");
 
     let huge = "#".repeat(kyso_trust::MAX_TEXT_BYTES + 1);
