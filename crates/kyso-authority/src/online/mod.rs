@@ -37,8 +37,11 @@ pub struct OnlineConfig {
     pub max_redirects: u8,
     /// Fetches running at once (each on the blocking pool).
     pub concurrency: usize,
-    /// Fetches one validation may cause.
+    /// Revocation fetches one validation may cause.
     pub max_fetches: usize,
+    /// caIssuers fetches one validation may cause (any certificate of an uploaded document can
+    /// name a URL: few, GET only, bounded; `offline` turns them off).
+    pub max_issuer_fetches: usize,
     /// How long a CA certificate fetched from caIssuers is kept.
     pub issuer_cache_secs: i64,
     /// Clock skew tolerated on a response's thisUpdate.
@@ -56,11 +59,15 @@ impl Default for OnlineConfig {
             max_redirects: 3,
             concurrency: 8,
             max_fetches: 32,
+            max_issuer_fetches: 4,
             issuer_cache_secs: 86_400,
             skew_secs: 300,
         }
     }
 }
+
+/// Cache look-ups one validation may make.
+const MAX_CACHE_KEYS: usize = 256;
 
 enum Cache {
     Store(Store),
@@ -305,7 +312,7 @@ impl Online {
                     let key = format!("cert:{url}");
                     let body = match self.cached(std::slice::from_ref(&key)).await.remove(&key) {
                         Some(b) => b,
-                        None if self.is_offline() || fetches >= self.cfg.max_fetches => continue,
+                        None if self.is_offline() || fetches >= self.cfg.max_issuer_fetches => continue,
                         None => {
                             fetches += 1;
                             let b = self.bounds(self.cfg.max_cert_bytes);
@@ -368,10 +375,12 @@ impl Online {
                 continue;
             }
             keys.push(ocsp_key(c));
-            keys.extend(kyso_pki::aia::published(c).crl.into_iter().map(|u| format!("crl:{u}")));
+            keys.extend(kyso_pki::aia::published(c).crl.into_iter().take(2).map(|u| format!("crl:{u}")));
         }
         keys.sort();
         keys.dedup();
+        // a document stuffed with certificates costs a bounded number of cache look-ups
+        keys.truncate(MAX_CACHE_KEYS);
         let mut data = ValidationData::default();
         for (k, body) in self.cached(&keys).await {
             if k.starts_with("ocsp:") {
