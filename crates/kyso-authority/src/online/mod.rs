@@ -449,6 +449,12 @@ impl Online {
             }
         }
         p.evidence = DssEvidence::new(&p.data, &p.pool);
+        // rows past their nextUpdate are never served again: drop them whenever something was fetched
+        if let Cache::Store(s) = &self.cache {
+            if let Err(e) = s.prune_fetched(unix_now()).await {
+                tracing::warn!(error = %e, "fetch cache not pruned");
+            }
+        }
     }
 }
 
