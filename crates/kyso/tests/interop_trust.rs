@@ -333,6 +333,23 @@ fn a_provider_withdrawn_before_signing_is_not_trusted_after_signing_still_is() {
     let (code, reps) = verify_reports(&env, &signed, &[]);
     assert_eq!((code, verdicts(&reps)), (0, vec![("TOTAL-PASSED".into(), String::new())]), "{reps:?}");
 
+    // an older edition, and a malformed one, are refused naming what is wrong; nothing changes
+    let f = env.path("old.toml");
+    std::fs::write(&f, trust_list(&pki, 2, &before)).unwrap();
+    let o = env.kyso(&["trust", "import", f.to_str().unwrap()]);
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("cũ hơn"), "{o:?}");
+    std::fs::write(&f, trust_list(&pki, 4, &before).replace("\"withdrawn\"", "\"suspended\"")).unwrap();
+    let o = env.kyso(&["trust", "import", f.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(
+        !o.status.success()
+            && err.contains("«EC-CA»")
+            && err.contains("trường `status`")
+            && err.contains("«suspended»"),
+        "{err}"
+    );
+    assert_eq!(verify_reports(&env, &signed, &[]).0, 0, "edition 3 still in force");
+
     // the listing shows the history, Vietnamese first
     let shown = env.ok(&["trust", "show", "EC-CA"]);
     assert!(
