@@ -18,6 +18,7 @@ pub mod pins;
 pub mod reports;
 mod rows;
 pub mod throttle;
+pub mod trust;
 
 pub use audit::{AuditCheck, AuditEvent, AuditKey, AuditRow, Checkpoint, VerifyReport};
 pub use rows::*;
@@ -233,6 +234,12 @@ const MIGRATIONS: &[Migration] = &[
         name: "PIN checks in flight",
         sqlite: include_str!("../migrations/sqlite/0013_pin_checks.sql"),
         postgres: include_str!("../migrations/postgres/0013_pin_checks.sql"),
+    },
+    Migration {
+        version: 14,
+        name: "trust list and fetch cache",
+        sqlite: include_str!("../migrations/sqlite/0014_trust_list.sql"),
+        postgres: include_str!("../migrations/postgres/0014_trust_list.sql"),
     },
     Migration {
         version: 15,
