@@ -5,7 +5,7 @@
 //! pyHanko's), and the CA certificates and CRLs served over loopback HTTP by a tiny static server. Citizen certificates carry `UID=CCCD:…` in the subject and AIA (OCSP,
 //! caIssuers) and CRL distribution points that point at those servers.
 //!
-//! TODO(after the algo branch merges P-384): make the root EC P-384, as national roots are.
+//! The root is EC P-384 self-signed with ecdsa-with-SHA384, as national roots are.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -207,7 +207,8 @@ impl IndependentPki {
                 "-newkey",
                 "ec",
                 "-pkeyopt",
-                "ec_paramgen_curve:P-256",
+                "ec_paramgen_curve:P-384",
+                "-sha384",
                 "-nodes",
                 "-keyout",
                 p(&root_key),

@@ -166,15 +166,14 @@ fn make_files(env: &Env, pki: &IndependentPki, py: &Path) -> Files {
         unsigned: src.clone(),
     };
     sign(py, &leaf_ec, true, &src, &files.good_ec, "Sig1", false);
-    // TODO(after the algo branch merges RSASSA-PSS under any parameters): sign these two with
-    // PSS too (`true`); kyso refuses pyHanko's PSS parameter encoding until then. The CA below
-    // already signs every certificate and CRL with RSASSA-PSS (OpenSSL's encoding).
-    sign(py, &leaf_pss, true, &src, &files.good_pss, "Sig1", false);
+    // pyHanko signs these two with RSASSA-PSS (its own parameter encoding); the CA signs every
+    // certificate and CRL with RSASSA-PSS in OpenSSL's encoding.
+    sign(py, &leaf_pss, true, &src, &files.good_pss, "Sig1", true);
     sign(py, &leaf_rev, true, &src, &files.revoked, "Sig1", false);
     sign(py, &leaf_exp, true, &src, &files.expired, "Sig1", false);
     sign(py, &leaf_ec, false, &src, &files.no_chain, "Sig1", false);
     sign(py, &leaf_untrusted, false, &src, &files.untrusted, "Sig1", false);
-    sign(py, &leaf_pss, true, &files.good_ec, &files.two, "Sig2", false);
+    sign(py, &leaf_pss, true, &files.good_ec, &files.two, "Sig2", true);
     // one byte of the signed page content changed
     let mut bytes = std::fs::read(&files.good_ec).unwrap();
     let at = bytes.windows(10).position(|w| w == b"Ho so dich").expect("the page text");
