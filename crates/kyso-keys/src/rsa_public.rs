@@ -18,10 +18,26 @@ fn parse_public_key(der: &[u8]) -> Option<(&[u8], &[u8])> {
     let rest = body.get(h1 + l1..)?;
     let (t2, h2, l2) = crate::der_header(rest)?;
     let e = rest.get(h2..h2.checked_add(l2)?)?;
-    if t1 != 0x02 || t2 != 0x02 {
+    // nothing after e, nothing after the key
+    if t1 != 0x02 || t2 != 0x02 || h2 + l2 != rest.len() || h + l != der.len() {
         return None;
     }
     Some((strip_zeros(n), strip_zeros(e)))
+}
+
+/// The modulus and exponent of a key the pure path may use: odd n of 2048 to 8192 bits, odd e
+/// with 3 ≤ e < 2³³ (aws-lc's key checks, repeated here so that this path does not depend on
+/// its callers having parsed the key with aws-lc: with e = 1 the encoded message is its own
+/// signature; the bounds also cap the work an untrusted key can cause).
+fn key_of(der: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (n, e) = parse_public_key(der)?;
+    let bits = |x: &[u8]| x.first().map_or(0, |b| x.len() * 8 - b.leading_zeros() as usize);
+    let n_bits = u32::try_from(bits(n)).ok()?;
+    let ok = (crate::verify::MIN_RSA_BITS..=crate::verify::MAX_RSA_BITS).contains(&n_bits)
+        && n.last()? & 1 == 1
+        && (2..=33).contains(&bits(e))
+        && e.last()? & 1 == 1;
+    ok.then_some((n, e))
 }
 
 fn strip_zeros(x: &[u8]) -> &[u8] {
@@ -164,7 +180,7 @@ fn mgf1(hash: HashAlg, seed: &[u8], len: usize) -> Vec<u8> {
 
 /// The encoded message (`emLen` octets, RFC 8017 §8.1.2 step 2) and the modulus' bit length.
 fn encoded(public_key_der: &[u8], sig: &[u8], em_len_of: impl Fn(usize) -> usize) -> Option<(Vec<u8>, usize)> {
-    let (n, e) = parse_public_key(public_key_der)?;
+    let (n, e) = key_of(public_key_der)?;
     let mod_bits = n.len() * 8 - n.first()?.leading_zeros() as usize;
     let m = rsavp1(n, e, sig)?;
     Some((to_be(&m, em_len_of(mod_bits))?, mod_bits))
@@ -249,5 +265,56 @@ mod tests {
             assert!(!verify_pss(raw, HashAlg::Sha256, HashAlg::Sha256, 32, b"ho so", &bad));
             assert!(!verify_pss(raw, HashAlg::Sha256, HashAlg::Sha256, 32, b"ho so", &sig[1..]));
         }
+    }
+
+    /// DER RSAPublicKey { n, e } (n, e big-endian, no sign octet needed for e < 0x80).
+    fn rsa_public_key(n: &[u8], e: &[u8], trailing: &[u8]) -> Vec<u8> {
+        let int = |v: &[u8]| {
+            let v = if v[0] & 0x80 != 0 { [&[0u8][..], v].concat() } else { v.to_vec() };
+            let len =
+                if v.len() < 0x80 { vec![v.len() as u8] } else { vec![0x82, (v.len() >> 8) as u8, v.len() as u8] };
+            [&[0x02][..], &len, &v].concat()
+        };
+        let body = [int(n), int(e), trailing.to_vec()].concat();
+        [&[0x30, 0x82, (body.len() >> 8) as u8, body.len() as u8][..], &body].concat()
+    }
+
+    /// The encoded message 00 01 FF…FF 00 DigestInfo for SHA3-256, `k` octets: with e = 1 it is
+    /// its own signature.
+    fn pkcs1_sha3_em(message: &[u8], k: usize) -> Vec<u8> {
+        let t = [&digest_info_prefix(HashAlg::Sha3_256).unwrap()[..], &HashAlg::Sha3_256.digest(message)].concat();
+        [&[0u8, 1][..], &vec![0xff; k - t.len() - 3], &[0], &t].concat()
+    }
+
+    /// The pure path checks the key itself (e odd, 3 ≤ e < 2³³; 2048 to 8192 bits; nothing after
+    /// the integers) instead of trusting that every caller ran aws-lc's key parser first: with
+    /// e = 1 anyone could "sign" by sending the encoded message.
+    #[test]
+    fn weak_or_malformed_keys_are_refused() {
+        let k = SoftwareKey::generate(KeyAlgorithm::Rsa2048).unwrap();
+        let (_, raw) = crate::spki_parts(k.public_key_der()).unwrap();
+        let (n, _) = parse_public_key(raw).unwrap();
+        let n = n.to_vec();
+        let em = pkcs1_sha3_em(b"forged", n.len());
+        assert!(!verify_pkcs1_sha3(&rsa_public_key(&n, &[1], &[]), HashAlg::Sha3_256, b"forged", &em), "e = 1");
+        // a 1024-bit odd modulus with e = 1
+        let mut small = n[..128].to_vec();
+        small[127] |= 1;
+        let em = pkcs1_sha3_em(b"forged", 128);
+        assert!(!verify_pkcs1_sha3(&rsa_public_key(&small, &[1], &[]), HashAlg::Sha3_256, b"forged", &em), "1024 bits");
+        // e even, e of 34 bits, a 9000-bit modulus, bytes after e or after the key
+        let sig = vec![0x42; n.len()];
+        for (key, what) in [
+            (rsa_public_key(&n, &[2], &[]), "e = 2"),
+            (rsa_public_key(&n, &[0x03, 0, 0, 0, 1], &[]), "e of 34 bits"),
+            (rsa_public_key(&[0xff; 1125], &[3], &[]), "9000 bits"),
+            (rsa_public_key(&n, &[1, 0, 1], &[0x02, 0x01, 0x00]), "a third integer"),
+            ([&rsa_public_key(&n, &[1, 0, 1], &[])[..], &[0]].concat(), "a byte after the key"),
+        ] {
+            assert_eq!(key_of(&key).map(|_| ()), None, "{what}");
+            let _ = verify_pss(&key, HashAlg::Sha256, HashAlg::Sha512, 32, b"m", &sig);
+        }
+        // the usual key is read
+        assert!(key_of(&rsa_public_key(&n, &[1, 0, 1], &[])).is_some());
     }
 }

@@ -99,6 +99,9 @@ pub enum VerifyError {
 
 /// The smallest RSA modulus accepted (Circular 15/2025).
 pub const MIN_RSA_BITS: u32 = 2048;
+/// The largest RSA modulus accepted (aws-lc's verifiers stop there; it bounds the work a key
+/// from an untrusted signature can cause).
+pub const MAX_RSA_BITS: u32 = 8192;
 
 /// A public key as its SubjectPublicKeyInfo says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -157,8 +160,8 @@ pub fn public_key_kind(spki: &[u8]) -> Result<(PublicKeyKind, &[u8]), VerifyErro
                 "RSA key of {bits} bits is too weak: at least {MIN_RSA_BITS} bits are required"
             )));
         }
-        if bits > 8192 {
-            return Err(VerifyError::Unsupported(format!("RSA key of {bits} bits is larger than 8192 bits")));
+        if bits > MAX_RSA_BITS {
+            return Err(VerifyError::Unsupported(format!("RSA key of {bits} bits is larger than {MAX_RSA_BITS} bits")));
         }
         return Ok((PublicKeyKind::Rsa { bits }, raw));
     }
