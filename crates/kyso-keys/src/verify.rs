@@ -245,7 +245,7 @@ pub fn verify_with(spki_der: &[u8], scheme: VerifyScheme, message: &[u8], signat
                 Sha512 => &sig::RSA_PKCS1_2048_8192_SHA512,
                 Sha3_256 | Sha3_384 | Sha3_512 => {
                     // aws-lc has no RSA with SHA-3: the public operation and the encoding by hand
-                    return crate::rsa_public::verify_pkcs1_sha3(raw, h, message, signature)
+                    return crate::rsa_public::verify_pkcs1(raw, h, message, signature)
                         .then_some(())
                         .ok_or(VerifyError::Invalid);
                 }
