@@ -64,7 +64,7 @@ pub fn int(n: impl Whole, s: Style) -> String {
         out.push('-');
     }
     for (i, d) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(s.group());
         }
         out.push(d);
@@ -151,7 +151,8 @@ mod tests {
         assert_eq!(int(0usize, Vi), "0");
         assert_eq!(int(999i64, Vi), "999");
         assert_eq!(int(-1_234_567i64, Vi), "-1.234.567");
-        assert_eq!(int(&77_500_000u64, En), "77,500,000");
+        let by_ref = &77_500_000u64;
+        assert_eq!(int(by_ref, En), "77,500,000");
         assert_eq!(int(u64::MAX, Vi), "18.446.744.073.709.551.615");
     }
 

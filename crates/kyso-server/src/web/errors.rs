@@ -1,8 +1,10 @@
 //! Error pages for the pages' routes: a refusal a handler answered as bare text (`no such unit`,
 //! `the form expired …`, `campaign data unavailable …`) or axum answered with no body at all (a
 //! 405 for a method a page does not take) becomes the error page, in the request's language,
-//! in the one layout. The relying-party and API routes (`/api`, `/csc`, `/ocsp`, `/tsa`, `/crl`,
-//! `/ca`) keep their own bodies; headers such as `Allow` and `Retry-After` are kept.
+//! in the one layout. A text it does not know (the rate limits' and busy pools' answers, already
+//! in the request's language) is shown as it is. The relying-party and API routes (`/api`,
+//! `/csc`, `/ocsp`, `/tsa`, `/crl`, `/ca`) and the `/verify` page's script endpoint keep their
+//! own bodies; headers such as `Allow` and `Retry-After` are kept.
 
 use crate::input::{wants_en, Bad};
 use axum::extract::Request;
@@ -43,6 +45,16 @@ const KNOWN: &[(&str, &str, &str)] = &[
         "Your account may not report for this unit.",
     ),
     (
+        "campaign data unavailable; retry shortly",
+        "Chưa lấy được số liệu chiến dịch; hãy thử lại sau ít phút.",
+        "The campaign figures are not available just now; try again in a few minutes.",
+    ),
+    (
+        "page unavailable; retry shortly",
+        "Chưa hiển thị được trang này; hãy thử lại sau ít phút.",
+        "This page cannot be shown just now; try again in a few minutes.",
+    ),
+    (
         "sign in as an officer, or enter the operator token",
         "Hãy đăng nhập bằng tài khoản cán bộ (hoặc nhập mã vận hành).",
         "Sign in as an officer (or enter the operator token).",
@@ -68,7 +80,9 @@ fn by_status(status: StatusCode) -> (&'static str, &'static str) {
 
 /// Routes whose errors are for programs, not people: their bodies stay as they are.
 fn for_programs(path: &str) -> bool {
-    ["/api/", "/csc/", "/ocsp/", "/tsa", "/crl/", "/ca/", "/healthz"].iter().any(|p| path.starts_with(p))
+    ["/api/", "/csc/", "/ocsp/", "/tsa", "/crl/", "/ca/", "/healthz", "/verify/report"]
+        .iter()
+        .any(|p| path.starts_with(p))
 }
 
 pub async fn pages_for_plain_errors(req: Request, next: Next) -> Response {
@@ -88,9 +102,15 @@ pub async fn pages_for_plain_errors(req: Request, next: Next) -> Response {
     let text = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
     let text = String::from_utf8_lossy(&text);
     let text = text.trim();
-    let (vi, en_text) =
-        KNOWN.iter().find(|(k, _, _)| *k == text).map_or_else(|| by_status(status), |(_, vi, en)| (*vi, *en));
-    let mut bad = Bad::new("", vi, en_text);
+    let mut bad = match KNOWN.iter().find(|(k, _, _)| *k == text) {
+        Some((_, vi, en)) => Bad::new("", *vi, *en),
+        None if text.is_empty() => {
+            let (vi, en) = by_status(status);
+            Bad::new("", vi, en)
+        }
+        // already said in the request's language (rate limits, busy pools)
+        None => Bad::new("", text, text),
+    };
     bad.status = status;
     let mut page = bad.page(en);
     for name in [header::ALLOW, header::RETRY_AFTER, header::SET_COOKIE, header::LOCATION] {
@@ -107,5 +127,6 @@ mod tests {
     fn program_routes_keep_their_bodies() {
         assert!(super::for_programs("/api/v1/certificates") && super::for_programs("/ocsp/vnpt/x"));
         assert!(!super::for_programs("/campaign/reports") && !super::for_programs("/me"));
+        assert!(super::for_programs("/verify/report") && !super::for_programs("/verify"));
     }
 }

@@ -359,7 +359,7 @@ async fn plan_view(
     }
     let marks: Vec<(i64, u64, u64)> =
         t.milestone_readings(adults).iter().map(|(d, r)| ((*d - start).whole_days(), r.level, r.increment)).collect();
-    let axis = (start.to_string(), (t.deadline - start).whole_days(), t.deadline.to_string());
+    let axis = (l.day(start), (t.deadline - start).whole_days(), l.day(t.deadline));
     let chart = chart(
         l.t("Số người có chứng thư theo ngày", "Holders by day"),
         &points,
