@@ -12,17 +12,39 @@ fn hasher() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(19_456, 2, 1, None).expect("valid constants"))
 }
 
-/// Why a new password is refused (shown to the user, Vietnamese first).
-pub fn check_new(password: &str) -> Result<(), &'static str> {
+/// Why a new password is refused. `Display` says it in Vietnamese then English; pages say it in
+/// their language from the variant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Weak {
+    /// Fewer than [`MIN_LEN`] characters.
+    Short,
+    /// More than [`MAX_LEN`] characters.
+    Long,
+    /// Digits only, fewer than 12 of them.
+    Digits,
+}
+
+impl std::fmt::Display for Weak {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Weak::Short => "Mật khẩu cần ít nhất 8 ký tự / password: at least 8 characters",
+            Weak::Long => "Mật khẩu dài quá 128 ký tự / password: at most 128 characters",
+            Weak::Digits => "Mật khẩu chỉ gồm chữ số cần ít nhất 12 số / an all-digit password needs 12 digits",
+        })
+    }
+}
+
+/// Whether a new password is long enough (length beats composition rules).
+pub fn check_new(password: &str) -> Result<(), Weak> {
     let n = password.chars().count();
     if n < MIN_LEN {
-        return Err("Mật khẩu cần ít nhất 8 ký tự / password: at least 8 characters");
+        return Err(Weak::Short);
     }
     if n > MAX_LEN {
-        return Err("Mật khẩu dài quá 128 ký tự / password: at most 128 characters");
+        return Err(Weak::Long);
     }
     if password.chars().all(|c| c.is_ascii_digit()) && n < 12 {
-        return Err("Mật khẩu chỉ gồm chữ số cần ít nhất 12 số / an all-digit password needs 12 digits");
+        return Err(Weak::Digits);
     }
     Ok(())
 }
@@ -67,7 +89,7 @@ mod tests {
     #[test]
     fn new_password_rules() {
         assert!(check_new("short").is_err());
-        assert!(check_new("12345678").is_err());
+        assert_eq!(check_new("12345678"), Err(Weak::Digits));
         assert!(check_new("123456789012").is_ok());
         assert!(check_new("hoa sen 2026").is_ok());
         assert!(check_new(&"x".repeat(129)).is_err());

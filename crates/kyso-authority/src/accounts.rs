@@ -223,7 +223,7 @@ impl Authority {
     async fn register_counted(&self, id_number: &str, phone: &str, pw: &str) -> Result<EidAccountRow> {
         let id = CitizenId::parse(id_number.trim()).map_err(|e| refused(format!("id_number: {e}")))?;
         let phone = normalise_phone(phone)?;
-        password::check_new(pw).map_err(refused)?;
+        password::check_new(pw).map_err(|w| refused(w.to_string()))?;
         if self.person(&id).await?.is_none() {
             return Err(refused(format!(
                 "id_number: {} không có trong dữ liệu dân cư ở đây; liên hệ Công an cấp xã / is not in the population register here: ask the commune police",
@@ -376,13 +376,14 @@ impl Authority {
         Ok(person)
     }
 
-    pub async fn add_support_point(&self, p: SupportPointRow, actor: &str) -> Result<()> {
+    pub async fn add_support_point(&self, mut p: SupportPointRow, actor: &str) -> Result<()> {
         if !POINT_KINDS.contains(&p.kind.as_str()) {
             return Err(refused(format!("kind: one of {}", POINT_KINDS.join(", "))));
         }
         if p.opening_days.is_empty() || !p.opening_days.chars().all(|c| ('1'..='7').contains(&c)) {
             return Err(refused("opening_days: ISO weekdays 1–7, e.g. 123456 for Monday–Saturday"));
         }
+        p.opening_hours = opening_hours(&p.opening_hours)?;
         let ev = AuditEvent::new(
             actor,
             "support_point.upsert",
@@ -427,7 +428,7 @@ impl Authority {
                 return Err(refused("point: the support point is not in the staff member's commune"));
             }
         }
-        password::check_new(pw).map_err(refused)?;
+        password::check_new(pw).map_err(|w| refused(w.to_string()))?;
         s.password_hash = self.hash_password(pw.to_string()).await?;
         let ev = AuditEvent::new(
             actor,
@@ -543,4 +544,36 @@ impl Authority {
         self.committer().commit(vec![Write::SupportSession(row), Write::Audit(ev)]).await?;
         Ok(())
     }
+}
+
+/// Opening hours as ranges `H:MM-H:MM` separated by commas (`-` or `–`), each opening before it
+/// closes and after the one before; written back as `7:30–11:30, 13:30–17:00`. Empty stays empty.
+pub fn opening_hours(text: &str) -> Result<String> {
+    let bad = |why: &str| {
+        refused(format!(
+            "opening_hours: {why}; write ranges such as 7:30-11:30, 13:30-17:00 / giờ mở cửa: {why}; ví dụ 7:30-11:30, 13:30-17:00"
+        ))
+    };
+    let minute = |t: &str| -> Option<u32> {
+        let (h, m) = t.trim().split_once([':', 'h'])?;
+        let (h, m): (u32, u32) = (h.parse().ok()?, if m.is_empty() { 0 } else { m.parse().ok()? });
+        (h <= 24 && m < 60 && h * 60 + m <= 24 * 60 && m.to_string().len() <= 2).then_some(h * 60 + m)
+    };
+    let mut out = Vec::new();
+    let mut last = 0;
+    for range in text.split(',').map(str::trim).filter(|r| !r.is_empty()) {
+        let (a, b) = range.split_once(['-', '–']).ok_or_else(|| bad(&format!("`{range}` is not a range")))?;
+        let (Some(a), Some(b)) = (minute(a), minute(b)) else {
+            return Err(bad(&format!("`{range}` is not two times H:MM")));
+        };
+        if a >= b || a < last {
+            return Err(bad(&format!("`{range}` closes before it opens or overlaps the range before")));
+        }
+        last = b;
+        out.push(format!("{}:{:02}–{}:{:02}", a / 60, a % 60, b / 60, b % 60));
+    }
+    if out.len() > 4 {
+        return Err(bad("at most 4 ranges"));
+    }
+    Ok(out.join(", "))
 }

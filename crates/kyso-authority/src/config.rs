@@ -28,6 +28,10 @@ pub struct Config {
     /// A PKCS#11 token (HSM) for providers whose citizen keys live there.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pkcs11: Option<Pkcs11Config>,
+    /// Validate without fetching revocation data or issuers over the network (an air-gapped
+    /// desk): the document's DSS and the fetch cache still answer, otherwise INDETERMINATE.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub offline_validation: bool,
     #[serde(rename = "providers")]
     pub providers: Vec<ProviderConfig>,
 }
@@ -127,6 +131,7 @@ impl Config {
         Config {
             base_url: base_url.trim_end_matches('/').into(),
             behind_proxy: false,
+            offline_validation: false,
             crl_validity_hours: 24,
             sad_ttl_seconds: 300,
             pkcs11: None,

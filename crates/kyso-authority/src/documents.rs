@@ -13,14 +13,14 @@ use crate::{Authority, AuthorityError};
 use kyso_custody::Pin;
 use kyso_pki::cert::serial_hex;
 use kyso_sign::ValidationData;
-use kyso_validate::{Level, Limits, Revocation, RevocationSource, SignatureReport, TrustAnchors, ValidationError};
+use kyso_validate::{Level, Revocation, RevocationSource, SignatureReport, TrustAnchors, ValidationError};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::SystemTime;
 use x509_cert::Certificate;
 
 /// Statuses fetched from the store before validation (validation itself does no IO).
-struct StoreStatuses {
+pub(crate) struct StoreStatuses {
     /// (issuer CA DER, subject serial hex) → status
     known: HashMap<(Vec<u8>, String), Revocation>,
 }
@@ -138,7 +138,7 @@ impl Authority {
 
     /// The (CA, serial) pairs to look up for these CMS blobs: every certificate in them (and in
     /// their time-stamp tokens) that one of kyso's CAs issued, each pair once. CPU only.
-    fn wanted_statuses(&self, cms_blobs: &[&[u8]]) -> Vec<(Arc<crate::LoadedCa>, String)> {
+    pub(crate) fn wanted_statuses(&self, cms_blobs: &[&[u8]]) -> Vec<(Arc<crate::LoadedCa>, String)> {
         let mut wanted = Vec::new();
         let mut seen = HashSet::new();
         for cms in cms_blobs {
@@ -165,7 +165,7 @@ impl Authority {
     }
 
     /// The stored status of each wanted certificate (one query per distinct certificate).
-    async fn lookup_statuses(
+    pub(crate) async fn lookup_statuses(
         &self,
         wanted: Vec<(Arc<crate::LoadedCa>, String)>,
     ) -> Result<StoreStatuses, AuthorityError> {
@@ -203,35 +203,18 @@ impl Authority {
         pdf: &[u8],
         extra_roots: &[Vec<u8>],
     ) -> Result<(Vec<SignatureReport>, Vec<Vec<u8>>), ValidateError> {
-        let _permit = self.pools.permit(Work::Validate).await?;
-        let limits = Limits::default();
-        let (sigs, wanted) = pool::cpu(|| -> Result<_, ValidationError> {
-            let sigs = kyso_validate::signatures_within(pdf, &limits)?;
-            let blobs: Vec<&[u8]> = sigs.iter().map(|s| s.contents.as_slice()).collect();
-            let wanted = self.wanted_statuses(&blobs);
-            Ok((sigs, wanted))
-        })?;
-        let statuses = self.lookup_statuses(wanted).await.map_err(|e| {
-            ValidationError::from(kyso_sign::SignError::Malformed { what: "revocation lookup", reason: e.to_string() })
-        })?;
-        let anchors = self.trust_anchors(extra_roots);
-        let contents: Vec<Vec<u8>> = sigs.iter().map(|s| s.contents.clone()).collect();
-        let reports =
-            pool::cpu(|| kyso_validate::validate_found(pdf, sigs, &anchors, &statuses, SystemTime::now(), &limits))?;
-        Ok((reports, contents))
+        self.validate_pdf_online(pdf, extra_roots).await
     }
 
+    /// Validate a detached CMS/CAdES signature over `content` (same anchors, revocation and
+    /// online fetching as [`Authority::validate_pdf`]).
     pub async fn validate_detached(
         &self,
         cms: &[u8],
         content: &[u8],
         extra_roots: &[Vec<u8>],
     ) -> Result<SignatureReport, AuthorityError> {
-        let _permit = self.pools.permit(Work::Validate).await.map_err(|b| AuthorityError::Refused(b.to_string()))?;
-        let wanted = pool::cpu(|| self.wanted_statuses(&[cms]));
-        let statuses = self.lookup_statuses(wanted).await?;
-        let anchors = self.trust_anchors(extra_roots);
-        Ok(pool::cpu(|| kyso_validate::validate_detached(cms, content, &anchors, &statuses, SystemTime::now())))
+        self.validate_detached_online(cms, content, extra_roots).await
     }
 
     /// The credential's certificate and its chain up to the root (DER).

@@ -317,6 +317,10 @@ impl Authority {
         }
         let tsa = tsa.ok_or_else(|| AuthorityError::NotFound("TSA".into()))?;
         let committer = Committer::start(store.clone());
+        let online = crate::online::Online::new(
+            crate::online::OnlineConfig { offline: config.offline_validation, ..Default::default() },
+            Some(store.clone()),
+        );
         Ok(Authority {
             store,
             config,
@@ -333,6 +337,8 @@ impl Authority {
             throttle_pruned: std::sync::atomic::AtomicI64::new(0),
             pools: Default::default(),
             status_state: Default::default(),
+            trust_cache: Default::default(),
+            online,
         })
     }
 

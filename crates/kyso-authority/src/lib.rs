@@ -10,13 +10,17 @@ mod committer;
 pub mod config;
 mod documents;
 pub mod dossiers;
+pub mod forms;
 pub mod gate;
 mod hierarchy;
 mod issue;
 mod ocsp_cache;
+pub mod online;
 pub mod pool;
 pub mod signing;
 mod status;
+mod trust;
+mod validate;
 
 pub use committer::Committer;
 pub use config::Config;
@@ -24,6 +28,8 @@ pub use documents::{PdfJob, ValidateError};
 pub use issue::{IssueRequest, IssuedCert};
 pub use ocsp_cache::Produced as OcspProduced;
 pub use status::OcspAnswer;
+pub use trust::add_listed;
+pub use validate::validate_as_relying_party;
 
 use kyso_custody::{KeyCustody, PinCustody, Signer};
 use kyso_pki::{IssuerRef, PkiError};
@@ -123,6 +129,10 @@ pub struct Authority {
     pub pools: pool::Pools,
     /// Pre-produced OCSP responses and the time-stamp template.
     status_state: status::StatusState,
+    /// The imported trust list, parsed once per edition.
+    trust_cache: trust::TrustCache,
+    /// Revocation data and issuers fetched for certificates other CAs issued, cached in the store.
+    pub online: online::Online,
 }
 
 impl Authority {

@@ -175,7 +175,67 @@ impl Authority {
 
     /// Kích hoạt: set the PIN, generate the key under it in the provider's custody, and issue the
     /// certificate for it — one transaction.
+    ///
+    /// A person holds at most one valid certificate per provider through activation (renewal is
+    /// the way to a newer one): with one, this fails with
+    /// [`kyso_store::StoreError::AlreadyActive`], checked before the key is made and again in
+    /// the transaction that issues.
     pub async fn activate(self: &Arc<Self>, req: IssueRequest, pin: &Pin) -> Result<Activation> {
+        let now = kyso_store::now();
+        if let Some(serial) = self.active_certificate(&req.id_number, &req.provider, now).await? {
+            return Err(kyso_store::StoreError::AlreadyActive(serial).into());
+        }
+        let guard = Write::RequireNoActiveCertificate {
+            id_number: req.id_number.clone(),
+            issuer_id: req.provider.clone(),
+            at: now,
+        };
+        self.activate_guarded(req, pin, vec![guard]).await
+    }
+
+    /// [`Authority::activate`] from a citizen's form: the form's one-use token is consumed and
+    /// "no valid certificate from this provider yet" checked in the transaction that issues, so a
+    /// resubmitted or replayed form fails with [`kyso_store::StoreError::FormUsed`] and a second
+    /// activation at the same provider with [`kyso_store::StoreError::AlreadyActive`] (renewal
+    /// is the way to a newer certificate). Both are checked before the key is made, too.
+    pub async fn activate_form(self: &Arc<Self>, req: IssueRequest, pin: &Pin, form_token: &str) -> Result<Activation> {
+        let now = kyso_store::now();
+        let token_hash = crate::forms::token_hash(form_token);
+        let owner = req.id_number.clone();
+        match self.store.form_token(&token_hash, crate::forms::ACTIVATE, &owner, now).await? {
+            Some(t) if t.used_at.is_none() && t.subject == req.provider => {}
+            _ => return Err(kyso_store::StoreError::FormUsed(crate::forms::ACTIVATE.into()).into()),
+        }
+        if let Some(serial) = self.active_certificate(&req.id_number, &req.provider, now).await? {
+            return Err(kyso_store::StoreError::AlreadyActive(serial).into());
+        }
+        let guards = vec![
+            Write::ConsumeFormToken { token_hash, purpose: crate::forms::ACTIVATE.into(), owner, at: now },
+            Write::RequireNoActiveCertificate {
+                id_number: req.id_number.clone(),
+                issuer_id: req.provider.clone(),
+                at: now,
+            },
+        ];
+        self.activate_guarded(req, pin, guards).await
+    }
+
+    /// The newest certificate of this person from this provider that is neither revoked,
+    /// expired nor renewed.
+    pub async fn active_certificate(&self, id_number: &str, provider: &str, now: i64) -> Result<Option<String>> {
+        let certs = self.store.certificates(Some(id_number), Some(provider), 200, 0).await?;
+        Ok(certs
+            .into_iter()
+            .find(|c| c.revoked_at.is_none() && c.not_after > now && c.superseded_by.is_none())
+            .map(|c| c.serial))
+    }
+
+    async fn activate_guarded(
+        self: &Arc<Self>,
+        req: IssueRequest,
+        pin: &Pin,
+        guards: Vec<Write>,
+    ) -> Result<Activation> {
         let subject =
             kyso_pki::CitizenSubject::new(&req.id_number, &req.full_name, &req.province, req.commune.as_deref())?;
         let pcfg = self.config.provider(&req.provider).cloned().ok_or_else(|| {
@@ -211,6 +271,7 @@ impl Authority {
             created_at: now,
             updated_at: now,
         }));
+        writes.extend(guards);
         writes.push(Write::RequireEidLevel { id_number: subject.id.expose().to_string(), level: EID_LEVEL_REQUIRED });
         writes.push(Write::Audit(AuditEvent::new(
             &req.actor,

@@ -13,16 +13,23 @@ use time::{Date, Month};
 /// such as a wrong number of fields). Messages never quote an ID number in clear.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RowIssue {
+    /// The line of the file (or the spreadsheet's row), the header being its own row.
     pub row: usize,
     pub field: Option<&'static str>,
     pub reason: String,
+    /// The list's own row number (its `STT` column) when it has one: what officers go by.
+    pub stt: Option<String>,
 }
 
 impl fmt::Display for RowIssue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.stt {
+            Some(stt) => write!(f, "STT {stt} (row {})", self.row)?,
+            None => write!(f, "row {}", self.row)?,
+        }
         match self.field {
-            Some(field) => write!(f, "row {}, field {}: {}", self.row, field, self.reason),
-            None => write!(f, "row {}: {}", self.row, self.reason),
+            Some(field) => write!(f, ", field {}: {}", field, self.reason),
+            None => write!(f, ": {}", self.reason),
         }
     }
 }
@@ -31,8 +38,27 @@ impl std::error::Error for RowIssue {}
 
 impl RowIssue {
     pub fn new(row: usize, field: Option<&'static str>, reason: impl Into<String>) -> Self {
-        Self { row, field, reason: reason.into() }
+        Self { row, field, reason: reason.into(), stt: None }
     }
+
+    /// The issue named by the list's STT as well (an empty or over-long cell is left out).
+    pub fn with_stt(mut self, stt: Option<&str>) -> Self {
+        self.stt = stt_text(stt);
+        self
+    }
+}
+
+/// An STT cell as an issue quotes it: an empty or over-long cell (not a row number) is left out.
+pub fn stt_text(stt: Option<&str>) -> Option<String> {
+    stt.filter(|s| !s.is_empty() && s.chars().count() <= 20).map(str::to_owned)
+}
+
+/// The headers a list's own row-number column goes by (`STT`, `Số TT`, `Số thứ tự`, `TT`).
+pub const STT_ALIASES: &[&str] = &["stt", "so_tt", "so_thu_tu", "tt", "no", "row_no"];
+
+/// The list's row-number column: optional, never checked, only quoted in issues.
+pub fn stt_column() -> Column {
+    Column { name: "stt", aliases: STT_ALIASES, required: false }
 }
 
 /// The result of an import: the rows that passed, the rows rejected (`errors`) and the rows kept

@@ -90,6 +90,19 @@ pub struct Forecast {
     /// The required rate, over a week, is more than the best week so far.
     pub beyond_best_week: bool,
     pub status: Status,
+    /// Days of figures up to `as_of` (0 when there are none).
+    pub days_of_data: i64,
+}
+
+/// Fewer days of figures than this and a rate says nothing yet: pages show "too early to judge"
+/// instead of a status (a plan's first day is not "off track").
+pub const MIN_DAYS_TO_JUDGE: i64 = 7;
+
+impl Forecast {
+    /// Whether there are enough days of figures to judge the pace (the status means something).
+    pub fn judgeable(&self) -> bool {
+        self.gap == 0 || self.days_left <= 0 || self.days_of_data >= MIN_DAYS_TO_JUDGE
+    }
 }
 
 /// Projects a unit's progress on `as_of` (end of day) towards `target` holders by `deadline`.
@@ -130,6 +143,7 @@ pub fn forecast(series: &DailyCounts, as_of: Date, target: u64, deadline: Date) 
         best_week,
         beyond_best_week,
         status,
+        days_of_data: series.first_date().map_or(0, |first| (as_of - first).whole_days().max(0)),
     }
 }
 
@@ -149,6 +163,15 @@ mod tests {
             340,
             (1..=days).map(|i| (start + Duration::days(i), if i <= 30 { 10 } else { late })),
         )
+    }
+
+    #[test]
+    fn too_early_to_judge_in_the_first_week() {
+        let young = hiep_luc(0, 3);
+        let f = forecast(&young, d(2026, 5, 4), 3836, d(2026, 12, 31));
+        assert!(f.days_of_data < MIN_DAYS_TO_JUDGE && !f.judgeable(), "{f:?}");
+        let older = hiep_luc(0, 30);
+        assert!(forecast(&older, d(2026, 5, 31), 3836, d(2026, 12, 31)).judgeable());
     }
 
     #[test]

@@ -26,9 +26,16 @@ impl CitizenId {
     pub fn digits(text: &str) -> Result<&str, String> {
         let text = crate::csv::trim(text);
         if text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit()) {
-            Ok(text)
-        } else {
-            Err(format!("must be 12 digits, got {} characters", text.chars().count()))
+            return Ok(text);
+        }
+        let n = text.chars().count();
+        match text.chars().enumerate().find(|(_, c)| !c.is_ascii_digit()) {
+            // the one that stops it being a number, named where it is (1 = first character)
+            Some((at, c)) if n == 12 => Err(format!("must be 12 digits: '{c}' at position {} is not a digit", at + 1)),
+            Some((at, c)) => {
+                Err(format!("must be 12 digits, got {n} characters ('{c}' at position {} is not a digit)", at + 1))
+            }
+            None => Err(format!("must be 12 digits, got {n}")),
         }
     }
 
@@ -115,9 +122,10 @@ pub(crate) const ID_ALIASES: &[&str] = &[
     "so_cccd/cmnd",
 ];
 
-fn register_columns() -> [Column; 7] {
+fn register_columns() -> [Column; 8] {
     let c = |name, aliases, required| Column { name, aliases, required };
     [
+        crate::csv::stt_column(),
         c("id_number", ID_ALIASES, true),
         c("full_name", &["ho_va_ten", "ho_ten", "full_name", "name", "ten"], false),
         c("date_of_birth", &["ngay_sinh", "ngay_thang_nam_sinh", "ngay/thang/nam_sinh", "dob", "birth_date"], true),
@@ -195,6 +203,16 @@ impl<'k> RegisterImport<'k> {
 
     /// Validates one data record; the issue names its row and field.
     pub fn row(&mut self, r: &Record, warnings: &mut Vec<RowIssue>) -> Result<Resident, RowIssue> {
+        let before = warnings.len();
+        let stt = self.columns.get(r, "stt");
+        let out = self.check(r, warnings).map_err(|i| i.with_stt(stt));
+        for w in &mut warnings[before..] {
+            w.stt = crate::csv::stt_text(stt);
+        }
+        out
+    }
+
+    fn check(&mut self, r: &Record, warnings: &mut Vec<RowIssue>) -> Result<Resident, RowIssue> {
         let c = &self.columns;
         let row = r.row;
         let issue = |field, reason: String| RowIssue::new(row, Some(field), reason);
@@ -347,6 +365,32 @@ mod tests {
         assert_eq!(CitizenId::parse("019203000007").unwrap().encoded_birth_year(), 2003);
         assert!(CitizenId::parse("01919000000").is_err());
         assert!(CitizenId::parse("01919000000a").is_err());
+    }
+
+    #[test]
+    fn a_letter_in_an_id_number_is_named_where_it_is() {
+        assert_eq!(
+            CitizenId::parse("01908A123456").unwrap_err(),
+            "must be 12 digits: 'A' at position 6 is not a digit"
+        );
+        assert_eq!(CitizenId::parse("0190812345").unwrap_err(), "must be 12 digits, got 10");
+        assert_eq!(
+            CitizenId::parse("0190-812345").unwrap_err(),
+            "must be 12 digits, got 11 characters ('-' at position 5 is not a digit)"
+        );
+    }
+
+    #[test]
+    fn bad_rows_are_named_by_the_lists_stt_and_the_file_line() {
+        let text = "STT,Số định danh,Họ và tên,Ngày sinh,Giới tính,Mã thôn\r\n\
+                    1,019190000001,Nguyễn Thị An,15/03/1990,Nữ,T01\r\n\
+                    2,01908A123456,Lỗi Số,01/01/1985,Nam,T01\r\n\
+                    ,019085000003,Lỗi Ngày,31/02/1985,Nam,T01\r\n";
+        let report = parse_register_csv(text, "01960", &hamlets());
+        assert_eq!(report.items.len(), 1);
+        let e: Vec<String> = report.errors.iter().map(ToString::to_string).collect();
+        assert_eq!(e[0], "STT 2 (row 3), field id_number: must be 12 digits: 'A' at position 6 is not a digit");
+        assert!(e[1].starts_with("row 4, field date_of_birth"), "an empty STT is not quoted: {e:?}");
     }
 
     #[test]

@@ -16,7 +16,7 @@ use crate::adoption::CertificateEvent;
 use crate::csv::{cell, parse_date, trim, with_folded, Column, Columns, Record, RowIssue};
 use crate::population::{CitizenId, ID_ALIASES};
 
-fn provider_columns() -> [Column; 6] {
+fn provider_columns() -> [Column; 7] {
     let c = |name, aliases, required| Column { name, aliases, required };
     [
         c("id_number", ID_ALIASES, true),
@@ -29,6 +29,7 @@ fn provider_columns() -> [Column; 6] {
         c("expiry_date", &["expiry", "ngay_het_han", "expires", "ngay_het_hieu_luc"], false),
         c("status", &["trang_thai", "tinh_trang"], false),
         c("revoked_date", &["ngay_thu_hoi", "revoked"], false),
+        crate::csv::stt_column(),
     ]
 }
 
@@ -36,8 +37,10 @@ fn provider_columns() -> [Column; 6] {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListedCertificate {
     pub id: CitizenId,
-    /// Trimmed, upper case: `VNPT-CA`.
+    /// Trimmed, upper case: `VNPT-CA` (the key rows are matched on).
     pub provider: String,
+    /// As the list writes it: `Vnpt-CA`.
+    pub provider_shown: String,
     pub issued: Date,
     pub expires: Option<Date>,
     /// Revoked on this day, or reported revoked/expired (without a date) on a list of this day.
@@ -72,6 +75,8 @@ pub struct ProviderName<'a> {
     /// Trimmed.
     text: &'a str,
     kind: NameKind,
+    /// As the list writes it (`Viettel-CA`): what is shown, while the key matches.
+    shown: &'a str,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,7 +91,12 @@ impl<'a> ProviderName<'a> {
     /// A provider as a cell names it.
     pub fn cell(text: &'a str) -> Self {
         let text = trim(text);
-        Self { text, kind: if text.is_ascii() { NameKind::Ascii } else { NameKind::Other } }
+        Self { text, kind: if text.is_ascii() { NameKind::Ascii } else { NameKind::Other }, shown: text }
+    }
+
+    /// The name as the list (or the import's `--provider`) writes it.
+    pub fn shown(&self) -> &'a str {
+        self.shown
     }
 
     /// The name it is stored under: [`provider_key`], borrowed when that changes nothing.
@@ -142,12 +152,15 @@ const ISSUED: usize = 2;
 const EXPIRES: usize = 3;
 const STATUS: usize = 4;
 const REVOKED: usize = 5;
+const STT: usize = 6;
 
 /// A provider-list import row by row.
 pub struct ProviderListImport {
     /// Where each of [`provider_columns`] is in a row.
-    at: [Option<usize>; 6],
+    at: [Option<usize>; 7],
+    /// The key of the import's provider, and the name as given.
     provider: Option<String>,
+    provider_shown: Option<String>,
     as_of: Date,
     /// `None`: repeats are not looked for here (the caller sorts and calls [`sort_and_dedupe`]).
     seen: Option<HashMap<(u64, String, Date), u32>>,
@@ -171,7 +184,13 @@ impl ProviderListImport {
             return Err(vec![RowIssue::new(header.row, Some("provider"), reason)]);
         }
         let at = provider_columns().map(|c| columns.position(c.name));
-        Ok(Self { at, provider: provider.map(provider_key), as_of, seen: Some(HashMap::new()) })
+        Ok(Self {
+            at,
+            provider: provider.map(provider_key),
+            provider_shown: provider.map(|p| trim(p).to_owned()),
+            as_of,
+            seen: Some(HashMap::new()),
+        })
     }
 
     /// Leaves repeated rows to the caller: every valid row comes back as a certificate. For lists
@@ -186,7 +205,7 @@ impl ProviderListImport {
     /// allocating when it is valid. Repeats are not looked for here.
     pub fn check<'a, S: AsRef<str>>(&'a self, row: usize, fields: &'a [S]) -> Result<CheckedRow<'a>, RowIssue> {
         let get = |column: usize| cell(fields, self.at[column]);
-        let issue = |field, reason: String| RowIssue::new(row, Some(field), reason);
+        let issue = |field, reason: String| RowIssue::new(row, Some(field), reason).with_stt(get(STT));
         let date = |column, field| -> Result<Option<Date>, RowIssue> {
             get(column)
                 .map(|t| {
@@ -197,10 +216,13 @@ impl ProviderListImport {
         let id = CitizenId::digits(get(ID).unwrap_or("")).map_err(|e| issue("id_number", e))?;
         let provider = match (get(PROVIDER).map(ProviderName::cell), self.provider.as_deref()) {
             (Some(p), Some(only)) if !p.has_key(only) => {
-                return Err(issue("provider", format!("{}, but this list is from {only}", p.key())));
+                let list = self.provider_shown.as_deref().unwrap_or(only);
+                return Err(issue("provider", format!("{}, but this list is from {list}", p.shown())));
             }
             (Some(p), _) => p,
-            (None, Some(only)) => ProviderName { text: only, kind: NameKind::Key },
+            (None, Some(only)) => {
+                ProviderName { text: only, kind: NameKind::Key, shown: self.provider_shown.as_deref().unwrap_or(only) }
+            }
             (None, None) => return Err(issue("provider", "empty".into())),
         };
         let issued = date(ISSUED, "issue_date")?.ok_or_else(|| issue("issue_date", "empty".into()))?;
@@ -235,6 +257,7 @@ impl ProviderListImport {
         let cert = ListedCertificate {
             id: CitizenId::from_digits(c.id),
             provider: c.provider.key().into_owned(),
+            provider_shown: c.provider.shown().to_owned(),
             issued: c.issued,
             expires: c.expires,
             ended: c.ended,
@@ -255,20 +278,29 @@ impl ProviderListImport {
 /// Provider names of a list, interned: a certificate refers to its provider by index.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Providers {
+    /// Keys ([`provider_key`]), and each as the list first wrote it.
     names: Vec<String>,
+    shown: Vec<String>,
     index: HashMap<String, u16>,
 }
 
 impl Providers {
+    /// The index of a key (shown as the key itself when new).
     pub fn intern(&mut self, name: &str) -> u16 {
-        if let Some(&i) = self.index.get(name) {
+        self.intern_shown(name, name)
+    }
+
+    /// The index of `key`, written `shown` in the list (the first writing is kept).
+    pub fn intern_shown(&mut self, key: &str, shown: &str) -> u16 {
+        if let Some(&i) = self.index.get(key) {
             return i;
         }
         // A list naming more than 65,535 providers is not a provider list: saturate, the rows stay.
         let i = u16::try_from(self.names.len()).unwrap_or(u16::MAX);
         if i < u16::MAX {
-            self.names.push(name.to_owned());
-            self.index.insert(name.to_owned(), i);
+            self.names.push(key.to_owned());
+            self.shown.push(shown.to_owned());
+            self.index.insert(key.to_owned(), i);
         }
         i
     }
@@ -282,18 +314,24 @@ impl Providers {
                 return i as u16;
             }
         }
-        self.intern(&name.key())
+        self.intern_shown(&name.key(), name.shown())
     }
 
     /// Adds `other`'s names (those not known yet, in `other`'s order) and returns where each of
     /// `other`'s indices went: interning a list's parts one after the other gives the same table as
     /// interning the whole list.
     pub fn absorb(&mut self, other: &Providers) -> Vec<u16> {
-        other.names.iter().map(|n| self.intern(n)).collect()
+        other.names.iter().zip(&other.shown).map(|(n, s)| self.intern_shown(n, s)).collect()
     }
 
+    /// The keys, by index.
     pub fn names(&self) -> &[String] {
         &self.names
+    }
+
+    /// The names as the list writes them, by index.
+    pub fn shown(&self) -> &[String] {
+        &self.shown
     }
 }
 
@@ -317,7 +355,7 @@ pub struct CompactCert {
 
 impl CompactCert {
     pub fn new(c: &ListedCertificate, row: usize, providers: &mut Providers) -> Self {
-        let provider = providers.intern(&c.provider);
+        let provider = providers.intern_shown(&c.provider, &c.provider_shown);
         Self::compact(c.id.expose(), provider, (c.issued, c.expires, c.ended), c.status, row)
     }
 
@@ -468,8 +506,21 @@ mod tests {
         let (recs, _) =
             records("id_number,nha_cung_cap,ngay_cap\n019190000001,Viettel-CA,05/01/2026\n019190000002,,05/01/2026\n");
         let mut import = ProviderListImport::new(&recs[0], Some("VNPT-CA"), d(2026, 3, 1)).unwrap();
-        assert_eq!(import.row(&recs[1]).unwrap_err().reason, "VIETTEL-CA, but this list is from VNPT-CA");
+        assert_eq!(import.row(&recs[1]).unwrap_err().reason, "Viettel-CA, but this list is from VNPT-CA");
         assert!(matches!(import.row(&recs[2]), Ok(ListRow::Certificate(c)) if c.provider == "VNPT-CA"));
+        // matched on the key, shown as written (issue 18)
+        let mut import = ProviderListImport::new(&recs[0], None, d(2026, 3, 1)).unwrap();
+        let c = match import.row(&recs[1]) {
+            Ok(ListRow::Certificate(c)) => c,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!((c.provider.as_str(), c.provider_shown.as_str()), ("VIETTEL-CA", "Viettel-CA"));
+        let mut providers = Providers::default();
+        CompactCert::new(&c, 2, &mut providers);
+        assert_eq!(
+            (providers.names(), providers.shown()),
+            (&["VIETTEL-CA".to_owned()][..], &["Viettel-CA".to_owned()][..])
+        );
     }
 
     #[test]

@@ -18,10 +18,26 @@ fn parse_public_key(der: &[u8]) -> Option<(&[u8], &[u8])> {
     let rest = body.get(h1 + l1..)?;
     let (t2, h2, l2) = crate::der_header(rest)?;
     let e = rest.get(h2..h2.checked_add(l2)?)?;
-    if t1 != 0x02 || t2 != 0x02 {
+    // nothing after e, nothing after the key
+    if t1 != 0x02 || t2 != 0x02 || h2 + l2 != rest.len() || h + l != der.len() {
         return None;
     }
     Some((strip_zeros(n), strip_zeros(e)))
+}
+
+/// The modulus and exponent of a key the pure path may use: odd n of 2048 to 8192 bits, odd e
+/// with 3 ≤ e < 2³³ (aws-lc's key checks, repeated here so that this path does not depend on
+/// its callers having parsed the key with aws-lc: with e = 1 the encoded message is its own
+/// signature; the bounds also cap the work an untrusted key can cause).
+fn key_of(der: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (n, e) = parse_public_key(der)?;
+    let bits = |x: &[u8]| x.first().map_or(0, |b| x.len() * 8 - b.leading_zeros() as usize);
+    let n_bits = u32::try_from(bits(n)).ok()?;
+    let ok = (crate::verify::MIN_RSA_BITS..=crate::verify::MAX_RSA_BITS).contains(&n_bits)
+        && n.last()? & 1 == 1
+        && (2..=33).contains(&bits(e))
+        && e.last()? & 1 == 1;
+    ok.then_some((n, e))
 }
 
 fn strip_zeros(x: &[u8]) -> &[u8] {
@@ -164,7 +180,7 @@ fn mgf1(hash: HashAlg, seed: &[u8], len: usize) -> Vec<u8> {
 
 /// The encoded message (`emLen` octets, RFC 8017 §8.1.2 step 2) and the modulus' bit length.
 fn encoded(public_key_der: &[u8], sig: &[u8], em_len_of: impl Fn(usize) -> usize) -> Option<(Vec<u8>, usize)> {
-    let (n, e) = parse_public_key(public_key_der)?;
+    let (n, e) = key_of(public_key_der)?;
     let mod_bits = n.len() * 8 - n.first()?.leading_zeros() as usize;
     let m = rsavp1(n, e, sig)?;
     Some((to_be(&m, em_len_of(mod_bits))?, mod_bits))
@@ -202,23 +218,26 @@ pub(crate) fn verify_pss(
     hash.digest_parts(&[&[0u8; 8], &m_hash, salt]) == h
 }
 
-/// DigestInfo prefixes for the SHA-3 hashes (RFC 8017 §9.2 note 1, OIDs from NIST CSOR).
-fn digest_info_prefix(hash: HashAlg) -> Option<[u8; 19]> {
+/// DigestInfo prefixes, NULL parameters (RFC 8017 §9.2 note 1, OIDs from NIST CSOR). SHA-2 is
+/// verified by aws-lc; it is here so tests can hold this path against aws-lc.
+fn digest_info_prefix(hash: HashAlg) -> [u8; 19] {
     let (total, oid_last, len) = match hash {
+        HashAlg::Sha256 => (0x31, 0x01, 0x20),
+        HashAlg::Sha384 => (0x41, 0x02, 0x30),
+        HashAlg::Sha512 => (0x51, 0x03, 0x40),
         HashAlg::Sha3_256 => (0x31, 0x08, 0x20),
         HashAlg::Sha3_384 => (0x41, 0x09, 0x30),
         HashAlg::Sha3_512 => (0x51, 0x0a, 0x40),
-        _ => return None,
     };
-    Some([
+    [
         0x30, total, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, oid_last, 0x05, 0x00,
         0x04, len,
-    ])
+    ]
 }
 
-/// RSASSA-PKCS1-v1_5-VERIFY (RFC 8017 §8.2.2) with a SHA-3 hash.
-pub(crate) fn verify_pkcs1_sha3(public_key_der: &[u8], hash: HashAlg, message: &[u8], sig: &[u8]) -> bool {
-    let Some(prefix) = digest_info_prefix(hash) else { return false };
+/// RSASSA-PKCS1-v1_5-VERIFY (RFC 8017 §8.2.2); the encoded message is compared as a whole.
+pub(crate) fn verify_pkcs1(public_key_der: &[u8], hash: HashAlg, message: &[u8], sig: &[u8]) -> bool {
+    let prefix = digest_info_prefix(hash);
     let Some((em, _)) = encoded(public_key_der, sig, |bits| bits.div_ceil(8)) else { return false };
     let t = [&prefix[..], &hash.digest(message)].concat();
     if em.len() < t.len() + 11 {
@@ -248,6 +267,108 @@ mod tests {
             bad[7] ^= 1;
             assert!(!verify_pss(raw, HashAlg::Sha256, HashAlg::Sha256, 32, b"ho so", &bad));
             assert!(!verify_pss(raw, HashAlg::Sha256, HashAlg::Sha256, 32, b"ho so", &sig[1..]));
+        }
+    }
+
+    /// DER RSAPublicKey { n, e } (n, e big-endian, no sign octet needed for e < 0x80).
+    fn rsa_public_key(n: &[u8], e: &[u8], trailing: &[u8]) -> Vec<u8> {
+        let int = |v: &[u8]| {
+            let v = if v[0] & 0x80 != 0 { [&[0u8][..], v].concat() } else { v.to_vec() };
+            let len =
+                if v.len() < 0x80 { vec![v.len() as u8] } else { vec![0x82, (v.len() >> 8) as u8, v.len() as u8] };
+            [&[0x02][..], &len, &v].concat()
+        };
+        let body = [int(n), int(e), trailing.to_vec()].concat();
+        [&[0x30, 0x82, (body.len() >> 8) as u8, body.len() as u8][..], &body].concat()
+    }
+
+    /// The encoded message 00 01 FF…FF 00 DigestInfo for SHA3-256, `k` octets: with e = 1 it is
+    /// its own signature.
+    fn pkcs1_sha3_em(message: &[u8], k: usize) -> Vec<u8> {
+        let t = [&digest_info_prefix(HashAlg::Sha3_256)[..], &HashAlg::Sha3_256.digest(message)].concat();
+        [&[0u8, 1][..], &vec![0xff; k - t.len() - 3], &[0], &t].concat()
+    }
+
+    /// The pure path checks the key itself (e odd, 3 ≤ e < 2³³; 2048 to 8192 bits; nothing after
+    /// the integers) instead of trusting that every caller ran aws-lc's key parser first: with
+    /// e = 1 anyone could "sign" by sending the encoded message.
+    #[test]
+    fn weak_or_malformed_keys_are_refused() {
+        let k = SoftwareKey::generate(KeyAlgorithm::Rsa2048).unwrap();
+        let (_, raw) = crate::spki_parts(k.public_key_der()).unwrap();
+        let (n, _) = parse_public_key(raw).unwrap();
+        let n = n.to_vec();
+        let em = pkcs1_sha3_em(b"forged", n.len());
+        assert!(!verify_pkcs1(&rsa_public_key(&n, &[1], &[]), HashAlg::Sha3_256, b"forged", &em), "e = 1");
+        // a 1024-bit odd modulus with e = 1
+        let mut small = n[..128].to_vec();
+        small[127] |= 1;
+        let em = pkcs1_sha3_em(b"forged", 128);
+        assert!(!verify_pkcs1(&rsa_public_key(&small, &[1], &[]), HashAlg::Sha3_256, b"forged", &em), "1024 bits");
+        // e even, e of 34 bits, a 9000-bit modulus, bytes after e or after the key
+        let sig = vec![0x42; n.len()];
+        for (key, what) in [
+            (rsa_public_key(&n, &[2], &[]), "e = 2"),
+            (rsa_public_key(&n, &[0x03, 0, 0, 0, 1], &[]), "e of 34 bits"),
+            (rsa_public_key(&[0xff; 1125], &[3], &[]), "9000 bits"),
+            (rsa_public_key(&n, &[1, 0, 1], &[0x02, 0x01, 0x00]), "a third integer"),
+            ([&rsa_public_key(&n, &[1, 0, 1], &[])[..], &[0]].concat(), "a byte after the key"),
+        ] {
+            assert_eq!(key_of(&key).map(|_| ()), None, "{what}");
+            let _ = verify_pss(&key, HashAlg::Sha256, HashAlg::Sha512, 32, b"m", &sig);
+        }
+        // the usual key is read
+        assert!(key_of(&rsa_public_key(&n, &[1, 0, 1], &[])).is_some());
+    }
+
+    /// Property: on aws-lc's own keys (2048 and 3072 bits) the pure path and aws-lc agree — both
+    /// accept the valid PSS and PKCS#1 v1.5 signatures, and both refuse each of 100 single-bit
+    /// corruptions of the signature (spread over all of it, the top bits included) and of the
+    /// message.
+    #[test]
+    fn pure_path_and_aws_lc_agree_on_valid_and_corrupted_signatures() {
+        use aws_lc_rs::signature::{UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RSA_PSS_2048_8192_SHA256};
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let msg = b"ho so 17: giay khai sinh".to_vec();
+        for alg in [KeyAlgorithm::Rsa2048, KeyAlgorithm::Rsa3072] {
+            let k = SoftwareKey::generate(alg).unwrap();
+            let (_, raw) = crate::spki_parts(k.public_key_der()).unwrap();
+            for scheme in [SignatureScheme::RsaPssSha256, SignatureScheme::RsaPkcs1Sha256] {
+                let sig = k.sign(scheme, &msg).unwrap();
+                let both = |m: &[u8], s: &[u8]| {
+                    let (pure, lc) = match scheme {
+                        SignatureScheme::RsaPssSha256 => (
+                            verify_pss(raw, HashAlg::Sha256, HashAlg::Sha256, 32, m, s),
+                            UnparsedPublicKey::new(&RSA_PSS_2048_8192_SHA256, raw).verify(m, s).is_ok(),
+                        ),
+                        _ => (
+                            verify_pkcs1(raw, HashAlg::Sha256, m, s),
+                            UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, raw).verify(m, s).is_ok(),
+                        ),
+                    };
+                    assert_eq!(pure, lc, "{alg:?} {scheme:?}: the pure path and aws-lc disagree");
+                    pure
+                };
+                assert!(both(&msg, &sig), "{alg:?} {scheme:?}: valid signature refused");
+                let bits = sig.len() * 8;
+                for i in 0..100 {
+                    // the 8 top bits first (they decide s < n), then spread at random
+                    let bit = if i < 8 { bits - 1 - i } else { (next() % bits as u64) as usize };
+                    let mut bad = sig.clone();
+                    bad[sig.len() - 1 - bit / 8] ^= 1 << (bit % 8);
+                    assert!(!both(&msg, &bad), "{alg:?} {scheme:?}: signature bit {bit} flipped, still accepted");
+                    let bit = (next() % (msg.len() * 8) as u64) as usize;
+                    let mut other = msg.clone();
+                    other[bit / 8] ^= 1 << (bit % 8);
+                    assert!(!both(&other, &sig), "{alg:?} {scheme:?}: message bit {bit} flipped, still accepted");
+                }
+            }
         }
     }
 }

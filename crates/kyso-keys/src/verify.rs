@@ -99,6 +99,9 @@ pub enum VerifyError {
 
 /// The smallest RSA modulus accepted (Circular 15/2025).
 pub const MIN_RSA_BITS: u32 = 2048;
+/// The largest RSA modulus accepted (aws-lc's verifiers stop there; it bounds the work a key
+/// from an untrusted signature can cause).
+pub const MAX_RSA_BITS: u32 = 8192;
 
 /// A public key as its SubjectPublicKeyInfo says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -157,8 +160,8 @@ pub fn public_key_kind(spki: &[u8]) -> Result<(PublicKeyKind, &[u8]), VerifyErro
                 "RSA key of {bits} bits is too weak: at least {MIN_RSA_BITS} bits are required"
             )));
         }
-        if bits > 8192 {
-            return Err(VerifyError::Unsupported(format!("RSA key of {bits} bits is larger than 8192 bits")));
+        if bits > MAX_RSA_BITS {
+            return Err(VerifyError::Unsupported(format!("RSA key of {bits} bits is larger than {MAX_RSA_BITS} bits")));
         }
         return Ok((PublicKeyKind::Rsa { bits }, raw));
     }
@@ -206,6 +209,12 @@ pub fn public_key_kind(spki: &[u8]) -> Result<(PublicKeyKind, &[u8]), VerifyErro
     Err(VerifyError::Unsupported(what))
 }
 
+/// Is the key published as id-RSASSA-PSS (for RSASSA-PSS only, RFC 4055 §1.2)?
+fn is_pss_only(spki: &[u8]) -> bool {
+    let Some((alg, _)) = crate::spki_parts(spki) else { return false };
+    crate::der_header(alg).is_some_and(|(t, h, l)| t == 0x06 && alg.get(h..h + l) == Some(OID_RSA_PSS))
+}
+
 /// Verify `signature` over `message` with the key in `spki_der` under `scheme`.
 pub fn verify_with(spki_der: &[u8], scheme: VerifyScheme, message: &[u8], signature: &[u8]) -> Result<(), VerifyError> {
     use HashAlg::*;
@@ -216,6 +225,11 @@ pub fn verify_with(spki_der: &[u8], scheme: VerifyScheme, message: &[u8], signat
     if is_rsa == matches!(scheme, VerifyScheme::Ecdsa(_)) {
         let key = if is_rsa { "an RSA key" } else { "an EC key" };
         return Err(VerifyError::Unsupported(format!("{scheme} cannot be used with {key}")));
+    }
+    if matches!(scheme, VerifyScheme::RsaPkcs1(_)) && is_pss_only(spki_der) {
+        return Err(VerifyError::Unsupported(format!(
+            "{scheme} cannot be used with a key for RSASSA-PSS only (id-RSASSA-PSS, RFC 4055)"
+        )));
     }
     match scheme {
         VerifyScheme::Ecdsa(h) => {
@@ -242,7 +256,7 @@ pub fn verify_with(spki_der: &[u8], scheme: VerifyScheme, message: &[u8], signat
                 Sha512 => &sig::RSA_PKCS1_2048_8192_SHA512,
                 Sha3_256 | Sha3_384 | Sha3_512 => {
                     // aws-lc has no RSA with SHA-3: the public operation and the encoding by hand
-                    return crate::rsa_public::verify_pkcs1_sha3(raw, h, message, signature)
+                    return crate::rsa_public::verify_pkcs1(raw, h, message, signature)
                         .then_some(())
                         .ok_or(VerifyError::Invalid);
                 }
@@ -302,6 +316,21 @@ mod tests {
             verify_with(k.public_key_der(), VerifyScheme::Ecdsa(HashAlg::Sha256), b"m", &s),
             Err(VerifyError::Unsupported(_))
         ));
+    }
+
+    /// RFC 4055 §1.2: a key published as id-RSASSA-PSS is for RSASSA-PSS only — a PKCS#1 v1.5
+    /// signature under it is refused by name, PSS still verifies.
+    #[test]
+    fn a_pss_only_key_refuses_pkcs1_v1_5() {
+        let k = SoftwareKey::generate(KeyAlgorithm::Rsa2048).unwrap();
+        let mut spki = k.public_key_der().to_vec();
+        let at = spki.windows(OID_RSA.len()).position(|w| w == OID_RSA).unwrap();
+        spki[at + OID_RSA.len() - 1] = 0x0a;
+        let pkcs1 = k.sign(SignatureScheme::RsaPkcs1Sha256, b"m").unwrap();
+        let e = verify_with(&spki, VerifyScheme::RsaPkcs1(HashAlg::Sha256), b"m", &pkcs1).unwrap_err();
+        assert!(matches!(&e, VerifyError::Unsupported(m) if m.contains("RSASSA-PSS only")), "{e:?}");
+        let pss = k.sign(SignatureScheme::RsaPssSha256, b"m").unwrap();
+        assert_eq!(verify_with(&spki, SignatureScheme::RsaPssSha256.into(), b"m", &pss), Ok(()));
     }
 
     #[test]

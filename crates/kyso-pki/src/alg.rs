@@ -70,7 +70,8 @@ const MGF1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.
 
 /// A hash AlgorithmIdentifier with absent or NULL parameters (signers write it either way).
 fn hash_of(a: &AlgorithmIdentifierOwned) -> Result<HashAlg, String> {
-    if a.parameters.as_ref().is_some_and(|p| der::Tagged::tag(p) != der::Tag::Null) {
+    // NULL is 05 00: a NULL with contents is not DER, and not read as NULL
+    if a.parameters.as_ref().is_some_and(|p| der::Tagged::tag(p) != der::Tag::Null || !p.value().is_empty()) {
         return Err(format!("hash {} has unexpected parameters", a.oid));
     }
     hash_by_oid(&a.oid).ok_or_else(|| match a.oid {
@@ -276,6 +277,23 @@ mod tests {
         assert!(e.contains("SHA-1"), "{e}");
         let e = pss_params(&tlv(0x30, &[])).unwrap_err();
         assert!(e.contains("SHA-1"), "{e}");
+        // a trailer field other than 1 is refused; 1 written out is the same scheme
+        let with = |extra: &[u8]| {
+            let p = params(&sha256, 32);
+            tlv(0x30, &[&p[2..], extra].concat())
+        };
+        let e = pss_params(&with(&tlv(0xa3, &[0x02, 0x01, 2]))).unwrap_err();
+        assert!(e.contains("trailer"), "{e}");
+        assert!(pss_params_are_sha256(&with(&tlv(0xa3, &[0x02, 0x01, 1]))));
+        // a negative salt length, an unknown field after the trailer, a NULL with contents, a
+        // mask other than MGF1: refused
+        assert!(pss_params(&params(&sha256, 0xe0)).is_err(), "salt -32");
+        assert!(pss_params(&with(&tlv(0xa4, &[0x05, 0x00]))).is_err(), "field [4]");
+        assert!(pss_params(&params(&[&sha256[..], &[0x05, 0x01, 0x00]].concat(), 32)).is_err(), "NULL 01 00");
+        let other_mask = [0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x09];
+        let h = tlv(0xa0, &tlv(0x30, &sha256));
+        let m = tlv(0xa1, &tlv(0x30, &[&other_mask[..], &tlv(0x30, &sha256)].concat()));
+        assert!(pss_params(&tlv(0x30, &[h, m].concat())).unwrap_err().contains("mask"));
     }
 
     #[test]

@@ -9,10 +9,11 @@ pub struct CitizenId(String);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IdError {
-    #[error("ID number must be exactly 12 digits, got {0} characters")]
+    #[error("ID number must be exactly 12 digits, got {0}")]
     Length(usize),
-    #[error("ID number must contain only digits 0-9 (position {0} is not a digit)")]
-    NotDigit(usize),
+    /// Twelve characters, one of them (`found`, 1-based `position`) not a digit: `01908A123456`.
+    #[error("ID number must be 12 digits: '{found}' at position {position} is not a digit")]
+    NotDigit { position: usize, found: char },
     #[error("ID number has century/sex digit {0}; expected 0-9 per the PPP G YY NNNNNN structure")]
     Century(u8),
 }
@@ -24,8 +25,8 @@ impl CitizenId {
         if n != 12 {
             return Err(IdError::Length(n));
         }
-        if let Some(pos) = s.bytes().position(|b| !b.is_ascii_digit()) {
-            return Err(IdError::NotDigit(pos + 1));
+        if let Some((at, found)) = s.chars().enumerate().find(|(_, c)| !c.is_ascii_digit()) {
+            return Err(IdError::NotDigit { position: at + 1, found });
         }
         Ok(CitizenId(s.to_string()))
     }
@@ -92,7 +93,12 @@ mod tests {
     #[test]
     fn rejects_bad_numbers_naming_the_problem() {
         assert_eq!(CitizenId::parse("00120300123"), Err(IdError::Length(11)));
-        assert_eq!(CitizenId::parse("00120300123a"), Err(IdError::NotDigit(12)));
+        assert_eq!(CitizenId::parse("00120300123a"), Err(IdError::NotDigit { position: 12, found: 'a' }));
+        assert_eq!(CitizenId::parse("01908A123456"), Err(IdError::NotDigit { position: 6, found: 'A' }));
+        assert_eq!(
+            CitizenId::parse("01908A123456").unwrap_err().to_string(),
+            "ID number must be 12 digits: 'A' at position 6 is not a digit"
+        );
         assert_eq!(CitizenId::parse("0012030012345"), Err(IdError::Length(13)));
     }
 

@@ -5,6 +5,7 @@
 //! Architecture invariant: no IO. Time, randomness for serials and keys come in as arguments or
 //! from the OS RNG; storage and network belong to `kyso-authority` and `kyso-server`.
 
+pub mod aia;
 pub mod alg;
 pub mod cert;
 pub mod crl;

@@ -69,6 +69,21 @@ pub(crate) fn authorised(s: &AppState, headers: &HeaderMap) -> bool {
     given.len() == want.len() && given.iter().zip(want).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
 }
 
+/// The longest serial accepted in a path (a 20-octet serial written with colons and `0x` is 61):
+/// anything longer is refused before any lookup, naming the bound.
+const MAX_SERIAL_CHARS: usize = 128;
+
+fn serial_too_long(serial: &str) -> Option<Response> {
+    let n = serial.chars().count();
+    (n > MAX_SERIAL_CHARS).then(|| {
+        err(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            format!("serial: at most {MAX_SERIAL_CHARS} characters, got {n}"),
+        )
+    })
+}
+
 macro_rules! require_operator {
     ($s:expr, $h:expr) => {
         if !authorised(&$s, &$h) {
@@ -116,6 +131,9 @@ async fn issue(State(s): State<AppState>, headers: HeaderMap, b: Body<IssueBody>
 
 async fn show(State(s): State<AppState>, headers: HeaderMap, Path(serial): Path<String>) -> Response {
     require_operator!(s, headers);
+    if let Some(answer) = serial_too_long(&serial) {
+        return answer;
+    }
     match s.authority.certificate(&serial).await {
         Ok(c) => Json(json!({
             "serial": c.serial, "provider": c.issuer_id, "profile": c.profile, "subject": c.subject_cn,
@@ -140,6 +158,9 @@ async fn revoke(
     b: Body<RevokeBody>,
 ) -> Response {
     require_operator!(s, headers);
+    if let Some(answer) = serial_too_long(&serial) {
+        return answer;
+    }
     let b = match body(b) {
         Ok(b) => b,
         Err(answer) => return answer,
@@ -174,6 +195,9 @@ async fn renew(
     b: Body<RenewBody>,
 ) -> Response {
     require_operator!(s, headers);
+    if let Some(answer) = serial_too_long(&serial) {
+        return answer;
+    }
     let b = match body(b) {
         Ok(b) => b,
         Err(answer) => return answer,

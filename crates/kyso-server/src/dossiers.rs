@@ -205,7 +205,7 @@ fn decode(field: String, b64: &str, limits: &DossierLimits) -> Result<Vec<u8>, F
     })
 }
 
-fn read_json(body: &[u8], limits: &DossierLimits) -> Result<(Vec<(String, String)>, Vec<SubmittedFile>), FormRefusal> {
+fn read_json(body: &[u8], limits: &DossierLimits) -> Result<DossierForm, FormRefusal> {
     let d: JsonDossier = serde_json::from_slice(body)
         .map_err(|e| FormRefusal::bad(format!("JSON không hợp lệ: {e}"), format!("invalid JSON: {e}")))?;
     if d.files.len() > kyso_validate::dossier::MAX_PROCEDURE_FILES {
@@ -221,7 +221,7 @@ fn read_json(body: &[u8], limits: &DossierLimits) -> Result<(Vec<(String, String
     }
     let fields =
         vec![("procedure".into(), d.procedure), ("applicant_id".into(), d.applicant_id), ("unit".into(), d.unit)];
-    Ok((fields, files))
+    Ok(DossierForm { fields, files })
 }
 
 /// The answer to a refused dossier: 400/413/503 with the message in both languages.
@@ -267,7 +267,7 @@ async fn submit(State(s): State<AppState>, headers: HeaderMap, req: Request) -> 
         }
     } else if ct.starts_with("multipart/form-data") {
         let mp = Multipart::from_request(req, &s).await;
-        read_multipart(&ct, mp, &limits).await.map(|f| (f.fields, f.files))
+        read_multipart(&ct, mp, &limits).await
     } else {
         return err(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -275,18 +275,17 @@ async fn submit(State(s): State<AppState>, headers: HeaderMap, req: Request) -> 
             "send application/json or multipart/form-data",
         );
     };
-    let (fields, files) = match read {
+    let form = match read {
         Ok(r) => r,
         Err(r) => return refusal(r),
     };
-    let field = |n: &str| fields.iter().find(|(k, _)| k == n).map(|(_, v)| v.trim().to_string()).unwrap_or_default();
     let submission = Submission {
-        procedure: field("procedure"),
-        applicant_id: field("applicant_id"),
-        unit_code: field("unit"),
+        procedure: form.field("procedure"),
+        applicant_id: form.field("applicant_id"),
+        unit_code: form.field("unit"),
         channel: "api",
         actor: "portal-api".into(),
-        files,
+        files: form.files,
     };
     match s.authority.check_dossier(submission, &limits).await {
         Ok(v) => {
@@ -313,4 +312,74 @@ async fn show(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<Stri
 /// The message of a refused dossier in the page's language.
 pub fn message(e: &DossierError, en: bool) -> String {
     e.message(if en { Lang::En } else { Lang::Vi })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A read file: role, name, content, signature.
+    type Read<'a> = (&'a str, &'a str, &'a [u8], Option<&'a [u8]>);
+
+    const LIMITS: DossierLimits = DossierLimits { max_file: 64, max_total: 128 };
+
+    async fn parse(body: &[u8]) -> Result<DossierForm, FormRefusal> {
+        let ct = "multipart/form-data; boundary=B";
+        let req = axum::http::Request::builder()
+            .method("POST")
+            .header("content-type", ct)
+            .body(axum::body::Body::from(body.to_vec()))
+            .unwrap();
+        read_multipart(ct, Multipart::from_request(req, &()).await, &LIMITS).await
+    }
+
+    #[tokio::test]
+    async fn files_their_signatures_and_fields_are_read_by_role() {
+        let body = b"--B\r\nContent-Disposition: form-data; name=\"applicant_id\"\r\n\r\n001203001234\r\n--B\r\nContent-Disposition: form-data; name=\"file.to-khai\"; filename=\"t\xe1\xbb\x9d khai.pdf\"\r\n\r\n%PDF-1.7\r\n--B\r\nContent-Disposition: form-data; name=\"signature.cccd\"; filename=\"c.p7s\"\r\n\r\nCMS\r\n--B\r\nContent-Disposition: form-data; name=\"file.cccd\"; filename=\"c.jpg\"\r\n\r\nJPG\r\n--B\r\nContent-Disposition: form-data; name=\"file.uy-quyen\"; filename=\"\"\r\n\r\n\r\n--B--\r\n";
+        let f = parse(body).await.unwrap();
+        assert_eq!(f.field("applicant_id"), "001203001234");
+        let files: Vec<Read> = f
+            .files
+            .iter()
+            .map(|f| (f.role.as_str(), f.file_name.as_str(), f.content.as_slice(), f.signature.as_deref()))
+            .collect();
+        // the empty file input is skipped; the signature found its file whatever the order
+        assert_eq!(
+            files,
+            vec![("to-khai", "tờ khai.pdf", &b"%PDF-1.7"[..], None), ("cccd", "c.jpg", &b"JPG"[..], Some(&b"CMS"[..]))]
+        );
+    }
+
+    #[tokio::test]
+    async fn limits_and_orphans_are_refused_in_vietnamese() {
+        let big = b"--B\r\nContent-Disposition: form-data; name=\"file.to-khai\"; filename=\"a.pdf\"\r\n\r\n0123456789012345678901234567890123456789012345678901234567890123456789\r\n--B--\r\n";
+        let e = parse(big).await.err().unwrap();
+        assert_eq!(e.status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(e.vi.contains("Tệp của mục «to-khai» quá lớn"), "{}", e.vi);
+        let orphan = b"--B\r\nContent-Disposition: form-data; name=\"signature.cccd\"\r\n\r\nCMS\r\n--B--\r\n";
+        let e = parse(orphan).await.err().unwrap();
+        assert!(e.vi.contains("không có tệp của mục đó"), "{}", e.vi);
+        let mut long = b"--B\r\nContent-Disposition: form-data; name=\"procedure\"\r\n\r\n".to_vec();
+        long.extend(vec![b'x'; MAX_TEXT + 1]);
+        long.extend(b"\r\n--B--\r\n");
+        let e = parse(&long).await.err().unwrap();
+        assert_eq!((e.status, e.vi.contains("«procedure» quá dài")), (StatusCode::BAD_REQUEST, true), "{}", e.vi);
+    }
+
+    #[test]
+    fn json_files_are_decoded_and_bounded() {
+        let ok = br#"{"procedure":"p","applicant_id":"001203001234","unit":"01960","files":[{"role":"a","file_name":"a.pdf","content":"JVBERg==","signature":"Q01T"}]}"#;
+        let f = read_json(ok, &LIMITS).unwrap();
+        assert_eq!(
+            (f.field("unit"), &f.files[0].content[..], f.files[0].signature.as_deref()),
+            ("01960".into(), &b"%PDF"[..], Some(&b"CMS"[..]))
+        );
+        let unknown = br#"{"procedure":"p","applicant_id":"1","unit":"u","files":[],"extra":1}"#;
+        assert!(read_json(unknown, &LIMITS).err().unwrap().vi.contains("JSON không hợp lệ"));
+        let big = format!(
+            r#"{{"procedure":"p","applicant_id":"1","unit":"u","files":[{{"role":"a","file_name":"a","content":"{}"}}]}}"#,
+            "A".repeat(200)
+        );
+        assert_eq!(read_json(big.as_bytes(), &LIMITS).err().unwrap().status, StatusCode::PAYLOAD_TOO_LARGE);
+    }
 }

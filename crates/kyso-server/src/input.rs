@@ -14,30 +14,37 @@ use serde::de::DeserializeOwned;
 use std::fmt;
 use time::{Date, Month};
 
-/// A value that was refused: the field, and why in both languages.
+/// A value that was refused: the field, and why in both languages — the rest of a sentence whose
+/// subject is the field in words ([`crate::i18n::Lang::field`]): `"còn thiếu."` is said "Ngày
+/// còn thiếu." / "The date is missing.". [`Bad::sentence`] carries whole sentences instead.
 #[derive(Debug, Clone)]
 pub struct Bad {
     pub field: String,
     pub vi: String,
     pub en: String,
     pub status: StatusCode,
+    /// `vi` and `en` are whole sentences (that name the field themselves).
+    whole: bool,
 }
 
 impl Bad {
     pub fn new(field: &str, vi: impl Into<String>, en: impl Into<String>) -> Bad {
-        Bad { field: field.to_owned(), vi: vi.into(), en: en.into(), status: StatusCode::BAD_REQUEST }
+        Bad { field: field.to_owned(), vi: vi.into(), en: en.into(), status: StatusCode::BAD_REQUEST, whole: false }
     }
 
-    /// The message in one language, field first.
+    /// A refusal said in whole sentences, kept for `field` (what tests and logs name).
+    pub fn sentence(field: &str, vi: impl Into<String>, en: impl Into<String>) -> Bad {
+        Bad { whole: true, ..Bad::new(field, vi, en) }
+    }
+
+    /// The message in one language: the field in words, then what is wrong and what to do.
     pub fn message(&self, en: bool) -> String {
-        if self.field.is_empty() {
-            return if en { self.en.clone() } else { self.vi.clone() };
+        let lang = crate::i18n::Lang::from_en(en);
+        let text = lang.t(&self.vi, &self.en);
+        if self.field.is_empty() || self.whole {
+            return text.to_owned();
         }
-        if en {
-            format!("{}: {}", self.field, self.en)
-        } else {
-            format!("Trường «{}»: {}", self.field, self.vi)
-        }
+        format!("{} {text}", lang.field(&self.field))
     }
 
     /// The error page (status 400 unless set otherwise).
@@ -117,7 +124,7 @@ fn unreadable(status: StatusCode, text: &str) -> Bad {
     match named_field(text) {
         Some(f) if text.contains("missing field") => Bad::new(f, "còn thiếu.", "is missing."),
         Some(f) if text.contains("duplicate field") => Bad::new(f, "được gửi hai lần.", "was sent twice."),
-        Some(f) => Bad::new(f, "giá trị không hợp lệ.", "is not valid."),
+        Some(f) => Bad::new(f, "không hợp lệ.", "is not valid."),
         None => Bad::new("", "Không đọc được dữ liệu gửi lên.", "The submitted data could not be read."),
     }
 }
@@ -173,8 +180,8 @@ pub fn day(field: &str, value: &str) -> Result<Date, Bad> {
     let shape = || {
         Bad::new(
             field,
-            "không phải là ngày có thật (dạng yyyy-mm-dd hoặc dd/mm/yyyy).",
-            "is not a real date (use yyyy-mm-dd or dd/mm/yyyy).",
+            format!("phải là một ngày có thật, dạng dd/mm/yyyy hoặc yyyy-mm-dd; «{}» không phải.", echo(v)),
+            format!("must be a real date, as dd/mm/yyyy or yyyy-mm-dd; «{}» is not one.", echo(v)),
         )
     };
     let b = v.as_bytes();
@@ -193,11 +200,18 @@ pub fn day(field: &str, value: &str) -> Result<Date, Bad> {
     if !(FIRST_YEAR..=LAST_YEAR).contains(&date.year()) {
         return Err(Bad::new(
             field,
-            format!("ngày phải trong khoảng {FIRST_YEAR}–{LAST_YEAR}."),
-            format!("the date must fall in {FIRST_YEAR}–{LAST_YEAR}."),
+            format!("phải trong các năm {FIRST_YEAR}–{LAST_YEAR}."),
+            format!("must fall in the years {FIRST_YEAR}–{LAST_YEAR}."),
         ));
     }
     Ok(date)
+}
+
+/// A refused value quoted back to the person who typed it: at most 24 characters, on one line.
+fn echo(v: &str) -> String {
+    let cut: String = v.chars().take(24).collect();
+    let more = if v.chars().count() > 24 { "…" } else { "" };
+    format!("{}{more}", Clean(cut.as_str()))
 }
 
 /// An optional day: absent or empty is `None`.
@@ -215,8 +229,8 @@ pub fn code<'a>(field: &str, value: &'a str, max: usize) -> Result<&'a str, Bad>
     if v.is_empty() || v.len() > max || !v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
         return Err(Bad::new(
             field,
-            format!("mã gồm 1–{max} chữ cái, chữ số, '-' hoặc '_'."),
-            format!("a code of 1–{max} letters, digits, '-' or '_'."),
+            format!("phải là một mã gồm 1–{max} chữ cái, chữ số, '-' hoặc '_'."),
+            format!("must be a code of 1–{max} letters, digits, '-' or '_'."),
         ));
     }
     Ok(v)
@@ -231,8 +245,89 @@ pub fn required<'a>(field: &str, value: Option<&'a str>) -> Result<&'a str, Bad>
 pub fn one_of<'a>(field: &str, value: &str, allowed: &[&'a str]) -> Result<&'a str, Bad> {
     allowed.iter().find(|a| **a == value.trim()).copied().ok_or_else(|| {
         let list = allowed.join(", ");
-        Bad::new(field, format!("chọn một trong: {list}."), format!("use one of: {list}."))
+        Bad::new(field, format!("phải là một trong: {list}."), format!("must be one of: {list}."))
     })
+}
+
+/// The 12-digit ID number (số định danh cá nhân), with what is wrong said in words: how many
+/// digits were typed, or which character is not a digit and where.
+pub fn id_number(field: &str, value: &str) -> Result<kyso_pki::CitizenId, Bad> {
+    use kyso_pki::id::IdError;
+    let again = ("Hãy nhập đủ 12 chữ số in trên thẻ căn cước.", "Type the 12 digits printed on the ID card.");
+    kyso_pki::CitizenId::parse(value).map_err(|e| match e {
+        IdError::Length(0) => Bad::sentence(
+            field,
+            format!("Chưa nhập số định danh cá nhân. {}", again.0),
+            format!("The ID number is missing. {}", again.1),
+        ),
+        IdError::Length(n) => Bad::sentence(
+            field,
+            format!("Số định danh cá nhân phải có đúng 12 chữ số; bạn đã nhập {n}."),
+            format!("The ID number must have exactly 12 digits; you typed {n}."),
+        ),
+        IdError::NotDigit { position, found } => Bad::sentence(
+            field,
+            format!("Số định danh cá nhân chỉ gồm chữ số; ký tự thứ {position} là «{}». {}", Clean(&found), again.0),
+            format!("The ID number has digits only; character {position} is '{}'. {}", Clean(&found), again.1),
+        ),
+        IdError::Century(_) => {
+            Bad::sentence(field, "Số định danh cá nhân không hợp lệ.", "The ID number is not valid.")
+        }
+    })
+}
+
+/// A Vietnamese mobile number, normalised (`0912345678`).
+pub fn phone(field: &str, value: &str) -> Result<String, Bad> {
+    kyso_authority::accounts::normalise_phone(value).map_err(|_| {
+        Bad::sentence(
+            field,
+            "Số điện thoại phải là số di động 10 chữ số, bắt đầu bằng 0 (ví dụ 0912 345 678).",
+            "The phone number must be a 10-digit mobile number starting with 0 (e.g. 0912 345 678).",
+        )
+    })
+}
+
+/// A new password long enough ([`kyso_access::password::check_new`]).
+pub fn new_password(field: &str, value: &str) -> Result<(), Bad> {
+    use kyso_access::password::{Weak, MAX_LEN, MIN_LEN};
+    kyso_access::password::check_new(value).map_err(|w| match w {
+        Weak::Short => Bad::sentence(
+            field,
+            format!("Mật khẩu cần ít nhất {MIN_LEN} ký tự; một câu ngắn dễ nhớ là mật khẩu tốt."),
+            format!("The password needs at least {MIN_LEN} characters; a short sentence you remember is a good one."),
+        ),
+        Weak::Long => Bad::sentence(
+            field,
+            format!("Mật khẩu dài quá {MAX_LEN} ký tự; hãy rút ngắn."),
+            format!("The password is longer than {MAX_LEN} characters; shorten it."),
+        ),
+        Weak::Digits => Bad::sentence(
+            field,
+            "Mật khẩu chỉ gồm chữ số cần ít nhất 12 số; hoặc thêm chữ cái.",
+            "A password of digits only needs at least 12 of them; or add letters.",
+        ),
+    })
+}
+
+/// A refusal the services word in both languages (`"field: vi / en"`, the field optional) in one
+/// language, the field in words.
+pub fn refusal(lang: crate::i18n::Lang, text: &str) -> String {
+    let (vi, en) = text.split_once(" / ").unwrap_or((text, text));
+    let side = lang.t(vi, en);
+    let ident = |f: &str| !f.is_empty() && f.len() <= 40 && f.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+    // "id_number: 0191****0001 không có …" names its field once, on the Vietnamese side
+    let field = vi.split_once(": ").map(|x| x.0).filter(|f| ident(f));
+    let side = match side.split_once(": ") {
+        Some((f, rest)) if ident(f) => rest,
+        _ => side,
+    };
+    match field {
+        Some(f) => format!("{} {side}", lang.field(f)),
+        None => {
+            let mut c = side.chars();
+            c.next().map_or_else(String::new, |first| first.to_uppercase().chain(c).collect())
+        }
+    }
 }
 
 /// Free text within the store's limit for the field ([`kyso_store::limits`]).
@@ -245,8 +340,8 @@ pub fn text(limit: kyso_store::limits::Limit, value: &str) -> Result<&str, Bad> 
 pub fn too_long(limit: kyso_store::limits::Limit) -> Bad {
     Bad::new(
         limit.field,
-        format!("dài quá {} ký tự.", limit.max_chars),
-        format!("is longer than {} characters.", limit.max_chars),
+        format!("dài quá {} ký tự; hãy rút ngắn.", limit.max_chars),
+        format!("is longer than {} characters; shorten it.", limit.max_chars),
     )
 }
 
@@ -293,11 +388,39 @@ mod tests {
         for bad in ["garbage", "2026-02-30", "99999-01-01", "2026-13-01", "2026-1-1x", "", "+026-01-01", "2026-00-10"] {
             let e = day("date", bad).unwrap_err();
             assert_eq!(e.field, "date", "{bad}");
-            assert!(e.message(false).starts_with("Trường «date»"), "{bad}");
+            assert!(e.message(false).starts_with("Ngày phải là một ngày có thật"), "{bad}");
+            assert!(e.message(true).starts_with("The date must be a real date"), "{bad}");
         }
         assert!(day("date", "1999-12-31").unwrap_err().en.contains("2000"));
         assert!(day("date", "2101-01-01").is_err());
         assert_eq!(opt_day("date", Some("")).unwrap(), None);
+    }
+
+    #[test]
+    fn id_numbers_are_refused_in_words() {
+        let vi = |v: &str| id_number("id_number", v).unwrap_err().message(false);
+        let en = |v: &str| id_number("id_number", v).unwrap_err().message(true);
+        assert_eq!(vi("01908123456"), "Số định danh cá nhân phải có đúng 12 chữ số; bạn đã nhập 11.");
+        assert_eq!(en("01908123456"), "The ID number must have exactly 12 digits; you typed 11.");
+        assert!(vi("01908A123456").starts_with("Số định danh cá nhân chỉ gồm chữ số; ký tự thứ 6 là «A»."));
+        assert!(en("01908A123456").starts_with("The ID number has digits only; character 6 is 'A'."));
+        assert!(vi("").starts_with("Chưa nhập số định danh cá nhân."));
+        assert_eq!(id_number("id_number", " 019190000001 ").unwrap().expose(), "019190000001");
+    }
+
+    #[test]
+    fn refusals_in_one_language() {
+        use crate::i18n::Lang;
+        let t = "id_number: 0191****0001 đã có tài khoản; hãy đăng nhập / already has an account: log in";
+        assert_eq!(refusal(Lang::Vi, t), "Số định danh cá nhân 0191****0001 đã có tài khoản; hãy đăng nhập");
+        assert_eq!(refusal(Lang::En, t), "The ID number already has an account: log in");
+        assert_eq!(refusal(Lang::En, "quá nhiều lần thử / too many attempts"), "Too many attempts");
+    }
+
+    #[test]
+    fn fields_are_named_in_words() {
+        let b = Bad::new("date", "còn thiếu.", "is missing.");
+        assert_eq!((b.message(false).as_str(), b.message(true).as_str()), ("Ngày còn thiếu.", "The date is missing."));
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub use csc::{parse_authorize, parse_sign_hash, Authorize, SignHash, MAX_CSC_BOD
 mod headers;
 pub mod i18n;
 pub mod input;
+mod openapi;
 pub mod ratelimit;
 pub mod web;
 
@@ -52,6 +53,7 @@ pub fn router(state: AppState) -> Router {
         .merge(tsa_routes())
         .merge(api::routes())
         .merge(dossiers::routes())
+        .merge(openapi::routes())
         .merge(csc::routes())
         .merge(web::campaign::routes())
         .merge(web::routes())
@@ -59,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(csc::csc_json_errors))
         .layer(axum::middleware::from_fn_with_state(state.clone(), web::client::client_addr))
         .fallback(not_found_page)
+        .layer(axum::middleware::from_fn(web::errors::pages_for_plain_errors))
         .layer(axum::middleware::from_fn(headers::security_headers))
         .with_state(state)
 }

@@ -47,6 +47,8 @@ pub struct SupportPointRow {
     pub address: String,
     /// ISO weekdays, e.g. `123456`.
     pub opening_days: String,
+    /// As the point's staff write them, e.g. `7:30–11:30, 13:30–17:00` (empty: not given).
+    pub opening_hours: String,
     pub created_at: i64,
 }
 
@@ -87,7 +89,7 @@ pub struct PointDay {
 
 const EID_COLS: &str = "id_number, phone, password_hash, level, activation, verified_method, verified_by, verified_place, verified_at, created_at, updated_at";
 const STAFF_COLS: &str = "username, display_name, role, scope_kind, scope_code, point_id, password_hash, created_at";
-const POINT_COLS: &str = "id, commune_code, name, kind, address, opening_days, created_at";
+const POINT_COLS: &str = "id, commune_code, name, kind, address, opening_days, opening_hours, created_at";
 
 /// Applies one account write inside `Store::commit`'s transaction (either backend).
 macro_rules! apply_write {
@@ -130,9 +132,9 @@ macro_rules! apply_write {
                     .execute(&mut *$tx).await?;
             }
             Write::SupportPoint(p) => {
-                sqlx::query("INSERT INTO support_points (id, commune_code, name, kind, address, opening_days, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7) \
-                             ON CONFLICT (id) DO UPDATE SET commune_code = excluded.commune_code, name = excluded.name, kind = excluded.kind, address = excluded.address, opening_days = excluded.opening_days")
-                    .bind(&p.id).bind(&p.commune_code).bind(&p.name).bind(&p.kind).bind(&p.address).bind(&p.opening_days).bind(p.created_at)
+                sqlx::query("INSERT INTO support_points (id, commune_code, name, kind, address, opening_days, opening_hours, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8) \
+                             ON CONFLICT (id) DO UPDATE SET commune_code = excluded.commune_code, name = excluded.name, kind = excluded.kind, address = excluded.address, opening_days = excluded.opening_days, opening_hours = excluded.opening_hours")
+                    .bind(&p.id).bind(&p.commune_code).bind(&p.name).bind(&p.kind).bind(&p.address).bind(&p.opening_days).bind(&p.opening_hours).bind(p.created_at)
                     .execute(&mut *$tx).await?;
             }
             Write::SupportSession(s) => {
@@ -189,6 +191,7 @@ macro_rules! point_row {
             kind: $r.get("kind"),
             address: $r.get("address"),
             opening_days: $r.get("opening_days"),
+            opening_hours: $r.get("opening_hours"),
             created_at: $r.get("created_at"),
         }
     };

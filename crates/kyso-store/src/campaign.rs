@@ -140,6 +140,9 @@ pub struct ReportRow {
 pub struct Upserted {
     pub inserted: u64,
     pub updated: u64,
+    /// Known rows the import gave again as they were (counted where the store tells them apart:
+    /// the register; elsewhere they count as updated).
+    pub unchanged: u64,
 }
 
 const CHUNK: usize = 200;
@@ -196,7 +199,7 @@ macro_rules! upsert {
             append_audit!($store, $tx, $audit);
             $tx.commit().await?;
             let inserted = (after - before).max(0) as u64;
-            Ok(Upserted { inserted, updated: $rows as u64 - inserted.min($rows as u64) })
+            Ok(Upserted { inserted, updated: $rows as u64 - inserted.min($rows as u64), unchanged: 0 })
         })
     }};
 }
@@ -376,7 +379,7 @@ impl Store {
         on_pool!(self, p => {
             let mut tx = p.begin().await?;
             lock!(tx, is_sqlite);
-            let mut existing = 0i64;
+            let (mut existing, mut written) = (0i64, 0u64);
             for chunk in rows.chunks(BULK_CHUNK) {
                 let sql = format!("SELECT COUNT(*) FROM residents WHERE id_number IN {}", values_list(is_sqlite, 1, chunk.len()));
                 let mut q = sqlx::query_scalar::<_, i64>(&sql);
@@ -387,13 +390,18 @@ impl Store {
                 let sql = format!("INSERT INTO residents (id_number, full_name, date_of_birth, sex, commune_code, hamlet_code, household, updated_at) \
                     VALUES {} ON CONFLICT (id_number) DO UPDATE SET full_name = excluded.full_name, date_of_birth = excluded.date_of_birth, \
                     sex = excluded.sex, commune_code = excluded.commune_code, hamlet_code = excluded.hamlet_code, household = excluded.household, \
-                    updated_at = excluded.updated_at", values_list(is_sqlite, chunk.len(), 8));
+                    updated_at = excluded.updated_at \
+                    WHERE residents.full_name IS DISTINCT FROM excluded.full_name OR residents.date_of_birth IS DISTINCT FROM excluded.date_of_birth \
+                    OR residents.sex IS DISTINCT FROM excluded.sex OR residents.commune_code IS DISTINCT FROM excluded.commune_code \
+                    OR residents.hamlet_code IS DISTINCT FROM excluded.hamlet_code OR residents.household IS DISTINCT FROM excluded.household",
+                    values_list(is_sqlite, chunk.len(), 8));
                 let mut q = sqlx::query(&sql);
                 for r in chunk {
                     q = q.bind(&r.id_number).bind(&r.full_name).bind(&r.date_of_birth).bind(&r.sex).bind(&r.commune_code)
                         .bind(&r.hamlet_code).bind(&r.household).bind(at);
                 }
-                q.execute(&mut *tx).await?;
+                // a row given again as it is is not written: only new and changed rows count
+                written += q.execute(&mut *tx).await?.rows_affected();
                 let sql = format!("INSERT INTO citizens (id_number, full_name, province, commune, eid_level, updated_at) VALUES {} \
                     ON CONFLICT (id_number) DO UPDATE SET \
                     full_name = CASE WHEN excluded.full_name = '' THEN citizens.full_name ELSE excluded.full_name END, \
@@ -408,7 +416,9 @@ impl Store {
             }
             append_audit!(self, tx, audit);
             tx.commit().await?;
-            Ok(Upserted { inserted: rows.len() as u64 - existing as u64, updated: existing as u64 })
+            let inserted = rows.len() as u64 - existing as u64;
+            let updated = written.saturating_sub(inserted).min(existing as u64);
+            Ok(Upserted { inserted, updated, unchanged: existing as u64 - updated })
         })
     }
 
@@ -426,6 +436,30 @@ impl Store {
             let sql = format!("SELECT {RESIDENT_COLS} FROM residents \
                 WHERE commune_code = $1 AND ($2 IS NULL OR hamlet_code = $2) ORDER BY id_number");
             let rows = sqlx::query(&sql).bind(commune_code).bind(hamlet_code).fetch_all(p).await?;
+            Ok(rows.iter().map(|r| resident_row!(r)).collect())
+        })
+    }
+
+    /// Residents of a hamlet whose name contains `search` (ignoring the case of ASCII letters on
+    /// SQLite, of all letters on PostgreSQL) or whose household (house number) is it
+    /// or starts with it: the worklist's search, done by the database. `%` and `_` are taken
+    /// literally.
+    pub async fn residents_matching(
+        &self,
+        commune_code: &str,
+        hamlet_code: &str,
+        search: &str,
+    ) -> Result<Vec<ResidentRow>> {
+        crate::limits::all(&[(crate::limits::FULL_NAME, search)])?;
+        let literal = search.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        on_pool!(self, p => {
+            let sql = format!("SELECT {RESIDENT_COLS} FROM residents \
+                WHERE commune_code = $1 AND hamlet_code = $2 \
+                AND (LOWER(full_name) LIKE LOWER($3) ESCAPE '\\' OR household = $4 OR household LIKE $5 ESCAPE '\\') ORDER BY id_number");
+            let rows = sqlx::query(&sql)
+                .bind(commune_code).bind(hamlet_code)
+                .bind(format!("%{literal}%")).bind(search).bind(format!("{literal}%"))
+                .fetch_all(p).await?;
             Ok(rows.iter().map(|r| resident_row!(r)).collect())
         })
     }

@@ -214,7 +214,7 @@ impl Store {
                 out.extend(rows.iter().map(|r| dossier_row!(r)));
             });
         }
-        out.sort_by(|a, b| b.id.cmp(&a.id));
+        out.sort_by_key(|d| std::cmp::Reverse(d.id));
         out.truncate(usize::try_from(limit).unwrap_or(0));
         Ok(out)
     }

@@ -11,12 +11,14 @@ pub mod audit;
 pub mod bulk;
 pub mod campaign;
 pub mod dossiers;
+pub mod forms;
 pub mod limits;
 pub mod listed;
 pub mod pins;
 pub mod reports;
 mod rows;
 pub mod throttle;
+pub mod trust;
 
 pub use audit::{AuditCheck, AuditEvent, AuditKey, AuditRow, Checkpoint, VerifyReport};
 pub use rows::*;
@@ -44,6 +46,13 @@ pub enum StoreError {
     /// certificate revoked or expired: nothing of the batch was written.
     #[error("{0}")]
     Locked(String),
+    /// A [`Write::ConsumeFormToken`] found the form's token unknown, expired or used before:
+    /// the form was submitted already (nothing of the batch was written).
+    #[error("this form was submitted already: {0}")]
+    FormUsed(String),
+    /// A [`Write::RequireNoActiveCertificate`] found a valid certificate (its serial).
+    #[error("an active certificate exists already: {0}")]
+    AlreadyActive(String),
     #[error("unsupported database URL `{0}`: use sqlite://PATH or postgres://…")]
     BadUrl(String),
     /// A text field longer than its limit ([`limits`]); nothing of the write was stored.
@@ -227,10 +236,28 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0013_pin_checks.sql"),
     },
     Migration {
+        version: 14,
+        name: "trust list and fetch cache",
+        sqlite: include_str!("../migrations/sqlite/0014_trust_list.sql"),
+        postgres: include_str!("../migrations/postgres/0014_trust_list.sql"),
+    },
+    Migration {
         version: 15,
         name: "dossiers",
         sqlite: include_str!("../migrations/sqlite/0015_dossiers.sql"),
         postgres: include_str!("../migrations/postgres/0015_dossiers.sql"),
+    },
+    Migration {
+        version: 16,
+        name: "form tokens, opening hours",
+        sqlite: include_str!("../migrations/sqlite/0016_form_tokens_hours.sql"),
+        postgres: include_str!("../migrations/postgres/0016_form_tokens_hours.sql"),
+    },
+    Migration {
+        version: 17,
+        name: "provider names as written",
+        sqlite: include_str!("../migrations/sqlite/0017_provider_names_as_written.sql"),
+        postgres: include_str!("../migrations/postgres/0017_provider_names_as_written.sql"),
     },
 ];
 

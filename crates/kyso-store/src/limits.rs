@@ -59,6 +59,7 @@ pub const PROVINCE: Limit = limit("province", 128);
 pub const COMMUNE: Limit = limit("commune", 128);
 pub const HOUSEHOLD: Limit = limit("household", kyso_campaign::population::MAX_HOUSEHOLD_CHARS);
 pub const ADDRESS: Limit = limit("address", 256);
+pub const OPENING_HOURS: Limit = limit("opening_hours", 128);
 pub const PHONE: Limit = limit("phone", 32);
 pub const AGENCY: Limit = limit("agency", 200);
 pub const PROVIDER: Limit = limit("provider", 64);
@@ -83,7 +84,7 @@ pub const AUDIT_SUBJECT: Limit = limit("subject", 256);
 pub const AUDIT_DETAIL: Limit = limit("detail", 16 * 1024);
 pub const SUBJECT_CN: Limit = limit("subject", 1024);
 
-fn all(fields: &[(Limit, &str)]) -> Result<()> {
+pub(crate) fn all(fields: &[(Limit, &str)]) -> Result<()> {
     fields.iter().try_for_each(|(l, v)| l.check(v))
 }
 
@@ -117,6 +118,7 @@ pub fn support_point(p: &SupportPointRow) -> Result<()> {
         (WORD, &p.kind),
         (ADDRESS, &p.address),
         (WORD, &p.opening_days),
+        (OPENING_HOURS, &p.opening_hours),
     ])
 }
 

@@ -288,7 +288,7 @@ impl Store {
             }
             append_audit!(self, tx, audit);
             tx.commit().await?;
-            Ok(Upserted { inserted: rows.len() as u64 - existing, updated: existing })
+            Ok(Upserted { inserted: rows.len() as u64 - existing, updated: existing, unchanged: 0 })
         })
     }
 

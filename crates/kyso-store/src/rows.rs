@@ -110,6 +110,21 @@ pub enum Write {
         level: i64,
     },
     Credential(CredentialRow),
+    /// Use up a one-use form token ([`crate::forms`]): fails the whole commit with
+    /// [`StoreError::FormUsed`] when it is unknown, someone else's, expired or used before.
+    ConsumeFormToken {
+        token_hash: Vec<u8>,
+        purpose: String,
+        owner: String,
+        at: i64,
+    },
+    /// Commit only if this person holds no certificate from this provider's CA that is neither
+    /// revoked nor expired at `at` ([`StoreError::AlreadyActive`] with its serial otherwise).
+    RequireNoActiveCertificate {
+        id_number: String,
+        issuer_id: String,
+        at: i64,
+    },
     /// A TOTP code of time step `step` was accepted: fails with [`StoreError::Precondition`]
     /// (and nothing of the batch is written) when this or a later step was accepted before.
     TotpStep {
@@ -222,6 +237,17 @@ impl Store {
     /// chain stays linear even with several processes writing.
     pub async fn commit(&self, writes: &[Write]) -> Result<()> {
         crate::limits::check_writes(writes)?;
+        // Two issuances guarded for the same person and issuer in one batch would both pass the
+        // guard (the certificates are written after every check): refuse the batch, and the
+        // group committer retries its jobs one by one, where the second sees the first.
+        let mut guarded = std::collections::HashSet::new();
+        for w in writes {
+            if let Write::RequireNoActiveCertificate { id_number, issuer_id, .. } = w {
+                if !guarded.insert((id_number, issuer_id)) {
+                    return Err(StoreError::AlreadyActive(format!("two issuances at {issuer_id} in one batch")));
+                }
+            }
+        }
         let is_sqlite = matches!(self, Store::Sqlite(_));
         let mut keys = Vec::new();
         let mut certs = Vec::new();
@@ -354,6 +380,20 @@ impl Store {
                     Write::AccessToken { token_hash, id_number, expires_at, created_at } => {
                         sqlx::query("INSERT INTO access_tokens (token_hash, id_number, expires_at, created_at) VALUES ($1,$2,$3,$4)")
                             .bind(token_hash).bind(id_number).bind(expires_at).bind(created_at).execute(&mut *tx).await?;
+                    }
+                    Write::ConsumeFormToken { token_hash, purpose, owner, at } => {
+                        let n = sqlx::query("UPDATE form_tokens SET used_at = $1 WHERE token_hash = $2 AND purpose = $3 AND owner = $4 AND used_at IS NULL AND expires_at > $1")
+                            .bind(at).bind(token_hash).bind(purpose).bind(owner).execute(&mut *tx).await?.rows_affected();
+                        if n != 1 {
+                            return Err(StoreError::FormUsed(purpose.clone()));
+                        }
+                    }
+                    Write::RequireNoActiveCertificate { id_number, issuer_id, at } => {
+                        let r = sqlx::query("SELECT serial FROM certificates WHERE id_number = $1 AND issuer_id = $2 AND revoked_at IS NULL AND not_after > $3 AND superseded_by IS NULL ORDER BY not_before DESC LIMIT 1")
+                            .bind(id_number).bind(issuer_id).bind(at).fetch_optional(&mut *tx).await?;
+                        if let Some(r) = r {
+                            return Err(StoreError::AlreadyActive(r.get("serial")));
+                        }
                     }
                     Write::Setting { name, value } => {
                         sqlx::query("INSERT INTO settings (name, value) VALUES ($1,$2) ON CONFLICT (name) DO UPDATE SET value = excluded.value")

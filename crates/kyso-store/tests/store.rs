@@ -184,6 +184,7 @@ async fn support_totals_and_guide_scans_over_a_window() {
                 kind: "one_stop".into(),
                 address: "UBND xã".into(),
                 opening_days: "123456".into(),
+                opening_hours: "7:30-11:30".into(),
                 created_at: 1,
             })
         };

@@ -122,10 +122,11 @@ const REGISTER_BATCH: usize = 50_000;
 pub struct RegisterImported {
     /// Data rows read (after the header).
     pub rows: u64,
-    /// Rows written, of them new and updated.
+    /// Rows kept (valid), of them new, changed and given again as they were.
     pub kept: u64,
     pub inserted: u64,
     pub updated: u64,
+    pub unchanged: u64,
     pub rejected: Vec<RowIssue>,
     pub warnings: Vec<RowIssue>,
 }
@@ -240,6 +241,7 @@ async fn write_batch<'n>(
     out.kept += batch.len() as u64;
     out.inserted += u.inserted;
     out.updated += u.updated;
+    out.unchanged += u.unchanged;
     batch.clear();
     Ok(())
 }

@@ -190,6 +190,10 @@ pub async fn import_provider_list(
     let written = store
         .bulk_upsert_provider_certificates(Arc::new(certs), Arc::new(providers.names().to_vec()), &label, &audit)
         .await?;
+    // matched on the key ("VIETTEL-CA"), shown as the list writes it ("Viettel-CA")
+    let as_written: Vec<(String, String)> =
+        providers.names().iter().cloned().zip(providers.shown().iter().cloned()).collect();
+    store.name_list_providers(&as_written).await?;
     let stored_at = started.elapsed();
     // Every commune's figures on the list's date, now.
     let as_of = as_of.to_string();

@@ -12,9 +12,10 @@ use kyso_xlsx::{Cell, Column, Writer};
 use std::io::Cursor;
 use time::OffsetDateTime;
 
+/// `dd/mm/yyyy HH:MM` in Vietnam time, as a text cell (`kyso_fmt`); figures stay number cells.
 fn vn(t: OffsetDateTime) -> String {
     let t = t.to_offset(VIETNAM);
-    format!("{} {:02}:{:02}", t.date(), t.hour(), t.minute())
+    format!("{} {:02}:{:02}", kyso_fmt::date(t.date()), t.hour(), t.minute())
 }
 
 fn percent(p: Option<Percent>) -> Cell<'static> {

@@ -178,3 +178,52 @@ pub async fn export_worklist(
     store.commit(&[kyso_store::Write::Audit(audit)]).await?;
     Ok(lines)
 }
+
+/// Lines per worklist page: a phone scrolls through 50 visit forms, not 700.
+pub const PAGE_SIZE: usize = 50;
+
+/// A page of a hamlet's worklist for the web: the whole list's totals, and the lines of one page
+/// of those matching the search (name or house number, searched by the database).
+pub struct WorklistPage {
+    /// People and households on the whole list.
+    pub total: usize,
+    pub households: usize,
+    /// People matching the search (the whole list without one).
+    pub matched: usize,
+    /// 1-based, and how many there are (at least 1).
+    pub page: usize,
+    pub pages: usize,
+    pub entries: Vec<kyso_campaign::worklist::WorklistEntry>,
+}
+
+/// The worklist of a hamlet on `as_of` for people of `min_age` and over: its totals, then page
+/// `page` (1-based, clamped) of the lines whose name contains `search` or whose house number is
+/// or starts with it. The visit log is read once for both.
+pub async fn worklist_page(
+    store: &Store,
+    (commune, hamlet): (&str, &str),
+    as_of: time::Date,
+    min_age: u8,
+    search: Option<&str>,
+    page: usize,
+) -> Fallible<WorklistPage> {
+    let err = |e: kyso_store::StoreError| e.to_string();
+    let (register, adoption) = load(store, commune, Some(hamlet)).await?;
+    let line = AdultsDenominator::new(min_age, as_of).map_err(|e| e.to_string())?;
+    let log = visit_log(store, &register, commune, Some(hamlet)).await?;
+    let whole = build_worklist(&register, &adoption, &line, &log, (commune, hamlet), as_of);
+    let (total, households) = (whole.entries.len(), whole.households().len());
+    let list = match search.map(str::trim).filter(|s| !s.is_empty()) {
+        None => whole,
+        Some(s) => {
+            let rows = store.residents_matching(commune, hamlet, s).await.map_err(err)?;
+            let found = Register::new(rows.iter().map(crate::read::resident).collect::<Fallible<Vec<_>>>()?);
+            build_worklist(&found, &adoption, &line, &log, (commune, hamlet), as_of)
+        }
+    };
+    let matched = list.entries.len();
+    let pages = matched.div_ceil(PAGE_SIZE).max(1);
+    let page = page.clamp(1, pages);
+    let entries = list.entries.into_iter().skip((page - 1) * PAGE_SIZE).take(PAGE_SIZE).collect();
+    Ok(WorklistPage { total, households, matched, page, pages, entries })
+}

@@ -14,6 +14,8 @@ use x509_cert::Certificate;
 pub struct TrustAnchors {
     roots: Vec<(Certificate, Vec<u8>)>,
     intermediates: Vec<Certificate>,
+    /// Trust-list services and the periods they were trusted in (`trusted.rs`).
+    pub(crate) services: Vec<crate::trusted::ListedService>,
 }
 
 impl TrustAnchors {
@@ -468,6 +470,7 @@ pub fn judge_timestamp(
     let mut all: Vec<&CertPool> = vec![&own];
     all.extend_from_slice(pools);
     let path = anchors.build_path_in(&tsa, &all).map_err(|e| e.to_string())?;
+    anchors.listed_status_at(&path, ts.gen_time)?;
     let exts = tsa.tbs_certificate.extensions.as_deref().unwrap_or(&[]);
     let eku = exts
         .iter()

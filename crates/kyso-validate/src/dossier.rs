@@ -518,6 +518,7 @@ pub fn check_roles<'a>(procedure: &Procedure, roles: impl IntoIterator<Item = &'
     let mut seen: Vec<&str> = Vec::new();
     for r in roles {
         if procedure.file(r).is_none() {
+            let r: String = r.chars().filter(|c| !c.is_control()).take(64).collect();
             let known: Vec<&str> = procedure.files.iter().map(|f| f.role.as_str()).collect();
             return Err(bad(
                 "files.role",

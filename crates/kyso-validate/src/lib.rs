@@ -38,6 +38,7 @@ mod modifications;
 mod readable;
 mod report;
 mod xml;
+mod trusted;
 
 pub use chain::{PathError, TrustAnchors};
 pub use limits::{LimitExceeded, Limits, ValidationError};
@@ -45,6 +46,7 @@ pub use ltv::DssEvidence;
 pub use readable::{readable, Readable};
 pub use report::{render, verdict, Lang};
 pub use xml::etsi_xml;
+pub use trusted::TrustedPeriod;
 
 use kyso_sign::pdf::FoundSignature;
 use serde::Serialize;
@@ -224,7 +226,7 @@ pub fn signatures_within(pdf: &[u8], limits: &Limits) -> Result<Vec<FoundSignatu
         return Err(ValidationError::Limit(LimitExceeded::Bytes { found: pdf.len(), max: limits.max_bytes }));
     }
     if !pdf.starts_with(b"%PDF-") {
-        return Err(kyso_sign::SignError::Malformed { what: "PDF", reason: "does not start with %PDF-".into() }.into());
+        return Err(ValidationError::NotPdf);
     }
     let sigs = kyso_sign::pdf::signatures(pdf);
     if sigs.len() > limits.max_signatures {
@@ -429,6 +431,11 @@ fn check_doc_timestamp(
         Ok(path) => {
             r.chain = path.iter().map(chain::common_name).collect();
             r.chain_ok = true;
+            if let Err(why) = anchors.listed_status_at(&path, ts.gen_time) {
+                r.problems.push(why);
+                r.chain_ok = false;
+                r.sub_indication = Some(SubIndication::NoCertificateChainFound);
+            }
             let src = ltv::Layered::new(dss, revocation, ts.gen_time);
             let statuses: Vec<_> = path
                 .windows(2)
@@ -615,6 +622,12 @@ fn check_cms(
         Ok(path) => {
             r.chain = path.iter().map(chain::common_name).collect();
             r.chain_ok = true;
+            // the trust list's status of each listed service on the path, at the signing time
+            if let Err(why) = anchors.listed_status_at(&path, signing_time) {
+                r.problems.push(why);
+                r.chain_ok = false;
+                r.sub_indication = Some(SubIndication::NoCertificateChainFound);
+            }
             // revocation of each non-anchor certificate at the signing time: the DSS, else live
             let src = ltv::Layered::new(dss, revocation, signing_time);
             let mut statuses = Vec::new();

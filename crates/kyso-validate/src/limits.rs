@@ -8,6 +8,9 @@ use serde::Serialize;
 pub enum ValidationError {
     #[error("this PDF has no signature")]
     NoSignature,
+    /// The file does not start with `%PDF-`: not a PDF at all (a photo, a Word file, …).
+    #[error("not a PDF: the file does not start with %PDF-")]
+    NotPdf,
     #[error(transparent)]
     Sign(#[from] kyso_sign::SignError),
     /// A bound of [`Limits`] was hit before the expensive checks ran.
@@ -73,14 +76,26 @@ impl LimitExceeded {
 }
 
 impl ValidationError {
-    /// The error in Vietnamese or English (bounds are named; other errors are technical and
-    /// stay in English after a Vietnamese lead).
+    /// The error in Vietnamese or English, saying what to do (bounds are named; the detail of a
+    /// damaged file is technical and stays as the parser said it, after a sentence in the
+    /// reader's language).
     pub fn message(&self, lang: Lang) -> String {
         match (self, lang) {
             (ValidationError::Limit(l), _) => l.message(lang),
-            (ValidationError::NoSignature, Lang::Vi) => "Tệp PDF này không có chữ ký số.".into(),
-            (e, Lang::Vi) => format!("Không đọc được tệp: {e}"),
-            (e, Lang::En) => e.to_string(),
+            (ValidationError::NoSignature, Lang::Vi) => {
+                "Tệp PDF này không có chữ ký số nào. Hãy chọn bản PDF đã ký (thường có chữ \"đã ký\" trong tên tệp).".into()
+            }
+            (ValidationError::NoSignature, Lang::En) => {
+                "This PDF has no digital signature. Choose the signed copy of the document.".into()
+            }
+            (ValidationError::NotPdf, Lang::Vi) => {
+                "Tệp này không phải PDF (không bắt đầu bằng %PDF-). Hãy chọn tệp PDF đã ký, không phải ảnh hay tệp Word.".into()
+            }
+            (ValidationError::NotPdf, Lang::En) => {
+                "This file is not a PDF (it does not start with %PDF-). Choose the signed PDF, not a photo or a Word file.".into()
+            }
+            (e, Lang::Vi) => format!("Không đọc được tệp PDF này: tệp bị hỏng hoặc không đúng chuẩn ({e})."),
+            (e, Lang::En) => format!("This PDF could not be read: it is damaged or not standard ({e})."),
         }
     }
 }

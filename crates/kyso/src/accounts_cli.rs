@@ -52,6 +52,10 @@ pub enum PointCommand {
         /// ISO weekdays it opens, e.g. 123456 for Monday–Saturday.
         #[arg(long, default_value = "12345")]
         days: String,
+        /// Opening hours, e.g. "7:30-11:30, 13:30-17:00" (run `add` again with the same --id to
+        /// change them).
+        #[arg(long, default_value = "")]
+        hours: String,
     },
     /// List support points with their results per day.
     List {
@@ -120,7 +124,7 @@ pub async fn staff(dir: &DataDir, db: Option<&str>, c: StaffCommand, json_mode: 
 pub async fn point(dir: &DataDir, db: Option<&str>, c: PointCommand, json_mode: bool) -> Result<ExitCode> {
     let auth = open(dir, db).await?;
     match c {
-        PointCommand::Add { id, commune, name, kind, address, days } => {
+        PointCommand::Add { id, commune, name, kind, address, days, hours } => {
             if auth.store.commune(&commune).await?.is_none() {
                 bail!("--commune: unknown commune code {commune}; import the administrative units first (kyso campaign import-units)");
             }
@@ -131,6 +135,7 @@ pub async fn point(dir: &DataDir, db: Option<&str>, c: PointCommand, json_mode: 
                 kind,
                 address,
                 opening_days: days,
+                opening_hours: hours,
                 created_at: kyso_store::now(),
             };
             auth.add_support_point(p, "cli").await?;
@@ -144,11 +149,16 @@ pub async fn point(dir: &DataDir, db: Option<&str>, c: PointCommand, json_mode: 
                 let days = auth.store.support_results(Some(&p.id)).await?;
                 let total: i64 = days.iter().map(|d| d.sessions).sum();
                 let certs: i64 = days.iter().map(|d| d.certificates).sum();
-                v.push(json!({"id": p.id, "commune": p.commune_code, "name": p.name, "kind": p.kind, "days": p.opening_days,
+                v.push(json!({"id": p.id, "commune": p.commune_code, "name": p.name, "kind": p.kind, "days": p.opening_days, "hours": p.opening_hours,
                     "results": days.iter().map(|d| json!({"day": d.day, "sessions": d.sessions, "eid_level2": d.eid_level2, "certificates": d.certificates, "first_signatures": d.first_signatures})).collect::<Vec<_>>()}));
                 text.push(format!(
-                    "{:<12} {:<16} {:<8} days {:<7} sessions {total:>5} certificates {certs:>5}  {}",
-                    p.id, p.kind, p.commune_code, p.opening_days, p.name
+                    "{:<12} {:<16} {:<8} days {:<7} hours {:<24} sessions {total:>5} certificates {certs:>5}  {}",
+                    p.id,
+                    p.kind,
+                    p.commune_code,
+                    p.opening_days,
+                    if p.opening_hours.is_empty() { "-" } else { &p.opening_hours },
+                    p.name
                 ));
             }
             out(json_mode, json!(v), &text.join("\n"));

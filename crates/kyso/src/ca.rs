@@ -75,7 +75,7 @@ pub async fn crl(dir: &DataDir, db: Option<&str>, a: CrlArgs, json_mode: bool) -
                 &format!("CRL #{} of {ca} written to {}", crl.crl_number, f.display()),
             );
         }
-        None => print!("{}", kyso_pki::pem("X509 CRL", &crl.der)),
+        None => crate::output::print(&kyso_pki::pem("X509 CRL", &crl.der)),
     }
     Ok(())
 }

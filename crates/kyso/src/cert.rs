@@ -100,7 +100,7 @@ pub async fn run(dir: &DataDir, db: Option<&str>, c: CertCommand, json_mode: boo
                 std::fs::write(&f, &c.der)?;
             }
             if pem {
-                print!("{}", kyso_pki::pem("CERTIFICATE", &c.der));
+                crate::output::print(&kyso_pki::pem("CERTIFICATE", &c.der));
             } else {
                 let status = status_text(&c);
                 out(json_mode, cert_json(&c), &format!(
@@ -116,18 +116,18 @@ pub async fn run(dir: &DataDir, db: Option<&str>, c: CertCommand, json_mode: boo
                 .map_err(|e| anyhow::anyhow!("--id: {e}"))?;
             let rows = auth.store.certificates(id.as_deref(), provider.as_deref(), limit, 0).await?;
             if json_mode {
-                println!("{}", json!(rows.iter().map(cert_json).collect::<Vec<_>>()));
+                crate::output::print(&format!("{}\n", json!(rows.iter().map(cert_json).collect::<Vec<_>>())));
             } else {
                 for c in &rows {
-                    println!(
-                        "{}  {:<8} {:<12} {:<14} {:<28} {}",
+                    crate::output::print(&format!(
+                        "{}  {:<8} {:<12} {:<14} {:<28} {}\n",
                         c.serial,
                         c.issuer_id,
                         c.profile,
                         masked(&c.id_number),
                         c.subject_cn,
                         status_text(c)
-                    );
+                    ));
                 }
             }
         }

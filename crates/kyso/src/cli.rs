@@ -12,6 +12,7 @@ use crate::init::InitArgs;
 use crate::procedure_cli::ProcedureCommand;
 use crate::serve::ServeArgs;
 use crate::signing::{CredentialCommand, SignDocArgs, SignHashArgs, VerifyArgs};
+use crate::trust_cli::TrustCommand;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -76,6 +77,9 @@ pub enum Command {
     /// Validate a signed PDF, or a file with its detached .p7s; prints the report (Vietnamese by
     /// default). Exit status 0 = TOTAL-PASSED, 1 = TOTAL-FAILED, 3 = INDETERMINATE.
     Verify(VerifyArgs),
+    /// Danh sách tin cậy quốc gia (national trust list): import, list, show a provider, export.
+    #[command(subcommand)]
+    Trust(TrustCommand),
     /// Remote-signing credentials: activate (set PIN), list, unlock, change PIN.
     #[command(subcommand)]
     Credential(CredentialCommand),

@@ -2,7 +2,7 @@
 
 use crate::cli::{Cli, Command};
 use crate::data::DataDir;
-use crate::{accounts_cli, audit, bench, ca, campaign_cli, cert, citizen, init, procedure_cli, serve, signing};
+use crate::{accounts_cli, audit, bench, ca, campaign_cli, cert, citizen, init, procedure_cli, serve, signing, trust_cli};
 use anyhow::Result;
 use std::process::ExitCode;
 
@@ -23,6 +23,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::SignPdf(a) => signing::sign_doc(&dir, db, a, true, json).await,
         Command::SignFile(a) => signing::sign_doc(&dir, db, a, false, json).await,
         Command::Verify(a) => signing::verify(&dir, db, a, json).await,
+        Command::Trust(c) => trust_cli::run(&dir, db, c, json).await,
         Command::Credential(c) => signing::credential(&dir, db, c, json).await,
         Command::SignHash(a) => signing::sign_hash(&dir, db, a, json).await,
         Command::Bench(c) => bench::run(&dir, db, c, json).await.map(done),

@@ -31,6 +31,15 @@ impl DataDir {
         }
     }
 
+    /// What to do when there is nothing here yet, in Vietnamese then English.
+    pub fn not_initialised(&self) -> String {
+        let d = self.path.display();
+        format!(
+            "chưa có dữ liệu kyso trong {d}: hãy chạy `kyso init` trước (hoặc chỉ đúng thư mục bằng --data-dir)\n\
+             no kyso data in {d}: run `kyso init` first (or point --data-dir at the right directory)"
+        )
+    }
+
     pub fn create(&self) -> Result<()> {
         std::fs::create_dir_all(&self.path)
             .with_context(|| format!("cannot create data directory {}", self.path.display()))?;
@@ -44,8 +53,10 @@ impl DataDir {
 
     pub fn load_config(&self) -> Result<Config> {
         let p = self.config_path();
-        let text = std::fs::read_to_string(&p)
-            .with_context(|| format!("cannot read {}: run `kyso init` first", p.display()))?;
+        if !p.exists() {
+            bail!("{}", self.not_initialised());
+        }
+        let text = std::fs::read_to_string(&p).with_context(|| format!("cannot read {}", p.display()))?;
         Config::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))
     }
 
@@ -112,6 +123,16 @@ pub fn write_secret(path: &Path, data: &[u8]) -> Result<()> {
 /// The store, keyed for the audit chain by the KEK when there is one (`kyso init` creates it; a
 /// data directory without it can read but not write audited changes).
 pub async fn open_store(dir: &DataDir, db: Option<&str>) -> Result<Store> {
+    // SQLite in the data directory: a directory that `kyso init` never made is said as such, not
+    // as SQLite's "unable to open database file (code 14)"
+    if db.is_none() && !dir.path.join("kyso.db").exists() {
+        bail!("{}", dir.not_initialised());
+    }
+    create_store(dir, db).await
+}
+
+/// The store, created when new (`kyso init`), keyed as [`open_store`] says.
+pub async fn create_store(dir: &DataDir, db: Option<&str>) -> Result<Store> {
     let url = dir.database_url(db);
     let store = Store::open(&url).await.with_context(|| format!("cannot open the database ({})", redact(&url)))?;
     Ok(match dir.kek_if_present()? {

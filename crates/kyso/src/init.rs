@@ -1,6 +1,6 @@
 //! `kyso init`: create the data directory, key-encryption key, configuration and the CA hierarchy.
 
-use crate::data::{open_store, DataDir};
+use crate::data::{create_store, DataDir};
 use crate::output::out;
 use anyhow::{bail, Context, Result};
 use clap::Args;
@@ -52,18 +52,23 @@ pub async fn init(
     std::fs::write(dir.config_path(), cfg.to_toml())?;
     dir.ensure_kek()?;
     dir.operator_token()?;
-    let store = open_store(dir, db).await?;
+    let store = create_store(dir, db).await?;
     let vault = Vault::new(&dir.kek()?);
     Authority::init(&store, &vault, &cfg).await?;
+    // kyso's own CAs as a trust list, for relying parties and for merging into the national one
+    let auth = crate::data::open(dir, db).await?;
+    let trust_file = dir.path.join("trust-list.toml");
+    std::fs::write(&trust_file, auth.trust_list().await?.to_toml())?;
     let names: Vec<&str> = cfg.providers.iter().map(|p| p.name.as_str()).collect();
     out(
         json_mode,
         json!({"data_dir": dir.path, "providers": cfg.providers.iter().map(|p| &p.id).collect::<Vec<_>>(), "backend": store.backend()}),
         &format!(
-            "initialised {}: national root, {} provider CA(s) ({}), OCSP responders, TSA",
+            "initialised {}: national root, {} provider CA(s) ({}), OCSP responders, TSA; trust list in {}",
             dir.path.display(),
             names.len(),
-            names.join(", ")
+            names.join(", "),
+            trust_file.display()
         ),
     );
     Ok(())

@@ -2,7 +2,7 @@
 //! and storage, call `kyso-authority`, print. `--json` gives machine-readable output.
 //!
 //! Modules: `cli` (the grammar) and `commands` (the dispatch table) on top; a module per command
-//! (`init`, `serve`, `cert`, `citizen`, `ca`, `audit`, `signing`, `accounts_cli`, `campaign_cli`,
+//! (`init`, `serve`, `cert`, `citizen`, `ca`, `audit`, `signing`, `trust_cli`, `accounts_cli`, `campaign_cli`,
 //! `report_cli`); the developer's `bench` and the `demo` seeding in their own trees; leaves that
 //! import nothing from the crate (`data`: the data directory, store and authority; `output`;
 //! `args`; `logging`; `public_url`). No module imports `commands`, and the imports between
@@ -33,6 +33,7 @@ mod public_url;
 mod report_cli;
 mod serve;
 mod signing;
+mod trust_cli;
 
 fn main() -> std::process::ExitCode {
     let cli = cli::parse();
@@ -41,19 +42,21 @@ fn main() -> std::process::ExitCode {
             tracing_subscriber::EnvFilter::try_from_env("KYSO_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()),
         )
         .fmt_fields(logging::fields())
+        // colour only for a person at a terminal: a file or a pipe gets plain lines
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .init();
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            output::note(&format!("error: cannot start the async runtime: {e}"));
             return std::process::ExitCode::FAILURE;
         }
     };
     match rt.block_on(commands::run(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            output::note(&format!("error: {e:#}"));
             std::process::ExitCode::FAILURE
         }
     }

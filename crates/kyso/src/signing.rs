@@ -10,6 +10,7 @@ use kyso_custody::Pin;
 use serde_json::json;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use x509_cert::der::Decode;
 
 #[derive(Args)]
 pub struct SignDocArgs {
@@ -59,6 +60,10 @@ pub struct VerifyArgs {
     /// text (default: the readable report), json, or xml (the ETSI TS 119 102-2 validation report).
     #[arg(long, default_value = "text", value_parser = ["text", "json", "xml"])]
     pub format: String,
+    /// Air-gapped desk: fetch no revocation data or issuer over the network (the document's DSS
+    /// and the cache still answer; otherwise INDETERMINATE with a warning).
+    #[arg(long)]
+    pub offline: bool,
 }
 
 #[derive(Args)]
@@ -263,7 +268,7 @@ pub async fn sign_doc(dir: &DataDir, db: Option<&str>, a: SignDocArgs, pdf: bool
 }
 
 pub async fn verify(dir: &DataDir, db: Option<&str>, a: VerifyArgs, json_mode: bool) -> Result<ExitCode> {
-    let VerifyArgs { file, signature, trust, lang, format } = a;
+    let VerifyArgs { file, signature, trust, lang, format, offline } = a;
     let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
     let mut roots = Vec::new();
     for t in &trust {
@@ -280,9 +285,12 @@ pub async fn verify(dir: &DataDir, db: Option<&str>, a: VerifyArgs, json_mode: b
         None => None,
     };
     let reports = if db.is_none() && !dir.config_path().exists() {
-        relying_party(&file, &bytes, detached.as_deref(), &roots, dir)?
+        relying_party(&file, &bytes, detached.as_deref(), &roots, dir, offline).await?
     } else {
         let auth = open(dir, db).await?;
+        if offline {
+            auth.online.set_offline(true);
+        }
         match detached {
             Some(cms) => vec![auth.validate_detached(&cms, &bytes, &roots).await?],
             None => auth.validate_pdf(&bytes, &roots).await.map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?,
@@ -290,13 +298,13 @@ pub async fn verify(dir: &DataDir, db: Option<&str>, a: VerifyArgs, json_mode: b
     };
     let lang = if lang == "en" { kyso_validate::Lang::En } else { kyso_validate::Lang::Vi };
     if json_mode || format == "json" {
-        println!("{}", serde_json::to_string(&reports)?);
+        crate::output::print(&format!("{}\n", serde_json::to_string(&reports)?));
     } else if format == "xml" {
         let now = kyso_pki::time::unix(std::time::SystemTime::now()) as i64;
         let digest = kyso_pki::alg::sha256(&bytes);
-        print!("{}", kyso_validate::etsi_xml(&reports, now, Some(&digest)));
+        crate::output::print(&kyso_validate::etsi_xml(&reports, now, Some(&digest)));
     } else {
-        print!("{}", kyso_validate::render(&reports, lang));
+        crate::output::print(&kyso_validate::render(&reports, lang));
     }
     use kyso_validate::Indication::*;
     let worst = if reports.iter().any(|r| r.indication == TotalFailed) {
@@ -311,13 +319,15 @@ pub async fn verify(dir: &DataDir, db: Option<&str>, a: VerifyArgs, json_mode: b
 
 /// `kyso verify` where kyso was never initialised: a relying party with no CA of its own trusts
 /// exactly the roots given with `--trust`; revocation comes from the document's own validation
-/// data (the PDF's DSS) and is otherwise unknown (INDETERMINATE, as the law asks to warn).
-fn relying_party(
+/// data (the PDF's DSS), else online from the certificates' OCSP/CRL addresses (not with
+/// `--offline`), and is otherwise unknown (INDETERMINATE, as the law asks to warn).
+async fn relying_party(
     file: &std::path::Path,
     bytes: &[u8],
     detached: Option<&[u8]>,
     roots: &[Vec<u8>],
     dir: &DataDir,
+    offline: bool,
 ) -> Result<Vec<kyso_validate::SignatureReport>> {
     if roots.is_empty() {
         bail!(
@@ -327,20 +337,10 @@ fn relying_party(
             dir.path.display()
         );
     }
-    let mut anchors = kyso_validate::TrustAnchors::new();
     for r in roots {
-        anchors.add_root(r).map_err(|e| anyhow::anyhow!("--trust: not a certificate: {e}"))?;
+        x509_cert::Certificate::from_der(r).map_err(|e| anyhow::anyhow!("--trust: not a certificate: {e}"))?;
     }
-    struct DocumentOnly;
-    impl kyso_validate::RevocationSource for DocumentOnly {
-        fn status(&self, _: &x509_cert::Certificate, _: &x509_cert::Certificate) -> kyso_validate::Revocation {
-            kyso_validate::Revocation::Unknown
-        }
-    }
-    let now = std::time::SystemTime::now();
-    Ok(match detached {
-        Some(cms) => vec![kyso_validate::validate_detached(cms, bytes, &anchors, &DocumentOnly, now)],
-        None => kyso_validate::validate_pdf(bytes, &anchors, &DocumentOnly, now)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?,
-    })
+    kyso_authority::validate_as_relying_party(bytes, detached, roots, offline)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))
 }

@@ -108,7 +108,15 @@ fn citizen_journey_in_chromium_on_a_phone() {
     let log = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
     assert!(o.status.success(), "browser journey failed:\n{log}");
     assert!(log.contains("journey complete"), "{log}");
-    for step in ["01-register-form", "04-desk-verified", "05-desk-poster", "09-my-certificates", "11-verified"] {
+    for step in [
+        "01-register-form",
+        "04-desk-verified",
+        "05-desk-poster",
+        "09-my-certificates",
+        "11-verified",
+        "13-worklist-phone",
+        "16-rollup-phone",
+    ] {
         assert!(shots.join(format!("{step}.png")).exists(), "screenshot {step}");
     }
     // The poster's QR code as Chromium drew it, read by zbar: the point's scan address.

@@ -4,7 +4,8 @@
 //! `POST /api/v1/dossiers` as JSON and as multipart (the same answer, and `GET` gives it again),
 //! then through the desk page in Chromium (Playwright, 360 px, Vietnamese), where the officer sees
 //! which file lacks the applicant's signature. Refusals (token, procedure, ID number, size) are
-//! named in Vietnamese; the full ID number never reaches a page list or the log. Then the KPI:
+//! named in Vietnamese; the full ID number never reaches a page list or the log (the API on SQLite
+//! and PostgreSQL). Then the KPI:
 //! the dashboard and the weekly report's figures count the dossiers and the holders who signed.
 
 mod support;
@@ -14,7 +15,7 @@ use std::path::Path;
 use std::process::Command;
 use support::signing::{activate, sign_dossier, sign_pdf};
 use support::web::{masked, Demo, Visitor};
-use support::{http_with, minimal_pdf, Env};
+use support::{http_with, minimal_pdf, on_both_backends, Backend, Env};
 
 const COMMUNE: &str = "01960";
 const OTHER: &str = "079190000777";
@@ -182,9 +183,10 @@ fn start_demo(env: &Env) -> Demo {
     Demo::start(env, env.port, Some("info"), |_| {})
 }
 
-#[test]
-fn the_portal_api_checks_a_dossier_as_json_and_multipart() {
-    let env = Env::new("dossier-api");
+on_both_backends!(the_portal_api_checks_a_dossier_as_json_and_multipart);
+
+fn the_portal_api_checks_a_dossier_as_json_and_multipart(b: Backend) {
+    let Some(env) = Env::on("dossier-api", b) else { return };
     let demo = start_demo(&env);
     let d = prepare(&env, &demo.banner.l2);
     let token = std::fs::read_to_string(env.data_dir().join("operator-token")).unwrap();
@@ -220,6 +222,10 @@ fn the_portal_api_checks_a_dossier_as_json_and_multipart() {
     let (s, v) = call(port, "POST", "/api/v1/dossiers", token, Some("application/json"), bad.to_string().as_bytes());
     assert_eq!((s, v["field"].as_str()), (400, Some("applicant_id")), "{v}");
     let mut bad = as_json(&d);
+    bad["files"][0]["role"] = json!(format!("x{}", "y".repeat(100_000)));
+    let (s, v) = call(port, "POST", "/api/v1/dossiers", token, Some("application/json"), bad.to_string().as_bytes());
+    assert!(s == 400 && v.to_string().len() < 1_000, "an unknown role is named, cut short: {v}");
+    let mut bad = as_json(&d);
     bad["files"][1]["role"] = json!("to-khai");
     let (s, v) = call(port, "POST", "/api/v1/dossiers", token, Some("application/json"), bad.to_string().as_bytes());
     assert!(s == 400 && v["message"].as_str().unwrap().contains("given twice"), "{v}");
@@ -239,6 +245,25 @@ fn the_portal_api_checks_a_dossier_as_json_and_multipart() {
     assert!(!audit.contains(&d.applicant));
     assert!(!demo.log_text().contains(&d.applicant), "the server log carries the ID number masked only");
     assert!(demo.log_text().contains("dossier checked"));
+
+    // a procedure from flags, listed
+    env.ok(&[
+        "procedure",
+        "add",
+        "--code",
+        "thu-nghiem",
+        "--name",
+        "Thủ tục thử nghiệm",
+        "--file-rule",
+        "don:Đơn đề nghị:applicant",
+        "--file-rule",
+        "phu-luc:Phụ lục:none:optional",
+    ]);
+    let list: Value = serde_json::from_str(&env.ok(&["--json", "procedure", "list"])).unwrap();
+    let added = list.as_array().unwrap().iter().find(|p| p["code"] == "thu-nghiem").expect("listed");
+    assert_eq!(added["files"][1], json!({"role": "phu-luc", "name": "Phụ lục", "signer": "none", "required": false}));
+    let o = env.kyso(&["procedure", "add", "--code", "x", "--name", "y", "--file-rule", "a:b:ai"]);
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("applicant, organisation, none"));
 
     // a third dossier without the optional authorisation: fully signed
     let mut full = as_json(&d);
@@ -350,6 +375,37 @@ fn a_desk_officer_sees_which_file_lacks_the_applicant_signature_in_chromium() {
     assert!(list.contains("Thiếu chữ ký") && list.contains("Cấp phiếu lý lịch tư pháp"), "{list}");
     let page = v.get("/desk/dossiers/1").text();
     assert!(page.contains("THIẾU CHỮ KÝ CỦA NGƯỜI NỘP HỒ SƠ") && page.contains("uy-quyen.pdf"), "{page}");
+    // a bad ID number and an over-large file are refused on the page, in Vietnamese
+    let csrf = v.get("/desk/dossiers?procedure=ly-lich-tu-phap").csrf();
+    let post = |applicant: &str, file: &[u8]| {
+        let b = "deskBoundary3";
+        let mut body = Vec::new();
+        for (name, value) in [("csrf", csrf.as_str()), ("procedure", "ly-lich-tu-phap"), ("applicant_id", applicant)] {
+            body.extend(
+                format!("--{b}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
+            );
+        }
+        body.extend(
+            format!("--{b}\r\nContent-Disposition: form-data; name=\"file.to-khai\"; filename=\"t.pdf\"\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend(file);
+        body.extend(format!("\r\n--{b}--\r\n").as_bytes());
+        let url = format!("http://127.0.0.1:{}/desk/dossiers", demo.port);
+        let ct = format!("multipart/form-data; boundary={b}");
+        let (s, page) = http_with("POST", &url, Some(&ct), &[("Cookie", &v.cookies())], &body).unwrap();
+        (s, String::from_utf8_lossy(&page).into_owned())
+    };
+    let (s, page) = post("12345", &d.form);
+    assert_eq!(s, 400, "{page}");
+    assert!(
+        page.contains("applicant_id: số định danh phải gồm đúng 12 chữ số") && page.contains("value=\"12345\""),
+        "{page}"
+    );
+    let (s, page) = post(&d.applicant, &vec![b'%'; (16 << 20) + 1]);
+    assert_eq!(s, 413);
+    assert!(page.contains("mỗi tệp tối đa 16 MB"), "{page}");
+
     // another unit's officer does not see it
     let mut province = Visitor::login(
         demo.port,

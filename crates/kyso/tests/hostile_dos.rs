@@ -251,7 +251,7 @@ fn hostile_multipart() {
     body.extend_from_slice(format!("\r\n--{b}--\r\n").as_bytes());
     let (status, page) = multipart(port, &cookie, b, body);
     assert_eq!(status, 400);
-    assert!(page.contains("Trường «reason» quá dài (tối đa 4096 byte)"), "{}", &page[..page.len().min(2000)]);
+    assert!(page.contains("Lý do quá dài (tối đa 4096 byte)"), "{}", &page[..page.len().min(2000)]);
 }
 
 fn xlsx_bomb(env: Env) {

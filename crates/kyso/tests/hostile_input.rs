@@ -33,6 +33,8 @@ on_both_backends!(
     the_operator_api_names_the_field_and_refuses_a_megabyte,
     security_headers_on_every_kind_of_response,
     report_text_is_for_authorised_staff_figures_for_everyone,
+    messages_name_the_field_in_words_and_say_what_to_do,
+    figures_and_dates_are_written_the_pages_way,
 );
 
 /// Signs a demo staff member in; the `Cookie` value of the session.
@@ -45,16 +47,30 @@ fn staff(d: &Demo, user: &str) -> String {
     r.cookie_pair("kyso_session").unwrap()
 }
 
-/// A 400 page in Vietnamese naming `field`, and the same in English with `lang=en`.
+/// The words a page names a field by, in Vietnamese and English (issue 18: never the code).
+fn field_words(field: &str) -> (&'static str, &'static str) {
+    match field {
+        "date" => ("Ngày ", "The date "),
+        "period" => ("Kỳ báo cáo ", "The reporting period "),
+        "freq" => ("Tần suất báo cáo ", "The report frequency "),
+        "kind" => ("Loại bảng ", "The table kind "),
+        "unit" => ("Đơn vị ", "The unit "),
+        "hamlet" => ("Thôn, tổ dân phố ", "The hamlet "),
+        other => panic!("no words for {other}"),
+    }
+}
+
+/// A 400 page in Vietnamese naming `field` in words, and the same in English with `lang=en`.
 fn refused_in_both_languages(d: &Demo, path: &str, field: &str, cookie: &str) {
+    let (vi_words, en_words) = field_words(field);
     let vi = get(d.port, path, cookie);
     assert_eq!(vi.status, 400, "{path}: {}", vi.text());
-    assert!(vi.text().contains(&format!("Trường «{field}»")), "{path}: {}", vi.text());
+    assert!(vi.text().contains(vi_words) && !vi.text().contains(&format!("«{field}»")), "{path}: {}", vi.text());
     assert!(vi.text().contains("lang=\"vi\""), "{path}");
     let sep = if path.contains('?') { '&' } else { '?' };
     let en = get(d.port, &format!("{path}{sep}lang=en"), cookie);
     assert_eq!(en.status, 400, "{path} (en): {}", en.text());
-    assert!(en.text().contains(&format!("{field}: ")) && en.text().contains("lang=\"en\""), "{path}: {}", en.text());
+    assert!(en.text().contains(en_words) && en.text().contains("lang=\"en\""), "{path}: {}", en.text());
 }
 
 fn security_headers(r: &Resp, what: &str) {
@@ -162,9 +178,9 @@ fn a_megabyte_value_is_refused_by_every_form(b: Backend) {
     assert!(r.text().contains("quá lớn"), "{}", r.text());
     let r = req(port, "POST", "/register", &format!("{pre}; kyso_lang=en"), FORM, &fields(&"0".repeat(33)));
     assert_eq!(r.status, 400, "{}", r.text());
-    assert!(r.text().contains("phone: is longer than 32 characters"), "{}", r.text());
+    assert!(r.text().contains("The phone number is longer than 32 characters"), "{}", r.text());
     let r = req(port, "POST", "/register", &pre, FORM, &fields(&"0".repeat(33)));
-    assert!(r.text().contains("Trường «phone»: dài quá 32 ký tự"), "{}", r.text());
+    assert!(r.text().contains("Số điện thoại dài quá 32 ký tự"), "{}", r.text());
     let r = get(port, "/login", "");
     let pre2 = format!("kyso_pre={}", r.cookie("kyso_pre").unwrap());
     let login = form(&[("csrf", &r.csrf()), ("id_number", &d.fresh), ("password", "mot cau mat khau dai")]);
@@ -178,7 +194,7 @@ fn a_megabyte_value_is_refused_by_every_form(b: Backend) {
             "/desk/verify",
             vec![
                 ("csrf", csrf.as_str()),
-                ("id_number", d.l1.as_str()),
+                ("person", "0123456789abcdef0123456789abcdef"),
                 ("activation", "self_activated"),
                 ("method", huge.as_str()),
                 ("checked", "1"),
@@ -188,7 +204,7 @@ fn a_megabyte_value_is_refused_by_every_form(b: Backend) {
             "/desk/session",
             vec![
                 ("csrf", csrf.as_str()),
-                ("id_number", d.l1.as_str()),
+                ("person", "0123456789abcdef0123456789abcdef"),
                 ("step", huge.as_str()),
                 ("outcome", "completed"),
             ],
@@ -201,14 +217,14 @@ fn a_megabyte_value_is_refused_by_every_form(b: Backend) {
     let long = "x".repeat(65);
     let fields = [
         ("csrf", csrf.as_str()),
-        ("id_number", d.l1.as_str()),
+        ("person", "0123456789abcdef0123456789abcdef"),
         ("activation", "self_activated"),
         ("method", &long),
         ("checked", "1"),
     ];
     let r = req(port, "POST", "/desk/verify", &desk, FORM, &form(&fields));
     assert_eq!(r.status, 400, "{}", r.text());
-    assert!(r.text().contains("Trường «method»: dài quá 64 ký tự"), "{}", r.text());
+    assert!(r.text().contains("Cách xác minh dài quá 64 ký tự"), "{}", r.text());
     let lookup = req(port, "POST", "/desk/lookup", &desk, FORM, &form(&[("csrf", &csrf), ("id_number", &d.l1)]));
     assert!(lookup.text().contains("Mức 1") || lookup.text().contains("Level 1"), "still level 1: {}", lookup.text());
 
@@ -229,9 +245,9 @@ fn a_megabyte_value_is_refused_by_every_form(b: Backend) {
     };
     let r = report(&"k".repeat(4001), "vi");
     assert_eq!(r.status, 400, "{}", r.text());
-    assert!(r.text().contains("Trường «difficulties»: dài quá 4000 ký tự"), "{}", r.text());
+    assert!(r.text().contains("Khó khăn, vướng mắc dài quá 4000 ký tự"), "{}", r.text());
     let r = report(&"k".repeat(4001), "en");
-    assert!(r.text().contains("difficulties: is longer than 4000 characters"), "{}", r.text());
+    assert!(r.text().contains("The difficulties section is longer than 4000 characters"), "{}", r.text());
     assert_eq!(report(&huge, "vi").status, 413);
 }
 
@@ -307,8 +323,8 @@ fn security_headers_on_every_kind_of_response(b: Backend) {
     let csp = verify.header("content-security-policy").unwrap();
     assert!(csp.contains("script-src 'self' 'sha256-") && !csp.contains("unsafe-inline' 'sha"), "{csp}");
     assert!(!csp.contains("script-src 'unsafe-inline'"), "{csp}");
-    // Public DER resources keep their public caching.
-    let body = home.text();
+    // Public DER resources keep their public caching (linked from the relying parties' page).
+    let body = get(port, "/ben-tin-cay", "").text();
     let at = body.find("href=\"/ca/").expect("a CA link") + 6;
     let ca_path = body[at..].split('"').next().unwrap().to_owned();
     let ca = get(port, &ca_path, "");
@@ -353,4 +369,124 @@ fn report_text_is_for_authorised_staff_figures_for_everyone(b: Backend) {
     let full = xlsx_texts(&get(port, "/campaign/reports/xlsx?unit=19&kind=rollup", &province).body);
     let times = |s: &str| s.matches(":").count();
     assert!(times(&full) > times(&sheet), "staff see submission times the public does not:\n{full}\n---\n{sheet}");
+}
+
+/// Issue 18: every message a person reads in the page's language, the field in words: a date
+/// that does not exist, an ID number one digit short or with a letter (register and desk), a
+/// file that is not a PDF on /verify, an unknown page (404), a method a page does not take
+/// (405) and an unknown province — each in Vietnamese and in English, in the layout.
+fn messages_name_the_field_in_words_and_say_what_to_do(b: Backend) {
+    let Some(d) = demo(b) else { return };
+    let port = d.port;
+    let html = |r: &Resp, lang: &str| {
+        assert!(r.text().contains(&format!("lang=\"{lang}\"")) && r.text().contains("</html>"), "{}", r.text());
+    };
+    // A date that does not exist: 400, said with what was typed, never "campaign data unavailable".
+    let r = get(port, "/campaign?date=2025-13-45", "");
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(r.text().contains("Ngày phải là một ngày có thật, dạng dd/mm/yyyy") && r.text().contains("2025-13-45"));
+    html(&r, "vi");
+    let r = get(port, "/campaign?date=2025-13-45&lang=en", "");
+    assert!(r.text().contains("The date must be a real date, as dd/mm/yyyy"), "{}", r.text());
+    html(&r, "en");
+
+    // The register form: the ID number one digit short, then with a letter.
+    let register = |id: &str, cookie: &str| {
+        let page = get(port, "/register", cookie);
+        let pre = format!("kyso_pre={}{cookie}", page.cookie("kyso_pre").unwrap());
+        let f = form(&[
+            ("csrf", &page.csrf()),
+            ("id_number", id),
+            ("phone", "0912345678"),
+            ("password", "mot cau mat khau dai"),
+            ("password2", "mot cau mat khau dai"),
+        ]);
+        req(port, "POST", "/register", &pre, FORM, &f)
+    };
+    let short = &d.fresh[..11];
+    let r = register(short, "");
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert!(r.text().contains("Số định danh cá nhân phải có đúng 12 chữ số; bạn đã nhập 11."), "{}", r.text());
+    assert!(!r.text().contains("id_number:") && !r.text().contains("got 11"), "{}", r.text());
+    let r = register(short, "; kyso_lang=en");
+    assert!(r.text().contains("The ID number must have exactly 12 digits; you typed 11."), "{}", r.text());
+    let r = register("01908A123456", "");
+    assert!(r.text().contains("ký tự thứ 6 là «A»"), "{}", r.text());
+    let r = register("01908A123456", "; kyso_lang=en");
+    assert!(r.text().contains("The ID number has digits only; character 6 is"), "{}", r.text());
+
+    // The desk's lookup: the same words after the redirect.
+    let desk = staff(&d, "hotro.hieplu");
+    let csrf = get(port, "/desk", &desk).csrf();
+    let r = req(port, "POST", "/desk/lookup", &desk, FORM, &form(&[("csrf", &csrf), ("id_number", short)]));
+    assert_eq!(r.status, 303, "{}", r.text());
+    let back = get(port, &r.location(), &desk);
+    assert!(back.text().contains("Số định danh cá nhân phải có đúng 12 chữ số; bạn đã nhập 11."), "{}", back.text());
+
+    // /verify: a file that is not a PDF, in the page's language (the JSON API keeps its code).
+    let not_pdf = Request::post("/verify/report").body("application/pdf", b"GIF89a not a pdf".to_vec()).send(port);
+    assert!(not_pdf.text().contains("Tệp này không phải PDF"), "{}", not_pdf.text());
+    assert!(!not_pdf.text().contains("does not start with %PDF- ") && !not_pdf.text().contains("PDF: does not"));
+    let en = Request::post("/verify/report?lang=en").body("application/pdf", b"GIF89a".to_vec()).send(port);
+    assert!(en.text().contains("This file is not a PDF"), "{}", en.text());
+    let api = Request::post("/api/validate").body("application/pdf", b"GIF89a".to_vec()).send(port);
+    assert_eq!(api.status, 400);
+    let v: serde_json::Value = serde_json::from_str(&api.text()).unwrap();
+    assert_eq!(v["error"], "invalid_request", "{v}");
+    assert!(v["message"].as_str().unwrap().starts_with("Tệp này không phải PDF"), "{v}");
+    let unsigned = kyso_testkit::pdf::minimal_pdf("Hồ sơ chưa ký");
+    let r = Request::post("/verify/report").body("application/pdf", unsigned.clone()).send(port);
+    assert!(r.text().contains("Tệp PDF này không có chữ ký số nào"), "{}", r.text());
+    let r = Request::post("/verify/report?lang=en").body("application/pdf", unsigned).send(port);
+    assert!(r.text().contains("This PDF has no digital signature"), "{}", r.text());
+
+    // 404 and 405 are pages in the layout; an unknown province is named as such.
+    let r = get(port, "/khong-co-trang-nay", "");
+    assert_eq!(r.status, 404);
+    assert!(r.text().contains("Không có trang này."), "{}", r.text());
+    html(&r, "vi");
+    let r = get(port, "/khong-co-trang-nay?lang=en", "");
+    assert!(r.text().contains("There is no such page."), "{}", r.text());
+    html(&r, "en");
+    let r = req(port, "DELETE", "/campaign", "", FORM, "");
+    assert_eq!(r.status, 405, "{}", r.text());
+    assert!(r.header("allow").is_some_and(|a| a.contains("GET")), "{}", r.head);
+    assert!(r.text().contains("Trang này không nhận yêu cầu gửi theo cách đó"), "{}", r.text());
+    html(&r, "vi");
+    let r = req(port, "DELETE", "/campaign?lang=en", "", FORM, "");
+    assert!(r.text().contains("This page does not take that kind of request"), "{}", r.text());
+    let r = get(port, "/campaign/ranking?province=98", "");
+    assert_eq!(r.status, 404, "{}", r.text());
+    assert!(r.text().contains("Không có tỉnh, thành phố này."), "{}", r.text());
+    html(&r, "vi");
+}
+
+/// The text of the first `<b>…</b>` after `label` on a page.
+fn card(page: &str, label: &str) -> String {
+    let at = page.find(label).unwrap_or_else(|| panic!("no {label} in {page}"));
+    let rest = &page[at..];
+    let start = rest.find("<b>").unwrap() + 3;
+    rest[start..start + rest[start..].find("</b>").unwrap()].to_owned()
+}
+
+/// Issue 18: the dashboard writes 5.480 and 6,20 % and 31/12/2025 in Vietnamese, 5,480 and 6.20%
+/// in English — never 5480, 6.20 % or 2025-12-31 where a person reads them.
+fn figures_and_dates_are_written_the_pages_way(b: Backend) {
+    let Some(d) = demo(b) else { return };
+    let vi = get(d.port, "/campaign?date=2026-03-01", "").text();
+    let en = get(d.port, "/campaign?date=2026-03-01&lang=en", "").text();
+    let adults_vi = card(&vi, "Người trong độ tuổi");
+    let adults_en = card(&en, "Adults");
+    let digits = |t: &str| t.chars().filter(char::is_ascii_digit).collect::<String>();
+    let n: u64 = digits(&adults_vi).parse().unwrap();
+    assert!(n >= 1000, "the demo has thousands of adults: {adults_vi}");
+    assert_eq!(adults_vi, kyso_fmt::int(n, kyso_fmt::Style::Vi), "{adults_vi}");
+    assert!(adults_vi.contains('.') && !adults_vi.contains(','), "{adults_vi}");
+    assert_eq!(adults_en, kyso_fmt::int(n, kyso_fmt::Style::En), "{adults_en}");
+    let share_vi = card(&vi, "Tỷ lệ");
+    let share_en = card(&en, "Share");
+    assert!(share_vi.ends_with(" %") && share_vi.contains(','), "{share_vi}");
+    assert!(share_en.ends_with('%') && !share_en.ends_with(" %") && share_en.contains('.'), "{share_en}");
+    assert!(vi.contains("<strong>01/03/2026</strong>") && en.contains("<strong>01/03/2026</strong>"));
+    assert!(!vi.contains(">2026-03-01<") && !vi.contains("2026-10-31 "), "an ISO date shown");
 }

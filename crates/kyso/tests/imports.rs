@@ -205,9 +205,13 @@ fn register_xlsx_names_every_bad_row_and_reimports_idempotently(b: Backend) {
     assert!(reasons[0].contains("leading 0 lost"), "{reasons:?}");
     assert_eq!(reasons[3], format!("{} is a duplicate of row 2", masked(AN)));
     assert!(!out.contains(AN) && !out.contains(BINH), "a clear ID number in the report: {out}");
-    // Re-import: updates, never duplicates.
+    // Re-import of the same file: never duplicates, and the rows are said unchanged, not updated.
     let v = json(&env.ok(&["--json", "campaign", "import-register", "register-export"]));
-    assert_eq!((v["inserted"].as_u64(), v["updated"].as_u64()), (Some(0), Some(4)), "{v}");
+    assert_eq!(
+        (v["inserted"].as_u64(), v["updated"].as_u64(), v["unchanged"].as_u64()),
+        (Some(0), Some(0), Some(4)),
+        "{v}"
+    );
     let v = json(&env.ok(&["--json", "campaign", "progress", "--commune", "30856"]));
     assert_eq!(v["residents"], 1, "{v}");
     audit_intact(&env);
@@ -226,7 +230,7 @@ fn register_csv_with_a_bom_needs_its_commune(b: Backend) {
     let v = json(&String::from_utf8_lossy(&o.stdout));
     assert_eq!(rows_of(&v, "rejected"), [(1, "commune_code".into())]);
     let text = env.ok(&["campaign", "import-register", "register.csv", "--commune", "01960"]);
-    assert!(text.starts_with("register 01960: imported 2 (new 0, updated 2), rejected 0"), "{text}");
+    assert!(text.starts_with("register 01960: imported 2 (new 0, updated 0, unchanged 2), rejected 0"), "{text}");
     audit_intact(&env);
 }
 

@@ -187,7 +187,7 @@ fn province_rolls_up_its_communes_also_as_xlsx(b: Backend) {
     env.ok(&["campaign", "report", "show", "--unit", "01960", "--period", "2026-07-30", "--xlsx", "hl.xlsx"]);
     let sheet = read_xlsx(&env.path("roll.xlsx"));
     assert_eq!(sheet[0][..3], ["Mã đơn vị", "Đơn vị", "Tình trạng"]);
-    assert_eq!(sheet[1][..5], ["01849", "Xã Phong Quang", "Trễ hạn", "2026-08-06 10:05", "5"], "{sheet:?}");
+    assert_eq!(sheet[1][..5], ["01849", "Xã Phong Quang", "Trễ hạn", "06/08/2026 10:05", "5"], "{sheet:?}");
     assert_eq!(sheet[2][..3], ["01864", "Xã Bằng Thành", "Chưa nộp"]);
     assert_eq!(sheet[3][2], "Đúng hạn");
     assert_eq!((sheet[4][0].as_str(), sheet[4][2].as_str(), sheet[4][5].as_str()), ("Tổng", "2/3 đã nộp", "5"));

@@ -121,15 +121,31 @@ fn level2_citizen_activates_renews_and_revokes(b: Backend) {
     assert!(me.head.to_ascii_lowercase().contains("content-security-policy"));
     // Activate over plain HTTP (no browser): a weak PIN is refused, then the certificate is live.
     let page = c2.get("/me/activate?provider=vnpt&confirmed=1");
-    let csrf = page.csrf();
+    let (csrf, token) = (page.csrf(), page.field("form_token"));
     let r = c2.post(
         "/me/activate",
-        &[("csrf", &csrf), ("provider", "vnpt"), ("confirmed", "1"), ("pin", "123456"), ("pin2", "123456")],
+        &[
+            ("csrf", &csrf),
+            ("provider", "vnpt"),
+            ("confirmed", "1"),
+            ("form_token", &token),
+            ("pin", "123456"),
+            ("pin2", "123456"),
+        ],
     );
     assert!(r.status == 422 && r.text().contains("quá dễ đoán"), "{}", r.text());
+    // The refused form keeps its token: the corrected PIN activates.
+    let token = r.field("form_token");
     let r = c2.post(
         "/me/activate",
-        &[("csrf", &csrf), ("provider", "vnpt"), ("confirmed", "1"), ("pin", "280419"), ("pin2", "280419")],
+        &[
+            ("csrf", &csrf),
+            ("provider", "vnpt"),
+            ("confirmed", "1"),
+            ("form_token", &token),
+            ("pin", "280419"),
+            ("pin2", "280419"),
+        ],
     );
     let first = r.location().trim_start_matches("/me/certificates?done=").to_string();
     assert!(r.status == 303 && !first.is_empty(), "{}", r.text());
@@ -183,8 +199,9 @@ fn registration_needs_the_register_and_then_awaits_approval(b: Backend) {
     let mut desk = login_staff(&d, "hotro.hieplu");
     let r = desk.submit("/desk", "/desk/lookup", &[("id_number", &d.fresh)]);
     assert!(r.text().contains("/desk/pending"), "level 1 offers 'awaiting approval'");
-    let r = desk.post("/desk/pending", &[("csrf", &r.csrf()), ("id_number", &d.fresh)]);
-    assert!(r.location().starts_with("/desk?ok="), "{}", r.location());
+    let person = r.field("person");
+    let r = desk.post("/desk/pending", &[("csrf", &r.csrf()), ("person", &person)]);
+    assert!(r.location().starts_with(&format!("/desk/person/{person}?ok=")), "{}", r.location());
     let me = n.get("/me").text();
     assert!(me.contains("đang chờ phê duyệt") && me.contains("Mức 1"), "{me}");
     assert_log_clean(&d);
@@ -208,30 +225,30 @@ fn desk_verifies_level2_in_person_audited(b: Backend) {
     let mut desk = login_staff(&d, "hotro.hieplu");
     let r = desk.submit("/desk", "/desk/lookup", &[("id_number", &d.l1)]);
     assert_eq!(r.status, 200);
-    let shown = r.text().split("<main>").nth(1).unwrap().replace(&format!("value=\"{}\"", d.l1), "");
+    let shown = r.text();
     assert!(shown.contains(&masked(&d.l1)) && !shown.contains(&d.l1), "the desk shows the ID masked only");
-    let csrf = r.csrf();
+    let (csrf, person) = (r.csrf(), r.field("person"));
     // without the in-person tick, nothing happens
     let r = desk.post(
         "/desk/verify",
-        &[("csrf", &csrf), ("id_number", &d.l1), ("activation", "self_activated"), ("method", "chip card + face")],
+        &[("csrf", &csrf), ("person", &person), ("activation", "self_activated"), ("method", "chip card + face")],
     );
-    assert!(r.location().starts_with("/desk?err="));
+    assert!(r.location().starts_with(&format!("/desk/person/{person}?err=")), "{}", r.location());
     let r = desk.post(
         "/desk/verify",
         &[
             ("csrf", &csrf),
-            ("id_number", &d.l1),
+            ("person", &person),
             ("activation", "self_activated"),
             ("method", "chip card + face"),
             ("checked", "1"),
         ],
     );
-    assert!(r.location().starts_with("/desk?ok="), "{}", r.location());
+    assert!(r.location().starts_with(&format!("/desk/person/{person}?ok=")), "{}", r.location());
     assert!(c1.get("/me").text().contains("Mức 2"));
     let r = desk.post(
         "/desk/session",
-        &[("csrf", &csrf), ("id_number", &d.l1), ("step", "eid_level2"), ("step", "advice"), ("outcome", "completed")],
+        &[("csrf", &csrf), ("person", &person), ("step", "eid_level2"), ("step", "advice"), ("outcome", "completed")],
     );
     assert!(r.location().starts_with("/desk?ok="), "{}", r.location());
 
@@ -266,12 +283,16 @@ fn desk_poster_scans_are_counted_on_the_dashboard(b: Backend) {
     let guide = passer_by.get("/huong-dan?p=hl-motcua");
     let body = guide.text();
     assert!(guide.status == 200 && body.contains("Bộ phận Một cửa xã Hiệp Lực") && body.contains("Năm bước"));
-    let dash = desk.get("/campaign").text();
+    // A commune's officer lands on the commune's own dashboard.
+    let own = desk.get("/campaign").location();
+    assert_eq!(own, "/campaign?unit=01960");
+    let dash = desk.get(&own).text();
     assert!(
         dash.contains("Điểm hỗ trợ: kết quả 7 ngày") && dash.contains("Bộ phận Một cửa xã Hiệp Lực"),
         "the campaign counts support sessions"
     );
-    let row = dash.split("<td>Bộ phận Một cửa xã Hiệp Lực</td>").nth(1).and_then(|r| r.split("</tr>").next()).unwrap();
+    let row = dash.split("<td>Bộ phận Một cửa xã Hiệp Lực<br>").nth(1).and_then(|r| r.split("</tr>").next()).unwrap();
+    assert!(row.contains("7:30–11:30, 13:30–17:00"), "the point's opening hours: {row}");
     assert!(dash.contains("Lượt quét QR hướng dẫn") && row.ends_with("<td>2</td>"), "two scanners: {row}");
     assert!(dash.contains("/campaign/ranking?province=19"), "the dashboard links the province ranking");
     let rank = desk.get("/campaign/ranking?province=19");
@@ -416,10 +437,18 @@ fn totp_provider_on_the_web() {
         c.env("KYSO_TRUSTED_PROXIES", "127.0.0.1");
     });
     let mut c = login_citizen(&d, &d.l2);
-    let csrf = c.get("/me/activate?provider=viettel&confirmed=1").csrf();
+    let page = c.get("/me/activate?provider=viettel&confirmed=1");
+    let (csrf, token) = (page.csrf(), page.field("form_token"));
     let r = c.post(
         "/me/activate",
-        &[("csrf", &csrf), ("provider", "viettel"), ("confirmed", "1"), ("pin", "280419"), ("pin2", "280419")],
+        &[
+            ("csrf", &csrf),
+            ("provider", "viettel"),
+            ("confirmed", "1"),
+            ("form_token", &token),
+            ("pin", "280419"),
+            ("pin2", "280419"),
+        ],
     );
     // The POST redirects (a reload cannot activate twice) to a page shown once, to this login only.
     let enrol = r.location();

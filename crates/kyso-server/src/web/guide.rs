@@ -50,12 +50,13 @@ async fn point(s: &AppState, id: &str) -> Option<SupportPointRow> {
 struct Place {
     name: String,
     address: String,
-    /// "Mở cửa: Thứ Hai, …"
+    /// "Mở cửa: Thứ Hai, … · 7:30–11:30, …"
     opening: String,
 }
 
 fn place(lang: Lang, p: SupportPointRow) -> Place {
-    let opening = format!("{}: {}", lang.t("Mở cửa", "Open"), super::citizen::weekdays(lang, &p.opening_days));
+    let opening =
+        format!("{}: {}", lang.t("Mở cửa", "Open"), super::opening_text(lang, &p.opening_days, &p.opening_hours));
     Place { name: p.name, address: p.address, opening }
 }
 

@@ -17,6 +17,7 @@ pub mod campaign;
 mod citizen;
 pub mod client;
 mod desk;
+pub mod errors;
 pub mod extract;
 mod guide;
 pub mod home;
@@ -68,13 +69,14 @@ impl WebState {
     }
 }
 
-pub use citizen::urlencode;
+pub use citizen::{opening_text, urlencode};
 pub use desk::{support_figures, SupportFigures};
 pub use layout::{bad_csrf, forbidden, Notice};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", axum::routing::get(home::home))
+        .route("/ben-tin-cay", axum::routing::get(home::relying_parties))
         .merge(citizen::routes())
         .merge(desk::routes())
         .merge(guide::routes())

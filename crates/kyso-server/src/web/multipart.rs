@@ -79,11 +79,14 @@ impl FormError {
             }
             (FormError::TooManyFields { max }, false) => format!("Biểu mẫu có quá nhiều trường (tối đa {max})."),
             (FormError::TooManyFields { max }, true) => format!("The form has too many fields (at most {max})."),
-            (FormError::FieldTooLarge { name, max }, false) => {
-                format!("Trường «{}» quá dài (tối đa {max} byte).", clean(name))
-            }
-            (FormError::FieldTooLarge { name, max }, true) => {
-                format!("The field «{}» is too long (at most {max} bytes).", clean(name))
+            (FormError::FieldTooLarge { name, max }, en) => {
+                let lang = crate::i18n::Lang::from_en(en);
+                let field = lang.field(&clean(name));
+                lang.t(
+                    &format!("{field} quá dài (tối đa {max} byte); hãy rút ngắn."),
+                    &format!("{field} is too long (at most {max} bytes); shorten it."),
+                )
+                .to_owned()
             }
             (FormError::FileTooLarge { max }, false) => format!("Tệp quá lớn (tối đa {} MB).", max >> 20),
             (FormError::FileTooLarge { max }, true) => format!("The file is too large (at most {} MB).", max >> 20),

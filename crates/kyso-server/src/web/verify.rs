@@ -42,6 +42,7 @@ pub struct Lang {
 #[derive(Deserialize)]
 pub struct ApiQuery {
     format: Option<String>,
+    lang: Option<String>,
 }
 
 /// `?format=xml`, or an Accept header that asks for XML before JSON.
@@ -85,6 +86,8 @@ fn status_of(l: &LimitExceeded) -> StatusCode {
     }
 }
 
+/// `POST /api/validate`: the reports, or an error with a stable `error` code, an English
+/// `error_description` and a `message` for a person in `?lang=` (Vietnamese unless `en`).
 async fn validate_json(
     State(s): State<AppState>,
     Query(q): Query<ApiQuery>,
@@ -92,6 +95,7 @@ async fn validate_json(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let mut digest = None;
+    let l = if q.lang.as_deref() == Some("en") { kyso_validate::Lang::En } else { kyso_validate::Lang::Vi };
     let result = match body_or_limit(body) {
         Ok(Ok(body)) => {
             digest = Some(kyso_pki::alg::sha256(&body));
@@ -108,18 +112,20 @@ async fn validate_json(
         }
         Ok(reports) => Json(json!({ "signatures": reports })).into_response(),
         Err(ValidateError::Busy(b)) => ratelimit::busy(b, true),
-        Err(ValidateError::Invalid(ValidationError::Limit(l))) => (
-            status_of(&l),
+        Err(ValidateError::Invalid(ValidationError::Limit(lim))) => (
+            status_of(&lim),
             Json(json!({
                 "error": "limit_exceeded",
-                "error_description": l.message(kyso_validate::Lang::En),
-                "limit": l,
+                "error_description": lim.message(kyso_validate::Lang::En),
+                "message": lim.message(l),
+                "limit": lim,
             })),
         )
             .into_response(),
         Err(ValidateError::Invalid(e)) => {
-            (StatusCode::BAD_REQUEST, Json(json!({ "error": "invalid_request", "error_description": e.to_string() })))
-                .into_response()
+            let body =
+                json!({ "error": "invalid_request", "error_description": e.to_string(), "message": e.message(l) });
+            (StatusCode::BAD_REQUEST, Json(body)).into_response()
         }
     }
 }

@@ -116,7 +116,7 @@ impl Store {
         keep: impl Fn(&Listed) -> bool + Send + 'static,
     ) -> Result<(Vec<Listed>, Vec<String>)> {
         const BLOCKS: &str = "SELECT data FROM provider_cert_blocks ORDER BY first_id";
-        const NAMES: &str = "SELECT CAST(code AS BIGINT), name FROM list_providers";
+        const NAMES: &str = "SELECT CAST(code AS BIGINT), COALESCE(shown, name) FROM list_providers";
         match self {
             Store::Sqlite(p) => {
                 blocking(p, move |c| {
@@ -197,7 +197,7 @@ impl Store {
                 records_of(r.get(0), r.get::<&[u8], _>(1), &ids, &mut out).map_err(StoreError::Conflict)?;
             }
             let names: Vec<(i64, String)> =
-                sqlx::query_as("SELECT CAST(code AS BIGINT), name FROM list_providers").fetch_all(&mut *tx).await?;
+                sqlx::query_as("SELECT CAST(code AS BIGINT), COALESCE(shown, name) FROM list_providers").fetch_all(&mut *tx).await?;
             tx.commit().await?;
             Ok((out, names_by_code(names)))
         })

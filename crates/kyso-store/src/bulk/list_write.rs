@@ -232,6 +232,27 @@ async fn write_blocks_pg(
 }
 
 impl Store {
+    /// Records how lists write their providers: `(key, as written)` pairs, the key being what
+    /// [`Store::bulk_upsert_provider_certificates`] stored. The latest writing is shown; one that
+    /// is empty or over-long (not a name) is ignored.
+    pub async fn name_list_providers(&self, names: &[(String, String)]) -> Result<()> {
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            for (key, shown) in names {
+                if shown.trim().is_empty() || shown.chars().count() > 100 || shown == key {
+                    continue;
+                }
+                sqlx::query("UPDATE list_providers SET shown = $2 WHERE name = $1 AND (shown IS NULL OR shown <> $2)")
+                    .bind(key)
+                    .bind(shown)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
     /// Stores provider-list certificates in one transaction with one audit row: new ones
     /// inserted, known ones updated only where the list says something new (see
     /// [`listed::merge`]). `providers[c.provider]` names each row's provider; `source` is the list.

@@ -33,7 +33,7 @@ pub(super) async fn adoption(
     if refresh {
         let started = std::time::Instant::now();
         let n = refresh_now(store, date, min_age).await?;
-        eprintln!("recomputed {n} communes on {date} in {:.2} s", started.elapsed().as_secs_f64());
+        crate::output::note(&format!("recomputed {n} communes on {date} in {:.2} s", started.elapsed().as_secs_f64()));
     }
     let rows = store.adoption_rollup(date).await?;
     let provinces = by_province(&rows);

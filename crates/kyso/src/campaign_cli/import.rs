@@ -14,7 +14,10 @@ use std::process::ExitCode;
 pub use kyso_tracker::import::resident_row;
 
 fn issues_json(issues: &[RowIssue]) -> Value {
-    json!(issues.iter().map(|i| json!({"row": i.row, "field": i.field, "reason": i.reason})).collect::<Vec<_>>())
+    json!(issues
+        .iter()
+        .map(|i| json!({"row": i.row, "stt": i.stt, "field": i.field, "reason": i.reason}))
+        .collect::<Vec<_>>())
 }
 
 /// Prints the outcome of an import; exit 1 when nothing could be read (a missing column, an empty file).
@@ -100,7 +103,9 @@ fn write_summary_json(
         w.write_all(b"[")?;
         for (n, i) in issues.iter().enumerate() {
             w.write_all(if n == 0 { b"{\"row\":" } else { b",{\"row\":" })?;
-            write!(w, "{},\"field\":", i.row)?;
+            write!(w, "{},\"stt\":", i.row)?;
+            serde_json::to_writer(&mut *w, &i.stt)?;
+            w.write_all(b",\"field\":")?;
             serde_json::to_writer(&mut *w, &i.field)?;
             w.write_all(b",\"reason\":")?;
             serde_json::to_writer(&mut *w, &i.reason)?;
@@ -126,9 +131,16 @@ pub async fn import_register(
         Some(c) => format!("register {c}"),
         None => "register".into(),
     };
-    let text =
-        format!("imported {} (new {}, updated {}), rejected {}", r.kept, r.inserted, r.updated, r.rejected.len());
-    let counts = json!({"rows": r.rows, "imported": r.kept, "inserted": r.inserted, "updated": r.updated});
+    let text = format!(
+        "imported {} (new {}, updated {}, unchanged {}), rejected {}",
+        r.kept,
+        r.inserted,
+        r.updated,
+        r.unchanged,
+        r.rejected.len()
+    );
+    let counts = json!({"rows": r.rows, "imported": r.kept, "inserted": r.inserted, "updated": r.updated,
+                        "unchanged": r.unchanged});
     summary(json_mode, &what, counts, text, &[("rejected", &r.rejected), ("warnings", &r.warnings)]);
     Ok(if r.kept == 0 && !r.rejected.is_empty() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
@@ -139,7 +151,10 @@ mod summary_tests {
 
     #[test]
     fn json_summary_is_the_counts_and_every_list() {
-        let rejected = [RowIssue::new(3, Some("status"), "'x\"y' is not active"), RowIssue::new(9, None, "ổn")];
+        let rejected = [
+            RowIssue::new(3, Some("status"), "'x\"y' is not active").with_stt(Some("2")),
+            RowIssue::new(9, None, "ổn"),
+        ];
         let mut out = Vec::new();
         write_summary_json(
             &mut out,
@@ -151,8 +166,8 @@ mod summary_tests {
         assert_eq!(
             v,
             json!({"rows": 10, "as_of": "2026-11-20", "duplicates": [],
-                   "rejected": [{"row": 3, "field": "status", "reason": "'x\"y' is not active"},
-                                {"row": 9, "field": null, "reason": "ổn"}]})
+                   "rejected": [{"row": 3, "stt": "2", "field": "status", "reason": "'x\"y' is not active"},
+                                {"row": 9, "stt": null, "field": null, "reason": "ổn"}]})
         );
         assert!(out.ends_with(b"}\n"));
     }

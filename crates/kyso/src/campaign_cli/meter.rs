@@ -98,6 +98,6 @@ impl kyso_tracker::Progress for Shown {
     }
 
     fn note(&mut self, line: &str) {
-        eprintln!("{line}");
+        crate::output::note(line);
     }
 }

@@ -21,17 +21,40 @@ pub async fn load(store: &Store, commune: &str, hamlet: Option<&str>) -> Result<
     kyso_tracker::read::load(store, commune, hamlet).await.map_err(|e| anyhow!(e))
 }
 
+/// The CLI speaks English: its figures are written the English way (`5,480`, `6.20%`), dates
+/// `dd/mm/yyyy` as everywhere in kyso (`kyso_fmt`); `--json` keeps plain numbers and ISO dates.
+const STYLE: kyso_fmt::Style = kyso_fmt::Style::En;
+
+/// A JSON count as text (`5,480`); anything else as it is.
+fn count(v: &Value) -> String {
+    v.as_u64().map_or_else(|| v.to_string(), |n| kyso_fmt::int(n, STYLE))
+}
+
+/// A JSON ISO date as `31/12/2025`.
+fn day(v: &Value) -> String {
+    kyso_fmt::iso_date(v.as_str().unwrap_or(""))
+}
+
+/// A share as the read model gives it (`6.20 %`, hundredths) the CLI's way.
+fn share(v: &Value) -> String {
+    let hundredths = v.as_str().and_then(|t| {
+        let (whole, frac) = t.trim_end_matches('%').trim().split_once('.')?;
+        Some(whole.parse::<i64>().ok()? * 100 + frac.parse::<i64>().ok()?)
+    });
+    hundredths.map_or_else(|| v.as_str().unwrap_or("-").to_owned(), |h| kyso_fmt::percent_x100(h, STYLE))
+}
+
 pub(super) fn progress_text(v: &Value) -> String {
     let mut s = format!(
         "{} ({}) on {}: {} holders of {} adults ({}+ on {}), {}",
         v["commune"]["name"].as_str().unwrap_or(""),
         v["commune"]["code"].as_str().unwrap_or(""),
-        v["date"].as_str().unwrap_or(""),
-        v["holders"],
-        v["adults"],
+        day(&v["date"]),
+        count(&v["holders"]),
+        count(&v["adults"]),
         v["age_line"],
-        v["reference_date"].as_str().unwrap_or(""),
-        v["share"].as_str().unwrap_or("-"),
+        day(&v["reference_date"]),
+        share(&v["share"]),
     );
     let p = &v["plan"];
     if !p.is_null() {
@@ -39,19 +62,19 @@ pub(super) fn progress_text(v: &Value) -> String {
             "\nplan {} ({}): target {} by {} — as a level {} holders, as an increment over {} {} holders{}",
             p["period"].as_str().unwrap_or(""),
             p["kind"].as_str().unwrap_or(""),
-            p["value"].as_str().unwrap_or(""),
-            p["deadline"].as_str().unwrap_or(""),
-            p["target"]["level"],
-            p["baseline"]["count"],
-            p["target"]["increment"],
+            share(&p["value"]),
+            day(&p["deadline"]),
+            count(&p["target"]["level"]),
+            count(&p["baseline"]["count"]),
+            count(&p["target"]["increment"]),
             if p["kind"] == "unknown" { " (the plan does not say which: both shown)" } else { "" },
         ));
         for m in p["milestones"].as_array().into_iter().flatten() {
             s.push_str(&format!(
                 "\nmilestone {}: {} (level) / {} (increment)",
-                m["date"].as_str().unwrap_or(""),
-                m["level"],
-                m["increment"]
+                day(&m["date"]),
+                count(&m["level"]),
+                count(&m["increment"])
             ));
         }
         for f in p["forecast"].as_array().into_iter().flatten() {
@@ -59,9 +82,9 @@ pub(super) fn progress_text(v: &Value) -> String {
                 "\n{:<9} {}: gap {}, {} days left, needs {} a day",
                 f["reading"].as_str().unwrap_or(""),
                 f["status"].as_str().unwrap_or("").to_uppercase(),
-                f["gap"],
-                f["days_left"],
-                f["required_rate"].as_f64().map_or("∞ (deadline passed)".into(), |r| format!("{r:.1}")),
+                count(&f["gap"]),
+                count(&f["days_left"]),
+                f["required_rate"].as_f64().map_or("∞ (deadline passed)".into(), |r| kyso_fmt::decimal(r, 1, STYLE)),
             ));
         }
     }
@@ -70,9 +93,29 @@ pub(super) fn progress_text(v: &Value) -> String {
             "\n  {:<6} {:<24} {:>6} / {:<6}",
             h["code"].as_str().unwrap_or(""),
             h["name"].as_str().unwrap_or(""),
-            h["holders"],
-            h["adults"]
+            count(&h["holders"]),
+            count(&h["adults"])
         ));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    #[test]
+    fn figures_and_dates_are_written_one_way() {
+        let v = json!({"commune": {"name": "Xã Hiệp Lực", "code": "01960"}, "date": "2026-03-01", "holders": 340,
+                       "adults": 5480, "age_line": 15, "reference_date": "2026-01-01", "share": "6.20 %",
+                       "plan": null, "hamlets": [{"code": "T01", "name": "Xóm Đồng Tâm", "holders": 1200, "adults": 15000}]});
+        let text = super::progress_text(&v);
+        assert!(
+            text.starts_with(
+                "Xã Hiệp Lực (01960) on 01/03/2026: 340 holders of 5,480 adults (15+ on 01/01/2026), 6.20%"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("1,200 / 15,000"), "{text}");
+    }
 }

@@ -76,10 +76,11 @@ pub(super) async fn worklist(
             &format!("worklist {commune}/{hamlet} on {date}: {} to visit, written to {}", lines.len(), path.display()),
         );
     } else if csv {
-        println!("household,id_masked,full_name,last_outcome");
+        let mut text = String::from("household,id_masked,full_name,last_outcome\n");
         for (h, id, name, o) in &lines {
-            println!("{},{},{},{}", csv_field(h), id, csv_field(name), o);
+            text.push_str(&format!("{},{},{},{}\n", csv_field(h), id, csv_field(name), o));
         }
+        crate::output::print(&text);
     } else {
         let v: Vec<Value> = lines
             .iter()

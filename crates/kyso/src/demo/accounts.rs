@@ -37,10 +37,24 @@ pub async fn seed(auth: &Arc<Authority>) -> Result<()> {
     }
     let commune = store.commune(COMMUNE).await?.ok_or_else(|| anyhow!("demo commune {COMMUNE} is not seeded"))?;
     let now = kyso_store::now();
-    for (id, name, kind, address, days) in [
-        ("hl-motcua", "Bộ phận Một cửa xã Hiệp Lực", "one_stop", "Trụ sở UBND xã Hiệp Lực", "123456"),
-        ("hl-luudong", "Điểm hỗ trợ lưu động chợ Hiệp Lực", "mobile", "Chợ trung tâm xã Hiệp Lực", "67"),
-        ("hl-buudien", "Điểm hỗ trợ tại Bưu điện văn hóa xã", "commune", "Bưu điện văn hóa xã Hiệp Lực", "12345"),
+    for (id, name, kind, address, days, hours) in [
+        (
+            "hl-motcua",
+            "Bộ phận Một cửa xã Hiệp Lực",
+            "one_stop",
+            "Trụ sở UBND xã Hiệp Lực",
+            "123456",
+            "7:30-11:30, 13:30-17:00",
+        ),
+        ("hl-luudong", "Điểm hỗ trợ lưu động chợ Hiệp Lực", "mobile", "Chợ trung tâm xã Hiệp Lực", "67", "6:30-10:30"),
+        (
+            "hl-buudien",
+            "Điểm hỗ trợ tại Bưu điện văn hóa xã",
+            "commune",
+            "Bưu điện văn hóa xã Hiệp Lực",
+            "12345",
+            "7:00-11:00, 14:00-17:00",
+        ),
     ] {
         let p = SupportPointRow {
             id: id.into(),
@@ -49,6 +63,7 @@ pub async fn seed(auth: &Arc<Authority>) -> Result<()> {
             kind: kind.into(),
             address: address.into(),
             opening_days: days.into(),
+            opening_hours: hours.into(),
             created_at: now,
         };
         auth.add_support_point(p, "demo").await?;

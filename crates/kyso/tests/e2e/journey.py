@@ -67,9 +67,10 @@ with sync_playwright() as pw:
     desk.check("input[name=checked]")
     desk.click("button:has-text('Xác nhận mức 2')")
     expect(desk.locator(".ok")).to_contain_text("mức 2")
+    # The same person stays on screen (name and birth year beside the masked ID): no retyping.
+    expect(desk.get_by_text("Năm sinh")).to_be_visible()
+    assert new_id not in desk.url and new_id not in desk.content(), "the full ID number travelled"
     shot(desk, "04-desk-verified")
-    desk.fill("#id", new_id)
-    desk.click("button:has-text('Tra cứu')")
     desk.check("input[value=eid_level2]")
     desk.check("input[value=certificate_issued]")
     desk.select_option("#outcome", "completed")
@@ -118,6 +119,36 @@ with sync_playwright() as pw:
     page.set_input_files("#f", output_pdf)
     expect(page.locator("#out")).to_contain_text("TOTAL-PASSED", timeout=15000)
     shot(page, "11-verified")
+
+    # 6. Officers' pages on the same phone (issue 18): nothing wider than the screen, and the
+    # worklist's first visit form usable — its provider field and save button on screen.
+    def fits(pg, what):
+        width = pg.evaluate("document.documentElement.scrollWidth")
+        assert width <= 360, f"{what} is {width} px wide on a 360-px phone"
+
+    officer = browser.new_context(**phone).new_page()
+    officer.goto(f"{base}/staff/login")
+    officer.fill("#u", "canbo.xa")
+    officer.fill("#pw", password)
+    officer.click("button[type=submit]")
+    expect(officer).to_have_url(re.compile(r"/desk$"))
+    officer.goto(f"{base}/campaign/worklist?commune=01960&hamlet=T01")
+    fits(officer, "the worklist")
+    form = officer.locator("form.visit").first
+    for part in ["input[name=provider]", "button[type=submit]"]:
+        box = form.locator(part).bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 360, f"{part} off-screen: {box}"
+    assert officer.locator("form.visit").count() == 50, "one page of 50 lines"
+    shot(officer, "13-worklist-phone")
+    for path, name in [("/campaign?unit=01960", "14-dashboard-phone"), ("/campaign/ranking?province=19", "15-ranking-phone"),
+                       ("/campaign/reports?unit=19", "16-rollup-phone"), ("/", "17-home-phone")]:
+        officer.goto(f"{base}{path}")
+        fits(officer, path)
+        shot(officer, name)
+    # The roll-up's last column (visits) is on screen, beside its heading, not cut off.
+    cell = officer.goto(f"{base}/campaign/reports?unit=19") and officer.locator("table.reflow td[data-label]").last
+    box = cell.bounding_box()
+    assert box and box["x"] + box["width"] <= 360, f"the roll-up's last column off-screen: {box}"
 
     # English switch works on the citizen pages.
     page.goto(f"{base}/me?lang=en")

@@ -2,11 +2,15 @@
 //! both readings, milestones (dotted, with both readings as dots) and the deadline (red). Days
 //! count from the chart's start. `templates/campaign/parts.html` (`chart`) draws it.
 
-/// Width, height, left and bottom margins of the drawing (SVG user units).
-const W: f64 = 640.0;
-const H: f64 = 260.0;
-const L: f64 = 48.0;
-const B: f64 = 28.0;
+/// Width, height, left and bottom margins of the drawing (SVG user units). The width is a phone's:
+/// on a 360-px screen one unit is about one pixel, so the 13-unit labels stay readable there
+/// (the stylesheet caps the drawing's width on a desktop).
+const W: f64 = 360.0;
+const H: f64 = 220.0;
+const L: f64 = 44.0;
+const B: f64 = 26.0;
+/// Half the width of a `yyyy-mm-dd` label at the template's font size, to keep it inside.
+const HALF_DATE: f64 = 38.0;
 
 /// Coordinates are written with one decimal.
 fn c(v: f64) -> String {
@@ -44,6 +48,10 @@ pub struct Chart {
     pub lines: Vec<Line>,
     pub marks: Vec<Mark>,
     pub deadline_x: String,
+    /// Where the deadline's label is written and how it is anchored (`middle`, or `end` near the
+    /// right edge, so that it is never cut off).
+    pub deadline_label_x: String,
+    pub deadline_anchor: &'static str,
     pub start: String,
     pub deadline: String,
     /// The holders' polyline.
@@ -89,8 +97,29 @@ pub fn chart(
             .map(|&(d, level, increment)| Mark { x: c(x(d)), level_y: c(y(level)), increment_y: c(y(increment)) })
             .collect(),
         deadline_x: c(x(deadline_day)),
+        deadline_label_x: c(if x(deadline_day) + HALF_DATE > W {
+            W - 1.0
+        } else {
+            x(deadline_day).max(L + 3.0 * HALF_DATE + 6.0)
+        }),
+        deadline_anchor: if x(deadline_day) + HALF_DATE > W { "end" } else { "middle" },
         start: start.to_owned(),
         deadline: deadline.to_owned(),
         points: points.iter().map(|&(d, n)| format!("{},{}", c(x(d)), c(y(n)))).collect::<Vec<_>>().join(" "),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_deadline_label_stays_inside_the_drawing() {
+        let c = chart("t", &[(0, 1), (30, 5)], 30, &[(10, "Mức", "#000")], &[], ("2025-12-31", 30, "2026-12-31"));
+        assert_eq!(c.deadline_anchor, "end", "at the right edge the label ends there");
+        assert!(c.deadline_label_x.parse::<f64>().unwrap() <= W);
+        let c = chart("t", &[(0, 1)], 60, &[(10, "Mức", "#000")], &[], ("2025-12-31", 30, "2026-06-30"));
+        assert_eq!(c.deadline_anchor, "middle");
+        assert_eq!(c.view_box, "0 0 360 220", "a phone-wide drawing");
     }
 }

@@ -10,7 +10,8 @@ use crate::web::layout::{render, Frame};
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
-use axum::response::Response;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
 use kyso_campaign::csv::parse_date;
 use kyso_campaign::denominator::AdultsDenominator;
 use kyso_campaign::forecast::{forecast, DailyCounts, Forecast, Status};
@@ -26,6 +27,8 @@ use serde::Deserialize;
 pub struct Params {
     lang: Option<String>,
     date: Option<String>,
+    /// A commune (5 digits) or a province (2): only its own plans, targets and support points.
+    unit: Option<String>,
 }
 
 #[derive(Template)]
@@ -33,6 +36,10 @@ pub struct Params {
 struct Dashboard {
     frame: Frame,
     date: String,
+    /// The unit the page is about ("Xã Hiệp Lực, Tỉnh Thái Nguyên"), when one was asked for.
+    unit: Option<String>,
+    /// The units with something to show, as (code, name), for the chooser (whole-country view).
+    units: Vec<(String, String)>,
     /// No commune has a plan yet.
     no_plan: bool,
     plans: Vec<PlanView>,
@@ -49,6 +56,18 @@ struct Badge {
 }
 
 impl Badge {
+    /// The forecast's status, or "too early to judge" when there are not a week of figures yet.
+    fn of_forecast(l: Lang, f: &Forecast) -> Badge {
+        if f.judgeable() {
+            Badge::of(l, f.status)
+        } else {
+            Badge {
+                class: "badge",
+                label: l.t("Chưa đủ 7 ngày số liệu để đánh giá", "Too early to judge (under 7 days)"),
+            }
+        }
+    }
+
     fn of(l: Lang, s: Status) -> Badge {
         match s {
             Status::Green => Badge { class: "badge green", label: l.t("Đúng tiến độ", "On track") },
@@ -75,6 +94,8 @@ struct PlanView {
     end: String,
     hamlets: Vec<Hamlet>,
     reconcile: String,
+    /// The commune's own dashboard.
+    page: String,
     /// The first plan of its province links the province's ranking.
     ranking: Option<String>,
     /// Dossiers needing signatures received by the commune, fully signed, over the day, week and
@@ -112,6 +133,7 @@ struct Hamlet {
 
 /// A segment target set and each segment's progress.
 struct Segments {
+    unit_code: String,
     unit: String,
     period: String,
     rows: Vec<(String, u64, Option<u64>, String)>,
@@ -122,49 +144,157 @@ struct Segments {
 
 /// A 100 %-of-staff target and each agency's progress.
 struct Staff {
+    unit_code: String,
     unit: String,
     deadline: String,
     /// Agency, holders / listed, share, missing.
     rows: Vec<(String, String, String, u64)>,
 }
 
-pub async fn campaign(State(s): State<AppState>, Query(p): Query<Params>) -> Response {
+pub async fn campaign(State(s): State<AppState>, headers: HeaderMap, Query(p): Query<Params>) -> Response {
     let (l, date) = match lang_param(p.lang.as_deref()).and_then(|l| Ok((l, day_or_today(p.date.as_deref())?))) {
         Ok(v) => v,
         Err(bad) => return bad.page(asks_en(p.lang.as_deref())),
     };
+    // A commune's or province's officer lands on their own unit's page (`unit=all`: the country).
+    if p.unit.is_none() {
+        let c = crate::web::ctx(&s, &headers, None).await;
+        if let Some((staff, _)) = c.staff().filter(|(st, _)| matches!(st.scope_kind.as_str(), "commune" | "province")) {
+            let date = p.date.as_deref().map(|d| format!("&date={}", crate::web::urlencode(d))).unwrap_or_default();
+            let to = format!("/campaign?unit={}{date}", crate::web::urlencode(&staff.scope_code));
+            return Redirect::to(&l.href(&to)).into_response();
+        }
+    }
+    let unit = match p.unit.as_deref().filter(|u| !u.trim().is_empty() && *u != "all") {
+        None => None,
+        Some(u) => match crate::input::code("unit", u, 8) {
+            Ok(u) => Some(u.to_owned()),
+            Err(bad) => return bad.page(l.en()),
+        },
+    };
     let store = &s.authority.store;
     let page = async {
         let on = parse_date(&date)?;
-        let (no_plan, plans) = plans(store, l, &date).await?;
-        let segments = segments(store, on).await?;
-        let staff = staff(store, on).await?;
-        let support = crate::web::support_figures(store, &date).await;
-        let title = l.t("Chiến dịch chữ ký số cho người dân", "Citizen digital signature campaign");
-        Fallible::Ok(Dashboard { frame: frame(l, title, "/campaign"), date, no_plan, plans, segments, staff, support })
+        let scope = match &unit {
+            Some(u) => match Scope::of(store, u).await? {
+                Some(scope) => Some(scope),
+                None => return Ok(None),
+            },
+            None => None,
+        };
+        let (no_plan, plans, names) = plans(store, l, &date, scope.as_ref()).await?;
+        let mut segments = segments(l, store, on).await?;
+        let mut staff = staff(l, store, on).await?;
+        let mut units: Vec<(String, String)> = names
+            .into_iter()
+            .chain(segments.iter().map(|s| (s.unit_code.clone(), s.unit.clone())))
+            .chain(staff.iter().map(|s| (s.unit_code.clone(), s.unit.clone())))
+            .collect();
+        units.sort();
+        units.dedup_by(|a, b| a.0 == b.0);
+        // A commune's page shows its own support points; a province's none (they are its
+        // communes'); the whole country's all of them.
+        let support = match &scope {
+            Some(sc) if sc.province.is_some() => None,
+            Some(sc) => crate::web::support_figures(store, l, &date, Some(&sc.code)).await,
+            None => crate::web::support_figures(store, l, &date, None).await,
+        };
+        if let Some(sc) = &scope {
+            segments.retain(|s| sc.is(&s.unit_code));
+            staff.retain(|s| sc.is(&s.unit_code));
+        }
+        let title = match &scope {
+            Some(sc) => format!("{} — {}", l.t("Chiến dịch chữ ký số", "Digital signature campaign"), sc.name),
+            None => l.t("Chiến dịch chữ ký số cho người dân", "Citizen digital signature campaign").to_owned(),
+        };
+        let page = Dashboard {
+            frame: frame(l, &title, "/campaign"),
+            date,
+            unit: scope.map(|s| s.name),
+            units,
+            no_plan,
+            plans,
+            segments,
+            staff,
+            support,
+        };
+        Fallible::Ok(Some(page))
     };
     match page.await {
-        Ok(page) => render(&page),
+        Ok(Some(page)) => render(&page),
+        Ok(None) => crate::input::Bad::new(
+            "unit",
+            "Không có xã, phường hay tỉnh nào có mã này.",
+            "No commune, ward or province has this code.",
+        )
+        .page(l.en()),
         Err(e) => failure(e),
     }
 }
 
-/// Every commune plan, in order; `true` first when there is none.
-async fn plans(store: &Store, l: Lang, date: &str) -> Fallible<(bool, Vec<PlanView>)> {
+/// The unit a dashboard is narrowed to: a commune (its own figures only) or a province (its own
+/// targets and its communes' plans).
+struct Scope {
+    code: String,
+    /// For a province: its code, to match its communes' plans.
+    province: Option<String>,
+    name: String,
+}
+
+impl Scope {
+    async fn of(store: &Store, code: &str) -> Fallible<Option<Scope>> {
+        let err = |e: kyso_store::StoreError| e.to_string();
+        if let Some(c) = store.commune(code).await.map_err(err)? {
+            return Ok(Some(Scope { code: c.code, province: None, name: format!("{}, {}", c.name, c.province_name) }));
+        }
+        Ok(data::unit_name(store, code).await?.map(|name| Scope {
+            code: code.to_owned(),
+            province: Some(code.to_owned()),
+            name,
+        }))
+    }
+
+    /// The unit itself.
+    fn is(&self, unit: &str) -> bool {
+        unit == self.code
+    }
+
+    /// A commune of this scope: the commune itself, or one of the province's.
+    fn holds(&self, commune: &CommuneRow) -> bool {
+        match &self.province {
+            None => commune.code == self.code,
+            Some(p) => &commune.province_code == p,
+        }
+    }
+}
+
+/// Every commune plan in the scope, in order; `true` first when there is none anywhere; then the
+/// communes with a plan as (code, name).
+async fn plans(
+    store: &Store,
+    l: Lang,
+    date: &str,
+    scope: Option<&Scope>,
+) -> Fallible<(bool, Vec<PlanView>, Vec<(String, String)>)> {
     let err = |e: kyso_store::StoreError| e.to_string();
     let mut communes = store.plans(None).await.map_err(err)?;
     communes.retain(|(plan, _)| plan.unit_code.len() == 5);
     let mut out = Vec::new();
+    let mut names = Vec::new();
     let mut provinces = Vec::new();
     for (plan, ms) in &communes {
         let Some(unit) = store.commune(&plan.unit_code).await.map_err(err)? else { continue };
+        names.push((unit.code.clone(), format!("{}, {}", unit.name, unit.province_name)));
+        if scope.is_some_and(|sc| !sc.holds(&unit)) {
+            continue;
+        }
         let ranking = !provinces.contains(&unit.province_code);
         if ranking {
             provinces.push(unit.province_code.clone());
         }
         out.push(plan_view(store, l, unit, plan.clone(), ms, date, ranking).await?);
     }
-    Ok((communes.is_empty(), out))
+    Ok((communes.is_empty(), out, names))
 }
 
 async fn plan_view(
@@ -209,13 +339,13 @@ async fn plan_view(
             let f = forecast(&daily, as_of, needed, t.deadline);
             let next = milestone.as_ref().map(|(d, r)| {
                 let n = if kind == TargetKind::Level { r.level } else { r.increment };
-                (n, d.to_string(), Badge::of(l, forecast(&daily, as_of, n, *d).status))
+                (n, l.day(*d), Badge::of_forecast(l, &forecast(&daily, as_of, n, *d)))
             });
             let name = match kind {
                 TargetKind::Level => l.t("Tổng số (mức)", "Level (total)"),
                 TargetKind::Increment => l.t("Tăng thêm so với mốc cơ sở", "Increment over baseline"),
             };
-            Reading { name, needed, gap: f.gap, next, status: Badge::of(l, f.status), rate: rate(l, &f) }
+            Reading { name, needed, gap: f.gap, next, status: Badge::of_forecast(l, &f), rate: rate(l, &f) }
         })
         .collect();
     // Chart from the baseline date to the later of the deadline and today.
@@ -229,7 +359,7 @@ async fn plan_view(
     }
     let marks: Vec<(i64, u64, u64)> =
         t.milestone_readings(adults).iter().map(|(d, r)| ((*d - start).whole_days(), r.level, r.increment)).collect();
-    let axis = (start.to_string(), (t.deadline - start).whole_days(), t.deadline.to_string());
+    let axis = (l.day(start), (t.deadline - start).whole_days(), l.day(t.deadline));
     let chart = chart(
         l.t("Số người có chứng thư theo ngày", "Holders by day"),
         &points,
@@ -242,7 +372,7 @@ async fn plan_view(
     for h in store.hamlets(&unit.code).await.map_err(|e| e.to_string())? {
         let adults = line.count(register.residents().iter().filter(|r| r.hamlet_code == h.code));
         let holders = adoption.hamlet_holders_on(&unit.code, &h.code, as_of);
-        let share = pct(Percent::share(holders, adults));
+        let share = pct(l, Percent::share(holders, adults));
         hamlets.push(Hamlet { code: h.code, name: h.name, holders, adults, share });
     }
     let dossiers = kyso_tracker::signed_use::windows(store, &unit.code, as_of)
@@ -254,7 +384,7 @@ async fn plan_view(
                 Window::Week => l.t("Tuần (thứ Hai – Chủ nhật)", "Week (Monday – Sunday)"),
                 Window::Month => l.t("Tháng", "Month"),
             };
-            (name, share.needing, share.fully_signed, pct(share.share()))
+            (name, share.needing, share.fully_signed, pct(l, share.share()))
         })
         .collect();
     let (month_start, month_end) = Window::Month.around(as_of);
@@ -264,19 +394,20 @@ async fn plan_view(
         signers,
         adults,
         holders,
-        share: pct(Percent::share(holders, adults)),
+        share: pct(l, Percent::share(holders, adults)),
         target: match t.value {
-            TargetValue::Percent(p) => p.to_string(),
-            TargetValue::Absolute(n) => n.to_string(),
+            TargetValue::Percent(p) => l.share(Some(p)),
+            TargetValue::Absolute(n) => l.num(n),
         },
-        deadline: t.deadline.to_string(),
+        deadline: l.day(t.deadline),
         ambiguous: t.kind.is_none(),
         readings: rows,
         chart,
-        start: start.to_string(),
-        end: end.to_string(),
+        start: l.day(start),
+        end: l.day(end),
         hamlets,
         reconcile: format!("/campaign/reconcile?commune={}", unit.code),
+        page: format!("/campaign?unit={}", unit.code),
         ranking: ranking.then(|| format!("/campaign/ranking?province={}", unit.province_code)),
         unit,
         plan,
@@ -286,47 +417,56 @@ async fn plan_view(
 fn rate(l: Lang, f: &Forecast) -> Rate {
     let recent = f
         .run_rate_14
-        .map(|r| format!("; {} {r:.1}/{}", l.t("14 ngày qua", "last 14 days"), l.t("ngày", "day")))
+        .map(|r| format!("; {} {}/{}", l.t("14 ngày qua", "last 14 days"), l.dec(r, 1), l.t("ngày", "day")))
         .unwrap_or_default();
     if f.gap == 0 {
         Rate { text: l.t("đã đạt", "reached").into(), warning: None }
     } else if f.required_rate.is_finite() {
-        let warning = f.beyond_best_week.then(|| {
+        // Only once there is a week to compare with.
+        let warning = (f.beyond_best_week && f.judgeable()).then(|| {
             format!(
-                "{} {:.0} {} {})",
+                "{} {} {} {})",
                 l.t("cần", "needs"),
-                f.required_rate * 7.0,
+                l.dec(f.required_rate * 7.0, 0),
                 l.t("người/tuần, hơn tuần tốt nhất (", "a week, more than the best week so far ("),
-                f.best_week.unwrap_or(0)
+                l.num(f.best_week.unwrap_or(0))
             )
         });
-        Rate { text: format!("{:.1} {}{recent}", f.required_rate, l.t("người/ngày", "per day")), warning }
+        Rate { text: format!("{} {}{recent}", l.dec(f.required_rate, 1), l.t("người/ngày", "per day")), warning }
     } else {
         Rate { text: format!("{}{recent}", l.t("đã quá hạn", "deadline passed")), warning: None }
     }
 }
 
 /// Segment targets with their progress on `on`.
-async fn segments(store: &Store, on: time::Date) -> Fallible<Vec<Segments>> {
+async fn segments(l: Lang, store: &Store, on: time::Date) -> Fallible<Vec<Segments>> {
     let mut out = Vec::new();
     for (set, plan, progress) in data::segment_progress(store, on).await? {
         let unit = data::unit_name(store, &set.unit_code).await?.unwrap_or_else(|| set.unit_code.clone());
         let rows = progress
             .into_iter()
             .map(|p| {
-                let share = p.holders.map_or("–".into(), |n| pct(Percent::share(n, p.target)));
+                let share = p.holders.map_or("–".into(), |n| pct(l, Percent::share(n, p.target)));
                 (p.name, p.target, p.holders, share)
             })
             .collect();
         let mismatch =
             plan.check().iter().any(|w| matches!(w, kyso_campaign::plan::SegmentWarning::SumMismatch { .. }));
-        out.push(Segments { unit, period: set.period, rows, total: set.total, mismatch, source: set.source });
+        out.push(Segments {
+            unit_code: set.unit_code.clone(),
+            unit,
+            period: set.period,
+            rows,
+            total: set.total,
+            mismatch,
+            source: set.source,
+        });
     }
     Ok(out)
 }
 
 /// 100 %-of-staff targets with their progress on `on`.
-async fn staff(store: &Store, on: time::Date) -> Fallible<Vec<Staff>> {
+async fn staff(l: Lang, store: &Store, on: time::Date) -> Fallible<Vec<Staff>> {
     let mut out = Vec::new();
     for s in data::staff_progress(store, on).await? {
         let unit = data::unit_name(store, &s.unit).await?.unwrap_or_else(|| s.unit.clone());
@@ -334,11 +474,11 @@ async fn staff(store: &Store, on: time::Date) -> Fallible<Vec<Staff>> {
             .agencies
             .iter()
             .map(|a| {
-                let share = pct(Percent::share(a.holders, a.staff));
-                (a.agency.clone(), format!("{} / {}", a.holders, a.staff), share, a.missing())
+                let share = pct(l, Percent::share(a.holders, a.staff));
+                (a.agency.clone(), format!("{} / {}", l.num(a.holders), l.num(a.staff)), share, a.missing())
             })
             .collect();
-        out.push(Staff { unit, deadline: s.deadline.unwrap_or_else(|| "–".into()), rows });
+        out.push(Staff { unit_code: s.unit.clone(), unit, deadline: s.deadline.map_or_else(|| "–".into(), |d| l.date(d)), rows });
     }
     Ok(out)
 }

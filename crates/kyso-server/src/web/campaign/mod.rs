@@ -85,9 +85,9 @@ fn xlsx_download(file: &str, bytes: Vec<u8>) -> Response {
         .into_response()
 }
 
-/// A share, or `–` without a denominator.
-fn pct(p: Option<Percent>) -> String {
-    p.map_or("–".into(), |p| p.to_string())
+/// A share in the page's language (`6,20 %`), or `–` without a denominator.
+fn pct(l: Lang, p: Option<Percent>) -> String {
+    l.share(p)
 }
 
 /// "Nguyễn Thị Hồng Nhung" → "Nguyễn T. H. Nhung": enough at the door, less on a screen.

@@ -28,8 +28,9 @@ struct Ranking {
     frame: Frame,
     province: String,
     date: String,
-    /// Communes in the province, and those without figures.
+    /// Communes in the province, those with figures, and those without.
     communes: usize,
+    ranked: usize,
     missing: usize,
     /// The bars' drawing height, and the bars.
     height: usize,
@@ -48,12 +49,13 @@ struct Bar {
 }
 
 struct Row {
+    /// Its rank; None for a commune without figures (listed after the ranked ones).
+    rank: Option<usize>,
     /// The commune's report page.
     report: String,
     name: String,
-    holders: i64,
-    adults: i64,
-    share: String,
+    /// Holders, adults and share; None: no figures yet.
+    figures: Option<(i64, i64, String)>,
 }
 
 pub async fn ranking(State(s): State<AppState>, Query(p): Query<Params>) -> Response {
@@ -89,6 +91,9 @@ pub async fn ranking(State(s): State<AppState>, Query(p): Query<Params>) -> Resp
         })
         .collect();
     ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.commune_code.cmp(&b.1.commune_code)));
+    let mut unranked: Vec<&CommuneAdoptionRow> =
+        mine.iter().copied().filter(|r| !ranked.iter().any(|(_, x)| x.commune_code == r.commune_code)).collect();
+    unranked.sort_by(|a, b| a.commune_name.cmp(&b.commune_name));
     // Bars: the top 15 and, for longer lists, the bottom 15.
     let shown: Vec<_> = if ranked.len() > 30 {
         ranked.iter().take(15).chain(ranked.iter().skip(ranked.len() - 15)).collect()
@@ -99,14 +104,15 @@ pub async fn ranking(State(s): State<AppState>, Query(p): Query<Params>) -> Resp
         .iter()
         .enumerate()
         .map(|(i, (pct, r))| {
-            let w = (pct.min(100.0) * 1.8).max(0.5);
+            // Sized for a 360-px phone: 12-unit text in a 360-unit-wide drawing stays ~11 px.
+            let w = (pct.min(100.0) * 1.6).max(0.5);
             Bar {
-                y: 2 + 18 * i,
-                text_y: 13 + 18 * i,
-                name: r.commune_name.chars().take(24).collect(),
+                y: 2 + 20 * i,
+                text_y: 15 + 20 * i,
+                name: r.commune_name.chars().take(18).collect(),
                 width: format!("{w:.1}"),
-                value_x: format!("{:.1}", 145.0 + w),
-                share: format!("{pct:.2}"),
+                value_x: format!("{:.1}", 138.0 + w),
+                share: l.pct(*pct),
             }
         })
         .collect();
@@ -115,18 +121,26 @@ pub async fn ranking(State(s): State<AppState>, Query(p): Query<Params>) -> Resp
         province: first.province_name.clone(),
         date,
         communes: mine.len(),
+        ranked: ranked.len(),
         missing: mine.len() - ranked.len(),
-        height: 18 * shown.len() + 4,
+        height: 20 * shown.len() + 4,
         bars,
         rows: ranked
             .iter()
-            .map(|(pct, r)| Row {
+            .enumerate()
+            .map(|(i, (pct, r))| Row {
+                rank: Some(i + 1),
                 report: format!("/campaign/reports/unit?unit={}", r.commune_code),
                 name: r.commune_name.clone(),
-                holders: r.holders.unwrap_or(0),
-                adults: r.adults.unwrap_or(0),
-                share: format!("{pct:.2}"),
+                figures: Some((r.holders.unwrap_or(0), r.adults.unwrap_or(0), l.pct(*pct))),
             })
+            // Every commune of the province is listed: those without figures after the ranked ones.
+            .chain(unranked.iter().map(|r| Row {
+                rank: None,
+                report: format!("/campaign/reports/unit?unit={}", r.commune_code),
+                name: r.commune_name.clone(),
+                figures: None,
+            }))
             .collect(),
     };
     render(&page)

@@ -138,13 +138,15 @@ fn kind_text(l: Lang, f: &Finding) -> &'static str {
 fn detail_text(l: Lang, f: &Finding) -> String {
     match f {
         Finding::NotInAnyList { provider, visited } => {
-            format!("{provider} · {} {visited}", l.t("thăm ngày", "visited"))
+            format!("{provider} · {} {}", l.t("thăm ngày", "visited"), l.date(visited.to_string()))
         }
         Finding::MovedAway { visited } | Finding::Deceased { visited } => {
-            format!("{} {visited}", l.t("thăm ngày", "visited"))
+            format!("{} {}", l.t("thăm ngày", "visited"), l.date(visited.to_string()))
         }
         Finding::SeveralProviders { providers } => providers.join(", "),
-        Finding::Lapsed { ended, provider } => format!("{provider} · {} {ended}", l.t("hết hiệu lực ngày", "ended")),
+        Finding::Lapsed { ended, provider } => {
+            format!("{provider} · {} {}", l.t("hết hiệu lực ngày", "ended"), l.date(ended.to_string()))
+        }
     }
 }
 

@@ -70,8 +70,8 @@ pub(super) fn unit_code(u: &str) -> Result<String, Bad> {
     if !(2..=8).contains(&u.len()) || !u.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return Err(Bad::new(
             "unit",
-            "mã xã (5 chữ số), mã tỉnh (2 chữ số) hoặc VN.",
-            "a commune (5 digits), province (2 digits) or VN.",
+            "phải là mã xã (5 chữ số), mã tỉnh (2 chữ số) hoặc VN.",
+            "must be a commune (5 digits), a province (2 digits) or VN.",
         ));
     }
     Ok(u.to_owned())
@@ -81,8 +81,8 @@ fn typed_period(freq: &str, start: Option<time::Date>) -> Result<Period, Bad> {
     data::period(freq, start.map(|d| d.to_string()).as_deref()).map_err(|_| {
         Bad::new(
             "period",
-            "không phải ngày bắt đầu của một kỳ báo cáo (tuần bắt đầu thứ Năm, tháng bắt đầu ngày 1).",
-            "is not the first day of a report period (weeks start on Thursday, months on the 1st).",
+            "phải là ngày đầu của một kỳ (tuần bắt đầu thứ Năm, tháng bắt đầu ngày 1).",
+            "must be the first day of a period (weeks start on Thursday, months on the 1st).",
         )
     })
 }
@@ -102,9 +102,9 @@ fn link(path: &str, unit: &str, period: &Period) -> String {
     format!("{path}?unit={unit}&freq={}&period={}", period.frequency.name(), period.start)
 }
 
-/// `HH:MM dd/mm/yyyy`.
+/// `dd/mm/yyyy HH:MM` (the instant is in Vietnam time already).
 fn clock(t: OffsetDateTime) -> String {
-    format!("{:02}:{:02} {:02}/{:02}/{}", t.hour(), t.minute(), t.day(), u8::from(t.month()), t.year())
+    format!("{} {:02}:{:02}", kyso_fmt::date(t.date()), t.hour(), t.minute())
 }
 
 /// What the period form and the heading of both report pages show.
@@ -167,30 +167,30 @@ fn late_text(minutes: i64) -> String {
 
 /// The figures of a report as label and value.
 fn figure_rows(l: Lang, f: &Figures) -> Vec<(&'static str, String)> {
-    let rate = |x100: u64| format!("{}.{:02}", x100 / 100, x100 % 100);
+    let rate = |x100: u64| l.dec(x100 as f64 / 100.0, 2);
     let mut rows = vec![
-        (l.t("Người trong độ tuổi", "Adults"), f.adults.to_string()),
-        (l.t("Đã có chứng thư số", "Holders"), f.holders.to_string()),
-        (l.t("Tỷ lệ", "Share"), pct(f.share())),
+        (l.t("Người trong độ tuổi", "Adults"), l.num(f.adults)),
+        (l.t("Đã có chứng thư số", "Holders"), l.num(f.holders)),
+        (l.t("Tỷ lệ", "Share"), pct(l, f.share())),
         (
             l.t("Chỉ tiêu (tổng số / tăng thêm)", "Target (level / increment)"),
-            format!("{} / {}", f.target_level, f.target_increment),
+            format!("{} / {}", l.num(f.target_level), l.num(f.target_increment)),
         ),
-        (l.t("So với chỉ tiêu (tổng số)", "Of the target (level)"), pct(f.of_target())),
+        (l.t("So với chỉ tiêu (tổng số)", "Of the target (level)"), pct(l, f.of_target())),
         (
             l.t("Mốc kế tiếp (tổng số / tăng thêm)", "Next milestone (level / increment)"),
             if f.milestone_level == 0 {
                 "–".into()
             } else {
-                format!("{} / {}", f.milestone_level, f.milestone_increment)
+                format!("{} / {}", l.num(f.milestone_level), l.num(f.milestone_increment))
             },
         ),
-        (l.t("Chứng thư cấp mới trong kỳ", "Certificates issued in the period"), f.new_certificates.to_string()),
-        (l.t("Người có chứng thư tăng thêm trong kỳ", "New holders in the period"), f.new_holders.to_string()),
-        (l.t("Lượt đến từng nhà trong kỳ", "Door-to-door visits in the period"), f.visits_total().to_string()),
+        (l.t("Chứng thư cấp mới trong kỳ", "Certificates issued in the period"), l.num(f.new_certificates)),
+        (l.t("Người có chứng thư tăng thêm trong kỳ", "New holders in the period"), l.num(f.new_holders)),
+        (l.t("Lượt đến từng nhà trong kỳ", "Door-to-door visits in the period"), l.num(f.visits_total())),
     ];
     for (outcome, n) in &f.visits {
-        rows.push(("", format!("{outcome}: {n}")));
+        rows.push(("", format!("{outcome}: {}", l.num(n))));
     }
     rows.push((l.t("Tốc độ 14 ngày (người/ngày)", "14-day rate (per day)"), rate(f.run_rate_x100)));
     let required = if f.past_deadline > 0 && f.green + f.amber + f.red <= 1 {
@@ -200,18 +200,18 @@ fn figure_rows(l: Lang, f: &Figures) -> Vec<(&'static str, String)> {
     };
     rows.push((l.t("Tốc độ cần đạt (người/ngày)", "Required rate (per day)"), required));
     if f.green + f.amber + f.red > 1 {
-        rows.push((l.t("Số đơn vị đã quá hạn chỉ tiêu", "Units past their deadline"), f.past_deadline.to_string()));
+        rows.push((l.t("Số đơn vị đã quá hạn chỉ tiêu", "Units past their deadline"), l.num(f.past_deadline)));
     }
     rows.push((
         l.t("Dự báo: đúng / cần tăng tốc / chậm", "Forecast: on track / behind / off track"),
-        format!("{} / {} / {}", f.green, f.amber, f.red),
+        format!("{} / {} / {}", l.num(f.green), l.num(f.amber), l.num(f.red)),
     ));
     let signed = f.signed_dossiers();
     rows.push((
         l.t("Hồ sơ cần ký số trong kỳ / đã ký đầy đủ", "Dossiers needing signatures / fully signed"),
         format!("{} / {}", signed.needing, signed.fully_signed),
     ));
-    rows.push((l.t("Tỷ lệ hồ sơ được ký số đầy đủ", "Share of dossiers fully signed"), pct(signed.share())));
+    rows.push((l.t("Tỷ lệ hồ sơ được ký số đầy đủ", "Share of dossiers fully signed"), pct(l, signed.share())));
     rows.push((
         l.t("Người có chứng thư đã ký số trong kỳ / người có chứng thư", "Holders who signed in the period / holders"),
         format!("{} / {}", f.signers, f.holders),
@@ -231,6 +231,8 @@ struct RollupPage {
     submitted: String,
     total: [String; 5],
     unexpected: String,
+    /// The figure columns' headings, repeated beside each value when the table reflows on a phone.
+    heads: [&'static str; 5],
     xlsx: String,
     own: String,
     parent: Option<String>,
@@ -269,13 +271,13 @@ pub async fn overview(State(s): State<AppState>, headers: HeaderMap, Query(p): Q
     }
 }
 
-fn figure_cells(f: &Figures) -> [String; 5] {
+fn figure_cells(l: Lang, f: &Figures) -> [String; 5] {
     [
-        format!("{} / {}", f.holders, f.adults),
-        pct(f.share()),
-        pct(f.of_target()),
-        f.new_certificates.to_string(),
-        f.visits_total().to_string(),
+        format!("{} / {}", l.num(f.holders), l.num(f.adults)),
+        pct(l, f.share()),
+        pct(l, f.of_target()),
+        l.num(f.new_certificates),
+        l.num(f.visits_total()),
     ]
 }
 
@@ -290,24 +292,24 @@ fn rollup_lines(l: Lang, r: &Rollup, names: &[String], period: &Period, full: bo
                 link: link(path, &row.unit_code, period),
                 name: name.clone(),
                 status: StatusCell::new(l, &row.status, full),
-                cells: row.figures.as_ref().map_or_else(|| ["–"; 5].map(String::from), figure_cells),
+                cells: row.figures.as_ref().map_or_else(|| ["–"; 5].map(String::from), |f| figure_cells(l, f)),
             }
         })
         .collect()
 }
 
 fn period_lines(l: Lang, unit: &str, list: &[Rollup]) -> Vec<PeriodLine> {
-    let rate = |x: Option<f64>| x.map_or("–".into(), |x| format!("{:.0} %", x * 100.0));
+    let rate = |x: Option<f64>| x.map_or("–".into(), |x| kyso_fmt::percent(x * 100.0, 0, l.style()));
     list.iter()
         .map(|r| PeriodLine {
             link: link("/campaign/reports", unit, &r.period),
             label: label(&r.period, l.en()),
             cells: [
-                r.expected().to_string(),
-                r.count("on_time").to_string(),
-                r.count("late").to_string(),
-                r.count("missing").to_string(),
-                r.count("pending").to_string(),
+                l.num(r.expected()),
+                l.num(r.count("on_time")),
+                l.num(r.count("late")),
+                l.num(r.count("missing")),
+                l.num(r.count("pending")),
                 rate(r.completeness()),
                 rate(r.timeliness()),
             ],
@@ -326,8 +328,15 @@ async fn rollup_page(store: &Store, l: Lang, unit: &str, period: &Period, full: 
         period: PeriodView::new(l, unit, period, roll.due),
         rows: rollup_lines(l, &roll, &names, period, full),
         submitted: format!("{}/{}", roll.count("on_time") + roll.count("late"), roll.expected()),
-        total: figure_cells(&roll.total),
+        total: figure_cells(l, &roll.total),
         unexpected: roll.unexpected.join(", "),
+        heads: [
+            l.t("Có chứng thư / trong độ tuổi", "Holders / adults"),
+            "%",
+            l.t("% chỉ tiêu", "% of target"),
+            l.t("Cấp mới", "Issued"),
+            l.t("Lượt thăm", "Visits"),
+        ],
         xlsx: format!("{}&kind=rollup", link("/campaign/reports/xlsx", unit, period)),
         own: link("/campaign/reports/unit", unit, period),
         parent: data::parent(store, unit).await?.map(|parent| link("/campaign/reports", &parent, period)),
@@ -487,7 +496,7 @@ async fn submitter(s: &AppState, headers: &HeaderMap, f: &SubmitForm) -> Result<
 }
 
 fn no_such_unit() -> Bad {
-    Bad::new("unit", "không có đơn vị này.", "no such unit.")
+    Bad::new("unit", "không có trong danh mục hành chính.", "is not in the list of administrative units.")
 }
 
 /// The form's values, typed and within the store's limits.
@@ -500,7 +509,11 @@ fn typed_submission(f: &SubmitForm) -> Result<(String, Period), Bad> {
     input::text(REPORT_TEXT, f.difficulties.trim())?;
     input::text(PROPOSALS, f.proposals.trim())?;
     if f.by.trim().is_empty() {
-        return Err(Bad::new("by", "hãy ghi họ tên và chức vụ người báo cáo.", "say who submits (name and position)."));
+        return Err(Bad::new(
+            "by",
+            "còn thiếu: hãy ghi họ tên và chức vụ người báo cáo.",
+            "is missing: write the submitter's name and position.",
+        ));
     }
     Ok((unit, period))
 }
@@ -531,8 +544,8 @@ pub async fn unit_submit(State(s): State<AppState>, headers: HeaderMap, Form(f):
         Err(e) if e.starts_with("unknown unit") => no_such_unit().page(en),
         Err(e) if e.contains("has not ended") => Bad::new(
             "period",
-            format!("kỳ báo cáo chưa kết thúc: nộp từ ngày {}.", period.end),
-            format!("the period has not ended yet: report it from {}.", period.end),
+            format!("chưa kết thúc: hãy nộp báo cáo từ ngày {}.", kyso_fmt::date(period.end)),
+            format!("has not ended yet: submit the report from {}.", kyso_fmt::date(period.end)),
         )
         .page(en),
         Err(e) => failure(e),

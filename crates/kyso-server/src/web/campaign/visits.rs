@@ -59,12 +59,12 @@ pub async fn record(State(s): State<AppState>, headers: HeaderMap, Form(f): Form
             if f.outcome == "already-holds" {
                 Bad::new(
                     "provider",
-                    "hãy ghi tên nhà cung cấp người dân đã có chứng thư.",
-                    "name the provider they already hold a certificate from.",
+                    "còn thiếu: hãy ghi nhà cung cấp mà người dân đã có chứng thư.",
+                    "is missing: name the provider they already hold a certificate from.",
                 )
             } else {
                 let list = OUTCOMES.map(|o| o.0).join(", ");
-                Bad::new("outcome", format!("chọn một trong: {list}."), format!("use one of: {list}."))
+                Bad::new("outcome", format!("phải là một trong: {list}."), format!("must be one of: {list}."))
             }
         })
     })();

@@ -16,11 +16,10 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use kyso_access::Action;
 use kyso_campaign::csv::parse_date;
-use kyso_campaign::denominator::AdultsDenominator;
-use kyso_campaign::worklist::{build_worklist, Outcome};
+use kyso_campaign::worklist::Outcome;
 use kyso_store::{AuditEvent, Store, Write};
-use kyso_tracker::read::{load, Fallible};
-use kyso_tracker::worklist::{visit_key, visit_log, worklist_lines, worklist_xlsx};
+use kyso_tracker::read::Fallible;
+use kyso_tracker::worklist::{visit_key, worklist_lines, worklist_page, worklist_xlsx};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -31,6 +30,10 @@ pub struct Params {
     hamlet: Option<String>,
     /// After a visit was recorded from the list.
     saved: Option<String>,
+    /// Search: part of a name, or a house number.
+    q: Option<String>,
+    /// The page (1-based, 50 lines each).
+    page: Option<String>,
 }
 
 /// The typed query: commune, hamlet and day.
@@ -49,6 +52,16 @@ struct Worklist {
     date: String,
     min_age: u8,
     saved: bool,
+    /// The whole list's people and households; those matching the search.
+    total: usize,
+    households: usize,
+    matched: usize,
+    search: String,
+    page: usize,
+    pages: usize,
+    /// Links to the previous and next pages.
+    prev: Option<String>,
+    next: Option<String>,
     lines: Vec<Line>,
     /// The visit forms' CSRF token, for staff who may record visits here.
     csrf: Option<String>,
@@ -56,6 +69,8 @@ struct Worklist {
 }
 
 struct Line {
+    /// The first line of its household on this page: the household's heading goes above it.
+    first_of_household: bool,
     household: String,
     masked_id: String,
     name: String,
@@ -84,12 +99,37 @@ pub async fn worklist(State(s): State<AppState>, headers: HeaderMap, Query(p): Q
     } else {
         None
     };
+    let search = match p.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        Some(q) => match input::text(kyso_store::limits::FULL_NAME.named("q"), q) {
+            Ok(q) => Some(q.to_owned()),
+            Err(bad) => return bad.page(l.en()),
+        },
+        None => None,
+    };
+    let page_no = match p.page.as_deref().filter(|v| !v.is_empty()) {
+        None => 1,
+        Some(v) => match v.parse::<usize>() {
+            Ok(n) if (1..=100_000).contains(&n) => n,
+            _ => {
+                return Bad::new("page", "Số trang phải là số nguyên dương.", "The page must be a whole number from 1.")
+                    .page(l.en())
+            }
+        },
+    };
     let place = (commune, hamlet);
-    match page(&s.authority.store, l, place, &date, p.saved.is_some(), forms).await {
+    let want = Want { saved: p.saved.is_some(), search, page: page_no };
+    match page(&s.authority.store, l, place, &date, want, forms).await {
         Ok(Some(page)) => render(&page),
         Ok(None) => (StatusCode::NOT_FOUND, "no such commune or hamlet\n").into_response(),
         Err(e) => failure(e),
     }
+}
+
+/// What the visitor asked for beyond the place and day.
+struct Want {
+    saved: bool,
+    search: Option<String>,
+    page: usize,
 }
 
 async fn page(
@@ -97,7 +137,7 @@ async fn page(
     l: Lang,
     (commune, hamlet): (&str, &str),
     date: &str,
-    saved: bool,
+    want: Want,
     forms: Option<(String, String)>,
 ) -> Fallible<Option<Worklist>> {
     let err = |e: kyso_store::StoreError| e.to_string();
@@ -105,40 +145,58 @@ async fn page(
     let Some(unit) = store.commune(commune).await.map_err(err)? else { return Ok(None) };
     let hamlets = store.hamlets(commune).await.map_err(err)?;
     let Some(h) = hamlets.iter().find(|h| h.code == hamlet) else { return Ok(None) };
-    let (register, adoption) = load(store, commune, Some(hamlet)).await?;
     let min_age = match store.plans(Some(commune)).await.map_err(err)?.into_iter().next_back() {
         Some((plan, _)) => u8::try_from(plan.min_age).map_err(|e| e.to_string())?,
         None => 15,
     };
-    let line = AdultsDenominator::new(min_age, as_of).map_err(|e| e.to_string())?;
-    let log = visit_log(store, &register, commune, Some(hamlet)).await?;
-    let list = build_worklist(&register, &adoption, &line, &log, (commune, hamlet), as_of);
+    let list = worklist_page(store, (commune, hamlet), as_of, min_age, want.search.as_deref(), want.page).await?;
     let audit = AuditEvent::new(
         "web",
         "campaign.worklist.view",
         &format!("{commune}/{hamlet}"),
-        format!("{} entries on {date}", list.entries.len()),
+        format!("{} of {} entries on {date}, page {}", list.entries.len(), list.total, list.page),
     );
     store.commit(&[Write::Audit(audit)]).await.map_err(err)?;
+    let mut previous: Option<String> = None;
     let lines = list
         .entries
         .iter()
-        .map(|e| Line {
-            household: e.household.clone().unwrap_or_default(),
-            masked_id: e.masked_id.clone(),
-            name: short_name(e.full_name.as_deref().unwrap_or("")),
-            last: e.last_outcome.as_ref().map(|o| outcome_text(l, o)).unwrap_or_default(),
-            person: forms.as_ref().map(|(_, key)| handle(key, e.person())).unwrap_or_default(),
+        .map(|e| {
+            let household = e.household.clone().unwrap_or_default();
+            let first_of_household = previous.as_ref() != Some(&household);
+            previous = Some(household.clone());
+            Line {
+                first_of_household,
+                household,
+                masked_id: e.masked_id.clone(),
+                name: short_name(e.full_name.as_deref().unwrap_or("")),
+                last: e.last_outcome.as_ref().map(|o| outcome_text(l, o)).unwrap_or_default(),
+                person: forms.as_ref().map(|(_, key)| handle(key, e.person())).unwrap_or_default(),
+            }
         })
         .collect();
+    let search = want.search.unwrap_or_default();
+    let here = format!("/campaign/worklist?commune={commune}&hamlet={hamlet}");
+    let link = |n: usize| {
+        let q = if search.is_empty() { String::new() } else { format!("&q={}", crate::web::urlencode(&search)) };
+        l.href(&format!("{here}&date={date}{q}&page={n}"))
+    };
     let title = format!("{} — {}, {}", l.t("Danh sách đến từng nhà", "Door-to-door worklist"), h.name, unit.name);
     Ok(Some(Worklist {
-        frame: frame(l, title, format!("/campaign/worklist?commune={commune}&hamlet={hamlet}")),
+        frame: frame(l, title, here.clone()),
         commune: commune.to_owned(),
         hamlet: hamlet.to_owned(),
         date: date.to_owned(),
         min_age,
-        saved,
+        saved: want.saved,
+        total: list.total,
+        households: list.households,
+        matched: list.matched,
+        prev: (list.page > 1).then(|| link(list.page - 1)),
+        next: (list.page < list.pages).then(|| link(list.page + 1)),
+        search,
+        page: list.page,
+        pages: list.pages,
         lines,
         csrf: forms.map(|(csrf, _)| csrf),
         outcomes: &OUTCOMES,

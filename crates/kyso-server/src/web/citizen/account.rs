@@ -1,7 +1,7 @@
 //! `/me`: the citizen's account, the journey's steps, and what to do next (where to get level 2,
 //! create a certificate, or sign).
 
-use super::{masked, person_of, weekdays, Q};
+use super::{masked, person_of, Q};
 use crate::i18n::Lang;
 use crate::input::Query;
 use crate::web::extract::SignedInCitizen;
@@ -90,7 +90,11 @@ pub async fn me(State(s): State<AppState>, Query(q): Query<Q>, who: SignedInCiti
         has_cert,
         points: points
             .into_iter()
-            .map(|p| Point { open: weekdays(lang, &p.opening_days), name: p.name, address: p.address })
+            .map(|p| Point {
+                open: super::opening_text(lang, &p.opening_days, &p.opening_hours),
+                name: p.name,
+                address: p.address,
+            })
             .collect(),
     };
     render_for(c, &page)

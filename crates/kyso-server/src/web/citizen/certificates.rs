@@ -95,12 +95,14 @@ struct Certificate {
     fingerprint: String,
     /// Neither revoked nor expired: renew and revoke are offered.
     active: bool,
+    /// Sent here from the activation form: this valid certificate is why no second one was made.
+    already: bool,
 }
 
 pub async fn certificate(
     State(s): State<AppState>,
     Path(serial): Path<String>,
-    Query(_): Query<Q>,
+    Query(q): Query<Q>,
     who: SignedInCitizen<ManageCertificates>,
 ) -> Response {
     let (c, a) = (&who.ctx, &who.account);
@@ -111,7 +113,13 @@ pub async fn certificate(
     let active = cert.revoked_at.is_none() && cert.not_after > kyso_store::now();
     let frame = Frame::new(c, c.t("Chi tiết chứng thư số", "Certificate details"));
     let creds = s.authority.store.credentials_of(&a.id_number).await.unwrap_or_default();
-    let page = Certificate { frame, cert: cert_line(&s, c.lang(), &creds, &cert), fingerprint, active };
+    let page = Certificate {
+        frame,
+        cert: cert_line(&s, c.lang(), &creds, &cert),
+        fingerprint,
+        active,
+        already: q.err.as_deref() == Some("active"),
+    };
     render_for(c, &page)
 }
 

@@ -92,6 +92,16 @@ pub(super) fn weekdays(lang: Lang, days: &str) -> String {
         .join(", ")
 }
 
+/// Opening days and hours: "Thứ Hai, Thứ Ba · 7:30–11:30, 13:30–17:00" (the hours when given).
+pub fn opening_text(lang: Lang, days: &str, hours: &str) -> String {
+    let days = weekdays(lang, days);
+    if hours.is_empty() {
+        days
+    } else {
+        format!("{days} · {hours}")
+    }
+}
+
 pub fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {

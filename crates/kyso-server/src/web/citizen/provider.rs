@@ -10,8 +10,9 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use kyso_authority::IssueRequest;
+use kyso_authority::{AuthorityError, IssueRequest};
 use kyso_custody::Pin;
+use kyso_store::StoreError;
 use serde::Deserialize;
 
 #[derive(Template)]
@@ -82,6 +83,17 @@ struct Activate<'a> {
     error: Option<&'a str>,
     provider_id: &'a str,
     provider: &'a str,
+    /// The form's one-use token ([`kyso_authority::forms`]).
+    form_token: &'a str,
+}
+
+/// A form token lives an hour: long enough to read the page and choose a PIN.
+const FORM_TTL: i64 = 3600;
+
+/// Where a citizen who already holds a valid certificate from the provider is sent: that
+/// certificate, with what to do (renew it) instead of a second one.
+fn already_active(serial: &str) -> Response {
+    Redirect::to(&format!("/me/certificates/{serial}?err=active")).into_response()
 }
 
 pub async fn activate_page(State(s): State<AppState>, Query(q): Query<Q>, who: Level2Citizen) -> Response {
@@ -91,15 +103,27 @@ pub async fn activate_page(State(s): State<AppState>, Query(q): Query<Q>, who: L
     if q.confirmed.as_deref() != Some("1") {
         return Redirect::to(&format!("/me/confirm?provider={provider}")).into_response();
     }
+    let active = s.authority.active_certificate(&who.account.id_number, &provider, kyso_store::now()).await;
+    if let Ok(Some(serial)) = active {
+        return already_active(&serial);
+    }
+    let token = match s.authority.new_form_token(FORMS_ACTIVATE, &who.account.id_number, &provider, FORM_TTL).await {
+        Ok(t) => t,
+        Err(e) => return Notice::new(c, c.t("Lỗi", "Error")).error(e.to_string()).page(c),
+    };
     let frame = Frame::new(c, c.t("Đặt mã PIN và kích hoạt", "Set a PIN and activate"));
-    render_for(c, &Activate { frame, error: None, provider_id: &provider, provider: &pname })
+    render_for(c, &Activate { frame, error: None, provider_id: &provider, provider: &pname, form_token: &token })
 }
+
+use kyso_authority::forms::ACTIVATE as FORMS_ACTIVATE;
 
 #[derive(Deserialize)]
 pub struct ActivateForm {
     csrf: String,
     provider: String,
     confirmed: Option<String>,
+    #[serde(default)]
+    form_token: String,
     pin: String,
     pin2: String,
 }
@@ -116,7 +140,8 @@ pub async fn activate(State(s): State<AppState>, post: CitizenForm<ActivateForm>
     }
     let fail = |msg: &str| {
         let frame = Frame::new(&c, c.t("Đặt mã PIN và kích hoạt", "Set a PIN and activate"));
-        let page = Activate { frame, error: Some(msg), provider_id: &f.provider, provider: &pname };
+        let page =
+            Activate { frame, error: Some(msg), provider_id: &f.provider, provider: &pname, form_token: &f.form_token };
         render_status(StatusCode::UNPROCESSABLE_ENTITY, &c, &page)
     };
     if f.pin != f.pin2 {
@@ -144,7 +169,7 @@ pub async fn activate(State(s): State<AppState>, post: CitizenForm<ActivateForm>
         validity_days: None,
         actor: format!("citizen {}", p.id.masked()),
     };
-    match s.authority.activate(req, &pin).await {
+    match s.authority.activate_form(req, &pin, &f.form_token).await {
         Ok(act) => {
             tracing::info!(citizen = %p.id.masked(), serial = %act.certificate.serial, "certificate activated on the web");
             match act.otpauth_uri {
@@ -152,6 +177,13 @@ pub async fn activate(State(s): State<AppState>, post: CitizenForm<ActivateForm>
                 None => Redirect::to(&format!("/me/certificates?done={}", act.certificate.serial)).into_response(),
             }
         }
+        // Submitted before (a second click, the back button, a replay): show what the first
+        // submission made instead of issuing again (post/redirect/get).
+        Err(AuthorityError::Store(StoreError::FormUsed(_))) => {
+            tracing::info!(citizen = %p.id.masked(), "activation form submitted again; nothing issued");
+            Redirect::to("/me/certificates").into_response()
+        }
+        Err(AuthorityError::Store(StoreError::AlreadyActive(serial))) => already_active(&serial),
         Err(e) => fail(&e.to_string()),
     }
 }

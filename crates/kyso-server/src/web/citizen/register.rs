@@ -98,10 +98,24 @@ pub async fn register(
         let page = RegisterPage { frame, error: Some(&msg), id: "", phone: "" };
         return render_status(StatusCode::BAD_REQUEST, &c, &page);
     }
+    // What the citizen typed, checked here so that each problem is said in the page's language
+    // with the field in words (the service checks again).
+    let typed = crate::input::id_number("id_number", &f.id_number)
+        .and_then(|_| crate::input::phone("phone", &f.phone))
+        .and_then(|_| crate::input::new_password("password", &f.password));
+    if let Err(bad) = typed {
+        let msg = bad.message(c.en);
+        let mut r = register_form(&c, Some(&msg), &f.id_number, &f.phone);
+        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        return r;
+    }
     if f.password != f.password2 {
         return register_form(
             &c,
-            Some(c.t("Hai mật khẩu không khớp.", "The passwords differ.")),
+            Some(c.t(
+                "Hai mật khẩu không khớp: hãy gõ lại cùng một mật khẩu ở ô thứ hai.",
+                "The two passwords differ: type the same password in the second box.",
+            )),
             &f.id_number,
             &f.phone,
         );
@@ -115,7 +129,8 @@ pub async fn register(
             refused_attempt(&c, &e, |m| register_form(&c, Some(m), &f.id_number, &f.phone)).unwrap_or_default()
         }
         Err(e) => {
-            let mut r = register_form(&c, Some(&e.to_string()), &f.id_number, &f.phone);
+            let msg = crate::input::refusal(c.lang(), &e.to_string());
+            let mut r = register_form(&c, Some(&msg), &f.id_number, &f.phone);
             *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             r
         }

@@ -24,7 +24,14 @@ pub const MAX_PDF: usize = 20 << 20;
 struct Credential {
     id: String,
     provider: String,
+    /// The certificate serial's last 8 hex digits, to tell two certificates apart.
+    serial_tail: String,
+    from: String,
     until: String,
+    /// The newest valid one: pre-selected.
+    selected: bool,
+    /// When it was issued (not before, then created), to find the newest.
+    issued: (i64, i64),
 }
 
 #[derive(Template)]
@@ -44,14 +51,24 @@ async fn sign_form(s: &AppState, c: &Ctx, a: &EidAccountRow, error: Option<&str>
     for cr in creds.iter().filter(|c| c.status == "active") {
         if let Ok(Some(cert)) = s.authority.store.certificate(&cr.cert_serial).await {
             if cert.revoked_at.is_none() && cert.not_after > kyso_store::now() {
+                let tail = cert.serial.len().saturating_sub(8);
                 credentials.push(Credential {
                     id: cr.id.clone(),
                     provider: provider_label(s, &cr.provider_id),
+                    serial_tail: cert.serial.get(tail..).unwrap_or_default().to_uppercase(),
+                    from: vn_date_of(cert.not_before),
                     until: vn_date_of(cert.not_after),
+                    selected: false,
+                    issued: (cert.not_before, cert.created_at),
                 });
                 otp |= cr.totp_secret.is_some();
             }
         }
+    }
+    // Newest first, and that one chosen unless the citizen picks another.
+    credentials.sort_by(|a, b| b.issued.cmp(&a.issued).then_with(|| a.id.cmp(&b.id)));
+    if let Some(first) = credentials.first_mut() {
+        first.selected = true;
     }
     let title = c.t("Ký tài liệu", "Sign a document");
     if credentials.is_empty() {

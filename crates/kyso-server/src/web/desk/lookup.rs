@@ -1,18 +1,26 @@
 //! The person at the desk: the look-up (audited), and what staff do for them — verify level 2,
-//! record "awaiting approval", unlock a credential, record the support session.
+//! record "awaiting approval", unlock a credential, record the support session. After the look-up
+//! the person travels as an opaque reference (a form token of purpose `desk-person`, owned by the
+//! officer, valid 30 minutes): the page at `/desk/person/{ref}` and every form carry it, never the
+//! 12 digits, so the officer goes from level 2 to the session without typing them again.
 
 use super::back;
 use crate::i18n::Lang;
+use crate::input::Query;
 use crate::web::extract::{csrf_forms, Poster, StaffForm, StaffIn};
 use crate::web::layout::{render_for, Frame};
+use crate::web::urlencode;
 use crate::web::{bad_csrf, forbidden, vn_today, Ctx};
 use crate::AppState;
 use askama::Template;
+use axum::extract::Path;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::Redirect;
 use axum::response::{IntoResponse, Response};
 use kyso_access::{decide, Action, Resource};
 use kyso_authority::accounts::{OUTCOMES, STEPS};
+use kyso_authority::forms::DESK_PERSON;
 use kyso_pki::CitizenId;
 use kyso_store::accounts::StaffAccountRow;
 use serde::Deserialize;
@@ -26,7 +34,8 @@ pub struct LookupForm {
 #[derive(Deserialize)]
 pub struct VerifyForm {
     csrf: String,
-    id_number: String,
+    #[serde(default)]
+    person: String,
     activation: String,
     method: String,
     checked: Option<String>,
@@ -35,13 +44,15 @@ pub struct VerifyForm {
 #[derive(Deserialize)]
 pub struct PendingForm {
     csrf: String,
-    id_number: String,
+    #[serde(default)]
+    person: String,
 }
 
 #[derive(Deserialize)]
 pub struct UnlockForm {
     csrf: String,
-    id_number: String,
+    #[serde(default)]
+    person: String,
     credential: String,
     checked: Option<String>,
 }
@@ -71,9 +82,14 @@ fn outcome_label(lang: Lang, o: &str) -> &'static str {
 #[template(path = "desk/lookup.html")]
 struct Lookup {
     frame: Frame,
-    /// The full ID number, for the forms' hidden field only.
-    id_number: String,
+    /// The opaque reference to the person the forms carry (never the ID number).
+    person: String,
     masked: String,
+    /// As in the register, to compare with the card.
+    name: Option<String>,
+    birth_year: Option<String>,
+    ok: Option<String>,
+    err: Option<String>,
     /// The commune in the population register, when found.
     commune: Option<String>,
     /// The e-ID level, when registered.
@@ -89,13 +105,81 @@ struct Lookup {
     outcomes: Vec<(&'static str, &'static str)>,
 }
 
+/// How long the officer may act on a looked-up person without looking them up again.
+const PERSON_TTL: i64 = 30 * 60;
+
 pub async fn lookup(State(s): State<AppState>, post: StaffForm<LookupForm>) -> Response {
-    let StaffIn { ctx: c, staff: row, principal: p } = &post.who;
-    let id = match CitizenId::parse(post.form.id_number.trim()) {
+    let id = match crate::input::id_number("id_number", &post.form.id_number) {
         Ok(id) => id,
-        Err(e) => return back(Err(format!("id_number: {e}"))),
+        Err(bad) => return back(Err(bad.message(post.who.ctx.en))),
     };
-    let person = s.authority.person(&id).await.ok().flatten();
+    let who = &post.who;
+    match s.authority.new_form_token(DESK_PERSON, &who.staff.username, id.expose(), PERSON_TTL).await {
+        Ok(person) => show(&s, who, &id, person, None, None).await,
+        Err(e) => back(Err(e.to_string())),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct PersonQ {
+    #[allow(dead_code)] // read by the `Ctx` extractor
+    lang: Option<String>,
+    ok: Option<String>,
+    err: Option<String>,
+}
+
+/// `GET /desk/person/{ref}`: the person looked up before (by this officer, within 30 minutes),
+/// with what just happened.
+pub async fn person_page(
+    State(s): State<AppState>,
+    Path(person): Path<String>,
+    Query(q): Query<PersonQ>,
+    who: StaffIn,
+) -> Response {
+    match person_id(&s, &who, &person).await {
+        Some(id) => show(&s, &who, &id, person, q.ok, q.err).await,
+        None => back(Err(expired(&who.ctx))),
+    }
+}
+
+fn expired(c: &Ctx) -> String {
+    c.t(
+        "Phiên tra cứu đã hết hạn (30 phút); hãy tra cứu lại.",
+        "The look-up has expired (30 minutes); look the person up again.",
+    )
+    .into()
+}
+
+/// The ID number behind a desk reference, if it is this officer's and still valid.
+async fn person_id(s: &AppState, who: &StaffIn, person: &str) -> Option<CitizenId> {
+    let id = s.authority.form_subject(DESK_PERSON, &who.staff.username, person).await.ok().flatten()?;
+    CitizenId::parse(&id).ok()
+}
+
+/// Back to the person's page with what happened.
+fn to_person(person: &str, ok: Result<String, String>) -> Response {
+    let (k, m) = match ok {
+        Ok(m) => ("ok", m),
+        Err(e) => ("err", e),
+    };
+    Redirect::to(&format!("/desk/person/{person}?{k}={}", urlencode(&m))).into_response()
+}
+
+/// `yyyy-mm-dd` → `yyyy`.
+fn year_of(date_of_birth: &str) -> String {
+    date_of_birth.split('-').next().unwrap_or_default().to_owned()
+}
+
+async fn show(
+    s: &AppState,
+    who: &StaffIn,
+    id: &CitizenId,
+    person_ref: String,
+    ok: Option<String>,
+    err: Option<String>,
+) -> Response {
+    let StaffIn { ctx: c, staff: row, principal: p } = who;
+    let person = s.authority.person(id).await.ok().flatten();
     let area = person.as_ref().map(|x| x.area());
     if decide(p, Action::LookUpCitizen, &Resource::Person { id_number: id.expose(), area: area.as_ref() }).is_err() {
         return forbidden(c);
@@ -130,8 +214,12 @@ pub async fn lookup(State(s): State<AppState>, post: StaffForm<LookupForm>) -> R
     let found = person.is_some();
     let page = Lookup {
         frame: Frame::new(c, c.t("Hỗ trợ người dân", "Assist a person")),
-        id_number: id.expose().to_owned(),
+        person: person_ref,
         masked: id.masked(),
+        name: person.as_ref().map(|x| x.full_name.clone()),
+        birth_year: person.as_ref().map(|x| year_of(&x.date_of_birth)),
+        ok,
+        err,
         commune: person.map(|x| x.commune_name),
         level: acct.as_ref().map(|a| a.level),
         valid,
@@ -162,26 +250,43 @@ pub async fn verify(State(s): State<AppState>, post: StaffForm<VerifyForm>) -> R
         return bad.page(c.en);
     }
     if f.checked.is_none() {
-        return back(Err(c.t("Cần xác nhận đã đối chiếu trực tiếp.", "Confirm the in-person check.").into()));
+        return to_person(
+            &f.person,
+            Err(c.t("Cần xác nhận đã đối chiếu trực tiếp.", "Confirm the in-person check.").into()),
+        );
     }
-    let Ok(id) = CitizenId::parse(f.id_number.trim()) else { return back(Err("id_number".into())) };
+    let Some(id) = person_id(&s, &post.who, &f.person).await else { return back(Err(expired(c))) };
     let place = place_of(&s, row).await;
+    // On to the session form for the same person, without typing the 12 digits again.
     match s.authority.verify_eid_level2(p, &id, &f.activation, &f.method, &place).await {
-        Ok(_) => back(Ok(format!("{} {}", id.masked(), c.t("đã được xác thực mức 2.", "is now verified at level 2.")))),
-        Err(e) => back(Err(e.to_string())),
+        Ok(_) => to_person(
+            &f.person,
+            Ok(format!(
+                "{} {}",
+                id.masked(),
+                c.t(
+                    "đã được xác thực mức 2. Ghi nhận buổi hỗ trợ bên dưới.",
+                    "is now verified at level 2. Record the session below."
+                )
+            )),
+        ),
+        Err(e) => to_person(&f.person, Err(crate::input::refusal(c.lang(), &e.to_string()))),
     }
 }
 
 pub async fn pending(State(s): State<AppState>, post: StaffForm<PendingForm>) -> Response {
     let (StaffIn { ctx: c, principal: p, .. }, f) = (&post.who, &post.form);
-    let Ok(id) = CitizenId::parse(f.id_number.trim()) else { return back(Err("id_number".into())) };
+    let Some(id) = person_id(&s, &post.who, &f.person).await else { return back(Err(expired(c))) };
     match s.authority.mark_awaiting_approval(p, &id).await {
-        Ok(()) => back(Ok(format!(
-            "{} {}",
-            id.masked(),
-            c.t("được ghi nhận: hồ sơ chờ phê duyệt.", "is recorded as awaiting approval.")
-        ))),
-        Err(e) => back(Err(e.to_string())),
+        Ok(()) => to_person(
+            &f.person,
+            Ok(format!(
+                "{} {}",
+                id.masked(),
+                c.t("được ghi nhận: hồ sơ chờ phê duyệt.", "is recorded as awaiting approval.")
+            )),
+        ),
+        Err(e) => to_person(&f.person, Err(crate::input::refusal(c.lang(), &e.to_string()))),
     }
 }
 
@@ -190,7 +295,7 @@ pub async fn unlock(State(s): State<AppState>, post: StaffForm<UnlockForm>) -> R
     if let Err(bad) = crate::input::code("credential", &f.credential, 64) {
         return bad.page(c.en);
     }
-    let Ok(id) = CitizenId::parse(f.id_number.trim()) else { return back(Err("id_number".into())) };
+    let Some(id) = person_id(&s, &post.who, &f.person).await else { return back(Err(expired(c))) };
     let person = s.authority.person(&id).await.ok().flatten();
     let area = person.as_ref().map(|x| x.area());
     if f.checked.is_none()
@@ -208,8 +313,8 @@ pub async fn unlock(State(s): State<AppState>, post: StaffForm<UnlockForm>) -> R
         .unlock_credential(&f.credential, &row.username, "in person at a support point (chip card + face)")
         .await
     {
-        Ok(()) => back(Ok(format!("{} {}", id.masked(), c.t("đã được mở khóa.", "is unlocked.")))),
-        Err(e) => back(Err(e.to_string())),
+        Ok(()) => to_person(&f.person, Ok(format!("{} {}", id.masked(), c.t("đã được mở khóa.", "is unlocked.")))),
+        Err(e) => to_person(&f.person, Err(crate::input::refusal(c.lang(), &e.to_string()))),
     }
 }
 
@@ -244,7 +349,7 @@ pub async fn session(
             .t("Tài khoản của bạn không gắn với điểm hỗ trợ nào.", "Your account belongs to no support point.")
             .into()));
     };
-    let Ok(id) = CitizenId::parse(get("id_number").trim()) else { return back(Err("id_number".into())) };
+    let Some(id) = person_id(&s, &who, &get("person")).await else { return back(Err(expired(&who.ctx))) };
     let steps: Vec<String> = fields.iter().filter(|(k, _)| k == "step").map(|(_, v)| v.clone()).collect();
     match s.authority.record_support_session(&who.principal, &point, &id, &steps, &get("outcome"), &vn_today()).await {
         Ok(()) => back(Ok(format!(
@@ -252,7 +357,7 @@ pub async fn session(
             who.ctx.t("Đã ghi nhận buổi hỗ trợ cho", "Support session recorded for"),
             id.masked()
         ))),
-        Err(e) => back(Err(e.to_string())),
+        Err(e) => back(Err(crate::input::refusal(who.ctx.lang(), &e.to_string()))),
     }
 }
 

@@ -32,6 +32,7 @@ pub fn routes() -> Router<AppState> {
         .route("/staff/login", get(login_page).post(login))
         .route("/desk", get(desk))
         .route("/desk/lookup", post(lookup::lookup))
+        .route("/desk/person/{person}", get(lookup::person_page))
         .route("/desk/verify", post(lookup::verify))
         .route("/desk/unlock", post(lookup::unlock))
         .route("/desk/pending", post(lookup::pending))

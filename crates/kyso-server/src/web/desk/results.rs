@@ -82,8 +82,8 @@ const DASHBOARD_POINTS: usize = 30;
 pub struct SupportFigures {
     pub from: String,
     pub today: String,
-    /// (point name, figures), the busiest first.
-    pub rows: Vec<(String, [i64; 5])>,
+    /// (point name, opening days and hours, figures), the busiest first.
+    pub rows: Vec<(String, String, [i64; 5])>,
     /// Points past [`DASHBOARD_POINTS`], counted in the total only.
     pub more: usize,
     pub total: [i64; 5],
@@ -91,8 +91,13 @@ pub struct SupportFigures {
 
 /// The figures of [`SupportFigures`]: aggregates only, two queries whatever the number of points.
 /// `None` when there are no points.
-pub async fn support_figures(s: &kyso_store::Store, today: &str) -> Option<SupportFigures> {
-    let points = s.support_points(None).await.ok()?;
+pub async fn support_figures(
+    s: &kyso_store::Store,
+    lang: crate::i18n::Lang,
+    today: &str,
+    commune: Option<&str>,
+) -> Option<SupportFigures> {
+    let points = s.support_points(commune).await.ok()?;
     if points.is_empty() {
         return None;
     }
@@ -128,7 +133,11 @@ pub async fn support_figures(s: &kyso_store::Store, today: &str) -> Option<Suppo
         from,
         today: today.to_owned(),
         more: figures.len().saturating_sub(DASHBOARD_POINTS),
-        rows: figures.into_iter().take(DASHBOARD_POINTS).map(|(p, sums)| (p.name.clone(), sums)).collect(),
+        rows: figures
+            .into_iter()
+            .take(DASHBOARD_POINTS)
+            .map(|(p, sums)| (p.name.clone(), crate::web::opening_text(lang, &p.opening_days, &p.opening_hours), sums))
+            .collect(),
         total,
     })
 }

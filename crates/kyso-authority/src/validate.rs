@@ -1,0 +1,190 @@
+//! Validation with revocation for any certificate: kyso's own CAs answer from the store; other
+//! CAs' certificates from the document's DSS, else the fetch cache, else online (OCSP from AIA,
+//! CRL from the distribution points), with missing issuers fetched from caIssuers. Validation
+//! itself stays pure: a first pass records what no source could answer, that is fetched off the
+//! async workers, and a second pass uses it. Anchors come from the trust list with each service's
+//! status at the signing time.
+
+use crate::documents::ValidateError;
+use crate::online::{warn_in_vietnamese, Online, OnlineConfig, Prepared};
+use crate::pool::{self, Work};
+use crate::{Authority, AuthorityError};
+use kyso_validate::{Limits, Revocation, RevocationSource, SignatureReport, TrustAnchors, ValidationError};
+use std::collections::HashSet;
+use std::time::SystemTime;
+
+/// Every certificate the CMS blobs carry (signatures, their time-stamp tokens, document
+/// time-stamps).
+fn certs_of(blobs: &[&[u8]]) -> Vec<Vec<u8>> {
+    let mut out: Vec<Vec<u8>> = Vec::new();
+    for cms in blobs {
+        let certs = match kyso_sign::verify_detached(cms, [0u8; 32]) {
+            Ok(c) => c.certificates.into_iter().chain(c.timestamp.into_iter().flat_map(|t| t.certificates)).collect(),
+            Err(_) => kyso_sign::check_timestamp(cms, b"").map(|t| t.certificates).unwrap_or_default(),
+        };
+        for c in certs {
+            if !out.contains(&c) {
+                out.push(c);
+            }
+        }
+    }
+    out
+}
+
+fn lookup_error(e: AuthorityError) -> ValidationError {
+    ValidationError::from(kyso_sign::SignError::Malformed { what: "revocation lookup", reason: e.to_string() })
+}
+
+/// One pass; when some statuses were left unanswered, fetch them and a second pass.
+async fn two_passes<R>(
+    online: &Online,
+    p: &mut Prepared,
+    own: &(dyn RevocationSource + Sync),
+    own_cas: &HashSet<Vec<u8>>,
+    run: impl Fn(&dyn RevocationSource) -> R,
+) -> R {
+    let (r, asked) = pool::cpu(|| {
+        let src = p.source(own, own_cas);
+        let r = run(&src);
+        (r, src.asked())
+    });
+    if asked.is_empty() {
+        return r;
+    }
+    online.fetch_asked(p, asked).await;
+    pool::cpu(|| run(&p.source(own, own_cas)))
+}
+
+/// No CA of one's own: nothing answers but the document and the network.
+struct NoOwnStatuses;
+impl RevocationSource for NoOwnStatuses {
+    fn status(&self, _: &x509_cert::Certificate, _: &x509_cert::Certificate) -> Revocation {
+        Revocation::Unknown
+    }
+}
+
+/// A relying party without a kyso installation (`kyso verify` before `kyso init`): it trusts
+/// exactly `roots`; revocation comes from the document's DSS, else online (a cache in this
+/// process's memory), or nowhere when `offline`. `detached`: a `.p7s` over `bytes`.
+pub async fn validate_as_relying_party(
+    bytes: &[u8],
+    detached: Option<&[u8]>,
+    roots: &[Vec<u8>],
+    offline: bool,
+) -> Result<Vec<SignatureReport>, ValidationError> {
+    let mut anchors = TrustAnchors::new();
+    for r in roots {
+        anchors.add_root(r).map_err(|e| kyso_sign::SignError::Malformed { what: "--trust", reason: e.to_string() })?;
+    }
+    let online = Online::new(OnlineConfig { offline, ..Default::default() }, None);
+    let limits = Limits::default();
+    let now = SystemTime::now();
+    let none = HashSet::new();
+    let (sigs, doc_certs) = match detached {
+        Some(cms) => (None, certs_of(&[cms])),
+        None => {
+            let sigs = kyso_validate::signatures_within(bytes, &limits)?;
+            let blobs: Vec<&[u8]> = sigs.iter().map(|s| s.contents.as_slice()).collect();
+            let mut certs = certs_of(&blobs);
+            certs.extend(kyso_sign::dss::read_dss(bytes).certs.into_iter().take(limits.max_dss_items));
+            (Some(sigs), certs)
+        }
+    };
+    let mut prepared = online.prepare(&doc_certs, &anchors.certificates(), &none).await;
+    for d in &prepared.issuers {
+        let _ = anchors.add_intermediate(d);
+    }
+    let mut reports = match (detached, sigs) {
+        (Some(cms), _) => vec![
+            two_passes(&online, &mut prepared, &NoOwnStatuses, &none, |src| {
+                kyso_validate::validate_detached(cms, bytes, &anchors, src, now)
+            })
+            .await,
+        ],
+        (None, Some(sigs)) => {
+            two_passes(&online, &mut prepared, &NoOwnStatuses, &none, |src| {
+                kyso_validate::validate_found(bytes, sigs.clone(), &anchors, src, now, &limits)
+            })
+            .await?
+        }
+        (None, None) => Vec::new(),
+    };
+    for r in &mut reports {
+        warn_in_vietnamese(r, &prepared.notes);
+    }
+    Ok(reports)
+}
+
+impl Authority {
+    fn own_cas(&self) -> HashSet<Vec<u8>> {
+        self.cas().map(|c| c.cert_der.clone()).collect()
+    }
+
+    /// The anchors with the issuers fetched for this document, and what the fetcher prepared.
+    async fn prepare_online(
+        &self,
+        doc_certs: &[Vec<u8>],
+        extra_roots: &[Vec<u8>],
+    ) -> Result<(TrustAnchors, Prepared), AuthorityError> {
+        let mut anchors = self.validation_anchors(extra_roots).await?;
+        let prepared = self.online.prepare(doc_certs, &anchors.certificates(), &self.own_cas()).await;
+        for d in &prepared.issuers {
+            let _ = anchors.add_intermediate(d);
+        }
+        Ok((anchors, prepared))
+    }
+
+    pub(crate) async fn validate_pdf_online(
+        &self,
+        pdf: &[u8],
+        extra_roots: &[Vec<u8>],
+    ) -> Result<(Vec<SignatureReport>, Vec<Vec<u8>>), ValidateError> {
+        let _permit = self.pools.permit(Work::Validate).await?;
+        let limits = Limits::default();
+        let (sigs, wanted, doc_certs) = pool::cpu(|| -> Result<_, ValidationError> {
+            let sigs = kyso_validate::signatures_within(pdf, &limits)?;
+            let blobs: Vec<&[u8]> = sigs.iter().map(|s| s.contents.as_slice()).collect();
+            let wanted = self.wanted_statuses(&blobs);
+            let mut certs = certs_of(&blobs);
+            for c in kyso_sign::dss::read_dss(pdf).certs.into_iter().take(limits.max_dss_items) {
+                if !certs.contains(&c) {
+                    certs.push(c);
+                }
+            }
+            Ok((sigs, wanted, certs))
+        })?;
+        let statuses = self.lookup_statuses(wanted).await.map_err(lookup_error)?;
+        let (anchors, mut prepared) = self.prepare_online(&doc_certs, extra_roots).await.map_err(lookup_error)?;
+        let own = self.own_cas();
+        let now = SystemTime::now();
+        let contents: Vec<Vec<u8>> = sigs.iter().map(|s| s.contents.clone()).collect();
+        let mut reports = two_passes(&self.online, &mut prepared, &statuses, &own, |src| {
+            kyso_validate::validate_found(pdf, sigs.clone(), &anchors, src, now, &limits)
+        })
+        .await?;
+        for r in &mut reports {
+            warn_in_vietnamese(r, &prepared.notes);
+        }
+        Ok((reports, contents))
+    }
+
+    pub(crate) async fn validate_detached_online(
+        &self,
+        cms: &[u8],
+        content: &[u8],
+        extra_roots: &[Vec<u8>],
+    ) -> Result<SignatureReport, AuthorityError> {
+        let _permit = self.pools.permit(Work::Validate).await.map_err(|b| AuthorityError::Refused(b.to_string()))?;
+        let (wanted, doc_certs) = pool::cpu(|| (self.wanted_statuses(&[cms]), certs_of(&[cms])));
+        let statuses = self.lookup_statuses(wanted).await?;
+        let (anchors, mut prepared) = self.prepare_online(&doc_certs, extra_roots).await?;
+        let own = self.own_cas();
+        let now = SystemTime::now();
+        let mut report = two_passes(&self.online, &mut prepared, &statuses, &own, |src| {
+            kyso_validate::validate_detached(cms, content, &anchors, src, now)
+        })
+        .await;
+        warn_in_vietnamese(&mut report, &prepared.notes);
+        Ok(report)
+    }
+}
