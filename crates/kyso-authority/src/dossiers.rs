@@ -302,7 +302,9 @@ impl Authority {
         let (applicant, procedure) = self.admit(s, limits).await?;
         let mut files = Vec::with_capacity(s.files.len());
         for f in &s.files {
-            let rule = procedure.file(&f.role).ok_or_else(|| DossierError::invalid("files.role", "mục không có trong thủ tục", "not a file of the procedure"))?;
+            let rule = procedure.file(&f.role).ok_or_else(|| {
+                DossierError::invalid("files.role", "mục không có trong thủ tục", "not a file of the procedure")
+            })?;
             files.push(self.judge(rule, &applicant, f).await?);
         }
         let outcome = dossier::judge_dossier(&procedure, &files);

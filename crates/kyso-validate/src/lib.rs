@@ -31,22 +31,22 @@
 //! (`kyso-authority` answers revocation from its own store); documents come in as bytes.
 
 mod chain;
-mod limits;
 pub mod dossier;
+mod limits;
 mod ltv;
 mod modifications;
 mod readable;
 mod report;
-mod xml;
 mod trusted;
+mod xml;
 
 pub use chain::{PathError, TrustAnchors};
 pub use limits::{LimitExceeded, Limits, ValidationError};
 pub use ltv::DssEvidence;
 pub use readable::{readable, Readable};
 pub use report::{render, verdict, Lang};
-pub use xml::etsi_xml;
 pub use trusted::TrustedPeriod;
+pub use xml::etsi_xml;
 
 use kyso_sign::pdf::FoundSignature;
 use serde::Serialize;

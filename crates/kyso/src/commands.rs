@@ -2,7 +2,9 @@
 
 use crate::cli::{Cli, Command};
 use crate::data::DataDir;
-use crate::{accounts_cli, audit, bench, ca, campaign_cli, cert, citizen, init, procedure_cli, serve, signing, trust_cli};
+use crate::{
+    accounts_cli, audit, bench, ca, campaign_cli, cert, citizen, init, procedure_cli, serve, signing, trust_cli,
+};
 use anyhow::Result;
 use std::process::ExitCode;
 

@@ -297,12 +297,20 @@ fn kpi(port: u16, today: &str) {
         })
         .collect();
     for (row, name) in rows.iter().zip(["Ngày", "Tuần (thứ Hai – Chủ nhật)", "Tháng"]) {
-        assert_eq!(row, &vec![name.to_string(), "3".into(), "1".into(), "33.33 %".into()], "{table}");
+        assert_eq!(row, &vec![name.to_string(), "3".into(), "1".into(), "33,33 %".into()], "{table}");
     }
     let signers = dash.split("class=\"signers\">").nth(1).unwrap().split("</p>").next().unwrap();
     assert!(signers.contains("<strong>1</strong> /"), "one holder signed this month: {signers}");
-    let holders: u64 =
-        signers.split("</strong> / ").nth(1).unwrap().split_whitespace().next().unwrap().parse().unwrap();
+    let holders: u64 = signers
+        .split("</strong> / ")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .replace('.', "")
+        .parse()
+        .unwrap();
     assert!(holders > 1, "{signers}");
 
     let month = format!("{}01", &today[..8]);
@@ -322,7 +330,7 @@ fn kpi(port: u16, today: &str) {
             after.split("<td class=\"n\">").nth(1).unwrap().split('<').next().unwrap().to_string()
         };
         assert_eq!(cell("Hồ sơ cần ký số trong kỳ / đã ký đầy đủ"), "3 / 1");
-        assert_eq!(cell("Tỷ lệ hồ sơ được ký số đầy đủ"), "33.33 %");
+        assert_eq!(cell("Tỷ lệ hồ sơ được ký số đầy đủ"), "33,33 %");
         assert_eq!(cell("Người có chứng thư đã ký số trong kỳ / người có chứng thư"), format!("1 / {holders}"));
     }
 }

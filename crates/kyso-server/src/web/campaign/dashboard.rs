@@ -478,7 +478,12 @@ async fn staff(l: Lang, store: &Store, on: time::Date) -> Fallible<Vec<Staff>> {
                 (a.agency.clone(), format!("{} / {}", l.num(a.holders), l.num(a.staff)), share, a.missing())
             })
             .collect();
-        out.push(Staff { unit_code: s.unit.clone(), unit, deadline: s.deadline.map_or_else(|| "–".into(), |d| l.date(d)), rows });
+        out.push(Staff {
+            unit_code: s.unit.clone(),
+            unit,
+            deadline: s.deadline.map_or_else(|| "–".into(), |d| l.date(d)),
+            rows,
+        });
     }
     Ok(out)
 }
