@@ -19,6 +19,7 @@ pub mod plan;
 pub mod provider;
 pub mod read;
 pub mod reconcile;
+pub mod renewals;
 pub mod register_index;
 pub mod registers;
 pub mod report_xlsx;
