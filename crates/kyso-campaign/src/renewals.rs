@@ -154,10 +154,8 @@ mod tests {
             cert(8, "BKAV-CA", d(2026, 5, 20), Some(d(2027, 5, 20)), None),
         ]);
         let all = lapses(&register, &adoption, as_of);
-        let got: Vec<(u32, &str, Date)> = all
-            .iter()
-            .map(|l| (l.id.expose()[7..].parse().unwrap(), l.provider.as_str(), l.expires))
-            .collect();
+        let got: Vec<(u32, &str, Date)> =
+            all.iter().map(|l| (l.id.expose()[7..].parse().unwrap(), l.provider.as_str(), l.expires)).collect();
         assert_eq!(
             got,
             vec![

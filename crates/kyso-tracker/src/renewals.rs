@@ -82,8 +82,13 @@ pub fn renewals_xlsx(lines: &[RenewalLine]) -> Fallible<Vec<u8>> {
     for l in lines {
         let expires = Ymd::new(l.expires.year(), l.expires.month() as u8, l.expires.day())
             .ok_or_else(|| format!("{}: not a calendar date", l.expires))?;
-        w.write_row(&[Cell::Text(&l.masked_id), Cell::Text(&l.full_name), Cell::Text(&l.provider), Cell::Date(expires)])
-            .map_err(e)?;
+        w.write_row(&[
+            Cell::Text(&l.masked_id),
+            Cell::Text(&l.full_name),
+            Cell::Text(&l.provider),
+            Cell::Date(expires),
+        ])
+        .map_err(e)?;
     }
     Ok(w.finish().map_err(e)?.into_inner())
 }

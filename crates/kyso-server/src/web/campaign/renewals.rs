@@ -177,7 +177,8 @@ pub struct Section {
     pub lapsing: u64,
     pub net: u64,
     pub readings: Vec<(&'static str, u64, bool, bool)>,
-    /// (hamlet name, link to its renewals list).
+    /// The commune, and its hamlets (code, name) for the links to their renewals lists.
+    pub commune: String,
     pub lists: Vec<(String, String)>,
 }
 
@@ -222,13 +223,8 @@ pub async fn section(
     let (top, bars) = bars(&months);
     let p = forecast.projection(lapsed_by(&lapses, deadline));
     let peak = months.iter().filter(|m| m.lapses > 0).max_by_key(|m| (m.lapses, std::cmp::Reverse(m.month)));
-    let lists = store
-        .hamlets(commune)
-        .await
-        .map_err(|e| e.to_string())?
-        .into_iter()
-        .map(|h| (h.name, l.href(&format!("/campaign/renewals?commune={commune}&hamlet={}", h.code))))
-        .collect();
+    let lists =
+        store.hamlets(commune).await.map_err(|e| e.to_string())?.into_iter().map(|h| (h.code, h.name)).collect();
     Ok(Section {
         label: l.t("Số người có chứng thư hết hạn theo tháng", "Certificates expiring per month"),
         view_box: format!("0 0 {W} {H}"),
@@ -245,6 +241,7 @@ pub async fn section(
         lapsing: p.lapsing,
         net: p.net,
         readings: readings.iter().map(|&(name, needed)| (name, needed, p.gross >= needed, p.net >= needed)).collect(),
+        commune: commune.to_owned(),
         lists,
     })
 }
