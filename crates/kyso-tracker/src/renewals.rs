@@ -1,7 +1,8 @@
-//! The renewal cliff of a commune, shared by `/campaign/renewals`, its XLSX and the dashboard's
-//! chart: today's holders whose certificates end within the horizon unless renewed, the curve of
-//! those ends by month ([`kyso_campaign::renewals`]), and the list per hamlet with masked IDs.
-//! Callers audit every view and export of the list.
+//! The renewal cliff of a commune: today's holders whose certificates end within the horizon
+//! unless renewed, the curve of those ends by month ([`kyso_campaign::renewals`]), and the list
+//! per hamlet with masked IDs, shared by `/campaign/renewals` and its XLSX (the dashboard draws the
+//! curve from the register and ledger it has already loaded). Callers audit every view and export
+//! of the list.
 
 use crate::read::{load, Fallible};
 use kyso_campaign::renewals::{by_month, lapses, within, Lapse, MonthLapses, HORIZON_MONTHS};
@@ -38,11 +39,10 @@ pub async fn commune_lapses(store: &Store, commune: &str, hamlet: Option<&str>, 
     Ok(lapses(&register, &adoption, as_of))
 }
 
-/// The curve of known expiries over the horizon (the current month first), and the lapses
-/// themselves (for the forecast's deadline).
-pub async fn curve(store: &Store, commune: &str, as_of: Date) -> Fallible<(Vec<MonthLapses>, Vec<Lapse>)> {
+/// The curve of known expiries of a commune over the horizon (the current month first).
+pub async fn curve(store: &Store, commune: &str, as_of: Date) -> Fallible<Vec<MonthLapses>> {
     let all = commune_lapses(store, commune, None, as_of).await?;
-    Ok((by_month(&all, as_of, HORIZON_MONTHS), all))
+    Ok(by_month(&all, as_of, HORIZON_MONTHS))
 }
 
 /// A hamlet's holders to renew within the horizon, by expiry date, masked.

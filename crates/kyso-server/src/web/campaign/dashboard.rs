@@ -352,7 +352,8 @@ async fn plan_view(
         .collect::<Vec<Reading>>();
     let needed: Vec<(&'static str, u64)> = rows.iter().map(|r| (r.name, r.needed)).collect();
     let projected = (&forecast(&daily, as_of, 0, t.deadline), t.deadline);
-    let renewals = super::renewals::section(store, l, &unit.code, as_of, projected, &needed).await?;
+    let loaded = (&register, &adoption);
+    let renewals = super::renewals::section(store, l, (&unit.code, as_of), loaded, projected, &needed).await?;
     // Chart from the baseline date to the later of the deadline and today.
     let start = t.baseline.date.min(as_of);
     let end = t.deadline.max(as_of);

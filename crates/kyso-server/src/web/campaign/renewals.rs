@@ -16,12 +16,14 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use kyso_access::Action;
+use kyso_campaign::adoption::Adoption;
 use kyso_campaign::csv::parse_date;
 use kyso_campaign::forecast::Forecast;
-use kyso_campaign::renewals::{lapsed_by, MonthLapses, HORIZON_MONTHS};
+use kyso_campaign::population::Register;
+use kyso_campaign::renewals::{by_month, lapsed_by, lapses, MonthLapses, HORIZON_MONTHS};
 use kyso_store::Store;
 use kyso_tracker::read::Fallible;
-use kyso_tracker::renewals::{audited_renewal_lines, curve, renewals_xlsx};
+use kyso_tracker::renewals::{audited_renewal_lines, renewals_xlsx};
 use serde::Deserialize;
 use time::Date;
 
@@ -209,17 +211,19 @@ fn bars(curve: &[MonthLapses]) -> (u64, Vec<Bar>) {
     (top, bars)
 }
 
-/// The dashboard section of a commune on `as_of`: `forecast` is the plan's (any reading: the
-/// projection depends on the rate, not the target) and `readings` (name, needed) its targets.
+/// The dashboard section of a commune on `as_of`, from the register and ledger the dashboard
+/// loaded: `forecast` is the plan's (any reading: the projection depends on the rate, not the
+/// target) and `readings` (name, needed) its targets.
 pub async fn section(
     store: &Store,
     l: Lang,
-    commune: &str,
-    as_of: Date,
+    (commune, as_of): (&str, Date),
+    (register, adoption): (&Register, &Adoption),
     (forecast, deadline): (&Forecast, Date),
     readings: &[(&'static str, u64)],
 ) -> Fallible<Section> {
-    let (months, lapses) = curve(store, commune, as_of).await?;
+    let lapses = lapses(register, adoption, as_of);
+    let months = by_month(&lapses, as_of, HORIZON_MONTHS);
     let (top, bars) = bars(&months);
     let p = forecast.projection(lapsed_by(&lapses, deadline));
     let peak = months.iter().filter(|m| m.lapses > 0).max_by_key(|m| (m.lapses, std::cmp::Reverse(m.month)));
