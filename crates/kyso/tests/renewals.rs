@@ -123,6 +123,11 @@ fn the_renewals_list_is_the_window_masked_and_in_order(b: Backend) {
         assert!(!page.contains(id), "a full ID number on the page");
     }
     assert!(page.contains("Cần gia hạn<b>4</b>") && page.contains("30/11/2027"), "the window's count and end");
+    let (status, body) = get(&env, &format!("{page_url}&lang=en"), &officer);
+    let en = String::from_utf8(body).unwrap();
+    assert_eq!(status, 200);
+    assert!(en.contains("To renew<b>4</b>") && en.contains("expires <time>10/09/2026</time>"), "{en}");
+    assert_eq!(lines(&en).len(), 4);
 
     // The workbook: the same lines, the same order, the expiry a date.
     let (status, body) = get(&env, &page_url.replace("renewals?", "renewals.xlsx?"), &officer);
