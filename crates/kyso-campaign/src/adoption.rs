@@ -79,7 +79,7 @@ struct Person {
 }
 
 /// The union of `[issued, end)` intervals, sorted and disjoint (touching intervals merge).
-fn union(certificates: &[CertificateEvent]) -> Vec<Interval> {
+pub(crate) fn union(certificates: &[CertificateEvent]) -> Vec<Interval> {
     let mut spans: Vec<Interval> =
         certificates.iter().map(|c| (c.issued, c.end())).filter(|(s, e)| e.is_none_or(|e| e > *s)).collect();
     spans.sort();

@@ -103,6 +103,30 @@ impl Forecast {
     pub fn judgeable(&self) -> bool {
         self.gap == 0 || self.days_left <= 0 || self.days_of_data >= MIN_DAYS_TO_JUDGE
     }
+
+    /// Holders projected at the deadline at the recent (14-day) rate, before and after the
+    /// `lapsing` of today's holders whose certificates end by then unless renewed (see
+    /// [`crate::renewals::lapsed_by`]). The run rate already nets out past expiries; known future
+    /// ones are what it cannot see.
+    pub fn projection(&self, lapsing: u64) -> Projection {
+        let days = self.days_left.max(0) as f64;
+        let gross = self.holders + (self.run_rate_14.unwrap_or(0.0) * days).floor() as u64;
+        let net = gross.saturating_sub(lapsing);
+        Projection { gross, lapsing, net, gross_reaches: gross >= self.target, net_reaches: net >= self.target }
+    }
+}
+
+/// Holders at the deadline at the recent rate, with and without the known expiries before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Projection {
+    /// Today's holders plus the recent rate until the deadline.
+    pub gross: u64,
+    /// Today's holders whose certificates end on or before the deadline.
+    pub lapsing: u64,
+    /// `gross` less `lapsing`: if nobody renews.
+    pub net: u64,
+    pub gross_reaches: bool,
+    pub net_reaches: bool,
 }
 
 /// Projects a unit's progress on `as_of` (end of day) towards `target` holders by `deadline`.
@@ -213,5 +237,25 @@ mod tests {
         assert_eq!(late.status, Status::Red);
         let done = forecast(&hiep_luc(29, 60), as_of, 1_000, deadline);
         assert_eq!((done.status, done.gap, done.required_rate), (Status::Green, 0, 0.0));
+    }
+
+    #[test]
+    fn projection_net_of_known_expiries() {
+        // 1,510 holders on 30 Jun at 29 a day: 1,510 + 31·29 = 2,409 by 31 Jul.
+        let f = forecast(&hiep_luc(29, 60), d(2026, 6, 30), 2_000, d(2026, 7, 31));
+        let none = f.projection(0);
+        assert_eq!((none.gross, none.net, none.gross_reaches, none.net_reaches), (2_409, 2_409, true, true));
+        // 410 of today's holders lapse before the deadline: on pace gross, short net.
+        let cliff = f.projection(410);
+        assert_eq!((cliff.gross, cliff.lapsing, cliff.net), (2_409, 410, 1_999));
+        assert!(cliff.gross_reaches && !cliff.net_reaches);
+        // More lapsing than holders: never below zero.
+        assert_eq!(f.projection(5_000).net, 0);
+        // Past the deadline: today's holders, less what lapsed by then (nothing added).
+        let late = forecast(&hiep_luc(29, 60), d(2026, 8, 10), 2_000, d(2026, 7, 31));
+        assert_eq!(late.projection(10).gross, late.holders);
+        // No history: no rate, today's holders only.
+        let empty = forecast(&DailyCounts::default(), d(2026, 6, 30), 10, d(2026, 7, 31));
+        assert_eq!(empty.projection(0).gross, 0);
     }
 }

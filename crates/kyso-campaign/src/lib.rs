@@ -12,7 +12,8 @@
 //! milestones, segments), [`adoption`] (who holds a valid certificate on a date), [`worklist`]
 //! (who to visit tomorrow), [`reconcile`] (the corrections the register, the lists and the visits
 //! owe each other), [`provider_list`] and [`provider_import`] (lists of certificates the
-//! providers issued), [`forecast`] (run rate against the required rate) and [`deadlines`]
+//! providers issued), [`renewals`] (who lapses when, unless they renew), [`forecast`] (run rate
+//! against the required rate, net of known expiries) and [`deadlines`]
 //! (weekly and monthly reports, completeness and timeliness).
 
 pub mod adoption;
@@ -26,6 +27,7 @@ pub mod provider_import;
 pub mod provider_list;
 pub mod reconcile;
 pub mod register_index;
+pub mod renewals;
 pub mod reports;
 pub mod signed_use;
 pub mod staff;

@@ -21,6 +21,7 @@ pub mod read;
 pub mod reconcile;
 pub mod register_index;
 pub mod registers;
+pub mod renewals;
 pub mod report_xlsx;
 pub mod reports;
 pub mod signed_use;

@@ -54,6 +54,7 @@ const PAGES: &[&str] = &[
     "report-form",
     "tasks",
     "reconcile",
+    "renewals",
     "bad-query",
     "province-dashboard",
     "province-ranking",

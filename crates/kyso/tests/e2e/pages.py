@@ -283,6 +283,7 @@ with sync_playwright() as pw:
     visit(xa, f"/campaign/reports/unit?unit={commune}&freq=weekly", "report-form")
     visit(xa, "/campaign/tasks", "tasks")
     visit(xa, linked("/campaign/reconcile?"), "reconcile")
+    visit(xa, linked("/campaign/renewals?"), "renewals")
     visit(xa, "/campaign?date=2025-13-45", "bad-query", 400)
     crawl(xa, "commune")
 

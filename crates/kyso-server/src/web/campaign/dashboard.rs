@@ -103,6 +103,8 @@ struct PlanView {
     dossiers: Vec<(&'static str, u64, u64, String)>,
     /// Holders who signed at least once this month (kyso's signatures and dossiers).
     signers: u64,
+    /// The renewal cliff (`campaign/renewals_section.html`).
+    renewals: super::renewals::Section,
 }
 
 /// One reading of the target (level or increment) and its forecast.
@@ -347,7 +349,11 @@ async fn plan_view(
             };
             Reading { name, needed, gap: f.gap, next, status: Badge::of_forecast(l, &f), rate: rate(l, &f) }
         })
-        .collect();
+        .collect::<Vec<Reading>>();
+    let needed: Vec<(&'static str, u64)> = rows.iter().map(|r| (r.name, r.needed)).collect();
+    let projected = (&forecast(&daily, as_of, 0, t.deadline), t.deadline);
+    let loaded = (&register, &adoption);
+    let renewals = super::renewals::section(store, l, (&unit.code, as_of), loaded, projected, &needed).await?;
     // Chart from the baseline date to the later of the deadline and today.
     let start = t.baseline.date.min(as_of);
     let end = t.deadline.max(as_of);
@@ -390,6 +396,7 @@ async fn plan_view(
     let (month_start, month_end) = Window::Month.around(as_of);
     let signers = kyso_tracker::signed_use::signers_between(store, &unit.code, month_start, month_end).await?;
     Ok(PlanView {
+        renewals,
         dossiers,
         signers,
         adults,

@@ -1,8 +1,9 @@
 //! The campaign pages, each a template under `templates/campaign/`: the dashboard (`/campaign`,
 //! `dashboard.rs`, its chart `chart.rs`), a hamlet's door-to-door worklist and its XLSX
 //! (`worklist.rs`) with the visit forms (`visits.rs`), the reports and the task register
-//! (`reports.rs`, `tasks.rs`), the province ranking (`ranking.rs`) and the reconciliation
-//! (`reconcile.rs`). Vietnamese first, `?lang=en`; no scripts; fits a 360-px phone.
+//! (`reports.rs`, `tasks.rs`), the province ranking (`ranking.rs`), the reconciliation
+//! (`reconcile.rs`) and the renewal cliff (`renewals.rs`: a hamlet's holders to renew, its XLSX,
+//! the dashboard's expiries per month). Vietnamese first, `?lang=en`; no scripts; fits a 360-px phone.
 //!
 //! Read from storage on every request; counting is `kyso-campaign`'s, the read models are
 //! `kyso_tracker::read`'s and `kyso_tracker::reports`'s. ID numbers are masked and names shortened
@@ -12,6 +13,7 @@ mod chart;
 mod dashboard;
 mod ranking;
 mod reconcile;
+mod renewals;
 mod reports;
 mod tasks;
 mod visits;
@@ -41,6 +43,8 @@ pub fn routes() -> Router<AppState> {
         .route("/campaign/ranking", get(ranking::ranking))
         .route("/campaign/reconcile", get(reconcile::reconcile_page))
         .route("/campaign/reconcile.xlsx", get(reconcile::xlsx_route))
+        .route("/campaign/renewals", get(renewals::renewals))
+        .route("/campaign/renewals.xlsx", get(renewals::xlsx_route))
 }
 
 /// A read that failed: logged, and a plain 500 (the figures are not guessed).
