@@ -81,6 +81,7 @@ on_both_backends!(
     provider_list_xlsx_with_title_rows_counts_a_holder_once,
     own_issuance_and_a_later_revocation_list_count,
     worklist_xlsx_from_the_cli_and_the_page,
+    conflicting_provider_rows_are_reported_and_the_earlier_end_counts,
 );
 
 /// The steps of the imports, in the order a commune receives them; each case runs the steps
@@ -348,5 +349,38 @@ fn worklist_xlsx_from_the_cli_and_the_page(b: Backend) {
     .unwrap();
     assert_eq!(status, 404);
     drop(server);
+    audit_intact(&env);
+}
+
+/// Two rows of one certificate (ID number, provider, issue date) that disagree: a conflict naming
+/// both rows, not a duplicate, and the row that says revoked is believed.
+fn conflicting_provider_rows_are_reported_and_the_earlier_end_counts(b: Backend) {
+    let Some(env) = after(b, 2) else { return };
+    let list = format!(
+        "cccd,nha_cung_cap,ngay_cap,ngay_het_han,trang_thai,ngay_thu_hoi\n\
+         {AN},FPT-CA,05/01/2026,05/01/2027,Hoạt động,\n\
+         {DUNG},FPT-CA,05/01/2026,05/01/2027,,\n\
+         {AN},FPT-CA,05/01/2026,05/01/2027,Thu hồi,01/06/2026\n\
+         {DUNG},FPT-CA,05/01/2026,05/01/2027,Hoạt động,\n"
+    );
+    std::fs::write(env.path("fpt.csv"), list).unwrap();
+    let args = ["--json", "campaign", "import-provider-list", "fpt.csv", "--as-of", "2026-11-01"];
+    let v = json(&env.ok(&args));
+    assert_eq!(v["certificates"].as_u64(), Some(2), "{v}");
+    assert_eq!(rows_of(&v, "duplicates"), [(5, String::new())]);
+    assert_eq!(rows_of(&v, "conflicts"), [(4, String::new())]);
+    let reason = v["conflicts"][0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("row 2 says expiry 2027-01-05, status active")
+            && reason.contains("row 4 says expiry 2027-01-05, status revoked, ended 2026-06-01"),
+        "{reason}"
+    );
+    // the text output names the conflict too
+    let text = env.ok(&args[1..]);
+    assert!(text.contains("1 duplicates, 1 conflicts") && text.contains("conflicts with row 2"), "{text}");
+    assert!(!text.contains(AN), "{text}");
+    // An's FPT certificate ends on 1 June, as the second row says; Dũng's still counts.
+    assert_eq!(holders(&env, "01960", "2026-05-31"), 2);
+    assert_eq!(holders(&env, "01960", "2026-06-01"), 1, "the revoked row's end counts");
     audit_intact(&env);
 }
