@@ -464,6 +464,21 @@ fn eid_level2_list_names_bad_rows_counts_coverage_and_says_what_each_needs(b: Ba
     assert_eq!(p["eid_level2"]["share"], "75.00 %", "{p}");
     assert!(need(Some("level2")).is_empty());
 
+    // The month's report figures carry it (they add up across units like the other counts).
+    let r = json(&env.ok(&[
+        "--json",
+        "campaign",
+        "report",
+        "show",
+        "--unit",
+        "01960",
+        "--freq",
+        "monthly",
+        "--period",
+        "2026-10-01",
+    ]));
+    assert_eq!((r["figures"]["eid_level2"].as_u64(), r["figures"]["adults"].as_u64()), (Some(3), Some(4)), "{r}");
+
     // The worklist page says it too, filtered by need; an unknown need is refused by name.
     let server = env.serve();
     let cookie = support::officer_cookie(&env, "01960");
@@ -475,6 +490,12 @@ fn eid_level2_list_names_bad_rows_counts_coverage_and_says_what_each_needs(b: Ba
         body.contains("cần chứng thư số") && body.contains(&masked(DUNG)) && body.contains(&masked(BINH)),
         "{body}"
     );
+    // The province's ranking: its level-2 coverage, and each commune's.
+    let url = format!("{}/campaign/ranking?province=19&date=2026-11-01", env.base_url());
+    let (status, body) = http("GET", &url, None, &[]).unwrap();
+    let body = String::from_utf8(body).unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("Định danh điện tử mức 2") && body.contains("<strong>3</strong> / 4"), "{body}");
     let url = format!("{}/campaign/worklist?commune=01960&hamlet=T02&need=soon", env.base_url());
     let (status, body) = http_with("GET", &url, None, &[("Cookie", &cookie)], &[]).unwrap();
     assert_eq!(status, 400, "{}", String::from_utf8_lossy(&body));

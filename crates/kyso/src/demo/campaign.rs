@@ -119,7 +119,8 @@ pub async fn seed(dir: &DataDir, auth: &Arc<Authority>) -> Result<()> {
 fn eid_level2_list() -> String {
     let mut csv = String::from("STT,Số CCCD,Mức độ định danh,Ngày kích hoạt\n");
     let mut n = 0;
-    for i in (0..RESIDENTS).filter(|i| i % 10 < 7) {
+    // every fifth resident shares a hamlet (i % 5): seven in ten of each hamlet
+    for i in (0..RESIDENTS).filter(|i| (i / 5) % 10 < 7) {
         n += 1;
         let (id, _) = synthetic_resident(i);
         csv.push_str(&format!("{n},{id},Mức 2,{:02}/{:02}/2025\n", 1 + i % 28, 1 + i % 12));
