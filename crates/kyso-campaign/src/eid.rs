@@ -133,7 +133,7 @@ impl Level2Coverage {
     }
 
     /// A province's coverage: its communes' summed.
-    pub fn add(self, other: Self) -> Self {
+    pub fn plus(self, other: Self) -> Self {
         Self { adults: self.adults + other.adults, level2: self.level2 + other.level2 }
     }
 }
@@ -249,7 +249,7 @@ mod tests {
         let c = Level2Coverage::count(&people, &line, &level2);
         assert_eq!(c, Level2Coverage { adults: 3, level2: 1 });
         assert_eq!(c.share().map(|p| p.to_string()), Some("33.33 %".into()));
-        assert_eq!(c.add(c).level2, 2);
+        assert_eq!(c.plus(c).level2, 2);
     }
 
     #[test]

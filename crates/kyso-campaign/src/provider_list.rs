@@ -166,7 +166,7 @@ pub struct ProviderListImport {
     as_of: Date,
     /// `None`: repeats are not looked for here (the caller sorts and calls [`sort_and_dedupe`]).
     /// Each key's first row and its terms (expiry, end, status).
-    seen: Option<HashMap<(u64, String, Date), (u32, Terms)>>,
+    seen: Option<HashMap<CertKey, (u32, Terms)>>,
 }
 
 /// What one row gives: a certificate, or a repeat of an earlier row (dropped, reported).
@@ -182,6 +182,9 @@ pub enum ListRow {
         issue: RowIssue,
     },
 }
+
+/// A certificate's identity in a list: ID number, provider key, issue date.
+type CertKey = (u64, String, Date);
 
 /// What two rows of one certificate can disagree on: expiry, end (revocation) and status.
 type Terms = (Option<Date>, Option<Date>, &'static str);

@@ -204,6 +204,9 @@ pub fn build_first_signature_list(
     build(register, denominator, log, place, date, (&unsigned, Some(Need::FirstSignature)))
 }
 
+/// Who a list keeps (before the age line and the visits).
+type Keep<'a> = &'a dyn Fn(&Resident) -> bool;
+
 /// A hamlet's adults that `keep` keeps, in walking order, without those a visit closed.
 fn build(
     register: &Register,
@@ -211,7 +214,7 @@ fn build(
     log: &VisitLog,
     (commune_code, hamlet_code): (&str, &str),
     date: Date,
-    (keep, need): (&dyn Fn(&Resident) -> bool, Option<Need>),
+    (keep, need): (Keep<'_>, Option<Need>),
 ) -> Worklist {
     let line = denominator.on(date);
     let mut people: Vec<&Resident> = register

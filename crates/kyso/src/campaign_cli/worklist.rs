@@ -99,7 +99,7 @@ pub(super) async fn worklist(
         let mut text = format!("worklist {commune}/{hamlet} on {date}: {} to visit", lines.len());
         for (h, id, name, o, need) in &lines {
             let need = need.map_or("", |n| n.label().0);
-            text.push_str(&format!("\n{h:<8} {id}  {name:<28} {o:<14} {need}").trim_end().to_owned());
+            text.push_str(format!("\n{h:<8} {id}  {name:<28} {o:<14} {need}").trim_end());
         }
         out(json_mode, json!({"commune": commune, "hamlet": hamlet, "date": date, "entries": v}), &text);
     }

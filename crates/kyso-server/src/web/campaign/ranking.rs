@@ -100,7 +100,7 @@ pub async fn ranking(State(s): State<AppState>, Query(p): Query<Params>) -> Resp
             return (StatusCode::SERVICE_UNAVAILABLE, "campaign data unavailable; retry shortly\n").into_response();
         }
     };
-    let total = coverage.values().fold(Level2Coverage::default(), |a, c| a.add(*c));
+    let total = coverage.values().fold(Level2Coverage::default(), |a, c| a.plus(*c));
     let level2_of =
         |code: &str| coverage.get(code).filter(|c| c.adults > 0).map_or("–".into(), |c| l.share(c.share()));
     let mine: Vec<_> = rows.iter().filter(|r| r.province_code == province).collect();
