@@ -83,6 +83,7 @@ on_both_backends!(
     worklist_xlsx_from_the_cli_and_the_page,
     conflicting_provider_rows_are_reported_and_the_earlier_end_counts,
     eid_level2_list_names_bad_rows_counts_coverage_and_says_what_each_needs,
+    first_signature_worklist_lists_holders_who_never_signed,
 );
 
 /// The steps of the imports, in the order a commune receives them; each case runs the steps
@@ -501,4 +502,22 @@ fn eid_level2_list_names_bad_rows_counts_coverage_and_says_what_each_needs(b: Ba
     assert_eq!(status, 400, "{}", String::from_utf8_lossy(&body));
     drop(server);
     audit_intact(&env);
+}
+
+/// `--need first-signature`: the hamlet's holders who never signed (An holds kyso's and the
+/// providers' certificates and has not signed), each line saying so; nobody else.
+fn first_signature_worklist_lists_holders_who_never_signed(b: Backend) {
+    let Some(env) = after(b, 5) else { return };
+    let args = ["--json", "campaign", "worklist", "--commune", "01960", "--hamlet", "T01", "--need", "first-signature"];
+    let v = json(&env.ok(&args));
+    let lines: Vec<(&str, &str)> = v["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["id_masked"].as_str().unwrap(), e["need_text"].as_str().unwrap()))
+        .collect();
+    assert_eq!(lines, [(masked(AN).as_str(), "cần ký số lần đầu")], "{v}");
+    // the ordinary list of the hamlet does not have An (a holder)
+    let v = json(&env.ok(&args[..7]));
+    assert!(v["entries"].as_array().unwrap().iter().all(|e| e["id_masked"] != masked(AN).as_str()), "{v}");
 }
