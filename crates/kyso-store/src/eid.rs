@@ -88,6 +88,15 @@ impl Store {
         })
     }
 
+    /// Whether the police list names anyone of this commune's register (one row looked up).
+    pub async fn eid_list_covers(&self, commune_code: &str) -> Result<bool> {
+        on_pool!(self, p => {
+            let row = sqlx::query("SELECT 1 FROM eid_levels e JOIN residents r ON r.id_number = e.id_number \
+                WHERE r.commune_code = $1 LIMIT 1").bind(commune_code).fetch_optional(p).await?;
+            Ok(row.is_some())
+        })
+    }
+
     /// The register's residents with a level-2 account, as (commune code, date of birth), for
     /// every commune or those of one province: the caller counts the adults among them against
     /// its age line (the KPI's numerator). No ID number leaves the store here.

@@ -87,6 +87,8 @@ async fn eid_levels_upsert_idempotently_and_read_per_commune() {
             "{b}"
         );
         assert_eq!(s.eid_levels("01960", Some("T01")).await.unwrap().len(), 1, "{b}");
+        assert!(s.eid_list_covers("01960").await.unwrap() && s.eid_list_covers("30856").await.unwrap(), "{b}");
+        assert!(!s.eid_list_covers("99999").await.unwrap(), "{b}");
         // births of level-2 residents per commune, of one province or all; no ID numbers
         let mut all = s.eid_level2_births(None).await.unwrap();
         all.sort();

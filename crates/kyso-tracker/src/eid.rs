@@ -132,7 +132,7 @@ pub async fn level2_ids(store: &Store, commune: &str, hamlet: Option<&str>) -> c
 /// Whether the police list has been imported for anyone of this commune: without it, nobody's
 /// need can be told (a worklist says nothing rather than "level 2 first" to everyone).
 pub async fn list_known(store: &Store, commune: &str) -> crate::Fallible<bool> {
-    Ok(!store.eid_levels(commune, None).await.map_err(|e| e.to_string())?.is_empty())
+    store.eid_list_covers(commune).await.map_err(|e| e.to_string())
 }
 
 /// Level-2 coverage of a commune's register (already loaded) on the age line `line`.
