@@ -97,16 +97,17 @@ impl Store {
         })
     }
 
-    /// The register's residents with a level-2 account, as (commune code, date of birth), for
-    /// every commune or those of one province: the caller counts the adults among them against
-    /// its age line (the KPI's numerator). No ID number leaves the store here.
-    pub async fn eid_level2_births(&self, province_code: Option<&str>) -> Result<Vec<(String, String)>> {
+    /// Residents of the register with a level-2 account born on or before `born_by`
+    /// (`YYYY-MM-DD`: the age line's last birthday) per commune, of one province or of all:
+    /// (commune code, count) — the KPI's numerator, counted by the database; no ID number leaves it.
+    pub async fn eid_level2_adults(&self, province_code: Option<&str>, born_by: &str) -> Result<Vec<(String, i64)>> {
         on_pool!(self, p => {
-            let rows = sqlx::query("SELECT r.commune_code, r.date_of_birth FROM eid_levels e \
+            let rows = sqlx::query("SELECT r.commune_code, COUNT(*) FROM eid_levels e \
                 JOIN residents r ON r.id_number = e.id_number \
                 JOIN admin_communes c ON c.code = r.commune_code \
-                WHERE e.level = 2 AND ($1 IS NULL OR c.province_code = $1) ORDER BY r.commune_code")
-                .bind(province_code).fetch_all(p).await?;
+                WHERE e.level = 2 AND r.date_of_birth <= $1 AND ($2 IS NULL OR c.province_code = $2) \
+                GROUP BY r.commune_code ORDER BY r.commune_code")
+                .bind(born_by).bind(province_code).fetch_all(p).await?;
             Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
         })
     }

@@ -89,15 +89,23 @@ async fn eid_levels_upsert_idempotently_and_read_per_commune() {
         assert_eq!(s.eid_levels("01960", Some("T01")).await.unwrap().len(), 1, "{b}");
         assert!(s.eid_list_covers("01960").await.unwrap() && s.eid_list_covers("30856").await.unwrap(), "{b}");
         assert!(!s.eid_list_covers("99999").await.unwrap(), "{b}");
-        // births of level-2 residents per commune, of one province or all; no ID numbers
-        let mut all = s.eid_level2_births(None).await.unwrap();
-        all.sort();
-        assert_eq!(all.len(), 4, "{b}: the one outside the register is not counted");
-        assert_eq!(s.eid_level2_births(Some("91")).await.unwrap(), [("30856".to_string(), "1990-01-01".to_string())]);
+        // level-2 adults per commune, of one province or all (born by the age line); no ID numbers
+        let all = s.eid_level2_adults(None, "2011-11-01").await.unwrap();
+        assert_eq!(
+            all,
+            [("01960".to_string(), 2), ("30856".to_string(), 1)],
+            "{b}: the child and the unlisted left out"
+        );
+        assert_eq!(s.eid_level2_adults(Some("91"), "2011-11-01").await.unwrap(), [("30856".to_string(), 1)], "{b}");
+        assert_eq!(
+            s.eid_level2_adults(None, "2020-01-01").await.unwrap()[0].1,
+            3,
+            "{b}: the child counts on a later line"
+        );
         // a bad row fails the whole batch, nothing of it written
         let bad = [level("019190000005", 2, None), level("01919000000X", 2, None)];
         assert!(s.upsert_eid_levels_batch(&bad, &ev()).await.is_err(), "{b}");
         assert!(s.upsert_eid_levels_batch(&[level("019190000005", 3, None)], &ev()).await.is_err(), "{b}");
-        assert_eq!(s.eid_level2_births(None).await.unwrap().len(), 4, "{b}");
+        assert_eq!(s.eid_level2_adults(None, "2020-01-01").await.unwrap()[0].1, 3, "{b}");
     }
 }

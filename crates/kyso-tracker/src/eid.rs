@@ -146,37 +146,16 @@ pub async fn commune_coverage(
     Ok(Level2Coverage::count(register.residents(), line, &level2))
 }
 
-/// Level-2 coverage per commune of a province (or of every commune), on `date` (ISO) at the age
-/// line `min_age`: (commune code, coverage), from the register's column index and the level-2
-/// residents' birth dates — no register is loaded row by row.
-pub async fn coverage_by_commune(
+/// Adults with a level-2 account per commune of a province (or of every commune), on `date`
+/// (ISO) at the age line `min_age` (the snapshots' line: their adults are the denominator), counted
+/// by the store — no register or index is loaded for a page view.
+pub async fn level2_adults_by_commune(
     store: &Store,
     province: Option<&str>,
     date: &str,
     min_age: u8,
-    progress: &mut dyn Progress,
-) -> Result<Vec<(String, Level2Coverage)>> {
-    let born_by = crate::adoption::born_by_day(date, min_age)?;
-    let index = crate::register_index::register_index(store, progress).await?;
-    let adults = index.adults_per_commune(born_by);
-    let mut out: Vec<(String, Level2Coverage)> = index
-        .communes()
-        .iter()
-        .zip(adults)
-        .map(|(c, a)| (c.clone(), Level2Coverage { adults: a, level2: 0 }))
-        .collect();
-    let at: std::collections::HashMap<String, usize> =
-        out.iter().enumerate().map(|(i, (c, _))| (c.clone(), i)).collect();
-    for (commune, born) in store.eid_level2_births(province).await? {
-        let Some(&i) = at.get(&commune) else { continue };
-        if kyso_campaign::register_index::day_number(&born).is_some_and(|b| b <= born_by) {
-            out[i].1.level2 += 1;
-        }
-    }
-    if let Some(p) = province {
-        let mine: HashSet<String> =
-            store.communes(None).await?.into_iter().filter(|c| c.province_code == p).map(|c| c.code).collect();
-        out.retain(|(c, _)| mine.contains(c));
-    }
-    Ok(out)
+) -> Result<std::collections::HashMap<String, u64>> {
+    let born_by = kyso_campaign::register_index::iso_date(crate::adoption::born_by_day(date, min_age)?);
+    let rows = store.eid_level2_adults(province, &born_by).await?;
+    Ok(rows.into_iter().map(|(c, n)| (c, u64::try_from(n).unwrap_or(0))).collect())
 }

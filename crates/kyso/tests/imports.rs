@@ -491,7 +491,9 @@ fn eid_level2_list_names_bad_rows_counts_coverage_and_says_what_each_needs(b: Ba
         body.contains("cần chứng thư số") && body.contains(&masked(DUNG)) && body.contains(&masked(BINH)),
         "{body}"
     );
-    // The province's ranking: its level-2 coverage, and each commune's.
+    // The province's ranking: its level-2 coverage, and each commune's, against the adults of the
+    // day's snapshots (as the ranking's own figures).
+    env.ok(&["campaign", "adoption", "--refresh", "--date", "2026-11-01"]);
     let url = format!("{}/campaign/ranking?province=19&date=2026-11-01", env.base_url());
     let (status, body) = http("GET", &url, None, &[]).unwrap();
     let body = String::from_utf8(body).unwrap();

@@ -2,7 +2,8 @@
 //! commune of a province ranked by the share of its adults holding a valid certificate, from the
 //! day's stored adoption snapshots (`kyso campaign adoption --refresh`; the demo refreshes its day
 //! at start). Bars for the top and the bottom, a table for all, each commune linking to its report
-//! page, with each commune's and the province's level-2 e-ID coverage of adults. Aggregates only.
+//! page, with each commune's and the province's level-2 e-ID coverage of the snapshots' adults.
+//! Aggregates only.
 
 use super::{asks_en, day_or_today, frame, lang_param};
 use crate::input::{self, Bad, Query};
@@ -84,26 +85,31 @@ pub async fn ranking(State(s): State<AppState>, Query(p): Query<Params>) -> Resp
             return (StatusCode::SERVICE_UNAVAILABLE, "campaign data unavailable; retry shortly\n").into_response();
         }
     };
-    let store = &s.authority.store;
-    let coverage = match kyso_tracker::eid::coverage_by_commune(
-        store,
+    // Level 2 among the same adults the snapshots count (their age line, their day).
+    let level2 = match kyso_tracker::eid::level2_adults_by_commune(
+        &s.authority.store,
         Some(&province),
         &date,
         kyso_tracker::adoption::SNAPSHOT_MIN_AGE,
-        &mut kyso_tracker::Silent,
     )
     .await
     {
-        Ok(c) => c.into_iter().collect::<std::collections::HashMap<_, _>>(),
+        Ok(c) => c,
         Err(e) => {
             tracing::error!(error = %input::Clean(&e.to_string()), "level-2 coverage unavailable");
             return (StatusCode::SERVICE_UNAVAILABLE, "campaign data unavailable; retry shortly\n").into_response();
         }
     };
-    let total = coverage.values().fold(Level2Coverage::default(), |a, c| a.plus(*c));
+    let coverage = |r: &CommuneAdoptionRow| {
+        r.adults.map(|a| Level2Coverage {
+            adults: u64::try_from(a).unwrap_or(0),
+            level2: level2.get(&r.commune_code).copied().unwrap_or(0),
+        })
+    };
     let level2_of =
-        |code: &str| coverage.get(code).filter(|c| c.adults > 0).map_or("–".into(), |c| l.share(c.share()));
+        |r: &CommuneAdoptionRow| coverage(r).filter(|c| c.adults > 0).map_or("–".into(), |c| l.share(c.share()));
     let mine: Vec<_> = rows.iter().filter(|r| r.province_code == province).collect();
+    let total = mine.iter().filter_map(|r| coverage(r)).fold(Level2Coverage::default(), Level2Coverage::plus);
     let Some(first) = mine.first() else {
         return (StatusCode::NOT_FOUND, "no such province\n").into_response();
     };
@@ -157,7 +163,7 @@ pub async fn ranking(State(s): State<AppState>, Query(p): Query<Params>) -> Resp
                 report: format!("/campaign/reports/unit?unit={}", r.commune_code),
                 name: r.commune_name.clone(),
                 figures: Some((r.holders.unwrap_or(0), r.adults.unwrap_or(0), l.pct(*pct))),
-                level2: level2_of(&r.commune_code),
+                level2: level2_of(r),
             })
             // Every commune of the province is listed: those without figures after the ranked ones.
             .chain(unranked.iter().map(|r| Row {
@@ -165,7 +171,7 @@ pub async fn ranking(State(s): State<AppState>, Query(p): Query<Params>) -> Resp
                 report: format!("/campaign/reports/unit?unit={}", r.commune_code),
                 name: r.commune_name.clone(),
                 figures: None,
-                level2: level2_of(&r.commune_code),
+                level2: level2_of(r),
             }))
             .collect(),
         level2: (total.level2, total.adults, l.share(total.share())),
