@@ -15,7 +15,7 @@ use time::Date;
 
 use crate::csv::{import_with, ImportReport, RowIssue};
 use crate::population::{CitizenId, Register};
-use crate::provider_list::{ListRow, ProviderListImport};
+use crate::provider_list::{ListRow, ListedCertificate, ProviderListImport};
 use crate::units::AdminUnits;
 
 /// What a source says about one certificate. Providers' lists carry no serial; kyso's issuance does.
@@ -248,6 +248,9 @@ pub struct ProviderImport {
     pub errors: Vec<RowIssue>,
     /// Rows repeating an earlier row of the same file (dropped).
     pub duplicates: Vec<RowIssue>,
+    /// Rows repeating an earlier row with another expiry, end or status: both named, the
+    /// earlier end counts.
+    pub conflicts: Vec<RowIssue>,
     /// Well-formed rows whose ID number is not in the register.
     pub unmatched: Vec<RowIssue>,
     pub outcome: ApplyOutcome,
@@ -255,22 +258,40 @@ pub struct ProviderImport {
 
 /// Parses a provider list `id_number, provider, issue_date[, expiry_date][, status][, revoked_date]`
 /// (see [`crate::provider_list`] for the rules). Returns `(row, event)` pairs; repeated rows are
-/// warnings ("duplicate of row N") and dropped.
-pub fn parse_provider_list_csv(input: &str, as_of: Date) -> ImportReport<(usize, CertificateEvent)> {
-    import_with(
+/// warnings ("duplicate of row N") and dropped; conflicting repeats are returned apart, their
+/// first row's certificate given the earlier end.
+pub fn parse_provider_list_csv(input: &str, as_of: Date) -> (ImportReport<(usize, CertificateEvent)>, Vec<RowIssue>) {
+    let mut conflicts = Vec::new();
+    let mut firsts: HashMap<usize, ListedCertificate> = HashMap::new();
+    let mut report = import_with(
         input,
         |header| ProviderListImport::new(header, None, as_of),
         |import, record, report| match import.row(&record) {
-            Ok(ListRow::Certificate(c)) => report.items.push((record.row, c.event())),
+            Ok(ListRow::Certificate(c)) => {
+                report.items.push((record.row, c.event()));
+                firsts.insert(record.row, c);
+            }
             Ok(ListRow::Duplicate(issue)) => report.warnings.push(issue),
+            Ok(ListRow::Conflict { first, cert, issue }) => {
+                if let Some(kept) = firsts.get_mut(&first) {
+                    kept.take_earlier_end(&cert);
+                }
+                conflicts.push(issue);
+            }
             Err(issue) => report.errors.push(issue),
         },
-    )
+    );
+    for (row, event) in &mut report.items {
+        if let Some(c) = firsts.get(row) {
+            *event = c.event();
+        }
+    }
+    (report, conflicts)
 }
 
 /// Parses a provider list and applies it. Importing the same list twice changes nothing.
 pub fn import_provider_list(adoption: &mut Adoption, register: &Register, input: &str, as_of: Date) -> ProviderImport {
-    let report = parse_provider_list_csv(input, as_of);
+    let (report, conflicts) = parse_provider_list_csv(input, as_of);
     let events: Vec<&CertificateEvent> = report.items.iter().map(|(_, e)| e).collect();
     let outcome = adoption.apply(register, events);
     let unmatched = outcome
@@ -281,7 +302,7 @@ pub fn import_provider_list(adoption: &mut Adoption, register: &Register, input:
             RowIssue::new(*row, Some("id_number"), format!("{} is not in the register", event.id.masked()))
         })
         .collect();
-    ProviderImport { errors: report.errors, duplicates: report.warnings, unmatched, outcome }
+    ProviderImport { errors: report.errors, duplicates: report.warnings, conflicts, unmatched, outcome }
 }
 
 #[cfg(test)]

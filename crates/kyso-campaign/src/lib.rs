@@ -8,7 +8,7 @@
 //! import issue; [`population::CitizenId`] masks itself (`0191****0001`).
 //!
 //! Modules, in the order a campaign uses them: [`units`] (province → commune → hamlet),
-//! [`population`] (the police register), [`denominator`] (the age line), [`plan`] (targets,
+//! [`population`] (the police register), [`eid`] (level-2 e-ID: the police list, coverage, needs), [`denominator`] (the age line), [`plan`] (targets,
 //! milestones, segments), [`adoption`] (who holds a valid certificate on a date), [`worklist`]
 //! (who to visit tomorrow), [`reconcile`] (the corrections the register, the lists and the visits
 //! owe each other), [`provider_list`] and [`provider_import`] (lists of certificates the
@@ -20,6 +20,7 @@ pub mod adoption;
 pub mod csv;
 pub mod deadlines;
 pub mod denominator;
+pub mod eid;
 pub mod forecast;
 pub mod plan;
 pub mod population;

@@ -22,6 +22,9 @@ pub struct ParsedList {
     pub providers: Providers,
     /// Rows repeating an earlier row's key, in row order.
     pub duplicates: Vec<RowIssue>,
+    /// Rows repeating an earlier row's key with another expiry, end or status (both rows named;
+    /// the certificate keeps the earlier end), in row order.
+    pub conflicts: Vec<RowIssue>,
     /// Rows rejected (and a missing header), in row order.
     pub rejected: Vec<RowIssue>,
     /// Data rows after the header, blank lines not counted.
@@ -88,7 +91,8 @@ impl StreamedList {
         list.rows += 1;
         match import.row(&record) {
             Ok(ListRow::Certificate(c)) => list.certs.push(CompactCert::new(&c, record.row, &mut list.providers)),
-            Ok(ListRow::Duplicate(issue)) | Err(issue) => list.rejected.push(issue),
+            // not produced without dedupe; kept as rejections should that change
+            Ok(ListRow::Duplicate(issue) | ListRow::Conflict { issue, .. }) | Err(issue) => list.rejected.push(issue),
         }
         true
     }
@@ -106,7 +110,8 @@ impl StreamedList {
                 None => self.list.rejected.push(empty_file()),
             }
         }
-        self.list.duplicates = sort_and_dedupe(&mut self.list.certs);
+        let repeats = sort_and_dedupe(&mut self.list.certs);
+        (self.list.duplicates, self.list.conflicts) = (repeats.duplicates, repeats.conflicts);
         self.list
     }
 }
@@ -164,7 +169,8 @@ pub fn parse_plain_csv(
         list.rejected.extend(run.rejected);
         sorted.push(run.certs);
     }
-    (list.certs, list.duplicates) = merge_and_dedupe(sorted);
+    let (certs, repeats) = merge_and_dedupe(sorted);
+    (list.certs, list.duplicates, list.conflicts) = (certs, repeats.duplicates, repeats.conflicts);
     Some(list)
 }
 
@@ -479,17 +485,20 @@ mod tests {
         let list = same_as_streamed(LIST.as_bytes(), None);
         assert_eq!(list.rows, 20);
         let dup: Vec<_> = list.duplicates.iter().map(|d| (d.row, d.reason.as_str())).collect();
+        assert_eq!(dup, [(21, "duplicate of row 5"), (22, "duplicate of row 18"), (27, "duplicate of row 17")]);
+        // the same certificate said expired (16) or active (19, 24) after a row said otherwise:
+        // conflicts, both rows named; the earlier end counts
+        let conflicts: Vec<_> = list.conflicts.iter().map(|d| (d.row, &d.reason[..23])).collect();
         assert_eq!(
-            dup,
-            [
-                (16, "duplicate of row 5"),
-                (19, "duplicate of row 6"),
-                (21, "duplicate of row 5"),
-                (22, "duplicate of row 18"),
-                (24, "duplicate of row 6"),
-                (27, "duplicate of row 17"),
-            ]
+            conflicts,
+            [(16, "conflicts with row 5: r"), (19, "conflicts with row 6: r"), (24, "conflicts with row 6: r")]
         );
+        assert!(
+            list.conflicts[0].reason.contains("row 5 says expiry 2027-01-05, status active"),
+            "{:?}",
+            list.conflicts
+        );
+        assert!(list.conflicts[0].reason.contains("row 16 says expiry none, status expired, ended 2026-03-01"));
         let bad: Vec<_> = list.rejected.iter().map(|r| (r.row, r.field)).collect();
         assert_eq!(
             bad,

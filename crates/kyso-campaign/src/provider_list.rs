@@ -1,7 +1,9 @@
 //! Provider lists: the certificates a telecom provider reports having issued (ID number,
 //! provider, issue date, optional expiry, optional status), as CSV or spreadsheet rows. Validated
 //! row by row as they stream; a certificate is identified by (ID number, provider, issue date), so
-//! a row repeating an earlier one is a duplicate and a re-import changes nothing.
+//! a row repeating an earlier one is a duplicate and a re-import changes nothing. A repeat that
+//! disagrees on the expiry, the end or the status is a conflict: both rows are reported and the
+//! certificate keeps the earlier end (a row saying expired or revoked is believed).
 //!
 //! Dates: the expiry date is the first day the certificate no longer counts (the day it expires);
 //! a `revoked`/`thu hồi` status without a revocation date counts as revoked on the list's date,
@@ -163,7 +165,8 @@ pub struct ProviderListImport {
     provider_shown: Option<String>,
     as_of: Date,
     /// `None`: repeats are not looked for here (the caller sorts and calls [`sort_and_dedupe`]).
-    seen: Option<HashMap<(u64, String, Date), u32>>,
+    /// Each key's first row and its terms (expiry, end, status).
+    seen: Option<HashMap<CertKey, (u32, Terms)>>,
 }
 
 /// What one row gives: a certificate, or a repeat of an earlier row (dropped, reported).
@@ -171,6 +174,76 @@ pub struct ProviderListImport {
 pub enum ListRow {
     Certificate(ListedCertificate),
     Duplicate(RowIssue),
+    /// A repeat of row `first` with other terms: the caller gives that row's certificate the
+    /// earlier end ([`ListedCertificate::take_earlier_end`]) and reports `issue`.
+    Conflict {
+        first: usize,
+        cert: ListedCertificate,
+        issue: RowIssue,
+    },
+}
+
+/// A certificate's identity in a list: ID number, provider key, issue date.
+type CertKey = (u64, String, Date);
+
+/// What two rows of one certificate can disagree on: expiry, end (revocation) and status.
+type Terms = (Option<Date>, Option<Date>, &'static str);
+
+/// Whether two rows of one certificate disagree: another status, or both give an expiry (or an
+/// end) and not the same one. A row that leaves a date out does not contradict one that gives it.
+fn disagree(a: Terms, b: Terms) -> bool {
+    let differ = |x: Option<Date>, y: Option<Date>| x.is_some() && y.is_some() && x != y;
+    a.2 != b.2 || differ(a.0, b.0) || differ(a.1, b.1)
+}
+
+/// `a` or `b`, whichever ends first (`None` never ends).
+fn earlier(a: Option<Date>, b: Option<Date>) -> Option<Date> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, y) => x.or(y),
+    }
+}
+
+/// A row's terms as a conflict report shows them: `expiry 2027-01-01, status revoked, ended 2026-11-02`.
+fn terms_text((expires, ended, status): Terms) -> String {
+    let mut t = format!("expiry {}", expires.map_or("none".into(), |d| d.to_string()));
+    t.push_str(&format!(", status {status}"));
+    if let Some(e) = ended {
+        t.push_str(&format!(", ended {e}"));
+    }
+    t
+}
+
+/// The report of row `row` conflicting with the key's first row: both rows' terms, and what counts.
+fn conflict_issue(row: usize, first: usize, (a, b): (Terms, Terms)) -> RowIssue {
+    let reason = format!(
+        "conflicts with row {first}: row {first} says {}, row {row} says {}; the earlier end counts",
+        terms_text(a),
+        terms_text(b)
+    );
+    RowIssue::new(row, None, reason)
+}
+
+/// The status of two rows of one certificate: one that ended it wins over `active`.
+fn ending_status(a: &'static str, b: &'static str) -> &'static str {
+    if a == "active" {
+        b
+    } else {
+        a
+    }
+}
+
+impl ListedCertificate {
+    /// Its terms merged with a conflicting row's: the earlier expiry and end, an ending status.
+    pub fn take_earlier_end(&mut self, other: &ListedCertificate) {
+        self.expires = earlier(self.expires, other.expires);
+        self.ended = earlier(self.ended, other.ended);
+        self.status = ending_status(self.status, other.status);
+    }
+
+    fn terms(&self) -> Terms {
+        (self.expires, self.ended, self.status)
+    }
 }
 
 impl ProviderListImport {
@@ -266,10 +339,15 @@ impl ProviderListImport {
         let row = r.row;
         if let Some(seen) = self.seen.as_mut() {
             let key = (cert.id.expose().parse().unwrap_or(0), cert.provider.clone(), cert.issued);
-            if let Some(first) = seen.get(&key) {
+            if let Some(&(first, terms)) = seen.get(&key) {
+                let first = first as usize;
+                if disagree(terms, cert.terms()) {
+                    let issue = conflict_issue(row, first, (terms, cert.terms()));
+                    return Ok(ListRow::Conflict { first, cert, issue });
+                }
                 return Ok(ListRow::Duplicate(RowIssue::new(row, None, format!("duplicate of row {first}"))));
             }
-            seen.insert(key, u32::try_from(row).unwrap_or(u32::MAX));
+            seen.insert(key, (u32::try_from(row).unwrap_or(u32::MAX), cert.terms()));
         }
         Ok(ListRow::Certificate(cert))
     }
@@ -392,12 +470,54 @@ impl CompactCert {
     pub fn status_name(&self) -> &'static str {
         STATUSES[usize::from(self.status).min(STATUSES.len() - 1)]
     }
+
+    fn terms(&self) -> Terms {
+        let date = |d: i32| Date::from_julian_day(d + 2_440_588).ok();
+        (self.expires.and_then(date), self.ended.and_then(date), self.status_name())
+    }
+
+    /// A later row of the same certificate, compared with the key's first row as the list wrote
+    /// it: a duplicate, or a conflict (reported with both rows). Either way `kept` (that first
+    /// row merged with the repeats so far) takes the earlier expiry and end and an ending status.
+    fn absorb_repeat(kept: &mut CompactCert, first: &CompactCert, later: &CompactCert, repeats: &mut Repeats) {
+        let (row, first_row) = (later.row as usize, first.row as usize);
+        if disagree(first.terms(), later.terms()) {
+            repeats.conflicts.push(conflict_issue(row, first_row, (first.terms(), later.terms())));
+        } else {
+            repeats.duplicates.push(RowIssue::new(row, None, format!("duplicate of row {first_row}")));
+        }
+        let min = |a: Option<i32>, b: Option<i32>| match (a, b) {
+            (Some(x), Some(y)) => Some(x.min(y)),
+            (x, y) => x.or(y),
+        };
+        kept.expires = min(kept.expires, later.expires);
+        kept.ended = min(kept.ended, later.ended);
+        if kept.status == 0 {
+            kept.status = later.status;
+        }
+    }
+}
+
+/// The repeats of a list's keys, each in row order: `duplicates` (the same terms) and `conflicts`
+/// (other terms; both rows named, the earlier end kept).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Repeats {
+    pub duplicates: Vec<RowIssue>,
+    pub conflicts: Vec<RowIssue>,
+}
+
+impl Repeats {
+    fn sorted(mut self) -> Self {
+        self.duplicates.sort_unstable_by_key(|d| d.row);
+        self.conflicts.sort_unstable_by_key(|d| d.row);
+        self
+    }
 }
 
 /// Sorts certificates by (ID number, provider, issue day) — the order the store's key and the
 /// register index are in — and drops repeats of a key, keeping the earliest list row and
-/// reporting each later one as "duplicate of row N" (in row order).
-pub fn sort_and_dedupe(certs: &mut Vec<CompactCert>) -> Vec<RowIssue> {
+/// reporting each later one as "duplicate of row N" or, with other terms, as a conflict.
+pub fn sort_and_dedupe(certs: &mut Vec<CompactCert>) -> Repeats {
     sort_run(certs);
     dedupe_sorted(certs)
 }
@@ -411,7 +531,7 @@ pub fn sort_run(certs: &mut [CompactCert]) {
 /// [`sort_and_dedupe`] of the concatenation of `runs`, each already sorted by [`sort_run`] (the
 /// certificates of parts of one list, sorted on threads of their own): merged two by two, the
 /// last merge dropping and reporting the same repeats. List rows are unique across the runs.
-pub fn merge_and_dedupe(mut runs: Vec<Vec<CompactCert>>) -> (Vec<CompactCert>, Vec<RowIssue>) {
+pub fn merge_and_dedupe(mut runs: Vec<Vec<CompactCert>>) -> (Vec<CompactCert>, Repeats) {
     while runs.len() > 2 {
         let (b, a) = (runs.pop().unwrap_or_default(), runs.pop().unwrap_or_default());
         let mut merged = Vec::with_capacity(a.len() + b.len());
@@ -420,15 +540,16 @@ pub fn merge_and_dedupe(mut runs: Vec<Vec<CompactCert>>) -> (Vec<CompactCert>, V
     }
     let (b, a) = (runs.pop().unwrap_or_default(), runs.pop().unwrap_or_default());
     let mut kept: Vec<CompactCert> = Vec::with_capacity(a.len() + b.len());
-    let mut duplicates = Vec::new();
-    merge_into(&a, &b, |c| match kept.last() {
-        Some(first) if first.key() == c.key() => {
-            duplicates.push(RowIssue::new(c.row as usize, None, format!("duplicate of row {}", first.row)));
+    let mut repeats = Repeats::default();
+    let mut first: Option<CompactCert> = None;
+    merge_into(&a, &b, |c| match (kept.last_mut(), &first) {
+        (Some(k), Some(f)) if f.key() == c.key() => CompactCert::absorb_repeat(k, f, &c, &mut repeats),
+        _ => {
+            first = Some(c);
+            kept.push(c);
         }
-        _ => kept.push(c),
     });
-    duplicates.sort_unstable_by_key(|d| d.row);
-    (kept, duplicates)
+    (kept, repeats.sorted())
 }
 
 /// Two runs sorted by (key, row), in that order, handed one by one to `emit`.
@@ -447,21 +568,23 @@ fn merge_into(a: &[CompactCert], b: &[CompactCert], mut emit: impl FnMut(Compact
 }
 
 /// Drops repeats from certificates sorted by (key, row), keeping each key's earliest row.
-fn dedupe_sorted(certs: &mut Vec<CompactCert>) -> Vec<RowIssue> {
-    let mut duplicates = Vec::new();
-    let mut first: Option<CompactCert> = None;
-    certs.retain(|c| match first {
-        Some(f) if f.key() == c.key() => {
-            duplicates.push(RowIssue::new(c.row as usize, None, format!("duplicate of row {}", f.row)));
-            false
+fn dedupe_sorted(certs: &mut Vec<CompactCert>) -> Repeats {
+    let mut repeats = Repeats::default();
+    // compacted in place: a national list is millions of certificates
+    let (mut kept, mut first) = (0, None::<CompactCert>);
+    for at in 0..certs.len() {
+        let c = certs[at];
+        match first {
+            Some(f) if f.key() == c.key() => CompactCert::absorb_repeat(&mut certs[kept - 1], &f, &c, &mut repeats),
+            _ => {
+                first = Some(c);
+                certs[kept] = c;
+                kept += 1;
+            }
         }
-        _ => {
-            first = Some(*c);
-            true
-        }
-    });
-    duplicates.sort_unstable_by_key(|d| d.row);
-    duplicates
+    }
+    certs.truncate(kept);
+    repeats.sorted()
 }
 
 #[cfg(test)]
@@ -524,7 +647,7 @@ mod tests {
     }
 
     #[test]
-    fn sorting_finds_the_same_duplicates_as_streaming() {
+    fn sorting_finds_the_same_duplicates_and_conflicts_as_streaming() {
         let (recs, _) = records(
             "id_number,nha_cung_cap,ngay_cap,trang_thai\n\
              019190000002,VNPT-CA,05/01/2026,\n\
@@ -536,13 +659,17 @@ mod tests {
         );
         let as_of = d(2026, 3, 1);
         let mut streaming = ProviderListImport::new(&recs[0], None, as_of).unwrap();
-        let expected: Vec<RowIssue> = recs[1..]
-            .iter()
-            .filter_map(|r| match streaming.row(r) {
-                Ok(ListRow::Duplicate(issue)) => Some(issue),
-                _ => None,
-            })
-            .collect();
+        let mut expected = Repeats::default();
+        for r in &recs[1..] {
+            match streaming.row(r) {
+                Ok(ListRow::Duplicate(issue)) => expected.duplicates.push(issue),
+                Ok(ListRow::Conflict { first, issue, .. }) => {
+                    assert_eq!(first, 2);
+                    expected.conflicts.push(issue)
+                }
+                _ => {}
+            }
+        }
         let mut bulk = ProviderListImport::new(&recs[0], None, as_of).unwrap().without_dedupe();
         let mut providers = Providers::default();
         let mut certs: Vec<CompactCert> = recs[1..]
@@ -552,17 +679,30 @@ mod tests {
                 other => panic!("{other:?}"),
             })
             .collect();
-        let duplicates = sort_and_dedupe(&mut certs);
-        assert_eq!(duplicates, expected);
-        assert_eq!(duplicates.iter().map(|d| d.row).collect::<Vec<_>>(), vec![4, 6, 7]);
+        let repeats = sort_and_dedupe(&mut certs);
+        assert_eq!(repeats, expected);
+        assert_eq!(repeats.duplicates.iter().map(|d| d.row).collect::<Vec<_>>(), vec![6, 7]);
+        // row 4 repeats row 2's certificate but says revoked: a conflict naming both rows
+        assert_eq!(
+            repeats.conflicts,
+            [RowIssue::new(
+                4,
+                None,
+                "conflicts with row 2: row 2 says expiry none, status active, \
+                 row 4 says expiry none, status revoked, ended 2026-03-01; the earlier end counts"
+            )]
+        );
         let kept: Vec<_> =
             certs.iter().map(|c| (c.id, providers.names()[usize::from(c.provider)].as_str(), c.row)).collect();
         assert_eq!(
             kept,
             vec![(19_190_000_001, "VIETTEL-CA", 3), (19_190_000_002, "VNPT-CA", 2), (19_190_000_002, "VNPT-CA", 5)]
         );
-        assert_eq!(certs[1].status_name(), "active");
+        // the earlier end counts: the certificate row 2 lists as active is revoked on the list's date
+        assert_eq!(certs[1].status_name(), "revoked");
+        assert_eq!(certs[1].ended, crate::register_index::day_number("2026-03-01"));
         assert_eq!(certs[1].issued, crate::register_index::day_number("2026-01-05").unwrap());
+        assert_eq!(certs[2].status_name(), "active");
     }
 
     #[test]
@@ -598,7 +738,8 @@ mod tests {
             rows.iter().enumerate().map(|(i, &(id, p, day))| cert(id, p, day, i as u32 + 2)).collect();
         let mut whole = all.clone();
         let expected = sort_and_dedupe(&mut whole);
-        assert_eq!(expected.len(), 7);
+        assert_eq!(expected.duplicates.len() + expected.conflicts.len(), 7);
+        assert!(!expected.conflicts.is_empty() && !expected.duplicates.is_empty(), "{expected:?}");
         for cuts in [vec![], vec![0], vec![15], vec![4], vec![7], vec![3, 9], vec![1, 2, 12], vec![0, 5, 5, 15]] {
             let mut runs = Vec::new();
             let mut from = 0;
@@ -611,6 +752,6 @@ mod tests {
             let (merged, duplicates) = merge_and_dedupe(runs);
             assert_eq!((&merged, &duplicates), (&whole, &expected), "cut at {cuts:?}");
         }
-        assert_eq!(merge_and_dedupe(Vec::new()), (Vec::new(), Vec::new()));
+        assert_eq!(merge_and_dedupe(Vec::new()), (Vec::new(), Repeats::default()));
     }
 }

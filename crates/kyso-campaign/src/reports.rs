@@ -149,9 +149,11 @@ pub struct Figures {
     /// Holders who signed at least once in the period (through kyso, or a dossier the applicant
     /// signed with a certificate kyso knows).
     pub signers: u64,
+    /// Adults (the plan's age line) with a level-2 e-ID account on the police's list.
+    pub eid_level2: u64,
 }
 
-const SCALARS: [&str; 17] = [
+const SCALARS: [&str; 18] = [
     "adults",
     "holders",
     "new_holders",
@@ -169,10 +171,11 @@ const SCALARS: [&str; 17] = [
     "dossiers_needing",
     "dossiers_fully_signed",
     "signers",
+    "eid_level2",
 ];
 
 impl Figures {
-    fn scalars_mut(&mut self) -> [&mut u64; 17] {
+    fn scalars_mut(&mut self) -> [&mut u64; 18] {
         [
             &mut self.adults,
             &mut self.holders,
@@ -191,6 +194,7 @@ impl Figures {
             &mut self.dossiers_needing,
             &mut self.dossiers_fully_signed,
             &mut self.signers,
+            &mut self.eid_level2,
         ]
     }
 
@@ -228,6 +232,11 @@ impl Figures {
 
     pub fn share(&self) -> Option<Percent> {
         Percent::share(self.holders, self.adults)
+    }
+
+    /// Level-2 e-ID coverage: adults with a level-2 account over adults (sums, never averages).
+    pub fn eid_share(&self) -> Option<Percent> {
+        Percent::share(self.eid_level2, self.adults)
     }
 
     /// The share of the period's dossiers needing signatures that were fully signed.
@@ -552,7 +561,9 @@ mod tests {
         let mut f = figures(10, 4, 3);
         f.visits.insert("not-at-home".into(), 2);
         f.red = 1;
+        f.eid_level2 = 5;
         let pairs = f.to_pairs();
+        assert!(pairs.contains(&("eid_level2".into(), 5)));
         assert!(pairs.contains(&("visits.not-at-home".into(), 2)));
         let back = Figures::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), *v)).chain([("future_figure", 9)]));
         assert_eq!(back, f);
@@ -561,6 +572,8 @@ mod tests {
         sum.add(&figures(20, 6, 1));
         assert_eq!((sum.adults, sum.holders, sum.visits_total(), sum.red), (30, 10, 6, 1));
         assert_eq!(sum.share().map(|p| p.to_string()).as_deref(), Some("33.33 %"));
+        // level-2 coverage of the sum: 5 of 30 adults, recomputed from the sums
+        assert_eq!(sum.eid_share().map(|p| p.to_string()).as_deref(), Some("16.67 %"));
     }
 
     #[test]

@@ -8,9 +8,12 @@ use std::cmp::Ordering;
 
 use time::Date;
 
+use std::collections::HashSet;
+
 use crate::adoption::Adoption;
 use crate::csv::fold;
 use crate::denominator::AdultsDenominator;
+use crate::eid::Need;
 use crate::population::{CitizenId, Register, Resident};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,6 +109,8 @@ pub struct WorklistEntry {
     pub full_name: Option<String>,
     pub household: Option<String>,
     pub last_outcome: Option<Outcome>,
+    /// What the person needs next; `None` when it cannot be told (no police e-ID list yet).
+    pub need: Option<Need>,
 }
 
 impl WorklistEntry {
@@ -124,6 +129,19 @@ pub struct Worklist {
 }
 
 impl Worklist {
+    /// Says what each person needs next: level 2 at the police unless `level2` has them, then a
+    /// certificate (call once the commune's e-ID list is known; first-signature lists say it already).
+    pub fn mark_needs(&mut self, level2: &HashSet<CitizenId>) {
+        for e in self.entries.iter_mut().filter(|e| e.need != Some(Need::FirstSignature)) {
+            e.need = Some(Need::of(level2.contains(&e.person)));
+        }
+    }
+
+    /// Keeps the people with this need only.
+    pub fn only(&mut self, need: Need) {
+        self.entries.retain(|e| e.need == Some(need));
+    }
+
     /// Entries grouped by household, in walking order.
     pub fn households(&self) -> Vec<(Option<&str>, &[WorklistEntry])> {
         self.entries.chunk_by(|a, b| a.household == b.household).map(|c| (c[0].household.as_deref(), c)).collect()
@@ -166,12 +184,44 @@ pub fn build_worklist(
     (commune_code, hamlet_code): (&str, &str),
     date: Date,
 ) -> Worklist {
+    let without = |r: &Resident| !adoption.holds_valid(&r.id, date);
+    build(register, denominator, log, (commune_code, hamlet_code), date, (&without, None))
+}
+
+/// The first-signature list of a hamlet on `date`: adults holding a valid certificate who have
+/// never signed (`signed`: everyone known to have signed), in walking order; a closing visit
+/// outcome takes them off as on the other list.
+pub fn build_first_signature_list(
+    register: &Register,
+    adoption: &Adoption,
+    denominator: &AdultsDenominator,
+    log: &VisitLog,
+    place: (&str, &str),
+    date: Date,
+    signed: &HashSet<CitizenId>,
+) -> Worklist {
+    let unsigned = |r: &Resident| adoption.holds_valid(&r.id, date) && !signed.contains(&r.id);
+    build(register, denominator, log, place, date, (&unsigned, Some(Need::FirstSignature)))
+}
+
+/// Who a list keeps (before the age line and the visits).
+type Keep<'a> = &'a dyn Fn(&Resident) -> bool;
+
+/// A hamlet's adults that `keep` keeps, in walking order, without those a visit closed.
+fn build(
+    register: &Register,
+    denominator: &AdultsDenominator,
+    log: &VisitLog,
+    (commune_code, hamlet_code): (&str, &str),
+    date: Date,
+    (keep, need): (Keep<'_>, Option<Need>),
+) -> Worklist {
     let line = denominator.on(date);
     let mut people: Vec<&Resident> = register
         .residents()
         .iter()
         .filter(|r| r.commune_code == commune_code && r.hamlet_code == hamlet_code)
-        .filter(|r| line.counts(r.date_of_birth) && !adoption.holds_valid(&r.id, date))
+        .filter(|r| line.counts(r.date_of_birth) && keep(r))
         .collect();
     people.sort_by(|a, b| walking_order(a, b));
     let entries = people
@@ -187,6 +237,7 @@ pub fn build_worklist(
                 full_name: r.full_name.clone(),
                 household: r.household.clone(),
                 last_outcome: last,
+                need,
             })
         })
         .collect();
@@ -307,5 +358,44 @@ mod tests {
         assert_eq!(list.entries.len(), 2);
         assert!([Outcome::Assisted, Outcome::Deceased].iter().all(Outcome::closes));
         assert_eq!(log.visits().len(), 5);
+    }
+
+    #[test]
+    fn each_line_says_what_the_person_needs_next_and_the_list_filters_by_it() {
+        let (register, adoption, line) = setup();
+        let log = VisitLog::new();
+        let mut list = build_worklist(&register, &adoption, &line, &log, ("01960", "T01"), d(2026, 6, 2));
+        assert!(list.entries.iter().all(|e| e.need.is_none()), "no police list: nothing said");
+        let level2: HashSet<CitizenId> =
+            [1, 2].iter().map(|n| CitizenId::parse(&format!("0191900{n:05}")).unwrap()).collect();
+        list.mark_needs(&level2);
+        let needs: Vec<_> = list.entries.iter().map(|e| (e.masked_id.as_str(), e.need)).collect();
+        assert_eq!(
+            needs,
+            [
+                ("0191****0002", Some(Need::Certificate)),
+                ("0191****0004", Some(Need::Level2)),
+                ("0191****0003", Some(Need::Level2)),
+                ("0191****0001", Some(Need::Certificate)),
+                ("0191****0005", Some(Need::Level2)),
+            ]
+        );
+        list.only(Need::Level2);
+        assert_eq!(list.entries.len(), 3);
+
+        // Vũ holds a certificate and never signed: the first-signature list; once signed, off it.
+        let none = HashSet::new();
+        let first =
+            build_first_signature_list(&register, &adoption, &line, &log, ("01960", "T02"), d(2026, 6, 2), &none);
+        assert!(first.entries.is_empty(), "Vũ lives in T01");
+        let mut first =
+            build_first_signature_list(&register, &adoption, &line, &log, ("01960", "T01"), d(2026, 6, 2), &none);
+        assert_eq!(first.entries.iter().map(|e| e.masked_id.as_str()).collect::<Vec<_>>(), ["0191****0006"]);
+        first.mark_needs(&level2);
+        assert_eq!(first.entries[0].need, Some(Need::FirstSignature));
+        let signed: HashSet<CitizenId> = [CitizenId::parse("019190000006").unwrap()].into();
+        let after =
+            build_first_signature_list(&register, &adoption, &line, &log, ("01960", "T01"), d(2026, 6, 2), &signed);
+        assert!(after.entries.is_empty());
     }
 }

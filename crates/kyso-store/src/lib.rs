@@ -11,6 +11,7 @@ pub mod audit;
 pub mod bulk;
 pub mod campaign;
 pub mod dossiers;
+pub mod eid;
 pub mod forms;
 pub mod limits;
 pub mod listed;
@@ -258,6 +259,12 @@ const MIGRATIONS: &[Migration] = &[
         name: "provider names as written",
         sqlite: include_str!("../migrations/sqlite/0017_provider_names_as_written.sql"),
         postgres: include_str!("../migrations/postgres/0017_provider_names_as_written.sql"),
+    },
+    Migration {
+        version: 18,
+        name: "e-ID levels from the police list",
+        sqlite: include_str!("../migrations/sqlite/0018_eid_levels.sql"),
+        postgres: include_str!("../migrations/postgres/0018_eid_levels.sql"),
     },
 ];
 

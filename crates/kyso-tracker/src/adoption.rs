@@ -20,7 +20,7 @@ pub const REFRESH_EVERY: std::time::Duration = std::time::Duration::from_secs(15
 
 /// The last birth day (a day number) of someone at or over `min_age` on `date`: the exact-birthday
 /// rule of `AdultsDenominator` (someone born on 29 February is older from 1 March).
-fn born_by_day(date: &str, min_age: u8) -> Result<i32> {
+pub(crate) fn born_by_day(date: &str, min_age: u8) -> Result<i32> {
     kyso_campaign::denominator::AdultsDenominator::new(min_age, parse_date(date).map_err(|e| anyhow!(e))?)?;
     let d = parse_date(date).map_err(|e| anyhow!(e))?;
     let y = d.year() - i32::from(min_age);

@@ -13,6 +13,7 @@
 //! orchestration (imports, writes) returns `anyhow::Result` with the context a user acts on.
 
 pub mod adoption;
+pub mod eid;
 mod feedback;
 pub mod import;
 pub mod plan;

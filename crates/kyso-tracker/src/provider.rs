@@ -101,6 +101,8 @@ pub struct ProviderImported {
     /// Certificates of ID numbers no register has (kept: they count once the register has them).
     pub unmatched: Vec<RowIssue>,
     pub duplicates: Vec<RowIssue>,
+    /// Repeats with another expiry, end or status: both rows named, the earlier end kept.
+    pub conflicts: Vec<RowIssue>,
     pub rejected: Vec<RowIssue>,
     /// The list's date (ISO), whose snapshots were recomputed.
     pub as_of: String,
@@ -159,7 +161,7 @@ pub async fn import_provider_list(
     };
     // Sorted by (ID number, provider, issue date): repeats fell next to each other, the register
     // is matched by one merge, and the store's key B-tree is written in order.
-    let ParsedList { certs, providers, duplicates, rejected, rows } = list;
+    let ParsedList { certs, providers, duplicates, conflicts, rejected, rows } = list;
     let parsed = started.elapsed();
     let (index, notes) = index.await.map_err(|e| anyhow!("register index: {e}"))??;
     for n in &notes.0 {
@@ -181,9 +183,10 @@ pub async fn import_provider_list(
     let stored = certs.len() as u64;
     let matched = started.elapsed();
     let detail = format!(
-        "{label}: {rows} rows, {stored} certificates, {} not in the register, {} duplicates, {} rejected",
+        "{label}: {rows} rows, {stored} certificates, {} not in the register, {} duplicates, {} conflicts, {} rejected",
         unmatched.len(),
         duplicates.len(),
+        conflicts.len(),
         rejected.len()
     );
     let audit = AuditEvent::new(actor, "campaign.provider_list.import", subject, detail);
@@ -205,5 +208,16 @@ pub async fn import_provider_list(
         (stored_at - matched).as_secs_f64(),
         (started.elapsed() - stored_at).as_secs_f64()
     ));
-    Ok(ProviderImported { label, rows, stored, written, unmatched, duplicates, rejected, as_of, communes_recomputed })
+    Ok(ProviderImported {
+        label,
+        rows,
+        stored,
+        written,
+        unmatched,
+        duplicates,
+        conflicts,
+        rejected,
+        as_of,
+        communes_recomputed,
+    })
 }

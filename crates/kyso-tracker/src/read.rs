@@ -121,6 +121,7 @@ pub async fn progress(store: &Store, commune: &str, date: &str) -> anyhow::Resul
     };
     let adults = line.count(register.residents());
     let holders = adoption.commune_holders_on(commune, as_of);
+    let eid = crate::eid::commune_coverage(store, commune, &register, &line).await.map_err(|e| anyhow!(e))?;
     let hamlets: Vec<Value> = store
         .hamlets(commune)
         .await?
@@ -166,6 +167,7 @@ pub async fn progress(store: &Store, commune: &str, date: &str) -> anyhow::Resul
         "date": date, "age_line": line.min_age(), "reference_date": line.reference_date().to_string(),
         "residents": register.len(), "adults": adults, "holders": holders,
         "share": Percent::share(holders, adults).map(|p| p.to_string()),
+        "eid_level2": {"adults": eid.adults, "level2": eid.level2, "share": eid.share().map(|p| p.to_string())},
         "plan": plan_json, "hamlets": hamlets,
     }))
 }

@@ -52,6 +52,8 @@ fn figure_rows(f: &Figures) -> Vec<(String, Cell<'static>)> {
     rows.push(("Hồ sơ được ký số đầy đủ".to_owned(), int(signed.fully_signed)));
     rows.push(("Tỷ lệ hồ sơ được ký số đầy đủ (%)".to_owned(), percent(signed.share())));
     rows.push(("Người có chứng thư đã ký số trong kỳ".to_owned(), int(f.signers)));
+    rows.push(("Người trong độ tuổi có định danh điện tử mức 2".to_owned(), int(f.eid_level2)));
+    rows.push(("Tỷ lệ định danh điện tử mức 2 (%)".to_owned(), percent(f.eid_share())));
     rows
 }
 

@@ -161,6 +161,7 @@ pub async fn commune_figures(store: &Store, commune: &str, period: &Period) -> F
     figures.dossiers_needing = dossiers.needing;
     figures.dossiers_fully_signed = dossiers.fully_signed;
     figures.signers = signers;
+    figures.eid_level2 = crate::eid::commune_coverage(store, commune, &register, &line).await?.level2;
     Ok(figures)
 }
 

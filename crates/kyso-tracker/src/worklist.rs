@@ -4,16 +4,19 @@
 
 use crate::read::{load, Fallible};
 use anyhow::{anyhow, bail, Context};
+use kyso_campaign::adoption::Adoption;
 use kyso_campaign::csv::parse_date;
 use kyso_campaign::denominator::AdultsDenominator;
+use kyso_campaign::eid::Need;
 use kyso_campaign::population::{CitizenId, Register};
-use kyso_campaign::worklist::{build_worklist, Outcome, Visit, VisitLog};
+use kyso_campaign::worklist::{build_first_signature_list, build_worklist, Outcome, Visit, VisitLog, Worklist};
 use kyso_store::{AuditEvent, Store};
 use kyso_xlsx::{Cell, Column, Writer};
 use std::collections::HashMap;
 
-/// One worklist line, masked: household, masked ID, name, last outcome.
-pub type WorklistLine = (String, String, String, String);
+/// One worklist line, masked: household, masked ID, name, last outcome, what the person needs
+/// next (when the commune's e-ID list tells it).
+pub type WorklistLine = (String, String, String, String, Option<Need>);
 
 /// The key of the visit log's ID hashes (a setting), created on first use when `create`.
 pub async fn visit_key(store: &Store, create: bool) -> Fallible<Option<String>> {
@@ -87,8 +90,49 @@ pub async fn visit_log(store: &Store, register: &Register, commune: &str, hamlet
     Ok(log)
 }
 
+/// Everyone known to have signed with kyso (a signature or a signed dossier), ever.
+async fn signed_ever(store: &Store) -> Fallible<std::collections::HashSet<CitizenId>> {
+    let rows = store.signers_between(0, i64::MAX).await.map_err(|e| e.to_string())?;
+    Ok(rows.iter().filter_map(|(id, _)| CitizenId::parse(id).ok()).collect())
+}
+
+/// The list of a hamlet for `need`: the first-signature list for [`Need::FirstSignature`], the
+/// people without a certificate otherwise; each line's need said when the commune's e-ID list is
+/// known, and only the lines with `need` kept when one is asked for.
+async fn list_for(
+    store: &Store,
+    (register, adoption, line, log): (&Register, &Adoption, &AdultsDenominator, &VisitLog),
+    (commune, hamlet): (&str, &str),
+    as_of: time::Date,
+    need: Option<Need>,
+) -> Fallible<Worklist> {
+    let mut list = if need == Some(Need::FirstSignature) {
+        let signed = signed_ever(store).await?;
+        build_first_signature_list(register, adoption, line, log, (commune, hamlet), as_of, &signed)
+    } else {
+        build_worklist(register, adoption, line, log, (commune, hamlet), as_of)
+    };
+    if crate::eid::list_known(store, commune).await? {
+        list.mark_needs(&crate::eid::level2_ids(store, commune, Some(hamlet)).await?);
+    }
+    if let Some(n) = need {
+        list.only(n);
+    }
+    Ok(list)
+}
+
 /// The worklist of a hamlet on `date` (ISO), in walking order.
 pub async fn worklist_lines(store: &Store, commune: &str, hamlet: &str, date: &str) -> Fallible<Vec<WorklistLine>> {
+    worklist_lines_for(store, (commune, hamlet), date, None).await
+}
+
+/// [`worklist_lines`] of the people with `need` only (the first-signature list for that need).
+pub async fn worklist_lines_for(
+    store: &Store,
+    (commune, hamlet): (&str, &str),
+    date: &str,
+    need: Option<Need>,
+) -> Fallible<Vec<WorklistLine>> {
     let err = |e: kyso_store::StoreError| e.to_string();
     let as_of = parse_date(date)?;
     let (register, adoption) = load(store, commune, Some(hamlet)).await?;
@@ -98,7 +142,7 @@ pub async fn worklist_lines(store: &Store, commune: &str, hamlet: &str, date: &s
     };
     let line = AdultsDenominator::new(min_age, as_of).map_err(|e| e.to_string())?;
     let log = visit_log(store, &register, commune, Some(hamlet)).await?;
-    let list = build_worklist(&register, &adoption, &line, &log, (commune, hamlet), as_of);
+    let list = list_for(store, (&register, &adoption, &line, &log), (commune, hamlet), as_of, need).await?;
     Ok(list
         .entries
         .iter()
@@ -108,6 +152,7 @@ pub async fn worklist_lines(store: &Store, commune: &str, hamlet: &str, date: &s
                 e.masked_id.clone(),
                 e.full_name.clone().unwrap_or_default(),
                 e.last_outcome.as_ref().map(Outcome::name).unwrap_or_default().to_owned(),
+                e.need,
             )
         })
         .collect())
@@ -122,11 +167,22 @@ pub fn worklist_xlsx(lines: &[WorklistLine]) -> Fallible<Vec<u8>> {
         Column::new("Họ và tên", 30.0),
         Column::new("Lần thăm trước", 16.0),
         Column::new("Kết quả", 24.0),
+        Column::new("Cần làm tiếp", 30.0),
     ];
     let e = |e: kyso_xlsx::Error| e.to_string();
     w.add_sheet("Danh sách", &columns).map_err(e)?;
-    for (household, id, name, outcome) in lines {
-        w.write_row(&[Cell::Text(household), Cell::Text(id), Cell::Text(name), Cell::Text(outcome)]).map_err(e)?;
+    for (household, id, name, outcome, need) in lines {
+        let need = need.map_or("", |n| n.label().0);
+        // "Kết quả" stays empty: it is filled in at the door
+        let row = [
+            Cell::Text(household),
+            Cell::Text(id),
+            Cell::Text(name),
+            Cell::Text(outcome),
+            Cell::Text(""),
+            Cell::Text(need),
+        ];
+        w.write_row(&row).map_err(e)?;
     }
     Ok(w.finish().map_err(e)?.into_inner())
 }
@@ -159,20 +215,20 @@ pub async fn record_visit(
     Ok(store.append_visit(&row, &audit).await?)
 }
 
-/// The worklist of a hamlet on `date` (ISO) for export, audited; `how` is appended to the
-/// audit's detail (`", csv"`, `", xlsx"` or nothing).
+/// The worklist of a hamlet on `date` (ISO) for export, only the people with `need` when one is
+/// given, audited; `how` is appended to the audit's detail (`", csv"`, `", xlsx"` or nothing).
 pub async fn export_worklist(
     store: &Store,
-    commune: &str,
-    hamlet: &str,
+    (commune, hamlet): (&str, &str),
     date: &str,
+    need: Option<Need>,
     how: &str,
     actor: &str,
 ) -> anyhow::Result<Vec<WorklistLine>> {
     if !store.hamlets(commune).await?.iter().any(|h| h.code == hamlet) {
         bail!("--hamlet: commune {commune} has no hamlet {hamlet}");
     }
-    let lines = worklist_lines(store, commune, hamlet, date).await.map_err(|e| anyhow!(e))?;
+    let lines = worklist_lines_for(store, (commune, hamlet), date, need).await.map_err(|e| anyhow!(e))?;
     let detail = format!("{} entries on {date}{how}", lines.len());
     let audit = AuditEvent::new(actor, "campaign.worklist.export", &format!("{commune}/{hamlet}"), detail);
     store.commit(&[kyso_store::Write::Audit(audit)]).await?;
@@ -198,27 +254,27 @@ pub struct WorklistPage {
 
 /// The worklist of a hamlet on `as_of` for people of `min_age` and over: its totals, then page
 /// `page` (1-based, clamped) of the lines whose name contains `search` or whose house number is
-/// or starts with it. The visit log is read once for both.
+/// or starts with it; only the people with `need` when one is asked for. The visit log is read
+/// once for both.
 pub async fn worklist_page(
     store: &Store,
     (commune, hamlet): (&str, &str),
-    as_of: time::Date,
-    min_age: u8,
-    search: Option<&str>,
+    (as_of, min_age): (time::Date, u8),
+    (search, need): (Option<&str>, Option<Need>),
     page: usize,
 ) -> Fallible<WorklistPage> {
     let err = |e: kyso_store::StoreError| e.to_string();
     let (register, adoption) = load(store, commune, Some(hamlet)).await?;
     let line = AdultsDenominator::new(min_age, as_of).map_err(|e| e.to_string())?;
     let log = visit_log(store, &register, commune, Some(hamlet)).await?;
-    let whole = build_worklist(&register, &adoption, &line, &log, (commune, hamlet), as_of);
+    let whole = list_for(store, (&register, &adoption, &line, &log), (commune, hamlet), as_of, need).await?;
     let (total, households) = (whole.entries.len(), whole.households().len());
     let list = match search.map(str::trim).filter(|s| !s.is_empty()) {
         None => whole,
         Some(s) => {
             let rows = store.residents_matching(commune, hamlet, s).await.map_err(err)?;
             let found = Register::new(rows.iter().map(crate::read::resident).collect::<Fallible<Vec<_>>>()?);
-            build_worklist(&found, &adoption, &line, &log, (commune, hamlet), as_of)
+            list_for(store, (&found, &adoption, &line, &log), (commune, hamlet), as_of, need).await?
         }
     };
     let matched = list.entries.len();

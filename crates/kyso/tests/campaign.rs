@@ -154,7 +154,7 @@ fn worklists_list_adults_without_a_certificate_and_visits_append(b: Backend) {
     assert_eq!(worklist(&env, "T01"), [masked(BINH)]);
     assert_eq!(worklist(&env, "T02"), [masked(DUNG)]);
     let csv = env.ok(&["campaign", "worklist", "--commune", "01960", "--hamlet", "T02", "--csv"]);
-    assert_eq!(csv, format!("household,id_masked,full_name,last_outcome\n7,{},Phạm Văn Dũng,\n", masked(DUNG)));
+    assert_eq!(csv, format!("household,id_masked,full_name,last_outcome,need\n7,{},Phạm Văn Dũng,,\n", masked(DUNG)));
 
     // Visits are appended; a closing outcome takes the person off the list, a "not at home" does not.
     env.ok(&["campaign", "visit", "--id", DUNG, "--outcome", "not-at-home", "--team", "Tổ 2"]);

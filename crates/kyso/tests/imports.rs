@@ -81,6 +81,9 @@ on_both_backends!(
     provider_list_xlsx_with_title_rows_counts_a_holder_once,
     own_issuance_and_a_later_revocation_list_count,
     worklist_xlsx_from_the_cli_and_the_page,
+    conflicting_provider_rows_are_reported_and_the_earlier_end_counts,
+    eid_level2_list_names_bad_rows_counts_coverage_and_says_what_each_needs,
+    first_signature_worklist_lists_holders_who_never_signed,
 );
 
 /// The steps of the imports, in the order a commune receives them; each case runs the steps
@@ -349,4 +352,174 @@ fn worklist_xlsx_from_the_cli_and_the_page(b: Backend) {
     assert_eq!(status, 404);
     drop(server);
     audit_intact(&env);
+}
+
+/// Two rows of one certificate (ID number, provider, issue date) that disagree: a conflict naming
+/// both rows, not a duplicate, and the row that says revoked is believed.
+fn conflicting_provider_rows_are_reported_and_the_earlier_end_counts(b: Backend) {
+    let Some(env) = after(b, 2) else { return };
+    let list = format!(
+        "cccd,nha_cung_cap,ngay_cap,ngay_het_han,trang_thai,ngay_thu_hoi\n\
+         {AN},FPT-CA,05/01/2026,05/01/2027,Hoạt động,\n\
+         {DUNG},FPT-CA,05/01/2026,05/01/2027,,\n\
+         {AN},FPT-CA,05/01/2026,05/01/2027,Thu hồi,01/06/2026\n\
+         {DUNG},FPT-CA,05/01/2026,05/01/2027,Hoạt động,\n"
+    );
+    std::fs::write(env.path("fpt.csv"), list).unwrap();
+    let args = ["--json", "campaign", "import-provider-list", "fpt.csv", "--as-of", "2026-11-01"];
+    let v = json(&env.ok(&args));
+    assert_eq!(v["certificates"].as_u64(), Some(2), "{v}");
+    assert_eq!(rows_of(&v, "duplicates"), [(5, String::new())]);
+    assert_eq!(rows_of(&v, "conflicts"), [(4, String::new())]);
+    let reason = v["conflicts"][0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("row 2 says expiry 2027-01-05, status active")
+            && reason.contains("row 4 says expiry 2027-01-05, status revoked, ended 2026-06-01"),
+        "{reason}"
+    );
+    // the text output names the conflict too
+    let text = env.ok(&args[1..]);
+    assert!(text.contains("1 duplicates, 1 conflicts") && text.contains("conflicts with row 2"), "{text}");
+    assert!(!text.contains(AN), "{text}");
+    // An's FPT certificate ends on 1 June, as the second row says; Dũng's still counts.
+    assert_eq!(holders(&env, "01960", "2026-05-31"), 2);
+    assert_eq!(holders(&env, "01960", "2026-06-01"), 1, "the revoked row's end counts");
+    audit_intact(&env);
+}
+
+/// The police's level-2 list, CSV with a title row then XLSX: bad rows named by file line, STT
+/// and field, the rest kept (one not in the register too), re-import idempotent; the coverage
+/// of level 2 among adults; worklist lines saying what each person needs next, filtered by it.
+fn eid_level2_list_names_bad_rows_counts_coverage_and_says_what_each_needs(b: Backend) {
+    let Some(env) = after(b, 2) else { return };
+    let list = format!(
+        "Danh sách công dân đã định danh điện tử mức 2\n\
+         STT,Số CCCD,Họ tên,Mức độ định danh,Ngày kích hoạt\n\
+         1,{AN},Nguyễn Thị An,Mức 2,05/01/2026\n\
+         2,{BINH},,2,\n\
+         3,01919000000,,2,\n\
+         4,{DUNG},,Mức 3,\n\
+         5,{AN},,Mức 2,\n\
+         6,019199999999,,Mức 2,31/12/2025\n"
+    );
+    std::fs::write(env.path("eid.csv"), list).unwrap();
+    let args = ["--json", "campaign", "import-eid-level2", "eid.csv"];
+    let v = json(&env.ok(&args));
+    assert_eq!(
+        (v["rows"].as_u64(), v["imported"].as_u64(), v["inserted"].as_u64()),
+        (Some(6), Some(3), Some(3)),
+        "{v}"
+    );
+    assert_eq!(rows_of(&v, "rejected"), [(5, "id_number".into()), (6, "level".into()), (7, "id_number".into())]);
+    let stts: Vec<_> =
+        v["rejected"].as_array().unwrap().iter().map(|r| r["stt"].as_str().unwrap().to_string()).collect();
+    assert_eq!(stts, ["3", "4", "5"]);
+    assert_eq!(v["rejected"][2]["reason"], format!("{} is a duplicate of row 3", masked(AN)));
+    let v = json(&env.ok(&args));
+    assert_eq!(
+        (v["inserted"].as_u64(), v["updated"].as_u64(), v["unchanged"].as_u64()),
+        (Some(0), Some(0), Some(3)),
+        "{v}"
+    );
+
+    // Level 2 among Hiệp Lực's four adults: An and Bình (the unknown ID number counts nowhere).
+    let p = json(&env.ok(&["--json", "campaign", "progress", "--commune", "01960", "--date", "2026-11-01"]));
+    assert_eq!(p["eid_level2"], serde_json::json!({"adults": 4, "level2": 2, "share": "50.00 %"}), "{p}");
+    let text = env.ok(&["campaign", "progress", "--commune", "01960", "--date", "2026-11-01"]);
+    assert!(text.contains("level-2 e-ID: 2 of 4 adults"), "{text}");
+
+    // Xóm Ba Họ: Bình has level 2 and needs a certificate, Dũng needs level 2 at the police first.
+    let need = |filter: Option<&str>| -> Vec<(String, String)> {
+        let mut a =
+            vec!["--json", "campaign", "worklist", "--commune", "01960", "--hamlet", "T02", "--date", "2026-11-01"];
+        a.extend(filter.map(|f| ["--need", f]).into_iter().flatten());
+        let v = json(&env.ok(&a));
+        v["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| (e["id_masked"].as_str().unwrap().into(), e["need"].as_str().unwrap_or("").into()))
+            .collect()
+    };
+    let mut all = need(None);
+    all.sort();
+    let mut expected = vec![(masked(BINH), "certificate".to_string()), (masked(DUNG), "level2".to_string())];
+    expected.sort();
+    assert_eq!(all, expected);
+    assert_eq!(need(Some("level2")), [(masked(DUNG), "level2".to_string())]);
+    assert_eq!(need(Some("certificate")), [(masked(BINH), "certificate".to_string())]);
+    assert!(need(Some("first-signature")).is_empty(), "nobody holds a certificate yet");
+    let text = env.ok(&["campaign", "worklist", "--commune", "01960", "--hamlet", "T02", "--date", "2026-11-01"]);
+    assert!(text.contains("cần định danh mức 2 tại Công an") && text.contains("cần chứng thư số"), "{text}");
+    let o = env.kyso(&["campaign", "worklist", "--commune", "01960", "--hamlet", "T02", "--need", "soon"]);
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("--need"));
+
+    // A later list as XLSX, ID column only: Dũng now has level 2.
+    let mut w = Writer::new(std::io::Cursor::new(Vec::new()));
+    w.add_sheet("Mức 2", &[Column::new("Số định danh", 16.0)]).unwrap();
+    w.write_row(&[Cell::Text(DUNG)]).unwrap();
+    std::fs::write(env.path("eid.xlsx"), w.finish().unwrap().into_inner()).unwrap();
+    let v = json(&env.ok(&["--json", "campaign", "import-eid-level2", "eid.xlsx"]));
+    assert_eq!((v["imported"].as_u64(), v["inserted"].as_u64()), (Some(1), Some(1)), "{v}");
+    let p = json(&env.ok(&["--json", "campaign", "progress", "--commune", "01960", "--date", "2026-11-01"]));
+    assert_eq!(p["eid_level2"]["share"], "75.00 %", "{p}");
+    assert!(need(Some("level2")).is_empty());
+
+    // The month's report figures carry it (they add up across units like the other counts).
+    let r = json(&env.ok(&[
+        "--json",
+        "campaign",
+        "report",
+        "show",
+        "--unit",
+        "01960",
+        "--freq",
+        "monthly",
+        "--period",
+        "2026-10-01",
+    ]));
+    assert_eq!((r["figures"]["eid_level2"].as_u64(), r["figures"]["adults"].as_u64()), (Some(3), Some(4)), "{r}");
+
+    // The worklist page says it too, filtered by need; an unknown need is refused by name.
+    let server = env.serve();
+    let cookie = support::officer_cookie(&env, "01960");
+    let url = format!("{}/campaign/worklist?commune=01960&hamlet=T02&date=2026-11-01&need=certificate", env.base_url());
+    let (status, body) = http_with("GET", &url, None, &[("Cookie", &cookie)], &[]).unwrap();
+    let body = String::from_utf8(body).unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains("cần chứng thư số") && body.contains(&masked(DUNG)) && body.contains(&masked(BINH)),
+        "{body}"
+    );
+    // The province's ranking: its level-2 coverage, and each commune's, against the adults of the
+    // day's snapshots (as the ranking's own figures).
+    env.ok(&["campaign", "adoption", "--refresh", "--date", "2026-11-01"]);
+    let url = format!("{}/campaign/ranking?province=19&date=2026-11-01", env.base_url());
+    let (status, body) = http("GET", &url, None, &[]).unwrap();
+    let body = String::from_utf8(body).unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("Định danh điện tử mức 2") && body.contains("<strong>3</strong> / 4"), "{body}");
+    let url = format!("{}/campaign/worklist?commune=01960&hamlet=T02&need=soon", env.base_url());
+    let (status, body) = http_with("GET", &url, None, &[("Cookie", &cookie)], &[]).unwrap();
+    assert_eq!(status, 400, "{}", String::from_utf8_lossy(&body));
+    drop(server);
+    audit_intact(&env);
+}
+
+/// `--need first-signature`: the hamlet's holders who never signed (An holds kyso's and the
+/// providers' certificates and has not signed), each line saying so; nobody else.
+fn first_signature_worklist_lists_holders_who_never_signed(b: Backend) {
+    let Some(env) = after(b, 5) else { return };
+    let args = ["--json", "campaign", "worklist", "--commune", "01960", "--hamlet", "T01", "--need", "first-signature"];
+    let v = json(&env.ok(&args));
+    let lines: Vec<(&str, &str)> = v["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["id_masked"].as_str().unwrap(), e["need_text"].as_str().unwrap()))
+        .collect();
+    assert_eq!(lines, [(masked(AN).as_str(), "cần ký số lần đầu")], "{v}");
+    // the ordinary list of the hamlet does not have An (a holder)
+    let v = json(&env.ok(&args[..7]));
+    assert!(v["entries"].as_array().unwrap().iter().all(|e| e["id_masked"] != masked(AN).as_str()), "{v}");
 }

@@ -145,6 +145,24 @@ pub async fn import_register(
     Ok(if r.kept == 0 && !r.rejected.is_empty() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
+/// Imports the police's list of level-2 e-ID accounts (`kyso_tracker::eid::import_eid_list`),
+/// with a progress meter on stderr.
+pub async fn import_eid_list(store: &Store, file: &Path, sheet: Option<&str>, json_mode: bool) -> Result<ExitCode> {
+    let r = kyso_tracker::eid::import_eid_list(store, file, sheet, ACTOR, &mut Shown::default()).await?;
+    let text = format!(
+        "imported {} (new {}, updated {}, unchanged {}), rejected {}",
+        r.kept,
+        r.inserted,
+        r.updated,
+        r.unchanged,
+        r.rejected.len()
+    );
+    let counts = json!({"rows": r.rows, "imported": r.kept, "inserted": r.inserted, "updated": r.updated,
+                        "unchanged": r.unchanged});
+    summary(json_mode, "e-ID level-2 list", counts, text, &[("rejected", &r.rejected)]);
+    Ok(if r.kept == 0 && !r.rejected.is_empty() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
 #[cfg(test)]
 mod summary_tests {
     use super::*;

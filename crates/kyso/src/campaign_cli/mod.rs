@@ -1,4 +1,5 @@
-//! `kyso campaign …`: import administrative units, hamlets and the police register, record plans,
+//! `kyso campaign …`: import administrative units, hamlets, the police register and its level-2
+//! e-ID list, record plans,
 //! show progress against both readings of a target, print door-to-door worklists, record visits.
 //!
 //! A thin shell: arguments in, text or JSON out. `kyso-tracker` does the work (imports, the
@@ -57,6 +58,15 @@ pub enum CampaignCommand {
         #[arg(long)]
         sheet: Option<String>,
     },
+    /// Import the police's list of residents with a level-2 e-ID account, CSV or XLSX (ID number;
+    /// optional level and date; Vietnamese headers accepted). Re-importing changes nothing; bad
+    /// rows are listed, never stop it.
+    ImportEidLevel2 {
+        file: PathBuf,
+        /// XLSX: the sheet to read (default: the first).
+        #[arg(long)]
+        sheet: Option<String>,
+    },
     /// Import a provider's list of issued certificates, CSV or XLSX (ID number, provider, issue date,
     /// optional expiry and status). Matched on the ID number; re-importing changes nothing.
     ImportProviderList {
@@ -109,6 +119,10 @@ pub enum CampaignCommand {
         /// Write the list to this XLSX file.
         #[arg(long, value_name = "FILE")]
         xlsx: Option<PathBuf>,
+        /// Only the people who need this next: level2 (level-2 e-ID at the police), certificate,
+        /// or first-signature (holders who never signed).
+        #[arg(long)]
+        need: Option<String>,
     },
     /// Reconciliation of a commune: people teams were told hold a certificate that no list shows
     /// (to the providers), people found moved away or deceased (to the police), holders at several
@@ -178,6 +192,9 @@ pub async fn run(dir: &DataDir, db: Option<&str>, c: CampaignCommand, json_mode:
         CampaignCommand::ImportRegister { file, commune, sheet } => {
             import_register(&store, &file, commune.as_deref(), sheet.as_deref(), json_mode).await
         }
+        CampaignCommand::ImportEidLevel2 { file, sheet } => {
+            import::import_eid_list(&store, &file, sheet.as_deref(), json_mode).await
+        }
         CampaignCommand::ImportProviderList { file, provider, as_of, sheet } => {
             let as_of = match as_of {
                 Some(t) => iso("as-of", &t)?,
@@ -197,9 +214,10 @@ pub async fn run(dir: &DataDir, db: Option<&str>, c: CampaignCommand, json_mode:
             out(json_mode, v.clone(), &progress::progress_text(&v));
             Ok(ExitCode::SUCCESS)
         }
-        CampaignCommand::Worklist { commune, hamlet, date, csv, xlsx } => {
+        CampaignCommand::Worklist { commune, hamlet, date, csv, xlsx, need } => {
             let date = date_arg(date.as_deref())?;
-            worklist::worklist(&store, &commune, &hamlet, &date, csv, xlsx.as_deref(), json_mode).await
+            let need = worklist::need_arg(need.as_deref())?;
+            worklist::worklist(&store, (&commune, &hamlet), (&date, need), csv, xlsx.as_deref(), json_mode).await
         }
         CampaignCommand::Reconcile { commune, date, xlsx } => {
             let date = date_arg(date.as_deref())?;

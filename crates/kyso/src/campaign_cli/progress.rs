@@ -56,6 +56,13 @@ pub(super) fn progress_text(v: &Value) -> String {
         day(&v["reference_date"]),
         share(&v["share"]),
     );
+    let e = &v["eid_level2"];
+    s.push_str(&format!(
+        "\nlevel-2 e-ID: {} of {} adults ({})",
+        count(&e["level2"]),
+        count(&e["adults"]),
+        share(&e["share"])
+    ));
     let p = &v["plan"];
     if !p.is_null() {
         s.push_str(&format!(

@@ -25,7 +25,7 @@ pub async fn import_provider_list(
             .await?;
     let t = &r.written;
     let text = format!(
-        "{} rows: {} certificates (new {}, changed {}, unchanged {}), {} not in the register, {} duplicates, rejected {}",
+        "{} rows: {} certificates (new {}, changed {}, unchanged {}), {} not in the register, {} duplicates, {} conflicts, rejected {}",
         r.rows,
         r.stored,
         t.inserted,
@@ -33,6 +33,7 @@ pub async fn import_provider_list(
         t.unchanged,
         r.unmatched.len(),
         r.duplicates.len(),
+        r.conflicts.len(),
         r.rejected.len()
     );
     let counts = json!({"rows": r.rows, "certificates": r.stored, "inserted": t.inserted, "changed": t.changed,
@@ -43,7 +44,12 @@ pub async fn import_provider_list(
         &what,
         counts,
         text,
-        &[("unmatched", &r.unmatched), ("duplicates", &r.duplicates), ("rejected", &r.rejected)],
+        &[
+            ("unmatched", &r.unmatched),
+            ("duplicates", &r.duplicates),
+            ("conflicts", &r.conflicts),
+            ("rejected", &r.rejected),
+        ],
     );
     Ok(if r.stored == 0 && !r.rejected.is_empty() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }

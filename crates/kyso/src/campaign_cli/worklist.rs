@@ -4,6 +4,7 @@
 use super::ACTOR;
 use crate::output::out;
 use anyhow::{anyhow, Context, Result};
+use kyso_campaign::eid::Need;
 use kyso_campaign::population::CitizenId;
 use kyso_store::Store;
 use serde_json::{json, Value};
@@ -50,11 +51,16 @@ fn csv_field(s: &str) -> String {
     }
 }
 
+/// `--need`: level2, certificate or first-signature.
+pub(super) fn need_arg(text: Option<&str>) -> Result<Option<Need>> {
+    text.map(|t| Need::parse(t).ok_or_else(|| anyhow!("--need: '{t}' is not level2, certificate or first-signature")))
+        .transpose()
+}
+
 pub(super) async fn worklist(
     store: &Store,
-    commune: &str,
-    hamlet: &str,
-    date: &str,
+    (commune, hamlet): (&str, &str),
+    (date, need): (&str, Option<Need>),
     csv: bool,
     xlsx: Option<&Path>,
     json_mode: bool,
@@ -66,7 +72,7 @@ pub(super) async fn worklist(
     } else {
         ""
     };
-    let lines = kyso_tracker::worklist::export_worklist(store, commune, hamlet, date, how, ACTOR).await?;
+    let lines = kyso_tracker::worklist::export_worklist(store, (commune, hamlet), date, need, how, ACTOR).await?;
     if let Some(path) = xlsx {
         let bytes = kyso_tracker::worklist::worklist_xlsx(&lines).map_err(|e| anyhow!(e))?;
         std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
@@ -76,19 +82,24 @@ pub(super) async fn worklist(
             &format!("worklist {commune}/{hamlet} on {date}: {} to visit, written to {}", lines.len(), path.display()),
         );
     } else if csv {
-        let mut text = String::from("household,id_masked,full_name,last_outcome\n");
-        for (h, id, name, o) in &lines {
-            text.push_str(&format!("{},{},{},{}\n", csv_field(h), id, csv_field(name), o));
+        let mut text = String::from("household,id_masked,full_name,last_outcome,need\n");
+        for (h, id, name, o, need) in &lines {
+            let need = need.map_or("", Need::name);
+            text.push_str(&format!("{},{},{},{},{need}\n", csv_field(h), id, csv_field(name), o));
         }
         crate::output::print(&text);
     } else {
         let v: Vec<Value> = lines
             .iter()
-            .map(|(h, id, name, o)| json!({"household": h, "id_masked": id, "full_name": name, "last_outcome": o}))
+            .map(|(h, id, name, o, need)| {
+                json!({"household": h, "id_masked": id, "full_name": name, "last_outcome": o,
+                       "need": need.map(Need::name), "need_text": need.map(|n| n.label().0)})
+            })
             .collect();
         let mut text = format!("worklist {commune}/{hamlet} on {date}: {} to visit", lines.len());
-        for (h, id, name, o) in &lines {
-            text.push_str(&format!("\n{h:<8} {id}  {name:<28} {o}"));
+        for (h, id, name, o, need) in &lines {
+            let need = need.map_or("", |n| n.label().0);
+            text.push_str(format!("\n{h:<8} {id}  {name:<28} {o:<14} {need}").trim_end());
         }
         out(json_mode, json!({"commune": commune, "hamlet": hamlet, "date": date, "entries": v}), &text);
     }

@@ -103,11 +103,29 @@ pub async fn seed(dir: &DataDir, auth: &Arc<Authority>) -> Result<()> {
     std::fs::write(&list, super::list::provider_list(today))?;
     eprintln!("demo: importing the providers' list {} …", list.display());
     import_provider_list(store, &list, None, &today.to_string(), None, false).await?;
+    let eid = dir.path.join("demo").join("eid-level2.csv");
+    std::fs::write(&eid, eid_level2_list())?;
+    let r = kyso_tracker::eid::import_eid_list(store, &eid, None, "demo", &mut kyso_tracker::Silent).await?;
+    eprintln!("demo: the police's level-2 e-ID list {}: {} accounts", eid.display(), r.kept);
     seed_visits(store, today).await?;
     super::reports::seed(store).await?;
     store.commit(&[Write::Setting { name: SEEDED.into(), value: kyso_store::now().to_string() }]).await?;
     eprintln!("demo campaign seeded: Xã Hiệp Lực, 5 hamlets, {RESIDENTS} residents, the 2026 plan");
     Ok(())
+}
+
+/// The commune police's list of residents with a level-2 e-ID account: seven in ten of the demo's
+/// residents, as the police export it (STT, ID number, level, date activated).
+fn eid_level2_list() -> String {
+    let mut csv = String::from("STT,Số CCCD,Mức độ định danh,Ngày kích hoạt\n");
+    let mut n = 0;
+    // every fifth resident shares a hamlet (i % 5): seven in ten of each hamlet
+    for i in (0..RESIDENTS).filter(|i| (i / 5) % 10 < 7) {
+        n += 1;
+        let (id, _) = synthetic_resident(i);
+        csv.push_str(&format!("{n},{id},Mức 2,{:02}/{:02}/2025\n", 1 + i % 28, 1 + i % 12));
+    }
+    csv
 }
 
 /// What the team of Xóm Đồng Tâm heard at the doors of its first adults without a certificate
@@ -217,6 +235,14 @@ mod tests {
         assert!(count("several_providers") > 0, "the list's second certificates");
         let worklist = crate::campaign_cli::worklist_lines(store, COMMUNE, "T01", &today).await.unwrap();
         assert!(worklist.iter().any(|l| l.3 == "not-at-home"), "the worklist shows the last outcome");
+        // The police's level-2 list: seven residents in ten, so about 70 % of the adults; every
+        // worklist line says what the person needs next, both needs present.
+        let e = &v["eid_level2"];
+        let (level2, adults) = (e["level2"].as_u64().unwrap(), e["adults"].as_u64().unwrap());
+        assert!(adults > 5_000 && level2 * 10 > adults * 6 && level2 * 10 < adults * 8, "{e}");
+        use kyso_campaign::eid::Need;
+        assert!(worklist.iter().all(|l| l.4.is_some()));
+        assert!([Need::Level2, Need::Certificate].iter().all(|n| worklist.iter().any(|l| l.4 == Some(*n))));
         auth.store.close().await;
         let _ = std::fs::remove_dir_all(&dir.path);
     }

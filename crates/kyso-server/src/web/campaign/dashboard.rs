@@ -84,6 +84,9 @@ struct PlanView {
     adults: u64,
     holders: u64,
     share: String,
+    /// Adults with a level-2 e-ID account (the police list), and their share of the adults.
+    level2: u64,
+    level2_share: String,
     target: String,
     deadline: String,
     /// The plan does not say whether its target is a level or an increment.
@@ -318,6 +321,7 @@ async fn plan_view(
     let (register, adoption) = load(store, &unit.code, None).await?;
     let adults = line.count(register.residents());
     let holders = adoption.commune_holders_on(&unit.code, as_of);
+    let eid = kyso_tracker::eid::commune_coverage(store, &unit.code, &register, &line).await?;
     let readings = t.readings(adults);
     let series: Vec<_> = {
         let mut v = Vec::new();
@@ -402,6 +406,8 @@ async fn plan_view(
         adults,
         holders,
         share: pct(l, Percent::share(holders, adults)),
+        level2: eid.level2,
+        level2_share: pct(l, eid.share()),
         target: match t.value {
             TargetValue::Percent(p) => l.share(Some(p)),
             TargetValue::Absolute(n) => l.num(n),

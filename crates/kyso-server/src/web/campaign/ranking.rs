@@ -2,7 +2,8 @@
 //! commune of a province ranked by the share of its adults holding a valid certificate, from the
 //! day's stored adoption snapshots (`kyso campaign adoption --refresh`; the demo refreshes its day
 //! at start). Bars for the top and the bottom, a table for all, each commune linking to its report
-//! page. Aggregates only.
+//! page, with each commune's and the province's level-2 e-ID coverage of the snapshots' adults.
+//! Aggregates only.
 
 use super::{asks_en, day_or_today, frame, lang_param};
 use crate::input::{self, Bad, Query};
@@ -12,6 +13,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use kyso_campaign::eid::Level2Coverage;
 use kyso_store::adoption::CommuneAdoptionRow;
 use serde::Deserialize;
 
@@ -36,6 +38,8 @@ struct Ranking {
     height: usize,
     bars: Vec<Bar>,
     rows: Vec<Row>,
+    /// The province's level-2 e-ID coverage of adults: level 2, adults, share.
+    level2: (u64, u64, String),
 }
 
 /// One bar: its top, the commune's name (cut to fit), the bar's width and the share.
@@ -56,6 +60,8 @@ struct Row {
     name: String,
     /// Holders, adults and share; None: no figures yet.
     figures: Option<(i64, i64, String)>,
+    /// Level-2 e-ID share of the adults ("–" without a register).
+    level2: String,
 }
 
 pub async fn ranking(State(s): State<AppState>, Query(p): Query<Params>) -> Response {
@@ -79,7 +85,31 @@ pub async fn ranking(State(s): State<AppState>, Query(p): Query<Params>) -> Resp
             return (StatusCode::SERVICE_UNAVAILABLE, "campaign data unavailable; retry shortly\n").into_response();
         }
     };
+    // Level 2 among the same adults the snapshots count (their age line, their day).
+    let level2 = match kyso_tracker::eid::level2_adults_by_commune(
+        &s.authority.store,
+        Some(&province),
+        &date,
+        kyso_tracker::adoption::SNAPSHOT_MIN_AGE,
+    )
+    .await
+    {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %input::Clean(&e.to_string()), "level-2 coverage unavailable");
+            return (StatusCode::SERVICE_UNAVAILABLE, "campaign data unavailable; retry shortly\n").into_response();
+        }
+    };
+    let coverage = |r: &CommuneAdoptionRow| {
+        r.adults.map(|a| Level2Coverage {
+            adults: u64::try_from(a).unwrap_or(0),
+            level2: level2.get(&r.commune_code).copied().unwrap_or(0),
+        })
+    };
+    let level2_of =
+        |r: &CommuneAdoptionRow| coverage(r).filter(|c| c.adults > 0).map_or("–".into(), |c| l.share(c.share()));
     let mine: Vec<_> = rows.iter().filter(|r| r.province_code == province).collect();
+    let total = mine.iter().filter_map(|r| coverage(r)).fold(Level2Coverage::default(), Level2Coverage::plus);
     let Some(first) = mine.first() else {
         return (StatusCode::NOT_FOUND, "no such province\n").into_response();
     };
@@ -133,6 +163,7 @@ pub async fn ranking(State(s): State<AppState>, Query(p): Query<Params>) -> Resp
                 report: format!("/campaign/reports/unit?unit={}", r.commune_code),
                 name: r.commune_name.clone(),
                 figures: Some((r.holders.unwrap_or(0), r.adults.unwrap_or(0), l.pct(*pct))),
+                level2: level2_of(r),
             })
             // Every commune of the province is listed: those without figures after the ranked ones.
             .chain(unranked.iter().map(|r| Row {
@@ -140,8 +171,10 @@ pub async fn ranking(State(s): State<AppState>, Query(p): Query<Params>) -> Resp
                 report: format!("/campaign/reports/unit?unit={}", r.commune_code),
                 name: r.commune_name.clone(),
                 figures: None,
+                level2: level2_of(r),
             }))
             .collect(),
+        level2: (total.level2, total.adults, l.share(total.share())),
     };
     render(&page)
 }

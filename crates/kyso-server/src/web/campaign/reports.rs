@@ -216,6 +216,10 @@ fn figure_rows(l: Lang, f: &Figures) -> Vec<(&'static str, String)> {
         l.t("Người có chứng thư đã ký số trong kỳ / người có chứng thư", "Holders who signed in the period / holders"),
         format!("{} / {}", f.signers, f.holders),
     ));
+    rows.push((
+        l.t("Định danh điện tử mức 2 / người trong độ tuổi", "Level-2 e-ID / adults"),
+        format!("{} / {} ({})", l.num(f.eid_level2), l.num(f.adults), pct(l, f.eid_share())),
+    ));
     rows
 }
 

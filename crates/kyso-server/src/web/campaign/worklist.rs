@@ -16,6 +16,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use kyso_access::Action;
 use kyso_campaign::csv::parse_date;
+use kyso_campaign::eid::Need;
 use kyso_campaign::worklist::Outcome;
 use kyso_store::{AuditEvent, Store, Write};
 use kyso_tracker::read::Fallible;
@@ -34,6 +35,8 @@ pub struct Params {
     q: Option<String>,
     /// The page (1-based, 50 lines each).
     page: Option<String>,
+    /// Only the people who need this next: level2, certificate or first-signature.
+    need: Option<String>,
 }
 
 /// The typed query: commune, hamlet and day.
@@ -63,6 +66,8 @@ struct Worklist {
     prev: Option<String>,
     next: Option<String>,
     lines: Vec<Line>,
+    /// The needs to filter by: (name, label, chosen).
+    needs: Vec<(&'static str, &'static str, bool)>,
     /// The visit forms' CSRF token, for staff who may record visits here.
     csrf: Option<String>,
     outcomes: &'static [(&'static str, &'static str, &'static str)],
@@ -75,6 +80,8 @@ struct Line {
     masked_id: String,
     name: String,
     last: String,
+    /// What the person needs next (empty when the commune's e-ID list is not known).
+    need: &'static str,
     /// The person's handle in the visit form.
     person: String,
 }
@@ -116,8 +123,22 @@ pub async fn worklist(State(s): State<AppState>, headers: HeaderMap, Query(p): Q
             }
         },
     };
+    let need = match p.need.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+        None => None,
+        Some(n) => match Need::parse(n) {
+            Some(n) => Some(n),
+            None => {
+                return Bad::new(
+                    "need",
+                    "Nhu cầu phải là level2, certificate hoặc first-signature.",
+                    "The need must be level2, certificate or first-signature.",
+                )
+                .page(l.en())
+            }
+        },
+    };
     let place = (commune, hamlet);
-    let want = Want { saved: p.saved.is_some(), search, page: page_no };
+    let want = Want { saved: p.saved.is_some(), search, page: page_no, need };
     match page(&s.authority.store, l, place, &date, want, forms).await {
         Ok(Some(page)) => render(&page),
         Ok(None) => (StatusCode::NOT_FOUND, "no such commune or hamlet\n").into_response(),
@@ -130,6 +151,7 @@ struct Want {
     saved: bool,
     search: Option<String>,
     page: usize,
+    need: Option<Need>,
 }
 
 async fn page(
@@ -149,7 +171,9 @@ async fn page(
         Some((plan, _)) => u8::try_from(plan.min_age).map_err(|e| e.to_string())?,
         None => 15,
     };
-    let list = worklist_page(store, (commune, hamlet), as_of, min_age, want.search.as_deref(), want.page).await?;
+    let list =
+        worklist_page(store, (commune, hamlet), (as_of, min_age), (want.search.as_deref(), want.need), want.page)
+            .await?;
     let audit = AuditEvent::new(
         "web",
         "campaign.worklist.view",
@@ -171,15 +195,18 @@ async fn page(
                 masked_id: e.masked_id.clone(),
                 name: short_name(e.full_name.as_deref().unwrap_or("")),
                 last: e.last_outcome.as_ref().map(|o| outcome_text(l, o)).unwrap_or_default(),
+                need: e.need.map_or("", |n| l.t(n.label().0, n.label().1)),
                 person: forms.as_ref().map(|(_, key)| handle(key, e.person())).unwrap_or_default(),
             }
         })
         .collect();
     let search = want.search.unwrap_or_default();
     let here = format!("/campaign/worklist?commune={commune}&hamlet={hamlet}");
+    let need = want.need.map_or("", Need::name);
     let link = |n: usize| {
         let q = if search.is_empty() { String::new() } else { format!("&q={}", crate::web::urlencode(&search)) };
-        l.href(&format!("{here}&date={date}{q}&page={n}"))
+        let f = if need.is_empty() { String::new() } else { format!("&need={need}") };
+        l.href(&format!("{here}&date={date}{q}{f}&page={n}"))
     };
     let title = format!("{} — {}, {}", l.t("Danh sách đến từng nhà", "Door-to-door worklist"), h.name, unit.name);
     Ok(Some(Worklist {
@@ -198,6 +225,7 @@ async fn page(
         page: list.page,
         pages: list.pages,
         lines,
+        needs: Need::ALL.iter().map(|n| (n.name(), l.t(n.label().0, n.label().1), n.name() == need)).collect(),
         csrf: forms.map(|(csrf, _)| csrf),
         outcomes: &OUTCOMES,
     }))
