@@ -131,16 +131,7 @@ pub async fn import_register(
         Some(c) => format!("register {c}"),
         None => "register".into(),
     };
-    let text = format!(
-        "imported {} (new {}, updated {}, unchanged {}), rejected {}",
-        r.kept,
-        r.inserted,
-        r.updated,
-        r.unchanged,
-        r.rejected.len()
-    );
-    let counts = json!({"rows": r.rows, "imported": r.kept, "inserted": r.inserted, "updated": r.updated,
-                        "unchanged": r.unchanged});
+    let (counts, text) = upsert_counts(r.rows, r.kept, r.inserted, r.updated, r.unchanged, r.rejected.len());
     summary(json_mode, &what, counts, text, &[("rejected", &r.rejected), ("warnings", &r.warnings)]);
     Ok(if r.kept == 0 && !r.rejected.is_empty() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
@@ -149,16 +140,7 @@ pub async fn import_register(
 /// with a progress meter on stderr.
 pub async fn import_eid_list(store: &Store, file: &Path, sheet: Option<&str>, json_mode: bool) -> Result<ExitCode> {
     let r = kyso_tracker::eid::import_eid_list(store, file, sheet, ACTOR, &mut Shown::default()).await?;
-    let text = format!(
-        "imported {} (new {}, updated {}, unchanged {}), rejected {}",
-        r.kept,
-        r.inserted,
-        r.updated,
-        r.unchanged,
-        r.rejected.len()
-    );
-    let counts = json!({"rows": r.rows, "imported": r.kept, "inserted": r.inserted, "updated": r.updated,
-                        "unchanged": r.unchanged});
+    let (counts, text) = upsert_counts(r.rows, r.kept, r.inserted, r.updated, r.unchanged, r.rejected.len());
     summary(json_mode, "e-ID level-2 list", counts, text, &[("rejected", &r.rejected)]);
     Ok(if r.kept == 0 && !r.rejected.is_empty() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
@@ -189,4 +171,21 @@ mod summary_tests {
         );
         assert!(out.ends_with(b"}\n"));
     }
+}
+
+/// The summary of an import that inserts, updates or leaves rows unchanged (the register, the
+/// police's level-2 list): the JSON counts and the text line.
+fn upsert_counts(
+    rows: u64,
+    kept: u64,
+    inserted: u64,
+    updated: u64,
+    unchanged: u64,
+    rejected: usize,
+) -> (serde_json::Value, String) {
+    let text =
+        format!("imported {kept} (new {inserted}, updated {updated}, unchanged {unchanged}), rejected {rejected}");
+    let counts = json!({"rows": rows, "imported": kept, "inserted": inserted, "updated": updated,
+                        "unchanged": unchanged});
+    (counts, text)
 }

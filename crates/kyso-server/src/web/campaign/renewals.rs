@@ -6,7 +6,7 @@
 //! check (staff who may view the commune's worklists), ID numbers masked, names shortened, every
 //! view and export audited.
 
-use super::{asks_en, day_or_today, failure, frame, lang_param, short_name, xlsx_download};
+use super::{asks_en, failure, frame, lang_param, short_name, xlsx_download};
 use crate::i18n::Lang;
 use crate::input::{self, Bad, Query};
 use crate::web::layout::{render, Frame};
@@ -37,9 +37,7 @@ pub struct Params {
 
 /// The typed query: commune, hamlet and day.
 fn typed(p: &Params) -> Result<(&str, &str, String), Bad> {
-    let commune = input::code("commune", input::required("commune", p.commune.as_deref())?, 16)?;
-    let hamlet = input::code("hamlet", input::required("hamlet", p.hamlet.as_deref())?, 32)?;
-    Ok((commune, hamlet, day_or_today(p.date.as_deref())?))
+    super::worklist::hamlet_query(p.commune.as_deref(), p.hamlet.as_deref(), p.date.as_deref())
 }
 
 #[derive(Template)]

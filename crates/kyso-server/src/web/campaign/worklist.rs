@@ -41,9 +41,19 @@ pub struct Params {
 
 /// The typed query: commune, hamlet and day.
 fn typed(p: &Params) -> Result<(&str, &str, String), Bad> {
-    let commune = input::code("commune", input::required("commune", p.commune.as_deref())?, 16)?;
-    let hamlet = input::code("hamlet", input::required("hamlet", p.hamlet.as_deref())?, 32)?;
-    Ok((commune, hamlet, day_or_today(p.date.as_deref())?))
+    hamlet_query(p.commune.as_deref(), p.hamlet.as_deref(), p.date.as_deref())
+}
+
+/// A hamlet's list query (the worklist's and the renewals'): commune and hamlet codes, and the
+/// day (today when absent).
+pub(super) fn hamlet_query<'a>(
+    commune: Option<&'a str>,
+    hamlet: Option<&'a str>,
+    date: Option<&str>,
+) -> Result<(&'a str, &'a str, String), Bad> {
+    let commune = input::code("commune", input::required("commune", commune)?, 16)?;
+    let hamlet = input::code("hamlet", input::required("hamlet", hamlet)?, 32)?;
+    Ok((commune, hamlet, day_or_today(date)?))
 }
 
 #[derive(Template)]
