@@ -136,42 +136,39 @@ impl Authority {
         t
     }
 
-    /// The (CA, serial) pairs to look up for these CMS blobs: every certificate in them (and in
-    /// their time-stamp tokens) that one of kyso's CAs issued, each pair once. CPU only.
-    pub(crate) fn wanted_statuses(&self, cms_blobs: &[&[u8]]) -> Vec<(Arc<crate::LoadedCa>, String)> {
+    /// The certificates among `certs` (DER) that kyso's own CAs issued, each once, with the CA:
+    /// the (CA, serial) pairs whose status the store answers. CPU only.
+    pub(crate) fn wanted_statuses_of(&self, certs: &[x509_cert::Certificate]) -> Vec<(Arc<crate::LoadedCa>, String)> {
         let mut wanted = Vec::new();
         let mut seen = HashSet::new();
-        for cms in cms_blobs {
-            // the signature's certificates and those of its time-stamp token (the TSA's); for a
-            // document time-stamp, the token's. Read, not verified: validation judges them.
-            let certs: Vec<Vec<u8>> = match kyso_sign::certificates_of(cms) {
-                Ok(c) => c.certificates.into_iter().chain(c.timestamp_certificates).collect(),
-                Err(_) => continue,
-            };
-            for der in &certs {
-                let Ok(cert) = kyso_pki::cert::parse(der) else { continue };
-                for ca in self.cas() {
-                    if ca.cert.tbs_certificate.subject != cert.tbs_certificate.issuer {
-                        continue;
-                    }
-                    let serial = serial_hex(cert.tbs_certificate.serial_number.as_bytes());
-                    if seen.insert((ca.id.clone(), serial.clone())) {
-                        wanted.push((ca.clone(), serial));
-                    }
+        for cert in certs {
+            for ca in self.cas() {
+                if ca.cert.tbs_certificate.subject != cert.tbs_certificate.issuer {
+                    continue;
+                }
+                let serial = serial_hex(cert.tbs_certificate.serial_number.as_bytes());
+                if seen.insert((ca.id.clone(), serial.clone())) {
+                    wanted.push((ca.clone(), serial));
                 }
             }
         }
         wanted
     }
 
-    /// The stored status of each wanted certificate (one query per distinct certificate).
+    /// The stored status of each wanted certificate (one query for them all).
     pub(crate) async fn lookup_statuses(
         &self,
         wanted: Vec<(Arc<crate::LoadedCa>, String)>,
     ) -> Result<StoreStatuses, AuthorityError> {
         let mut known = HashMap::new();
+        if wanted.is_empty() {
+            return Ok(StoreStatuses { known });
+        }
+        // one round trip for the whole document
+        let pairs: Vec<(String, String)> = wanted.iter().map(|(ca, serial)| (ca.id.clone(), serial.clone())).collect();
+        let mut found = self.store.statuses(&pairs).await?;
         for (ca, serial) in wanted {
-            let st = match self.store.status(&ca.id, &serial).await? {
+            let st = match found.remove(&(ca.id.clone(), serial.clone())) {
                 Some((Some(at), reason)) => {
                     Revocation::Revoked { at: kyso_pki::time::from_unix(at), reason: reason as u8 }
                 }
@@ -192,18 +189,19 @@ impl Authority {
         pdf: &[u8],
         extra_roots: &[Vec<u8>],
     ) -> Result<Vec<SignatureReport>, ValidateError> {
-        Ok(self.validate_pdf_keeping(pdf, extra_roots).await?.0)
+        Ok(self.validate_pdf_keeping(pdf, extra_roots, None).await?.0)
     }
 
-    /// [`Authority::validate_pdf`], also giving each signature dictionary's `/Contents` (the CMS or
-    /// time-stamp token, in the order of [`SignatureReport::index`]) so that callers need not find
-    /// the signatures again.
+    /// [`Authority::validate_pdf`], also giving the certificate each signature names as its signer
+    /// (DER, in the order of [`SignatureReport::index`]; read, not verified) so that callers need
+    /// not decode the signatures again.
     pub(crate) async fn validate_pdf_keeping(
         &self,
         pdf: &[u8],
         extra_roots: &[Vec<u8>],
-    ) -> Result<(Vec<SignatureReport>, Vec<Vec<u8>>), ValidateError> {
-        self.validate_pdf_online(pdf, extra_roots).await
+        anchors: Option<&kyso_validate::TrustAnchors>,
+    ) -> Result<(Vec<SignatureReport>, Vec<Option<Vec<u8>>>), ValidateError> {
+        self.validate_pdf_online(pdf, extra_roots, anchors).await
     }
 
     /// Validate a detached CMS/CAdES signature over `content` (same anchors, revocation and

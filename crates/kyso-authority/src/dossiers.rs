@@ -148,18 +148,21 @@ pub fn procedure_of(row: &ProcedureRow) -> Result<Procedure, AuthorityError> {
 /// The signer of a CMS signature, read from its signing certificate (the signature itself is
 /// judged by the validation report beside it, not here).
 fn signer_of(cms: &[u8]) -> Option<SignerIdentity> {
-    let der = kyso_sign::certificates_of(cms).ok()?.signer_cert_der?;
-    let cert = kyso_pki::cert::parse(&der).ok()?;
+    identity_in(&kyso_sign::certificates_of(cms).ok()?.signer_cert_der?)
+}
+
+fn identity_in(cert_der: &[u8]) -> Option<SignerIdentity> {
+    let cert = kyso_pki::cert::parse(cert_der).ok()?;
     Some(SignerIdentity::from_subject(&cert.tbs_certificate.subject))
 }
 
-/// Facts about the signatures of a PDF (document time-stamps left out); `contents` are the
-/// signature dictionaries' `/Contents` in the reports' index order.
-fn pdf_facts(contents: &[Vec<u8>], reports: &[SignatureReport]) -> Vec<SignatureFacts> {
+/// Facts about the signatures of a PDF (document time-stamps left out); `signers` are the
+/// certificates the signatures name, in the reports' index order.
+fn pdf_facts(signers: &[Option<Vec<u8>>], reports: &[SignatureReport]) -> Vec<SignatureFacts> {
     reports
         .iter()
         .filter(|r| r.kind == Kind::Signature)
-        .map(|r| SignatureFacts::new(r, contents.get(r.index).and_then(|c| signer_of(c))))
+        .map(|r| SignatureFacts::new(r, signers.get(r.index).and_then(|c| identity_in(c.as_deref()?))))
         .collect()
 }
 
@@ -252,6 +255,7 @@ impl Authority {
         rule: &FileRule,
         applicant: &kyso_pki::CitizenId,
         f: &SubmittedFile,
+        anchors: &kyso_validate::TrustAnchors,
     ) -> Result<FileOutcome, DossierError> {
         if let Some(cms) = &f.signature {
             let report = self.validate_detached(cms, &f.content, &[]).await;
@@ -276,9 +280,9 @@ impl Authority {
             o.reason_en = format!("Not a PDF and no detached signature (.p7s). {}", o.reason_en);
             return Ok(o);
         }
-        match self.validate_pdf_keeping(&f.content, &[]).await {
-            Ok((reports, contents)) => {
-                let facts = crate::pool::cpu(|| pdf_facts(&contents, &reports));
+        match self.validate_pdf_keeping(&f.content, &[], Some(anchors)).await {
+            Ok((reports, signers)) => {
+                let facts = pdf_facts(&signers, &reports);
                 Ok(dossier::judge_file(rule, applicant, &facts, None))
             }
             Err(ValidateError::Invalid(ValidationError::NoSignature)) => {
@@ -301,11 +305,14 @@ impl Authority {
     pub async fn assess_dossier(&self, s: &Submission, limits: &DossierLimits) -> Result<Assessment, DossierError> {
         let (applicant, procedure) = self.admit(s, limits).await?;
         let mut files = Vec::with_capacity(s.files.len());
+        // one set of anchors for the dossier: the trust list read once, and the applicant's
+        // certificate and OCSP response, repeated in every file, verified once
+        let anchors = self.validation_anchors(&[]).await.map_err(DossierError::from)?;
         for f in &s.files {
             let rule = procedure.file(&f.role).ok_or_else(|| {
                 DossierError::invalid("files.role", "mục không có trong thủ tục", "not a file of the procedure")
             })?;
-            files.push(self.judge(rule, &applicant, f).await?);
+            files.push(self.judge(rule, &applicant, f, &anchors).await?);
         }
         let outcome = dossier::judge_dossier(&procedure, &files);
         Ok(Assessment { applicant, procedure, files, outcome })

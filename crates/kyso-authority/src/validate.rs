@@ -14,15 +14,12 @@ use std::collections::HashSet;
 use std::time::SystemTime;
 
 /// Every certificate the CMS blobs carry (signatures, their time-stamp tokens, document
-/// time-stamps).
+/// time-stamps), read without verifying anything (validation judges them).
 fn certs_of(blobs: &[&[u8]]) -> Vec<Vec<u8>> {
     let mut out: Vec<Vec<u8>> = Vec::new();
     for cms in blobs {
-        let certs = match kyso_sign::verify_detached(cms, [0u8; 32]) {
-            Ok(c) => c.certificates.into_iter().chain(c.timestamp.into_iter().flat_map(|t| t.certificates)).collect(),
-            Err(_) => kyso_sign::check_timestamp(cms, b"").map(|t| t.certificates).unwrap_or_default(),
-        };
-        for c in certs {
+        let Ok(c) = kyso_sign::certificates_of(cms) else { continue };
+        for c in c.certificates.into_iter().chain(c.timestamp_certificates) {
             if !out.contains(&c) {
                 out.push(c);
             }
@@ -80,30 +77,28 @@ pub async fn validate_as_relying_party(
     let limits = Limits::default();
     let now = SystemTime::now();
     let none = HashSet::new();
-    let (sigs, doc_certs) = match detached {
+    let (parsed, doc_certs) = match detached {
         Some(cms) => (None, certs_of(&[cms])),
         None => {
-            let sigs = kyso_validate::signatures_within(bytes, &limits)?;
-            let blobs: Vec<&[u8]> = sigs.iter().map(|s| s.contents.as_slice()).collect();
-            let mut certs = certs_of(&blobs);
-            certs.extend(kyso_sign::dss::read_dss(bytes).certs.into_iter().take(limits.max_dss_items));
-            (Some(sigs), certs)
+            let parsed = kyso_validate::ParsedPdf::new(bytes, &limits)?;
+            let certs = parsed.certificates();
+            (Some(parsed), certs)
         }
     };
     let mut prepared = online.prepare(&doc_certs, &anchors.certificates(), &none).await;
     for d in &prepared.issuers {
         let _ = anchors.add_intermediate(d);
     }
-    let mut reports = match (detached, sigs) {
+    let mut reports = match (detached, parsed) {
         (Some(cms), _) => vec![
             two_passes(&online, &mut prepared, &NoOwnStatuses, &none, |src| {
                 kyso_validate::validate_detached(cms, bytes, &anchors, src, now)
             })
             .await,
         ],
-        (None, Some(sigs)) => {
+        (None, Some(parsed)) => {
             two_passes(&online, &mut prepared, &NoOwnStatuses, &none, |src| {
-                kyso_validate::validate_found(bytes, sigs.clone(), &anchors, src, now, &limits)
+                kyso_validate::validate_parsed(&parsed, &anchors, src, now)
             })
             .await?
         }
@@ -123,49 +118,53 @@ impl Authority {
     /// The anchors with the issuers fetched for this document, and what the fetcher prepared.
     async fn prepare_online(
         &self,
-        doc_certs: &[Vec<u8>],
+        doc_certs: Vec<x509_cert::Certificate>,
         extra_roots: &[Vec<u8>],
+        base: Option<&TrustAnchors>,
     ) -> Result<(TrustAnchors, Prepared), AuthorityError> {
-        let mut anchors = self.validation_anchors(extra_roots).await?;
-        let prepared = self.online.prepare(doc_certs, &anchors.certificates(), &self.own_cas()).await;
+        let mut anchors = match base {
+            // a clone shares what the base verified (kyso_validate::TrustAnchors)
+            Some(b) => b.clone(),
+            None => self.validation_anchors(extra_roots).await?,
+        };
+        let prepared = self.online.prepare_parsed(doc_certs, &anchors.certificates(), &self.own_cas()).await;
         for d in &prepared.issuers {
             let _ = anchors.add_intermediate(d);
         }
         Ok((anchors, prepared))
     }
 
+    /// `base`: anchors the caller built already ([`Authority::validation_anchors`] with the same
+    /// `extra_roots`), e.g. once for all the files of a dossier.
     pub(crate) async fn validate_pdf_online(
         &self,
         pdf: &[u8],
         extra_roots: &[Vec<u8>],
-    ) -> Result<(Vec<SignatureReport>, Vec<Vec<u8>>), ValidateError> {
+        base: Option<&TrustAnchors>,
+    ) -> Result<(Vec<SignatureReport>, Vec<Option<Vec<u8>>>), ValidateError> {
         let _permit = self.pools.permit(Work::Validate).await?;
         let limits = Limits::default();
-        let (sigs, wanted, doc_certs) = pool::cpu(|| -> Result<_, ValidationError> {
-            let sigs = kyso_validate::signatures_within(pdf, &limits)?;
-            let blobs: Vec<&[u8]> = sigs.iter().map(|s| s.contents.as_slice()).collect();
-            let wanted = self.wanted_statuses(&blobs);
-            let mut certs = certs_of(&blobs);
-            for c in kyso_sign::dss::read_dss(pdf).certs.into_iter().take(limits.max_dss_items) {
-                if !certs.contains(&c) {
-                    certs.push(c);
-                }
-            }
-            Ok((sigs, wanted, certs))
+        // the file read once for every pass (signatures, their certificates, the DSS, revisions)
+        let (parsed, wanted, doc_certs) = pool::cpu(|| -> Result<_, ValidationError> {
+            let parsed = kyso_validate::ParsedPdf::new(pdf, &limits)?;
+            let certs = parsed.parsed_certificates().to_vec();
+            let wanted = self.wanted_statuses_of(&certs);
+            Ok((parsed, wanted, certs))
         })?;
         let statuses = self.lookup_statuses(wanted).await.map_err(lookup_error)?;
-        let (anchors, mut prepared) = self.prepare_online(&doc_certs, extra_roots).await.map_err(lookup_error)?;
+        let (anchors, mut prepared) = self.prepare_online(doc_certs, extra_roots, base).await.map_err(lookup_error)?;
         let own = self.own_cas();
         let now = SystemTime::now();
-        let contents: Vec<Vec<u8>> = sigs.iter().map(|s| s.contents.clone()).collect();
+        let signers: Vec<Option<Vec<u8>>> =
+            (0..parsed.signatures().len()).map(|i| parsed.signer_certificate(i).map(<[u8]>::to_vec)).collect();
         let mut reports = two_passes(&self.online, &mut prepared, &statuses, &own, |src| {
-            kyso_validate::validate_found(pdf, sigs.clone(), &anchors, src, now, &limits)
+            kyso_validate::validate_parsed(&parsed, &anchors, src, now)
         })
         .await?;
         for r in &mut reports {
             warn_in_vietnamese(r, &prepared.notes);
         }
-        Ok((reports, contents))
+        Ok((reports, signers))
     }
 
     pub(crate) async fn validate_detached_online(
@@ -175,9 +174,13 @@ impl Authority {
         extra_roots: &[Vec<u8>],
     ) -> Result<SignatureReport, AuthorityError> {
         let _permit = self.pools.permit(Work::Validate).await.map_err(|b| AuthorityError::Refused(b.to_string()))?;
-        let (wanted, doc_certs) = pool::cpu(|| (self.wanted_statuses(&[cms]), certs_of(&[cms])));
+        let (wanted, doc_certs) = pool::cpu(|| {
+            let certs: Vec<x509_cert::Certificate> =
+                certs_of(&[cms]).iter().filter_map(|d| kyso_pki::cert::parse(d).ok()).collect();
+            (self.wanted_statuses_of(&certs), certs)
+        });
         let statuses = self.lookup_statuses(wanted).await?;
-        let (anchors, mut prepared) = self.prepare_online(&doc_certs, extra_roots).await?;
+        let (anchors, mut prepared) = self.prepare_online(doc_certs, extra_roots, None).await?;
         let own = self.own_cas();
         let now = SystemTime::now();
         let mut report = two_passes(&self.online, &mut prepared, &statuses, &own, |src| {

@@ -115,22 +115,33 @@ pub fn ocsp_successful(resp_der: &[u8]) -> bool {
         .is_ok_and(|r| r.response_status == x509_ocsp::OcspResponseStatus::Successful && r.response_bytes.is_some())
 }
 
+/// Whether `pdf` may hold a DSS at all (the bytes `/DSS` occur): most files have none, and then
+/// nothing needs parsing to find that out.
+pub fn may_hold_dss(pdf: &[u8]) -> bool {
+    crate::pdf_scan::contains(pdf, b"/DSS")
+}
+
 /// What the DSS of `pdf` holds (empty when there is none or it cannot be read). Never panics.
 pub fn read_dss(pdf: &[u8]) -> ValidationData {
-    // most files have none: do not parse the whole document again to find that out
-    if !crate::pdf_scan::contains(pdf, b"/DSS") {
+    if !may_hold_dss(pdf) {
         return ValidationData::default();
     }
     let Ok(doc) = load(&crate::pdf::blank_signature_contents(pdf)) else { return ValidationData::default() };
+    read_dss_in(&doc)
+}
+
+/// What the DSS of an already parsed document holds (a validator that parses the file once for
+/// several purposes). Never panics.
+pub fn read_dss_in(doc: &Document) -> ValidationData {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let mut out = ValidationData::default();
-        let Some((_, dss)) = dss_dict(&doc) else { return out };
+        let Some((_, dss)) = dss_dict(doc) else { return out };
         for ((key, _), slot) in KEYS.iter().zip([&mut out.certs, &mut out.ocsps, &mut out.crls]) {
-            let Ok(arr) = dss.get_deref(key, &doc).and_then(Object::as_array) else { continue };
+            let Ok(arr) = dss.get_deref(key, doc).and_then(Object::as_array) else { continue };
             // repeats dropped through a set: a hostile DSS with thousands of entries stays linear
             let mut seen = std::collections::HashSet::new();
             for o in arr {
-                if let Some(b) = stream_bytes(&doc, o) {
+                if let Some(b) = stream_bytes(doc, o) {
                     if seen.insert(crate::sha256(&b)) {
                         slot.push(b);
                     }

@@ -96,20 +96,7 @@ pub(crate) fn find_byte(s: &[u8], b: u8) -> Option<usize> {
 
 /// Is `needle` anywhere in `hay`? Skips 32-byte blocks without the needle's first byte.
 pub(crate) fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    let Some(&first) = needle.first() else { return true };
-    let mut at = 0;
-    while at < hay.len() {
-        let end = (at + 32).min(hay.len());
-        if hay[at..end].iter().fold(false, |acc, &b| acc | (b == first)) {
-            for i in at..end {
-                if hay[i..].starts_with(needle) {
-                    return true;
-                }
-            }
-        }
-        at = end;
-    }
-    false
+    memchr::memmem::find(hay, needle).is_some()
 }
 
 struct P<'a> {
@@ -329,26 +316,68 @@ impl<'a> P<'a> {
 }
 
 /// The bytes of a hex string `<…>` (white space skipped, an odd last digit padded with 0).
+/// Each byte's value as a hex digit; `WS` for PDF white space, `BAD` for anything else.
+const HEX: [u8; 256] = {
+    let mut t = [BAD; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    let ws = [0u8, 9, 10, 12, 13, 32];
+    let mut i = 0;
+    while i < ws.len() {
+        t[ws[i] as usize] = WS;
+        i += 1;
+    }
+    t
+};
+const WS: u8 = 0x40;
+const BAD: u8 = 0x80;
+
+/// The bytes of a hex string's body (white space ignored, an odd last digit followed by 0), or
+/// None when it holds anything else. Signature values are tens of kilobytes of hex: pairs of
+/// digits are taken two at a time through a table.
 pub(crate) fn decode_hex(s: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(s.len() / 2);
     let mut hi: Option<u8> = None;
-    for &x in s {
-        let v = match x {
-            b'0'..=b'9' => x - b'0',
-            b'a'..=b'f' => x - b'a' + 10,
-            b'A'..=b'F' => x - b'A' + 10,
-            _ if is_ws(x) => continue,
-            _ => return None,
-        };
-        match hi.take() {
-            None => hi = Some(v),
-            Some(h) => out.push(h << 4 | v),
+    let mut i = 0;
+    while i < s.len() {
+        if hi.is_none() && i + 1 < s.len() {
+            let (x, y) = (HEX[s[i] as usize], HEX[s[i + 1] as usize]);
+            if (x | y) < 16 {
+                out.push(x << 4 | y);
+                i += 2;
+                continue;
+            }
+        }
+        let v = HEX[s[i] as usize];
+        i += 1;
+        match v {
+            BAD => return None,
+            WS => continue,
+            _ => match hi.take() {
+                None => hi = Some(v),
+                Some(h) => out.push(h << 4 | v),
+            },
         }
     }
     if let Some(h) = hi {
         out.push(h << 4);
     }
     Some(out)
+}
+
+/// Whether a hex string's body holds only hex digits and white space ([`decode_hex`] would
+/// succeed), without decoding it.
+pub(crate) fn is_hex_body(s: &[u8]) -> bool {
+    s.iter().all(|&c| HEX[c as usize] != BAD)
 }
 
 /// A string value's bytes (literal or hex).
@@ -563,6 +592,56 @@ pub fn startxref_before(pdf: &[u8], end: usize) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
+    /// The table-driven decoder agrees with the plain digit-by-digit reading on every mix of
+    /// digits, white space and stray bytes (odd counts, spaces between the digits of a pair).
+    #[test]
+    fn hex_decoding_agrees_with_the_plain_reading() {
+        fn plain(s: &[u8]) -> Option<Vec<u8>> {
+            let mut out = Vec::new();
+            let mut hi: Option<u8> = None;
+            for &x in s {
+                let v = match x {
+                    b'0'..=b'9' => x - b'0',
+                    b'a'..=b'f' => x - b'a' + 10,
+                    b'A'..=b'F' => x - b'A' + 10,
+                    0 | 9 | 10 | 12 | 13 | 32 => continue,
+                    _ => return None,
+                };
+                match hi.take() {
+                    None => hi = Some(v),
+                    Some(h) => out.push(h << 4 | v),
+                }
+            }
+            if let Some(h) = hi {
+                out.push(h << 4);
+            }
+            Some(out)
+        }
+        let alphabet = b"0123456789abcdefABCDEF \n\r\t\x0c\0g<>";
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for len in 0..40 {
+            for _ in 0..300 {
+                let s: Vec<u8> = (0..len)
+                    .map(|_| {
+                        seed ^= seed << 13;
+                        seed ^= seed >> 7;
+                        seed ^= seed << 17;
+                        // mostly digits, sometimes white space or a stray byte
+                        let k = (seed % 100) as usize;
+                        if k < 85 {
+                            alphabet[k % 22]
+                        } else {
+                            alphabet[22 + k % (alphabet.len() - 22)]
+                        }
+                    })
+                    .collect();
+                assert_eq!(decode_hex(&s), plain(&s), "{:?}", String::from_utf8_lossy(&s));
+                assert_eq!(is_hex_body(&s), plain(&s).is_some());
+            }
+        }
+        assert_eq!(decode_hex(b"3 0a"), Some(vec![0x30, 0xa0]));
+    }
+
     use super::*;
 
     fn one(src: &[u8]) -> Option<Val> {

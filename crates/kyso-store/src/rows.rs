@@ -3,6 +3,7 @@
 use crate::audit::{self, AuditEvent, AuditRow};
 use crate::{now, on_pool, values_list, Result, Store, StoreError};
 use sqlx::Row;
+use std::collections::HashMap;
 
 mod writer;
 pub use writer::SqliteWriter;
@@ -524,6 +525,35 @@ impl Store {
                 .bind(serial).bind(issuer_id).fetch_optional(p).await?;
             Ok(r.map(|r| (r.get("revoked_at"), r.get::<Option<i64>, _>("revocation_reason").unwrap_or(0))))
         })
+    }
+
+    /// [`Store::status`] for several certificates in one round trip (a validator asks for every
+    /// certificate of a document at once): (issuer, serial) → (revoked_at, reason) for those
+    /// issued; pairs never issued are absent. At most 64 pairs per query; more are asked in
+    /// several.
+    pub async fn statuses(&self, wanted: &[(String, String)]) -> Result<HashMap<(String, String), (Option<i64>, i64)>> {
+        let mut out = HashMap::new();
+        for chunk in wanted.chunks(64) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT issuer_id, serial, revoked_at, revocation_reason FROM certificates WHERE serial IN ({})",
+                marks.join(", ")
+            );
+            on_pool!(self, p => {
+                let mut q = sqlx::query(&sql);
+                for (_, serial) in chunk {
+                    q = q.bind(serial);
+                }
+                for r in q.fetch_all(p).await? {
+                    let key: (String, String) = (r.get("issuer_id"), r.get("serial"));
+                    if chunk.contains(&key) {
+                        let st = (r.get("revoked_at"), r.get::<Option<i64>, _>("revocation_reason").unwrap_or(0));
+                        out.insert(key, st);
+                    }
+                }
+            });
+        }
+        Ok(out)
     }
 
     pub async fn latest_crl(&self, issuer_id: &str) -> Result<Option<CrlRow>> {

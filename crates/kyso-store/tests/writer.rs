@@ -170,8 +170,22 @@ async fn other_writes_are_left_to_the_pool() {
         batch.push(Write::Audit(AuditEvent::new("test", "cert.revoke", "0c01", "reason 1")));
         b.commit(&batch).await.unwrap();
         assert_eq!(b.store.status("vnpt", "0c01").await.unwrap(), Some((Some(30), 1)), "{}", b.store.backend());
+        // the batched lookup a validator makes: the same answers, the wrong issuer and an unknown
+        // serial absent, and more pairs than one query takes
+        b.commit(&issuance("0c02", "001203001234")).await.unwrap();
+        let mut wanted: Vec<(String, String)> = vec![
+            ("vnpt".into(), "0c01".into()),
+            ("vnpt".into(), "0c02".into()),
+            ("viettel".into(), "0c02".into()),
+            ("vnpt".into(), "ffff".into()),
+        ];
+        wanted.extend((0..70).map(|i| ("vnpt".to_string(), format!("aa{i:02}"))));
+        let got = b.store.statuses(&wanted).await.unwrap();
+        assert_eq!(got.len(), 2, "{}: {got:?}", b.store.backend());
+        assert_eq!(got[&("vnpt".to_string(), "0c01".to_string())], (Some(30), 1));
+        assert_eq!(got[&("vnpt".to_string(), "0c02".to_string())].0, None);
         let r = b.store.verify_audit().await.unwrap();
-        assert_eq!((r.rows, r.first_error), (2, None), "{}", b.store.backend());
+        assert_eq!((r.rows, r.first_error), (3, None), "{}", b.store.backend());
     }
 }
 

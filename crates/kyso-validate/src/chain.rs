@@ -10,12 +10,44 @@ use std::time::SystemTime;
 use x509_cert::Certificate;
 
 /// The national trust list: roots, plus intermediates known in advance (the provider CAs).
+///
+/// Clones share what they verified (see [`Memo`]): a dossier validates its files with clones of
+/// one set of anchors, so the applicant's certificate and its OCSP response, repeated in every
+/// file, are verified once per dossier rather than once per file.
 #[derive(Clone, Default)]
 pub struct TrustAnchors {
     roots: Vec<(Certificate, Vec<u8>)>,
     intermediates: Vec<Certificate>,
     /// Trust-list services and the periods they were trusted in (`trusted.rs`).
     pub(crate) services: Vec<crate::trusted::ListedService>,
+    pub(crate) memo: Memo,
+}
+
+/// Signatures of per-person objects (a citizen's certificate, an OCSP response about it) verified
+/// during one validation: the key of [`VERIFIED`]'s entries, kept only as long as the anchors
+/// that hold it (one request, one dossier). Bounded like [`VERIFIED`].
+#[derive(Clone, Default)]
+pub(crate) struct Memo(std::sync::Arc<Mutex<HashSet<[u8; 32]>>>);
+
+impl Memo {
+    /// `verify()`'s answer for `signed` (what is signed, then the signature value) under the key
+    /// `signer_spki`, remembered here when it is yes.
+    pub(crate) fn verified(&self, signed: &[&[u8]], signer_spki: &[u8], verify: impl FnOnce() -> bool) -> bool {
+        let key = entry_key(signed, signer_spki);
+        if self.0.lock().is_ok_and(|set| set.contains(&key)) {
+            return true;
+        }
+        let ok = verify();
+        if ok {
+            if let Ok(mut set) = self.0.lock() {
+                if set.len() >= VERIFIED_MAX {
+                    set.clear();
+                }
+                set.insert(key);
+            }
+        }
+        ok
+    }
 }
 
 impl TrustAnchors {
@@ -36,7 +68,12 @@ impl TrustAnchors {
 
     /// Every configured certificate, roots and intermediates.
     pub fn certificates(&self) -> Vec<Certificate> {
-        self.roots.iter().map(|(c, _)| c.clone()).chain(self.intermediates.iter().cloned()).collect()
+        self.certificate_refs().cloned().collect()
+    }
+
+    /// [`TrustAnchors::certificates`] without copying them.
+    pub(crate) fn certificate_refs(&self) -> impl Iterator<Item = &Certificate> {
+        self.roots.iter().map(|(c, _)| c).chain(&self.intermediates)
     }
 
     fn is_root(&self, c: &Certificate) -> bool {
@@ -81,7 +118,7 @@ impl TrustAnchors {
                 .chain(self.intermediates.iter().filter(|c| &c.tbs_certificate.subject == want))
                 .chain(self.roots.iter().map(|(c, _)| c).filter(|c| &c.tbs_certificate.subject == want))
                 .take(MAX_ISSUER_CANDIDATES)
-                .find(|c| match check_signed_by(&cur, c) {
+                .find(|c| match check_signed_by_in(&cur, c, &self.memo) {
                     SigCheck::Verified => true,
                     SigCheck::Invalid => {
                         wrong_key = Some(common_name(c));
@@ -155,9 +192,11 @@ impl std::fmt::Display for PathError {
 pub(crate) const MAX_ISSUER_CANDIDATES: usize = 8;
 
 /// Certificates parsed once, without repeats, found by subject name.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct CertPool {
     certs: Vec<Certificate>,
+    /// Each certificate's DER, in the order of `certs`.
+    order: Vec<Vec<u8>>,
     ders: HashSet<Vec<u8>>,
     by_subject: std::collections::HashMap<Vec<u8>, Vec<usize>>,
 }
@@ -173,6 +212,21 @@ impl CertPool {
         let key = c.tbs_certificate.subject.to_der().unwrap_or_default();
         self.by_subject.entry(key).or_default().push(self.certs.len());
         self.certs.push(c);
+        self.order.push(der.to_vec());
+    }
+
+    /// Add the certificates of `other` (already parsed) that are not here.
+    pub fn extend_from(&mut self, other: &CertPool) {
+        for (c, der) in other.certs.iter().zip(&other.order) {
+            if self.ders.contains(der.as_slice()) {
+                continue;
+            }
+            self.ders.insert(der.clone());
+            let key = c.tbs_certificate.subject.to_der().unwrap_or_default();
+            self.by_subject.entry(key).or_default().push(self.certs.len());
+            self.certs.push(c.clone());
+            self.order.push(der.clone());
+        }
     }
 
     /// The certificates whose subject is the name with this DER encoding.
@@ -193,14 +247,73 @@ pub fn common_name(c: &Certificate) -> String {
     name_or_dn(&c.tbs_certificate.subject)
 }
 
-/// CA certificates whose signature has been verified in this process: SHA-256 over the
-/// certificate's DER followed by the issuer's SubjectPublicKeyInfo DER (two self-delimiting DER
-/// elements). The same provider CA under the same root signs thousands of citizens' certificates;
-/// its signature is checked the first time it is seen, not on every document. Only successful
-/// verifications are recorded, and any change to either certificate or key changes the key.
-static VERIFIED_CA: LazyLock<Mutex<HashSet<[u8; 32]>>> = LazyLock::new(|| Mutex::new(HashSet::new()));
+/// Signatures of shared infrastructure verified in this process: CA certificates, TSA and OCSP
+/// responder certificates, CRLs. Each entry is the SHA-256 of the signed object's DER (what is
+/// signed, the algorithm and the signature value) followed by the signer's SubjectPublicKeyInfo
+/// DER (two self-delimiting DER elements). The same provider CA under the same root signs
+/// thousands of citizens' certificates, the same TSA stamps every document and the same CRL
+/// covers them all until its nextUpdate: each signature is checked the first time it is seen,
+/// not on every document. A citizen's certificate and an OCSP response about it are verified
+/// every time (they are per person: remembering them would cost memory and rarely spare work).
+/// Only successful verifications are recorded, and any change to the object or the key changes
+/// the key of the entry.
+static VERIFIED: LazyLock<Mutex<HashSet<[u8; 32]>>> = LazyLock::new(|| Mutex::new(HashSet::new()));
 /// Past this many entries the cache starts over (a bound on memory, not a correctness matter).
-const VERIFIED_CA_MAX: usize = 4096;
+const VERIFIED_MAX: usize = 4096;
+
+/// `verify()`'s answer for the signed object `signed_der` under the key `signer_spki`, remembered
+/// when it is yes (see [`VERIFIED`]).
+pub(crate) fn verified_once(signed_der: &[u8], signer_spki: &[u8], verify: impl FnOnce() -> bool) -> bool {
+    let key = entry_key(&[signed_der], signer_spki);
+    if VERIFIED.lock().is_ok_and(|set| set.contains(&key)) {
+        return true;
+    }
+    let ok = verify();
+    if ok {
+        remember(key);
+    }
+    ok
+}
+
+/// SHA-256 over the parts of the signed object (each a self-delimiting DER element: the signed
+/// part, then the signature value as a BIT or OCTET STRING's bytes) and the signer's key.
+fn entry_key(signed: &[&[u8]], signer_spki: &[u8]) -> [u8; 32] {
+    let mut all = Vec::with_capacity(signed.iter().map(|p| p.len() + 4).sum::<usize>() + signer_spki.len());
+    for part in signed {
+        // length-prefixed: no two different splits hash alike
+        all.extend_from_slice(&(part.len() as u32).to_be_bytes());
+        all.extend_from_slice(part);
+    }
+    all.extend_from_slice(signer_spki);
+    kyso_pki::alg::sha256(&all).try_into().unwrap_or([0; 32])
+}
+
+fn remember(key: [u8; 32]) {
+    if let Ok(mut set) = VERIFIED.lock() {
+        if set.len() >= VERIFIED_MAX {
+            set.clear();
+        }
+        set.insert(key);
+    }
+}
+
+/// A certificate shared by many documents: a CA, a TSA or an OCSP responder.
+fn is_infrastructure(cert: &Certificate) -> bool {
+    is_ca(cert) || has_eku(cert, EKU_TIME_STAMPING) || has_eku(cert, EKU_OCSP_SIGNING)
+}
+
+pub(crate) const EKU_OCSP_SIGNING: &str = "1.3.6.1.5.5.7.3.9";
+
+pub(crate) fn has_eku(c: &Certificate, oid: &str) -> bool {
+    c.tbs_certificate
+        .extensions
+        .as_deref()
+        .unwrap_or(&[])
+        .iter()
+        .find(|e| e.extn_id == kyso_pki::cert::OID_EKU)
+        .and_then(|e| x509_cert::ext::pkix::ExtendedKeyUsage::from_der(e.extn_value.as_bytes()).ok())
+        .is_some_and(|x| x.0.iter().any(|o| o.to_string() == oid))
+}
 
 fn is_ca(cert: &Certificate) -> bool {
     cert.tbs_certificate.extensions.as_deref().unwrap_or(&[]).iter().any(|e| {
@@ -225,48 +338,52 @@ pub(crate) fn signed_by(cert: &Certificate, issuer: &Certificate) -> bool {
     check_signed_by(cert, issuer) == SigCheck::Verified
 }
 
-/// [`signed_by`], saying why not. For CA certificates a success is remembered (see
-/// [`VERIFIED_CA`]); an end-entity certificate is verified every time.
+/// [`signed_by`], saying why not (no memo beyond the process-wide one).
 pub(crate) fn check_signed_by(cert: &Certificate, issuer: &Certificate) -> SigCheck {
+    check_signed_by_in(cert, issuer, &Memo::default())
+}
+
+/// [`check_signed_by`] remembering successes: for infrastructure certificates (CA, TSA, OCSP
+/// responder) in the process (see [`VERIFIED`]), for the others in `memo` (one validation).
+pub(crate) fn check_signed_by_in(cert: &Certificate, issuer: &Certificate, memo: &Memo) -> SigCheck {
     let scheme = match kyso_pki::alg::verify_scheme_of(&cert.signature_algorithm) {
         Ok(s) => s,
         Err(why) => return SigCheck::Unsupported(why),
     };
     let Ok(spki) = issuer.tbs_certificate.subject_public_key_info.to_der() else { return SigCheck::Invalid };
-    let key = if is_ca(cert) {
-        let Some(key) = cache_key(cert, &spki) else { return SigCheck::Invalid };
-        if VERIFIED_CA.lock().is_ok_and(|set| set.contains(&key)) {
-            return SigCheck::Verified;
-        }
-        Some(key)
-    } else {
-        None
-    };
     let Ok(tbs) = cert.tbs_certificate.to_der() else { return SigCheck::Invalid };
-    let checked = kyso_keys::verify_with(&spki, scheme, &tbs, cert.signature.as_bytes().unwrap_or(&[]));
-    match checked {
-        Ok(()) => {
-            if let Some(key) = key {
-                if let Ok(mut set) = VERIFIED_CA.lock() {
-                    if set.len() >= VERIFIED_CA_MAX {
-                        set.clear();
-                    }
-                    set.insert(key);
-                }
-            }
-            SigCheck::Verified
-        }
+    let (Ok(alg), sig) = (cert.signature_algorithm.to_der(), cert.signature.raw_bytes()) else {
+        return SigCheck::Invalid;
+    };
+    let signed: [&[u8]; 3] = [&tbs, &alg, sig];
+    let mut unsupported = None;
+    let mut verify = || match kyso_keys::verify_with(&spki, scheme, &tbs, cert.signature.as_bytes().unwrap_or(&[])) {
+        Ok(()) => true,
         Err(kyso_keys::VerifyError::Unsupported(why)) => {
-            SigCheck::Unsupported(format!("{why} (key of «{}»)", common_name(issuer)))
+            unsupported = Some(format!("{why} (key of «{}»)", common_name(issuer)));
+            false
         }
-        Err(_) => SigCheck::Invalid,
+        Err(_) => false,
+    };
+    let ok = if is_infrastructure(cert) {
+        let key = entry_key(&signed, &spki);
+        if VERIFIED.lock().is_ok_and(|set| set.contains(&key)) {
+            true
+        } else {
+            let ok = verify();
+            if ok {
+                remember(key);
+            }
+            ok
+        }
+    } else {
+        memo.verified(&signed, &spki, verify)
+    };
+    match (ok, unsupported) {
+        (true, _) => SigCheck::Verified,
+        (false, Some(why)) => SigCheck::Unsupported(why),
+        (false, None) => SigCheck::Invalid,
     }
-}
-
-fn cache_key(cert: &Certificate, issuer_spki: &[u8]) -> Option<[u8; 32]> {
-    let mut der = cert.to_der().ok()?;
-    der.extend_from_slice(issuer_spki);
-    kyso_pki::alg::sha256(&der).try_into().ok()
 }
 
 /// Who signed: name, masked ID number, issuer, serial, validity.
@@ -536,8 +653,10 @@ mod tests {
 
     fn cached(cert: &Certificate, issuer: &Certificate) -> bool {
         let spki = issuer.tbs_certificate.subject_public_key_info.to_der().unwrap();
-        let key = cache_key(cert, &spki).unwrap();
-        VERIFIED_CA.lock().unwrap().contains(&key)
+        let tbs = cert.tbs_certificate.to_der().unwrap();
+        let alg = cert.signature_algorithm.to_der().unwrap();
+        let key = entry_key(&[&tbs, &alg, cert.signature.raw_bytes()], &spki);
+        VERIFIED.lock().unwrap().contains(&key)
     }
 
     /// The cache remembers a CA signature only after it verified, keyed by the certificate and the

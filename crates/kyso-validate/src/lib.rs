@@ -214,8 +214,8 @@ pub fn validate_pdf(
     now: SystemTime,
 ) -> Result<Vec<SignatureReport>, ValidationError> {
     let limits = Limits::default();
-    let sigs = signatures_within(pdf, &limits)?;
-    validate_found(pdf, sigs, anchors, revocation, now, &limits)
+    let parsed = ParsedPdf::new(pdf, &limits)?;
+    validate_parsed(&parsed, anchors, revocation, now)
 }
 
 /// The signatures of a PDF ([`kyso_sign::pdf::signatures`], one linear pass), refused with
@@ -250,10 +250,129 @@ pub fn signatures_within(pdf: &[u8], limits: &Limits) -> Result<Vec<FoundSignatu
     Ok(sigs)
 }
 
-/// Validate the signatures [`signatures_within`] found. Each signature's checks cost the same
-/// whatever the number of others: certificates are parsed once per document into a pool indexed
-/// by subject, each signed revision is parsed once (see `modifications`), and the revisions that
-/// hold a DSS are read once each.
+/// A PDF read once for validation, whatever the number of validation passes over it: its
+/// signatures, the certificates they carry (read, not verified), its DSS, and the pages of the
+/// final file and of each signed revision for the modification analysis. The final file is
+/// parsed once (signature values blanked) for both the DSS and the modification analysis.
+/// Nothing here depends on trust anchors or revocation, so a caller that fetches revocation
+/// data between two passes ([`validate_parsed`] twice) does not read the file again.
+pub struct ParsedPdf<'a> {
+    pdf: &'a [u8],
+    sigs: Vec<FoundSignature>,
+    /// Per signature, the certificates its CMS and its time-stamp token carry (DER).
+    sig_certs: Vec<Vec<Vec<u8>>>,
+    /// Per signature, its CMS's own certificates, parsed (its time-stamp token's are not here).
+    own_pools: Vec<chain::CertPool>,
+    /// The DSS's certificates, parsed; and those with every signature's and token's.
+    dss_pool: chain::CertPool,
+    all_pool: chain::CertPool,
+    /// Per signature, the certificate its SignerInfo names (DER), when included.
+    signers: Vec<Option<Vec<u8>>>,
+    dss: kyso_sign::ValidationData,
+    revisions: modifications::Revisions,
+}
+
+impl<'a> ParsedPdf<'a> {
+    /// Find the signatures within `limits` ([`signatures_within`]) and read the rest.
+    pub fn new(pdf: &'a [u8], limits: &Limits) -> Result<ParsedPdf<'a>, ValidationError> {
+        let sigs = signatures_within(pdf, limits)?;
+        ParsedPdf::from_found(pdf, sigs, limits)
+    }
+
+    /// Read what validation needs besides the signatures [`signatures_within`] found.
+    pub fn from_found(
+        pdf: &'a [u8],
+        sigs: Vec<FoundSignature>,
+        limits: &Limits,
+    ) -> Result<ParsedPdf<'a>, ValidationError> {
+        if sigs.is_empty() {
+            return Err(ValidationError::NoSignature);
+        }
+        let ends: Vec<usize> = sigs.iter().map(|s| s.covers_whole_file_up_to).collect();
+        let wants_dss = kyso_sign::dss::may_hold_dss(pdf);
+        let wants_revisions = ends.iter().any(|&e| e < pdf.len());
+        let (dss, revisions) = if wants_dss || wants_revisions {
+            let blanked = kyso_sign::pdf::blank_signature_contents(pdf);
+            let doc = modifications::load(&blanked);
+            let dss = match (&doc, wants_dss) {
+                (Some(d), true) => kyso_sign::dss::read_dss_in(d),
+                _ => kyso_sign::ValidationData::default(),
+            };
+            (dss, modifications::Revisions::with_final(pdf, &blanked, doc.as_ref(), ends))
+        } else {
+            (kyso_sign::ValidationData::default(), modifications::Revisions::with_final(pdf, &[], None, ends))
+        };
+        let dss_items = dss.certs.len() + dss.ocsps.len() + dss.crls.len();
+        if dss_items > limits.max_dss_items {
+            return Err(ValidationError::Limit(LimitExceeded::DssItems {
+                found: dss_items,
+                max: limits.max_dss_items,
+            }));
+        }
+        // a signature's certificates and its token's; a document time-stamp is a token itself
+        // each certificate parsed once here, whatever the number of passes and uses
+        let mut sig_certs = Vec::with_capacity(sigs.len());
+        let mut signers = Vec::with_capacity(sigs.len());
+        let mut own_pools = Vec::with_capacity(sigs.len());
+        let mut dss_pool = chain::CertPool::default();
+        for d in &dss.certs {
+            dss_pool.add_der(d);
+        }
+        let mut all_pool = dss_pool.clone();
+        for s in &sigs {
+            let mut own = chain::CertPool::default();
+            match kyso_sign::certificates_of(&s.contents) {
+                Ok(c) => {
+                    for d in &c.certificates {
+                        own.add_der(d);
+                    }
+                    all_pool.extend_from(&own);
+                    for d in &c.timestamp_certificates {
+                        all_pool.add_der(d);
+                    }
+                    sig_certs.push(c.certificates.into_iter().chain(c.timestamp_certificates).collect());
+                    signers.push(c.signer_cert_der);
+                }
+                Err(_) => {
+                    sig_certs.push(Vec::new());
+                    signers.push(None);
+                }
+            }
+            own_pools.push(own);
+        }
+        Ok(ParsedPdf { pdf, sigs, sig_certs, own_pools, dss_pool, all_pool, signers, dss, revisions })
+    }
+
+    pub fn signatures(&self) -> &[FoundSignature] {
+        &self.sigs
+    }
+
+    /// What the document's DSS holds.
+    pub fn dss(&self) -> &kyso_sign::ValidationData {
+        &self.dss
+    }
+
+    /// Every certificate the signatures, their time-stamp tokens and the DSS carry, each once
+    /// (DER, in that order).
+    pub fn certificates(&self) -> Vec<Vec<u8>> {
+        let mut seen = std::collections::HashSet::new();
+        self.sig_certs.iter().flatten().chain(&self.dss.certs).filter(|d| seen.insert(d.as_slice())).cloned().collect()
+    }
+
+    /// The certificate the signature at `index` (as in [`SignatureReport::index`]) names as its
+    /// signer, DER: read, not verified (its report judges it).
+    pub fn signer_certificate(&self, index: usize) -> Option<&[u8]> {
+        self.signers.get(index)?.as_deref()
+    }
+
+    /// Every certificate of [`ParsedPdf::certificates`] that parses, parsed (once, when the file
+    /// was read).
+    pub fn parsed_certificates(&self) -> &[Certificate] {
+        self.all_pool.certificates()
+    }
+}
+
+/// Validate the signatures [`signatures_within`] found (reads the file: see [`ParsedPdf`]).
 pub fn validate_found(
     pdf: &[u8],
     sigs: Vec<FoundSignature>,
@@ -262,42 +381,33 @@ pub fn validate_found(
     now: SystemTime,
     limits: &Limits,
 ) -> Result<Vec<SignatureReport>, ValidationError> {
-    if sigs.is_empty() {
-        return Err(ValidationError::NoSignature);
-    }
+    let parsed = ParsedPdf::from_found(pdf, sigs, limits)?;
+    validate_parsed(&parsed, anchors, revocation, now)
+}
+
+/// Validate every signature of a [`ParsedPdf`]. Each signature's checks cost the same whatever
+/// the number of others: certificates are parsed once per document into a pool indexed by
+/// subject, each signed revision was parsed once (see `modifications`), and the revisions that
+/// hold a DSS are read once each.
+pub fn validate_parsed(
+    parsed: &ParsedPdf,
+    anchors: &TrustAnchors,
+    revocation: &dyn RevocationSource,
+    now: SystemTime,
+) -> Result<Vec<SignatureReport>, ValidationError> {
+    let ParsedPdf { pdf, sigs, dss: dss_data, revisions, own_pools, dss_pool, all_pool, .. } = parsed;
+    let pdf: &[u8] = pdf;
     let last_full = sigs.iter().map(|s| s.covers_whole_file_up_to).max().unwrap_or(0);
-    let dss_data = kyso_sign::dss::read_dss(pdf);
-    let dss_items = dss_data.certs.len() + dss_data.ocsps.len() + dss_data.crls.len();
-    if dss_items > limits.max_dss_items {
-        return Err(ValidationError::Limit(LimitExceeded::DssItems { found: dss_items, max: limits.max_dss_items }));
-    }
-    let mut pool = chain::CertPool::default();
-    for d in &dss_data.certs {
-        pool.add_der(d);
-    }
-    let dss = if dss_data.is_empty() {
-        ltv::DssEvidence::default()
+    let (pool, dss) = if dss_data.is_empty() {
+        (dss_pool, ltv::DssEvidence::default())
     } else {
         // the issuers the evidence may name: the trust list, the DSS's and the signatures' certificates
-        for s in &sigs {
-            if let Ok(c) = kyso_sign::verify_detached(&s.contents, [0; 32]) {
-                for d in c.certificates.iter().chain(c.timestamp.iter().flat_map(|t| &t.certificates)) {
-                    pool.add_der(d);
-                }
-            } else if let Ok(t) = kyso_sign::check_timestamp(&s.contents, b"") {
-                for d in &t.certificates {
-                    pool.add_der(d);
-                }
-            }
-        }
-        let mut issuers = anchors.certificates();
-        issuers.extend(pool.certificates().iter().cloned());
-        ltv::DssEvidence::new(&dss_data, &issuers)
+        let issuers: Vec<&Certificate> = anchors.certificate_refs().chain(all_pool.certificates()).collect();
+        (all_pool, ltv::DssEvidence::with_memo(dss_data, &issuers, &anchors.memo))
     };
-    let revisions = modifications::Revisions::new(pdf, sigs.iter().map(|s| s.covers_whole_file_up_to));
     // each distinct ByteRange hashed once
     let mut digests: std::collections::HashMap<[usize; 4], Option<[u8; 32]>> = std::collections::HashMap::new();
-    for s in &sigs {
+    for s in sigs {
         digests.entry(s.byte_range).or_insert_with(|| s.digest(pdf));
     }
     let mut reports: Vec<SignatureReport> = sigs
@@ -314,12 +424,13 @@ pub fn validate_found(
                     kyso_keys::HashAlg::Sha256 => sha256.map(|d| d.to_vec()),
                     h => s.digest_with(pdf, h),
                 };
-                check_cms(i, s.field_name.clone(), &s.contents, sha256.is_some(), &content, claimed, &ctx)
+                let own = own_pools.get(i);
+                check_cms(i, s.field_name.clone(), &s.contents, sha256.is_some(), &content, claimed, own, &ctx)
             };
             for why in &dss.rejected {
                 r.warnings.push(format!("unusable validation data: {why}"));
             }
-            pdf_checks(&mut r, s, pdf, last_full, &revisions);
+            pdf_checks(&mut r, s, pdf, last_full, revisions);
             finish(&mut r);
             r
         })
@@ -476,7 +587,7 @@ pub fn validate_detached(
     let none = chain::CertPool::default();
     let ctx = Context { anchors, revocation, dss: &dss, extra_certs: &none, now };
     let digest = |oid: &der::asn1::ObjectIdentifier| kyso_pki::alg::hash_by_oid(oid).map(|h| h.digest(content));
-    let mut r = check_cms(0, None, cms, true, &digest, None, &ctx);
+    let mut r = check_cms(0, None, cms, true, &digest, None, None, &ctx);
     r.byte_range_ok = true;
     finish(&mut r);
     r
@@ -544,7 +655,8 @@ fn pdf_date(m: &[u8]) -> Option<SystemTime> {
 
 /// Check one CMS signature. `content` digests the signed content under the SignerInfo's
 /// digestAlgorithm (`None`: an unsupported algorithm); `fits` is false when the ByteRange does
-/// not fit the file.
+/// not fit the file; `own_pool`: the CMS's certificates, when parsed already.
+#[allow(clippy::too_many_arguments)]
 fn check_cms(
     index: usize,
     field_name: Option<String>,
@@ -552,6 +664,7 @@ fn check_cms(
     fits: bool,
     content: &dyn Fn(&der::asn1::ObjectIdentifier) -> Option<Vec<u8>>,
     claimed: Option<SystemTime>,
+    own_pool: Option<&chain::CertPool>,
     ctx: &Context,
 ) -> SignatureReport {
     let Context { anchors, revocation, dss, extra_certs, now } = *ctx;
@@ -595,14 +708,23 @@ fn check_cms(
     chain::describe_signer(&mut r, &cert);
     // a valid signature time-stamp is proof of existence: it replaces the claimed time
     let mut proven = None;
-    let mut own = chain::CertPool::default();
-    for d in &check.certificates {
-        own.add_der(d);
-    }
+    // the signature's own certificates: parsed when the file was read, else here
+    let built;
+    let own: &chain::CertPool = match own_pool {
+        Some(p) => p,
+        None => {
+            let mut p = chain::CertPool::default();
+            for d in &check.certificates {
+                p.add_der(d);
+            }
+            built = p;
+            &built
+        }
+    };
     let mut tsa_from_dss = false;
     if let Some(ts) = &check.timestamp {
         let src = ltv::Layered::new(dss, revocation, ts.gen_time);
-        let judged = chain::judge_timestamp(&mut r, ts, anchors, &src, &[&own, extra_certs]);
+        let judged = chain::judge_timestamp(&mut r, ts, anchors, &src, &[own, extra_certs]);
         tsa_from_dss = src.all_from_dss.get();
         match judged {
             Ok(()) => {
@@ -615,7 +737,7 @@ fn check_cms(
             }
         }
     }
-    let path = anchors.build_path_in(&cert, &[&own, extra_certs]);
+    let path = anchors.build_path_in(&cert, &[own, extra_certs]);
     let signing_time = proven.or(claimed).unwrap_or(now);
     let mut signer_from_dss = false;
     match path {

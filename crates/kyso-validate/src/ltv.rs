@@ -13,7 +13,6 @@ use x509_cert::Certificate;
 use x509_ocsp::{BasicOcspResponse, CertStatus, OcspResponse, OcspResponseStatus, ResponderId};
 
 const OID_OCSP_BASIC: &str = "1.3.6.1.5.5.7.48.1.1";
-const EKU_OCSP_SIGNING: &str = "1.3.6.1.5.5.7.3.9";
 const OID_CRL_REASON: der::asn1::ObjectIdentifier = der::asn1::ObjectIdentifier::new_unwrap("2.5.29.21");
 
 /// One status statement: which certificate (issuer key + serial), what, and for which period.
@@ -51,17 +50,6 @@ fn to_der(c: &Certificate) -> Vec<u8> {
     c.to_der().unwrap_or_default()
 }
 
-fn has_eku(c: &Certificate, oid: &str) -> bool {
-    c.tbs_certificate
-        .extensions
-        .as_deref()
-        .unwrap_or(&[])
-        .iter()
-        .find(|e| e.extn_id == kyso_pki::cert::OID_EKU)
-        .and_then(|e| x509_cert::ext::pkix::ExtendedKeyUsage::from_der(e.extn_value.as_bytes()).ok())
-        .is_some_and(|x| x.0.iter().any(|o| o.to_string() == oid))
-}
-
 fn verify_with(
     key_holder: &Certificate,
     alg: &x509_cert::spki::AlgorithmIdentifierOwned,
@@ -87,16 +75,23 @@ impl DssEvidence {
     /// Check what `data` holds against `issuers` (every certificate that may have issued a
     /// certificate being validated: the trust list, the signature's and the DSS's certificates).
     pub fn new(data: &ValidationData, issuers: &[Certificate]) -> DssEvidence {
+        let dss: Vec<Certificate> = data.certs.iter().filter_map(|d| Certificate::from_der(d).ok()).collect();
+        let pool: Vec<&Certificate> = issuers.iter().chain(&dss).collect();
+        DssEvidence::with_memo(data, &pool, &chain::Memo::default())
+    }
+
+    /// [`DssEvidence::new`] for a caller whose `issuers` already hold the DSS's certificates,
+    /// remembering verified OCSP responses in `memo` (one validation: the same response in every
+    /// file of a dossier is verified once).
+    pub(crate) fn with_memo(data: &ValidationData, pool: &[&Certificate], memo: &chain::Memo) -> DssEvidence {
         let mut e = DssEvidence { certs: data.certs.clone(), ..DssEvidence::default() };
-        let mut pool: Vec<Certificate> = issuers.to_vec();
-        pool.extend(data.certs.iter().filter_map(|d| Certificate::from_der(d).ok()));
         for (i, der) in data.ocsps.iter().enumerate() {
-            if let Err(why) = e.add_ocsp(der, &pool) {
+            if let Err(why) = e.add_ocsp(der, pool, memo) {
                 e.rejected.push(format!("OCSP response #{} in the DSS: {why}", i + 1));
             }
         }
         for (i, der) in data.crls.iter().enumerate() {
-            if let Err(why) = e.add_crl(der, &pool) {
+            if let Err(why) = e.add_crl(der, pool) {
                 e.rejected.push(format!("CRL #{} in the DSS: {why}", i + 1));
             }
         }
@@ -107,7 +102,7 @@ impl DssEvidence {
         self.ocsp.is_empty() && self.crls.is_empty()
     }
 
-    fn add_ocsp(&mut self, der: &[u8], pool: &[Certificate]) -> Result<(), String> {
+    fn add_ocsp(&mut self, der: &[u8], pool: &[&Certificate], memo: &chain::Memo) -> Result<(), String> {
         let resp = OcspResponse::from_der(der).map_err(|e| format!("not an OCSPResponse: {e}"))?;
         if resp.response_status != OcspResponseStatus::Successful {
             return Err(format!("status {:?}", resp.response_status));
@@ -123,21 +118,29 @@ impl DssEvidence {
         let rid = &basic.tbs_response_data.responder_id;
         for single in &basic.tbs_response_data.responses {
             // the issuer this statement is about, by the CertID's name and key hashes
-            let Some(issuer) = pool.iter().find(|c| kyso_pki::ocsp::names_issuer(&single.cert_id, c)) else {
+            let Some(issuer) = pool.iter().copied().find(|c| kyso_pki::ocsp::names_issuer(&single.cert_id, c)) else {
                 continue;
             };
             // signed by the issuer itself, or by a responder the issuer certified for OCSP signing
             // (at most MAX_ISSUER_CANDIDATES look-alike responders are tried: a bounded cost)
-            let signer_ok =
-                own.iter().chain(pool).filter(|c| responder_matches(rid, c)).take(chain::MAX_ISSUER_CANDIDATES).any(
-                    |r| {
-                        let authorised = r == issuer
-                            || (r.tbs_certificate.issuer == issuer.tbs_certificate.subject
-                                && chain::signed_by(r, issuer)
-                                && has_eku(r, EKU_OCSP_SIGNING));
-                        authorised && verify_with(r, &basic.signature_algorithm, &tbs, sig)
-                    },
-                );
+            let signer_ok = own
+                .iter()
+                .chain(pool.iter().copied())
+                .filter(|c| responder_matches(rid, c))
+                .take(chain::MAX_ISSUER_CANDIDATES)
+                .any(|r| {
+                    let authorised = r == issuer
+                        || (r.tbs_certificate.issuer == issuer.tbs_certificate.subject
+                            && chain::signed_by(r, issuer)
+                            && chain::has_eku(r, chain::EKU_OCSP_SIGNING));
+                    authorised && {
+                        let spki = r.tbs_certificate.subject_public_key_info.to_der().unwrap_or_default();
+                        let alg = basic.signature_algorithm.to_der().unwrap_or_default();
+                        memo.verified(&[&tbs, &alg, sig], &spki, || {
+                            verify_with(r, &basic.signature_algorithm, &tbs, sig)
+                        })
+                    }
+                });
             if !signer_ok {
                 return Err(format!("not signed by «{}» or a responder it authorised", chain::common_name(issuer)));
             }
@@ -161,7 +164,7 @@ impl DssEvidence {
         Ok(())
     }
 
-    fn add_crl(&mut self, der: &[u8], pool: &[Certificate]) -> Result<(), String> {
+    fn add_crl(&mut self, der: &[u8], pool: &[&Certificate]) -> Result<(), String> {
         let crl = CertificateList::from_der(der).map_err(|e| format!("not a CRL: {e}"))?;
         let tbs = crl.tbs_cert_list.to_der().map_err(|e| e.to_string())?;
         let sig = crl.signature.as_bytes().ok_or("the signature is not whole octets")?;
@@ -169,7 +172,11 @@ impl DssEvidence {
             .iter()
             .filter(|c| c.tbs_certificate.subject == crl.tbs_cert_list.issuer)
             .take(chain::MAX_ISSUER_CANDIDATES)
-            .find(|c| verify_with(c, &crl.signature_algorithm, &tbs, sig))
+            // the same CRL covers every document until its nextUpdate: its signature is checked once
+            .find(|c| {
+                let spki = c.tbs_certificate.subject_public_key_info.to_der().unwrap_or_default();
+                chain::verified_once(der, &spki, || verify_with(c, &crl.signature_algorithm, &tbs, sig))
+            })
             .ok_or("its issuer is unknown or its signature does not verify")?;
         let reason_of = |exts: &Option<x509_cert::ext::Extensions>| {
             exts.as_deref()

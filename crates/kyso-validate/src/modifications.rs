@@ -14,7 +14,7 @@ use crate::Modification;
 use lopdf::Document;
 use std::collections::HashMap;
 
-fn load(bytes: &[u8]) -> Option<Document> {
+pub(crate) fn load(bytes: &[u8]) -> Option<Document> {
     std::panic::catch_unwind(|| Document::load_mem(bytes).ok()).ok().flatten()
 }
 
@@ -115,7 +115,7 @@ fn depends_on(doc: &Document) -> Option<std::collections::HashSet<u32>> {
     Some(out)
 }
 
-/// The byte count [`Revisions::new`] will parse for these signed revision ends: the whole file
+/// The byte count [`Revisions::with_final`] will parse for these signed revision ends: the whole file
 /// once and each distinct shorter revision once.
 pub fn parse_cost(pdf_len: usize, ends: impl IntoIterator<Item = usize>) -> usize {
     let mut distinct: Vec<usize> = ends.into_iter().filter(|&e| e < pdf_len).collect();
@@ -136,23 +136,40 @@ pub struct Revisions {
 
 impl Revisions {
     /// Parse `pdf` and its prefixes ending at `ends` (those shorter than the file).
+    #[cfg(test)]
     pub fn new(pdf: &[u8], ends: impl IntoIterator<Item = usize>) -> Revisions {
+        let ends: Vec<usize> = ends.into_iter().collect();
+        if !ends.iter().any(|&e| e < pdf.len()) {
+            return Revisions::with_final(pdf, &[], None, ends);
+        }
+        let blanked = kyso_sign::pdf::blank_signature_contents(pdf);
+        let doc = load(&blanked);
+        Revisions::with_final(pdf, &blanked, doc.as_ref(), ends)
+    }
+
+    /// The final file's pages and each signed revision's, for a caller that already parsed the final file: `blanked` is `pdf` with
+    /// its signature values blanked and `doc` its parse (None when it did not parse).
+    pub fn with_final(
+        pdf: &[u8],
+        blanked: &[u8],
+        doc: Option<&Document>,
+        ends: impl IntoIterator<Item = usize>,
+    ) -> Revisions {
         let mut ends: Vec<usize> = ends.into_iter().filter(|&e| e < pdf.len()).collect();
         ends.sort_unstable();
         ends.dedup();
         if ends.is_empty() {
             return Revisions { total: pdf.len(), parsed: 0, now: None, signed: HashMap::new() };
         }
-        let blanked = kyso_sign::pdf::blank_signature_contents(pdf);
-        let Some(doc) = load(&blanked) else {
+        let Some(doc) = doc else {
             return Revisions { total: pdf.len(), parsed: 0, now: None, signed: HashMap::new() };
         };
-        let now = pages(&doc);
+        let now = pages(doc);
         // The shortcut: where a revision's xref resolves every object the final pages depend on
         // to the same place as the final file's, its pages are the final pages (same bytes at
         // the same offsets of the same file): no parse. Otherwise (a page or its tree changed,
         // an xref stream, anything unusual) the revision is parsed in full.
-        let unchanged = depends_on(&doc).and_then(|wanted| {
+        let unchanged = depends_on(doc).and_then(|wanted| {
             let mut chains = kyso_sign::XrefChains::new(pdf, wanted.clone());
             let final_at = kyso_sign::startxref_before(pdf, pdf.len())?;
             let final_map = chains.resolve(final_at)?;

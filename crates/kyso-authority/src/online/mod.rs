@@ -293,11 +293,26 @@ impl Online {
     /// `known` are the certificates validation has anyway (the trust list's).
     pub async fn prepare(&self, doc_certs: &[Vec<u8>], known: &[Certificate], own_cas: &HashSet<Vec<u8>>) -> Prepared {
         let parsed: Vec<Certificate> = doc_certs.iter().filter_map(|d| Certificate::from_der(d).ok()).collect();
+        self.prepare_parsed(parsed, known, own_cas).await
+    }
+
+    /// [`Online::prepare`] for certificates parsed already (a document read once).
+    pub async fn prepare_parsed(
+        &self,
+        parsed: Vec<Certificate>,
+        known: &[Certificate],
+        own_cas: &HashSet<Vec<u8>>,
+    ) -> Prepared {
         let mut subjects: HashSet<Vec<u8>> =
             parsed.iter().chain(known).filter_map(|c| c.tbs_certificate.subject.to_der().ok()).collect();
         let mut issuers: Vec<Vec<u8>> = Vec::new();
         let mut notes = HashMap::new();
-        let mut frontier = parsed.clone();
+        // only the certificates whose issuer is not at hand are worth a look at caIssuers
+        let mut frontier: Vec<Certificate> = parsed
+            .iter()
+            .filter(|c| !self_signed(c) && !c.tbs_certificate.issuer.to_der().is_ok_and(|w| subjects.contains(&w)))
+            .cloned()
+            .collect();
         let mut fetches = 0usize;
         for _ in 0..4 {
             let mut next = Vec::new();
@@ -359,19 +374,19 @@ impl Online {
             }
             frontier = next;
         }
-        let mut pool: Vec<Certificate> = known.to_vec();
-        pool.extend(parsed.iter().cloned());
-        pool.extend(issuers.iter().filter_map(|d| Certificate::from_der(d).ok()));
+        let fetched: Vec<Certificate> = issuers.iter().filter_map(|d| Certificate::from_der(d).ok()).collect();
+        let all: Vec<&Certificate> = known.iter().chain(&parsed).chain(&fetched).collect();
         // cached revocation data for every certificate another CA issued that a path may hold:
         // the document's, the fetched issuers and the trust list's intermediates
         let mut keys = Vec::new();
-        for c in &pool {
-            if self_signed(c)
-                || pool.iter().any(|i| {
-                    own_cas.contains(&i.to_der().unwrap_or_default())
-                        && i.tbs_certificate.subject == c.tbs_certificate.issuer
-                })
-            {
+        // the subjects of kyso's own CAs in the pool (each certificate encoded once)
+        let own_subjects: Vec<&x509_cert::name::Name> = all
+            .iter()
+            .filter(|i| i.to_der().is_ok_and(|d| own_cas.contains(&d)))
+            .map(|i| &i.tbs_certificate.subject)
+            .collect();
+        for c in &all {
+            if self_signed(c) || own_subjects.iter().any(|s| **s == c.tbs_certificate.issuer) {
                 continue;
             }
             keys.push(ocsp_key(c));
@@ -381,6 +396,9 @@ impl Online {
         keys.dedup();
         // a document stuffed with certificates costs a bounded number of cache look-ups
         keys.truncate(MAX_CACHE_KEYS);
+        // the issuers evidence may name; nothing to keep when no certificate needs outside data
+        // (then a later fetch adds the issuers it asks about)
+        let pool: Vec<Certificate> = if keys.is_empty() { Vec::new() } else { all.into_iter().cloned().collect() };
         let mut data = ValidationData::default();
         for (k, body) in self.cached(&keys).await {
             if k.starts_with("ocsp:") {
@@ -403,6 +421,10 @@ impl Online {
             else {
                 continue;
             };
+            // what is fetched for it is checked against its issuer
+            if !p.pool.contains(&issuer) {
+                p.pool.push(issuer.clone());
+            }
             let name = cn(&subject);
             if self.is_offline() {
                 p.notes.insert(

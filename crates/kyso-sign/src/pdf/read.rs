@@ -93,7 +93,7 @@ fn plain_tail(pdf: &[u8]) -> bool {
 /// way (the `pdf_differential` fuzz target found a `[. 1260 …]`). One pass over the file.
 fn plain_byte_ranges(pdf: &[u8]) -> bool {
     let mut at = 0;
-    while let Some(p) = pdf[at..].windows(10).position(|w| w == b"/ByteRange") {
+    while let Some(p) = memchr::memmem::find(&pdf[at..], b"/ByteRange") {
         let mut i = at + p + 10;
         let ws = |i: &mut usize| {
             while pdf.get(*i).is_some_and(|c| matches!(c, b' ' | b'\n' | b'\r' | b'\t' | b'\0' | 0x0c)) {
@@ -229,6 +229,14 @@ pub(crate) fn gap_hex(pdf: &[u8], b: usize, c: usize) -> Option<Vec<u8>> {
     pdf_scan::decode_hex(pdf.get(b + 1..c - 1)?)
 }
 
+/// Whether the bytes `b..c` are a hex string (`<…>`), checked without decoding it.
+fn is_hex_gap(pdf: &[u8], b: usize, c: usize) -> bool {
+    c >= b + 2
+        && pdf.get(b) == Some(&b'<')
+        && pdf.get(c - 1) == Some(&b'>')
+        && pdf.get(b + 1..c - 1).is_some_and(pdf_scan::is_hex_body)
+}
+
 /// A copy of the PDF where every signature's `/Contents <…>` (found from its `/ByteRange`) is
 /// replaced by `<>` and spaces of the same length: offsets stay valid and the parser no longer
 /// walks tens of kilobytes of hex per signature (most of the validation time otherwise).
@@ -237,7 +245,7 @@ pub(crate) fn gap_hex(pdf: &[u8], b: usize, c: usize) -> Option<Vec<u8>> {
 pub fn blank_signature_contents(pdf: &[u8]) -> Vec<u8> {
     let mut out = pdf.to_vec();
     let mut at = 0;
-    while let Some(p) = pdf[at..].windows(10).position(|w| w == b"/ByteRange").map(|p| p + at) {
+    while let Some(p) = memchr::memmem::find(&pdf[at..], b"/ByteRange").map(|p| p + at) {
         at = p + 10;
         let rest = &pdf[at..pdf.len().min(at + 120)];
         let Some(open) = rest.iter().position(|&c| c == b'[') else { continue };
@@ -249,7 +257,7 @@ pub fn blank_signature_contents(pdf: &[u8]) -> Vec<u8> {
             String::from_utf8_lossy(&rest[open + 1..close]).split_whitespace().filter_map(|n| n.parse().ok()).collect();
         let [a, l, c, _] = nums[..] else { continue };
         let Some(b) = a.checked_add(l) else { continue };
-        if gap_hex(pdf, b, c).is_some() {
+        if is_hex_gap(pdf, b, c) {
             out[b + 1] = b'>';
             out[b + 2..c].fill(b' ');
         }
