@@ -6,6 +6,9 @@
 //! hard-fail) is asserted beside kyso's on every file. Then: the cache answers with every server
 //! stopped, a fresh installation (or `--offline`) answers INDETERMINATE with the Vietnamese
 //! warning, and the trust list's status at the signing time decides whether the CA is trusted.
+//! The fixture's servers listen on 127.0.0.1, which kyso never fetches from unless allowed: these
+//! installations allow it in kyso.toml (`allow_private_fetch`); one that does not is never made
+//! to connect there by an upload (the SSRF test at the end).
 
 mod support;
 
@@ -84,6 +87,14 @@ fn trust_list(pki: &IndependentPki, seq: u64, ecdsa_history: &[(&str, String)]) 
         service("Provider RSA-PSS CA Test", "CA/QC", &pki.cas[0].cert, &granted),
         service("Provider ECDSA CA Test", "CA/QC", &pki.cas[1].cert, ecdsa_history),
     )
+}
+
+/// This installation may fetch from the fixture's loopback servers (kyso.toml's
+/// `allow_private_fetch`, a top-level key, so before the first table).
+fn allow_loopback(env: &Env) {
+    let f = env.data_dir().join("kyso.toml");
+    let text = std::fs::read_to_string(&f).unwrap();
+    std::fs::write(&f, format!("allow_private_fetch = [\"127.0.0.1/8\"]\n{text}")).unwrap();
 }
 
 fn import(env: &Env, text: &str, name: &str) {
@@ -189,6 +200,7 @@ fn independent_pki_kyso_and_pyhanko_agree_online_cached_and_offline() {
     }
     let Some(py) = pyhanko() else { return };
     let env = setup("interop-trust");
+    allow_loopback(&env);
     let mut pki = IndependentPki::build(&env.path("pki"));
     let files = make_files(&env, &pki, &py);
     import(&env, &trust_list(&pki, 1, &[("granted", "2020-01-01T00:00:00Z".into())]), "tl1.toml");
@@ -256,6 +268,7 @@ fn independent_pki_kyso_and_pyhanko_agree_online_cached_and_offline() {
 
     // --offline in an installation that never fetched: nothing fetched, INDETERMINATE, warned in Vietnamese
     let fresh = setup("interop-trust-offline");
+    allow_loopback(&fresh);
     import(&fresh, &trust_list(&pki, 1, &[("granted", "2020-01-01T00:00:00Z".into())]), "tl1.toml");
     let served = pki.http_requests();
     let (code, reps) = verify_reports(&fresh, &files.no_chain, &["--offline"]);
@@ -301,6 +314,7 @@ fn a_provider_withdrawn_before_signing_is_not_trusted_after_signing_still_is() {
     }
     let Some(py) = pyhanko() else { return };
     let env = setup("interop-trust-status");
+    allow_loopback(&env);
     let pki = IndependentPki::build(&env.path("pki"));
     let src = env.path("hoso.pdf");
     std::fs::write(&src, support::minimal_pdf("Ho so")).unwrap();
@@ -355,4 +369,142 @@ fn a_provider_withdrawn_before_signing_is_not_trusted_after_signing_still_is() {
         shown.contains("Trạng thái hiện tại: đã bị thu hồi giấy phép") && shown.contains("Trước đó: được cấp phép"),
         "{shown}"
     );
+}
+
+/// Counts the connections made to a loopback port (each accepted, then closed unanswered).
+struct Listener {
+    seen: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Listener {
+    fn on(port: u16) -> Listener {
+        let l = std::net::TcpListener::bind(("127.0.0.1", port)).expect("take over the fixture's port");
+        l.set_nonblocking(true).unwrap();
+        let seen = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (n, halt) = (seen.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !halt.load(std::sync::atomic::Ordering::SeqCst) {
+                match l.accept() {
+                    Ok((c, _)) => {
+                        n.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        drop(c);
+                    }
+                    Err(_) => std::thread::sleep(std::time::Duration::from_millis(5)),
+                }
+            }
+        });
+        Listener { seen, stop }
+    }
+    fn connections(&self) -> usize {
+        self.seen.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// A PDF signed under the fixture's ECDSA CA (with its chain, and without the intermediate),
+/// a trust list with the root only imported, and the fixture's servers replaced by listeners that only count
+/// connections: whatever kyso fetches would reach them.
+struct Unreachable {
+    with_chain: PathBuf,
+    no_chain: PathBuf,
+    ocsp: Listener,
+    http: Listener,
+    _pki: IndependentPki,
+}
+
+impl Unreachable {
+    fn make(env: &Env, py: &Path) -> Unreachable {
+        let mut pki = IndependentPki::build(&env.path("pki"));
+        let src = env.path("hoso.pdf");
+        std::fs::write(&src, support::minimal_pdf("Ho so")).unwrap();
+        let leaf = pki.leaf(1, "an", "Nguyễn Văn An", "001099012345", Validity::Current);
+        let (with_chain, no_chain) = (env.path("signed.pdf"), env.path("no-chain.pdf"));
+        sign(py, &leaf, true, &src, &with_chain, "Sig1", false);
+        sign(py, &leaf, false, &src, &no_chain, "Sig1", false);
+        // only the root is listed: the provider CA comes from the document or through caIssuers
+        let full = trust_list(&pki, 1, &[("granted", "2020-01-01T00:00:00Z".into())]);
+        let root_only = full.split("\n[[provider]]\nname = \"Nhà cung cấp").next().unwrap().to_string();
+        assert!(root_only.contains("Root CA Test VN") && !root_only.contains("Provider ECDSA CA Test"));
+        import(env, &root_only, "tl1.toml");
+        let (ocsp_port, http_port) = (pki.cas[1].ocsp_port, pki.http_port);
+        pki.stop();
+        Unreachable { with_chain, no_chain, ocsp: Listener::on(ocsp_port), http: Listener::on(http_port), _pki: pki }
+    }
+    fn connections(&self) -> usize {
+        self.ocsp.connections() + self.http.connections()
+    }
+}
+
+/// `POST /api/validate` on `env`'s server: the first signature's report.
+fn api_validate(env: &Env, pdf: &[u8]) -> Value {
+    let (s, body) =
+        support::http("POST", &format!("{}/api/validate", env.base_url()), Some("application/pdf"), pdf).unwrap();
+    assert_eq!(s, 200, "{}", String::from_utf8_lossy(&body));
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    v["signatures"][0].clone()
+}
+
+/// SSRF: an anonymous upload to `/verify` (and `/api/validate`) whose certificate names OCSP,
+/// CRL and caIssuers addresses on 127.0.0.1 makes the server connect nowhere — the verdict is
+/// INDETERMINATE with the Vietnamese "could not be checked" warning naming the host and why —
+/// until the installation allows that network.
+#[test]
+fn an_upload_cannot_make_the_server_fetch_from_loopback() {
+    if require_tool("openssl").is_none() {
+        return;
+    }
+    let Some(py) = pyhanko() else { return };
+    let env = setup("interop-trust-ssrf");
+    let f = Unreachable::make(&env, &py);
+    let (ocsp, http) = (&f.ocsp, &f.http);
+    let (with_chain, no_chain) = (std::fs::read(&f.with_chain).unwrap(), std::fs::read(&f.no_chain).unwrap());
+    let server = env.serve();
+    let api = |pdf: &[u8]| api_validate(&env, pdf);
+    let r = api(&with_chain);
+    assert_eq!(
+        (r["indication"].as_str(), r["sub_indication"].as_str()),
+        (Some("INDETERMINATE"), Some("TRY_LATER")),
+        "{r}"
+    );
+    let w = warnings(&r);
+    assert!(
+        w.contains("Không kiểm tra được trạng thái thu hồi của chứng thư «Nguyễn Văn An»: không truy vấn máy chủ «127.0.0.1» vì 127.0.0.1 là địa chỉ loopback"),
+        "the warning names the host and why: {w}"
+    );
+    // the intermediate left out: caIssuers is not fetched either; the report says why
+    let r = api(&no_chain);
+    assert_eq!(r["sub_indication"].as_str(), Some("NO_CERTIFICATE_CHAIN_FOUND"), "{r}");
+    let w = warnings(&r);
+    assert!(w.contains("Không dựng được chuỗi chứng thư") && w.contains("«127.0.0.1»"), "{w}");
+    // the page an anonymous visitor uses: Vietnamese, the same warning
+    let (s, body) = support::http("POST", &format!("{}/verify/report", env.base_url()), None, &with_chain).unwrap();
+    let page = String::from_utf8_lossy(&body);
+    assert_eq!(s, 200, "{page}");
+    assert!(page.contains("CHƯA XÁC ĐỊNH ĐƯỢC") && page.contains("địa chỉ loopback"), "{page}");
+    assert_eq!((ocsp.connections(), http.connections()), (0, 0), "no connection reached the loopback listeners");
+    drop(server);
+
+    // the same installation with 127.0.0.0/8 allowed (the environment's form): the fetch reaches
+    // the listener (which does not answer), so the test would have seen one above
+    let mut c = env.cmd();
+    c.env("KYSO_ALLOW_PRIVATE_FETCH", "127.0.0.0/8");
+    let child = c
+        .args(["serve", "--listen", &format!("127.0.0.1:{}", env.port)])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let _server = support::Server::new(child);
+    support::wait_ready(env.port);
+    let r = api(&with_chain);
+    assert_eq!(r["sub_indication"].as_str(), Some("TRY_LATER"), "{r}");
+    assert!(f.connections() > 0, "allowed: the fetcher connected");
+    assert!(warnings(&r).contains("không trả lời"), "{r}");
 }
