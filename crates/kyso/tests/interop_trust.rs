@@ -508,3 +508,51 @@ fn an_upload_cannot_make_the_server_fetch_from_loopback() {
     assert!(f.connections() > 0, "allowed: the fetcher connected");
     assert!(warnings(&r).contains("không trả lời"), "{r}");
 }
+
+/// kyso.toml's `offline_validation = true`: the server and `kyso verify` in that installation
+/// fetch nothing — not the revocation status, not a missing issuer — though the network is
+/// allowed, and the verdict is INDETERMINATE with the Vietnamese "could not be checked" warning
+/// saying it is offline. Without the setting the same installation connects.
+#[test]
+fn offline_validation_in_kyso_toml_fetches_nothing() {
+    if require_tool("openssl").is_none() {
+        return;
+    }
+    let Some(py) = pyhanko() else { return };
+    let env = setup("interop-trust-offline-config");
+    allow_loopback(&env);
+    let config = env.data_dir().join("kyso.toml");
+    let online_config = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("offline_validation = true\n{online_config}")).unwrap();
+    let f = Unreachable::make(&env, &py);
+    let (with_chain, no_chain) = (std::fs::read(&f.with_chain).unwrap(), std::fs::read(&f.no_chain).unwrap());
+
+    let server = env.serve();
+    let r = api_validate(&env, &with_chain);
+    assert_eq!(
+        (r["indication"].as_str(), r["sub_indication"].as_str()),
+        (Some("INDETERMINATE"), Some("TRY_LATER")),
+        "{r}"
+    );
+    let w = warnings(&r);
+    assert!(
+        w.contains("Không kiểm tra được trạng thái thu hồi của chứng thư «Nguyễn Văn An»: chế độ ngoại tuyến"),
+        "{w}"
+    );
+    let r = api_validate(&env, &no_chain);
+    assert_eq!(r["sub_indication"].as_str(), Some("NO_CERTIFICATE_CHAIN_FOUND"), "{r}");
+    drop(server);
+    // the CLI in the same installation, no --offline flag: the setting alone
+    let (code, reps) = verify_reports(&env, &f.with_chain, &[]);
+    assert_eq!((code, verdicts(&reps)), (3, vec![("INDETERMINATE".into(), "TRY_LATER".into())]), "{reps:?}");
+    assert!(warnings(&reps[0]).contains("ngoại tuyến"), "{reps:?}");
+    let o = env.kyso(&["verify", f.with_chain.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("Không kiểm tra được trạng thái thu hồi"), "{o:?}");
+    assert_eq!(f.connections(), 0, "offline: no connection at all");
+
+    // the control: the setting removed, the same check connects
+    std::fs::write(&config, online_config).unwrap();
+    let (code, _) = verify_reports(&env, &f.with_chain, &[]);
+    assert_eq!(code, 3);
+    assert!(f.connections() > 0, "online, the fetcher reaches the listeners");
+}
