@@ -584,16 +584,12 @@ fn fetch_status(
     Err(note)
 }
 
-/// The Vietnamese warning the law asks for, beside each English "could not be checked" warning of
-/// a report, with why when known; and, for a report without a trusted chain, why a missing issuer
-/// could not be fetched.
+/// The Vietnamese warning the law asks for, for each certificate whose revocation status could
+/// not be checked (the report's typed `revocation_unchecked`), with why when known; and, for a
+/// report without a trusted chain, why a missing issuer could not be fetched.
 pub fn warn_in_vietnamese(r: &mut kyso_validate::SignatureReport, p: &Prepared) {
     let mut add = Vec::new();
-    for w in &r.warnings {
-        let Some(rest) = w.strip_prefix("the revocation status of ") else { continue };
-        let Some(start) = rest.find('«') else { continue };
-        let Some(end) = rest.find('»') else { continue };
-        let name = &rest[start + '«'.len_utf8()..end];
+    for name in &r.revocation_unchecked {
         let why = p.notes.get(name).map(|n| format!(": {n}")).unwrap_or_default();
         add.push(format!("Không kiểm tra được trạng thái thu hồi của chứng thư «{name}»{why}."));
     }
@@ -606,5 +602,63 @@ pub fn warn_in_vietnamese(r: &mut kyso_validate::SignatureReport, p: &Prepared) 
         if !r.warnings.contains(&a) {
             r.warnings.push(a);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prepared(notes: &[(&str, &str)], issuer_notes: &[&str]) -> Prepared {
+        let data = ValidationData::default();
+        Prepared {
+            issuers: Vec::new(),
+            evidence: DssEvidence::new(&data, &[]),
+            data,
+            pool: Vec::new(),
+            notes: notes.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            issuer_notes: issuer_notes.iter().map(|n| n.to_string()).collect(),
+        }
+    }
+
+    /// The warning follows the report's typed `revocation_unchecked`, whatever its English
+    /// warnings say (here: none at all, and one that only looks like the old wording).
+    #[test]
+    fn the_vietnamese_warning_follows_the_typed_flag_not_the_english_text() {
+        let anchors = kyso_validate::TrustAnchors::new();
+        struct Nothing;
+        impl RevocationSource for Nothing {
+            fn status(&self, _: &Certificate, _: &Certificate) -> Revocation {
+                Revocation::Unknown
+            }
+        }
+        let mut r = kyso_validate::validate_detached(b"not a CMS", b"x", &anchors, &Nothing, SystemTime::now());
+        r.warnings = vec!["the revocation status of «Someone Else» could not be checked".into()];
+        r.revocation_unchecked = vec!["Nguyễn Văn An".into(), "TSA kiểm thử".into()];
+        let p = prepared(
+            &[("Nguyễn Văn An", "chế độ ngoại tuyến")],
+            &["không tải chứng thư tổ chức cấp từ http://x/ca.crt"],
+        );
+        warn_in_vietnamese(&mut r, &p);
+        let vi: Vec<&String> = r.warnings.iter().filter(|w| w.starts_with("Không")).collect();
+        assert_eq!(
+            vi,
+            [
+                "Không kiểm tra được trạng thái thu hồi của chứng thư «Nguyễn Văn An»: chế độ ngoại tuyến.",
+                "Không kiểm tra được trạng thái thu hồi của chứng thư «TSA kiểm thử».",
+                "Không dựng được chuỗi chứng thư đến gốc tin cậy: không tải chứng thư tổ chức cấp từ http://x/ca.crt.",
+            ],
+            "{:?}",
+            r.warnings
+        );
+        // twice: nothing added again
+        let n = r.warnings.len();
+        warn_in_vietnamese(&mut r, &p);
+        assert_eq!(r.warnings.len(), n);
+        // a report with a chain gets no caIssuers note
+        r.chain_ok = true;
+        r.warnings.clear();
+        warn_in_vietnamese(&mut r, &p);
+        assert!(r.warnings.iter().all(|w| !w.contains("chuỗi")), "{:?}", r.warnings);
     }
 }
