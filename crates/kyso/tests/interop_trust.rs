@@ -556,3 +556,52 @@ fn offline_validation_in_kyso_toml_fetches_nothing() {
     assert_eq!(code, 3);
     assert!(f.connections() > 0, "online, the fetcher reaches the listeners");
 }
+
+/// The national trust list as a public page (`/ben-tin-cay/danh-sach`): the edition, every
+/// provider — the imported ones and kyso's own — with its services, each service's current status
+/// and its history with dates in Vietnam time, newest first; Vietnamese first, English on request;
+/// linked from `/ben-tin-cay`.
+#[test]
+fn the_trust_list_page_shows_providers_services_and_status_history() {
+    if require_tool("openssl").is_none() {
+        return;
+    }
+    let env = setup("trust-list-page");
+    let pki = IndependentPki::build(&env.path("pki"));
+    let history = [("granted", "2020-01-01T00:00:00Z".to_string()), ("withdrawn", "2026-03-15T02:30:00Z".to_string())];
+    import(&env, &trust_list(&pki, 7, &history), "tl7.toml");
+    let _server = env.serve();
+    let get = |path: &str| {
+        let (s, body) = support::http("GET", &format!("{}{path}", env.base_url()), None, &[]).unwrap();
+        (s, String::from_utf8_lossy(&body).into_owned())
+    };
+    let (s, vi) = get("/ben-tin-cay/danh-sach");
+    assert_eq!(s, 200, "{vi}");
+    assert!(vi.contains("<html lang=\"vi\">") && vi.contains("<h1>Danh sách tin cậy quốc gia</h1>"), "{vi}");
+    assert!(vi.contains("<dt>Số phiên bản</dt><dd>7</dd>"), "the edition: {vi}");
+    for provider in
+        ["<h2>Root CA Test VN</h2>", "<h2>PSS-CA</h2>", "<h2>EC-CA</h2>", "Nhà cung cấp ECDSA", "kyso: VNPT-CA (demo)"]
+    {
+        assert!(vi.contains(provider), "{provider} listed: {vi}");
+    }
+    // the withdrawn ECDSA CA: its status now and its history, newest first, Vietnam time
+    let ec = vi.split("<h2>EC-CA</h2>").nth(1).unwrap().split("</section>").next().unwrap();
+    assert!(ec.contains("Provider ECDSA CA Test") && ec.contains("<span class=\"badge\">CA</span>"), "{ec}");
+    assert!(ec.contains("<span class=\"badge bad\">đã bị thu hồi giấy phép</span> từ 15/03/2026 09:30"), "{ec}");
+    let (withdrawn, granted) =
+        (ec.find("15/03/2026 09:30</time>").unwrap(), ec.find("01/01/2020 07:00</time>").unwrap());
+    assert!(withdrawn < granted, "newest first: {ec}");
+    assert!(ec.contains("<time datetime=\"2020-01-01T00:00:00Z\">01/01/2020 07:00</time>: <span class=\"tsl-good\">được cấp phép</span>"), "{ec}");
+    // kyso's own services: CA, OCSP with where it answers, the TSA
+    assert!(
+        vi.contains("<span class=\"badge\">OCSP</span>") && vi.contains("<span class=\"badge\">TSA</span>"),
+        "{vi}"
+    );
+    assert!(vi.contains(&format!("<code>{}/ocsp/vnpt</code>", env.base_url())), "{vi}");
+    let (s, en) = get("/ben-tin-cay/danh-sach?lang=en");
+    assert_eq!(s, 200);
+    assert!(en.contains("<h1>National trust list</h1>") && en.contains("<dt>Edition</dt><dd>7</dd>"), "{en}");
+    assert!(en.contains(">withdrawn</span> since 15/03/2026 09:30") && en.contains("Status history"), "{en}");
+    let (_, relying) = get("/ben-tin-cay");
+    assert!(relying.contains("href=\"/ben-tin-cay/danh-sach\""), "linked from /ben-tin-cay: {relying}");
+}
