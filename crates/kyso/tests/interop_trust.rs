@@ -579,6 +579,7 @@ fn the_trust_list_page_shows_providers_services_and_status_history() {
     assert_eq!(s, 200, "{vi}");
     assert!(vi.contains("<html lang=\"vi\">") && vi.contains("<h1>Danh sách tin cậy quốc gia</h1>"), "{vi}");
     assert!(vi.contains("<dt>Số phiên bản</dt><dd>7</dd>"), "the edition: {vi}");
+    assert!(vi.contains("<dt>Ngày phát hành</dt><dd>01/01/2026 07:00</dd>"), "issued, Vietnam time: {vi}");
     for provider in
         ["<h2>Root CA Test VN</h2>", "<h2>PSS-CA</h2>", "<h2>EC-CA</h2>", "Nhà cung cấp ECDSA", "kyso: VNPT-CA (demo)"]
     {
