@@ -1,10 +1,10 @@
 //! A small blocking HTTP/1.1 client for revocation data and CA certificates (`http://` only, as
 //! OCSP, CRL and caIssuers URLs are): one connection a request (`Connection: close`), a deadline
-//! over the whole exchange, a cap on the body, a bounded number of redirects. Every host —
-//! the first and each redirect's — is resolved once, every address it resolves to is checked
-//! against [`Reach`] (public addresses on port 80 unless allowed), and the connection goes to
-//! those checked addresses. It runs on tokio's blocking pool behind the fetcher's semaphore,
-//! never on an async worker.
+//! over the whole exchange (the name look-up included), a cap on the body, a bounded number of
+//! redirects. Every host — the first and each redirect's — is resolved once, every address it
+//! resolves to is checked against [`Reach`] (public addresses on port 80 unless allowed), and the
+//! connection goes to those checked addresses. It runs on tokio's blocking pool behind the
+//! fetcher's semaphore, never on an async worker.
 
 use super::reach::{Reach, Refusal};
 use std::io::{Read, Write};
@@ -114,11 +114,35 @@ fn left(deadline: Instant, total: Duration) -> Result<Duration, FetchError> {
         .ok_or(FetchError::Timeout(total.as_secs().max(1)))
 }
 
-/// The addresses `host` resolves to, each checked: all of them, or the refusal.
-fn resolve_checked(host: &str, port: u16, reach: &Reach) -> Result<Vec<SocketAddr>, FetchError> {
+/// The addresses `host` resolves to, each checked: all of them, or the refusal. The look-up
+/// counts against the fetch's deadline: the system resolver has no timeout of its own, so it
+/// runs on a thread of its own and is abandoned (it ends with the resolver's own retries) when
+/// the deadline passes.
+fn resolve_checked(
+    host: &str,
+    port: u16,
+    reach: &Reach,
+    deadline: Instant,
+    total: Duration,
+) -> Result<Vec<SocketAddr>, FetchError> {
     let bare = host.trim_matches(|c| c == '[' || c == ']');
-    let addrs: Vec<SocketAddr> =
-        (bare, port).to_socket_addrs().map_err(|e| FetchError::Connect(format!("{host}: {e}")))?.collect();
+    let addrs: Vec<SocketAddr> = match bare.parse::<std::net::IpAddr>() {
+        Ok(ip) => vec![SocketAddr::new(ip, port)],
+        Err(_) => {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let name = bare.to_string();
+            std::thread::Builder::new()
+                .name("kyso-resolve".into())
+                .spawn(move || {
+                    let _ = tx.send((name.as_str(), port).to_socket_addrs().map(Iterator::collect::<Vec<_>>));
+                })
+                .map_err(|e| FetchError::Connect(format!("{host}: {e}")))?;
+            match rx.recv_timeout(left(deadline, total)?) {
+                Ok(r) => r.map_err(|e| FetchError::Connect(format!("{host}: {e}")))?,
+                Err(_) => return Err(FetchError::Timeout(total.as_secs().max(1))),
+            }
+        }
+    };
     let ips: Vec<_> = addrs.iter().map(SocketAddr::ip).collect();
     reach.check(host, port, &ips).map_err(FetchError::Refused)?;
     Ok(addrs)
@@ -133,7 +157,7 @@ fn once(url: &str, post: Option<(&str, &[u8])>, b: &Bounds, deadline: Instant) -
         _ => FetchError::Connect(format!("{}:{}: {e}", u.host, u.port)),
     };
     // connect only to the addresses just checked: no second resolution (no DNS rebinding)
-    let addrs = resolve_checked(&u.host, u.port, &b.reach)?;
+    let addrs = resolve_checked(&u.host, u.port, &b.reach, deadline, b.timeout)?;
     let mut stream = None;
     let mut last = None;
     for a in addrs {
