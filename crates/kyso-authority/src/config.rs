@@ -32,6 +32,12 @@ pub struct Config {
     /// desk): the document's DSS and the fetch cache still answer, otherwise INDETERMINATE.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub offline_validation: bool,
+    /// Networks (CIDR: `10.20.0.0/16`, `127.0.0.1/8`, `fd00::/8`) the validator may fetch
+    /// revocation data and issuers from although they are not public, on any port. By default it
+    /// fetches only from public addresses on port 80: the URLs come from uploaded certificates
+    /// (SECURITY.md, "Online fetching"). For providers on a private network, and tests.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allow_private_fetch: Vec<String>,
     #[serde(rename = "providers")]
     pub providers: Vec<ProviderConfig>,
 }
@@ -132,6 +138,7 @@ impl Config {
             base_url: base_url.trim_end_matches('/').into(),
             behind_proxy: false,
             offline_validation: false,
+            allow_private_fetch: Vec::new(),
             crl_validity_hours: 24,
             sad_ttl_seconds: 300,
             pkcs11: None,
@@ -201,7 +208,16 @@ impl Config {
         }
         kyso_pki::cert::parse_oid(&self.tsa.policy_oid)
             .ok_or_else(|| format!("tsa.policy_oid `{}` is not a valid OID", self.tsa.policy_oid))?;
+        self.fetch_allowance()?;
         Ok(())
+    }
+
+    /// `allow_private_fetch` parsed (the error names the setting and the entry).
+    pub fn fetch_allowance(&self) -> Result<Vec<crate::online::reach::Cidr>, String> {
+        self.allow_private_fetch
+            .iter()
+            .map(|c| crate::online::reach::Cidr::parse(c).map_err(|e| format!("allow_private_fetch: {e}")))
+            .collect()
     }
 
     pub fn provider(&self, id: &str) -> Option<&ProviderConfig> {
@@ -402,5 +418,21 @@ mod tests {
         let mut c = Config::demo("http://x");
         c.providers[0].citizen_validity_days = 2000;
         assert!(c.validate().unwrap_err().contains("citizen_validity_days"));
+        let mut c = Config::demo("http://x");
+        c.allow_private_fetch = vec!["127.0.0.1/8".into(), "10.0.0.0/33".into()];
+        let e = c.validate().unwrap_err();
+        assert!(e.contains("allow_private_fetch") && e.contains("10.0.0.0/33"), "{e}");
+    }
+
+    #[test]
+    fn private_fetch_allowance_reads_from_toml() {
+        let text =
+            format!("allow_private_fetch = [\"127.0.0.1/8\", \"fd00::/8\"]\n{}", Config::demo("http://x").to_toml());
+        let c = Config::parse(&text).unwrap();
+        let allow = c.fetch_allowance().unwrap();
+        assert_eq!(allow.len(), 2);
+        assert!(allow[0].contains("127.0.0.9".parse().unwrap()));
+        assert!(c.to_toml().contains("allow_private_fetch"));
+        assert!(!Config::demo("http://x").to_toml().contains("allow_private_fetch"), "not written when empty");
     }
 }

@@ -317,8 +317,10 @@ impl Authority {
         }
         let tsa = tsa.ok_or_else(|| AuthorityError::NotFound("TSA".into()))?;
         let committer = Committer::start(store.clone());
+        let mut allow_private = config.fetch_allowance().map_err(AuthorityError::Refused)?;
+        allow_private.extend(crate::online::reach::from_env().map_err(AuthorityError::Refused)?);
         let online = crate::online::Online::new(
-            crate::online::OnlineConfig { offline: config.offline_validation, ..Default::default() },
+            crate::online::OnlineConfig { offline: config.offline_validation, allow_private, ..Default::default() },
             Some(store.clone()),
         );
         Ok(Authority {

@@ -62,18 +62,18 @@ impl RevocationSource for NoOwnStatuses {
 
 /// A relying party without a kyso installation (`kyso verify` before `kyso init`): it trusts
 /// exactly `roots`; revocation comes from the document's DSS, else online (a cache in this
-/// process's memory), or nowhere when `offline`. `detached`: a `.p7s` over `bytes`.
+/// process's memory), or nowhere when `online.offline`. `detached`: a `.p7s` over `bytes`.
 pub async fn validate_as_relying_party(
     bytes: &[u8],
     detached: Option<&[u8]>,
     roots: &[Vec<u8>],
-    offline: bool,
+    online: OnlineConfig,
 ) -> Result<Vec<SignatureReport>, ValidationError> {
     let mut anchors = TrustAnchors::new();
     for r in roots {
         anchors.add_root(r).map_err(|e| kyso_sign::SignError::Malformed { what: "--trust", reason: e.to_string() })?;
     }
-    let online = Online::new(OnlineConfig { offline, ..Default::default() }, None);
+    let online = Online::new(online, None);
     let limits = Limits::default();
     let now = SystemTime::now();
     let none = HashSet::new();
@@ -105,7 +105,7 @@ pub async fn validate_as_relying_party(
         (None, None) => Vec::new(),
     };
     for r in &mut reports {
-        warn_in_vietnamese(r, &prepared.notes);
+        warn_in_vietnamese(r, &prepared);
     }
     Ok(reports)
 }
@@ -162,7 +162,7 @@ impl Authority {
         })
         .await?;
         for r in &mut reports {
-            warn_in_vietnamese(r, &prepared.notes);
+            warn_in_vietnamese(r, &prepared);
         }
         Ok((reports, signers))
     }
@@ -187,7 +187,7 @@ impl Authority {
             kyso_validate::validate_detached(cms, content, &anchors, src, now)
         })
         .await;
-        warn_in_vietnamese(&mut report, &prepared.notes);
+        warn_in_vietnamese(&mut report, &prepared);
         Ok(report)
     }
 }

@@ -88,6 +88,26 @@ impl ServiceType {
             ServiceType::TsaQtst | ServiceType::Tsa => "Dịch vụ cấp dấu thời gian (TSA)",
         }
     }
+
+    /// What the service is, in English.
+    pub fn label_en(self) -> &'static str {
+        match self {
+            ServiceType::CaQc | ServiceType::CaPkc => "Certification authority (CA)",
+            ServiceType::OcspQc | ServiceType::Ocsp => "Certificate status service (OCSP)",
+            ServiceType::Crl => "Certificate revocation list (CRL)",
+            ServiceType::TsaQtst | ServiceType::Tsa => "Time-stamping authority (TSA)",
+        }
+    }
+
+    /// The kind in one word, as a badge shows it: `CA`, `OCSP`, `CRL` or `TSA`.
+    pub fn group(self) -> &'static str {
+        match self {
+            ServiceType::CaQc | ServiceType::CaPkc => "CA",
+            ServiceType::OcspQc | ServiceType::Ocsp => "OCSP",
+            ServiceType::Crl => "CRL",
+            ServiceType::TsaQtst | ServiceType::Tsa => "TSA",
+        }
+    }
 }
 
 /// ServiceStatus (TS 119 612 v2 §5.5.4). The short form is the URI's tail after
@@ -136,6 +156,15 @@ impl Status {
             Status::Withdrawn => "đã bị thu hồi giấy phép",
             Status::RecognisedAtNationalLevel => "được công nhận ở cấp quốc gia",
             Status::DeprecatedAtNationalLevel => "không còn được công nhận ở cấp quốc gia",
+        }
+    }
+
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Status::Granted => "granted",
+            Status::Withdrawn => "withdrawn",
+            Status::RecognisedAtNationalLevel => "recognised at national level",
+            Status::DeprecatedAtNationalLevel => "deprecated at national level",
         }
     }
 }

@@ -340,7 +340,10 @@ async fn relying_party(
     for r in roots {
         x509_cert::Certificate::from_der(r).map_err(|e| anyhow::anyhow!("--trust: not a certificate: {e}"))?;
     }
-    kyso_authority::validate_as_relying_party(bytes, detached, roots, offline)
+    // no kyso.toml here: networks outside the public internet come from KYSO_ALLOW_PRIVATE_FETCH
+    let allow_private = kyso_authority::online::reach::from_env().map_err(|e| anyhow::anyhow!(e))?;
+    let online = kyso_authority::online::OnlineConfig { offline, allow_private, ..Default::default() };
+    kyso_authority::validate_as_relying_party(bytes, detached, roots, online)
         .await
         .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))
 }

@@ -183,7 +183,10 @@ fn start_demo(env: &Env) -> Demo {
     Demo::start(env, env.port, Some("info"), |_| {})
 }
 
-on_both_backends!(the_portal_api_checks_a_dossier_as_json_and_multipart);
+on_both_backends!(
+    the_portal_api_checks_a_dossier_as_json_and_multipart,
+    concurrent_dossiers_are_each_answered_stored_and_audited_once
+);
 
 fn the_portal_api_checks_a_dossier_as_json_and_multipart(b: Backend) {
     let Some(env) = Env::on("dossier-api", b) else { return };
@@ -271,6 +274,155 @@ fn the_portal_api_checks_a_dossier_as_json_and_multipart(b: Backend) {
     let (s, v) = call(port, "POST", "/api/v1/dossiers", token, Some("application/json"), full.to_string().as_bytes());
     assert_eq!((s, &v["fully_signed"], &v["missing"]), (201, &json!(true), &json!([])), "{v:#}");
     kpi(port, by_json["day"].as_str().unwrap());
+}
+
+/// The dossiers stored for the test's commune, read from the store itself (not through the API),
+/// each with its number of file rows.
+fn stored(env: &Env) -> Vec<(i64, usize)> {
+    let url = match &env.database_url {
+        Some(u) => u.clone(),
+        None => format!("sqlite://{}/kyso.db", env.data_dir().display()),
+    };
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let store = kyso_store::Store::open(&url).await.unwrap();
+        let mut out = Vec::new();
+        for row in store.recent_dossiers(&[COMMUNE.to_string()], 10_000).await.unwrap() {
+            let (_, files) = store.dossier(row.id).await.unwrap().unwrap();
+            out.push((row.id, files.len()));
+        }
+        store.close().await;
+        out
+    })
+}
+
+/// The `dossier.check` audit rows, and whether the audit chain verifies.
+fn audited(env: &Env) -> (usize, Value) {
+    let rows = env.ok(&["--json", "audit", "show", "--action", "dossier.check", "--limit", "100000"]);
+    let rows: Value = serde_json::from_str(&rows).unwrap();
+    let verified: Value = serde_json::from_str(&env.ok(&["--json", "audit", "verify"])).unwrap();
+    (rows.as_array().map_or(0, Vec::len), verified)
+}
+
+/// 16 requests at once, released together: `(status, answer)` each, in request order.
+fn at_once(port: u16, token: &str, requests: &[(String, Vec<u8>)]) -> Vec<(u16, Value)> {
+    let gate = std::sync::Barrier::new(requests.len());
+    std::thread::scope(|sc| {
+        let handles: Vec<_> = requests
+            .iter()
+            .map(|(ct, body)| {
+                let gate = &gate;
+                sc.spawn(move || {
+                    gate.wait();
+                    call(port, "POST", "/api/v1/dossiers", token, Some(ct), body)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
+/// Issue 17 follow-up: the portal posting 16 dossiers at once — the same three-file dossier
+/// (missing the applicant's signature on one file) and a fully signed two-file one, as JSON and
+/// multipart — gets every answer right, each stored exactly once with its files and audit row,
+/// the audit chain intact. Then with one validation slot and no waiting, the pool's bound holds:
+/// what does not get a slot is told to come back (503 + Retry-After), nothing else fails, and
+/// exactly the accepted ones are stored.
+fn concurrent_dossiers_are_each_answered_stored_and_audited_once(b: Backend) {
+    let Some(env) = Env::on("dossier-concurrent", b) else { return };
+    // two validation slots, a long wait: sixteen at once queue for them rather than fail
+    let demo = Demo::start(&env, env.port, None, |c| {
+        c.env("KYSO_POOL_VALIDATE", "2").env("KYSO_POOL_WAIT_MS", "600000");
+    });
+    let d = prepare(&env, &demo.banner.l2);
+    let token = std::fs::read_to_string(env.data_dir().join("operator-token")).unwrap();
+    let token = token.trim();
+    let partial = as_json(&d);
+    let mut full = as_json(&d);
+    full["files"].as_array_mut().unwrap().truncate(2);
+    let json_ct = "application/json".to_string();
+    let requests: Vec<(String, Vec<u8>)> = (0..16)
+        .map(|i| match i % 4 {
+            0 => (json_ct.clone(), partial.to_string().into_bytes()),
+            1 => (json_ct.clone(), full.to_string().into_bytes()),
+            2 => multipart(&d),
+            _ => (json_ct.clone(), full.to_string().into_bytes()),
+        })
+        .collect();
+    let before = stored(&env).len();
+    let answers = at_once(demo.port, token, &requests);
+    let mut ids = std::collections::BTreeSet::new();
+    for (i, (s, v)) in answers.iter().enumerate() {
+        assert_eq!(*s, 201, "request {i}: {v}");
+        if i % 2 == 0 {
+            check_answer(v, &d);
+        } else {
+            assert_eq!((&v["fully_signed"], &v["missing"]), (&json!(true), &json!([])), "request {i}: {v:#}");
+            assert_eq!(v["files"].as_array().unwrap().len(), 2, "{v}");
+        }
+        assert!(ids.insert(v["id"].as_i64().unwrap()), "request {i}: a dossier id answered twice: {v}");
+    }
+    // each answer is what was stored under its id, and nothing else was stored
+    for (s, v) in &answers {
+        let id = v["id"].as_i64().unwrap();
+        let (st, again) = call(demo.port, "GET", &format!("/api/v1/dossiers/{id}"), token, None, b"");
+        assert_eq!((st, &again), (200, v), "dossier {id} as stored (answered {s})");
+    }
+    let rows = stored(&env);
+    assert_eq!(rows.len(), before + 16, "exactly one stored dossier per accepted request: {rows:?}");
+    for (id, files) in rows.iter().filter(|(id, _)| ids.contains(id)) {
+        let want = if answers.iter().any(|(_, v)| v["id"] == json!(id) && v["files"].as_array().unwrap().len() == 3) {
+            3
+        } else {
+            2
+        };
+        assert_eq!(*files, want, "dossier {id}'s file rows");
+    }
+    let (audit_rows, verified) = audited(&env);
+    assert_eq!(audit_rows, rows.len(), "one audit row per stored dossier");
+    assert_eq!(verified["ok"], json!(true), "the audit chain verifies: {verified}");
+    drop(demo);
+
+    // one slot, no waiting: the bound holds; what is accepted is stored, the rest is told to retry
+    let (server, _) = support::web::serve(&env, env.port, false, support::web::Log::None, false, |c| {
+        c.env("KYSO_POOL_VALIDATE", "1").env("KYSO_POOL_WAIT_MS", "1");
+    });
+    let mut accepted = 0;
+    let mut turned_away = 0;
+    for _round in 0..5 {
+        let before = stored(&env).len();
+        let answers = at_once(env.port, token, &requests);
+        let mut ok = 0;
+        for (i, (s, v)) in answers.iter().enumerate() {
+            match s {
+                201 => {
+                    if i % 2 == 0 {
+                        check_answer(v, &d);
+                    } else {
+                        assert_eq!(v["fully_signed"], json!(true), "{v}");
+                    }
+                    ok += 1;
+                }
+                503 => {
+                    let text = v.as_str().unwrap_or_default();
+                    assert!(text.contains("busy with other validation work; retry in"), "a full pool is named: {v}");
+                    turned_away += 1;
+                }
+                other => panic!("request {i}: status {other}: {v}"),
+            }
+        }
+        assert_eq!(stored(&env).len(), before + ok, "stored exactly the accepted ones");
+        accepted += ok;
+        if turned_away > 0 && accepted > 0 {
+            break;
+        }
+    }
+    assert!(turned_away > 0, "sixteen at once through one slot without waiting: some are turned away");
+    assert!(accepted > 0, "and some get through");
+    let (audit_rows, verified) = audited(&env);
+    assert_eq!(audit_rows, stored(&env).len());
+    assert_eq!(verified["ok"], json!(true), "{verified}");
+    drop(server);
 }
 
 fn page(port: u16, path: &str) -> (u16, String) {

@@ -6,6 +6,9 @@
 //! hard-fail) is asserted beside kyso's on every file. Then: the cache answers with every server
 //! stopped, a fresh installation (or `--offline`) answers INDETERMINATE with the Vietnamese
 //! warning, and the trust list's status at the signing time decides whether the CA is trusted.
+//! The fixture's servers listen on 127.0.0.1, which kyso never fetches from unless allowed: these
+//! installations allow it in kyso.toml (`allow_private_fetch`); one that does not is never made
+//! to connect there by an upload (the SSRF test at the end).
 
 mod support;
 
@@ -84,6 +87,14 @@ fn trust_list(pki: &IndependentPki, seq: u64, ecdsa_history: &[(&str, String)]) 
         service("Provider RSA-PSS CA Test", "CA/QC", &pki.cas[0].cert, &granted),
         service("Provider ECDSA CA Test", "CA/QC", &pki.cas[1].cert, ecdsa_history),
     )
+}
+
+/// This installation may fetch from the fixture's loopback servers (kyso.toml's
+/// `allow_private_fetch`, a top-level key, so before the first table).
+fn allow_loopback(env: &Env) {
+    let f = env.data_dir().join("kyso.toml");
+    let text = std::fs::read_to_string(&f).unwrap();
+    std::fs::write(&f, format!("allow_private_fetch = [\"127.0.0.1/8\"]\n{text}")).unwrap();
 }
 
 fn import(env: &Env, text: &str, name: &str) {
@@ -189,6 +200,7 @@ fn independent_pki_kyso_and_pyhanko_agree_online_cached_and_offline() {
     }
     let Some(py) = pyhanko() else { return };
     let env = setup("interop-trust");
+    allow_loopback(&env);
     let mut pki = IndependentPki::build(&env.path("pki"));
     let files = make_files(&env, &pki, &py);
     import(&env, &trust_list(&pki, 1, &[("granted", "2020-01-01T00:00:00Z".into())]), "tl1.toml");
@@ -256,6 +268,7 @@ fn independent_pki_kyso_and_pyhanko_agree_online_cached_and_offline() {
 
     // --offline in an installation that never fetched: nothing fetched, INDETERMINATE, warned in Vietnamese
     let fresh = setup("interop-trust-offline");
+    allow_loopback(&fresh);
     import(&fresh, &trust_list(&pki, 1, &[("granted", "2020-01-01T00:00:00Z".into())]), "tl1.toml");
     let served = pki.http_requests();
     let (code, reps) = verify_reports(&fresh, &files.no_chain, &["--offline"]);
@@ -301,6 +314,7 @@ fn a_provider_withdrawn_before_signing_is_not_trusted_after_signing_still_is() {
     }
     let Some(py) = pyhanko() else { return };
     let env = setup("interop-trust-status");
+    allow_loopback(&env);
     let pki = IndependentPki::build(&env.path("pki"));
     let src = env.path("hoso.pdf");
     std::fs::write(&src, support::minimal_pdf("Ho so")).unwrap();
@@ -355,4 +369,240 @@ fn a_provider_withdrawn_before_signing_is_not_trusted_after_signing_still_is() {
         shown.contains("Trạng thái hiện tại: đã bị thu hồi giấy phép") && shown.contains("Trước đó: được cấp phép"),
         "{shown}"
     );
+}
+
+/// Counts the connections made to a loopback port (each accepted, then closed unanswered).
+struct Listener {
+    seen: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Listener {
+    fn on(port: u16) -> Listener {
+        let l = std::net::TcpListener::bind(("127.0.0.1", port)).expect("take over the fixture's port");
+        l.set_nonblocking(true).unwrap();
+        let seen = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (n, halt) = (seen.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !halt.load(std::sync::atomic::Ordering::SeqCst) {
+                match l.accept() {
+                    Ok((c, _)) => {
+                        n.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        drop(c);
+                    }
+                    Err(_) => std::thread::sleep(std::time::Duration::from_millis(5)),
+                }
+            }
+        });
+        Listener { seen, stop }
+    }
+    fn connections(&self) -> usize {
+        self.seen.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// A PDF signed under the fixture's ECDSA CA (with its chain, and without the intermediate),
+/// a trust list with the root only imported, and the fixture's servers replaced by listeners that only count
+/// connections: whatever kyso fetches would reach them.
+struct Unreachable {
+    with_chain: PathBuf,
+    no_chain: PathBuf,
+    ocsp: Listener,
+    http: Listener,
+    _pki: IndependentPki,
+}
+
+impl Unreachable {
+    fn make(env: &Env, py: &Path) -> Unreachable {
+        let mut pki = IndependentPki::build(&env.path("pki"));
+        let src = env.path("hoso.pdf");
+        std::fs::write(&src, support::minimal_pdf("Ho so")).unwrap();
+        let leaf = pki.leaf(1, "an", "Nguyễn Văn An", "001099012345", Validity::Current);
+        let (with_chain, no_chain) = (env.path("signed.pdf"), env.path("no-chain.pdf"));
+        sign(py, &leaf, true, &src, &with_chain, "Sig1", false);
+        sign(py, &leaf, false, &src, &no_chain, "Sig1", false);
+        // only the root is listed: the provider CA comes from the document or through caIssuers
+        let full = trust_list(&pki, 1, &[("granted", "2020-01-01T00:00:00Z".into())]);
+        let root_only = full.split("\n[[provider]]\nname = \"Nhà cung cấp").next().unwrap().to_string();
+        assert!(root_only.contains("Root CA Test VN") && !root_only.contains("Provider ECDSA CA Test"));
+        import(env, &root_only, "tl1.toml");
+        let (ocsp_port, http_port) = (pki.cas[1].ocsp_port, pki.http_port);
+        pki.stop();
+        Unreachable { with_chain, no_chain, ocsp: Listener::on(ocsp_port), http: Listener::on(http_port), _pki: pki }
+    }
+    fn connections(&self) -> usize {
+        self.ocsp.connections() + self.http.connections()
+    }
+}
+
+/// `POST /api/validate` on `env`'s server: the first signature's report.
+fn api_validate(env: &Env, pdf: &[u8]) -> Value {
+    let (s, body) =
+        support::http("POST", &format!("{}/api/validate", env.base_url()), Some("application/pdf"), pdf).unwrap();
+    assert_eq!(s, 200, "{}", String::from_utf8_lossy(&body));
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    v["signatures"][0].clone()
+}
+
+/// SSRF: an anonymous upload to `/verify` (and `/api/validate`) whose certificate names OCSP,
+/// CRL and caIssuers addresses on 127.0.0.1 makes the server connect nowhere — the verdict is
+/// INDETERMINATE with the Vietnamese "could not be checked" warning naming the host and why —
+/// until the installation allows that network.
+#[test]
+fn an_upload_cannot_make_the_server_fetch_from_loopback() {
+    if require_tool("openssl").is_none() {
+        return;
+    }
+    let Some(py) = pyhanko() else { return };
+    let env = setup("interop-trust-ssrf");
+    let f = Unreachable::make(&env, &py);
+    let (ocsp, http) = (&f.ocsp, &f.http);
+    let (with_chain, no_chain) = (std::fs::read(&f.with_chain).unwrap(), std::fs::read(&f.no_chain).unwrap());
+    let server = env.serve();
+    let api = |pdf: &[u8]| api_validate(&env, pdf);
+    let r = api(&with_chain);
+    assert_eq!(
+        (r["indication"].as_str(), r["sub_indication"].as_str()),
+        (Some("INDETERMINATE"), Some("TRY_LATER")),
+        "{r}"
+    );
+    let w = warnings(&r);
+    assert!(
+        w.contains("Không kiểm tra được trạng thái thu hồi của chứng thư «Nguyễn Văn An»: không truy vấn máy chủ «127.0.0.1» vì 127.0.0.1 là địa chỉ loopback"),
+        "the warning names the host and why: {w}"
+    );
+    // the intermediate left out: caIssuers is not fetched either; the report says why
+    let r = api(&no_chain);
+    assert_eq!(r["sub_indication"].as_str(), Some("NO_CERTIFICATE_CHAIN_FOUND"), "{r}");
+    let w = warnings(&r);
+    assert!(w.contains("Không dựng được chuỗi chứng thư") && w.contains("«127.0.0.1»"), "{w}");
+    // the page an anonymous visitor uses: Vietnamese, the same warning
+    let (s, body) = support::http("POST", &format!("{}/verify/report", env.base_url()), None, &with_chain).unwrap();
+    let page = String::from_utf8_lossy(&body);
+    assert_eq!(s, 200, "{page}");
+    assert!(page.contains("CHƯA XÁC ĐỊNH ĐƯỢC") && page.contains("địa chỉ loopback"), "{page}");
+    assert_eq!((ocsp.connections(), http.connections()), (0, 0), "no connection reached the loopback listeners");
+    drop(server);
+
+    // the same installation with 127.0.0.0/8 allowed (the environment's form): the fetch reaches
+    // the listener (which does not answer), so the test would have seen one above
+    let mut c = env.cmd();
+    c.env("KYSO_ALLOW_PRIVATE_FETCH", "127.0.0.0/8");
+    let child = c
+        .args(["serve", "--listen", &format!("127.0.0.1:{}", env.port)])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let _server = support::Server::new(child);
+    support::wait_ready(env.port);
+    let r = api(&with_chain);
+    assert_eq!(r["sub_indication"].as_str(), Some("TRY_LATER"), "{r}");
+    assert!(f.connections() > 0, "allowed: the fetcher connected");
+    assert!(warnings(&r).contains("không trả lời"), "{r}");
+}
+
+/// kyso.toml's `offline_validation = true`: the server and `kyso verify` in that installation
+/// fetch nothing — not the revocation status, not a missing issuer — though the network is
+/// allowed, and the verdict is INDETERMINATE with the Vietnamese "could not be checked" warning
+/// saying it is offline. Without the setting the same installation connects.
+#[test]
+fn offline_validation_in_kyso_toml_fetches_nothing() {
+    if require_tool("openssl").is_none() {
+        return;
+    }
+    let Some(py) = pyhanko() else { return };
+    let env = setup("interop-trust-offline-config");
+    allow_loopback(&env);
+    let config = env.data_dir().join("kyso.toml");
+    let online_config = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("offline_validation = true\n{online_config}")).unwrap();
+    let f = Unreachable::make(&env, &py);
+    let (with_chain, no_chain) = (std::fs::read(&f.with_chain).unwrap(), std::fs::read(&f.no_chain).unwrap());
+
+    let server = env.serve();
+    let r = api_validate(&env, &with_chain);
+    assert_eq!(
+        (r["indication"].as_str(), r["sub_indication"].as_str()),
+        (Some("INDETERMINATE"), Some("TRY_LATER")),
+        "{r}"
+    );
+    let w = warnings(&r);
+    assert!(
+        w.contains("Không kiểm tra được trạng thái thu hồi của chứng thư «Nguyễn Văn An»: chế độ ngoại tuyến"),
+        "{w}"
+    );
+    let r = api_validate(&env, &no_chain);
+    assert_eq!(r["sub_indication"].as_str(), Some("NO_CERTIFICATE_CHAIN_FOUND"), "{r}");
+    drop(server);
+    // the CLI in the same installation, no --offline flag: the setting alone
+    let (code, reps) = verify_reports(&env, &f.with_chain, &[]);
+    assert_eq!((code, verdicts(&reps)), (3, vec![("INDETERMINATE".into(), "TRY_LATER".into())]), "{reps:?}");
+    assert!(warnings(&reps[0]).contains("ngoại tuyến"), "{reps:?}");
+    let o = env.kyso(&["verify", f.with_chain.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("Không kiểm tra được trạng thái thu hồi"), "{o:?}");
+    assert_eq!(f.connections(), 0, "offline: no connection at all");
+
+    // the control: the setting removed, the same check connects
+    std::fs::write(&config, online_config).unwrap();
+    let (code, _) = verify_reports(&env, &f.with_chain, &[]);
+    assert_eq!(code, 3);
+    assert!(f.connections() > 0, "online, the fetcher reaches the listeners");
+}
+
+/// The national trust list as a public page (`/ben-tin-cay/danh-sach`): the edition, every
+/// provider — the imported ones and kyso's own — with its services, each service's current status
+/// and its history with dates in Vietnam time, newest first; Vietnamese first, English on request;
+/// linked from `/ben-tin-cay`.
+#[test]
+fn the_trust_list_page_shows_providers_services_and_status_history() {
+    if require_tool("openssl").is_none() {
+        return;
+    }
+    let env = setup("trust-list-page");
+    let pki = IndependentPki::build(&env.path("pki"));
+    let history = [("granted", "2020-01-01T00:00:00Z".to_string()), ("withdrawn", "2026-03-15T02:30:00Z".to_string())];
+    import(&env, &trust_list(&pki, 7, &history), "tl7.toml");
+    let _server = env.serve();
+    let get = |path: &str| {
+        let (s, body) = support::http("GET", &format!("{}{path}", env.base_url()), None, &[]).unwrap();
+        (s, String::from_utf8_lossy(&body).into_owned())
+    };
+    let (s, vi) = get("/ben-tin-cay/danh-sach");
+    assert_eq!(s, 200, "{vi}");
+    assert!(vi.contains("<html lang=\"vi\">") && vi.contains("<h1>Danh sách tin cậy quốc gia</h1>"), "{vi}");
+    assert!(vi.contains("<dt>Số phiên bản</dt><dd>7</dd>"), "the edition: {vi}");
+    assert!(vi.contains("<dt>Ngày phát hành</dt><dd>01/01/2026 07:00</dd>"), "issued, Vietnam time: {vi}");
+    for provider in
+        ["<h2>Root CA Test VN</h2>", "<h2>PSS-CA</h2>", "<h2>EC-CA</h2>", "Nhà cung cấp ECDSA", "kyso: VNPT-CA (demo)"]
+    {
+        assert!(vi.contains(provider), "{provider} listed: {vi}");
+    }
+    // the withdrawn ECDSA CA: its status now and its history, newest first, Vietnam time
+    let ec = vi.split("<h2>EC-CA</h2>").nth(1).unwrap().split("</section>").next().unwrap();
+    assert!(ec.contains("Provider ECDSA CA Test") && ec.contains("<span class=\"badge\">CA</span>"), "{ec}");
+    assert!(ec.contains("<span class=\"badge bad\">đã bị thu hồi giấy phép</span> từ 15/03/2026 09:30"), "{ec}");
+    let (withdrawn, granted) =
+        (ec.find("15/03/2026 09:30</time>").unwrap(), ec.find("01/01/2020 07:00</time>").unwrap());
+    assert!(withdrawn < granted, "newest first: {ec}");
+    assert!(ec.contains("<time datetime=\"2020-01-01T00:00:00Z\">01/01/2020 07:00</time>: <span class=\"tsl-good\">được cấp phép</span>"), "{ec}");
+    // kyso's own services: CA, OCSP with where it answers, the TSA
+    assert!(
+        vi.contains("<span class=\"badge\">OCSP</span>") && vi.contains("<span class=\"badge\">TSA</span>"),
+        "{vi}"
+    );
+    assert!(vi.contains(&format!("<code>{}/ocsp/vnpt</code>", env.base_url())), "{vi}");
+    let (s, en) = get("/ben-tin-cay/danh-sach?lang=en");
+    assert_eq!(s, 200);
+    assert!(en.contains("<h1>National trust list</h1>") && en.contains("<dt>Edition</dt><dd>7</dd>"), "{en}");
+    assert!(en.contains(">withdrawn</span> since 15/03/2026 09:30") && en.contains("Status history"), "{en}");
+    let (_, relying) = get("/ben-tin-cay");
+    assert!(relying.contains("href=\"/ben-tin-cay/danh-sach\""), "linked from /ben-tin-cay: {relying}");
 }

@@ -31,6 +31,8 @@ const PAGES: &[&str] = &[
     "register-en",
     "verify-en",
     "not-found-en",
+    "trust-list",
+    "trust-list-en",
     "me-level1",
     "me-level2",
     "provider",

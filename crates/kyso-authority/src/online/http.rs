@@ -1,20 +1,26 @@
 //! A small blocking HTTP/1.1 client for revocation data and CA certificates (`http://` only, as
 //! OCSP, CRL and caIssuers URLs are): one connection a request (`Connection: close`), a deadline
-//! over the whole exchange, a cap on the body, a bounded number of redirects. It runs on tokio's
-//! blocking pool behind the fetcher's semaphore, never on an async worker.
+//! over the whole exchange (the name look-up included), a cap on the body, a bounded number of
+//! redirects. Every host — the first and each redirect's — is resolved once, every address it
+//! resolves to is checked against [`Reach`] (public addresses on port 80 unless allowed), and the
+//! connection goes to those checked addresses. It runs on tokio's blocking pool behind the
+//! fetcher's semaphore, never on an async worker.
 
+use super::reach::{Reach, Refusal};
 use std::io::{Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
 /// Bounds on one fetch.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Bounds {
     /// The whole exchange (connect, send, receive), redirects included.
     pub timeout: Duration,
     /// Largest body accepted.
     pub max_bytes: usize,
     pub max_redirects: u8,
+    /// Which addresses and ports may be connected to.
+    pub reach: Reach,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -33,6 +39,8 @@ pub enum FetchError {
     Malformed(String),
     #[error("more than {0} redirects")]
     Redirects(u8),
+    #[error("{0}")]
+    Refused(Refusal),
 }
 
 struct Url {
@@ -65,16 +73,16 @@ fn parse_url(url: &str) -> Result<Url, FetchError> {
 }
 
 /// GET `url`: the body of a 200 answer.
-pub fn get(url: &str, b: Bounds) -> Result<Vec<u8>, FetchError> {
+pub fn get(url: &str, b: &Bounds) -> Result<Vec<u8>, FetchError> {
     request(url, None, b)
 }
 
 /// POST `body` as `content_type` to `url` (an OCSP request, RFC 6960 appendix A.1).
-pub fn post(url: &str, content_type: &str, body: &[u8], b: Bounds) -> Result<Vec<u8>, FetchError> {
+pub fn post(url: &str, content_type: &str, body: &[u8], b: &Bounds) -> Result<Vec<u8>, FetchError> {
     request(url, Some((content_type, body)), b)
 }
 
-fn request(url: &str, post: Option<(&str, &[u8])>, b: Bounds) -> Result<Vec<u8>, FetchError> {
+fn request(url: &str, post: Option<(&str, &[u8])>, b: &Bounds) -> Result<Vec<u8>, FetchError> {
     let deadline = Instant::now() + b.timeout;
     let mut url = url.to_string();
     for _ in 0..=b.max_redirects {
@@ -106,7 +114,41 @@ fn left(deadline: Instant, total: Duration) -> Result<Duration, FetchError> {
         .ok_or(FetchError::Timeout(total.as_secs().max(1)))
 }
 
-fn once(url: &str, post: Option<(&str, &[u8])>, b: Bounds, deadline: Instant) -> Result<Answer, FetchError> {
+/// The addresses `host` resolves to, each checked: all of them, or the refusal. The look-up
+/// counts against the fetch's deadline: the system resolver has no timeout of its own, so it
+/// runs on a thread of its own and is abandoned (it ends with the resolver's own retries) when
+/// the deadline passes.
+fn resolve_checked(
+    host: &str,
+    port: u16,
+    reach: &Reach,
+    deadline: Instant,
+    total: Duration,
+) -> Result<Vec<SocketAddr>, FetchError> {
+    let bare = host.trim_matches(|c| c == '[' || c == ']');
+    let addrs: Vec<SocketAddr> = match bare.parse::<std::net::IpAddr>() {
+        Ok(ip) => vec![SocketAddr::new(ip, port)],
+        Err(_) => {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let name = bare.to_string();
+            std::thread::Builder::new()
+                .name("kyso-resolve".into())
+                .spawn(move || {
+                    let _ = tx.send((name.as_str(), port).to_socket_addrs().map(Iterator::collect::<Vec<_>>));
+                })
+                .map_err(|e| FetchError::Connect(format!("{host}: {e}")))?;
+            match rx.recv_timeout(left(deadline, total)?) {
+                Ok(r) => r.map_err(|e| FetchError::Connect(format!("{host}: {e}")))?,
+                Err(_) => return Err(FetchError::Timeout(total.as_secs().max(1))),
+            }
+        }
+    };
+    let ips: Vec<_> = addrs.iter().map(SocketAddr::ip).collect();
+    reach.check(host, port, &ips).map_err(FetchError::Refused)?;
+    Ok(addrs)
+}
+
+fn once(url: &str, post: Option<(&str, &[u8])>, b: &Bounds, deadline: Instant) -> Result<Answer, FetchError> {
     let u = parse_url(url)?;
     let timeout = |e: std::io::Error| match e.kind() {
         std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
@@ -114,10 +156,8 @@ fn once(url: &str, post: Option<(&str, &[u8])>, b: Bounds, deadline: Instant) ->
         }
         _ => FetchError::Connect(format!("{}:{}: {e}", u.host, u.port)),
     };
-    let addrs: Vec<_> = (u.host.trim_matches(|c| c == '[' || c == ']'), u.port)
-        .to_socket_addrs()
-        .map_err(|e| FetchError::Connect(format!("{}: {e}", u.host)))?
-        .collect();
+    // connect only to the addresses just checked: no second resolution (no DNS rebinding)
+    let addrs = resolve_checked(&u.host, u.port, &b.reach, deadline, b.timeout)?;
     let mut stream = None;
     let mut last = None;
     for a in addrs {
@@ -254,32 +294,36 @@ mod tests {
         port
     }
 
+    fn lab() -> Reach {
+        Reach::new(vec![crate::online::reach::Cidr::parse("127.0.0.0/8").unwrap()])
+    }
+
     fn b(max: usize) -> Bounds {
-        Bounds { timeout: Duration::from_secs(2), max_bytes: max, max_redirects: 2 }
+        Bounds { timeout: Duration::from_secs(2), max_bytes: max, max_redirects: 2, reach: lab() }
     }
 
     #[test]
     fn bodies_lengths_chunks_redirects_and_bounds() {
         let p = serve(vec![b"HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nabcdef".to_vec()]);
-        assert_eq!(get(&format!("http://127.0.0.1:{p}/x"), b(10)).unwrap(), b"abc");
+        assert_eq!(get(&format!("http://127.0.0.1:{p}/x"), &&b(10)).unwrap(), b"abc");
         let p = serve(vec![
             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n1;x=y\r\nc\r\n0\r\n\r\n".to_vec()
         ]);
-        assert_eq!(post(&format!("http://127.0.0.1:{p}/"), "application/ocsp-request", b"q", b(10)).unwrap(), b"abc");
+        assert_eq!(post(&format!("http://127.0.0.1:{p}/"), "application/ocsp-request", b"q", &&b(10)).unwrap(), b"abc");
         let p = serve(vec![b"HTTP/1.1 200 OK\r\n\r\n0123456789A".to_vec()]);
-        assert_eq!(get(&format!("http://127.0.0.1:{p}/"), b(10)), Err(FetchError::TooBig(10)));
+        assert_eq!(get(&format!("http://127.0.0.1:{p}/"), &b(10)), Err(FetchError::TooBig(10)));
         let p = serve(vec![b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_vec()]);
-        assert_eq!(get(&format!("http://127.0.0.1:{p}/"), b(10)), Err(FetchError::Status(404)));
+        assert_eq!(get(&format!("http://127.0.0.1:{p}/"), &b(10)), Err(FetchError::Status(404)));
         let p = serve(vec![
             b"HTTP/1.1 302 Found\r\nLocation: /b\r\n\r\n".to_vec(),
             b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".to_vec(),
         ]);
-        assert_eq!(get(&format!("http://127.0.0.1:{p}/a"), b(10)).unwrap(), b"ok");
+        assert_eq!(get(&format!("http://127.0.0.1:{p}/a"), &&b(10)).unwrap(), b"ok");
         let loop_answer = b"HTTP/1.1 302 Found\r\nLocation: /a\r\n\r\n".to_vec();
         let p = serve(vec![loop_answer.clone(), loop_answer.clone(), loop_answer]);
-        assert_eq!(get(&format!("http://127.0.0.1:{p}/a"), b(10)), Err(FetchError::Redirects(2)));
-        assert!(matches!(get("https://example.org/", b(10)), Err(FetchError::BadUrl(_))));
-        assert!(matches!(get("http://user@host/", b(10)), Err(FetchError::BadUrl(_))));
+        assert_eq!(get(&format!("http://127.0.0.1:{p}/a"), &b(10)), Err(FetchError::Redirects(2)));
+        assert!(matches!(get("https://example.org/", &b(10)), Err(FetchError::BadUrl(_))));
+        assert!(matches!(get("http://user@host/", &b(10)), Err(FetchError::BadUrl(_))));
     }
 
     #[test]
@@ -291,8 +335,65 @@ mod tests {
             std::thread::sleep(Duration::from_millis(1500));
             drop(c);
         });
-        let bounds = Bounds { timeout: Duration::from_millis(300), max_bytes: 10, max_redirects: 0 };
-        assert!(matches!(get(&format!("http://127.0.0.1:{port}/"), bounds), Err(FetchError::Timeout(_))));
+        let bounds = Bounds { timeout: Duration::from_millis(300), max_bytes: 10, max_redirects: 0, reach: lab() };
+        assert!(matches!(get(&format!("http://127.0.0.1:{port}/"), &bounds), Err(FetchError::Timeout(_))));
         t.join().unwrap();
+    }
+
+    /// A listener that counts the connections it accepts (non-blocking, polled until dropped).
+    fn counting(ip: &str) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        let l = TcpListener::bind((ip, 0)).unwrap();
+        l.set_nonblocking(true).unwrap();
+        let port = l.local_addr().unwrap().port();
+        let n = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let seen = n.clone();
+        std::thread::spawn(move || {
+            for _ in 0..300 {
+                if l.accept().is_ok() {
+                    seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        });
+        (port, n)
+    }
+
+    #[test]
+    fn private_addresses_are_never_connected_to_unless_allowed() {
+        let (port, n) = counting("127.0.0.1");
+        let closed = Bounds { reach: Reach::default(), ..b(10) };
+        for url in [
+            format!("http://127.0.0.1:{port}/ocsp"),
+            format!("http://localhost:{port}/"),
+            format!("http://[::ffff:127.0.0.1]:{port}/"),
+            format!("http://2130706433:{port}/"),
+        ] {
+            match post(&url, "application/ocsp-request", b"q", &closed) {
+                Err(FetchError::Refused(r)) => assert_eq!(r.port, port, "{url}: {r}"),
+                // a name that does not resolve here is not a connection either
+                Err(FetchError::Connect(e)) => {
+                    assert!(e.contains("2130706433") || e.contains("localhost"), "{url}: {e}")
+                }
+                other => panic!("{url}: {other:?}"),
+            }
+        }
+        let e = get("http://169.254.169.254/latest/meta-data/", &closed).unwrap_err();
+        assert!(e.to_string().contains("169.254.169.254 is a link-local address"), "{e}");
+        let e = get("http://10.0.0.1/", &closed).unwrap_err();
+        assert!(e.to_string().contains("RFC 1918"), "{e}");
+        let e = get("http://0.0.0.0/", &closed).unwrap_err();
+        assert!(matches!(e, FetchError::Refused(_)), "{e}");
+        std::thread::sleep(Duration::from_millis(100));
+        assert_eq!(n.load(std::sync::atomic::Ordering::SeqCst), 0, "the listener saw no connection");
+
+        // a redirect is checked again: allowed 127.0.0.1 sends to 127.0.0.2, which is not allowed
+        let (to, n2) = counting("127.0.0.2");
+        let only_one =
+            Bounds { reach: Reach::new(vec![crate::online::reach::Cidr::parse("127.0.0.1").unwrap()]), ..b(10) };
+        let p = serve(vec![format!("HTTP/1.1 302 Found\r\nLocation: http://127.0.0.2:{to}/x\r\n\r\n").into_bytes()]);
+        let e = get(&format!("http://127.0.0.1:{p}/a"), &only_one).unwrap_err();
+        assert!(matches!(&e, FetchError::Refused(r) if r.host == "127.0.0.2"), "{e:?}");
+        std::thread::sleep(Duration::from_millis(100));
+        assert_eq!(n2.load(std::sync::atomic::Ordering::SeqCst), 0, "the redirect's target saw no connection");
     }
 }

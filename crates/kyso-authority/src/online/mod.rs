@@ -5,13 +5,16 @@
 //! own evidence code (signed by the issuer or a responder it authorised) before it is used or
 //! cached. Fetched items are cached in the store (`fetch_cache`, migration 14) until their
 //! nextUpdate, so a cache hit makes no network call; in offline mode nothing is fetched and only
-//! the document's DSS and the cache answer.
+//! the document's DSS and the cache answer. The URLs come from uploaded certificates, so the
+//! fetcher connects only to public addresses on port 80 unless a network is allowed
+//! ([`reach`]); a refusal is reported as "could not be checked", naming the host and why.
 //!
 //! Validation stays pure: it asks a [`Recording`] source, which answers from kyso's own statuses,
 //! the cache and what was fetched, and records what it could not answer; the caller fetches that
 //! and validates again ([`crate::Authority::validate_pdf`]).
 
 pub mod http;
+pub mod reach;
 
 use der::{Decode, Encode};
 use kyso_sign::ValidationData;
@@ -46,6 +49,9 @@ pub struct OnlineConfig {
     pub issuer_cache_secs: i64,
     /// Clock skew tolerated on a response's thisUpdate.
     pub skew_secs: u64,
+    /// Networks the fetcher may reach though they are not public, on any port
+    /// (`allow_private_fetch` in kyso.toml, `KYSO_ALLOW_PRIVATE_FETCH`); see [`reach`].
+    pub allow_private: Vec<reach::Cidr>,
 }
 
 impl Default for OnlineConfig {
@@ -62,6 +68,7 @@ impl Default for OnlineConfig {
             max_issuer_fetches: 4,
             issuer_cache_secs: 86_400,
             skew_secs: 300,
+            allow_private: Vec::new(),
         }
     }
 }
@@ -94,6 +101,9 @@ pub struct Prepared {
     evidence: DssEvidence,
     /// Why a certificate's status could not be fetched, by the certificate's name (Vietnamese).
     pub notes: HashMap<String, String>,
+    /// Why an issuer could not be fetched through caIssuers (Vietnamese), for reports without a
+    /// chain.
+    pub issuer_notes: Vec<String>,
 }
 
 /// A revocation source for one validation pass: kyso's own CAs answer from the store only;
@@ -285,7 +295,12 @@ impl Online {
     }
 
     fn bounds(&self, max_bytes: usize) -> http::Bounds {
-        http::Bounds { timeout: self.cfg.timeout, max_bytes, max_redirects: self.cfg.max_redirects }
+        http::Bounds {
+            timeout: self.cfg.timeout,
+            max_bytes,
+            max_redirects: self.cfg.max_redirects,
+            reach: reach::Reach::new(self.cfg.allow_private.clone()),
+        }
     }
 
     /// Before validation: the issuers the document left out (through caIssuers, cached) and the
@@ -307,6 +322,7 @@ impl Online {
             parsed.iter().chain(known).filter_map(|c| c.tbs_certificate.subject.to_der().ok()).collect();
         let mut issuers: Vec<Vec<u8>> = Vec::new();
         let mut notes = HashMap::new();
+        let mut issuer_notes = Vec::new();
         // only the certificates whose issuer is not at hand are worth a look at caIssuers
         let mut frontier: Vec<Certificate> = parsed
             .iter()
@@ -334,8 +350,11 @@ impl Online {
                             let u = url.clone();
                             match self
                                 .fetch(move |n| {
-                                    n.fetch_add(1, Ordering::Relaxed);
-                                    http::get(&u, b)
+                                    let r = http::get(&u, &b);
+                                    if !matches!(r, Err(http::FetchError::Refused(_))) {
+                                        n.fetch_add(1, Ordering::Relaxed);
+                                    }
+                                    r
                                 })
                                 .await
                             {
@@ -348,8 +367,16 @@ impl Online {
                                     notes.insert(cn(c), format!("tệp tại {url} (caIssuers) không chứa chứng thư nào"));
                                     continue;
                                 }
+                                Some(Err(http::FetchError::Refused(r))) => {
+                                    let note = format!("không tải chứng thư tổ chức cấp từ {url}: {}", r.vi());
+                                    notes.insert(cn(c), note.clone());
+                                    issuer_notes.push(note);
+                                    continue;
+                                }
                                 Some(Err(e)) => {
-                                    notes.insert(cn(c), format!("không tải được chứng thư tổ chức cấp từ {url}: {e}"));
+                                    let note = format!("không tải được chứng thư tổ chức cấp từ {url}: {e}");
+                                    notes.insert(cn(c), note.clone());
+                                    issuer_notes.push(note);
                                     continue;
                                 }
                                 None => continue,
@@ -408,7 +435,7 @@ impl Online {
             }
         }
         let evidence = DssEvidence::new(&data, &pool);
-        Prepared { issuers, data, pool, evidence, notes }
+        Prepared { issuers, data, pool, evidence, notes, issuer_notes }
     }
 
     /// After a pass that left `asked` unanswered: fetch each one's OCSP answer (else its CRL),
@@ -447,7 +474,7 @@ impl Online {
                 let _permit = sem.acquire_owned().await.ok();
                 let calls = Arc::new(AtomicU64::new(0));
                 let c = calls.clone();
-                let r = tokio::task::spawn_blocking(move || fetch_status(&issuer, &subject, &urls, ob, cb, skew, &c))
+                let r = tokio::task::spawn_blocking(move || fetch_status(&issuer, &subject, &urls, &ob, &cb, skew, &c))
                     .await
                     .unwrap_or_else(|e| Err(format!("lỗi nội bộ: {e}")));
                 (name, r, calls.load(Ordering::Relaxed))
@@ -493,12 +520,20 @@ fn fetch_status(
     issuer: &Certificate,
     subject: &Certificate,
     urls: &kyso_pki::aia::Published,
-    ocsp_bounds: http::Bounds,
-    crl_bounds: http::Bounds,
+    ocsp_bounds: &http::Bounds,
+    crl_bounds: &http::Bounds,
     skew: u64,
     calls: &AtomicU64,
 ) -> Result<Got, String> {
     let mut why = Vec::new();
+    // hosts not contacted (not public, or not port 80), in Vietnamese
+    let mut refused: Vec<String> = Vec::new();
+    let mut refuse = |r: reach::Refusal| {
+        let vi = r.vi();
+        if !refused.contains(&vi) {
+            refused.push(vi);
+        }
+    };
     let (issuer_der, subject_der) = (issuer.to_der().unwrap_or_default(), subject.to_der().unwrap_or_default());
     let serial = subject.tbs_certificate.serial_number.as_bytes().to_vec();
     let usable = |data: ValidationData| {
@@ -516,22 +551,38 @@ fn fetch_status(
             Ok(r) => r,
             Err(e) => return Err(format!("không lập được yêu cầu OCSP: {e}")),
         };
-        calls.fetch_add(1, Ordering::Relaxed);
-        let r = http::post(url, "application/ocsp-request", &req, ocsp_bounds).map_err(|e| e.to_string()).and_then(
-            |body| {
-                usable(ValidationData { ocsps: vec![body.clone()], ..Default::default() })?;
-                let until = freshness(ocsp_window(&body, &serial), skew)?;
-                Ok(Got { key: ocsp_key(subject), kind: "ocsp", body, until })
-            },
-        );
+        let body = match http::post(url, "application/ocsp-request", &req, ocsp_bounds) {
+            Err(http::FetchError::Refused(r)) => {
+                refuse(r);
+                continue;
+            }
+            other => {
+                calls.fetch_add(1, Ordering::Relaxed);
+                other
+            }
+        };
+        let r = body.map_err(|e| e.to_string()).and_then(|body| {
+            usable(ValidationData { ocsps: vec![body.clone()], ..Default::default() })?;
+            let until = freshness(ocsp_window(&body, &serial), skew)?;
+            Ok(Got { key: ocsp_key(subject), kind: "ocsp", body, until })
+        });
         match r {
             Ok(g) => return Ok(g),
             Err(e) => why.push(format!("OCSP {url}: {e}")),
         }
     }
     for url in urls.crl.iter().filter(|u| u.starts_with("http://")).take(2) {
-        calls.fetch_add(1, Ordering::Relaxed);
-        let r = http::get(url, crl_bounds).map_err(|e| e.to_string()).and_then(|body| {
+        let body = match http::get(url, crl_bounds) {
+            Err(http::FetchError::Refused(r)) => {
+                refuse(r);
+                continue;
+            }
+            other => {
+                calls.fetch_add(1, Ordering::Relaxed);
+                other
+            }
+        };
+        let r = body.map_err(|e| e.to_string()).and_then(|body| {
             usable(ValidationData { crls: vec![body.clone()], ..Default::default() })?;
             let until = freshness(crl_window(&body), skew)?;
             Ok(Got { key: format!("crl:{url}"), kind: "crl", body, until })
@@ -541,27 +592,95 @@ fn fetch_status(
             Err(e) => why.push(format!("CRL {url}: {e}")),
         }
     }
+    if why.is_empty() && !refused.is_empty() {
+        return Err(refused.join("; "));
+    }
     if why.is_empty() {
         why.push("chỉ hỗ trợ địa chỉ http://".into());
     }
-    Err(format!("dịch vụ kiểm tra trạng thái không trả lời được ({})", why.join("; ")))
+    let mut note = format!("dịch vụ kiểm tra trạng thái không trả lời được ({})", why.join("; "));
+    for r in refused {
+        note.push_str("; ");
+        note.push_str(&r);
+    }
+    Err(note)
 }
 
-/// The Vietnamese warning the law asks for, beside each English "could not be checked" warning of
-/// a report, with why when known.
-pub fn warn_in_vietnamese(r: &mut kyso_validate::SignatureReport, notes: &HashMap<String, String>) {
+/// The Vietnamese warning the law asks for, for each certificate whose revocation status could
+/// not be checked (the report's typed `revocation_unchecked`), with why when known; and, for a
+/// report without a trusted chain, why a missing issuer could not be fetched.
+pub fn warn_in_vietnamese(r: &mut kyso_validate::SignatureReport, p: &Prepared) {
     let mut add = Vec::new();
-    for w in &r.warnings {
-        let Some(rest) = w.strip_prefix("the revocation status of ") else { continue };
-        let Some(start) = rest.find('«') else { continue };
-        let Some(end) = rest.find('»') else { continue };
-        let name = &rest[start + '«'.len_utf8()..end];
-        let why = notes.get(name).map(|n| format!(": {n}")).unwrap_or_default();
+    for name in &r.revocation_unchecked {
+        let why = p.notes.get(name).map(|n| format!(": {n}")).unwrap_or_default();
         add.push(format!("Không kiểm tra được trạng thái thu hồi của chứng thư «{name}»{why}."));
+    }
+    if !r.chain_ok {
+        for n in &p.issuer_notes {
+            add.push(format!("Không dựng được chuỗi chứng thư đến gốc tin cậy: {n}."));
+        }
     }
     for a in add {
         if !r.warnings.contains(&a) {
             r.warnings.push(a);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prepared(notes: &[(&str, &str)], issuer_notes: &[&str]) -> Prepared {
+        let data = ValidationData::default();
+        Prepared {
+            issuers: Vec::new(),
+            evidence: DssEvidence::new(&data, &[]),
+            data,
+            pool: Vec::new(),
+            notes: notes.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            issuer_notes: issuer_notes.iter().map(|n| n.to_string()).collect(),
+        }
+    }
+
+    /// The warning follows the report's typed `revocation_unchecked`, whatever its English
+    /// warnings say (here: none at all, and one that only looks like the old wording).
+    #[test]
+    fn the_vietnamese_warning_follows_the_typed_flag_not_the_english_text() {
+        let anchors = kyso_validate::TrustAnchors::new();
+        struct Nothing;
+        impl RevocationSource for Nothing {
+            fn status(&self, _: &Certificate, _: &Certificate) -> Revocation {
+                Revocation::Unknown
+            }
+        }
+        let mut r = kyso_validate::validate_detached(b"not a CMS", b"x", &anchors, &Nothing, SystemTime::now());
+        r.warnings = vec!["the revocation status of «Someone Else» could not be checked".into()];
+        r.revocation_unchecked = vec!["Nguyễn Văn An".into(), "TSA kiểm thử".into()];
+        let p = prepared(
+            &[("Nguyễn Văn An", "chế độ ngoại tuyến")],
+            &["không tải chứng thư tổ chức cấp từ http://x/ca.crt"],
+        );
+        warn_in_vietnamese(&mut r, &p);
+        let vi: Vec<&String> = r.warnings.iter().filter(|w| w.starts_with("Không")).collect();
+        assert_eq!(
+            vi,
+            [
+                "Không kiểm tra được trạng thái thu hồi của chứng thư «Nguyễn Văn An»: chế độ ngoại tuyến.",
+                "Không kiểm tra được trạng thái thu hồi của chứng thư «TSA kiểm thử».",
+                "Không dựng được chuỗi chứng thư đến gốc tin cậy: không tải chứng thư tổ chức cấp từ http://x/ca.crt.",
+            ],
+            "{:?}",
+            r.warnings
+        );
+        // twice: nothing added again
+        let n = r.warnings.len();
+        warn_in_vietnamese(&mut r, &p);
+        assert_eq!(r.warnings.len(), n);
+        // a report with a chain gets no caIssuers note
+        r.chain_ok = true;
+        r.warnings.clear();
+        warn_in_vietnamese(&mut r, &p);
+        assert!(r.warnings.iter().all(|w| !w.contains("chuỗi")), "{:?}", r.warnings);
     }
 }

@@ -101,7 +101,7 @@ struct Relying {
 
 #[derive(Deserialize)]
 pub struct LangQuery {
-    lang: Option<String>,
+    pub(crate) lang: Option<String>,
 }
 
 /// `GET /ben-tin-cay`: for those who rely on kyso's signatures (agencies, software): the trust

@@ -1,6 +1,7 @@
 //! The citizen and staff web app: login sessions, CSRF, language, the page frame, and the routes
 //! by area: `citizen/` (the journey), `desk/` (the support-desk console), `guide.rs` (help and
-//! posters), `verify.rs` (the signature check page), `home.rs` (`/`). Handlers get the signed-in
+//! posters), `verify.rs` (the signature check page), `home.rs` (`/`, `/ben-tin-cay`),
+//! `trust_list.rs` (the national trust list, `/ben-tin-cay/danh-sach`). Handlers get the signed-in
 //! person from the extractors of `extract.rs`; pages are askama templates (`templates/<area>/`).
 //!
 //! Sessions: a random 256-bit token in an HttpOnly, SameSite=Lax cookie (Secure when kyso is
@@ -29,6 +30,7 @@ pub(crate) mod multipart;
 pub use multipart::{read_body as read_multipart_body, Limits as MultipartLimits};
 mod otp;
 mod qr;
+mod trust_list;
 pub mod verify;
 
 use crate::AppState;
@@ -77,6 +79,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", axum::routing::get(home::home))
         .route("/ben-tin-cay", axum::routing::get(home::relying_parties))
+        .route("/ben-tin-cay/danh-sach", axum::routing::get(trust_list::trust_list))
         .merge(citizen::routes())
         .merge(desk::routes())
         .merge(guide::routes())

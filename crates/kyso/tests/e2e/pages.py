@@ -203,6 +203,8 @@ with sync_playwright() as pw:
     visit(pub, "/trang-khong-co", "not-found", 404)
     visit(pub, "/register?lang=en", "register-en")
     visit(pub, "/verify?lang=en", "verify-en")
+    visit(pub, "/ben-tin-cay/danh-sach", "trust-list")
+    visit(pub, "/ben-tin-cay/danh-sach?lang=en", "trust-list-en")
     visit(pub, "/trang-khong-co?lang=en", "not-found-en", 404)
     crawl(pub, "public")
 
