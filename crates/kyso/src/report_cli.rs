@@ -216,6 +216,7 @@ pub fn rollup_json(unit: &str, r: &Rollup, names: &[String]) -> Value {
             v["unit"] = json!(row.unit_code);
             v["name"] = json!(name);
             v["figures"] = row.figures.as_ref().map_or(Value::Null, figures_json);
+            v["review"] = row.review.map_or(Value::Null, |s| json!(s.key()));
             v
         })
         .collect();

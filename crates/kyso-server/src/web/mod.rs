@@ -29,6 +29,7 @@ pub(crate) mod multipart;
 pub use multipart::{read_body as read_multipart_body, Limits as MultipartLimits};
 mod otp;
 mod qr;
+mod reach;
 pub mod verify;
 
 use crate::AppState;
@@ -81,6 +82,7 @@ pub fn routes() -> Router<AppState> {
         .merge(desk::routes())
         .merge(guide::routes())
         .merge(login::routes())
+        .merge(reach::routes())
         .merge(verify::routes())
 }
 
