@@ -130,9 +130,10 @@ impl Store {
             lock!(tx, is_sqlite);
             let mut existing = 0u64;
             for r in rows {
-                let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM community_team_members WHERE unit_code = $1 AND id_number = $2")
-                    .bind(&r.unit_code).bind(&r.id_number).fetch_optional(&mut *tx).await?;
-                existing += u64::from(found.is_some());
+                // COUNT(*) is BIGINT on both backends (a bare 1 is INT4 on PostgreSQL).
+                let found: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM community_team_members WHERE unit_code = $1 AND id_number = $2")
+                    .bind(&r.unit_code).bind(&r.id_number).fetch_one(&mut *tx).await?;
+                existing += u64::from(found > 0);
                 sqlx::query("INSERT INTO community_team_members (unit_code, id_number, full_name, team, imported_at) VALUES ($1,$2,$3,$4,$5) \
                     ON CONFLICT (unit_code, id_number) DO UPDATE SET full_name = excluded.full_name, team = excluded.team, imported_at = excluded.imported_at")
                     .bind(&r.unit_code).bind(&r.id_number).bind(&r.full_name).bind(&r.team).bind(at).execute(&mut *tx).await?;
