@@ -95,7 +95,8 @@ macro_rules! report_row {
 
 impl Store {
     /// Records a report with the figures it carries, in one transaction with its audit row.
-    /// `submitted_at` is the caller's instant (it decides timeliness).
+    /// `submitted_at` is the caller's instant (it decides timeliness). `Conflict` once a report of
+    /// the unit for the period was approved ([`Store::review_report`]): approved figures freeze.
     pub async fn submit_report(
         &self,
         report: &ReportRow,

@@ -80,6 +80,7 @@ pub fn period_instants(period: &Period) -> (i64, i64) {
 
 /// The scope a unit's figures take calls from: the ministry all, a province its own, a commune its own.
 pub fn scope_of(unit: &str) -> CallScope {
+    let unit = crate::reports::admin_unit(unit);
     match unit.len() {
         5 => CallScope::Commune(unit.to_owned()),
         2 => CallScope::Province(unit.to_owned()),

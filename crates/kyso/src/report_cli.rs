@@ -248,8 +248,12 @@ async fn report_value(store: &Store, unit: &str, period: &Period) -> Result<Valu
                    "difficulties": r.difficulties, "proposals": r.proposals, "figures": figures_json(f)})
         })
         .collect();
+    let topics =
+        kyso_tracker::hotline::topics(store, &kyso_tracker::hotline::scope_of(unit), period, 5).await.map_err(a)?;
+    let topics: Vec<Value> =
+        topics.iter().map(|t| json!({"topic": t.topic.key(), "asked": t.asked, "resolved": t.resolved})).collect();
     Ok(json!({"unit": unit, "name": name, "period": period_json(period), "figures": figures_json(&figures),
-              "submissions": submissions}))
+              "submissions": submissions, "hotline_topics": topics}))
 }
 
 fn report_text(v: &Value) -> String {

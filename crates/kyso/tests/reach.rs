@@ -76,6 +76,12 @@ fn hotline_logs_masked_questions_per_area(b: Backend) {
         json(&d.env.ok(&["--json", "campaign", "hotline", "topics", "--unit", "01960", "--period", &this_week()]));
     assert_eq!(top["topics"][0]["topic"], "eid_level2", "{top}");
     assert!(top["topics"].as_array().unwrap().iter().any(|t| t["topic"] == "fees"), "{top}");
+    // The weekly report carries the week's most-asked topics of the unit's area.
+    let report =
+        json(&d.env.ok(&["--json", "campaign", "report", "show", "--unit", "01960", "--period", &this_week()]));
+    assert_eq!(report["hotline_topics"][0]["topic"], "eid_level2", "{report}");
+    let page = officer.get(&format!("/campaign/reports/unit?unit=01960&freq=weekly&period={}", this_week())).text();
+    assert!(page.contains("Câu hỏi tổng đài nhiều nhất trong tuần"), "{page}");
 }
 
 /// The first day (Thursday) of this week, as the weekly periods start.
@@ -94,7 +100,7 @@ fn the_guide_shows_the_faq_and_the_hours(b: Backend) {
     let found = visitor.get("/huong-dan?q=chu+ky+so+phi").text();
     assert!(found.contains("Chữ ký số có mất phí không?"), "{found}");
     assert!(!found.contains("Vì sao cần định danh điện tử mức 2?"), "{found}");
-    let none = visitor.get("/huong-dan?q=khong+co+cau+nay").text();
+    let none = visitor.get("/huong-dan?q=xyzzy+qwerty").text();
     assert!(none.contains("Không tìm thấy câu hỏi phù hợp"), "{none}");
     // The operator edits the FAQ; the guide shows the new entry at once.
     let mut op = login_staff(&d, "tongdai");
@@ -252,7 +258,8 @@ fn the_province_approves_or_returns_and_approval_freezes(b: Backend) {
     ]);
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("approved"), "{}", String::from_utf8_lossy(&o.stderr));
-    let csrf = xa.get(url).csrf();
+    assert!(!xa.get(url).text().contains("action=\"/campaign/reports/unit\""), "no submission form once approved");
+    let csrf = xa.get("/campaign/hotline").csrf();
     let r = xa.post(
         "/campaign/reports/unit",
         &[("csrf", &csrf), ("unit", "01960-CA"), ("freq", "weekly"), ("period", &period), ("by", "Công an xã")],

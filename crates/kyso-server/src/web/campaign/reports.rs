@@ -397,6 +397,8 @@ struct ReportPage {
     review_form: Option<String>,
     /// What just happened: approved or returned.
     reviewed: Option<&'static str>,
+    /// A weekly report's most-asked hotline topics in the unit's area: (topic, asked, answered).
+    topics: Vec<(&'static str, String, String)>,
 }
 
 /// A review as the report page shows it.
@@ -503,7 +505,23 @@ async fn report_page(
         frozen: false,
         review_form: None,
         reviewed: None,
+        topics: hotline_topics(store, l, unit, period).await?,
     }))
+}
+
+/// The week's most-asked hotline topics of the unit's area (weekly reports only).
+async fn hotline_topics(
+    store: &Store,
+    l: Lang,
+    unit: &str,
+    period: &Period,
+) -> Fallible<Vec<(&'static str, String, String)>> {
+    if period.frequency.name() != "weekly" {
+        return Ok(Vec::new());
+    }
+    let scope = kyso_tracker::hotline::scope_of(unit);
+    let top = kyso_tracker::hotline::topics(store, &scope, period, 5).await?;
+    Ok(top.iter().map(|t| (l.t(t.topic.label().0, t.topic.label().1), l.num(t.asked), l.num(t.resolved))).collect())
 }
 
 /// The latest submission's review (who and when only for readers of the unit's reports) and its state.
