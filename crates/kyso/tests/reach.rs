@@ -258,7 +258,10 @@ fn the_province_approves_or_returns_and_approval_freezes(b: Backend) {
     ]);
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("approved"), "{}", String::from_utf8_lossy(&o.stderr));
-    assert!(!xa.get(url).text().contains("action=\"/campaign/reports/unit\""), "no submission form once approved");
+    assert!(
+        !xa.get(url).text().contains("method=\"post\" action=\"/campaign/reports/unit\""),
+        "no submission form once approved"
+    );
     let csrf = xa.get("/campaign/hotline").csrf();
     let r = xa.post(
         "/campaign/reports/unit",

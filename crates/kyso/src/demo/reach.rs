@@ -2,7 +2,8 @@
 //! and hours, its FAQ and this week's question log; a community team's roster and a training
 //! session of staff and volunteers; the commune police, the Fatherland Front and VNPT reporting
 //! beside the administrative units; and the province's review of the commune's weekly reports
-//! (the latest approved, the one before returned with a reason). Idempotent; after the reports'
+//! (three weeks ago approved, last week's predecessor returned with a reason, the latest awaiting
+//! approval so that it can still be corrected and resubmitted). Idempotent; after the reports'
 //! seed.
 
 use super::synthetic_resident;
@@ -128,7 +129,6 @@ async fn seed_approvals(store: &Store) -> Result<()> {
             .await
             .map_err(|e| anyhow!("{e}"))
     };
-    review(COMMUNE, weeks[0], Decision::Approve).await?;
     review(
         COMMUNE,
         weeks[1],
