@@ -262,7 +262,7 @@ pub async fn record(State(s): State<AppState>, post: StaffForm<SessionForm>) -> 
     let mut attendees: Vec<Attendee<'_>> = roster
         .iter()
         .enumerate()
-        .filter(|(i, _)| f.ticked.get(&format!("p{i}")).is_some())
+        .filter(|(i, _)| f.ticked.contains_key(&format!("p{i}")))
         .map(|(_, (id, name, kind))| Attendee { id_number: id.expose(), full_name: name, kind: kind.key() })
         .collect();
     attendees.extend(others.iter().map(|(id, name, kind)| Attendee { id_number: id, full_name: name, kind }));
