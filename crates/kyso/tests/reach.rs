@@ -173,6 +173,9 @@ fn training_sessions_count_toward_the_share_trained(b: Backend) {
     future[1] = ("date", "2099-01-01");
     let r = officer.submit("/campaign/training?unit=01960", "/campaign/training/session", &future);
     assert!(r.location().contains("err=date"), "{}", r.location());
+    // The dashboard shows it beside the 100 %-of-staff target.
+    let dash = Visitor::new(d.port).get("/campaign?unit=01960").text();
+    assert!(dash.contains("thành viên tổ công nghệ số cộng đồng đã tập huấn") && dash.contains(" / 48 ("), "{dash}");
     // The report's figures carry the share.
     let report = json(&d.env.ok(&["--json", "campaign", "report", "show", "--unit", "01960", "--freq", "weekly"]));
     assert_eq!(report["figures"]["training_people"], 48, "{report}");
