@@ -12,7 +12,7 @@ pub mod token;
 
 use std::fmt;
 
-/// The seven roles of the rollout. A staff account has exactly one.
+/// The eight roles of the rollout. A staff account has exactly one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Role {
     /// A resident acting for themself.
@@ -27,10 +27,13 @@ pub enum Role {
     Auditor,
     /// Runs the installation: staff accounts, register imports. Issues and signs nothing.
     Administrator,
+    /// Answers the hotline for an area (a commune, a province or the whole country): logs
+    /// questions and keeps the FAQ. Sees no person's records.
+    HotlineOperator,
 }
 
 impl Role {
-    pub const ALL: [Role; 7] = [
+    pub const ALL: [Role; 8] = [
         Role::Citizen,
         Role::SupportStaff,
         Role::CommuneOfficer,
@@ -38,6 +41,7 @@ impl Role {
         Role::ProviderOperator,
         Role::Auditor,
         Role::Administrator,
+        Role::HotlineOperator,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -49,6 +53,7 @@ impl Role {
             Role::ProviderOperator => "provider_operator",
             Role::Auditor => "auditor",
             Role::Administrator => "administrator",
+            Role::HotlineOperator => "hotline_operator",
         }
     }
 
@@ -66,6 +71,7 @@ impl Role {
             Role::ProviderOperator => "Nhân viên nhà cung cấp",
             Role::Auditor => "Kiểm toán viên",
             Role::Administrator => "Quản trị hệ thống",
+            Role::HotlineOperator => "Tổng đài viên",
         }
     }
 }
@@ -172,10 +178,19 @@ pub enum Action {
     // The installation.
     ViewAuditLog,
     ManageStaff,
+    // Reaching people (issue 21).
+    /// Log a hotline question about a unit, and read the unit's log.
+    LogHotlineCall,
+    /// Edit the FAQ and the operator hours (the installation's, not an area's).
+    ManageFaq,
+    /// Record a training session and who attended, for a unit.
+    RecordTraining,
+    /// Approve or return a unit's submitted report: the level above the unit (DHIS2's approval).
+    ApproveReport,
 }
 
 impl Action {
-    pub const ALL: [Action; 20] = [
+    pub const ALL: [Action; 24] = [
         Action::ViewOwnAccount,
         Action::ManageOwnCertificates,
         Action::SignDocument,
@@ -196,6 +211,10 @@ impl Action {
         Action::RevokeCertificate,
         Action::ViewAuditLog,
         Action::ManageStaff,
+        Action::LogHotlineCall,
+        Action::ManageFaq,
+        Action::RecordTraining,
+        Action::ApproveReport,
     ];
 }
 
@@ -246,15 +265,23 @@ pub fn decide(p: &Principal, action: Action, resource: &Resource<'_>) -> Result<
             LookUpCitizen | VerifyEidLevel2 | AssistActivation | RecordSupportSession | UnlockCredential,
             R::Person { area, .. },
         ) => person_in_scope(*area),
-        (Role::CommuneOfficer, ViewProgress | ViewWorklist | RecordVisit | SubmitReport | ReadReports, R::Unit(a)) => {
-            in_scope(a) && a.commune.is_some()
-        }
+        (
+            Role::CommuneOfficer,
+            ViewProgress | ViewWorklist | RecordVisit | SubmitReport | ReadReports | RecordTraining | LogHotlineCall,
+            R::Unit(a),
+        ) => in_scope(a) && a.commune.is_some(),
+        // The level above approves: a province officer its communes' reports (not its own).
+        (Role::ProvinceOfficer, ApproveReport, R::Unit(a)) => in_scope(a) && a.commune.is_some(),
         // Province officers: their province's figures, plans, reports and imports.
         (
             Role::ProvinceOfficer,
-            ViewProgress | ViewWorklist | SubmitReport | ReadReports | ManagePlan | ImportRegister | ImportProviderList,
+            ViewProgress | ViewWorklist | SubmitReport | ReadReports | ManagePlan | ImportRegister | ImportProviderList
+            | RecordTraining | LogHotlineCall,
             R::Unit(a),
         ) => in_scope(a),
+        // Hotline operators: the questions of their area, and the FAQ.
+        (Role::HotlineOperator, LogHotlineCall, R::Unit(a)) => in_scope(a),
+        (Role::HotlineOperator, ManageFaq, R::System) => true,
         (Role::ProvinceOfficer, LookUpCitizen, R::Person { area, .. }) => person_in_scope(*area),
         // Provider operators: their own CA's certificates.
         (Role::ProviderOperator, IssueCertificate | RevokeCertificate, R::Provider(id)) => {
@@ -264,7 +291,9 @@ pub fn decide(p: &Principal, action: Action, resource: &Resource<'_>) -> Result<
         (Role::Auditor, ViewAuditLog, R::System) => true,
         (Role::Auditor, ViewProgress | ReadReports, R::Unit(a)) => in_scope(a),
         // Administrators: accounts, imports, plans, the audit log; never issue, revoke or sign.
-        (Role::Administrator, ManageStaff | ViewAuditLog, R::System) => p.scope == Scope::National,
+        (Role::Administrator, ManageStaff | ViewAuditLog | ManageFaq, R::System) => p.scope == Scope::National,
+        // The ministry's level: the national administrator approves the provinces' reports.
+        (Role::Administrator, ApproveReport, R::Unit(a)) => in_scope(a) && a.commune.is_none(),
         (
             Role::Administrator,
             ViewProgress | ReadReports | ImportRegister | ImportProviderList | ManagePlan,

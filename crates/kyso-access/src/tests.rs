@@ -9,7 +9,7 @@ fn principal(role: Role) -> Principal {
     let scope = match role {
         Role::Citizen => Scope::Person(SELF_ID.into()),
         Role::SupportStaff | Role::CommuneOfficer => Scope::Commune { province: "01".into(), commune: "00004".into() },
-        Role::ProvinceOfficer => Scope::Province("01".into()),
+        Role::ProvinceOfficer | Role::HotlineOperator => Scope::Province("01".into()),
         Role::ProviderOperator => Scope::Provider("vnpt".into()),
         Role::Auditor | Role::Administrator => Scope::National,
     };
@@ -62,6 +62,8 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("commune_officer", "RecordVisit", "e"),
     ("commune_officer", "SubmitReport", "e"),
     ("commune_officer", "ReadReports", "e"),
+    ("commune_officer", "RecordTraining", "e"),
+    ("commune_officer", "LogHotlineCall", "e"),
     ("province_officer", "LookUpCitizen", "abc"),
     ("province_officer", "ViewProgress", "efg"),
     ("province_officer", "ViewWorklist", "efg"),
@@ -70,6 +72,11 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("province_officer", "ManagePlan", "efg"),
     ("province_officer", "ImportRegister", "efg"),
     ("province_officer", "ImportProviderList", "efg"),
+    ("province_officer", "RecordTraining", "efg"),
+    ("province_officer", "LogHotlineCall", "efg"),
+    ("province_officer", "ApproveReport", "ef"),
+    ("hotline_operator", "LogHotlineCall", "efg"),
+    ("hotline_operator", "ManageFaq", "l"),
     ("provider_operator", "IssueCertificate", "j"),
     ("provider_operator", "RevokeCertificate", "j"),
     ("auditor", "ViewAuditLog", "l"),
@@ -77,6 +84,8 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("auditor", "ReadReports", "efgh"),
     ("administrator", "ManageStaff", "l"),
     ("administrator", "ViewAuditLog", "l"),
+    ("administrator", "ManageFaq", "l"),
+    ("administrator", "ApproveReport", "gh"),
     ("administrator", "ViewProgress", "efgh"),
     ("administrator", "ReadReports", "efgh"),
     ("administrator", "ImportRegister", "efgh"),
@@ -108,7 +117,7 @@ fn role_area_action_table() {
             }
         }
     }
-    assert_eq!(checked, 7 * 20 * 12);
+    assert_eq!(checked, 8 * 24 * 12);
     assert!(wrong.is_empty(), "decisions differ from the table:\n{}", wrong.join("\n"));
 }
 

@@ -404,6 +404,7 @@ impl Authority {
                 | (Role::ProviderOperator, "provider")
                 | (Role::Auditor, "national" | "province")
                 | (Role::Administrator, "national")
+                | (Role::HotlineOperator, "commune" | "province" | "national")
         );
         if !ok || role == Role::Citizen {
             return Err(refused(format!("scope: a {role} cannot have a {} scope", s.scope_kind)));

@@ -17,11 +17,13 @@
 //! (weekly and monthly reports, completeness and timeliness).
 
 pub mod adoption;
+pub mod approval;
 pub mod csv;
 pub mod deadlines;
 pub mod denominator;
 pub mod eid;
 pub mod forecast;
+pub mod hotline;
 pub mod plan;
 pub mod population;
 pub mod provider_import;
@@ -33,6 +35,7 @@ pub mod reports;
 pub mod signed_use;
 pub mod staff;
 pub mod tasks;
+pub mod training;
 pub mod units;
 pub mod worklist;
 

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use time::{Date, Duration, OffsetDateTime};
 
 use crate::adoption::Adoption;
+pub use crate::approval::ReviewState;
 use crate::deadlines::{DeadlineRules, Frequency, Period, ReportingUnit, Timeliness, VIETNAM};
 use crate::denominator::AdultsDenominator;
 use crate::forecast::{forecast, DailyCounts, Status};
@@ -151,9 +152,13 @@ pub struct Figures {
     pub signers: u64,
     /// Adults (the plan's age line) with a level-2 e-ID account on the police's list.
     pub eid_level2: u64,
+    /// The unit's staff and community-team members, and of them those trained by the period's
+    /// last day ([`crate::training`]).
+    pub training_people: u64,
+    pub trained: u64,
 }
 
-const SCALARS: [&str; 18] = [
+const SCALARS: [&str; 20] = [
     "adults",
     "holders",
     "new_holders",
@@ -172,10 +177,12 @@ const SCALARS: [&str; 18] = [
     "dossiers_fully_signed",
     "signers",
     "eid_level2",
+    "training_people",
+    "trained",
 ];
 
 impl Figures {
-    fn scalars_mut(&mut self) -> [&mut u64; 18] {
+    fn scalars_mut(&mut self) -> [&mut u64; 20] {
         [
             &mut self.adults,
             &mut self.holders,
@@ -195,6 +202,8 @@ impl Figures {
             &mut self.dossiers_fully_signed,
             &mut self.signers,
             &mut self.eid_level2,
+            &mut self.training_people,
+            &mut self.trained,
         ]
     }
 
@@ -237,6 +246,11 @@ impl Figures {
     /// Level-2 e-ID coverage: adults with a level-2 account over adults (sums, never averages).
     pub fn eid_share(&self) -> Option<Percent> {
         Percent::share(self.eid_level2, self.adults)
+    }
+
+    /// Staff and community-team members trained, over all of them (sums, never averages).
+    pub fn trained_share(&self) -> Option<Percent> {
+        Percent::share(self.trained, self.training_people)
     }
 
     /// The share of the period's dossiers needing signatures that were fully signed.
@@ -343,13 +357,15 @@ impl ReportStatus {
     }
 }
 
-/// One unit's report for a period: when it first arrived (timeliness) and its latest figures
-/// (a resubmission corrects the numbers but not the date).
+/// One submission of a unit's report for a period: when it arrived (the first decides
+/// timeliness), its figures (the latest count; a resubmission corrects the numbers but not the
+/// date) and where the level above's review of it stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Received {
     pub unit_code: String,
     pub at: OffsetDateTime,
     pub figures: Figures,
+    pub state: ReviewState,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -358,6 +374,8 @@ pub struct RollupRow {
     pub status: ReportStatus,
     /// The latest submitted figures; `None` when nothing was submitted.
     pub figures: Option<Figures>,
+    /// The review of the latest submission; `None` when nothing was submitted.
+    pub review: Option<ReviewState>,
 }
 
 /// A higher unit's view of one period: a row per expected lower unit and the sum of the figures
@@ -378,13 +396,25 @@ impl Rollup {
     pub fn count(&self, status: &str) -> u64 {
         self.rows.iter().filter(|r| r.status.name() == status).count() as u64
     }
-    /// Submitted (on time or late) of expected, in [0, 1]; `None` when nothing is expected.
-    pub fn completeness(&self) -> Option<f64> {
-        let submitted = self.count("on_time") + self.count("late");
-        (!self.rows.is_empty()).then(|| submitted as f64 / self.rows.len() as f64)
+    /// Units whose latest submission is in this review state.
+    pub fn count_review(&self, state: ReviewState) -> u64 {
+        self.rows.iter().filter(|r| r.review == Some(state)).count() as u64
     }
+
+    /// Approved reports of expected, in [0, 1]; `None` when nothing is expected. A report counts
+    /// once the level above approved it (DHIS2's approval), not when it arrives.
+    pub fn completeness(&self) -> Option<f64> {
+        (!self.rows.is_empty()).then(|| self.count_review(ReviewState::Approved) as f64 / self.rows.len() as f64)
+    }
+
+    /// Approved reports that first arrived on time, of expected.
     pub fn timeliness(&self) -> Option<f64> {
-        (!self.rows.is_empty()).then(|| self.count("on_time") as f64 / self.rows.len() as f64)
+        let timely = self
+            .rows
+            .iter()
+            .filter(|r| r.review == Some(ReviewState::Approved) && matches!(r.status, ReportStatus::OnTime { .. }))
+            .count();
+        (!self.rows.is_empty()).then(|| timely as f64 / self.rows.len() as f64)
     }
 }
 
@@ -400,13 +430,13 @@ pub fn rollup(
 ) -> Rollup {
     let due = rules.due(period);
     let mut first: BTreeMap<&str, OffsetDateTime> = BTreeMap::new();
-    let mut latest: BTreeMap<&str, (&OffsetDateTime, &Figures)> = BTreeMap::new();
+    let mut latest: BTreeMap<&str, (&OffsetDateTime, &Figures, ReviewState)> = BTreeMap::new();
     for r in received {
         let at = first.entry(r.unit_code.as_str()).or_insert(r.at);
         *at = (*at).min(r.at);
-        let l = latest.entry(r.unit_code.as_str()).or_insert((&r.at, &r.figures));
+        let l = latest.entry(r.unit_code.as_str()).or_insert((&r.at, &r.figures, r.state));
         if r.at >= *l.0 {
-            *l = (&r.at, &r.figures);
+            *l = (&r.at, &r.figures, r.state);
         }
     }
     let mut rows = Vec::new();
@@ -422,11 +452,12 @@ pub fn rollup(
             None if now >= due => ReportStatus::Missing,
             None => ReportStatus::Pending,
         };
-        let figures = latest.get(u.code.as_str()).map(|(_, f)| (*f).clone());
+        let figures = latest.get(u.code.as_str()).map(|(_, f, _)| (*f).clone());
         if let Some(f) = &figures {
             total.add(f);
         }
-        rows.push(RollupRow { unit_code: u.code.clone(), status, figures });
+        let review = latest.get(u.code.as_str()).map(|(_, _, s)| *s);
+        rows.push(RollupRow { unit_code: u.code.clone(), status, figures, review });
     }
     let unexpected = first.keys().filter(|c| !expected.contains(*c)).map(|c| (*c).to_owned()).collect();
     Rollup { period: *period, due, rows, total, unexpected }
@@ -462,7 +493,8 @@ mod tests {
             Err(PeriodError::WeekStart { actual: Weekday::Friday, .. })
         ));
         // Received 09:59:59 on time, 10:00:00 late, for the same week.
-        let at = |t| Received { unit_code: "a".into(), at: t, figures: Figures::default() };
+        let at =
+            |t| Received { unit_code: "a".into(), at: t, figures: Figures::default(), state: ReviewState::Approved };
         let units = [ReportingUnit { code: "a".into(), opened: d(2025, 7, 1), closed: None }];
         let now = datetime!(2026-08-07 00:00 +7);
         let on_time = rollup(&rules, &week, &units, &[at(datetime!(2026-08-06 09:59:59 +7))], now);
@@ -509,6 +541,35 @@ mod tests {
     }
 
     #[test]
+    fn completeness_and_timeliness_count_approved_reports_only() {
+        let rules = DeadlineRules::default();
+        let week = Period::week(d(2026, 7, 30));
+        let units: Vec<ReportingUnit> = ["a", "b", "c", "d"]
+            .iter()
+            .map(|c| ReportingUnit { code: (*c).into(), opened: d(2025, 7, 1), closed: None })
+            .collect();
+        let r = |c: &str, at, state| Received { unit_code: c.into(), at, figures: figures(10, 5, 0), state };
+        let received = [
+            r("a", datetime!(2026-08-06 09:00 +7), ReviewState::Approved),
+            // Returned, then corrected after the deadline and approved: complete, timely by the
+            // first arrival.
+            r("b", datetime!(2026-08-06 09:30 +7), ReviewState::Returned),
+            r("b", datetime!(2026-08-07 09:30 +7), ReviewState::Approved),
+            // Late and approved: complete, not timely.
+            r("c", datetime!(2026-08-06 11:00 +7), ReviewState::Approved),
+            // Arrived on time but still waiting: neither.
+            r("d", datetime!(2026-08-06 08:00 +7), ReviewState::Submitted),
+        ];
+        let roll = rollup(&rules, &week, &units, &received, datetime!(2026-08-10 00:00 +7));
+        assert_eq!(roll.count_review(ReviewState::Approved), 3);
+        assert_eq!(roll.count_review(ReviewState::Submitted), 1);
+        assert_eq!(roll.completeness(), Some(0.75));
+        assert_eq!(roll.timeliness(), Some(0.5));
+        let returned = rollup(&rules, &week, &units, &received[1..2], datetime!(2026-08-10 00:00 +7));
+        assert_eq!((returned.completeness(), returned.rows[1].review), (Some(0.0), Some(ReviewState::Returned)));
+    }
+
+    #[test]
     fn province_sums_its_communes_and_lists_who_submitted() {
         let rules = DeadlineRules::default();
         let week = Period::week(d(2026, 7, 30));
@@ -517,7 +578,7 @@ mod tests {
             .map(|c| ReportingUnit { code: (*c).into(), opened: d(2025, 7, 1), closed: None })
             .chain([ReportingUnit { code: "01999".into(), opened: d(2025, 7, 1), closed: Some(d(2026, 1, 1)) }])
             .collect();
-        let r = |c: &str, at, f| Received { unit_code: c.into(), at, figures: f };
+        let r = |c: &str, at, f| Received { unit_code: c.into(), at, figures: f, state: ReviewState::Approved };
         let received = [
             r("01960", datetime!(2026-08-05 16:00 +7), figures(5_480, 2_000, 40)),
             // A correction after the deadline: the figures change, the report stays on time.

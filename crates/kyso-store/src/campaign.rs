@@ -629,6 +629,12 @@ impl Store {
         on_pool!(self, p => {
             let mut tx = p.begin().await?;
             lock!(tx, is_sqlite);
+            let approved: Option<i64> = sqlx::query_scalar("SELECT id FROM report_submissions WHERE unit_code = $1 AND frequency = $2 \
+                AND period_start = $3 AND state = 'approved'")
+                .bind(&report.unit_code).bind(&report.frequency).bind(&report.period_start).fetch_optional(&mut *tx).await?;
+            if let Some(approved) = approved {
+                return Err(StoreError::Conflict(format!("report {approved} for this period was approved; approved figures do not change")));
+            }
             let id: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM report_submissions").fetch_one(&mut *tx).await?;
             let row = ReportRow { id, ..report.clone() };
             sqlx::query("INSERT INTO report_submissions (id, unit_code, frequency, period_start, submitted_at, submitted_by, difficulties, proposals) \

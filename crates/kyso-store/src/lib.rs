@@ -7,18 +7,21 @@
 
 pub mod accounts;
 pub mod adoption;
+pub mod approval;
 pub mod audit;
 pub mod bulk;
 pub mod campaign;
 pub mod dossiers;
 pub mod eid;
 pub mod forms;
+pub mod hotline;
 pub mod limits;
 pub mod listed;
 pub mod pins;
 pub mod reports;
 mod rows;
 pub mod throttle;
+pub mod training;
 pub mod trust;
 
 pub use audit::{AuditCheck, AuditEvent, AuditKey, AuditRow, Checkpoint, VerifyReport};
@@ -265,6 +268,18 @@ const MIGRATIONS: &[Migration] = &[
         name: "e-ID levels from the police list",
         sqlite: include_str!("../migrations/sqlite/0018_eid_levels.sql"),
         postgres: include_str!("../migrations/postgres/0018_eid_levels.sql"),
+    },
+    Migration {
+        version: 21,
+        name: "reaching people: hotline, training",
+        sqlite: include_str!("../migrations/sqlite/0021_reaching_people.sql"),
+        postgres: include_str!("../migrations/postgres/0021_reaching_people.sql"),
+    },
+    Migration {
+        version: 22,
+        name: "report approval and reporting agencies",
+        sqlite: include_str!("../migrations/sqlite/0022_report_approval.sql"),
+        postgres: include_str!("../migrations/postgres/0022_report_approval.sql"),
     },
 ];
 

@@ -95,7 +95,8 @@ macro_rules! report_row {
 
 impl Store {
     /// Records a report with the figures it carries, in one transaction with its audit row.
-    /// `submitted_at` is the caller's instant (it decides timeliness).
+    /// `submitted_at` is the caller's instant (it decides timeliness). `Conflict` once a report of
+    /// the unit for the period was approved ([`Store::review_report`]): approved figures freeze.
     pub async fn submit_report(
         &self,
         report: &ReportRow,
@@ -108,6 +109,13 @@ impl Store {
         on_pool!(self, p => {
             let mut tx = p.begin().await?;
             lock!(tx, is_sqlite);
+            // Approved figures freeze: no submission follows an approved one (checked under the lock).
+            let approved: Option<i64> = sqlx::query_scalar("SELECT id FROM report_submissions WHERE unit_code = $1 AND frequency = $2 \
+                AND period_start = $3 AND state = 'approved'")
+                .bind(&report.unit_code).bind(&report.frequency).bind(&report.period_start).fetch_optional(&mut *tx).await?;
+            if let Some(approved) = approved {
+                return Err(StoreError::Conflict(format!("report {approved} for this period was approved; approved figures do not change")));
+            }
             let id: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM report_submissions").fetch_one(&mut *tx).await?;
             let row = ReportRow { id, ..report.clone() };
             sqlx::query(&format!("INSERT INTO report_submissions ({REPORT_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)"))

@@ -13,8 +13,10 @@
 //! orchestration (imports, writes) returns `anyhow::Result` with the context a user acts on.
 
 pub mod adoption;
+pub mod approval;
 pub mod eid;
 mod feedback;
+pub mod hotline;
 pub mod import;
 pub mod plan;
 pub mod provider;
@@ -27,6 +29,7 @@ pub mod report_xlsx;
 pub mod reports;
 pub mod signed_use;
 pub mod source;
+pub mod training;
 pub mod worklist;
 
 pub use feedback::{Logged, Progress, Silent};

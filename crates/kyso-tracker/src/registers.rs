@@ -5,6 +5,7 @@ use crate::read::Fallible;
 use crate::reports::{segment_plan, unit_name};
 use anyhow::{anyhow, bail, Context, Result};
 use kyso_campaign::deadlines::{Period, ReportingUnit};
+use kyso_campaign::reports::ReviewState;
 use kyso_campaign::reports::{Figures, Received, ReportStatus};
 use kyso_campaign::staff::StaffMember;
 use kyso_campaign::tasks::{parse_deadline, TaskStatus};
@@ -154,7 +155,7 @@ pub fn submission_status(unit: &str, period: &Period, figures: &Figures, at: i64
         &crate::reports::rules(),
         period,
         &[ReportingUnit { code: unit.to_owned(), opened: period.start, closed: None }],
-        &[Received { unit_code: unit.to_owned(), at, figures: figures.clone() }],
+        &[Received { unit_code: unit.to_owned(), at, figures: figures.clone(), state: ReviewState::Submitted }],
         at,
     );
     if rollup.rows.is_empty() {

@@ -54,6 +54,9 @@ fn figure_rows(f: &Figures) -> Vec<(String, Cell<'static>)> {
     rows.push(("Người có chứng thư đã ký số trong kỳ".to_owned(), int(f.signers)));
     rows.push(("Người trong độ tuổi có định danh điện tử mức 2".to_owned(), int(f.eid_level2)));
     rows.push(("Tỷ lệ định danh điện tử mức 2 (%)".to_owned(), percent(f.eid_share())));
+    rows.push(("Cán bộ và thành viên tổ công nghệ số cộng đồng".to_owned(), int(f.training_people)));
+    rows.push(("Trong đó đã được tập huấn".to_owned(), int(f.trained)));
+    rows.push(("Tỷ lệ đã được tập huấn (%)".to_owned(), percent(f.trained_share())));
     rows
 }
 

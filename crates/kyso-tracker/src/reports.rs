@@ -10,7 +10,7 @@ use kyso_campaign::csv::parse_date;
 use kyso_campaign::deadlines::{DeadlineRules, Frequency, Period, ReportingUnit};
 use kyso_campaign::denominator::AdultsDenominator;
 use kyso_campaign::plan::{Membership, Segment, SegmentPlan};
-use kyso_campaign::reports::{self as core, FigureInputs, Figures, Received, Rollup};
+use kyso_campaign::reports::{self as core, FigureInputs, Figures, Received, ReviewState, Rollup};
 use kyso_campaign::staff::{self, AgencyProgress, SegmentProgress};
 use kyso_campaign::tasks::{Task, TaskStatus};
 use kyso_store::campaign::ReportRow;
@@ -58,14 +58,23 @@ pub enum Level {
     Commune,
     Province,
     National,
+    /// An agency reporting beside a commune or a province (`01960-CA`,
+    /// [`kyso_campaign::approval::agency_parts`]).
+    Agency,
 }
 
 pub fn level(code: &str) -> Level {
     match code {
         NATIONAL => Level::National,
+        c if c.contains('-') => Level::Agency,
         c if c.len() <= 2 => Level::Province,
         _ => Level::Commune,
     }
+}
+
+/// The administrative unit a reporting unit belongs to: itself, or the unit an agency reports beside.
+pub fn admin_unit(code: &str) -> &str {
+    kyso_campaign::approval::agency_parts(code).map_or(code, |(unit, _)| unit)
 }
 
 /// The unit's name, or `None` when it is unknown.
@@ -74,6 +83,7 @@ pub async fn unit_name(store: &Store, code: &str) -> Fallible<Option<String>> {
         Level::National => Some("Bộ Khoa học và Công nghệ".into()),
         Level::Province => store.province_name(code).await.map_err(err)?,
         Level::Commune => store.commune(code).await.map_err(err)?.map(|c| c.name),
+        Level::Agency => store.agencies(None).await.map_err(err)?.into_iter().find(|a| a.code == code).map(|a| a.name),
     })
 }
 
@@ -92,31 +102,42 @@ async fn planned_communes(store: &Store) -> Fallible<Vec<(String, String, String
         .collect())
 }
 
-/// The units that report to `unit` (code, name): a province's communes with a plan; the
-/// ministry's provinces with such communes; none under a commune.
+/// The units that report to `unit` (code, name): a province's communes with a plan and the
+/// agencies beside them; the ministry's provinces with such communes and the agencies beside the
+/// provinces; none under a commune or an agency.
 pub async fn children(store: &Store, unit: &str) -> Fallible<Vec<(String, String)>> {
     let communes = planned_communes(store).await?;
+    let agencies = store.agencies(None).await.map_err(err)?;
     Ok(match level(unit) {
-        Level::Commune => Vec::new(),
-        Level::Province => communes.into_iter().filter(|(_, p, _)| p == unit).map(|(c, _, n)| (c, n)).collect(),
+        Level::Commune | Level::Agency => Vec::new(),
+        Level::Province => {
+            let mut out: Vec<(String, String)> =
+                communes.iter().filter(|(_, p, _)| p == unit).map(|(c, _, n)| (c.clone(), n.clone())).collect();
+            let here: HashSet<String> = out.iter().map(|(c, _)| c.clone()).collect();
+            out.extend(agencies.into_iter().filter(|a| here.contains(&a.unit_code)).map(|a| (a.code, a.name)));
+            out
+        }
         Level::National => {
             let provinces: std::collections::BTreeSet<String> = communes.into_iter().map(|(_, p, _)| p).collect();
             let mut out = Vec::new();
-            for p in provinces {
-                let name = store.province_name(&p).await.map_err(err)?.unwrap_or_else(|| p.clone());
-                out.push((p, name));
+            for p in &provinces {
+                let name = store.province_name(p).await.map_err(err)?.unwrap_or_else(|| p.clone());
+                out.push((p.clone(), name));
             }
+            out.extend(agencies.into_iter().filter(|a| provinces.contains(&a.unit_code)).map(|a| (a.code, a.name)));
             out
         }
     })
 }
 
-/// The unit a report goes to: a commune's province, a province's ministry.
+/// The unit a report goes to, whose officers approve it: a commune's province (and an agency
+/// beside a commune, its province), a province's ministry (and an agency beside it, the ministry).
 pub async fn parent(store: &Store, unit: &str) -> Fallible<Option<String>> {
+    let unit = admin_unit(unit);
     Ok(match level(unit) {
         Level::Commune => store.commune(unit).await.map_err(err)?.map(|c| c.province_code),
         Level::Province => Some(NATIONAL.into()),
-        Level::National => None,
+        Level::National | Level::Agency => None,
     })
 }
 
@@ -162,6 +183,9 @@ pub async fn commune_figures(store: &Store, commune: &str, period: &Period) -> F
     figures.dossiers_fully_signed = dossiers.fully_signed;
     figures.signers = signers;
     figures.eid_level2 = crate::eid::commune_coverage(store, commune, &register, &line).await?.level2;
+    let trained = crate::training::unit_share(store, commune, &period.last_day().to_string()).await?;
+    figures.training_people = trained.people;
+    figures.trained = trained.trained;
     Ok(figures)
 }
 
@@ -197,20 +221,36 @@ async fn rollup_of(
         kids.iter().map(|(c, _)| ReportingUnit { code: c.clone(), opened: opened(), closed: None }).collect();
     let codes: HashSet<&str> = kids.iter().map(|(c, _)| c.as_str()).collect();
     let all = store.period_reports(period.frequency.name(), &period.start.to_string()).await.map_err(err)?;
+    let states = review_states(store, period).await?;
     let received: Vec<Received> = all
         .iter()
         .filter(|(r, _)| codes.contains(r.unit_code.as_str()) && instant(r.submitted_at) <= now)
-        .map(|(r, f)| Received { unit_code: r.unit_code.clone(), at: instant(r.submitted_at), figures: figures_of(f) })
+        .map(|(r, f)| Received {
+            unit_code: r.unit_code.clone(),
+            at: instant(r.submitted_at),
+            figures: figures_of(f),
+            state: states.get(&r.id).copied().unwrap_or(ReviewState::Submitted),
+        })
         .collect();
     let names = kids.iter().map(|(_, n)| n.clone()).collect();
     Ok((core::rollup(&rules(), period, &units, &received, now), names))
 }
 
+/// The review state of every submission of a period, by report id.
+pub async fn review_states(store: &Store, period: &Period) -> Fallible<std::collections::HashMap<i64, ReviewState>> {
+    let rows = store.period_reviews(period.frequency.name(), &period.start.to_string()).await.map_err(err)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.report_id, ReviewState::parse(&r.state).unwrap_or(ReviewState::Submitted)))
+        .collect())
+}
+
 /// The figures that pre-fill `unit`'s report: live for a commune; above, the sum of what the
-/// units below submitted.
+/// units below submitted; none for an agency (it reports in words).
 pub async fn prefill(store: &Store, unit: &str, period: &Period, now: OffsetDateTime) -> Fallible<Figures> {
     match level(unit) {
         Level::Commune => commune_figures(store, unit, period).await,
+        Level::Agency => Ok(Figures::default()),
         _ => Ok(rollup(store, unit, period, now).await?.0.total),
     }
 }

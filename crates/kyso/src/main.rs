@@ -30,6 +30,7 @@ mod module_graph;
 mod output;
 mod procedure_cli;
 mod public_url;
+mod reach_cli;
 mod report_cli;
 mod serve;
 mod signing;

@@ -216,6 +216,7 @@ pub fn rollup_json(unit: &str, r: &Rollup, names: &[String]) -> Value {
             v["unit"] = json!(row.unit_code);
             v["name"] = json!(name);
             v["figures"] = row.figures.as_ref().map_or(Value::Null, figures_json);
+            v["review"] = row.review.map_or(Value::Null, |s| json!(s.key()));
             v
         })
         .collect();
@@ -247,8 +248,12 @@ async fn report_value(store: &Store, unit: &str, period: &Period) -> Result<Valu
                    "difficulties": r.difficulties, "proposals": r.proposals, "figures": figures_json(f)})
         })
         .collect();
+    let topics =
+        kyso_tracker::hotline::topics(store, &kyso_tracker::hotline::scope_of(unit), period, 5).await.map_err(a)?;
+    let topics: Vec<Value> =
+        topics.iter().map(|t| json!({"topic": t.topic.key(), "asked": t.asked, "resolved": t.resolved})).collect();
     Ok(json!({"unit": unit, "name": name, "period": period_json(period), "figures": figures_json(&figures),
-              "submissions": submissions}))
+              "submissions": submissions, "hotline_topics": topics}))
 }
 
 fn report_text(v: &Value) -> String {

@@ -63,6 +63,10 @@ const PAGES: &[&str] = &[
     "province-reports",
     "admin-desk",
     "national-dashboard",
+    "training",
+    "hotline-commune",
+    "report-review",
+    "hotline",
 ];
 
 fn tools() -> Option<(PathBuf, PathBuf)> {

@@ -214,11 +214,18 @@ fn province_reports_to_the_ministry_and_completeness_counts_weeks(b: Backend) {
     assert_eq!(national["total"]["adults"], 5);
 
     let args = ["--json", "campaign", "report", "completeness", "--unit", "19", "--period", "2026-07-30"];
+    // Completeness and timeliness count reports the province approved: none yet.
+    let c = json(&env.ok(&[&args[..], &["--count", "3"]].concat()));
+    assert_eq!(c["periods"][0]["completeness"].as_f64(), Some(0.0), "{c}");
+    for unit in ["01960", "01849"] {
+        env.ok(&["campaign", "approval", "approve", "--unit", unit, "--period", "2026-07-30"]);
+    }
     let c = json(&env.ok(&[&args[..], &["--count", "3"]].concat()));
     let periods = c["periods"].as_array().unwrap();
     assert_eq!(periods.len(), 3);
     assert_eq!((periods[0]["expected"].as_u64(), periods[0]["on_time"].as_u64()), (Some(3), Some(1)));
     assert_eq!(periods[0]["completeness"].as_f64().map(|x| (x * 100.0).round()), Some(67.0));
+    assert_eq!(periods[0]["timeliness"].as_f64().map(|x| (x * 100.0).round()), Some(33.0));
     assert_eq!(periods[0]["missing_units"], serde_json::json!(["01864"]));
     assert_eq!(periods[1]["period"]["start"], "2026-07-23");
     assert_eq!(periods[1]["missing"], 3);

@@ -32,6 +32,8 @@ pub struct Q {
     #[allow(dead_code)] // read by the `Ctx` extractor; kept so that a malformed one is refused here too
     lang: Option<String>,
     p: Option<String>,
+    /// An FAQ search (diacritics optional).
+    q: Option<String>,
 }
 
 /// Point IDs are slugs; anything else is not looked up.
@@ -108,6 +110,11 @@ struct Guide {
     frame: Frame,
     /// The point whose poster was scanned.
     point: Option<Place>,
+    /// The hotline's number and operator hours, when staff set them.
+    hotline: Option<(String, String)>,
+    /// The FAQ staff keep (`/campaign/hotline`); the five fixed questions when it is empty.
+    faq: Vec<super::reach::FaqLine>,
+    q: String,
 }
 
 async fn guide(State(s): State<AppState>, Query(q): Query<Q>, c: Ctx) -> Response {
@@ -116,7 +123,9 @@ async fn guide(State(s): State<AppState>, Query(q): Query<Q>, c: Ctx) -> Respons
         None => None,
     };
     let frame = Frame::new(&c, c.t("Hướng dẫn tạo và dùng chữ ký số", "How to create and use your digital signature"));
-    render_for(&c, &Guide { frame, point })
+    let q = q.q.unwrap_or_default().chars().take(200).collect::<String>();
+    let (hotline, faq) = super::reach::guide_faq(&s, c.lang(), &q).await;
+    render_for(&c, &Guide { frame, point, hotline, faq, q })
 }
 
 #[derive(Template)]

@@ -30,6 +30,7 @@ pub(crate) mod multipart;
 pub use multipart::{read_body as read_multipart_body, Limits as MultipartLimits};
 mod otp;
 mod qr;
+mod reach;
 mod trust_list;
 pub mod verify;
 
@@ -84,6 +85,7 @@ pub fn routes() -> Router<AppState> {
         .merge(desk::routes())
         .merge(guide::routes())
         .merge(login::routes())
+        .merge(reach::routes())
         .merge(verify::routes())
 }
 

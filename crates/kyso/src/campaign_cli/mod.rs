@@ -178,6 +178,15 @@ pub enum CampaignCommand {
     /// Staff lists for 100 %-of-staff targets.
     #[command(subcommand)]
     Staff(crate::report_cli::StaffCommand),
+    /// The hotline: log questions (callers masked), the FAQ, operator hours, the week's topics.
+    #[command(subcommand)]
+    Hotline(crate::reach_cli::HotlineCommand),
+    /// Training sessions and attendance, community-team rosters, the share trained.
+    #[command(subcommand)]
+    Training(crate::reach_cli::TrainingCommand),
+    /// Report approval by the level above (approve, return with a reason) and reporting agencies.
+    #[command(subcommand)]
+    Approval(crate::reach_cli::ApprovalCommand),
 }
 
 pub async fn run(dir: &DataDir, db: Option<&str>, c: CampaignCommand, json_mode: bool) -> Result<ExitCode> {
@@ -187,6 +196,9 @@ pub async fn run(dir: &DataDir, db: Option<&str>, c: CampaignCommand, json_mode:
         CampaignCommand::Task(c) => crate::report_cli::run_task(&store, c, json_mode).await,
         CampaignCommand::Segments(c) => crate::report_cli::run_segments(&store, c, json_mode).await,
         CampaignCommand::Staff(c) => crate::report_cli::run_staff(&store, c, json_mode).await,
+        CampaignCommand::Hotline(c) => crate::reach_cli::run_hotline(&store, c, json_mode).await,
+        CampaignCommand::Training(c) => crate::reach_cli::run_training(&store, c, json_mode).await,
+        CampaignCommand::Approval(c) => crate::reach_cli::run_approval(&store, c, json_mode).await,
         CampaignCommand::ImportUnits { file } => import_units(&store, &read(&file)?, json_mode).await,
         CampaignCommand::ImportHamlets { file } => import_hamlets(&store, &read(&file)?, json_mode).await,
         CampaignCommand::ImportRegister { file, commune, sheet } => {

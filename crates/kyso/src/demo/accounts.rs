@@ -21,13 +21,14 @@ pub const CITIZEN_L1: usize = 1012;
 pub const CITIZEN_NEW: usize = 2017;
 
 /// (username, display name, role, scope kind, point)
-const STAFF: [(&str, &str, &str, &str, Option<&str>); 6] = [
+const STAFF: [(&str, &str, &str, &str, Option<&str>); 7] = [
     ("hotro.hieplu", "Nguyễn Thị Hoa (Một cửa Hiệp Lực)", "support_staff", "commune", Some("hl-motcua")),
     ("canbo.xa", "Trần Văn Bình (UBND xã Hiệp Lực)", "commune_officer", "commune", None),
     ("canbo.tinh", "Lê Minh Quân (Sở KH&CN Thái Nguyên)", "province_officer", "province", None),
     ("vnpt.vanhanh", "Phạm Thu Trang (VNPT-CA)", "provider_operator", "provider", None),
     ("kiemtoan", "Đỗ Ngọc Mai (Kiểm toán)", "auditor", "national", None),
     ("quantri", "Vũ Đức Long (Quản trị)", "administrator", "national", None),
+    ("tongdai", "Hoàng Thị Lan (Tổng đài Thái Nguyên)", "hotline_operator", "province", None),
 ];
 
 pub async fn seed(auth: &Arc<Authority>) -> Result<()> {

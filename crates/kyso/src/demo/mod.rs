@@ -10,6 +10,7 @@
 mod accounts;
 mod campaign;
 mod list;
+mod reach;
 mod reports;
 
 use crate::data::DataDir;
@@ -73,6 +74,7 @@ pub async fn seed(dir: &DataDir, auth: &Arc<Authority>) -> Result<()> {
     seed_residents(auth).await?;
     campaign::seed(dir, auth).await?;
     accounts::seed(auth).await?;
+    reach::seed(&auth.store).await?;
     seed_procedures(auth).await
 }
 

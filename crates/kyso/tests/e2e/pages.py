@@ -287,6 +287,8 @@ with sync_playwright() as pw:
     visit(xa, linked("/campaign/reconcile?"), "reconcile")
     visit(xa, linked("/campaign/renewals?"), "renewals")
     visit(xa, "/campaign?date=2025-13-45", "bad-query", 400)
+    visit(xa, "/campaign/training", "training")
+    visit(xa, "/campaign/hotline", "hotline-commune")
     crawl(xa, "commune")
 
     # A province officer.
@@ -294,7 +296,13 @@ with sync_playwright() as pw:
     visit(tinh, "/campaign", "province-dashboard")
     visit(tinh, "/campaign/ranking", "province-ranking")
     visit(tinh, "/campaign/reports", "province-reports")
+    # The commune police's report, awaiting the province's approval: the review form.
+    visit(tinh, "/campaign/reports/unit?unit=01960-CA&freq=weekly", "report-review")
     crawl(tinh, "province")
+
+    # The hotline operator: the question log, the FAQ and the hours.
+    tongdai = sign_in_staff(browser, "tongdai")
+    visit(tongdai, "/campaign/hotline", "hotline")
 
     # The national administrator.
     quantri = sign_in_staff(browser, "quantri")

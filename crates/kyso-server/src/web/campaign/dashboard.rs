@@ -154,6 +154,8 @@ struct Staff {
     deadline: String,
     /// Agency, holders / listed, share, missing.
     rows: Vec<(String, String, String, u64)>,
+    /// Staff and community-team members trained / all of them (share), issue 21.
+    trained: String,
 }
 
 pub async fn campaign(State(s): State<AppState>, headers: HeaderMap, Query(p): Query<Params>) -> Response {
@@ -491,11 +493,13 @@ async fn staff(l: Lang, store: &Store, on: time::Date) -> Fallible<Vec<Staff>> {
                 (a.agency.clone(), format!("{} / {}", l.num(a.holders), l.num(a.staff)), share, a.missing())
             })
             .collect();
+        let t = kyso_tracker::training::unit_share(store, &s.unit, &on.to_string()).await?;
         out.push(Staff {
             unit_code: s.unit.clone(),
             unit,
             deadline: s.deadline.map_or_else(|| "–".into(), |d| l.date(d)),
             rows,
+            trained: format!("{} / {} ({})", l.num(t.trained), l.num(t.people), pct(l, t.share())),
         });
     }
     Ok(out)

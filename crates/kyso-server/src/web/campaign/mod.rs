@@ -9,6 +9,7 @@
 //! `kyso_tracker::read`'s and `kyso_tracker::reports`'s. ID numbers are masked and names shortened
 //! on these pages; every view of personal data is audited.
 
+mod approval;
 mod chart;
 mod dashboard;
 mod ranking;
@@ -39,6 +40,7 @@ pub fn routes() -> Router<AppState> {
         .route("/campaign/reports", get(reports::overview))
         .route("/campaign/reports/unit", get(reports::unit_page).post(reports::unit_submit))
         .route("/campaign/reports/xlsx", get(reports::xlsx))
+        .route("/campaign/reports/review", post(approval::review))
         .route("/campaign/tasks", get(tasks::tasks_page))
         .route("/campaign/ranking", get(ranking::ranking))
         .route("/campaign/reconcile", get(reconcile::reconcile_page))

@@ -23,7 +23,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use kyso_access::{decide, Action, Area, Resource};
 use kyso_campaign::deadlines::Period;
-use kyso_campaign::reports::{label, Figures, ReportStatus, Rollup};
+use kyso_campaign::reports::{label, Figures, ReportStatus, ReviewState, Rollup};
 use kyso_store::Store;
 use kyso_tracker::read::Fallible;
 use kyso_tracker::reports::{self as data, level, Level};
@@ -38,6 +38,8 @@ pub struct Params {
     period: Option<String>,
     kind: Option<String>,
     ok: Option<String>,
+    /// After a review: `approved` or `returned`.
+    reviewed: Option<String>,
 }
 
 /// A report query, typed: the unit, the period (frequency and first day), XLSX kind.
@@ -67,11 +69,12 @@ fn typed(p: &Params, default_unit: Option<&str>) -> Result<Typed, Bad> {
 /// Unit codes are short and alphanumeric (they end up in links and redirects).
 pub(super) fn unit_code(u: &str) -> Result<String, Bad> {
     let u = u.trim();
-    if !(2..=8).contains(&u.len()) || !u.bytes().all(|b| b.is_ascii_alphanumeric()) {
+    let agency = kyso_campaign::approval::agency_parts(u).is_some();
+    if !agency && (!(2..=8).contains(&u.len()) || !u.bytes().all(|b| b.is_ascii_alphanumeric())) {
         return Err(Bad::new(
             "unit",
-            "phải là mã xã (5 chữ số), mã tỉnh (2 chữ số) hoặc VN.",
-            "must be a commune (5 digits), a province (2 digits) or VN.",
+            "phải là mã xã (5 chữ số), mã tỉnh (2 chữ số), VN hoặc mã cơ quan (như 01960-CA).",
+            "must be a commune (5 digits), a province (2 digits), VN or an agency (such as 01960-CA).",
         ));
     }
     Ok(u.to_owned())
@@ -220,6 +223,10 @@ fn figure_rows(l: Lang, f: &Figures) -> Vec<(&'static str, String)> {
         l.t("Định danh điện tử mức 2 / người trong độ tuổi", "Level-2 e-ID / adults"),
         format!("{} / {} ({})", l.num(f.eid_level2), l.num(f.adults), pct(l, f.eid_share())),
     ));
+    rows.push((
+        l.t("Cán bộ, thành viên tổ công nghệ số đã tập huấn", "Staff and community-team members trained"),
+        format!("{} / {} ({})", l.num(f.trained), l.num(f.training_people), pct(l, f.trained_share())),
+    ));
     rows
 }
 
@@ -248,8 +255,20 @@ struct RollupLine {
     link: String,
     name: String,
     status: StatusCell,
+    /// The level above's review of the latest submission: (badge class, label).
+    review: Option<(&'static str, &'static str)>,
     /// Holders / adults, share, share of the target, certificates issued, visits.
     cells: [String; 5],
+}
+
+/// A review state as a badge: (class, label).
+pub(super) fn review_badge(l: Lang, s: ReviewState) -> (&'static str, &'static str) {
+    let class = match s {
+        ReviewState::Approved => "badge green",
+        ReviewState::Returned => "badge red",
+        ReviewState::Submitted => "badge amber",
+    };
+    (class, l.t(s.label().0, s.label().1))
 }
 
 /// A period's completeness: expected, on time, late, missing, pending, complete, timely.
@@ -264,7 +283,7 @@ pub async fn overview(State(s): State<AppState>, headers: HeaderMap, Query(p): Q
         Ok(t) => t,
         Err(bad) => return bad.page(asks_en(p.lang.as_deref())),
     };
-    if level(&unit) == Level::Commune {
+    if matches!(level(&unit), Level::Commune | Level::Agency) {
         return Redirect::to(&l.href(&link("/campaign/reports/unit", &unit, &period))).into_response();
     }
     let full = may_read(&s, &headers, &unit).await;
@@ -290,12 +309,16 @@ fn rollup_lines(l: Lang, r: &Rollup, names: &[String], period: &Period, full: bo
         .iter()
         .zip(names)
         .map(|(row, name)| {
-            let path =
-                if level(&row.unit_code) == Level::Commune { "/campaign/reports/unit" } else { "/campaign/reports" };
+            let path = if matches!(level(&row.unit_code), Level::Commune | Level::Agency) {
+                "/campaign/reports/unit"
+            } else {
+                "/campaign/reports"
+            };
             RollupLine {
                 link: link(path, &row.unit_code, period),
                 name: name.clone(),
                 status: StatusCell::new(l, &row.status, full),
+                review: row.review.map(|s| review_badge(l, s)),
                 cells: row.figures.as_ref().map_or_else(|| ["–"; 5].map(String::from), |f| figure_cells(l, f)),
             }
         })
@@ -366,6 +389,25 @@ struct ReportPage {
     signed_in: Option<(String, String)>,
     xlsx: String,
     above: String,
+    /// The level above's review of the latest submission and the returns before it.
+    review: Option<ReviewView>,
+    /// The report was approved: its figures are frozen, no new submission.
+    frozen: bool,
+    /// The signed-in officer may approve or return the latest submission (with the CSRF token).
+    review_form: Option<String>,
+    /// What just happened: approved or returned.
+    reviewed: Option<&'static str>,
+    /// A weekly report's most-asked hotline topics in the unit's area: (topic, asked, answered).
+    topics: Vec<(&'static str, String, String)>,
+}
+
+/// A review as the report page shows it.
+struct ReviewView {
+    badge: (&'static str, &'static str),
+    by: String,
+    at: String,
+    /// Returns of this period with their reasons, oldest first (at, by, reason).
+    returns: Vec<(String, String, Vec<String>)>,
 }
 
 /// An earlier submission, newest first.
@@ -385,7 +427,32 @@ pub async fn unit_page(State(s): State<AppState>, headers: HeaderMap, Query(p): 
     let web = crate::web::ctx(&s, &headers, None).await;
     let signed_in = web.staff().map(|(_, who)| (who.subject.clone(), web.csrf.clone()));
     let full = may_read(&s, &headers, &unit).await;
-    match report_page(&s.authority.store, l, &unit, &period, (p.ok.is_some(), full), signed_in).await {
+    let approver = match (web.staff(), area_of(&s.authority.store, &unit).await) {
+        (Some((_, who)), Ok(Some(area))) => {
+            decide(who, Action::ApproveReport, &Resource::Unit(&area)).is_ok().then(|| web.csrf.clone())
+        }
+        _ => None,
+    };
+    let reviewed = match p.reviewed.as_deref() {
+        Some("approved") => Some(l.t("Đã phê duyệt báo cáo.", "Report approved.")),
+        Some("returned") => Some(l.t("Đã trả lại báo cáo.", "Report returned.")),
+        _ => None,
+    };
+    let page = report_page(&s.authority.store, l, &unit, &period, (p.ok.is_some(), full), signed_in).await;
+    let page = match page {
+        Ok(Some(mut page)) => match review_view(&s.authority.store, l, &unit, &period, full).await {
+            Ok((review, state)) => {
+                page.frozen = state == Some(ReviewState::Approved);
+                page.review_form = approver.filter(|_| state == Some(ReviewState::Submitted));
+                page.review = review;
+                page.reviewed = reviewed;
+                Ok(Some(page))
+            }
+            Err(e) => Err(e),
+        },
+        other => other,
+    };
+    match page {
         Ok(Some(page)) => render(&page),
         Ok(None) => (StatusCode::NOT_FOUND, "no such unit\n").into_response(),
         Err(e) => failure(e),
@@ -434,7 +501,64 @@ async fn report_page(
         signed_in,
         xlsx: format!("{}&kind=report", link("/campaign/reports/xlsx", unit, period)),
         above,
+        review: None,
+        frozen: false,
+        review_form: None,
+        reviewed: None,
+        topics: hotline_topics(store, l, unit, period).await?,
     }))
+}
+
+/// The week's most-asked hotline topics of the unit's area (weekly reports only).
+async fn hotline_topics(
+    store: &Store,
+    l: Lang,
+    unit: &str,
+    period: &Period,
+) -> Fallible<Vec<(&'static str, String, String)>> {
+    if period.frequency.name() != "weekly" {
+        return Ok(Vec::new());
+    }
+    let scope = kyso_tracker::hotline::scope_of(unit);
+    let top = kyso_tracker::hotline::topics(store, &scope, period, 5).await?;
+    Ok(top.iter().map(|t| (l.t(t.topic.label().0, t.topic.label().1), l.num(t.asked), l.num(t.resolved))).collect())
+}
+
+/// The latest submission's review (who and when only for readers of the unit's reports) and its state.
+async fn review_view(
+    store: &Store,
+    l: Lang,
+    unit: &str,
+    period: &Period,
+    full: bool,
+) -> Fallible<(Option<ReviewView>, Option<ReviewState>)> {
+    let Some((_, state, latest)) = kyso_tracker::approval::latest(store, unit, period).await? else {
+        return Ok((None, None));
+    };
+    let when = |at: Option<i64>| at.map(|t| l.datetime(t)).unwrap_or_default();
+    let returns = if full {
+        kyso_tracker::approval::history(store, unit, period)
+            .await?
+            .into_iter()
+            .filter(|r| r.state == "returned")
+            .map(|r| {
+                (
+                    when(r.reviewed_at),
+                    r.reviewed_by.unwrap_or_default(),
+                    r.reason.split('\n').map(str::to_owned).collect(),
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let view = ReviewView {
+        badge: review_badge(l, state),
+        by: if full { latest.reviewed_by.clone().unwrap_or_default() } else { String::new() },
+        at: if full { when(latest.reviewed_at) } else { String::new() },
+        returns,
+    };
+    Ok((Some(view), Some(state)))
 }
 
 #[derive(Deserialize)]
@@ -461,11 +585,19 @@ fn token_ok(s: &AppState, given: &str) -> bool {
     given.len() == want.len() && given.iter().zip(want).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
 }
 
-/// The administrative area of a reporting unit, for the access decision.
-async fn area_of(store: &Store, unit: &str) -> Fallible<Option<Area>> {
+/// The administrative area of a reporting unit (an agency's: the unit it reports beside), for
+/// the access decision.
+pub(super) async fn area_of(store: &Store, unit: &str) -> Fallible<Option<Area>> {
+    if level(unit) == Level::Agency {
+        if data::unit_name(store, unit).await?.is_none() {
+            return Ok(None);
+        }
+        return Box::pin(area_of(store, data::admin_unit(unit))).await;
+    }
     Ok(match level(unit) {
         Level::National => Some(Area { province: data::NATIONAL.into(), commune: None }),
         Level::Province => Some(Area::province(unit)),
+        Level::Agency => None,
         Level::Commune => store
             .commune(unit)
             .await
@@ -546,6 +678,15 @@ pub async fn unit_submit(State(s): State<AppState>, headers: HeaderMap, Form(f):
             Redirect::to(&Lang::from_en(en).href(&done)).into_response()
         }
         Err(e) if e.starts_with("unknown unit") => no_such_unit().page(en),
+        Err(e) if e.contains("approved figures do not change") => {
+            let mut bad = Bad::sentence(
+                "period",
+                "Báo cáo kỳ này đã được cấp trên phê duyệt; số liệu đã khóa, không nộp lại được.",
+                "This period's report was approved by the level above; its figures are frozen and it cannot be submitted again.",
+            );
+            bad.status = StatusCode::CONFLICT;
+            bad.page(en)
+        }
         Err(e) if e.contains("has not ended") => Bad::new(
             "period",
             format!("chưa kết thúc: hãy nộp báo cáo từ ngày {}.", kyso_fmt::date(period.end)),
