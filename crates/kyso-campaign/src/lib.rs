@@ -22,6 +22,7 @@ pub mod deadlines;
 pub mod denominator;
 pub mod eid;
 pub mod forecast;
+pub mod notify;
 pub mod plan;
 pub mod population;
 pub mod provider_import;
