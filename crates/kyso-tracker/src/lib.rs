@@ -16,6 +16,7 @@ pub mod adoption;
 pub mod eid;
 mod feedback;
 pub mod import;
+pub mod notify;
 pub mod plan;
 pub mod provider;
 pub mod read;
