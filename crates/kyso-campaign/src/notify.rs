@@ -289,6 +289,16 @@ pub fn report_reminders(rules: &DeadlineRules, today: Date) -> Vec<(Period, Offs
     out
 }
 
+/// A unit's name inside a sentence: its kind word lower-cased ("Xã Hiệp Lực" → "xã Hiệp Lực",
+/// "Xóm Đồng Tâm" → "xóm Đồng Tâm"), other names as written.
+pub fn in_sentence(name: &str) -> String {
+    const KINDS: [&str; 9] = ["Xã", "Phường", "Đặc khu", "Thôn", "Xóm", "Ấp", "Bản", "Tổ", "Khu"];
+    match KINDS.iter().find(|k| name.strip_prefix(**k).is_some_and(|rest| rest.starts_with(' '))) {
+        Some(k) => format!("{}{}", k.to_lowercase(), &name[k.len()..]),
+        None => name.to_owned(),
+    }
+}
+
 /// The idempotency key of a message: the trigger, what it is about and the recipient, so the same
 /// trigger fired twice (or by two workers) enqueues one message. At most 200 characters.
 pub fn idempotency_key(trigger: &str, about: &str, channel: Channel, recipient: &str) -> String {
@@ -354,6 +364,10 @@ mod tests {
         assert!(normalize_email("a b@x.vn").is_err());
         assert!(normalize_email("a@x.vn\r\nBcc: b@y.vn").is_err());
         assert_eq!(mask("0912345678"), "09******78");
+        assert_eq!(in_sentence("Xã Hiệp Lực"), "xã Hiệp Lực");
+        assert_eq!(in_sentence("Xóm Đồng Tâm"), "xóm Đồng Tâm");
+        assert_eq!(in_sentence("Xóm"), "Xóm");
+        assert_eq!(in_sentence("Công an xã"), "Công an xã");
         assert_eq!(mask("lan@hiepluc.gov.vn"), "l***@hiepluc.gov.vn");
         assert!(!mask("0912345678").contains("345"));
     }

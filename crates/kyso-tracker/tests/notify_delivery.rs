@@ -258,7 +258,7 @@ async fn an_invitation_reaches_a_real_smtp_server_and_the_gateway() {
     assert_eq!(m["subject"], "Mời tham dự buổi hỗ trợ chữ ký số ngày 12/12/2026");
     let body = m["body"].as_str().unwrap();
     assert!(body.contains("lúc 08:00 ngày 12/12/2026 tại Nhà văn hóa xóm Đồng Tâm"), "{body}");
-    assert!(body.contains("UBND Xã Hiệp Lực mời bà con Xóm Đồng Tâm"), "{body}");
+    assert!(body.contains("UBND xã Hiệp Lực mời bà con xóm Đồng Tâm"), "{body}");
     assert_eq!(m["type"], "text/plain");
 
     // the two SMS, as the gateway received them
@@ -332,4 +332,103 @@ async fn a_failing_gateway_is_retried_with_backoff_and_quiet_hours_wait() {
     let quiet = send_due(&store, &delivery, &one, evening, 20).await.unwrap();
     assert!(quiet.quiet);
     assert_eq!(store.outbox(None, 10).await.unwrap().iter().filter(|r| r.status == "queued").count(), 1);
+}
+
+/// On Monday 7 December 2026: Lan's certificate ends in 30 days, Bình's in 7, Cúc's (opted out) in
+/// 3; Dũng has none. The commune reports by e-mail; the commune police lead an overdue task.
+#[tokio::test]
+async fn the_days_reminders_go_once_to_holders_units_and_lead_units() {
+    use kyso_store::campaign::PlanRow;
+    use kyso_store::reports::TaskRow;
+    use kyso_tracker::notify::run_reminders;
+    use time::macros::date;
+    let dir = TempDir::new("kyso-tracker", "notify-reminders");
+    let store = sqlite(&dir).await;
+    hamlet(&store).await;
+    let list = dir.path().join("list.csv");
+    std::fs::write(
+        &list,
+        "cccd,nha_cung_cap,ngay_cap,ngay_het_han,trang_thai,ngay_thu_hoi\n\
+019180000001,VNPT-CA,06/01/2026,06/01/2027,,\n\
+019180000002,Viettel-CA,14/12/2025,14/12/2026,,\n\
+019180000003,VNPT-CA,10/12/2025,10/12/2026,,\n",
+    )
+    .unwrap();
+    let today = date!(2026 - 12 - 07);
+    kyso_tracker::provider::import_provider_list(&store, &list, None, today, None, "test", &mut kyso_tracker::Silent)
+        .await
+        .unwrap();
+    let plan = PlanRow {
+        id: 0,
+        unit_code: "01960".into(),
+        period: "2026".into(),
+        version: 0,
+        min_age: 15,
+        reference_date: "2026-01-01".into(),
+        target_kind: "level".into(),
+        target_percent_hundredths: Some(7000),
+        target_absolute: None,
+        baseline_count: 0,
+        baseline_date: "2025-12-31".into(),
+        baseline_source: "test".into(),
+        deadline: "2026-10-31".into(),
+        created_at: 0,
+    };
+    store.add_plan(&plan, &[], &ev()).await.unwrap();
+    let task = |number: &str, lead: &str, status: &str| TaskRow {
+        id: 0,
+        unit_code: "01960".into(),
+        number: number.into(),
+        name: "Tuyên truyền tại các thôn".into(),
+        lead: lead.into(),
+        coordinating: String::new(),
+        expected_result: String::new(),
+        deadline: "Tháng 11/2026".into(),
+        status: status.into(),
+        note: String::new(),
+        updated_at: 0,
+    };
+    store.add_task(&task("4.1", "Công an xã; các doanh nghiệp viễn thông", "in_progress"), &ev()).await.unwrap();
+    store.add_task(&task("4.2", "Công an xã", "done"), &ev()).await.unwrap();
+    store
+        .set_unit_contact("01960", "", "email", Some(("baocao@hiepluc.example", "b***@hiepluc.example")), "t")
+        .await
+        .unwrap();
+    store.set_unit_contact("01960", "Công an xã", "sms", Some(("0981000113", "09******13")), "t").await.unwrap();
+    let now = day_time();
+
+    let r = run_reminders(&store, today, now).await.unwrap();
+    // Lan: SMS and e-mail (30 days); Bình: SMS (7 days); Cúc opted out: suppressed
+    assert_eq!((r.renewals.queued, r.renewals.opted_out), (3, 1), "{r:?}");
+    assert_eq!(r.reports.queued, 0, "Monday: no report is due tomorrow");
+    assert_eq!(r.tasks.queued, 1, "task 4.1 is overdue, 4.2 is done");
+    let again = run_reminders(&store, today, now + 3600).await.unwrap();
+    assert_eq!((again.renewals.queued, again.tasks.queued), (0, 0), "the same day again adds nothing");
+    assert_eq!(again.renewals.duplicates, 4);
+    // Wednesday: the weekly report is due tomorrow 10:00; the task reminder waits for next week
+    let wed = run_reminders(&store, date!(2026 - 12 - 09), now + 2 * 86_400).await.unwrap();
+    assert_eq!((wed.reports.queued, wed.tasks.queued), (1, 0), "{wed:?}");
+    // the 18th: the monthly report (due the 20th), and the task again (a new week); the 19th:
+    // nothing new for the week
+    let r18 = run_reminders(&store, date!(2026 - 12 - 18), now).await.unwrap();
+    assert_eq!((r18.reports.queued, r18.tasks.queued), (1, 1), "{r18:?}");
+    assert_eq!(run_reminders(&store, date!(2026 - 12 - 19), now).await.unwrap().tasks.queued, 0);
+
+    let rows = store.outbox(Some("01960"), 50).await.unwrap();
+    let subjects: Vec<(&str, &str, &str)> =
+        rows.iter().map(|r| (r.template.as_str(), r.channel.as_str(), r.recipient_masked.as_str())).collect();
+    for want in [
+        ("renewal_30", "sms", "09******01"),
+        ("renewal_30", "email", "l***@example.vn"),
+        ("renewal_7", "sms", "09******02"),
+        ("report_weekly", "email", "b***@hiepluc.example"),
+        ("report_monthly", "email", "b***@hiepluc.example"),
+        ("task_overdue", "sms", "09******13"),
+    ] {
+        assert!(subjects.contains(&want), "{want:?} in {subjects:?}");
+    }
+    let weekly = rows.iter().find(|r| r.template == "report_weekly").unwrap();
+    assert_eq!(weekly.subject, "Nhắc báo cáo tuần 03/12–09/12/2026");
+    let renewal = rows.iter().find(|r| r.template == "renewal_7").unwrap();
+    assert_eq!(renewal.subject, "Chứng thư số của bạn hết hạn sau 7 ngày");
 }

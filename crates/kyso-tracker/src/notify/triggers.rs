@@ -5,7 +5,9 @@
 
 use crate::read::Fallible;
 use crate::reports::{rules, submissions, tasks, unit_name};
-use kyso_campaign::notify::{idempotency_key, mask, not_before, renewal_stage, report_reminders, Channel, Template};
+use kyso_campaign::notify::{
+    idempotency_key, in_sentence, mask, not_before, renewal_stage, report_reminders, Channel, Template,
+};
 use kyso_campaign::reports::label;
 use kyso_store::notify::{Enqueued, NewMessage, OutboxRow};
 use kyso_store::Store;
@@ -64,8 +66,8 @@ pub async fn invite_hamlet(store: &Store, inv: &Invitation, actor: &str, now: i6
     let ids: Vec<String> = list.entries.iter().map(|e| e.person().expose().to_owned()).collect();
     let addresses = store.person_addresses(&ids).await.map_err(err)?;
     let text = Template::SessionInvitation {
-        commune: format!("UBND {commune_name}"),
-        hamlet: hamlet.name.clone(),
+        commune: format!("UBND {}", in_sentence(&commune_name)),
+        hamlet: in_sentence(&hamlet.name),
         at: inv.at,
         place: inv.place.trim().to_owned(),
     };
