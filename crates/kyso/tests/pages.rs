@@ -55,6 +55,7 @@ const PAGES: &[&str] = &[
     "tasks",
     "reconcile",
     "renewals",
+    "notify",
     "bad-query",
     "province-dashboard",
     "province-ranking",
