@@ -1,5 +1,5 @@
-//! Notifications through the real binary and server, on SQLite and PostgreSQL: contacts and
-//! opt-outs from the CLI, a commune officer inviting a hamlet's worklist to a support session from
+//! Notifications through the real binary and server, on SQLite and PostgreSQL: contacts from the
+//! CLI, a citizen opting out on `/me`, a commune officer inviting a hamlet's worklist to a support session from
 //! `/campaign/notify` (CSRF-checked, typed, area-scoped), the outbox shown masked on the page and by
 //! `kyso notify outbox`, the same invitation again adding nothing, and `kyso notify send-due`
 //! refusing to run without `[notify]`. Delivery on the wire is tested in kyso-tracker.
@@ -7,6 +7,7 @@
 mod support;
 
 use serde_json::Value;
+use support::web::Visitor;
 use support::{form, on_both_backends, Backend, Env, Request};
 
 const UNITS: &str = "province_code,province_name,commune_code,commune_name,commune_type,lat,lon,area_km2\n\
@@ -46,7 +47,7 @@ fn an_officer_invites_a_hamlet_and_sees_the_outbox_masked(b: Backend) {
     env.ok(&["campaign", "import-units", "units.csv"]);
     env.ok(&["campaign", "import-hamlets", "hamlets.csv"]);
     env.ok(&["campaign", "import-register", "register.csv", "--commune", "01960"]);
-    // An: a mobile number; Bình: an e-mail; Chi: nothing (never registered)
+    // An: a mobile number; Bình: an e-mail (Chi registers below)
     let c =
         json(&env.ok(&["--json", "notify", "contact", "--id", AN, "--channel", "sms", "--address", "+84 912 000 001"]));
     assert_eq!(c["address"], "09******01", "{c}");
@@ -55,6 +56,20 @@ fn an_officer_invites_a_hamlet_and_sees_the_outbox_masked(b: Backend) {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--address: a mobile number has 10 digits"));
     let _server = env.serve();
+    // Chi registers (her mobile number) and opts out on her account page
+    let mut chi = Visitor::new(env.port);
+    let fields =
+        [("id_number", CHI), ("phone", "0912000003"), ("password", "mot hai ba bon"), ("password2", "mot hai ba bon")];
+    let r = chi.submit("/register", "/register", &fields);
+    assert_eq!((r.status, r.location().as_str()), (303, "/me?done=registered"), "{}", r.text());
+    let me = chi.get("/me").text();
+    assert!(me.contains("Bạn đang nhận thông báo"), "{me}");
+    let r = chi.submit("/me", "/me/notifications", &[("receive", "no")]);
+    assert_eq!((r.status, r.location().as_str()), (303, "/me?done=notifications"));
+    let me = chi.get("/me?done=notifications").text();
+    assert!(me.contains("Đã lưu lựa chọn") && me.contains("Bạn đã từ chối nhận thông báo"), "{me}");
+    let r = chi.post("/me/notifications", &[("csrf", "forged"), ("receive", "yes")]);
+    assert_eq!(r.status, 403, "a forged form changes nothing");
     let officer = support::officer_cookie(&env, "01960");
 
     let page = Request::get("/campaign/notify?commune=01960").cookies(&officer).send(env.port);
@@ -83,7 +98,8 @@ fn an_officer_invites_a_hamlet_and_sees_the_outbox_masked(b: Backend) {
     assert!(r.text().contains("Giờ bắt đầu phải có dạng GG:PP"), "{}", r.text());
     let r = Request::post("/campaign/notify/invite").cookies(&officer).form(&fields("08:00")).send(env.port);
     assert_eq!(r.status, 303, "{}", r.text());
-    assert!(r.location().ends_with("residents=3&queued=2&unreachable=1"), "{}", r.location());
+    // An by SMS, Bình by e-mail; Chi opted out: kept suppressed, not sent
+    assert!(r.location().ends_with("residents=3&queued=2&unreachable=0"), "{}", r.location());
     // the same invitation again: nothing new
     let r = Request::post("/campaign/notify/invite").cookies(&officer).form(&fields("08:00")).send(env.port);
     assert!(r.location().contains("queued=0"), "{}", r.location());
@@ -97,8 +113,8 @@ fn an_officer_invites_a_hamlet_and_sees_the_outbox_masked(b: Backend) {
 
     // the CLI sees the same outbox, masked
     let out = json(&env.ok(&["--json", "notify", "outbox", "--unit", "01960"]));
-    assert_eq!(out["messages"].as_array().unwrap().len(), 2, "{out}");
-    assert_eq!(out["counts"], serde_json::json!([["queued", 2]]), "{out}");
+    assert_eq!(out["messages"].as_array().unwrap().len(), 3, "{out}");
+    assert_eq!(out["counts"], serde_json::json!([["queued", 2], ["suppressed", 1]]), "{out}");
     assert!(!out.to_string().contains("0912000001"));
 
     // another commune's officer may not see or send
