@@ -33,6 +33,8 @@ pub struct NewMessage {
     pub body: String,
     /// Not delivered before this instant (quiet hours already applied by the caller).
     pub not_before: i64,
+    /// Not delivered from this instant on (the session has begun): then it fails as expired.
+    pub expires_at: Option<i64>,
 }
 
 impl std::fmt::Debug for NewMessage {
@@ -121,6 +123,7 @@ const CLAIM: &str = "UPDATE notify_outbox SET status = 'sending', claimed_until 
       attempts = attempts + 1 \
     WHERE id = $3 AND next_attempt_at <= $4 \
       AND (status = 'queued' OR (status = 'sending' AND claimed_until <= $4)) \
+      AND (expires_at IS NULL OR expires_at > $4) \
       AND NOT EXISTS (SELECT 1 FROM notify_optouts o WHERE o.id_number = notify_outbox.person_id) \
     RETURNING id, channel, recipient, recipient_masked, subject, body, attempts";
 
@@ -177,11 +180,11 @@ impl Store {
                 };
                 let status = if opted_out { "suppressed" } else { "queued" };
                 let n = sqlx::query("INSERT INTO notify_outbox (id, idem_key, channel, recipient, recipient_masked, person_id, unit_code, \
-                        template, subject, body, status, attempts, next_attempt_at, created_by, created_at) \
-                        VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,0,$12,$13,$14) ON CONFLICT (idem_key) DO NOTHING")
+                        template, subject, body, status, attempts, next_attempt_at, expires_at, created_by, created_at) \
+                        VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,0,$12,$13,$14,$15) ON CONFLICT (idem_key) DO NOTHING")
                     .bind(next).bind(&m.idem_key).bind(&m.channel).bind(&m.recipient).bind(&m.recipient_masked).bind(&m.person_id)
                     .bind(&m.unit_code).bind(&m.template).bind(&m.subject).bind(&m.body).bind(status).bind(m.not_before)
-                    .bind(actor).bind(now)
+                    .bind(m.expires_at).bind(actor).bind(now)
                     .execute(&mut *tx).await?.rows_affected();
                 if n == 0 {
                     out.duplicates += 1;
@@ -223,6 +226,31 @@ impl Store {
         })
     }
 
+    /// Fails the queued messages whose time has passed before they could be delivered (an
+    /// invitation to a session that has begun), one audit row each. Returns how many.
+    pub async fn expire_stale(&self, now: i64, actor: &str) -> Result<u64> {
+        let is_sqlite = self.is_sqlite();
+        on_pool!(self, p => {
+            let any = sqlx::query("SELECT 1 FROM notify_outbox WHERE status = 'queued' AND expires_at <= $1 LIMIT 1")
+                .bind(now).fetch_optional(p).await?;
+            if any.is_none() {
+                return Ok(0);
+            }
+            let mut tx = p.begin().await?;
+            lock!(tx, is_sqlite);
+            let rows = sqlx::query("UPDATE notify_outbox SET status = 'failed', last_error = 'expired before delivery', \
+                    claim_token = NULL, claimed_until = NULL WHERE status = 'queued' AND expires_at <= $1 \
+                    RETURNING id, channel, recipient_masked").bind(now).fetch_all(&mut *tx).await?;
+            for r in &rows {
+                let (id, channel, masked): (i64, String, String) = (r.get(0), r.get(1), r.get(2));
+                append_audit!(self, tx, &AuditEvent::new(actor, "notify.expired", &format!("outbox:{id}"),
+                    format!("{channel} to {masked}: expired before delivery")));
+            }
+            tx.commit().await?;
+            Ok(rows.len() as u64)
+        })
+    }
+
     /// Claims up to `max` due messages of the channels in `limits` for delivery until
     /// `now + lease` (seconds), oldest due first, each counted against its channel's limit for
     /// the current minute; a channel whose minute is full is skipped (its messages stay queued),
@@ -240,7 +268,7 @@ impl Store {
             let list = (0..channels.len()).map(|i| format!("${}", i + 3)).collect::<Vec<_>>().join(",");
             let sql = format!("SELECT id, channel FROM notify_outbox \
                 WHERE next_attempt_at <= $1 AND (status = 'queued' OR (status = 'sending' AND claimed_until <= $1)) \
-                AND channel IN ({list}) ORDER BY next_attempt_at, id LIMIT $2");
+                AND (expires_at IS NULL OR expires_at > $1) AND channel IN ({list}) ORDER BY next_attempt_at, id LIMIT $2");
             let mut q = sqlx::query(&sql).bind(now).bind((max as i64).saturating_mul(4).max(16));
             for c in &channels {
                 q = q.bind(*c);

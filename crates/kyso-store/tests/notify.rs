@@ -25,6 +25,7 @@ fn msg(key: &str, channel: &str, to: &str, person: Option<&str>) -> NewMessage {
         subject: "Mời tham dự buổi hỗ trợ".into(),
         body: "UBND xã Hiệp Lực mời bà con …".into(),
         not_before: NOW,
+        expires_at: None,
     }
 }
 
@@ -271,5 +272,28 @@ async fn addresses_from_registration_and_contacts() {
         long.body = "x".repeat(2001);
         let e = s.enqueue_messages(&[long], "t", NOW).await.unwrap_err();
         assert!(e.to_string().starts_with("body: at most 2000"), "{b}: {e}");
+    }
+}
+
+#[tokio::test]
+async fn a_message_whose_time_has_passed_is_never_sent() {
+    for (s, _d) in backends("notify-expiry").await {
+        let b = s.backend();
+        let mut late = msg("late", "sms", "0918000001", None);
+        late.expires_at = Some(NOW + 3600);
+        s.enqueue_messages(&[late, msg("any", "sms", "0918000002", None)], "t", NOW).await.unwrap();
+        assert_eq!(s.expire_stale(NOW + 3599, "notify").await.unwrap(), 0, "{b}");
+        // the session has begun: the invitation is not claimed, and the sweep fails it as expired
+        let got = s.claim_due(NOW + 3600, 60, &every(), 10).await.unwrap();
+        assert_eq!(got.iter().map(|c| c.recipient_masked.as_str()).collect::<Vec<_>>(), ["09******02"], "{b}");
+        assert_eq!(s.expire_stale(NOW + 3600, "notify").await.unwrap(), 1, "{b}");
+        let rows = s.outbox(None, 10).await.unwrap();
+        let late = rows.iter().find(|r| r.recipient_masked == "09******01").unwrap();
+        assert_eq!(
+            (late.status.as_str(), late.last_error.as_deref()),
+            ("failed", Some("expired before delivery")),
+            "{b}"
+        );
+        assert_eq!(audit_details(&s, "notify.expired").await, ["sms to 09******01: expired before delivery"], "{b}");
     }
 }

@@ -134,11 +134,15 @@ pub async fn run(dir: &DataDir, db: Option<&str>, c: NotifyCommand, json_mode: b
             let r = notify::send_due(&store, &delivery, &limits, now, max).await.map_err(|e| anyhow!(e))?;
             out(
                 json_mode,
-                json!({"sent": r.sent, "retried": r.retried, "failed": r.failed, "suppressed": r.suppressed, "quiet_hours": r.quiet}),
+                json!({"sent": r.sent, "retried": r.retried, "failed": r.failed, "suppressed": r.suppressed, "expired": r.expired,
+                       "quiet_hours": r.quiet}),
                 &if r.quiet {
                     "quiet hours (21:00–07:00 Vietnam time): nothing sent".to_string()
                 } else {
-                    format!("sent {}, to retry {}, failed {}, suppressed {}", r.sent, r.retried, r.failed, r.suppressed)
+                    format!(
+                        "sent {}, to retry {}, failed {}, suppressed {}, expired {}",
+                        r.sent, r.retried, r.failed, r.suppressed, r.expired
+                    )
                 },
             );
         }

@@ -1,8 +1,9 @@
 -- Notifications (issue 21): one outbox for e-mail, SMS and Zalo. A message is enqueued once per
 -- idempotency key (the trigger, what it is about, the channel and the recipient), claimed for
 -- delivery by one worker at a time (status 'sending' under a lease: claimed_until, claim_token),
--- retried with backoff (attempts, next_attempt_at) and ends sent, failed or suppressed (opted
--- out). The recipient is kept to deliver; pages and audit rows show recipient_masked only.
+-- retried with backoff (attempts, next_attempt_at) and ends sent, failed (attempts spent, or
+-- expired: expires_at passed before delivery) or suppressed (opted out). The recipient is kept
+-- to deliver; pages and audit rows show recipient_masked only.
 -- person_id (the ID number of a resident recipient) is checked against the opt-outs when the
 -- message is enqueued and again when it is claimed. Instants are Unix seconds.
 CREATE TABLE notify_outbox (
@@ -19,6 +20,8 @@ CREATE TABLE notify_outbox (
   status TEXT NOT NULL CHECK (status IN ('queued','sending','sent','failed','suppressed')),
   attempts INTEGER NOT NULL DEFAULT 0,
   next_attempt_at INTEGER NOT NULL,
+  -- Not delivered from this instant on (a session that has begun, a certificate that has ended).
+  expires_at INTEGER,
   claimed_until INTEGER,
   claim_token TEXT,
   last_error TEXT,

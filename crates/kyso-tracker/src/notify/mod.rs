@@ -72,12 +72,14 @@ pub struct SendReport {
     pub failed: u64,
     /// Queued for someone who has opted out since: suppressed, never sent.
     pub suppressed: u64,
+    /// Their time passed before they could go (a session that has begun): failed as expired.
+    pub expired: u64,
     /// The pass found quiet hours (21:00–07:00 Vietnam time) and sent nothing.
     pub quiet: bool,
 }
 
-/// Sends up to `max` due messages at `now`: opt-outs checked again (suppressed), nothing in quiet
-/// hours, each message claimed in the store (so two workers never send it twice) within its
+/// Sends up to `max` due messages at `now`: opt-outs checked again (suppressed), messages whose
+/// time has passed failed as expired, nothing in quiet hours, each message claimed in the store (so two workers never send it twice) within its
 /// channel's per-minute limit, sent off the async workers, and recorded sent, retried (backoff,
 /// out of quiet hours) or failed. Channels without a limit in `limits` are not claimed.
 pub async fn send_due(

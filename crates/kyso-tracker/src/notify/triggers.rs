@@ -5,6 +5,7 @@
 
 use crate::read::Fallible;
 use crate::reports::{rules, submissions, tasks, unit_name};
+use kyso_campaign::deadlines::VIETNAM;
 use kyso_campaign::notify::{
     idempotency_key, in_sentence, mask, not_before, renewal_stage, report_reminders, Channel, Template,
 };
@@ -97,6 +98,14 @@ fn message(
     now: i64,
 ) -> NewMessage {
     let r = t.render(false);
+    // an invitation is no use once the session has begun, a renewal reminder once the
+    // certificate has ended, a report reminder once the report is due
+    let expires_at = match t {
+        Template::SessionInvitation { at, .. } => Some(at.unix_timestamp()),
+        Template::RenewalReminder { expires, .. } => Some(expires.midnight().assume_offset(VIETNAM).unix_timestamp()),
+        Template::ReportReminder { due, .. } => Some(due.unix_timestamp()),
+        Template::TaskOverdue { .. } => None,
+    };
     NewMessage {
         idem_key: idempotency_key(trigger, &t.key(), ch, address),
         channel: ch.name().into(),
@@ -108,6 +117,7 @@ fn message(
         subject: r.subject,
         body: r.body,
         not_before: not_before(now),
+        expires_at,
     }
 }
 
