@@ -38,8 +38,53 @@ pub struct Config {
     /// (SECURITY.md, "Online fetching"). For providers on a private network, and tests.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allow_private_fetch: Vec<String>,
+    /// Where notifications go (`[notify]`): the SMTP server and the SMS/Zalo gateway. Without
+    /// it, messages are enqueued and stay queued (nothing is delivered).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify: Option<NotifyConfig>,
     #[serde(rename = "providers")]
     pub providers: Vec<ProviderConfig>,
+}
+
+/// `[notify]` in kyso.toml (docs/NOTIFICATIONS.md): e-mail over SMTP, SMS and Zalo through an
+/// HTTP gateway, per-channel limits. A channel left out is not delivered (its messages wait).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyConfig {
+    /// SMTP server host name or address, e.g. `smtp.hiepluc.gov.vn`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smtp_host: Option<String>,
+    /// Plain SMTP (a relay on the province's network; kyso's build has no TLS stack for STARTTLS).
+    #[serde(default = "default_smtp_port")]
+    pub smtp_port: u16,
+    /// The sender, e.g. `UBND xã Hiệp Lực <thongbao@hiepluc.gov.vn>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smtp_from: Option<String>,
+    /// The gateway's URL (`http://…`) that SMS and Zalo messages are POSTed to as JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway_url: Option<String>,
+    /// Environment variable holding the gateway's bearer token (never written to this file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway_token_env: Option<String>,
+    #[serde(default = "default_email_per_minute")]
+    pub email_per_minute: i64,
+    #[serde(default = "default_sms_per_minute")]
+    pub sms_per_minute: i64,
+    #[serde(default = "default_zalo_per_minute")]
+    pub zalo_per_minute: i64,
+}
+
+fn default_smtp_port() -> u16 {
+    25
+}
+fn default_email_per_minute() -> i64 {
+    60
+}
+fn default_sms_per_minute() -> i64 {
+    30
+}
+fn default_zalo_per_minute() -> i64 {
+    30
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -139,6 +184,7 @@ impl Config {
             behind_proxy: false,
             offline_validation: false,
             allow_private_fetch: Vec::new(),
+            notify: None,
             crl_validity_hours: 24,
             sad_ttl_seconds: 300,
             pkcs11: None,

@@ -23,7 +23,7 @@ mod trust;
 mod validate;
 
 pub use committer::Committer;
-pub use config::Config;
+pub use config::{Config, NotifyConfig};
 pub use documents::{PdfJob, ValidateError};
 pub use issue::{IssueRequest, IssuedCert};
 pub use ocsp_cache::Produced as OcspProduced;

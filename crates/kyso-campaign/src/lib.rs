@@ -24,6 +24,7 @@ pub mod denominator;
 pub mod eid;
 pub mod forecast;
 pub mod hotline;
+pub mod notify;
 pub mod plan;
 pub mod population;
 pub mod provider_import;

@@ -129,6 +129,9 @@ impl Lang {
             "username" => ("Tên đăng nhập", "The user name"),
             "csrf" => ("Mã bảo vệ biểu mẫu", "The form's security token"),
             "file" | "pdf" => ("Tệp", "The file"),
+            "session_time" => ("Giờ bắt đầu", "The start time"),
+            "venue" => ("Địa điểm", "The place"),
+            "channel" => ("Kênh gửi", "The channel"),
             other => return std::borrow::Cow::Owned(format!("«{other}»")),
         };
         std::borrow::Cow::Borrowed(self.t(vi, en))

@@ -92,6 +92,9 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::i
             }
         }
     });
+    // Notifications: the day's reminders enqueued every hour (idempotent), and what is due
+    // delivered every minute when [notify] says where to (otherwise messages stay queued).
+    spawn_notifications(&state);
     // Small JSON/DER answers: send them at once (Nagle + delayed ACK would add ~40 ms each).
     use axum::serve::ListenerExt;
     let listener = listener.tap_io(|tcp| {
@@ -102,6 +105,60 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::i
             let _ = tokio::signal::ctrl_c().await;
         })
         .await
+}
+
+/// The notification timers: reminders hourly, delivery every minute (each pass bounded by
+/// `kyso_tracker::notify::BATCH`; the SMTP/HTTP exchanges run on the blocking pool).
+fn spawn_notifications(state: &AppState) {
+    let store = state.authority.store.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            let today = match kyso_tracker::reports::today() {
+                Ok(d) => d,
+                Err(e) => {
+                    tracing::warn!("reminders: {e}");
+                    continue;
+                }
+            };
+            match kyso_tracker::notify::run_reminders(&store, today, kyso_store::now()).await {
+                Ok(r) => tracing::info!(
+                    renewals = r.renewals.queued,
+                    reports = r.reports.queued,
+                    tasks = r.tasks.queued,
+                    "reminders queued"
+                ),
+                Err(e) => tracing::warn!("reminders were not queued: {e}"),
+            }
+        }
+    });
+    let Some(cfg) = state.authority.config.notify.clone() else {
+        tracing::info!("no [notify] in kyso.toml: notifications are queued, not delivered");
+        return;
+    };
+    let (delivery, limits) = match kyso_tracker::notify::from_config(&cfg) {
+        Ok(x) => x,
+        Err(e) => {
+            tracing::error!("notifications are not delivered: {e}");
+            return;
+        }
+    };
+    let store = state.authority.store.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            let batch = kyso_tracker::notify::BATCH;
+            match kyso_tracker::notify::send_due(&store, &delivery, &limits, kyso_store::now(), batch).await {
+                Ok(r) if r.sent + r.retried + r.failed > 0 => {
+                    tracing::info!(sent = r.sent, retried = r.retried, failed = r.failed, "notifications delivered")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!("notification delivery pass failed: {e}"),
+            }
+        }
+    });
 }
 
 fn der_response(content_type: &'static str, body: Vec<u8>, max_age: u32) -> Response {

@@ -17,6 +17,7 @@ pub mod forms;
 pub mod hotline;
 pub mod limits;
 pub mod listed;
+pub mod notify;
 pub mod pins;
 pub mod reports;
 mod rows;
@@ -268,6 +269,12 @@ const MIGRATIONS: &[Migration] = &[
         name: "e-ID levels from the police list",
         sqlite: include_str!("../migrations/sqlite/0018_eid_levels.sql"),
         postgres: include_str!("../migrations/postgres/0018_eid_levels.sql"),
+    },
+    Migration {
+        version: 19,
+        name: "notification outbox",
+        sqlite: include_str!("../migrations/sqlite/0019_notify_outbox.sql"),
+        postgres: include_str!("../migrations/postgres/0019_notify_outbox.sql"),
     },
     Migration {
         version: 21,

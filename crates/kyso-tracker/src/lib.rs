@@ -18,6 +18,7 @@ pub mod eid;
 mod feedback;
 pub mod hotline;
 pub mod import;
+pub mod notify;
 pub mod plan;
 pub mod provider;
 pub mod read;

@@ -133,16 +133,7 @@ pub async fn worklist_lines_for(
     date: &str,
     need: Option<Need>,
 ) -> Fallible<Vec<WorklistLine>> {
-    let err = |e: kyso_store::StoreError| e.to_string();
-    let as_of = parse_date(date)?;
-    let (register, adoption) = load(store, commune, Some(hamlet)).await?;
-    let min_age = match store.plans(Some(commune)).await.map_err(err)?.into_iter().next_back() {
-        Some((p, _)) => u8::try_from(p.min_age).map_err(|e| e.to_string())?,
-        None => 15,
-    };
-    let line = AdultsDenominator::new(min_age, as_of).map_err(|e| e.to_string())?;
-    let log = visit_log(store, &register, commune, Some(hamlet)).await?;
-    let list = list_for(store, (&register, &adoption, &line, &log), (commune, hamlet), as_of, need).await?;
+    let list = worklist_of(store, (commune, hamlet), date, need).await?;
     Ok(list
         .entries
         .iter()
@@ -156,6 +147,25 @@ pub async fn worklist_lines_for(
             )
         })
         .collect())
+}
+
+/// The worklist of a hamlet on `date` (ISO) with the people in it (notifications reach them).
+pub(crate) async fn worklist_of(
+    store: &Store,
+    (commune, hamlet): (&str, &str),
+    date: &str,
+    need: Option<Need>,
+) -> Fallible<Worklist> {
+    let err = |e: kyso_store::StoreError| e.to_string();
+    let as_of = parse_date(date)?;
+    let (register, adoption) = load(store, commune, Some(hamlet)).await?;
+    let min_age = match store.plans(Some(commune)).await.map_err(err)?.into_iter().next_back() {
+        Some((p, _)) => u8::try_from(p.min_age).map_err(|e| e.to_string())?,
+        None => 15,
+    };
+    let line = AdultsDenominator::new(min_age, as_of).map_err(|e| e.to_string())?;
+    let log = visit_log(store, &register, commune, Some(hamlet)).await?;
+    list_for(store, (&register, &adoption, &line, &log), (commune, hamlet), as_of, need).await
 }
 
 /// The worklist as an XLSX workbook: one sheet, a bold frozen header, a column to fill in at the door.

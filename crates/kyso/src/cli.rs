@@ -9,6 +9,7 @@ use crate::campaign_cli::CampaignCommand;
 use crate::cert::CertCommand;
 use crate::citizen::CitizenCommand;
 use crate::init::InitArgs;
+use crate::notify_cli::NotifyCommand;
 use crate::procedure_cli::ProcedureCommand;
 use crate::serve::ServeArgs;
 use crate::signing::{CredentialCommand, SignDocArgs, SignHashArgs, VerifyArgs};
@@ -68,6 +69,9 @@ pub enum Command {
     /// The campaign tracker: administrative units, register, plans, provider lists, worklists, reports.
     #[command(subcommand)]
     Campaign(CampaignCommand),
+    /// Notifications (e-mail, SMS, Zalo) through the outbox: invite a hamlet, reminders, delivery, opt-outs.
+    #[command(subcommand)]
+    Notify(NotifyCommand),
     /// Sign a PDF (PAdES, incremental; B-LT unless --level says otherwise) with a credential; PIN
     /// from KYSO_PIN or stdin.
     SignPdf(SignDocArgs),

@@ -27,6 +27,7 @@ mod init;
 mod logging;
 #[cfg(test)]
 mod module_graph;
+mod notify_cli;
 mod output;
 mod procedure_cli;
 mod public_url;

@@ -57,6 +57,7 @@ const PAGES: &[&str] = &[
     "tasks",
     "reconcile",
     "renewals",
+    "notify",
     "bad-query",
     "province-dashboard",
     "province-ranking",

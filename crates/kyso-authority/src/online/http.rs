@@ -74,19 +74,29 @@ fn parse_url(url: &str) -> Result<Url, FetchError> {
 
 /// GET `url`: the body of a 200 answer.
 pub fn get(url: &str, b: &Bounds) -> Result<Vec<u8>, FetchError> {
-    request(url, None, b)
+    request(url, None, "", b)
 }
 
 /// POST `body` as `content_type` to `url` (an OCSP request, RFC 6960 appendix A.1).
 pub fn post(url: &str, content_type: &str, body: &[u8], b: &Bounds) -> Result<Vec<u8>, FetchError> {
-    request(url, Some((content_type, body)), b)
+    request(url, Some((content_type, body)), "", b)
 }
 
-fn request(url: &str, post: Option<(&str, &[u8])>, b: &Bounds) -> Result<Vec<u8>, FetchError> {
+/// [`post`] with an `Authorization: Bearer` header (a notification gateway's token; a token with
+/// a line break is refused). A 200 answer counts; its body is returned.
+pub fn post_bearer(url: &str, content_type: &str, token: &str, body: &[u8], b: &Bounds) -> Result<Vec<u8>, FetchError> {
+    if token.chars().any(|c| c.is_control()) {
+        return Err(FetchError::Malformed("a token with a control character".into()));
+    }
+    let extra = if token.is_empty() { String::new() } else { format!("Authorization: Bearer {token}\r\n") };
+    request(url, Some((content_type, body)), &extra, b)
+}
+
+fn request(url: &str, post: Option<(&str, &[u8])>, extra: &str, b: &Bounds) -> Result<Vec<u8>, FetchError> {
     let deadline = Instant::now() + b.timeout;
     let mut url = url.to_string();
     for _ in 0..=b.max_redirects {
-        match once(&url, post, b, deadline)? {
+        match once(&url, post, extra, b, deadline)? {
             Answer::Body(body) => return Ok(body),
             Answer::Redirect(to) => {
                 // a relative Location resolves against this URL's origin
@@ -148,7 +158,13 @@ fn resolve_checked(
     Ok(addrs)
 }
 
-fn once(url: &str, post: Option<(&str, &[u8])>, b: &Bounds, deadline: Instant) -> Result<Answer, FetchError> {
+fn once(
+    url: &str,
+    post: Option<(&str, &[u8])>,
+    extra: &str,
+    b: &Bounds,
+    deadline: Instant,
+) -> Result<Answer, FetchError> {
     let u = parse_url(url)?;
     let timeout = |e: std::io::Error| match e.kind() {
         std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
@@ -176,7 +192,7 @@ fn once(url: &str, post: Option<(&str, &[u8])>, b: &Bounds, deadline: Instant) -
     let host = if u.port == 80 { u.host.clone() } else { format!("{}:{}", u.host, u.port) };
     let mut req = match post {
         Some((ct, body)) => format!(
-            "POST {} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {ct}\r\nContent-Length: {}\r\nAccept: */*\r\nConnection: close\r\nUser-Agent: kyso\r\n\r\n",
+            "POST {} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {ct}\r\nContent-Length: {}\r\n{extra}Accept: */*\r\nConnection: close\r\nUser-Agent: kyso\r\n\r\n",
             u.path,
             body.len()
         )

@@ -1,6 +1,7 @@
 //! `kyso serve --demo`: initialise on embedded SQLite if needed and seed synthetic residents of
 //! Xã Hiệp Lực (Thái Nguyên) with level-2 e-ID and certificates from both demo providers, then the
-//! campaign (`campaign`, `list`, `reports`) and the web app's accounts (`accounts`). `kyso serve`
+//! campaign (`campaign`, `list`, `reports`), the web app's accounts (`accounts`) and queued
+//! notifications (`notify`). `kyso serve`
 //! enters through [`prepare`], [`seed`] and [`print_logins`]; the benchmarks borrow
 //! [`synthetic_resident`].
 //!
@@ -10,6 +11,7 @@
 mod accounts;
 mod campaign;
 mod list;
+mod notify;
 mod reach;
 mod reports;
 
@@ -75,6 +77,7 @@ pub async fn seed(dir: &DataDir, auth: &Arc<Authority>) -> Result<()> {
     campaign::seed(dir, auth).await?;
     accounts::seed(auth).await?;
     reach::seed(&auth.store).await?;
+    notify::seed(auth).await?;
     seed_procedures(auth).await
 }
 

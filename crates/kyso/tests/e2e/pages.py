@@ -286,6 +286,7 @@ with sync_playwright() as pw:
     visit(xa, "/campaign/tasks", "tasks")
     visit(xa, linked("/campaign/reconcile?"), "reconcile")
     visit(xa, linked("/campaign/renewals?"), "renewals")
+    visit(xa, linked("/campaign/notify?"), "notify")
     visit(xa, "/campaign?date=2025-13-45", "bad-query", 400)
     visit(xa, "/campaign/training", "training")
     visit(xa, "/campaign/hotline", "hotline-commune")

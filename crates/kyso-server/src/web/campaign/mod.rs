@@ -3,7 +3,8 @@
 //! (`worklist.rs`) with the visit forms (`visits.rs`), the reports and the task register
 //! (`reports.rs`, `tasks.rs`), the province ranking (`ranking.rs`), the reconciliation
 //! (`reconcile.rs`) and the renewal cliff (`renewals.rs`: a hamlet's holders to renew, its XLSX,
-//! the dashboard's expiries per month). Vietnamese first, `?lang=en`; no scripts; fits a 360-px phone.
+//! the dashboard's expiries per month) and notifications (`notify.rs`: invite a hamlet to a
+//! support session, the outbox). Vietnamese first, `?lang=en`; no scripts; fits a 360-px phone.
 //!
 //! Read from storage on every request; counting is `kyso-campaign`'s, the read models are
 //! `kyso_tracker::read`'s and `kyso_tracker::reports`'s. ID numbers are masked and names shortened
@@ -12,6 +13,7 @@
 mod approval;
 mod chart;
 mod dashboard;
+mod notify;
 mod ranking;
 mod reconcile;
 mod renewals;
@@ -47,6 +49,8 @@ pub fn routes() -> Router<AppState> {
         .route("/campaign/reconcile.xlsx", get(reconcile::xlsx_route))
         .route("/campaign/renewals", get(renewals::renewals))
         .route("/campaign/renewals.xlsx", get(renewals::xlsx_route))
+        .route("/campaign/notify", get(notify::notify_page))
+        .route("/campaign/notify/invite", post(notify::invite))
 }
 
 /// A read that failed: logged, and a plain 500 (the figures are not guessed).

@@ -4,13 +4,14 @@
 use super::{masked, person_of, Q};
 use crate::i18n::Lang;
 use crate::input::Query;
-use crate::web::extract::SignedInCitizen;
+use crate::web::extract::{csrf_forms, CitizenForm, SignedInCitizen, ViewAccount};
 use crate::web::layout::{render_for, Frame};
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
 use kyso_store::accounts::SupportPointRow;
+use serde::Deserialize;
 
 fn activation_label(lang: Lang, a: &str, level: i64) -> &'static str {
     match a {
@@ -67,6 +68,11 @@ struct Me {
     steps: Vec<Step>,
     has_cert: bool,
     points: Vec<Point>,
+    /// Whether the citizen receives notifications (session invitations, renewal reminders).
+    notified: bool,
+    /// The notification choice was just saved.
+    notify_saved: bool,
+    csrf: String,
 }
 
 pub async fn me(State(s): State<AppState>, Query(q): Query<Q>, who: SignedInCitizen) -> Response {
@@ -79,6 +85,7 @@ pub async fn me(State(s): State<AppState>, Query(q): Query<Q>, who: SignedInCiti
         (Some(p), true) => s.authority.store.support_points(Some(&p.commune_code)).await.unwrap_or_default(),
         _ => Vec::new(),
     };
+    let notified = !s.authority.store.opted_out(&a.id_number).await.unwrap_or(false);
     let page = Me {
         frame: Frame::new(c, c.t("Tài khoản của tôi", "My account")),
         registered: q.done.as_deref() == Some("registered"),
@@ -96,6 +103,35 @@ pub async fn me(State(s): State<AppState>, Query(q): Query<Q>, who: SignedInCiti
                 address: p.address,
             })
             .collect(),
+        notified,
+        notify_saved: q.done.as_deref() == Some("notifications"),
+        csrf: c.csrf.clone(),
     };
     render_for(c, &page)
+}
+
+#[derive(Deserialize)]
+pub struct NotificationsForm {
+    csrf: String,
+    /// `yes` to receive notifications, `no` to opt out.
+    receive: String,
+}
+csrf_forms!(NotificationsForm);
+
+/// `POST /me/notifications`: the citizen opts out of (or back into) every notification; audited
+/// by the store with the ID number masked, and checked again before each message is sent.
+pub async fn notifications(State(s): State<AppState>, post: CitizenForm<NotificationsForm, ViewAccount>) -> Response {
+    let (c, a) = (&post.who.ctx, &post.who.account);
+    let receive = match crate::input::one_of("receive", &post.form.receive, &["yes", "no"]) {
+        Ok(v) => v == "yes",
+        Err(bad) => return bad.page(c.en),
+    };
+    let actor = format!("citizen {}", masked(&a.id_number));
+    match s.authority.store.set_opt_out(&a.id_number, !receive, &actor, kyso_store::now()).await {
+        Ok(()) => Redirect::to("/me?done=notifications").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "notification choice not saved");
+            (axum::http::StatusCode::SERVICE_UNAVAILABLE, "retry shortly\n").into_response()
+        }
+    }
 }

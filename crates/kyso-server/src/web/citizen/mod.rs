@@ -27,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .route("/login", get(register::login_page).post(register::login))
         .route("/register", get(register::register_page).post(register::register))
         .route("/me", get(account::me))
+        .route("/me/notifications", post(account::notifications))
         .route("/me/provider", get(provider::choose_provider))
         .route("/me/confirm", get(provider::confirm))
         .route("/me/activate", get(provider::activate_page).post(provider::activate))
