@@ -21,17 +21,34 @@ use x509_cert::Certificate;
 
 /// Statuses fetched from the store before validation (validation itself does no IO).
 pub(crate) struct StoreStatuses {
-    /// (issuer CA DER, subject serial hex) → status
+    /// (issuer CA's public key, subject serial hex) → status
     known: HashMap<(Vec<u8>, String), Revocation>,
+}
+
+/// The key an issuer is known by here: its public key's bits (no encoding needed per look-up).
+fn issuer_key(issuer: &Certificate) -> Vec<u8> {
+    issuer.tbs_certificate.subject_public_key_info.subject_public_key.raw_bytes().to_vec()
 }
 
 impl RevocationSource for StoreStatuses {
     fn status(&self, issuer: &Certificate, subject: &Certificate) -> Revocation {
-        let key = (
-            der::Encode::to_der(issuer).unwrap_or_default(),
-            serial_hex(subject.tbs_certificate.serial_number.as_bytes()),
-        );
+        let key = (issuer_key(issuer), serial_hex(subject.tbs_certificate.serial_number.as_bytes()));
         self.known.get(&key).copied().unwrap_or(Revocation::Unknown)
+    }
+}
+
+/// What the files of one dossier share while they are validated one after the other: the
+/// anchors (the trust list read once; their clones share verified signatures, see
+/// [`kyso_validate::TrustAnchors`]) and the store's answers about kyso's own certificates (the
+/// applicant's certificate, the provider CA and the TSA are in every file: asked once).
+pub(crate) struct Shared {
+    pub anchors: kyso_validate::TrustAnchors,
+    statuses: std::sync::Mutex<HashMap<(Vec<u8>, String), Revocation>>,
+}
+
+impl Shared {
+    pub fn new(anchors: kyso_validate::TrustAnchors) -> Shared {
+        Shared { anchors, statuses: std::sync::Mutex::new(HashMap::new()) }
     }
 }
 
@@ -155,27 +172,43 @@ impl Authority {
         wanted
     }
 
-    /// The stored status of each wanted certificate (one query for them all).
+    /// The stored status of each wanted certificate (one query for them all; none for those
+    /// `shared` knows already).
     pub(crate) async fn lookup_statuses(
         &self,
         wanted: Vec<(Arc<crate::LoadedCa>, String)>,
+        shared: Option<&Shared>,
     ) -> Result<StoreStatuses, AuthorityError> {
         let mut known = HashMap::new();
-        if wanted.is_empty() {
+        let mut ask = Vec::new();
+        for (ca, serial) in wanted {
+            let key = (issuer_key(&ca.cert), serial);
+            match shared.and_then(|s| s.statuses.lock().ok()?.get(&key).copied()) {
+                Some(st) => {
+                    known.insert(key, st);
+                }
+                None => ask.push((ca, key)),
+            }
+        }
+        if ask.is_empty() {
             return Ok(StoreStatuses { known });
         }
         // one round trip for the whole document
-        let pairs: Vec<(String, String)> = wanted.iter().map(|(ca, serial)| (ca.id.clone(), serial.clone())).collect();
+        let pairs: Vec<(String, String)> =
+            ask.iter().map(|(ca, (_, serial))| (ca.id.clone(), serial.clone())).collect();
         let mut found = self.store.statuses(&pairs).await?;
-        for (ca, serial) in wanted {
-            let st = match found.remove(&(ca.id.clone(), serial.clone())) {
+        for (ca, key) in ask {
+            let st = match found.remove(&(ca.id.clone(), key.1.clone())) {
                 Some((Some(at), reason)) => {
                     Revocation::Revoked { at: kyso_pki::time::from_unix(at), reason: reason as u8 }
                 }
                 Some((None, _)) => Revocation::Good,
                 None => Revocation::Unknown,
             };
-            known.insert((ca.cert_der.clone(), serial), st);
+            if let Some(mut m) = shared.and_then(|s| s.statuses.lock().ok()) {
+                m.insert(key.clone(), st);
+            }
+            known.insert(key, st);
         }
         Ok(StoreStatuses { known })
     }
@@ -199,9 +232,9 @@ impl Authority {
         &self,
         pdf: &[u8],
         extra_roots: &[Vec<u8>],
-        anchors: Option<&kyso_validate::TrustAnchors>,
+        shared: Option<&Shared>,
     ) -> Result<(Vec<SignatureReport>, Vec<Option<Vec<u8>>>), ValidateError> {
-        self.validate_pdf_online(pdf, extra_roots, anchors).await
+        self.validate_pdf_online(pdf, extra_roots, shared).await
     }
 
     /// Validate a detached CMS/CAdES signature over `content` (same anchors, revocation and

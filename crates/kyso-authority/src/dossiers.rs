@@ -255,7 +255,7 @@ impl Authority {
         rule: &FileRule,
         applicant: &kyso_pki::CitizenId,
         f: &SubmittedFile,
-        anchors: &kyso_validate::TrustAnchors,
+        shared: &crate::documents::Shared,
     ) -> Result<FileOutcome, DossierError> {
         if let Some(cms) = &f.signature {
             let report = self.validate_detached(cms, &f.content, &[]).await;
@@ -280,7 +280,7 @@ impl Authority {
             o.reason_en = format!("Not a PDF and no detached signature (.p7s). {}", o.reason_en);
             return Ok(o);
         }
-        match self.validate_pdf_keeping(&f.content, &[], Some(anchors)).await {
+        match self.validate_pdf_keeping(&f.content, &[], Some(shared)).await {
             Ok((reports, signers)) => {
                 let facts = pdf_facts(&signers, &reports);
                 Ok(dossier::judge_file(rule, applicant, &facts, None))
@@ -305,14 +305,14 @@ impl Authority {
     pub async fn assess_dossier(&self, s: &Submission, limits: &DossierLimits) -> Result<Assessment, DossierError> {
         let (applicant, procedure) = self.admit(s, limits).await?;
         let mut files = Vec::with_capacity(s.files.len());
-        // one set of anchors for the dossier: the trust list read once, and the applicant's
-        // certificate and OCSP response, repeated in every file, verified once
-        let anchors = self.validation_anchors(&[]).await.map_err(DossierError::from)?;
+        // what the files share: the trust list read once, the applicant's certificate verified
+        // once, the store asked once about each of kyso's own certificates
+        let shared = crate::documents::Shared::new(self.validation_anchors(&[]).await.map_err(DossierError::from)?);
         for f in &s.files {
             let rule = procedure.file(&f.role).ok_or_else(|| {
                 DossierError::invalid("files.role", "mục không có trong thủ tục", "not a file of the procedure")
             })?;
-            files.push(self.judge(rule, &applicant, f, &anchors).await?);
+            files.push(self.judge(rule, &applicant, f, &shared).await?);
         }
         let outcome = dossier::judge_dossier(&procedure, &files);
         Ok(Assessment { applicant, procedure, files, outcome })

@@ -118,7 +118,7 @@ impl Authority {
     /// The anchors with the issuers fetched for this document, and what the fetcher prepared.
     async fn prepare_online(
         &self,
-        doc_certs: Vec<x509_cert::Certificate>,
+        doc_certs: &[x509_cert::Certificate],
         extra_roots: &[Vec<u8>],
         base: Option<&TrustAnchors>,
     ) -> Result<(TrustAnchors, Prepared), AuthorityError> {
@@ -134,25 +134,27 @@ impl Authority {
         Ok((anchors, prepared))
     }
 
-    /// `base`: anchors the caller built already ([`Authority::validation_anchors`] with the same
-    /// `extra_roots`), e.g. once for all the files of a dossier.
+    /// `shared`: what the files of one dossier share (anchors built with the same `extra_roots`,
+    /// the store's answers so far).
     pub(crate) async fn validate_pdf_online(
         &self,
         pdf: &[u8],
         extra_roots: &[Vec<u8>],
-        base: Option<&TrustAnchors>,
+        shared: Option<&crate::documents::Shared>,
     ) -> Result<(Vec<SignatureReport>, Vec<Option<Vec<u8>>>), ValidateError> {
         let _permit = self.pools.permit(Work::Validate).await?;
         let limits = Limits::default();
         // the file read once for every pass (signatures, their certificates, the DSS, revisions)
-        let (parsed, wanted, doc_certs) = pool::cpu(|| -> Result<_, ValidationError> {
+        let (parsed, wanted) = pool::cpu(|| -> Result<_, ValidationError> {
             let parsed = kyso_validate::ParsedPdf::new(pdf, &limits)?;
-            let certs = parsed.parsed_certificates().to_vec();
-            let wanted = self.wanted_statuses_of(&certs);
-            Ok((parsed, wanted, certs))
+            let wanted = self.wanted_statuses_of(parsed.parsed_certificates());
+            Ok((parsed, wanted))
         })?;
-        let statuses = self.lookup_statuses(wanted).await.map_err(lookup_error)?;
-        let (anchors, mut prepared) = self.prepare_online(doc_certs, extra_roots, base).await.map_err(lookup_error)?;
+        let statuses = self.lookup_statuses(wanted, shared).await.map_err(lookup_error)?;
+        let (anchors, mut prepared) = self
+            .prepare_online(parsed.parsed_certificates(), extra_roots, shared.map(|s| &s.anchors))
+            .await
+            .map_err(lookup_error)?;
         let own = self.own_cas();
         let now = SystemTime::now();
         let signers: Vec<Option<Vec<u8>>> =
@@ -179,8 +181,8 @@ impl Authority {
                 certs_of(&[cms]).iter().filter_map(|d| kyso_pki::cert::parse(d).ok()).collect();
             (self.wanted_statuses_of(&certs), certs)
         });
-        let statuses = self.lookup_statuses(wanted).await?;
-        let (anchors, mut prepared) = self.prepare_online(doc_certs, extra_roots, None).await?;
+        let statuses = self.lookup_statuses(wanted, None).await?;
+        let (anchors, mut prepared) = self.prepare_online(&doc_certs, extra_roots, None).await?;
         let own = self.own_cas();
         let now = SystemTime::now();
         let mut report = two_passes(&self.online, &mut prepared, &statuses, &own, |src| {

@@ -308,13 +308,13 @@ impl Online {
     /// `known` are the certificates validation has anyway (the trust list's).
     pub async fn prepare(&self, doc_certs: &[Vec<u8>], known: &[Certificate], own_cas: &HashSet<Vec<u8>>) -> Prepared {
         let parsed: Vec<Certificate> = doc_certs.iter().filter_map(|d| Certificate::from_der(d).ok()).collect();
-        self.prepare_parsed(parsed, known, own_cas).await
+        self.prepare_parsed(&parsed, known, own_cas).await
     }
 
     /// [`Online::prepare`] for certificates parsed already (a document read once).
     pub async fn prepare_parsed(
         &self,
-        parsed: Vec<Certificate>,
+        parsed: &[Certificate],
         known: &[Certificate],
         own_cas: &HashSet<Vec<u8>>,
     ) -> Prepared {
@@ -402,7 +402,7 @@ impl Online {
             frontier = next;
         }
         let fetched: Vec<Certificate> = issuers.iter().filter_map(|d| Certificate::from_der(d).ok()).collect();
-        let all: Vec<&Certificate> = known.iter().chain(&parsed).chain(&fetched).collect();
+        let all: Vec<&Certificate> = known.iter().chain(parsed).chain(&fetched).collect();
         // cached revocation data for every certificate another CA issued that a path may hold:
         // the document's, the fetched issuers and the trust list's intermediates
         let mut keys = Vec::new();
