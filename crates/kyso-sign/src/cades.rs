@@ -422,14 +422,20 @@ pub struct CmsCertificates {
     pub certificates: Vec<Vec<u8>>,
     /// Those of its signature time-stamp token (unsigned attribute), if it has one that parses.
     pub timestamp_certificates: Vec<Vec<u8>>,
+    /// `certificates` as decoded (same order): a caller that needs them parsed need not decode
+    /// them again.
+    pub parsed: Vec<Certificate>,
+    /// `timestamp_certificates` as decoded (same order).
+    pub timestamp_parsed: Vec<Certificate>,
 }
 
-/// The signer's certificate (when included) and all the certificates, DER.
-type SignerAndCertificates = (Option<Vec<u8>>, Vec<Vec<u8>>);
+/// The signer's certificate (when included) and all the certificates, DER and decoded.
+type SignerAndCertificates = (Option<Vec<u8>>, Vec<Vec<u8>>, Vec<Certificate>);
 
 fn certificates_in(sd: &SignedData, si: &SignerInfo) -> Result<SignerAndCertificates, SignError> {
     let mut signer = None;
     let mut certificates = Vec::new();
+    let mut parsed = Vec::new();
     for choice in sd.certificates.iter().flat_map(|set| set.0.iter()) {
         if let CertificateChoices::Certificate(c) = choice {
             let der = c.to_der().ctx("certificates")?;
@@ -437,9 +443,10 @@ fn certificates_in(sd: &SignedData, si: &SignerInfo) -> Result<SignerAndCertific
                 signer = Some(der.clone());
             }
             certificates.push(der);
+            parsed.push(c.clone());
         }
     }
-    Ok((signer, certificates))
+    Ok((signer, certificates, parsed))
 }
 
 /// [`CmsCertificates`] of `cms_der`: one decode, no signature verified. Errors only when it is not
@@ -447,20 +454,21 @@ fn certificates_in(sd: &SignedData, si: &SignerInfo) -> Result<SignerAndCertific
 pub fn certificates_of(cms_der: &[u8]) -> Result<CmsCertificates, SignError> {
     let (sd, _, _) = signed_data_of(cms_der, "ContentInfo")?;
     let si = only_signer(&sd)?;
-    let (signer_cert_der, certificates) = certificates_in(&sd, si)?;
-    let timestamp_certificates = match si.unsigned_attrs.as_ref().map(|a| single_value(a, OID_SIGNATURE_TIMESTAMP)) {
-        Some(Ok(Some(token))) => token
-            .to_der()
-            .ok()
-            .and_then(|der| {
-                let (tsd, _, _) = signed_data_of(&der, "time-stamp token").ok()?;
-                let tsi = only_signer(&tsd).ok()?;
-                certificates_in(&tsd, tsi).ok().map(|(_, c)| c)
-            })
-            .unwrap_or_default(),
-        _ => Vec::new(),
-    };
-    Ok(CmsCertificates { signer_cert_der, certificates, timestamp_certificates })
+    let (signer_cert_der, certificates, parsed) = certificates_in(&sd, si)?;
+    let (timestamp_certificates, timestamp_parsed) =
+        match si.unsigned_attrs.as_ref().map(|a| single_value(a, OID_SIGNATURE_TIMESTAMP)) {
+            Some(Ok(Some(token))) => token
+                .to_der()
+                .ok()
+                .and_then(|der| {
+                    let (tsd, _, _) = signed_data_of(&der, "time-stamp token").ok()?;
+                    let tsi = only_signer(&tsd).ok()?;
+                    certificates_in(&tsd, tsi).ok().map(|(_, c, p)| (c, p))
+                })
+                .unwrap_or_default(),
+            _ => (Vec::new(), Vec::new()),
+        };
+    Ok(CmsCertificates { signer_cert_der, certificates, timestamp_certificates, parsed, timestamp_parsed })
 }
 
 /// id-aa-signatureTimeStampToken (RFC 3161 appendix A, CAdES B-T): an unsigned attribute whose

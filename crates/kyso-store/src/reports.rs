@@ -285,9 +285,11 @@ impl Store {
             lock!(tx, is_sqlite);
             let mut existing = 0u64;
             for r in rows {
-                let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM staff_members WHERE unit_code = $1 AND id_number = $2")
-                    .bind(&r.unit_code).bind(&r.id_number).fetch_optional(&mut *tx).await?;
-                existing += u64::from(found.is_some());
+                // COUNT(*) is a BIGINT on both backends (PostgreSQL's bare `SELECT 1` is an INT4,
+                // which an i64 does not decode: a re-import failed there)
+                let found: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM staff_members WHERE unit_code = $1 AND id_number = $2")
+                    .bind(&r.unit_code).bind(&r.id_number).fetch_one(&mut *tx).await?;
+                existing += u64::from(found > 0);
                 sqlx::query("INSERT INTO staff_members (unit_code, id_number, full_name, agency, segment_key, deadline, imported_at) \
                     VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (unit_code, id_number) DO UPDATE SET full_name = excluded.full_name, \
                     agency = excluded.agency, segment_key = excluded.segment_key, deadline = excluded.deadline, imported_at = excluded.imported_at")

@@ -351,3 +351,31 @@ async fn agencies_are_registered_beside_units() {
         assert_eq!(s.agencies(Some("19")).await.unwrap().len(), 1, "{b}");
     }
 }
+
+/// A staff list imported twice: the second import updates the rows it knows (on PostgreSQL the
+/// existence check once failed to decode, so a re-import was refused there).
+#[tokio::test]
+async fn a_staff_list_imports_again_as_updates_on_both_backends() {
+    use kyso_store::reports::StaffRow;
+    for (s, _d) in backends("reach-staff-again").await {
+        let b = s.backend();
+        units(&s).await;
+        let row = |id: &str, name: &str| StaffRow {
+            unit_code: "01960".into(),
+            id_number: id.into(),
+            full_name: name.into(),
+            agency: "UBND xã".into(),
+            segment_key: None,
+            deadline: Some("2026-07-31".into()),
+        };
+        let first = s.upsert_staff(&[row("001090000001", "Lê Văn A")], &ev("staff.import")).await.unwrap();
+        assert_eq!((first.inserted, first.updated), (1, 0), "{b}");
+        let again = s
+            .upsert_staff(&[row("001090000001", "Lê Văn Anh"), row("001090000002", "Trần Thị B")], &ev("staff.import"))
+            .await
+            .unwrap();
+        assert_eq!((again.inserted, again.updated), (1, 1), "{b}");
+        let names: Vec<String> = s.staff(Some("01960")).await.unwrap().into_iter().map(|r| r.full_name).collect();
+        assert_eq!(names, ["Lê Văn Anh", "Trần Thị B"], "{b}");
+    }
+}

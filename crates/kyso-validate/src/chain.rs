@@ -215,6 +215,18 @@ impl CertPool {
         self.order.push(der.to_vec());
     }
 
+    /// Add a certificate decoded already, with its DER (ignored when already here).
+    pub fn add_parsed(&mut self, der: &[u8], c: &Certificate) {
+        if self.ders.contains(der) {
+            return;
+        }
+        self.ders.insert(der.to_vec());
+        let key = c.tbs_certificate.subject.to_der().unwrap_or_default();
+        self.by_subject.entry(key).or_default().push(self.certs.len());
+        self.certs.push(c.clone());
+        self.order.push(der.to_vec());
+    }
+
     /// Add the certificates of `other` (already parsed) that are not here.
     pub fn extend_from(&mut self, other: &CertPool) {
         for (c, der) in other.certs.iter().zip(&other.order) {

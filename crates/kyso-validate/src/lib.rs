@@ -323,12 +323,12 @@ impl<'a> ParsedPdf<'a> {
             let mut own = chain::CertPool::default();
             match kyso_sign::certificates_of(&s.contents) {
                 Ok(c) => {
-                    for d in &c.certificates {
-                        own.add_der(d);
+                    for (d, p) in c.certificates.iter().zip(&c.parsed) {
+                        own.add_parsed(d, p);
                     }
                     all_pool.extend_from(&own);
-                    for d in &c.timestamp_certificates {
-                        all_pool.add_der(d);
+                    for (d, p) in c.timestamp_certificates.iter().zip(&c.timestamp_parsed) {
+                        all_pool.add_parsed(d, p);
                     }
                     sig_certs.push(c.certificates.into_iter().chain(c.timestamp_certificates).collect());
                     signers.push(c.signer_cert_der);

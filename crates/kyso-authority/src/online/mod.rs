@@ -318,17 +318,19 @@ impl Online {
         known: &[Certificate],
         own_cas: &HashSet<Vec<u8>>,
     ) -> Prepared {
-        let mut subjects: HashSet<Vec<u8>> =
-            parsed.iter().chain(known).filter_map(|c| c.tbs_certificate.subject.to_der().ok()).collect();
         let mut issuers: Vec<Vec<u8>> = Vec::new();
         let mut notes = HashMap::new();
         let mut issuer_notes = Vec::new();
-        // only the certificates whose issuer is not at hand are worth a look at caIssuers
-        let mut frontier: Vec<Certificate> = parsed
-            .iter()
-            .filter(|c| !self_signed(c) && !c.tbs_certificate.issuer.to_der().is_ok_and(|w| subjects.contains(&w)))
-            .cloned()
-            .collect();
+        // only the certificates whose issuer is not at hand are worth a look at caIssuers (names
+        // compared as decoded: most documents need nothing fetched, and then nothing is encoded)
+        let at_hand = |n: &x509_cert::name::Name| parsed.iter().chain(known).any(|k| k.tbs_certificate.subject == *n);
+        let mut frontier: Vec<Certificate> =
+            parsed.iter().filter(|c| !self_signed(c) && !at_hand(&c.tbs_certificate.issuer)).cloned().collect();
+        let mut subjects: HashSet<Vec<u8>> = if frontier.is_empty() {
+            HashSet::new()
+        } else {
+            parsed.iter().chain(known).filter_map(|c| c.tbs_certificate.subject.to_der().ok()).collect()
+        };
         let mut fetches = 0usize;
         for _ in 0..4 {
             let mut next = Vec::new();
@@ -407,8 +409,11 @@ impl Online {
         // the document's, the fetched issuers and the trust list's intermediates
         let mut keys = Vec::new();
         // the subjects of kyso's own CAs in the pool (each certificate encoded once)
+        // (only a certificate that issued another one here is encoded to be compared)
+        let issuer_names: Vec<&x509_cert::name::Name> = all.iter().map(|c| &c.tbs_certificate.issuer).collect();
         let own_subjects: Vec<&x509_cert::name::Name> = all
             .iter()
+            .filter(|i| issuer_names.contains(&&i.tbs_certificate.subject))
             .filter(|i| i.to_der().is_ok_and(|d| own_cas.contains(&d)))
             .map(|i| &i.tbs_certificate.subject)
             .collect();
