@@ -1,7 +1,7 @@
 //! Notifications end to end, on the wire: a session invitation for a hamlet's worklist sent
 //! through a real SMTP server (Python's aiosmtpd, started here) and a local HTTP gateway receiver
 //! (a std TcpListener here), checking what each received; opt-outs, idempotency, a gateway that
-//! fails and a retry. The SMTP half needs aiosmtpd (`.ci/venv`): without it, and without
+//! fails and a retry; each on SQLite and on PostgreSQL. The SMTP half needs aiosmtpd (`.ci/venv`): without it, and without
 //! KYSO_REQUIRE_INTEROP=1, it is skipped with a notice; with KYSO_REQUIRE_INTEROP=1 it must run.
 
 use kyso_campaign::notify::Channel;
@@ -190,11 +190,21 @@ async fn hamlet(store: &Store) {
     store.set_opt_out("019180000003", true, "citizen", 1).await.unwrap();
 }
 
-async fn sqlite(dir: &TempDir) -> Store {
-    Store::open(&format!("sqlite://{}/kyso.db", dir.path().display()))
-        .await
-        .unwrap()
-        .with_audit_key(AuditKey::insecure_test_key())
+/// Each test runs on both backends: SQLite in `dir`, PostgreSQL in a fresh schema (None, with a
+/// notice, when PostgreSQL is down outside CI; CI requires it).
+const BACKENDS: [&str; 2] = ["sqlite", "postgres"];
+
+async fn open(backend: &str, dir: &TempDir, name: &str) -> Option<Store> {
+    let store = if backend == "sqlite" {
+        Store::open(&format!("sqlite://{}/kyso.db", dir.path().display())).await.unwrap()
+    } else {
+        let schema = kyso_testkit::postgres::schema_name("tn", name);
+        match Store::open_postgres_schema(&kyso_testkit::postgres::base_url(), &schema).await {
+            Ok(pg) => pg,
+            Err(e) => return kyso_testkit::postgres::unavailable(&format!("test `{name}`"), &e),
+        }
+    };
+    Some(store.with_audit_key(AuditKey::insecure_test_key()))
 }
 
 fn limits() -> Vec<RateLimit> {
@@ -213,10 +223,17 @@ fn invitation(channels: Vec<Channel>) -> Invitation {
 
 #[tokio::test]
 async fn an_invitation_reaches_a_real_smtp_server_and_the_gateway() {
-    let dir = TempDir::new("kyso-tracker", "notify-e2e");
+    for backend in BACKENDS {
+        an_invitation_reaches_a_real_smtp_server_and_the_gateway_on(backend).await;
+    }
+}
+
+async fn an_invitation_reaches_a_real_smtp_server_and_the_gateway_on(backend: &str) {
+    let dir = TempDir::new("kyso-tracker", &format!("notify-e2e-{backend}"));
+    let tag = format!("notify-e2e-{backend}");
     let Some(smtp) = smtpd(&dir) else { return };
     let (gw_port, received) = gateway(vec![200, 200]);
-    let store = sqlite(&dir).await;
+    let Some(store) = open(backend, &dir, &tag).await else { return };
     hamlet(&store).await;
     let now = day_time();
 
@@ -296,9 +313,16 @@ async fn an_invitation_reaches_a_real_smtp_server_and_the_gateway() {
 
 #[tokio::test]
 async fn a_failing_gateway_is_retried_with_backoff_and_quiet_hours_wait() {
-    let dir = TempDir::new("kyso-tracker", "notify-retry");
+    for backend in BACKENDS {
+        a_failing_gateway_is_retried_with_backoff_and_quiet_hours_wait_on(backend).await;
+    }
+}
+
+async fn a_failing_gateway_is_retried_with_backoff_and_quiet_hours_wait_on(backend: &str) {
+    let dir = TempDir::new("kyso-tracker", &format!("notify-retry-{backend}"));
+    let tag = format!("notify-retry-{backend}");
     let (gw_port, received) = gateway(vec![503, 200]);
-    let store = sqlite(&dir).await;
+    let Some(store) = open(backend, &dir, &tag).await else { return };
     hamlet(&store).await;
     let now = day_time();
     let r = invite_hamlet(&store, &invitation(vec![Channel::Zalo]), "canbo.xa", now).await.unwrap();
@@ -338,12 +362,19 @@ async fn a_failing_gateway_is_retried_with_backoff_and_quiet_hours_wait() {
 /// 3; Dũng has none. The commune reports by e-mail; the commune police lead an overdue task.
 #[tokio::test]
 async fn the_days_reminders_go_once_to_holders_units_and_lead_units() {
+    for backend in BACKENDS {
+        the_days_reminders_go_once_to_holders_units_and_lead_units_on(backend).await;
+    }
+}
+
+async fn the_days_reminders_go_once_to_holders_units_and_lead_units_on(backend: &str) {
     use kyso_store::campaign::PlanRow;
     use kyso_store::reports::TaskRow;
     use kyso_tracker::notify::run_reminders;
     use time::macros::date;
-    let dir = TempDir::new("kyso-tracker", "notify-reminders");
-    let store = sqlite(&dir).await;
+    let dir = TempDir::new("kyso-tracker", &format!("notify-reminders-{backend}"));
+    let tag = format!("notify-reminders-{backend}");
+    let Some(store) = open(backend, &dir, &tag).await else { return };
     hamlet(&store).await;
     let list = dir.path().join("list.csv");
     std::fs::write(
