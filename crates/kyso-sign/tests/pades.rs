@@ -370,3 +370,35 @@ fn visible_signature_embeds_a_subset_and_names_missing_glyphs() {
     o.visible.as_mut().unwrap().font = b"not a font".to_vec();
     assert!(pdf::prepare(&original, &o).is_err());
 }
+
+/// The copy the validator parses: every signature value gone, each signature dictionary ended
+/// right after its `/Contents` (so the parser never walks the placeholder), every object still
+/// there at its offset, and the pages and the DSS read from it as from the signed file.
+#[test]
+fn the_blanked_copy_ends_signature_dictionaries_and_keeps_everything_else() {
+    let ca = support::ca(KeyAlgorithm::EcP256);
+    for xref_stream in [false, true] {
+        let (_, _, twice) = signed_twice(&ca, xref_stream);
+        let blanked = pdf::blank_signature_contents(&twice);
+        assert_eq!(blanked.len(), twice.len(), "offsets hold");
+        for s in pdf::signatures(&twice) {
+            let gap = s.byte_range[0] + s.byte_range[1]..s.byte_range[2];
+            assert!(blanked[gap.clone()].starts_with(b"<>>>endobj~"), "{:?}", &blanked[gap.start..gap.start + 12]);
+            assert!(blanked[gap.start + 11..gap.end].iter().all(|&c| c == b' '));
+        }
+        let (signed, copy) = (lopdf::Document::load_mem(&twice).unwrap(), lopdf::Document::load_mem(&blanked).unwrap());
+        assert_eq!(signed.objects.len(), copy.objects.len(), "no object lost");
+        assert_eq!(signed.get_pages(), copy.get_pages());
+        for (id, page) in signed.get_pages() {
+            assert_eq!(signed.get_page_content(page).unwrap(), copy.get_page_content(page).unwrap(), "page {id}");
+        }
+        // a signature dictionary in the copy: /Contents empty, the keys after it not read
+        let sig = copy
+            .objects
+            .values()
+            .filter_map(|o| o.as_dict().ok())
+            .find(|d| d.get(b"Contents").is_ok_and(|c| c.as_str().is_ok_and(<[u8]>::is_empty)))
+            .expect("a signature dictionary");
+        assert_eq!(sig.get(b"Contents").unwrap().as_str().unwrap(), b"");
+    }
+}
