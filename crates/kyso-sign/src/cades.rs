@@ -383,33 +383,63 @@ pub fn verify_detached_with(
     cms_der: &[u8],
     content_digest: &dyn Fn(&ObjectIdentifier) -> Option<Vec<u8>>,
 ) -> Result<CmsCheck, SignError> {
-    let (sd, cms_der, leniency) = signed_data_of(cms_der, "ContentInfo")?;
-    if sd.encap_content_info.econtent.is_some() {
-        return Err(SignError::malformed("SignedData", "carries its content (eContent): not a detached signature"));
+    DecodedCms::decode(cms_der)?.verify_with(content_digest)
+}
+
+/// A CMS signature decoded once (leniently, like [`verify_detached_with`]) for a caller that
+/// both lists its certificates and verifies it: [`DecodedCms::certificates`] is
+/// [`certificates_of`], [`DecodedCms::verify_with`] is [`verify_detached_with`], without a second
+/// decode.
+#[derive(Clone, Debug)]
+pub struct DecodedCms {
+    sd: SignedData,
+    der: Vec<u8>,
+    leniency: Leniency,
+}
+
+impl DecodedCms {
+    pub fn decode(cms_der: &[u8]) -> Result<DecodedCms, SignError> {
+        let (sd, der, leniency) = signed_data_of(cms_der, "ContentInfo")?;
+        Ok(DecodedCms { sd, der: der.into_owned(), leniency })
     }
-    let c = check_signer(&cms_der, &sd, content_digest)?;
-    let si = only_signer(&sd)?;
-    let timestamp = match si.unsigned_attrs.as_ref().map(|a| single_value(a, OID_SIGNATURE_TIMESTAMP)) {
-        None | Some(Ok(None)) => None,
-        Some(Err(e)) => Some(TimestampCheck::broken(e.to_string())),
-        Some(Ok(Some(token))) => Some(match token.to_der() {
-            Ok(der) => {
-                check_timestamp(&der, si.signature.as_bytes()).unwrap_or_else(|e| TimestampCheck::broken(e.to_string()))
-            }
-            Err(e) => TimestampCheck::broken(e.to_string()),
-        }),
-    };
-    Ok(CmsCheck {
-        signer_cert_der: c.signer_cert_der,
-        message_digest_ok: c.message_digest_ok,
-        signature_ok: c.signature_ok,
-        signing_cert_v2_ok: c.signing_cert_v2_ok,
-        signing_time: c.signing_time,
-        certificates: c.certificates,
-        timestamp,
-        leniency,
-        algorithm_problem: c.algorithm_problem,
-    })
+
+    /// See [`verify_detached_with`].
+    pub fn verify_with(
+        &self,
+        content_digest: &dyn Fn(&ObjectIdentifier) -> Option<Vec<u8>>,
+    ) -> Result<CmsCheck, SignError> {
+        let sd = &self.sd;
+        if sd.encap_content_info.econtent.is_some() {
+            return Err(SignError::malformed("SignedData", "carries its content (eContent): not a detached signature"));
+        }
+        let c = check_signer(&self.der, sd, content_digest)?;
+        let si = only_signer(sd)?;
+        let timestamp = match si.unsigned_attrs.as_ref().map(|a| single_value(a, OID_SIGNATURE_TIMESTAMP)) {
+            None | Some(Ok(None)) => None,
+            Some(Err(e)) => Some(TimestampCheck::broken(e.to_string())),
+            Some(Ok(Some(token))) => Some(match token.to_der() {
+                Ok(der) => check_timestamp(&der, si.signature.as_bytes())
+                    .unwrap_or_else(|e| TimestampCheck::broken(e.to_string())),
+                Err(e) => TimestampCheck::broken(e.to_string()),
+            }),
+        };
+        Ok(CmsCheck {
+            signer_cert_der: c.signer_cert_der,
+            message_digest_ok: c.message_digest_ok,
+            signature_ok: c.signature_ok,
+            signing_cert_v2_ok: c.signing_cert_v2_ok,
+            signing_time: c.signing_time,
+            certificates: c.certificates,
+            timestamp,
+            leniency: self.leniency.clone(),
+            algorithm_problem: c.algorithm_problem,
+        })
+    }
+
+    /// See [`certificates_of`].
+    pub fn certificates(&self) -> Result<CmsCertificates, SignError> {
+        certificates_in_signed_data(&self.sd)
+    }
 }
 
 /// The certificates a CMS signature (or a time-stamp token) carries, read without checking
@@ -453,8 +483,12 @@ fn certificates_in(sd: &SignedData, si: &SignerInfo) -> Result<SignerAndCertific
 /// a SignedData with exactly one SignerInfo.
 pub fn certificates_of(cms_der: &[u8]) -> Result<CmsCertificates, SignError> {
     let (sd, _, _) = signed_data_of(cms_der, "ContentInfo")?;
-    let si = only_signer(&sd)?;
-    let (signer_cert_der, certificates, parsed) = certificates_in(&sd, si)?;
+    certificates_in_signed_data(&sd)
+}
+
+fn certificates_in_signed_data(sd: &SignedData) -> Result<CmsCertificates, SignError> {
+    let si = only_signer(sd)?;
+    let (signer_cert_der, certificates, parsed) = certificates_in(sd, si)?;
     let (timestamp_certificates, timestamp_parsed) =
         match si.unsigned_attrs.as_ref().map(|a| single_value(a, OID_SIGNATURE_TIMESTAMP)) {
             Some(Ok(Some(token))) => token

@@ -30,7 +30,7 @@ pub use ber::Leniency;
 pub use cades::{
     add_signature_timestamp, certificates_of, check_timestamp, prepare, sign_detached, signature_value,
     timestamp_request, timestamp_request_for_digest, timestamp_token, verify_detached, verify_detached_with,
-    CmsCertificates, CmsCheck, Prepared, Profile, TimestampCheck, OID_SIGNATURE_TIMESTAMP,
+    CmsCertificates, CmsCheck, DecodedCms, Prepared, Profile, TimestampCheck, OID_SIGNATURE_TIMESTAMP,
 };
 pub use dss::ValidationData;
 pub use pdf::{FoundSignature, PreparedPdf, SigOptions};

@@ -268,6 +268,8 @@ pub struct ParsedPdf<'a> {
     all_pool: chain::CertPool,
     /// Per signature, the certificate its SignerInfo names (DER), when included.
     signers: Vec<Option<Vec<u8>>>,
+    /// Per signature, its CMS decoded (None for what does not decode: the check says why).
+    decoded: Vec<Option<kyso_sign::DecodedCms>>,
     dss: kyso_sign::ValidationData,
     revisions: modifications::Revisions,
 }
@@ -319,9 +321,16 @@ impl<'a> ParsedPdf<'a> {
             dss_pool.add_der(d);
         }
         let mut all_pool = dss_pool.clone();
+        let mut decoded = Vec::with_capacity(sigs.len());
         for s in &sigs {
             let mut own = chain::CertPool::default();
-            match kyso_sign::certificates_of(&s.contents) {
+            let cms = kyso_sign::DecodedCms::decode(&s.contents).ok();
+            let listed = match &cms {
+                Some(d) => d.certificates(),
+                None => kyso_sign::certificates_of(&s.contents),
+            };
+            decoded.push(cms);
+            match listed {
                 Ok(c) => {
                     for (d, p) in c.certificates.iter().zip(&c.parsed) {
                         own.add_parsed(d, p);
@@ -340,7 +349,7 @@ impl<'a> ParsedPdf<'a> {
             }
             own_pools.push(own);
         }
-        Ok(ParsedPdf { pdf, sigs, sig_certs, own_pools, dss_pool, all_pool, signers, dss, revisions })
+        Ok(ParsedPdf { pdf, sigs, sig_certs, own_pools, dss_pool, all_pool, signers, decoded, dss, revisions })
     }
 
     pub fn signatures(&self) -> &[FoundSignature] {
@@ -395,7 +404,7 @@ pub fn validate_parsed(
     revocation: &dyn RevocationSource,
     now: SystemTime,
 ) -> Result<Vec<SignatureReport>, ValidationError> {
-    let ParsedPdf { pdf, sigs, dss: dss_data, revisions, own_pools, dss_pool, all_pool, .. } = parsed;
+    let ParsedPdf { pdf, sigs, dss: dss_data, revisions, own_pools, dss_pool, all_pool, decoded, .. } = parsed;
     let pdf: &[u8] = pdf;
     let last_full = sigs.iter().map(|s| s.covers_whole_file_up_to).max().unwrap_or(0);
     let (pool, dss) = if dss_data.is_empty() {
@@ -425,7 +434,11 @@ pub fn validate_parsed(
                     h => s.digest_with(pdf, h),
                 };
                 let own = own_pools.get(i);
-                check_cms(i, s.field_name.clone(), &s.contents, sha256.is_some(), &content, claimed, own, &ctx)
+                let cms = match decoded.get(i).and_then(Option::as_ref) {
+                    Some(d) => Cms::Decoded(d),
+                    None => Cms::Der(&s.contents),
+                };
+                check_cms(i, s.field_name.clone(), cms, sha256.is_some(), &content, claimed, own, &ctx)
             };
             for why in &dss.rejected {
                 r.warnings.push(format!("unusable validation data: {why}"));
@@ -482,6 +495,13 @@ pub fn validate_parsed(
         }
     }
     Ok(reports)
+}
+
+/// A CMS signature to check: as found, or decoded already (a [`ParsedPdf`]).
+#[derive(Clone, Copy)]
+enum Cms<'a> {
+    Der(&'a [u8]),
+    Decoded(&'a kyso_sign::DecodedCms),
 }
 
 /// What every check needs besides the signature: trust, revocation, the DSS, time.
@@ -587,7 +607,7 @@ pub fn validate_detached(
     let none = chain::CertPool::default();
     let ctx = Context { anchors, revocation, dss: &dss, extra_certs: &none, now };
     let digest = |oid: &der::asn1::ObjectIdentifier| kyso_pki::alg::hash_by_oid(oid).map(|h| h.digest(content));
-    let mut r = check_cms(0, None, cms, true, &digest, None, None, &ctx);
+    let mut r = check_cms(0, None, Cms::Der(cms), true, &digest, None, None, &ctx);
     r.byte_range_ok = true;
     finish(&mut r);
     r
@@ -660,7 +680,7 @@ fn pdf_date(m: &[u8]) -> Option<SystemTime> {
 fn check_cms(
     index: usize,
     field_name: Option<String>,
-    cms: &[u8],
+    cms: Cms,
     fits: bool,
     content: &dyn Fn(&der::asn1::ObjectIdentifier) -> Option<Vec<u8>>,
     claimed: Option<SystemTime>,
@@ -680,7 +700,11 @@ fn check_cms(
         unchecked.set(d.is_none());
         d
     };
-    let check = match kyso_sign::verify_detached_with(cms, &digest) {
+    let checked = match cms {
+        Cms::Decoded(d) => d.verify_with(&digest),
+        Cms::Der(der) => kyso_sign::verify_detached_with(der, &digest),
+    };
+    let check = match checked {
         Ok(c) => c,
         Err(e) => {
             r.problems.push(format!("the signature container cannot be read: {e}"));
