@@ -126,7 +126,10 @@ pub fn read_dss(pdf: &[u8]) -> ValidationData {
     if !may_hold_dss(pdf) {
         return ValidationData::default();
     }
-    let Ok(doc) = load(&crate::pdf::blank_signature_contents(pdf)) else { return ValidationData::default() };
+    // the DSS never needs a signature dictionary's keys
+    let Ok(doc) = load(&crate::pdf::blank_signature_contents_ending_dicts(pdf)) else {
+        return ValidationData::default();
+    };
     read_dss_in(&doc)
 }
 

@@ -21,7 +21,9 @@ mod update;
 pub use classic::{classic_pdf, one_page_pdf};
 pub(crate) use read::gap_hex;
 #[doc(hidden)]
-pub use read::{blank_signature_contents, signatures_full_parse, signatures_targeted};
+pub use read::{
+    blank_signature_contents, blank_signature_contents_ending_dicts, signatures_full_parse, signatures_targeted,
+};
 pub use read::{signatures, FoundSignature};
 pub(crate) use update::{write_obj, Base, Head, Update};
 

@@ -294,7 +294,7 @@ impl<'a> ParsedPdf<'a> {
         let wants_dss = kyso_sign::dss::may_hold_dss(pdf);
         let wants_revisions = ends.iter().any(|&e| e < pdf.len());
         let (dss, revisions) = if wants_dss || wants_revisions {
-            let blanked = kyso_sign::pdf::blank_signature_contents(pdf);
+            let blanked = kyso_sign::pdf::blank_signature_contents_ending_dicts(pdf);
             let doc = modifications::load(&blanked);
             let dss = match (&doc, wants_dss) {
                 (Some(d), true) => kyso_sign::dss::read_dss_in(d),

@@ -142,7 +142,7 @@ impl Revisions {
         if !ends.iter().any(|&e| e < pdf.len()) {
             return Revisions::with_final(pdf, &[], None, ends);
         }
-        let blanked = kyso_sign::pdf::blank_signature_contents(pdf);
+        let blanked = kyso_sign::pdf::blank_signature_contents_ending_dicts(pdf);
         let doc = load(&blanked);
         Revisions::with_final(pdf, &blanked, doc.as_ref(), ends)
     }

@@ -312,13 +312,26 @@ fn dictionary_depth(body: &[u8]) -> Option<i32> {
 }
 
 /// A copy of the PDF where every signature's `/Contents <…>` (found from its `/ByteRange`) is
-/// replaced by `<>` and spaces of the same length — and, where the value is in the object's
-/// top-level dictionary, by `<>>>endobj~` and spaces, ending the object there (the keys after it
-/// are not read) — so that offsets stay valid and the parser no longer walks tens of kilobytes of
-/// hex, or of spaces, per signature (most of the validation time otherwise).
+/// replaced by `<>` and spaces of the same length: offsets stay valid and the parser no longer
+/// walks tens of kilobytes of hex per signature (most of the validation time otherwise). Every
+/// key of the signature dictionaries stays readable (the full-parse signature finder needs them).
 /// Public for the validator's modification analysis, which parses revisions of the same file.
 #[doc(hidden)]
 pub fn blank_signature_contents(pdf: &[u8]) -> Vec<u8> {
+    blank(pdf, false)
+}
+
+/// [`blank_signature_contents`] that also ends each signature dictionary at its emptied value
+/// (`<>>>endobj~` then spaces, where the value is in the object's top-level dictionary), so that
+/// the parser does not walk the spaces either. The keys after `/Contents` are then not read: for
+/// readers that never look at signature dictionaries (the DSS, the pages of the modification
+/// analysis), never for finding signatures.
+#[doc(hidden)]
+pub fn blank_signature_contents_ending_dicts(pdf: &[u8]) -> Vec<u8> {
+    blank(pdf, true)
+}
+
+fn blank(pdf: &[u8], end_dicts: bool) -> Vec<u8> {
     let mut out = pdf.to_vec();
     let mut at = 0;
     while let Some(p) = memchr::memmem::find(&pdf[at..], b"/ByteRange").map(|p| p + at) {
@@ -334,7 +347,7 @@ pub fn blank_signature_contents(pdf: &[u8]) -> Vec<u8> {
         let [a, l, c, _] = nums[..] else { continue };
         let Some(b) = a.checked_add(l) else { continue };
         if is_hex_gap(pdf, b, c) {
-            if closes_object_here(pdf, b, c) {
+            if end_dicts && closes_object_here(pdf, b, c) {
                 // the object ends at the (now empty) value: the parser reads `<<… /Contents <> >>
                 // endobj` and never walks the tens of kilobytes of spaces that follow
                 out[b..b + CLOSED.len()].copy_from_slice(CLOSED);
