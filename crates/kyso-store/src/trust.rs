@@ -82,19 +82,24 @@ impl Store {
         on_pool!(self, p => Ok(sqlx::query_scalar("SELECT MAX(seq) FROM trust_lists").fetch_one(p).await?))
     }
 
-    /// The cached items among `keys` still fresh at `now` (next_update after it).
+    /// The cached items among `keys` still fresh at `now` (next_update after it), asked together.
     pub async fn fetch_cached(&self, keys: &[String], now: i64) -> Result<HashMap<String, Vec<u8>>> {
         let mut out = HashMap::new();
-        on_pool!(self, p => {
-            for k in keys {
-                let r = sqlx::query("SELECT body FROM fetch_cache WHERE key = $1 AND next_update > $2")
-                    .bind(k).bind(now).fetch_optional(p).await?;
-                if let Some(r) = r {
-                    out.insert(k.clone(), r.get::<Vec<u8>, _>("body"));
+        // one round trip per 64 keys (a document's certificates are asked about together)
+        for chunk in keys.chunks(64) {
+            let marks: Vec<String> = (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
+            let sql =
+                format!("SELECT key, body FROM fetch_cache WHERE next_update > $1 AND key IN ({})", marks.join(", "));
+            on_pool!(self, p => {
+                let mut q = sqlx::query(&sql).bind(now);
+                for k in chunk {
+                    q = q.bind(k);
                 }
-            }
-            Ok::<(), StoreError>(())
-        })?;
+                for r in q.fetch_all(p).await? {
+                    out.insert(r.get::<String, _>("key"), r.get::<Vec<u8>, _>("body"));
+                }
+            });
+        }
         Ok(out)
     }
 

@@ -50,6 +50,14 @@ async fn fetched_items_are_served_until_next_update() {
         s.put_fetched("ocsp:a:01", "ocsp", b"two", 1600, 2600).await.unwrap();
         assert_eq!(s.fetch_cached(&keys, 2100).await.unwrap()["ocsp:a:01"], b"two", "{b}: replaced");
         assert_eq!(s.prune_fetched(2100).await.unwrap(), 1, "{b}: the stale CRL");
+        // more keys than one query asks about: every fresh one found, the unknown ones absent
+        let many: Vec<String> = (0..150).map(|i| format!("ocsp:many:{i:03}")).collect();
+        for k in many.iter().step_by(7) {
+            s.put_fetched(k, "ocsp", k.as_bytes(), 2100, 3000).await.unwrap();
+        }
+        let got = s.fetch_cached(&many, 2200).await.unwrap();
+        assert_eq!(got.len(), many.iter().step_by(7).count(), "{b}");
+        assert!(got.iter().all(|(k, v)| v == k.as_bytes()), "{b}");
         assert!(
             s.put_fetched("k", "crl", &vec![0u8; kyso_store::trust::MAX_FETCH_BYTES + 1], 0, 1).await.is_err(),
             "{b}"
