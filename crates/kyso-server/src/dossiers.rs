@@ -237,7 +237,18 @@ pub fn dossier_error(e: DossierError) -> Response {
             Json(json!({"error": "too_large", "error_description": en, "message": vi})),
         )
             .into_response(),
-        DossierError::Busy(b) => crate::ratelimit::busy(*b, true),
+        // JSON like every other answer of this API (the portal reads `error`), with Retry-After
+        DossierError::Busy(b) => {
+            let en = format!("The server is busy with other {} work; retry in {} s.", b.work.name(), b.retry_after_secs);
+            let vi = format!("Máy chủ đang bận; hãy thử lại sau {} giây.", b.retry_after_secs);
+            let mut r = (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({"error": "temporarily_unavailable", "error_description": en, "message": vi})),
+            )
+                .into_response();
+            r.headers_mut().insert(axum::http::header::RETRY_AFTER, b.retry_after_secs.into());
+            r
+        }
         DossierError::Authority(a) => {
             tracing::error!(error = %crate::input::Clean(a), "dossier check failed");
             err(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "internal error; see the server log")

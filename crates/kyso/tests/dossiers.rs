@@ -404,8 +404,10 @@ fn concurrent_dossiers_are_each_answered_stored_and_audited_once(b: Backend) {
                     ok += 1;
                 }
                 503 => {
-                    let text = v.as_str().unwrap_or_default();
+                    assert_eq!(v["error"], json!("temporarily_unavailable"), "{v}");
+                    let text = v["error_description"].as_str().unwrap_or_default();
                     assert!(text.contains("busy with other validation work; retry in"), "a full pool is named: {v}");
+                    assert!(v["message"].as_str().is_some_and(|m| m.contains("Máy chủ đang bận")), "{v}");
                     turned_away += 1;
                 }
                 other => panic!("request {i}: status {other}: {v}"),
