@@ -26,7 +26,7 @@ use std::sync::{Arc, Mutex};
 const SHARDS: usize = 64;
 
 /// One pre-produced response and what HTTP caches need to know about it.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Produced {
     pub der: Vec<u8>,
     /// Quoted, strong: a hash of `der`.
@@ -125,6 +125,23 @@ impl OcspCache {
         true
     }
 
+    /// [`OcspCache::fill`] for a response produced because none was cached (a request's miss, an
+    /// issuance's pre-production): a current entry put there meanwhile by another producer is
+    /// kept, so that every client — and every HTTP cache — gets the same bytes for as long as
+    /// they are current. Returns the entry now cached, or None when refused (a revocation touched
+    /// the shard since `generation` was read).
+    pub fn fill_missing(&self, key: Vec<u8>, generation: u64, p: Arc<Produced>, now: i64) -> Option<Arc<Produced>> {
+        let mut s = self.shard(&key);
+        if s.generation != generation {
+            return None;
+        }
+        if let Some(kept) = s.hot.get(&key).or_else(|| s.cold.get(&key)).filter(|k| k.next_update > now) {
+            return Some(kept.clone());
+        }
+        s.insert_hot(key, p.clone(), self.half);
+        Some(p)
+    }
+
     /// After a revocation committed: bump the generation and put the revoked response in place.
     pub fn replace(&self, key: Vec<u8>, p: Arc<Produced>) {
         let mut s = self.shard(&key);
@@ -221,6 +238,26 @@ mod tests {
         c.invalidate(&key);
         assert!(!c.fill(key.clone(), g, produced(false)));
         assert!(c.get(&key, 1).is_none());
+    }
+
+    #[test]
+    fn a_second_producer_gets_the_response_already_cached() {
+        let c = OcspCache::new(1000);
+        let key = b"serial".to_vec();
+        let (g1, g2) = (c.generation(&key), c.generation(&key)); // two misses at once
+        let first = Arc::new(Produced { der: vec![1], ..(*produced(false)).clone() });
+        let second = Arc::new(Produced { der: vec![2], ..(*produced(false)).clone() });
+        assert_eq!(c.fill_missing(key.clone(), g1, first, 1).unwrap().der, [1]);
+        assert_eq!(c.fill_missing(key.clone(), g2, second, 1).unwrap().der, [1], "the first stays");
+        assert_eq!(c.get(&key, 1).unwrap().der, [1]);
+        // an expired entry is replaced
+        let later = Arc::new(Produced { der: vec![3], ..(*produced(false)).clone() });
+        assert_eq!(c.fill_missing(key.clone(), c.generation(&key), later, i64::MAX).unwrap().der, [3]);
+        // a revocation since the generation was read refuses it, and the revoked entry stays
+        let g = c.generation(&key);
+        c.replace(key.clone(), produced(true));
+        assert!(c.fill_missing(key.clone(), g, produced(false), 1).is_none());
+        assert!(c.get(&key, 1).unwrap().revoked);
     }
 
     /// Fills racing revocations on many threads: once a revocation has replaced the entry, no

@@ -221,9 +221,10 @@ impl Authority {
         }
         let generation = cache.generation(&key);
         match self.produce(ca, responder, id, now).await {
+            // another request (or the issuance's pre-production) may have cached one meanwhile:
+            // that one is served, so every client sees the same bytes
             Ok(Some(p)) => {
-                cache.fill(key, generation, p.clone());
-                OcspAnswer::Produced(p)
+                OcspAnswer::Produced(cache.fill_missing(key, generation, p.clone(), unix(now) as i64).unwrap_or(p))
             }
             Ok(None) => OcspAnswer::Fresh(self.ocsp_fresh(ca, responder, &query, now).await),
             Err(der) => OcspAnswer::Fresh(der),
@@ -394,8 +395,9 @@ impl Authority {
             let Ok(id) = ocsp::cert_id(&ca.cert, &bytes, ocsp::CERT_ID_HASHES[0]) else { return };
             let key = cache_key(&issuer, &id);
             let generation = me.status_state.ocsp.generation(&key);
-            if let Ok(Some(p)) = me.produce(ca, responder, &id, SystemTime::now()).await {
-                me.status_state.ocsp.fill(key, generation, p);
+            let now = SystemTime::now();
+            if let Ok(Some(p)) = me.produce(ca, responder, &id, now).await {
+                me.status_state.ocsp.fill_missing(key, generation, p, unix(now) as i64);
             }
         });
     }
