@@ -529,6 +529,7 @@ mod tests {
                         let cert = Certificate::from_der(&der).unwrap();
                         assert_eq!(cert.to_der().unwrap(), der, "{profile:?}: canonical DER");
                         assert_eq!(cert.tbs_certificate.to_der().unwrap(), tbs, "{profile:?}: the TBS signed");
+                        assert_eq!(signed_part(&der), Some(tbs.as_slice()), "{profile:?}: the TBS as it stands");
                         assert!(kyso_keys::verify(
                             ca.public_key_der(),
                             issuer.scheme,
@@ -576,5 +577,67 @@ mod tests {
         assert!(parse_oid("1..2").is_none());
         assert!(parse_oid("x").is_none());
         assert!(parse_oid("7.1").is_none());
+    }
+}
+
+/// The first element of the DER SEQUENCE `signed` — of a certificate, a CRL or a
+/// BasicOCSPResponse, the part its signature covers (tbsCertificate, tbsCertList,
+/// tbsResponseData) — exactly as it stands in the input: what was signed, with no re-encoding.
+/// `None` when the input does not start with a definite-length SEQUENCE holding such an element.
+pub fn signed_part(signed: &[u8]) -> Option<&[u8]> {
+    fn header(buf: &[u8], pos: usize) -> Option<(usize, usize)> {
+        // (content start, end) of the definite-length TLV at pos, single-octet tag
+        let first = *buf.get(pos + 1)?;
+        let (len, hdr) = if first < 0x80 {
+            (first as usize, 2)
+        } else {
+            let n = (first & 0x7f) as usize;
+            if n == 0 || n > 4 {
+                return None;
+            }
+            let mut len = 0usize;
+            for i in 0..n {
+                len = (len << 8) | *buf.get(pos + 2 + i)? as usize;
+            }
+            (len, 2 + n)
+        };
+        let start = pos.checked_add(hdr)?;
+        let end = start.checked_add(len)?;
+        (end <= buf.len()).then_some((start, end))
+    }
+    if signed.first() != Some(&0x30) {
+        return None;
+    }
+    let (inner, outer_end) = header(signed, 0)?;
+    if signed.get(inner) != Some(&0x30) {
+        return None;
+    }
+    let (_, end) = header(&signed[..outer_end], inner)?;
+    Some(&signed[inner..end])
+}
+
+#[cfg(test)]
+mod signed_part_tests {
+    use super::signed_part;
+
+    #[test]
+    fn the_first_element_as_encoded_or_none() {
+        // SEQUENCE { SEQUENCE { INTEGER 5 }, NULL }
+        let v = [0x30, 0x07, 0x30, 0x03, 0x02, 0x01, 0x05, 0x05, 0x00];
+        assert_eq!(signed_part(&v), Some(&v[2..7]));
+        // long-form lengths
+        let mut long = vec![0x30, 0x81, 0x85, 0x30, 0x81, 0x80];
+        long.extend([0u8; 0x80]);
+        long.extend([0x05, 0x00]);
+        assert_eq!(signed_part(&long).map(|s| s.len()), Some(0x83));
+        // truncated, wrong tags, indefinite length
+        assert_eq!(signed_part(&v[..6]), None);
+        assert_eq!(signed_part(&[0x31, 0x02, 0x30, 0x00]), None);
+        assert_eq!(signed_part(&[0x30, 0x02, 0x02, 0x00]), None);
+        assert_eq!(signed_part(&[0x30, 0x80, 0x30, 0x00, 0x00, 0x00]), None);
+        assert_eq!(signed_part(&[]), None);
+        // an inner element longer than its parent
+        assert_eq!(signed_part(&[0x30, 0x03, 0x30, 0x05, 0x00, 0x00, 0x00, 0x00, 0x00]), None);
+        // real certificates: `templates_encode_what_the_x509_structures_encode`
     }
 }

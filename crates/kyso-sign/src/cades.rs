@@ -160,6 +160,8 @@ pub fn sign_detached(
 #[derive(Clone, Debug)]
 pub struct CmsCheck {
     pub signer_cert_der: Vec<u8>,
+    /// `signer_cert_der` decoded.
+    pub signer_cert: Certificate,
     /// The message-digest attribute equals the SHA-256 of the content.
     pub message_digest_ok: bool,
     /// The signature over the signed attributes verifies with the signer certificate's key.
@@ -234,12 +236,40 @@ fn matches_sid(cert: &Certificate, sid: &SignerIdentifier) -> bool {
 /// What the typed checks of one SignerInfo found (shared by signatures and time-stamp tokens).
 struct SignerCheck {
     signer_cert_der: Vec<u8>,
+    signer_cert: Certificate,
     message_digest_ok: bool,
     signature_ok: bool,
     signing_cert_v2_ok: bool,
     signing_time: Option<SystemTime>,
     certificates: Vec<Vec<u8>>,
+    /// `certificates` decoded (same order).
+    parsed: Vec<Certificate>,
     algorithm_problem: Option<String>,
+}
+
+/// The DER of each certificate (CertificateChoices::Certificate) of `sd`, in order: encoded once
+/// per decoded SignedData, whatever the number of readers.
+fn certificate_ders(sd: &SignedData) -> Result<Vec<Vec<u8>>, SignError> {
+    sd.certificates
+        .iter()
+        .flat_map(|set| set.0.iter())
+        .filter_map(|choice| match choice {
+            CertificateChoices::Certificate(c) => Some(c.to_der().ctx("certificates")),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The certificates of `sd` zipped with their DER (`ders`, from [`certificate_ders`]).
+fn with_ders<'a>(sd: &'a SignedData, ders: &'a [Vec<u8>]) -> impl Iterator<Item = (&'a Certificate, &'a Vec<u8>)> {
+    sd.certificates
+        .iter()
+        .flat_map(|set| set.0.iter())
+        .filter_map(|choice| match choice {
+            CertificateChoices::Certificate(c) => Some(c),
+            _ => None,
+        })
+        .zip(ders)
 }
 
 fn only_signer(sd: &SignedData) -> Result<&SignerInfo, SignError> {
@@ -268,10 +298,13 @@ fn signed_data_of<'a>(input: &'a [u8], what: &'static str) -> Result<(SignedData
 /// `content_digest` (computed with the SignerInfo's digest algorithm; `None` when that algorithm
 /// is not supported), the signature over the signed attributes as encoded, and
 /// signing-certificate-v2. An algorithm that cannot be verified is named in `algorithm_problem`.
+/// The certificates come back decoded as well when `keep_parsed`.
 fn check_signer(
     cms_der: &[u8],
     sd: &SignedData,
+    ders: &[Vec<u8>],
     content_digest: &dyn Fn(&ObjectIdentifier) -> Option<Vec<u8>>,
+    keep_parsed: bool,
 ) -> Result<SignerCheck, SignError> {
     let si = only_signer(sd)?;
     let mut algorithm_problem = None;
@@ -286,15 +319,14 @@ fn check_signer(
         .ok_or_else(|| SignError::malformed("SignerInfo", "has no signed attributes (CAdES requires them)"))?;
 
     let mut certificates = Vec::new();
+    let mut parsed: Vec<&Certificate> = Vec::new();
     let mut signer = None;
-    for choice in sd.certificates.iter().flat_map(|set| set.0.iter()) {
-        if let CertificateChoices::Certificate(c) = choice {
-            let der = c.to_der().ctx("certificates")?;
-            if signer.is_none() && matches_sid(c, &si.sid) {
-                signer = Some((c.clone(), der.clone()));
-            }
-            certificates.push(der);
+    for (c, der) in with_ders(sd, ders) {
+        if signer.is_none() && matches_sid(c, &si.sid) {
+            signer = Some((c, der.clone()));
         }
+        certificates.push(der.clone());
+        parsed.push(c);
     }
     let (signer_cert, signer_cert_der) = signer.ok_or_else(|| {
         SignError::malformed("certificates", "the signer's certificate (named by the SignerInfo) is not included")
@@ -358,6 +390,8 @@ fn check_signer(
     }
     Ok(SignerCheck {
         signer_cert_der,
+        signer_cert: signer_cert.clone(),
+        parsed: if keep_parsed { parsed.into_iter().cloned().collect() } else { Vec::new() },
         message_digest_ok,
         signature_ok,
         signing_cert_v2_ok,
@@ -395,12 +429,52 @@ pub struct DecodedCms {
     sd: SignedData,
     der: Vec<u8>,
     leniency: Leniency,
+    /// The signature time-stamp token (unsigned attribute), decoded once for both uses: absent,
+    /// decoded (its SignedData and normalised DER), or why it could not be.
+    token: Option<Result<DecodedToken, String>>,
+    /// The DER of `sd`'s certificates ([`certificate_ders`]).
+    ders: Vec<Vec<u8>>,
+}
+
+/// A time-stamp token's SignedData and the normalised DER it was decoded from.
+#[derive(Clone, Debug)]
+struct DecodedToken {
+    sd: SignedData,
+    der: Vec<u8>,
+    /// The DER of its certificates ([`certificate_ders`]).
+    ders: Vec<Vec<u8>>,
+}
+
+/// The signature time-stamp token of `sd`'s only SignerInfo, decoded: `None` when there is none.
+fn signature_token(sd: &SignedData) -> Option<Result<DecodedToken, String>> {
+    let si = only_signer(sd).ok()?;
+    let token = match si.unsigned_attrs.as_ref().map(|a| single_value(a, OID_SIGNATURE_TIMESTAMP)) {
+        None | Some(Ok(None)) => return None,
+        Some(Err(e)) => return Some(Err(e.to_string())),
+        Some(Ok(Some(token))) => token,
+    };
+    Some(
+        token
+            .to_der()
+            .map_err(|e| e.to_string())
+            .and_then(|der| {
+                signed_data_of(&der, "time-stamp token")
+                    .map_err(|e| e.to_string())
+                    .map(|(sd, der, _)| (sd, der.into_owned()))
+            })
+            .and_then(|(sd, der)| {
+                let ders = certificate_ders(&sd).map_err(|e| e.to_string())?;
+                Ok(DecodedToken { sd, der, ders })
+            }),
+    )
 }
 
 impl DecodedCms {
     pub fn decode(cms_der: &[u8]) -> Result<DecodedCms, SignError> {
         let (sd, der, leniency) = signed_data_of(cms_der, "ContentInfo")?;
-        Ok(DecodedCms { sd, der: der.into_owned(), leniency })
+        let token = signature_token(&sd);
+        let ders = certificate_ders(&sd)?;
+        Ok(DecodedCms { sd, der: der.into_owned(), leniency, token, ders })
     }
 
     /// See [`verify_detached_with`].
@@ -412,19 +486,16 @@ impl DecodedCms {
         if sd.encap_content_info.econtent.is_some() {
             return Err(SignError::malformed("SignedData", "carries its content (eContent): not a detached signature"));
         }
-        let c = check_signer(&self.der, sd, content_digest)?;
+        let c = check_signer(&self.der, sd, &self.ders, content_digest, false)?;
         let si = only_signer(sd)?;
-        let timestamp = match si.unsigned_attrs.as_ref().map(|a| single_value(a, OID_SIGNATURE_TIMESTAMP)) {
-            None | Some(Ok(None)) => None,
-            Some(Err(e)) => Some(TimestampCheck::broken(e.to_string())),
-            Some(Ok(Some(token))) => Some(match token.to_der() {
-                Ok(der) => check_timestamp(&der, si.signature.as_bytes())
-                    .unwrap_or_else(|e| TimestampCheck::broken(e.to_string())),
-                Err(e) => TimestampCheck::broken(e.to_string()),
-            }),
-        };
+        let timestamp = self.token.as_ref().map(|t| match t {
+            Ok(t) => check_decoded_timestamp(&t.sd, &t.der, &t.ders, si.signature.as_bytes())
+                .unwrap_or_else(|e| TimestampCheck::broken(e.to_string())),
+            Err(why) => TimestampCheck::broken(why.clone()),
+        });
         Ok(CmsCheck {
             signer_cert_der: c.signer_cert_der,
+            signer_cert: c.signer_cert,
             message_digest_ok: c.message_digest_ok,
             signature_ok: c.signature_ok,
             signing_cert_v2_ok: c.signing_cert_v2_ok,
@@ -438,7 +509,17 @@ impl DecodedCms {
 
     /// See [`certificates_of`].
     pub fn certificates(&self) -> Result<CmsCertificates, SignError> {
-        certificates_in_signed_data(&self.sd)
+        let si = only_signer(&self.sd)?;
+        let (signer_cert_der, certificates, parsed) = certificates_in(&self.sd, &self.ders, si)?;
+        let (timestamp_certificates, timestamp_parsed) = match &self.token {
+            Some(Ok(t)) => only_signer(&t.sd)
+                .ok()
+                .and_then(|tsi| certificates_in(&t.sd, &t.ders, tsi).ok())
+                .map(|(_, c, p)| (c, p))
+                .unwrap_or_default(),
+            _ => (Vec::new(), Vec::new()),
+        };
+        Ok(CmsCertificates { signer_cert_der, certificates, timestamp_certificates, parsed, timestamp_parsed })
     }
 }
 
@@ -462,19 +543,17 @@ pub struct CmsCertificates {
 /// The signer's certificate (when included) and all the certificates, DER and decoded.
 type SignerAndCertificates = (Option<Vec<u8>>, Vec<Vec<u8>>, Vec<Certificate>);
 
-fn certificates_in(sd: &SignedData, si: &SignerInfo) -> Result<SignerAndCertificates, SignError> {
+/// The certificates of `sd`, each with its DER (`ders`, from [`certificate_ders`]).
+fn certificates_in(sd: &SignedData, ders: &[Vec<u8>], si: &SignerInfo) -> Result<SignerAndCertificates, SignError> {
     let mut signer = None;
     let mut certificates = Vec::new();
     let mut parsed = Vec::new();
-    for choice in sd.certificates.iter().flat_map(|set| set.0.iter()) {
-        if let CertificateChoices::Certificate(c) = choice {
-            let der = c.to_der().ctx("certificates")?;
-            if signer.is_none() && matches_sid(c, &si.sid) {
-                signer = Some(der.clone());
-            }
-            certificates.push(der);
-            parsed.push(c.clone());
+    for (c, der) in with_ders(sd, ders) {
+        if signer.is_none() && matches_sid(c, &si.sid) {
+            signer = Some(der.clone());
         }
+        certificates.push(der.clone());
+        parsed.push(c.clone());
     }
     Ok((signer, certificates, parsed))
 }
@@ -482,27 +561,7 @@ fn certificates_in(sd: &SignedData, si: &SignerInfo) -> Result<SignerAndCertific
 /// [`CmsCertificates`] of `cms_der`: one decode, no signature verified. Errors only when it is not
 /// a SignedData with exactly one SignerInfo.
 pub fn certificates_of(cms_der: &[u8]) -> Result<CmsCertificates, SignError> {
-    let (sd, _, _) = signed_data_of(cms_der, "ContentInfo")?;
-    certificates_in_signed_data(&sd)
-}
-
-fn certificates_in_signed_data(sd: &SignedData) -> Result<CmsCertificates, SignError> {
-    let si = only_signer(sd)?;
-    let (signer_cert_der, certificates, parsed) = certificates_in(sd, si)?;
-    let (timestamp_certificates, timestamp_parsed) =
-        match si.unsigned_attrs.as_ref().map(|a| single_value(a, OID_SIGNATURE_TIMESTAMP)) {
-            Some(Ok(Some(token))) => token
-                .to_der()
-                .ok()
-                .and_then(|der| {
-                    let (tsd, _, _) = signed_data_of(&der, "time-stamp token").ok()?;
-                    let tsi = only_signer(&tsd).ok()?;
-                    certificates_in(&tsd, tsi).ok().map(|(_, c, p)| (c, p))
-                })
-                .unwrap_or_default(),
-            _ => (Vec::new(), Vec::new()),
-        };
-    Ok(CmsCertificates { signer_cert_der, certificates, timestamp_certificates, parsed, timestamp_parsed })
+    DecodedCms::decode(cms_der)?.certificates()
 }
 
 /// id-aa-signatureTimeStampToken (RFC 3161 appendix A, CAdES B-T): an unsigned attribute whose
@@ -522,8 +581,12 @@ pub struct TimestampCheck {
     pub token_signature_ok: bool,
     /// The TSA certificate (the token's signer), when the token includes it.
     pub tsa_cert_der: Option<Vec<u8>>,
+    /// `tsa_cert_der` decoded.
+    pub tsa_cert: Option<Certificate>,
     /// Every certificate in the token, DER.
     pub certificates: Vec<Vec<u8>>,
+    /// `certificates` decoded (same order).
+    pub parsed: Vec<Certificate>,
     /// Why the token could not be read, when it could not.
     pub problem: Option<String>,
 }
@@ -535,7 +598,9 @@ impl TimestampCheck {
             imprint_ok: false,
             token_signature_ok: false,
             tsa_cert_der: None,
+            tsa_cert: None,
             certificates: Vec::new(),
+            parsed: Vec::new(),
             problem: Some(problem),
         }
     }
@@ -549,6 +614,17 @@ impl TimestampCheck {
 /// Check an RFC 3161 time-stamp token (a DER ContentInfo) over `signature_value`.
 pub fn check_timestamp(token_der: &[u8], signature_value: &[u8]) -> Result<TimestampCheck, SignError> {
     let (sd, token_der, _) = signed_data_of(token_der, "time-stamp token")?;
+    let ders = certificate_ders(&sd)?;
+    check_decoded_timestamp(&sd, &token_der, &ders, signature_value)
+}
+
+/// [`check_timestamp`] of a token decoded already (`sd` from the normalised DER `token_der`).
+fn check_decoded_timestamp(
+    sd: &SignedData,
+    token_der: &[u8],
+    ders: &[Vec<u8>],
+    signature_value: &[u8],
+) -> Result<TimestampCheck, SignError> {
     if sd.encap_content_info.econtent_type != tsa::OID_TST_INFO {
         return Err(SignError::malformed(
             "time-stamp token",
@@ -563,7 +639,7 @@ pub fn check_timestamp(token_der: &[u8], signature_value: &[u8]) -> Result<Times
     let info_der = econtent.decode_as::<OctetString>().ctx("TSTInfo")?.as_bytes().to_vec();
     let info = TstInfo::from_der(&info_der).ctx("TSTInfo")?;
     let by_alg = |oid: &ObjectIdentifier| alg::hash_by_oid(oid).map(|h| h.digest(&info_der));
-    let c = check_signer(&token_der, &sd, &by_alg)?;
+    let c = check_signer(token_der, sd, ders, &by_alg, true)?;
     if let Some(why) = &c.algorithm_problem {
         return Err(SignError::malformed("time-stamp token", why.clone()));
     }
@@ -575,7 +651,9 @@ pub fn check_timestamp(token_der: &[u8], signature_value: &[u8]) -> Result<Times
         imprint_ok,
         token_signature_ok: c.message_digest_ok && c.signature_ok,
         tsa_cert_der: Some(c.signer_cert_der),
+        tsa_cert: Some(c.signer_cert),
         certificates: c.certificates,
+        parsed: c.parsed,
         problem: None,
     })
 }

@@ -377,7 +377,9 @@ pub(crate) fn decode_hex(s: &[u8]) -> Option<Vec<u8>> {
 /// Whether a hex string's body holds only hex digits and white space ([`decode_hex`] would
 /// succeed), without decoding it.
 pub(crate) fn is_hex_body(s: &[u8]) -> bool {
-    s.iter().all(|&c| HEX[c as usize] != BAD)
+    // the same set of bytes as `HEX` accepts (digits, both cases of a-f, PDF white space), checked
+    // 32 at a time: signature placeholders are tens of kilobytes
+    all_hex_or_ws(s)
 }
 
 /// A string value's bytes (literal or hex).
@@ -592,6 +594,23 @@ pub fn startxref_before(pdf: &[u8], end: usize) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
+    /// The vectorised check accepts exactly the bytes the decoder's table accepts, alone, in
+    /// whole 32-byte chunks and in the remainder.
+    #[test]
+    fn vectorised_hex_check_agrees_with_the_table() {
+        for b in 0..=255u8 {
+            let table = super::HEX[b as usize] != super::BAD;
+            for len in [1, 31, 32, 33, 64, 70] {
+                let mut s = vec![b'a'; len];
+                s[len - 1] = b;
+                assert_eq!(super::all_hex_or_ws(&s), table, "byte {b:#04x} at the end of {len}");
+                s[len - 1] = b'0';
+                s[0] = b;
+                assert_eq!(super::is_hex_body(&s), table, "byte {b:#04x} at the start of {len}");
+            }
+        }
+    }
+
     /// The table-driven decoder agrees with the plain digit-by-digit reading on every mix of
     /// digits, white space and stray bytes (odd counts, spaces between the digits of a pair).
     #[test]

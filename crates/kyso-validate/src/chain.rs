@@ -17,7 +17,7 @@ use x509_cert::Certificate;
 #[derive(Clone, Default)]
 pub struct TrustAnchors {
     roots: Vec<(Certificate, Vec<u8>)>,
-    intermediates: Vec<Certificate>,
+    intermediates: Vec<(Certificate, Vec<u8>)>,
     /// Trust-list services and the periods they were trusted in (`trusted.rs`).
     pub(crate) services: Vec<crate::trusted::ListedService>,
     pub(crate) memo: Memo,
@@ -59,7 +59,7 @@ impl TrustAnchors {
         Ok(())
     }
     pub fn add_intermediate(&mut self, der: &[u8]) -> Result<(), der::Error> {
-        self.intermediates.push(Certificate::from_der(der)?);
+        self.intermediates.push((Certificate::from_der(der)?, der.to_vec()));
         Ok(())
     }
     pub fn is_empty(&self) -> bool {
@@ -73,13 +73,18 @@ impl TrustAnchors {
 
     /// [`TrustAnchors::certificates`] without copying them.
     pub(crate) fn certificate_refs(&self) -> impl Iterator<Item = &Certificate> {
-        self.roots.iter().map(|(c, _)| c).chain(&self.intermediates)
+        self.roots.iter().chain(&self.intermediates).map(|(c, _)| c)
     }
 
-    fn is_root(&self, c: &Certificate) -> bool {
-        // cheap comparisons first: only a certificate named like a root is encoded and compared
+    /// `c` (whose DER is `c_der` when known) is a configured root.
+    fn is_root(&self, c: &Certificate, c_der: Option<&[u8]>) -> bool {
+        // cheap comparisons first: only a certificate named like a root is compared whole
         self.roots.iter().any(|(r, d)| {
-            r.tbs_certificate.subject == c.tbs_certificate.subject && c.to_der().is_ok_and(|der| der == *d)
+            r.tbs_certificate.subject == c.tbs_certificate.subject
+                && match c_der {
+                    Some(der) => der == d.as_slice(),
+                    None => c.to_der().is_ok_and(|der| der == *d),
+                }
         })
     }
 
@@ -90,22 +95,26 @@ impl TrustAnchors {
         for d in from_signature {
             pool.add_der(d);
         }
-        self.build_path_in(signer, &[&pool])
+        self.build_path_in(signer, None, &[&pool])
     }
 
     /// [`TrustAnchors::build_path`] over certificate pools parsed once per document: the
     /// signature's own, then the document's (DSS and other signatures'). At each step at most
     /// [`MAX_ISSUER_CANDIDATES`] certificates named like the issuer are tried, so a file that
     /// carries thousands of look-alike issuers costs a bounded number of signature checks.
+    /// `signer_der` is the signer's DER when the caller has it (the signed part is then read
+    /// from it rather than re-encoded).
     pub(crate) fn build_path_in(
         &self,
         signer: &Certificate,
+        signer_der: Option<&[u8]>,
         pools: &[&CertPool],
     ) -> Result<Vec<Certificate>, PathError> {
         let mut path = vec![signer.clone()];
+        let mut cur_der = signer_der;
         for _ in 0..6 {
             let cur = path.last().expect("non-empty").clone();
-            if self.is_root(&cur) {
+            if self.is_root(&cur, cur_der) {
                 return Ok(path);
             }
             let want = &cur.tbs_certificate.issuer;
@@ -115,10 +124,15 @@ impl TrustAnchors {
             let issuer = pools
                 .iter()
                 .flat_map(|p| p.named(&key))
-                .chain(self.intermediates.iter().filter(|c| &c.tbs_certificate.subject == want))
-                .chain(self.roots.iter().map(|(c, _)| c).filter(|c| &c.tbs_certificate.subject == want))
+                .chain(
+                    self.intermediates
+                        .iter()
+                        .chain(&self.roots)
+                        .filter(|(c, _)| &c.tbs_certificate.subject == want)
+                        .map(|(c, d)| (c, d.as_slice())),
+                )
                 .take(MAX_ISSUER_CANDIDATES)
-                .find(|c| match check_signed_by_in(&cur, c, &self.memo) {
+                .find(|(c, _)| match check_signed_by_in(&cur, cur_der, c, &self.memo) {
                     SigCheck::Verified => true,
                     SigCheck::Invalid => {
                         wrong_key = Some(common_name(c));
@@ -130,16 +144,19 @@ impl TrustAnchors {
                     }
                 });
             match issuer {
-                Some(i) if *i == cur && !self.is_root(i) => {
+                Some((i, d)) if *i == cur && !self.is_root(i, Some(d)) => {
                     return Err(PathError::Missing(format!(
                         "«{}» is self-signed and not a configured trust anchor; give it (or the national root) as a trusted root",
                         common_name(&cur)
                     )))
                 }
-                Some(i) if path.iter().any(|p| p == i) && !self.is_root(i) => {
+                Some((i, d)) if path.iter().any(|p| p == i) && !self.is_root(i, Some(d)) => {
                     return Err(PathError::Other("the certificate path loops".into()))
                 }
-                Some(i) => path.push(i.clone()),
+                Some((i, d)) => {
+                    path.push(i.clone());
+                    cur_der = Some(d);
+                }
                 None if unsupported.is_some() => {
                     return Err(PathError::Unsupported(format!(
                         "the signature on «{}» by «{}» cannot be verified: {}",
@@ -197,18 +214,19 @@ pub struct CertPool {
     certs: Vec<Certificate>,
     /// Each certificate's DER, in the order of `certs`.
     order: Vec<Vec<u8>>,
-    ders: HashSet<Vec<u8>>,
+    /// Each DER's index in `certs`.
+    ders: std::collections::HashMap<Vec<u8>, usize>,
     by_subject: std::collections::HashMap<Vec<u8>, Vec<usize>>,
 }
 
 impl CertPool {
     /// Add a DER certificate (ignored when unreadable or already here).
     pub fn add_der(&mut self, der: &[u8]) {
-        if self.ders.contains(der) {
+        if self.ders.contains_key(der) {
             return;
         }
         let Ok(c) = Certificate::from_der(der) else { return };
-        self.ders.insert(der.to_vec());
+        self.ders.insert(der.to_vec(), self.certs.len());
         let key = c.tbs_certificate.subject.to_der().unwrap_or_default();
         self.by_subject.entry(key).or_default().push(self.certs.len());
         self.certs.push(c);
@@ -217,10 +235,10 @@ impl CertPool {
 
     /// Add a certificate decoded already, with its DER (ignored when already here).
     pub fn add_parsed(&mut self, der: &[u8], c: &Certificate) {
-        if self.ders.contains(der) {
+        if self.ders.contains_key(der) {
             return;
         }
-        self.ders.insert(der.to_vec());
+        self.ders.insert(der.to_vec(), self.certs.len());
         let key = c.tbs_certificate.subject.to_der().unwrap_or_default();
         self.by_subject.entry(key).or_default().push(self.certs.len());
         self.certs.push(c.clone());
@@ -230,10 +248,10 @@ impl CertPool {
     /// Add the certificates of `other` (already parsed) that are not here.
     pub fn extend_from(&mut self, other: &CertPool) {
         for (c, der) in other.certs.iter().zip(&other.order) {
-            if self.ders.contains(der.as_slice()) {
+            if self.ders.contains_key(der.as_slice()) {
                 continue;
             }
-            self.ders.insert(der.clone());
+            self.ders.insert(der.clone(), self.certs.len());
             let key = c.tbs_certificate.subject.to_der().unwrap_or_default();
             self.by_subject.entry(key).or_default().push(self.certs.len());
             self.certs.push(c.clone());
@@ -241,13 +259,26 @@ impl CertPool {
         }
     }
 
-    /// The certificates whose subject is the name with this DER encoding.
-    fn named<'a>(&'a self, subject_der: &[u8]) -> impl Iterator<Item = &'a Certificate> + 'a {
-        self.by_subject.get(subject_der).into_iter().flatten().map(|&i| &self.certs[i])
+    /// The certificates whose subject is the name with this DER encoding, with their DER.
+    fn named<'a>(&'a self, subject_der: &[u8]) -> impl Iterator<Item = (&'a Certificate, &'a [u8])> + 'a {
+        self.by_subject.get(subject_der).into_iter().flatten().map(|&i| (&self.certs[i], self.order[i].as_slice()))
     }
 
     pub fn certificates(&self) -> &[Certificate] {
         &self.certs
+    }
+
+    /// The certificate with this DER, when it is here (decoded already).
+    pub fn get(&self, der: &[u8]) -> Option<&Certificate> {
+        self.ders.get(der).map(|&i| &self.certs[i])
+    }
+
+    /// Add a DER certificate, reusing its decoded form from one of `decoded` when it is there.
+    pub fn add_der_from(&mut self, der: &[u8], decoded: &[&CertPool]) {
+        match decoded.iter().find_map(|p| p.get(der)) {
+            Some(c) => self.add_parsed(der, c),
+            None => self.add_der(der),
+        }
     }
 }
 
@@ -352,18 +383,31 @@ pub(crate) fn signed_by(cert: &Certificate, issuer: &Certificate) -> bool {
 
 /// [`signed_by`], saying why not (no memo beyond the process-wide one).
 pub(crate) fn check_signed_by(cert: &Certificate, issuer: &Certificate) -> SigCheck {
-    check_signed_by_in(cert, issuer, &Memo::default())
+    check_signed_by_in(cert, None, issuer, &Memo::default())
 }
 
 /// [`check_signed_by`] remembering successes: for infrastructure certificates (CA, TSA, OCSP
 /// responder) in the process (see [`VERIFIED`]), for the others in `memo` (one validation).
-pub(crate) fn check_signed_by_in(cert: &Certificate, issuer: &Certificate, memo: &Memo) -> SigCheck {
+/// `cert_der` is `cert`'s DER when the caller has it: the signed part is then taken from it as it
+/// stands (what the issuer signed) instead of re-encoded.
+pub(crate) fn check_signed_by_in(
+    cert: &Certificate,
+    cert_der: Option<&[u8]>,
+    issuer: &Certificate,
+    memo: &Memo,
+) -> SigCheck {
     let scheme = match kyso_pki::alg::verify_scheme_of(&cert.signature_algorithm) {
         Ok(s) => s,
         Err(why) => return SigCheck::Unsupported(why),
     };
     let Ok(spki) = issuer.tbs_certificate.subject_public_key_info.to_der() else { return SigCheck::Invalid };
-    let Ok(tbs) = cert.tbs_certificate.to_der() else { return SigCheck::Invalid };
+    let tbs: std::borrow::Cow<[u8]> = match cert_der.and_then(kyso_pki::cert::signed_part) {
+        Some(raw) => std::borrow::Cow::Borrowed(raw),
+        None => match cert.tbs_certificate.to_der() {
+            Ok(t) => std::borrow::Cow::Owned(t),
+            Err(_) => return SigCheck::Invalid,
+        },
+    };
     let (Ok(alg), sig) = (cert.signature_algorithm.to_der(), cert.signature.raw_bytes()) else {
         return SigCheck::Invalid;
     };
@@ -590,15 +634,16 @@ pub fn judge_timestamp(
     if !ts.token_signature_ok {
         return Err("the token's signature does not verify".into());
     }
-    let der = ts.tsa_cert_der.as_deref().ok_or("the token does not include the TSA certificate")?;
-    let tsa = Certificate::from_der(der).map_err(|e| format!("the TSA certificate cannot be parsed: {e}"))?;
+    let Some(tsa) = ts.tsa_cert.as_ref() else {
+        return Err("the token does not include the TSA certificate".into());
+    };
     let mut own = CertPool::default();
-    for d in &ts.certificates {
-        own.add_der(d);
+    for (d, p) in ts.certificates.iter().zip(&ts.parsed) {
+        own.add_parsed(d, p);
     }
     let mut all: Vec<&CertPool> = vec![&own];
     all.extend_from_slice(pools);
-    let path = anchors.build_path_in(&tsa, &all).map_err(|e| e.to_string())?;
+    let path = anchors.build_path_in(tsa, ts.tsa_cert_der.as_deref(), &all).map_err(|e| e.to_string())?;
     anchors.listed_status_at(&path, ts.gen_time)?;
     let exts = tsa.tbs_certificate.extensions.as_deref().unwrap_or(&[]);
     let eku = exts
@@ -607,19 +652,19 @@ pub fn judge_timestamp(
         .and_then(|e| x509_cert::ext::pkix::ExtendedKeyUsage::from_der(e.extn_value.as_bytes()).ok())
         .is_some_and(|x| x.0.iter().any(|o| o.to_string() == EKU_TIME_STAMPING));
     if !eku {
-        return Err(format!("«{}» is not a time-stamping certificate (no EKU timeStamping)", common_name(&tsa)));
+        return Err(format!("«{}» is not a time-stamping certificate (no EKU timeStamping)", common_name(tsa)));
     }
-    if !within_validity(&tsa, ts.gen_time) {
-        return Err(format!("«{}» was outside its validity period at genTime", common_name(&tsa)));
+    if !within_validity(tsa, ts.gen_time) {
+        return Err(format!("«{}» was outside its validity period at genTime", common_name(tsa)));
     }
     if let Some(issuer) = path.get(1) {
-        let st = revocation.status(issuer, &tsa);
-        let (st, _) = no_service_policy(r, &tsa, (st, String::new()));
+        let st = revocation.status(issuer, tsa);
+        let (st, _) = no_service_policy(r, tsa, (st, String::new()));
         match st {
             Revocation::Revoked { at, reason } if at <= ts.gen_time || reason == 1 => {
                 return Err(format!(
                     "the TSA certificate «{}» was revoked on {} ({})",
-                    common_name(&tsa),
+                    common_name(tsa),
                     kyso_pki::time::rfc3339(crate::unix(at)),
                     kyso_pki::crl::reason_name(reason)
                 ))
@@ -627,9 +672,9 @@ pub fn judge_timestamp(
             Revocation::Unknown => {
                 r.warnings.push(format!(
                     "the revocation status of the TSA certificate «{}» could not be checked",
-                    common_name(&tsa)
+                    common_name(tsa)
                 ));
-                r.revocation_unchecked.push(common_name(&tsa));
+                r.revocation_unchecked.push(common_name(tsa));
             }
             _ => {}
         }

@@ -316,11 +316,7 @@ impl<'a> ParsedPdf<'a> {
         let mut sig_certs = Vec::with_capacity(sigs.len());
         let mut signers = Vec::with_capacity(sigs.len());
         let mut own_pools = Vec::with_capacity(sigs.len());
-        let mut dss_pool = chain::CertPool::default();
-        for d in &dss.certs {
-            dss_pool.add_der(d);
-        }
-        let mut all_pool = dss_pool.clone();
+        let mut token_pools = Vec::with_capacity(sigs.len());
         let mut decoded = Vec::with_capacity(sigs.len());
         for s in &sigs {
             let mut own = chain::CertPool::default();
@@ -330,14 +326,14 @@ impl<'a> ParsedPdf<'a> {
                 None => kyso_sign::certificates_of(&s.contents),
             };
             decoded.push(cms);
+            let mut token = chain::CertPool::default();
             match listed {
                 Ok(c) => {
                     for (d, p) in c.certificates.iter().zip(&c.parsed) {
                         own.add_parsed(d, p);
                     }
-                    all_pool.extend_from(&own);
                     for (d, p) in c.timestamp_certificates.iter().zip(&c.timestamp_parsed) {
-                        all_pool.add_parsed(d, p);
+                        token.add_parsed(d, p);
                     }
                     sig_certs.push(c.certificates.into_iter().chain(c.timestamp_certificates).collect());
                     signers.push(c.signer_cert_der);
@@ -348,6 +344,19 @@ impl<'a> ParsedPdf<'a> {
                 }
             }
             own_pools.push(own);
+            token_pools.push(token);
+        }
+        // the DSS usually repeats the signatures' certificates: each decoded once
+        let decoded_pools: Vec<&chain::CertPool> = own_pools.iter().chain(&token_pools).collect();
+        let mut dss_pool = chain::CertPool::default();
+        for d in &dss.certs {
+            dss_pool.add_der_from(d, &decoded_pools);
+        }
+        // the DSS's, then each signature's and its token's (the order issuers are tried in)
+        let mut all_pool = dss_pool.clone();
+        for (own, token) in own_pools.iter().zip(&token_pools) {
+            all_pool.extend_from(own);
+            all_pool.extend_from(token);
         }
         Ok(ParsedPdf { pdf, sigs, sig_certs, own_pools, dss_pool, all_pool, signers, decoded, dss, revisions })
     }
@@ -548,17 +557,17 @@ fn check_doc_timestamp(
         r.problems.push("the time-stamp's message imprint is not the digest of the signed ranges".into());
     }
     r.timestamp_time = Some(unix(ts.gen_time));
-    let Some(tsa) = ts.tsa_cert_der.as_deref().and_then(|d| kyso_pki::cert::parse(d).ok()) else {
+    let Some(tsa) = ts.tsa_cert.as_ref() else {
         r.problems.push("the TSA certificate is missing or cannot be parsed".into());
         r.sub_indication = Some(SubIndication::FormatFailure);
         return r;
     };
-    chain::describe_signer(&mut r, &tsa);
+    chain::describe_signer(&mut r, tsa);
     let mut own = chain::CertPool::default();
-    for d in &ts.certificates {
-        own.add_der(d);
+    for (d, p) in ts.certificates.iter().zip(&ts.parsed) {
+        own.add_parsed(d, p);
     }
-    match anchors.build_path_in(&tsa, &[&own, pool]) {
+    match anchors.build_path_in(tsa, ts.tsa_cert_der.as_deref(), &[&own, pool]) {
         Ok(path) => {
             r.chain = path.iter().map(chain::common_name).collect();
             r.chain_ok = true;
@@ -586,9 +595,9 @@ fn check_doc_timestamp(
         .and_then(|e| <x509_cert::ext::pkix::ExtendedKeyUsage as der::Decode>::from_der(e.extn_value.as_bytes()).ok())
         .is_some_and(|x| x.0.iter().any(|o| o.to_string() == chain::EKU_TIME_STAMPING));
     if !r.key_usage_ok {
-        r.problems.push(format!("«{}» is not a time-stamping certificate", chain::common_name(&tsa)));
+        r.problems.push(format!("«{}» is not a time-stamping certificate", chain::common_name(tsa)));
     }
-    if !chain::within_validity(&tsa, ts.gen_time) {
+    if !chain::within_validity(tsa, ts.gen_time) {
         r.problems.push("the TSA certificate was outside its validity period at genTime".into());
         chain::set(&mut r, SubIndication::OutOfBoundsNoPoe);
     }
@@ -724,12 +733,8 @@ fn check_cms(
     r.warnings.extend(check.leniency.notes());
     let claimed = check.signing_time.or(claimed);
     r.claimed_signing_time = claimed.map(unix);
-    let Ok(cert) = kyso_pki::cert::parse(&check.signer_cert_der) else {
-        r.problems.push("the signer certificate cannot be parsed".into());
-        r.sub_indication = Some(SubIndication::FormatFailure);
-        return r;
-    };
-    chain::describe_signer(&mut r, &cert);
+    let cert = &check.signer_cert;
+    chain::describe_signer(&mut r, cert);
     // a valid signature time-stamp is proof of existence: it replaces the claimed time
     let mut proven = None;
     // the signature's own certificates: parsed when the file was read, else here
@@ -761,7 +766,7 @@ fn check_cms(
             }
         }
     }
-    let path = anchors.build_path_in(&cert, &[own, extra_certs]);
+    let path = anchors.build_path_in(cert, Some(&check.signer_cert_der), &[own, extra_certs]);
     let signing_time = proven.or(claimed).unwrap_or(now);
     let mut signer_from_dss = false;
     match path {
@@ -786,7 +791,7 @@ fn check_cms(
         }
         Err(e) => path_failed(&mut r, e),
     }
-    chain::judge_validity_and_usage(&mut r, &cert, now, proven);
+    chain::judge_validity_and_usage(&mut r, cert, now, proven);
     r.level = Some(match proven {
         None => Level::BB,
         Some(_) if !dss.is_empty() && signer_from_dss && tsa_from_dss => Level::BLt,

@@ -18,7 +18,7 @@ const OID_CRL_REASON: der::asn1::ObjectIdentifier = der::asn1::ObjectIdentifier:
 /// One status statement: which certificate (issuer key + serial), what, and for which period.
 #[derive(Clone, Debug)]
 struct Statement {
-    issuer_der: Vec<u8>,
+    issuer: Vec<u8>,
     serial: Vec<u8>,
     status: Revocation,
     this_update: SystemTime,
@@ -29,7 +29,7 @@ struct Statement {
 /// A CRL whose signature was checked: every serial not listed is good for its period.
 #[derive(Clone, Debug)]
 struct CheckedCrl {
-    issuer_der: Vec<u8>,
+    issuer: Vec<u8>,
     revoked: Vec<(Vec<u8>, SystemTime, u8)>,
     this_update: SystemTime,
     next_update: Option<SystemTime>,
@@ -46,8 +46,12 @@ pub struct DssEvidence {
     pub rejected: Vec<String>,
 }
 
-fn to_der(c: &Certificate) -> Vec<u8> {
-    c.to_der().unwrap_or_default()
+/// Who issued the certificates a statement is about: the issuer's name and key (what an OCSP
+/// CertID names, RFC 6960 §4.1.1), so that every certificate of one CA answers alike.
+fn issuer_id(c: &Certificate) -> Vec<u8> {
+    let mut id = c.tbs_certificate.subject.to_der().unwrap_or_default();
+    id.extend_from_slice(c.tbs_certificate.subject_public_key_info.subject_public_key.raw_bytes());
+    id
 }
 
 fn verify_with(
@@ -112,7 +116,11 @@ impl DssEvidence {
             return Err(format!("response type {} is not id-pkix-ocsp-basic", bytes.response_type));
         }
         let basic = BasicOcspResponse::from_der(bytes.response.as_bytes()).map_err(|e| e.to_string())?;
-        let tbs = basic.tbs_response_data.to_der().map_err(|e| e.to_string())?;
+        // what the responder signed, as it stands (re-encoded only if it cannot be delimited)
+        let tbs: std::borrow::Cow<[u8]> = match kyso_pki::cert::signed_part(bytes.response.as_bytes()) {
+            Some(raw) => raw.into(),
+            None => basic.tbs_response_data.to_der().map_err(|e| e.to_string())?.into(),
+        };
         let sig = basic.signature.as_bytes().ok_or("the signature is not whole octets")?;
         let own = basic.certs.as_deref().unwrap_or(&[]);
         let rid = &basic.tbs_response_data.responder_id;
@@ -153,7 +161,7 @@ impl DssEvidence {
                 CertStatus::Unknown(_) => Revocation::Unknown,
             };
             self.ocsp.push(Statement {
-                issuer_der: to_der(issuer),
+                issuer: issuer_id(issuer),
                 serial: single.cert_id.serial_number.as_bytes().to_vec(),
                 status,
                 this_update: single.this_update.0.to_system_time(),
@@ -166,7 +174,10 @@ impl DssEvidence {
 
     fn add_crl(&mut self, der: &[u8], pool: &[&Certificate]) -> Result<(), String> {
         let crl = CertificateList::from_der(der).map_err(|e| format!("not a CRL: {e}"))?;
-        let tbs = crl.tbs_cert_list.to_der().map_err(|e| e.to_string())?;
+        let tbs: std::borrow::Cow<[u8]> = match kyso_pki::cert::signed_part(der) {
+            Some(raw) => raw.into(),
+            None => crl.tbs_cert_list.to_der().map_err(|e| e.to_string())?.into(),
+        };
         let sig = crl.signature.as_bytes().ok_or("the signature is not whole octets")?;
         let issuer = pool
             .iter()
@@ -201,7 +212,7 @@ impl DssEvidence {
             })
             .collect();
         self.crls.push(CheckedCrl {
-            issuer_der: to_der(issuer),
+            issuer: issuer_id(issuer),
             revoked,
             this_update: crl.tbs_cert_list.this_update.to_system_time(),
             next_update: crl.tbs_cert_list.next_update.map(|t| t.to_system_time()),
@@ -217,17 +228,17 @@ impl DssEvidence {
         subject: &Certificate,
         at: SystemTime,
     ) -> Option<(Revocation, &'static str)> {
-        let issuer_der = to_der(issuer);
+        let issuer_id = issuer_id(issuer);
         let serial = subject.tbs_certificate.serial_number.as_bytes();
         let covers =
             |this: SystemTime, next: Option<SystemTime>| this >= at || next.is_some_and(|n| this <= at && at <= n);
         let mut statements: Vec<(Revocation, SystemTime, Option<SystemTime>, &'static str)> = self
             .ocsp
             .iter()
-            .filter(|s| s.issuer_der == issuer_der && s.serial == serial)
+            .filter(|s| s.issuer == issuer_id && s.serial == serial)
             .map(|s| (s.status, s.this_update, s.next_update, s.source))
             .collect();
-        for c in self.crls.iter().filter(|c| c.issuer_der == issuer_der) {
+        for c in self.crls.iter().filter(|c| c.issuer == issuer_id) {
             let st = match c.revoked.iter().find(|(s, _, _)| s == serial) {
                 Some((_, t, reason)) => Revocation::Revoked { at: *t, reason: *reason },
                 None => Revocation::Good,
