@@ -30,6 +30,15 @@ pub struct Cli {
     /// Database URL (default: sqlite in the data directory). E.g. postgres://user@host/db
     #[arg(long, global = true, env = "KYSO_DATABASE_URL")]
     pub database_url: Option<String>,
+    /// A hot standby of the PostgreSQL primary (streaming replication) that OCSP, CRL building,
+    /// dashboards, rankings and exports read from while it is within --replica-max-lag-ms
+    /// (docs/DEPLOYMENT.md). PostgreSQL only: refused with SQLite.
+    #[arg(long, global = true, env = "KYSO_READ_DATABASE_URL")]
+    pub read_database_url: Option<String>,
+    /// How far behind the primary the replica may be before reads go back to the primary.
+    #[arg(long, global = true, env = "KYSO_REPLICA_MAX_LAG_MS", default_value_t = 2000,
+          value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
+    pub replica_max_lag_ms: u64,
     /// Machine-readable JSON output.
     #[arg(long, global = true)]
     pub json: bool,

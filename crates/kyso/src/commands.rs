@@ -1,7 +1,7 @@
 //! The dispatch table: one line a command, calling its module's entry point.
 
 use crate::cli::{Cli, Command};
-use crate::data::DataDir;
+use crate::data::{self, DataDir};
 use crate::{
     accounts_cli, audit, bench, ca, campaign_cli, cert, citizen, init, notify_cli, procedure_cli, serve, signing,
     trust_cli,
@@ -11,6 +11,9 @@ use std::process::ExitCode;
 
 pub async fn run(cli: Cli) -> Result<ExitCode> {
     let (dir, db, json) = (DataDir::new(&cli.data_dir), cli.database_url.as_deref(), cli.json);
+    if let Some(url) = &cli.read_database_url {
+        data::use_read_replica(&dir, db, url, std::time::Duration::from_millis(cli.replica_max_lag_ms))?;
+    }
     match cli.command {
         Command::Init(a) => init::run(&dir, db, a, json).await.map(done),
         Command::Serve(a) => serve::run(&dir, db, a).await.map(done),
