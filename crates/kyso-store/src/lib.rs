@@ -13,6 +13,7 @@ pub mod bulk;
 pub mod campaign;
 pub mod dossiers;
 pub mod eid;
+pub mod federation;
 pub mod forms;
 pub mod hotline;
 pub mod limits;
@@ -292,6 +293,12 @@ const MIGRATIONS: &[Migration] = &[
         name: "report approval and reporting agencies",
         sqlite: include_str!("../migrations/sqlite/0022_report_approval.sql"),
         postgres: include_str!("../migrations/postgres/0022_report_approval.sql"),
+    },
+    Migration {
+        version: 25,
+        name: "federation views",
+        sqlite: include_str!("../migrations/sqlite/0025_federation_views.sql"),
+        postgres: include_str!("../migrations/postgres/0025_federation_views.sql"),
     },
 ];
 
