@@ -8,6 +8,7 @@ use crate::ca::{CaCommand, CrlArgs};
 use crate::campaign_cli::CampaignCommand;
 use crate::cert::CertCommand;
 use crate::citizen::CitizenCommand;
+use crate::federation_cli::FederationCommand;
 use crate::init::InitArgs;
 use crate::notify_cli::NotifyCommand;
 use crate::procedure_cli::ProcedureCommand;
@@ -81,6 +82,10 @@ pub enum Command {
     /// Notifications (e-mail, SMS, Zalo) through the outbox: invite a hamlet, reminders, delivery, opt-outs.
     #[command(subcommand)]
     Notify(NotifyCommand),
+    /// The nation: a national coordinator with the provinces' databases as postgres_fdw
+    /// partitions (attach, detach, the national roll-up).
+    #[command(subcommand)]
+    Federation(FederationCommand),
     /// Sign a PDF (PAdES, incremental; B-LT unless --level says otherwise) with a credential; PIN
     /// from KYSO_PIN or stdin.
     SignPdf(SignDocArgs),

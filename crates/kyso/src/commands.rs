@@ -3,8 +3,8 @@
 use crate::cli::{Cli, Command};
 use crate::data::{self, DataDir};
 use crate::{
-    accounts_cli, audit, bench, ca, campaign_cli, cert, citizen, init, notify_cli, procedure_cli, serve, signing,
-    trust_cli,
+    accounts_cli, audit, bench, ca, campaign_cli, cert, citizen, federation_cli, init, notify_cli, procedure_cli,
+    serve, signing, trust_cli,
 };
 use anyhow::Result;
 use std::process::ExitCode;
@@ -27,6 +27,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Procedure(c) => procedure_cli::run(&dir, db, c, json).await,
         Command::Campaign(c) => campaign_cli::run(&dir, db, c, json).await,
         Command::Notify(c) => notify_cli::run(&dir, db, c, json).await,
+        Command::Federation(c) => federation_cli::run(c, json).await,
         Command::SignPdf(a) => signing::sign_doc(&dir, db, a, true, json).await,
         Command::SignFile(a) => signing::sign_doc(&dir, db, a, false, json).await,
         Command::Verify(a) => signing::verify(&dir, db, a, json).await,
