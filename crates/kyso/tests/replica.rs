@@ -5,8 +5,9 @@
 //! process) on the primary. OpenSSL's OCSP client must see "revoked" within the lag bound while
 //! the standby streams, while its replay is paused (the server falls back to the primary past the
 //! bound; before that it answers from the standby, which shows that it reads there), and after
-//! it resumes; never "good" again once "revoked" was answered. The refusals: a SQLite primary,
-//! a read URL that is not a standby.
+//! it resumes; never "good" again once "revoked" was answered. The ranking page and the worklist
+//! and renewals XLSX exports read the standby (the exports audited on the primary). The
+//! refusals: a SQLite primary, a read URL that is not a standby.
 
 mod support;
 use kyso_testkit::pg_cluster;
@@ -146,6 +147,18 @@ fn ocsp_from_the_replica_answers_revoked_within_the_bound() {
         assert!(body.contains("Xã Hiệp Lực") && body.contains("50,00"), "{what}: 1 holder of 2 adults:\n{body}");
     };
     ranking("read from the standby");
+    // Exports read there too, and are audited on the primary (a write on the standby would fail).
+    let cookie = officer_cookie(&env, "01960");
+    for (path, action) in [
+        ("/campaign/worklist.xlsx?commune=01960&hamlet=T01", "campaign.worklist.export"),
+        ("/campaign/renewals.xlsx?commune=01960&hamlet=T01", "campaign.renewals.export"),
+    ] {
+        let r = Request::get(path).cookies(&cookie).send(env.port);
+        assert_eq!(r.status, 200, "{path}: {}", r.text());
+        assert!(r.body.starts_with(b"PK"), "{path}: not an XLSX");
+        let sql = format!("SELECT count(*) FROM audit_log WHERE action = '{action}'");
+        assert_eq!(primary.psql("kyso", &sql).unwrap(), "1", "{path}: audited once on the primary");
+    }
     let (status, crl) = http("GET", &format!("{}/crl/vnpt.crl", env.base_url()), None, &[]).unwrap();
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&crl));
 
@@ -171,8 +184,8 @@ fn ocsp_from_the_replica_answers_revoked_within_the_bound() {
     let first = ocsp(&env, &certs[1].1);
     let asked_after = before.elapsed();
     assert!(
-        asked_after < Duration::from_millis(BOUND_MS),
-        "the revocation and the first question took {asked_after:?}, longer than the bound: the test cannot tell the replica from the primary"
+        asked_after < Duration::from_millis(BOUND_MS - 1000),
+        "the revocation and the first question took {asked_after:?}, too close to the bound (the machine is too slow): the test cannot tell the replica from the primary"
     );
     assert_eq!(
         first, "good",
