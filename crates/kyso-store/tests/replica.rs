@@ -11,8 +11,9 @@ use kyso_store::{AuditEvent, AuditKey, Store, StoreError, Write};
 use kyso_testkit::pg_cluster;
 use std::time::{Duration, Instant};
 
-/// Large enough for a loaded 2-core machine, whose sampling queries may take a few hundred ms.
-const BOUND: Duration = Duration::from_millis(1500);
+/// Large enough for a loaded 2-core machine (load average 10 seen while other tests ran), whose
+/// sampler may be starved of CPU for a second or more.
+const BOUND: Duration = Duration::from_millis(3000);
 
 async fn audit(s: &Store, subject: &str) {
     s.commit(&[Write::Audit(AuditEvent::new("test", "replica.probe", subject, ""))]).await.unwrap();
@@ -53,10 +54,10 @@ async fn the_replica_is_read_within_the_bound_and_not_past_it() {
     let r = ReadReplica::connect(&p, &replica.url("kyso"), BOUND).await.unwrap();
     assert!(r.fresh_since(0), "measured at connect: {:?}", r.staleness());
 
-    // An idle primary: nothing is written for three times the bound, the standby stays fresh
+    // An idle primary: nothing is written for twice the bound, the standby stays fresh
     // (its replay position equals the primary's WAL position; the age of the last replayed
     // transaction would grow all that time).
-    tokio::time::sleep(BOUND * 3).await;
+    tokio::time::sleep(BOUND * 2).await;
     let stale = r.staleness().unwrap();
     assert!(stale < BOUND, "idle primary, caught-up standby, yet {stale:?} stale");
     assert!(r.fresh_since(0));

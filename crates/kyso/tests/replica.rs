@@ -15,14 +15,23 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use support::*;
 
-const BOUND_MS: u64 = 3000;
+const BOUND_MS: u64 = 5000;
 /// What the bound may be exceeded by: the sampler's interval (250 ms at most), the change feed's
-/// poll (50 ms here), OpenSSL's round trip, a loaded 2-core machine.
-const SLACK: Duration = Duration::from_millis(1500);
+/// poll (50 ms here), OpenSSL's round trip, and a loaded 2-core machine (CI runs other tests
+/// beside this one: a load average of 10 was seen). The bound is 5 s for the same reason: a
+/// sampler starved of CPU makes the standby look stale (the safe side), which would make the
+/// "still good from the standby" step fail with a smaller bound.
+const SLACK: Duration = Duration::from_millis(3000);
 
 fn ocsp(env: &Env, pem: &std::path::Path) -> String {
+    ocsp_with(env, pem, &[])
+}
+
+/// OpenSSL's OCSP client with extra options (`-sha256`: the CertID hashed with SHA-256).
+fn ocsp_with(env: &Env, pem: &std::path::Path, extra: &[&str]) -> String {
     let (_, out) = run(Command::new("openssl")
         .arg("ocsp")
+        .args(extra)
         .arg("-issuer")
         .arg(env.ca("vnpt"))
         .arg("-cert")
@@ -211,6 +220,43 @@ fn ocsp_from_the_replica_answers_revoked_within_the_bound() {
     let took = until_revoked(&env, &certs[2].1, t, "resumed");
     assert!(took <= Duration::from_millis(BOUND_MS) + SLACK, "resumed: revoked only after {took:?}");
     ranking("back on the standby");
+
+    // 4. A revocation by the server itself (the operator API) while it reads the standby, whose
+    //    replay is paused again: the OCSP floor sends its fills to the primary until the standby
+    //    has the revocation, so a CertID the revocation only drops (SHA-256; the SHA-1 one is
+    //    re-signed in place) is produced again from the primary: "revoked" at once, not the
+    //    paused standby's "good", although the standby is still within the bound.
+    let (serial4, pem4) = env.issue("019190000014", "vnpt", &[]);
+    let count = primary.psql("kyso", "SELECT count(*) FROM certificates").unwrap();
+    replica.wait_for("kyso", "SELECT count(*) FROM certificates", &count, Duration::from_secs(30)).unwrap();
+    for _ in 0..2 {
+        assert_eq!(ocsp_with(&env, &pem4, &["-sha256"]), "good");
+    }
+    replica.psql("kyso", "SELECT pg_wal_replay_pause()").unwrap();
+    replica.wait_for("kyso", "SELECT pg_get_wal_replay_pause_state()", "paused", Duration::from_secs(10)).unwrap();
+    let token = std::fs::read_to_string(env.data_dir().join("operator-token")).unwrap().trim().to_string();
+    let url = format!("{}/api/v1/certificates/{serial4}/revoke", env.base_url());
+    let api = std::thread::spawn(move || {
+        let auth = format!("Bearer {token}");
+        http_with("POST", &url, Some("application/json"), &[("Authorization", &auth)], br#"{"reason":"keyCompromise"}"#)
+    });
+    let committed = format!("SELECT revoked_at IS NOT NULL FROM certificates WHERE serial = '{serial4}'");
+    primary.wait_for("kyso", &committed, "t", Duration::from_secs(10)).unwrap();
+    let since = Instant::now();
+    assert_eq!(
+        ocsp_with(&env, &pem4, &["-sha256"]),
+        "revoked",
+        "SHA-256 CertID right after the server's own revocation"
+    );
+    assert_eq!(ocsp(&env, &pem4), "revoked", "SHA-1 CertID");
+    assert!(
+        since.elapsed() < Duration::from_millis(BOUND_MS - 1000),
+        "asked {:?} after the commit: too close to the bound to tell the floor from the fallback",
+        since.elapsed()
+    );
+    let (status, body) = api.join().unwrap().unwrap();
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    replica.psql("kyso", "SELECT pg_wal_replay_resume()").unwrap();
 
     // The CRL (built from the standby once it has replayed everything) lists all three.
     let (status, der) = http("GET", &format!("{}/crl/vnpt.crl", env.base_url()), None, &[]).unwrap();
