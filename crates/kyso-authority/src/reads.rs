@@ -8,7 +8,7 @@
 //! produced from the standby must never be older than what the change feed has already told the
 //! cache, or a stale "good" would be kept until the next refresh. So the OCSP reads carry a
 //! *floor*: a moment on the primary that the standby must have replayed to be used. The floor
-//! rises when the change feed reads rows from the primary (the standby is behind), when this
+//! rises when the change feed reads revocations from the primary (the standby is behind), when this
 //! process revokes, and when the cache starts (the feed starts from the primary's head). A fill
 //! reads its shard's generation first, then the floor, then the status, so a revocation the feed
 //! handles after the fill began is refused at insertion (`OcspCache::fill`) and one handled

@@ -92,9 +92,11 @@ async fn follow_and_refresh(me: Weak<Authority>, mut seq: i64) {
             let (store, on_replica) = a.ocsp_store();
             match store.audit_rows(seq, 1000).await {
                 Ok(rows) => {
-                    if !on_replica {
-                        // read from the primary: OCSP may read the replica again only once it
-                        // has these rows too
+                    if !on_replica && rows.iter().any(|r| r.action == "cert.revoke") {
+                        // revocations read from the primary: OCSP reads the replica again only
+                        // once it has them too (raised before the invalidations below). Only for
+                        // revocations: raising it on every poll from the primary would keep
+                        // the floor ahead of the replica for good, and OCSP on the primary.
                         a.raise_ocsp_floor();
                     }
                     for r in &rows {
@@ -181,8 +183,9 @@ impl Authority {
             return Err(AuthorityError::NotFound(format!("CA {issuer_id}")));
         }
         let current = |c: &CrlRow| kyso_store::now() < c.this_update + (c.next_update - c.this_update) / 2;
-        // the replica's CRL may be older by the lag bound; before signing a new one, the primary's
-        if let Some(c) = self.read_store().latest_crl(issuer_id).await?.filter(current) {
+        // the replica's CRL may be older by the lag bound (never older than a revocation this
+        // process made: the OCSP floor); before signing a new one, the primary's
+        if let Some(c) = self.ocsp_store().0.latest_crl(issuer_id).await?.filter(current) {
             return Ok(c);
         }
         match self.store.latest_crl(issuer_id).await? {
