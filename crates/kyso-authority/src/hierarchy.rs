@@ -341,6 +341,7 @@ impl Authority {
             status_state: Default::default(),
             trust_cache: Default::default(),
             online,
+            reads: Default::default(),
         })
     }
 

@@ -17,6 +17,7 @@ mod issue;
 mod ocsp_cache;
 pub mod online;
 pub mod pool;
+mod reads;
 pub mod signing;
 mod status;
 mod trust;
@@ -133,6 +134,8 @@ pub struct Authority {
     trust_cache: trust::TrustCache,
     /// Revocation data and issuers fetched for certificates other CAs issued, cached in the store.
     pub online: online::Online,
+    /// The read replica, when there is one, and where each kind of read goes ([`reads`]).
+    reads: reads::Reads,
 }
 
 impl Authority {

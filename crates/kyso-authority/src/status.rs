@@ -89,8 +89,16 @@ async fn follow_and_refresh(me: Weak<Authority>, mut seq: i64) {
         tick.tick().await;
         let Some(a) = me.upgrade() else { return };
         loop {
-            match a.store.audit_rows(seq, 1000).await {
+            let (store, on_replica) = a.ocsp_store();
+            match store.audit_rows(seq, 1000).await {
                 Ok(rows) => {
+                    if !on_replica && rows.iter().any(|r| r.action == "cert.revoke") {
+                        // revocations read from the primary: OCSP reads the replica again only
+                        // once it has them too (raised before the invalidations below). Only for
+                        // revocations: raising it on every poll from the primary would keep
+                        // the floor ahead of the replica for good, and OCSP on the primary.
+                        a.raise_ocsp_floor();
+                    }
                     for r in &rows {
                         if r.action == "cert.revoke" {
                             if let Ok(serial) = crate::issue::normalise_serial(&r.subject) {
@@ -126,7 +134,8 @@ impl Authority {
         actor: &str,
     ) -> Result<Vec<Write>> {
         let ca = self.ca(issuer_id).ok_or_else(|| AuthorityError::NotFound(format!("CA {issuer_id}")))?;
-        let mut revoked = self.store.revoked(issuer_id).await?;
+        // a CRL must miss no revocation: the replica only once it has replayed everything so far
+        let mut revoked = self.complete_read_store().await.revoked(issuer_id).await?;
         if let Some((s, at, r)) = extra {
             revoked.push((s.to_string(), at, r));
         }
@@ -173,8 +182,14 @@ impl Authority {
         if self.ca(issuer_id).is_none() {
             return Err(AuthorityError::NotFound(format!("CA {issuer_id}")));
         }
+        let current = |c: &CrlRow| kyso_store::now() < c.this_update + (c.next_update - c.this_update) / 2;
+        // the replica's CRL may be older by the lag bound (never older than a revocation this
+        // process made: the OCSP floor); before signing a new one, the primary's
+        if let Some(c) = self.ocsp_store().0.latest_crl(issuer_id).await?.filter(current) {
+            return Ok(c);
+        }
         match self.store.latest_crl(issuer_id).await? {
-            Some(c) if kyso_store::now() < c.this_update + (c.next_update - c.this_update) / 2 => Ok(c),
+            Some(c) if current(&c) => Ok(c),
             _ => self.sign_crl(issuer_id, ACTOR_SYSTEM).await,
         }
     }
@@ -237,7 +252,7 @@ impl Authority {
             return Err(ocsp::error_response(ResponseStatus::Unauthorized));
         }
         let serial = serial_hex(id.serial_number.as_bytes());
-        match self.store.status(&ca.id, &serial).await {
+        match self.ocsp_store().0.status(&ca.id, &serial).await {
             Ok(Some((Some(at), reason))) => Ok(Status::Revoked { at: from_unix(at), reason: reason as u8 }),
             Ok(Some((None, _))) => Ok(Status::Good),
             Ok(None) => Ok(Status::Unknown),
@@ -298,6 +313,9 @@ impl Authority {
                 return;
             };
             if let Some(a) = me.upgrade() {
+                // the feed starts at the primary's head: the replica must have it before OCSP
+                // reads there
+                a.raise_ocsp_floor();
                 a.status_state.ocsp.activate();
             }
             follow_and_refresh(me, head).await;
@@ -338,6 +356,8 @@ impl Authority {
     /// After a revocation of `serial` by `issuer_id` committed in this process (the revocation
     /// lock held): replace its pre-produced responses before the revocation returns.
     pub(crate) fn ocsp_revoked(&self, issuer_id: &str, serial: &str, at: i64, reason: u8) {
+        // fills read the replica only once it has this revocation
+        self.raise_ocsp_floor();
         let cache = &self.status_state.ocsp;
         let (Some(ca), Some(responder), Ok(bytes)) =
             (self.ca(issuer_id), self.responder(issuer_id), hex::decode(serial))
@@ -359,11 +379,14 @@ impl Authority {
         }
     }
 
-    /// After a revocation committed and the revocation lock is released: wait out the followers'
-    /// polling (two [`ocsp_sync`] intervals and a margin), so that a server in another process
-    /// (`kyso cert revoke` beside `kyso serve`, or another replica) has dropped its pre-produced
-    /// "good" before this revocation returns.
+    /// After a revocation committed and the revocation lock is released: wait until the read
+    /// replica (if this process has one) replayed it, then out the followers' polling (two
+    /// [`ocsp_sync`] intervals and a margin), so that a server in another process (`kyso cert
+    /// revoke` beside `kyso serve`, or another server instance, on the primary or on this replica)
+    /// has dropped its pre-produced "good" before this revocation returns.
     pub(crate) async fn ocsp_followers_catch_up(&self) {
+        // servers whose change feed reads the replica see it once the replica has replayed it
+        self.replica_caught_up().await;
         tokio::time::sleep(ocsp_sync() * 2 + Duration::from_millis(50)).await;
     }
 

@@ -13,12 +13,14 @@ pub mod bulk;
 pub mod campaign;
 pub mod dossiers;
 pub mod eid;
+pub mod federation;
 pub mod forms;
 pub mod hotline;
 pub mod limits;
 pub mod listed;
 pub mod notify;
 pub mod pins;
+pub mod replica;
 pub mod reports;
 mod rows;
 pub mod throttle;
@@ -67,6 +69,10 @@ pub enum StoreError {
     /// audit key ([`Store::with_audit_key`]).
     #[error("no audit key: the audit chain is keyed by the key-encryption key (run `kyso init`, or set KYSO_KEK)")]
     NoAuditKey,
+    /// A read replica refused ([`replica::ReadReplica::connect`]): the sentence says why and
+    /// what to do, in Vietnamese then English.
+    #[error("{0}")]
+    Replica(String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -288,6 +294,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0022_report_approval.sql"),
         postgres: include_str!("../migrations/postgres/0022_report_approval.sql"),
     },
+    Migration {
+        version: 25,
+        name: "federation views",
+        sqlite: include_str!("../migrations/sqlite/0025_federation_views.sql"),
+        postgres: include_str!("../migrations/postgres/0025_federation_views.sql"),
+    },
 ];
 
 impl Store {
@@ -306,8 +318,7 @@ impl Store {
                 .foreign_keys(true);
             Store::Sqlite(Keyed::new(SqlitePoolOptions::new().max_connections(4).connect_with(opts).await?))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            let opts = PgConnectOptions::from_str(url)?;
-            Store::Postgres(Keyed::new(PgPoolOptions::new().max_connections(8).connect_with(opts).await?))
+            Store::Postgres(Keyed::new(open_postgres_pool(url).await?))
         } else {
             return Err(StoreError::BadUrl(url.to_string()));
         };
@@ -391,6 +402,12 @@ impl Store {
     pub async fn setting(&self, name: &str) -> Result<Option<String>> {
         on_pool!(self, p => Ok(sqlx::query_scalar("SELECT value FROM settings WHERE name = $1").bind(name).fetch_optional(p).await?))
     }
+}
+
+/// A PostgreSQL pool as [`Store::open`] makes it (no migrations: a read replica opens one too).
+pub(crate) async fn open_postgres_pool(url: &str) -> Result<PgPool> {
+    let opts = PgConnectOptions::from_str(url)?;
+    Ok(PgPoolOptions::new().max_connections(8).connect_with(opts).await?)
 }
 
 pub fn now() -> i64 {

@@ -4,6 +4,7 @@
 
 pub mod http;
 pub mod pdf;
+pub mod pg_cluster;
 pub mod pki;
 pub mod postgres;
 pub mod tools;

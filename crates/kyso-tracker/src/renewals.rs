@@ -55,12 +55,25 @@ pub async fn renewal_lines(store: &Store, commune: &str, hamlet: &str, as_of: Da
 /// the detail (`", xlsx"` or nothing).
 pub async fn audited_renewal_lines(
     store: &Store,
+    place: (&str, &str),
+    as_of: Date,
+    what: (&str, &str),
+    actor: &str,
+) -> Fallible<Vec<RenewalLine>> {
+    audited_renewal_lines_from(store, store, place, as_of, what, actor).await
+}
+
+/// [`audited_renewal_lines`] read from `read` (a read replica within its bound, for an export)
+/// and audited on `store` (the primary).
+pub async fn audited_renewal_lines_from(
+    read: &Store,
+    store: &Store,
     (commune, hamlet): (&str, &str),
     as_of: Date,
     (what, how): (&str, &str),
     actor: &str,
 ) -> Fallible<Vec<RenewalLine>> {
-    let lines = renewal_lines(store, commune, hamlet, as_of).await?;
+    let lines = renewal_lines(read, commune, hamlet, as_of).await?;
     let detail = format!("{} holders to renew from {as_of}{how}", lines.len());
     let audit = AuditEvent::new(actor, &format!("campaign.renewals.{what}"), &format!("{commune}/{hamlet}"), detail);
     store.commit(&[Write::Audit(audit)]).await.map_err(|e| e.to_string())?;

@@ -8,6 +8,7 @@ use crate::ca::{CaCommand, CrlArgs};
 use crate::campaign_cli::CampaignCommand;
 use crate::cert::CertCommand;
 use crate::citizen::CitizenCommand;
+use crate::federation_cli::FederationCommand;
 use crate::init::InitArgs;
 use crate::notify_cli::NotifyCommand;
 use crate::procedure_cli::ProcedureCommand;
@@ -30,6 +31,15 @@ pub struct Cli {
     /// Database URL (default: sqlite in the data directory). E.g. postgres://user@host/db
     #[arg(long, global = true, env = "KYSO_DATABASE_URL")]
     pub database_url: Option<String>,
+    /// A hot standby of the PostgreSQL primary (streaming replication) that OCSP, CRL building,
+    /// dashboards, rankings and exports read from while it is within --replica-max-lag-ms
+    /// (docs/DEPLOYMENT.md). PostgreSQL only: refused with SQLite.
+    #[arg(long, global = true, env = "KYSO_READ_DATABASE_URL")]
+    pub read_database_url: Option<String>,
+    /// How far behind the primary the replica may be before reads go back to the primary.
+    #[arg(long, global = true, env = "KYSO_REPLICA_MAX_LAG_MS", default_value_t = 2000,
+          value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
+    pub replica_max_lag_ms: u64,
     /// Machine-readable JSON output.
     #[arg(long, global = true)]
     pub json: bool,
@@ -72,6 +82,10 @@ pub enum Command {
     /// Notifications (e-mail, SMS, Zalo) through the outbox: invite a hamlet, reminders, delivery, opt-outs.
     #[command(subcommand)]
     Notify(NotifyCommand),
+    /// The nation: a national coordinator with the provinces' databases as postgres_fdw
+    /// partitions (attach, detach, the national roll-up).
+    #[command(subcommand)]
+    Federation(FederationCommand),
     /// Sign a PDF (PAdES, incremental; B-LT unless --level says otherwise) with a credential; PIN
     /// from KYSO_PIN or stdin.
     SignPdf(SignDocArgs),

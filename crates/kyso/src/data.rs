@@ -5,10 +5,12 @@
 use anyhow::{bail, Context, Result};
 use kyso_authority::{Authority, Config};
 use kyso_custody::{Kek, KeyCustody, Vault};
+use kyso_store::replica::ReadReplica;
 use kyso_store::Store;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// The actor audit rows name for changes made from the command line.
 pub const ACTOR_CLI: &str = "cli";
@@ -141,6 +143,24 @@ pub async fn create_store(dir: &DataDir, db: Option<&str>) -> Result<Store> {
     })
 }
 
+/// `--read-database-url` and its bound, for every authority this process opens ([`open`]).
+static READ_REPLICA: std::sync::OnceLock<(String, Duration)> = std::sync::OnceLock::new();
+
+/// Read from the hot standby at `url` while it is within `max_lag` of the primary. Refused at
+/// once, before anything is opened, when the primary is SQLite (the data directory's file or a
+/// `sqlite:` URL): SQLite has no replica.
+pub fn use_read_replica(dir: &DataDir, db: Option<&str>, url: &str, max_lag: Duration) -> Result<()> {
+    let primary = dir.database_url(db);
+    if !(primary.starts_with("postgres:") || primary.starts_with("postgresql:")) {
+        bail!(
+            "--read-database-url chỉ dùng với cơ sở dữ liệu chính PostgreSQL (--database-url postgres://…): SQLite không có bản sao chỉ đọc; bỏ --read-database-url / KYSO_READ_DATABASE_URL\n\
+             --read-database-url needs a PostgreSQL primary (--database-url postgres://…): SQLite has no read replica; remove --read-database-url / KYSO_READ_DATABASE_URL"
+        );
+    }
+    let _ = READ_REPLICA.set((url.to_string(), max_lag));
+    Ok(())
+}
+
 /// Database URL without its password, for messages.
 fn redact(url: &str) -> String {
     match (url.find("://"), url.find('@')) {
@@ -157,7 +177,22 @@ pub async fn open(dir: &DataDir, db: Option<&str>) -> Result<Arc<Authority>> {
     let hsm_providers: Vec<String> =
         cfg.providers.iter().filter(|p| p.citizen_key_custody == "pkcs11").map(|p| p.id.clone()).collect();
     let pkcs11 = cfg.pkcs11.clone();
+    let replica = match READ_REPLICA.get() {
+        Some((url, max_lag)) => Some(
+            ReadReplica::connect(&store, url, *max_lag)
+                .await
+                .with_context(|| format!("cannot use the read replica ({})", redact(url)))?,
+        ),
+        None => None,
+    };
     let mut auth = Authority::load(store, custody, vault, cfg).await?;
+    if let Some(r) = replica {
+        tracing::info!(
+            bound_ms = r.max_lag().as_millis() as u64,
+            "reading OCSP, CRLs, dashboards and exports from the replica within the bound"
+        );
+        auth.set_read_replica(r);
+    }
     if let (Some(p), false) = (pkcs11, hsm_providers.is_empty()) {
         let pin = std::env::var(&p.user_pin_env)
             .with_context(|| format!("the PKCS#11 token's user PIN: set {}", p.user_pin_env))?;

@@ -23,6 +23,7 @@ mod cli;
 mod commands;
 mod data;
 mod demo;
+mod federation_cli;
 mod init;
 mod logging;
 #[cfg(test)]

@@ -179,7 +179,8 @@ pub async fn campaign(State(s): State<AppState>, headers: HeaderMap, Query(p): Q
             Err(bad) => return bad.page(l.en()),
         },
     };
-    let store = &s.authority.store;
+    // the replica while it is within its lag bound (docs/DEPLOYMENT.md)
+    let store = s.authority.read_store();
     let page = async {
         let on = parse_date(&date)?;
         let scope = match &unit {

@@ -78,7 +78,7 @@ pub async fn ranking(State(s): State<AppState>, Query(p): Query<Params>) -> Resp
         Ok(v) => v,
         Err(bad) => return bad.page(asks_en(p.lang.as_deref())),
     };
-    let rows = match s.authority.store.adoption_rollup(&date).await {
+    let rows = match s.authority.read_store().adoption_rollup(&date).await {
         Ok(r) => r,
         Err(e) => {
             tracing::error!(error = %input::Clean(&e), "ranking unavailable");
@@ -87,7 +87,7 @@ pub async fn ranking(State(s): State<AppState>, Query(p): Query<Params>) -> Resp
     };
     // Level 2 among the same adults the snapshots count (their age line, their day).
     let level2 = match kyso_tracker::eid::level2_adults_by_commune(
-        &s.authority.store,
+        s.authority.read_store(),
         Some(&province),
         &date,
         kyso_tracker::adoption::SNAPSHOT_MIN_AGE,

@@ -77,8 +77,9 @@ pub async fn reconcile_page(State(s): State<AppState>, headers: HeaderMap, Query
         Ok(g) => g,
         Err(answer) => return answer,
     };
+    // read on the replica within its bound, audited on the primary
     let store = &s.authority.store;
-    let (unit, hamlets, lines) = match reconciliation(store, commune, date).await {
+    let (unit, hamlets, lines) = match reconciliation(s.authority.read_store(), commune, date).await {
         Ok(Some(found)) => found,
         Ok(None) => return (StatusCode::NOT_FOUND, "no such commune\n").into_response(),
         Err(e) => return failure(e),
@@ -157,7 +158,9 @@ pub async fn xlsx_route(State(s): State<AppState>, headers: HeaderMap, Query(p):
     };
     let store = &s.authority.store;
     let result = async {
-        let Some((_, hamlets, lines)) = reconciliation(store, commune, date).await? else { return Ok(None) };
+        let Some((_, hamlets, lines)) = reconciliation(s.authority.read_store(), commune, date).await? else {
+            return Ok(None);
+        };
         // built off the async workers, behind the parsing/report cap
         let _slot = s.authority.pools.permit(kyso_authority::pool::Work::Parse).await.map_err(|b| b.to_string())?;
         let bytes = kyso_authority::pool::cpu(|| reconcile_xlsx(&hamlets, &lines))?;

@@ -23,7 +23,7 @@ use kyso_campaign::population::Register;
 use kyso_campaign::renewals::{by_month, lapsed_by, lapses, MonthLapses, HORIZON_MONTHS};
 use kyso_store::Store;
 use kyso_tracker::read::Fallible;
-use kyso_tracker::renewals::{audited_renewal_lines, renewals_xlsx};
+use kyso_tracker::renewals::{audited_renewal_lines, audited_renewal_lines_from, renewals_xlsx};
 use serde::Deserialize;
 use time::Date;
 
@@ -113,15 +113,17 @@ pub async fn xlsx_route(State(s): State<AppState>, headers: HeaderMap, Query(p):
     if let Err(answer) = crate::web::staff_may(&s, &headers, Action::ViewWorklist, commune).await {
         return answer;
     }
-    let store = &s.authority.store;
-    match store.hamlets(commune).await {
+    // an export: read on the replica within its bound, audited on the primary
+    let (read, store) = (s.authority.read_store(), &s.authority.store);
+    match read.hamlets(commune).await {
         Ok(h) if h.iter().any(|h| h.code == hamlet) => {}
         Ok(_) => return (StatusCode::NOT_FOUND, "no such commune or hamlet\n").into_response(),
         Err(e) => return failure(e),
     }
     let result = async {
         let as_of = parse_date(&date)?;
-        let lines = audited_renewal_lines(store, (commune, hamlet), as_of, ("export", ", xlsx"), "web").await?;
+        let place = (commune, hamlet);
+        let lines = audited_renewal_lines_from(read, store, place, as_of, ("export", ", xlsx"), "web").await?;
         // built off the async workers, behind the parsing/report cap
         let _slot = s.authority.pools.permit(kyso_authority::pool::Work::Parse).await.map_err(|b| b.to_string())?;
         kyso_authority::pool::cpu(|| renewals_xlsx(&lines))

@@ -287,7 +287,7 @@ pub async fn overview(State(s): State<AppState>, headers: HeaderMap, Query(p): Q
         return Redirect::to(&l.href(&link("/campaign/reports/unit", &unit, &period))).into_response();
     }
     let full = may_read(&s, &headers, &unit).await;
-    match rollup_page(&s.authority.store, l, &unit, &period, full).await {
+    match rollup_page(s.authority.read_store(), l, &unit, &period, full).await {
         Ok(Some(page)) => render(&page),
         Ok(None) => (StatusCode::NOT_FOUND, "no such unit\n").into_response(),
         Err(e) => failure(e),
@@ -705,7 +705,7 @@ pub async fn xlsx(State(s): State<AppState>, headers: HeaderMap, Query(p): Query
         Err(bad) => return bad.page(asks_en(p.lang.as_deref())),
     };
     let full = may_read(&s, &headers, &unit).await;
-    match kyso_tracker::report_xlsx::xlsx_bytes_for(&s.authority.store, &unit, &period, rollup, full).await {
+    match kyso_tracker::report_xlsx::xlsx_bytes_for(s.authority.read_store(), &unit, &period, rollup, full).await {
         Ok(Some(bytes)) => {
             let kind = if rollup { "tong-hop" } else { "bao-cao" };
             xlsx_download(&format!("{kind}-{unit}-{}-{}.xlsx", period.frequency.name(), period.start), bytes)

@@ -262,14 +262,15 @@ pub async fn xlsx_route(State(s): State<AppState>, headers: HeaderMap, Query(p):
     if let Err(answer) = crate::web::staff_may(&s, &headers, Action::ViewWorklist, commune).await {
         return answer;
     }
-    let store = &s.authority.store;
-    match store.hamlets(commune).await {
+    // an export: read on the replica within its bound, audited on the primary
+    let (read, store) = (s.authority.read_store(), &s.authority.store);
+    match read.hamlets(commune).await {
         Ok(h) if h.iter().any(|h| h.code == hamlet) => {}
         Ok(_) => return (StatusCode::NOT_FOUND, "no such commune or hamlet\n").into_response(),
         Err(e) => return failure(e),
     }
     let result = async {
-        let lines = worklist_lines(store, commune, hamlet, &date).await?;
+        let lines = worklist_lines(read, commune, hamlet, &date).await?;
         // built off the async workers, behind the parsing/report cap
         let _slot = s.authority.pools.permit(kyso_authority::pool::Work::Parse).await.map_err(|b| b.to_string())?;
         let bytes = kyso_authority::pool::cpu(|| worklist_xlsx(&lines))?;

@@ -1,0 +1,111 @@
+//! `kyso federation` end to end (docs/DEPLOYMENT.md, "Nation: partitioning and federation"): a
+//! province's kyso database filled by the real imports (units, hamlets, register, a provider
+//! list) and a national coordinator, two clusters made by the test (`kyso_testkit::pg_cluster`;
+//! skipped with a notice unless KYSO_REQUIRE_POSTGRES=1). `kyso federation attach` makes the
+//! province a foreign partition; `kyso federation rollup` gives the province's own adoption
+//! figures (`kyso campaign adoption`) in one pushed-down query; with the province's cluster
+//! stopped it names the province unavailable in both languages and exits 3; a bad code or a
+//! password on the command line never reaches SQL.
+
+mod support;
+use kyso_testkit::pg_cluster::{or_skip, Cluster};
+use serde_json::Value;
+use support::*;
+
+const UNITS: &str = "province_code,province_name,commune_code,commune_name,commune_type,lat,lon,area_km2\n\
+19,Tỉnh Thái Nguyên,01960,Xã Hiệp Lực,Xã,22.3273,105.968,105.02\n\
+19,Tỉnh Thái Nguyên,01961,Xã Thử,Xã,22.3,105.9,10\n";
+const HAMLETS: &str = "commune_code,hamlet_code,hamlet_name\n01960,T01,Xóm Một\n01961,T01,Xóm Ba\n";
+const REGISTER: &str = "id_number,full_name,date_of_birth,sex,hamlet_code,commune_code\n\
+019190000001,Nguyễn Thị An,1990-03-15,F,T01,01960\n\
+019185000005,Đỗ Thị Em,1985-05-05,F,T01,01960\n\
+019080000004,Phạm Văn Dũng,1980-02-29,M,T01,01961\n";
+const LIST: &str = "id_number,provider,issue_date,expiry_date,status,revoked_date\n\
+019190000001,VNPT-CA,2026-01-10,2027-01-10,active,\n\
+019080000004,VIETTEL-CA,2026-03-01,,active,\n";
+
+fn json(out: &str) -> Value {
+    serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"))
+}
+
+#[test]
+fn federation_rollup_from_a_province_and_its_outage() {
+    let made = (|| Ok::<_, String>((Cluster::primary("cli-p19")?, Cluster::primary("cli-nation")?)))();
+    let Some((mut p19, nation)) = or_skip("kyso federation", made) else { return };
+    let mut env = Env::new("federation");
+    env.database_url = Some(p19.url("postgres"));
+    env.init();
+    for (name, text) in [("units.csv", UNITS), ("hamlets.csv", HAMLETS), ("register.csv", REGISTER), ("list.csv", LIST)]
+    {
+        std::fs::write(env.path(name), text).unwrap();
+    }
+    env.ok(&["campaign", "import-units", "units.csv"]);
+    env.ok(&["campaign", "import-hamlets", "hamlets.csv"]);
+    env.ok(&["campaign", "import-register", "register.csv"]);
+    env.ok(&["campaign", "import-provider-list", "list.csv", "--as-of", "2026-08-01"]);
+    let own = json(&env.ok(&["--json", "campaign", "adoption", "--date", "2026-08-01"]));
+    assert_eq!(own["holders"].as_i64(), Some(2), "{own}");
+
+    let coord = nation.url("postgres");
+    let port = p19.port.to_string();
+    let attach = [
+        "federation",
+        "attach",
+        "--coordinator-url",
+        &coord,
+        "--province",
+        "19",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &port,
+        "--dbname",
+        "postgres",
+        "--user",
+        "postgres",
+    ];
+    env.ok(&attach);
+    // refused before any SQL: a code that is not two digits, a password flag (there is none)
+    let mut bad = attach;
+    bad[5] = "1a";
+    let o = env.kyso(&bad);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("mã tỉnh «1a» không hợp lệ"), "{err}");
+    assert!(!env
+        .kyso(&[
+            "federation",
+            "attach",
+            "--coordinator-url",
+            &coord,
+            "--province",
+            "20",
+            "--host",
+            "h",
+            "--password",
+            "x"
+        ])
+        .status
+        .success());
+
+    let r = json(&env.ok(&["--json", "federation", "rollup", "--coordinator-url", &coord, "--date", "01/08/2026"]));
+    assert_eq!(r["one_query"], true, "{r}");
+    assert_eq!(r["provinces"][0]["code"], "19");
+    assert_eq!(r["holders"].as_i64(), own["holders"].as_i64(), "{r} vs {own}");
+    assert_eq!(r["provinces"][0]["communes"].as_i64(), Some(2), "{r}");
+    assert_eq!(r["adults"].as_i64(), Some(3), "{r}");
+    assert_eq!(r["unavailable"].as_array().map(Vec::len), Some(0));
+
+    // The province's cluster stops: named unavailable, exit status 3.
+    p19.stop();
+    let o = env.kyso(&["federation", "rollup", "--coordinator-url", &coord, "--date", "2026-08-01"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(3), "{text}{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        text.contains("19  unavailable: tỉnh 19: không truy cập được")
+            && text.contains("province 19: its database cannot be reached"),
+        "{text}"
+    );
+    assert!(text.contains("nation (provinces that answered)  adults 0  holders 0"), "{text}");
+    p19.start().unwrap();
+    env.ok(&["federation", "detach", "--coordinator-url", &coord, "--province", "19"]);
+}
