@@ -124,12 +124,20 @@ impl Manifest {
     }
 }
 
-/// How far a copy is: pages of `page_size` bytes.
+/// How far a backup is: pages of `page_size` bytes copied, then the check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Progress {
     pub pages_done: u64,
     pub pages_total: u64,
     pub page_size: u64,
+    pub phase: Phase,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    Copying,
+    /// The copy is whole; the integrity check starts (it reports nothing until it ends).
+    Checking,
 }
 
 /// `PRAGMA integrity_check` (every page, every index entry against its row) or `quick_check`
@@ -329,12 +337,13 @@ pub fn backup_sqlite(
                 pages_done: total.saturating_sub(p.remaining.max(0) as u64),
                 pages_total: total,
                 page_size: page_size as u64,
+                phase: Phase::Copying,
             });
         }
-        let p = b.progress();
-        let total = p.pagecount.max(0) as u64;
-        progress(Progress { pages_done: total, pages_total: total, page_size: page_size as u64 });
     }
+    let total: i64 = copy.query_row("PRAGMA page_count", [], |r| r.get(0)).map_err(sq(&temp.path))?;
+    let (total, page_size) = (total.max(0) as u64, page_size.max(0) as u64);
+    progress(Progress { pages_done: total, pages_total: total, page_size, phase: Phase::Copying });
     source.execute_batch("COMMIT").map_err(sq(src))?;
     drop(source);
 
@@ -354,6 +363,7 @@ pub fn backup_sqlite(
         copy.execute(&format!("INSERT INTO {MANIFEST_TABLE} (name, value) VALUES (?1, ?2)"), [k, v.as_str()])
             .map_err(sq(&temp.path))?;
     }
+    progress(Progress { pages_done: total, pages_total: total, page_size, phase: Phase::Checking });
     check(&copy, &temp.path, opts.check)?;
     copy.close().map_err(|(_, e)| sq(&temp.path)(e))?;
     sync_rename(&temp.path, dest)?;

@@ -15,7 +15,7 @@ use crate::output::{note, out};
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
 use kyso_custody::Kek;
-use kyso_store::backup::{self, BackupError, BackupOptions, Check, Manifest, Progress};
+use kyso_store::backup::{self, BackupError, BackupOptions, Check, Manifest, Phase, Progress};
 use kyso_store::Store;
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -72,6 +72,9 @@ fn check_of(quick: bool) -> Check {
         Check::Full
     }
 }
+
+/// A backup file from this size on gets a line on stderr at each step of its restore.
+const LARGE: u64 = 64 << 20;
 
 /// What the backup leaves out, said after every backup.
 const KEK_APART: &str =
@@ -173,6 +176,13 @@ impl Shown {
     }
 
     fn update(&mut self, p: Progress) {
+        if p.phase == Phase::Checking {
+            // The check reports nothing until it ends: say it has begun, after a long copy.
+            if self.drawn || self.start.elapsed() > Duration::from_secs(1) {
+                note(&format!("{}: kiểm tra toàn vẹn / integrity check…", self.label));
+            }
+            return;
+        }
         let done = p.pages_done == p.pages_total;
         if self.last.elapsed() < Duration::from_secs(2) && !(done && self.drawn) {
             return;
@@ -285,6 +295,10 @@ async fn restore_sqlite(
     kek: &Kek,
     kek_to_write: Option<String>,
 ) -> Result<(Manifest, Verified, Option<PathBuf>)> {
+    let large = std::fs::metadata(&a.file).map(|m| m.len() > LARGE).unwrap_or(false);
+    if large {
+        note("khôi phục / restore: chép và kiểm tra toàn vẹn / copying, integrity check…");
+    }
     let (file, check, d) = (a.file.clone(), check_of(a.quick), dest.to_path_buf());
     let prepared = tokio::task::spawn_blocking(move || backup::prepare_restore(&file, &d, check))
         .await?
@@ -293,6 +307,12 @@ async fn restore_sqlite(
     let url = format!("sqlite://{}", prepared.path().display());
     let store = Store::open(&url).await.context("cannot open the restored database")?;
     let store = store.with_audit_key(kyso_authority::audit_key(kek));
+    if large {
+        note(&format!(
+            "khôi phục / restore: kiểm tra {} hàng nhật ký kiểm toán / verifying the audit chain…",
+            m.audit_rows
+        ));
+    }
     let v = verify_restored(&store, &m).await;
     store.close().await;
     let mut v = v?;
