@@ -245,6 +245,8 @@ fn backup_under_load(backend: Backend) {
         }
     };
     assert_eq!(b["kek_included"], false, "{b}");
+    // kyso.toml travels in a SQLite backup; a pg_dump archive holds the database only.
+    assert_eq!(b["config_included"], backend == Backend::Sqlite, "{b}");
     importer.join().unwrap();
     std::thread::sleep(Duration::from_millis(200));
     stop.store(true, Ordering::Relaxed);

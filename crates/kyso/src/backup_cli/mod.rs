@@ -87,7 +87,7 @@ pub async fn backup(dir: &DataDir, db: Option<&str>, a: BackupArgs, json_mode: b
     let config = std::fs::read_to_string(dir.config_path()).ok();
     let started = Instant::now();
     let Some(src) = sqlite_file(dir, db) else {
-        return pg::backup(dir, db.unwrap_or_default(), a, config, json_mode).await;
+        return pg::backup(dir, db.unwrap_or_default(), a, json_mode).await;
     };
     if !src.exists() {
         bail!("{}", dir.not_initialised());
@@ -133,6 +133,12 @@ fn report_backup(file: &Path, m: &Manifest, bytes: u64, took: Duration, backend:
     );
     if json_mode {
         note(KEK_APART);
+    }
+    if m.config.is_none() {
+        note(
+            "kyso.toml không có trong bản sao lưu này: hãy giữ nó cùng cấu hình của hệ thống
+             kyso.toml is not in this backup: keep it with the deployment's configuration",
+        );
     }
 }
 

@@ -91,13 +91,14 @@ fn temp_beside(dest: &Path) -> Result<PathBuf> {
     Ok(tmp)
 }
 
-pub async fn backup(_dir: &DataDir, url: &str, a: BackupArgs, config: Option<String>, json_mode: bool) -> Result<()> {
+pub async fn backup(_dir: &DataDir, url: &str, a: BackupArgs, json_mode: bool) -> Result<()> {
     let started = Instant::now();
     if a.file.exists() && !a.force {
         return Err(explain(BackupError::Exists(a.file.clone()), &a.file));
     }
     let store = Store::open(url).await.context("cannot open the database")?;
-    let snap = store.pg_snapshot(env!("CARGO_PKG_VERSION"), config).await?;
+    // The archive holds the database only: no kyso.toml in its manifest.
+    let snap = store.pg_snapshot(env!("CARGO_PKG_VERSION"), None).await?;
     let tmp = temp_beside(&a.file)?;
     let (mut c, bare) = tool("pg_dump", url);
     c.args(["--format=custom", "--no-owner", "--no-privileges", "--snapshot", snap.id.as_str(), "--file"])
