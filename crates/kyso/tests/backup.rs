@@ -273,6 +273,13 @@ fn backup_under_load(backend: Backend) {
         std::fs::create_dir_all(restored.data_dir()).unwrap();
         std::fs::copy(env.data_dir().join("kyso.toml"), restored.data_dir().join("kyso.toml")).unwrap();
     }
+    if backend == Backend::Postgres {
+        // A pg_dump archive restored without a PostgreSQL URL: said what to do, nothing created.
+        let mut c = restored.cmd();
+        let o = c.env_remove("KYSO_DATABASE_URL").args(["restore"]).arg(&backup_file).output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success() && err.contains("pg_dump") && err.contains("--database-url"), "{err}");
+    }
     let r = json(&restored.ok(&["--json", "restore", backup_file.to_str().unwrap(), "--kek", kek.to_str().unwrap()]));
     assert_eq!(r["audit_head_seq"], b["audit_head_seq"], "{r} {b}");
     assert_eq!(r["certificates"], b["certificates"], "{r} {b}");

@@ -136,7 +136,7 @@ fn report_backup(file: &Path, m: &Manifest, bytes: u64, took: Duration, backend:
     }
     if m.config.is_none() {
         note(
-            "kyso.toml không có trong bản sao lưu này: hãy giữ nó cùng cấu hình của hệ thống
+            "kyso.toml không có trong bản sao lưu này: hãy giữ nó cùng cấu hình của hệ thống\n\
              kyso.toml is not in this backup: keep it with the deployment's configuration",
         );
     }
@@ -260,6 +260,16 @@ pub async fn restore(dir: &DataDir, db: Option<&str>, a: RestoreArgs, json_mode:
         let (kek, _) = restore_kek(dir, a.kek.as_deref())?;
         return pg::restore(dir, db.unwrap_or_default(), a, kek, json_mode).await;
     };
+    let mut head = [0u8; 5];
+    let read = std::fs::File::open(&a.file).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head));
+    if read.is_ok() && &head == b"PGDMP" {
+        bail!(
+            "{0} là bản sao lưu PostgreSQL (pg_dump): hãy khôi phục nó với --database-url postgres://… (một cơ sở dữ \
+             liệu trống)\n{0} is a PostgreSQL backup (pg_dump): restore it with --database-url postgres://… (an empty \
+             database)",
+            a.file.display()
+        );
+    }
     if non_empty(&dir.path) && !a.force {
         bail!(
             "thư mục dữ liệu {0} không trống: hãy khôi phục vào một thư mục trống (--data-dir), hoặc thêm --force để thay cơ \
