@@ -363,7 +363,8 @@ fn restore_refuses_what_it_cannot_do_and_migrates_forward() {
     let b = json(&env.ok(&["--json", "backup", "a.bak", "--force"]));
 
     // No KEK: a clear Vietnamese-first error, nothing created.
-    let target = TempDir::new("kyso-it", "backup-target").keep();
+    let target_dir = TempDir::new("kyso-it", "backup-target"); // removed when dropped
+    let target = target_dir.path().to_path_buf();
     let fresh = target.join("data");
     let restore = |extra: &[&str], dir: &Path| {
         let mut c = env.cmd();
@@ -450,5 +451,4 @@ fn restore_refuses_what_it_cannot_do_and_migrates_forward() {
         (Some(21), Some(kyso_store::backup::schema_version())),
         "{v}"
     );
-    let _ = std::fs::remove_dir_all(&target);
 }
