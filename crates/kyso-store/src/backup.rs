@@ -407,8 +407,8 @@ impl Prepared {
     /// `-shm`) is moved aside to `<dest>.before-restore-<unix seconds>`, never deleted: returns
     /// that name. The server must not be running on `dest`.
     pub fn install(mut self, dest: &Path) -> Result<Option<PathBuf>> {
-        // The store was opened and closed on the temporary file: leave one file, no WAL beside it.
-        // Leaving WAL needs the file to itself: a pool's connections may take a moment to close.
+        // One file, no WAL beside it (`Store::open_restoring` keeps it so; a file left in WAL by
+        // another opener is turned back, which needs it to itself: wait for its connections).
         let c = open_existing(&self.temp.path, false)?;
         let t = std::time::Instant::now();
         loop {

@@ -316,6 +316,22 @@ impl Store {
         Ok(store)
     }
 
+    /// A SQLite file being restored ([`backup::prepare_restore`]), migrated forward, in
+    /// rollback-journal mode on one connection: nothing stays locked or beside the file once it
+    /// is closed, so it can be renamed into place ([`backup::Prepared::install`]); the server
+    /// turns WAL on when it opens it.
+    pub async fn open_restoring(path: &std::path::Path) -> Result<Store> {
+        let opts = SqliteConnectOptions::new()
+            .filename(path)
+            .journal_mode(SqliteJournalMode::Delete)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(30))
+            .foreign_keys(true);
+        let store = Store::Sqlite(Keyed::new(SqlitePoolOptions::new().max_connections(1).connect_with(opts).await?));
+        store.migrate(i64::MAX).await?;
+        Ok(store)
+    }
+
     /// A SQLite store with the migrations up to `version` only: an older kyso's database, for the
     /// tests of migrating a restored backup forward.
     #[doc(hidden)]

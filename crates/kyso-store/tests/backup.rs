@@ -89,10 +89,7 @@ async fn sqlite_backup_is_one_snapshot_while_commits_go_on() {
     let target = dir.path().join("restored.db");
     let prepared = backup::prepare_restore(&dest, &target, Check::Full).unwrap();
     assert_eq!(prepared.manifest, m);
-    let r = Store::open(&format!("sqlite://{}", prepared.path().display()))
-        .await
-        .unwrap()
-        .with_audit_key(AuditKey::insecure_test_key());
+    let r = Store::open_restoring(prepared.path()).await.unwrap().with_audit_key(AuditKey::insecure_test_key());
     assert_eq!(r.all_serials().await.unwrap().len() as i64, m.certificates);
     assert_eq!(r.consistency().await.unwrap(), (0, 0));
     let v = r.verify_audit().await.unwrap();

@@ -320,8 +320,7 @@ async fn restore_sqlite(
         .await?
         .map_err(|e| explain(e, &a.file))?;
     let m = prepared.manifest.clone();
-    let url = format!("sqlite://{}", prepared.path().display());
-    let store = Store::open(&url).await.context("cannot open the restored database")?;
+    let store = Store::open_restoring(prepared.path()).await.context("cannot open the restored database")?;
     let store = store.with_audit_key(kyso_authority::audit_key(kek));
     if large {
         note(&format!(
