@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod adoption;
 pub mod approval;
 pub mod audit;
+pub mod backup;
 pub mod bulk;
 pub mod campaign;
 pub mod dossiers;
@@ -322,7 +323,34 @@ impl Store {
         } else {
             return Err(StoreError::BadUrl(url.to_string()));
         };
-        store.migrate().await?;
+        store.migrate(i64::MAX).await?;
+        Ok(store)
+    }
+
+    /// A SQLite file being restored ([`backup::prepare_restore`]), migrated forward, in
+    /// rollback-journal mode on one connection: nothing stays locked or beside the file once it
+    /// is closed, so it can be renamed into place ([`backup::Prepared::install`]); the server
+    /// turns WAL on when it opens it.
+    pub async fn open_restoring(path: &std::path::Path) -> Result<Store> {
+        let opts = SqliteConnectOptions::new()
+            .filename(path)
+            .journal_mode(SqliteJournalMode::Delete)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(30))
+            .foreign_keys(true);
+        let store = Store::Sqlite(Keyed::new(SqlitePoolOptions::new().max_connections(1).connect_with(opts).await?));
+        store.migrate(i64::MAX).await?;
+        Ok(store)
+    }
+
+    /// A SQLite store with the migrations up to `version` only: an older kyso's database, for the
+    /// tests of migrating a restored backup forward.
+    #[doc(hidden)]
+    pub async fn open_sqlite_at_version(path: &std::path::Path, version: i64) -> Result<Store> {
+        let opts =
+            SqliteConnectOptions::new().filename(path).create_if_missing(true).journal_mode(SqliteJournalMode::Wal);
+        let store = Store::Sqlite(Keyed::new(SqlitePoolOptions::new().max_connections(1).connect_with(opts).await?));
+        store.migrate(version).await?;
         Ok(store)
     }
 
@@ -333,7 +361,7 @@ impl Store {
         admin.close().await;
         let opts = PgConnectOptions::from_str(url)?.options([("search_path", schema)]);
         let store = Store::Postgres(Keyed::new(PgPoolOptions::new().max_connections(8).connect_with(opts).await?));
-        store.migrate().await?;
+        store.migrate(i64::MAX).await?;
         Ok(store)
     }
 
@@ -371,11 +399,12 @@ impl Store {
         }
     }
 
-    async fn migrate(&self) -> Result<()> {
+    /// Applies the migrations not applied yet, up to `up_to` (all: `i64::MAX`).
+    async fn migrate(&self, up_to: i64) -> Result<()> {
         on_pool!(self, p => {
             sqlx::raw_sql("CREATE TABLE IF NOT EXISTS kyso_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)")
                 .execute(p).await?;
-            for m in MIGRATIONS {
+            for m in MIGRATIONS.iter().take_while(|m| m.version <= up_to) {
                 let mut tx = p.begin().await?;
                 let done: Option<i64> = sqlx::query_scalar("SELECT version FROM kyso_migrations WHERE version = $1")
                     .bind(m.version).fetch_optional(&mut *tx).await?;

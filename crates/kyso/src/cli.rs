@@ -3,6 +3,7 @@
 
 use crate::accounts_cli::{PointCommand, StaffCommand};
 use crate::audit::AuditCommand;
+use crate::backup_cli::{BackupArgs, RestoreArgs};
 use crate::bench::BenchCommand;
 use crate::ca::{CaCommand, CrlArgs};
 use crate::campaign_cli::CampaignCommand;
@@ -67,6 +68,13 @@ pub enum Command {
     /// The hash-chained audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Back up the database while the server runs: SQLite's online backup API into one checked
+    /// file (with kyso.toml), or pg_dump for PostgreSQL. The key-encryption key is NOT included:
+    /// keep the `kek` file apart (docs/DEPLOYMENT.md).
+    Backup(BackupArgs),
+    /// Restore a backup into an empty data directory (or PostgreSQL database), migrate it forward
+    /// and verify its audit chain under the key-encryption key (--kek, KYSO_KEK or `kek`).
+    Restore(RestoreArgs),
     /// Staff accounts of the web app (role and scope).
     #[command(subcommand)]
     Staff(StaffCommand),

@@ -3,8 +3,8 @@
 use crate::cli::{Cli, Command};
 use crate::data::{self, DataDir};
 use crate::{
-    accounts_cli, audit, bench, ca, campaign_cli, cert, citizen, federation_cli, init, notify_cli, procedure_cli,
-    serve, signing, trust_cli,
+    accounts_cli, audit, backup_cli, bench, ca, campaign_cli, cert, citizen, federation_cli, init, notify_cli,
+    procedure_cli, serve, signing, trust_cli,
 };
 use anyhow::Result;
 use std::process::ExitCode;
@@ -22,6 +22,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Crl(a) => ca::crl(&dir, db, a, json).await.map(done),
         Command::Ca(c) => ca::run(&dir, db, c, json).await.map(done),
         Command::Audit(c) => audit::run(&dir, db, c, json).await,
+        Command::Backup(a) => backup_cli::backup(&dir, db, a, json).await.map(done),
+        Command::Restore(a) => backup_cli::restore(&dir, db, a, json).await.map(done),
         Command::Staff(c) => accounts_cli::staff(&dir, db, c, json).await,
         Command::Point(c) => accounts_cli::point(&dir, db, c, json).await,
         Command::Procedure(c) => procedure_cli::run(&dir, db, c, json).await,

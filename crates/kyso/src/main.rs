@@ -2,7 +2,7 @@
 //! and storage, call `kyso-authority`, print. `--json` gives machine-readable output.
 //!
 //! Modules: `cli` (the grammar) and `commands` (the dispatch table) on top; a module per command
-//! (`init`, `serve`, `cert`, `citizen`, `ca`, `audit`, `signing`, `trust_cli`, `accounts_cli`, `campaign_cli`,
+//! (`init`, `serve`, `cert`, `citizen`, `ca`, `audit`, `backup_cli`, `signing`, `trust_cli`, `accounts_cli`, `campaign_cli`,
 //! `report_cli`); the developer's `bench` and the `demo` seeding in their own trees; leaves that
 //! import nothing from the crate (`data`: the data directory, store and authority; `output`;
 //! `args`; `logging`; `public_url`). No module imports `commands`, and the imports between
@@ -14,6 +14,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod accounts_cli;
 mod args;
 mod audit;
+mod backup_cli;
 mod bench;
 mod ca;
 mod campaign_cli;
