@@ -6,11 +6,10 @@
 //! status at the signing time.
 
 use crate::documents::ValidateError;
-use crate::online::{warn_in_vietnamese, Online, OnlineConfig, Prepared};
+use crate::online::{warn_in_vietnamese, Online, OnlineConfig, OwnCas, Prepared};
 use crate::pool::{self, Work};
 use crate::{Authority, AuthorityError};
 use kyso_validate::{Limits, Revocation, RevocationSource, SignatureReport, TrustAnchors, ValidationError};
-use std::collections::HashSet;
 use std::time::SystemTime;
 
 /// Every certificate the CMS blobs carry (signatures, their time-stamp tokens, document
@@ -37,7 +36,7 @@ async fn two_passes<R>(
     online: &Online,
     p: &mut Prepared,
     own: &(dyn RevocationSource + Sync),
-    own_cas: &HashSet<Vec<u8>>,
+    own_cas: &OwnCas<'_>,
     run: impl Fn(&dyn RevocationSource) -> R,
 ) -> R {
     let (r, asked) = pool::cpu(|| {
@@ -76,7 +75,7 @@ pub async fn validate_as_relying_party(
     let online = Online::new(online, None);
     let limits = Limits::default();
     let now = SystemTime::now();
-    let none = HashSet::new();
+    let none = OwnCas::default();
     let (parsed, doc_certs) = match detached {
         Some(cms) => (None, certs_of(&[cms])),
         None => {
@@ -111,8 +110,8 @@ pub async fn validate_as_relying_party(
 }
 
 impl Authority {
-    fn own_cas(&self) -> HashSet<Vec<u8>> {
-        self.cas().map(|c| c.cert_der.clone()).collect()
+    fn own_cas(&self) -> OwnCas<'_> {
+        OwnCas::new(self.cas().map(|c| &c.cert))
     }
 
     /// The anchors with the issuers fetched for this document, and what the fetcher prepared.

@@ -106,26 +106,41 @@ pub struct Prepared {
     pub issuer_notes: Vec<String>,
 }
 
+/// kyso's own CA certificates, as loaded: their certificates' statuses come from the store.
+#[derive(Default)]
+pub struct OwnCas<'a>(Vec<&'a Certificate>);
+
+impl<'a> OwnCas<'a> {
+    pub fn new(certs: impl IntoIterator<Item = &'a Certificate>) -> OwnCas<'a> {
+        OwnCas(certs.into_iter().collect())
+    }
+
+    /// Whether `c` is one of them: compared as decoded (no encoding; the decoder takes DER only,
+    /// so two certificates decode equal when their DER is the same).
+    pub fn contains(&self, c: &Certificate) -> bool {
+        self.0.iter().any(|o| *o == c)
+    }
+}
+
 /// A revocation source for one validation pass: kyso's own CAs answer from the store only;
 /// others from the cache and what was fetched. What it cannot answer is recorded.
 pub struct Recording<'a> {
     own: &'a dyn RevocationSource,
-    own_cas: &'a HashSet<Vec<u8>>,
+    own_cas: &'a OwnCas<'a>,
     evidence: &'a DssEvidence,
     asked: Mutex<Vec<(Vec<u8>, Vec<u8>)>>,
 }
 
 impl RevocationSource for Recording<'_> {
     fn status(&self, issuer: &Certificate, subject: &Certificate) -> Revocation {
-        let issuer_der = issuer.to_der().unwrap_or_default();
-        if self.own_cas.contains(&issuer_der) {
+        if self.own_cas.contains(issuer) {
             return self.own.status(issuer, subject);
         }
         // fetched now (or cached and still fresh): the current status, whatever the signing time
         if let Some((st, _)) = self.evidence.status_at(issuer, subject, SystemTime::UNIX_EPOCH) {
             return st;
         }
-        if let (Ok(mut a), Ok(s)) = (self.asked.lock(), subject.to_der()) {
+        if let (Ok(mut a), Ok(s), Ok(issuer_der)) = (self.asked.lock(), subject.to_der(), issuer.to_der()) {
             if !a.iter().any(|(i, x)| *i == issuer_der && *x == s) {
                 a.push((issuer_der, s));
             }
@@ -306,7 +321,7 @@ impl Online {
     /// Before validation: the issuers the document left out (through caIssuers, cached) and the
     /// cached revocation data for every certificate of `doc_certs` that kyso's CAs did not issue.
     /// `known` are the certificates validation has anyway (the trust list's).
-    pub async fn prepare(&self, doc_certs: &[Vec<u8>], known: &[Certificate], own_cas: &HashSet<Vec<u8>>) -> Prepared {
+    pub async fn prepare(&self, doc_certs: &[Vec<u8>], known: &[Certificate], own_cas: &OwnCas<'_>) -> Prepared {
         let parsed: Vec<Certificate> = doc_certs.iter().filter_map(|d| Certificate::from_der(d).ok()).collect();
         self.prepare_parsed(&parsed, known, own_cas).await
     }
@@ -316,7 +331,7 @@ impl Online {
         &self,
         parsed: &[Certificate],
         known: &[Certificate],
-        own_cas: &HashSet<Vec<u8>>,
+        own_cas: &OwnCas<'_>,
     ) -> Prepared {
         let mut issuers: Vec<Vec<u8>> = Vec::new();
         let mut notes = HashMap::new();
@@ -414,7 +429,7 @@ impl Online {
         let own_subjects: Vec<&x509_cert::name::Name> = all
             .iter()
             .filter(|i| issuer_names.contains(&&i.tbs_certificate.subject))
-            .filter(|i| i.to_der().is_ok_and(|d| own_cas.contains(&d)))
+            .filter(|i| own_cas.contains(i))
             .map(|i| &i.tbs_certificate.subject)
             .collect();
         for c in &all {
@@ -514,7 +529,7 @@ impl Online {
 
 impl Prepared {
     /// The source for a validation pass.
-    pub fn source<'a>(&'a self, own: &'a dyn RevocationSource, own_cas: &'a HashSet<Vec<u8>>) -> Recording<'a> {
+    pub fn source<'a>(&'a self, own: &'a dyn RevocationSource, own_cas: &'a OwnCas<'a>) -> Recording<'a> {
         Recording { own, own_cas, evidence: &self.evidence, asked: Mutex::new(Vec::new()) }
     }
 }
