@@ -15,9 +15,10 @@ impl Store {
     }
 
     /// Hands the stored register index to `feed` part by part, if it was built from the
-    /// register as it is now (`None` otherwise: stale, or never built). `init` gets the total
-    /// length first. On SQLite the parts are read in place, never copied whole.
-    pub async fn read_register_index<S, I, F>(&self, init: I, mut feed: F) -> Result<Option<S>>
+    /// register as it is now (`None` otherwise: stale, or never built), with that register
+    /// generation. `init` gets the total length first. On SQLite the parts are read in place,
+    /// never copied whole.
+    pub async fn read_register_index<S, I, F>(&self, init: I, mut feed: F) -> Result<Option<(i64, S)>>
     where
         S: Send + 'static,
         I: FnOnce(usize) -> S + Send + 'static,
@@ -32,7 +33,7 @@ impl Store {
             Store::Sqlite(p) => {
                 blocking(p, move |c| {
                     let tx = c.transaction().map_err(sqlite_err)?;
-                    let (_, parts, stale, total): (i64, i64, i64, i64) = tx
+                    let (generation, parts, stale, total): (i64, i64, i64, i64) = tx
                         .query_row(CURRENT, [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
                         .map_err(sqlite_err)?;
                     if parts == 0 || stale > 0 {
@@ -50,14 +51,14 @@ impl Store {
                         }
                     }
                     drop(tx);
-                    Ok(Some(state))
+                    Ok(Some((generation, state)))
                 })
                 .await
             }
             Store::Postgres(p) => {
                 use futures_util::TryStreamExt;
                 let mut tx = snapshot_pg(p).await?;
-                let (_, parts, stale, total): (i64, i64, i64, i64) =
+                let (generation, parts, stale, total): (i64, i64, i64, i64) =
                     sqlx::query_as(&CURRENT.replace("length(data)", "octet_length(data)")).fetch_one(&mut *tx).await?;
                 if parts == 0 || stale > 0 {
                     return Ok(None);
@@ -70,7 +71,7 @@ impl Store {
                     }
                 }
                 tx.commit().await?;
-                Ok(Some(state))
+                Ok(Some((generation, state)))
             }
         }
     }
@@ -96,13 +97,15 @@ impl Store {
         })
     }
 
-    /// Calls `f(state, id_number, commune_code, date_of_birth)` for every resident, in no
-    /// particular order, and returns the register generation of that same snapshot with `state`.
+    /// Calls `f(state, resident)` for every resident, in no particular order, and returns the
+    /// register generation of that same snapshot with `state`.
     pub async fn scan_register<S, F>(&self, mut state: S, f: F) -> Result<(i64, S)>
     where
         S: Send + 'static,
-        F: Fn(&mut S, &str, &str, &str) + Send + 'static,
+        F: Fn(&mut S, &ResidentRef<'_>) + Send + 'static,
     {
+        const SCAN: &str =
+            "SELECT id_number, full_name, date_of_birth, sex, commune_code, hamlet_code, household FROM residents";
         match self {
             Store::Sqlite(p) => {
                 blocking(p, move |c| {
@@ -111,18 +114,23 @@ impl Store {
                         .query_row("SELECT generation FROM register_state WHERE id = 1", [], |r| r.get(0))
                         .map_err(sqlite_err)?;
                     {
-                        let mut st = tx
-                            .prepare("SELECT id_number, commune_code, date_of_birth FROM residents")
-                            .map_err(sqlite_err)?;
+                        let mut st = tx.prepare(SCAN).map_err(sqlite_err)?;
                         let mut rows = st.query([]).map_err(sqlite_err)?;
                         while let Some(r) = rows.next().map_err(sqlite_err)? {
-                            let s = |i| r.get_ref(i).and_then(|v| v.as_str().map_err(Into::into));
-                            f(
-                                &mut state,
-                                s(0).map_err(sqlite_err)?,
-                                s(1).map_err(sqlite_err)?,
-                                s(2).map_err(sqlite_err)?,
-                            );
+                            let s = |i| r.get_ref(i).and_then(|v| v.as_str().map_err(Into::into)).map_err(sqlite_err);
+                            let o = |i| {
+                                r.get_ref(i).and_then(|v| v.as_str_or_null().map_err(Into::into)).map_err(sqlite_err)
+                            };
+                            let resident = ResidentRef {
+                                id_number: s(0)?,
+                                full_name: o(1)?,
+                                date_of_birth: s(2)?,
+                                sex: s(3)?,
+                                commune_code: s(4)?,
+                                hamlet_code: s(5)?,
+                                household: o(6)?,
+                            };
+                            f(&mut state, &resident);
                         }
                     }
                     tx.commit().map_err(sqlite_err)?;
@@ -137,10 +145,18 @@ impl Store {
                     .fetch_one(&mut *tx)
                     .await?;
                 {
-                    let mut rows =
-                        sqlx::query("SELECT id_number, commune_code, date_of_birth FROM residents").fetch(&mut *tx);
+                    let mut rows = sqlx::query(SCAN).fetch(&mut *tx);
                     while let Some(r) = rows.try_next().await? {
-                        f(&mut state, r.get("id_number"), r.get("commune_code"), r.get("date_of_birth"));
+                        let resident = ResidentRef {
+                            id_number: r.try_get(0)?,
+                            full_name: r.try_get(1)?,
+                            date_of_birth: r.try_get(2)?,
+                            sex: r.try_get(3)?,
+                            commune_code: r.try_get(4)?,
+                            hamlet_code: r.try_get(5)?,
+                            household: r.try_get(6)?,
+                        };
+                        f(&mut state, &resident);
                     }
                 }
                 tx.commit().await?;
@@ -148,4 +164,16 @@ impl Store {
             }
         }
     }
+}
+
+/// A resident as a scan of the register hands it over (borrowed from the database's row).
+#[derive(Clone, Copy, Debug)]
+pub struct ResidentRef<'a> {
+    pub id_number: &'a str,
+    pub full_name: Option<&'a str>,
+    pub date_of_birth: &'a str,
+    pub sex: &'a str,
+    pub commune_code: &'a str,
+    pub hamlet_code: &'a str,
+    pub household: Option<&'a str>,
 }
