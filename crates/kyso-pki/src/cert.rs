@@ -585,34 +585,14 @@ mod tests {
 /// tbsResponseData) — exactly as it stands in the input: what was signed, with no re-encoding.
 /// `None` when the input does not start with a definite-length SEQUENCE holding such an element.
 pub fn signed_part(signed: &[u8]) -> Option<&[u8]> {
-    fn header(buf: &[u8], pos: usize) -> Option<(usize, usize)> {
-        // (content start, end) of the definite-length TLV at pos, single-octet tag
-        let first = *buf.get(pos + 1)?;
-        let (len, hdr) = if first < 0x80 {
-            (first as usize, 2)
-        } else {
-            let n = (first & 0x7f) as usize;
-            if n == 0 || n > 4 {
-                return None;
-            }
-            let mut len = 0usize;
-            for i in 0..n {
-                len = (len << 8) | *buf.get(pos + 2 + i)? as usize;
-            }
-            (len, 2 + n)
-        };
-        let start = pos.checked_add(hdr)?;
-        let end = start.checked_add(len)?;
-        (end <= buf.len()).then_some((start, end))
-    }
     if signed.first() != Some(&0x30) {
         return None;
     }
-    let (inner, outer_end) = header(signed, 0)?;
-    if signed.get(inner) != Some(&0x30) {
+    let (_, inner, outer_end) = crate::der_header(signed, 0)?;
+    if inner >= outer_end || signed.get(inner) != Some(&0x30) {
         return None;
     }
-    let (_, end) = header(&signed[..outer_end], inner)?;
+    let (_, _, end) = crate::der_header(&signed[..outer_end], inner)?;
     Some(&signed[inner..end])
 }
 

@@ -86,6 +86,42 @@ pub fn pem_or_der(label: &str, input: &[u8]) -> Result<Vec<u8>, PkiError> {
 /// A dependency-free base64 (standard alphabet, padded): PEM is all the core needs.
 /// Base64, standard (padded, for PEM) and URL-safe (unpadded, for tokens) alphabets: the core
 /// needs nothing more, so no crate for it.
+/// The DER/BER element whose header starts at `pos` in `buf` (definite length, single-octet tag):
+/// its tag, where its contents start and where it ends — `None` when the header is malformed or
+/// the element does not fit in `buf`. The one TLV reader of the PKI and signing crates, for the
+/// places where the bytes as they stand matter (what a signature covers, the signed attributes as
+/// the signer encoded them).
+pub fn der_header(buf: &[u8], pos: usize) -> Option<(u8, usize, usize)> {
+    let (tag, content_start, end) = der_header_unchecked(buf, pos)?;
+    (end <= buf.len()).then_some((tag, content_start, end))
+}
+
+/// [`der_header`] without requiring the contents to be in `buf` yet (a header read ahead of
+/// its data).
+pub fn der_header_unchecked(buf: &[u8], pos: usize) -> Option<(u8, usize, usize)> {
+    let tag = *buf.get(pos)?;
+    if tag & 0x1f == 0x1f {
+        return None; // multi-octet tags do not occur in the structures read this way
+    }
+    let first = *buf.get(pos.checked_add(1)?)?;
+    let (len, hdr) = if first < 0x80 {
+        (first as usize, 2)
+    } else {
+        let n = (first & 0x7f) as usize;
+        if n == 0 || n > 4 {
+            return None; // indefinite length, or absurdly long
+        }
+        let mut len = 0usize;
+        for i in 0..n {
+            len = (len << 8) | *buf.get(pos + 2 + i)? as usize;
+        }
+        (len, 2 + n)
+    };
+    let content_start = pos.checked_add(hdr)?;
+    let end = content_start.checked_add(len)?;
+    Some((tag, content_start, end))
+}
+
 pub mod b64 {
     const STD: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     const URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";

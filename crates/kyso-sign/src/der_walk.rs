@@ -19,26 +19,7 @@ pub(crate) fn tlv_at(buf: &[u8], pos: usize) -> Option<Tlv> {
 
 /// The TLV whose header starts at `pos` in `buf`, its contents not necessarily in `buf` yet.
 pub(crate) fn tlv_head(buf: &[u8], pos: usize) -> Option<Tlv> {
-    let tag = *buf.get(pos)?;
-    if tag & 0x1f == 0x1f {
-        return None; // multi-octet tags do not occur in the structures we walk
-    }
-    let first = *buf.get(pos + 1)?;
-    let (len, hdr) = if first < 0x80 {
-        (first as usize, 2)
-    } else {
-        let n = (first & 0x7f) as usize;
-        if n == 0 || n > 4 {
-            return None; // indefinite length, or absurdly long
-        }
-        let mut len = 0usize;
-        for i in 0..n {
-            len = (len << 8) | *buf.get(pos + 2 + i)? as usize;
-        }
-        (len, 2 + n)
-    };
-    let content_start = pos.checked_add(hdr)?;
-    let end = content_start.checked_add(len)?;
+    let (tag, content_start, end) = kyso_pki::der_header_unchecked(buf, pos)?;
     Some(Tlv { tag, start: pos, content_start, end })
 }
 
