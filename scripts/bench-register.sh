@@ -10,7 +10,8 @@ W=${KYSO_BENCH_DIR:-/tmp/kyso-bench-register}
 PY=.ci/venv/bin/python3; [ -x "$PY" ] || PY=python3
 cargo build --release -q -p kyso
 K=${CARGO_TARGET_DIR:-$PWD/target}/release/kyso
-TIME=(/usr/bin/time -f "  %e s wall, %U s user, %S s sys, max RSS %M KiB")
+# /usr/bin/time writes its report to a file: kyso's own stderr (progress) is not wanted here.
+TIME=(/usr/bin/time -f "  %e s wall, %U s user, %S s sys, max RSS %M KiB" -o "$W/time.txt")
 echo "== machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 "$PY" scripts/gen-register.py "$N" "$W" ${2:-}
 ls -l "$W"/register.*
@@ -23,6 +24,7 @@ for f in "$W"/register.csv ${2:+"$W"/register.xlsx}; do
   for run in first again; do
     echo "== $(basename "$f"): $run import"
     "${TIME[@]}" "$K" --json campaign import-register "$f" 2>/dev/null >"$W/out.json"
+    cat "$W/time.txt"
     "$PY" -c 'import json,sys; v=json.load(open(sys.argv[1])); print("  rows", v["rows"], "imported", v["imported"], "new", v["inserted"], "updated", v["updated"], "rejected", len(v["rejected"]))' "$W/out.json"
   done
 done
