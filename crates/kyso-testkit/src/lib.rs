@@ -11,9 +11,19 @@ pub mod tools;
 
 use std::path::{Path, PathBuf};
 
-/// A free TCP port on 127.0.0.1 (free when asked; the caller binds it soon after).
+/// A free TCP port on 127.0.0.1 (free when asked; the caller binds it soon after), never one this
+/// process was given before: tests run on parallel threads, and a port released by one caller
+/// can be handed to the next before the first has bound it again.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+    loop {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
 }
 
 /// A fresh directory under the system temp dir, removed when dropped.
@@ -46,10 +56,19 @@ impl Drop for TempDir {
     }
 }
 
-/// A number no other caller in this process gets (a free port, so also unlikely across
-/// processes started at the same time).
-pub fn unique() -> u16 {
-    free_port()
+/// A number no other caller in this process gets: a counter, after a part taken from the clock
+/// when the process first asks (so that a later process that reuses this one's pid does not meet
+/// the schemas and directories this one left). Names built from it also carry the pid. (It was a
+/// free port, which two threads could both be given: two tests then shared a schema.)
+pub fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    static BASE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    let base = *BASE.get_or_init(|| {
+        let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        u64::from(t.subsec_nanos() / 1000) % 100_000
+    });
+    base * 100_000 + NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 /// A fixture built once per test binary and lent to one test at a time (tests run on threads in
@@ -80,4 +99,23 @@ impl<T> Default for Shared<T> {
 pub fn rewrite_audit_row_sql(seq: i64, detail: &str, prev_hash: &str, hash: &str) -> String {
     let detail = detail.replace('\'', "''");
     format!("UPDATE audit_log SET detail = '{detail}', prev_hash = {prev_hash}, hash = {hash} WHERE seq = {seq};")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn unique_numbers_and_ports_are_never_given_twice() {
+        let handles: Vec<_> = (0..8)
+            .map(|_| std::thread::spawn(|| (0..200).map(|_| (super::unique(), super::free_port())).collect::<Vec<_>>()))
+            .collect();
+        let all: Vec<(u64, u16)> = handles.into_iter().flat_map(|h| h.join().unwrap()).collect();
+        let mut numbers: Vec<u64> = all.iter().map(|a| a.0).collect();
+        let mut ports: Vec<u16> = all.iter().map(|a| a.1).collect();
+        numbers.sort_unstable();
+        numbers.dedup();
+        ports.sort_unstable();
+        ports.dedup();
+        assert_eq!(numbers.len(), all.len());
+        assert_eq!(ports.len(), all.len());
+    }
 }
