@@ -2,7 +2,7 @@
 //! streamed in batches, bad rows named, every batch audited), and the coverage of level 2 among
 //! a commune's or a province's adults, the KPI beside the certificate share.
 
-use crate::source::{Source, HEADER_SEARCH};
+use crate::source::{HeaderSearch, HeaderStep, Source};
 use crate::Progress;
 use anyhow::Result;
 use kyso_campaign::denominator::AdultsDenominator;
@@ -46,7 +46,7 @@ pub async fn import_eid_list(
     let mut import: Option<EidListImport> = None;
     let mut out = EidImported::default();
     let mut batch: Vec<EidLevelRow> = Vec::with_capacity(BATCH.min(4096));
-    let (mut header_tries, mut first_missing, mut header_failed) = (0, None, false);
+    let mut header = HeaderSearch::default();
     'read: while let Some(chunk) = source.next_chunk().await {
         for record in chunk {
             let record = match record {
@@ -57,16 +57,12 @@ pub async fn import_eid_list(
                 }
             };
             let Some(import) = import.as_mut() else {
-                match EidListImport::new(&record) {
-                    Ok(i) => import = Some(i),
-                    Err(missing) => {
-                        header_tries += 1;
-                        first_missing.get_or_insert(missing);
-                        if header_tries == HEADER_SEARCH {
-                            out.rejected.extend(first_missing.take().unwrap_or_default());
-                            header_failed = true;
-                            break 'read;
-                        }
+                match header.offer(EidListImport::new(&record)) {
+                    HeaderStep::Found(i) => import = Some(i),
+                    HeaderStep::Skipped => {}
+                    HeaderStep::GaveUp(missing) => {
+                        out.rejected.extend(missing);
+                        break 'read;
                     }
                 }
                 continue;
@@ -86,13 +82,10 @@ pub async fn import_eid_list(
         }
         progress.update(source.position(), out.rows);
     }
-    if !header_failed {
+    if !header.gave_up() {
         source.check_complete().map_err(|e| anyhow::anyhow!("{e} ({} rows had been written)", out.kept))?;
         if import.is_none() {
-            match first_missing {
-                Some(missing) => out.rejected.extend(missing),
-                None => out.rejected.push(RowIssue::new(1, None, "the file is empty: expected a header row")),
-            }
+            out.rejected.extend(header.ended_without_header());
         }
     }
     if !batch.is_empty() || out.kept == 0 {

@@ -2,7 +2,7 @@
 //! rows named by row number and field; every import is audited. The register streams in batches,
 //! one transaction each, and its column index is rebuilt after it.
 
-use crate::source::{Source, HEADER_SEARCH};
+use crate::source::{HeaderSearch, HeaderStep, Source};
 use crate::Progress;
 use anyhow::{bail, Context, Result};
 use kyso_campaign::population::{KnownHamlets, RegisterImport, Resident, Sex};
@@ -178,8 +178,7 @@ pub async fn import_register(
         let feed = feed; // moved in: the feed closes when the reader ends
         let lookup = index.lookup();
         let mut import: Option<RegisterImport> = None;
-        let mut header_failed = false;
-        let (mut header_tries, mut first_missing) = (0, None);
+        let mut header = HeaderSearch::default();
         'read: while let Some(chunk) = source.next_chunk().await {
             for record in chunk {
                 let record = match record {
@@ -191,16 +190,12 @@ pub async fn import_register(
                 };
                 let Some(import) = import.as_mut() else {
                     // The header is the first row that names the columns: title rows above it are skipped.
-                    match RegisterImport::new(&record, commune, &known) {
-                        Ok(i) => import = Some(i),
-                        Err(missing) => {
-                            header_tries += 1;
-                            first_missing.get_or_insert(missing);
-                            if header_tries == HEADER_SEARCH {
-                                out.rejected.extend(first_missing.take().unwrap_or_default());
-                                header_failed = true;
-                                break 'read;
-                            }
+                    match header.offer(RegisterImport::new(&record, commune, &known)) {
+                        HeaderStep::Found(i) => import = Some(i),
+                        HeaderStep::Skipped => {}
+                        HeaderStep::GaveUp(missing) => {
+                            out.rejected.extend(missing);
+                            break 'read;
                         }
                     }
                     continue;
@@ -233,17 +228,14 @@ pub async fn import_register(
             }
             progress.update(source.position(), out.rows);
         }
-        if !header_failed {
+        if !header.gave_up() {
             // a spreadsheet that broke off (e.g. a part over its inflation bounds) fails the
             // import, and nothing of it is written (the writer's transaction rolls back)
             source.check_complete().map_err(|e| anyhow::anyhow!("{e} (nothing was written)"))?;
         }
         progress.finish(out.rows);
-        if import.is_none() && !header_failed {
-            match first_missing {
-                Some(missing) => out.rejected.extend(missing),
-                None => out.rejected.push(RowIssue::new(1, None, "the file is empty: expected a header row")),
-            }
+        if import.is_none() && !header.gave_up() {
+            out.rejected.extend(header.ended_without_header());
         }
         let parsed = started.elapsed();
         if out.kept == 0 {

@@ -16,6 +16,58 @@ use tokio::sync::mpsc;
 /// How many leading rows may come before the header (titles, a blank line, a date line).
 pub const HEADER_SEARCH: usize = 10;
 
+/// The search for the header: the first row that names the columns, after at most
+/// [`HEADER_SEARCH`] - 1 rows above it (titles, a blank line, a date line). Shared by the imports
+/// that read a file row by row.
+#[derive(Default)]
+pub struct HeaderSearch {
+    tries: usize,
+    first_missing: Option<Vec<RowIssue>>,
+    gave_up: bool,
+}
+
+/// What a row offered as the header turned out to be.
+pub enum HeaderStep<T> {
+    /// The header: what reads the rows below it.
+    Found(T),
+    /// Not the header; the search goes on with the next row.
+    Skipped,
+    /// [`HEADER_SEARCH`] rows and none was the header: what the first of them lacked.
+    GaveUp(Vec<RowIssue>),
+}
+
+impl HeaderSearch {
+    /// Offers a row: `attempt` is the row read as a header, or what it lacked.
+    pub fn offer<T>(&mut self, attempt: std::result::Result<T, Vec<RowIssue>>) -> HeaderStep<T> {
+        match attempt {
+            Ok(t) => HeaderStep::Found(t),
+            Err(missing) => {
+                self.tries += 1;
+                self.first_missing.get_or_insert(missing);
+                if self.tries < HEADER_SEARCH {
+                    return HeaderStep::Skipped;
+                }
+                self.gave_up = true;
+                HeaderStep::GaveUp(self.first_missing.take().unwrap_or_default())
+            }
+        }
+    }
+
+    /// True once [`HeaderStep::GaveUp`] was returned.
+    pub fn gave_up(&self) -> bool {
+        self.gave_up
+    }
+
+    /// The file ended before a header (fewer than [`HEADER_SEARCH`] rows): what the first row
+    /// lacked, or that the file is empty.
+    pub fn ended_without_header(self) -> Vec<RowIssue> {
+        match self.first_missing {
+            Some(missing) => missing,
+            None => vec![RowIssue::new(1, None, "the file is empty: expected a header row")],
+        }
+    }
+}
+
 /// Records per message from the reader thread.
 const CHUNK: usize = 10_000;
 
@@ -209,5 +261,49 @@ fn pump(records: impl Iterator<Item = Result<Record, RowIssue>>, tx: &mpsc::Send
     }
     if !chunk.is_empty() {
         let _ = tx.blocking_send(chunk);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lacks(row: usize) -> std::result::Result<(), Vec<RowIssue>> {
+        Err(vec![RowIssue::new(row, Some("Số định danh"), "no such column")])
+    }
+
+    #[test]
+    fn the_header_may_follow_title_rows_up_to_the_limit() {
+        let mut h = HeaderSearch::default();
+        for row in 1..HEADER_SEARCH {
+            assert!(matches!(h.offer(lacks(row)), HeaderStep::Skipped), "row {row}");
+        }
+        assert!(matches!(h.offer(Ok(())), HeaderStep::Found(())));
+        assert!(!h.gave_up());
+    }
+
+    #[test]
+    fn the_search_gives_up_with_what_the_first_row_lacked() {
+        let mut h = HeaderSearch::default();
+        for row in 1..HEADER_SEARCH {
+            assert!(matches!(h.offer(lacks(row)), HeaderStep::Skipped));
+        }
+        match h.offer(lacks(HEADER_SEARCH)) {
+            HeaderStep::GaveUp(issues) => {
+                assert_eq!(issues, vec![RowIssue::new(1, Some("Số định danh"), "no such column")])
+            }
+            _ => panic!("the search went on past {HEADER_SEARCH} rows"),
+        }
+        assert!(h.gave_up());
+    }
+
+    #[test]
+    fn a_file_that_ends_first_says_so() {
+        let h = HeaderSearch::default();
+        assert_eq!(h.ended_without_header()[0].reason, "the file is empty: expected a header row");
+        let mut h = HeaderSearch::default();
+        assert!(matches!(h.offer(lacks(1)), HeaderStep::Skipped));
+        assert!(matches!(h.offer(lacks(2)), HeaderStep::Skipped));
+        assert_eq!(h.ended_without_header()[0].row, 1);
     }
 }
