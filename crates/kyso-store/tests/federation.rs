@@ -12,6 +12,9 @@
 //! across the nation — its register row, its kyso certificate and its provider-list certificates
 //! with the province's own provider names — each province sent the filter; with a province down,
 //! its rows unavailable and named, the other's found.
+//!
+//! The coordinator's copy of the roll-up equals the live one; a refresh during an outage copies
+//! the province that answered and keeps the other's earlier row; detaching a province drops it.
 
 use kyso_store::bulk::BulkProviderCert;
 use kyso_store::campaign::{CommuneRow, HamletRow, ResidentRow, SnapshotRow};
@@ -182,6 +185,13 @@ async fn national_rollup_is_one_pushed_down_query_and_an_outage_is_one_province(
     assert_eq!(got, expected);
     assert_eq!((r.holders, r.adults), (expected.values().map(|v| v.1).sum(), expected.values().map(|v| v.2).sum()));
     assert_eq!((r.holders, r.adults), (140 + 370, 620 + 580), "the hand-made figures");
+    // The coordinator's copy: filled from the live query, read back the same, with its time.
+    assert_eq!(coord.copied_rollup(DAY).await.unwrap().provinces.len(), 0);
+    coord.refresh_rollup(DAY, 1_000).await.unwrap();
+    let c = coord.copied_rollup(DAY).await.unwrap();
+    assert_eq!(c.provinces, r.provinces);
+    assert_eq!((c.holders, c.adults, c.copied_at), (r.holders, r.adults, Some(1_000)));
+    assert_eq!(r.copied_at, None);
 
     // The national ranking: communes of both provinces, by share.
     let (top, missing) = coord.ranking(DAY, 3).await.unwrap();
@@ -206,6 +216,13 @@ async fn national_rollup_is_one_pushed_down_query_and_an_outage_is_one_province(
     assert_eq!(got.get("19"), expected.get("19"));
     assert_eq!(got.len(), 1);
     assert_eq!((r.holders, r.adults), (140, 620), "the total of the provinces that answered");
+    // A refresh during the outage: Thái Nguyên's row copied again, An Giang's earlier row kept.
+    let live = coord.refresh_rollup(DAY, 2_000).await.unwrap();
+    assert_eq!(live.unavailable.len(), 1);
+    let c = coord.copied_rollup(DAY).await.unwrap();
+    assert_eq!((c.holders, c.adults, c.copied_at), (140 + 370, 620 + 580, Some(1_000)), "{c:?}");
+    let copied_19 = nation.psql("postgres", "SELECT copied_at FROM nation_rollup_copy WHERE province_code = '19'");
+    assert_eq!(copied_19.unwrap(), "2000");
     let (top, missing) = coord.ranking(DAY, 3).await.unwrap();
     assert_eq!(missing.iter().map(|u| u.code.as_str()).collect::<Vec<_>>(), ["91"]);
     assert_eq!(top.iter().map(|c| c.commune_code.as_str()).collect::<Vec<_>>(), ["01961", "01960", "01962"]);
@@ -227,6 +244,12 @@ async fn national_rollup_is_one_pushed_down_query_and_an_outage_is_one_province(
 
     coord.detach("91").await.unwrap();
     assert_eq!(coord.provinces().await.unwrap(), vec!["19"]);
+    let c = coord.copied_rollup(DAY).await.unwrap();
+    assert_eq!(
+        c.provinces.iter().map(|p| p.code.as_str()).collect::<Vec<_>>(),
+        ["19"],
+        "a detached province's copy goes"
+    );
     for table in ["adoption", "residents", "certificates", "provider_blocks"] {
         let left =
             nation.psql("postgres", &format!("SELECT count(*) FROM pg_class WHERE relname = 'nation_{table}_p91'"));

@@ -1,6 +1,6 @@
 //! `kyso federation`: the national coordinator (docs/DEPLOYMENT.md, "Nation: partitioning and
 //! federation") — attach a province's kyso database as a postgres_fdw foreign partition, detach
-//! it, the national roll-up of a day, the national commune ranking, the register per province and
+//! it, the national roll-up of a day (live, or from the coordinator's copy that `refresh` keeps), the national commune ranking, the register per province and
 //! one person across the nation (each one query pushed down to every province; a province that
 //! cannot be reached is named, exit status 3). The ranking, register and person answers speak
 //! Vietnamese unless `--lang en`.
@@ -78,6 +78,19 @@ pub enum FederationCommand {
         /// YYYY-MM-DD.
         #[arg(long)]
         date: String,
+        /// Read the coordinator's copy (`kyso federation refresh`) instead of asking the provinces.
+        #[arg(long)]
+        copy: bool,
+    },
+    /// Ask the provinces for the roll-up of a day and keep it in the coordinator's copy (run after
+    /// the provinces' daily adoption refresh). A province that does not answer keeps its earlier
+    /// copy; exit status 3 then.
+    Refresh {
+        #[arg(long, env = "KYSO_COORDINATOR_URL")]
+        coordinator_url: String,
+        /// dd/mm/yyyy or YYYY-MM-DD.
+        #[arg(long)]
+        date: String,
     },
     /// The national commune ranking of a day: the communes with the highest share of adults
     /// holding a certificate, across every province. Exit status 3 when a province could not be
@@ -141,9 +154,25 @@ pub async fn run(c: FederationCommand, json_mode: bool) -> Result<ExitCode> {
             open(&coordinator_url).await?.detach(&province).await?;
             out(json_mode, json!({"detached": province}), &format!("province {province} detached"));
         }
-        FederationCommand::Rollup { coordinator_url, date } => {
+        FederationCommand::Refresh { coordinator_url, date } => {
             let date = iso_date(&date)?;
-            let r = open(&coordinator_url).await?.rollup(&date).await?;
+            let now = kyso_calendar::now().unix_timestamp();
+            let r = open(&coordinator_url).await?.refresh_rollup(&date, now).await?;
+            let mut text = format!("copied: {} provinces on {}\n", r.provinces.len(), kyso_fmt::iso_date(&date));
+            for u in &r.unavailable {
+                text.push_str(&format!("{}  unavailable (its earlier copy kept): {}\n", u.code, u.message));
+            }
+            let v = json!({"date": date, "copied": r.provinces.iter().map(|p| p.code.clone()).collect::<Vec<_>>(),
+                "unavailable": unavailable_json(&r.unavailable)});
+            out(json_mode, v, text.trim_end());
+            if !r.unavailable.is_empty() {
+                return Ok(ExitCode::from(3));
+            }
+        }
+        FederationCommand::Rollup { coordinator_url, date, copy } => {
+            let date = iso_date(&date)?;
+            let coord = open(&coordinator_url).await?;
+            let r = if copy { coord.copied_rollup(&date).await? } else { coord.rollup(&date).await? };
             let share = |h: i64, a: i64| {
                 if a > 0 {
                     kyso_fmt::percent(h as f64 * 100.0 / a as f64, 2, STYLE)
@@ -165,6 +194,12 @@ pub async fn run(c: FederationCommand, json_mode: bool) -> Result<ExitCode> {
             for u in &r.unavailable {
                 text.push_str(&format!("{}  unavailable: {}\n", u.code, u.message));
             }
+            if let Some(at) = r.copied_at {
+                text.push_str(&format!(
+                    "(the coordinator's copy, the oldest row copied {})\n",
+                    kyso_fmt::vn_datetime(at)
+                ));
+            }
             text.push_str(&format!(
                 "nation{}  adults {}  holders {}  {}",
                 if r.unavailable.is_empty() { "" } else { " (provinces that answered)" },
@@ -176,7 +211,7 @@ pub async fn run(c: FederationCommand, json_mode: bool) -> Result<ExitCode> {
                 "date": date,
                 "provinces": r.provinces.iter().map(|p| json!({"code": p.code, "communes": p.communes, "adults": p.adults, "holders": p.holders})).collect::<Vec<_>>(),
                 "unavailable": r.unavailable.iter().map(|u| json!({"code": u.code, "message": u.message})).collect::<Vec<_>>(),
-                "adults": r.adults, "holders": r.holders, "one_query": r.one_query,
+                "adults": r.adults, "holders": r.holders, "one_query": r.one_query, "copied_at": r.copied_at,
             });
             out(json_mode, v, &text);
             if !r.unavailable.is_empty() {

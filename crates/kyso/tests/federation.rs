@@ -9,7 +9,8 @@
 //! province's communes (Vietnamese by default, `--lang en`, `--json`), `register` counts its
 //! residents and adults, `person` finds an ID number's register row and provider-list
 //! certificate across the nation, printing the number masked; all three exit 3 during the
-//! outage, naming the province.
+//! outage, naming the province. `refresh` keeps the roll-up in the coordinator's copy, which
+//! `rollup --copy` reads, also while the province is down.
 
 mod support;
 use kyso_testkit::pg_cluster::{or_skip, Cluster};
@@ -99,6 +100,26 @@ fn federation_rollup_from_a_province_and_its_outage() {
     assert_eq!(r["adults"].as_i64(), Some(3), "{r}");
     assert_eq!(r["unavailable"].as_array().map(Vec::len), Some(0));
 
+    // The coordinator's copy: refreshed from the live roll-up, read back the same.
+    let c = json(&env.ok(&["--json", "federation", "refresh", "--coordinator-url", &coord, "--date", "01/08/2026"]));
+    assert_eq!(c["copied"][0], "19", "{c}");
+    let copy = json(&env.ok(&[
+        "--json",
+        "federation",
+        "rollup",
+        "--coordinator-url",
+        &coord,
+        "--date",
+        "2026-08-01",
+        "--copy",
+    ]));
+    assert_eq!(
+        (copy["holders"].as_i64(), copy["adults"].as_i64()),
+        (r["holders"].as_i64(), r["adults"].as_i64()),
+        "{copy}"
+    );
+    assert!(copy["copied_at"].as_i64().is_some() && r["copied_at"].is_null(), "{copy} {r}");
+
     // The national ranking: Xã Thử (1 of 1 adult) before Xã Hiệp Lực (1 of 2), Vietnamese first.
     let text = env.ok(&["federation", "ranking", "--coordinator-url", &coord, "--date", "01/08/2026"]);
     let lines: Vec<&str> = text.lines().collect();
@@ -169,6 +190,12 @@ fn federation_rollup_from_a_province_and_its_outage() {
         "{text}"
     );
     assert!(text.contains("nation (provinces that answered)  adults 0  holders 0"), "{text}");
+    // the refresh keeps the earlier copy and says so; the copy still answers
+    let o = env.kyso(&["federation", "refresh", "--coordinator-url", &coord, "--date", "2026-08-01"]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("19  unavailable (its earlier copy kept)"));
+    let text = env.ok(&["federation", "rollup", "--coordinator-url", &coord, "--date", "2026-08-01", "--copy"]);
+    assert!(text.contains("the coordinator's copy") && text.contains("nation  adults 3  holders 2  66.67%"), "{text}");
     p19.start().unwrap();
     env.ok(&["federation", "detach", "--coordinator-url", &coord, "--province", "19"]);
 }

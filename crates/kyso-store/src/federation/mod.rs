@@ -20,6 +20,7 @@
 //! SQL is built from validated parts only (a two-digit province code, a host name, a port, a
 //! database and a user name of plain characters): DDL takes no bind parameters.
 
+mod copy;
 pub mod national;
 
 use crate::{Result, StoreError};
@@ -99,6 +100,9 @@ pub struct NationalRollup {
     pub adults: i64,
     /// Whether the one pushed-down query answered (false: asked province by province).
     pub one_query: bool,
+    /// Read from the coordinator's copy ([`Coordinator::copied_rollup`]): when the oldest of its
+    /// provinces' rows was copied (Unix seconds). None: asked live.
+    pub copied_at: Option<i64>,
 }
 
 /// A commune in the national ranking.
@@ -165,6 +169,7 @@ impl Coordinator {
                  PARTITION BY LIST (province_code);\n"
             ));
         }
+        ddl.push_str(copy::DDL);
         sqlx::raw_sql(&ddl).execute(&pool).await?;
         let coord = Coordinator { pool };
         // Provinces attached by an earlier kyso have the adoption partition only: add the others.
@@ -264,7 +269,8 @@ impl Coordinator {
         for (name, _, _) in TABLES {
             sql.push_str(&format!("DROP FOREIGN TABLE IF EXISTS nation_{name}_p{code};\n"));
         }
-        sql.push_str(&format!("DROP SERVER IF EXISTS province_{code} CASCADE;"));
+        sql.push_str(&format!("DROP SERVER IF EXISTS province_{code} CASCADE;\n"));
+        sql.push_str(&format!("DELETE FROM nation_rollup_copy WHERE province_code = '{code}';"));
         sqlx::raw_sql(&sql).execute(&self.pool).await?;
         Ok(())
     }

@@ -4,8 +4,8 @@
 //! one directory per province (its communes, hamlets, residents, and the provider-list rows of its
 //! residents; rows whose ID number is in no register go to a province chosen by the number), each
 //! to be imported into that province's own kyso database. `kyso bench federation`: on a
-//! coordinator with the provinces attached, the national roll-up's and ranking's latency over N
-//! runs, one person found across the nation, the register per province, and one commune's
+//! coordinator with the provinces attached, the national roll-up's (live, and from the
+//! coordinator's copy) and ranking's latency over N runs, one person found across the nation, the register per province, and one commune's
 //! worklists through its province's database.
 
 use anyhow::{bail, Context, Result};
@@ -185,6 +185,22 @@ pub async fn run(o: Options<'_>) -> Result<()> {
         std::hint::black_box(r);
     }
     let rollup = timing(&mut ms);
+    // the coordinator's copy, refreshed from the live query, then read
+    let t = Instant::now();
+    coord.refresh_rollup(o.date, kyso_calendar::now().unix_timestamp()).await?;
+    let refresh_ms = t.elapsed().as_secs_f64() * 1e3;
+    let mut ms = Vec::with_capacity(runs);
+    let mut copied = (0, 0);
+    for _ in 0..runs {
+        let t = Instant::now();
+        let r = coord.copied_rollup(o.date).await?;
+        ms.push(t.elapsed().as_secs_f64() * 1e3);
+        copied = (r.holders, r.adults);
+    }
+    if copied != (first.holders, first.adults) {
+        bail!("the copy says {copied:?}, the provinces {:?}", (first.holders, first.adults));
+    }
+    let rollup_copy = json!({"refresh_ms": refresh_ms, "read": timing(&mut ms)});
     let mut ms = Vec::with_capacity(runs);
     for _ in 0..runs {
         let t = Instant::now();
@@ -246,7 +262,7 @@ pub async fn run(o: Options<'_>) -> Result<()> {
             "async_foreign_scans_in_plan": plan.matches("Async Foreign Scan").count(),
             "foreign_scans_in_plan": plan.matches("Foreign Scan").count(),
             "rollup": {"communes": first.provinces.iter().map(|p| p.communes).sum::<i64>(), "holders": first.holders,
-                "adults": first.adults, "timing": rollup},
+                "adults": first.adults, "timing": rollup}, "rollup_from_copy": rollup_copy,
             "ranking_top20": ranking, "worklist_through_province": worklist, "person_across_nation": person,
             "register_per_province": register})
     );
