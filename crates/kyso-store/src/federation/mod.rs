@@ -9,7 +9,8 @@
 //! A province that cannot be reached fails the one query; then each province is asked on its
 //! own, and the ones that fail are reported [`Unavailable`] with a sentence saying which and why,
 //! in Vietnamese and English, while the others' figures stand. No home-made sharding: which rows
-//! live where is PostgreSQL's partitioning, and the coordinator holds no copy of them.
+//! live where is PostgreSQL's partitioning, and the coordinator holds no copy of them (only, in
+//! `copy.rs`, the roll-up's per-province sums).
 //!
 //! The other national tables follow the same pattern ([`national`], migration 26):
 //! `nation_residents`, `nation_certificates` and `nation_provider_blocks`, each partitioned by
