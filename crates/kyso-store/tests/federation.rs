@@ -164,6 +164,22 @@ async fn national_rollup_is_one_pushed_down_query_and_an_outage_is_one_province(
     }
     let e = coord.attach(&link("19", &p19)).await.unwrap_err().to_string();
     assert!(e.contains("attached already"), "{e}");
+    // A province attached by an earlier kyso (the adoption partition only, no province-code
+    // option): the next connect adds what is missing.
+    nation
+        .psql(
+            "postgres",
+            "DROP FOREIGN TABLE nation_residents_p19, nation_provider_blocks_p19; \
+             ALTER SERVER province_19 OPTIONS (DROP options)",
+        )
+        .unwrap();
+    let upgraded = Coordinator::connect(&nation.url("postgres")).await.unwrap();
+    let parts = "SELECT count(*) FROM pg_class WHERE relname LIKE 'nation\\_%\\_p19'";
+    assert_eq!(nation.psql("postgres", parts).unwrap(), "4");
+    let told = "SELECT count(*) FROM pg_foreign_server, unnest(srvoptions) o \
+                WHERE srvname = 'province_19' AND o = 'options=-c kyso.province_code=19'";
+    assert_eq!(nation.psql("postgres", told).unwrap(), "1");
+    upgraded.close(Duration::from_secs(5)).await;
 
     // One query, each province sent its aggregate.
     let plan = coord.explain_rollup(DAY).await.unwrap();

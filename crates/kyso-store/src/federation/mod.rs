@@ -173,9 +173,20 @@ impl Coordinator {
         ddl.push_str(copy::DDL);
         sqlx::raw_sql(&ddl).execute(&pool).await?;
         let coord = Coordinator { pool };
-        // Provinces attached by an earlier kyso have the adoption partition only: add the others.
-        for code in coord.provinces().await? {
-            coord.complete(&code).await?;
+        // Provinces attached by an earlier kyso have the adoption partition only: add the others
+        // (one count first, so that a complete coordinator costs one query per connect).
+        let provinces = coord.provinces().await?;
+        let partitions: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid \
+             WHERE i.inhparent = ANY($1::regclass[])",
+        )
+        .bind(TABLES.iter().map(|(name, _, _)| format!("nation_{name}")).collect::<Vec<_>>())
+        .fetch_one(&coord.pool)
+        .await?;
+        if partitions < (provinces.len() * TABLES.len()) as i64 {
+            for code in provinces {
+                coord.complete(&code).await?;
+            }
         }
         Ok(coord)
     }
