@@ -47,6 +47,17 @@ impl AdultsDenominator {
         age_on(date_of_birth, self.reference_date) >= i32::from(self.min_age)
     }
 
+    /// The last date of birth that counts: everyone born on or before it is at or over the line
+    /// on the reference date, nobody born after it is (for a query over birth dates, e.g. the
+    /// national register on the coordinator). On 29 February of a common year it is the 28th.
+    pub fn latest_birth_date(&self) -> Date {
+        let year = self.reference_date.year() - i32::from(self.min_age);
+        let (month, day) = (self.reference_date.month(), self.reference_date.day());
+        Date::from_calendar_date(year, month, day)
+            .or_else(|_| Date::from_calendar_date(year, month, day - 1))
+            .unwrap_or(self.reference_date)
+    }
+
     pub fn count<'a>(&self, residents: impl IntoIterator<Item = &'a Resident>) -> u64 {
         residents.into_iter().filter(|r| self.counts(r.date_of_birth)).count() as u64
     }
@@ -66,6 +77,27 @@ mod tests {
 
     fn d(y: i32, m: time::Month, day: u8) -> Date {
         Date::from_calendar_date(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn latest_birth_date_agrees_with_counts() {
+        for (line, reference) in [
+            (18, d(2026, August, 1)),
+            (14, d(2026, February, 28)),
+            (15, d(2025, February, 28)),
+            (16, d(2028, February, 29)),
+        ] {
+            let a = AdultsDenominator::new(line, reference).unwrap();
+            let last = a.latest_birth_date();
+            assert!(a.counts(last), "{line} on {reference}: {last} should count");
+            assert!(!a.counts(last.next_day().unwrap()), "{line} on {reference}: the day after {last} should not");
+        }
+        let leap = AdultsDenominator::new(18, d(2028, February, 29)).unwrap();
+        assert_eq!(leap.latest_birth_date(), d(2010, February, 28));
+        assert_eq!(
+            AdultsDenominator::new(16, d(2028, February, 29)).unwrap().latest_birth_date(),
+            d(2012, February, 29)
+        );
     }
 
     #[test]

@@ -301,6 +301,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0025_federation_views.sql"),
         postgres: include_str!("../migrations/postgres/0025_federation_views.sql"),
     },
+    Migration {
+        version: 26,
+        name: "federation: residents, certificates, provider-list blocks",
+        sqlite: include_str!("../migrations/sqlite/0026_federation_national_tables.sql"),
+        postgres: include_str!("../migrations/postgres/0026_federation_national_tables.sql"),
+    },
 ];
 
 impl Store {

@@ -5,7 +5,12 @@
 //! province a foreign partition; `kyso federation rollup` gives the province's own adoption
 //! figures (`kyso campaign adoption`) in one pushed-down query; with the province's cluster
 //! stopped it names the province unavailable in both languages and exits 3; a bad code or a
-//! password on the command line never reaches SQL.
+//! password on the command line never reaches SQL. `kyso federation ranking` ranks the
+//! province's communes (Vietnamese by default, `--lang en`, `--json`), `register` counts its
+//! residents and adults, `person` finds an ID number's register row and provider-list
+//! certificate across the nation, printing the number masked; all three exit 3 during the
+//! outage, naming the province. `refresh` keeps the roll-up in the coordinator's copy, which
+//! `rollup --copy` reads, also while the province is down.
 
 mod support;
 use kyso_testkit::pg_cluster::{or_skip, Cluster};
@@ -95,8 +100,87 @@ fn federation_rollup_from_a_province_and_its_outage() {
     assert_eq!(r["adults"].as_i64(), Some(3), "{r}");
     assert_eq!(r["unavailable"].as_array().map(Vec::len), Some(0));
 
+    // The coordinator's copy: refreshed from the live roll-up, read back the same.
+    let c = json(&env.ok(&["--json", "federation", "refresh", "--coordinator-url", &coord, "--date", "01/08/2026"]));
+    assert_eq!(c["copied"][0], "19", "{c}");
+    let copy = json(&env.ok(&[
+        "--json",
+        "federation",
+        "rollup",
+        "--coordinator-url",
+        &coord,
+        "--date",
+        "2026-08-01",
+        "--copy",
+    ]));
+    assert_eq!(
+        (copy["holders"].as_i64(), copy["adults"].as_i64()),
+        (r["holders"].as_i64(), r["adults"].as_i64()),
+        "{copy}"
+    );
+    assert!(copy["copied_at"].as_i64().is_some() && r["copied_at"].is_null(), "{copy} {r}");
+
+    // The national ranking: Xã Thử (1 of 1 adult) before Xã Hiệp Lực (1 of 2), Vietnamese first.
+    let text = env.ok(&["federation", "ranking", "--coordinator-url", &coord, "--date", "01/08/2026"]);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "Xếp hạng xã toàn quốc ngày 01/08/2026", "{text}");
+    assert_eq!(lines[1], "  1. 01961 (tỉnh 19)  100,00 %  1 / 1 người trưởng thành có chứng thư số", "{text}");
+    assert_eq!(lines[2], "  2. 01960 (tỉnh 19)  50,00 %  1 / 2 người trưởng thành có chứng thư số", "{text}");
+    assert_eq!(lines.len(), 3, "{text}");
+    let text = env.ok(&[
+        "federation",
+        "ranking",
+        "--coordinator-url",
+        &coord,
+        "--date",
+        "2026-08-01",
+        "--limit",
+        "1",
+        "--lang",
+        "en",
+    ]);
+    assert_eq!(
+        text.trim(),
+        "National commune ranking on 01/08/2026\n  1. 01961 (province 19)  100.00%  1 / 1 adults hold a certificate"
+    );
+    let r = json(&env.ok(&["--json", "federation", "ranking", "--coordinator-url", &coord, "--date", "2026-08-01"]));
+    assert_eq!(r["communes"][0]["commune_code"], "01961", "{r}");
+    assert_eq!((r["communes"][1]["holders"].as_i64(), r["communes"][1]["adults"].as_i64()), (Some(1), Some(2)), "{r}");
+    assert_eq!(r["unavailable"].as_array().map(Vec::len), Some(0));
+
+    // The register per province (adults 18+ on the day) and one person across the nation.
+    let r = json(&env.ok(&["--json", "federation", "register", "--coordinator-url", &coord, "--date", "01/08/2026"]));
+    assert_eq!(
+        (r["residents"].as_i64(), r["adults"].as_i64(), r["holders"].as_i64()),
+        (Some(3), Some(3), Some(0)),
+        "{r}"
+    );
+    assert_eq!(r["provinces"][0]["code"], "19");
+    assert_eq!(r["adults_born_by"], "2008-08-01");
+    let text = env.ok(&["federation", "person", "--coordinator-url", &coord, "--id-number", "019190000001"]);
+    assert!(text.starts_with("Số định danh 0191****0001\n  cư trú tại tỉnh 19, xã 01960, thôn T01\n"), "{text}");
+    assert!(text.contains("danh sách nhà cung cấp VNPT-CA (tỉnh 19): cấp ngày 10/01/2026, active"), "{text}");
+    assert!(!text.contains("019190000001"), "the ID number in full: {text}");
+    let r =
+        json(&env.ok(&["--json", "federation", "person", "--coordinator-url", &coord, "--id-number", "019190000001"]));
+    assert_eq!(r["provider_list"][0]["issued_on"], "2026-01-10", "{r}");
+    assert_eq!(r["id_number"], "0191****0001");
+    let o = env.kyso(&["federation", "person", "--coordinator-url", &coord, "--id-number", "01919"]);
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("--id-number"));
+
     // The province's cluster stops: named unavailable, exit status 3.
     p19.stop();
+    for (cmd, want) in [
+        (["federation", "ranking", "--date", "2026-08-01"], "19  không có số liệu: tỉnh 19: không truy cập được"),
+        (["federation", "register", "--date", "2026-08-01"], "toàn quốc (các tỉnh đã trả lời)  cư dân 0"),
+    ] {
+        let mut args = cmd.to_vec();
+        args.extend(["--coordinator-url", &coord]);
+        let o = env.kyso(&args);
+        let text = String::from_utf8_lossy(&o.stdout);
+        assert_eq!(o.status.code(), Some(3), "{cmd:?}: {text}{}", String::from_utf8_lossy(&o.stderr));
+        assert!(text.contains(want) && text.contains("19  không có số liệu"), "{cmd:?}: {text}");
+    }
     let o = env.kyso(&["federation", "rollup", "--coordinator-url", &coord, "--date", "2026-08-01"]);
     let text = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(3), "{text}{}", String::from_utf8_lossy(&o.stderr));
@@ -106,6 +190,12 @@ fn federation_rollup_from_a_province_and_its_outage() {
         "{text}"
     );
     assert!(text.contains("nation (provinces that answered)  adults 0  holders 0"), "{text}");
+    // the refresh keeps the earlier copy and says so; the copy still answers
+    let o = env.kyso(&["federation", "refresh", "--coordinator-url", &coord, "--date", "2026-08-01"]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("19  unavailable (its earlier copy kept)"));
+    let text = env.ok(&["federation", "rollup", "--coordinator-url", &coord, "--date", "2026-08-01", "--copy"]);
+    assert!(text.contains("the coordinator's copy") && text.contains("nation  adults 3  holders 2  66.67%"), "{text}");
     p19.start().unwrap();
     env.ok(&["federation", "detach", "--coordinator-url", &coord, "--province", "19"]);
 }

@@ -5,6 +5,7 @@ mod audit;
 mod campaign;
 mod dos;
 mod dossier;
+mod federation;
 mod issue;
 mod load;
 mod pdf;
@@ -157,6 +158,37 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 200)]
         openssl_tokens: usize,
     },
+    /// Cut a `campaign-data` directory into one directory per province (units, hamlets,
+    /// residents, the provider-list rows of its residents) for scripts/bench-federation.sh.
+    FederationSplit {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// On a national coordinator with provinces attached: the roll-up's and the ranking's latency
+    /// over N runs, people found across the nation, the register per province, and one
+    /// commune's worklists through its province (scripts/bench-federation.sh).
+    Federation {
+        #[arg(long, env = "KYSO_COORDINATOR_URL")]
+        coordinator_url: String,
+        /// YYYY-MM-DD.
+        #[arg(long)]
+        date: String,
+        #[arg(long, default_value_t = 200)]
+        runs: usize,
+        /// The database of the commune's province (for its worklists and residents).
+        #[arg(long)]
+        province_url: Option<String>,
+        #[arg(long)]
+        commune: Option<String>,
+        /// How many of the commune's residents to look up across the nation.
+        #[arg(long, default_value_t = 50)]
+        people: usize,
+        /// Ask the provinces one after the other (async_capable off) instead of concurrently.
+        #[arg(long)]
+        sequential: bool,
+    },
     /// Issue and durably store N citizen certificates with fresh EC P-256 keys.
     Issue {
         #[arg(long, default_value_t = 20_000)]
@@ -196,6 +228,19 @@ pub async fn run(dir: &DataDir, db: Option<&str>, c: BenchCommand, json_mode: bo
         }
         BenchCommand::Tsa { concurrency, secs, openssl_tokens } => {
             status::tsa(&concurrency, secs, openssl_tokens, json_mode).await
+        }
+        BenchCommand::FederationSplit { data, out } => federation::split(&data, &out),
+        BenchCommand::Federation { coordinator_url, date, runs, province_url, commune, people, sequential } => {
+            federation::run(federation::Options {
+                coordinator_url: &coordinator_url,
+                date: &date,
+                runs,
+                province_url: province_url.as_deref(),
+                commune: commune.as_deref(),
+                people,
+                concurrent: !sequential,
+            })
+            .await
         }
         BenchCommand::Issue { count, concurrency, cpu_only } => {
             issue::run(count, concurrency, cpu_only, db, json_mode).await
