@@ -12,8 +12,6 @@ use kyso_store::federation::{Coordinator, ProvinceLink, Unavailable};
 use serde_json::json;
 use std::process::ExitCode;
 
-const STYLE: kyso_fmt::Style = kyso_fmt::Style::En;
-
 /// The language of the ranking, register and person answers.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Lang {
@@ -81,6 +79,8 @@ pub enum FederationCommand {
         /// Read the coordinator's copy (`kyso federation refresh`) instead of asking the provinces.
         #[arg(long)]
         copy: bool,
+        #[arg(long, value_enum, default_value = "vi")]
+        lang: Lang,
     },
     /// Ask the provinces for the roll-up of a day and keep it in the coordinator's copy (run after
     /// the provinces' daily adoption refresh). A province that does not answer keeps its earlier
@@ -91,6 +91,8 @@ pub enum FederationCommand {
         /// dd/mm/yyyy or YYYY-MM-DD.
         #[arg(long)]
         date: String,
+        #[arg(long, value_enum, default_value = "vi")]
+        lang: Lang,
     },
     /// The national commune ranking of a day: the communes with the highest share of adults
     /// holding a certificate, across every province. Exit status 3 when a province could not be
@@ -154,13 +156,25 @@ pub async fn run(c: FederationCommand, json_mode: bool) -> Result<ExitCode> {
             open(&coordinator_url).await?.detach(&province).await?;
             out(json_mode, json!({"detached": province}), &format!("province {province} detached"));
         }
-        FederationCommand::Refresh { coordinator_url, date } => {
+        FederationCommand::Refresh { coordinator_url, date, lang } => {
             let date = iso_date(&date)?;
             let now = kyso_calendar::now().unix_timestamp();
             let r = open(&coordinator_url).await?.refresh_rollup(&date, now).await?;
-            let mut text = format!("copied: {} provinces on {}\n", r.provinces.len(), kyso_fmt::iso_date(&date));
+            let mut text = format!(
+                "{} {} {} {}\n",
+                lang.pick("Đã chép số liệu của", "copied:"),
+                r.provinces.len(),
+                lang.pick("tỉnh ngày", "provinces on"),
+                kyso_fmt::iso_date(&date)
+            );
             for u in &r.unavailable {
-                text.push_str(&format!("{}  unavailable (its earlier copy kept): {}\n", u.code, u.message));
+                let (vi, en) = u.message.split_once(" / ").unwrap_or((&u.message, &u.message));
+                text.push_str(&format!(
+                    "{}  {}: {}\n",
+                    u.code,
+                    lang.pick("không có số liệu (giữ bản chép trước)", "unavailable (its earlier copy kept)"),
+                    lang.pick(vi, en)
+                ));
             }
             let v = json!({"date": date, "copied": r.provinces.iter().map(|p| p.code.clone()).collect::<Vec<_>>(),
                 "unavailable": unavailable_json(&r.unavailable)});
@@ -169,43 +183,53 @@ pub async fn run(c: FederationCommand, json_mode: bool) -> Result<ExitCode> {
                 return Ok(ExitCode::from(3));
             }
         }
-        FederationCommand::Rollup { coordinator_url, date, copy } => {
+        FederationCommand::Rollup { coordinator_url, date, copy, lang } => {
             let date = iso_date(&date)?;
             let coord = open(&coordinator_url).await?;
             let r = if copy { coord.copied_rollup(&date).await? } else { coord.rollup(&date).await? };
-            let share = |h: i64, a: i64| {
-                if a > 0 {
-                    kyso_fmt::percent(h as f64 * 100.0 / a as f64, 2, STYLE)
-                } else {
-                    "–".into()
-                }
-            };
-            let mut text = String::new();
+            let st = lang.style();
+            let mut text = format!(
+                "{} {}\n",
+                lang.pick("Tổng hợp toàn quốc ngày", "National roll-up on"),
+                kyso_fmt::iso_date(&date)
+            );
             for p in &r.provinces {
                 text.push_str(&format!(
-                    "{}  communes {}  adults {}  holders {}  {}\n",
+                    "{}  {} {}  {} {}  {} {}  {}\n",
                     p.code,
-                    kyso_fmt::int(p.communes, STYLE),
-                    kyso_fmt::int(p.adults, STYLE),
-                    kyso_fmt::int(p.holders, STYLE),
-                    share(p.holders, p.adults)
+                    lang.pick("xã", "communes"),
+                    kyso_fmt::int(p.communes, st),
+                    lang.pick("người trưởng thành", "adults"),
+                    kyso_fmt::int(p.adults, st),
+                    lang.pick("có chứng thư số", "holders"),
+                    kyso_fmt::int(p.holders, st),
+                    share(p.holders, p.adults, st)
                 ));
             }
-            for u in &r.unavailable {
-                text.push_str(&format!("{}  unavailable: {}\n", u.code, u.message));
-            }
+            text.push_str(&unavailable_lines(&r.unavailable, lang));
             if let Some(at) = r.copied_at {
                 text.push_str(&format!(
-                    "(the coordinator's copy, the oldest row copied {})\n",
+                    "({} {})\n",
+                    lang.pick(
+                        "bản chép ở máy điều phối, dòng cũ nhất chép lúc",
+                        "the coordinator's copy, the oldest row copied"
+                    ),
                     kyso_fmt::vn_datetime(at)
                 ));
             }
             text.push_str(&format!(
-                "nation{}  adults {}  holders {}  {}",
-                if r.unavailable.is_empty() { "" } else { " (provinces that answered)" },
-                kyso_fmt::int(r.adults, STYLE),
-                kyso_fmt::int(r.holders, STYLE),
-                share(r.holders, r.adults)
+                "{}{}  {} {}  {} {}  {}",
+                lang.pick("toàn quốc", "nation"),
+                if r.unavailable.is_empty() {
+                    ""
+                } else {
+                    lang.pick(" (các tỉnh đã trả lời)", " (provinces that answered)")
+                },
+                lang.pick("người trưởng thành", "adults"),
+                kyso_fmt::int(r.adults, st),
+                lang.pick("có chứng thư số", "holders"),
+                kyso_fmt::int(r.holders, st),
+                share(r.holders, r.adults, st)
             ));
             let v = json!({
                 "date": date,

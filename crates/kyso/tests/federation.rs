@@ -181,20 +181,43 @@ fn federation_rollup_from_a_province_and_its_outage() {
         assert_eq!(o.status.code(), Some(3), "{cmd:?}: {text}{}", String::from_utf8_lossy(&o.stderr));
         assert!(text.contains(want) && text.contains("19  không có số liệu"), "{cmd:?}: {text}");
     }
+    // the roll-up: Vietnamese first, English on request
     let o = env.kyso(&["federation", "rollup", "--coordinator-url", &coord, "--date", "2026-08-01"]);
     let text = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(3), "{text}{}", String::from_utf8_lossy(&o.stderr));
-    assert!(
-        text.contains("19  unavailable: tỉnh 19: không truy cập được")
-            && text.contains("province 19: its database cannot be reached"),
-        "{text}"
-    );
+    assert!(text.starts_with("Tổng hợp toàn quốc ngày 01/08/2026\n"), "{text}");
+    assert!(text.contains("19  không có số liệu: tỉnh 19: không truy cập được"), "{text}");
+    assert!(!text.contains("province 19"), "{text}");
+    assert!(text.contains("toàn quốc (các tỉnh đã trả lời)  người trưởng thành 0  có chứng thư số 0"), "{text}");
+    let o = env.kyso(&["federation", "rollup", "--coordinator-url", &coord, "--date", "2026-08-01", "--lang", "en"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(3), "{text}{}", String::from_utf8_lossy(&o.stderr));
+    assert!(text.contains("19  unavailable: province 19: its database cannot be reached"), "{text}");
     assert!(text.contains("nation (provinces that answered)  adults 0  holders 0"), "{text}");
     // the refresh keeps the earlier copy and says so; the copy still answers
     let o = env.kyso(&["federation", "refresh", "--coordinator-url", &coord, "--date", "2026-08-01"]);
     assert_eq!(o.status.code(), Some(3));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("19  unavailable (its earlier copy kept)"));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("19  không có số liệu (giữ bản chép trước): tỉnh 19"));
+    let o = env.kyso(&["federation", "refresh", "--coordinator-url", &coord, "--date", "2026-08-01", "--lang", "en"]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("19  unavailable (its earlier copy kept): province 19"));
     let text = env.ok(&["federation", "rollup", "--coordinator-url", &coord, "--date", "2026-08-01", "--copy"]);
+    assert!(
+        text.contains("bản chép ở máy điều phối")
+            && text.contains("toàn quốc  người trưởng thành 3  có chứng thư số 2  66,67 %"),
+        "{text}"
+    );
+    let text = env.ok(&[
+        "federation",
+        "rollup",
+        "--coordinator-url",
+        &coord,
+        "--date",
+        "2026-08-01",
+        "--copy",
+        "--lang",
+        "en",
+    ]);
     assert!(text.contains("the coordinator's copy") && text.contains("nation  adults 3  holders 2  66.67%"), "{text}");
     p19.start().unwrap();
     env.ok(&["federation", "detach", "--coordinator-url", &coord, "--province", "19"]);
