@@ -296,6 +296,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0022_report_approval.sql"),
     },
     Migration {
+        version: 23,
+        name: "adoption snapshots by date",
+        sqlite: include_str!("../migrations/sqlite/0023_adoption_by_date.sql"),
+        postgres: include_str!("../migrations/postgres/0023_adoption_by_date.sql"),
+    },
+    Migration {
         version: 25,
         name: "federation views",
         sqlite: include_str!("../migrations/sqlite/0025_federation_views.sql"),

@@ -271,3 +271,36 @@ async fn the_row_per_certificate_table_of_migration_7_is_converted() {
         assert_eq!(imports, ["a.csv", "b.csv"], "one import per list the old rows named");
     }
 }
+
+/// Migration 23: on PostgreSQL the blocks (and the register index) are compressed with lz4, which
+/// writes a national list ~4× faster than the default pglz; blocks read back the same.
+#[tokio::test]
+async fn postgres_compresses_blocks_with_lz4() {
+    for (s, _d) in backends("lz4").await {
+        let Store::Postgres(p) = &s else { continue };
+        let columns: Vec<(String, String)> = sqlx::query_as(
+            "SELECT c.relname::text, a.attcompression::text FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
+             WHERE a.attname = 'data' AND c.relname IN ('provider_cert_blocks', 'register_index') \
+             AND c.relnamespace = to_regnamespace(current_schema()) ORDER BY 1",
+        )
+        .fetch_all(p.pool())
+        .await
+        .unwrap();
+        assert_eq!(columns, [("provider_cert_blocks".into(), "l".into()), ("register_index".into(), "l".into())]);
+        // Full 8 KiB blocks (TOAST compresses values past ~2 KiB): every one stored as lz4.
+        let list = random_list(&mut Rng(7), 2_000, 1_000);
+        let (bulk, names) = to_bulk(&list);
+        let audit = AuditEvent::new("test", "campaign.provider_list.import", "list", "");
+        s.bulk_upsert_provider_certificates(Arc::new(bulk), Arc::new(names), "list.csv", &audit).await.unwrap();
+        let kinds: Vec<(Option<String>, i64)> = sqlx::query_as(
+            "SELECT pg_column_compression(data), COUNT(*) FROM provider_cert_blocks WHERE records >= 128 GROUP BY 1",
+        )
+        .fetch_all(p.pool())
+        .await
+        .unwrap();
+        assert!(matches!(&kinds[..], [(Some(k), n)] if k == "lz4" && *n > 0), "{kinds:?}");
+        let mut model = Model::new();
+        apply(&mut model, &list);
+        check_against(&s, &model).await;
+    }
+}

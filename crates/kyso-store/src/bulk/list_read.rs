@@ -169,17 +169,25 @@ impl Store {
                  ORDER BY b.first_id DESC LIMIT 1)"
             )
         };
+        // The blocks of the IDs a subquery gives. PostgreSQL hash-joins `IN (subquery)` to a scan of
+        // every block (~15,000 for a national list); with the IDs gathered into an array first it
+        // seeks each block by its key (a hamlet's worklist: ~10 ms of execution down to ~3).
+        let blocks_in = |ids: String| {
+            if self.is_sqlite() {
+                format!("SELECT first_id, data FROM provider_cert_blocks WHERE first_id IN ({ids})")
+            } else {
+                format!("SELECT first_id, data FROM provider_cert_blocks WHERE first_id = ANY(ARRAY({ids}))")
+            }
+        };
         let sql = match of {
-            BlocksOf::Residents(..) => format!(
-                "SELECT first_id, data FROM provider_cert_blocks WHERE first_id IN (SELECT {} FROM residents r \
-                 WHERE r.commune_code = $1 AND ($2 IS NULL OR r.hamlet_code = $2))",
+            BlocksOf::Residents(..) => blocks_in(format!(
+                "SELECT {} FROM residents r WHERE r.commune_code = $1 AND ($2 IS NULL OR r.hamlet_code = $2)",
                 block_of("r.id_number")
-            ),
-            BlocksOf::Staff(_) => format!(
-                "SELECT first_id, data FROM provider_cert_blocks WHERE first_id IN (SELECT {} FROM staff_members s \
-                 WHERE ($1 IS NULL OR s.unit_code = $1))",
+            )),
+            BlocksOf::Staff(_) => blocks_in(format!(
+                "SELECT {} FROM staff_members s WHERE ($1 IS NULL OR s.unit_code = $1)",
                 block_of("s.id_number")
-            ),
+            )),
             BlocksOf::Id(_) => {
                 format!("SELECT first_id, data FROM provider_cert_blocks WHERE first_id = {}", block_of("$1"))
             }

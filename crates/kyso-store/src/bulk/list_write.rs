@@ -3,9 +3,7 @@
 //! one-time conversion of migration 7's row-per-certificate table.
 
 use super::{append_audit_direct, blocking, sqlite_err, BulkProviderCert, BulkUpserted};
-use crate::listed::{
-    cut, decode_block, encode_block, encode_block_into, groups, merge, sort_within_ids, Listed, Merged,
-};
+use crate::listed::{cut, decode_block, encode_block_into, groups, merge, sort_within_ids, Listed, Merged};
 use crate::{append_audit, lock, now, on_pool, AuditEvent, Result, Store, StoreError};
 use kyso_campaign::provider_list::STATUSES;
 use kyso_campaign::register_index::{day_number, id_key};
@@ -176,7 +174,80 @@ fn write_blocks_sqlite(
     Ok((total, given))
 }
 
-/// [`write_blocks_sqlite`] on PostgreSQL.
+/// Blocks bound for PostgreSQL: the first IDs of stored blocks to delete and the new blocks as
+/// rows of a binary `COPY`, sent together (deletes first) whenever [`PG_FLUSH`] bytes are pending.
+/// A block's delete and the blocks it was re-cut into always go in the same flush.
+struct PgBlockSink {
+    deletes: Vec<i64>,
+    copy: Vec<u8>,
+    rows: u64,
+}
+
+/// Pending block bytes that make a [`PgBlockSink`] flush: a few round trips per national list,
+/// memory bounded however long the list.
+const PG_FLUSH: usize = 16 << 20;
+
+/// `COPY … (FORMAT binary)`: the signature, no flags, no header extension.
+const PGCOPY_HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
+
+impl PgBlockSink {
+    fn new() -> PgBlockSink {
+        PgBlockSink { deletes: Vec::new(), copy: Vec::with_capacity(PG_FLUSH + (1 << 16)), rows: 0 }
+    }
+
+    /// A block as one binary `COPY` row: (first_id int8, last_id int8, records int4, data bytea).
+    fn block(&mut self, part: &[Listed]) {
+        let (first, last) = (part[0].id as i64, part[part.len() - 1].id as i64);
+        let b = &mut self.copy;
+        b.extend_from_slice(&4i16.to_be_bytes());
+        b.extend_from_slice(&8i32.to_be_bytes());
+        b.extend_from_slice(&first.to_be_bytes());
+        b.extend_from_slice(&8i32.to_be_bytes());
+        b.extend_from_slice(&last.to_be_bytes());
+        b.extend_from_slice(&4i32.to_be_bytes());
+        b.extend_from_slice(&(part.len() as i32).to_be_bytes());
+        b.extend_from_slice(&((part.len() * crate::listed::RECORD) as i32).to_be_bytes());
+        encode_block_into(part, b);
+        self.rows += 1;
+    }
+
+    async fn flush_if_full(&mut self, tx: &mut sqlx::Transaction<'_, sqlx::Postgres>) -> Result<()> {
+        if self.copy.len() >= PG_FLUSH {
+            self.flush(tx).await?;
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self, tx: &mut sqlx::Transaction<'_, sqlx::Postgres>) -> Result<()> {
+        if !self.deletes.is_empty() {
+            sqlx::query("DELETE FROM provider_cert_blocks WHERE first_id = ANY($1)")
+                .bind(&self.deletes)
+                .execute(&mut **tx)
+                .await?;
+            self.deletes.clear();
+        }
+        if self.rows > 0 {
+            let mut copy = tx
+                .copy_in_raw("COPY provider_cert_blocks (first_id, last_id, records, data) FROM STDIN (FORMAT binary)")
+                .await?;
+            let mut data = Vec::with_capacity(PGCOPY_HEADER.len() + self.copy.len() + 2);
+            data.extend_from_slice(PGCOPY_HEADER);
+            data.append(&mut self.copy);
+            data.extend_from_slice(&(-1i16).to_be_bytes());
+            copy.send(data).await?;
+            copy.finish().await?;
+            self.rows = 0;
+        }
+        Ok(())
+    }
+}
+
+/// Existing blocks a PostgreSQL merge reads per query.
+const PG_READ_BLOCKS: usize = 1024;
+
+/// [`write_blocks_sqlite`] on PostgreSQL: the touched blocks read [`PG_READ_BLOCKS`] at a time by
+/// one query, the deletes and the re-cut blocks sent by [`PgBlockSink`] (one `DELETE … = ANY`
+/// and one binary `COPY` per flush) instead of a statement per block.
 async fn write_blocks_pg(
     tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
     rows: &[BulkProviderCert],
@@ -186,48 +257,56 @@ async fn write_blocks_pg(
     let first_ids: Vec<i64> = sqlx::query_scalar(BLOCK_DIRECTORY).fetch_all(&mut **tx).await?;
     let (mut total, mut given) = (Merged::default(), 0u64);
     let mut run = Vec::new();
-    for (block, range) in groups(&first_ids, rows, |c| c.id) {
-        let mut merged = Vec::new();
-        let parts: Vec<&[BulkProviderCert]> = match block {
-            None => id_runs(&rows[range], RUN).collect(),
-            Some(_) => vec![&rows[range]],
+    let mut sink = PgBlockSink::new();
+    let all = groups(&first_ids, rows, |c| c.id);
+    for batch in all.chunks(PG_READ_BLOCKS) {
+        let wanted: Vec<i64> = batch.iter().filter_map(|(b, _)| b.map(|b| first_ids[b])).collect();
+        let mut stored: std::collections::HashMap<i64, Vec<u8>> = if wanted.is_empty() {
+            Default::default()
+        } else {
+            sqlx::query_as::<_, (i64, Vec<u8>)>(
+                "SELECT first_id, data FROM provider_cert_blocks WHERE first_id = ANY($1)",
+            )
+            .bind(&wanted)
+            .fetch_all(&mut **tx)
+            .await?
+            .into_iter()
+            .collect()
         };
-        for part in parts {
-            listed_run(part, codes, import, &mut run);
-            given += run.len() as u64;
-            let m = match block {
-                None => {
-                    merged.clone_from(&run);
-                    Merged { inserted: run.len() as u64, changed: 0 }
+        for (block, range) in batch {
+            let Some(b) = *block else {
+                // No blocks yet: the list is the content.
+                for part in id_runs(&rows[range.clone()], RUN) {
+                    listed_run(part, codes, import, &mut run);
+                    given += run.len() as u64;
+                    total.inserted += run.len() as u64;
+                    for block in cut(&run) {
+                        sink.block(block);
+                    }
+                    sink.flush_if_full(tx).await?;
                 }
-                Some(b) => {
-                    let blob: Vec<u8> = sqlx::query_scalar(BLOCK_DATA).bind(first_ids[b]).fetch_one(&mut **tx).await?;
-                    let existing = decode_block(first_ids[b], &blob).map_err(StoreError::Conflict)?;
-                    let (out, m) = merge(&existing, &run, import);
-                    merged = out;
-                    m
-                }
-            };
-            if m.inserted + m.changed == 0 {
                 continue;
-            }
-            total.inserted += m.inserted;
-            total.changed += m.changed;
-            if let Some(b) = block {
-                sqlx::query(BLOCK_DELETE).bind(first_ids[b]).execute(&mut **tx).await?;
-            }
-            for part in cut(&merged) {
-                let (first, last) = (part[0].id as i64, part[part.len() - 1].id as i64);
-                sqlx::query(BLOCK_INSERT)
-                    .bind(first)
-                    .bind(last)
-                    .bind(part.len() as i32)
-                    .bind(encode_block(part))
-                    .execute(&mut **tx)
-                    .await?;
+            };
+            listed_run(&rows[range.clone()], codes, import, &mut run);
+            given += run.len() as u64;
+            let first = first_ids[b];
+            let blob = stored
+                .remove(&first)
+                .ok_or_else(|| StoreError::Conflict(format!("provider block {first} vanished during the import")))?;
+            let existing = decode_block(first, &blob).map_err(StoreError::Conflict)?;
+            let (merged, m) = merge(&existing, &run, import);
+            if m.inserted + m.changed > 0 {
+                total.inserted += m.inserted;
+                total.changed += m.changed;
+                sink.deletes.push(first);
+                for block in cut(&merged) {
+                    sink.block(block);
+                }
+                sink.flush_if_full(tx).await?;
             }
         }
     }
+    sink.flush(tx).await?;
     Ok((total, given))
 }
 
