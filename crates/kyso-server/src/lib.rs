@@ -95,6 +95,13 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::i
     // Notifications: the day's reminders enqueued every hour (idempotent), and what is due
     // delivered every minute when [notify] says where to (otherwise messages stay queued).
     spawn_notifications(&state);
+    // A connection reaches accept() only once its first bytes have arrived: no worker wakes up
+    // for a connection that has nothing to read yet (one wake-up and one epoll round less per
+    // connection for OCSP/TSA clients that open a connection per request), and connections that
+    // never send anything do not occupy the accept queue's consumer at all.
+    if let Err(e) = defer_accept(&listener) {
+        tracing::warn!(error = %e, "TCP_DEFER_ACCEPT not set on the listener");
+    }
     // Small JSON/DER answers: send them at once (Nagle + delayed ACK would add ~40 ms each).
     use axum::serve::ListenerExt;
     let listener = listener.tap_io(|tcp| {
@@ -105,6 +112,37 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::i
             let _ = tokio::signal::ctrl_c().await;
         })
         .await
+}
+
+/// Seconds a connection may stay unaccepted while it sends nothing (Linux: after that it is
+/// accepted anyway, so a client that waits before its request is served late, not refused).
+const DEFER_ACCEPT_SECS: libc::c_int = 5;
+
+#[cfg(target_os = "linux")]
+fn defer_accept(listener: &tokio::net::TcpListener) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let secs = DEFER_ACCEPT_SECS;
+    // SAFETY: the listener owns a valid socket for the whole call, and the option value is a
+    // c_int of the length given.
+    let r = unsafe {
+        libc::setsockopt(
+            listener.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_DEFER_ACCEPT,
+            (&secs as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn defer_accept(_listener: &tokio::net::TcpListener) -> std::io::Result<()> {
+    Ok(())
 }
 
 /// The notification timers: reminders hourly, delivery every minute (each pass bounded by
@@ -279,5 +317,43 @@ async fn tsa(State(s): State<AppState>, body: Bytes) -> Response {
     match s.authority.pools.run(kyso_authority::pool::Work::Timestamp, move || auth.timestamp(&body)).await {
         Ok(out) => der_response("application/timestamp-reply", out, 0),
         Err(b) => ratelimit::busy(b, true),
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod defer_accept_tests {
+    #[tokio::test]
+    async fn the_listener_waits_for_data_before_accept() {
+        use std::os::fd::AsRawFd;
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        super::defer_accept(&l).unwrap();
+        let mut v: libc::c_int = 0;
+        let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+        // SAFETY: a valid socket, and a c_int buffer of the length given.
+        let r = unsafe {
+            libc::getsockopt(
+                l.as_raw_fd(),
+                libc::IPPROTO_TCP,
+                libc::TCP_DEFER_ACCEPT,
+                (&mut v as *mut libc::c_int).cast(),
+                &mut len,
+            )
+        };
+        assert_eq!(r, 0);
+        // the kernel keeps it as SYN-ACK retransmissions and reports it back rounded up
+        assert!(v >= super::DEFER_ACCEPT_SECS, "TCP_DEFER_ACCEPT = {v}");
+        // a client that sends its request at once is accepted and read
+        let addr = l.local_addr().unwrap();
+        let client = std::thread::spawn(move || {
+            use std::io::Write;
+            let mut s = std::net::TcpStream::connect(addr).unwrap();
+            s.write_all(b"GET / HTTP/1.1\r\n\r\n").unwrap();
+            s
+        });
+        let (s, _) = tokio::time::timeout(std::time::Duration::from_secs(3), l.accept()).await.unwrap().unwrap();
+        let mut buf = [0u8; 64];
+        let n = s.try_read(&mut buf).unwrap();
+        assert!(buf[..n].starts_with(b"GET / HTTP/1.1"));
+        drop(client.join().unwrap());
     }
 }

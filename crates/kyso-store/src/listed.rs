@@ -107,7 +107,7 @@ pub fn encode_block_into(records: &[Listed], out: &mut Vec<u8>) {
 
 /// The records of a block; an error names the block and what is wrong with its bytes.
 pub fn decode_block(first_id: i64, data: &[u8]) -> Result<Vec<Listed>, String> {
-    if data.len() % RECORD != 0 {
+    if !data.len().is_multiple_of(RECORD) {
         return Err(format!("provider block {first_id}: {} bytes is not a whole number of records", data.len()));
     }
     let records: Vec<Listed> = data.chunks_exact(RECORD).map(Listed::decode).collect();
@@ -121,7 +121,7 @@ pub fn decode_block(first_id: i64, data: &[u8]) -> Result<Vec<Listed>, String> {
 /// The records of a block whose ID number is in `ids` (sorted), found by binary search on the
 /// fixed-width records: a block is not decoded to pick a few IDs out of it.
 pub fn records_of(first_id: i64, data: &[u8], ids: &[u64], out: &mut Vec<Listed>) -> Result<(), String> {
-    if data.len() % RECORD != 0 || data.is_empty() {
+    if !data.len().is_multiple_of(RECORD) || data.is_empty() {
         return Err(format!("provider block {first_id}: {} bytes is not a whole number of records", data.len()));
     }
     let n = data.len() / RECORD;
