@@ -97,8 +97,8 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::i
     spawn_notifications(&state);
     // A connection reaches accept() only once its first bytes have arrived: no worker wakes up
     // for a connection that has nothing to read yet (one wake-up and one epoll round less per
-    // connection for OCSP/TSA clients that open a connection per request), and connections that
-    // never send anything do not occupy the accept queue's consumer at all.
+    // connection for OCSP/TSA clients that open a connection per request); a connection that
+    // sends nothing reaches it only after DEFER_ACCEPT_SECS.
     if let Err(e) = defer_accept(&listener) {
         tracing::warn!(error = %e, "TCP_DEFER_ACCEPT not set on the listener");
     }
