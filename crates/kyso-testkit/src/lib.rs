@@ -66,7 +66,7 @@ pub fn unique() -> u64 {
     static BASE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
     let base = *BASE.get_or_init(|| {
         let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-        u64::from(t.subsec_nanos() / 1000) % 100_000
+        u64::from(t.subsec_micros()) % 100_000
     });
     base * 100_000 + NEXT.fetch_add(1, Ordering::Relaxed)
 }

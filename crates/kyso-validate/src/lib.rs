@@ -433,10 +433,10 @@ pub fn validate_parsed(
         .enumerate()
         .map(|(i, s)| {
             let mut r = if s.doc_timestamp {
-                check_doc_timestamp(i, s, pdf, anchors, &dss, revocation, &pool)
+                check_doc_timestamp(i, s, pdf, anchors, &dss, revocation, pool)
             } else {
                 let claimed = s.claimed_time.as_deref().and_then(pdf_date);
-                let ctx = Context { anchors, revocation, dss: &dss, extra_certs: &pool, now };
+                let ctx = Context { anchors, revocation, dss: &dss, extra_certs: pool, now };
                 let sha256 = digests[&s.byte_range];
                 let content = |oid: &der::asn1::ObjectIdentifier| match kyso_pki::alg::hash_by_oid(oid)? {
                     kyso_keys::HashAlg::Sha256 => sha256.map(|d| d.to_vec()),

@@ -321,11 +321,11 @@ mod tests {
     #[test]
     fn bodies_lengths_chunks_redirects_and_bounds() {
         let p = serve(vec![b"HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nabcdef".to_vec()]);
-        assert_eq!(get(&format!("http://127.0.0.1:{p}/x"), &&b(10)).unwrap(), b"abc");
+        assert_eq!(get(&format!("http://127.0.0.1:{p}/x"), &b(10)).unwrap(), b"abc");
         let p = serve(vec![
             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n1;x=y\r\nc\r\n0\r\n\r\n".to_vec()
         ]);
-        assert_eq!(post(&format!("http://127.0.0.1:{p}/"), "application/ocsp-request", b"q", &&b(10)).unwrap(), b"abc");
+        assert_eq!(post(&format!("http://127.0.0.1:{p}/"), "application/ocsp-request", b"q", &b(10)).unwrap(), b"abc");
         let p = serve(vec![b"HTTP/1.1 200 OK\r\n\r\n0123456789A".to_vec()]);
         assert_eq!(get(&format!("http://127.0.0.1:{p}/"), &b(10)), Err(FetchError::TooBig(10)));
         let p = serve(vec![b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_vec()]);
@@ -334,7 +334,7 @@ mod tests {
             b"HTTP/1.1 302 Found\r\nLocation: /b\r\n\r\n".to_vec(),
             b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".to_vec(),
         ]);
-        assert_eq!(get(&format!("http://127.0.0.1:{p}/a"), &&b(10)).unwrap(), b"ok");
+        assert_eq!(get(&format!("http://127.0.0.1:{p}/a"), &b(10)).unwrap(), b"ok");
         let loop_answer = b"HTTP/1.1 302 Found\r\nLocation: /a\r\n\r\n".to_vec();
         let p = serve(vec![loop_answer.clone(), loop_answer.clone(), loop_answer]);
         assert_eq!(get(&format!("http://127.0.0.1:{p}/a"), &b(10)), Err(FetchError::Redirects(2)));

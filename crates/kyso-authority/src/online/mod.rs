@@ -118,7 +118,7 @@ impl<'a> OwnCas<'a> {
     /// Whether `c` is one of them: compared as decoded (no encoding; the decoder takes DER only,
     /// so two certificates decode equal when their DER is the same).
     pub fn contains(&self, c: &Certificate) -> bool {
-        self.0.iter().any(|o| *o == c)
+        self.0.contains(&c)
     }
 }
 

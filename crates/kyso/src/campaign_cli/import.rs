@@ -145,6 +145,23 @@ pub async fn import_eid_list(store: &Store, file: &Path, sheet: Option<&str>, js
     Ok(if r.kept == 0 && !r.rejected.is_empty() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
+/// The summary of an import that inserts, updates or leaves rows unchanged (the register, the
+/// police's level-2 list): the JSON counts and the text line.
+fn upsert_counts(
+    rows: u64,
+    kept: u64,
+    inserted: u64,
+    updated: u64,
+    unchanged: u64,
+    rejected: usize,
+) -> (serde_json::Value, String) {
+    let text =
+        format!("imported {kept} (new {inserted}, updated {updated}, unchanged {unchanged}), rejected {rejected}");
+    let counts = json!({"rows": rows, "imported": kept, "inserted": inserted, "updated": updated,
+                        "unchanged": unchanged});
+    (counts, text)
+}
+
 #[cfg(test)]
 mod summary_tests {
     use super::*;
@@ -171,21 +188,4 @@ mod summary_tests {
         );
         assert!(out.ends_with(b"}\n"));
     }
-}
-
-/// The summary of an import that inserts, updates or leaves rows unchanged (the register, the
-/// police's level-2 list): the JSON counts and the text line.
-fn upsert_counts(
-    rows: u64,
-    kept: u64,
-    inserted: u64,
-    updated: u64,
-    unchanged: u64,
-    rejected: usize,
-) -> (serde_json::Value, String) {
-    let text =
-        format!("imported {kept} (new {inserted}, updated {updated}, unchanged {unchanged}), rejected {rejected}");
-    let counts = json!({"rows": rows, "imported": kept, "inserted": inserted, "updated": updated,
-                        "unchanged": unchanged});
-    (counts, text)
 }
