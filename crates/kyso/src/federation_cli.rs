@@ -194,16 +194,14 @@ pub async fn run(c: FederationCommand, json_mode: bool) -> Result<ExitCode> {
                 kyso_fmt::iso_date(&date)
             );
             for p in &r.provinces {
-                text.push_str(&format!(
-                    "{}  {} {}  {} {}  {} {}  {}\n",
-                    p.code,
-                    lang.pick("xã", "communes"),
-                    kyso_fmt::int(p.communes, st),
-                    lang.pick("người trưởng thành", "adults"),
-                    kyso_fmt::int(p.adults, st),
-                    lang.pick("có chứng thư số", "holders"),
-                    kyso_fmt::int(p.holders, st),
-                    share(p.holders, p.adults, st)
+                let counts =
+                    [(lang.pick("xã", "communes"), p.communes), (lang.pick("người trưởng thành", "adults"), p.adults)];
+                text.push_str(&province_line(
+                    &p.code,
+                    counts,
+                    (lang.pick("có chứng thư số", "holders"), p.holders),
+                    p.adults,
+                    st,
                 ));
             }
             text.push_str(&unavailable_lines(&r.unavailable, lang));
@@ -297,17 +295,12 @@ pub async fn run(c: FederationCommand, json_mode: bool) -> Result<ExitCode> {
                 min_age
             );
             for p in &r.provinces {
-                text.push_str(&format!(
-                    "{}  {} {}  {} {}  {} {}  {}\n",
-                    p.code,
-                    lang.pick("cư dân", "residents"),
-                    kyso_fmt::int(p.residents, st),
-                    lang.pick("người trưởng thành", "adults"),
-                    kyso_fmt::int(p.adults, st),
-                    lang.pick("có chứng thư số kyso", "holding a kyso certificate"),
-                    kyso_fmt::int(p.holders, st),
-                    share(p.holders, p.adults, st),
-                ));
+                let counts = [
+                    (lang.pick("cư dân", "residents"), p.residents),
+                    (lang.pick("người trưởng thành", "adults"), p.adults),
+                ];
+                let holders = (lang.pick("có chứng thư số kyso", "holding a kyso certificate"), p.holders);
+                text.push_str(&province_line(&p.code, counts, holders, p.adults, st));
             }
             text.push_str(&unavailable_lines(&r.unavailable, lang));
             let sum = |f: fn(&kyso_store::federation::national::ProvinceRegister) -> i64| {
@@ -413,6 +406,25 @@ pub async fn run(c: FederationCommand, json_mode: bool) -> Result<ExitCode> {
 /// dd/mm/yyyy or yyyy-mm-dd, as yyyy-mm-dd (how the snapshots store it).
 fn iso_date(text: &str) -> Result<String> {
     Ok(kyso_campaign::csv::parse_date(text).map_err(|e| anyhow::anyhow!("--date: {e}"))?.to_string())
+}
+
+/// One province's line: its code, two labelled counts, the holders and their share of `adults`.
+fn province_line(
+    code: &str,
+    counts: [(&str, i64); 2],
+    holders: (&str, i64),
+    adults: i64,
+    st: kyso_fmt::Style,
+) -> String {
+    let [(l1, n1), (l2, n2)] = counts;
+    format!(
+        "{code}  {l1} {}  {l2} {}  {} {}  {}\n",
+        kyso_fmt::int(n1, st),
+        kyso_fmt::int(n2, st),
+        holders.0,
+        kyso_fmt::int(holders.1, st),
+        share(holders.1, adults, st)
+    )
 }
 
 fn share(h: i64, a: i64, st: kyso_fmt::Style) -> String {
