@@ -99,6 +99,9 @@ fn federation_rollup_from_a_province_and_its_outage() {
     assert_eq!(r["provinces"][0]["communes"].as_i64(), Some(2), "{r}");
     assert_eq!(r["adults"].as_i64(), Some(3), "{r}");
     assert_eq!(r["unavailable"].as_array().map(Vec::len), Some(0));
+    // the same as text: a line per province, in Vietnamese numbers
+    let text = env.ok(&["federation", "rollup", "--coordinator-url", &coord, "--date", "01/08/2026"]);
+    assert!(text.contains("\n19  xã 2  người trưởng thành 3  có chứng thư số 2  66,67 %\n"), "{text}");
 
     // The coordinator's copy: refreshed from the live roll-up, read back the same.
     let c = json(&env.ok(&["--json", "federation", "refresh", "--coordinator-url", &coord, "--date", "01/08/2026"]));
