@@ -154,7 +154,7 @@ fn register_columns() -> [Column; 8] {
 /// The hamlets an import may name, per commune: by code, or by name (diacritics and case ignored).
 #[derive(Debug, Clone, Default)]
 pub struct KnownHamlets {
-    communes: HashMap<String, (HashSet<String>, HashMap<String, String>)>,
+    communes: foldhash::HashMap<String, (foldhash::HashSet<String>, foldhash::HashMap<String, String>)>,
 }
 
 impl KnownHamlets {
@@ -186,7 +186,7 @@ pub struct RegisterImport<'k> {
     columns: Columns,
     commune: Option<String>,
     hamlets: &'k KnownHamlets,
-    seen: HashMap<u64, u32>,
+    seen: foldhash::HashMap<u64, u32>,
 }
 
 impl<'k> RegisterImport<'k> {
@@ -198,36 +198,95 @@ impl<'k> RegisterImport<'k> {
             let reason = "no commune column (ma_xa): name the commune of the whole file (--commune)";
             return Err(vec![RowIssue::new(header.row, Some("commune_code"), reason)]);
         }
-        Ok(Self { columns, commune: commune.map(str::to_owned), hamlets, seen: HashMap::new() })
+        Ok(Self { columns, commune: commune.map(str::to_owned), hamlets, seen: Default::default() })
     }
 
     /// Validates one data record; the issue names its row and field.
     pub fn row(&mut self, r: &Record, warnings: &mut Vec<RowIssue>) -> Result<Resident, RowIssue> {
         let before = warnings.len();
-        let stt = self.columns.get(r, "stt");
-        let out = self.check(r, warnings).map_err(|i| i.with_stt(stt));
+        let resident = self.check_row(r, warnings)?;
+        self.first_of(r, &resident).inspect_err(|_| warnings.truncate(before))?;
+        Ok(resident)
+    }
+
+    /// [`RegisterImport::row`] without the duplicate check (which [`RegisterImport::first_of`]
+    /// makes, in file order): needs no `&mut`, so that records can be checked side by side.
+    pub fn check_row(&self, r: &Record, warnings: &mut Vec<RowIssue>) -> Result<Resident, RowIssue> {
+        self.check_fields(r.row, &r.fields, warnings)
+    }
+
+    /// [`RegisterImport::check_row`] of row `row` split into `fields` (borrowed from a file held
+    /// in memory, say).
+    pub fn check_fields<S: AsRef<str>>(
+        &self,
+        row: usize,
+        fields: &[S],
+        warnings: &mut Vec<RowIssue>,
+    ) -> Result<Resident, RowIssue> {
+        let before = warnings.len();
+        let stt = self.columns.value(fields, "stt");
+        let out = self.check(row, fields, warnings).map_err(|i| i.with_stt(stt));
         for w in &mut warnings[before..] {
             w.stt = crate::csv::stt_text(stt);
         }
         out
     }
 
-    fn check(&mut self, r: &Record, warnings: &mut Vec<RowIssue>) -> Result<Resident, RowIssue> {
+    /// Records `resident` (checked from `r`) as seen, or the issue naming the row where its ID
+    /// number came first. Called in file order.
+    pub fn first_of(&mut self, r: &Record, resident: &Resident) -> Result<(), RowIssue> {
+        let key: u64 = resident.id.expose().parse().unwrap_or(0);
+        if let Some(&first) = self.seen.get(&key) {
+            return Err(self.duplicate(r, resident, first));
+        }
+        self.seen.insert(key, u32::try_from(r.row).unwrap_or(u32::MAX));
+        Ok(())
+    }
+
+    /// The issue of `r` (checked as `resident`) repeating the ID number of row `first`: for a
+    /// caller that keeps the rows seen itself (e.g. split by ID number over threads).
+    pub fn duplicate(&self, r: &Record, resident: &Resident, first: u32) -> RowIssue {
+        self.duplicate_fields(r.row, &r.fields, resident, first)
+    }
+
+    /// [`RegisterImport::duplicate`] of row `row` split into `fields`.
+    pub fn duplicate_fields<S: AsRef<str>>(
+        &self,
+        row: usize,
+        fields: &[S],
+        resident: &Resident,
+        first: u32,
+    ) -> RowIssue {
+        RowIssue::new(row, Some("id_number"), format!("{} is a duplicate of row {first}", resident.id.masked()))
+            .with_stt(self.columns.value(fields, "stt"))
+    }
+
+    /// The ID number of a record as a number, when it is a valid one (no other check made).
+    pub fn id_key(&self, r: &Record) -> Option<u64> {
+        self.id_key_fields(&r.fields)
+    }
+
+    /// [`RegisterImport::id_key`] of a row split into `fields`.
+    pub fn id_key_fields<S: AsRef<str>>(&self, fields: &[S]) -> Option<u64> {
+        let digits = CitizenId::digits(self.columns.value(fields, "id_number")?).ok()?;
+        crate::register_index::id_key(digits)
+    }
+
+    fn check<S: AsRef<str>>(&self, row: usize, f: &[S], warnings: &mut Vec<RowIssue>) -> Result<Resident, RowIssue> {
         let c = &self.columns;
-        let row = r.row;
         let issue = |field, reason: String| RowIssue::new(row, Some(field), reason);
-        let id_text = c.get(r, "id_number").unwrap_or("");
+        let id_text = c.value(f, "id_number").unwrap_or("");
         let id = CitizenId::parse(id_text).map_err(|e| {
             let lost_zero = id_text.len() == 11 && id_text.bytes().all(|b| b.is_ascii_digit());
             issue("id_number", if lost_zero { format!("{e} (a leading 0 lost? store the column as text)") } else { e })
         })?;
-        let dob = c.get(r, "date_of_birth").ok_or_else(|| issue("date_of_birth", "empty".into()))?;
+        let dob = c.value(f, "date_of_birth").ok_or_else(|| issue("date_of_birth", "empty".into()))?;
         // Spreadsheet dates arrive as `YYYY-MM-DD` or with a time of day (`…T00:00:00`).
         let dob = dob.split_once('T').map_or(dob, |(d, _)| d);
         let date_of_birth = parse_date(dob).map_err(|e| issue("date_of_birth", e))?;
-        let sex_text = c.get(r, "sex").unwrap_or("");
+        let sex_text = c.value(f, "sex").unwrap_or("");
         let sex = Sex::parse(sex_text).ok_or_else(|| issue("sex", format!("'{sex_text}' is not Nam or Nữ")))?;
-        let commune_code = match (c.get(r, "commune_code"), self.commune.as_deref()) {
+        let commune_code = match (c.value(f, "commune_code"), self.commune.as_deref()) {
             (Some(code), Some(only)) if code != only => {
                 return Err(issue("commune_code", format!("commune {code}, but this import is for commune {only}")))
             }
@@ -238,16 +297,11 @@ impl<'k> RegisterImport<'k> {
             (None, Some(only)) => only,
             (None, None) => return Err(issue("commune_code", "empty".into())),
         };
-        let hamlet_text = c.get(r, "hamlet_code").ok_or_else(|| issue("hamlet_code", "empty".into()))?;
+        let hamlet_text = c.value(f, "hamlet_code").ok_or_else(|| issue("hamlet_code", "empty".into()))?;
         let hamlet_code = self
             .hamlets
             .resolve(commune_code, hamlet_text)
             .ok_or_else(|| issue("hamlet_code", format!("unknown hamlet '{hamlet_text}' in commune {commune_code}")))?;
-        let key: u64 = id.expose().parse().unwrap_or(0);
-        if let Some(first) = self.seen.get(&key) {
-            return Err(issue("id_number", format!("{} is a duplicate of row {first}", id.masked())));
-        }
-        self.seen.insert(key, u32::try_from(row).unwrap_or(u32::MAX));
         let (encoded_sex, _) = id.encoded_sex_and_century();
         if encoded_sex != sex {
             warnings.push(issue("sex", format!("{} encodes {encoded_sex:?}, the row says {sex:?}", id.masked())));
@@ -264,19 +318,19 @@ impl<'k> RegisterImport<'k> {
         // The store's limits (kyso-store's limits.rs takes them from here): an over-long value
         // is this row's error, not the failure of its whole batch.
         for (field, max) in [("full_name", MAX_FULL_NAME_CHARS), ("household", MAX_HOUSEHOLD_CHARS)] {
-            let n = c.get(r, field).map_or(0, |v| v.chars().count());
+            let n = c.value(f, field).map_or(0, |v| v.chars().count());
             if n > max {
                 return Err(issue(field, format!("{n} characters; at most {max}")));
             }
         }
         Ok(Resident {
             id,
-            full_name: c.get(r, "full_name").map(str::to_owned),
+            full_name: c.value(f, "full_name").map(str::to_owned),
             date_of_birth,
             sex,
             commune_code: commune_code.to_owned(),
             hamlet_code: hamlet_code.to_owned(),
-            household: c.get(r, "household").map(str::to_owned),
+            household: c.value(f, "household").map(str::to_owned),
         })
     }
 }

@@ -256,7 +256,7 @@ fn find_header(bytes: &[u8], provider: Option<&str>, as_of: Date, header_search:
 
 /// The text of a run of whole lines when the unquoted CSV rules apply to it: UTF-8, no quote,
 /// every `\r` followed by `\n` (as the streaming reader's fast path requires).
-fn plain(bytes: &[u8]) -> Option<&str> {
+pub fn plain(bytes: &[u8]) -> Option<&str> {
     let text = std::str::from_utf8(bytes).ok()?;
     let b = text.as_bytes();
     let lone_cr = || text.match_indices('\r').any(|(i, _)| b.get(i + 1) != Some(&b'\n'));
@@ -265,7 +265,7 @@ fn plain(bytes: &[u8]) -> Option<&str> {
 
 /// A line (without its `\n`) as a record's text: a `\r` before the `\n` and a leading BOM
 /// dropped; `None` for a blank line (no comma, white space only), skipped but counted.
-fn record_line(line: &str) -> Option<&str> {
+pub fn record_line(line: &str) -> Option<&str> {
     let line = line.strip_suffix('\n').unwrap_or(line);
     let line = line.strip_suffix('\r').unwrap_or(line);
     let line = line.strip_prefix('\u{feff}').unwrap_or(line);

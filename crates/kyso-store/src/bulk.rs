@@ -11,11 +11,13 @@
 mod list_read;
 mod list_write;
 mod register;
+pub(crate) mod register_blocks;
 mod register_write;
 
 pub(crate) use list_read::BlocksOf;
 pub use register::ResidentRef;
-pub use register_write::{CommuneNames, RegisterFeed, RegisterWrite, RegisterWritten};
+pub use register_blocks::RegisterRows;
+pub use register_write::{RegisterFeed, RegisterWrite, RegisterWritten};
 
 use crate::campaign::BULK_CHUNK;
 use crate::{audit, now, on_pool, values_list, AuditEvent, AuditKey, Result, Store, StoreError};

@@ -178,7 +178,6 @@ pub(crate) fn listed_holders(listed: &[crate::listed::Listed], names: &[String])
 const PLAN_COLS: &str =
     "id, unit_code, period, version, min_age, reference_date, target_kind, target_percent_hundredths, \
      target_absolute, baseline_count, baseline_date, baseline_source, deadline, created_at";
-const RESIDENT_COLS: &str = "id_number, full_name, date_of_birth, sex, commune_code, hamlet_code, household";
 const VISIT_COLS: &str = "seq, commune_code, hamlet_code, id_hash, id_masked, outcome, provider, team, visit_date, at";
 
 /// An upsert into `table` with one audit row: the audit lock taken, `table` counted before `$body`
@@ -208,12 +207,6 @@ macro_rules! upsert {
 macro_rules! from_row {
     ($ty:ident, $r:expr, $($field:ident),+) => {
         $ty { $($field: $r.get(stringify!($field))),+ }
-    };
-}
-
-macro_rules! resident_row {
-    ($r:expr) => {
-        from_row!(ResidentRow, $r, id_number, full_name, date_of_birth, sex, commune_code, hamlet_code, household)
     };
 }
 
@@ -351,75 +344,23 @@ impl Store {
         })
     }
 
-    /// Inserts or updates residents by ID number and, in the same transaction, makes each one
-    /// known to issuance in `citizens`: a new citizen gets e-ID level 0; an existing one keeps
-    /// their level, province and commune (and their name when the register row has none).
-    /// `province`/`commune` are the unit names written for new citizens.
-    pub async fn upsert_residents(
-        &self,
-        rows: &[ResidentRow],
-        (province, commune): (&str, &str),
-        audit: &AuditEvent,
-    ) -> Result<Upserted> {
-        self.upsert_register_batch(rows, &|_| (province, commune), audit).await
-    }
-
-    /// [`Store::upsert_residents`] for rows of several communes: `names` gives the (province,
-    /// commune) names written for a new citizen of a commune code. One transaction, one audit row.
-    pub async fn upsert_register_batch<'n>(
-        &self,
-        rows: &[ResidentRow],
-        names: &(dyn Fn(&str) -> (&'n str, &'n str) + Sync),
-        audit: &AuditEvent,
-    ) -> Result<Upserted> {
+    /// Inserts or updates residents by ID number (of any communes), in one transaction with one
+    /// audit row, through the register writer ([`Store::write_register`]). A row given as it is
+    /// stored is counted unchanged. A resident is known to issuance as a citizen of e-ID level 0
+    /// ([`Store::citizen`]); one who has a `citizens` row gets the register's name there.
+    pub async fn upsert_residents(&self, rows: &[ResidentRow], audit: &AuditEvent) -> Result<Upserted> {
+        use crate::bulk::{RegisterFeed, RegisterWrite};
         rows.iter().try_for_each(crate::limits::resident)?;
         crate::limits::audit(audit)?;
-        let is_sqlite = self.is_sqlite();
-        let at = now();
-        on_pool!(self, p => {
-            let mut tx = p.begin().await?;
-            lock!(tx, is_sqlite);
-            let (mut existing, mut written) = (0i64, 0u64);
-            for chunk in rows.chunks(BULK_CHUNK) {
-                let sql = format!("SELECT COUNT(*) FROM residents WHERE id_number IN {}", values_list(is_sqlite, 1, chunk.len()));
-                let mut q = sqlx::query_scalar::<_, i64>(&sql);
-                for r in chunk {
-                    q = q.bind(&r.id_number);
-                }
-                existing += q.fetch_one(&mut *tx).await?;
-                let sql = format!("INSERT INTO residents (id_number, full_name, date_of_birth, sex, commune_code, hamlet_code, household, updated_at) \
-                    VALUES {} ON CONFLICT (id_number) DO UPDATE SET full_name = excluded.full_name, date_of_birth = excluded.date_of_birth, \
-                    sex = excluded.sex, commune_code = excluded.commune_code, hamlet_code = excluded.hamlet_code, household = excluded.household, \
-                    updated_at = excluded.updated_at \
-                    WHERE residents.full_name IS DISTINCT FROM excluded.full_name OR residents.date_of_birth IS DISTINCT FROM excluded.date_of_birth \
-                    OR residents.sex IS DISTINCT FROM excluded.sex OR residents.commune_code IS DISTINCT FROM excluded.commune_code \
-                    OR residents.hamlet_code IS DISTINCT FROM excluded.hamlet_code OR residents.household IS DISTINCT FROM excluded.household",
-                    values_list(is_sqlite, chunk.len(), 8));
-                let mut q = sqlx::query(&sql);
-                for r in chunk {
-                    q = q.bind(&r.id_number).bind(&r.full_name).bind(&r.date_of_birth).bind(&r.sex).bind(&r.commune_code)
-                        .bind(&r.hamlet_code).bind(&r.household).bind(at);
-                }
-                // a row given again as it is is not written: only new and changed rows count
-                written += q.execute(&mut *tx).await?.rows_affected();
-                let sql = format!("INSERT INTO citizens (id_number, full_name, province, commune, eid_level, updated_at) VALUES {} \
-                    ON CONFLICT (id_number) DO UPDATE SET \
-                    full_name = CASE WHEN excluded.full_name = '' THEN citizens.full_name ELSE excluded.full_name END, \
-                    updated_at = excluded.updated_at",
-                    values_list(is_sqlite, chunk.len(), 6));
-                let mut q = sqlx::query(&sql);
-                for r in chunk {
-                    let (province, commune) = names(&r.commune_code);
-                    q = q.bind(&r.id_number).bind(r.full_name.as_deref().unwrap_or("")).bind(province).bind(commune).bind(0i64).bind(at);
-                }
-                q.execute(&mut *tx).await?;
-            }
-            append_audit!(self, tx, audit);
-            tx.commit().await?;
-            let inserted = rows.len() as u64 - existing as u64;
-            let updated = written.saturating_sub(inserted).min(existing as u64);
-            Ok(Upserted { inserted, updated, unchanged: existing as u64 - updated })
-        })
+        let (feed, rx) = tokio::sync::mpsc::channel(2);
+        let writes = rows.iter().map(|r| RegisterWrite { row: r.clone(), known: false }).collect();
+        feed.send(RegisterFeed::Rows(writes)).await.map_err(|_| StoreError::Conflict("register writer gone".into()))?;
+        feed.send(RegisterFeed::Commit(audit.clone()))
+            .await
+            .map_err(|_| StoreError::Conflict("register writer gone".into()))?;
+        drop(feed);
+        let w = self.write_register(rx).await?;
+        Ok(Upserted { inserted: w.inserted, updated: w.updated, unchanged: w.unchanged })
     }
 
     /// Every hamlet of every commune (for imports spanning several communes).
@@ -432,18 +373,11 @@ impl Store {
 
     /// The register of a commune, optionally one hamlet.
     pub async fn residents(&self, commune_code: &str, hamlet_code: Option<&str>) -> Result<Vec<ResidentRow>> {
-        on_pool!(self, p => {
-            let sql = format!("SELECT {RESIDENT_COLS} FROM residents \
-                WHERE commune_code = $1 AND ($2 IS NULL OR hamlet_code = $2) ORDER BY id_number");
-            let rows = sqlx::query(&sql).bind(commune_code).bind(hamlet_code).fetch_all(p).await?;
-            Ok(rows.iter().map(|r| resident_row!(r)).collect())
-        })
+        self.register_rows(commune_code, hamlet_code).await
     }
 
-    /// Residents of a hamlet whose name contains `search` (ignoring the case of ASCII letters on
-    /// SQLite, of all letters on PostgreSQL) or whose household (house number) is it
-    /// or starts with it: the worklist's search, done by the database. `%` and `_` are taken
-    /// literally.
+    /// Residents of a hamlet whose name contains `search` (letters compared without their case)
+    /// or whose household (house number) is it or starts with it: the worklist's search.
     pub async fn residents_matching(
         &self,
         commune_code: &str,
@@ -451,26 +385,18 @@ impl Store {
         search: &str,
     ) -> Result<Vec<ResidentRow>> {
         crate::limits::all(&[(crate::limits::FULL_NAME, search)])?;
-        let literal = search.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-        on_pool!(self, p => {
-            let sql = format!("SELECT {RESIDENT_COLS} FROM residents \
-                WHERE commune_code = $1 AND hamlet_code = $2 \
-                AND (LOWER(full_name) LIKE LOWER($3) ESCAPE '\\' OR household = $4 OR household LIKE $5 ESCAPE '\\') ORDER BY id_number");
-            let rows = sqlx::query(&sql)
-                .bind(commune_code).bind(hamlet_code)
-                .bind(format!("%{literal}%")).bind(search).bind(format!("{literal}%"))
-                .fetch_all(p).await?;
-            Ok(rows.iter().map(|r| resident_row!(r)).collect())
-        })
+        let needle = search.to_lowercase();
+        let mut rows = self.register_rows(commune_code, Some(hamlet_code)).await?;
+        rows.retain(|r| {
+            r.full_name.as_deref().is_some_and(|n| n.to_lowercase().contains(&needle))
+                || r.household.as_deref().is_some_and(|h| h.starts_with(search))
+        });
+        Ok(rows)
     }
 
     /// One resident by ID number.
     pub async fn resident(&self, id_number: &str) -> Result<Option<ResidentRow>> {
-        on_pool!(self, p => {
-            let sql = format!("SELECT {RESIDENT_COLS} FROM residents WHERE id_number = $1");
-            let r = sqlx::query(&sql).bind(id_number).fetch_optional(p).await?;
-            Ok(r.map(|r| resident_row!(r)))
-        })
+        Ok(self.register_row(id_number).await?.map(|(r, _)| r))
     }
 
     /// Certificates held by registered residents of a commune (optionally one hamlet), revoked
@@ -483,21 +409,25 @@ impl Store {
         commune_code: &str,
         hamlet_code: Option<&str>,
     ) -> Result<Vec<HolderCertRow>> {
-        let (mut out, ids) = on_pool!(self, p => {
-            let rows = sqlx::query("SELECT c.id_number, c.serial, c.issuer_id, c.not_before, c.not_after, c.revoked_at \
-                FROM residents r JOIN certificates c ON c.id_number = r.id_number \
-                WHERE r.commune_code = $1 AND ($2 IS NULL OR r.hamlet_code = $2) AND c.profile = 'citizen' ORDER BY c.id_number, c.serial")
-                .bind(commune_code).bind(hamlet_code).fetch_all(p).await?;
-            let out: Vec<HolderCertRow> = rows.iter().map(|r| HolderCertRow {
-                id_number: r.get("id_number"), serial: r.get("serial"), issuer_id: r.get("issuer_id"),
-                not_before: r.get("not_before"), not_after: r.get("not_after"), revoked_at: r.get("revoked_at"),
-            }).collect();
-            let ids: Vec<String> = sqlx::query_scalar("SELECT id_number FROM residents WHERE commune_code = $1 AND ($2 IS NULL OR hamlet_code = $2)")
-                .bind(commune_code).bind(hamlet_code).fetch_all(p).await?;
-            (out, ids)
+        let ids = self.register_keys(commune_code, hamlet_code).await?;
+        let mut out: Vec<HolderCertRow> = Vec::new();
+        let is_sqlite = self.is_sqlite();
+        on_pool!(self, p => {
+            for chunk in ids.chunks(BULK_CHUNK) {
+                let sql = format!("SELECT id_number, serial, issuer_id, not_before, not_after, revoked_at FROM certificates \
+                    WHERE profile = 'citizen' AND id_number IN {}", values_list(is_sqlite, 1, chunk.len()));
+                let mut q = sqlx::query(&sql);
+                for id in chunk {
+                    q = q.bind(format!("{id:012}"));
+                }
+                out.extend(q.fetch_all(p).await?.iter().map(|r| HolderCertRow {
+                    id_number: r.get("id_number"), serial: r.get("serial"), issuer_id: r.get("issuer_id"),
+                    not_before: r.get("not_before"), not_after: r.get("not_after"), revoked_at: r.get("revoked_at"),
+                }));
+            }
         });
-        let of = crate::bulk::BlocksOf::Residents(commune_code, hamlet_code);
-        let (listed, names) = self.listed_of(ids.iter().filter_map(|s| id_key(s)).collect(), of).await?;
+        out.sort_by(|a, b| (&a.id_number, &a.serial).cmp(&(&b.id_number, &b.serial)));
+        let (listed, names) = self.listed_of(ids.clone(), crate::bulk::BlocksOf::Ids(&ids)).await?;
         out.extend(listed_holders(&listed, &names));
         Ok(out)
     }

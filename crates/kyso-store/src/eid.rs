@@ -75,40 +75,73 @@ impl Store {
 
     /// The e-ID levels of a commune's residents (optionally one hamlet's), by ID number.
     pub async fn eid_levels(&self, commune_code: &str, hamlet_code: Option<&str>) -> Result<Vec<EidLevelRow>> {
+        let ids = self.register_keys(commune_code, hamlet_code).await?;
+        let is_sqlite = self.is_sqlite();
+        let mut out = Vec::new();
         on_pool!(self, p => {
-            let rows = sqlx::query("SELECT e.id_number, e.level, e.verified_on FROM eid_levels e \
-                JOIN residents r ON r.id_number = e.id_number \
-                WHERE r.commune_code = $1 AND ($2 IS NULL OR r.hamlet_code = $2) ORDER BY e.id_number")
-                .bind(commune_code).bind(hamlet_code).fetch_all(p).await?;
-            Ok(rows.iter().map(|r| EidLevelRow {
-                id_number: r.get("id_number"),
-                level: r.get("level"),
-                verified_on: r.get("verified_on"),
-            }).collect())
-        })
+            for chunk in ids.chunks(BULK_CHUNK) {
+                let sql = format!("SELECT id_number, level, verified_on FROM eid_levels WHERE id_number IN {}",
+                    values_list(is_sqlite, 1, chunk.len()));
+                let mut q = sqlx::query(&sql);
+                for id in chunk {
+                    q = q.bind(format!("{id:012}"));
+                }
+                out.extend(q.fetch_all(p).await?.iter().map(|r| EidLevelRow {
+                    id_number: r.get("id_number"),
+                    level: r.get("level"),
+                    verified_on: r.get("verified_on"),
+                }));
+            }
+        });
+        out.sort_by(|a, b| a.id_number.cmp(&b.id_number));
+        Ok(out)
     }
 
-    /// Whether the police list names anyone of this commune's register (one row looked up).
+    /// Whether the police list names anyone of this commune's register.
     pub async fn eid_list_covers(&self, commune_code: &str) -> Result<bool> {
+        let ids = self.register_keys(commune_code, None).await?;
+        let is_sqlite = self.is_sqlite();
         on_pool!(self, p => {
-            let row = sqlx::query("SELECT 1 FROM eid_levels e JOIN residents r ON r.id_number = e.id_number \
-                WHERE r.commune_code = $1 LIMIT 1").bind(commune_code).fetch_optional(p).await?;
-            Ok(row.is_some())
-        })
+            for chunk in ids.chunks(BULK_CHUNK) {
+                let sql = format!("SELECT 1 FROM eid_levels WHERE id_number IN {} LIMIT 1", values_list(is_sqlite, 1, chunk.len()));
+                let mut q = sqlx::query(&sql);
+                for id in chunk {
+                    q = q.bind(format!("{id:012}"));
+                }
+                if q.fetch_optional(p).await?.is_some() {
+                    return Ok(true);
+                }
+            }
+        });
+        Ok(false)
     }
 
     /// Residents of the register with a level-2 account born on or before `born_by`
     /// (`YYYY-MM-DD`: the age line's last birthday) per commune, of one province or of all:
-    /// (commune code, count) — the KPI's numerator, counted by the database; no ID number leaves it.
+    /// (commune code, count) — the KPI's numerator; communes with none are left out. Read from
+    /// the register's ID blocks (ID, where, born) beside the level-2 ID numbers.
     pub async fn eid_level2_adults(&self, province_code: Option<&str>, born_by: &str) -> Result<Vec<(String, i64)>> {
-        on_pool!(self, p => {
-            let rows = sqlx::query("SELECT r.commune_code, COUNT(*) FROM eid_levels e \
-                JOIN residents r ON r.id_number = e.id_number \
-                JOIN admin_communes c ON c.code = r.commune_code \
-                WHERE e.level = 2 AND r.date_of_birth <= $1 AND ($2 IS NULL OR c.province_code = $2) \
-                GROUP BY r.commune_code ORDER BY r.commune_code")
-                .bind(born_by).bind(province_code).fetch_all(p).await?;
-            Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+        let born_by = kyso_campaign::register_index::day_number(born_by)
+            .ok_or_else(|| StoreError::Conflict(format!("born_by: not a YYYY-MM-DD date: {born_by}")))?;
+        let (level2, communes): (Vec<String>, Vec<String>) = on_pool!(self, p => {
+            let level2 = sqlx::query_scalar("SELECT id_number FROM eid_levels WHERE level = 2").fetch_all(p).await?;
+            let communes = sqlx::query_scalar("SELECT code FROM admin_communes WHERE ($1 IS NULL OR province_code = $1)")
+                .bind(province_code).fetch_all(p).await?;
+            (level2, communes)
+        });
+        let level2: std::collections::HashSet<u64> =
+            level2.iter().filter_map(|id| kyso_campaign::register_index::id_key(id)).collect();
+        if level2.is_empty() {
+            return Ok(Vec::new());
+        }
+        let communes: std::collections::HashSet<String> = communes.into_iter().collect();
+        let mut counts: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
+        self.scan_register_ids(|entry, commune| {
+            if entry.born <= born_by && level2.contains(&entry.id) && communes.contains(commune) {
+                *counts.entry(commune.to_owned()).or_default() += 1;
+            }
         })
+        .await?;
+        Ok(counts.into_iter().collect())
     }
 }

@@ -313,6 +313,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0026_federation_national_tables.sql"),
         postgres: include_str!("../migrations/postgres/0026_federation_national_tables.sql"),
     },
+    Migration {
+        version: 27,
+        name: "the register as blocks",
+        sqlite: include_str!("../migrations/sqlite/0027_register_blocks.sql"),
+        postgres: include_str!("../migrations/postgres/0027_register_blocks.sql"),
+    },
 ];
 
 impl Store {
@@ -433,6 +439,7 @@ impl Store {
             Ok::<(), StoreError>(())
         })?;
         self.convert_v7_provider_certificates().await?;
+        self.convert_v26_residents().await?;
         Ok(())
     }
 

@@ -468,12 +468,32 @@ impl Store {
         })
     }
 
+    /// A citizen as issuance knows them: their `citizens` row (kept for people kyso has dealt
+    /// with: an e-ID account, a level set), else a resident of the register as a citizen of
+    /// e-ID level 0 named by the register and the unit list.
     pub async fn citizen(&self, id_number: &str) -> Result<Option<CitizenRow>> {
-        on_pool!(self, p => {
+        let row = on_pool!(self, p => {
             let r = sqlx::query("SELECT id_number, full_name, province, commune, eid_level, updated_at FROM citizens WHERE id_number = $1")
                 .bind(id_number).fetch_optional(p).await?;
-            Ok(r.map(|r| CitizenRow { id_number: r.get("id_number"), full_name: r.get("full_name"), province: r.get("province"), commune: r.get("commune"), eid_level: r.get("eid_level"), updated_at: r.get("updated_at") }))
-        })
+            r.map(|r| CitizenRow { id_number: r.get("id_number"), full_name: r.get("full_name"), province: r.get("province"), commune: r.get("commune"), eid_level: r.get("eid_level"), updated_at: r.get("updated_at") })
+        });
+        if row.is_some() {
+            return Ok(row);
+        }
+        let Some((resident, at)) = self.register_row(id_number).await? else { return Ok(None) };
+        let names: Option<(String, String)> = on_pool!(self, p => {
+            sqlx::query_as("SELECT p.name, c.name FROM admin_communes c JOIN admin_provinces p ON p.code = c.province_code WHERE c.code = $1")
+                .bind(&resident.commune_code).fetch_optional(p).await?
+        });
+        let (province, commune) = names.unwrap_or_default();
+        Ok(Some(CitizenRow {
+            id_number: resident.id_number,
+            full_name: resident.full_name.unwrap_or_default(),
+            province,
+            commune: Some(commune),
+            eid_level: 0,
+            updated_at: at,
+        }))
     }
 
     pub async fn certificate(&self, serial: &str) -> Result<Option<CertRow>> {

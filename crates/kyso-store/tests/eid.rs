@@ -42,7 +42,7 @@ async fn register(s: &Store) {
         resident("019190000003", "01960", "T02", "2015-01-01"),
         resident("089190000004", "30856", "A1", "1990-01-01"),
     ];
-    s.upsert_register_batch(&rows, &|_| ("Tỉnh", "Xã"), &ev()).await.unwrap();
+    s.upsert_residents(&rows, &ev()).await.unwrap();
 }
 
 fn level(id: &str, level: i64, on: Option<&str>) -> EidLevelRow {

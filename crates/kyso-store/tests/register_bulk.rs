@@ -1,14 +1,13 @@
 //! The register's bulk writer (`Store::write_register`), on SQLite and PostgreSQL: rows streamed
-//! into one transaction with one audit row; a first load into an empty register (its hamlet index
-//! rebuilt), then new, changed and unchanged rows told apart whatever the importer guessed; one
-//! generation bump per import and the row triggers still in force after it; citizens written for
-//! new and changed rows only; a feed that stops before its commit writes nothing.
+//! into one transaction with one audit row; a first load into an empty register, then new,
+//! changed, moved and unchanged rows told apart whatever the importer guessed; one generation bump
+//! per write; residents known to issuance as citizens of level 0 without a `citizens` row, and
+//! those with one renamed by the register; a feed that stops before its commit writes nothing;
+//! the row-per-resident table of migrations 3–26 converted into blocks.
 
 use kyso_store::bulk::{RegisterFeed, RegisterWrite, RegisterWritten};
 use kyso_store::campaign::{CommuneRow, HamletRow, ResidentRow};
 use kyso_store::{AuditEvent, Store};
-use std::collections::HashMap;
-use std::sync::Arc;
 use tokio::sync::mpsc;
 
 mod support;
@@ -46,10 +45,6 @@ fn resident(id: &str, name: Option<&str>, hamlet: &str) -> ResidentRow {
     }
 }
 
-fn names() -> Arc<HashMap<String, (String, String)>> {
-    Arc::new(HashMap::from([("01960".to_string(), ("Tỉnh Thái Nguyên".to_string(), "Xã Hiệp Lực".to_string()))]))
-}
-
 /// Writes `rows` (in batches of two) and commits with `audit`, or stops before the commit.
 async fn write(s: &Store, rows: Vec<RegisterWrite>, commit: Option<AuditEvent>) -> kyso_store::Result<RegisterWritten> {
     let (tx, rx) = mpsc::channel(2);
@@ -61,7 +56,7 @@ async fn write(s: &Store, rows: Vec<RegisterWrite>, commit: Option<AuditEvent>) 
             tx.send(RegisterFeed::Commit(a)).await.unwrap();
         }
     };
-    let (written, ()) = tokio::join!(s.write_register(rx, names()), feed);
+    let (written, ()) = tokio::join!(s.write_register(rx), feed);
     written
 }
 
@@ -97,18 +92,25 @@ async fn register_bulk_writes_counts_and_keeps_the_generation_honest() {
         assert_eq!(s.register_generation().await.unwrap(), w.generation_after, "{b}");
         assert_eq!(s.residents("01960", Some("T01")).await.unwrap().len(), 2, "{b}: the hamlet index answers");
         assert_eq!(s.resident("019190000002").await.unwrap().unwrap().full_name, None, "{b}");
-        let c = s.citizen("019190000001").await.unwrap().expect("citizen written");
+        let c = s.citizen("019190000001").await.unwrap().expect("a resident is a citizen");
         assert_eq!(
             (c.full_name.as_str(), c.province.as_str(), c.commune.as_deref()),
             ("Lê Thị An", "Tỉnh Thái Nguyên", Some("Xã Hiệp Lực")),
             "{b}"
         );
         assert_eq!(s.citizen("019190000002").await.unwrap().unwrap().full_name, "", "{b}: no name, empty");
+        assert_eq!(c.eid_level, 0, "{b}");
+        // A citizen kyso has dealt with (a level set) has a row, which the register renames.
+        s.execute_raw(
+            "INSERT INTO citizens (id_number, full_name, province, commune, eid_level, updated_at) \
+             VALUES ('019190000002', 'Old', 'P', 'C', 2, 1)",
+        )
+        .await
+        .unwrap();
         let audits = audit_count(&s).await;
 
         // Again: one changed (guessed known), one unchanged (guessed changed), one new guessed
         // known, one known guessed new.
-        let c_before = s.citizen("019190000003").await.unwrap().unwrap();
         let rows = vec![
             known(resident("019190000001", Some("Lê Thị Ân"), "T02")),
             known(resident("019190000003", Some("Lê Thị Ba"), "T02")),
@@ -123,14 +125,13 @@ async fn register_bulk_writes_counts_and_keeps_the_generation_honest() {
         let an = s.resident("019190000001").await.unwrap().unwrap();
         assert_eq!((an.full_name.as_deref(), an.hamlet_code.as_str()), (Some("Lê Thị Ân"), "T02"), "{b}");
         assert_eq!(s.citizen("019190000001").await.unwrap().unwrap().full_name, "Lê Thị Ân", "{b}");
-        assert_eq!(s.citizen("019190000002").await.unwrap().unwrap().full_name, "Đặng Thị Hai", "{b}");
+        let two = s.citizen("019190000002").await.unwrap().unwrap();
+        assert_eq!((two.full_name.as_str(), two.eid_level, two.province.as_str()), ("Đặng Thị Hai", 2, "P"), "{b}");
         assert!(s.citizen("019190000004").await.unwrap().is_some(), "{b}");
-        let c_after = s.citizen("019190000003").await.unwrap().unwrap();
-        assert_eq!(
-            (c_after.full_name, c_after.updated_at),
-            (c_before.full_name, c_before.updated_at),
-            "{b}: not written"
-        );
+        assert_eq!(s.resident("019190000001").await.unwrap().unwrap().hamlet_code, "T02", "{b}: moved");
+        let t01: Vec<String> =
+            s.residents("01960", Some("T01")).await.unwrap().into_iter().map(|r| r.id_number).collect();
+        assert_eq!(t01, ["019190000002", "019190000004"], "{b}: moved out of T01");
 
         // Nothing changed: the generation stays, the import is still audited.
         let w3 = write(&s, vec![known(resident("019190000004", Some("Vũ Văn Bốn"), "T01"))], Some(ev("same")))
@@ -147,14 +148,44 @@ async fn register_bulk_writes_counts_and_keeps_the_generation_honest() {
         assert!(s.resident("019190000009").await.unwrap().is_none(), "{b}");
         assert_eq!(s.register_generation().await.unwrap(), g, "{b}");
 
-        // The row-level path still bumps the generation (its triggers are in place).
-        s.upsert_register_batch(&[resident("019190000008", Some("Y"), "T01")], &|_| ("P", "C"), &ev("row"))
-            .await
-            .unwrap();
-        assert!(s.register_generation().await.unwrap() > g, "{b}: triggers kept");
+        // The row-level path bumps the generation too.
+        s.upsert_residents(&[resident("019190000008", Some("Y"), "T01")], &ev("row")).await.unwrap();
+        assert!(s.register_generation().await.unwrap() > g, "{b}: bumped");
         assert_eq!(s.residents("01960", None).await.unwrap().len(), 5, "{b}");
-        // The foreign key to the hamlets, dropped and restored around the first load, holds.
-        let stray = s.upsert_register_batch(&[resident("019190000007", None, "ZZ")], &|_| ("P", "C"), &ev("x")).await;
+        // The foreign key to the hamlets holds.
+        let stray = s.upsert_residents(&[resident("019190000007", None, "ZZ")], &ev("x")).await;
         assert!(stray.is_err(), "{b}: a resident of an unknown hamlet is refused");
+    }
+}
+
+#[tokio::test]
+async fn the_row_per_resident_table_of_migration_26_is_converted() {
+    for (s, _d) in backends("register-convert").await {
+        let b = s.backend();
+        units(&s).await;
+        s.execute_raw(
+            "CREATE TABLE residents_v26 (id_number TEXT PRIMARY KEY, full_name TEXT, date_of_birth TEXT NOT NULL, \
+             sex TEXT NOT NULL, commune_code TEXT NOT NULL, hamlet_code TEXT NOT NULL, household TEXT, updated_at BIGINT NOT NULL); \
+             INSERT INTO residents_v26 VALUES ('019190000002', 'Lê Thị Hai', '1990-01-02', 'F', '01960', 'T01', 'H1', 5); \
+             INSERT INTO residents_v26 VALUES ('019190000001', NULL, '2012-05-06', 'M', '01960', 'T02', NULL, 5);",
+        )
+        .await
+        .unwrap();
+        let g = s.register_generation().await.unwrap();
+        let audits = audit_count(&s).await;
+        assert_eq!(s.convert_v26_residents().await.unwrap(), 2, "{b}");
+        assert_eq!(s.convert_v26_residents().await.unwrap(), 0, "{b}: the old table is gone");
+        assert!(s.register_generation().await.unwrap() > g, "{b}: the register index will be rebuilt");
+        assert_eq!(
+            s.resident("019190000002").await.unwrap().unwrap(),
+            resident("019190000002", Some("Lê Thị Hai"), "T01")
+        );
+        let one = s.resident("019190000001").await.unwrap().unwrap();
+        assert_eq!(
+            (one.full_name, one.date_of_birth.as_str(), one.sex.as_str(), one.household),
+            (None, "2012-05-06", "M", None)
+        );
+        assert_eq!(s.residents("01960", None).await.unwrap().len(), 2, "{b}");
+        assert_eq!(audit_count(&s).await, audits, "{b}: a conversion is not an import");
     }
 }

@@ -131,7 +131,8 @@ impl Source {
         let total = file.metadata()?.len();
         let pos = Arc::new(AtomicU64::new(0));
         let counted = Counted { inner: file, pos: pos.clone() };
-        let (tx, rx) = mpsc::channel(4);
+        // Room for two rounds of the register import's shards: the file is read while they check.
+        let (tx, rx) = mpsc::channel(48);
         let fatal = Arc::new(std::sync::Mutex::new(None));
         match format {
             Format::Csv => {

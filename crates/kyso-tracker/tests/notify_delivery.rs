@@ -159,7 +159,7 @@ async fn hamlet(store: &Store) {
         resident("019180000003", "Lê Thị Cúc"),
         resident("019180000004", "Phạm Văn Dũng"),
     ];
-    store.upsert_register_batch(&rows, &|_| ("Tỉnh Thái Nguyên", "Xã Hiệp Lực"), &ev()).await.unwrap();
+    store.upsert_residents(&rows, &ev()).await.unwrap();
     let account = |id: &str, phone: &str| {
         Write::EidAccount(EidAccountRow {
             id_number: id.into(),

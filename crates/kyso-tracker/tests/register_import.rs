@@ -117,3 +117,58 @@ async fn register_imports_write_only_what_changed_and_keep_the_index_current() {
         index_is_current(&s, b).await;
     }
 }
+
+/// The two ways a register file is read give the same import: a plain CSV is read whole and
+/// checked on two threads split by ID number; one with a quoted field is streamed record by
+/// record. Title rows, a blank line, bad rows, warnings and duplicates (a repeat whose first
+/// occurrence falls to the other thread's half of the file included) come out the same, in
+/// row order, and the same rows are stored.
+#[tokio::test]
+async fn a_plain_csv_read_whole_imports_as_the_streamed_one() {
+    let dir = TempDir::new("kyso-tracker", "register-plain");
+    let body = "019190000001,Lê Văn An,1990-01-01,M,T01,H1,01960\n\
+                \n\
+                019185000002,Trần Thị Bình,1985-02-02,F,T02,,01960\n\
+                019190000009,Bad Date,1990-13-01,M,T01,H1,01960\n\
+                019100000003,Phạm Văn Chí,2001-03-03,M,T01,H2,01960\n\
+                12345,Short Id,1990-01-01,M,T01,H1,01960\n\
+                019190000001,Lê Văn An lại,1990-01-01,M,T01,H1,01960\n\
+                019185000002,Trần Thị Bình lại,1985-02-02,F,T02,,01960\n\
+                089195000004,Vũ Thị Dung,1995-04-04,F,ZZ,H9,30856\n\
+                089195000005,Vũ Văn Năm,1995-05-05,M,A1,H9,30856\n";
+    let title = "DANH SÁCH DÂN CƯ,,,,,,\n";
+    let mut got = Vec::new();
+    for (name, text) in [
+        ("plain.csv", format!("{title}{HEADER}{body}")),
+        // one quoted field: the streaming parser
+        ("quoted.csv", format!("{title}{HEADER}{body}").replace("Vũ Văn Năm", "\"Vũ Văn Năm\"")),
+    ] {
+        let sub = TempDir::new("kyso-tracker", &format!("register-plain-{name}"));
+        let s = stores(&format!("register-plain-{name}"), &sub).await.remove(0);
+        units(&s).await;
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let r = import_register(&s, &path, None, None, "test", &mut Silent).await.unwrap();
+        let issues =
+            |v: &[kyso_campaign::RowIssue]| v.iter().map(|i| (i.row, i.field, i.reason.clone())).collect::<Vec<_>>();
+        let stored: Vec<_> = s
+            .residents("01960", None)
+            .await
+            .unwrap()
+            .into_iter()
+            .chain(s.residents("30856", None).await.unwrap())
+            .map(|r| (r.id_number, r.full_name, r.hamlet_code))
+            .collect();
+        got.push((r.rows, r.kept, r.inserted, issues(&r.rejected), issues(&r.warnings), stored));
+    }
+    let (plain, streamed) = (&got[0], &got[1]);
+    assert_eq!(plain, streamed);
+    let (rows, kept, inserted, rejected, warnings, stored) = plain;
+    assert_eq!((*rows, *kept, *inserted), (9, 4, 4));
+    let rejected_rows: Vec<usize> = rejected.iter().map(|r| r.0).collect();
+    assert_eq!(rejected_rows, [6, 8, 9, 10, 11], "bad date, short ID, two repeats, unknown hamlet: {rejected:?}");
+    assert!(rejected[2].2.contains("duplicate of row 3"), "{rejected:?}");
+    assert!(rejected[3].2.contains("duplicate of row 5"), "{rejected:?}");
+    assert!(!warnings.is_empty(), "the ID's birth year differs from the row's: a warning");
+    assert_eq!(stored.len(), 4);
+}

@@ -10,8 +10,8 @@ use sqlx::Row;
 /// Where the ID numbers of a [`Store::listed_of`] come from: the database finds their blocks.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum BlocksOf<'a> {
-    /// The residents of a commune, or of one hamlet of it.
-    Residents(&'a str, Option<&'a str>),
+    /// These ID numbers (a commune's residents, from the register blocks).
+    Ids(&'a [u64]),
     /// The listed staff of a unit, or of every unit.
     Staff(Option<&'a str>),
     /// One ID number.
@@ -180,9 +180,12 @@ impl Store {
             }
         };
         let sql = match of {
-            BlocksOf::Residents(..) => blocks_in(format!(
-                "SELECT {} FROM residents r WHERE r.commune_code = $1 AND ($2 IS NULL OR r.hamlet_code = $2)",
-                block_of("r.id_number")
+            BlocksOf::Ids(_) if self.is_sqlite() => {
+                blocks_in(format!("SELECT {} FROM json_each($1) j", block_of("j.value")))
+            }
+            BlocksOf::Ids(_) => blocks_in(format!(
+                "SELECT {} FROM jsonb_array_elements_text($1::jsonb) AS j(value)",
+                block_of("j.value")
             )),
             BlocksOf::Staff(_) => blocks_in(format!(
                 "SELECT {} FROM staff_members s WHERE ($1 IS NULL OR s.unit_code = $1)",
@@ -196,7 +199,10 @@ impl Store {
             let mut tx = p.begin().await?;
             let q = sqlx::query(&sql);
             let q = match of {
-                BlocksOf::Residents(commune, hamlet) => q.bind(commune).bind(hamlet),
+                // a JSON array of the IDs: one parameter on both backends
+                BlocksOf::Ids(ids) => {
+                    q.bind(format!("[{}]", ids.iter().map(u64::to_string).collect::<Vec<_>>().join(",")))
+                }
                 BlocksOf::Staff(unit) => q.bind(unit),
                 BlocksOf::Id(id) => q.bind(id),
             };

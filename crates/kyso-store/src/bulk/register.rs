@@ -1,7 +1,9 @@
 //! The register on the bulk paths: the residents scanned in one snapshot, and the column index
 //! built from them stored in parts and read back in place.
 
+use super::register_blocks::{decode_block, decode_ids, find_id, IdEntry, Places};
 use super::{blocking, snapshot_pg, sqlite_err};
+use crate::campaign::ResidentRow;
 use crate::{on_pool, Result, Store};
 use sqlx::Row;
 
@@ -104,8 +106,29 @@ impl Store {
         S: Send + 'static,
         F: Fn(&mut S, &ResidentRef<'_>) + Send + 'static,
     {
-        const SCAN: &str =
-            "SELECT id_number, full_name, date_of_birth, sex, commune_code, hamlet_code, household FROM residents";
+        const SCAN: &str = "SELECT commune_code, hamlet_code, data FROM register_blocks";
+        fn each<S>(
+            state: &mut S,
+            f: &impl Fn(&mut S, &ResidentRef<'_>),
+            commune: &str,
+            hamlet: &str,
+            data: &[u8],
+        ) -> Result<()> {
+            for r in decode_block(data)? {
+                let id = format!("{:012}", r.id);
+                let resident = ResidentRef {
+                    id_number: &id,
+                    full_name: r.full_name,
+                    date_of_birth: r.date_of_birth,
+                    sex: r.sex,
+                    commune_code: commune,
+                    hamlet_code: hamlet,
+                    household: r.household,
+                };
+                f(state, &resident);
+            }
+            Ok(())
+        }
         match self {
             Store::Sqlite(p) => {
                 blocking(p, move |c| {
@@ -118,19 +141,9 @@ impl Store {
                         let mut rows = st.query([]).map_err(sqlite_err)?;
                         while let Some(r) = rows.next().map_err(sqlite_err)? {
                             let s = |i| r.get_ref(i).and_then(|v| v.as_str().map_err(Into::into)).map_err(sqlite_err);
-                            let o = |i| {
-                                r.get_ref(i).and_then(|v| v.as_str_or_null().map_err(Into::into)).map_err(sqlite_err)
-                            };
-                            let resident = ResidentRef {
-                                id_number: s(0)?,
-                                full_name: o(1)?,
-                                date_of_birth: s(2)?,
-                                sex: s(3)?,
-                                commune_code: s(4)?,
-                                hamlet_code: s(5)?,
-                                household: o(6)?,
-                            };
-                            f(&mut state, &resident);
+                            let data =
+                                r.get_ref(2).and_then(|v| v.as_blob().map_err(Into::into)).map_err(sqlite_err)?;
+                            each(&mut state, &f, s(0)?, s(1)?, data)?;
                         }
                     }
                     tx.commit().map_err(sqlite_err)?;
@@ -147,16 +160,7 @@ impl Store {
                 {
                     let mut rows = sqlx::query(SCAN).fetch(&mut *tx);
                     while let Some(r) = rows.try_next().await? {
-                        let resident = ResidentRef {
-                            id_number: r.try_get(0)?,
-                            full_name: r.try_get(1)?,
-                            date_of_birth: r.try_get(2)?,
-                            sex: r.try_get(3)?,
-                            commune_code: r.try_get(4)?,
-                            hamlet_code: r.try_get(5)?,
-                            household: r.try_get(6)?,
-                        };
-                        f(&mut state, &resident);
+                        each(&mut state, &f, r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)?;
                     }
                 }
                 tx.commit().await?;
@@ -164,7 +168,90 @@ impl Store {
             }
         }
     }
+
+    /// The residents of a commune (optionally one hamlet), sorted by ID number.
+    pub(crate) async fn register_rows(
+        &self,
+        commune_code: &str,
+        hamlet_code: Option<&str>,
+    ) -> Result<Vec<ResidentRow>> {
+        let blocks: Vec<(String, Vec<u8>)> = on_pool!(self, p => {
+            sqlx::query_as(BLOCKS_OF).bind(commune_code).bind(hamlet_code).fetch_all(p).await?
+        });
+        let mut out = Vec::new();
+        for (hamlet, data) in &blocks {
+            out.extend(decode_block(data)?.into_iter().map(|r| r.to_row(commune_code, hamlet)));
+        }
+        out.sort_unstable_by(|a, b| a.id_number.cmp(&b.id_number));
+        Ok(out)
+    }
+
+    /// The ID numbers (as numbers) of a commune's residents (optionally one hamlet's), sorted.
+    pub(crate) async fn register_keys(&self, commune_code: &str, hamlet_code: Option<&str>) -> Result<Vec<u64>> {
+        let blocks: Vec<(String, Vec<u8>)> = on_pool!(self, p => {
+            sqlx::query_as(BLOCKS_OF).bind(commune_code).bind(hamlet_code).fetch_all(p).await?
+        });
+        let mut out = Vec::new();
+        for (_, data) in &blocks {
+            out.extend(decode_block(data)?.into_iter().map(|r| r.id));
+        }
+        out.sort_unstable();
+        Ok(out)
+    }
+
+    /// One resident by ID number, with when their block was written: where the ID blocks say they
+    /// live, then that hamlet's block.
+    pub(crate) async fn register_row(&self, id_number: &str) -> Result<Option<(ResidentRow, i64)>> {
+        let Some(id) = kyso_campaign::register_index::id_key(id_number) else { return Ok(None) };
+        let id = id as i64;
+        let found: Option<(String, String, Vec<u8>, i64)> = on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let ids: Option<Vec<u8>> =
+                sqlx::query_scalar("SELECT data FROM register_ids WHERE first_id <= $1 ORDER BY first_id DESC LIMIT 1")
+                    .bind(id).fetch_optional(&mut *tx).await?;
+            let mut places = Places::default();
+            let entry = match ids {
+                Some(data) => find_id(&decode_ids(&data, &mut places)?, id as u64),
+                None => None,
+            };
+            let found = match entry {
+                Some(e) => {
+                    let (c, h) = places.get(e.place);
+                    let data: Option<(Vec<u8>, i64)> = sqlx::query_as(
+                        "SELECT data, updated_at FROM register_blocks WHERE commune_code = $1 AND hamlet_code = $2 AND first_id <= $3 \
+                         ORDER BY first_id DESC LIMIT 1")
+                        .bind(c).bind(h).bind(id).fetch_optional(&mut *tx).await?;
+                    data.map(|(d, at)| (c.to_owned(), h.to_owned(), d, at))
+                }
+                None => None,
+            };
+            tx.commit().await?;
+            found
+        });
+        let Some((commune, hamlet, data, at)) = found else { return Ok(None) };
+        let rows = decode_block(&data)?;
+        Ok(rows.iter().find(|r| r.id == id as u64).map(|r| (r.to_row(&commune, &hamlet), at)))
+    }
 }
+
+impl Store {
+    /// Calls `f(entry, commune code)` for every ID of the register (ID blocks in key order).
+    pub(crate) async fn scan_register_ids(&self, mut f: impl FnMut(&IdEntry, &str)) -> Result<()> {
+        let blocks: Vec<Vec<u8>> = on_pool!(self, p => {
+            sqlx::query_scalar("SELECT data FROM register_ids ORDER BY first_id").fetch_all(p).await?
+        });
+        let mut places = Places::default();
+        for data in &blocks {
+            for e in decode_ids(data, &mut places)? {
+                f(&e, places.get(e.place).0);
+            }
+        }
+        Ok(())
+    }
+}
+
+const BLOCKS_OF: &str =
+    "SELECT hamlet_code, data FROM register_blocks WHERE commune_code = $1 AND ($2 IS NULL OR hamlet_code = $2)";
 
 /// A resident as a scan of the register hands it over (borrowed from the database's row).
 #[derive(Clone, Copy, Debug)]

@@ -2,17 +2,21 @@
 //! batches into one transaction (one audit row, one register generation bump), so that the
 //! register is replaced all at once or not at all.
 //!
-//! SQLite: prepared statements stepped per row on a direct connection; the row triggers that bump
-//! the register generation are dropped for the transaction and the generation bumped once, and
-//! into an empty register the secondary index is built once at the end instead of row by row.
-//! PostgreSQL: the rows are copied (`COPY … FROM STDIN`, text format) into a temporary table and
-//! merged into `residents` and `citizens` by two statements.
+//! The register is stored as blocks ([`super::register_blocks`]): the writer collects the rows,
+//! finds where each ID lives now from the ID blocks, rewrites the blocks of every hamlet that
+//! gains, changes or loses a resident and the ID blocks whose entries change, and leaves the rest
+//! alone. Into an empty register nothing is read: the rows are cut into blocks and written.
+//! SQLite: a direct connection, prepared statements. PostgreSQL: the blocks by binary `COPY`.
+//!
+//! `citizens` holds only people kyso has dealt with (an e-ID account, a certificate): a resident
+//! is a citizen of e-ID level 0 without a row ([`Store::citizen`] answers from the register). An
+//! import renames those that have a row, as the register names them.
 
+use super::register_blocks::{decode_ids, merge_ids, merge_place, IdEntry, IdRewrite, NewBlock, Places, RegisterRows};
 use super::{append_audit_direct, sqlite_err};
 use crate::campaign::ResidentRow;
-use crate::{append_audit, lock, now, AuditEvent, Result, Store, StoreError};
-use std::collections::HashMap;
-use std::sync::Arc;
+use crate::{append_audit, lock, now, on_pool, AuditEvent, Result, Store, StoreError};
+use std::collections::{BTreeMap, HashSet};
 use tokio::sync::mpsc;
 
 /// A register row to write, and whether the importer's register index holds its ID number. The
@@ -29,6 +33,8 @@ pub struct RegisterWrite {
 #[derive(Debug)]
 pub enum RegisterFeed {
     Rows(Vec<RegisterWrite>),
+    /// Rows already encoded (an import builds them as it reads, with no allocation per row).
+    Encoded(RegisterRows),
     Commit(AuditEvent),
 }
 
@@ -41,240 +47,306 @@ pub struct RegisterWritten {
     pub unchanged: u64,
     pub generation_before: i64,
     pub generation_after: i64,
-    /// The register was empty: its secondary index was built once at the end.
+    /// The register was empty: nothing was read before writing.
     pub first_load: bool,
 }
-
-/// (province name, commune name) by commune code: written for a new citizen of that commune.
-pub type CommuneNames = Arc<HashMap<String, (String, String)>>;
-
-// The row triggers of migration 7, recreated as they were at the end of the bulk transaction.
-const TRIGGERS: [(&str, &str); 2] = [
-    (
-        "residents_generation_insert",
-        "CREATE TRIGGER residents_generation_insert AFTER INSERT ON residents \
-         BEGIN UPDATE register_state SET generation = generation + 1 WHERE id = 1; END",
-    ),
-    (
-        "residents_generation_update",
-        "CREATE TRIGGER residents_generation_update AFTER UPDATE ON residents \
-         BEGIN UPDATE register_state SET generation = generation + 1 WHERE id = 1; END",
-    ),
-];
-const HAMLET_INDEX: &str = "CREATE INDEX residents_hamlet ON residents(commune_code, hamlet_code)";
-const GENERATION: &str = "SELECT generation FROM register_state WHERE id = 1";
-
-const INSERT_SQLITE: &str = "INSERT INTO residents (id_number, full_name, date_of_birth, sex, commune_code, \
-    hamlet_code, household, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (id_number) DO NOTHING";
-const UPDATE_SQLITE: &str = "UPDATE residents SET full_name = ?2, date_of_birth = ?3, sex = ?4, commune_code = ?5, \
-    hamlet_code = ?6, household = ?7, updated_at = ?8 WHERE id_number = ?1 AND (full_name IS NOT ?2 \
-    OR date_of_birth IS NOT ?3 OR sex IS NOT ?4 OR commune_code IS NOT ?5 OR hamlet_code IS NOT ?6 OR household IS NOT ?7)";
-// As the row-by-row upsert always did: a register name replaces the citizen's, an empty one does not.
-const CITIZEN_SQLITE: &str = "INSERT INTO citizens (id_number, full_name, province, commune, eid_level, updated_at) \
-    VALUES (?1, ?2, ?3, ?4, 0, ?5) ON CONFLICT (id_number) DO UPDATE SET \
-    full_name = CASE WHEN excluded.full_name = '' THEN citizens.full_name ELSE excluded.full_name END, \
-    updated_at = excluded.updated_at";
 
 /// The feed closed without its commit (the import failed): nothing was written.
 fn stopped() -> StoreError {
     StoreError::Conflict("the register import stopped before its end: nothing written".into())
 }
 
-/// Appends `v` to a `COPY … FROM STDIN` text-format row: `\N` for NULL, the format's escapes.
-fn copy_field(out: &mut Vec<u8>, v: Option<&str>) {
-    match v {
-        None => out.extend_from_slice(b"\\N"),
-        Some(s) => {
-            for &b in s.as_bytes() {
-                match b {
-                    b'\\' => out.extend_from_slice(b"\\\\"),
-                    b'\t' => out.extend_from_slice(b"\\t"),
-                    b'\n' => out.extend_from_slice(b"\\n"),
-                    b'\r' => out.extend_from_slice(b"\\r"),
-                    _ => out.push(b),
+const GENERATION: &str = "SELECT generation FROM register_state WHERE id = 1";
+
+/// What the writer does with the rows it was given, worked out against the stored ID blocks.
+#[derive(Default)]
+struct Plan {
+    /// Per place: its incoming rows, each with whether its ID is in the register anywhere.
+    add: Vec<Vec<(u32, bool)>>,
+    /// Per place: IDs that move away from it.
+    gone: BTreeMap<u32, Vec<u64>>,
+    /// New or changed ID entries, sorted.
+    changed: Vec<IdEntry>,
+    /// The stored ID blocks, decoded.
+    id_blocks: Vec<(i64, Vec<IdEntry>)>,
+}
+
+impl Plan {
+    fn new(incoming: &mut RegisterRows, stored: Vec<(i64, Vec<u8>)>) -> Result<Plan> {
+        let mut plan = Plan::default();
+        for (first, data) in stored {
+            let entries = decode_ids(&data, &mut incoming.places)?;
+            plan.id_blocks.push((first, entries));
+        }
+        let mut old = plan.id_blocks.iter().flat_map(|(_, e)| e.iter()).peekable();
+        plan.changed.reserve(if plan.id_blocks.is_empty() { incoming.len() } else { 0 });
+        for (k, r) in incoming.rows().iter().enumerate() {
+            while old.next_if(|e| e.id < r.id).is_some() {}
+            let was = old.next_if(|e| e.id == r.id).copied();
+            if let Some(w) = was {
+                if w.place != r.place {
+                    plan.gone.entry(w.place).or_default().push(r.id);
                 }
             }
+            let now = IdEntry { id: r.id, place: r.place, born: r.born, sex: r.sex };
+            if was != Some(now) {
+                plan.changed.push(now);
+            }
+            let place = r.place as usize;
+            if plan.add.len() <= place {
+                plan.add.resize_with(place + 1, Vec::new);
+            }
+            plan.add[place].push((k as u32, was.is_some()));
         }
+        Ok(plan)
+    }
+
+    /// The places whose blocks may change, in key order (commune, hamlet).
+    fn places(&self, places: &Places) -> Vec<u32> {
+        let with_rows = self.add.iter().enumerate().filter(|(_, a)| !a.is_empty()).map(|(p, _)| p as u32);
+        let mut all: Vec<u32> = with_rows.chain(self.gone.keys().copied()).collect();
+        all.sort_unstable_by(|a, b| places.get(*a).cmp(&places.get(*b)));
+        all.dedup();
+        all
     }
 }
 
-/// One row of the PostgreSQL staging table, in `COPY` text format.
-fn copy_row(out: &mut Vec<u8>, w: &RegisterWrite) {
-    let r = &w.row;
-    let fields = [
-        Some(r.id_number.as_str()),
-        r.full_name.as_deref(),
-        Some(r.date_of_birth.as_str()),
-        Some(r.sex.as_str()),
-        Some(r.commune_code.as_str()),
-        Some(r.hamlet_code.as_str()),
-        r.household.as_deref(),
-    ];
-    for (i, f) in fields.into_iter().enumerate() {
-        if i > 0 {
-            out.push(b'\t');
+/// Counts of a write, summed over places.
+#[derive(Default)]
+struct Counts {
+    inserted: u64,
+    updated: u64,
+}
+
+/// One place merged: its new blocks if they change.
+fn merge(
+    incoming: &RegisterRows,
+    plan: &Plan,
+    place: u32,
+    old: &[Vec<u8>],
+    counts: &mut Counts,
+) -> Result<Option<Vec<NewBlock>>> {
+    let add = plan.add.get(place as usize).map_or(&[][..], Vec::as_slice);
+    let gone = plan.gone.get(&place).map_or(&[][..], Vec::as_slice);
+    let m = merge_place(old, incoming, add, gone)?;
+    counts.inserted += m.inserted;
+    counts.updated += m.updated;
+    Ok(m.blocks)
+}
+
+/// How a register write ends.
+enum End {
+    /// With this audit row (an import, an upsert).
+    Audited(AuditEvent),
+    /// Without one, the old `residents_v26` table dropped: the conversion of migration 27, run
+    /// when the store opens, before it has an audit key.
+    Converted,
+}
+
+/// Collects the feed into `incoming`; how it ends, or the error of a feed that stopped without
+/// its commit (nothing is written then). `convert`: a closed feed ends a conversion.
+fn collect(incoming: &mut RegisterRows, next: Option<RegisterFeed>, convert: bool) -> Result<Option<End>> {
+    match next {
+        Some(RegisterFeed::Rows(rows)) => {
+            for w in &rows {
+                incoming.push(&w.row)?;
+            }
+            Ok(None)
         }
-        copy_field(out, f);
+        Some(RegisterFeed::Encoded(rows)) => {
+            incoming.append(rows);
+            Ok(None)
+        }
+        Some(RegisterFeed::Commit(audit)) if !convert => {
+            crate::limits::audit(&audit)?;
+            Ok(Some(End::Audited(audit)))
+        }
+        None if convert => Ok(Some(End::Converted)),
+        _ => Err(stopped()),
     }
-    out.push(b'\n');
+}
+
+/// Rows for the citizens who have a `citizens` row: (ID number, the register's name), non-empty
+/// names only (an empty one does not replace a citizen's name).
+fn citizen_names(incoming: &RegisterRows, citizens: &HashSet<u64>) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    if citizens.is_empty() {
+        return Ok(out);
+    }
+    for r in incoming.rows() {
+        if citizens.contains(&r.id) {
+            let rows = super::register_blocks::decode_block_row(incoming.raw(r))?;
+            if let Some(name) = rows.full_name.filter(|n| !n.is_empty()) {
+                out.push((format!("{:012}", r.id), name.to_owned()));
+            }
+        }
+    }
+    Ok(out)
 }
 
 impl Store {
     /// Writes the register rows `feed` brings, in one transaction committed with the audit event
     /// that ends the feed; returns what was written. A row is checked against the store's limits
-    /// first (an over-long value fails the whole import: the importer rejects those rows itself).
-    pub async fn write_register(
-        &self,
-        feed: mpsc::Receiver<RegisterFeed>,
-        names: CommuneNames,
-    ) -> Result<RegisterWritten> {
+    /// first (an over-long value or an ID number that is not 12 digits fails the whole import:
+    /// the importer rejects those rows itself).
+    pub async fn write_register(&self, feed: mpsc::Receiver<RegisterFeed>) -> Result<RegisterWritten> {
+        self.write_register_as(feed, false).await
+    }
+
+    async fn write_register_as(&self, feed: mpsc::Receiver<RegisterFeed>, convert: bool) -> Result<RegisterWritten> {
         match self {
             Store::Sqlite(p) => {
-                let key = self.audit_key()?.clone();
+                let key = if convert { None } else { Some(self.audit_key()?.clone()) };
                 let mut c = super::direct(p)?;
-                tokio::task::spawn_blocking(move || write_sqlite(&mut c, feed, &names, &key))
+                tokio::task::spawn_blocking(move || write_sqlite(&mut c, feed, key.as_ref()))
                     .await
                     .map_err(|e| StoreError::Conflict(format!("bulk task failed: {e}")))?
             }
-            Store::Postgres(p) => self.write_register_pg(p, feed).await,
+            Store::Postgres(p) => self.write_register_pg(p, feed, convert).await,
         }
+    }
+
+    /// Converts the one-row-per-resident register of migrations 3–26 (renamed `residents_v26` by
+    /// migration 27) into blocks and drops it, in one transaction. Nothing to do when it is gone;
+    /// run by [`Store::open`] after the migrations. Returns the residents converted.
+    pub async fn convert_v26_residents(&self) -> Result<u64> {
+        let exists: bool = match self {
+            Store::Sqlite(p) => {
+                sqlx::query_scalar(
+                    "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'residents_v26'",
+                )
+                .fetch_one(p.pool())
+                .await?
+            }
+            Store::Postgres(p) => {
+                sqlx::query_scalar("SELECT to_regclass('residents_v26') IS NOT NULL").fetch_one(p.pool()).await?
+            }
+        };
+        if !exists {
+            return Ok(0);
+        }
+        let rows: Vec<ResidentRow> = on_pool!(self, p => {
+            let rows = sqlx::query("SELECT id_number, full_name, date_of_birth, sex, commune_code, hamlet_code, household FROM residents_v26")
+                .fetch_all(p).await?;
+            use sqlx::Row;
+            rows.iter().map(|r| ResidentRow {
+                id_number: r.get(0), full_name: r.get(1), date_of_birth: r.get(2), sex: r.get(3),
+                commune_code: r.get(4), hamlet_code: r.get(5), household: r.get(6),
+            }).collect()
+        });
+        let n = rows.len() as u64;
+        let (feed, rx) = mpsc::channel(1);
+        let writes = rows.into_iter().map(|row| RegisterWrite { row, known: false }).collect();
+        feed.send(RegisterFeed::Rows(writes)).await.map_err(|_| stopped())?;
+        drop(feed);
+        self.write_register_as(rx, true).await?;
+        tracing::info!(residents = n, "register converted into blocks (migration 27)");
+        Ok(n)
     }
 
     async fn write_register_pg(
         &self,
         p: &sqlx::PgPool,
         mut feed: mpsc::Receiver<RegisterFeed>,
+        convert: bool,
     ) -> Result<RegisterWritten> {
         // Nothing is locked until the first rows (or the commit) arrive.
-        let mut first = Some(feed.recv().await.ok_or_else(stopped)?);
+        let mut next = Some(feed.recv().await.ok_or_else(stopped)?);
         let at = now();
         let mut tx = p.begin().await?;
         lock!(tx, false);
-        // One importer at a time, and no other register write between the count and the merge.
-        sqlx::query("LOCK TABLE residents IN SHARE ROW EXCLUSIVE MODE").execute(&mut *tx).await?;
+        // One register writer at a time; readers are not blocked.
+        sqlx::query("LOCK TABLE register_ids IN SHARE ROW EXCLUSIVE MODE").execute(&mut *tx).await?;
         let generation_before: i64 = sqlx::query_scalar(GENERATION).fetch_one(&mut *tx).await?;
-        let first_load: bool =
-            sqlx::query_scalar("SELECT NOT EXISTS (SELECT 1 FROM residents)").fetch_one(&mut *tx).await?;
-        sqlx::query(
-            "CREATE TEMPORARY TABLE register_load (id_number TEXT NOT NULL, full_name TEXT, date_of_birth TEXT NOT NULL, \
-             sex TEXT NOT NULL, commune_code TEXT NOT NULL, hamlet_code TEXT NOT NULL, household TEXT) ON COMMIT DROP",
-        )
-        .execute(&mut *tx)
-        .await?;
-        let mut given = 0u64;
-        let audit = {
-            let mut copy = Some(tx.copy_in_raw("COPY register_load FROM STDIN").await?);
-            let mut buf = Vec::with_capacity(1 << 20);
-            let audit = loop {
-                let next = match first.take() {
-                    Some(f) => Some(f),
-                    None => feed.recv().await,
-                };
-                match next {
-                    Some(RegisterFeed::Rows(rows)) => {
-                        for w in &rows {
-                            crate::limits::resident(&w.row)?;
-                            copy_row(&mut buf, w);
-                        }
-                        given += rows.len() as u64;
-                        if buf.len() >= 1 << 20 {
-                            if let Some(c) = copy.as_mut() {
-                                c.send(std::mem::take(&mut buf)).await?;
-                                buf.reserve(1 << 20);
-                            }
-                        }
-                    }
-                    Some(RegisterFeed::Commit(audit)) => break Some(audit),
-                    None => break None,
-                }
+        let mut incoming = RegisterRows::default();
+        let end = loop {
+            let n = match next.take() {
+                Some(n) => Some(n),
+                None => feed.recv().await,
             };
-            let mut copy = copy.take().ok_or_else(|| StoreError::Conflict("register copy lost".into()))?;
-            let Some(audit) = audit else {
-                copy.abort("the import stopped").await.ok();
-                return Err(stopped());
-            };
-            if !buf.is_empty() {
-                copy.send(buf).await?;
+            if let Some(e) = collect(&mut incoming, n, convert)? {
+                break e;
             }
-            copy.finish().await?;
-            audit
         };
-        crate::limits::audit(&audit)?;
-        let (mut inserted, mut updated) = (0i64, 0i64);
-        // Rows as they are stored are not written: a statement that writes nothing would still
-        // fire the generation trigger (statement-level), and the index would be rebuilt for nothing.
-        let mut to_write = given;
-        if given > 0 && !first_load {
-            let same = sqlx::query(
-                "DELETE FROM register_load l USING residents r WHERE r.id_number = l.id_number \
-                 AND r.full_name IS NOT DISTINCT FROM l.full_name AND r.date_of_birth = l.date_of_birth AND r.sex = l.sex \
-                 AND r.commune_code = l.commune_code AND r.hamlet_code = l.hamlet_code \
-                 AND r.household IS NOT DISTINCT FROM l.household",
-            )
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            to_write = given.saturating_sub(same);
-        }
-        if to_write > 0 {
-            // Into an empty register the hamlet index is built once and the foreign keys checked
-            // by one join at the end, instead of an index insert and a trigger per row.
-            let mut foreign_keys: Vec<(String, String)> = Vec::new();
-            if first_load {
-                sqlx::query("DROP INDEX residents_hamlet").execute(&mut *tx).await?;
-                foreign_keys = sqlx::query_as(
-                    "SELECT conname::text, pg_get_constraintdef(oid) FROM pg_constraint \
-                     WHERE conrelid = 'residents'::regclass AND contype = 'f' ORDER BY conname",
+        incoming.finish();
+        let stored: Vec<(i64, Vec<u8>)> =
+            sqlx::query_as("SELECT first_id, data FROM register_ids ORDER BY first_id").fetch_all(&mut *tx).await?;
+        let first_load = stored.is_empty();
+        let plan = Plan::new(&mut incoming, stored)?;
+        let mut counts = Counts::default();
+        let mut sink = PgSink::default();
+        let places = plan.places(&incoming.places);
+        for batch in places.chunks(if first_load { usize::MAX } else { 1024 }) {
+            let mut old: std::collections::HashMap<u32, Vec<Vec<u8>>> = std::collections::HashMap::new();
+            if !first_load {
+                let (communes, hamlets): (Vec<&str>, Vec<&str>) = batch.iter().map(|&p| incoming.places.get(p)).unzip();
+                let rows: Vec<(String, String, Vec<u8>)> = sqlx::query_as(
+                    "SELECT b.commune_code, b.hamlet_code, b.data FROM register_blocks b \
+                     JOIN unnest($1::text[], $2::text[]) AS p(c, h) ON b.commune_code = p.c AND b.hamlet_code = p.h",
                 )
+                .bind(&communes)
+                .bind(&hamlets)
                 .fetch_all(&mut *tx)
                 .await?;
-                for (name, _) in &foreign_keys {
-                    sqlx::query(&format!("ALTER TABLE residents DROP CONSTRAINT \"{name}\"")).execute(&mut *tx).await?;
+                let asked: std::collections::HashMap<(&str, &str), u32> =
+                    batch.iter().map(|&p| (incoming.places.get(p), p)).collect();
+                for (c, h, data) in rows {
+                    let place = *asked
+                        .get(&(c.as_str(), h.as_str()))
+                        .ok_or_else(|| StoreError::Conflict("register block of an unasked place".into()))?;
+                    old.entry(place).or_default().push(data);
                 }
             }
-            // New and changed rows into `residents` (unchanged ones are not written), and those
-            // into `citizens`; `xmax = 0` tells an inserted row from an updated one.
-            (inserted, updated) = sqlx::query_as(
-                "WITH written AS (
-                   INSERT INTO residents (id_number, full_name, date_of_birth, sex, commune_code, hamlet_code, household, updated_at)
-                   SELECT id_number, full_name, date_of_birth, sex, commune_code, hamlet_code, household, $1 FROM register_load
-                   ON CONFLICT (id_number) DO UPDATE SET full_name = excluded.full_name, date_of_birth = excluded.date_of_birth,
-                     sex = excluded.sex, commune_code = excluded.commune_code, hamlet_code = excluded.hamlet_code,
-                     household = excluded.household, updated_at = excluded.updated_at
-                   WHERE residents.full_name IS DISTINCT FROM excluded.full_name OR residents.date_of_birth IS DISTINCT FROM excluded.date_of_birth
-                     OR residents.sex IS DISTINCT FROM excluded.sex OR residents.commune_code IS DISTINCT FROM excluded.commune_code
-                     OR residents.hamlet_code IS DISTINCT FROM excluded.hamlet_code OR residents.household IS DISTINCT FROM excluded.household
-                   RETURNING id_number, full_name, commune_code, (xmax = 0) AS inserted),
-                 citizens_written AS (
-                   INSERT INTO citizens (id_number, full_name, province, commune, eid_level, updated_at)
-                   SELECT w.id_number, COALESCE(w.full_name, ''), COALESCE(ap.name, ''), COALESCE(ac.name, ''), 0, $1
-                   FROM written w LEFT JOIN admin_communes ac ON ac.code = w.commune_code
-                   LEFT JOIN admin_provinces ap ON ap.code = ac.province_code
-                   ON CONFLICT (id_number) DO UPDATE SET
-                     full_name = CASE WHEN excluded.full_name = '' THEN citizens.full_name ELSE excluded.full_name END,
-                     updated_at = excluded.updated_at)
-                 SELECT COUNT(*) FILTER (WHERE inserted), COUNT(*) FILTER (WHERE NOT inserted) FROM written",
-            )
-            .bind(at)
-            .fetch_one(&mut *tx)
-            .await?;
-            if first_load {
-                for (name, definition) in &foreign_keys {
-                    sqlx::query(&format!("ALTER TABLE residents ADD CONSTRAINT \"{name}\" {definition}"))
-                        .execute(&mut *tx)
-                        .await?;
+            for &place in batch {
+                let blocks =
+                    merge(&incoming, &plan, place, old.get(&place).map_or(&[][..], Vec::as_slice), &mut counts)?;
+                if let Some(blocks) = blocks {
+                    let (c, h) = incoming.places.get(place);
+                    if !first_load {
+                        sink.deletes.push((c.to_owned(), h.to_owned()));
+                    }
+                    for b in &blocks {
+                        sink.block(c, h, at, b);
+                    }
+                    sink.flush_if_full(&mut tx).await?;
                 }
-                sqlx::query(HAMLET_INDEX).execute(&mut *tx).await?;
             }
         }
-        append_audit!(self, tx, &audit);
+        sink.flush(&mut tx).await?;
+        let ids = merge_ids(&plan.id_blocks, &plan.changed, &incoming.places)?;
+        write_ids_pg(&mut tx, &ids).await?;
+        if counts.inserted + counts.updated > 0 {
+            let citizens: Vec<String> =
+                sqlx::query_scalar("SELECT id_number FROM citizens").fetch_all(&mut *tx).await?;
+            let citizens: HashSet<u64> =
+                citizens.iter().filter_map(|s| kyso_campaign::register_index::id_key(s)).collect();
+            let names = citizen_names(&incoming, &citizens)?;
+            if !names.is_empty() {
+                let (ids, names): (Vec<String>, Vec<String>) = names.into_iter().unzip();
+                sqlx::query(
+                    "UPDATE citizens c SET full_name = n.name, updated_at = $3 FROM unnest($1::text[], $2::text[]) AS n(id, name) \
+                     WHERE c.id_number = n.id AND c.full_name <> n.name",
+                )
+                .bind(&ids)
+                .bind(&names)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+            }
+            sqlx::query("UPDATE register_state SET generation = generation + 1 WHERE id = 1").execute(&mut *tx).await?;
+        }
+        match &end {
+            End::Audited(audit) => append_audit!(self, tx, audit),
+            End::Converted => {
+                sqlx::query("DROP TABLE residents_v26").execute(&mut *tx).await?;
+            }
+        }
         let generation_after: i64 = sqlx::query_scalar(GENERATION).fetch_one(&mut *tx).await?;
         tx.commit().await?;
-        let (inserted, updated) = (inserted as u64, updated as u64);
         Ok(RegisterWritten {
-            inserted,
-            updated,
-            unchanged: given.saturating_sub(inserted + updated),
+            inserted: counts.inserted,
+            updated: counts.updated,
+            unchanged: (incoming.len() as u64).saturating_sub(counts.inserted + counts.updated),
             generation_before,
             generation_after,
             first_load,
@@ -282,98 +354,241 @@ impl Store {
     }
 }
 
+/// Block bytes that make a [`PgSink`] flush: memory bounded however large the register.
+const PG_FLUSH: usize = 16 << 20;
+
+/// `COPY … (FORMAT binary)`: the signature, no flags, no header extension.
+const PGCOPY_HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
+
+/// Register blocks on their way to PostgreSQL: the places whose blocks go, and the new blocks as
+/// binary `COPY` rows.
+#[derive(Default)]
+struct PgSink {
+    deletes: Vec<(String, String)>,
+    copy: Vec<u8>,
+    rows: usize,
+}
+
+fn pg_text(b: &mut Vec<u8>, s: &str) {
+    b.extend_from_slice(&(s.len() as i32).to_be_bytes());
+    b.extend_from_slice(s.as_bytes());
+}
+
+fn pg_i64(b: &mut Vec<u8>, v: i64) {
+    b.extend_from_slice(&8i32.to_be_bytes());
+    b.extend_from_slice(&v.to_be_bytes());
+}
+
+fn pg_i32(b: &mut Vec<u8>, v: i32) {
+    b.extend_from_slice(&4i32.to_be_bytes());
+    b.extend_from_slice(&v.to_be_bytes());
+}
+
+fn pg_bytea(b: &mut Vec<u8>, v: &[u8]) {
+    b.extend_from_slice(&(v.len() as i32).to_be_bytes());
+    b.extend_from_slice(v);
+}
+
+/// A one-dimensional `int4[]` without NULLs, in the binary format.
+fn pg_int4_array(b: &mut Vec<u8>, v: &[i32]) {
+    b.extend_from_slice(&((20 + 8 * v.len()) as i32).to_be_bytes());
+    for h in [1i32, 0, 23, v.len() as i32, 1] {
+        b.extend_from_slice(&h.to_be_bytes());
+    }
+    for x in v {
+        pg_i32(b, *x);
+    }
+}
+
+impl PgSink {
+    fn block(&mut self, commune: &str, hamlet: &str, at: i64, blk: &NewBlock) {
+        let b = &mut self.copy;
+        b.extend_from_slice(&8i16.to_be_bytes());
+        pg_text(b, commune);
+        pg_text(b, hamlet);
+        pg_i64(b, blk.first_id);
+        pg_i64(b, blk.last_id);
+        pg_i32(b, blk.n);
+        pg_i64(b, at);
+        pg_int4_array(b, &blk.births);
+        pg_bytea(b, &blk.data);
+        self.rows += 1;
+    }
+
+    async fn flush_if_full(&mut self, tx: &mut sqlx::Transaction<'_, sqlx::Postgres>) -> Result<()> {
+        if self.copy.len() >= PG_FLUSH {
+            self.flush(tx).await?;
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self, tx: &mut sqlx::Transaction<'_, sqlx::Postgres>) -> Result<()> {
+        if !self.deletes.is_empty() {
+            let (communes, hamlets): (Vec<String>, Vec<String>) = std::mem::take(&mut self.deletes).into_iter().unzip();
+            sqlx::query(
+                "DELETE FROM register_blocks b USING unnest($1::text[], $2::text[]) AS p(c, h) \
+                 WHERE b.commune_code = p.c AND b.hamlet_code = p.h",
+            )
+            .bind(&communes)
+            .bind(&hamlets)
+            .execute(&mut **tx)
+            .await?;
+        }
+        if self.rows > 0 {
+            copy_binary(
+                tx,
+                "COPY register_blocks (commune_code, hamlet_code, first_id, last_id, n, updated_at, births, data) \
+                 FROM STDIN (FORMAT binary)",
+                std::mem::take(&mut self.copy),
+            )
+            .await?;
+            self.rows = 0;
+        }
+        Ok(())
+    }
+}
+
+async fn copy_binary(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>, statement: &str, rows: Vec<u8>) -> Result<()> {
+    let mut copy = tx.copy_in_raw(statement).await?;
+    let mut data = Vec::with_capacity(PGCOPY_HEADER.len() + rows.len() + 2);
+    data.extend_from_slice(PGCOPY_HEADER);
+    data.extend_from_slice(&rows);
+    data.extend_from_slice(&(-1i16).to_be_bytes());
+    copy.send(data).await?;
+    copy.finish().await?;
+    Ok(())
+}
+
+async fn write_ids_pg(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>, ids: &IdRewrite) -> Result<()> {
+    if !ids.delete.is_empty() {
+        sqlx::query("DELETE FROM register_ids WHERE first_id = ANY($1)").bind(&ids.delete).execute(&mut **tx).await?;
+    }
+    for part in ids.insert.chunks(1024) {
+        let mut b = Vec::new();
+        for (first, last, n, data) in part {
+            b.extend_from_slice(&4i16.to_be_bytes());
+            pg_i64(&mut b, *first);
+            pg_i64(&mut b, *last);
+            pg_i32(&mut b, *n);
+            pg_bytea(&mut b, data);
+        }
+        copy_binary(tx, "COPY register_ids (first_id, last_id, n, data) FROM STDIN (FORMAT binary)", b).await?;
+    }
+    Ok(())
+}
+
 fn write_sqlite(
     c: &mut rusqlite::Connection,
     mut feed: mpsc::Receiver<RegisterFeed>,
-    names: &HashMap<String, (String, String)>,
-    key: &crate::AuditKey,
+    key: Option<&crate::AuditKey>,
 ) -> Result<RegisterWritten> {
+    let convert = key.is_none();
     // Nothing is locked until the first rows (or the commit) arrive.
-    let mut first = Some(feed.blocking_recv().ok_or_else(stopped)?);
+    let mut next = Some(feed.blocking_recv().ok_or_else(stopped)?);
     let at = now();
     let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(sqlite_err)?;
     tx.execute("UPDATE settings SET value = value WHERE name = '-'", []).map_err(sqlite_err)?;
     let generation_before: i64 = tx.query_row(GENERATION, [], |r| r.get(0)).map_err(sqlite_err)?;
-    let first_load: bool =
-        tx.query_row("SELECT NOT EXISTS (SELECT 1 FROM residents)", [], |r| r.get(0)).map_err(sqlite_err)?;
-    // Triggers bump the generation once per row; this transaction bumps it once.
-    for (name, _) in TRIGGERS {
-        tx.execute_batch(&format!("DROP TRIGGER {name}")).map_err(sqlite_err)?;
-    }
-    if first_load {
-        tx.execute_batch("DROP INDEX residents_hamlet").map_err(sqlite_err)?;
-    }
-    let mut out = RegisterWritten { generation_before, first_load, ..RegisterWritten::default() };
-    let audit = {
-        let mut insert = tx.prepare(INSERT_SQLITE).map_err(sqlite_err)?;
-        let mut update = tx.prepare(UPDATE_SQLITE).map_err(sqlite_err)?;
-        let mut citizen = tx.prepare(CITIZEN_SQLITE).map_err(sqlite_err)?;
-        loop {
-            let next = match first.take() {
-                Some(f) => Some(f),
-                None => feed.blocking_recv(),
+    let mut incoming = RegisterRows::default();
+    let end = loop {
+        let n = match next.take() {
+            Some(n) => Some(n),
+            None => feed.blocking_recv(),
+        };
+        if let Some(e) = collect(&mut incoming, n, convert)? {
+            break e;
+        }
+    };
+    incoming.finish();
+    let stored: Vec<(i64, Vec<u8>)> = {
+        let mut st = tx.prepare("SELECT first_id, data FROM register_ids ORDER BY first_id").map_err(sqlite_err)?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(sqlite_err)?;
+        rows.collect::<std::result::Result<_, _>>().map_err(sqlite_err)?
+    };
+    let first_load = stored.is_empty();
+    let plan = Plan::new(&mut incoming, stored)?;
+    let mut counts = Counts::default();
+    {
+        let mut read = tx
+            .prepare("SELECT data FROM register_blocks WHERE commune_code = ?1 AND hamlet_code = ?2")
+            .map_err(sqlite_err)?;
+        let mut delete = tx
+            .prepare("DELETE FROM register_blocks WHERE commune_code = ?1 AND hamlet_code = ?2")
+            .map_err(sqlite_err)?;
+        let mut insert = tx
+            .prepare(
+                "INSERT INTO register_blocks (commune_code, hamlet_code, first_id, last_id, n, updated_at, births, data) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )
+            .map_err(sqlite_err)?;
+        let mut births = Vec::new();
+        for place in plan.places(&incoming.places) {
+            let (commune, hamlet) = incoming.places.get(place);
+            let old: Vec<Vec<u8>> = if first_load {
+                Vec::new()
+            } else {
+                let rows = read.query_map([commune, hamlet], |r| r.get(0)).map_err(sqlite_err)?;
+                rows.collect::<std::result::Result<_, _>>().map_err(sqlite_err)?
             };
-            let rows = match next {
-                Some(RegisterFeed::Rows(rows)) => rows,
-                Some(RegisterFeed::Commit(audit)) => break audit,
-                // dropping the transaction rolls back, the dropped triggers and index included
-                None => return Err(stopped()),
-            };
-            for w in &rows {
-                let r = &w.row;
-                crate::limits::resident(r)?;
-                let values = rusqlite::params![
-                    r.id_number,
-                    r.full_name,
-                    r.date_of_birth,
-                    r.sex,
-                    r.commune_code,
-                    r.hamlet_code,
-                    r.household,
-                    at
-                ];
-                let (first, second) = if w.known { (&mut update, &mut insert) } else { (&mut insert, &mut update) };
-                let wrote = if first.execute(values).map_err(sqlite_err)? == 1 {
-                    Some(!w.known)
-                } else if second.execute(values).map_err(sqlite_err)? == 1 {
-                    Some(w.known)
-                } else {
-                    None
-                };
-                match wrote {
-                    Some(true) => out.inserted += 1,
-                    Some(false) => out.updated += 1,
-                    None => {
-                        out.unchanged += 1;
-                        continue;
-                    }
-                }
-                let (province, commune) =
-                    names.get(&r.commune_code).map_or(("", ""), |(p, c)| (p.as_str(), c.as_str()));
-                citizen
-                    .execute(rusqlite::params![
-                        r.id_number,
-                        r.full_name.as_deref().unwrap_or(""),
-                        province,
-                        commune,
-                        at
-                    ])
+            let Some(blocks) = merge(&incoming, &plan, place, &old, &mut counts)? else { continue };
+            if !old.is_empty() {
+                delete.execute([commune, hamlet]).map_err(sqlite_err)?;
+            }
+            for b in &blocks {
+                births.clear();
+                births.extend(b.births.iter().flat_map(|d| d.to_le_bytes()));
+                insert
+                    .execute(rusqlite::params![commune, hamlet, b.first_id, b.last_id, b.n, at, births, b.data])
                     .map_err(sqlite_err)?;
             }
         }
-    };
-    crate::limits::audit(&audit)?;
-    if first_load {
-        tx.execute_batch(HAMLET_INDEX).map_err(sqlite_err)?;
     }
-    for (_, create) in TRIGGERS {
-        tx.execute_batch(create).map_err(sqlite_err)?;
+    let ids = merge_ids(&plan.id_blocks, &plan.changed, &incoming.places)?;
+    {
+        let mut delete = tx.prepare("DELETE FROM register_ids WHERE first_id = ?1").map_err(sqlite_err)?;
+        for first in &ids.delete {
+            delete.execute([first]).map_err(sqlite_err)?;
+        }
+        let mut insert = tx
+            .prepare("INSERT INTO register_ids (first_id, last_id, n, data) VALUES (?1, ?2, ?3, ?4)")
+            .map_err(sqlite_err)?;
+        for (first, last, n, data) in &ids.insert {
+            insert.execute(rusqlite::params![first, last, n, data]).map_err(sqlite_err)?;
+        }
     }
-    if out.inserted + out.updated > 0 {
+    if counts.inserted + counts.updated > 0 {
+        let citizens: HashSet<u64> = {
+            let mut st = tx.prepare("SELECT id_number FROM citizens").map_err(sqlite_err)?;
+            let rows = st.query_map([], |r| r.get::<_, String>(0)).map_err(sqlite_err)?;
+            let mut set = HashSet::new();
+            for id in rows {
+                if let Some(k) = kyso_campaign::register_index::id_key(&id.map_err(sqlite_err)?) {
+                    set.insert(k);
+                }
+            }
+            set
+        };
+        let mut rename = tx
+            .prepare("UPDATE citizens SET full_name = ?2, updated_at = ?3 WHERE id_number = ?1 AND full_name <> ?2")
+            .map_err(sqlite_err)?;
+        for (id, name) in citizen_names(&incoming, &citizens)? {
+            rename.execute(rusqlite::params![id, name, at]).map_err(sqlite_err)?;
+        }
+        drop(rename);
         tx.execute("UPDATE register_state SET generation = generation + 1 WHERE id = 1", []).map_err(sqlite_err)?;
     }
-    out.generation_after = tx.query_row(GENERATION, [], |r| r.get(0)).map_err(sqlite_err)?;
-    append_audit_direct(&tx, key, &audit)?;
+    let generation_after: i64 = tx.query_row(GENERATION, [], |r| r.get(0)).map_err(sqlite_err)?;
+    match (&end, key) {
+        (End::Audited(audit), Some(key)) => append_audit_direct(&tx, key, audit)?,
+        _ => tx.execute_batch("DROP TABLE residents_v26").map_err(sqlite_err)?,
+    }
     tx.commit().map_err(sqlite_err)?;
-    Ok(out)
+    Ok(RegisterWritten {
+        inserted: counts.inserted,
+        updated: counts.updated,
+        unchanged: (incoming.len() as u64).saturating_sub(counts.inserted + counts.updated),
+        generation_before,
+        generation_after,
+        first_load,
+    })
 }

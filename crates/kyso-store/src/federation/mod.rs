@@ -13,8 +13,10 @@
 //! `copy.rs`, the roll-up's per-province sums).
 //!
 //! The other national tables follow the same pattern ([`national`], migration 26):
-//! `nation_residents`, `nation_certificates` and `nation_provider_blocks`, each partitioned by
-//! province code with each province a foreign partition over a view of its database.
+//! `nation_register` (a province's register blocks: counts and sorted birth days, no names),
+//! `nation_register_ids` (its ID blocks), `nation_certificates` and `nation_provider_blocks`, each
+//! partitioned by province code with each province a foreign partition over a view of its
+//! database (migrations 26 and 27).
 //!
 //! Setup (docs/DEPLOYMENT.md): [`Coordinator::connect`] creates the extension and the partitioned
 //! tables, [`Coordinator::attach`] a province's server, user mapping and foreign partitions. The
@@ -40,10 +42,14 @@ const TABLES: &[(&str, &str, &str)] = &[
         "commune_code TEXT NOT NULL, date TEXT NOT NULL, holders BIGINT NOT NULL, adults BIGINT NOT NULL",
     ),
     (
-        "residents",
-        "federation_residents",
-        "commune_code TEXT NOT NULL, hamlet_code TEXT NOT NULL, id_number TEXT NOT NULL, \
-         date_of_birth TEXT NOT NULL, sex TEXT NOT NULL",
+        "register",
+        "federation_register",
+        "commune_code TEXT NOT NULL, hamlet_code TEXT NOT NULL, n INTEGER NOT NULL, births INTEGER[] NOT NULL",
+    ),
+    (
+        "register_ids",
+        "federation_register_ids",
+        "first_id BIGINT NOT NULL, last_id BIGINT NOT NULL, data BYTEA NOT NULL",
     ),
     (
         "certificates",

@@ -5,12 +5,15 @@
 //! every province; a province that cannot be reached is named, as for the roll-up.
 //!
 //! The ID number does not say where someone lives (its first digits are the birth province), so
-//! a person look-up cannot be pruned to one partition: each province is sent `WHERE id_number =
-//! …` and answers from its primary key (a provider-list block: the one whose ID range holds it).
+//! a person look-up cannot be pruned to one partition: each province is sent the ID and answers
+//! with the register ID block and the provider-list block whose ID ranges hold it (primary key
+//! seeks), which the coordinator decodes.
 
 use super::{literal, Coordinator, Unavailable};
+use crate::bulk::register_blocks::{decode_ids, find_id, Places, UNKNOWN_BIRTH};
 use crate::listed::{records_of, Listed};
 use crate::Result;
+use kyso_campaign::register_index::iso_date;
 use sqlx::Row;
 
 /// One province's register on a day.
@@ -72,12 +75,14 @@ pub struct NationalPerson {
 }
 
 impl Coordinator {
-    const RESIDENTS: &'static str = "SELECT province_code, count(*) AS residents, \
-        count(*) FILTER (WHERE date_of_birth <= $1) AS adults FROM {table} GROUP BY province_code";
+    // A block's births are sorted: `width_bucket(day, births)` counts those on or before `day`, a
+    // built-in function the province computes (the aggregate is pushed down whole).
+    const RESIDENTS: &'static str = "SELECT province_code, sum(n) AS residents, \
+        sum(width_bucket($1::integer, births)) AS adults FROM {table} GROUP BY province_code";
     const HOLDERS: &'static str = "SELECT province_code, count(DISTINCT id_number) AS holders FROM {table} \
         WHERE not_before <= $1 AND not_after > $1 AND (revoked_at IS NULL OR revoked_at > $1) GROUP BY province_code";
-    const PERSON: &'static str = "SELECT province_code, commune_code, hamlet_code, date_of_birth, sex \
-        FROM {table} WHERE id_number = $1";
+    const PERSON: &'static str =
+        "SELECT province_code, first_id, data FROM {table} WHERE first_id <= $1 AND last_id >= $1";
     const PERSON_CERTS: &'static str = "SELECT province_code, serial, issuer_id, not_before, not_after, revoked_at \
         FROM {table} WHERE id_number = $1";
     const PERSON_BLOCKS: &'static str = "SELECT province_code, first_id, data, provider_codes, provider_names \
@@ -87,9 +92,11 @@ impl Coordinator {
     /// the residents holding a kyso citizen certificate valid at `at` (Unix seconds): two
     /// statements, each aggregate computed by every province.
     pub async fn register(&self, adults_born_by: &str, at: i64) -> Result<NationalRegister> {
+        let born_by = kyso_campaign::register_index::day_number(adults_born_by)
+            .ok_or_else(|| crate::StoreError::Conflict(format!("not a YYYY-MM-DD date: {adults_born_by}")))?;
         let (people, mut unavailable, one) = self
-            .national("residents", |pool, table| async move {
-                sqlx::query(&Self::RESIDENTS.replace("{table}", &table)).bind(adults_born_by).fetch_all(pool).await
+            .national("register", |pool, table| async move {
+                sqlx::query(&Self::RESIDENTS.replace("{table}", &table)).bind(born_by).fetch_all(pool).await
             })
             .await?;
         let (holders, missing, two) = self
@@ -123,22 +130,28 @@ impl Coordinator {
     /// provider-list certificates, and the provinces that could not be asked.
     pub async fn person(&self, id_number: &str) -> Result<NationalPerson> {
         let mut out = NationalPerson::default();
+        // The register's ID blocks: the one whose range holds the ID, in every province.
+        let key = id_key(id_number).unwrap_or(-1);
         let (rows, missing, _) = self
-            .national("residents", |pool, table| async move {
-                sqlx::query(&Self::PERSON.replace("{table}", &table)).bind(id_number).fetch_all(pool).await
+            .national("register_ids", |pool, table| async move {
+                sqlx::query(&Self::PERSON.replace("{table}", &table)).bind(key).fetch_all(pool).await
             })
             .await?;
         out.unavailable = missing;
-        out.residents = rows
-            .iter()
-            .map(|r| NationalResident {
-                province_code: r.get("province_code"),
-                commune_code: r.get("commune_code"),
-                hamlet_code: r.get("hamlet_code"),
-                date_of_birth: r.get("date_of_birth"),
-                sex: r.get("sex"),
-            })
-            .collect();
+        for r in &rows {
+            let mut places = Places::default();
+            let entries = decode_ids(r.get::<&[u8], _>("data"), &mut places)?;
+            if let Some(e) = find_id(&entries, key as u64) {
+                let (commune, hamlet) = places.get(e.place);
+                out.residents.push(NationalResident {
+                    province_code: r.get::<Option<String>, _>("province_code").unwrap_or_default(),
+                    commune_code: commune.to_owned(),
+                    hamlet_code: hamlet.to_owned(),
+                    date_of_birth: if e.born == UNKNOWN_BIRTH { String::new() } else { iso_date(e.born) },
+                    sex: char::from(e.sex).to_string(),
+                });
+            }
+        }
         let (rows, missing, _) = self
             .national("certificates", |pool, table| async move {
                 sqlx::query(&Self::PERSON_CERTS.replace("{table}", &table)).bind(id_number).fetch_all(pool).await
@@ -202,12 +215,14 @@ impl Coordinator {
         let key = id_key(id_number).unwrap_or(-1).to_string();
         Ok([
             self.explain(
-                &Self::RESIDENTS.replace("{table}", "nation_residents").replace("$1", &literal(adults_born_by)),
+                &Self::RESIDENTS
+                    .replace("{table}", "nation_register")
+                    .replace("$1", &kyso_campaign::register_index::day_number(adults_born_by).unwrap_or(0).to_string()),
             )
             .await?,
             self.explain(&Self::HOLDERS.replace("{table}", "nation_certificates").replace("$1", &at.to_string()))
                 .await?,
-            self.explain(&Self::PERSON.replace("{table}", "nation_residents").replace("$1", &id)).await?,
+            self.explain(&Self::PERSON.replace("{table}", "nation_register_ids").replace("$1", &key)).await?,
             self.explain(&Self::PERSON_CERTS.replace("{table}", "nation_certificates").replace("$1", &id)).await?,
             self.explain(&Self::PERSON_BLOCKS.replace("{table}", "nation_provider_blocks").replace("$1", &key)).await?,
         ])

@@ -80,7 +80,7 @@ pub async fn seed(dir: &DataDir, auth: &Arc<Authority>) -> Result<()> {
     let residents = (0..RESIDENTS).map(demo_resident).collect::<Result<Vec<_>>>()?;
     let audit =
         AuditEvent::new("demo", "campaign.register.import", COMMUNE, format!("{RESIDENTS} synthetic residents"));
-    store.upsert_residents(&residents, ("Tỉnh Thái Nguyên", "Xã Hiệp Lực"), &audit).await?;
+    store.upsert_residents(&residents, &audit).await?;
     if store.plans(Some(COMMUNE)).await?.is_empty() {
         let plan = PlanArgs {
             unit: COMMUNE.into(),
