@@ -89,6 +89,22 @@ pub(super) fn append_audit_direct(c: &rusqlite::Connection, key: &AuditKey, even
     Ok(())
 }
 
+/// `COPY … (FORMAT binary)`: the signature, no flags, no header extension.
+const PGCOPY_HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
+
+/// Sends `rows` (binary `COPY` tuples) through `statement` (`COPY … FROM STDIN (FORMAT binary)`),
+/// with the format's header and trailer.
+async fn copy_binary(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>, statement: &str, rows: Vec<u8>) -> Result<()> {
+    let mut copy = tx.copy_in_raw(statement).await?;
+    let mut data = Vec::with_capacity(PGCOPY_HEADER.len() + rows.len() + 2);
+    data.extend_from_slice(PGCOPY_HEADER);
+    data.extend_from_slice(&rows);
+    data.extend_from_slice(&(-1i16).to_be_bytes());
+    copy.send(data).await?;
+    copy.finish().await?;
+    Ok(())
+}
+
 /// A read snapshot on PostgreSQL: a transaction that sees one state of the database throughout.
 async fn snapshot_pg(pool: &sqlx::PgPool) -> Result<sqlx::Transaction<'static, sqlx::Postgres>> {
     let mut tx = pool.begin().await?;

@@ -259,22 +259,7 @@ pub async fn import_register(
                     let two = s.spawn(|| b.take(import, records, &lookup, &index));
                     (a.take(import, records, &lookup, &index), two.join().expect("a register shard panicked"))
                 });
-                for o in [&one, &two] {
-                    out.rows += o.rows;
-                    out.kept += o.kept;
-                    out.unchanged += o.unchanged;
-                }
-                // issues in file order
-                let (mut rejected, mut warnings) = (one.rejected, one.warnings);
-                rejected.extend(two.rejected);
-                warnings.extend(two.warnings);
-                rejected.sort_by_key(|(at, _)| *at);
-                warnings.sort_by_key(|(at, _)| *at);
-                out.rejected.extend(rejected.into_iter().map(|(_, i)| i));
-                out.warnings.extend(warnings.into_iter().map(|(_, i)| i));
-                if let Some(e) = one.failed.or(two.failed) {
-                    return Err(e);
-                }
+                ShardOut::absorb(&mut out, one, two)?;
                 progress.update(source.position(), out.rows);
                 asked = Instant::now();
             }
@@ -375,6 +360,29 @@ struct ShardOut {
     rejected: Vec<(usize, RowIssue)>,
     warnings: Vec<(usize, RowIssue)>,
     failed: Option<anyhow::Error>,
+}
+
+impl ShardOut {
+    /// Both shards' outcome added to `out`, their issues in file order (each shard's are in
+    /// order; they interleave by position); the error of a shard that failed.
+    fn absorb(out: &mut RegisterImported, one: ShardOut, two: ShardOut) -> Result<()> {
+        for o in [&one, &two] {
+            out.rows += o.rows;
+            out.kept += o.kept;
+            out.unchanged += o.unchanged;
+        }
+        let (mut rejected, mut warnings) = (one.rejected, one.warnings);
+        rejected.extend(two.rejected);
+        warnings.extend(two.warnings);
+        rejected.sort_by_key(|(at, _)| *at);
+        warnings.sort_by_key(|(at, _)| *at);
+        out.rejected.extend(rejected.into_iter().map(|(_, i)| i));
+        out.warnings.extend(warnings.into_iter().map(|(_, i)| i));
+        match one.failed.or(two.failed) {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
 }
 
 impl Shard {
@@ -557,21 +565,7 @@ fn read_plain_register(
         )
     });
     counters.bytes.store(2 * len, Ordering::Relaxed);
-    for o in [&one, &two] {
-        out.rows += o.rows;
-        out.kept += o.kept;
-        out.unchanged += o.unchanged;
-    }
-    let (mut rejected, mut warnings) = (one.rejected, one.warnings);
-    rejected.extend(two.rejected);
-    warnings.extend(two.warnings);
-    rejected.sort_by_key(|(at, _)| *at);
-    warnings.sort_by_key(|(at, _)| *at);
-    out.rejected.extend(rejected.into_iter().map(|(_, i)| i));
-    out.warnings.extend(warnings.into_iter().map(|(_, i)| i));
-    if let Some(e) = one.failed.or(two.failed) {
-        return Err(e);
-    }
+    ShardOut::absorb(&mut out, one, two)?;
     let [a, b] = shards;
     Ok(Some(PlainRead { out, pending: Pending::join(a.pending, b.pending) }))
 }

@@ -2,7 +2,7 @@
 //! (only changed blocks rewritten), the providers and the import recorded, one audit row; and the
 //! one-time conversion of migration 7's row-per-certificate table.
 
-use super::{append_audit_direct, blocking, sqlite_err, BulkProviderCert, BulkUpserted};
+use super::{append_audit_direct, blocking, copy_binary, sqlite_err, BulkProviderCert, BulkUpserted};
 use crate::listed::{cut, decode_block, encode_block_into, groups, merge, sort_within_ids, Listed, Merged};
 use crate::{append_audit, lock, now, on_pool, AuditEvent, Result, Store, StoreError};
 use kyso_campaign::provider_list::STATUSES;
@@ -187,9 +187,6 @@ struct PgBlockSink {
 /// memory bounded however long the list.
 const PG_FLUSH: usize = 16 << 20;
 
-/// `COPY … (FORMAT binary)`: the signature, no flags, no header extension.
-const PGCOPY_HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
-
 impl PgBlockSink {
     fn new() -> PgBlockSink {
         PgBlockSink { deletes: Vec::new(), copy: Vec::with_capacity(PG_FLUSH + (1 << 16)), rows: 0 }
@@ -227,15 +224,13 @@ impl PgBlockSink {
             self.deletes.clear();
         }
         if self.rows > 0 {
-            let mut copy = tx
-                .copy_in_raw("COPY provider_cert_blocks (first_id, last_id, records, data) FROM STDIN (FORMAT binary)")
-                .await?;
-            let mut data = Vec::with_capacity(PGCOPY_HEADER.len() + self.copy.len() + 2);
-            data.extend_from_slice(PGCOPY_HEADER);
-            data.append(&mut self.copy);
-            data.extend_from_slice(&(-1i16).to_be_bytes());
-            copy.send(data).await?;
-            copy.finish().await?;
+            let rows = std::mem::take(&mut self.copy);
+            copy_binary(
+                tx,
+                "COPY provider_cert_blocks (first_id, last_id, records, data) FROM STDIN (FORMAT binary)",
+                rows,
+            )
+            .await?;
             self.rows = 0;
         }
         Ok(())

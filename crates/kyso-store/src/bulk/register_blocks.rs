@@ -198,7 +198,7 @@ pub(crate) struct NewBlock {
 }
 
 /// Cuts sorted encoded rows `(id, born, raw)` into blocks of at most [`BLOCK_ROWS`].
-fn cut_blocks<'r>(rows: &[(u64, i32, &'r [u8])]) -> Vec<NewBlock> {
+fn cut_blocks(rows: &[(u64, i32, &[u8])]) -> Vec<NewBlock> {
     rows.chunks(BLOCK_ROWS)
         .map(|part| {
             let mut data = Vec::with_capacity(8 + part.iter().map(|r| r.2.len()).sum::<usize>());
@@ -293,9 +293,8 @@ pub(crate) fn encode_ids(entries: &[IdEntry], places: &Places) -> Result<Vec<u8>
     let mut local: HashMap<u32, u16> = HashMap::new();
     let mut order = Vec::new();
     for e in entries {
-        if !local.contains_key(&e.place) {
-            let i = u16::try_from(order.len()).map_err(|_| bad("too many places in one ID block"))?;
-            local.insert(e.place, i);
+        if let std::collections::hash_map::Entry::Vacant(v) = local.entry(e.place) {
+            v.insert(u16::try_from(order.len()).map_err(|_| bad("too many places in one ID block"))?);
             order.push(e.place);
         }
     }

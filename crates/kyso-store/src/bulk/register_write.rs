@@ -13,7 +13,7 @@
 //! import renames those that have a row, as the register names them.
 
 use super::register_blocks::{decode_ids, merge_ids, merge_place, IdEntry, IdRewrite, NewBlock, Places, RegisterRows};
-use super::{append_audit_direct, sqlite_err};
+use super::{append_audit_direct, copy_binary, sqlite_err};
 use crate::campaign::ResidentRow;
 use crate::{append_audit, lock, now, on_pool, AuditEvent, Result, Store, StoreError};
 use std::collections::{BTreeMap, HashSet};
@@ -116,6 +116,20 @@ impl Plan {
 struct Counts {
     inserted: u64,
     updated: u64,
+}
+
+impl Counts {
+    /// What a write of `given` rows did; the generations before and after it.
+    fn written(&self, given: usize, (before, after): (i64, i64), first_load: bool) -> RegisterWritten {
+        RegisterWritten {
+            inserted: self.inserted,
+            updated: self.updated,
+            unchanged: (given as u64).saturating_sub(self.inserted + self.updated),
+            generation_before: before,
+            generation_after: after,
+            first_load,
+        }
+    }
 }
 
 /// One place merged: its new blocks if they change.
@@ -343,22 +357,12 @@ impl Store {
         }
         let generation_after: i64 = sqlx::query_scalar(GENERATION).fetch_one(&mut *tx).await?;
         tx.commit().await?;
-        Ok(RegisterWritten {
-            inserted: counts.inserted,
-            updated: counts.updated,
-            unchanged: (incoming.len() as u64).saturating_sub(counts.inserted + counts.updated),
-            generation_before,
-            generation_after,
-            first_load,
-        })
+        Ok(counts.written(incoming.len(), (generation_before, generation_after), first_load))
     }
 }
 
 /// Block bytes that make a [`PgSink`] flush: memory bounded however large the register.
 const PG_FLUSH: usize = 16 << 20;
-
-/// `COPY … (FORMAT binary)`: the signature, no flags, no header extension.
-const PGCOPY_HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
 
 /// Register blocks on their way to PostgreSQL: the places whose blocks go, and the new blocks as
 /// binary `COPY` rows.
@@ -446,17 +450,6 @@ impl PgSink {
         }
         Ok(())
     }
-}
-
-async fn copy_binary(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>, statement: &str, rows: Vec<u8>) -> Result<()> {
-    let mut copy = tx.copy_in_raw(statement).await?;
-    let mut data = Vec::with_capacity(PGCOPY_HEADER.len() + rows.len() + 2);
-    data.extend_from_slice(PGCOPY_HEADER);
-    data.extend_from_slice(&rows);
-    data.extend_from_slice(&(-1i16).to_be_bytes());
-    copy.send(data).await?;
-    copy.finish().await?;
-    Ok(())
 }
 
 async fn write_ids_pg(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>, ids: &IdRewrite) -> Result<()> {
@@ -580,15 +573,10 @@ fn write_sqlite(
     let generation_after: i64 = tx.query_row(GENERATION, [], |r| r.get(0)).map_err(sqlite_err)?;
     match (&end, key) {
         (End::Audited(audit), Some(key)) => append_audit_direct(&tx, key, audit)?,
-        _ => tx.execute_batch("DROP TABLE residents_v26").map_err(sqlite_err)?,
+        (End::Converted, None) => tx.execute_batch("DROP TABLE residents_v26").map_err(sqlite_err)?,
+        // (`key` is None exactly for a conversion, whose feed ends unaudited)
+        _ => return Err(StoreError::Conflict("register write: an audit row without its key".into())),
     }
     tx.commit().map_err(sqlite_err)?;
-    Ok(RegisterWritten {
-        inserted: counts.inserted,
-        updated: counts.updated,
-        unchanged: (incoming.len() as u64).saturating_sub(counts.inserted + counts.updated),
-        generation_before,
-        generation_after,
-        first_load,
-    })
+    Ok(counts.written(incoming.len(), (generation_before, generation_after), first_load))
 }
