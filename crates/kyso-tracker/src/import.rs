@@ -609,17 +609,20 @@ impl Pending {
             &r.hamlet_code,
             r.household.as_deref(),
         )?;
-        let commune = match self.commune_of.get(r.commune_code.as_str()) {
-            Some(&c) => c,
-            None => {
-                let c = self.communes.len() as u32;
-                self.communes.push(r.commune_code.clone());
-                self.commune_of.insert(r.commune_code.clone(), c);
-                c
-            }
-        };
+        let commune = self.commune_number(&r.commune_code);
         self.index.push(IndexRow { key, hash, born, commune });
         Ok(())
+    }
+
+    /// A commune code's number in `communes` (added when new).
+    fn commune_number(&mut self, code: &str) -> u32 {
+        if let Some(&c) = self.commune_of.get(code) {
+            return c;
+        }
+        let c = self.communes.len() as u32;
+        self.communes.push(code.to_owned());
+        self.commune_of.insert(code.to_owned(), c);
+        c
     }
 
     fn len(&self) -> usize {
@@ -631,16 +634,7 @@ impl Pending {
         a.rows.append(b.rows);
         a.index.reserve(b.index.len());
         for r in b.index {
-            let code = &b.communes[r.commune as usize];
-            let commune = match a.commune_of.get(code.as_str()) {
-                Some(&c) => c,
-                None => {
-                    let c = a.communes.len() as u32;
-                    a.communes.push(code.clone());
-                    a.commune_of.insert(code.clone(), c);
-                    c
-                }
-            };
+            let commune = a.commune_number(&b.communes[r.commune as usize]);
             a.index.push(IndexRow { commune, ..r });
         }
         a
